@@ -1,0 +1,129 @@
+"""Plain data the whole of Quarterdeck passes around. No behaviour, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+MAX_TEAM_SIZE = 6
+
+# The seed article's discussion questions for a growth review.
+DEFAULT_QUESTIONS: tuple[str, ...] = (
+    "Are our 10 biggest customers happy users of the product?",
+    "Do high-ICP and non-ICP customers use the product differently?",
+    "Why did customers churn last month, and can we name the reasons?",
+    "Which leading indicators predict long-term usage?",
+    "Where in the onboarding funnel do new users struggle?",
+)
+
+
+@dataclass(frozen=True)
+class Team:
+    """A product team: at most six people, led by an engineer, with a PM for context."""
+
+    slug: str
+    mission: str = ""
+    lead: str | None = None
+    pm: str | None = None
+    members: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()  # glob patterns (`**` allowed) of the code the team owns
+    labels: tuple[str, ...] = ()  # PR labels that mark the team's work
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        """Everyone on the team: members plus lead and PM, each once, in order."""
+        seen: dict[str, None] = {}
+        for login in (*self.members, self.lead, self.pm):
+            if login:
+                seen.setdefault(login, None)
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A thing a team means to build this quarter, owned by named engineers."""
+
+    id: str
+    title: str
+    team: str
+    quarter: str  # "2026-Q4"
+    owners: tuple[str, ...] = ()
+    issue: int | None = None  # tracking issue number
+    motivation: str = ""
+    status: str = "planned"  # planned | in-progress | shipped | dropped | carried-over
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """How the monthly growth review is built."""
+
+    metrics_dir: str = "metrics"
+    questions: tuple[str, ...] = DEFAULT_QUESTIONS
+    timezone: str = "UTC"
+    branch: str | None = None  # default branch override for offline reads
+
+
+@dataclass(frozen=True)
+class Config:
+    """A repo's validated Quarterdeck config, with the goals of every quarter file."""
+
+    teams: tuple[Team, ...] = ()
+    goals: tuple[Goal, ...] = ()
+    goals_dir: str = "goals"
+    goal_label: str = "goal"
+    review: ReviewSettings = field(default_factory=ReviewSettings)
+    # login -> emails or names it commits under (offline mode has no logins)
+    identities: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def team(self, slug: str) -> Team | None:
+        """The team with this slug, or None."""
+        return next((t for t in self.teams if t.slug == slug), None)
+
+    def goal(self, goal_id: str) -> Goal | None:
+        """The goal with this id, or None."""
+        return next((g for g in self.goals if g.id == goal_id), None)
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """A merged pull request, from git history (offline) or from GitHub.
+
+    Fields a source cannot know stay None; metrics then report them as unavailable
+    rather than as zero.
+    """
+
+    number: int
+    title: str
+    author: str  # GitHub login where known, else the best identity git has
+    merged_at: datetime  # timezone-aware
+    body: str = ""  # PR body, or the full commit message offline
+    branch: str | None = None
+    labels: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    is_bot: bool = False
+    sha: str = ""
+    source: str = "git"  # "git" or "github"
+    first_commit_at: datetime | None = None
+    created_at: datetime | None = None
+    ready_at: datetime | None = None
+    first_review_at: datetime | None = None
+    closing_issues: tuple[int, ...] = ()
+    # issue number -> the goal issue it belongs to (sub-issue parent or milestone goal)
+    parent_issues: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Link:
+    """Where one merged PR landed: a goal, or unplanned work of a team (or of nobody)."""
+
+    pr: PullRequest
+    goal_id: str | None
+    team: str | None
+    rule: str  # reference | label | branch | paths | team-label | author | none
+    reason: str  # one sentence a person can check, e.g. "body says `Goal: #12`"
+
+    @property
+    def planned(self) -> bool:
+        return self.goal_id is not None
