@@ -1,0 +1,51 @@
+"""Markdown escaping for user-controlled text (PR titles, branch names, logins).
+
+One place for the rule: text from a PR or a config file must render as the same
+characters a person typed, and must not format, link, embed HTML, or notify anyone.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Characters that start Markdown syntax anywhere in a line. `(`/`)` are harmless once
+# `[`/`]` are escaped; `#`, `+`, `-`, `.` only matter at the start of a line, and
+# escaped text is never placed first on a line by our templates.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+# A GitHub @-mention: `@` not preceded by a word character, then a login or org/team.
+# Entity-escaping `@` does not help (GitHub decodes entities before looking for
+# mentions); a code span does, because GitHub never parses mentions inside code.
+_MENTION = re.compile(r"(?<![\w`])@([A-Za-z0-9][A-Za-z0-9-]*(?:/[A-Za-z0-9._-]+)?)")
+# C0/C1 controls and Unicode bidi overrides/isolates (the "Trojan source" characters).
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_WHITESPACE = re.compile(r"\s+")
+
+
+class SafeMarkdown(str):
+    """Text that is already valid, escaped Markdown; rendering passes it through."""
+
+    __slots__ = ()
+
+
+def escape_inline(value: object, max_length: int | None = 300) -> SafeMarkdown:
+    """Escape text for a single line of Markdown: a list item or a table cell.
+
+    Newlines collapse to spaces so a title cannot start a heading or end a table row.
+    """
+    text = _INVISIBLE.sub("", str(value))
+    text = _WHITESPACE.sub(" ", text).strip()
+    if max_length is not None and len(text) > max_length:
+        text = text[: max_length - 1].rstrip() + "…"
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MENTION.sub(lambda m: f"`@{m.group(1)}`", text)
+    return SafeMarkdown(text)
+
+
+def code_span(value: object) -> SafeMarkdown:
+    """Show text verbatim in a code span (branch names, paths); never a mention."""
+    text = _WHITESPACE.sub(" ", _INVISIBLE.sub("", str(value))).strip()
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return SafeMarkdown(f"{fence}{pad}{text}{pad}{fence}")

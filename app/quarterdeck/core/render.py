@@ -1,0 +1,111 @@
+"""Render Markdown from Jinja2 templates, sandboxed, with every value escaped.
+
+Templates are data a repo may override, so they run in Jinja2's sandbox; values are
+escaped on output (the `finalize` hook) unless a filter below marked them as already
+safe Markdown. A PR title like `{{ 7*7 }}` is a value, never template source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from quarterdeck.core.markdown import SafeMarkdown, code_span, escape_inline
+from quarterdeck.errors import TemplateError
+
+
+def _finalize(value: object) -> object:
+    if value is None:
+        return "—"
+    if isinstance(value, SafeMarkdown):
+        return value
+    return escape_inline(value, max_length=None)
+
+
+def link(text: object, url: str) -> SafeMarkdown:
+    """A Markdown link with escaped text and a URL that cannot break out of `( )`."""
+    safe_url = quote(url, safe=":/?#&=%+@,;~-._")
+    return SafeMarkdown(f"[{escape_inline(text)}]({safe_url})")
+
+
+def hours(value: float | None) -> str:
+    """A duration in hours, in the unit a person reads fastest."""
+    if value is None:
+        return "—"
+    if value < 1:
+        return f"{value * 60:.0f} min"
+    if value < 48:
+        return f"{value:.1f} h"
+    return f"{value / 24:.1f} d"
+
+
+def signed(value: float | None, unit: str = "") -> str:
+    """A change with its sign: `+4.2 %`, `−3.0 h`."""
+    if value is None:
+        return "—"
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    return f"{sign}{abs(value):.1f}{unit}"
+
+
+def iso_date(value: date | datetime | None) -> str:
+    return "—" if value is None else value.strftime("%Y-%m-%d")
+
+
+def mermaid_label(value: object) -> SafeMarkdown:
+    """A double-quoted Mermaid string: no quotes, brackets or newlines inside."""
+    text = re.sub(r"[\"\[\]{}<>`\n\r\\;]", " ", str(value))
+    return SafeMarkdown('"' + re.sub(r"\s+", " ", text).strip()[:40] + '"')
+
+
+def make_environment(template_dirs: Sequence[Path]) -> SandboxedEnvironment:
+    """A sandboxed environment loading templates from the first dir that has each file."""
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+        autoescape=False,
+        finalize=_finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        md=escape_inline,
+        code=code_span,
+        link=link,
+        hours=hours,
+        signed=signed,
+        date=iso_date,
+        mermaid=mermaid_label,
+    )
+    return env
+
+
+def render(env: jinja2.Environment, name: str, **context: object) -> str:
+    """Render template `name`; a broken template raises TemplateError naming file and line."""
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or exc.name or name}:{exc.lineno}"
+        raise TemplateError(f"{where}: template syntax error: {exc.message}") from None
+    except jinja2.TemplateNotFound:
+        raise TemplateError(f"template '{name}' was not found in the template folders") from None
+    except (jinja2.UndefinedError, jinja2.sandbox.SecurityError, TypeError) as exc:
+        raise TemplateError(f"{name}: {_template_line(exc)}{exc}") from None
+
+
+def _template_line(exc: BaseException) -> str:
+    # Jinja2 rewrites tracebacks so template frames carry the template's file and line.
+    tb = exc.__traceback__
+    found = ""
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2") or filename.endswith(".md"):
+            found = f"line {tb.tb_lineno}: "
+        tb = tb.tb_next
+    return found
