@@ -1,0 +1,227 @@
+"""The `quarterdeck` command: parse arguments, call a service, print the result.
+
+Exit codes: 0 success; 1 the repo's input is invalid or the job failed (the message
+says why); 2 the command line itself is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from quarterdeck import __version__
+from quarterdeck.core.calendar import Month
+from quarterdeck.errors import ConfigError, QuarterdeckError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("quarterdeck")
+
+
+def _month(text: str) -> Month:
+    try:
+        return Month.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, exposed for tests and for `--help`."""
+    parser = argparse.ArgumentParser(
+        prog="quarterdeck",
+        description=(
+            "Engineers own the roadmap. Quarterdeck links every merged PR to the quarterly "
+            "goal it moves and writes the monthly growth review."
+        ),
+        epilog="Start with `quarterdeck demo`, then `quarterdeck init` in your own repo.",
+    )
+    parser.add_argument("--version", action="version", version=f"quarterdeck {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    review = sub.add_parser(
+        "review",
+        help="write the monthly growth review from a local clone (no token, no network)",
+        description="Build the growth review of a month from a local clone's git history.",
+    )
+    _repo_arg(review)
+    review.add_argument(
+        "--month",
+        type=_month,
+        help="month to review, YYYY-MM (default: the last full month)",
+    )
+    review.add_argument("--team", metavar="SLUG", help="only this team (default: every team)")
+    _output_args(review)
+    review.add_argument("--branch", help="branch to read (default: the repo's default branch)")
+
+    validate = sub.add_parser(
+        "validate",
+        help="check .github/quarterdeck.yml and the goals files",
+        description="Check the config and goals files; print every problem with file:line.",
+    )
+    _repo_arg(validate)
+    validate.add_argument(
+        "--strict", action="store_true", help="treat warnings (e.g. a team of 7) as errors"
+    )
+
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of .github/quarterdeck.yml",
+        description="Print the JSON Schema of the config, goals and metrics files.",
+    )
+
+    init = sub.add_parser(
+        "init",
+        help="write a starter config and goals file into a repo",
+        description="Write .github/quarterdeck.yml and a goals file for this quarter.",
+    )
+    _repo_arg(init)
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+
+    demo = sub.add_parser(
+        "demo",
+        help="build a sample repo with a quarter of history and review it",
+        description="Build a sample git repo from the bundled example and print its review.",
+    )
+    demo.add_argument("--keep", type=Path, metavar="DIR", help="build the sample repo in DIR")
+    _output_args(demo)
+    return parser
+
+
+def _repo_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        default=Path("."),
+        metavar="PATH",
+        help="path of the local git clone (default: the current directory)",
+    )
+
+
+def _output_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE")
+    parser.add_argument("--format", choices=("md", "json"), default="md", help="default: md")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="quarterdeck: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return _COMMANDS[args.command](args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(
+            f"quarterdeck: {len(exc.problems)} problem(s) found; fix them and re-run.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    except QuarterdeckError as exc:
+        print(f"quarterdeck: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("quarterdeck: interrupted", file=sys.stderr)
+        return 130
+
+
+def _review(args: argparse.Namespace) -> int:
+    from quarterdeck.services.review import build_reviews
+
+    month = args.month or Month.last_full(date.today())
+    reviews = build_reviews(
+        args.repo, month, team=args.team, branch=args.branch, progress=_progress()
+    )
+    _emit(reviews, args)
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from quarterdeck.services.demo import DEMO_MONTH, build_demo_repo
+    from quarterdeck.services.review import build_reviews
+
+    with tempfile.TemporaryDirectory(prefix="quarterdeck-demo-") as tmp:
+        repo = build_demo_repo(args.keep or Path(tmp) / "sample-repo")
+        reviews = build_reviews(repo, DEMO_MONTH, progress=_progress())
+        _emit(reviews, args)
+    if args.keep:
+        print(
+            f"quarterdeck: sample repo kept in {args.keep}; try "
+            f"`quarterdeck review --repo {args.keep} --month {DEMO_MONTH}`",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _emit(reviews: list, args: argparse.Namespace) -> None:
+    from quarterdeck.services.review import render_reviews, reviews_to_json
+
+    if args.format == "json":
+        text = json.dumps(reviews_to_json(reviews), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = render_reviews(reviews)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"quarterdeck: wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from quarterdeck.sources.repo_files import load_repo_config
+
+    config, warnings = load_repo_config(args.repo, strict=args.strict)
+    for problem in warnings:
+        print(problem, file=sys.stderr)
+    print(
+        f"quarterdeck: config OK: {len(config.teams)} team(s), {len(config.goals)} goal(s)"
+        + (f", {len(warnings)} warning(s)" if warnings else ""),
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from quarterdeck.core.config import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")
+    return EXIT_OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    from quarterdeck.services.starter import write_starter
+
+    for path in write_starter(args.repo, today=date.today(), force=args.force):
+        print(f"quarterdeck: wrote {path}", file=sys.stderr)
+    print("quarterdeck: next, edit them and run `quarterdeck validate`", file=sys.stderr)
+    return EXIT_OK
+
+
+def _progress() -> Callable[[int], None] | None:
+    """A commit counter on stderr when a person is watching; silent in pipes and CI."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(count: int) -> None:
+        # \r rewrites the line in place; \x1b[K clears what a longer line left behind.
+        print(f"\rquarterdeck: read {count:,} commits…\x1b[K", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+_COMMANDS = {
+    "review": _review,
+    "demo": _demo,
+    "validate": _validate,
+    "schema": _schema,
+    "init": _init,
+}
