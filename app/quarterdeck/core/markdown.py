@@ -33,7 +33,8 @@ def escape_inline(value: object, max_length: int | None = 300) -> SafeMarkdown:
     Newlines collapse to spaces so a title cannot start a heading or end a table row.
     """
     text = _INVISIBLE.sub("", str(value))
-    text = _WHITESPACE.sub(" ", text).strip()
+    # Collapse, don't strip: a template's own ", " separators pass through here too.
+    text = _WHITESPACE.sub(" ", text)
     if max_length is not None and len(text) > max_length:
         text = text[: max_length - 1].rstrip() + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

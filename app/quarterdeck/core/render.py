@@ -34,6 +34,11 @@ def link(text: object, url: str) -> SafeMarkdown:
     return SafeMarkdown(f"[{escape_inline(text)}]({safe_url})")
 
 
+def trusted(value: object) -> SafeMarkdown:
+    """Mark a macro's output as safe: it was built from values already escaped on output."""
+    return SafeMarkdown(str(value))
+
+
 def hours(value: float | None) -> str:
     """A duration in hours, in the unit a person reads fastest."""
     if value is None:
@@ -82,6 +87,7 @@ def make_environment(template_dirs: Sequence[Path]) -> SandboxedEnvironment:
         signed=signed,
         date=iso_date,
         mermaid=mermaid_label,
+        trusted=trusted,
     )
     return env
 

@@ -1,0 +1,212 @@
+"""Build the monthly growth review: config → history → links → metrics → Markdown.
+
+Offline mode: everything comes from a local clone, so no token and no network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from quarterdeck.core.calendar import Month, quarter_start
+from quarterdeck.core.config import BusinessMetrics
+from quarterdeck.core.figures import FigureRow, figure_rows
+from quarterdeck.core.linking import link_all
+from quarterdeck.core.metrics import GoalProgress, TeamSummary, summarise
+from quarterdeck.core.model import Team
+from quarterdeck.core.render import make_environment, render
+from quarterdeck.errors import Problem, QuarterdeckError
+from quarterdeck.resources import resource
+from quarterdeck.sources.git_history import default_branch, read_merged_prs
+from quarterdeck.sources.repo_files import load_metrics, load_repo_config
+
+# Which of the quarter's three monthly reviews this is, and what it is for.
+REVIEW_FOCUS = {
+    1: "First review of the quarter: is the research done, and has work started on every goal?",
+    2: "Mid-quarter review: what have we learned so far, and does the plan still hold?",
+    3: "Last review before planning: what impact did this quarter's work have?",
+}
+REVIEW_TEMPLATE = "review.md.j2"
+USER_TEMPLATES = Path(".github") / "quarterdeck" / "templates"
+
+
+@dataclass(frozen=True)
+class TeamReview:
+    """Everything one team's growth review shows; the template renders this directly."""
+
+    repo: str
+    month: Month
+    previous_month: Month
+    team: Team | None  # None: work no team owns
+    summary: TeamSummary
+    questions: tuple[str, ...]
+    business: BusinessMetrics | None = None
+    previous_business: BusinessMetrics | None = None
+    warnings: tuple[str, ...] = ()
+    branch: str = ""
+    source: str = "git"
+    metrics_dir: str = "metrics"
+    template_dirs: tuple[Path, ...] = field(default=(), repr=False)
+
+    @property
+    def quarter(self) -> str:
+        return self.month.quarter
+
+    @property
+    def review_number(self) -> int:
+        return self.month.month_of_quarter
+
+    @property
+    def focus(self) -> str:
+        return REVIEW_FOCUS[self.review_number]
+
+    @property
+    def merged(self) -> int:
+        """Every PR merged this month, bots' unplanned ones included."""
+        return self.summary.planned + len(self.summary.unplanned)
+
+    @property
+    def unplanned_bot_prs(self) -> int:
+        """Bots' unplanned PRs: listed in the review, not counted as shipped."""
+        return self.merged - self.summary.shipped
+
+    @property
+    def stalled_goals(self) -> tuple[GoalProgress, ...]:
+        return tuple(p for p in self.summary.progress if p.stalled)
+
+    @property
+    def metrics_file(self) -> str:
+        return self.business.source if self.business else f"{self.metrics_dir}/{self.month}.yml"
+
+    @property
+    def revenue_rows(self) -> tuple[FigureRow, ...]:
+        return figure_rows("revenue", self.business, self.previous_business)
+
+    @property
+    def product_rows(self) -> tuple[FigureRow, ...]:
+        return figure_rows("product", self.business, self.previous_business)
+
+    @property
+    def feedback_rows(self) -> tuple[FigureRow, ...]:
+        return figure_rows("feedback", self.business, self.previous_business)
+
+    @property
+    def title(self) -> str:
+        name = "work no team owns" if self.summary.unowned else self.summary.team
+        return f"Growth review: {name} — {self.month.label}"
+
+
+def build_reviews(
+    repo: Path,
+    month: Month,
+    *,
+    team: str | None = None,
+    branch: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[TeamReview]:
+    """One review per team (or just `team`) for `month`, from a local clone."""
+    config, warnings = load_repo_config(repo)
+    if team is not None and config.team(team) is None:
+        known = ", ".join(t.slug for t in config.teams) or "none are configured"
+        raise QuarterdeckError(f"no team '{team}' in the config (teams: {known})")
+    tz = config.review.timezone
+    start_of_quarter = quarter_start(month.quarter, tz)
+    previous = month.previous()
+    branch_name = default_branch(repo, branch or config.review.branch)
+    prs = read_merged_prs(
+        repo,
+        min(start_of_quarter, previous.start(tz)),
+        month.end(tz),
+        branch=branch_name,
+        identities=config.identities,
+        progress=progress,
+    )
+    links = link_all(prs, config, tz=tz)
+    summaries = summarise(
+        links, config, month.start(tz), month.end(tz), previous.start(tz), start_of_quarter
+    )
+    business = load_metrics(repo, config, str(month))
+    previous_business = load_metrics(repo, config, str(previous))
+    template_dirs = _template_dirs(repo)
+    reviews = []
+    for summary in summaries:
+        if team is not None and summary.team != team:
+            continue
+        reviews.append(
+            TeamReview(
+                repo=repo.resolve().name,
+                month=month,
+                previous_month=previous,
+                team=None if summary.unowned else config.team(summary.team),
+                summary=summary,
+                questions=config.review.questions,
+                business=business,
+                previous_business=previous_business,
+                warnings=_team_warnings(warnings, summary.team),
+                metrics_dir=config.review.metrics_dir.rstrip("/"),
+                branch=branch_name,
+                template_dirs=template_dirs,
+            )
+        )
+    return reviews
+
+
+def _team_warnings(problems: Sequence[Problem], team: str) -> tuple[str, ...]:
+    # A warning about this team (e.g. "split the team") belongs in its review.
+    key = f"teams.{team}"
+    return tuple(p.message for p in problems if p.key == key or p.key.startswith(key + "."))
+
+
+def _template_dirs(repo: Path) -> tuple[Path, ...]:
+    user = repo / USER_TEMPLATES
+    return (user, resource("templates")) if user.is_dir() else (resource("templates"),)
+
+
+def render_review(review: TeamReview, *, standalone: bool = True) -> str:
+    """The review's Markdown; `standalone` adds the title as a heading (not for issues)."""
+    env = make_environment(review.template_dirs)
+    return render(env, REVIEW_TEMPLATE, review=review, standalone=standalone)
+
+
+def render_reviews(reviews: Sequence[TeamReview]) -> str:
+    """Several reviews in one Markdown document, separated by rules."""
+    if not reviews:
+        return "_No teams to review: add teams to `.github/quarterdeck.yml`._\n"
+    return "\n---\n\n".join(render_review(r) for r in reviews)
+
+
+def reviews_to_json(reviews: Sequence[TeamReview]) -> list[dict[str, Any]]:
+    """Plain JSON-ready data: the same facts the Markdown shows."""
+    return [
+        {"title": r.title, "quarter": r.quarter, "review_number": r.review_number}
+        | _plain(r, skip={"template_dirs"})
+        for r in reviews
+    ]
+
+
+def _plain(value: Any, skip: frozenset[str] | set[str] = frozenset()) -> Any:
+    """Dataclasses, mappings, tuples and dates as JSON types (asdict can't copy mappingproxy)."""
+    if isinstance(value, Month):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name not in skip
+        }
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value
