@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--month",
         type=_month,
-        help="month to review, YYYY-MM (default: the last full month)",
+        metavar="YYYY-MM",
+        help="month to review (default: the last full month)",
     )
     review.add_argument("--team", metavar="SLUG", help="only this team (default: every team)")
     _output_args(review)

@@ -1,0 +1,61 @@
+"""Escaping user text: it shows as typed, formats nothing and pings nobody."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quarterdeck.core.markdown import code_span, escape_inline
+
+# GitHub's mention syntax, outside code spans.
+_MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9]")
+
+
+def _outside_code(text: str) -> str:
+    return re.sub(r"(`+)(?:(?!\1).)*?\1", "", text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "escaped"),
+    [
+        ("@everyone <script> {{ 7*7 }} | pipe", "`@everyone` &lt;script&gt; {{ 7\\*7 }} \\| pipe"),
+        ("**bold** _it_ ~~s~~", "\\*\\*bold\\*\\* \\_it\\_ \\~\\~s\\~\\~"),
+        ("[link](http://x) ![img](y)", "\\[link\\](http://x) !\\[img\\](y)"),
+        ("ping @org/team and mail a@b.com", "ping `@org/team` and mail a@b.com"),
+        ("line one\n# line two\r\n- three", "line one # line two - three"),
+        ("rtl \u202eevil\u2066 and \x00nul", "rtl evil and nul"),
+        ("a & b &amp; c", "a &amp; b &amp;amp; c"),
+        ("back\\slash `code`", "back\\\\slash \\`code\\`"),
+    ],
+)
+def test_escape_inline(raw: str, escaped: str) -> None:
+    assert escape_inline(raw) == escaped
+
+
+def test_escape_inline_truncates_long_text() -> None:
+    text = escape_inline("x" * 100_000, max_length=300)
+    assert len(text) == 300
+    assert text.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("raw", "span"),
+    [("main", "`main`"), ("a`b", "``a`b``"), ("`x`", "`` `x` ``"), ("a\nb", "`a b`")],
+)
+def test_code_span(raw: str, span: str) -> None:
+    assert code_span(raw) == span
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_no_text_escapes_into_a_mention_tag_or_newline(raw: str) -> None:
+    out = escape_inline(raw, max_length=None)
+    assert "\n" not in out
+    assert "\r" not in out
+    assert "<" not in out
+    assert ">" not in out
+    assert not _MENTION.search(_outside_code(out))
+    assert not re.search(r"[\u202a-\u202e\u2066-\u2069]", out)
