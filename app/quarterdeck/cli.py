@@ -139,9 +139,9 @@ def _review(args: argparse.Namespace) -> int:
     from quarterdeck.services.review import build_reviews
 
     month = args.month or Month.last_full(date.today())
-    reviews = build_reviews(
-        args.repo, month, team=args.team, branch=args.branch, progress=_progress()
-    )
+    progress = _progress()
+    reviews = build_reviews(args.repo, month, team=args.team, branch=args.branch, progress=progress)
+    _end_progress(progress)
     _emit(reviews, args)
     return EXIT_OK
 
@@ -152,7 +152,9 @@ def _demo(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="quarterdeck-demo-") as tmp:
         repo = build_demo_repo(args.keep or Path(tmp) / "sample-repo")
-        reviews = build_reviews(repo, DEMO_MONTH, progress=_progress())
+        progress = _progress()
+        reviews = build_reviews(repo, DEMO_MONTH, progress=progress)
+        _end_progress(progress)
         _emit(reviews, args)
     if args.keep:
         print(
@@ -217,6 +219,11 @@ def _progress() -> Callable[[int], None] | None:
         print(f"\rquarterdeck: read {count:,} commits…\x1b[K", end="", file=sys.stderr, flush=True)
 
     return show
+
+
+def _end_progress(progress: Callable[[int], None] | None) -> None:
+    if progress is not None:
+        print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
 
 _COMMANDS = {
