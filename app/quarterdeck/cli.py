@@ -122,8 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        errors = sum(1 for p in exc.problems if p.severity == "error")
         print(
-            f"quarterdeck: {len(exc.problems)} problem(s) found; fix them and re-run.",
+            f"quarterdeck: {errors} error(s) found; fix them and re-run `quarterdeck validate`.",
             file=sys.stderr,
         )
         return EXIT_FAILED
