@@ -1,0 +1,134 @@
+"""The one config loader: YAML text in, validated domain objects (or located problems) out.
+
+Pure: callers pass (display filename, text) pairs and get back a `Config`, a list of
+warnings, or a `ConfigError` carrying every problem with its file, line and key. The
+pydantic models in `schema` are the single source of truth for the shape of the three
+file kinds (config, goals, metrics); `json_schema()` publishes them for editors.
+
+Reading goes in three steps so a problem can name its line:
+1. compose the YAML into a node tree (nodes carry line marks), refusing abuse early:
+   oversized text, deep nesting, alias expansion (YAML bombs), duplicate keys
+   (`yaml_nodes`);
+2. construct plain Python data from that same tree with the safe constructor
+   (`yaml_nodes`);
+3. validate with pydantic, then map each error's `loc` back to the node it came from
+   (`messages`).
+Checks across files (`checks`) run last; `to_domain` turns the file models into the
+domain `Config`. This module ties them together and is the package's public face.
+"""
+
+from __future__ import annotations
+
+from quarterdeck.core.config.checks import extends_notice, goal_checks, team_checks
+from quarterdeck.core.config.goals_file import parse_goals, quarter_of_goals_file
+from quarterdeck.core.config.messages import describe, sort_problems, validate
+from quarterdeck.core.config.metrics_file import BusinessMetrics, parse_metrics
+from quarterdeck.core.config.schema import ConfigFile, GoalsFile, GoalSpec, MetricsFile, json_schema
+from quarterdeck.core.config.to_domain import to_config, to_goal
+from quarterdeck.core.config.yaml_nodes import (
+    FILE_TOO_LARGE,
+    MAX_ALIAS_EXPANSION,
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    Doc,
+    line_of,
+    read_yaml,
+)
+from quarterdeck.core.model import Config, Goal
+from quarterdeck.errors import ConfigError, Problem
+
+__all__ = [
+    "CONFIG_PATH",
+    "FILE_TOO_LARGE",
+    "MAX_ALIAS_EXPANSION",
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "BusinessMetrics",
+    "ConfigFile",
+    "GoalsFile",
+    "MetricsFile",
+    "build_config",
+    "json_schema",
+    "parse_config",
+    "parse_metrics",
+    "quarter_of_goals_file",
+    "sort_problems",
+]
+
+CONFIG_PATH = ".github/quarterdeck.yml"
+
+
+def parse_config(text: str, filename: str) -> tuple[ConfigFile | None, list[Problem]]:
+    """Parse `.github/quarterdeck.yml` text; returns the file model (None if invalid)."""
+    parsed, problems = _parse_config(text, filename)
+    return (parsed[0] if parsed else None), problems
+
+
+def _parse_config(text: str, file: str) -> tuple[tuple[ConfigFile, Doc] | None, list[Problem]]:
+    doc, problems = read_yaml(text, file)
+    if doc is None:
+        return None, problems
+    data = {} if doc.data is None else doc.data
+    if not isinstance(data, dict):
+        line = line_of(doc.root.start_mark) if doc.root else None
+        return None, [
+            Problem(
+                file,
+                line,
+                "",
+                f"expected a mapping of settings (teams:, goals:, review:), got {describe(data)}",
+            )
+        ]
+    model, problems = validate(doc, ConfigFile, data)
+    return ((model, doc) if model else None), problems
+
+
+def build_config(
+    config: tuple[str, str] | None,
+    goal_files: list[tuple[str, str]],
+    *,
+    strict: bool = False,
+) -> tuple[Config, list[Problem]]:
+    """Validate a config file and goals files into one `Config`.
+
+    Inputs are (display filename, text) pairs; `config=None` means no config file, so
+    every setting takes its default. Returns the config and its warnings. Raises
+    ConfigError when any file has an error; its `problems` hold every error *and*
+    warning across all files, sorted by file and line (filter on `severity`).
+    `strict=True` turns team-size warnings into errors.
+    """
+    problems: list[Problem] = []
+    config_file = config[0] if config else CONFIG_PATH
+    parsed_cfg: tuple[ConfigFile, Doc] | None = None
+    if config is None:
+        parsed_cfg = (ConfigFile(), Doc(config_file, None, None))
+    else:
+        parsed_cfg, found = _parse_config(config[1], config[0])
+        problems += found
+
+    goals: list[Goal] = []
+    placed: list[tuple[GoalSpec, Doc, int]] = []
+    for file, text in goal_files:
+        parsed, found = parse_goals(text, file)
+        problems += found
+        if parsed:
+            specs, doc = parsed
+            quarter = quarter_of_goals_file(file) or ""
+            for i, spec in specs:
+                placed.append((spec, doc, i))
+                goals.append(to_goal(spec, quarter))
+
+    if parsed_cfg is not None:
+        cfg, cfg_doc = parsed_cfg
+        problems += extends_notice(cfg, cfg_doc)
+        problems += team_checks(cfg, cfg_doc, strict=strict)
+        problems += goal_checks(cfg, config_file, placed)
+    else:
+        # Without valid teams, team checks would only add noise; still check goals alone.
+        problems += goal_checks(None, config_file, placed)
+
+    problems = sort_problems(problems)
+    if parsed_cfg is None or any(p.severity == "error" for p in problems):
+        raise ConfigError(problems)
+    cfg = parsed_cfg[0]
+    return to_config(cfg, goals), problems

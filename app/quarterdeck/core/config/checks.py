@@ -1,0 +1,103 @@
+"""Checks across files that no single file model can make.
+
+Duplicate goal ids within a quarter, goals of unknown teams, goals without owners or
+with owners from other teams, oversized teams, and the `_extends` offline notice.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from quarterdeck.core.config.goals_file import quarter_of_goals_file
+from quarterdeck.core.config.schema import ConfigFile, GoalSpec
+from quarterdeck.core.config.to_domain import to_team
+from quarterdeck.core.config.yaml_nodes import Doc
+from quarterdeck.core.model import MAX_TEAM_SIZE
+from quarterdeck.errors import Problem
+
+__all__ = ["extends_notice", "goal_checks", "team_checks"]
+
+
+def extends_notice(cfg: ConfigFile, doc: Doc) -> Iterator[Problem]:
+    if cfg.extends:
+        yield Problem(
+            doc.file,
+            doc.line_of_value(["_extends"]),
+            "_extends",
+            f"{cfg.extends!r} is not read offline; only this file's settings are used",
+            "warning",
+        )
+
+
+def team_checks(cfg: ConfigFile, doc: Doc, *, strict: bool) -> Iterator[Problem]:
+    for slug, team in cfg.teams.items():
+        size = len(to_team(slug, team).people)
+        if size > MAX_TEAM_SIZE:
+            yield Problem(
+                doc.file,
+                doc.line_of_value(["teams", slug]),
+                f"teams.{slug}",
+                f"team '{slug}' has {size} people; teams work best at six or fewer — "
+                "split the team",
+                "error" if strict else "warning",
+            )
+
+
+def goal_checks(
+    cfg: ConfigFile | None, config_file: str, placed: list[tuple[GoalSpec, Doc, int]]
+) -> Iterator[Problem]:
+    first: dict[tuple[str, str], tuple[str, int | None]] = {}
+    teams = {slug: to_team(slug, t) for slug, t in cfg.teams.items()} if cfg else {}
+    for spec, doc, i in placed:
+        quarter = quarter_of_goals_file(doc.file) or ""
+        id_line = doc.line_of_value([i, "id"])
+        if (quarter, spec.id) in first:
+            where = "{}:{}".format(*first[quarter, spec.id])
+            yield Problem(
+                doc.file,
+                id_line,
+                f"{spec.id}.id",
+                f"duplicate goal id '{spec.id}' in {quarter} (first at {where}); "
+                "give each goal its own id",
+            )
+        else:
+            first[quarter, spec.id] = (doc.file, id_line)
+        if not spec.owners:
+            line = doc.line_of_value([i, "owners"]) if "owners" in doc.data[i] else None
+            yield Problem(
+                doc.file,
+                line or doc.line_of_value([i]),
+                f"{spec.id}.owners",
+                "every goal needs an owner: add `owners: [<login>]` with the engineers "
+                "who will build it",
+            )
+        if cfg is None:
+            continue
+        team = teams.get(spec.team)
+        if team is None:
+            close = difflib.get_close_matches(spec.team, list(teams), n=1)
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else f"define it under `teams:` in {config_file}"
+            )
+            yield Problem(
+                doc.file,
+                doc.line_of_value([i, "team"]),
+                f"{spec.id}.team",
+                f"unknown team '{spec.team}'; {hint}",
+            )
+            continue
+        for j, owner in enumerate(spec.owners):
+            if owner not in team.people:
+                close = difflib.get_close_matches(owner, list(team.people), n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                yield Problem(
+                    doc.file,
+                    doc.line_of_value([i, "owners", j]),
+                    f"{spec.id}.owners[{j}]",
+                    f"owner '{owner}' is not on team '{spec.team}'; {hint}"
+                    "fine if they are helping from another team",
+                    "warning",
+                )

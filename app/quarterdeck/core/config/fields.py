@@ -1,0 +1,134 @@
+"""Field types of Quarterdeck's files: what a slug, login, folder or branch may look like.
+
+Each custom check raises a PydanticCustomError whose *type* selects the user-facing
+message in `CUSTOM_MESSAGES`; the user's value is inserted there by str.format, never
+into a template that pydantic would interpret.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "CUSTOM_MESSAGES",
+    "LOGIN",
+    "SLUG",
+    "Branch",
+    "Count",
+    "Folder",
+    "Login",
+    "Percent",
+    "Questions",
+    "Slug",
+    "Text",
+    "TimeZone",
+    "Title",
+]
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+# GitHub logins: letters, digits, hyphens; `_` appears in enterprise-managed logins and
+# `[bot]` in app logins. Loose on purpose: the goal is to catch "@alice" and "Alice Smith".
+LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}(\[bot\])?")
+
+
+def _slug(value: str) -> str:
+    if not SLUG.fullmatch(value):
+        raise PydanticCustomError("qd_slug", "not a slug")
+    return value
+
+
+def _login(value: str) -> str:
+    if not LOGIN.fullmatch(value):
+        raise PydanticCustomError("qd_login", "not a GitHub login")
+    return value
+
+
+def _title(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("qd_title", "title is empty")
+    return value
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("qd_empty", "must not be empty")
+    return value
+
+
+def _folder(value: str) -> str:
+    path = PurePosixPath(value.strip())
+    if not value.strip() or path.is_absolute() or ".." in path.parts or "\\" in value:
+        raise PydanticCustomError("qd_folder", "not a folder inside the repository")
+    return str(path)  # "goals/" -> "goals"
+
+
+def _timezone(value: str) -> str:
+    if value == "UTC":  # valid even on machines without tz data
+        return value
+    try:
+        ZoneInfo(value)
+    except Exception as exc:  # ZoneInfo raises ValueError, KeyError or OSError subclasses
+        raise PydanticCustomError("qd_timezone", "unknown time zone") from exc
+    return value
+
+
+def _branch(value: str) -> str:
+    # The name reaches `git` as an argument: a leading "-" would be read as an option.
+    if (
+        not value
+        or value.startswith(("-", "/"))
+        or ".." in value
+        or any(c.isspace() or ord(c) < 32 or c in "~^:?*[\\" for c in value)
+    ):
+        raise PydanticCustomError("qd_branch", "not a branch name")
+    return value
+
+
+def _questions(value: Any) -> Any:
+    ok = value == "default" or (
+        isinstance(value, list) and all(isinstance(q, str) and q.strip() for q in value)
+    )
+    if not ok:
+        raise PydanticCustomError("qd_questions", "expected 'default' or a list of questions")
+    return value
+
+
+Slug = Annotated[
+    str,
+    AfterValidator(_slug),
+    WithJsonSchema({"type": "string", "pattern": f"^{SLUG.pattern}$"}),
+]
+Login = Annotated[
+    str,
+    AfterValidator(_login),
+    WithJsonSchema({"type": "string", "pattern": f"^{LOGIN.pattern}$"}),
+]
+Text = Annotated[
+    str, AfterValidator(_non_empty), WithJsonSchema({"type": "string", "minLength": 1})
+]
+Folder = Annotated[str, AfterValidator(_folder)]
+Percent = Annotated[float | None, Field(allow_inf_nan=False)]
+Count = Annotated[int | None, Field(ge=0)]
+Title = Annotated[str, AfterValidator(_title), WithJsonSchema({"type": "string", "minLength": 1})]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+Branch = Annotated[str, AfterValidator(_branch)]
+Questions = Annotated[Literal["default"] | list[str], BeforeValidator(_questions)]
+
+CUSTOM_MESSAGES = {
+    "qd_slug": "{v} is not a valid id: use lowercase letters, digits and hyphens, "
+    "e.g. product-analytics",
+    "qd_login": "{v} is not a GitHub login: write the login alone, without '@', "
+    "e.g. alice or alice-smith",
+    "qd_empty": "must not be empty",
+    "qd_title": "title is empty: say in a few words what the team will build",
+    "qd_folder": "{v} is not a folder inside the repository: use a relative path such as goals/",
+    "qd_timezone": "{v} is not a known time zone: use an IANA name such as UTC or Europe/Berlin",
+    "qd_branch": "{v} is not a usable branch name: write it as git shows it, e.g. main",
+    "qd_questions": "expected 'default' or a list of questions, got {d}",
+}

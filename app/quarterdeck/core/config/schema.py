@@ -1,0 +1,252 @@
+"""The pydantic models of Quarterdeck's three file kinds, and their JSON Schema.
+
+These models are the single source of truth for the shape of the config file
+(`.github/quarterdeck.yml`), goals files (`goals/YYYY-Qn.yml`) and metrics files
+(`metrics/YYYY-MM.yml`); `json_schema()` publishes them for editors.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from pydantic.json_schema import models_json_schema
+
+from quarterdeck.core.config.fields import (
+    Branch,
+    Count,
+    Folder,
+    Login,
+    Percent,
+    Questions,
+    Slug,
+    Text,
+    TimeZone,
+    Title,
+)
+
+__all__ = [
+    "ConfigFile",
+    "FeedbackMetrics",
+    "GoalSpec",
+    "GoalsFile",
+    "GoalsSettings",
+    "MetricsFile",
+    "Ownership",
+    "ProductMetrics",
+    "RevenueMetrics",
+    "ReviewSpec",
+    "TeamSpec",
+    "json_schema",
+]
+
+
+class _Model(BaseModel):
+    # strict: YAML already gives typed values, so "12" for a number is a mistake to
+    # report, not to coerce. frozen: parsed files are facts.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_default(cls, data: Any) -> Any:
+        # `teams:` with everything below commented out is YAML null; a user means "none".
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
+
+
+class Ownership(_Model):
+    """The code and PR labels a team owns; used to place unplanned work."""
+
+    paths: list[Text] = Field(
+        default_factory=list,
+        description='Glob patterns of files the team owns, e.g. "frontend/insights/**".',
+    )
+    labels: list[Text] = Field(
+        default_factory=list,
+        description='PR labels that mark the team\'s work, e.g. "team/analytics".',
+    )
+
+
+class TeamSpec(_Model):
+    """A product team of six people or fewer, led by an engineer."""
+
+    mission: str = Field("", description="One sentence: why the team exists.")
+    lead: Login | None = Field(
+        None, description="GitHub login of the engineer who leads the team and decides in reviews."
+    )
+    pm: Login | None = Field(
+        None, description="GitHub login of the product manager who prepares the monthly review."
+    )
+    members: list[Login] = Field(
+        default_factory=list,
+        description="GitHub logins of the team's engineers (lead and PM count as members too).",
+    )
+    owns: Ownership = Field(
+        default_factory=Ownership,
+        description="Paths and labels whose unplanned PRs are this team's.",
+    )
+
+
+class GoalsSettings(_Model):
+    """Where quarterly goals live."""
+
+    files: Folder = Field(
+        "goals", description="Folder of goals files, one per quarter: goals/2026-Q4.yml."
+    )
+    label: Text = Field(
+        "goal",
+        description="Label of goal issues (with `quarter:YYYY-Qn` and `team:<slug>` labels).",
+    )
+
+
+class ReviewSpec(_Model):
+    """How the monthly growth review is built."""
+
+    metrics: Folder = Field(
+        "metrics", description="Folder of the PM's monthly figures: metrics/2026-11.yml."
+    )
+    questions: Questions = Field(
+        "default",
+        description="Discussion questions: 'default' for the standard five, or your own list.",
+    )
+    timezone: TimeZone = Field(
+        "UTC", description="IANA time zone in which months start and end, e.g. Europe/Berlin."
+    )
+    branch: Branch | None = Field(
+        None, description="Branch whose history is reviewed; default: the repo's default branch."
+    )
+
+
+class ConfigFile(_Model):
+    """`.github/quarterdeck.yml`: teams, where goals and metrics live, review settings."""
+
+    model_config = ConfigDict(title="Quarterdeck config (.github/quarterdeck.yml)")
+
+    teams: dict[Slug, TeamSpec] = Field(
+        default_factory=dict, description="Product teams by slug, e.g. product-analytics."
+    )
+    goals: GoalsSettings = Field(default_factory=GoalsSettings, description="Quarterly goals.")
+    review: ReviewSpec = Field(default_factory=ReviewSpec, description="Monthly growth review.")
+    identities: dict[Login, list[Text]] = Field(
+        default_factory=dict,
+        description="GitHub login -> the emails or names it commits under (offline mode).",
+    )
+    extends: str | None = Field(
+        None,
+        alias="_extends",
+        description="Another config to merge under this one: `repo` or `owner/repo:path.yml`.",
+    )
+
+
+def _owners_required(schema: dict[str, Any]) -> None:
+    # The loader reports a missing `owners` itself, with advice; editors just need to know.
+    schema["required"] = [*schema.get("required", []), "owners"]
+
+
+class GoalSpec(_Model):
+    """A thing a team means to build this quarter, with the engineers who own it."""
+
+    model_config = ConfigDict(json_schema_extra=_owners_required)
+
+    id: Slug = Field(description="Short stable id, e.g. funnel-v2; used in `goal:<id>` labels.")
+    title: Title = Field(description="What the team will build, in a few words.")
+    team: Slug = Field(description="Slug of the team (a key under `teams:`).")
+    owners: list[Login] = Field(
+        default_factory=list,
+        json_schema_extra={"minItems": 1},
+        description="GitHub logins of the engineers who own the goal; at least one.",
+    )
+    issue: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Number of the goal's tracking issue, if any."
+    )
+    motivation: str = Field("", description="Why this matters now: the context behind it.")
+    status: Literal["planned", "in-progress", "shipped", "dropped", "carried-over"] = Field(
+        "planned", description="Where the goal stands."
+    )
+
+
+class GoalsFile(RootModel[list[GoalSpec]]):
+    """`goals/YYYY-Qn.yml`: the list of one quarter's goals (quarter from the file name)."""
+
+    model_config = ConfigDict(title="Quarterdeck goals file (goals/YYYY-Qn.yml)", strict=True)
+
+
+class RevenueMetrics(_Model):
+    """Revenue figures for the month."""
+
+    mrr: Annotated[float | None, Field(ge=0, allow_inf_nan=False)] = Field(
+        None, description="Monthly recurring revenue at month end."
+    )
+    mrr_growth: Percent = Field(None, description="MRR growth on last month, in %: 4.2 = 4.2 %.")
+    revenue_churn: Annotated[float | None, Field(ge=0, le=100, allow_inf_nan=False)] = Field(
+        None, description="Revenue lost to churn and contraction, in % of last month's MRR."
+    )
+    paying_customers: Count = Field(None, description="Paying customers at month end.")
+
+
+class ProductMetrics(_Model):
+    """Product analytics for the month."""
+
+    active_users: Count = Field(None, description="Monthly active users.")
+    user_growth: Percent = Field(None, description="Active-user growth on last month, in %.")
+    org_growth: Percent = Field(None, description="Active-organisation growth on last month, in %.")
+    retention: Annotated[float | None, Field(ge=0, le=100, allow_inf_nan=False)] = Field(
+        None, description="Share of last month's active users still active, in %."
+    )
+
+
+class FeedbackMetrics(_Model):
+    """What users told the team this month."""
+
+    nps: Annotated[float | None, Field(ge=-100, le=100, allow_inf_nan=False)] = Field(
+        None, description="Net Promoter Score, -100 to 100."
+    )
+    interviews: Count = Field(None, description="User interviews held.")
+    support_tickets: Count = Field(None, description="Support tickets opened.")
+    highlights: list[Text] = Field(
+        default_factory=list, description="Quotes or findings worth the whole team's attention."
+    )
+
+
+class MetricsFile(_Model):
+    """`metrics/YYYY-MM.yml`: the PM's business, product and feedback figures for a month."""
+
+    model_config = ConfigDict(title="Quarterdeck metrics file (metrics/YYYY-MM.yml)")
+
+    revenue: RevenueMetrics = Field(default_factory=RevenueMetrics, description="Revenue.")
+    product: ProductMetrics = Field(default_factory=ProductMetrics, description="Product usage.")
+    feedback: FeedbackMetrics = Field(default_factory=FeedbackMetrics, description="Feedback.")
+    notes: str = Field("", description="Anything else the team should know this month.")
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of `.github/quarterdeck.yml`, with the other file kinds in `$defs`.
+
+    The root validates the config file. Goals files validate against
+    `#/$defs/GoalsFile` and metrics files against `#/$defs/MetricsFile`.
+    """
+    _, top = models_json_schema(
+        [(ConfigFile, "validation"), (GoalsFile, "validation"), (MetricsFile, "validation")],
+        ref_template="#/$defs/{model}",
+    )
+    defs = top["$defs"]
+    root = dict(defs.pop("ConfigFile"))
+    schema: dict[str, Any] = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
+    schema.update(root)
+    schema["$defs"] = defs
+    _close_pattern_maps(schema)
+    return schema
+
+
+def _close_pattern_maps(schema: Any) -> None:
+    # pydantic leaves keys that miss the slug/login pattern allowed; the loader refuses
+    # them, so tell editors too.
+    if isinstance(schema, dict):
+        if "patternProperties" in schema:
+            schema.setdefault("additionalProperties", False)
+        for value in schema.values():
+            _close_pattern_maps(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _close_pattern_maps(value)
