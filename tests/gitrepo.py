@@ -133,8 +133,9 @@ class GitRepo:
         self.git("switch", "--quiet", "--create", name, from_ or "HEAD")
 
     def checkout(self, name: str) -> None:
-        """Switch to an existing branch."""
-        self.git("switch", "--quiet", name)
+        """Switch to a branch (a no-op if already on it, even before its first commit)."""
+        if self.git("branch", "--show-current").strip() != name:
+            self.git("switch", "--quiet", name)
 
     def merge_pr(
         self,

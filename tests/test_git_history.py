@@ -188,6 +188,16 @@ def test_reads_a_whole_history_from_the_root(november: GitRepo) -> None:
     assert [pr.number for pr in prs] == [1, 9, 10, 2, 3, 5, 4, 6, 7, 8, 13, 11, 12]
 
 
+def test_a_root_commit_pr_changed_every_file_it_has(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    files = {"b.py": "b", "a/x.py": "x"}
+    repo.squash_pr(1, "Initial import", files, ALICE, at("2026-11-02T09:00Z"))
+
+    (pr,) = read_merged_prs(repo.path, NOV_START, DEC_START)
+
+    assert (pr.number, pr.paths, pr.author) == (1, ("a/x.py", "b.py"), "alice")
+
+
 def test_reads_another_branch_when_asked(november: GitRepo) -> None:
     prs = read_merged_prs(november.path, NOV_START, DEC_START, branch="main~3")
 
@@ -198,6 +208,7 @@ def test_reports_progress_in_commits_read(
     november: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(git_history, "_PROGRESS_EVERY", 5)
+    monkeypatch.setattr(git_history, "_CHUNK", 64)  # smaller than a record: one at a time
     calls: list[int] = []
 
     read_merged_prs(november.path, NOV_START, DEC_START, progress=calls.append)

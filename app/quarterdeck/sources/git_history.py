@@ -7,10 +7,16 @@ GitHub leaves two kinds of traces on the default branch's first-parent line:
 * squash merges, a single commit whose subject ends in ` (#N)`.
 
 Everything else (`Merge branch 'stable'`, commits straight to main, reverts without
-a number) is not a pull request. This is the only module that runs git. It runs a
-constant number of git processes whatever the size of the history: one pass over
-the first-parent line (with changed paths), one over the commits that entered the
-branch in the window (for branch authors and first-commit times).
+a number) is not a pull request. This is the only module that runs git, and it
+runs a constant number of processes whatever the size of the history:
+
+1. `git log --first-parent` over the window: hashes, dates, authors, messages;
+2. `git diff-tree --stdin`: the paths each PR commit changed against its first parent;
+3. `git log base..tip`: every commit that entered the branch in the window, to find
+   each merged branch's tip author and first commit.
+
+Tree diffs dominate the cost, so only PR commits get one, shared over two processes
+that run beside pass 3. See benchmarks/RESULTS.md for what each pass costs.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,15 +39,15 @@ from quarterdeck.errors import HistoryError
 Progress = Callable[[int], None]
 
 _PROGRESS_EVERY = 1000
-_CHUNK = 1 << 20
+_DIFF_PROCESSES = 2
+_CHUNK = 1 << 18  # a few thousand commits: big reads, yet progress every ~1000
 # `--since` compares committer dates and stops the walk at the first older commit, so
 # read a day either side of the window and filter exactly in Python.
 _SLACK = timedelta(days=1)
 _GIT_MIN_STAMP, _GIT_MAX_STAMP = 100_000_000, 4_102_444_800  # 1973-03-03, 2100-01-01
-# Starts every record; a path or a message cannot plausibly begin with it, and a
-# token that looks like it but does not parse is still treated as a path.
-_MARK = "\x1e\x1eqd\x1f"
-_MAIN_FORMAT = "%x1e%x1eqd%x1f%H %P%x1f%ct%x1f%aE%x1f%aN%x1f%B"
+# Records are NUL-separated (-z) and fields \x1f-separated, the message last so that
+# whatever it contains stays inside its own field.
+_MAIN_FORMAT = "%H %P%x1f%ct%x1f%aE%x1f%aN%x1f%B"
 _GRAPH_FORMAT = "%H %P%x1f%at%x1f%aE%x1f%aN"
 _NO_IDENTITIES: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -81,9 +88,16 @@ def read_merged_prs(
 ) -> list[PullRequest]:
     """Merged PRs on `branch`'s first-parent line with merged_at in [since, until), oldest first.
 
-    `branch` defaults to `default_branch(repo)`. `identities` maps a GitHub login to
-    the emails or names it commits under. `progress` is called with the number of
-    commits read so far, every thousand or so.
+    merged_at is the merge or squash commit's committer date, in UTC. The author is
+    the merged branch tip's author for merge commits (the merge commit's is whoever
+    pressed the button; it stands in only when the tip is already on the branch),
+    the commit author for squashes, both as git (and .mailmap) name them, turned into
+    a login by: `identities` (login -> emails or names, case-insensitive), else a
+    GitHub noreply email, else the email's local part, else the name.
+    first_commit_at is the earliest author date among the commits a merge brought in;
+    None for squashes, whose commits git no longer has. `branch` defaults to
+    `default_branch(repo)`; `progress` gets the number of commits read so far, about
+    every thousand. Raises HistoryError when git, the repo or the branch is missing.
     """
     if since.tzinfo is None or until.tzinfo is None:
         raise ValueError("since and until must be timezone-aware datetimes")
@@ -96,14 +110,33 @@ def read_merged_prs(
     if shallow:
         _check_depth(repo, main_line, since)
     prs = [c for c in map(_candidate, main_line) if c and since <= c.merged_at < until]
-    merges = [c for c in prs if c.kind == "merge"]
-    branch_info = _branch_info(repo, merges, counter) if merges else {}
+    changed, branch_info = _details(repo, prs, counter)
     counter.finish()
     login = _LoginMapper(identities)
-    result = [_to_pull_request(c, branch_info.get(c.commit.sha), login) for c in reversed(prs)]
+    result = [
+        _to_pull_request(c, changed.get(c.commit.sha, ()), branch_info.get(c.commit.sha), login)
+        for c in reversed(prs)
+    ]
     # git lists the main line newest first; clock skew can make dates disagree with
     # that order, and callers want time order.
     return sorted(result, key=lambda pr: pr.merged_at)
+
+
+def _details(
+    repo: Path, prs: list[_Candidate], counter: _Counter
+) -> tuple[dict[str, tuple[str, ...]], dict[str, _BranchInfo]]:
+    """Passes 2 and 3: changed paths of every PR commit, branch details of every merge."""
+    merges = [c for c in prs if c.kind == "merge"]
+    commits = [c.commit for c in prs]
+    # Tree diffs cost the most, so they are shared out and run beside pass 3; in
+    # contiguous runs, because neighbouring commits share most of their trees.
+    size = max(1, -(-len(commits) // _DIFF_PROCESSES))
+    shares = [commits[i : i + size] for i in range(0, len(commits), size)]
+    with ThreadPoolExecutor(max_workers=_DIFF_PROCESSES) as pool:
+        jobs = [pool.submit(_read_paths, repo, share) for share in shares]
+        branch_info = _branch_info(repo, merges, counter) if merges else {}
+        changed = {sha: paths for job in jobs for sha, paths in job.result().items()}
+    return changed, branch_info
 
 
 def _default_branch(repo: Path) -> str:
@@ -164,18 +197,24 @@ def _git_output(repo: Path, *args: str) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
-def _stream(repo: Path, args: tuple[str, ...], what: str) -> Iterator[str]:
-    """NUL-separated tokens of a git command's stdout, read in big chunks."""
+def _stream(
+    repo: Path, args: tuple[str, ...], what: str, stdin: IO[bytes] | None = None
+) -> Iterator[list[str]]:
+    """NUL-separated tokens of a git command's stdout, a big chunk's worth at a time."""
     with tempfile.TemporaryFile() as errors:
         try:
             proc = subprocess.Popen(  # stderr to a file: a pipe we do not read could fill
-                _command(repo, args), stdout=subprocess.PIPE, stderr=errors, env=_env()
+                _command(repo, args),
+                stdin=stdin or subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=_env(),
             )
         except FileNotFoundError as exc:
             raise _missing_git() from exc
         try:
             assert proc.stdout is not None
-            yield from _tokens(proc.stdout)
+            yield from _batches(proc.stdout)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -188,15 +227,19 @@ def _stream(repo: Path, args: tuple[str, ...], what: str) -> Iterator[str]:
             raise HistoryError(f"git failed while {what} in {repo}: {detail or f'exit {code}'}")
 
 
-def _tokens(stdout: IO[bytes]) -> Iterator[str]:
+def _batches(stdout: IO[bytes]) -> Iterator[list[str]]:
     pending = b""
     while chunk := stdout.read(_CHUNK):
-        parts = (pending + chunk).split(b"\0")
-        pending = parts.pop()
-        for part in parts:
-            yield part.decode("utf-8", "replace")
+        data = pending + chunk
+        cut = data.rfind(b"\0")
+        if cut < 0:
+            pending = data
+            continue
+        # NUL never occurs inside a UTF-8 sequence, so the text up to it decodes whole.
+        pending = data[cut + 1 :]
+        yield data[:cut].decode("utf-8", "replace").split("\0")
     if pending:
-        yield pending.decode("utf-8", "replace")
+        yield [pending.decode("utf-8", "replace")]
 
 
 def _check_repo(repo: Path) -> bool:
@@ -238,9 +281,9 @@ class _Counter:
         self.progress = progress
         self.count = 0
 
-    def tick(self) -> None:
-        self.count += 1
-        if self.progress and self.count % _PROGRESS_EVERY == 0:
+    def add(self, n: int) -> None:
+        before, self.count = self.count, self.count + n
+        if self.progress and before // _PROGRESS_EVERY != self.count // _PROGRESS_EVERY:
             self.progress(self.count)
 
     def finish(self) -> None:
@@ -249,7 +292,7 @@ class _Counter:
 
 
 # ---------------------------------------------------------------------------
-# Pass 1: the first-parent line, with messages and changed paths
+# Passes 1 and 2: the first-parent line, with messages and changed paths
 
 
 @dataclass
@@ -260,30 +303,30 @@ class _MainCommit:
     author_email: str
     author_name: str
     message: str
-    paths: list[str]
 
 
 def _read_main_line(
     repo: Path, tip: str, since: datetime, until: datetime | None, counter: _Counter
 ) -> list[_MainCommit]:
-    """First-parent commits around the window, newest first, each with its changed paths."""
+    """First-parent commits from a day before `since` to a day after `until`, newest first."""
     window = _bound("--since", since - _SLACK)
-    if until is not None:  # git then skips newer commits without diffing them
+    if until is not None:
         window += _bound("--until", until + _SLACK)
     args = (
-        "log", "--first-parent", "--diff-merges=first-parent", "--no-renames",
-        "--name-only", "--root", "--no-relative", "-z", "--encoding=UTF-8",
-        f"--format={_MAIN_FORMAT}", *window, tip, "--",
-    )  # fmt: skip
+        "log",
+        "--first-parent",
+        "-z",
+        "--encoding=UTF-8",
+        f"--format={_MAIN_FORMAT}",
+        *window,
+        tip,
+        "--",
+    )
     commits: list[_MainCommit] = []
-    for token in _stream(repo, args, "reading the first-parent history"):
-        header = _parse_header(token) if token.startswith(_MARK) else None
-        if header:
-            commits.append(header)
-            counter.tick()
-        elif commits and token.strip("\n"):
-            # The first path after a header comes after a newline.
-            commits[-1].paths.append(token.removeprefix("\n"))
+    for batch in _stream(repo, args, "reading the first-parent history"):
+        parsed = [c for c in map(_parse_main, batch) if c]
+        commits += parsed
+        counter.add(len(parsed))
     return commits
 
 
@@ -295,8 +338,8 @@ def _bound(flag: str, when: datetime) -> list[str]:
     return [f"{flag}=@{stamp}"] if _GIT_MIN_STAMP <= stamp < _GIT_MAX_STAMP else []
 
 
-def _parse_header(token: str) -> _MainCommit | None:
-    fields = token[len(_MARK) :].split("\x1f", 4)
+def _parse_main(token: str) -> _MainCommit | None:
+    fields = token.split("\x1f", 4)
     if len(fields) != 5:
         return None
     ids, stamp, email, name, message = fields
@@ -304,7 +347,43 @@ def _parse_header(token: str) -> _MainCommit | None:
     if not _HEX.match(sha) or not stamp.isdigit():
         return None
     committed = datetime.fromtimestamp(int(stamp), UTC)
-    return _MainCommit(sha, tuple(parents), committed, email, name, message.rstrip(), [])
+    return _MainCommit(sha, tuple(parents), committed, email, name, message.rstrip())
+
+
+def _read_paths(repo: Path, commits: list[_MainCommit]) -> dict[str, tuple[str, ...]]:
+    """Paths each commit changed against its first parent (all of them for a root)."""
+    if not commits:
+        return {}
+    with tempfile.TemporaryFile() as pairs:
+        # "<commit> <parent>" diffs against that parent only: a merge's own changes.
+        pairs.write(
+            "".join(
+                f"{c.sha} {c.parents[0]}\n" if c.parents else f"{c.sha}\n" for c in commits
+            ).encode()
+        )
+        pairs.seek(0)
+        args = (
+            "diff-tree",
+            "--stdin",
+            "-z",
+            "-r",
+            "--root",
+            "--always",
+            "--no-renames",
+            "--name-only",
+            "--no-relative",
+        )
+        order = [c.sha for c in commits]
+        changed: dict[str, list[str]] = {}
+        current: list[str] = []
+        for batch in _stream(repo, args, "listing changed paths", stdin=pairs):
+            for token in batch:
+                # --always prints every commit's hash before its paths, in input order.
+                if len(changed) < len(order) and token == order[len(changed)]:
+                    current = changed[token] = []
+                else:
+                    current.append(token)
+    return {sha: tuple(paths) for sha, paths in changed.items()}
 
 
 def _check_depth(repo: Path, main_line: list[_MainCommit], since: datetime) -> None:
@@ -354,7 +433,7 @@ def _candidate(commit: _MainCommit) -> _Candidate | None:
 
 
 # ---------------------------------------------------------------------------
-# Pass 2: the commits merges brought in (branch author, first commit time)
+# Pass 3: the commits merges brought in (branch author, first commit time)
 
 
 @dataclass(frozen=True)
@@ -365,73 +444,80 @@ class _BranchInfo:
 
 
 @dataclass
-class _Node:
-    parents: tuple[str, ...]
-    authored: int
+class _Graph:
+    """Commits that entered the branch: parents and author time of each."""
+
+    parents: dict[str, list[str]]
+    authored: dict[str, int]
+    tip_authors: dict[str, tuple[str, str]]  # sha -> (email, name), merged branch tips only
 
 
 def _branch_info(repo: Path, merges: list[_Candidate], counter: _Counter) -> dict[str, _BranchInfo]:
     """For each PR merge commit: its branch tip's author and its earliest authored commit."""
     newest, oldest = merges[0].commit, merges[-1].commit
     tips = {m.commit.parents[1] for m in merges}
-    graph, authors = _read_graph(repo, newest.sha, oldest.parents[0], tips, counter)
+    graph = _read_graph(repo, newest.sha, oldest.parents[0], tips, counter)
     brought = _brought_in(graph, newest.sha)
     info: dict[str, _BranchInfo] = {}
     for m in merges:
-        email, name = authors.get(m.commit.parents[1], (None, None))
+        email, name = graph.tip_authors.get(m.commit.parents[1], (None, None))
         first = brought.get(m.commit.sha)
         when = datetime.fromtimestamp(first, UTC) if first is not None else None
         info[m.commit.sha] = _BranchInfo(email, name, when)
     return info
 
 
-def _read_graph(
-    repo: Path, tip: str, base: str, tips: set[str], counter: _Counter
-) -> tuple[dict[str, _Node], dict[str, tuple[str, str]]]:
-    """Every commit in base..tip with parents and author time; authors of `tips`."""
+def _read_graph(repo: Path, tip: str, base: str, tips: set[str], counter: _Counter) -> _Graph:
+    """Every commit in base..tip, with the authors of the branch `tips` among them."""
     args = ("log", "-z", "--encoding=UTF-8", f"--format={_GRAPH_FORMAT}", tip, f"^{base}", "--")
-    graph: dict[str, _Node] = {}
-    authors: dict[str, tuple[str, str]] = {}
-    for token in _stream(repo, args, "reading the merged branches"):
-        fields = token.split("\x1f", 3)
-        if len(fields) != 4 or not fields[1].isdigit():
-            continue
-        sha, *parents = fields[0].split()
-        graph[sha] = _Node(tuple(parents), int(fields[1]))
-        if sha in tips:
-            authors[sha] = (fields[2], fields[3])
-        counter.tick()
-    return graph, authors
+    graph = _Graph({}, {}, {})
+    # The tightest loop of the module: a year of a busy repo is tens of thousands.
+    for batch in _stream(repo, args, "reading the merged branches"):
+        for token in batch:
+            fields = token.split("\x1f", 3)
+            if len(fields) != 4 or not fields[1].isdigit():
+                continue
+            ids = fields[0].split(" ")
+            sha = ids[0]
+            graph.parents[sha] = ids[1:]
+            graph.authored[sha] = int(fields[1])
+            if sha in tips:
+                graph.tip_authors[sha] = (fields[2], fields[3])
+        counter.add(len(batch))
+    return graph
 
 
-def _brought_in(graph: dict[str, _Node], tip: str) -> dict[str, int]:
+def _brought_in(graph: _Graph, tip: str) -> dict[str, int]:
     """Earliest author time among the commits each first-parent commit brought in.
 
     Walks the main line oldest first, keeping the set of commits already reachable
     from it: a commit a branch shares with an earlier merge was not brought in by
     the later one. Commits outside the graph are reachable from the base, so older.
     """
+    parents, authored = graph.parents, graph.authored
     line: list[str] = []
-    sha: str | None = tip
-    while sha is not None and sha in graph:
+    sha = tip
+    while sha in parents:
         line.append(sha)
-        parents = graph[sha].parents
-        sha = parents[0] if parents else None
+        if not parents[sha]:
+            break
+        sha = parents[sha][0]
     seen: set[str] = set(line)
     earliest: dict[str, int] = {}
-    for sha in reversed(line):
-        stack = [p for p in graph[sha].parents[1:] if p in graph and p not in seen]
+    for merge in reversed(line):
+        stack = parents[merge][1:]
         first: int | None = None
         while stack:
             current = stack.pop()
-            if current in seen:
+            if current in seen or current not in parents:
                 continue
             seen.add(current)
-            node = graph[current]
-            first = node.authored if first is None else min(first, node.authored)
-            stack.extend(p for p in node.parents if p in graph and p not in seen)
+            when = authored[current]
+            if first is None or when < first:
+                first = when
+            stack += parents[current]
         if first is not None:
-            earliest[sha] = first
+            earliest[merge] = first
     return earliest
 
 
@@ -462,7 +548,10 @@ class _LoginMapper:
 
 
 def _to_pull_request(
-    candidate: _Candidate, info: _BranchInfo | None, login: _LoginMapper
+    candidate: _Candidate,
+    paths: tuple[str, ...],
+    info: _BranchInfo | None,
+    login: _LoginMapper,
 ) -> PullRequest:
     commit = candidate.commit
     name, email = commit.author_name, commit.author_email
@@ -476,7 +565,7 @@ def _to_pull_request(
         merged_at=commit.committed,
         body=commit.message,
         branch=candidate.branch,
-        paths=tuple(commit.paths),
+        paths=paths,
         is_bot="[bot]" in name or "[bot]" in email,
         sha=commit.sha,
         source="git",
