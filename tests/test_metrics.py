@@ -21,6 +21,7 @@ from quarterdeck.core.metrics import (
     Unavailable,
     compare,
     distribution,
+    format_hours,
     goal_progress,
     percentile,
     speed,
@@ -482,3 +483,10 @@ def test_every_pr_of_the_month_appears_once() -> None:
         lk.pr.number for s in summaries for g in s.goals for lk in g.prs
     ]
     assert sorted(seen) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("hours", "text"), [(0.25, "15 min"), (3.14, "3.1 h"), (47.9, "47.9 h"), (105.0, "4.4 d")]
+)
+def test_format_hours_picks_the_unit_a_person_reads_fastest(hours: float, text: str) -> None:
+    assert format_hours(hours) == text

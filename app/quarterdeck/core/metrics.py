@@ -283,8 +283,20 @@ def _median_change(this: Metric, previous: Metric) -> Change | Unavailable:
         return Unavailable(f"{previous.reason} (previous period)")
     base = change(this.median, previous.median)
     delta = this.median - previous.median
-    text = "no change" if round(delta, 1) == 0 else _signed(f"{delta:+.1f}") + " h"
+    if round(delta, 1) == 0:
+        text = "no change"
+    else:
+        text = ("+" if delta > 0 else _MINUS) + format_hours(abs(delta))
     return Change(base.current, base.previous, delta, base.percent, text)
+
+
+def format_hours(value: float) -> str:
+    """A duration given in hours, in the unit a person reads fastest: min, h or d."""
+    if value < 1:
+        return f"{value * 60:.0f} min"
+    if value < 48:
+        return f"{value:.1f} h"
+    return f"{value / 24:.1f} d"
 
 
 def _signed(text: str) -> str:

@@ -17,6 +17,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from quarterdeck.core.markdown import SafeMarkdown, code_span, escape_inline
+from quarterdeck.core.metrics import format_hours
 from quarterdeck.errors import TemplateError
 
 
@@ -41,13 +42,7 @@ def trusted(value: object) -> SafeMarkdown:
 
 def hours(value: float | None) -> str:
     """A duration in hours, in the unit a person reads fastest."""
-    if value is None:
-        return "—"
-    if value < 1:
-        return f"{value * 60:.0f} min"
-    if value < 48:
-        return f"{value:.1f} h"
-    return f"{value / 24:.1f} d"
+    return "—" if value is None else format_hours(value)
 
 
 def signed(value: float | None, unit: str = "") -> str:
