@@ -1,0 +1,82 @@
+"""Hidden markers that let the bot find its own issues, comments and sections again.
+
+A marker is an HTML comment, invisible once GitHub renders the Markdown:
+
+    <!-- quarterdeck:review team=growth month=2026-11 -->        identifies a body
+    <!-- quarterdeck:section shipped --> … <!-- /quarterdeck:section shipped -->
+
+The bot rewrites only what lies between a section's two markers; every byte a
+person wrote outside them is kept exactly. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ATTR = re.compile(r"^[a-z][a-z0-9_-]*$")
+_VALUE = re.compile(r"^[A-Za-z0-9._:/#-]+$")
+_SECTION = re.compile(
+    r"<!-- quarterdeck:section (?P<name>[a-z][a-z0-9-]*) -->\n?"
+    r"(?P<body>.*?)"
+    r"<!-- /quarterdeck:section (?P=name) -->",
+    re.DOTALL,
+)
+
+
+def marker(kind: str, **attrs: object) -> str:
+    """`<!-- quarterdeck:kind a=1 b=x -->`; attrs are sorted so the text is stable."""
+    parts = [f"quarterdeck:{kind}"]
+    for key, value in sorted(attrs.items()):
+        text = str(value)
+        if not _ATTR.match(key) or not _VALUE.match(text):
+            raise ValueError(f"marker attribute {key}={text!r} has characters a marker can't hold")
+        parts.append(f"{key}={text}")
+    return f"<!-- {' '.join(parts)} -->"
+
+
+def has_marker(text: str | None, kind: str, **attrs: object) -> bool:
+    """Whether `text` carries exactly this marker."""
+    return bool(text) and marker(kind, **attrs) in text  # type: ignore[operator]
+
+
+def section(name: str, content: str) -> str:
+    """A bot-owned section: content between its opening and closing markers."""
+    body = content if content.endswith("\n") else content + "\n"
+    return f"<!-- quarterdeck:section {name} -->\n{body}<!-- /quarterdeck:section {name} -->"
+
+
+def sections(text: str) -> dict[str, str]:
+    """Each section's content by name (the first, if a name repeats)."""
+    found: dict[str, str] = {}
+    for m in _SECTION.finditer(text):
+        found.setdefault(m.group("name"), m.group("body"))
+    return found
+
+
+def merge(existing: str, rendered: str) -> str:
+    """`existing` with each of its sections replaced by the same section of `rendered`.
+
+    Text outside the markers is a person's and is kept byte for byte; so is a section
+    a person removed (the bot does not bring it back). Sections that `rendered` has
+    and `existing` never had are appended at the end.
+    """
+    fresh = sections(rendered)
+    seen: set[str] = set()
+
+    def replace(m: re.Match[str]) -> str:
+        name = m.group("name")
+        if name in seen or name not in fresh:
+            return m.group(0)
+        seen.add(name)
+        return section(name, fresh[name])
+
+    merged = _SECTION.sub(replace, existing)
+    missing = [n for n in fresh if n not in seen and n not in sections(existing)]
+    for name in missing:
+        merged = merged.rstrip("\n") + "\n\n" + section(name, fresh[name]) + "\n"
+    return merged
+
+
+def upsert_section(text: str | None, name: str, content: str) -> str:
+    """`text` with section `name` set to `content`, appended if it isn't there yet."""
+    return merge(text or "", section(name, content))

@@ -1,0 +1,527 @@
+"""The one fake GitHub: an in-memory REST (and pluggable GraphQL) API behind `responses`.
+
+The real PyGithub code runs against it over HTTP-shaped mocks, so a test sees the
+same requests, pagination, headers and error bodies as production. Object shapes are
+copied from GitHub's own recorded responses in `shared/fixtures/github-api/`.
+
+Use through the `github` fixture in `tests/conftest.py`::
+
+    repo = github.add_repo("acme/web", files={".github/quarterdeck.yml": "teams: {}"})
+    gh = github.client()                      # a real `github.Github`, no sleeps between writes
+    gh.get_repo("acme/web").create_issue("Hello")
+    assert github.writes == [("POST", "/repos/acme/web/issues")]
+    github.fail("GET", r"/repos/acme/web$", 502)          # the next matching request fails once
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import responses
+
+API = "https://api.github.com"
+WEB = "https://github.com"
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+_URL = re.compile(r"^https://api\.github\.com(?::443)?(/[^?]*)(?:\?(.*))?$")
+_RESET = 1_900_000_000  # X-RateLimit-Reset of a healthy budget (2030)
+
+
+def fixture(scenario: str) -> list[dict[str, Any]]:
+    """Recorded request/response pairs of one `github-api` scenario."""
+    path = FIXTURES / "github-api" / scenario / "normalized-fixture.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def webhook_examples(event: str) -> list[dict[str, Any]]:
+    """Recorded webhook payloads of one event, from `github-webhooks/<event>.json`."""
+    path = FIXTURES / "github-webhooks" / f"{event}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class Call:
+    """One request the fake received."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class Fault:
+    """Answer the next `times` requests matching `method` and `path` with an error."""
+
+    method: str
+    path: re.Pattern[str]
+    status: int
+    headers: dict[str, str]
+    body: Any
+    times: int
+
+
+@dataclass
+class FakeRepo:
+    """A repository's state: its files, issues, comments and labels."""
+
+    owner: str
+    name: str
+    default_branch: str = "main"
+    id: int = 1000
+    files: dict[str, str] = field(default_factory=dict)
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    milestones: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def comments_on(self, number: int) -> list[dict[str, Any]]:
+        """The comments of issue or PR `number`, oldest first."""
+        return [c for c in self.comments.values() if c["_issue"] == number]
+
+
+class FakeGitHub:
+    """An in-memory GitHub answering PyGithub's requests through `responses`."""
+
+    def __init__(self, mock: responses.RequestsMock) -> None:
+        self.repos: dict[str, FakeRepo] = {}
+        self.calls: list[Call] = []
+        self.faults: list[Fault] = []
+        self.graphql: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
+        self.rate_remaining = 5000
+        self._ids = 5000
+        self._lock = threading.Lock()  # the webhook tests post from several threads
+        templates = fixture("paginate-issues")[0]["response"]
+        self._issue_template = templates[0]
+        self._user_template = templates[0]["user"]
+        self._repo_template = fixture("get-repository")[0]["response"]
+        self._label_template = fixture("labels")[1]["response"]
+        pattern = re.compile(r"^https://api\.github\.com(?::443)?/.*$")
+        for method in ("GET", "POST", "PATCH", "PUT", "DELETE"):
+            mock.add_callback(method, pattern, callback=self._dispatch)
+
+    # -- test API ---------------------------------------------------------------
+
+    def add_repo(
+        self, full_name: str, *, default_branch: str = "main", files: dict[str, str] | None = None
+    ) -> FakeRepo:
+        """Create a repository the fake will serve."""
+        owner, name = full_name.split("/")
+        repo = FakeRepo(owner, name, default_branch, 1000 + len(self.repos), dict(files or {}))
+        self.repos[full_name.lower()] = repo
+        return repo
+
+    def client(self, **kwargs: Any) -> Any:
+        """A real `github.Github` for this fake: a test token, no pause between writes."""
+        from github import Auth, Github
+
+        kwargs.setdefault("seconds_between_writes", 0)
+        kwargs.setdefault("seconds_between_requests", 0)
+        kwargs.setdefault("retry", None)
+        return Github(auth=Auth.Token("test-token-not-real"), **kwargs)
+
+    def fail(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` requests matching `method` and `path` (a regex) fail."""
+        default = {"message": "Server Error"} if status >= 500 else {"message": "Forbidden"}
+        self.faults.append(
+            Fault(method, re.compile(path), status, headers or {}, body or default, times)
+        )
+
+    @property
+    def writes(self) -> list[tuple[str, str]]:
+        """(method, path) of every request that changes state; GraphQL reads excluded."""
+        return [
+            (c.method, c.path) for c in self.calls if c.method != "GET" and c.path != "/graphql"
+        ]
+
+    def count(self, method: str | None = None, path: str | None = None) -> int:
+        """How many requests matched `method` and the `path` regex."""
+        return sum(
+            1
+            for c in self.calls
+            if (method is None or c.method == method) and (path is None or re.search(path, c.path))
+        )
+
+    def add_issue(self, repo: FakeRepo, title: str, **fields: Any) -> dict[str, Any]:
+        """Seed an issue as if a person had opened it."""
+        return self._create_issue(
+            repo, {"title": title, **fields}, author=fields.pop("user", "octocat")
+        )
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def _dispatch(self, request: Any) -> tuple[int, dict[str, str], str]:
+        match = _URL.match(request.url)
+        assert match, request.url
+        path, query = match.group(1), parse_qs(match.group(2) or "")
+        body = json.loads(request.body) if request.body else None
+        with self._lock:
+            self.calls.append(Call(request.method, path, query, body, dict(request.headers)))
+            for fault in self.faults:
+                if fault.times > 0 and fault.method == request.method and fault.path.search(path):
+                    fault.times -= 1
+                    return fault.status, self._headers(fault.headers), json.dumps(fault.body)
+            self.rate_remaining = max(0, self.rate_remaining - 1)
+            status, payload, extra = self._route(request.method, path, query, body)
+        return status, self._headers(extra), json.dumps(payload)
+
+    def _headers(self, extra: dict[str, str]) -> dict[str, str]:
+        return {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-RateLimit-Limit": "5000",
+            "X-RateLimit-Remaining": str(self.rate_remaining),
+            "X-RateLimit-Reset": str(_RESET),
+            "X-RateLimit-Resource": "core",
+            **extra,
+        }
+
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        if path == "/graphql" and method == "POST":
+            if self.graphql is None:
+                return 500, {"message": "no GraphQL handler set in the fake"}, {}
+            return 200, self.graphql(body["query"], body.get("variables") or {}), {}
+        if path == "/rate_limit":
+            core = {"limit": 5000, "remaining": self.rate_remaining, "reset": _RESET, "used": 0}
+            return 200, {"resources": {"core": core}, "rate": core}, {}
+        m = re.match(r"^/repos/([^/]+)/([^/]+)(/.*)?$", path)
+        if not m:
+            return 404, _not_found(), {}
+        repo = self.repos.get(f"{m.group(1)}/{m.group(2)}".lower())
+        if repo is None:
+            return 404, _not_found(), {}
+        rest = m.group(3) or ""
+        for route, handler in self._routes():
+            hit = re.fullmatch(route, f"{method} {rest}")
+            if hit:
+                return handler(repo, query, body, *hit.groups())
+        return 404, _not_found(), {}
+
+    def _routes(self) -> list[tuple[str, Callable[..., tuple[int, Any, dict[str, str]]]]]:
+        return [
+            (r"GET ", lambda r, q, b: (200, self._repo_json(r), {})),
+            (r"GET /contents/(.+)", self._get_contents),
+            (r"GET /issues", self._list_issues),
+            (r"POST /issues", lambda r, q, b: (201, self._create_issue(r, b), {})),
+            (r"GET /issues/(\d+)", self._get_issue),
+            (r"PATCH /issues/(\d+)", self._edit_issue),
+            (r"GET /issues/(\d+)/comments", self._list_comments),
+            (r"POST /issues/(\d+)/comments", self._create_comment),
+            (r"GET /issues/comments/(\d+)", self._get_comment),
+            (r"PATCH /issues/comments/(\d+)", self._edit_comment),
+            (r"POST /issues/(\d+)/labels", self._add_labels),
+            (r"PUT /issues/(\d+)/labels", self._set_labels),
+            (r"GET /labels", self._list_labels),
+            (r"POST /labels", self._create_label),
+            (r"GET /labels/([^/]+)", self._get_label),
+            (r"PATCH /labels/([^/]+)", self._edit_label),
+        ]
+
+    # -- JSON shapes (from the recorded fixtures, retargeted at this repo) ----------
+
+    def _next_id(self) -> int:
+        self._ids += 1
+        return self._ids
+
+    def _user_json(self, login: str) -> dict[str, Any]:
+        user = copy.deepcopy(self._user_template)
+        bot = login.endswith("[bot]")
+        user.update(
+            login=login,
+            url=f"{API}/users/{login}",
+            html_url=f"{WEB}/{login}",
+            type="Bot" if bot else "User",
+        )
+        return user
+
+    def _repo_json(self, repo: FakeRepo) -> dict[str, Any]:
+        data = copy.deepcopy(self._repo_template)
+        data = json.loads(
+            json.dumps(data).replace("octokit-fixture-org/hello-world", repo.full_name)
+        )
+        data.update(
+            id=repo.id,
+            name=repo.name,
+            full_name=repo.full_name,
+            default_branch=repo.default_branch,
+            owner=self._user_json(repo.owner),
+        )
+        return data
+
+    def _label_json(
+        self, repo: FakeRepo, name: str, color: str = "ededed", description: str = ""
+    ) -> dict[str, Any]:
+        label = copy.deepcopy(self._label_template)
+        label.update(
+            id=self._next_id(),
+            name=name,
+            color=color,
+            description=description,
+            url=f"{API}/repos/{repo.full_name}/labels/{name}",
+        )
+        return label
+
+    # -- contents -------------------------------------------------------------------
+
+    def _get_contents(self, repo: FakeRepo, query: Any, body: Any, path: str) -> Any:
+        if path not in repo.files:
+            return 404, _not_found(), {}
+        raw = repo.files[path].encode()
+        url = f"{API}/repos/{repo.full_name}/contents/{path}"
+        return (
+            200,
+            {
+                "type": "file",
+                "encoding": "base64",
+                "size": len(raw),
+                "name": path.rsplit("/", 1)[-1],
+                "path": path,
+                "content": base64.b64encode(raw).decode(),
+                "sha": f"{abs(hash(raw)):040x}"[:40],
+                "url": url,
+                "git_url": None,
+                "html_url": f"{WEB}/{repo.full_name}/blob/{repo.default_branch}/{path}",
+                "download_url": None,
+                "_links": {"self": url},
+            },
+            {},
+        )
+
+    # -- issues -----------------------------------------------------------------------
+
+    def _create_issue(
+        self, repo: FakeRepo, body: dict[str, Any], author: str = "quarterdeck[bot]"
+    ) -> dict[str, Any]:
+        number = max([*repo.issues, 0]) + 1
+        issue = copy.deepcopy(self._issue_template)
+        base = f"{API}/repos/{repo.full_name}/issues/{number}"
+        issue.update(
+            id=self._next_id(),
+            number=number,
+            title=body["title"],
+            body=body.get("body"),
+            state="open",
+            url=base,
+            repository_url=f"{API}/repos/{repo.full_name}",
+            labels_url=f"{base}/labels{{/name}}",
+            comments_url=f"{base}/comments",
+            events_url=f"{base}/events",
+            html_url=f"{WEB}/{repo.full_name}/issues/{number}",
+            user=self._user_json(author),
+            labels=[],
+            assignees=[],
+            assignee=None,
+            milestone=None,
+            comments=0,
+            pull_request=None,
+        )
+        issue.pop("pull_request")
+        repo.issues[number] = issue
+        self._apply_issue_fields(repo, issue, body)
+        return issue
+
+    def _apply_issue_fields(
+        self, repo: FakeRepo, issue: dict[str, Any], body: dict[str, Any]
+    ) -> None:
+        for key in ("title", "body", "state"):
+            if key in body:
+                issue[key] = body[key]
+        if "labels" in body:
+            issue["labels"] = [self._ensure_label(repo, _label_name(x)) for x in body["labels"]]
+        if "assignees" in body:
+            issue["assignees"] = [self._user_json(login) for login in body["assignees"]]
+            issue["assignee"] = issue["assignees"][0] if issue["assignees"] else None
+        if "milestone" in body:
+            issue["milestone"] = (
+                repo.milestones.get(body["milestone"]) if body["milestone"] else None
+            )
+
+    def _ensure_label(self, repo: FakeRepo, name: str) -> dict[str, Any]:
+        if name.lower() not in {n.lower() for n in repo.labels}:
+            repo.labels[name] = self._label_json(repo, name)
+        return next(v for k, v in repo.labels.items() if k.lower() == name.lower())
+
+    def _issue(self, repo: FakeRepo, number: str) -> dict[str, Any] | None:
+        return repo.issues.get(int(number))
+
+    def _get_issue(self, repo: FakeRepo, query: Any, body: Any, number: str) -> Any:
+        issue = self._issue(repo, number)
+        return (200, issue, {}) if issue else (404, _not_found(), {})
+
+    def _edit_issue(self, repo: FakeRepo, query: Any, body: Any, number: str) -> Any:
+        issue = self._issue(repo, number)
+        if issue is None:
+            return 404, _not_found(), {}
+        self._apply_issue_fields(repo, issue, body or {})
+        return 200, issue, {}
+
+    def _list_issues(self, repo: FakeRepo, query: dict[str, list[str]], body: Any) -> Any:
+        state = query.get("state", ["open"])[0]
+        wanted = [x for x in query.get("labels", [""])[0].split(",") if x]
+        found = []
+        for issue in sorted(repo.issues.values(), key=lambda i: -i["number"]):
+            names = {lb["name"].lower() for lb in issue["labels"]}
+            if state != "all" and issue["state"] != state:
+                continue
+            if all(w.lower() in names for w in wanted):
+                found.append(issue)
+        return self._page(repo, "/issues", query, found)
+
+    def _page(
+        self, repo: FakeRepo, rest: str, query: dict[str, list[str]], items: list[Any]
+    ) -> Any:
+        per_page = min(int(query.get("per_page", ["30"])[0]), 100)
+        page = int(query.get("page", ["1"])[0])
+        last = max(1, -(-len(items) // per_page))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        links = []
+        keep = {k: v[0] for k, v in query.items() if k not in ("page", "per_page")}
+        extra = "".join(f"&{k}={v}" for k, v in sorted(keep.items()))
+        url = f"{API}/repos/{repo.full_name}{rest}?per_page={per_page}{extra}"
+        if page < last:
+            links.append(f'<{url}&page={page + 1}>; rel="next"')
+            links.append(f'<{url}&page={last}>; rel="last"')
+        if page > 1:
+            links.append(f'<{url}&page=1>; rel="first"')
+            links.append(f'<{url}&page={page - 1}>; rel="prev"')
+        return 200, chunk, ({"Link": ", ".join(links)} if links else {})
+
+    # -- comments ------------------------------------------------------------------
+
+    def _list_comments(self, repo: FakeRepo, query: Any, body: Any, number: str) -> Any:
+        if self._issue(repo, number) is None and not repo.comments_on(int(number)):
+            return 404, _not_found(), {}
+        return self._page(repo, f"/issues/{number}/comments", query, repo.comments_on(int(number)))
+
+    def _create_comment(
+        self, repo: FakeRepo, query: Any, body: Any, number: str, author: str = "quarterdeck[bot]"
+    ) -> Any:
+        comment_id = self._next_id()
+        comment = {
+            "id": comment_id,
+            "node_id": "MDEyOklzc3VlQ29tbWVudDE=",
+            "url": f"{API}/repos/{repo.full_name}/issues/comments/{comment_id}",
+            "html_url": f"{WEB}/{repo.full_name}/issues/{number}#issuecomment-{comment_id}",
+            "issue_url": f"{API}/repos/{repo.full_name}/issues/{number}",
+            "body": body["body"],
+            "user": self._user_json(author),
+            "created_at": "2026-11-25T12:00:00Z",
+            "updated_at": "2026-11-25T12:00:00Z",
+            "author_association": "NONE",
+            "_issue": int(number),
+        }
+        repo.comments[comment_id] = comment
+        issue = self._issue(repo, number)
+        if issue:
+            issue["comments"] += 1
+        return 201, comment, {}
+
+    def add_comment(
+        self, repo: FakeRepo, number: int, body: str, author: str = "octocat"
+    ) -> dict[str, Any]:
+        """Seed a comment as if `author` had written it."""
+        return self._create_comment(repo, {}, {"body": body}, str(number), author)[1]
+
+    def _get_comment(self, repo: FakeRepo, query: Any, body: Any, comment_id: str) -> Any:
+        comment = repo.comments.get(int(comment_id))
+        return (200, comment, {}) if comment else (404, _not_found(), {})
+
+    def _edit_comment(self, repo: FakeRepo, query: Any, body: Any, comment_id: str) -> Any:
+        comment = repo.comments.get(int(comment_id))
+        if comment is None:
+            return 404, _not_found(), {}
+        comment["body"] = body["body"]
+        return 200, comment, {}
+
+    # -- labels ----------------------------------------------------------------------
+
+    def _list_labels(self, repo: FakeRepo, query: Any, body: Any) -> Any:
+        return self._page(repo, "/labels", query, list(repo.labels.values()))
+
+    def _get_label(self, repo: FakeRepo, query: Any, body: Any, name: str) -> Any:
+        label = repo.labels.get(_unquote(name))
+        return (200, label, {}) if label else (404, _not_found(), {})
+
+    def _create_label(self, repo: FakeRepo, query: Any, body: Any) -> Any:
+        if body["name"].lower() in {n.lower() for n in repo.labels}:
+            error = {"resource": "Label", "code": "already_exists", "field": "name"}
+            return 422, {"message": "Validation Failed", "errors": [error]}, {}
+        if not re.fullmatch(r"[0-9a-fA-F]{6}", body.get("color", "ededed")):
+            return 422, fixture("errors")[0]["response"], {}
+        label = self._label_json(
+            repo, body["name"], body.get("color", "ededed"), body.get("description") or ""
+        )
+        repo.labels[body["name"]] = label
+        return 201, label, {}
+
+    def _edit_label(self, repo: FakeRepo, query: Any, body: Any, name: str) -> Any:
+        label = repo.labels.pop(_unquote(name), None)
+        if label is None:
+            return 404, _not_found(), {}
+        label.update({k: v for k, v in body.items() if k in ("color", "description")})
+        label["name"] = body.get("new_name", label["name"])
+        repo.labels[label["name"]] = label
+        return 200, label, {}
+
+    def _add_labels(self, repo: FakeRepo, query: Any, body: Any, number: str) -> Any:
+        issue = self._issue(repo, number)
+        if issue is None:
+            return 404, _not_found(), {}
+        names = body["labels"] if isinstance(body, dict) else body
+        have = {lb["name"].lower() for lb in issue["labels"]}
+        issue["labels"] += [
+            self._ensure_label(repo, _label_name(n))
+            for n in names
+            if _label_name(n).lower() not in have
+        ]
+        return 200, issue["labels"], {}
+
+    def _set_labels(self, repo: FakeRepo, query: Any, body: Any, number: str) -> Any:
+        issue = self._issue(repo, number)
+        if issue is None:
+            return 404, _not_found(), {}
+        names = body["labels"] if isinstance(body, dict) else body
+        issue["labels"] = [self._ensure_label(repo, _label_name(n)) for n in names]
+        return 200, issue["labels"], {}
+
+
+def _label_name(value: Any) -> str:
+    return value["name"] if isinstance(value, dict) else str(value)
+
+
+def _unquote(text: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(text)
+
+
+def _not_found() -> dict[str, str]:
+    return {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
+
+
+def path_of(url: str) -> str:
+    """The API path of a full URL, without the port PyGithub adds."""
+    return urlsplit(url).path
