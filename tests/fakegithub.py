@@ -287,28 +287,41 @@ class FakeGitHub:
     # -- contents -------------------------------------------------------------------
 
     def _get_contents(self, repo: FakeRepo, query: Any, body: Any, path: str) -> Any:
-        if path not in repo.files:
-            return 404, _not_found(), {}
-        raw = repo.files[path].encode()
-        url = f"{API}/repos/{repo.full_name}/contents/{path}"
-        return (
-            200,
-            {
-                "type": "file",
-                "encoding": "base64",
-                "size": len(raw),
-                "name": path.rsplit("/", 1)[-1],
-                "path": path,
-                "content": base64.b64encode(raw).decode(),
-                "sha": f"{abs(hash(raw)):040x}"[:40],
-                "url": url,
-                "git_url": None,
-                "html_url": f"{WEB}/{repo.full_name}/blob/{repo.default_branch}/{path}",
-                "download_url": None,
-                "_links": {"self": url},
-            },
-            {},
+        path = _unquote(path).strip("/")
+        if path in repo.files:
+            return 200, self._content_json(repo, path, with_content=True), {}
+        # A folder: GitHub lists its entries (files and subfolders) without content.
+        inside = sorted(
+            {p[len(path) + 1 :].split("/")[0] for p in repo.files if p.startswith(path + "/")}
         )
+        if not inside:
+            return 404, _not_found(), {}
+        entries = []
+        for name in inside:
+            child = f"{path}/{name}"
+            entry = self._content_json(repo, child, with_content=False)
+            entry["type"] = "file" if child in repo.files else "dir"
+            entries.append(entry)
+        return 200, entries, {}
+
+    def _content_json(self, repo: FakeRepo, path: str, *, with_content: bool) -> dict[str, Any]:
+        raw = repo.files.get(path, "").encode()
+        url = f"{API}/repos/{repo.full_name}/contents/{path}"
+        data = {
+            "type": "file",
+            "size": len(raw),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "sha": f"{abs(hash(raw)):040x}"[:40],
+            "url": url,
+            "git_url": None,
+            "html_url": f"{WEB}/{repo.full_name}/blob/{repo.default_branch}/{path}",
+            "download_url": None,
+            "_links": {"self": url},
+        }
+        if with_content:
+            data.update(encoding="base64", content=base64.b64encode(raw).decode())
+        return data
 
     # -- issues -----------------------------------------------------------------------
 

@@ -43,3 +43,11 @@ class HistoryError(QuarterdeckError):
 
 class TemplateError(QuarterdeckError):
     """A review template failed to load or render."""
+
+
+class GitHubError(QuarterdeckError):
+    """GitHub refused or failed a request; the message says what, where and what to do."""
+
+
+class RateLimitError(GitHubError):
+    """The API rate limit is used up until a reset further away than we are willing to wait."""

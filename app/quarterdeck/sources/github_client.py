@@ -3,35 +3,192 @@
 Entry points read tokens and keys from their settings and call these; nothing here
 reads the environment or runs at import time. Every client gets a Quarterdeck
 User-Agent, pages of 100 and retries with backoff (see `retry_policy`).
+
+Conditional requests: PyGithub sends `If-None-Match` only when an object already
+fetched is refreshed (`obj.update()`), and a 304 is free of rate limit. A one-shot run
+reads each file once (`github_config.GitHubReader` caches), so there is nothing to
+revalidate; a long-lived process that re-reads the same objects gets it from `update()`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
 
-from github import Auth, Github, GithubIntegration, GithubRetry
+from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
+from urllib3 import Retry
 
 from quarterdeck import __version__
-from quarterdeck.errors import QuarterdeckError
+from quarterdeck.errors import GitHubError, QuarterdeckError, RateLimitError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.github.com"
 USER_AGENT = f"quarterdeck/{__version__} (+https://github.com/quarterdeck)"
 PER_PAGE = 100
+DEFAULT_MAX_RESET_WAIT = 900.0  # seconds: wait out a used-up rate limit if it resets by then
 
 
-def retry_policy(max_rate_limit_wait: float = 900) -> GithubRetry:
-    """Retries for 5xx and rate limits: exponential backoff, `Retry-After` obeyed.
+class QuarterdeckRetry(GithubRetry):
+    """`GithubRetry` whose every wait goes through an injected `sleep`, timed by `clock`.
+
+    - 5xx, 429 and timeouts: exponential backoff (`backoff_factor * 2**(n-1)` seconds,
+      plus up to `backoff_jitter` of jitter), at most `total` retries;
+    - a secondary rate limit (403/429 with `Retry-After`): waits exactly as told;
+    - the primary limit used up (`X-RateLimit-Remaining: 0`): waits until
+      `X-RateLimit-Reset` if that is at most `max_reset_wait` seconds away, else raises
+      `RateLimitError` naming the reset time.
+
+    urllib3 would sleep after `increment` returns, and `responses` (tests) never
+    sleeps at all; so the wait happens inside `increment` and `sleep()` does nothing.
+    """
+
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        max_reset_wait: float = DEFAULT_MAX_RESET_WAIT,
+        **kwargs: Any,
+    ) -> None:
+        self.sleep_fn = sleep
+        self.clock = clock
+        self.max_reset_wait = max_reset_wait
+        kwargs.setdefault("status_forcelist", [*range(500, 600), 429])  # GithubRetry adds 403
+        kwargs.setdefault("raise_on_status", False)  # give PyGithub the last error to report
+        super().__init__(**kwargs)
+
+    def new(self, **kw: Any) -> Self:
+        kw.update(sleep=self.sleep_fn, clock=self.clock, max_reset_wait=self.max_reset_wait)
+        return super().new(**kw)
+
+    def increment(  # type: ignore[override]
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Retry:
+        headers = response.headers if response is not None else {}
+        if (
+            response is not None
+            and response.status in (403, 429)
+            and "Retry-After" not in headers
+            and headers.get("X-RateLimit-Remaining") == "0"
+        ):
+            wait = self._until_reset(headers)
+            # Counted like any retry, but GithubRetry's own reset wait is bypassed: ours
+            # goes through the injected clock and sleep.
+            retry = Retry.increment(self, method, url, response, error, _pool, _stacktrace)
+        else:
+            retry = super().increment(method, url, response, error, _pool, _stacktrace)
+            told = self.get_retry_after(response) if response is not None else None
+            wait = told if told is not None else max(self._backoff(retry), retry.get_backoff_time())
+        what = f"{response.status}" if response is not None else type(error).__name__
+        log.warning(
+            "GitHub %s on %s %s; retrying in %.1f s", what, method, urlsplit(url or "").path, wait
+        )
+        if wait > 0:
+            self.sleep_fn(wait)
+        return retry
+
+    def sleep(self, response: Any = None) -> None:
+        """No-op: `increment` has already waited (see the class docstring)."""
+
+    def _backoff(self, retry: Retry) -> float:
+        n = max(1, len(retry.history))
+        wait = min(self.backoff_max, self.backoff_factor * 2 ** (n - 1))
+        return float(wait + random.uniform(0, self.backoff_jitter))  # noqa: S311 (jitter, not crypto)
+
+    def _until_reset(self, headers: Any) -> float:
+        raw = headers.get("X-RateLimit-Reset", "")
+        reset = int(raw) if str(raw).isdigit() else int(self.clock()) + 3600
+        wait = max(0.0, reset - self.clock()) + 1  # the reset lands somewhere in that second
+        if wait > self.max_reset_wait:
+            when = datetime.fromtimestamp(reset, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            raise RateLimitError(
+                f"GitHub's API rate limit for this token is used up until {when} "
+                f"(in {_minutes(wait)}), longer than the {_minutes(self.max_reset_wait)} "
+                "Quarterdeck waits; re-run after that time, or use a token with its own "
+                "limit (a GitHub App installation gets a larger one)"
+            )
+        log.warning("GitHub rate limit used up; waiting %s for the reset", _minutes(wait))
+        return wait
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min"
+
+
+def retry_policy(
+    max_reset_wait: float = DEFAULT_MAX_RESET_WAIT,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
+) -> QuarterdeckRetry:
+    """Retries for 5xx, timeouts and rate limits: exponential backoff, `Retry-After` obeyed.
 
     A POST is re-sent after a 5xx too, so every write must look for its marker first
-    (a lost response must not become a duplicate comment).
+    (a lost response must not become a duplicate comment). Tests pass `sleep` and
+    `clock` to assert the waits without waiting.
     """
-    return GithubRetry(
+    return QuarterdeckRetry(
         total=5,
         backoff_factor=1.0,
         backoff_jitter=0.5,
         secondary_rate_wait=60,
-        max_rate_limit_wait=max_rate_limit_wait,
+        sleep=sleep,
+        clock=clock,
+        max_reset_wait=max_reset_wait,
     )
+
+
+def log_rate_limit(gh: Github) -> None:
+    """Log the budget left, as of the last response (no request; never the token)."""
+    remaining, limit = gh.requester.rate_limiting
+    if limit > 0:
+        log.info("GitHub API budget: %d of %d requests left", remaining, limit)
+
+
+def github_error(exc: GithubException, doing: str) -> GitHubError:
+    """A GitHub failure as a message for a person: status, GitHub's words, what to do."""
+    data = exc.data if isinstance(exc.data, dict) else {}
+    said = str(data.get("message") or exc.message or "no message")
+    details = [_detail(e) for e in data.get("errors") or [] if isinstance(e, dict)]
+    if details:
+        said += " — " + "; ".join(details)
+    hint = _HINTS.get(exc.status) or (
+        "GitHub is having trouble; try again in a few minutes"
+        if exc.status >= 500
+        else "see the message above"
+    )
+    return GitHubError(f"GitHub answered {exc.status} while {doing}: {said}; {hint}")
+
+
+_HINTS = {
+    400: "the request was malformed; this is a Quarterdeck bug, please report it",
+    401: "the token is missing, wrong or expired; check GITHUB_TOKEN or --token",
+    403: "the token lacks permission for this; grant it access to the repository",
+    404: "it does not exist, or the token cannot see it; check the name and the token's access",
+    422: "GitHub rejected the data; nothing more was written",
+}
+
+
+def _detail(error: dict[str, Any]) -> str:
+    if error.get("message"):
+        return str(error["message"])
+    where = ".".join(str(error[k]) for k in ("resource", "field") if error.get(k))
+    return f"{where} is {error.get('code', 'invalid')}".replace("_", " ")
 
 
 def connect(token: str | None, *, base_url: str | None = None, **options: Any) -> Github:

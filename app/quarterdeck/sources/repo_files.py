@@ -2,12 +2,17 @@
 
 Everything about what the files mean lives in `quarterdeck.core.config`; this module
 only finds the files, reads them as bytes within size limits, decodes UTF-8, and
-hands (repo-relative name, text) pairs to the pure loader.
+hands (repo-relative name, text) pairs to the pure loader. The finding and reading
+is written once over `FileReader`; `LocalReader` serves a checkout, and
+`github_config` serves a repository through the contents API.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import enum
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import (
@@ -23,9 +28,99 @@ from quarterdeck.core.config import (
 from quarterdeck.core.model import Config
 from quarterdeck.errors import ConfigError, Problem, QuarterdeckError
 
-__all__ = ["load_metrics", "load_repo_config"]
+__all__ = [
+    "FileReader",
+    "LocalReader",
+    "Unreadable",
+    "load_config",
+    "load_metrics",
+    "load_metrics_with",
+    "load_repo_config",
+    "read_text",
+]
 
 _YAML_SUFFIXES = (".yml", ".yaml")
+
+
+class Unreadable(Exception):
+    """A file exists but cannot be used; the message says why, for the person who fixes it."""
+
+
+class FileReader(Protocol):
+    """Read access to one repository's files by repo path (`goals/2026-Q4.yml`)."""
+
+    def read(self, path: str) -> bytes | None:
+        """The file's bytes (at most MAX_FILE_BYTES + 1 of them), or None if it is absent.
+
+        Raises Unreadable when something is there but cannot be used.
+        """
+        ...
+
+    def list_dir(self, path: str) -> list[str]:
+        """Names of the files directly in folder `path`, sorted; [] if there is none."""
+        ...
+
+    def display(self, path: str) -> str:
+        """How problems name the file: the repo path, prefixed with the repo if foreign."""
+        ...
+
+
+class LocalReader:
+    """Files of a local checkout; refuses symlinks that leave it."""
+
+    def __init__(self, repo: Path) -> None:
+        self.root = _repo_root(repo)
+
+    def read(self, path: str) -> bytes | None:
+        file = self.root / path
+        if not file.exists():
+            return None
+        # A symlink in a checked-out repo could point anywhere on the machine running us.
+        if not file.resolve().is_relative_to(self.root):
+            raise Unreadable(
+                "is a link to a file outside the repository; Quarterdeck reads "
+                "only files inside it, so replace the link with the file"
+            )
+        if not file.is_file():
+            raise Unreadable("is not a file; expected a YAML file here")
+        try:
+            with file.open("rb") as handle:
+                return handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise Unreadable(f"could not be read: {exc.strerror or exc}") from None
+
+    def list_dir(self, path: str) -> list[str]:
+        folder = self.root / path
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if p.is_file())
+
+    def display(self, path: str) -> str:
+        return PurePosixPath(path).as_posix()
+
+
+def read_text(reader: FileReader, path: str) -> tuple[str | None, Problem | None]:
+    """A file as UTF-8 within the size limit: (text, None), (None, why not) or (None, None)."""
+    name = reader.display(path)
+    try:
+        data = reader.read(path)
+    except Unreadable as exc:
+        return None, Problem(name, None, "", str(exc))
+    if data is None:
+        return None, None
+    if len(data) > MAX_FILE_BYTES:
+        return None, Problem(name, None, "", FILE_TOO_LARGE)
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, Problem(
+            name,
+            line,
+            "",
+            f"is not valid UTF-8 text (byte 0x{data[exc.start]:02x}); "
+            "save the file with UTF-8 encoding",
+        )
 
 
 def load_repo_config(
@@ -38,45 +133,65 @@ def load_repo_config(
     file and line) when any file is invalid, and QuarterdeckError when `repo` is not a
     folder.
     """
-    root = _repo_root(repo)
-    problems: list[Problem] = []
+    return load_config(LocalReader(repo), strict=strict, config_path=config_path)
 
-    config: tuple[str, str] | None = None
-    config_file = root / config_path
-    if config_file.exists():
-        text, problem = _read_text(root, config_file)
-        if problem:
-            problems.append(problem)
-        else:
-            config = (_display(root, config_file), text)
+
+class _Read(enum.Enum):
+    CONFIG = "read the config file through the reader"
+
+
+_READ = _Read.CONFIG
+
+
+def load_config(
+    reader: FileReader,
+    *,
+    strict: bool = False,
+    config_path: str = CONFIG_PATH,
+    config: tuple[str, str] | _Read | None = _READ,
+    base: tuple[str, str] | None = None,
+    problems: Sequence[Problem] = (),
+) -> tuple[Config, list[Problem]]:
+    """The one loader over any reader: config file → goals folder → goals files → Config.
+
+    By default the config file is read from `config_path`; a caller that found it
+    elsewhere (GitHub's org fallback) passes `config` as (display name, text), or None
+    for "no config file", plus the `_extends` `base` and the `problems` met finding
+    them. Raises ConfigError with every problem when anything is invalid.
+    """
+    found = list(problems)
+    if isinstance(config, _Read):
+        text, problem = read_text(reader, config_path)
+        found += [problem] if problem else []
+        config = (reader.display(config_path), text) if text is not None else None
 
     # The goals folder is a setting of the config file; with a broken config, fall back
     # to the default so goals files still get checked in the same run.
     goals_dir = "goals"
     if config is not None:
-        parsed, _ = parse_config(config[1], config[0])
+        parsed, _ = parse_config(config[1], config[0], base=base)
         if parsed is not None:
             goals_dir = parsed.goals.files
 
     goal_files: list[tuple[str, str]] = []
-    folder = root / goals_dir
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.suffix not in _YAML_SUFFIXES or not path.is_file():
-                continue
-            text, problem = _read_text(root, path)
-            if problem:
-                problems.append(problem)
-            else:
-                goal_files.append((_display(root, path), text))
+    folder = goals_dir.strip("/")
+    for name in reader.list_dir(folder):
+        if not name.endswith(_YAML_SUFFIXES):
+            continue
+        path = f"{folder}/{name}" if folder else name
+        text, problem = read_text(reader, path)
+        if problem:
+            found.append(problem)
+        elif text is not None:
+            goal_files.append((reader.display(path), text))
 
     try:
-        cfg, warnings = build_config(config, goal_files, strict=strict)
+        cfg, warnings = build_config(config, goal_files, strict=strict, base=base)
     except ConfigError as exc:
-        raise ConfigError(sort_problems(problems + exc.problems)) from None
-    if problems:
-        raise ConfigError(sort_problems(problems + warnings))
-    return cfg, warnings
+        raise ConfigError(sort_problems(found + exc.problems)) from None
+    if any(p.severity == "error" for p in found):
+        raise ConfigError(sort_problems(found + warnings))
+    return cfg, sort_problems(found + warnings)
 
 
 def load_metrics(repo: Path, config: Config, month: str) -> BusinessMetrics | None:
@@ -85,18 +200,26 @@ def load_metrics(repo: Path, config: Config, month: str) -> BusinessMetrics | No
     Returns None when the month has no file; raises ConfigError when the file is
     invalid and QuarterdeckError when `month` is malformed.
     """
-    root = _repo_root(repo)
+    return load_metrics_with(LocalReader(repo), config, month)
+
+
+def load_metrics_with(reader: FileReader, config: Config, month: str) -> BusinessMetrics | None:
+    """`load_metrics` over any reader: one folder listing, then the month's file."""
     try:
         name = str(Month.parse(month))
     except ValueError as exc:
         raise QuarterdeckError(str(exc)) from None
+    folder = config.review.metrics_dir.strip("/")
+    present = set(reader.list_dir(folder))
     for suffix in _YAML_SUFFIXES:
-        path = root / config.review.metrics_dir / f"{name}{suffix}"
-        if path.is_file():
-            text, problem = _read_text(root, path)
-            if problem:
-                raise ConfigError([problem])
-            return parse_metrics(text, _display(root, path))
+        if f"{name}{suffix}" not in present:
+            continue
+        path = f"{folder}/{name}{suffix}" if folder else f"{name}{suffix}"
+        text, problem = read_text(reader, path)
+        if problem:
+            raise ConfigError([problem])
+        if text is not None:
+            return parse_metrics(text, reader.display(path))
     return None
 
 
@@ -107,45 +230,3 @@ def _repo_root(repo: Path) -> Path:
             "pass --repo with the path of a local clone"
         )
     return repo.resolve()
-
-
-def _display(root: Path, path: Path) -> str:
-    """Repo-relative POSIX name, as users see it on GitHub: `goals/2026-Q4.yml`."""
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def _read_text(root: Path, path: Path) -> tuple[str, Problem | None]:
-    """Read a file as UTF-8 within the size limit, or say why it cannot be used."""
-    name = _display(root, path)
-    # A symlink in a checked-out repo could point anywhere on the machine running us.
-    if not path.resolve().is_relative_to(root):
-        return "", Problem(
-            name,
-            None,
-            "",
-            "is a link to a file outside the repository; Quarterdeck reads "
-            "only files inside it, so replace the link with the file",
-        )
-    if not path.is_file():
-        return "", Problem(name, None, "", "is not a file; expected a YAML file here")
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        return "", Problem(name, None, "", f"could not be read: {exc.strerror or exc}")
-    if len(data) > MAX_FILE_BYTES:
-        return "", Problem(name, None, "", FILE_TOO_LARGE)
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return "", Problem(
-            name,
-            line,
-            "",
-            f"is not valid UTF-8 text (byte 0x{data[exc.start]:02x}); "
-            "save the file with UTF-8 encoding",
-        )

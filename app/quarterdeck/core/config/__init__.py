@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from quarterdeck.core.config.checks import extends_notice, goal_checks, team_checks
 from quarterdeck.core.config.goals_file import parse_goals, quarter_of_goals_file
+from quarterdeck.core.config.layers import LayeredDoc, merge_data
 from quarterdeck.core.config.messages import describe, sort_problems, validate
 from quarterdeck.core.config.metrics_file import BusinessMetrics, parse_metrics
 from quarterdeck.core.config.schema import ConfigFile, GoalsFile, GoalSpec, MetricsFile, json_schema
@@ -58,10 +59,33 @@ __all__ = [
 CONFIG_PATH = ".github/quarterdeck.yml"
 
 
-def parse_config(text: str, filename: str) -> tuple[ConfigFile | None, list[Problem]]:
-    """Parse `.github/quarterdeck.yml` text; returns the file model (None if invalid)."""
-    parsed, problems = _parse_config(text, filename)
+def parse_config(
+    text: str, filename: str, *, base: tuple[str, str] | None = None
+) -> tuple[ConfigFile | None, list[Problem]]:
+    """Parse `.github/quarterdeck.yml` text; returns the file model (None if invalid).
+
+    `base` is the (display filename, text) of the file its `_extends` names, merged
+    under it (see `layers`).
+    """
+    parsed, problems = _parse_layered(text, filename, base)
     return (parsed[0] if parsed else None), problems
+
+
+def _parse_layered(
+    text: str, file: str, base: tuple[str, str] | None
+) -> tuple[tuple[ConfigFile, Doc] | None, list[Problem]]:
+    top, problems = _parse_config(text, file)
+    if base is None:
+        return top, problems
+    under, base_problems = _parse_config(base[1], base[0])
+    problems += base_problems
+    if top is None or under is None:
+        return None, problems
+    layers = (top[1], under[1])
+    merged = merge_data(under[1].data or {}, top[1].data or {})
+    doc = LayeredDoc(file, top[1].root, merged, layers=layers)
+    model, found = validate(doc, ConfigFile, merged)
+    return ((model, doc) if model else None), problems + found
 
 
 def _parse_config(text: str, file: str) -> tuple[tuple[ConfigFile, Doc] | None, list[Problem]]:
@@ -88,6 +112,7 @@ def build_config(
     goal_files: list[tuple[str, str]],
     *,
     strict: bool = False,
+    base: tuple[str, str] | None = None,
 ) -> tuple[Config, list[Problem]]:
     """Validate a config file and goals files into one `Config`.
 
@@ -95,7 +120,8 @@ def build_config(
     every setting takes its default. Returns the config and its warnings. Raises
     ConfigError when any file has an error; its `problems` hold every error *and*
     warning across all files, sorted by file and line (filter on `severity`).
-    `strict=True` turns team-size warnings into errors.
+    `strict=True` turns team-size warnings into errors. `base` is the file the
+    config's `_extends` names, already read: it is merged under the config.
     """
     problems: list[Problem] = []
     config_file = config[0] if config else CONFIG_PATH
@@ -103,7 +129,7 @@ def build_config(
     if config is None:
         parsed_cfg = (ConfigFile(), Doc(config_file, None, None))
     else:
-        parsed_cfg, found = _parse_config(config[1], config[0])
+        parsed_cfg, found = _parse_layered(config[1], config[0], base)
         problems += found
 
     goals: list[Goal] = []

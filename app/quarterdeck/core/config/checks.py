@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Iterator
 
 from quarterdeck.core.config.goals_file import quarter_of_goals_file
+from quarterdeck.core.config.layers import LayeredDoc
 from quarterdeck.core.config.schema import ConfigFile, GoalSpec
 from quarterdeck.core.config.to_domain import to_team
 from quarterdeck.core.config.yaml_nodes import Doc
@@ -20,7 +21,8 @@ __all__ = ["extends_notice", "goal_checks", "team_checks"]
 
 
 def extends_notice(cfg: ConfigFile, doc: Doc) -> Iterator[Problem]:
-    if cfg.extends:
+    # A layered doc means the base was read (GitHub mode); only a lone file warns.
+    if cfg.extends and not isinstance(doc, LayeredDoc):
         yield Problem(
             doc.file,
             doc.line_of_value(["_extends"]),
@@ -35,7 +37,7 @@ def team_checks(cfg: ConfigFile, doc: Doc, *, strict: bool) -> Iterator[Problem]
         size = len(to_team(slug, team).people)
         if size > MAX_TEAM_SIZE:
             yield Problem(
-                doc.file,
+                doc.file_at(["teams", slug]),
                 doc.line_of_value(["teams", slug]),
                 f"teams.{slug}",
                 f"team '{slug}' has {size} people; teams work best at six or fewer — "

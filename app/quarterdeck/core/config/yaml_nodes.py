@@ -266,6 +266,10 @@ class Doc:
         """Line of the value at `loc` (for a key, the key's line)."""
         return self.locate(loc)[0]
 
+    def file_at(self, loc: Sequence[int | str]) -> str:
+        """The file the value at `loc` was written in (see `layers.LayeredDoc`)."""
+        return self.file
+
 
 def read_yaml(text: str, file: str) -> tuple[Doc | None, list[Problem]]:
     """Compose and construct one YAML document, or explain why it cannot be read."""

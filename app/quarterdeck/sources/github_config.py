@@ -1,0 +1,237 @@
+"""Config, goals and metrics files from a GitHub repository, the way Probot apps read them.
+
+The loading itself is `repo_files.load_config` (the one loader); this module only
+supplies a `FileReader` over the contents API on the default branch and the Probot
+conventions around the config file:
+
+- no `.github/quarterdeck.yml` in the repo → the owner's `.github` repository's file;
+- `_extends: other-repo`, `owner/repo` or `owner/repo:path.yml` merges that file
+  under this one (this file's keys win). One level is followed; a loop is refused.
+
+Problems name repo paths (`.github/quarterdeck.yml`); a file from another repository
+is named `owner/repo:path`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from github import GithubException, UnknownObjectException
+from github.Repository import Repository
+
+from quarterdeck.core.config import (
+    CONFIG_PATH,
+    FILE_TOO_LARGE,
+    MAX_FILE_BYTES,
+    BusinessMetrics,
+    parse_config,
+)
+from quarterdeck.core.model import Config
+from quarterdeck.errors import Problem
+from quarterdeck.sources.github_client import github_error
+from quarterdeck.sources.repo_files import (
+    Unreadable,
+    load_config,
+    load_metrics_with,
+    read_text,
+)
+
+__all__ = ["GitHubReader", "load_github_config", "load_github_metrics", "parse_extends"]
+
+ORG_CONFIG_REPO = ".github"
+# Probot's `_extends` syntax: [owner/]repo[:path.yml]
+_EXTENDS = re.compile(
+    r"^(?:(?P<owner>[A-Za-z\d](?:[A-Za-z\d]|-(?=[A-Za-z\d])){0,38})/)?"
+    r"(?P<repo>[-_.\w]+)(?::(?P<path>[-_./\w]+\.ya?ml))?$"
+)
+
+
+class GitHubReader:
+    """A repository's files on its default branch, through the contents API.
+
+    Every path is fetched at most once per reader (folder listings too), so reading
+    this month's and last month's metrics costs one listing, not four probes.
+    """
+
+    def __init__(self, repo: Repository, *, foreign: str | None = None) -> None:
+        """`foreign`: the full name of a repository other than the one being reviewed."""
+        self.repo = repo
+        self.foreign = foreign
+        # Reading `full_name` of a lazy handle would cost a request; it is known already.
+        self.full_name = foreign or repo.full_name
+        self.owner = self.full_name.split("/")[0]
+        self._cache: dict[str, object] = {}
+
+    def _get(self, path: str) -> object:
+        if path not in self._cache:
+            try:
+                self._cache[path] = self.repo.get_contents(path)
+            except UnknownObjectException:
+                self._cache[path] = None
+            except GithubException as exc:
+                raise github_error(exc, f"reading {self.display(path)}") from None
+        return self._cache[path]
+
+    def read(self, path: str) -> bytes | None:
+        content = self._get(path)
+        if content is None:
+            return None
+        if isinstance(content, list):
+            raise Unreadable("is a folder; expected a YAML file here")
+        if content.type != "file":  # type: ignore[attr-defined]
+            raise Unreadable("is not a file (a link or submodule); expected a YAML file here")
+        # The contents API leaves `content` empty for files over 1 MB.
+        if content.size > MAX_FILE_BYTES:  # type: ignore[attr-defined]
+            raise Unreadable(FILE_TOO_LARGE)
+        return content.decoded_content  # type: ignore[attr-defined, no-any-return]
+
+    def list_dir(self, path: str) -> list[str]:
+        entries = self._get(path)
+        if not isinstance(entries, list):
+            return []
+        return sorted(e.name for e in entries if e.type == "file")
+
+    def display(self, path: str) -> str:
+        return f"{self.full_name}:{path}" if self.foreign else path
+
+
+def parse_extends(value: str, owner: str) -> tuple[str, str] | None:
+    """`_extends` as (owner/repo, path), relative to `owner`; None if malformed."""
+    match = _EXTENDS.match(value.strip())
+    if not match:
+        return None
+    full_name = f"{match['owner'] or owner}/{match['repo']}"
+    return full_name, match["path"] or CONFIG_PATH
+
+
+def load_github_config(repo: Repository, *, strict: bool = False) -> tuple[Config, list[Problem]]:
+    """The repo's validated config and goals, read from its default branch on GitHub.
+
+    Same loader and validation as offline; raises ConfigError with every problem, and
+    QuarterdeckError when GitHub refuses a read (the message says which file and why).
+    """
+    reader = GitHubReader(repo)
+    problems: list[Problem] = []
+    config, origin = _find_config(reader, problems)
+    base = _read_base(config, origin, problems) if config else None
+    return load_config(reader, strict=strict, config=config, base=base, problems=problems)
+
+
+def load_github_metrics(repo: Repository, config: Config, month: str) -> BusinessMetrics | None:
+    """The PM's figures for `month` (YYYY-MM) from the repo's metrics folder on GitHub."""
+    return load_metrics_with(_reader_for(repo), config, month)
+
+
+def _reader_for(repo: Repository) -> GitHubReader:
+    # One reader per repository object, so both months share one folder listing.
+    reader = getattr(repo, "_quarterdeck_reader", None)
+    if reader is None:
+        reader = GitHubReader(repo)
+        repo._quarterdeck_reader = reader  # type: ignore[attr-defined]
+    return reader
+
+
+def _find_config(
+    reader: GitHubReader, problems: list[Problem]
+) -> tuple[tuple[str, str] | None, tuple[GitHubReader, str]]:
+    """The config file (display name, text) and where it came from, with the org fallback."""
+    text, problem = read_text(reader, CONFIG_PATH)
+    origin = (reader, CONFIG_PATH)
+    if text is None and problem is None and reader.repo.name != ORG_CONFIG_REPO:
+        org = _reader(reader, f"{reader.owner}/{ORG_CONFIG_REPO}")
+        text, problem = read_text(org, CONFIG_PATH)
+        origin = (org, CONFIG_PATH)
+    if problem:
+        problems.append(problem)
+    if text is None:
+        return None, origin
+    return (origin[0].display(origin[1]), text), origin
+
+
+def _read_base(
+    config: tuple[str, str], origin: tuple[GitHubReader, str], problems: list[Problem]
+) -> tuple[str, str] | None:
+    """The file `_extends` names, read; None (with a problem) when it can't be used."""
+    parsed, _ = parse_config(config[1], config[0])
+    if parsed is None or not parsed.extends:
+        return None
+    reader, path = origin
+    here = (reader.full_name.lower(), path)
+    target = parse_extends(parsed.extends, reader.owner)
+    if target is None:
+        problems.append(
+            Problem(
+                config[0],
+                None,
+                "_extends",
+                f"{parsed.extends!r} is not a config to extend; write `repo`, `owner/repo` "
+                "or `owner/repo:path.yml`",
+            )
+        )
+        return None
+    if (target[0].lower(), target[1]) == here:
+        problems.append(Problem(config[0], None, "_extends", "extends itself; remove `_extends`"))
+        return None
+    base_reader = _reader(reader, target[0])
+    text, problem = read_text(base_reader, target[1])
+    shown = f"{target[0]}:{target[1]}"
+    if problem:
+        problems.append(problem)
+        return None
+    if text is None:
+        problems.append(
+            Problem(
+                config[0],
+                None,
+                "_extends",
+                f"{parsed.extends!r} names {shown}, which does not exist or is not readable "
+                "with this token; fix the name or give the token access",
+            )
+        )
+        return None
+    name = base_reader.display(target[1])
+    _check_base_extends(text, name, base_reader, config[0], here, problems)
+    return name, text
+
+
+def _check_base_extends(
+    text: str,
+    name: str,
+    reader: GitHubReader,
+    child: str,
+    here: tuple[str, str],
+    problems: list[Problem],
+) -> None:
+    """One level of `_extends` is followed: a loop back is an error, a further hop a warning."""
+    parsed, _ = parse_config(text, name)
+    if parsed is None or not parsed.extends:
+        return
+    onward = parse_extends(parsed.extends, reader.owner)
+    if onward is not None and (onward[0].lower(), onward[1]) == here:
+        problems.append(
+            Problem(
+                name,
+                None,
+                "_extends",
+                f"extends {child} back, which extends this file: a loop; remove one `_extends`",
+            )
+        )
+    else:
+        problems.append(
+            Problem(
+                name,
+                None,
+                "_extends",
+                f"{parsed.extends!r} is not followed: Quarterdeck reads one level of "
+                "`_extends`; copy the settings you need into this file",
+                "warning",
+            )
+        )
+
+
+def _reader(near: GitHubReader, full_name: str) -> GitHubReader:
+    """A reader of `full_name`: `near` itself, or a lazy handle through the same client."""
+    if full_name.lower() == near.full_name.lower():
+        return near
+    lazy = Repository(near.repo.requester.withLazy(True), url=f"/repos/{full_name}")
+    return GitHubReader(lazy, foreign=full_name)
