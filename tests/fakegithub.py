@@ -22,6 +22,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -101,6 +102,7 @@ class FakeGitHub:
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self.graphql: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
+        self.pulls: dict[str, list[dict[str, Any]]] = {}  # repo -> merged PRs as GraphQL nodes
         self.rate_remaining = 5000
         self._ids = 5000
         self._lock = threading.Lock()  # the webhook tests post from several threads
@@ -164,6 +166,32 @@ class FakeGitHub:
             if (method is None or c.method == method) and (path is None or re.search(path, c.path))
         )
 
+    def add_pull(
+        self, full_name: str, number: int, title: str, merged_at: str, **fields: Any
+    ) -> dict[str, Any]:
+        """Seed a merged PR as GitHub's GraphQL search returns it (`pull_node` has the keys)."""
+        node = pull_node(number, title, merged_at, **fields)
+        self.pulls.setdefault(full_name.lower(), []).append(node)
+        return node
+
+    def _search_pulls(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """`search(query: "repo:o/r is:pr is:merged merged:A..B [base:b]")`, 100 a page."""
+        terms = dict(t.split(":", 1) for t in variables["q"].split() if ":" in t)
+        low, high = (_when(x) for x in terms["merged"].split(".."))
+        hits = [
+            n
+            for n in self.pulls.get(terms["repo"].lower(), [])
+            if low <= _when(n["mergedAt"]) <= high
+            and ("base" not in terms or n["baseRefName"] == terms["base"])
+        ]
+        hits.sort(key=lambda n: (n["mergedAt"], n["number"]))
+        start = int(variables.get("cursor") or 0)
+        end = min(start + 100, len(hits), 1000)  # search never goes past 1,000 results
+        page = {"hasNextPage": end < min(len(hits), 1000), "endCursor": str(end)}
+        search = {"issueCount": len(hits), "pageInfo": page, "nodes": hits[start:end]}
+        rate = {"remaining": self.rate_remaining, "resetAt": "2030-03-17T17:46:40Z"}
+        return {"data": {"rateLimit": rate, "search": search}}
+
     def add_issue(self, repo: FakeRepo, title: str, **fields: Any) -> dict[str, Any]:
         """Seed an issue as if a person had opened it."""
         return self._create_issue(
@@ -201,6 +229,8 @@ class FakeGitHub:
         self, method: str, path: str, query: dict[str, list[str]], body: Any
     ) -> tuple[int, Any, dict[str, str]]:
         if path == "/graphql" and method == "POST":
+            if self.graphql is None and "search(" in body["query"]:
+                return 200, self._search_pulls(body["variables"]), {}
             if self.graphql is None:
                 return 500, {"message": "no GraphQL handler set in the fake"}, {}
             return 200, self.graphql(body["query"], body.get("variables") or {}), {}
@@ -519,6 +549,64 @@ class FakeGitHub:
         names = body["labels"] if isinstance(body, dict) else body
         issue["labels"] = [self._ensure_label(repo, _label_name(n)) for n in names]
         return 200, issue["labels"], {}
+
+
+def pull_node(
+    number: int,
+    title: str,
+    merged_at: str,
+    *,
+    author: str = "alice",
+    body: str = "",
+    branch: str = "topic",
+    base: str = "main",
+    labels: tuple[str, ...] = (),
+    files: tuple[str, ...] = (),
+    created_at: str | None = None,
+    ready_at: str | None = None,
+    first_commit_at: str | None = None,
+    reviews: tuple[tuple[str, str], ...] = (),  # (login, submittedAt)
+    comments: tuple[tuple[str, str], ...] = (),  # (login, createdAt)
+    closing: tuple[tuple[int, int | None], ...] = (),  # (issue, its parent issue)
+    sha: str = "",
+) -> dict[str, Any]:
+    """A merged PR in the shape of `sources.github_prs.QUERY`; bots are `name[bot]` logins."""
+
+    def actor(login: str) -> dict[str, str]:
+        bot = login.endswith("[bot]")
+        return {"login": login.removesuffix("[bot]"), "__typename": "Bot" if bot else "User"}
+
+    def nodes(items: Any) -> dict[str, Any]:
+        return {"nodes": list(items)}
+
+    return {
+        "number": number,
+        "title": title,
+        "body": body,
+        "headRefName": branch,
+        "baseRefName": base,
+        "createdAt": created_at or merged_at,
+        "mergedAt": merged_at,
+        "isDraft": False,
+        "author": actor(author),
+        "mergeCommit": {"oid": sha or f"{number:040x}"},
+        "labels": nodes({"name": n} for n in labels),
+        "timelineItems": nodes([{"createdAt": ready_at}] if ready_at else []),
+        "reviews": nodes({"submittedAt": t, "author": actor(w)} for w, t in reviews),
+        "comments": nodes({"createdAt": t, "author": actor(w)} for w, t in comments),
+        "commits": {
+            "totalCount": 1,
+            "nodes": [{"commit": {"authoredDate": first_commit_at or created_at or merged_at}}],
+        },
+        "files": nodes({"path": p} for p in files),
+        "closingIssuesReferences": nodes(
+            {"number": n, "parent": {"number": p} if p else None} for n, p in closing
+        ),
+    }
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _label_name(value: Any) -> str:

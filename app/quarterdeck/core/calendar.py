@@ -80,3 +80,11 @@ def is_quarter(text: str) -> bool:
 def weeks_between(start: datetime, end: datetime) -> float:
     """Length of a window in weeks (throughput denominators)."""
     return (end - start) / timedelta(weeks=1)
+
+
+def weeks_of_quarter(month: Month) -> tuple[int, int]:
+    """The first and last week of its quarter (1–13 or 14) that `month` covers."""
+    first = quarter_start(month.quarter).date()
+    start_day = (month.start().date() - first).days
+    last_day = (month.end().date() - first).days - 1
+    return start_day // 7 + 1, last_day // 7 + 1

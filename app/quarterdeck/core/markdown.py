@@ -50,3 +50,18 @@ def code_span(value: object) -> SafeMarkdown:
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return SafeMarkdown(f"{fence}{pad}{text}{pad}{fence}")
+
+
+# A GitHub login: letters, digits and single inner hyphens, at most 39 characters.
+_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+
+
+def mention(login: object) -> SafeMarkdown:
+    """A deliberate @-mention of one person; anything that isn't a login stays a code span.
+
+    The only way a template can notify anyone: a team, an org or `everyone` is refused.
+    """
+    text = str(login).strip()
+    if _LOGIN.match(text) and text.lower() not in {"everyone", "here", "channel"}:
+        return SafeMarkdown(f"@{text}")
+    return code_span(text)

@@ -80,3 +80,26 @@ def merge(existing: str, rendered: str) -> str:
 def upsert_section(text: str | None, name: str, content: str) -> str:
     """`text` with section `name` set to `content`, appended if it isn't there yet."""
     return merge(text or "", section(name, content))
+
+
+_ANY_MARKER = re.compile(
+    r"<!-- quarterdeck:(?P<kind>[a-z][a-z0-9-]*)(?P<attrs>(?: [^ >]+=[^ >]+)*) -->"
+)
+
+
+def read_marker(text: str | None, kind: str) -> dict[str, str] | None:
+    """The attributes of the first `kind` marker in `text`, in any order; None if absent.
+
+    Finding by attributes (not by the exact string) keeps a repo's own template, which
+    may order them differently, findable.
+    """
+    for m in _ANY_MARKER.finditer(text or ""):
+        if m.group("kind") == kind:
+            pairs = (p.split("=", 1) for p in m.group("attrs").split())
+            return {key: value for key, value in pairs}
+    return None
+
+
+def section_spans(text: str) -> list[tuple[str, int, int]]:
+    """(name, start, end) of each bot-owned section's content, in order."""
+    return [(m.group("name"), m.start("body"), m.end("body")) for m in _SECTION.finditer(text)]

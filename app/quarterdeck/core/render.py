@@ -16,7 +16,7 @@ from urllib.parse import quote
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from quarterdeck.core.markdown import SafeMarkdown, code_span, escape_inline
+from quarterdeck.core.markdown import SafeMarkdown, code_span, escape_inline, mention
 from quarterdeck.core.metrics import format_hours
 from quarterdeck.errors import TemplateError
 
@@ -83,6 +83,7 @@ def make_environment(template_dirs: Sequence[Path]) -> SandboxedEnvironment:
         date=iso_date,
         mermaid=mermaid_label,
         trusted=trusted,
+        mention=mention,
     )
     return env
 

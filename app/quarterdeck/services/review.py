@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from quarterdeck.core.calendar import Month, quarter_start
+from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
 from quarterdeck.core.config import BusinessMetrics
 from quarterdeck.core.figures import FigureRow, figure_rows
 from quarterdeck.core.linking import link_all
@@ -22,7 +22,7 @@ from quarterdeck.core.model import Team
 from quarterdeck.core.render import make_environment, render
 from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.resources import resource
-from quarterdeck.sources.git_history import default_branch, read_merged_prs
+from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
 from quarterdeck.sources.repo_files import load_metrics, load_repo_config
 
 # Which of the quarter's three monthly reviews this is, and what it is for.
@@ -50,6 +50,7 @@ class TeamReview:
     warnings: tuple[str, ...] = ()
     branch: str = ""
     source: str = "git"
+    repo_url: str = ""  # https://github.com/owner/name when known: PR numbers become links
     metrics_dir: str = "metrics"
     template_dirs: tuple[Path, ...] = field(default=(), repr=False)
 
@@ -60,6 +61,11 @@ class TeamReview:
     @property
     def review_number(self) -> int:
         return self.month.month_of_quarter
+
+    @property
+    def quarter_weeks(self) -> tuple[int, int]:
+        """First and last week of the quarter that the reviewed month covers."""
+        return weeks_of_quarter(self.month)
 
     @property
     def focus(self) -> str:
@@ -133,6 +139,7 @@ def build_reviews(
     business = load_metrics(repo, config, str(month))
     previous_business = load_metrics(repo, config, str(previous))
     template_dirs = _template_dirs(repo)
+    repo_url = web_url(repo)
     reviews = []
     for summary in summaries:
         if team is not None and summary.team != team:
@@ -150,6 +157,7 @@ def build_reviews(
                 warnings=_team_warnings(warnings, summary.team),
                 metrics_dir=config.review.metrics_dir.rstrip("/"),
                 branch=branch_name,
+                repo_url=repo_url,
                 template_dirs=template_dirs,
             )
         )

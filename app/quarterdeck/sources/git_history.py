@@ -77,6 +77,21 @@ def default_branch(repo: Path, override: str | None = None) -> str:
     return _default_branch(repo)
 
 
+_REMOTE = re.compile(
+    r"^(?:[a-z+]+://)?(?:[^@/]+@)?(?P<host>[A-Za-z0-9.-]+)(?::\d+)?[:/]"
+    r"(?P<path>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$"
+)
+
+
+def web_url(repo: Path, remote: str = "origin") -> str:
+    """`https://host/owner/name` of `remote`, or "" if it has none a browser could open.
+
+    Any user name or token in the remote URL is dropped, never echoed.
+    """
+    m = _REMOTE.match(_git_output(repo, "remote", "get-url", remote))
+    return f"https://{m.group('host')}/{m.group('path')}" if m else ""
+
+
 def read_merged_prs(
     repo: Path,
     since: datetime,

@@ -1,0 +1,200 @@
+"""Merged PRs of a time window from GitHub: one GraphQL search, 100 PRs a request.
+
+Everything the linking and the speed metrics need comes back in the same query per
+PR (body, author and whether a bot, labels, branch, created / ready-for-review /
+merged times, first review and first non-author comment, first commit, changed
+paths, closing issues and their parent issues), so a month of 1,000 PRs costs ten
+requests, never one per PR. GitHub's search stops at 1,000 results per query, so a
+window that matches more is split into smaller windows, recursively.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+from github import Github, GithubException
+
+from quarterdeck.core.model import PullRequest
+from quarterdeck.errors import GitHubError
+from quarterdeck.sources.github_client import github_error
+
+__all__ = ["PAGE_SIZE", "SEARCH_CAP", "fetch_merged_prs", "search_query"]
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+SEARCH_CAP = 1000  # GitHub's search returns at most this many results per query
+_ACTOR = "login __typename"
+QUERY = f"""
+query($q: String!, $cursor: String) {{
+  rateLimit {{ remaining resetAt }}
+  search(query: $q, type: ISSUE, first: {PAGE_SIZE}, after: $cursor) {{
+    issueCount
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{
+      ... on PullRequest {{
+        number title body headRefName createdAt mergedAt isDraft
+        author {{ {_ACTOR} }}
+        mergeCommit {{ oid }}
+        labels(first: 30) {{ nodes {{ name }} }}
+        timelineItems(itemTypes: [READY_FOR_REVIEW_EVENT], first: 1) {{
+          nodes {{ ... on ReadyForReviewEvent {{ createdAt }} }}
+        }}
+        reviews(first: 3) {{ nodes {{ submittedAt author {{ {_ACTOR} }} }} }}
+        comments(first: 5) {{ nodes {{ createdAt author {{ {_ACTOR} }} }} }}
+        commits(first: 1) {{ totalCount nodes {{ commit {{ authoredDate }} }} }}
+        files(first: 100) {{ nodes {{ path }} }}
+        closingIssuesReferences(first: 10) {{
+          nodes {{ number repository {{ nameWithOwner }} parent {{ number }} }}
+        }}
+      }}
+    }}
+  }}
+}}
+"""
+
+
+def search_query(full_name: str, since: datetime, until: datetime, base: str | None) -> str:
+    """The search for PRs merged in [since, until): GitHub's range is inclusive, so -1 s."""
+    last = until - timedelta(seconds=1)
+    query = f"repo:{full_name} is:pr is:merged merged:{_iso(since)}..{_iso(last)}"
+    return f"{query} base:{base}" if base else query
+
+
+def fetch_merged_prs(
+    gh: Github,
+    full_name: str,
+    since: datetime,
+    until: datetime,
+    *,
+    base: str | None = None,
+) -> list[PullRequest]:
+    """Every PR of `full_name` merged in [since, until) (into `base`, if given), by merge time.
+
+    Raises GitHubError when GitHub refuses the query (the message says why).
+    """
+    found: dict[int, PullRequest] = {}
+    _fetch_window(gh, full_name, since, until, base, found)
+    return sorted(found.values(), key=lambda pr: (pr.merged_at, pr.number))
+
+
+def _fetch_window(
+    gh: Github,
+    full_name: str,
+    since: datetime,
+    until: datetime,
+    base: str | None,
+    found: dict[int, PullRequest],
+) -> None:
+    query = search_query(full_name, since, until, base)
+    page = _page(gh, query, None)
+    if page["issueCount"] > SEARCH_CAP:
+        if until - since <= timedelta(seconds=2):
+            raise GitHubError(
+                f"more than {SEARCH_CAP:,} PRs of {full_name} merged within two seconds at "
+                f"{_iso(since)}; GitHub's search cannot list them"
+            )
+        # Search would stop at 1,000: split into equal windows of ~900 expected PRs each
+        # (slack for uneven days); a part still over the cap is split again.
+        parts = -(-page["issueCount"] // (SEARCH_CAP * 9 // 10))
+        log.info("%s: %d PRs in one window, splitting in %d", full_name, page["issueCount"], parts)
+        step = (until - since) / parts
+        inner = [(since + step * i).replace(microsecond=0) for i in range(1, parts)]
+        for low, high in itertools.pairwise([since, *inner, until]):
+            if low < high:
+                _fetch_window(gh, full_name, low, high, base, found)
+        return
+    while True:
+        for node in page["nodes"]:
+            if node:  # search may return other types as empty objects
+                pr = _to_pr(node, full_name)
+                if since <= pr.merged_at < until:
+                    found[pr.number] = pr
+        info = page["pageInfo"]
+        if not info["hasNextPage"]:
+            return
+        page = _page(gh, query, info["endCursor"])
+
+
+def _page(gh: Github, query: str, cursor: str | None) -> dict[str, Any]:
+    try:
+        _, data = gh.requester.graphql_query(QUERY, {"q": query, "cursor": cursor})
+    except GithubException as exc:
+        raise github_error(exc, f"searching merged PRs ({query})") from None
+    body = data["data"]
+    budget = body.get("rateLimit") or {}
+    if "remaining" in budget:
+        log.info("GitHub GraphQL budget: %s points left", budget["remaining"])
+    return body["search"]  # type: ignore[no-any-return]
+
+
+def _to_pr(node: Mapping[str, Any], full_name: str) -> PullRequest:
+    author, is_bot = _actor(node.get("author"))
+    ready = _nodes(node, "timelineItems")
+    commits = _nodes(node, "commits")
+    closing = [
+        issue
+        for issue in _nodes(node, "closingIssuesReferences")
+        if (issue.get("repository") or {}).get("nameWithOwner", full_name).lower()
+        == full_name.lower()
+    ]
+    return PullRequest(
+        number=node["number"],
+        title=node["title"],
+        author=author,
+        merged_at=_time(node["mergedAt"]),  # type: ignore[arg-type]
+        body=node.get("body") or "",
+        branch=node.get("headRefName"),
+        labels=tuple(label["name"] for label in _nodes(node, "labels")),
+        paths=tuple(f["path"] for f in _nodes(node, "files")),
+        is_bot=is_bot,
+        sha=(node.get("mergeCommit") or {}).get("oid", ""),
+        source="github",
+        first_commit_at=_time(commits[0]["commit"]["authoredDate"]) if commits else None,
+        created_at=_time(node.get("createdAt")),
+        ready_at=_time(ready[0].get("createdAt")) if ready else None,
+        first_review_at=_first_response(node, author),
+        closing_issues=tuple(issue["number"] for issue in closing),
+        parent_issues=MappingProxyType(
+            {i["number"]: i["parent"]["number"] for i in closing if i.get("parent")}
+        ),
+    )
+
+
+def _first_response(node: Mapping[str, Any], author: str) -> datetime | None:
+    """First review or comment by someone other than the author or a bot."""
+    times = []
+    for kind, field in (("reviews", "submittedAt"), ("comments", "createdAt")):
+        for item in _nodes(node, kind):
+            who, bot = _actor(item.get("author"))
+            if item.get(field) and not bot and who.lower() != author.lower():
+                times.append(_time(item[field]))
+    return min((t for t in times if t is not None), default=None)
+
+
+def _actor(actor: Mapping[str, Any] | None) -> tuple[str, bool]:
+    """(login, is a bot); GraphQL names a bot `dependabot`, REST and git `dependabot[bot]`."""
+    if not actor:
+        return "ghost", False  # a deleted account
+    login = str(actor.get("login", "ghost"))
+    bot = actor.get("__typename") == "Bot" or login.endswith("[bot]")
+    if bot and not login.endswith("[bot]"):
+        login += "[bot]"
+    return login, bot
+
+
+def _nodes(node: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    return [n for n in ((node.get(key) or {}).get("nodes") or []) if n]
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")

@@ -1,0 +1,136 @@
+"""Merged PRs from GitHub's GraphQL search: the mapping, paging, the 1,000 cap, errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from quarterdeck.core.model import PullRequest
+from quarterdeck.errors import GitHubError
+from quarterdeck.sources.github_prs import fetch_merged_prs, search_query
+from tests.fakegithub import FakeGitHub, fixture
+
+NOV = datetime(2026, 11, 1, tzinfo=UTC)
+DEC = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_one_query_carries_everything_a_pr_needs(github: FakeGitHub) -> None:
+    github.add_pull(
+        "acme/web",
+        7,
+        "Funnels on the new engine",
+        "2026-11-20T12:00:00Z",
+        author="carol",
+        body="Fixes #40",
+        branch="funnels/engine",
+        labels=("goal:funnels", "team/analytics"),
+        files=("web/insights/funnel.py", "web/insights/chart.py"),
+        created_at="2026-11-10T09:00:00Z",
+        ready_at="2026-11-12T09:00:00Z",
+        first_commit_at="2026-11-09T18:30:00Z",
+        reviews=(("carol", "2026-11-12T10:00:00Z"), ("dave", "2026-11-13T10:00:00Z")),
+        comments=(
+            ("github-actions[bot]", "2026-11-12T09:05:00Z"),
+            ("erin", "2026-11-12T15:00:00Z"),
+        ),
+        closing=((40, 12), (41, None)),
+        sha="ab" * 20,
+    )
+    github.add_pull("acme/web", 8, "Bump lodash", "2026-11-21T00:00:00Z", author="dependabot[bot]")
+
+    prs = fetch_merged_prs(github.client(), "acme/web", NOV, DEC)
+
+    assert prs[0] == PullRequest(
+        number=7,
+        title="Funnels on the new engine",
+        author="carol",
+        merged_at=at("2026-11-20T12:00:00+00:00"),
+        body="Fixes #40",
+        branch="funnels/engine",
+        labels=("goal:funnels", "team/analytics"),
+        paths=("web/insights/funnel.py", "web/insights/chart.py"),
+        is_bot=False,
+        sha="ab" * 20,
+        source="github",
+        first_commit_at=at("2026-11-09T18:30:00+00:00"),
+        created_at=at("2026-11-10T09:00:00+00:00"),
+        ready_at=at("2026-11-12T09:00:00+00:00"),
+        # the author's own review and the bot's comment do not count; erin's comment does
+        first_review_at=at("2026-11-12T15:00:00+00:00"),
+        closing_issues=(40, 41),
+        parent_issues={40: 12},
+    )
+    assert (prs[1].author, prs[1].is_bot) == ("dependabot[bot]", True)
+    assert github.count("POST", "/graphql") == 1
+
+
+def test_pages_of_100_in_merge_order_inside_the_half_open_window(github: FakeGitHub) -> None:
+    start = NOV
+    for n in range(250):
+        github.add_pull("acme/web", n + 1, f"PR {n}", _z(start + timedelta(minutes=n)))
+    github.add_pull("acme/web", 999, "Merged at the very end", _z(DEC))
+    github.add_pull("acme/web", 998, "Merged before", _z(NOV - timedelta(seconds=1)))
+
+    prs = fetch_merged_prs(github.client(), "acme/web", NOV, DEC)
+
+    assert [pr.number for pr in prs] == list(range(1, 251))
+    assert github.count("POST", "/graphql") == 3
+
+
+def test_windows_over_the_search_cap_are_split(github: FakeGitHub) -> None:
+    for n in range(2500):
+        github.add_pull("acme/web", n + 1, f"PR {n}", _z(NOV + timedelta(minutes=15 * n)))
+
+    prs = fetch_merged_prs(github.client(), "acme/web", NOV, DEC)
+
+    assert [pr.number for pr in prs] == list(range(1, 2501))
+    queries = [c.body["variables"]["q"] for c in github.calls]
+    assert all(q.startswith("repo:acme/web is:pr is:merged merged:") for q in queries)
+    # one probe finds 2,500 > 1,000; then three 10-day windows: 960, 960 and 580 PRs
+    assert github.count("POST", "/graphql") == 1 + 10 + 10 + 6
+
+
+def test_base_branch_filter(github: FakeGitHub) -> None:
+    github.add_pull("acme/web", 1, "Into main", "2026-11-02T00:00:00Z")
+    github.add_pull("acme/web", 2, "Into a release branch", "2026-11-02T00:00:00Z", base="rel")
+
+    prs = fetch_merged_prs(github.client(), "acme/web", NOV, DEC, base="main")
+
+    assert [pr.number for pr in prs] == [1]
+
+
+def test_search_query_is_inclusive_so_the_end_is_one_second_earlier() -> None:
+    assert search_query("acme/web", NOV, DEC, "main") == (
+        "repo:acme/web is:pr is:merged "
+        "merged:2026-11-01T00:00:00+00:00..2026-11-30T23:59:59+00:00 base:main"
+    )
+
+
+def test_a_422_is_reported_with_githubs_reasons(github: FakeGitHub) -> None:
+    recorded = fixture("errors")[0]
+    github.fail("POST", "/graphql", recorded["status"], body=recorded["response"])
+
+    with pytest.raises(GitHubError) as caught:
+        fetch_merged_prs(github.client(), "acme/web", NOV, DEC)
+
+    assert "GitHub answered 422 while searching merged PRs (repo:acme/web" in str(caught.value)
+    assert "Validation Failed — Label.color is invalid" in str(caught.value)
+
+
+def _z(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_crowded_day_is_split_until_every_window_fits(github: FakeGitHub) -> None:
+    day = datetime(2026, 11, 3, tzinfo=UTC)
+    for n in range(1200):
+        github.add_pull("acme/web", n + 1, f"PR {n}", _z(day + timedelta(seconds=60 * n)))
+
+    prs = fetch_merged_prs(github.client(), "acme/web", NOV, DEC)
+
+    assert [pr.number for pr in prs] == list(range(1, 1201))
