@@ -69,6 +69,8 @@ class Fault:
     headers: dict[str, str]
     body: Any
     times: int
+    after: bool = False  # carry the request out, then fail: a response lost on the way back
+    skip: int = 0  # let this many matching requests through first
 
 
 @dataclass
@@ -84,6 +86,7 @@ class FakeRepo:
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     milestones: dict[int, dict[str, Any]] = field(default_factory=dict)
+    assignable: set[str] | None = None  # logins that can be assigned; None: anyone
 
     @property
     def full_name(self) -> str:
@@ -144,12 +147,18 @@ class FakeGitHub:
         headers: dict[str, str] | None = None,
         body: Any = None,
         times: int = 1,
+        after: bool = False,
+        skip: int = 0,
     ) -> None:
-        """Make the next `times` requests matching `method` and `path` (a regex) fail."""
+        """Make the next `times` requests matching `method` and `path` (a regex) fail.
+
+        `after=True` carries the request out first, as when GitHub did the work but the
+        response never arrived; `skip` lets that many matching requests through first.
+        """
         default = {"message": "Server Error"} if status >= 500 else {"message": "Forbidden"}
-        self.faults.append(
-            Fault(method, re.compile(path), status, headers or {}, body or default, times)
-        )
+        fault = Fault(method, re.compile(path), status, headers or {}, body or default, times)
+        fault.after, fault.skip = after, skip
+        self.faults.append(fault)
 
     @property
     def writes(self) -> list[tuple[str, str]]:
@@ -209,11 +218,17 @@ class FakeGitHub:
             self.calls.append(Call(request.method, path, query, body, dict(request.headers)))
             for fault in self.faults:
                 if fault.times > 0 and fault.method == request.method and fault.path.search(path):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     fault.times -= 1
+                    if fault.after:
+                        self._route(request.method, path, query, body)
                     return fault.status, self._headers(fault.headers), json.dumps(fault.body)
             self.rate_remaining = max(0, self.rate_remaining - 1)
             status, payload, extra = self._route(request.method, path, query, body)
-        return status, self._headers(extra), json.dumps(payload)
+        # A 204 carries no body at all (urllib3 rejects even "null").
+        return status, self._headers(extra), "" if status == 204 else json.dumps(payload)
 
     def _headers(self, extra: dict[str, str]) -> dict[str, str]:
         return {
@@ -264,6 +279,7 @@ class FakeGitHub:
             (r"PATCH /issues/comments/(\d+)", self._edit_comment),
             (r"POST /issues/(\d+)/labels", self._add_labels),
             (r"PUT /issues/(\d+)/labels", self._set_labels),
+            (r"GET /assignees/([^/]+)", self._check_assignee),
             (r"GET /labels", self._list_labels),
             (r"POST /labels", self._create_label),
             (r"GET /labels/([^/]+)", self._get_label),
@@ -498,6 +514,11 @@ class FakeGitHub:
             return 404, _not_found(), {}
         comment["body"] = body["body"]
         return 200, comment, {}
+
+    def _check_assignee(self, repo: FakeRepo, query: Any, body: Any, login: str) -> Any:
+        if repo.assignable is None or login in repo.assignable:
+            return 204, "", {}
+        return 404, _not_found(), {}
 
     # -- labels ----------------------------------------------------------------------
 

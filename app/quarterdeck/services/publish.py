@@ -1,0 +1,245 @@
+"""Publish growth reviews as GitHub issues: one per team and month, idempotently.
+
+An issue is found again by the hidden marker at the top of its body (among issues
+labelled `growth-review`, listed with state=all; never by search, whose index lags
+and stops at 1,000), not by its title, which a person may edit. A re-run rewrites
+only the bot-owned sections (`core.markers.merge`) and sends nothing when nothing
+changed. A create whose response was lost is found by its marker before anything is
+created again, and a duplicate an earlier retry left behind is closed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import requests
+from github import GithubException
+from github.Issue import Issue
+from github.Repository import Repository
+
+from quarterdeck.core.issue_body import fit
+from quarterdeck.core.markers import marker, merge, read_marker
+from quarterdeck.errors import GitHubError
+from quarterdeck.services.review import TeamReview, render_review
+from quarterdeck.sources.github_client import github_error
+from quarterdeck.sources.github_writes import find_comment, upsert_comment
+
+log = logging.getLogger(__name__)
+
+REVIEW_LABEL = "growth-review"
+LABEL_COLORS = {REVIEW_LABEL: "0e8a16", "team": "c5def5"}
+LABEL_DESCRIPTIONS = {
+    REVIEW_LABEL: "Monthly growth review, opened by Quarterdeck",
+    "team": "Work of the {slug} team (Quarterdeck)",
+}
+OVERFLOW_HEADER = (
+    "**Continued from the review above**: lists too long for one issue (GitHub allows "
+    "65,536 characters). Quarterdeck updates this comment when it updates the review.\n\n"
+)
+NO_OVERFLOW = "_Nothing overflowed this time: the whole review fits in the issue above._\n"
+Action = Literal["created", "updated", "unchanged", "would create", "would update"]
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What happened to one team's review issue (or would have, in a dry run)."""
+
+    team: str
+    title: str
+    action: Action
+    number: int | None
+    url: str | None
+    body: str
+    overflow: str = ""  # the follow-up comment's text ("" when the body held everything)
+    notes: tuple[str, ...] = ()  # things a person should know, e.g. an unassignable PM
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.team, self.title)
+
+
+def publish_reviews(
+    repo: Repository, reviews: Sequence[TeamReview], *, dry_run: bool = False
+) -> list[PublishResult]:
+    """Create or update one issue per review in `repo`; `dry_run` reads but never writes."""
+    found = _existing_issues(repo)
+    labels_ready = False
+    results = []
+    for review in reviews:
+        if not review.repo_url:
+            review = dataclasses.replace(review, repo_url=repo.html_url)
+        slug, month = review.summary.team, str(review.month)
+        issues = found.get((slug, month), [])
+        notes: list[str] = []
+        if len(issues) > 1:
+            notes += _close_duplicates(issues[1:], issues[0], dry_run)
+        rendered = _with_marker(render_review(review, standalone=False), slug, month)
+        if issues:
+            result = _update(issues[0], review, rendered, dry_run, notes)
+        else:
+            if not dry_run and not labels_ready:
+                _ensure_labels(repo, [_labels(r) for r in reviews])
+                labels_ready = True
+            result = _create(repo, review, rendered, dry_run, notes)
+        results.append(result)
+    return results
+
+
+def _existing_issues(repo: Repository) -> dict[tuple[str, str], list[Issue]]:
+    """Review issues by (team, month), oldest first; pull requests and strays skipped."""
+    found: dict[tuple[str, str], list[Issue]] = {}
+    try:
+        for issue in repo.get_issues(state="all", labels=[REVIEW_LABEL]):
+            attrs = read_marker(issue.body, "review")
+            if issue.pull_request is None and attrs and "team" in attrs and "month" in attrs:
+                found.setdefault((attrs["team"], attrs["month"]), []).append(issue)
+    except GithubException as exc:
+        raise github_error(exc, f"listing the growth-review issues of {repo.full_name}") from None
+    return {key: sorted(issues, key=lambda i: i.number) for key, issues in found.items()}
+
+
+def _with_marker(body: str, slug: str, month: str) -> str:
+    # A repo's own template may drop the marker; without it every run would open a new issue.
+    attrs = read_marker(body, "review")
+    if attrs and attrs.get("team") == slug and attrs.get("month") == month:
+        return body
+    return marker("review", team=slug, month=month) + "\n" + body
+
+
+def _labels(review: TeamReview) -> list[str]:
+    if review.summary.unowned:
+        return [REVIEW_LABEL]
+    return [REVIEW_LABEL, f"team:{review.summary.team}"]
+
+
+def _ensure_labels(repo: Repository, wanted: Iterable[list[str]]) -> None:
+    """Create the labels the issues need, with a colour and description, if missing."""
+    try:
+        have = {label.name.lower() for label in repo.get_labels()}
+        for name in dict.fromkeys(n for names in wanted for n in names):
+            if name.lower() in have:
+                continue
+            kind = REVIEW_LABEL if name == REVIEW_LABEL else "team"
+            description = LABEL_DESCRIPTIONS[kind].format(slug=name.removeprefix("team:"))
+            try:
+                repo.create_label(name, LABEL_COLORS[kind], description[:100])
+            except GithubException as exc:
+                if exc.status != 422:  # 422: someone created it meanwhile, which is fine
+                    raise
+            have.add(name.lower())
+    except GithubException as exc:
+        raise github_error(exc, f"creating the review labels in {repo.full_name}") from None
+
+
+def _assignee(repo: Repository, review: TeamReview, notes: list[str]) -> list[str]:
+    """The PM as assignee, if GitHub will take them; a note instead of a failure."""
+    pm = review.team.pm if review.team else None
+    if not pm:
+        return []
+    try:
+        if repo.has_in_assignees(pm):
+            return [pm]
+    except GithubException as exc:
+        log.info("could not check whether %s is assignable: %s", pm, exc.status)
+    notes.append(
+        f"{pm} (PM of {review.summary.team}) can't be assigned in {repo.full_name}, so the "
+        "issue is unassigned; give them access to the repository to have it assigned"
+    )
+    return []
+
+
+def _create(
+    repo: Repository, review: TeamReview, rendered: str, dry_run: bool, notes: list[str]
+) -> PublishResult:
+    body, overflow = fit(rendered)
+    slug, month = review.summary.team, str(review.month)
+    if dry_run:
+        return PublishResult(slug, review.title, "would create", None, None, body, overflow, ())
+    assignees = _assignee(repo, review, notes)
+    try:
+        issue = repo.create_issue(review.title, body, labels=_labels(review), assignees=assignees)
+    except (GithubException, requests.RequestException) as exc:
+        # The create may have worked and only the answer been lost: look before failing.
+        issue = _find_after_failure(repo, slug, month)
+        if issue is None:
+            if isinstance(exc, GithubException):
+                raise github_error(exc, f"opening the review issue of {slug}") from None
+            raise GitHubError(
+                f"could not reach GitHub while opening the review issue of {slug} in "
+                f"{repo.full_name} ({type(exc).__name__}); re-run: nothing is created twice"
+            ) from None
+        log.info("the create of %s's review was lost in transit; found #%s", slug, issue.number)
+        if issue.body != body:
+            issue.edit(body=body)
+    _write_overflow(issue, slug, month, overflow, had_issue=False)
+    return PublishResult(
+        slug, review.title, "created", issue.number, issue.html_url, body, overflow, tuple(notes)
+    )
+
+
+def _find_after_failure(repo: Repository, slug: str, month: str) -> Issue | None:
+    try:
+        return _existing_issues(repo).get((slug, month), [None])[0]
+    except GitHubError:
+        return None
+
+
+def _update(
+    issue: Issue, review: TeamReview, rendered: str, dry_run: bool, notes: list[str]
+) -> PublishResult:
+    current = issue.body or ""
+    body, overflow = fit(merge(current, rendered))
+    slug, month = review.summary.team, str(review.month)
+    changed = body != current
+    if dry_run:
+        action: Action = "would update" if changed else "unchanged"
+        return PublishResult(
+            slug, review.title, action, issue.number, issue.html_url, body, overflow
+        )
+    if changed:
+        try:
+            issue.edit(body=body)
+        except GithubException as exc:
+            raise github_error(exc, f"updating review issue #{issue.number} of {slug}") from None
+    _write_overflow(issue, slug, month, overflow, had_issue=True)
+    action = "updated" if changed else "unchanged"
+    return PublishResult(
+        slug, review.title, action, issue.number, issue.html_url, body, overflow, tuple(notes)
+    )
+
+
+def overflow_marker(slug: str, month: str) -> str:
+    """The hidden marker of a review's one follow-up comment."""
+    return marker("review-overflow", team=slug, month=month)
+
+
+def _write_overflow(issue: Issue, slug: str, month: str, overflow: str, *, had_issue: bool) -> None:
+    """Keep the one follow-up comment current; a fresh issue without overflow needs none."""
+    tag = overflow_marker(slug, month)
+    try:
+        if overflow:
+            upsert_comment(issue, tag, f"{tag}\n{OVERFLOW_HEADER}{overflow}")
+        elif had_issue and find_comment(issue, tag) is not None:
+            # Lists that overflowed last time fit now: say so rather than leave stale ones.
+            upsert_comment(issue, tag, f"{tag}\n{NO_OVERFLOW}")
+    except GithubException as exc:
+        raise github_error(exc, f"writing the overflow comment on #{issue.number}") from None
+
+
+def _close_duplicates(extra: Sequence[Issue], keep: Issue, dry_run: bool) -> list[str]:
+    """Close issues an earlier retried create left behind, pointing at the one kept."""
+    notes = []
+    for issue in extra:
+        notes.append(f"#{issue.number} duplicates #{keep.number}; closed it")
+        if dry_run or issue.state == "closed":
+            continue
+        try:
+            issue.create_comment(f"Duplicate of #{keep.number}, closed by Quarterdeck.")
+            issue.edit(state="closed", state_reason="not_planned")
+        except GithubException as exc:
+            raise github_error(exc, f"closing duplicate review issue #{issue.number}") from None
+    return notes
