@@ -201,6 +201,12 @@ class FakeGitHub:
         rate = {"remaining": self.rate_remaining, "resetAt": "2030-03-17T17:46:40Z"}
         return {"data": {"rateLimit": rate, "search": search}}
 
+    def _one_pull(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """`repository(owner, name) { pullRequest(number) }`; merged PRs only in this fake."""
+        pulls = self.pulls.get(f"{variables['owner']}/{variables['name']}".lower(), [])
+        node = next((n for n in pulls if n["number"] == variables["number"]), None)
+        return {"data": {"repository": {"pullRequest": node}}}
+
     def add_issue(self, repo: FakeRepo, title: str, **fields: Any) -> dict[str, Any]:
         """Seed an issue as if a person had opened it."""
         return self._create_issue(
@@ -246,6 +252,8 @@ class FakeGitHub:
         if path == "/graphql" and method == "POST":
             if self.graphql is None and "search(" in body["query"]:
                 return 200, self._search_pulls(body["variables"]), {}
+            if self.graphql is None and "pullRequest(number" in body["query"]:
+                return 200, self._one_pull(body["variables"]), {}
             if self.graphql is None:
                 return 500, {"message": "no GraphQL handler set in the fake"}, {}
             return 200, self.graphql(body["query"], body.get("variables") or {}), {}

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from quarterdeck import __version__
 from quarterdeck.core.calendar import Month
@@ -59,6 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--team", metavar="SLUG", help="only this team (default: every team)")
     _output_args(review)
     review.add_argument("--branch", help="branch to read (default: the repo's default branch)")
+    _github_args(review)
+
+    link = sub.add_parser(
+        "link",
+        help="explain which goal a merged PR links to, and by which rule",
+        description="Link one merged PR the way the review does and say why.",
+    )
+    link.add_argument("number", type=int, metavar="PR_NUMBER", help="the PR's number")
+    _repo_arg(link)
+    _github_args(link)
 
     validate = sub.add_parser(
         "validate",
@@ -104,6 +117,26 @@ def _repo_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _github_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--github",
+        metavar="OWNER/REPO",
+        help="read from GitHub instead of a local clone (token: --token or GITHUB_TOKEN; "
+        "API URL: GITHUB_API_URL)",
+    )
+    parser.add_argument("--token", help="GitHub token (default: the GITHUB_TOKEN variable)")
+
+
+def _github(args: argparse.Namespace) -> Any:
+    """A GitHub client from --token / GITHUB_TOKEN and GITHUB_API_URL; checks OWNER/REPO."""
+    from quarterdeck.sources.github_client import connect
+
+    if not re.fullmatch(r"[A-Za-z0-9][-A-Za-z0-9]*/[-_.A-Za-z0-9]+", args.github):
+        raise QuarterdeckError(f"--github takes OWNER/REPO, e.g. acme/web; got {args.github!r}")
+    token = args.token or os.environ.get("GITHUB_TOKEN")
+    return connect(token, base_url=os.environ.get("GITHUB_API_URL") or None)
+
+
 def _output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE")
     parser.add_argument("--format", choices=("md", "json"), default="md", help="default: md")
@@ -140,10 +173,30 @@ def _review(args: argparse.Namespace) -> int:
     from quarterdeck.services.review import build_reviews
 
     month = args.month or Month.last_full(date.today())
+    if args.github:
+        from quarterdeck.services.review import build_reviews_from_github
+
+        gh = _github(args)
+        reviews = build_reviews_from_github(
+            gh, args.github, month, team=args.team, branch=args.branch
+        )
+        _emit(reviews, args)
+        return EXIT_OK
     progress = _progress()
     reviews = build_reviews(args.repo, month, team=args.team, branch=args.branch, progress=progress)
     _end_progress(progress)
     _emit(reviews, args)
+    return EXIT_OK
+
+
+def _link(args: argparse.Namespace) -> int:
+    from quarterdeck.services.link import explain_from_github, explain_from_repo
+
+    if args.github:
+        explanation = explain_from_github(_github(args), args.github, args.number)
+    else:
+        explanation = explain_from_repo(args.repo, args.number)
+    sys.stdout.write(str(explanation))
     return EXIT_OK
 
 
@@ -229,6 +282,7 @@ def _end_progress(progress: Callable[[int], None] | None) -> None:
 
 _COMMANDS = {
     "review": _review,
+    "link": _link,
     "demo": _demo,
     "validate": _validate,
     "schema": _schema,

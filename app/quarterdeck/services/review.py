@@ -1,6 +1,8 @@
 """Build the monthly growth review: config → history → links → metrics → Markdown.
 
 Offline mode: everything comes from a local clone, so no token and no network.
+GitHub mode: config, metrics and merged PRs (with review times) from the API. Both
+feed the same `assemble_reviews`.
 """
 
 from __future__ import annotations
@@ -13,16 +15,21 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from github import Github, GithubException
+
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
 from quarterdeck.core.config import BusinessMetrics
 from quarterdeck.core.figures import FigureRow, figure_rows
 from quarterdeck.core.linking import link_all
 from quarterdeck.core.metrics import GoalProgress, TeamSummary, summarise
-from quarterdeck.core.model import Team
+from quarterdeck.core.model import Config, PullRequest, Team
 from quarterdeck.core.render import make_environment, render
 from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.resources import resource
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
+from quarterdeck.sources.github_client import github_error, log_rate_limit
+from quarterdeck.sources.github_config import load_github_config, load_github_metrics
+from quarterdeck.sources.github_prs import fetch_merged_prs
 from quarterdeck.sources.repo_files import load_metrics, load_repo_config
 
 # Which of the quarter's three monthly reviews this is, and what it is for.
@@ -117,51 +124,131 @@ def build_reviews(
 ) -> list[TeamReview]:
     """One review per team (or just `team`) for `month`, from a local clone."""
     config, warnings = load_repo_config(repo)
-    if team is not None and config.team(team) is None:
-        known = ", ".join(t.slug for t in config.teams) or "none are configured"
-        raise QuarterdeckError(f"no team '{team}' in the config (teams: {known})")
-    tz = config.review.timezone
-    start_of_quarter = quarter_start(month.quarter, tz)
-    previous = month.previous()
+    _check_team(config, team)
+    since, until = review_window(config, month)
     branch_name = default_branch(repo, branch or config.review.branch)
     prs = read_merged_prs(
         repo,
-        min(start_of_quarter, previous.start(tz)),
-        month.end(tz),
+        since,
+        until,
         branch=branch_name,
         identities=config.identities,
         progress=progress,
     )
+    return assemble_reviews(
+        config,
+        warnings,
+        prs,
+        month,
+        team=team,
+        business=load_metrics(repo, config, str(month)),
+        previous_business=load_metrics(repo, config, str(month.previous())),
+        repo_name=repo.resolve().name,
+        branch=branch_name,
+        repo_url=web_url(repo),
+        template_dirs=_template_dirs(repo),
+    )
+
+
+def build_reviews_from_github(
+    gh: Github,
+    full_name: str,
+    month: Month,
+    *,
+    team: str | None = None,
+    branch: str | None = None,
+) -> list[TeamReview]:
+    """The same reviews from GitHub: config and metrics files from the default branch,
+    merged PRs (with review times) from the GraphQL search. Templates are the bundled
+    ones (a repo's own templates are read offline only).
+    """
+    try:
+        repo = gh.get_repo(full_name)
+    except GithubException as exc:
+        raise github_error(exc, f"opening repository {full_name}") from None
+    config, warnings = load_github_config(repo)
+    _check_team(config, team)
+    since, until = review_window(config, month)
+    base = branch or config.review.branch or repo.default_branch
+    prs = fetch_merged_prs(gh, repo.full_name, since, until, base=base)
+    business = load_github_metrics(repo, config, str(month))
+    previous_business = load_github_metrics(repo, config, str(month.previous()))
+    log_rate_limit(gh)
+    return assemble_reviews(
+        config,
+        warnings,
+        prs,
+        month,
+        team=team,
+        business=business,
+        previous_business=previous_business,
+        repo_name=repo.name,
+        branch=base,
+        source="github",
+        repo_url=repo.html_url,
+        template_dirs=(resource("templates"),),
+    )
+
+
+def review_window(config: Config, month: Month) -> tuple[datetime, datetime]:
+    """[since, until) of the PRs a review needs: the quarter so far and the month before."""
+    tz = config.review.timezone
+    return min(quarter_start(month.quarter, tz), month.previous().start(tz)), month.end(tz)
+
+
+def _check_team(config: Config, team: str | None) -> None:
+    if team is not None and config.team(team) is None:
+        known = ", ".join(t.slug for t in config.teams) or "none are configured"
+        raise QuarterdeckError(f"no team '{team}' in the config (teams: {known})")
+
+
+def assemble_reviews(
+    config: Config,
+    warnings: Sequence[Problem],
+    prs: Sequence[PullRequest],
+    month: Month,
+    *,
+    team: str | None,
+    business: BusinessMetrics | None,
+    previous_business: BusinessMetrics | None,
+    repo_name: str,
+    branch: str,
+    repo_url: str,
+    template_dirs: tuple[Path, ...],
+    source: str = "git",
+) -> list[TeamReview]:
+    """The part both modes share: PRs → links → team summaries → one TeamReview each."""
+    tz = config.review.timezone
+    previous = month.previous()
     links = link_all(prs, config, tz=tz)
     summaries = summarise(
-        links, config, month.start(tz), month.end(tz), previous.start(tz), start_of_quarter
+        links,
+        config,
+        month.start(tz),
+        month.end(tz),
+        previous.start(tz),
+        quarter_start(month.quarter, tz),
     )
-    business = load_metrics(repo, config, str(month))
-    previous_business = load_metrics(repo, config, str(previous))
-    template_dirs = _template_dirs(repo)
-    repo_url = web_url(repo)
-    reviews = []
-    for summary in summaries:
-        if team is not None and summary.team != team:
-            continue
-        reviews.append(
-            TeamReview(
-                repo=repo.resolve().name,
-                month=month,
-                previous_month=previous,
-                team=None if summary.unowned else config.team(summary.team),
-                summary=summary,
-                questions=config.review.questions,
-                business=business,
-                previous_business=previous_business,
-                warnings=_team_warnings(warnings, summary.team),
-                metrics_dir=config.review.metrics_dir.rstrip("/"),
-                branch=branch_name,
-                repo_url=repo_url,
-                template_dirs=template_dirs,
-            )
+    return [
+        TeamReview(
+            repo=repo_name,
+            month=month,
+            previous_month=previous,
+            team=None if summary.unowned else config.team(summary.team),
+            summary=summary,
+            questions=config.review.questions,
+            business=business,
+            previous_business=previous_business,
+            warnings=_team_warnings(warnings, summary.team),
+            metrics_dir=config.review.metrics_dir.rstrip("/"),
+            branch=branch,
+            source=source,
+            repo_url=repo_url,
+            template_dirs=template_dirs,
         )
-    return reviews
+        for summary in summaries
+        if team is None or summary.team == team
+    ]
 
 
 def _team_warnings(problems: Sequence[Problem], team: str) -> tuple[str, ...]:

@@ -23,40 +23,47 @@ from quarterdeck.core.model import PullRequest
 from quarterdeck.errors import GitHubError
 from quarterdeck.sources.github_client import github_error
 
-__all__ = ["PAGE_SIZE", "SEARCH_CAP", "fetch_merged_prs", "search_query"]
+__all__ = ["PAGE_SIZE", "SEARCH_CAP", "fetch_merged_prs", "fetch_pr", "search_query"]
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 SEARCH_CAP = 1000  # GitHub's search returns at most this many results per query
 _ACTOR = "login __typename"
+# Every field a PR needs, fetched with the PR itself (never a request per PR).
+FIELDS = f"""
+fragment PR on PullRequest {{
+  number title body headRefName createdAt mergedAt isDraft
+  author {{ {_ACTOR} }}
+  mergeCommit {{ oid }}
+  labels(first: 30) {{ nodes {{ name }} }}
+  timelineItems(itemTypes: [READY_FOR_REVIEW_EVENT], first: 1) {{
+    nodes {{ ... on ReadyForReviewEvent {{ createdAt }} }}
+  }}
+  reviews(first: 3) {{ nodes {{ submittedAt author {{ {_ACTOR} }} }} }}
+  comments(first: 5) {{ nodes {{ createdAt author {{ {_ACTOR} }} }} }}
+  commits(first: 1) {{ totalCount nodes {{ commit {{ authoredDate }} }} }}
+  files(first: 100) {{ nodes {{ path }} }}
+  closingIssuesReferences(first: 10) {{
+    nodes {{ number repository {{ nameWithOwner }} parent {{ number }} }}
+  }}
+}}
+"""
 QUERY = f"""
 query($q: String!, $cursor: String) {{
   rateLimit {{ remaining resetAt }}
   search(query: $q, type: ISSUE, first: {PAGE_SIZE}, after: $cursor) {{
     issueCount
     pageInfo {{ hasNextPage endCursor }}
-    nodes {{
-      ... on PullRequest {{
-        number title body headRefName createdAt mergedAt isDraft
-        author {{ {_ACTOR} }}
-        mergeCommit {{ oid }}
-        labels(first: 30) {{ nodes {{ name }} }}
-        timelineItems(itemTypes: [READY_FOR_REVIEW_EVENT], first: 1) {{
-          nodes {{ ... on ReadyForReviewEvent {{ createdAt }} }}
-        }}
-        reviews(first: 3) {{ nodes {{ submittedAt author {{ {_ACTOR} }} }} }}
-        comments(first: 5) {{ nodes {{ createdAt author {{ {_ACTOR} }} }} }}
-        commits(first: 1) {{ totalCount nodes {{ commit {{ authoredDate }} }} }}
-        files(first: 100) {{ nodes {{ path }} }}
-        closingIssuesReferences(first: 10) {{
-          nodes {{ number repository {{ nameWithOwner }} parent {{ number }} }}
-        }}
-      }}
-    }}
+    nodes {{ ...PR }}
   }}
 }}
-"""
+{FIELDS}"""
+ONE_QUERY = f"""
+query($owner: String!, $name: String!, $number: Int!) {{
+  repository(owner: $owner, name: $name) {{ pullRequest(number: $number) {{ ...PR }} }}
+}}
+{FIELDS}"""
 
 
 def search_query(full_name: str, since: datetime, until: datetime, base: str | None) -> str:
@@ -81,6 +88,24 @@ def fetch_merged_prs(
     found: dict[int, PullRequest] = {}
     _fetch_window(gh, full_name, since, until, base, found)
     return sorted(found.values(), key=lambda pr: (pr.merged_at, pr.number))
+
+
+def fetch_pr(gh: Github, full_name: str, number: int) -> PullRequest:
+    """One merged PR with the same fields; GitHubError if it is missing or not merged."""
+    owner, name = full_name.split("/", 1)
+    variables = {"owner": owner, "name": name, "number": number}
+    try:
+        _, data = gh.requester.graphql_query(ONE_QUERY, variables)
+    except GithubException as exc:
+        raise github_error(exc, f"reading PR #{number} of {full_name}") from None
+    node = ((data.get("data") or {}).get("repository") or {}).get("pullRequest")
+    if not node:
+        raise GitHubError(f"{full_name} has no PR #{number}; check the number and the repository")
+    if not node.get("mergedAt"):
+        raise GitHubError(
+            f"PR #{number} of {full_name} is not merged; Quarterdeck links merged PRs only"
+        )
+    return _to_pr(node, full_name)
 
 
 def _fetch_window(

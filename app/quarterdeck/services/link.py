@@ -1,0 +1,78 @@
+"""`quarterdeck link N`: which goal one merged PR moves, and by which rule.
+
+The PR comes from GitHub (one GraphQL request) or from a local clone's history; the
+config comes from the same place; the answer is `core.linking.link_pr`, the very
+rule the review uses, so what this prints is what the review counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from github import Github, GithubException
+
+from quarterdeck.core.linking import link_pr, quarter_of
+from quarterdeck.core.model import Config, Link, PullRequest
+from quarterdeck.errors import QuarterdeckError
+from quarterdeck.sources.git_history import default_branch, read_merged_prs
+from quarterdeck.sources.github_client import github_error
+from quarterdeck.sources.github_config import load_github_config
+from quarterdeck.sources.github_prs import fetch_pr
+from quarterdeck.sources.repo_files import load_repo_config
+
+__all__ = ["Explanation", "explain_from_github", "explain_from_repo"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One PR's link, with the goal's title and team for a person to read."""
+
+    link: Link
+    goal_title: str | None
+
+    def __str__(self) -> str:
+        pr = self.link.pr
+        lines = [f"#{pr.number} {pr.title} (by {pr.author}, merged {pr.merged_at:%Y-%m-%d})"]
+        if self.link.goal_id is not None:
+            lines.append(f"goal: {self.link.goal_id} — {self.goal_title} (team {self.link.team})")
+        else:
+            owner = f"team {self.link.team}" if self.link.team else "no team"
+            lines.append(f"unplanned work of {owner}")
+        lines.append(f"rule: {self.link.rule} — {self.link.reason}")
+        return "\n".join(lines) + "\n"
+
+
+def explain_from_github(gh: Github, full_name: str, number: int) -> Explanation:
+    """Link PR `number` of `full_name` with the repo's config, both read from GitHub."""
+    try:
+        repo = gh.get_repo(full_name)
+    except GithubException as exc:
+        raise github_error(exc, f"opening repository {full_name}") from None
+    config, _ = load_github_config(repo)
+    return _explain(config, fetch_pr(gh, repo.full_name, number))
+
+
+def explain_from_repo(repo: Path, number: int, *, branch: str | None = None) -> Explanation:
+    """Link PR `number` found in a local clone's history, with the clone's config."""
+    config, _ = load_repo_config(repo)
+    branch_name = default_branch(repo, branch or config.review.branch)
+    prs = read_merged_prs(
+        repo, _EPOCH, datetime.now(UTC), branch=branch_name, identities=config.identities
+    )
+    pr = next((p for p in prs if p.number == number), None)
+    if pr is None:
+        raise QuarterdeckError(
+            f"no merged PR #{number} on {branch_name} in {repo}; fetch first "
+            "(`git fetch origin`), or pass --github OWNER/REPO to ask GitHub"
+        )
+    return _explain(config, pr)
+
+
+def _explain(config: Config, pr: PullRequest) -> Explanation:
+    link = link_pr(pr, config, quarter=quarter_of(pr.merged_at, config.review.timezone))
+    goal = config.goal(link.goal_id) if link.goal_id else None
+    return Explanation(link, goal.title if goal else None)

@@ -1,0 +1,312 @@
+"""The review and `link` from GitHub: same answers as offline, few requests, clean failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from quarterdeck.cli import main
+from quarterdeck.core.calendar import Month
+from quarterdeck.services.link import explain_from_github, explain_from_repo
+from quarterdeck.services.review import (
+    TeamReview,
+    build_reviews,
+    build_reviews_from_github,
+    render_review,
+)
+from tests.fakegithub import FakeGitHub, fixture
+from tests.gitrepo import GitRepo
+
+CONFIG = """\
+teams:
+  analytics:
+    lead: alice
+    members: [alice, bob]
+    owns: {paths: ["web/insights/**"]}
+  growth:
+    lead: carol
+    members: [carol]
+    owns: {paths: ["web/onboarding/**"]}
+identities:
+  alice: [alice@example.com]
+  carol: [carol@example.com]
+"""
+GOALS = """\
+- id: funnels
+  title: Funnels v2
+  team: analytics
+  owners: [alice]
+  issue: 12
+- id: onboarding
+  title: Onboarding checklist
+  team: growth
+  owners: [carol]
+"""
+FILES = {".github/quarterdeck.yml": CONFIG, "goals/2026-Q4.yml": GOALS}
+PEOPLE = {
+    "alice": ("Alice", "alice@example.com"),
+    "bob": ("Bob", "1+bob@users.noreply.github.com"),
+    "carol": ("Carol", "carol@example.com"),
+    "dave": ("Dave", "dave@example.com"),
+    "dependabot[bot]": ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com"),
+}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One merged PR of the scenario, written once for both sources."""
+
+    number: int
+    title: str
+    author: str
+    merged: str
+    files: dict[str, str]
+    body: str = ""
+    branch: str = ""  # a merge commit's branch; "" means a squash merge
+    label: str = ""  # offline, a label can only be written into the message
+
+
+SCENARIO = (
+    Spec(
+        1,
+        "Funnel spike",
+        "alice",
+        "2026-10-20T12:00Z",
+        {"web/insights/a.py": "1"},
+        branch="funnels/spike",
+    ),
+    Spec(
+        2,
+        "Add checklist",
+        "carol",
+        "2026-11-03T12:00Z",
+        {"web/onboarding/c.py": "1"},
+        label="goal:onboarding",
+    ),
+    Spec(
+        3,
+        "Funnel breakdowns",
+        "bob",
+        "2026-11-05T12:00Z",
+        {"web/insights/b.py": "1"},
+        "Part of #12",
+        "breakdowns",
+    ),
+    Spec(4, "Tweak insights page", "bob", "2026-11-15T12:00Z", {"web/insights/c.py": "2"}),
+    Spec(5, "Bump jinja2", "dependabot[bot]", "2026-11-20T12:00Z", {"requirements.txt": "j"}),
+    Spec(6, "Fix the docs", "dave", "2026-11-25T12:00Z", {"docs/x.md": "x"}, "Fixes #12"),
+    Spec(7, "Next month", "dave", "2026-12-01T00:00Z", {"docs/y.md": "y"}),
+)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def build_git(path: Path) -> GitRepo:
+    repo = GitRepo.init(path)
+    repo.commit("Initial commit", FILES, PEOPLE["alice"], at("2026-10-01T09:00Z"))
+    for pr in SCENARIO:
+        merged = at(pr.merged)
+        body = "\n\n".join(x for x in (pr.body, pr.label) if x)
+        if pr.branch:
+            repo.branch(pr.branch)
+            repo.commit(pr.title, pr.files, PEOPLE[pr.author], merged - timedelta(days=2))
+            repo.merge_pr(pr.number, pr.branch, pr.title, body, merged)
+        else:
+            repo.squash_pr(pr.number, pr.title, pr.files, PEOPLE[pr.author], merged, body)
+    return repo
+
+
+def build_fake(github: FakeGitHub) -> None:
+    github.add_repo("acme/web", files=FILES)
+    for pr in SCENARIO:
+        merged = at(pr.merged)
+        github.add_pull(
+            "acme/web",
+            pr.number,
+            pr.title,
+            merged.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            author=pr.author,
+            body=pr.body,
+            branch=pr.branch or f"patch-{pr.number}",
+            labels=(pr.label,) if pr.label else (),
+            files=tuple(pr.files),
+            created_at=_z(merged - timedelta(days=2)),
+            reviews=(("alice" if pr.author != "alice" else "bob", _z(merged - timedelta(days=1))),),
+        )
+
+
+def _z(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def shipped(
+    reviews: list[TeamReview],
+) -> list[tuple[str, int, str, str, datetime, str | None, str]]:
+    """Every PR of the month, as the review lists it: team, PR, goal and rule."""
+    rows = []
+    for review in reviews:
+        links = [lk for gm in review.summary.goals for lk in gm.prs] + list(
+            review.summary.unplanned
+        )
+        for lk in links:
+            rows.append(
+                (
+                    review.summary.team,
+                    lk.pr.number,
+                    lk.pr.title,
+                    lk.pr.author,
+                    lk.pr.merged_at,
+                    lk.goal_id,
+                    lk.rule,
+                )
+            )
+    return sorted(rows, key=lambda row: row[1])
+
+
+def test_offline_and_github_give_the_same_prs_and_links(github: FakeGitHub, tmp_path: Path) -> None:
+    repo = build_git(tmp_path / "web")
+    build_fake(github)
+
+    offline = build_reviews(repo.path, Month(2026, 11))
+    online = build_reviews_from_github(github.client(), "acme/web", Month(2026, 11))
+
+    assert shipped(online) == shipped(offline)
+    assert [row[1:] for row in shipped(online) if row[5]] == [
+        (2, "Add checklist", "carol", at("2026-11-03T12:00Z"), "onboarding", "label"),
+        (3, "Funnel breakdowns", "bob", at("2026-11-05T12:00Z"), "funnels", "reference"),
+        (6, "Fix the docs", "dave", at("2026-11-25T12:00Z"), "funnels", "reference"),
+    ]
+    assert {r.source for r in online} == {"github"}
+    assert online[0].repo_url == "https://github.com/acme/web"
+
+
+def test_github_mode_fills_the_review_time_metrics(github: FakeGitHub) -> None:
+    build_fake(github)
+
+    analytics = build_reviews_from_github(github.client(), "acme/web", Month(2026, 11))[0]
+    speed = analytics.summary.speed
+
+    # PRs 3 and 4 by paths, 6 by its reference: each opened 2 days and reviewed 1 day
+    # before it merged
+    assert (speed.cycle_time.n, speed.cycle_time.median) == (3, 48.0)
+    assert (speed.time_to_first_review.n, speed.review_time.median) == (3, 24.0)
+    assert "needs GitHub" not in render_review(analytics)
+
+
+def test_a_month_of_1000_prs_and_40_goals_in_at_most_25_requests(github: FakeGitHub) -> None:
+    teams = "".join(
+        f"  team{t}:\n    lead: lead{t}\n    members: [lead{t}, dev{t}]\n" for t in range(4)
+    )
+    goals = "".join(
+        f"- id: goal-{g}\n  title: Goal {g}\n  team: team{g % 4}\n  owners: [lead{g % 4}]\n"
+        f"  issue: {g + 1}\n"
+        for g in range(40)
+    )
+    github.add_repo(
+        "acme/big",
+        files={
+            ".github/quarterdeck.yml": f"teams:\n{teams}",
+            "goals/2026-Q4.yml": goals,
+            "metrics/2026-11.yml": "revenue: {mrr: 1000}\n",
+        },
+    )
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for n in range(1000):
+        github.add_pull(
+            "acme/big",
+            100 + n,
+            f"Change {n}",
+            _z(start + timedelta(minutes=40 * n)),
+            author=f"dev{n % 4}",
+            body=f"Part of #{n % 40 + 1}",
+        )
+
+    reviews = build_reviews_from_github(github.client(), "acme/big", Month(2026, 11))
+
+    assert sum(r.summary.planned for r in reviews) == 1000
+    assert len({gm.goal.id for r in reviews for gm in r.summary.goals if gm.prs}) == 40
+    print(f"requests: {len(github.calls)} (naive: 1 list + 1,000 PRs + their reviews)")
+    assert len(github.calls) <= 25
+    assert github.count("POST", "/graphql") == 10
+
+
+def test_link_explains_goal_and_rule_from_both_sources(github: FakeGitHub, tmp_path: Path) -> None:
+    repo = build_git(tmp_path / "web")
+    build_fake(github)
+
+    online = explain_from_github(github.client(), "acme/web", 3)
+    offline = explain_from_repo(repo.path, 3)
+
+    assert str(online) == (
+        "#3 Funnel breakdowns (by bob, merged 2026-11-05)\n"
+        "goal: funnels — Funnels v2 (team analytics)\n"
+        "rule: reference — the body says `Part of #12` (goal issue of funnels)\n"
+    )
+    assert (offline.link.goal_id, offline.link.rule) == ("funnels", "reference")
+    assert str(explain_from_github(github.client(), "acme/web", 4)).splitlines()[1:] == [
+        "unplanned work of team analytics",
+        "rule: paths — 1 of 1 changed paths are under analytics's `web/insights/**`",
+    ]
+
+
+def test_cli_review_and_link_from_github(
+    github: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    build_fake(github)
+    monkeypatch.setenv("GITHUB_TOKEN", "test-token-not-real")
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    out = tmp_path / "review.md"
+
+    code = main(["review", "--github", "acme/web", "--month", "2026-11", "--output", str(out)])
+    linked = main(["link", "6", "--github", "acme/web"])
+
+    assert code == 0
+    assert "Growth review: analytics — November 2026" in out.read_text()
+    assert linked == 0
+    assert "rule: reference — the body says `Fixes #12`" in capsys.readouterr().out
+    assert all(c.headers["Authorization"] == "token test-token-not-real" for c in github.calls)
+    assert github.writes == []
+
+
+def test_cli_422_is_a_clear_failure_that_writes_nothing(
+    github: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    build_fake(github)
+    recorded = fixture("errors")[0]
+    github.fail("POST", "/graphql", recorded["status"], body=recorded["response"])
+    out = tmp_path / "review.md"
+
+    code = main(
+        ["review", "--github", "acme/web", "--token", "test-token-not-real", "--output", str(out)]
+    )
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "quarterdeck: GitHub answered 422 while searching merged PRs" in err
+    assert "Validation Failed — Label.color is invalid" in err
+    assert "test-token-not-real" not in err
+    assert not out.exists()
+    assert github.writes == []
+
+
+def test_cli_without_a_token_or_with_a_bad_name(
+    github: FakeGitHub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+
+    assert main(["review", "--github", "acme/web"]) == 1
+    assert "no GitHub token" in capsys.readouterr().err
+    assert main(["link", "3", "--github", "not a repo", "--token", "t"]) == 1
+    assert "--github takes OWNER/REPO" in capsys.readouterr().err
+    assert github.calls == []
