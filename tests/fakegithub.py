@@ -34,6 +34,7 @@ WEB = "https://github.com"
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 _URL = re.compile(r"^https://api\.github\.com(?::443)?(/[^?]*)(?:\?(.*))?$")
 _RESET = 1_900_000_000  # X-RateLimit-Reset of a healthy budget (2030)
+_EXPIRES = "2030-01-01T00:00:00Z"
 
 
 def fixture(scenario: str) -> list[dict[str, Any]]:
@@ -86,6 +87,7 @@ class FakeRepo:
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     milestones: dict[int, dict[str, Any]] = field(default_factory=dict)
+    pull_files: dict[int, list[str]] = field(default_factory=dict)  # PR number -> paths
     assignable: set[str] | None = None  # logins that can be assigned; None: anyone
 
     @property
@@ -257,6 +259,9 @@ class FakeGitHub:
             if self.graphql is None:
                 return 500, {"message": "no GraphQL handler set in the fake"}, {}
             return 200, self.graphql(body["query"], body.get("variables") or {}), {}
+        if re.fullmatch(r"/app/installations/\d+/access_tokens", path) and method == "POST":
+            # A GitHub App's installation token (the App's JWT is not checked).
+            return 201, {"token": "ghs_fake_installation_token", "expires_at": _EXPIRES}, {}
         if path == "/rate_limit":
             core = {"limit": 5000, "remaining": self.rate_remaining, "reset": _RESET, "used": 0}
             return 200, {"resources": {"core": core}, "rate": core}, {}
@@ -292,6 +297,7 @@ class FakeGitHub:
             (r"POST /labels", self._create_label),
             (r"GET /labels/([^/]+)", self._get_label),
             (r"PATCH /labels/([^/]+)", self._edit_label),
+            (r"GET /pulls/(\d+)/files", self._list_pull_files),
         ]
 
     # -- JSON shapes (from the recorded fixtures, retargeted at this repo) ----------
@@ -578,6 +584,15 @@ class FakeGitHub:
         names = body["labels"] if isinstance(body, dict) else body
         issue["labels"] = [self._ensure_label(repo, _label_name(n)) for n in names]
         return 200, issue["labels"], {}
+
+    # -- pull requests -----------------------------------------------------------------
+
+    def _list_pull_files(self, repo: FakeRepo, query: Any, body: Any, number: str) -> Any:
+        files = [
+            {"filename": name, "status": "modified", "additions": 1, "deletions": 0, "changes": 1}
+            for name in repo.pull_files.get(int(number), [])
+        ]
+        return self._page(repo, f"/pulls/{number}/files", query, files)
 
 
 def pull_node(

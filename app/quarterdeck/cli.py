@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--keep", type=Path, metavar="DIR", help="build the sample repo in DIR")
     _output_args(demo)
+
+    from quarterdeck.webhook.cli import add_commands
+
+    add_commands(sub)  # `serve` and `worker`: the GitHub App
     return parser
 
 
@@ -280,7 +284,21 @@ def _end_progress(progress: Callable[[int], None] | None) -> None:
         print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from quarterdeck.webhook.cli import serve
+
+    return serve(args)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from quarterdeck.webhook.cli import worker
+
+    return worker(args)
+
+
 _COMMANDS = {
+    "serve": _serve,
+    "worker": _worker,
     "review": _review,
     "link": _link,
     "demo": _demo,

@@ -1,0 +1,10 @@
+"""The GitHub App: a Flask webhook server whose work runs after the response.
+
+settings.py    environment → validated Settings (secrets hidden from repr and logs)
+signature.py   X-Hub-Signature-256 check (sans I/O)
+server.py      create_app(): verify, de-duplicate, enqueue, answer 202
+deliveries.py  de-duplication by X-GitHub-Delivery (SQLite or Redis)
+queues.py      in-process background worker, or RQ over Redis
+jobs.py        run one delivery: route to a handler, retry or drop by rule
+handlers/      one module per event concern; each receives the installation's client
+"""

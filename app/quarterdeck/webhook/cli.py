@@ -1,0 +1,105 @@
+"""`quarterdeck serve` and `quarterdeck worker`: read settings once, then run."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from quarterdeck.webhook.logs import configure_logging
+from quarterdeck.webhook.settings import Settings, load_settings
+
+log = logging.getLogger("quarterdeck.webhook")
+
+
+def add_commands(sub: Any) -> None:
+    """Register `serve` and `worker` on the main parser's subcommands."""
+    serve = sub.add_parser(
+        "serve",
+        help="run the GitHub App's webhook server (gunicorn)",
+        description=(
+            "Serve POST /webhook and GET /healthz. Settings come from the environment: "
+            "QUARTERDECK_WEBHOOK_SECRET (required), QUARTERDECK_APP_ID, QUARTERDECK_PRIVATE_KEY "
+            "or QUARTERDECK_PRIVATE_KEY_FILE, optional REDIS_URL and GITHUB_API_URL."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="default: 8000")
+    serve.add_argument("--dev", action="store_true", help="Flask's development server instead")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="gunicorn processes (default: 1 without REDIS_URL, 2 × CPUs + 1 with it)",
+    )
+    serve.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
+    worker = sub.add_parser(
+        "worker",
+        help="run an RQ worker for the App's queue (needs REDIS_URL)",
+        description="Take deliveries from Redis and do their work; run as many as you like.",
+    )
+    worker.add_argument("--burst", action="store_true", help="exit once the queue is empty")
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Validate settings, then run gunicorn (or Flask's server with --dev)."""
+    settings = load_settings()
+    configure_logging(settings.secrets())
+    from quarterdeck.webhook.server import create_app
+
+    app = create_app(settings)
+    if args.dev:
+        log.info("development server on http://%s:%d", args.host, args.port)
+        app.run(host=args.host, port=args.port, threaded=True)
+        return 0
+    workers = args.workers or _default_workers(settings)
+    _Gunicorn(
+        app,
+        {
+            "bind": f"{args.host}:{args.port}",
+            "workers": workers,
+            "threads": args.threads,
+            "worker_class": "gthread",
+            "timeout": 30,
+            "graceful_timeout": 20,
+            "keepalive": 5,
+        },
+    ).run()
+    return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    """Run an RQ worker until stopped."""
+    settings = load_settings()
+    configure_logging(settings.secrets())
+    from quarterdeck.webhook.worker import work
+
+    work(burst=args.burst)
+    return 0
+
+
+def _default_workers(settings: Settings) -> int:
+    import os
+
+    # Without Redis, one process keeps locks, the work thread and its queue in one
+    # place; with Redis, the work is elsewhere and acknowledging scales with processes.
+    return 1 if settings.redis_url is None else 2 * (os.cpu_count() or 1) + 1
+
+
+class _Gunicorn:
+    """gunicorn's Python API with an app object we already built and validated."""
+
+    def __init__(self, app: Any, options: dict[str, Any]) -> None:
+        from gunicorn.app.base import BaseApplication
+
+        class Application(BaseApplication):  # type: ignore[misc]
+            def load_config(self) -> None:
+                for key, value in options.items():
+                    self.cfg.set(key, value)
+
+            def load(self) -> Any:
+                return app
+
+        self._application = Application()
+
+    def run(self) -> None:
+        self._application.run()

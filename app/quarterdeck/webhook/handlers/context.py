@@ -1,0 +1,116 @@
+"""What every handler receives: the delivery, and lazily the installation's GitHub client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery as accepted by the server: plain JSON-able data."""
+
+    id: str
+    event: str
+    payload: dict[str, Any]
+
+    @property
+    def action(self) -> str | None:
+        value = self.payload.get("action")
+        return value if isinstance(value, str) else None
+
+    @property
+    def repo(self) -> str | None:
+        """`owner/name` of the repository the event is about, if any."""
+        repo = self.payload.get("repository")
+        name = repo.get("full_name") if isinstance(repo, dict) else None
+        return name if isinstance(name, str) else None
+
+    @property
+    def installation_id(self) -> int | None:
+        inst = self.payload.get("installation")
+        value = inst.get("id") if isinstance(inst, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @property
+    def sender_is_bot(self) -> bool:
+        """Bots (Quarterdeck itself included) never trigger comments: no loops."""
+        return is_bot_user(self.payload.get("sender"))
+
+    def log_fields(self) -> dict[str, Any]:
+        """The structured fields every log line about this delivery carries."""
+        return {
+            "delivery": self.id,
+            "event": self.event,
+            "action": self.action,
+            "repo": self.repo,
+        }
+
+
+def is_bot_user(user: object) -> bool:
+    """A GitHub user object of type Bot, or a `[bot]` login."""
+    if not isinstance(user, dict):
+        return False
+    login = str(user.get("login") or "")
+    return user.get("type") == "Bot" or login.lower().endswith("[bot]")
+
+
+def parse_time(text: object) -> datetime | None:
+    """A GitHub ISO-8601 timestamp (`2026-11-20T10:00:00Z`) as an aware datetime."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+@dataclass
+class Context:
+    """A handler's world: the delivery, a client for its installation, config, locks."""
+
+    delivery: Delivery
+    github_factory: Callable[[int], Any]
+    config_loader: Callable[[str, Any], Any]
+    lock: Callable[[str], AbstractContextManager[None]]
+    create_labels: bool = False
+    _gh: Any = field(default=None, repr=False)
+
+    @property
+    def gh(self) -> Any:
+        """The installation's client, built on first use; lazy objects save GETs."""
+        if self._gh is None:
+            installation = self.delivery.installation_id
+            if installation is None:
+                raise PayloadError("the payload names no installation, so no client can act")
+            client = self.github_factory(installation)
+            self._gh = client.withLazy(True) if hasattr(client, "withLazy") else client
+        return self._gh
+
+    def repository(self) -> Any:
+        """The event's repository, without a request (lazy)."""
+        name = self.delivery.repo
+        if name is None:
+            raise PayloadError("the payload names no repository")
+        return self.gh.get_repo(name)
+
+    def config(self) -> Any:
+        """The repository's Quarterdeck config (cached by the loader)."""
+        return self.config_loader(self.delivery.repo or "", self.repository())
+
+    def remaining_rate(self) -> int | None:
+        """Requests left in the installation's rate budget, if a response said so."""
+        if self._gh is None:
+            return None
+        try:
+            remaining = self._gh.requester.rate_limiting[0]
+        except AttributeError:
+            return None
+        return remaining if remaining >= 0 else None
+
+
+class PayloadError(Exception):
+    """The payload lacks what a handler needs; retrying will not help."""

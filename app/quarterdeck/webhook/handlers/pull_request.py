@@ -1,0 +1,117 @@
+"""`pull_request` closed and merged → link it to a goal and say so in one bot comment.
+
+Re-deliveries and later edits (body, labels) update that same comment, found by its
+hidden marker; a PR closed without merging, or still a draft, is left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from quarterdeck.core.linking import link_pr, quarter_of, resolve_goal
+from quarterdeck.core.markers import marker
+from quarterdeck.core.model import Config, Goal, Link, PullRequest
+from quarterdeck.sources.github_writes import upsert_comment
+from quarterdeck.webhook.handlers.context import (
+    Context,
+    PayloadError,
+    is_bot_user,
+    parse_time,
+)
+from quarterdeck.webhook.handlers.shipped import Progress, record_shipped
+from quarterdeck.webhook.handlers.templates import render_template
+
+ACTIONS = frozenset({"closed", "edited", "labeled", "unlabeled"})
+MAX_FILES = 3000  # GitHub lists at most 3,000 files of a PR
+
+
+def handle(ctx: Context) -> str:
+    """Link a merged PR and upsert its comment; returns what happened, for the log."""
+    delivery = ctx.delivery
+    data = delivery.payload.get("pull_request")
+    if not isinstance(data, dict):
+        raise PayloadError("a pull_request event without a pull_request object")
+    if delivery.action not in ACTIONS:
+        return f"ignored: action {delivery.action}"
+    if not data.get("merged") or data.get("draft"):
+        return "ignored: not merged"
+    # A merge by a bot (a merge queue) still counts; a bot *editing* a merged PR could
+    # be ourselves reacting to ourselves, so edits by bots are ignored.
+    if delivery.action != "closed" and delivery.sender_is_bot:
+        return "ignored: sent by a bot"
+    pr = pull_request_from_payload(data)
+    config: Config = ctx.config()
+    tz = config.review.timezone
+    quarter = quarter_of(pr.merged_at, tz)
+    link = link_pr(pr, config, quarter=quarter)
+    if not link.planned and any(team.paths for team in config.teams):
+        # Paths cost a request; only the ownership rule needs them.
+        pr = replace(pr, paths=changed_paths(ctx, pr.number))
+        link = link_pr(pr, config, quarter=quarter)
+    goal = resolve_goal(config, link.goal_id, quarter) if link.goal_id else None
+    progress = record_shipped(ctx, goal, pr, tz) if goal and goal.issue else None
+    body = comment_body(link, goal, progress, config, quarter)
+    with ctx.lock(f"{delivery.repo}#{pr.number}"):
+        issue = ctx.repository().get_issue(pr.number)
+        _, outcome = upsert_comment(issue, pr_marker(pr.number), body)
+    where = f"goal {goal.id}" if goal else f"unplanned ({link.team or 'no team'})"
+    return f"PR #{pr.number} linked to {where} by {link.rule}; comment {outcome}"
+
+
+def pr_marker(number: int) -> str:
+    """The hidden marker of the one comment Quarterdeck keeps on PR `number`."""
+    return marker("pr-link", pr=number)
+
+
+def pull_request_from_payload(data: dict[str, Any]) -> PullRequest:
+    """A model PullRequest from a webhook's `pull_request` object (no requests)."""
+    merged_at = parse_time(data.get("merged_at"))
+    number = data.get("number")
+    if merged_at is None or not isinstance(number, int):
+        raise PayloadError("a merged pull_request without a number or merged_at")
+    user = data.get("user") if isinstance(data.get("user"), dict) else {}
+    head = data.get("head") if isinstance(data.get("head"), dict) else {}
+    labels = [lb.get("name") for lb in data.get("labels") or [] if isinstance(lb, dict)]
+    return PullRequest(
+        number=number,
+        title=str(data.get("title") or ""),
+        author=str(user.get("login") or "ghost"),
+        merged_at=merged_at,
+        body=str(data.get("body") or ""),
+        branch=head.get("ref") if isinstance(head.get("ref"), str) else None,
+        labels=tuple(str(name) for name in labels if name),
+        is_bot=is_bot_user(user),
+        sha=str(data.get("merge_commit_sha") or ""),
+        source="github",
+        created_at=parse_time(data.get("created_at")),
+    )
+
+
+def changed_paths(ctx: Context, number: int) -> tuple[str, ...]:
+    """The PR's changed files (one request per 100 files)."""
+    files = ctx.repository().get_pull(number).get_files()
+    paths: list[str] = []
+    for changed in files:
+        paths.append(changed.filename)
+        if len(paths) >= MAX_FILES:
+            break
+    return tuple(paths)
+
+
+def comment_body(
+    link: Link, goal: Goal | None, progress: Progress | None, config: Config, quarter: str
+) -> str:
+    """The comment, rendered from templates/pr_comment.md.j2."""
+    team = goal.team if goal else link.team
+    others = [g for g in config.goals if g.quarter == quarter and (team is None or g.team == team)]
+    return render_template(
+        "pr_comment.md.j2",
+        marker=pr_marker(link.pr.number),
+        link=link,
+        goal=goal,
+        progress=progress,
+        quarter=quarter,
+        goals=others[:8],
+        goals_dir=config.goals_dir,
+    )

@@ -1,0 +1,190 @@
+"""Run one accepted delivery: pick its handler, give it the installation's client.
+
+Failures are sorted by rule (`classify`): GitHub 5xx, rate limits and network errors
+are worth retrying; anything else (a broken config in the repo, a 404, a bug) is
+logged with the delivery id and dropped. Nothing here runs inside a request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from quarterdeck.webhook.handlers import HANDLERS
+from quarterdeck.webhook.handlers.context import Context, Delivery
+
+log = logging.getLogger("quarterdeck.webhook")
+
+ConfigLoader = Callable[[Any], tuple[Any, list[Any]]]
+Verdict = Literal["done", "retry", "dropped"]
+DEFAULT_DELAYS: tuple[float, ...] = (10.0, 60.0, 300.0)  # then the delivery is dropped
+
+
+def default_config_loader(repo: Any) -> tuple[Any, list[Any]]:
+    """The repo's config read through the contents API (imported late: no work at import)."""
+    from quarterdeck.sources.github_config import load_github_config
+
+    return load_github_config(repo)
+
+
+class CachedConfig:
+    """Config per repository, reused for `ttl` seconds so a burst of events reads it once."""
+
+    def __init__(
+        self, loader: ConfigLoader, ttl: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._loader = loader
+        self._ttl = ttl
+        self._clock = clock
+        self._cache: dict[str, tuple[float, Any]] = {}
+
+    def __call__(self, full_name: str, repo: Any) -> Any:
+        now = self._clock()
+        hit = self._cache.get(full_name.lower())
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        config, warnings = self._loader(repo)
+        for problem in warnings:
+            log.warning("config warning in %s: %s", full_name, problem)
+        self._cache[full_name.lower()] = (now, config)
+        return config
+
+
+class ThreadLocks:
+    """Named locks within one process (the in-process worker)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, Any] = {}
+
+    def __call__(self, name: str) -> AbstractContextManager[None]:
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        return _holding(lock)
+
+
+class RedisLocks:
+    """Named locks shared by every RQ worker (Redis `SET NX PX` locks)."""
+
+    def __init__(self, client: Any, *, timeout: float = 120, wait: float = 60) -> None:
+        self._client = client
+        self._timeout = timeout
+        self._wait = wait
+
+    def __call__(self, name: str) -> AbstractContextManager[None]:
+        lock = self._client.lock(
+            f"quarterdeck:lock:{name}", timeout=self._timeout, blocking_timeout=self._wait
+        )
+        return _holding(lock)
+
+
+@contextmanager
+def _holding(lock: Any) -> Iterator[None]:
+    if not lock.acquire():
+        raise TimeoutError("timed out waiting for a lock held by another worker")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@dataclass
+class Processor:
+    """Runs deliveries with injected I/O: a client per installation and a config loader."""
+
+    github_factory: Callable[[int], Any]
+    config_loader: Callable[[str, Any], Any]
+    locks: Callable[[str], AbstractContextManager[None]] = field(default_factory=ThreadLocks)
+    create_labels: bool = False
+
+    def context(self, delivery: Delivery) -> Context:
+        """What a handler gets for one delivery."""
+        return Context(
+            delivery=delivery,
+            github_factory=self.github_factory,
+            config_loader=self.config_loader,
+            lock=self.locks,
+            create_labels=self.create_labels,
+        )
+
+    def run(self, ctx: Context) -> str:
+        """Handle one delivery; returns what was done, raises on failure."""
+        handler = HANDLERS.get(ctx.delivery.event)
+        if handler is None:
+            return "ignored: event not handled"
+        return handler(ctx)
+
+
+def classify(exc: BaseException) -> Literal["retry", "drop"]:
+    """Whether a failure may succeed later (GitHub busy, down, rate-limited) or never will.
+
+    Wrapped errors (Quarterdeck's GitHubError raised `from` PyGithub's) are judged by
+    the GitHub error underneath.
+    """
+    from github import GithubException, RateLimitExceededException
+    from requests import ConnectionError as RequestsConnectionError
+    from requests import Timeout
+
+    from quarterdeck.errors import RateLimitError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, RateLimitExceededException | RateLimitError):
+            return "retry"
+        if isinstance(current, RequestsConnectionError | Timeout | TimeoutError | ConnectionError):
+            return "retry"
+        if isinstance(current, GithubException):
+            if current.status >= 500 or current.status == 429:
+                return "retry"
+            data = current.data if isinstance(current.data, dict) else {}
+            if current.status == 403 and "rate limit" in str(data.get("message", "")).lower():
+                return "retry"
+            return "drop"
+        current = current.__cause__ or current.__context__
+    return "drop"
+
+
+def attempt(processor: Processor, delivery: Delivery, number: int, max_attempts: int) -> Verdict:
+    """Run a delivery once and log the outcome; never raises."""
+    fields = delivery.log_fields()
+    ctx = processor.context(delivery)
+    started = time.perf_counter()
+    try:
+        outcome = processor.run(ctx)
+    except Exception as exc:
+        verdict = classify(exc)
+        extra = {**fields, "attempt": number, "rate_remaining": ctx.remaining_rate()}
+        if verdict == "retry" and number < max_attempts:
+            log.warning(
+                "delivery failed, will retry (attempt %d of %d): %s",
+                number,
+                max_attempts,
+                _describe(exc),
+                extra=extra,
+            )
+            return "retry"
+        why = "gave up after retries" if verdict == "retry" else "not retryable"
+        log.error("delivery dropped (%s): %s", why, _describe(exc), exc_info=exc, extra=extra)
+        return "dropped"
+    log.info(
+        "delivery handled: %s",
+        outcome,
+        extra={
+            **fields,
+            "attempt": number,
+            "rate_remaining": ctx.remaining_rate(),
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return "done"
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]

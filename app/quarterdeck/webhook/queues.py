@@ -1,0 +1,135 @@
+"""Where accepted deliveries wait: an in-process worker thread, or RQ over Redis.
+
+Either way the request only enqueues; the work runs after the response. A delivery
+whose work finally fails releases its claim, so "Redeliver" on GitHub can retry it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from quarterdeck.webhook.deliveries import DeliveryStore
+from quarterdeck.webhook.handlers.context import Delivery
+from quarterdeck.webhook.jobs import DEFAULT_DELAYS, Processor, attempt
+
+log = logging.getLogger("quarterdeck.webhook")
+Schedule = Callable[[float, Callable[[], None]], None]
+RQ_QUEUE = "quarterdeck"
+
+
+class WorkQueue(Protocol):
+    """What the server needs from a queue."""
+
+    def enqueue(self, delivery: Delivery) -> None:
+        """Hand a delivery over; raise if it could not be queued."""
+        ...
+
+
+def _timer(delay: float, run: Callable[[], None]) -> None:
+    timer = threading.Timer(delay, run)
+    timer.daemon = True
+    timer.start()
+
+
+class BackgroundQueue:
+    """One worker thread per process, started on first use (so never at import or
+    before gunicorn forks). Work queued in memory is lost if the process dies; use
+    Redis when that matters.
+    """
+
+    def __init__(
+        self,
+        processor: Processor,
+        deliveries: DeliveryStore,
+        *,
+        delays: Sequence[float] = DEFAULT_DELAYS,
+        schedule: Schedule = _timer,
+    ) -> None:
+        self.processor = processor
+        self.deliveries = deliveries
+        self.delays = tuple(delays)
+        self._schedule = schedule
+        self._queue: queue.Queue[tuple[Delivery, int]] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._pending = 0
+        self._idle = threading.Condition(self._lock)
+
+    def enqueue(self, delivery: Delivery) -> None:
+        self._put(delivery, 1)
+
+    def _put(self, delivery: Delivery, number: int) -> None:
+        with self._lock:
+            self._pending += 1
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._work, name="quarterdeck-worker", daemon=True
+                )
+                self._thread.start()
+        self._queue.put((delivery, number))
+
+    def _work(self) -> None:
+        while True:
+            delivery, number = self._queue.get()
+            try:
+                self._run(delivery, number)
+            except Exception:  # never let the worker thread die
+                log.exception("worker error", extra=delivery.log_fields())
+            finally:
+                with self._lock:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+    def _run(self, delivery: Delivery, number: int) -> None:
+        max_attempts = len(self.delays) + 1
+        verdict = attempt(self.processor, delivery, number, max_attempts)
+        if verdict == "retry":
+            with self._lock:
+                self._pending += 1  # the retry is pending until it runs
+            self._schedule(self.delays[number - 1], lambda: self._requeue(delivery, number + 1))
+        elif verdict == "dropped":
+            self.deliveries.release(delivery.id)
+
+    def _requeue(self, delivery: Delivery, number: int) -> None:
+        with self._lock:
+            self._pending -= 1
+        self._put(delivery, number)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until nothing is queued, running or waiting to retry (for tests, shutdown)."""
+        with self._lock:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+
+class RQQueue:
+    """Deliveries as RQ jobs; `quarterdeck worker` processes run them."""
+
+    def __init__(
+        self, connection: Any, *, name: str = RQ_QUEUE, delays: Sequence[float] = DEFAULT_DELAYS
+    ) -> None:
+        from rq import Queue
+
+        self.queue = Queue(name, connection=connection)
+        self.delays = [int(d) for d in delays]
+
+    def enqueue(self, delivery: Delivery) -> None:
+        from rq import Retry
+
+        self.queue.enqueue(
+            "quarterdeck.webhook.worker.run_delivery",
+            delivery.id,
+            delivery.event,
+            delivery.payload,
+            retry=Retry(max=len(self.delays), interval=self.delays),
+            job_timeout=300,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"{delivery.event} {delivery.repo or ''} {delivery.id}",
+        )

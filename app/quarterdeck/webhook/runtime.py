@@ -1,0 +1,107 @@
+"""Assemble the App's parts from Settings: store, locks, processor and queue.
+
+With REDIS_URL: claims, locks and the queue live in Redis (RQ workers do the work).
+Without: claims in SQLite, an in-process worker thread. Built when the app is
+created, never at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from quarterdeck.webhook.deliveries import DeliveryStore, RedisDeliveries, SQLiteDeliveries
+from quarterdeck.webhook.jobs import (
+    CachedConfig,
+    ConfigLoader,
+    Processor,
+    RedisLocks,
+    ThreadLocks,
+    default_config_loader,
+)
+from quarterdeck.webhook.queues import BackgroundQueue, RQQueue, WorkQueue
+from quarterdeck.webhook.settings import Settings, SettingsError
+
+GithubFactory = Callable[[int], Any]
+
+
+@dataclass
+class Runtime:
+    """Everything a server or worker process needs, wired once."""
+
+    settings: Settings
+    processor: Processor
+    deliveries: DeliveryStore
+    queue: WorkQueue
+    redis: Any = None
+
+
+def app_github_factory(settings: Settings) -> GithubFactory:
+    """Clients acting as the App's installations, one per installation, reused."""
+    if settings.app_id is None or settings.private_key is None:
+        raise SettingsError(
+            "QUARTERDECK_APP_ID and a private key are needed to act on GitHub; see `Run the App` "
+            "in the README"
+        )
+    app_id, key = settings.app_id, settings.private_key
+    clients: dict[int, Any] = {}
+
+    def factory(installation_id: int) -> Any:
+        from quarterdeck.sources.github_client import connect_app
+
+        if installation_id not in clients:
+            clients[installation_id] = connect_app(
+                app_id, key.reveal(), installation_id, base_url=settings.github_api_url
+            )
+        return clients[installation_id]
+
+    return factory
+
+
+def redis_client(settings: Settings) -> Any:
+    """A Redis client for REDIS_URL, or None."""
+    if settings.redis_url is None:
+        return None
+    import redis
+
+    return redis.Redis.from_url(settings.redis_url.reveal())
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    queue: WorkQueue | None = None,
+    github_factory: GithubFactory | None = None,
+    config_loader: ConfigLoader | None = None,
+    deliveries: DeliveryStore | None = None,
+) -> Runtime:
+    """Wire the App from settings; injected parts replace the defaults (tests)."""
+    redis = redis_client(settings)
+    if deliveries is None:
+        deliveries = (
+            RedisDeliveries(redis, settings.delivery_ttl)
+            if redis is not None
+            else SQLiteDeliveries(settings.deliveries_db, settings.delivery_ttl)
+        )
+    processor = Processor(
+        github_factory=github_factory or _deferred(settings),
+        config_loader=CachedConfig(config_loader or default_config_loader, settings.config_ttl),
+        locks=RedisLocks(redis) if redis is not None else ThreadLocks(),
+        create_labels=settings.create_labels,
+    )
+    if queue is None:
+        queue = RQQueue(redis) if redis is not None else BackgroundQueue(processor, deliveries)
+    return Runtime(settings, processor, deliveries, queue, redis)
+
+
+def _deferred(settings: Settings) -> GithubFactory:
+    # Checked on first use, so a server that only enqueues (RQ) needs no key.
+    made: list[GithubFactory] = []
+
+    def factory(installation_id: int) -> Any:
+        if not made:
+            made.append(app_github_factory(settings))
+        return made[0](installation_id)
+
+    return factory

@@ -1,0 +1,208 @@
+"""App settings from the environment, loaded once at start-up and validated.
+
+A missing or malformed variable stops the server with a message that names it.
+Secret values are wrapped in `Secret`, whose repr and str never show the value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from quarterdeck.errors import QuarterdeckError
+
+DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
+DEFAULT_DELIVERY_TTL = 7 * 24 * 3600
+DEFAULT_DELIVERIES_DB = "quarterdeck-deliveries.sqlite3"  # relative to the working directory
+_PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.+-----END [A-Z ]*PRIVATE KEY-----", re.S)
+
+
+class SettingsError(QuarterdeckError):
+    """An environment variable the App needs is missing or malformed."""
+
+
+class Secret:
+    """A secret string: `reveal()` gives the value; repr/str never do."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret itself, for the one call that needs it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the App reads from its environment."""
+
+    webhook_secret: Secret
+    app_id: int | None = None
+    private_key: Secret | None = None
+    redis_url: Secret | None = None  # may carry a password
+    github_api_url: str | None = None
+    deliveries_db: Path = Path(DEFAULT_DELIVERIES_DB)
+    delivery_ttl: int = DEFAULT_DELIVERY_TTL
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    create_labels: bool = False
+    config_ttl: float = 60.0
+
+    @property
+    def redis_display(self) -> str | None:
+        """REDIS_URL without its password, for logs."""
+        if self.redis_url is None:
+            return None
+        parts = urlsplit(self.redis_url.reveal())
+        if parts.password is None:
+            return parts.geturl()
+        host = parts.hostname or ""
+        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+    def secrets(self) -> list[str]:
+        """Every secret value, so log filters can redact them."""
+        values = [self.webhook_secret, self.private_key, self.redis_url]
+        found = [s.reveal() for s in values if s is not None and s.reveal()]
+        if self.redis_url is not None:
+            password = urlsplit(self.redis_url.reveal()).password
+            if password:
+                found.append(password)
+        return found
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = True) -> Settings:
+    """Read and validate the App's settings from `env` (default: `os.environ`).
+
+    `require_app=False` lets a test or a dry run go without the App id and key
+    (nothing can then reach GitHub); the webhook secret is always required.
+    Raises SettingsError naming the first missing or malformed variable.
+    """
+    env = os.environ if env is None else env
+    secret = env.get("QUARTERDECK_WEBHOOK_SECRET", "")
+    if not secret.strip():
+        raise SettingsError(
+            "QUARTERDECK_WEBHOOK_SECRET is not set: the server refuses to start without the "
+            "webhook secret (the one entered when registering the GitHub App), because it "
+            "could not tell GitHub's deliveries from forged ones"
+        )
+    app_id = _app_id(env.get("QUARTERDECK_APP_ID", ""), require_app)
+    key = _private_key(env, require_app)
+    return Settings(
+        webhook_secret=Secret(secret),
+        app_id=app_id,
+        private_key=key,
+        redis_url=_redis_url(env.get("REDIS_URL", "")),
+        github_api_url=_api_url(env.get("GITHUB_API_URL", "")),
+        deliveries_db=Path(
+            env.get("QUARTERDECK_DELIVERIES_DB") or "quarterdeck-deliveries.sqlite3"
+        ),
+        delivery_ttl=_positive_int(env, "QUARTERDECK_DELIVERY_TTL", DEFAULT_DELIVERY_TTL),
+        max_body_bytes=_positive_int(env, "QUARTERDECK_MAX_BODY_BYTES", DEFAULT_MAX_BODY),
+        create_labels=_flag(env, "QUARTERDECK_CREATE_LABELS"),
+        config_ttl=float(_positive_int(env, "QUARTERDECK_CONFIG_TTL", 60)),
+    )
+
+
+def _app_id(text: str, required: bool) -> int | None:
+    text = text.strip()
+    if not text:
+        if required:
+            raise SettingsError(
+                "QUARTERDECK_APP_ID is not set: copy the App ID from the GitHub App's settings page"
+            )
+        return None
+    if not text.isdigit():
+        raise SettingsError(f"QUARTERDECK_APP_ID must be a number (the App ID), not {text!r}")
+    return int(text)
+
+
+def _private_key(env: Mapping[str, str], required: bool) -> Secret | None:
+    inline = env.get("QUARTERDECK_PRIVATE_KEY", "")
+    path = env.get("QUARTERDECK_PRIVATE_KEY_FILE", "").strip()
+    if inline.strip() and path:
+        raise SettingsError(
+            "both QUARTERDECK_PRIVATE_KEY and QUARTERDECK_PRIVATE_KEY_FILE are set: keep one"
+        )
+    name = "QUARTERDECK_PRIVATE_KEY"
+    if path:
+        name = "QUARTERDECK_PRIVATE_KEY_FILE"
+        try:
+            inline = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SettingsError(
+                f"QUARTERDECK_PRIVATE_KEY_FILE={path}: cannot read it ({exc.strerror}); "
+                "point it at the .pem file downloaded from the GitHub App's settings"
+            ) from None
+    if not inline.strip():
+        if required:
+            raise SettingsError(
+                "QUARTERDECK_PRIVATE_KEY or QUARTERDECK_PRIVATE_KEY_FILE must be set: generate a "
+                "private key on the GitHub App's settings page"
+            )
+        return None
+    key = inline.strip().replace("\\n", "\n")  # a key pasted into one env line
+    if not _PEM.search(key):
+        raise SettingsError(
+            f"{name} does not hold a PEM private key (-----BEGIN ... PRIVATE KEY-----); "
+            "use the .pem file GitHub generated"
+        )
+    return Secret(key)
+
+
+def _redis_url(text: str) -> Secret | None:
+    text = text.strip()
+    if not text:
+        return None
+    if urlsplit(text).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(
+            "REDIS_URL must look like redis://host:6379/0 (or rediss://, unix://); "
+            "unset it to run without Redis"
+        )
+    return Secret(text)
+
+
+def _api_url(text: str) -> str | None:
+    text = text.strip()
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"GITHUB_API_URL must be an http(s) URL such as https://api.github.com, not {text!r}"
+        )
+    return text.rstrip("/")
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) == 0:
+        raise SettingsError(f"{name} must be a positive whole number, not {text!r}")
+    return int(text)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    text = env.get(name, "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be true or false, not {text!r}")

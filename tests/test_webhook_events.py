@@ -1,0 +1,231 @@
+"""What deliveries do, after the answer: comments, Shipped sections, goal checks, retries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from quarterdeck.errors import ConfigError, Problem
+from quarterdeck.webhook.handlers.shipped import parse_entries
+from quarterdeck.webhook.queues import BackgroundQueue
+from quarterdeck.webhook.server import create_app
+from tests.fakegithub import FakeGitHub, FakeRepo, webhook_examples
+from tests.webhooks import FILES, REPO, encode, fixed_loader, headers, merged_pr, settings
+
+BOT = {"login": "quarterdeck[bot]", "type": "Bot", "id": 9}
+
+
+@pytest.fixture
+def repo(github: FakeGitHub) -> FakeRepo:
+    fake = github.add_repo(REPO, files=FILES)
+    github.add_issue(fake, "A README people finish reading", body="Why: people stop reading.\n")
+    github.add_issue(fake, "Update the README with new information.")  # PR #2's issue side
+    return fake
+
+
+def make_app(tmp_path: Path, github: FakeGitHub, **kwargs: Any) -> Flask:
+    # No config_loader: the real one reads FILES through the contents API of the fake.
+    return create_app(settings(tmp_path), github_factory=lambda _id: github.client(), **kwargs)
+
+
+def deliver(app: Flask, event: str, payload: dict[str, Any], delivery: str | None = None) -> int:
+    body = encode(payload)
+    status = app.test_client().post("/webhook", data=body, headers=headers(event, body, delivery))
+    assert app.extensions["quarterdeck"].queue.wait_idle(10)
+    return status.status_code
+
+
+def test_merged_pr_gets_one_comment_and_the_goal_issue_lists_it(
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo
+) -> None:
+    app = make_app(tmp_path, github)
+
+    assert deliver(app, "pull_request", merged_pr(), "d-1") == 202
+
+    (comment,) = repo.comments_on(2)
+    assert "<!-- quarterdeck:pr-link pr=2 -->" in comment["body"]
+    assert "A README people finish reading" in comment["body"]
+    assert "reference" in comment["body"]
+    assert "Goal: #1" in comment["body"]
+    assert "1 PR shipped" in comment["body"]
+    goal_body = repo.issues[1]["body"]
+    assert goal_body.startswith("Why: people stop reading.\n")  # the person's text is kept
+    assert "- 2019-05-15 · #2 Update the README with new information." in goal_body
+
+
+def test_same_delivery_again_and_a_redelivery_leave_one_comment(
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo
+) -> None:
+    app = make_app(tmp_path, github)
+    deliver(app, "pull_request", merged_pr(), "d-1")
+    calls = len(github.calls)
+
+    assert deliver(app, "pull_request", merged_pr(), "d-1") == 200  # duplicate: no work
+    assert len(github.calls) == calls
+    assert deliver(app, "pull_request", merged_pr(), "d-2") == 202  # new id, same content
+
+    assert len(repo.comments_on(2)) == 1
+    assert github.count("POST", r"/comments$") == 1
+    assert github.count("PATCH") == 1  # the goal issue once; nothing changed the 2nd time
+    assert len(parse_entries(repo.issues[1]["body"])) == 1
+
+
+def test_an_edit_updates_the_same_comment(
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo
+) -> None:
+    app = make_app(tmp_path, github)
+    deliver(app, "pull_request", merged_pr(), "d-1")
+    (before,) = repo.comments_on(2)
+    first_body = before["body"]
+
+    edited = merged_pr(action="edited", body="No goal here.", labels=["goal:onboarding"])
+    assert deliver(app, "pull_request", edited, "d-edit") == 202
+
+    (after,) = repo.comments_on(2)
+    assert after["id"] == before["id"]
+    assert after["body"] != first_body
+    assert "Onboarding in ten minutes" in after["body"]
+    assert "label" in after["body"]
+    assert "has no tracking issue" in after["body"]
+
+
+def test_unplanned_pr_names_the_owning_team_by_paths(
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo
+) -> None:
+    repo.pull_files[2] = ["web/app.py", "web/views.py", "README.md"]
+    app = make_app(tmp_path, github)
+
+    deliver(app, "pull_request", merged_pr(body="Just a fix."), "d-1")
+
+    (comment,) = repo.comments_on(2)
+    assert "**unplanned** work of team `web`" in comment["body"]
+    assert "2 of 3 changed paths" in comment["body"]
+    assert github.count("GET", r"/pulls/2/files") == 1
+    assert "Onboarding in ten minutes" in comment["body"]  # a goal it could be linked to
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        next(p for p in webhook_examples("pull_request") if p["action"] == "closed"),
+        {**merged_pr(), "pull_request": {**merged_pr()["pull_request"], "merged": False}},
+        merged_pr(action="edited", sender=BOT),  # a bot editing: could be a loop
+        merged_pr(action="synchronize"),
+    ],
+    ids=["closed-unmerged", "merged-false", "bot-edit", "other-action"],
+)
+def test_what_is_left_alone(
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo, payload: dict[str, Any]
+) -> None:
+    app = make_app(tmp_path, github)
+    assert deliver(app, "pull_request", payload) == 202
+    assert github.writes == []
+
+
+def test_title_cannot_mention_or_inject(tmp_path: Path, github: FakeGitHub, repo: FakeRepo) -> None:
+    app = make_app(tmp_path, github)
+    deliver(app, "pull_request", merged_pr(title="@everyone {{ 7*7 }} <b>x</b>"), "d-1")
+    goal_body = repo.issues[1]["body"]
+    assert "`@everyone`" in goal_body
+    assert "{{ 7\\*7 }}" in goal_body
+    assert "<b>" not in goal_body
+
+
+def _goal_issue_event(action: str, labels: list[str], assignees: list[str]) -> dict[str, Any]:
+    example = next(p for p in webhook_examples("issues") if p["action"] == "opened")
+    payload = {**example, "action": action, "installation": {"id": 42}}
+    payload["issue"] = {
+        **example["issue"],
+        "number": 1,
+        "labels": [{"name": n} for n in labels],
+        "assignees": [{"login": a, "type": "User"} for a in assignees],
+    }
+    return payload
+
+
+def test_goal_issue_check_comments_once_and_follows_fixes(
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo
+) -> None:
+    app = make_app(tmp_path, github)
+
+    deliver(app, "issues", _goal_issue_event("opened", ["goal"], []))
+    deliver(app, "issues", _goal_issue_event("labeled", ["goal", "team:nope"], []))
+    (comment,) = repo.comments_on(1)
+    assert "quarter:2026-Q4" in comment["body"]
+    assert "owners" in comment["body"]
+    assert "`team:nope` names no team" in comment["body"]
+
+    labels = ["goal", "quarter:2019-Q2", "team:docs"]
+    deliver(app, "issues", _goal_issue_event("assigned", labels, ["Codertocat"]))
+    (comment,) = repo.comments_on(1)
+    assert "now has a quarter, a team and owners" in comment["body"]
+
+
+def test_complete_or_unlabelled_issues_get_no_comment(
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo
+) -> None:
+    app = make_app(tmp_path, github)
+    deliver(
+        app, "issues", _goal_issue_event("opened", ["goal", "quarter:2019-Q2", "team:docs"], ["a"])
+    )
+    deliver(app, "issues", _goal_issue_event("opened", ["bug"], []))
+    bot = {**_goal_issue_event("edited", ["goal"], []), "sender": BOT}
+    deliver(app, "issues", bot)
+    assert github.writes == []
+
+
+def test_installation_creates_labels_when_configured(tmp_path: Path, github: FakeGitHub) -> None:
+    github.add_repo(REPO)
+    app = create_app(
+        settings(tmp_path, create_labels=True),
+        github_factory=lambda _id: github.client(),
+        config_loader=fixed_loader,
+    )
+    created = next(p for p in webhook_examples("installation") if p["action"] == "created")
+    deliver(app, "installation", created)
+    deliver(app, "installation", created)  # a new delivery: labels already there
+    assert sorted(github.repos[REPO.lower()].labels) == ["goal", "growth-review"]
+    assert github.count("POST", r"/labels$") == 2
+
+
+def test_github_errors_are_retried_by_rule(
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo
+) -> None:
+    waits: list[float] = []
+    app = make_app(tmp_path, github)
+    runtime = app.extensions["quarterdeck"]
+    queue = BackgroundQueue(
+        runtime.processor,
+        runtime.deliveries,
+        delays=(5, 30),
+        schedule=lambda delay, run: (waits.append(delay), run()),  # type: ignore[func-returns-value]
+    )
+    app = make_app(tmp_path, github, queue=queue)
+    github.fail("POST", r"/issues/2/comments$", 502, times=2)
+
+    assert deliver(app, "pull_request", merged_pr(), "d-1") == 202
+    assert queue.wait_idle(10)
+
+    assert waits == [5, 30]
+    assert len(repo.comments_on(2)) == 1
+
+
+def test_bad_config_is_dropped_and_the_delivery_released(
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(_repo: Any) -> Any:
+        raise ConfigError([Problem(".github/quarterdeck.yml", 3, "teams", "must be a mapping")])
+
+    app = make_app(tmp_path, github, config_loader=broken)
+    with caplog.at_level("INFO", logger="quarterdeck.webhook"):
+        assert deliver(app, "pull_request", merged_pr(), "d-bad") == 202
+    dropped = [r for r in caplog.records if "dropped" in r.getMessage()]
+    assert dropped
+    assert dropped[0].delivery == "d-bad"
+    assert "must be a mapping" in dropped[0].getMessage()
+    assert github.writes == []
+    # Released: once the config is fixed, GitHub's "Redeliver" (same id) does the work.
+    assert app.extensions["quarterdeck"].deliveries.claim("d-bad")

@@ -1,0 +1,96 @@
+"""A real HTTP server on 127.0.0.1: concurrent copies of one delivery do the work once."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from quarterdeck.webhook.server import create_app
+from tests.fakegithub import FakeGitHub
+from tests.webhooks import REPO, encode, fixed_loader, headers, merged_pr, settings
+
+
+@pytest.fixture
+def live(tmp_path: Path, github: FakeGitHub) -> Iterator[tuple[Flask, BaseWSGIServer]]:
+    app = create_app(
+        settings(tmp_path), github_factory=lambda _id: github.client(), config_loader=fixed_loader
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, server
+    server.shutdown()
+    thread.join(5)
+
+
+def _post(port: int, body: bytes, sent: dict[str, str]) -> int:
+    # http.client, not requests: `responses` (the fake GitHub) patches requests only.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/webhook", body=body, headers=sent)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_ten_concurrent_copies_leave_one_comment(
+    live: tuple[Flask, BaseWSGIServer], github: FakeGitHub
+) -> None:
+    app, server = live
+    fake = github.add_repo(REPO)
+    github.add_issue(fake, "A README people finish reading")
+    github.add_issue(fake, "Update the README with new information.")
+    body = encode(merged_pr())
+    sent = headers("pull_request", body, delivery="f0f0f0f0-0000-4000-8000-000000000010")
+    start = threading.Barrier(10)
+    statuses: list[int] = []
+
+    def send() -> None:
+        start.wait()
+        statuses.append(_post(server.server_port, body, sent))
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert app.extensions["quarterdeck"].queue.wait_idle(10)
+
+    assert sorted(statuses) == [200] * 9 + [202]
+    assert len(fake.comments_on(2)) == 1
+    assert github.count("POST", r"/issues/2/comments$") == 1
+
+
+def test_distinct_deliveries_of_one_merge_still_leave_one_comment(
+    live: tuple[Flask, BaseWSGIServer], github: FakeGitHub
+) -> None:
+    # GitHub can send a merge twice under different ids (e.g. a manual redelivery racing
+    # the original): de-duplication can't help, the marker and the per-PR lock do.
+    app, server = live
+    fake = github.add_repo(REPO)
+    github.add_issue(fake, "A README people finish reading")
+    github.add_issue(fake, "Update the README with new information.")
+    body = encode(merged_pr())
+    start = threading.Barrier(5)
+    statuses: list[int] = []
+
+    def send() -> None:
+        sent = headers("pull_request", body)
+        start.wait()
+        statuses.append(_post(server.server_port, body, sent))
+
+    threads = [threading.Thread(target=send) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert app.extensions["quarterdeck"].queue.wait_idle(10)
+
+    assert statuses == [202] * 5
+    assert len(fake.comments_on(2)) == 1
