@@ -5,7 +5,8 @@
     python -m benchmarks --strict   # exit 1 when a target is missed
 
 Each suite module exposes `run(quick) -> rows` of
-{name, ours_s, baseline_s, ratio, target, met}; figures go in benchmarks/RESULTS.md.
+{name, ours_s, baseline_s, ratio, target, met} (and `unit` when the figures are not
+seconds, e.g. "requests"); figures go in benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import history
+from benchmarks import github_requests, history
 
-SUITES = {"offline history": history.run}
+SUITES = {"offline history": history.run, "GitHub requests": github_requests.run}
 
 
 def main(argv: list[str] | None = None) -> int:

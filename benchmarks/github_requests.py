@@ -1,0 +1,100 @@
+"""Benchmark: GitHub requests for a month's review, ours beside the naive REST way.
+
+    python -m benchmarks.github_requests            # 1,000 PRs in a month; 4,000 in a quarter
+    python -m benchmarks.github_requests --quick    # the 1,000-PR month only
+
+Counts the requests `build_reviews_from_github` sends to the shared fake GitHub
+(tests/fakegithub.py, driven by the real PyGithub): config, goals and metrics files
+through the contents API, merged PRs through one GraphQL search query per 100 PRs.
+The naive count is what the REST API needs for the same data: the same file reads,
+one list request per 100 closed PRs, then per PR its reviews, its comments, its
+commits and its files (4 requests; more for long PRs). Target: at most 25 requests
+for a month of 1,000 merged PRs and 40 goals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+
+import responses
+from tests.fakegithub import FakeGitHub
+
+from quarterdeck.core.calendar import Month
+from quarterdeck.services.review import build_reviews_from_github
+
+PER_PR_NAIVE = 4  # reviews, comments, commits, files: one request each, per PR
+TARGET = 25
+
+
+def count_requests(prs: int, goals: int, start: datetime, days: int) -> tuple[int, int, int]:
+    """(our requests, the naive count, PRs reviewed) for `prs` PRs spread over `days`."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        github = FakeGitHub(mock)
+        teams = "".join(
+            f"  team{t}:\n    lead: lead{t}\n    members: [lead{t}]\n" for t in range(4)
+        )
+        goal_list = "".join(
+            f"- {{id: goal-{g}, title: Goal {g}, team: team{g % 4}, owners: [lead{g % 4}], "
+            f"issue: {g + 1}}}\n"
+            for g in range(goals)
+        )
+        github.add_repo(
+            "acme/big",
+            files={
+                ".github/quarterdeck.yml": f"teams:\n{teams}",
+                "goals/2026-Q4.yml": goal_list,
+                "metrics/2026-12.yml": "revenue: {mrr: 1000}\n",
+            },
+        )
+        step = timedelta(days=days) / prs
+        for n in range(prs):
+            merged = (start + step * n).strftime("%Y-%m-%dT%H:%M:%SZ")
+            github.add_pull("acme/big", n + 1, f"Change {n}", merged, body=f"Part of #{n % 40 + 1}")
+        reviews = build_reviews_from_github(github.client(), "acme/big", Month(2026, 12))
+        ours = len(github.calls)
+        files = ours - github.count("POST", "/graphql")
+        naive = files + -(-prs // 100) + PER_PR_NAIVE * prs
+        return ours, naive, sum(r.summary.planned for r in reviews)
+
+
+def run(quick: bool) -> list[dict[str, object]]:
+    """Rows {name, ours_s, baseline_s, ratio, target, met, unit}; here counts of requests."""
+    cases = [("review of Dec 2026: 1,000 PRs merged in the month, 40 goals", 1000, 0)]
+    if not quick:
+        cases.append(("review of Dec 2026: 4,000 PRs since Oct 1 (search split)", 4000, 61))
+    rows: list[dict[str, object]] = []
+    for name, prs, earlier in cases:
+        start = datetime(2026, 12, 1, tzinfo=UTC) - timedelta(days=earlier)
+        ours, naive, _ = count_requests(prs, 40, start, earlier + 30)
+        limit = TARGET if prs <= 1000 else None
+        rows.append(
+            {
+                "name": name,
+                "ours_s": ours,
+                "baseline_s": naive,
+                "ratio": ours / naive,
+                "target": f"<= {limit} requests" if limit else "(for scale)",
+                "met": limit is None or ours <= limit,
+                "unit": "requests",
+            }
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print our request count beside the naive one."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.github_requests")
+    parser.add_argument("--quick", action="store_true", help="the 1,000-PR month only")
+    args = parser.parse_args(argv)
+    for row in run(args.quick):
+        print(
+            f"{row['name']}: {row['ours_s']} requests (naive REST: {row['baseline_s']:,}); "
+            f"target {row['target']}: {'met' if row['met'] else 'NOT MET'}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
