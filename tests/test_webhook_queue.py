@@ -1,0 +1,118 @@
+"""The scale-out path: claims and jobs in a real Redis, work done by a real RQ worker process.
+
+The worker runs `python -m quarterdeck worker --burst` with the App's settings in its
+environment: it authenticates as the App (a JWT signed with a key made here), gets an
+installation token, reads the repo's config and writes the comment, all over HTTP to
+the shared fake GitHub on 127.0.0.1. What this does not prove: GitHub's real JWT check.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from rq import Queue
+
+from quarterdeck.webhook.queues import RQ_QUEUE
+from quarterdeck.webhook.server import create_app
+from quarterdeck.webhook.settings import Secret
+from tests.fakegithub import FakeGitHub
+from tests.fakegithub_http import HttpFront
+from tests.webhooks import FILES, REPO, SECRET, encode, headers, merged_pr, settings
+
+REDIS_URL = os.environ.get("QUARTERDECK_TEST_REDIS_URL", "redis://127.0.0.1:6390/15")
+
+
+@pytest.fixture
+def redis_db() -> Iterator[Any]:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(
+            f"Redis is not reachable at {REDIS_URL} ({exc}). The queue tests need a real "
+            "Redis: run .ci/run, or start one with `redis-server --port 6390 --daemonize yes` "
+            "and set QUARTERDECK_TEST_REDIS_URL."
+        )
+    client.flushdb()  # a database of its own (…/15), only these tests use it
+    yield client
+    client.flushdb()
+
+
+def _private_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def test_rq_worker_process_does_the_work_once(
+    tmp_path: Path, github: FakeGitHub, redis_db: Any
+) -> None:
+    fake = github.add_repo(REPO, files=FILES)
+    github.add_issue(fake, "A README people finish reading")
+    github.add_issue(fake, "Update the README with new information.")
+    app = create_app(settings(tmp_path, redis_url=Secret(REDIS_URL)))
+    body = encode(merged_pr())
+    sent = headers("pull_request", body, delivery="0d3a0e1c-1111-4000-8000-00000000aaaa")
+
+    client = app.test_client()
+    assert client.post("/webhook", data=body, headers=sent).status_code == 202
+    assert client.post("/webhook", data=body, headers=sent).status_code == 200  # claimed in Redis
+    assert Queue(RQ_QUEUE, connection=redis_db).count == 1
+    assert github.calls == []  # the request only enqueued
+
+    front = HttpFront(github)
+    try:
+        env = {
+            **os.environ,
+            "QUARTERDECK_WEBHOOK_SECRET": SECRET,
+            "QUARTERDECK_APP_ID": "4242",
+            "QUARTERDECK_PRIVATE_KEY": _private_key(),
+            "REDIS_URL": REDIS_URL,
+            "GITHUB_API_URL": front.url,
+        }
+        env.pop("QUARTERDECK_PRIVATE_KEY_FILE", None)
+        done = subprocess.run(
+            [sys.executable, "-m", "quarterdeck", "worker", "--burst"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        front.close()
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert github.count("POST", r"^/app/installations/42/access_tokens$") == 1
+    (comment,) = fake.comments_on(2)
+    assert "A README people finish reading" in comment["body"]
+    assert "#2" in fake.issues[1]["body"]
+    assert '"delivery": "0d3a0e1c-1111-4000-8000-00000000aaaa"' in done.stderr
+    assert "delivery handled" in done.stderr
+    assert Queue(RQ_QUEUE, connection=redis_db).count == 0
+
+
+def test_redis_claims_hold_under_concurrency(redis_db: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from quarterdeck.webhook.deliveries import RedisDeliveries
+
+    store = RedisDeliveries(redis.Redis.from_url(REDIS_URL), ttl=60)
+    with ThreadPoolExecutor(16) as pool:
+        wins = list(pool.map(lambda _: store.claim("same-delivery"), range(64)))
+    assert wins.count(True) == 1
+    store.release("same-delivery")
+    assert store.claim("same-delivery")
+    assert 0 < redis_db.ttl("quarterdeck:delivery:same-delivery") <= 60
