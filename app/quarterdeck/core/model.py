@@ -53,6 +53,9 @@ class Goal:
     issue: int | None = None  # tracking issue number
     motivation: str = ""
     status: str = "planned"  # planned | in-progress | shipped | dropped | carried-over
+    # The goal issue's "What we'll ship" task list; None when no issue or no list.
+    tasks_done: int | None = None
+    tasks_total: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,253 @@
+"""Goals tracked as GitHub issues: what an issue's labels, assignees and body mean.
+
+A goal issue carries the goal label (`goal` by default), one `quarter:YYYY-Qn` label
+and one `team:<slug>` label. Its title is the goal, its assignees the owners.
+
+The goal's id, first rule that matches:
+
+1. the hidden marker `<!-- quarterdeck:goal id=<slug> -->` (written by `goals sync`);
+2. a line `id: <slug>` in the body (outside code blocks), for issues people open;
+3. else the title as a slug: lowercase ASCII letters and digits, every other run of
+   characters one hyphen, at most 40 characters cut at a hyphen; `issue-<N>` if
+   nothing is left. A retitled issue then gets a new id, so pin it with rule 2.
+
+Status: a `status:<value>` label wins (planned, in-progress, shipped, dropped,
+carried-over); else a closed issue is `dropped` when closed as not planned and
+`shipped` otherwise; an open issue is `in-progress` once a task is ticked, else
+`planned`.
+
+Tasks: the items of the task list under a "What we'll ship" heading (any level, or a
+line that is just that phrase in bold), up to the next heading of the same or a
+higher level: `- [ ]` open, `- [x]` done, nested items included. Pure functions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from quarterdeck.core.calendar import is_quarter
+from quarterdeck.core.markers import marker
+from quarterdeck.core.model import Config, Goal
+from quarterdeck.errors import Problem
+
+QUARTER_PREFIX = "quarter:"
+TEAM_PREFIX = "team:"
+STATUS_PREFIX = "status:"
+STATUSES = ("planned", "in-progress", "shipped", "dropped", "carried-over")
+GOAL_MARKER_KIND = "goal"
+MAX_ID_LENGTH = 40
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_GOAL_MARKER = re.compile(r"<!-- quarterdeck:goal(?: [^>]*?)? id=([a-z0-9][a-z0-9-]*)[ >]")
+_ID_LINE = re.compile(r"^[ \t]*id:[ \t]*`?([a-z0-9][a-z0-9-]*)`?[ \t]*$", re.MULTILINE)
+_FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[^\n]*$", re.MULTILINE | re.DOTALL)
+_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_BOLD_LINE = re.compile(r"^[ \t]*(\*\*|__)(.+?)\1[ \t]*$")
+_TASK = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\[([ xX])\][ \t]")
+_SHIP_TITLE = re.compile(r"^what we(?:'|’|&#39;)?ll ship:?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class IssueSnapshot:
+    """The parts of a GitHub issue Quarterdeck reads, as plain data."""
+
+    number: int
+    title: str
+    body: str
+    state: str  # open | closed
+    labels: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    state_reason: str | None = None  # completed | not_planned | reopened | None
+    url: str = ""
+
+
+def quarter_label(quarter: str) -> str:
+    return f"{QUARTER_PREFIX}{quarter}"
+
+
+def team_label(slug: str) -> str:
+    return f"{TEAM_PREFIX}{slug}"
+
+
+def goal_marker(goal_id: str) -> str:
+    """The hidden marker that ties an issue body to the goal with this id."""
+    return marker(GOAL_MARKER_KIND, id=goal_id)
+
+
+def marker_goal_id(body: str | None) -> str | None:
+    """The id in the body's `quarterdeck:goal` marker, if it has one."""
+    found = _GOAL_MARKER.search(body or "")
+    return found.group(1) if found else None
+
+
+def slugify(title: str, number: int) -> str:
+    """Rule 3: the title as an id (see the module docstring)."""
+    text = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    if len(text) > MAX_ID_LENGTH:
+        cut = text[: MAX_ID_LENGTH + 1]
+        text = cut.rsplit("-", 1)[0] if "-" in cut else text[:MAX_ID_LENGTH]
+    return text.strip("-") or f"issue-{number}"
+
+
+def goal_id_of(issue: IssueSnapshot) -> tuple[str, bool]:
+    """(id, explicit): the issue's goal id and whether marker or `id:` line gave it."""
+    from_marker = marker_goal_id(issue.body)
+    if from_marker:
+        return from_marker, True
+    found = _ID_LINE.search(_FENCE.sub("", issue.body or ""))
+    if found and len(found.group(1)) <= 100:
+        return found.group(1), True
+    return slugify(issue.title, issue.number), False
+
+
+def count_tasks(body: str | None) -> tuple[int, int] | None:
+    """(done, total) of the "What we'll ship" task list; None without items."""
+    lines = _FENCE.sub("", body or "").splitlines()
+    level: int | None = None  # the heading's level once found; 7 for a bold line
+    done = total = 0
+    for line in lines:
+        heading = _HEADING.match(line)
+        if level is not None and heading and len(heading.group(1)) <= level:
+            break
+        if level is None:
+            if heading and _SHIP_TITLE.match(heading.group(2).strip()):
+                level = len(heading.group(1))
+            else:
+                bold = _BOLD_LINE.match(line)
+                if bold and _SHIP_TITLE.match(bold.group(2).strip()):
+                    level = 7
+            continue
+        task = _TASK.match(line)
+        if task:
+            total += 1
+            done += task.group(1) != " "
+    return (done, total) if total else None
+
+
+def status_of(issue: IssueSnapshot, tasks: tuple[int, int] | None) -> str:
+    """The goal's status from the issue's labels and state (see the module docstring)."""
+    for label in issue.labels:
+        value = label[len(STATUS_PREFIX) :].strip().lower()
+        if label.lower().startswith(STATUS_PREFIX) and value in STATUSES:
+            return value
+    if issue.state == "closed":
+        return "dropped" if issue.state_reason == "not_planned" else "shipped"
+    return "in-progress" if tasks and tasks[0] else "planned"
+
+
+def is_goal_issue(issue: IssueSnapshot, goal_label: str) -> bool:
+    return goal_label.lower() in (label.lower() for label in issue.labels)
+
+
+def goal_from_issue(issue: IssueSnapshot, config: Config) -> tuple[Goal | None, list[Problem]]:
+    """The goal an issue describes, or None and the problems that stop it being one.
+
+    A missing or repeated `quarter:`/`team:` label is an error (the goal is left out,
+    and said so); a team the config doesn't define is a warning (the goal is kept).
+    """
+    where = f"issue #{issue.number}"
+    problems: list[Problem] = []
+    quarters = _values(issue.labels, QUARTER_PREFIX)
+    teams = _values(issue.labels, TEAM_PREFIX)
+    quarter_key, team_key = f"{QUARTER_PREFIX}YYYY-Qn", f"{TEAM_PREFIX}<slug>"
+    for key, prefix, values, example in (
+        (quarter_key, QUARTER_PREFIX, quarters, "quarter:2026-Q4"),
+        (team_key, TEAM_PREFIX, teams, "team:growth"),
+    ):
+        if not values:
+            problems.append(
+                Problem(
+                    where,
+                    None,
+                    key,
+                    f"goal issue {issue.title!r} has no `{key}` label; add one "
+                    f"(e.g. `{example}`), until then it is left out of the goals",
+                )
+            )
+        elif len(values) > 1:
+            shown = ", ".join(f"`{prefix}{v}`" for v in values)
+            problems.append(
+                Problem(where, None, key, f"goal issue has {len(values)} labels {shown}; keep one")
+            )
+    if len(quarters) == 1 and not is_quarter(quarters[0].upper()):
+        problems.append(
+            Problem(
+                where,
+                None,
+                quarter_key,
+                f"label `quarter:{quarters[0]}` does not name a quarter; use YYYY-Qn, "
+                "e.g. `quarter:2026-Q4`",
+            )
+        )
+    if len(teams) == 1 and not _SLUG.match(teams[0]):
+        problems.append(
+            Problem(where, None, team_key, f"label `team:{teams[0]}` is not a team slug")
+        )
+    if problems:
+        return None, problems
+    team = teams[0]
+    if config.teams and config.team(team) is None:
+        problems.append(
+            Problem(
+                where,
+                None,
+                team_key,
+                f"team {team!r} is not defined in .github/quarterdeck.yml; "
+                "fix the label or add the team",
+                severity="warning",
+            )
+        )
+    tasks = count_tasks(issue.body)
+    goal_id, _ = goal_id_of(issue)
+    goal = Goal(
+        id=goal_id,
+        title=issue.title.strip(),
+        team=team,
+        quarter=quarters[0].upper(),
+        owners=issue.assignees,
+        issue=issue.number,
+        status=status_of(issue, tasks),
+        tasks_done=tasks[0] if tasks else None,
+        tasks_total=tasks[1] if tasks else None,
+    )
+    return goal, problems
+
+
+def goals_from_issues(
+    issues: list[IssueSnapshot], config: Config
+) -> tuple[list[Goal], list[Problem]]:
+    """The goals of every goal-labelled issue (PRs excluded by the caller), with problems.
+
+    Two issues that come out with the same id keep it on the lower number; the other
+    becomes `<id>-<number>` so no goal hides another.
+    """
+    goals: list[Goal] = []
+    problems: list[Problem] = []
+    taken: set[str] = set()
+    for issue in sorted(issues, key=lambda i: i.number):
+        if not is_goal_issue(issue, config.goal_label):
+            continue
+        goal, found = goal_from_issue(issue, config)
+        problems += found
+        if goal is None:
+            continue
+        if goal.id in taken:
+            problems.append(
+                Problem(
+                    f"issue #{issue.number}",
+                    None,
+                    "id",
+                    f"goal id {goal.id!r} is already used by another goal issue; "
+                    f"read as {goal.id}-{issue.number} (give it its own `id:` line)",
+                    severity="warning",
+                )
+            )
+            goal = replace(goal, id=f"{goal.id}-{issue.number}")
+        taken.add(goal.id)
+        goals.append(goal)
+    return goals, problems
+
+
+def _values(labels: tuple[str, ...], prefix: str) -> list[str]:
+    return [label[len(prefix) :].strip() for label in labels if label.lower().startswith(prefix)]

@@ -1,0 +1,97 @@
+"""Goal issues from GitHub: one paginated listing by label, read into plain snapshots.
+
+Issues are listed by label, never found by search (the search index lags behind
+writes). Only fields the listing already holds are read, so no issue costs a request
+of its own (PyGithub fetches an object again when a field it lacks is read).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from github.GithubException import GithubException, UnknownObjectException
+from github.Issue import Issue
+from github.Repository import Repository
+
+from quarterdeck.core.goal_issues import IssueSnapshot, goals_from_issues
+from quarterdeck.core.model import Config, Goal
+from quarterdeck.errors import Problem, QuarterdeckError
+
+__all__ = ["get_issue", "list_goal_issues", "read_goal_issues", "snapshot"]
+
+log = logging.getLogger(__name__)
+
+
+def snapshot(issue: Issue) -> IssueSnapshot:
+    """The plain-data view of a PyGithub issue (no extra request)."""
+    return IssueSnapshot(
+        number=issue.number,
+        title=issue.title or "",
+        body=issue.body or "",
+        state=issue.state,
+        labels=tuple(label.name for label in issue.labels),
+        assignees=tuple(user.login for user in issue.assignees),
+        state_reason=issue.state_reason,
+        url=issue.html_url or "",
+    )
+
+
+def is_pull_request(issue: Issue) -> bool:
+    # The issues listing includes PRs; their html_url says so without another request
+    # (reading `issue.pull_request` on an issue would fetch it again).
+    return "/pull/" in (issue.html_url or "")
+
+
+def list_goal_issues(repo: Repository, label: str) -> list[tuple[Issue, IssueSnapshot]]:
+    """Every issue (open or closed, PRs excluded) labelled `label`, oldest first."""
+    try:
+        found = [
+            (issue, snapshot(issue))
+            for issue in repo.get_issues(state="all", labels=[label])
+            if not is_pull_request(issue)
+        ]
+    except GithubException as exc:
+        raise QuarterdeckError(
+            f"could not list the issues labelled {label!r} in {repo.full_name}: "
+            f"GitHub answered {exc.status} {_message(exc)}; check the token can read issues"
+        ) from None
+    return sorted(found, key=lambda pair: pair[1].number)
+
+
+def get_issue(repo: Repository, number: int) -> tuple[Issue, IssueSnapshot] | None:
+    """Issue #number, or None when it doesn't exist or is a pull request."""
+    try:
+        issue = repo.get_issue(number)
+    except UnknownObjectException:
+        return None
+    except GithubException as exc:
+        raise QuarterdeckError(
+            f"could not read issue #{number} of {repo.full_name}: "
+            f"GitHub answered {exc.status} {_message(exc)}"
+        ) from None
+    return None if is_pull_request(issue) else (issue, snapshot(issue))
+
+
+def read_goal_issues(
+    repo: Repository, config: Config, *, problems: list[Problem] | None = None
+) -> list[Goal]:
+    """The goals tracked as issues labelled `config.goal_label`, in any state.
+
+    Issues that can't be read as goals (no `quarter:` or `team:` label, ...) are left
+    out and described in `problems` when given (so a caller can show them), else
+    logged as warnings: never dropped silently. The rules are in
+    `quarterdeck.core.goal_issues`.
+    """
+    issues = [snap for _, snap in list_goal_issues(repo, config.goal_label)]
+    goals, found = goals_from_issues(issues, config)
+    if problems is not None:
+        problems.extend(found)
+    else:
+        for problem in found:
+            log.warning("%s", problem)
+    return goals
+
+
+def _message(exc: GithubException) -> str:
+    data = exc.data if isinstance(exc.data, dict) else {}
+    return str(data.get("message") or "error")
