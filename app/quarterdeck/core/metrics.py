@@ -313,7 +313,7 @@ class GoalProgress:
     `quiet_days` is days since the last ship, or since the quarter began when nothing
     shipped; `stalled` is quiet_days ≥ STALLED_AFTER_DAYS for a goal still open (not
     shipped or dropped). Days are calendar days in `as_of`'s timezone.
-    `tasks_done`/`tasks_total` stay None until GitHub task lists are read.
+    `tasks_done`/`tasks_total` come from the goal issue's task list (None without one).
     """
 
     goal: Goal
@@ -348,6 +348,8 @@ def goal_progress(
         days_since_last_ship=since,
         quiet_days=quiet,
         stalled=goal.status not in ("shipped", "dropped") and quiet >= STALLED_AFTER_DAYS,
+        tasks_done=goal.tasks_done,
+        tasks_total=goal.tasks_total,
     )
 
 
