@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from quarterdeck.sources.fast_import import HistoryWriter, Signature, import_history
+from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.gitrepo import GitRepo
 
 CONFIG = """\
@@ -91,3 +92,22 @@ def big_repo(path: Path, prs: int = 5_000) -> Path:
     import_history(path, build)
     GitRepo(path).git("remote", "add", "origin", REMOTE)
     return path
+
+
+def seed_github(github: FakeGitHub) -> FakeRepo:
+    """`acme/web` on the fake GitHub with the small repo's config and November PRs."""
+    remote = github.add_repo(
+        "acme/web", files={".github/quarterdeck.yml": CONFIG, "goals/2026-Q4.yml": GOALS}
+    )
+    github.add_pull(
+        "acme/web", 2, "Add checklist", "2026-11-03T12:00:00Z", author="carol",
+        labels=("goal:onboarding",), files=("web/onboarding/c.py",),
+    )  # fmt: skip
+    github.add_pull(
+        "acme/web", 3, "Funnel breakdowns", "2026-11-05T12:00:00Z", author="bob",
+        body="Part of #12", files=("web/insights/b.py",),
+    )  # fmt: skip
+    github.add_pull(
+        "acme/web", 4, NASTY, "2026-11-15T12:00:00Z", author="bob", files=("web/insights/c.py",)
+    )
+    return remote

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from quarterdeck import __version__
+from quarterdeck.cli_publish import add_publish_args, add_quarter_report
 from quarterdeck.core.calendar import Month
 from quarterdeck.errors import ConfigError, QuarterdeckError
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _output_args(review)
     review.add_argument("--branch", help="branch to read (default: the repo's default branch)")
     _github_args(review)
+    add_publish_args(review)
 
     link = sub.add_parser(
         "link",
@@ -104,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--keep", type=Path, metavar="DIR", help="build the sample repo in DIR")
     _output_args(demo)
+    add_quarter_report(sub, _repo_arg, _github_args)
 
     from quarterdeck.webhook.cli import add_commands
 
@@ -182,15 +185,51 @@ def _review(args: argparse.Namespace) -> int:
 
         gh = _github(args)
         reviews = build_reviews_from_github(
-            gh, args.github, month, team=args.team, branch=args.branch
+            gh, args.github, month, team=args.team, branch=args.branch, config_path=args.config
         )
-        _emit(reviews, args)
-        return EXIT_OK
+        return _review_done(reviews, args)
+    if args.publish or args.dry_run:
+        raise QuarterdeckError("--publish and --dry-run need --github OWNER/REPO to write to")
     progress = _progress()
-    reviews = build_reviews(args.repo, month, team=args.team, branch=args.branch, progress=progress)
+    reviews = build_reviews(
+        args.repo,
+        month,
+        team=args.team,
+        branch=args.branch,
+        progress=progress,
+        config_path=args.config,
+    )
     _end_progress(progress)
+    return _review_done(reviews, args)
+
+
+def _review_done(reviews: list, args: argparse.Namespace) -> int:
+    """Publish (--publish / --dry-run) or print; in Actions, also the job summary."""
+    from quarterdeck.cli_publish import publish, write_summary
+    from quarterdeck.services.review import render_reviews
+
+    if args.publish or args.dry_run:
+        return publish(reviews, args, lambda: _github(args))
     _emit(reviews, args)
+    write_summary(args, render_reviews(reviews))
     return EXIT_OK
+
+
+def _quarter_report(args: argparse.Namespace) -> int:
+    from quarterdeck.cli_publish import quarter_report_command
+    from quarterdeck.services.review import build_reviews, build_reviews_from_github
+
+    def build(month: Month) -> list:
+        if args.github:
+            gh = _github(args)
+            return build_reviews_from_github(
+                gh, args.github, month, team=args.team, branch=args.branch, config_path=args.config
+            )
+        return build_reviews(
+            args.repo, month, team=args.team, branch=args.branch, config_path=args.config
+        )
+
+    return quarter_report_command(args, build, date.today())
 
 
 def _link(args: argparse.Namespace) -> int:
@@ -301,6 +340,7 @@ _COMMANDS = {
     "worker": _worker,
     "review": _review,
     "link": _link,
+    "quarter-report": _quarter_report,
     "demo": _demo,
     "validate": _validate,
     "schema": _schema,

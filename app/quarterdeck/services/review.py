@@ -18,7 +18,7 @@ from typing import Any
 from github import Github, GithubException
 
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
-from quarterdeck.core.config import BusinessMetrics
+from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics
 from quarterdeck.core.figures import FigureRow, figure_rows
 from quarterdeck.core.linking import link_all
 from quarterdeck.core.metrics import GoalProgress, TeamSummary, summarise
@@ -121,9 +121,10 @@ def build_reviews(
     team: str | None = None,
     branch: str | None = None,
     progress: Callable[[int], None] | None = None,
+    config_path: str = CONFIG_PATH,
 ) -> list[TeamReview]:
     """One review per team (or just `team`) for `month`, from a local clone."""
-    config, warnings = load_repo_config(repo)
+    config, warnings = load_repo_config(repo, config_path=config_path)
     _check_team(config, team)
     since, until = review_window(config, month)
     branch_name = default_branch(repo, branch or config.review.branch)
@@ -157,6 +158,7 @@ def build_reviews_from_github(
     *,
     team: str | None = None,
     branch: str | None = None,
+    config_path: str = CONFIG_PATH,
 ) -> list[TeamReview]:
     """The same reviews from GitHub: config and metrics files from the default branch,
     merged PRs (with review times) from the GraphQL search. Templates are the bundled
@@ -166,7 +168,7 @@ def build_reviews_from_github(
         repo = gh.get_repo(full_name)
     except GithubException as exc:
         raise github_error(exc, f"opening repository {full_name}") from None
-    config, warnings = load_github_config(repo)
+    config, warnings = load_github_config(repo, config_path=config_path)
     _check_team(config, team)
     since, until = review_window(config, month)
     base = branch or config.review.branch or repo.default_branch

@@ -104,7 +104,9 @@ def parse_extends(value: str, owner: str) -> tuple[str, str] | None:
     return full_name, match["path"] or CONFIG_PATH
 
 
-def load_github_config(repo: Repository, *, strict: bool = False) -> tuple[Config, list[Problem]]:
+def load_github_config(
+    repo: Repository, *, strict: bool = False, config_path: str = CONFIG_PATH
+) -> tuple[Config, list[Problem]]:
     """The repo's validated config and goals, read from its default branch on GitHub.
 
     Same loader and validation as offline; raises ConfigError with every problem, and
@@ -112,7 +114,7 @@ def load_github_config(repo: Repository, *, strict: bool = False) -> tuple[Confi
     """
     reader = GitHubReader(repo)
     problems: list[Problem] = []
-    config, origin = _find_config(reader, problems)
+    config, origin = _find_config(reader, problems, config_path)
     base = _read_base(config, origin, problems) if config else None
     return load_config(reader, strict=strict, config=config, base=base, problems=problems)
 
@@ -132,15 +134,15 @@ def _reader_for(repo: Repository) -> GitHubReader:
 
 
 def _find_config(
-    reader: GitHubReader, problems: list[Problem]
+    reader: GitHubReader, problems: list[Problem], path: str = CONFIG_PATH
 ) -> tuple[tuple[str, str] | None, tuple[GitHubReader, str]]:
     """The config file (display name, text) and where it came from, with the org fallback."""
-    text, problem = read_text(reader, CONFIG_PATH)
-    origin = (reader, CONFIG_PATH)
+    text, problem = read_text(reader, path)
+    origin = (reader, path)
     if text is None and problem is None and reader.repo.name != ORG_CONFIG_REPO:
         org = _reader(reader, f"{reader.owner}/{ORG_CONFIG_REPO}")
-        text, problem = read_text(org, CONFIG_PATH)
-        origin = (org, CONFIG_PATH)
+        text, problem = read_text(org, path)
+        origin = (org, path)
     if problem:
         problems.append(problem)
     if text is None:

@@ -1,0 +1,214 @@
+"""The CLI's publishing side: `review --publish/--dry-run`, Actions outputs, quarter-report.
+
+Kept apart from cli.py so the argument parsing there stays short. In GitHub Actions
+(GITHUB_ACTIONS=true) the step outputs and job summary go to the files GitHub names
+in GITHUB_OUTPUT and GITHUB_STEP_SUMMARY unless --github-output/--step-summary say
+otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from quarterdeck.errors import QuarterdeckError
+
+EXIT_OK = 0
+
+
+def add_config_arg(parser: argparse.ArgumentParser) -> None:
+    """--config: where the repo keeps its Quarterdeck config."""
+    parser.add_argument(
+        "--config",
+        default=".github/quarterdeck.yml",
+        metavar="PATH",
+        help="config file inside the repo (default: .github/quarterdeck.yml)",
+    )
+
+
+def add_publish_args(parser: argparse.ArgumentParser) -> None:
+    """--config, --publish, --dry-run and the Actions output files, on `review`."""
+    add_config_arg(parser)
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="open or update one growth-review issue per team in the --github repo",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print each issue body and what --publish would do; write nothing",
+    )
+    _actions_args(parser)
+
+
+def _actions_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--github-output",
+        type=Path,
+        metavar="FILE",
+        help="append step outputs (issue-number, issue-url, issues) to FILE "
+        "(default in Actions: $GITHUB_OUTPUT)",
+    )
+    parser.add_argument(
+        "--step-summary",
+        type=Path,
+        metavar="FILE",
+        help="append the Markdown to FILE (default in Actions: $GITHUB_STEP_SUMMARY)",
+    )
+
+
+def add_quarter_report(
+    sub: Any,
+    repo_arg: Callable[[argparse.ArgumentParser], None],
+    github_args: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    """The `quarter-report` command: from a local clone, or from GitHub with --github."""
+    report = sub.add_parser(
+        "quarter-report",
+        help="per goal: shipped, carried over or not started, for the planning meeting",
+        description="Summarise a quarter per team and goal for the planning meeting.",
+    )
+    repo_arg(report)
+    github_args(report)
+    add_config_arg(report)
+    report.add_argument(
+        "--quarter", metavar="YYYY-Qn", help="quarter to report (default: the current one)"
+    )
+    report.add_argument("--team", metavar="SLUG", help="only this team (default: every team)")
+    report.add_argument("--branch", help="branch to read (default: the repo's default branch)")
+    report.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE")
+    _actions_args(report)
+
+
+def wants_publish(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "publish", False) or getattr(args, "dry_run", False))
+
+
+def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[[], Any]) -> int:
+    """Publish (or plan, with --dry-run) `reviews` to the --github repo; report on stdout."""
+    from quarterdeck.services.publish import publish_reviews
+    from quarterdeck.sources.github_client import github_error
+
+    if not args.github:
+        raise QuarterdeckError(
+            "--publish and --dry-run need the repository to write to: add --github OWNER/REPO"
+        )
+    from github import GithubException
+
+    gh = connect()
+    try:
+        repo = gh.get_repo(args.github)
+    except GithubException as exc:
+        raise github_error(exc, f"opening {args.github}") from None
+    results = publish_reviews(repo, reviews, dry_run=args.dry_run)
+    for result in results:
+        if args.dry_run:
+            sys.stdout.write(result.body + ("\n" if not result.body.endswith("\n") else ""))
+            if result.overflow:
+                sys.stdout.write("\n<!-- follow-up comment -->\n" + result.overflow)
+            sys.stdout.write("\n---\n\n")
+    for line in plan_lines(results, dry_run=args.dry_run):
+        print(line, file=sys.stdout if args.dry_run else sys.stderr)
+    first = next((r for r in results if r.number is not None), None)
+    write_outputs(
+        args,
+        {
+            "issue-number": str(first.number) if first else "",
+            "issue-url": first.url or "" if first else "",
+            "issues": json.dumps(
+                [
+                    {"team": r.team, "action": r.action, "number": r.number, "url": r.url}
+                    for r in results
+                ]
+            ),
+        },
+    )
+    write_summary(args, _summary(results, args.dry_run))
+    return EXIT_OK
+
+
+def plan_lines(results: Sequence[Any], *, dry_run: bool) -> list[str]:
+    """One line per issue (what was or would be done), then any notes."""
+    lines = []
+    for r in results:
+        where = f" #{r.number}" if r.number is not None else ""
+        url = f" {r.url}" if r.url else ""
+        extra = " (+ a follow-up comment for the overflow)" if r.overflow else ""
+        lines.append(f"quarterdeck: {r.action}{where}: {r.title}{url}{extra}")
+        lines += [f"quarterdeck: note: {note}" for note in r.notes]
+    if dry_run:
+        lines.append("quarterdeck: dry run: nothing was written to GitHub")
+    return lines
+
+
+def _summary(results: Sequence[Any], dry_run: bool) -> str:
+    from quarterdeck.core.markdown import escape_inline
+
+    rows = "".join(
+        f"| {escape_inline(r.title)} | {r.action} | "
+        + (f"[#{r.number}]({r.url})" if r.number is not None and r.url else "—")
+        + " |\n"
+        for r in results
+    )
+    title = "Growth review (dry run)" if dry_run else "Growth review"
+    bodies = "\n\n---\n\n".join(r.body for r in results)
+    return f"## {title}\n\n| Issue | Action | Link |\n|---|---|---|\n{rows}\n{bodies}\n"
+
+
+def write_outputs(args: argparse.Namespace, values: dict[str, str]) -> None:
+    """Append `name=value` lines to the step-output file, if there is one."""
+    target = _actions_file(getattr(args, "github_output", None), "GITHUB_OUTPUT")
+    if target is None:
+        return
+    with target.open("a", encoding="utf-8") as out:
+        for name, value in values.items():
+            if "\n" in value:  # GitHub's own rule: one line per value in this form
+                raise ValueError(f"output {name} must be a single line")
+            out.write(f"{name}={value}\n")
+
+
+def write_summary(args: argparse.Namespace, markdown: str) -> None:
+    """Append Markdown to the job summary file, if there is one."""
+    target = _actions_file(getattr(args, "step_summary", None), "GITHUB_STEP_SUMMARY")
+    if target is not None:
+        with target.open("a", encoding="utf-8") as out:
+            out.write(markdown if markdown.endswith("\n") else markdown + "\n")
+
+
+def _actions_file(explicit: Path | None, variable: str) -> Path | None:
+    if explicit is not None:
+        return explicit
+    if os.environ.get("GITHUB_ACTIONS") == "true" and os.environ.get(variable):
+        return Path(os.environ[variable])
+    return None
+
+
+def quarter_report_command(
+    args: argparse.Namespace, build: Callable[[Any], Sequence[Any]], today: date
+) -> int:
+    """Build the quarter's last month's reviews with `build(month)` and print the report."""
+    from quarterdeck.core.calendar import Month
+    from quarterdeck.services.quarter_report import (
+        last_month_of,
+        quarter_report,
+        render_quarter_report,
+    )
+
+    # A quarter still under way is reported as of this month, marked as not over.
+    this_month = Month(today.year, today.month)
+    month = min(last_month_of(args.quarter or this_month.quarter), this_month)
+    text = render_quarter_report(quarter_report(build(month)))
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"quarterdeck: wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    write_summary(args, text)
+    return EXIT_OK

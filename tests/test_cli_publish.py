@@ -1,0 +1,115 @@
+"""`review --github … --publish/--dry-run`, the Actions output files, and quarter-report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from quarterdeck import cli
+from quarterdeck.cli import main
+from tests.fakegithub import FakeGitHub
+from tests.gitrepo import GitRepo
+from tests.mdcheck import parse
+from tests.reviewrepos import at, seed_github, small_repo
+
+
+@pytest.fixture
+def fake(github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
+    """acme/web seeded, and the CLI's client pointed at the fake (no pause between writes)."""
+    seed_github(github)
+    monkeypatch.setattr(cli, "_github", lambda args: github.client())
+    return github
+
+
+def test_publish_writes_issues_outputs_and_summary(
+    fake: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs, summary = tmp_path / "out", tmp_path / "summary.md"
+    argv = ["review", "--github", "acme/web", "--month", "2026-11", "--publish"]
+    argv += ["--github-output", str(outputs), "--step-summary", str(summary)]
+
+    assert main(argv) == 0
+
+    remote = fake.repos["acme/web"]
+    assert sorted(i["title"] for i in remote.issues.values()) == [
+        "Growth review: analytics — November 2026",
+        "Growth review: growth — November 2026",
+    ]
+    lines = outputs.read_text().splitlines()
+    assert lines[:2] == ["issue-number=1", "issue-url=https://github.com/acme/web/issues/1"]
+    assert lines[2].startswith('issues=[{"team": "analytics", "action": "created", "number": 1')
+    text = summary.read_text()
+    assert "| Growth review: analytics — November 2026 | created | [#1](" in text
+    assert parse(text).mentions == ["@a", "@c"]  # the two leads, in their decisions
+    err = capsys.readouterr().err
+    assert "quarterdeck: created #1: Growth review: analytics — November 2026" in err
+
+
+def test_dry_run_prints_body_and_plan_and_writes_nothing(
+    fake: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["review", "--github", "acme/web", "--month", "2026-11", "--dry-run"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert fake.writes == []
+    assert out.startswith("<!-- quarterdeck:review team=analytics month=2026-11 -->")
+    assert "quarterdeck: would create: Growth review: growth — November 2026" in out
+    assert "quarterdeck: dry run: nothing was written to GitHub" in out
+
+
+def test_publish_without_a_target_repo_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = small_repo(tmp_path / "web")
+    assert main(["review", "--repo", str(repo.path), "--publish"]) == 1
+    assert "need --github OWNER/REPO" in capsys.readouterr().err
+
+
+def test_summary_file_in_actions_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = small_repo(tmp_path / "web")
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+
+    assert main(["review", "--repo", str(repo.path), "--month", "2026-11", "-o", "/dev/null"]) == 0
+    assert "# Growth review: analytics — November 2026" in summary.read_text()
+
+
+@pytest.fixture
+def quarter_repo(tmp_path: Path) -> GitRepo:
+    repo = small_repo(tmp_path / "web")
+    goals = (repo.path / "goals" / "2026-Q4.yml").read_text()
+    goals += "- id: billing\n  title: Billing alerts\n  team: growth\n  owners: [carol]\n"
+    goals = goals.replace("  owners: [carol]\n", "  owners: [carol]\n  status: shipped\n", 1)
+    repo.commit("More goals", {"goals/2026-Q4.yml": goals}, date=at("2026-11-30T12:00Z"))
+    return repo
+
+
+def test_quarter_report_sorts_goals_for_planning(
+    quarter_repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["quarter-report", "--repo", str(quarter_repo.path), "--quarter", "2026-Q4"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    doc = parse(out)
+    assert doc.headings == ["Quarter report: 2026-Q4", "analytics", "growth"]
+    assert doc.tables[0] == [
+        ["Team", "Shipped", "Carried over", "Not started", "Dropped"],
+        ["analytics", "0", "1", "0", "0"],
+        ["growth", "1", "0", "1", "0"],
+    ]
+    growth = {row[0]: row[2] for row in doc.tables[2][1:]}
+    assert growth == {"Onboarding checklist": "shipped", "Billing alerts": "not started"}
+    assert "- Billing alerts never started: still worth doing next quarter?" in out
+
+
+def test_quarter_report_of_an_unknown_quarter_form_fails_clearly(
+    quarter_repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["quarter-report", "--repo", str(quarter_repo.path), "--quarter", "Q4"]) == 1
+    assert "not in the form YYYY-Qn" in capsys.readouterr().err
