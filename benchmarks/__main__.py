@@ -14,9 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import github_requests, history
+from benchmarks import github_requests, history, webhook
 
-SUITES = {"offline history": history.run, "GitHub requests": github_requests.run}
+SUITES = {
+    "offline history": history.run,
+    "GitHub requests": github_requests.run,
+    "webhook acknowledgement": webhook.run,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -77,3 +77,5 @@ def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO) -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # github-webhook logs every delivery at INFO, unstructured; ours say more, once.
+    logging.getLogger("webhook").setLevel(logging.WARNING)

@@ -1,0 +1,194 @@
+"""Webhook acknowledgement under load: Quarterdeck under gunicorn vs a bare Flask app.
+
+    python -m benchmarks.webhook [--quick]
+
+Both run under the same gunicorn settings (gthread, WORKERS processes × THREADS
+threads) on 127.0.0.1, in the same run. The load: signed `pull_request` deliveries
+(GitHub's recorded `closed` example, each with its own delivery id) from CLIENTS
+concurrent keep-alive connections spread over several client processes. Quarterdeck
+does everything it does in production per request: size cap, SHA-256 check, JSON
+parse, routing, a claim in SQLite and a hand-off to its worker thread, which finds
+the PR unmerged, leaves it (no GitHub call) and writes one JSON log line.
+
+Targets: throughput ≥ 50 % of the bare app's; p99 acknowledgement < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+
+from quarterdeck.webhook.signature import sign
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT.parent / "shared" / "fixtures" / "github-webhooks" / "pull_request.json"
+SECRET = "benchmark-secret"  # noqa: S105 (the benchmark signs its own deliveries)
+WORKERS, THREADS = 2, 8
+CLIENTS, CLIENT_PROCESSES = 64, 4
+FULL, QUICK = 20_000, 1_000
+DUMMY_KEY = "-----BEGIN RSA PRIVATE KEY-----\nbenchmark\n-----END RSA PRIVATE KEY-----"
+
+
+def _payload() -> bytes:
+    if FIXTURE.exists():
+        examples = json.loads(FIXTURE.read_text(encoding="utf-8"))
+        return json.dumps(next(p for p in examples if p["action"] == "closed")).encode()
+    return json.dumps({"action": "closed", "pull_request": {"number": 1}}).encode()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    command = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(WORKERS)]
+    command += ["--threads", str(THREADS), "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    server = subprocess.Popen(
+        [*command, app],
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server, port
+        except OSError:
+            time.sleep(0.05)
+    server.kill()
+    raise RuntimeError(f"gunicorn for {app} did not start")
+
+
+def _client(port: int, count: int, body: bytes) -> list[float]:
+    """One keep-alive connection sending `count` deliveries; their latencies in seconds."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "pull_request",
+        "X-Hub-Signature-256": sign(SECRET.encode(), body),
+    }
+    latencies = []
+    for _ in range(count):
+        headers["X-GitHub-Delivery"] = str(uuid.uuid4())
+        started = time.perf_counter()
+        conn.request("POST", "/webhook", body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - started)
+        if response.status >= 300:
+            raise RuntimeError(f"unexpected {response.status}")
+    conn.close()
+    return latencies
+
+
+def _client_process(port: int, counts: list[int], body: bytes) -> list[float]:
+    with ThreadPoolExecutor(len(counts)) as pool:
+        return [x for part in pool.map(lambda n: _client(port, n, body), counts) for x in part]
+
+
+def _load(port: int, total: int) -> tuple[float, list[float]]:
+    body = _payload()
+    per_client = [total // CLIENTS + (1 if i < total % CLIENTS else 0) for i in range(CLIENTS)]
+    shares = [per_client[i::CLIENT_PROCESSES] for i in range(CLIENT_PROCESSES)]
+    _client(port, 50, body)  # warm up: imports, first connection
+    with ProcessPoolExecutor(CLIENT_PROCESSES) as pool:
+        list(pool.map(_client_process, [port] * 4, [[5] * 4] * 4, [body] * 4))  # warm pool
+        started = time.perf_counter()
+        parts = list(pool.map(_client_process, [port] * len(shares), shares, [body] * len(shares)))
+        elapsed = time.perf_counter() - started
+    return elapsed, sorted(x for part in parts for x in part)
+
+
+def _p99(latencies: list[float]) -> float:
+    return latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+
+
+def measure(total: int) -> dict[str, float]:
+    """Run both servers, one after the other, under the same load."""
+    with tempfile.TemporaryDirectory(prefix="qd-bench-") as tmp:
+        ours_env = {
+            "QUARTERDECK_WEBHOOK_SECRET": SECRET,
+            "QUARTERDECK_APP_ID": "1",
+            "QUARTERDECK_PRIVATE_KEY": DUMMY_KEY,
+            "QUARTERDECK_DELIVERIES_DB": str(Path(tmp) / "deliveries.sqlite3"),
+            "REDIS_URL": "",
+        }
+        figures: dict[str, float] = {}
+        for name, app, env in (
+            ("bare", "benchmarks.webhook_hello:app", {}),
+            ("ours", "quarterdeck.webhook.server:app_from_env()", ours_env),
+        ):
+            server, port = _start(app, env)
+            try:
+                elapsed, latencies = _load(port, total)
+            finally:
+                server.terminate()
+                server.wait(10)
+            figures[f"{name}_s"] = elapsed
+            figures[f"{name}_rps"] = total / elapsed
+            figures[f"{name}_p50"] = latencies[len(latencies) // 2]
+            figures[f"{name}_p99"] = _p99(latencies)
+    return figures
+
+
+def run(quick: bool) -> list[dict[str, object]]:
+    """Rows for `python -m benchmarks`."""
+    total = QUICK if quick else FULL
+    f = measure(total)
+    share = f["ours_rps"] / f["bare_rps"]
+    label = f"{total:,} deliveries, {CLIENTS} clients"
+    print(
+        f"ours {f['ours_rps']:,.0f}/s p50 {f['ours_p50'] * 1000:.1f} ms p99 "
+        f"{f['ours_p99'] * 1000:.1f} ms; bare {f['bare_rps']:,.0f}/s p50 "
+        f"{f['bare_p50'] * 1000:.1f} ms p99 {f['bare_p99'] * 1000:.1f} ms",
+        flush=True,
+    )
+    return [
+        {
+            "name": f"webhook ack throughput ({label}; {share:.0%} of bare)",
+            "ours_s": f["ours_s"],
+            "baseline_s": f["bare_s"],
+            "ratio": f["ours_s"] / f["bare_s"],
+            "target": ">= 50% of bare throughput",
+            "met": share >= 0.5,
+            "ours_rps": f["ours_rps"],
+            "baseline_rps": f["bare_rps"],
+        },
+        {
+            "name": f"webhook ack p99 ({label})",
+            "ours_s": f["ours_p99"],
+            "baseline_s": f["bare_p99"],
+            "ratio": f["ours_p99"] / f["bare_p99"],
+            "target": "p99 < 50 ms",
+            "met": f["ours_p99"] < 0.050,
+            "p50_s": f["ours_p50"],
+        },
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.webhook", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK:,} deliveries, for CI")
+    args = parser.parse_args(argv)
+    for row in run(args.quick):
+        print(row)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
