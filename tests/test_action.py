@@ -14,6 +14,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ import pytest
 import yaml
 
 from tests.fakegithub import FakeGitHub
-from tests.fakeserver import serve
+from tests.fakegithub_http import HttpFront
 from tests.mdcheck import parse
 from tests.reviewrepos import seed_github
 
@@ -153,6 +155,16 @@ def test_workflows_declare_least_permissions() -> None:
     assert validate["jobs"]["validate"]["steps"][-1]["run"] == "quarterdeck validate --strict"
 
 
+@contextmanager
+def served(github: FakeGitHub) -> Iterator[str]:
+    """The fake GitHub over HTTP for the step's child process; yields its API URL."""
+    front = HttpFront(github)
+    try:
+        yield front.url
+    finally:
+        front.close()
+
+
 def run_action(tmp_path: Path, api_url: str, inputs: dict[str, str]) -> tuple[int, str, str]:
     """Run the Action's review step as a runner would; return (exit code, outputs, summary)."""
     action = load(ACTION)
@@ -199,7 +211,7 @@ def test_the_action_publishes_and_writes_outputs_and_summary(
     github: FakeGitHub, tmp_path: Path
 ) -> None:
     remote = seed_github(github)
-    with serve(github) as api_url:
+    with served(github) as api_url:
         code, outputs, summary = run_action(
             tmp_path, api_url, {"month": "2026-11", "team": "analytics"}
         )
@@ -220,7 +232,7 @@ def test_the_action_publishes_and_writes_outputs_and_summary(
 
 def test_the_action_dry_run_writes_nothing(github: FakeGitHub, tmp_path: Path) -> None:
     seed_github(github)
-    with serve(github) as api_url:
+    with served(github) as api_url:
         code, outputs, summary = run_action(
             tmp_path, api_url, {"month": "2026-11", "dry-run": "true"}
         )
@@ -235,7 +247,7 @@ def test_the_action_rejects_a_malformed_flag_before_touching_github(
     github: FakeGitHub, tmp_path: Path
 ) -> None:
     seed_github(github)
-    with serve(github) as api_url:
+    with served(github) as api_url:
         code, _, stderr = run_action(tmp_path, api_url, {"publish": "yes please; rm -rf /"})
 
     assert code != 0
