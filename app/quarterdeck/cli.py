@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     from quarterdeck.webhook.cli import add_commands
 
     add_commands(sub)  # `serve` and `worker`: the GitHub App
+    from quarterdeck.cli_goals import add_goals_commands
+
+    add_goals_commands(sub, _repo_arg)  # `goals sync`
     return parser
 
 
@@ -323,6 +326,12 @@ def _end_progress(progress: Callable[[int], None] | None) -> None:
         print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
 
+def _goals(args: argparse.Namespace) -> int:
+    from quarterdeck.cli_goals import goals_command
+
+    return goals_command(args, _github)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from quarterdeck.webhook.cli import serve
 
@@ -345,4 +354,5 @@ _COMMANDS = {
     "validate": _validate,
     "schema": _schema,
     "init": _init,
+    "goals": _goals,
 }

@@ -1,0 +1,89 @@
+"""`quarterdeck goals sync`: the command line over `services.goals_sync`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from quarterdeck.core.calendar import is_quarter
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def _quarter(text: str) -> str:
+    if not is_quarter(text):
+        raise argparse.ArgumentTypeError(
+            f"expected a quarter as YYYY-Qn, e.g. 2026-Q4; got {text!r}"
+        )
+    return text
+
+
+def add_goals_commands(sub: Any, repo_arg: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register `goals sync` on the main parser's subcommands."""
+    goals = sub.add_parser(
+        "goals",
+        help="keep goal issues on GitHub in step with the goals files",
+        description="Goals as GitHub issues and labels.",
+    )
+    commands = goals.add_subparsers(dest="goals_command", required=True, metavar="COMMAND")
+    sync = commands.add_parser(
+        "sync",
+        help="create labels and goal issues from the goals files; update them when files change",
+        description=(
+            "Turn the goals files of a local checkout into goal issues on GitHub: create the "
+            "labels, open an issue per goal, update title, owners and labels when the files "
+            "change. Idempotent; never closes or deletes anything. Changes people made on "
+            "GitHub are reported with the YAML that would adopt them."
+        ),
+    )
+    repo_arg(sync)
+    sync.add_argument(
+        "--github",
+        required=True,
+        metavar="OWNER/REPO",
+        help="the repository whose issues to write (API URL: GITHUB_API_URL)",
+    )
+    sync.add_argument("--token", help="GitHub token (default: the GITHUB_TOKEN variable)")
+    sync.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    sync.add_argument(
+        "--quarter",
+        type=_quarter,
+        metavar="YYYY-Qn",
+        help="only this quarter (default: the current quarter and any later ones)",
+    )
+
+
+def goals_command(args: argparse.Namespace, github: Callable[[argparse.Namespace], Any]) -> int:
+    """Run `goals sync`; `github(args)` builds the client from --token/GITHUB_TOKEN."""
+    from quarterdeck.core.goals_plan import quarters_to_sync
+    from quarterdeck.core.goals_report import format_sync
+    from quarterdeck.core.linking import quarter_of
+    from quarterdeck.services.goals_sync import sync_goals, template_dirs
+    from quarterdeck.sources.repo_files import load_repo_config
+
+    config, warnings = load_repo_config(args.repo)
+    for problem in warnings:
+        print(problem, file=sys.stderr)
+    current = quarter_of(datetime.now(UTC), config.review.timezone)
+    quarters = quarters_to_sync(config, current, args.quarter)
+    result = sync_goals(
+        github(args),
+        args.github,
+        config,
+        quarters,
+        dry_run=args.dry_run,
+        templates=template_dirs(args.repo),
+    )
+    sys.stdout.write(
+        format_sync(
+            result.repo,
+            result.quarters,
+            result.plan,
+            dry_run=result.dry_run,
+            written=result.written,
+        )
+    )
+    return EXIT_FAILED if any(p.severity == "error" for p in result.plan.problems) else EXIT_OK

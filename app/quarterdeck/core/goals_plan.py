@@ -1,0 +1,346 @@
+"""`goals sync` planning: goals files and GitHub's goal issues in, a list of actions out.
+
+Pure: the service reads GitHub, renders the bodies and applies the plan. The rules:
+
+- A file goal's issue is `issue: N` if the file says so, else the issue whose body
+  carries the goal's hidden marker (`<!-- quarterdeck:goal id=<id> -->`, oldest issue
+  if several); never a search. No issue: one is created, unless the goal is already
+  `shipped` or `dropped`.
+- Labels: the goal label, `quarter:<q>` and `team:<slug>` are created when missing.
+  An issue gets those three; other `quarter:`/`team:` labels on it are replaced,
+  labels of any other kind are kept.
+- Title and owners follow the file, except where a person changed them on GitHub:
+  the bot-owned section records what the file said at the last sync
+  (`<!-- quarterdeck:synced title=<hash> owners=<hash> -->`). When the issue's value
+  differs from both the file and that record, a person changed it; it is kept and
+  reported with the YAML that would adopt it.
+- Body: only the bot-owned section is rewritten (`core.markers.merge`); every byte a
+  person wrote outside it stays.
+- A closed issue is never written to (nor reopened); a file goal whose issue was
+  closed is reported with a suggested `status:`. Nothing is ever closed or deleted.
+- Goal issues no file goal claims, in the quarters being synced, are reported with
+  the YAML entry that would add them to the goals file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from quarterdeck.core.goal_issues import (
+    QUARTER_PREFIX,
+    TEAM_PREFIX,
+    IssueSnapshot,
+    goal_from_issue,
+    marker_goal_id,
+    quarter_label,
+    team_label,
+)
+from quarterdeck.core.markers import marker, merge
+from quarterdeck.core.model import Config, Goal
+from quarterdeck.errors import Problem
+
+GOAL_COLOR, QUARTER_COLOR, TEAM_COLOR = "0e8a16", "1d76db", "5319e7"
+_SYNCED_KIND = "synced"
+FINISHED = ("shipped", "dropped")
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    name: str
+    color: str
+    description: str
+
+
+@dataclass(frozen=True)
+class IssueAction:
+    """What happens to one file goal's issue.
+
+    kind: `create` | `update` | `unchanged` | `skip`. For `update`, only the fields in
+    `changes` are sent; the others hold the issue's current values.
+    """
+
+    kind: str
+    goal_id: str
+    number: int | None = None
+    title: str = ""
+    body: str = ""
+    labels: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()  # "title", "body", "labels", "assignees"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class BackNote:
+    """Something GitHub knows that the goals file doesn't: a person's change to adopt."""
+
+    message: str
+    yaml: str = ""  # suggested YAML, ready to paste
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    labels: tuple[LabelSpec, ...] = ()
+    issues: tuple[IssueAction, ...] = ()
+    back: tuple[BackNote, ...] = ()
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def write_count(self) -> int:
+        """How many write requests applying the plan sends."""
+        return len(self.labels) + sum(a.kind in ("create", "update") for a in self.issues)
+
+
+def fingerprint(text: str) -> str:
+    """A short, stable hash a marker can carry (titles hold characters markers can't)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _owners_key(owners: Collection[str]) -> str:
+    return ",".join(sorted({o.lower() for o in owners}))
+
+
+def synced_marker(goal: Goal) -> str:
+    """The record, inside the bot-owned section, of what the file said at this sync."""
+    return marker(
+        _SYNCED_KIND, owners=fingerprint(_owners_key(goal.owners)), title=fingerprint(goal.title)
+    )
+
+
+def _synced(body: str) -> dict[str, str]:
+    start = body.find(f"<!-- quarterdeck:{_SYNCED_KIND} ")
+    if start < 0:
+        return {}
+    end = body.find(" -->", start)
+    attrs = body[start:end].split()[2:]
+    return dict(a.split("=", 1) for a in attrs if "=" in a)
+
+
+def required_labels(goal: Goal, config: Config) -> list[LabelSpec]:
+    """The three labels a goal's issue carries, with colour and description."""
+    return [
+        LabelSpec(config.goal_label, GOAL_COLOR, "A quarterly goal, tracked by Quarterdeck"),
+        LabelSpec(quarter_label(goal.quarter), QUARTER_COLOR, f"Goals of {goal.quarter}"),
+        LabelSpec(team_label(goal.team), TEAM_COLOR, f"Goals of the {goal.team} team"),
+    ]
+
+
+def goals_file(goal: Goal, config: Config) -> str:
+    return f"{config.goals_dir.rstrip('/')}/{goal.quarter}.yml"
+
+
+def plan_sync(
+    goals: Sequence[Goal],
+    issues: Sequence[IssueSnapshot],
+    existing_labels: Collection[str],
+    bodies: Mapping[str, str],
+    config: Config,
+    quarters: Collection[str],
+) -> SyncPlan:
+    """The actions that make GitHub's goal issues match `goals` (see the module docstring).
+
+    `issues`: every goal-labelled issue plus any issue a goal names with `issue: N`;
+    `bodies`: each goal's freshly rendered issue body, by goal id.
+    """
+    by_number = {i.number: i for i in issues}
+    by_marker: dict[str, list[IssueSnapshot]] = {}
+    for issue in sorted(issues, key=lambda i: i.number):
+        goal_id = marker_goal_id(issue.body)
+        if goal_id:
+            by_marker.setdefault(goal_id, []).append(issue)
+    named = {g.issue for g in goals if g.issue is not None}
+
+    actions: list[IssueAction] = []
+    back: list[BackNote] = []
+    problems: list[Problem] = []
+    claimed: set[int] = set()
+    wanted: dict[str, LabelSpec] = {}
+    for goal in goals:
+        issue: IssueSnapshot | None = None
+        if goal.issue is not None:
+            issue = by_number.get(goal.issue)
+            if issue is None:
+                problems.append(
+                    Problem(
+                        goals_file(goal, config),
+                        None,
+                        f"{goal.id}.issue",
+                        f"goal {goal.id!r} names issue #{goal.issue}, which does not exist "
+                        "or is a pull request; fix `issue:` or remove it to have one created",
+                    )
+                )
+                actions.append(IssueAction("skip", goal.id, goal.issue, reason="no such issue"))
+                continue
+        else:
+            candidates = [i for i in by_marker.get(goal.id, []) if i.number not in named]
+            issue = candidates[0] if candidates else None
+            for extra in candidates[1:]:
+                claimed.add(extra.number)
+                back.append(
+                    BackNote(
+                        f"issue #{extra.number} also carries goal {goal.id!r}'s marker "
+                        f"(#{candidates[0].number} is used); close the duplicate"
+                    )
+                )
+        if issue is None and goal.status in FINISHED:
+            actions.append(
+                IssueAction("skip", goal.id, reason=f"{goal.status}: no issue for a finished goal")
+            )
+            continue
+        for spec in required_labels(goal, config):
+            wanted.setdefault(spec.name.lower(), spec)
+        if issue is None:
+            actions.append(_create(goal, bodies[goal.id], config))
+            continue
+        claimed.add(issue.number)
+        action, notes = _update(goal, issue, bodies[goal.id], config)
+        actions.append(action)
+        back += notes
+
+    back += _unclaimed(issues, claimed, config, quarters)
+    have = {name.lower() for name in existing_labels}
+    labels = tuple(spec for key, spec in wanted.items() if key not in have)
+    return SyncPlan(labels, tuple(actions), tuple(back), tuple(problems))
+
+
+def _create(goal: Goal, body: str, config: Config) -> IssueAction:
+    return IssueAction(
+        "create",
+        goal.id,
+        title=goal.title,
+        body=body,
+        labels=tuple(s.name for s in required_labels(goal, config)),
+        assignees=goal.owners,
+        changes=("title", "body", "labels", "assignees"),
+    )
+
+
+def _update(
+    goal: Goal, issue: IssueSnapshot, rendered: str, config: Config
+) -> tuple[IssueAction, list[BackNote]]:
+    notes: list[BackNote] = []
+    where = f"goal {goal.id!r} (issue #{issue.number})"
+    if issue.state == "closed":
+        if goal.status not in FINISHED:
+            status = "dropped" if issue.state_reason == "not_planned" else "shipped"
+            notes.append(
+                BackNote(
+                    f"{where} was closed on GitHub but the file says {goal.status!r}; "
+                    "Quarterdeck never reopens issues",
+                    _yaml_fields(goal.id, status=status),
+                )
+            )
+        return IssueAction("unchanged", goal.id, issue.number, reason="closed"), notes
+
+    record = _synced(issue.body)
+    changes: list[str] = []
+    title = issue.title
+    if issue.title.strip() != goal.title:
+        if record.get("title") in (None, fingerprint(issue.title.strip())):
+            title, changes = goal.title, [*changes, "title"]
+        else:
+            notes.append(
+                BackNote(
+                    f"{where} was retitled on GitHub to {issue.title.strip()!r}; kept",
+                    _yaml_fields(goal.id, title=issue.title.strip()),
+                )
+            )
+    assignees = issue.assignees
+    if goal.owners and _owners_key(issue.assignees) != _owners_key(goal.owners):
+        if record.get("owners") in (None, fingerprint(_owners_key(issue.assignees))):
+            assignees, changes = goal.owners, [*changes, "assignees"]
+        else:
+            shown = ", ".join(issue.assignees) or "nobody"
+            notes.append(
+                BackNote(
+                    f"{where} is assigned to {shown} on GitHub, not to the file's owners "
+                    f"({', '.join(goal.owners)}); kept (if GitHub dropped the file's owners, "
+                    "they need access to the repository)",
+                    _yaml_fields(goal.id, owners=list(issue.assignees)),
+                )
+            )
+    labels = _labels(issue.labels, [s.name for s in required_labels(goal, config)])
+    if {x.lower() for x in labels} != {x.lower() for x in issue.labels}:
+        changes.append("labels")
+    body = merge(issue.body, rendered)
+    if body != issue.body:
+        changes.append("body")
+    kind = "update" if changes else "unchanged"
+    action = IssueAction(
+        kind, goal.id, issue.number, title, body, tuple(labels), tuple(assignees), tuple(changes)
+    )
+    return action, notes
+
+
+def _labels(current: Sequence[str], required: Sequence[str]) -> list[str]:
+    """Keep every label except other quarters and teams; add the required ones."""
+    need = {r.lower() for r in required}
+    kept = [
+        label
+        for label in current
+        if label.lower() in need or not label.lower().startswith((QUARTER_PREFIX, TEAM_PREFIX))
+    ]
+    have = {label.lower() for label in kept}
+    return kept + [r for r in required if r.lower() not in have]
+
+
+def _unclaimed(
+    issues: Sequence[IssueSnapshot], claimed: set[int], config: Config, quarters: Collection[str]
+) -> list[BackNote]:
+    notes = []
+    label = config.goal_label.lower()
+    for issue in sorted(issues, key=lambda i: i.number):
+        if issue.number in claimed or label not in {x.lower() for x in issue.labels}:
+            continue
+        goal, problems = goal_from_issue(issue, config)
+        if goal is None:
+            reasons = "; ".join(p.message for p in problems)
+            notes.append(BackNote(f"goal issue #{issue.number} can't be read as a goal: {reasons}"))
+            continue
+        if goal.quarter not in quarters:
+            continue
+        entry = {
+            "id": goal.id,
+            "title": goal.title,
+            "team": goal.team,
+            "owners": list(goal.owners),
+            "issue": goal.issue,
+        }
+        if goal.status != "planned":
+            entry["status"] = goal.status
+        notes.append(
+            BackNote(
+                f"goal issue #{issue.number} {goal.title!r} has no entry in "
+                f"{goals_file(goal, config)}",
+                _yaml_entry(entry),
+            )
+        )
+    return notes
+
+
+def _yaml_scalar(value: object) -> str:
+    # JSON strings and lists are valid YAML flow scalars: safe to paste, whatever the text.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _yaml_entry(entry: Mapping[str, object]) -> str:
+    lines = [
+        f"{'- ' if i == 0 else '  '}{key}: {_yaml_scalar(value)}"
+        for i, (key, value) in enumerate(entry.items())
+    ]
+    return "\n".join(lines)
+
+
+def _yaml_fields(goal_id: str, **fields: object) -> str:
+    """The changed keys of one goal entry, e.g. `- id: x` then `  status: "shipped"`."""
+    return _yaml_entry({"id": goal_id, **fields})
+
+
+def quarters_to_sync(config: Config, current: str, chosen: str | None = None) -> tuple[str, ...]:
+    """`chosen`, else the current quarter and every later one the goals files plan for."""
+    if chosen:
+        return (chosen,)
+    return tuple(sorted({current, *(g.quarter for g in config.goals if g.quarter >= current)}))

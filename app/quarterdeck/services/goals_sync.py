@@ -1,0 +1,190 @@
+"""`quarterdeck goals sync`: make GitHub's goal issues match the goals files.
+
+Reads (repo, labels, goal issues) first, plans in `core.goals_plan`, then writes in
+a fixed order: labels, then issues. A failed write stops the run with a message
+that lists what was already written, so nothing is half-done without being said;
+a re-run picks up where it stopped, because finished steps plan as unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from github import Github
+from github.GithubException import GithubException
+from github.Issue import Issue
+from github.Repository import Repository
+
+from quarterdeck.core.goal_issues import IssueSnapshot, goal_marker
+from quarterdeck.core.goals_plan import IssueAction, SyncPlan, goals_file, plan_sync, synced_marker
+from quarterdeck.core.markdown import SafeMarkdown
+from quarterdeck.core.model import Config, Goal
+from quarterdeck.core.render import make_environment, render
+from quarterdeck.errors import QuarterdeckError
+from quarterdeck.resources import resource
+from quarterdeck.sources.github_goals import get_issue, list_goal_issues
+
+__all__ = ["GoalsSyncError", "SyncResult", "render_goal_body", "sync_goals"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+TEMPLATE = "goal_issue.md.j2"
+USER_TEMPLATES = Path(".github") / "quarterdeck" / "templates"
+
+
+class GoalsSyncError(QuarterdeckError):
+    """A write to GitHub failed part-way; the message says what was and wasn't written."""
+
+
+@dataclass
+class SyncResult:
+    """The plan, and (unless a dry run) what was written: one line per write."""
+
+    repo: str
+    quarters: tuple[str, ...]
+    plan: SyncPlan
+    dry_run: bool
+    written: list[str] = field(default_factory=list)
+    created: dict[str, int] = field(default_factory=dict)  # goal id -> new issue number
+
+
+def render_goal_body(goal: Goal, config: Config, template_dirs: tuple[Path, ...]) -> str:
+    """The issue body a new goal issue gets; later syncs take only its `goal` section."""
+    env = make_environment(template_dirs)
+    return render(
+        env,
+        TEMPLATE,
+        goal=goal,
+        goal_marker=SafeMarkdown(goal_marker(goal.id)),
+        synced=SafeMarkdown(synced_marker(goal)),
+        source=goals_file(goal, config),
+    )
+
+
+def template_dirs(checkout: Path) -> tuple[Path, ...]:
+    """A repo's own templates first (`.github/quarterdeck/templates/`), then the bundled."""
+    user = checkout / USER_TEMPLATES
+    return (user, resource("templates")) if user.is_dir() else (resource("templates"),)
+
+
+def sync_goals(
+    gh: Github,
+    full_name: str,
+    config: Config,
+    quarters: Collection[str],
+    *,
+    dry_run: bool = False,
+    templates: tuple[Path, ...] | None = None,
+) -> SyncResult:
+    """Plan, and unless `dry_run` apply, the sync of `config`'s goals in `quarters`."""
+    dirs = templates or (resource("templates"),)
+    goals = [g for g in config.goals if g.quarter in quarters]
+    repo = _read(lambda: gh.get_repo(full_name), f"could not open {full_name}")
+    labels = _read(
+        lambda: [label.name for label in repo.get_labels()],
+        f"could not list the labels of {full_name}",
+    )
+    found = list_goal_issues(repo, config.goal_label)
+    objects: dict[int, Issue] = {snap.number: issue for issue, snap in found}
+    snapshots: list[IssueSnapshot] = [snap for _, snap in found]
+    for goal in goals:
+        if goal.issue is not None and goal.issue not in objects:
+            extra = get_issue(repo, goal.issue)
+            if extra is not None:
+                objects[goal.issue] = extra[0]
+                snapshots.append(extra[1])
+    bodies = {g.id: render_goal_body(g, config, dirs) for g in goals}
+    plan = plan_sync(goals, snapshots, labels, bodies, config, quarters)
+    result = SyncResult(full_name, tuple(sorted(quarters)), plan, dry_run)
+    if not dry_run:
+        _apply(repo, plan, objects, result)
+    return result
+
+
+def _apply(repo: Repository, plan: SyncPlan, objects: dict[int, Issue], result: SyncResult) -> None:
+    for spec in plan.labels:
+        _write(
+            result,
+            lambda spec=spec: repo.create_label(spec.name, spec.color, spec.description),
+            f"label {spec.name!r}",
+            f"created label {spec.name}",
+        )
+    for action in plan.issues:
+        if action.kind == "create":
+            issue = _write(
+                result,
+                lambda action=action: repo.create_issue(
+                    action.title,
+                    body=action.body,
+                    labels=list(action.labels),
+                    assignees=list(action.assignees),
+                ),
+                f"the issue of goal {action.goal_id!r}",
+                f"created the issue of goal {action.goal_id}",
+            )
+            result.created[action.goal_id] = issue.number
+            # The offline review links `Goal: #N` only when the file knows N.
+            result.written[-1] += f": #{issue.number} (add `issue: {issue.number}` to the goal)"
+        elif action.kind == "update":
+            target = objects[action.number]  # type: ignore[index]
+            _write(
+                result,
+                lambda action=action, target=target: target.edit(**_fields(action)),
+                f"issue #{action.number} (goal {action.goal_id!r})",
+                f"updated #{action.number} ({', '.join(action.changes)})",
+            )
+
+
+def _fields(action: IssueAction) -> dict[str, object]:
+    # Only what changed, so a person's concurrent edit of another field isn't reverted.
+    values = {
+        "title": action.title,
+        "body": action.body,
+        "labels": list(action.labels),
+        "assignees": list(action.assignees),
+    }
+    return {key: values[key] for key in action.changes}
+
+
+def _write(result: SyncResult, call: Callable[[], T], what: str, done: str) -> T:
+    try:
+        value = call()
+    except GithubException as exc:
+        raise GoalsSyncError(_failure(result, what, exc)) from None
+    log.info("%s: %s", result.repo, done)
+    result.written.append(done)
+    return value
+
+
+def _failure(result: SyncResult, what: str, exc: GithubException) -> str:
+    data = exc.data if isinstance(exc.data, dict) else {}
+    details = "; ".join(
+        f"{e.get('field', '?')} {e.get('code', 'invalid')}"
+        for e in data.get("errors") or []
+        if isinstance(e, dict)
+    )
+    answer = f"{exc.status} {data.get('message') or 'error'}" + (f" ({details})" if details else "")
+    lines = [
+        f"goals sync of {result.repo} stopped: writing {what} failed: GitHub answered {answer}."
+    ]
+    if result.written:
+        lines.append("Already written before the failure: " + "; ".join(result.written) + ".")
+    else:
+        lines.append("Nothing was written.")
+    lines.append("Nothing else was written; fix the cause and re-run (finished steps are kept).")
+    return "\n".join(lines)
+
+
+def _read(call: Callable[[], T], what: str) -> T:
+    try:
+        return call()
+    except GithubException as exc:
+        data = exc.data if isinstance(exc.data, dict) else {}
+        raise QuarterdeckError(
+            f"{what}: GitHub answered {exc.status} {data.get('message') or 'error'}; "
+            "check OWNER/REPO and that the token can read and write issues"
+        ) from None
