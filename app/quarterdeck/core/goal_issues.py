@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, replace
 
 from quarterdeck.core.calendar import is_quarter
-from quarterdeck.core.markers import marker
+from quarterdeck.core.markers import marker, read_marker
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.errors import Problem
 
@@ -39,7 +39,6 @@ GOAL_MARKER_KIND = "goal"
 MAX_ID_LENGTH = 40
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_GOAL_MARKER = re.compile(r"<!-- quarterdeck:goal(?: [^>]*?)? id=([a-z0-9][a-z0-9-]*)[ >]")
 _ID_LINE = re.compile(r"^[ \t]*id:[ \t]*`?([a-z0-9][a-z0-9-]*)`?[ \t]*$", re.MULTILINE)
 _FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[^\n]*$", re.MULTILINE | re.DOTALL)
 _HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
@@ -77,8 +76,8 @@ def goal_marker(goal_id: str) -> str:
 
 def marker_goal_id(body: str | None) -> str | None:
     """The id in the body's `quarterdeck:goal` marker, if it has one."""
-    found = _GOAL_MARKER.search(body or "")
-    return found.group(1) if found else None
+    goal_id = (read_marker(body, GOAL_MARKER_KIND) or {}).get("id", "")
+    return goal_id if _SLUG.match(goal_id) else None
 
 
 def slugify(title: str, number: int) -> str:

@@ -25,7 +25,6 @@ Pure: the service reads GitHub, renders the bodies and applies the plan. The rul
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -33,12 +32,12 @@ from quarterdeck.core.goal_issues import (
     QUARTER_PREFIX,
     TEAM_PREFIX,
     IssueSnapshot,
-    goal_from_issue,
     marker_goal_id,
     quarter_label,
     team_label,
 )
-from quarterdeck.core.markers import marker, merge
+from quarterdeck.core.goals_back import BackNote, goals_file, unclaimed_issues, yaml_fields
+from quarterdeck.core.markers import marker, merge, read_marker
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.errors import Problem
 
@@ -74,14 +73,6 @@ class IssueAction:
 
 
 @dataclass(frozen=True)
-class BackNote:
-    """Something GitHub knows that the goals file doesn't: a person's change to adopt."""
-
-    message: str
-    yaml: str = ""  # suggested YAML, ready to paste
-
-
-@dataclass(frozen=True)
 class SyncPlan:
     labels: tuple[LabelSpec, ...] = ()
     issues: tuple[IssueAction, ...] = ()
@@ -111,12 +102,7 @@ def synced_marker(goal: Goal) -> str:
 
 
 def _synced(body: str) -> dict[str, str]:
-    start = body.find(f"<!-- quarterdeck:{_SYNCED_KIND} ")
-    if start < 0:
-        return {}
-    end = body.find(" -->", start)
-    attrs = body[start:end].split()[2:]
-    return dict(a.split("=", 1) for a in attrs if "=" in a)
+    return read_marker(body, _SYNCED_KIND) or {}
 
 
 def required_labels(goal: Goal, config: Config) -> list[LabelSpec]:
@@ -126,10 +112,6 @@ def required_labels(goal: Goal, config: Config) -> list[LabelSpec]:
         LabelSpec(quarter_label(goal.quarter), QUARTER_COLOR, f"Goals of {goal.quarter}"),
         LabelSpec(team_label(goal.team), TEAM_COLOR, f"Goals of the {goal.team} team"),
     ]
-
-
-def goals_file(goal: Goal, config: Config) -> str:
-    return f"{config.goals_dir.rstrip('/')}/{goal.quarter}.yml"
 
 
 def plan_sync(
@@ -200,7 +182,7 @@ def plan_sync(
         actions.append(action)
         back += notes
 
-    back += _unclaimed(issues, claimed, config, quarters)
+    back += unclaimed_issues(issues, claimed, config, quarters)
     have = {name.lower() for name in existing_labels}
     labels = tuple(spec for key, spec in wanted.items() if key not in have)
     return SyncPlan(labels, tuple(actions), tuple(back), tuple(problems))
@@ -230,7 +212,7 @@ def _update(
                 BackNote(
                     f"{where} was closed on GitHub but the file says {goal.status!r}; "
                     "Quarterdeck never reopens issues",
-                    _yaml_fields(goal.id, status=status),
+                    yaml_fields(goal.id, status=status),
                 )
             )
         return IssueAction("unchanged", goal.id, issue.number, reason="closed"), notes
@@ -245,7 +227,7 @@ def _update(
             notes.append(
                 BackNote(
                     f"{where} was retitled on GitHub to {issue.title.strip()!r}; kept",
-                    _yaml_fields(goal.id, title=issue.title.strip()),
+                    yaml_fields(goal.id, title=issue.title.strip()),
                 )
             )
     assignees = issue.assignees
@@ -259,7 +241,7 @@ def _update(
                     f"{where} is assigned to {shown} on GitHub, not to the file's owners "
                     f"({', '.join(goal.owners)}); kept (if GitHub dropped the file's owners, "
                     "they need access to the repository)",
-                    _yaml_fields(goal.id, owners=list(issue.assignees)),
+                    yaml_fields(goal.id, owners=list(issue.assignees)),
                 )
             )
     labels = _labels(issue.labels, [s.name for s in required_labels(goal, config)])
@@ -285,58 +267,6 @@ def _labels(current: Sequence[str], required: Sequence[str]) -> list[str]:
     ]
     have = {label.lower() for label in kept}
     return kept + [r for r in required if r.lower() not in have]
-
-
-def _unclaimed(
-    issues: Sequence[IssueSnapshot], claimed: set[int], config: Config, quarters: Collection[str]
-) -> list[BackNote]:
-    notes = []
-    label = config.goal_label.lower()
-    for issue in sorted(issues, key=lambda i: i.number):
-        if issue.number in claimed or label not in {x.lower() for x in issue.labels}:
-            continue
-        goal, problems = goal_from_issue(issue, config)
-        if goal is None:
-            reasons = "; ".join(p.message for p in problems)
-            notes.append(BackNote(f"goal issue #{issue.number} can't be read as a goal: {reasons}"))
-            continue
-        if goal.quarter not in quarters:
-            continue
-        entry = {
-            "id": goal.id,
-            "title": goal.title,
-            "team": goal.team,
-            "owners": list(goal.owners),
-            "issue": goal.issue,
-        }
-        if goal.status != "planned":
-            entry["status"] = goal.status
-        notes.append(
-            BackNote(
-                f"goal issue #{issue.number} {goal.title!r} has no entry in "
-                f"{goals_file(goal, config)}",
-                _yaml_entry(entry),
-            )
-        )
-    return notes
-
-
-def _yaml_scalar(value: object) -> str:
-    # JSON strings and lists are valid YAML flow scalars: safe to paste, whatever the text.
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _yaml_entry(entry: Mapping[str, object]) -> str:
-    lines = [
-        f"{'- ' if i == 0 else '  '}{key}: {_yaml_scalar(value)}"
-        for i, (key, value) in enumerate(entry.items())
-    ]
-    return "\n".join(lines)
-
-
-def _yaml_fields(goal_id: str, **fields: object) -> str:
-    """The changed keys of one goal entry, e.g. `- id: x` then `  status: "shipped"`."""
-    return _yaml_entry({"id": goal_id, **fields})
 
 
 def quarters_to_sync(config: Config, current: str, chosen: str | None = None) -> tuple[str, ...]:

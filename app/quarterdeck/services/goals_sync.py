@@ -20,7 +20,8 @@ from github.Issue import Issue
 from github.Repository import Repository
 
 from quarterdeck.core.goal_issues import IssueSnapshot, goal_marker
-from quarterdeck.core.goals_plan import IssueAction, SyncPlan, goals_file, plan_sync, synced_marker
+from quarterdeck.core.goals_back import goals_file
+from quarterdeck.core.goals_plan import IssueAction, SyncPlan, plan_sync, synced_marker
 from quarterdeck.core.markdown import SafeMarkdown
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.core.render import make_environment, render
