@@ -87,8 +87,8 @@ class FakeRepo:
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     milestones: dict[int, dict[str, Any]] = field(default_factory=dict)
-    pull_files: dict[int, list[str]] = field(default_factory=dict)  # PR number -> paths
     assignable: set[str] | None = None  # logins that can be assigned; None: anyone
+    pull_files: dict[int, list[str]] = field(default_factory=dict)  # PR number -> paths
 
     @property
     def full_name(self) -> str:
