@@ -310,3 +310,25 @@ def test_cli_without_a_token_or_with_a_bad_name(
     assert main(["link", "3", "--github", "not a repo", "--token", "t"]) == 1
     assert "--github takes OWNER/REPO" in capsys.readouterr().err
     assert github.calls == []
+
+
+def test_goals_tracked_only_as_issues_link_prs_in_the_github_review(github: FakeGitHub) -> None:
+    fake = github.add_repo("acme/web", files=FILES)
+    github.add_issue(
+        fake,
+        "Billing alerts",
+        body="## What we'll ship\n- [x] threshold model\n- [ ] email\n",
+        labels=["goal", "quarter:2026-Q4", "team:growth"],
+        assignees=["carol"],
+    )  # issue #1: a goal no file lists
+    github.add_pull("acme/web", 40, "Alert thresholds", "2026-11-09T10:00:00Z", body="Goal: #1")
+
+    [growth] = build_reviews_from_github(
+        github.client(), "acme/web", Month(2026, 11), team="growth"
+    )
+
+    [goal_month] = [gm for gm in growth.summary.goals if gm.prs]
+    assert (goal_month.goal.title, goal_month.goal.issue) == ("Billing alerts", 1)
+    assert [(lk.pr.number, lk.rule) for lk in goal_month.prs] == [(40, "reference")]
+    progress = {p.goal.title: p for p in growth.summary.progress}
+    assert (progress["Billing alerts"].tasks_done, progress["Billing alerts"].tasks_total) == (1, 2)
