@@ -2,7 +2,7 @@
 
 The real PyGithub code runs against it over HTTP-shaped mocks, so a test sees the
 same requests, pagination, headers and error bodies as production. Object shapes are
-copied from GitHub's own recorded responses in `shared/fixtures/github-api/`.
+copied from GitHub's own recorded responses in `tests/fixtures/github-api/`.
 
 Use through the `github` fixture in `tests/conftest.py`::
 
@@ -31,7 +31,9 @@ import responses
 
 API = "https://api.github.com"
 WEB = "https://github.com"
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+# Recorded by GitHub's own tooling (see tests/fixtures/README.md), copied verbatim from
+# the team's shared fixtures so the suite runs from a lone clone.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 _URL = re.compile(r"^https://api\.github\.com(?::443)?(/[^?]*)(?:\?(.*))?$")
 _RESET = 1_900_000_000  # X-RateLimit-Reset of a healthy budget (2030)
 _EXPIRES = "2030-01-01T00:00:00Z"
