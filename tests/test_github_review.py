@@ -19,32 +19,8 @@ from quarterdeck.services.review import (
 )
 from tests.fakegithub import FakeGitHub, fixture
 from tests.gitrepo import GitRepo
+from tests.reviewrepos import CONFIG, GOALS
 
-CONFIG = """\
-teams:
-  analytics:
-    lead: alice
-    members: [alice, bob]
-    owns: {paths: ["web/insights/**"]}
-  growth:
-    lead: carol
-    members: [carol]
-    owns: {paths: ["web/onboarding/**"]}
-identities:
-  alice: [alice@example.com]
-  carol: [carol@example.com]
-"""
-GOALS = """\
-- id: funnels
-  title: Funnels v2
-  team: analytics
-  owners: [alice]
-  issue: 12
-- id: onboarding
-  title: Onboarding checklist
-  team: growth
-  owners: [carol]
-"""
 FILES = {".github/quarterdeck.yml": CONFIG, "goals/2026-Q4.yml": GOALS}
 PEOPLE = {
     "alice": ("Alice", "alice@example.com"),

@@ -11,40 +11,13 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review import build_reviews, render_review, reviews_to_json
 from tests.gitrepo import GitRepo
+from tests.reviewrepos import CONFIG, GOALS
 
 ALICE = ("Alice", "alice@example.com")
 BOB = ("Bob", "1+bob@users.noreply.github.com")
 CAROL = ("Carol", "carol@example.com")
 DAVE = ("Dave", "dave@example.com")
 BOT = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
-
-CONFIG = """\
-teams:
-  analytics:
-    mission: Make insights fast
-    lead: alice
-    pm: pat
-    members: [alice, bob]
-    owns: {paths: ["web/insights/**"]}
-  growth:
-    lead: carol
-    members: [carol]
-    owns: {paths: ["web/onboarding/**"]}
-identities:
-  alice: [alice@example.com]
-  carol: [carol@example.com]
-"""
-GOALS = """\
-- id: funnels
-  title: Funnels v2
-  team: analytics
-  owners: [alice]
-  issue: 12
-- id: onboarding
-  title: Onboarding checklist
-  team: growth
-  owners: [carol]
-"""
 
 
 def at(text: str) -> datetime:
