@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from quarterdeck.core.markdown import code_span, escape_inline
@@ -24,7 +24,7 @@ def _outside_code(text: str) -> str:
         ("@everyone <script> {{ 7*7 }} | pipe", "`@everyone` &lt;script&gt; {{ 7\\*7 }} \\| pipe"),
         ("**bold** _it_ ~~s~~", "\\*\\*bold\\*\\* \\_it\\_ \\~\\~s\\~\\~"),
         ("[link](http://x) ![img](y)", "\\[link\\](http://x) !\\[img\\](y)"),
-        ("ping @org/team and mail a@b.com", "ping `@org/team` and mail a@b.com"),
+        ("ping @org/team and mail a@b.com", "ping `@org/team` and mail `a@b.com`"),
         ("line one\n# line two\r\n- three", "line one # line two - three"),
         ("rtl \u202eevil\u2066 and \x00nul", "rtl evil and nul"),
         ("a & b &amp; c", "a &amp; b &amp;amp; c"),
@@ -51,6 +51,7 @@ def test_code_span(raw: str, span: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.text())
+@example("@0@0")  # found by this test: a mention right after a code span slipped through
 def test_no_text_escapes_into_a_mention_tag_or_newline(raw: str) -> None:
     out = escape_inline(raw, max_length=None)
     assert "\n" not in out

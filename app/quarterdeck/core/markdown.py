@@ -12,10 +12,12 @@ import re
 # `[`/`]` are escaped; `#`, `+`, `-`, `.` only matter at the start of a line, and
 # escaped text is never placed first on a line by our templates.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-# A GitHub @-mention: `@` not preceded by a word character, then a login or org/team.
-# Entity-escaping `@` does not help (GitHub decodes entities before looking for
-# mentions); a code span does, because GitHub never parses mentions inside code.
-_MENTION = re.compile(r"(?<![\w`])@([A-Za-z0-9][A-Za-z0-9-]*(?:/[A-Za-z0-9._-]+)?)")
+# Anything that could become an @-mention, with the word characters stuck to it:
+# `@team`, `@org/team`, `a@b.com`, `@0@0`. Entity-escaping `@` does not help (GitHub
+# decodes entities before looking for mentions); a code span does, because GitHub
+# never parses mentions inside code. The whole run goes in the span: wrapping only
+# `@0` in `@0@0` would leave the second `@0` at the start of a text node, a mention.
+_MENTION_RUN = re.compile(r"[\w@.+/-]*@[A-Za-z0-9][\w@.+/-]*")
 # C0/C1 controls and Unicode bidi overrides/isolates (the "Trojan source" characters).
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _WHITESPACE = re.compile(r"\s+")
@@ -37,10 +39,18 @@ def escape_inline(value: object, max_length: int | None = 300) -> SafeMarkdown:
     text = _WHITESPACE.sub(" ", text)
     if max_length is not None and len(text) > max_length:
         text = text[: max_length - 1].rstrip() + "…"
+    parts: list[str] = []
+    end = 0
+    for run in _MENTION_RUN.finditer(text):
+        parts += [_escape(text[end : run.start()]), f"`{run.group(0)}`"]
+        end = run.end()
+    parts.append(_escape(text[end:]))
+    return SafeMarkdown("".join(parts))
+
+
+def _escape(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    text = _MENTION.sub(lambda m: f"`@{m.group(1)}`", text)
-    return SafeMarkdown(text)
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def code_span(value: object) -> SafeMarkdown:
