@@ -95,10 +95,27 @@ def render(env: jinja2.Environment, name: str, **context: object) -> str:
     except jinja2.TemplateSyntaxError as exc:
         where = f"{exc.filename or exc.name or name}:{exc.lineno}"
         raise TemplateError(f"{where}: template syntax error: {exc.message}") from None
-    except jinja2.TemplateNotFound:
-        raise TemplateError(f"template '{name}' was not found in the template folders") from None
-    except (jinja2.UndefinedError, jinja2.sandbox.SecurityError, TypeError) as exc:
-        raise TemplateError(f"{name}: {_template_line(exc)}{exc}") from None
+    except jinja2.TemplateNotFound as exc:
+        # `exc.name` is the missing one: `name` itself, or what it imports or includes.
+        missing = exc.name or name
+        by = "" if missing == name else f" (used by '{name}')"
+        raise TemplateError(
+            f"template '{missing}'{by} was not found in the template folders"
+        ) from None
+    except TemplateError:
+        raise
+    except Exception as exc:
+        # A template is data a repo may override: whatever it does wrong (an unsafe
+        # attribute, 1/0, a range over the sandbox's limit, a bad filter argument) is
+        # the template's error, reported with its line, never a traceback.
+        raise TemplateError(f"{name}: {_template_line(exc)}{_describe(exc)}") from None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    if isinstance(exc, jinja2.UndefinedError | jinja2.sandbox.SecurityError):
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _template_line(exc: BaseException) -> str:

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from quarterdeck.webhook.logs import configure_logging
-from quarterdeck.webhook.settings import Settings, load_settings
+from quarterdeck.webhook.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("quarterdeck.webhook")
 
@@ -71,9 +71,21 @@ def worker(args: argparse.Namespace) -> int:
     """Run an RQ worker until stopped."""
     settings = load_settings()
     configure_logging(settings.secrets())
+    from redis.exceptions import RedisError
+
     from quarterdeck.webhook.worker import work
 
-    work(burst=args.burst)
+    try:
+        work(burst=args.burst)
+    except RedisError as exc:
+        # A message, not a traceback; the URL is shown without its password.
+        said = str(exc)
+        for secret in settings.secrets():
+            said = said.replace(secret, "[redacted]")
+        raise SettingsError(
+            f"cannot use Redis at {settings.redis_display} ({said}); check REDIS_URL and "
+            "that Redis is running"
+        ) from None
     return 0
 
 

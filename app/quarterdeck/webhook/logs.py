@@ -79,3 +79,9 @@ def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO) -> N
     root.setLevel(level)
     # github-webhook logs every delivery at INFO, unstructured; ours say more, once.
     logging.getLogger("webhook").setLevel(logging.WARNING)
+    # PyGithub adds its own stderr handler when imported: its lines would be printed
+    # twice, once unstructured and past the redaction filter. Let them reach ours only
+    # (imported here first, so that its handler exists to be removed).
+    import github  # noqa: F401
+
+    logging.getLogger("github").handlers[:] = []

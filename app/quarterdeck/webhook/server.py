@@ -2,10 +2,11 @@
 
 `POST /webhook` order of business, each step before the next:
 
-1. body size is capped (MAX_CONTENT_LENGTH → 413);
+1. body size is capped (MAX_CONTENT_LENGTH → 413, declared or chunked);
 2. `X-Hub-Signature-256` is checked over the raw bytes in constant time (→ 401;
    the legacy SHA-1 header alone is refused too);
-3. headers and payload are checked (→ 400/415, never 500);
+3. headers and payload are checked (→ 400/415, never 500; JSON deeper than
+   MAX_JSON_DEPTH levels is refused);
 4. `ping` → 200, events nobody handles → 200 "ignored";
 5. the delivery id is claimed (a repeat → 200 "duplicate");
 6. the delivery is enqueued → 202. The work runs after the response.
@@ -39,6 +40,10 @@ log = logging.getLogger("quarterdeck.webhook")
 ENDPOINT = "/webhook"
 _JSON = "application/json"
 _FORM = "application/x-www-form-urlencoded"
+_TOO_DEEP = "the JSON is nested too deeply to be a GitHub delivery"
+# GitHub's payloads nest about 6 levels; far deeper data could still overflow the
+# stack later (RQ pickles the payload), so it is refused at the door.
+MAX_JSON_DEPTH = 64
 
 
 def create_app(
@@ -97,6 +102,10 @@ def _refuse(status: int, message: str) -> tuple[Response, int]:
 
 def _receive(secret: bytes, runtime: Runtime, routed: Any) -> Any:
     body = request.get_data(cache=True)  # 413 beyond MAX_CONTENT_LENGTH
+    if request.content_length is None and len(body) >= runtime.settings.max_body_bytes:
+        # A chunked body has no Content-Length to refuse up front; Werkzeug stops
+        # reading at the cap and hands over the truncated bytes, so refuse them here.
+        return _refuse(413, f"the body is larger than {runtime.settings.max_body_bytes} bytes")
     if not signature.verify(secret, body, request.headers.get(signature.HEADER)):
         if request.headers.get("X-Hub-Signature"):
             return _refuse(401, "X-Hub-Signature-256 is required; SHA-1 signatures are refused")
@@ -147,7 +156,10 @@ def _payload(body: bytes) -> tuple[dict[str, Any], None] | tuple[None, tuple[Res
             return None, _refuse(400, "a form-encoded delivery needs a `payload` field")
     elif mimetype == _JSON:
         # Flask caches what get_json parsed, so the router's own call costs nothing.
-        payload = request.get_json(silent=True)
+        try:
+            payload = request.get_json(silent=True)
+        except RecursionError:  # `[[[[…` thousands deep: json gives up, not ValueError
+            return None, _refuse(400, _TOO_DEEP)
         if payload is None:
             return None, _refuse(400, "the body is not valid JSON")
         text = None
@@ -158,9 +170,27 @@ def _payload(body: bytes) -> tuple[dict[str, Any], None] | tuple[None, tuple[Res
             payload = json.loads(text)
         except ValueError:
             return None, _refuse(400, "the body is not valid JSON")
+        except RecursionError:
+            return None, _refuse(400, _TOO_DEEP)
     if not isinstance(payload, dict):
         return None, _refuse(400, "the payload must be a JSON object")
+    if _too_deep(payload, MAX_JSON_DEPTH):
+        return None, _refuse(400, _TOO_DEEP)
     return payload, None
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether JSON data nests more than `limit` levels (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 def _accept(_data: dict[str, Any]) -> None:

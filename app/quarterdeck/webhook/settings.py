@@ -129,7 +129,11 @@ def _app_id(text: str, required: bool) -> int | None:
             )
         return None
     if not text.isdigit():
-        raise SettingsError(f"QUARTERDECK_APP_ID must be a number (the App ID), not {text!r}")
+        # The value is not echoed: next to the key and the secret, a mix-up is likely.
+        raise SettingsError(
+            "QUARTERDECK_APP_ID must be a number (the App ID from the GitHub App's settings "
+            "page); it holds something else"
+        )
     return int(text)
 
 
