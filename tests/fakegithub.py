@@ -74,6 +74,7 @@ class Fault:
     times: int
     after: bool = False  # carry the request out, then fail: a response lost on the way back
     skip: int = 0  # let this many matching requests through first
+    error: BaseException | None = None  # raise this (e.g. a timeout) instead of answering
 
 
 @dataclass
@@ -91,6 +92,7 @@ class FakeRepo:
     milestones: dict[int, dict[str, Any]] = field(default_factory=dict)
     assignable: set[str] | None = None  # logins that can be assigned; None: anyone
     pull_files: dict[int, list[str]] = field(default_factory=dict)  # PR number -> paths
+    deleted: set[int] = field(default_factory=set)  # issues a person deleted: 410 Gone
 
     @property
     def full_name(self) -> str:
@@ -153,15 +155,17 @@ class FakeGitHub:
         times: int = 1,
         after: bool = False,
         skip: int = 0,
+        error: BaseException | None = None,
     ) -> None:
         """Make the next `times` requests matching `method` and `path` (a regex) fail.
 
         `after=True` carries the request out first, as when GitHub did the work but the
-        response never arrived; `skip` lets that many matching requests through first.
+        response never arrived; `skip` lets that many matching requests through first;
+        `error` is raised instead of answering (e.g. `requests.ReadTimeout`).
         """
         default = {"message": "Server Error"} if status >= 500 else {"message": "Forbidden"}
         fault = Fault(method, re.compile(path), status, headers or {}, body or default, times)
-        fault.after, fault.skip = after, skip
+        fault.after, fault.skip, fault.error = after, skip, error
         self.faults.append(fault)
 
     @property
@@ -217,6 +221,12 @@ class FakeGitHub:
             repo, {"title": title, **fields}, author=fields.pop("user", "octocat")
         )
 
+    def delete_issue(self, repo: FakeRepo, number: int) -> None:
+        """Delete an issue as a person can: gone from listings, 410 Gone when asked for."""
+        repo.issues.pop(number, None)
+        repo.comments = {k: c for k, c in repo.comments.items() if c["_issue"] != number}
+        repo.deleted.add(number)
+
     # -- plumbing -----------------------------------------------------------------
 
     def _dispatch(self, request: Any) -> tuple[int, dict[str, str], str]:
@@ -234,6 +244,8 @@ class FakeGitHub:
                     fault.times -= 1
                     if fault.after:
                         self._route(request.method, path, query, body)
+                    if fault.error is not None:
+                        raise fault.error
                     return fault.status, self._headers(fault.headers), json.dumps(fault.body)
             self.rate_remaining = max(0, self.rate_remaining - 1)
             status, payload, extra = self._route(request.method, path, query, body)
@@ -443,10 +455,14 @@ class FakeGitHub:
         return repo.issues.get(int(number))
 
     def _get_issue(self, repo: FakeRepo, query: Any, body: Any, number: str) -> Any:
+        if int(number) in repo.deleted:
+            return 410, {"message": "This issue was deleted"}, {}
         issue = self._issue(repo, number)
         return (200, issue, {}) if issue else (404, _not_found(), {})
 
     def _edit_issue(self, repo: FakeRepo, query: Any, body: Any, number: str) -> Any:
+        if int(number) in repo.deleted:
+            return 410, {"message": "This issue was deleted"}, {}
         issue = self._issue(repo, number)
         if issue is None:
             return 404, _not_found(), {}
@@ -487,6 +503,8 @@ class FakeGitHub:
     # -- comments ------------------------------------------------------------------
 
     def _list_comments(self, repo: FakeRepo, query: Any, body: Any, number: str) -> Any:
+        if int(number) in repo.deleted:
+            return 410, {"message": "This issue was deleted"}, {}
         if self._issue(repo, number) is None and not repo.comments_on(int(number)):
             return 404, _not_found(), {}
         return self._page(repo, f"/issues/{number}/comments", query, repo.comments_on(int(number)))
@@ -494,6 +512,8 @@ class FakeGitHub:
     def _create_comment(
         self, repo: FakeRepo, query: Any, body: Any, number: str, author: str = "quarterdeck[bot]"
     ) -> Any:
+        if int(number) in repo.deleted:
+            return 410, {"message": "This issue was deleted"}, {}
         comment_id = self._next_id()
         comment = {
             "id": comment_id,

@@ -174,9 +174,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QuarterdeckError as exc:
         print(f"quarterdeck: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:
+        # requests' errors are OSErrors: GitHub unreachable once the retries ran out.
+        print(f"quarterdeck: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("quarterdeck: interrupted", file=sys.stderr)
         return 130
+
+
+def _os_error(exc: OSError) -> str:
+    """A network or file error as one line for a person (no traceback)."""
+    if type(exc).__module__.startswith(("requests", "urllib3")):
+        return (
+            f"could not reach GitHub ({type(exc).__name__}), even after retrying with "
+            "backoff; check the network and GITHUB_API_URL (or https://www.githubstatus.com) "
+            "and re-run"
+        )
+    return f"{exc.strerror or type(exc).__name__}: {exc.filename or exc}"
 
 
 def _review(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+import requests
 from github import Github
 from github.GithubException import GithubException
 from github.Issue import Issue
@@ -21,7 +22,13 @@ from github.Repository import Repository
 
 from quarterdeck.core.goal_issues import IssueSnapshot, goal_marker
 from quarterdeck.core.goals_back import goals_file
-from quarterdeck.core.goals_plan import IssueAction, SyncPlan, plan_sync, synced_marker
+from quarterdeck.core.goals_plan import (
+    IssueAction,
+    LabelSpec,
+    SyncPlan,
+    plan_sync,
+    synced_marker,
+)
 from quarterdeck.core.markdown import SafeMarkdown
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.core.render import make_environment, render
@@ -107,37 +114,49 @@ def sync_goals(
 
 
 def _apply(repo: Repository, plan: SyncPlan, objects: dict[int, Issue], result: SyncResult) -> None:
+    steps: list[tuple[str, Callable[[], None]]] = []
     for spec in plan.labels:
-        _write(
-            result,
-            lambda spec=spec: repo.create_label(spec.name, spec.color, spec.description),
-            f"label {spec.name!r}",
-            f"created label {spec.name}",
-        )
+        steps.append((f"label {spec.name!r}", lambda spec=spec: _create_label(repo, spec, result)))
     for action in plan.issues:
         if action.kind == "create":
-            issue = _write(
-                result,
-                lambda action=action: repo.create_issue(
-                    action.title,
-                    body=action.body,
-                    labels=list(action.labels),
-                    assignees=list(action.assignees),
-                ),
-                f"the issue of goal {action.goal_id!r}",
-                f"created the issue of goal {action.goal_id}",
-            )
-            result.created[action.goal_id] = issue.number
-            # The offline review links `Goal: #N` only when the file knows N.
-            result.written[-1] += f": #{issue.number} (add `issue: {issue.number}` to the goal)"
+            what = f"the issue of goal {action.goal_id!r}"
+            steps.append((what, lambda action=action: _create_issue(repo, action, result)))
         elif action.kind == "update":
+            what = f"issue #{action.number} (goal {action.goal_id!r})"
             target = objects[action.number]  # type: ignore[index]
-            _write(
-                result,
-                lambda action=action, target=target: target.edit(**_fields(action)),
-                f"issue #{action.number} (goal {action.goal_id!r})",
-                f"updated #{action.number} ({', '.join(action.changes)})",
-            )
+            steps.append((what, lambda a=action, t=target: _update_issue(t, a, result)))
+    for index, (what, step) in enumerate(steps):
+        try:
+            step()
+        except (GithubException, QuarterdeckError, requests.RequestException) as exc:
+            pending = [name for name, _ in steps[index + 1 :]]
+            raise GoalsSyncError(_failure(result, what, exc, pending)) from exc
+
+
+def _create_label(repo: Repository, spec: LabelSpec, result: SyncResult) -> None:
+    repo.create_label(spec.name, spec.color, spec.description)
+    _done(result, f"created label {spec.name}")
+
+
+def _create_issue(repo: Repository, action: IssueAction, result: SyncResult) -> None:
+    issue = repo.create_issue(
+        action.title,
+        body=action.body,
+        labels=list(action.labels),
+        assignees=list(action.assignees),
+    )
+    result.created[action.goal_id] = issue.number
+    # The offline review links `Goal: #N` only when the file knows N.
+    _done(
+        result,
+        f"created the issue of goal {action.goal_id}: #{issue.number} "
+        f"(add `issue: {issue.number}` to the goal)",
+    )
+
+
+def _update_issue(target: Issue, action: IssueAction, result: SyncResult) -> None:
+    target.edit(**_fields(action))
+    _done(result, f"updated #{action.number} ({', '.join(action.changes)})")
 
 
 def _fields(action: IssueAction) -> dict[str, object]:
@@ -151,31 +170,36 @@ def _fields(action: IssueAction) -> dict[str, object]:
     return {key: values[key] for key in action.changes}
 
 
-def _write(result: SyncResult, call: Callable[[], T], what: str, done: str) -> T:
-    try:
-        value = call()
-    except GithubException as exc:
-        raise GoalsSyncError(_failure(result, what, exc)) from None
-    log.info("%s: %s", result.repo, done)
-    result.written.append(done)
-    return value
+def _done(result: SyncResult, line: str) -> None:
+    log.info("%s: %s", result.repo, line)
+    result.written.append(line)
 
 
-def _failure(result: SyncResult, what: str, exc: GithubException) -> str:
-    data = exc.data if isinstance(exc.data, dict) else {}
-    details = "; ".join(
-        f"{e.get('field', '?')} {e.get('code', 'invalid')}"
-        for e in data.get("errors") or []
-        if isinstance(e, dict)
-    )
-    answer = f"{exc.status} {data.get('message') or 'error'}" + (f" ({details})" if details else "")
-    lines = [
-        f"goals sync of {result.repo} stopped: writing {what} failed: GitHub answered {answer}."
-    ]
+def _failure(result: SyncResult, what: str, exc: Exception, pending: list[str]) -> str:
+    if isinstance(exc, GithubException):
+        data = exc.data if isinstance(exc.data, dict) else {}
+        details = "; ".join(
+            f"{e.get('field', '?')} {e.get('code', 'invalid')}"
+            for e in data.get("errors") or []
+            if isinstance(e, dict)
+        )
+        said = f"{exc.status} {data.get('message') or 'error'}" + (
+            f" ({details})" if details else ""
+        )
+        answer = f"GitHub answered {said}" + (
+            "; the token is missing, wrong or expired" if exc.status == 401 else ""
+        )
+    elif isinstance(exc, QuarterdeckError):
+        answer = str(exc)
+    else:
+        answer = f"GitHub could not be reached ({type(exc).__name__}, after retries)"
+    lines = [f"goals sync of {result.repo} stopped: writing {what} failed: {answer}."]
     if result.written:
         lines.append("Already written before the failure: " + "; ".join(result.written) + ".")
     else:
         lines.append("Nothing was written.")
+    if pending:
+        lines.append("Not written: " + "; ".join(pending) + ".")
     lines.append("Nothing else was written; fix the cause and re-run (finished steps are kept).")
     return "\n".join(lines)
 

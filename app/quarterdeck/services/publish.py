@@ -6,6 +6,15 @@ and stops at 1,000), not by its title, which a person may edit. A re-run rewrite
 only the bot-owned sections (`core.markers.merge`) and sends nothing when nothing
 changed. A create whose response was lost is found by its marker before anything is
 created again, and a duplicate an earlier retry left behind is closed.
+
+Faults end in one of three defined ways: retried (by the client's retry policy), a
+note on the result, or a `PublishError` that names everything already written:
+
+- an issue deleted (410) or gone (404) between listing and editing: a new one is
+  opened in its place, with a note (deleting a review brings it back on the next
+  run; close it instead, closed reviews are updated and never reopened);
+- the `growth-review` label renamed or deleted: the issues are looked up by their
+  marker among the issues updated since the month began, and labelled again.
 """
 
 from __future__ import annotations
@@ -14,7 +23,8 @@ import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 import requests
 from github import GithubException
@@ -23,7 +33,7 @@ from github.Repository import Repository
 
 from quarterdeck.core.issue_body import fit
 from quarterdeck.core.markers import marker, merge, read_marker
-from quarterdeck.errors import GitHubError
+from quarterdeck.errors import GitHubError, QuarterdeckError
 from quarterdeck.services.review import TeamReview, render_review
 from quarterdeck.sources.github_client import github_error
 from quarterdeck.sources.github_writes import find_comment, upsert_comment
@@ -62,13 +72,69 @@ class PublishResult:
         return (self.team, self.title)
 
 
+class PublishError(GitHubError):
+    """Publishing stopped part-way; the message lists every write that was already made."""
+
+    def __init__(self, cause: str, written: Sequence[str], pending: Sequence[str]) -> None:
+        self.written, self.pending = tuple(written), tuple(pending)
+        lines = [cause]
+        if written:
+            lines.append("Already written: " + "; ".join(written) + ".")
+        else:
+            lines.append("Nothing was written to GitHub.")
+        if pending:
+            lines.append("Not published: " + "; ".join(pending) + ".")
+        lines.append("Re-run to finish: nothing is created twice.")
+        super().__init__("\n".join(lines))
+
+
 def publish_reviews(
     repo: Repository, reviews: Sequence[TeamReview], *, dry_run: bool = False
 ) -> list[PublishResult]:
-    """Create or update one issue per review in `repo`; `dry_run` reads but never writes."""
+    """Create or update one issue per review in `repo`; `dry_run` reads but never writes.
+
+    Raises `PublishError` (a GitHubError naming what was written) when GitHub refuses
+    or can't be reached after the client's retries.
+    """
+    written: list[str] = []
+    results: list[PublishResult] = []
+    try:
+        _publish(repo, reviews, dry_run, written, results)
+    except (QuarterdeckError, GithubException, requests.RequestException) as exc:
+        if isinstance(exc, QuarterdeckError):
+            cause = str(exc)
+        elif isinstance(exc, GithubException):
+            cause = str(github_error(exc, f"publishing the reviews to {repo.full_name}"))
+        else:
+            cause = (
+                f"could not reach GitHub while publishing to {repo.full_name} "
+                f"({type(exc).__name__}, after retries); check the network or "
+                "https://www.githubstatus.com"
+            )
+        pending = [r.title for r in reviews[len(results) :]]
+        raise PublishError(cause, written, pending) from exc
+    return results
+
+
+def _publish(
+    repo: Repository,
+    reviews: Sequence[TeamReview],
+    dry_run: bool,
+    written: list[str],
+    results: list[PublishResult],
+) -> None:
     found = _existing_issues(repo)
+    labels: set[str] | None = None
+    relabel: set[int] = set()
     labels_ready = False
-    results = []
+    if any((r.summary.team, str(r.month)) not in found for r in reviews):
+        labels = _label_names(repo)
+        if REVIEW_LABEL not in labels:
+            # Renamed or deleted: the issues lost it, but they still carry their markers.
+            since = min(r.month.start("UTC") for r in reviews) - timedelta(days=1)
+            lost = _existing_issues(repo, label=None, since=since)
+            relabel = {i.number for issues in lost.values() for i in issues}
+            found = {**lost, **found}
     for review in reviews:
         if not review.repo_url:
             review = dataclasses.replace(review, repo_url=repo.html_url)
@@ -76,24 +142,61 @@ def publish_reviews(
         issues = found.get((slug, month), [])
         notes: list[str] = []
         if len(issues) > 1:
-            notes += _close_duplicates(issues[1:], issues[0], dry_run)
+            notes += _close_duplicates(issues[1:], issues[0], dry_run, written)
         rendered = _with_marker(render_review(review, standalone=False), slug, month)
+        result = None
         if issues:
-            result = _update(issues[0], review, rendered, dry_run, notes)
-        else:
+            if issues[0].number in relabel:
+                notes.append(_relabel(repo, issues[0], labels, dry_run, written))
+            try:
+                result = _update(issues[0], review, rendered, dry_run, notes, written)
+            except _Gone as gone:
+                notes.append(str(gone))
+        if result is None:
             if not dry_run and not labels_ready:
-                _ensure_labels(repo, [_labels(r) for r in reviews])
+                _ensure_labels(repo, [_labels(r) for r in reviews], labels, written)
                 labels_ready = True
-            result = _create(repo, review, rendered, dry_run, notes)
+            result = _create(repo, review, rendered, dry_run, notes, written)
         results.append(result)
-    return results
 
 
-def _existing_issues(repo: Repository) -> dict[tuple[str, str], list[Issue]]:
+class _Gone(Exception):
+    """The review issue was deleted or transferred after it was listed."""
+
+
+def _label_names(repo: Repository) -> set[str]:
+    try:
+        return {label.name.lower() for label in repo.get_labels()}
+    except GithubException as exc:
+        raise github_error(exc, f"listing the labels of {repo.full_name}") from None
+
+
+def _relabel(
+    repo: Repository, issue: Issue, labels: set[str] | None, dry_run: bool, written: list[str]
+) -> str:
+    """Put the growth-review label back on an issue that lost it (renamed or deleted)."""
+    note = (
+        f"#{issue.number} had lost its {REVIEW_LABEL} label (renamed or deleted); found it "
+        f"by its marker and labelled it {REVIEW_LABEL} again"
+    )
+    if not dry_run:
+        _ensure_labels(repo, [[REVIEW_LABEL]], labels, written)
+        try:
+            issue.add_to_labels(REVIEW_LABEL)
+        except GithubException as exc:
+            raise github_error(exc, f"labelling review issue #{issue.number}") from None
+        written.append(f"labelled #{issue.number} {REVIEW_LABEL}")
+    return note
+
+
+def _existing_issues(
+    repo: Repository, label: str | None = REVIEW_LABEL, since: datetime | None = None
+) -> dict[tuple[str, str], list[Issue]]:
     """Review issues by (team, month), oldest first; pull requests and strays skipped."""
     found: dict[tuple[str, str], list[Issue]] = {}
+    filters: dict[str, Any] = {"labels": [label]} if label else {"since": since}
     try:
-        for issue in repo.get_issues(state="all", labels=[REVIEW_LABEL]):
+        for issue in repo.get_issues(state="all", **filters):
             attrs = read_marker(issue.body, "review")
             if issue.pull_request is None and attrs and "team" in attrs and "month" in attrs:
                 found.setdefault((attrs["team"], attrs["month"]), []).append(issue)
@@ -116,10 +219,15 @@ def _labels(review: TeamReview) -> list[str]:
     return [REVIEW_LABEL, f"team:{review.summary.team}"]
 
 
-def _ensure_labels(repo: Repository, wanted: Iterable[list[str]]) -> None:
+def _ensure_labels(
+    repo: Repository,
+    wanted: Iterable[list[str]],
+    have: set[str] | None = None,
+    written: list[str] | None = None,
+) -> None:
     """Create the labels the issues need, with a colour and description, if missing."""
     try:
-        have = {label.name.lower() for label in repo.get_labels()}
+        have = {label.name.lower() for label in repo.get_labels()} if have is None else have
         for name in dict.fromkeys(n for names in wanted for n in names):
             if name.lower() in have:
                 continue
@@ -131,6 +239,8 @@ def _ensure_labels(repo: Repository, wanted: Iterable[list[str]]) -> None:
                 if exc.status != 422:  # 422: someone created it meanwhile, which is fine
                     raise
             have.add(name.lower())
+            if written is not None:
+                written.append(f"created label {name}")
     except GithubException as exc:
         raise github_error(exc, f"creating the review labels in {repo.full_name}") from None
 
@@ -153,12 +263,19 @@ def _assignee(repo: Repository, review: TeamReview, notes: list[str]) -> list[st
 
 
 def _create(
-    repo: Repository, review: TeamReview, rendered: str, dry_run: bool, notes: list[str]
+    repo: Repository,
+    review: TeamReview,
+    rendered: str,
+    dry_run: bool,
+    notes: list[str],
+    written: list[str],
 ) -> PublishResult:
     body, overflow = fit(rendered)
     slug, month = review.summary.team, str(review.month)
     if dry_run:
-        return PublishResult(slug, review.title, "would create", None, None, body, overflow, ())
+        return PublishResult(
+            slug, review.title, "would create", None, None, body, overflow, tuple(notes)
+        )
     assignees = _assignee(repo, review, notes)
     try:
         issue = repo.create_issue(review.title, body, labels=_labels(review), assignees=assignees)
@@ -167,15 +284,13 @@ def _create(
         issue = _find_after_failure(repo, slug, month)
         if issue is None:
             if isinstance(exc, GithubException):
-                raise github_error(exc, f"opening the review issue of {slug}") from None
-            raise GitHubError(
-                f"could not reach GitHub while opening the review issue of {slug} in "
-                f"{repo.full_name} ({type(exc).__name__}); re-run: nothing is created twice"
-            ) from None
+                raise github_error(exc, f"opening the review issue of {slug}") from exc
+            raise
         log.info("the create of %s's review was lost in transit; found #%s", slug, issue.number)
         if issue.body != body:
             issue.edit(body=body)
-    _write_overflow(issue, slug, month, overflow, had_issue=False)
+    written.append(f"created #{issue.number} ({review.title})")
+    _write_overflow(issue, slug, month, overflow, had_issue=False, written=written)
     return PublishResult(
         slug, review.title, "created", issue.number, issue.html_url, body, overflow, tuple(notes)
     )
@@ -184,12 +299,17 @@ def _create(
 def _find_after_failure(repo: Repository, slug: str, month: str) -> Issue | None:
     try:
         return _existing_issues(repo).get((slug, month), [None])[0]
-    except GitHubError:
+    except (GitHubError, requests.RequestException):
         return None
 
 
 def _update(
-    issue: Issue, review: TeamReview, rendered: str, dry_run: bool, notes: list[str]
+    issue: Issue,
+    review: TeamReview,
+    rendered: str,
+    dry_run: bool,
+    notes: list[str],
+    written: list[str],
 ) -> PublishResult:
     current = issue.body or ""
     body, overflow = fit(merge(current, rendered))
@@ -198,14 +318,20 @@ def _update(
     if dry_run:
         action: Action = "would update" if changed else "unchanged"
         return PublishResult(
-            slug, review.title, action, issue.number, issue.html_url, body, overflow
+            slug, review.title, action, issue.number, issue.html_url, body, overflow, tuple(notes)
         )
-    if changed:
-        try:
+    try:
+        if changed:
             issue.edit(body=body)
-        except GithubException as exc:
-            raise github_error(exc, f"updating review issue #{issue.number} of {slug}") from None
-    _write_overflow(issue, slug, month, overflow, had_issue=True)
+            written.append(f"updated #{issue.number} ({review.title})")
+        _write_overflow(issue, slug, month, overflow, had_issue=True, written=written)
+    except GithubException as exc:
+        if exc.status in (404, 410):
+            raise _Gone(
+                f"review issue #{issue.number} is gone (GitHub answered {exc.status}: deleted "
+                "or transferred after it was listed); opened a new one in its place"
+            ) from exc
+        raise github_error(exc, f"updating review issue #{issue.number} of {slug}") from exc
     action = "updated" if changed else "unchanged"
     return PublishResult(
         slug, review.title, action, issue.number, issue.html_url, body, overflow, tuple(notes)
@@ -217,20 +343,27 @@ def overflow_marker(slug: str, month: str) -> str:
     return marker("review-overflow", team=slug, month=month)
 
 
-def _write_overflow(issue: Issue, slug: str, month: str, overflow: str, *, had_issue: bool) -> None:
-    """Keep the one follow-up comment current; a fresh issue without overflow needs none."""
+def _write_overflow(
+    issue: Issue, slug: str, month: str, overflow: str, *, had_issue: bool, written: list[str]
+) -> None:
+    """Keep the one follow-up comment current; a fresh issue without overflow needs none.
+
+    GitHub errors propagate: the caller decides between "gone" and a failure to report.
+    """
     tag = overflow_marker(slug, month)
-    try:
-        if overflow:
-            upsert_comment(issue, tag, f"{tag}\n{OVERFLOW_HEADER}{overflow}")
-        elif had_issue and find_comment(issue, tag) is not None:
-            # Lists that overflowed last time fit now: say so rather than leave stale ones.
-            upsert_comment(issue, tag, f"{tag}\n{NO_OVERFLOW}")
-    except GithubException as exc:
-        raise github_error(exc, f"writing the overflow comment on #{issue.number}") from None
+    outcome = "unchanged"
+    if overflow:
+        _, outcome = upsert_comment(issue, tag, f"{tag}\n{OVERFLOW_HEADER}{overflow}")
+    elif had_issue and find_comment(issue, tag) is not None:
+        # Lists that overflowed last time fit now: say so rather than leave stale ones.
+        _, outcome = upsert_comment(issue, tag, f"{tag}\n{NO_OVERFLOW}")
+    if outcome != "unchanged":
+        written.append(f"{outcome} the overflow comment on #{issue.number}")
 
 
-def _close_duplicates(extra: Sequence[Issue], keep: Issue, dry_run: bool) -> list[str]:
+def _close_duplicates(
+    extra: Sequence[Issue], keep: Issue, dry_run: bool, written: list[str]
+) -> list[str]:
     """Close issues an earlier retried create left behind, pointing at the one kept."""
     notes = []
     for issue in extra:
@@ -240,6 +373,7 @@ def _close_duplicates(extra: Sequence[Issue], keep: Issue, dry_run: bool) -> lis
         try:
             issue.create_comment(f"Duplicate of #{keep.number}, closed by Quarterdeck.")
             issue.edit(state="closed", state_reason="not_planned")
+            written.append(f"closed duplicate #{issue.number}")
         except GithubException as exc:
             raise github_error(exc, f"closing duplicate review issue #{issue.number}") from None
     return notes

@@ -139,11 +139,14 @@ def retry_policy(
     """Retries for 5xx, timeouts and rate limits: exponential backoff, `Retry-After` obeyed.
 
     A POST is re-sent after a 5xx too, so every write must look for its marker first
-    (a lost response must not become a duplicate comment). Tests pass `sleep` and
-    `clock` to assert the waits without waiting.
+    (a lost response must not become a duplicate comment). PATCH is retried as well:
+    every PATCH Quarterdeck sends sets whole fields (a body, a title, a state), so
+    sending it twice does what sending it once does. Tests pass `sleep` and `clock`
+    to assert the waits without waiting.
     """
     return QuarterdeckRetry(
         total=5,
+        allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"GET", "POST", "PATCH"},
         backoff_factor=1.0,
         backoff_jitter=0.5,
         secondary_rate_wait=60,

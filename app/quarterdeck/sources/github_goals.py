@@ -59,12 +59,14 @@ def list_goal_issues(repo: Repository, label: str) -> list[tuple[Issue, IssueSna
 
 
 def get_issue(repo: Repository, number: int) -> tuple[Issue, IssueSnapshot] | None:
-    """Issue #number, or None when it doesn't exist or is a pull request."""
+    """Issue #number, or None when it doesn't exist (404), was deleted (410) or is a PR."""
     try:
         issue = repo.get_issue(number)
     except UnknownObjectException:
         return None
     except GithubException as exc:
+        if exc.status == 410:  # deleted by a person: reported like a missing one
+            return None
         raise QuarterdeckError(
             f"could not read issue #{number} of {repo.full_name}: "
             f"GitHub answered {exc.status} {_message(exc)}"

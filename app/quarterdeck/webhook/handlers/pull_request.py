@@ -6,6 +6,7 @@ hidden marker; a PR closed without merging, or still a draft, is left alone.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +23,7 @@ from quarterdeck.webhook.handlers.context import (
 from quarterdeck.webhook.handlers.shipped import Progress, record_shipped
 from quarterdeck.webhook.handlers.templates import render_template
 
+log = logging.getLogger("quarterdeck.webhook")
 ACTIONS = frozenset({"closed", "edited", "labeled", "unlabeled"})
 MAX_FILES = 3000  # GitHub lists at most 3,000 files of a PR
 
@@ -50,13 +52,33 @@ def handle(ctx: Context) -> str:
         pr = replace(pr, paths=changed_paths(ctx, pr.number))
         link = link_pr(pr, config, quarter=quarter)
     goal = resolve_goal(config, link.goal_id, quarter) if link.goal_id else None
-    progress = record_shipped(ctx, goal, pr, tz) if goal and goal.issue else None
+    progress = _record(ctx, goal, pr, tz) if goal and goal.issue else None
     body = comment_body(link, goal, progress, config, quarter)
     with ctx.lock(f"{delivery.repo}#{pr.number}"):
         issue = ctx.repository().get_issue(pr.number)
         _, outcome = upsert_comment(issue, pr_marker(pr.number), body)
     where = f"goal {goal.id}" if goal else f"unplanned ({link.team or 'no team'})"
     return f"PR #{pr.number} linked to {where} by {link.rule}; comment {outcome}"
+
+
+def _record(ctx: Context, goal: Goal, pr: PullRequest, tz: str) -> Progress | None:
+    """The goal issue's Shipped list; None (and a log line) if the issue is gone."""
+    from github import GithubException
+
+    try:
+        return record_shipped(ctx, goal, pr, tz)
+    except GithubException as exc:
+        if exc.status not in (404, 410):
+            raise
+        # Deleted or transferred: the PR's comment still says which goal it moved.
+        log.warning(
+            "goal %s: issue #%s is gone (GitHub answered %s); no Shipped list written",
+            goal.id,
+            goal.issue,
+            exc.status,
+            extra=ctx.delivery.log_fields(),
+        )
+        return None
 
 
 def pr_marker(number: int) -> str:
