@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 import responses
+from hypothesis import HealthCheck, settings
 
 from tests.fakegithub import FakeGitHub
+
+# Property tests are reproducible in CI: the same examples every run, no example
+# database on disk. Each test still sets its own bounded `max_examples`.
+# `HYPOTHESIS_PROFILE=explore` draws fresh random examples when hunting for bugs.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("explore", deadline=None, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from quarterdeck.core.markers import has_marker, marker, merge, section, sections, upsert_section
@@ -62,3 +62,46 @@ def test_any_human_text_around_markers_survives(
     merged = merge(existing, section("a", new) + section("b", new))
     expected = before + section("a", new) + between + section("b", new) + after
     assert merged == expected
+
+
+# What people really type around the bot's sections: CRLF line ends (GitHub's web editor
+# sends them), emoji (ZWJ sequences too), bidi marks, and text that looks like half a
+# marker. Opening-only fragments anywhere; closing ones only after the last section, so
+# no example holds a complete fake section (a person copying a whole section is a
+# section, by design).
+_TRICKY = [
+    "\r\n", "\r", "🎉", "👩\u200d💻", "\u202e", "<!--", "-->", "<!-- quarterdeck:",
+    "<", "<details>",
+    "<!-- quarterdeck:section a -->", "<!-- quarterdeck:section b -->\n",
+    "<!-- quarterdeck:section zz -->", "<!-- quarterdeck:section",
+]  # fmt: skip
+_CLOSERS = ["<!-- /quarterdeck:section a -->", "<!-- /quarterdeck:section b -->", "<!-- /"]
+_opening_text = st.lists(st.sampled_from(_TRICKY) | st.text(max_size=20), max_size=8).map("".join)
+_closing_text = st.lists(
+    st.sampled_from(_TRICKY + _CLOSERS) | st.text(max_size=20), max_size=8
+).map("".join)
+_content = st.lists(
+    st.sampled_from(["\r\n", "🎉", "- #1 x\n", "| a | b |\n"]) | st.text(max_size=20), max_size=6
+).map(lambda parts: "".join(parts).replace("<!--", "&lt;!--"))  # bot content is escaped
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=_opening_text,
+    between=_opening_text,
+    after=_closing_text,
+    old=_content,
+    new=_content,
+)
+@example(  # a person's half-open marker used to swallow their text up to the real section
+    before="<!-- quarterdeck:section b -->\nmy notes\n", between="", after="", old="x", new="y"
+)
+@example(before="a\r\n", between="\r\n🎉\r\n", after="<!-- /quarterdeck:section a -->", old="o",
+         new="n\r\n")  # fmt: skip
+def test_crlf_emoji_and_half_markers_around_sections_survive(
+    before: str, between: str, after: str, old: str, new: str
+) -> None:
+    existing = before + section("a", old) + between + section("b", old) + after
+    merged = merge(existing, section("a", new) + section("b", new))
+    assert merged == before + section("a", new) + between + section("b", new) + after
+    assert merge(merged, section("a", new) + section("b", new)) == merged  # idempotent

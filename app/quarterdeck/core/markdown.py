@@ -58,7 +58,9 @@ def code_span(value: object) -> SafeMarkdown:
     text = _WHITESPACE.sub(" ", _INVISIBLE.sub("", str(value))).strip()
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    # Empty text still needs a span: a bare "``" is two literal backticks that would pair
+    # with the next double-backtick fence on the line and turn the text between into code.
+    pad = " " if not text or text.startswith("`") or text.endswith("`") else ""
     return SafeMarkdown(f"{fence}{pad}{text}{pad}{fence}")
 
 

@@ -15,9 +15,12 @@ import re
 
 _ATTR = re.compile(r"^[a-z][a-z0-9_-]*$")
 _VALUE = re.compile(r"^[A-Za-z0-9._:/#-]+$")
+# A section's body never holds another opening marker of its own name: an opening
+# marker a person typed (or quoted) above a real section is then just their text,
+# instead of swallowing everything up to the real section's end.
 _SECTION = re.compile(
     r"<!-- quarterdeck:section (?P<name>[a-z][a-z0-9-]*) -->\n?"
-    r"(?P<body>.*?)"
+    r"(?P<body>(?:(?!<!-- quarterdeck:section (?P=name) -->).)*?)"
     r"<!-- /quarterdeck:section (?P=name) -->",
     re.DOTALL,
 )

@@ -52,7 +52,11 @@ def percentile(values: Sequence[float], q: float) -> float:
     lo = math.floor(rank)
     hi = min(lo + 1, len(ordered) - 1)
     low, high = ordered[lo], ordered[hi]
-    value = low + (rank - lo) * (high - low)
+    share = rank - lo
+    gap = high - low
+    # Between huge values of opposite sign the gap overflows to inf (and 0 * inf is nan);
+    # the weighted sum stays finite.
+    value = low + share * gap if math.isfinite(gap) else (1 - share) * low + share * high
     # Rounding can step a hair outside the two ranks; clamping keeps p50 ≤ p75 ≤ p90.
     return min(max(value, low), high)
 
