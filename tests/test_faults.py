@@ -5,17 +5,21 @@ and retry policy; every wait goes through an injected sleep, never a real one.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from quarterdeck import cli
 from quarterdeck.cli import main
+from quarterdeck.core.config import build_config
 from quarterdeck.sources.github_client import retry_policy
 from tests.fakegithub import FakeGitHub, FakeRepo
-from tests.reviewrepos import seed_github
+from tests.reviewrepos import CONFIG, GOALS, at, seed_github, small_repo
 from tests.test_goals_sync import checkout, seed
+from tests.webhooks import FILES, REPO, encode, headers, merged_pr, settings
 
 NOW = 1_800_000_000.0  # the injected clock: 2027-01-15 08:00 UTC
 ISSUES = r"^/repos/acme/web/issues$"
@@ -359,3 +363,239 @@ def test_a_renamed_team_label_changes_nothing(
     assert code == 0, err
     assert len(client.writes) == writes
     assert "team:analytics" not in remote.labels
+
+
+@pytest.mark.parametrize("new_name", ["objective", None])
+def test_a_renamed_or_deleted_goal_label_opens_no_second_goal_issue(
+    client: FakeGitHub, tmp_path: Path, new_name: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = seed(client)
+    root = checkout(tmp_path)
+    assert sync(root, capsys)[0] == 0
+    rename_label(fake, "goal", new_name)
+
+    code, out, err = sync(root, capsys)
+
+    assert code == 0, err
+    assert set(fake.issues) == {1, 2, 3}  # funnel-v2 is still #3, found by its marker
+    assert "updated #3 (labels)" in out
+    assert "goal" in [lb["name"] for lb in fake.issues[3]["labels"]]
+    writes = len(client.writes)
+    assert sync(root, capsys)[0] == 0
+    assert len(client.writes) == writes
+
+
+# -- the App: GitHub down, a goal issue gone, a broken config ------------------------------
+
+
+def webhook_app(tmp_path: Path, github: FakeGitHub, delays: list[float]) -> Any:
+    """The App with its real config loader and an in-process queue whose retry timer
+    records the delay and runs the retry at once."""
+    from quarterdeck.webhook.queues import BackgroundQueue
+    from quarterdeck.webhook.server import create_app
+
+    app = create_app(settings(tmp_path), github_factory=lambda _id: github.client())
+    runtime = app.extensions["quarterdeck"]
+    queue = BackgroundQueue(
+        runtime.processor,
+        runtime.deliveries,
+        schedule=lambda delay, run: (delays.append(delay), run()),  # type: ignore[func-returns-value]
+    )
+    return create_app(settings(tmp_path), github_factory=lambda _id: github.client(), queue=queue)
+
+
+def deliver(app: Any, payload: dict[str, Any], delivery: str) -> None:
+    body = encode(payload)
+    answer = app.test_client().post(
+        "/webhook", data=body, headers=headers("pull_request", body, delivery)
+    )
+    assert answer.status_code == 202
+    assert app.extensions["quarterdeck"].queue.wait_idle(10)
+
+
+def dropped(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if "delivery dropped" in r.getMessage()]
+
+
+def test_github_down_retries_by_rule_then_drops_with_the_delivery_id(
+    github: FakeGitHub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = github.add_repo(REPO, files=FILES)
+    github.add_issue(fake, "A README people finish reading")
+    github.add_issue(fake, "Update the README")
+    github.fail("GET", r".", 502, times=1000)
+    delays: list[float] = []
+    app = webhook_app(tmp_path, github, delays)
+
+    with caplog.at_level(logging.INFO, logger="quarterdeck.webhook"):
+        deliver(app, merged_pr(), "d-down")
+
+    assert delays == [10.0, 60.0, 300.0]  # the rule: three retries, then give up
+    [record] = dropped(caplog)
+    assert record.delivery == "d-down"  # type: ignore[attr-defined]
+    assert "gave up after retries" in record.getMessage()
+    assert "502" in record.getMessage()
+    assert github.writes == []
+    # Released: "Redeliver" on GitHub runs it again once GitHub is back.
+    assert app.extensions["quarterdeck"].deliveries.claim("d-down")
+
+
+def test_a_broken_config_on_a_merged_pr_is_one_log_line_and_no_comment(
+    github: FakeGitHub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = {**FILES, ".github/quarterdeck.yml": "teams:\n  docs: [oops\n"}
+    fake = github.add_repo(REPO, files=broken)
+    github.add_issue(fake, "A README people finish reading")
+    github.add_issue(fake, "Update the README")
+    delays: list[float] = []
+    app = webhook_app(tmp_path, github, delays)
+
+    with caplog.at_level(logging.INFO, logger="quarterdeck.webhook"):
+        deliver(app, merged_pr(), "d-broken")
+        deliver(app, merged_pr(action="edited"), "d-broken-2")
+
+    assert delays == []  # a broken file does not heal by waiting
+    records = dropped(caplog)
+    assert [r.delivery for r in records] == ["d-broken", "d-broken-2"]  # type: ignore[attr-defined]
+    assert "not retryable" in records[0].getMessage()
+    assert ".github/quarterdeck.yml:3: invalid YAML" in records[0].getMessage()
+    assert github.writes == []  # no comment on the PR, ever: no spam
+
+
+def test_a_deleted_goal_issue_still_gets_the_pr_comment(
+    github: FakeGitHub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = github.add_repo(REPO, files=FILES)
+    github.add_issue(fake, "A README people finish reading")
+    github.add_issue(fake, "Update the README")
+    github.delete_issue(fake, 1)  # the goal's issue (`issue: 1`)
+    app = webhook_app(tmp_path, github, [])
+
+    with caplog.at_level(logging.INFO, logger="quarterdeck.webhook"):
+        deliver(app, merged_pr(body="goal:readme"), "d-gone")
+
+    [comment] = fake.comments_on(2)
+    assert "**A README people finish reading**" in comment["body"]
+    assert "the goal's issue #1 can't be found (deleted or transferred)" in comment["body"]
+    gone = [r for r in caplog.records if "is gone" in r.getMessage()]
+    assert gone[0].delivery == "d-gone"  # type: ignore[attr-defined]
+    assert dropped(caplog) == []
+
+
+# -- history: an empty window, a shallow clone ------------------------------------------
+
+
+def test_a_month_without_prs_is_an_honest_empty_review_offline_and_on_github(
+    client: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clone = small_repo(tmp_path / "web")
+    client.add_repo(
+        "acme/web", files={".github/quarterdeck.yml": CONFIG, "goals/2026-Q4.yml": GOALS}
+    )
+
+    offline = main(["review", "--repo", str(clone.path), "--month", "2027-02"])
+    text = capsys.readouterr().out
+    online = main(["review", "--github", "acme/web", "--month", "2027-02"])
+    from_github = capsys.readouterr().out
+
+    assert (offline, online) == (0, 0)
+    for review in (text, from_github):
+        assert "# Growth review: analytics — February 2027" in review
+        assert "- **0** PRs merged in February 2027: 0 toward goals, 0 unplanned" in review
+        assert "_No goal-linked PRs merged in February 2027._" in review
+        assert "_None: no PRs were merged in February 2027._" in review
+        assert "| Cycle time | _no merged PRs in the window_ |" in review
+
+
+def test_a_shallow_clone_ending_inside_the_window_says_how_to_fetch_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    full = small_repo(tmp_path / "web")
+    shallow = tmp_path / "shallow"
+    full.git("clone", "--quiet", "--depth", "2", f"file://{full.path}", str(shallow))
+
+    code = main(["review", "--repo", str(shallow), "--month", "2026-11"])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "is a shallow clone whose history starts after 2026-10-01" in err
+    assert "git fetch --unshallow" in err
+    assert "fetch-depth: 0" in err
+
+
+# -- a monorepo PR touching 20,000 files ---------------------------------------------------
+
+MONOREPO = """\
+teams:
+  platform:
+    members: [alice]
+    owns: {paths: ["services/**", "infra/*.tf", "tools/"]}
+  analytics:
+    members: [bob]
+    owns: {paths: ["web/insights/**", "**/*.sql"]}
+  growth:
+    members: [carol]
+    owns: {paths: ["web/onboarding/**"]}
+"""
+
+
+def huge_pr_repo(path: Path) -> Path:
+    from quarterdeck.sources.fast_import import Signature, import_history
+
+    paths = [f"services/api/m{i // 100}/f{i}.py" for i in range(15_000)]
+    paths += [f"web/insights/q{i // 100}/f{i}.ts" for i in range(5_000)]
+
+    def build(w: Any) -> None:
+        root = w.commit(
+            "Initial commit\n",
+            Signature("Alice", "alice@example.com", at("2026-10-01T09:00Z")),
+            files={".github/quarterdeck.yml": MONOREPO},
+        )
+        w.commit(
+            "Move everything to the new build (#7)\n",
+            Signature("Bob", "bob@example.com", at("2026-11-10T09:00Z")),
+            parents=[root],
+            files=dict.fromkeys(paths, "x\n"),
+        )
+
+    import_history(path, build)
+    return path
+
+
+def test_a_pr_touching_20000_files_links_by_paths_correctly_and_fast(tmp_path: Path) -> None:
+    import time
+
+    from quarterdeck.core.calendar import Month
+    from quarterdeck.core.linking import link_pr
+    from quarterdeck.services.review import build_reviews
+    from quarterdeck.sources.git_history import read_merged_prs
+
+    repo = huge_pr_repo(tmp_path / "mono")
+    [pr] = read_merged_prs(repo, at("2026-11-01T00:00Z"), at("2026-12-01T00:00Z"))
+    assert len(pr.paths) == 20_000
+    config = build_config((".github/quarterdeck.yml", MONOREPO), [])[0]
+
+    started = time.perf_counter()
+    link = link_pr(pr, config)
+    elapsed = time.perf_counter() - started
+
+    assert (link.team, link.rule) == ("platform", "paths")
+    assert link.reason == "15000 of 20000 changed paths are under platform's `services/**`"
+    assert elapsed < 2.0  # about 0.2 s here: 20,000 paths against 6 patterns
+    reviews = build_reviews(repo, Month(2026, 11), team="platform")
+    assert [u.pr.number for u in reviews[0].summary.unplanned] == [7]
+
+
+def test_github_lists_100_files_of_a_huge_pr_and_the_link_says_so(
+    client: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GraphQL's `files(first: 100)`: ownership from GitHub sees the first 100 paths only.
+    client.add_repo("acme/mono", files={".github/quarterdeck.yml": MONOREPO})
+    first_100 = tuple(f"web/insights/q/f{i}.ts" for i in range(60))
+    first_100 += tuple(f"services/api/f{i}.py" for i in range(40))
+    client.add_pull("acme/mono", 7, "Move everything", "2026-11-10T09:00:00Z", files=first_100)
+
+    assert main(["link", "7", "--github", "acme/mono"]) == 0
+
+    out = capsys.readouterr().out
+    assert "60 of 100 changed paths are under analytics's `web/insights/**`" in out

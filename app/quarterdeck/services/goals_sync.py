@@ -34,7 +34,7 @@ from quarterdeck.core.model import Config, Goal
 from quarterdeck.core.render import make_environment, render
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.resources import resource
-from quarterdeck.sources.github_goals import get_issue, list_goal_issues
+from quarterdeck.sources.github_goals import get_issue, list_goal_issues, list_marked_issues
 
 __all__ = ["GoalsSyncError", "SyncResult", "render_goal_body", "sync_goals"]
 
@@ -97,6 +97,11 @@ def sync_goals(
         f"could not list the labels of {full_name}",
     )
     found = list_goal_issues(repo, config.goal_label)
+    if config.goal_label.lower() not in {name.lower() for name in labels}:
+        # Renamed or deleted (or never made): its issues are still known by their
+        # markers, so find them that way rather than open each goal's issue again.
+        seen = {snap.number for _, snap in found}
+        found += [pair for pair in list_marked_issues(repo) if pair[1].number not in seen]
     objects: dict[int, Issue] = {snap.number: issue for issue, snap in found}
     snapshots: list[IssueSnapshot] = [snap for _, snap in found]
     for goal in goals:

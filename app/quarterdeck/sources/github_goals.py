@@ -13,11 +13,11 @@ from github.GithubException import GithubException, UnknownObjectException
 from github.Issue import Issue
 from github.Repository import Repository
 
-from quarterdeck.core.goal_issues import IssueSnapshot, goals_from_issues
+from quarterdeck.core.goal_issues import IssueSnapshot, goals_from_issues, marker_goal_id
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.errors import Problem, QuarterdeckError
 
-__all__ = ["get_issue", "list_goal_issues", "read_goal_issues", "snapshot"]
+__all__ = ["get_issue", "list_goal_issues", "list_marked_issues", "read_goal_issues", "snapshot"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,26 @@ def list_goal_issues(repo: Repository, label: str) -> list[tuple[Issue, IssueSna
         raise QuarterdeckError(
             f"could not list the issues labelled {label!r} in {repo.full_name}: "
             f"GitHub answered {exc.status} {_message(exc)}; check the token can read issues"
+        ) from None
+    return sorted(found, key=lambda pair: pair[1].number)
+
+
+def list_marked_issues(repo: Repository) -> list[tuple[Issue, IssueSnapshot]]:
+    """Every issue whose body carries a goal marker, whatever its labels, oldest first.
+
+    For when the goal label is missing from the repo (renamed or deleted, or a first
+    sync): the issues a sync opened still carry their markers. Reads every issue once.
+    """
+    try:
+        found = [
+            (issue, snapshot(issue))
+            for issue in repo.get_issues(state="all")
+            if not is_pull_request(issue) and marker_goal_id(issue.body)
+        ]
+    except GithubException as exc:
+        raise QuarterdeckError(
+            f"could not list the issues of {repo.full_name}: GitHub answered {exc.status} "
+            f"{_message(exc)}; check the token can read issues"
         ) from None
     return sorted(found, key=lambda pair: pair[1].number)
 
