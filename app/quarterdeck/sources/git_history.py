@@ -431,7 +431,9 @@ class _Candidate:
 
 def _candidate(commit: _MainCommit) -> _Candidate | None:
     """The PR a main-line commit records, if it records one."""
-    lines = commit.message.splitlines()
+    # Only \n ends a line in git; str.splitlines would also split at \x1c-\x1e, \x0b,
+    # \x0c and \x85, which a subject may carry, and lose its `(#N)`.
+    lines = [line.rstrip("\r") for line in commit.message.split("\n")]
     subject = lines[0].strip() if lines else ""
     if len(commit.parents) >= 2:
         m = _MERGE_SUBJECT.match(subject)
