@@ -15,7 +15,6 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.markdown import code_span, escape_inline
 from quarterdeck.core.markers import sections
 from quarterdeck.core.model import Config, Goal, Link, PullRequest, Team
-from quarterdeck.resources import resource
 from quarterdeck.services.review import assemble_reviews, render_review
 from quarterdeck.webhook.handlers.pull_request import comment_body
 from tests.mdcheck import parse
@@ -80,7 +79,7 @@ def _review_body(titles: list[str], goal_title: str, mission: str, author: str) 
     reviews = assemble_reviews(
         config, [], prs, MONTH, team="growth", business=None, previous_business=None,
         repo_name="acme/web", branch="main", repo_url="https://github.com/acme/web",
-        template_dirs=(resource("templates"),),
+        templates={},
     )  # fmt: skip
     return render_review(reviews[0], standalone=True)
 

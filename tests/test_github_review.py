@@ -308,3 +308,15 @@ def test_goals_tracked_only_as_issues_link_prs_in_the_github_review(github: Fake
     assert [(lk.pr.number, lk.rule) for lk in goal_month.prs] == [(40, "reference")]
     progress = {p.goal.title: p for p in growth.summary.progress}
     assert (progress["Billing alerts"].tasks_done, progress["Billing alerts"].tasks_total) == (1, 2)
+
+
+def test_a_repos_own_templates_override_the_bundled_ones_from_github(github: FakeGitHub) -> None:
+    custom = "Our own review of {{ review.month.label }}: {{ review.merged }} PRs\n"
+    github.add_repo(
+        "acme/web", files={**FILES, ".github/quarterdeck/templates/review.md.j2": custom}
+    )
+    github.add_pull("acme/web", 41, "Anything", "2026-11-09T10:00:00Z")
+
+    reviews = build_reviews_from_github(github.client(), "acme/web", Month(2026, 11))
+
+    assert render_review(reviews[0]) == "Our own review of November 2026: 1 PRs\n"

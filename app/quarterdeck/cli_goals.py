@@ -61,8 +61,8 @@ def goals_command(args: argparse.Namespace, github: Callable[[argparse.Namespace
     from quarterdeck.core.goals_plan import quarters_to_sync
     from quarterdeck.core.goals_report import format_sync
     from quarterdeck.core.linking import quarter_of
-    from quarterdeck.services.goals_sync import sync_goals, template_dirs
-    from quarterdeck.sources.repo_files import load_repo_config
+    from quarterdeck.services.goals_sync import sync_goals
+    from quarterdeck.sources.repo_files import load_repo_config, local_templates
 
     config, warnings = load_repo_config(args.repo)
     for problem in warnings:
@@ -75,7 +75,7 @@ def goals_command(args: argparse.Namespace, github: Callable[[argparse.Namespace
         config,
         quarters,
         dry_run=args.dry_run,
-        templates=template_dirs(args.repo),
+        templates=local_templates(args.repo),
     )
     sys.stdout.write(
         format_sync(

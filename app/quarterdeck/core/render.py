@@ -8,7 +8,7 @@ safe Markdown. A PR title like `{{ 7*7 }}` is a value, never template source.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -63,10 +63,16 @@ def mermaid_label(value: object) -> SafeMarkdown:
     return SafeMarkdown('"' + re.sub(r"\s+", " ", text).strip()[:40] + '"')
 
 
-def make_environment(template_dirs: Sequence[Path]) -> SandboxedEnvironment:
-    """A sandboxed environment loading templates from the first dir that has each file."""
+def make_environment(
+    template_dirs: Sequence[Path], overrides: Mapping[str, str] | None = None
+) -> SandboxedEnvironment:
+    """A sandboxed environment: `overrides` (a repo's own templates, name -> source)
+    win, then the first of `template_dirs` that has the file."""
+    loader: jinja2.BaseLoader = jinja2.FileSystemLoader([str(d) for d in template_dirs])
+    if overrides:
+        loader = jinja2.ChoiceLoader([jinja2.DictLoader(dict(overrides)), loader])
     env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
+        loader=loader,
         autoescape=False,
         finalize=_finalize,
         undefined=jinja2.StrictUndefined,
@@ -123,8 +129,9 @@ def _template_line(exc: BaseException) -> str:
     tb = exc.__traceback__
     found = ""
     while tb is not None:
+        # A template's frame: a file's path, or "<template>" for one loaded from memory.
         filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".j2") or filename.endswith(".md"):
+        if filename.endswith((".j2", ".md")) or filename == "<template>":
             found = f"line {tb.tb_lineno}: "
         tb = tb.tb_next
     return found

@@ -9,9 +9,8 @@ a re-run picks up where it stopped, because finished steps plan as unchanged.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TypeVar
 
 import requests
@@ -41,7 +40,6 @@ __all__ = ["GoalsSyncError", "SyncResult", "render_goal_body", "sync_goals"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 TEMPLATE = "goal_issue.md.j2"
-USER_TEMPLATES = Path(".github") / "quarterdeck" / "templates"
 
 
 class GoalsSyncError(QuarterdeckError):
@@ -60,9 +58,12 @@ class SyncResult:
     created: dict[str, int] = field(default_factory=dict)  # goal id -> new issue number
 
 
-def render_goal_body(goal: Goal, config: Config, template_dirs: tuple[Path, ...]) -> str:
-    """The issue body a new goal issue gets; later syncs take only its `goal` section."""
-    env = make_environment(template_dirs)
+def render_goal_body(goal: Goal, config: Config, templates: Mapping[str, str]) -> str:
+    """The issue body a new goal issue gets; later syncs take only its `goal` section.
+
+    `templates`: the repo's own templates (name -> source), over the bundled ones.
+    """
+    env = make_environment([resource("templates")], templates)
     return render(
         env,
         TEMPLATE,
@@ -73,12 +74,6 @@ def render_goal_body(goal: Goal, config: Config, template_dirs: tuple[Path, ...]
     )
 
 
-def template_dirs(checkout: Path) -> tuple[Path, ...]:
-    """A repo's own templates first (`.github/quarterdeck/templates/`), then the bundled."""
-    user = checkout / USER_TEMPLATES
-    return (user, resource("templates")) if user.is_dir() else (resource("templates"),)
-
-
 def sync_goals(
     gh: Github,
     full_name: str,
@@ -86,10 +81,10 @@ def sync_goals(
     quarters: Collection[str],
     *,
     dry_run: bool = False,
-    templates: tuple[Path, ...] | None = None,
+    templates: Mapping[str, str] | None = None,
 ) -> SyncResult:
     """Plan, and unless `dry_run` apply, the sync of `config`'s goals in `quarters`."""
-    dirs = templates or (resource("templates"),)
+    templates = templates or {}
     goals = [g for g in config.goals if g.quarter in quarters]
     repo = _read(lambda: gh.get_repo(full_name), f"could not open {full_name}")
     labels = _read(
@@ -110,7 +105,7 @@ def sync_goals(
             if extra is not None:
                 objects[goal.issue] = extra[0]
                 snapshots.append(extra[1])
-    bodies = {g.id: render_goal_body(g, config, dirs) for g in goals}
+    bodies = {g.id: render_goal_body(g, config, templates) for g in goals}
     plan = plan_sync(goals, snapshots, labels, bodies, config, quarters)
     result = SyncResult(full_name, tuple(sorted(quarters)), plan, dry_run)
     if not dry_run:

@@ -7,15 +7,15 @@ or GitHub).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Team
 from quarterdeck.core.quarter import OUTCOMES, GoalOutcome, outcomes
 from quarterdeck.core.render import make_environment, render
 from quarterdeck.errors import QuarterdeckError
+from quarterdeck.resources import resource
 from quarterdeck.services.review import TeamReview
 
 QUARTER_TEMPLATE = "quarter_report.md.j2"
@@ -47,7 +47,7 @@ class QuarterReport:
     month: Month
     teams: tuple[TeamQuarter, ...]
     repo_url: str = ""
-    template_dirs: tuple[Path, ...] = field(default=(), repr=False)
+    templates: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def complete(self) -> bool:
@@ -75,10 +75,10 @@ def quarter_report(reviews: Sequence[TeamReview]) -> QuarterReport:
         for r in reviews
         if not r.summary.unowned
     )
-    return QuarterReport(first.quarter, first.month, teams, first.repo_url, first.template_dirs)
+    return QuarterReport(first.quarter, first.month, teams, first.repo_url, first.templates)
 
 
 def render_quarter_report(report: QuarterReport) -> str:
     """The report as Markdown, from `templates/quarter_report.md.j2` (overridable)."""
-    env = make_environment(report.template_dirs)
+    env = make_environment([resource("templates")], report.templates)
     return render(env, QUARTER_TEMPLATE, report=report)

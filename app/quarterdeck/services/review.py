@@ -29,10 +29,14 @@ from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.resources import resource
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
 from quarterdeck.sources.github_client import github_error, log_rate_limit
-from quarterdeck.sources.github_config import load_github_config, load_github_metrics
+from quarterdeck.sources.github_config import (
+    load_github_config,
+    load_github_metrics,
+    load_github_templates,
+)
 from quarterdeck.sources.github_goals import read_goal_issues
 from quarterdeck.sources.github_prs import fetch_merged_prs
-from quarterdeck.sources.repo_files import load_metrics, load_repo_config
+from quarterdeck.sources.repo_files import load_metrics, load_repo_config, local_templates
 
 # Which of the quarter's three monthly reviews this is, and what it is for.
 REVIEW_FOCUS = {
@@ -41,7 +45,6 @@ REVIEW_FOCUS = {
     3: "Last review before planning: what impact did this quarter's work have?",
 }
 REVIEW_TEMPLATE = "review.md.j2"
-USER_TEMPLATES = Path(".github") / "quarterdeck" / "templates"
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ class TeamReview:
     source: str = "git"
     repo_url: str = ""  # https://github.com/owner/name when known: PR numbers become links
     metrics_dir: str = "metrics"
-    template_dirs: tuple[Path, ...] = field(default=(), repr=False)
+    # The repo's own templates (name -> source), overriding the bundled ones.
+    templates: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def quarter(self) -> str:
@@ -149,7 +153,7 @@ def build_reviews(
         repo_name=repo.resolve().name,
         branch=branch_name,
         repo_url=web_url(repo),
-        template_dirs=_template_dirs(repo),
+        templates=local_templates(repo),
     )
 
 
@@ -164,7 +168,7 @@ def build_reviews_from_github(
 ) -> list[TeamReview]:
     """The same reviews from GitHub: config and metrics files from the default branch,
     merged PRs (with review times) from the GraphQL search. Templates are the bundled
-    ones (a repo's own templates are read offline only).
+    ones overridden by the repo's own `.github/quarterdeck/templates/`.
     """
     try:
         repo = gh.get_repo(full_name)
@@ -194,7 +198,7 @@ def build_reviews_from_github(
         branch=base,
         source="github",
         repo_url=repo.html_url,
-        template_dirs=(resource("templates"),),
+        templates=load_github_templates(repo),
     )
 
 
@@ -222,7 +226,7 @@ def assemble_reviews(
     repo_name: str,
     branch: str,
     repo_url: str,
-    template_dirs: tuple[Path, ...],
+    templates: Mapping[str, str],
     source: str = "git",
 ) -> list[TeamReview]:
     """The part both modes share: PRs → links → team summaries → one TeamReview each."""
@@ -252,7 +256,7 @@ def assemble_reviews(
             branch=branch,
             source=source,
             repo_url=repo_url,
-            template_dirs=template_dirs,
+            templates=templates,
         )
         for summary in summaries
         if team is None or summary.team == team
@@ -265,14 +269,9 @@ def _team_warnings(problems: Sequence[Problem], team: str) -> tuple[str, ...]:
     return tuple(p.message for p in problems if p.key == key or p.key.startswith(key + "."))
 
 
-def _template_dirs(repo: Path) -> tuple[Path, ...]:
-    user = repo / USER_TEMPLATES
-    return (user, resource("templates")) if user.is_dir() else (resource("templates"),)
-
-
 def render_review(review: TeamReview, *, standalone: bool = True) -> str:
     """The review's Markdown; `standalone` adds the title as a heading (not for issues)."""
-    env = make_environment(review.template_dirs)
+    env = make_environment([resource("templates")], review.templates)
     return render(env, REVIEW_TEMPLATE, review=review, standalone=standalone)
 
 
@@ -287,7 +286,7 @@ def reviews_to_json(reviews: Sequence[TeamReview]) -> list[dict[str, Any]]:
     """Plain JSON-ready data: the same facts the Markdown shows."""
     return [
         {"title": r.title, "quarter": r.quarter, "review_number": r.review_number}
-        | _plain(r, skip={"template_dirs"})
+        | _plain(r, skip={"templates"})
         for r in reviews
     ]
 

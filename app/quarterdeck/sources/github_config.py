@@ -34,9 +34,16 @@ from quarterdeck.sources.repo_files import (
     load_config,
     load_metrics_with,
     read_text,
+    user_templates,
 )
 
-__all__ = ["GitHubReader", "load_github_config", "load_github_metrics", "parse_extends"]
+__all__ = [
+    "GitHubReader",
+    "load_github_config",
+    "load_github_metrics",
+    "load_github_templates",
+    "parse_extends",
+]
 
 ORG_CONFIG_REPO = ".github"
 # Probot's `_extends` syntax: [owner/]repo[:path.yml]
@@ -122,6 +129,11 @@ def load_github_config(
 def load_github_metrics(repo: Repository, config: Config, month: str) -> BusinessMetrics | None:
     """The PM's figures for `month` (YYYY-MM) from the repo's metrics folder on GitHub."""
     return load_metrics_with(_reader_for(repo), config, month)
+
+
+def load_github_templates(repo: Repository) -> dict[str, str]:
+    """The repo's own templates from `.github/quarterdeck/templates/` on GitHub."""
+    return user_templates(_reader_for(repo))
 
 
 def _reader_for(repo: Repository) -> GitHubReader:

@@ -10,6 +10,7 @@ is written once over `FileReader`; `LocalReader` serves a checkout, and
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -36,9 +37,12 @@ __all__ = [
     "load_metrics",
     "load_metrics_with",
     "load_repo_config",
+    "local_templates",
     "read_text",
+    "user_templates",
 ]
 
+log = logging.getLogger(__name__)
 _YAML_SUFFIXES = (".yml", ".yaml")
 
 
@@ -97,6 +101,31 @@ class LocalReader:
 
     def display(self, path: str) -> str:
         return PurePosixPath(path).as_posix()
+
+
+USER_TEMPLATES = ".github/quarterdeck/templates"
+
+
+def user_templates(reader: FileReader) -> dict[str, str]:
+    """A repo's own templates (`.github/quarterdeck/templates/*.j2`), name -> source.
+
+    They override the bundled ones of the same name; an unreadable one is skipped
+    with a warning in the log rather than failing the whole review.
+    """
+    found: dict[str, str] = {}
+    for name in reader.list_dir(USER_TEMPLATES):
+        if name.endswith(".j2"):
+            text, problem = read_text(reader, f"{USER_TEMPLATES}/{name}")
+            if text is not None:
+                found[name] = text
+            elif problem is not None:
+                log.warning("%s", problem)
+    return found
+
+
+def local_templates(repo: Path) -> dict[str, str]:
+    """`user_templates` of a local checkout."""
+    return user_templates(LocalReader(_repo_root(repo)))
 
 
 def read_text(reader: FileReader, path: str) -> tuple[str | None, Problem | None]:
