@@ -22,8 +22,6 @@ from urllib.parse import urlencode
 
 import pytest
 import yaml
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 
 from quarterdeck.cli import main
@@ -42,7 +40,16 @@ from tests.fakegithub import FakeGitHub
 from tests.gitrepo import GitRepo
 from tests.mdcheck import parse
 from tests.reviewrepos import CONFIG, GOALS, seed_github, small_repo
-from tests.webhooks import FILES, REPO, encode, fixed_loader, headers, merged_pr, settings
+from tests.webhooks import (
+    FILES,
+    REPO,
+    encode,
+    fixed_loader,
+    headers,
+    merged_pr,
+    private_key_pem,
+    settings,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "WHSEC-canary-3f9a1c77"
@@ -53,12 +60,7 @@ REDIS_PASSWORD = "REDISPW-canary-b7e2d4"
 @pytest.fixture(scope="module")
 def pem() -> str:
     """A real RSA private key, as GitHub's .pem download holds one."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
+    return private_key_pem()
 
 
 def leaks(text: str, pem: str) -> list[str]:

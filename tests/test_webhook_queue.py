@@ -17,8 +17,6 @@ from typing import Any
 
 import pytest
 import redis
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from rq import Queue
 
 from quarterdeck.webhook.queues import RQ_QUEUE
@@ -26,7 +24,16 @@ from quarterdeck.webhook.server import create_app
 from quarterdeck.webhook.settings import Secret
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
-from tests.webhooks import FILES, REPO, SECRET, encode, headers, merged_pr, settings
+from tests.webhooks import (
+    FILES,
+    REPO,
+    SECRET,
+    encode,
+    headers,
+    merged_pr,
+    private_key_pem,
+    settings,
+)
 
 REDIS_URL = os.environ.get("QUARTERDECK_TEST_REDIS_URL", "redis://127.0.0.1:6390/15")
 
@@ -45,15 +52,6 @@ def redis_db() -> Iterator[Any]:
     client.flushdb()  # a database of its own (…/15), only these tests use it
     yield client
     client.flushdb()
-
-
-def _private_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def test_rq_worker_process_does_the_work_once(
@@ -78,7 +76,7 @@ def test_rq_worker_process_does_the_work_once(
             **os.environ,
             "QUARTERDECK_WEBHOOK_SECRET": SECRET,
             "QUARTERDECK_APP_ID": "4242",
-            "QUARTERDECK_PRIVATE_KEY": _private_key(),
+            "QUARTERDECK_PRIVATE_KEY": private_key_pem(),
             "REDIS_URL": REDIS_URL,
             "GITHUB_API_URL": front.url,
         }

@@ -113,3 +113,16 @@ def merged_pr(
         payload["sender"] = sender
     payload["installation"] = {"id": 42}
     return payload
+
+
+def private_key_pem() -> str:
+    """A real, throwaway RSA private key, as GitHub's .pem download holds one."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
