@@ -36,6 +36,7 @@ from quarterdeck.core.markers import marker, merge, read_marker
 from quarterdeck.errors import GitHubError, QuarterdeckError
 from quarterdeck.services.review import TeamReview, render_review
 from quarterdeck.sources.github_client import github_error
+from quarterdeck.sources.github_goals import is_pull_request
 from quarterdeck.sources.github_writes import find_comment, upsert_comment
 
 log = logging.getLogger(__name__)
@@ -198,7 +199,8 @@ def _existing_issues(
     try:
         for issue in repo.get_issues(state="all", **filters):
             attrs = read_marker(issue.body, "review")
-            if issue.pull_request is None and attrs and "team" in attrs and "month" in attrs:
+            # `issue.pull_request` would cost a GET per issue; the listing's URL says it.
+            if not is_pull_request(issue) and attrs and "team" in attrs and "month" in attrs:
                 found.setdefault((attrs["team"], attrs["month"]), []).append(issue)
     except GithubException as exc:
         raise github_error(exc, f"listing the growth-review issues of {repo.full_name}") from None

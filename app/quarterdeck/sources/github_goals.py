@@ -17,7 +17,14 @@ from quarterdeck.core.goal_issues import IssueSnapshot, goals_from_issues, marke
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.errors import Problem, QuarterdeckError
 
-__all__ = ["get_issue", "list_goal_issues", "list_marked_issues", "read_goal_issues", "snapshot"]
+__all__ = [
+    "get_issue",
+    "is_pull_request",
+    "list_goal_issues",
+    "list_marked_issues",
+    "read_goal_issues",
+    "snapshot",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +44,7 @@ def snapshot(issue: Issue) -> IssueSnapshot:
 
 
 def is_pull_request(issue: Issue) -> bool:
+    """Whether an issue from a listing is a pull request, without a request of its own."""
     # The issues listing includes PRs; their html_url says so without another request
     # (reading `issue.pull_request` on an issue would fetch it again).
     return "/pull/" in (issue.html_url or "")
