@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from quarterdeck.core.calendar import Month
 from quarterdeck.core.linking import quarter_of
 from quarterdeck.core.markdown import SafeMarkdown, escape_inline
 from quarterdeck.core.markers import sections, upsert_section
@@ -34,7 +35,7 @@ class Entry:
 
     @property
     def quarter(self) -> str:
-        return f"{self.merged.year}-Q{(self.merged.month - 1) // 3 + 1}"
+        return Month(self.merged.year, self.merged.month).quarter
 
 
 @dataclass(frozen=True)
