@@ -87,10 +87,6 @@ def add_quarter_report(
     _actions_args(report)
 
 
-def wants_publish(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "publish", False) or getattr(args, "dry_run", False))
-
-
 def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[[], Any]) -> int:
     """Publish (or plan, with --dry-run) `reviews` to the --github repo; report on stdout."""
     from quarterdeck.services.publish import publish_reviews
