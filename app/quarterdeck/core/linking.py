@@ -26,8 +26,6 @@ from zoneinfo import ZoneInfo
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Config, Goal, Link, PullRequest, Team
 
-GOAL_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-
 # Reference syntax. A keyword must start a word ("hotfix #3" is not "fix #3") and the
 # number must end one ("#12abc" is not an issue). `owner/repo#12` never matches
 # because the `#` has to follow the keyword directly.
