@@ -33,6 +33,7 @@ from quarterdeck.core.model import Config, Goal
 from quarterdeck.core.render import make_environment, render
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.resources import resource
+from quarterdeck.sources.github_client import github_error
 from quarterdeck.sources.github_goals import get_issue, list_goal_issues, list_marked_issues
 
 __all__ = ["GoalsSyncError", "SyncResult", "render_goal_body", "sync_goals"]
@@ -86,10 +87,10 @@ def sync_goals(
     """Plan, and unless `dry_run` apply, the sync of `config`'s goals in `quarters`."""
     templates = templates or {}
     goals = [g for g in config.goals if g.quarter in quarters]
-    repo = _read(lambda: gh.get_repo(full_name), f"could not open {full_name}")
+    repo = _read(lambda: gh.get_repo(full_name), f"opening {full_name}")
     labels = _read(
         lambda: [label.name for label in repo.get_labels()],
-        f"could not list the labels of {full_name}",
+        f"listing the labels of {full_name}",
     )
     found = list_goal_issues(repo, config.goal_label)
     if config.goal_label.lower() not in {name.lower() for name in labels}:
@@ -208,8 +209,4 @@ def _read(call: Callable[[], T], what: str) -> T:
     try:
         return call()
     except GithubException as exc:
-        data = exc.data if isinstance(exc.data, dict) else {}
-        raise QuarterdeckError(
-            f"{what}: GitHub answered {exc.status} {data.get('message') or 'error'}; "
-            "check OWNER/REPO and that the token can read and write issues"
-        ) from None
+        raise github_error(exc, what) from None

@@ -15,7 +15,8 @@ from github.Repository import Repository
 
 from quarterdeck.core.goal_issues import IssueSnapshot, goals_from_issues, marker_goal_id
 from quarterdeck.core.model import Config, Goal
-from quarterdeck.errors import Problem, QuarterdeckError
+from quarterdeck.errors import Problem
+from quarterdeck.sources.github_client import github_error
 
 __all__ = [
     "get_issue",
@@ -59,9 +60,8 @@ def list_goal_issues(repo: Repository, label: str) -> list[tuple[Issue, IssueSna
             if not is_pull_request(issue)
         ]
     except GithubException as exc:
-        raise QuarterdeckError(
-            f"could not list the issues labelled {label!r} in {repo.full_name}: "
-            f"GitHub answered {exc.status} {_message(exc)}; check the token can read issues"
+        raise github_error(
+            exc, f"listing the issues labelled {label!r} in {repo.full_name}"
         ) from None
     return sorted(found, key=lambda pair: pair[1].number)
 
@@ -79,10 +79,7 @@ def list_marked_issues(repo: Repository) -> list[tuple[Issue, IssueSnapshot]]:
             if not is_pull_request(issue) and marker_goal_id(issue.body)
         ]
     except GithubException as exc:
-        raise QuarterdeckError(
-            f"could not list the issues of {repo.full_name}: GitHub answered {exc.status} "
-            f"{_message(exc)}; check the token can read issues"
-        ) from None
+        raise github_error(exc, f"listing the issues of {repo.full_name}") from None
     return sorted(found, key=lambda pair: pair[1].number)
 
 
@@ -95,10 +92,7 @@ def get_issue(repo: Repository, number: int) -> tuple[Issue, IssueSnapshot] | No
     except GithubException as exc:
         if exc.status == 410:  # deleted by a person: reported like a missing one
             return None
-        raise QuarterdeckError(
-            f"could not read issue #{number} of {repo.full_name}: "
-            f"GitHub answered {exc.status} {_message(exc)}"
-        ) from None
+        raise github_error(exc, f"reading issue #{number} of {repo.full_name}") from None
     return None if is_pull_request(issue) else (issue, snapshot(issue))
 
 
@@ -120,8 +114,3 @@ def read_goal_issues(
         for problem in found:
             log.warning("%s", problem)
     return goals
-
-
-def _message(exc: GithubException) -> str:
-    data = exc.data if isinstance(exc.data, dict) else {}
-    return str(data.get("message") or "error")
