@@ -37,7 +37,7 @@ from quarterdeck.errors import GitHubError, QuarterdeckError
 from quarterdeck.services.review import TeamReview, render_review
 from quarterdeck.sources.github_client import github_error
 from quarterdeck.sources.github_goals import is_pull_request
-from quarterdeck.sources.github_writes import find_comment, upsert_comment
+from quarterdeck.sources.github_writes import create_label, find_comment, upsert_comment
 
 log = logging.getLogger(__name__)
 
@@ -235,11 +235,7 @@ def _ensure_labels(
                 continue
             kind = REVIEW_LABEL if name == REVIEW_LABEL else "team"
             description = LABEL_DESCRIPTIONS[kind].format(slug=name.removeprefix("team:"))
-            try:
-                repo.create_label(name, LABEL_COLORS[kind], description[:100])
-            except GithubException as exc:
-                if exc.status != 422:  # 422: someone created it meanwhile, which is fine
-                    raise
+            create_label(repo, name, LABEL_COLORS[kind], description[:100])
             have.add(name.lower())
             if written is not None:
                 written.append(f"created label {name}")

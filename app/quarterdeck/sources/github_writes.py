@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from github.GithubException import GithubException
 from github.IssueComment import IssueComment
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -39,3 +40,17 @@ def upsert_comment(
         return existing, "unchanged"
     existing.edit(body)
     return existing, "updated"
+
+
+def create_label(repo: object, name: str, color: str, description: str) -> bool:
+    """Create label `name`; False when GitHub answers 422 (someone created it meanwhile).
+
+    Callers list the labels first; this only covers a race with another writer.
+    """
+    try:
+        repo.create_label(name, color, description)  # type: ignore[attr-defined]
+    except GithubException as exc:
+        if exc.status != 422:
+            raise
+        return False
+    return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from quarterdeck.sources.github_writes import create_label
 from quarterdeck.webhook.handlers.context import Context
 
 log = logging.getLogger("quarterdeck.webhook")
@@ -42,18 +43,10 @@ def _repos(items: list[Any]) -> list[str]:
 
 
 def _ensure_labels(ctx: Context, full_name: str) -> int:
-    from github import GithubException
-
     repo = ctx.gh.get_repo(full_name)
     have = {label.name.lower() for label in repo.get_labels()}
-    created = 0
-    for name, (color, description) in LABELS.items():
-        if name in have:
-            continue
-        try:
-            repo.create_label(name, color, description)
-            created += 1
-        except GithubException as exc:
-            if exc.status != 422:  # 422: someone created it meanwhile
-                raise
-    return created
+    return sum(
+        create_label(repo, name, color, description)
+        for name, (color, description) in LABELS.items()
+        if name not in have
+    )
