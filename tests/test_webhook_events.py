@@ -229,3 +229,21 @@ def test_bad_config_is_dropped_and_the_delivery_released(
     assert github.writes == []
     # Released: once the config is fixed, GitHub's "Redeliver" (same id) does the work.
     assert app.extensions["quarterdeck"].deliveries.claim("d-bad")
+
+
+def test_a_goal_tracked_only_as_an_issue_links_the_merged_pr(
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo
+) -> None:
+    github.add_issue(
+        repo,
+        "Search that finds things",
+        labels=["goal", "quarter:2019-Q2", "team:web"],
+        assignees=["bob"],
+    )  # issue #3: in no goals file
+    app = make_app(tmp_path, github)
+
+    deliver(app, "pull_request", merged_pr(body="Part of #3"), "d-1")
+
+    (comment,) = repo.comments_on(2)
+    assert "Search that finds things" in comment["body"]
+    assert "Part of #3" in comment["body"]

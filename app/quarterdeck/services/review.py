@@ -20,7 +20,6 @@ from github import Github, GithubException
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
 from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics
 from quarterdeck.core.figures import FigureRow, figure_rows
-from quarterdeck.core.goal_sources import merge_goals
 from quarterdeck.core.linking import link_all
 from quarterdeck.core.metrics import GoalProgress, TeamSummary, summarise
 from quarterdeck.core.model import Config, PullRequest, Team
@@ -30,11 +29,10 @@ from quarterdeck.resources import resource
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
 from quarterdeck.sources.github_client import github_error, log_rate_limit
 from quarterdeck.sources.github_config import (
-    load_github_config,
     load_github_metrics,
     load_github_templates,
 )
-from quarterdeck.sources.github_goals import read_goal_issues
+from quarterdeck.sources.github_goals import load_config_with_goal_issues
 from quarterdeck.sources.github_prs import fetch_merged_prs
 from quarterdeck.sources.repo_files import load_metrics, load_repo_config, local_templates
 
@@ -174,11 +172,8 @@ def build_reviews_from_github(
         repo = gh.get_repo(full_name)
     except GithubException as exc:
         raise github_error(exc, f"opening repository {full_name}") from None
-    config, warnings = load_github_config(repo, config_path=config_path)
     # Goals tracked as issues join the file goals; unreadable goal issues are reported.
-    issue_problems: list[Problem] = []
-    config = merge_goals(config, read_goal_issues(repo, config, problems=issue_problems))
-    warnings = [*warnings, *issue_problems]
+    config, warnings = load_config_with_goal_issues(repo, config_path=config_path)
     _check_team(config, team)
     since, until = review_window(config, month)
     base = branch or config.review.branch or repo.default_branch

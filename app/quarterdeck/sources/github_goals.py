@@ -13,10 +13,13 @@ from github.GithubException import GithubException, UnknownObjectException
 from github.Issue import Issue
 from github.Repository import Repository
 
+from quarterdeck.core.config import CONFIG_PATH
 from quarterdeck.core.goal_issues import IssueSnapshot, goals_from_issues, marker_goal_id
+from quarterdeck.core.goal_sources import merge_goals
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.errors import Problem
 from quarterdeck.sources.github_client import github_error
+from quarterdeck.sources.github_config import load_github_config
 
 __all__ = [
     "get_issue",
@@ -114,3 +117,17 @@ def read_goal_issues(
         for problem in found:
             log.warning("%s", problem)
     return goals
+
+
+def load_config_with_goal_issues(
+    repo: Repository, *, config_path: str = CONFIG_PATH
+) -> tuple[Config, list[Problem]]:
+    """The repo's config from GitHub with its goal issues merged into the file goals.
+
+    What the review and the App both link against; goal issues that can't be read as
+    goals come back among the warnings.
+    """
+    config, warnings = load_github_config(repo, config_path=config_path)
+    problems: list[Problem] = []
+    config = merge_goals(config, read_goal_issues(repo, config, problems=problems))
+    return config, [*warnings, *problems]

@@ -26,10 +26,10 @@ DEFAULT_DELAYS: tuple[float, ...] = (10.0, 60.0, 300.0)  # then the delivery is 
 
 
 def default_config_loader(repo: Any) -> tuple[Any, list[Any]]:
-    """The repo's config read through the contents API (imported late: no work at import)."""
-    from quarterdeck.sources.github_config import load_github_config
+    """The repo's config and goal issues, from GitHub (imported late: no work at import)."""
+    from quarterdeck.sources.github_goals import load_config_with_goal_issues
 
-    return load_github_config(repo)
+    return load_config_with_goal_issues(repo)
 
 
 class CachedConfig:
