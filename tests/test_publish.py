@@ -56,7 +56,7 @@ def test_first_run_opens_one_issue_per_team(
     assert analytics["body"].startswith(
         "<!-- quarterdeck:review team=analytics month=2026-11 -->\n"
     )
-    assert remote.labels["team:growth"]["color"] == "c5def5"
+    assert remote.labels["team:growth"]["color"] == "5319e7"  # core.labels.TEAM_COLOR
     assert results[0].url == "https://github.com/acme/web/issues/1"
     # Only the lead is mentioned, once, in the decision; the hostile title pings nobody.
     doc = parse(analytics["body"])

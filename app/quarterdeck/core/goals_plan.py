@@ -37,11 +37,11 @@ from quarterdeck.core.goal_issues import (
     team_label,
 )
 from quarterdeck.core.goals_back import BackNote, goals_file, unclaimed_issues, yaml_fields
+from quarterdeck.core.labels import GOAL_COLOR, QUARTER_COLOR, TEAM_COLOR
 from quarterdeck.core.markers import marker, merge, read_marker
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.errors import Problem
 
-GOAL_COLOR, QUARTER_COLOR, TEAM_COLOR = "0e8a16", "1d76db", "5319e7"
 _SYNCED_KIND = "synced"
 FINISHED = ("shipped", "dropped")
 

@@ -32,6 +32,7 @@ from github.Issue import Issue
 from github.Repository import Repository
 
 from quarterdeck.core.issue_body import fit
+from quarterdeck.core.labels import REVIEW_COLOR, TEAM_COLOR
 from quarterdeck.core.markers import marker, merge, read_marker
 from quarterdeck.errors import GitHubError, QuarterdeckError
 from quarterdeck.services.review import TeamReview, render_review
@@ -42,7 +43,7 @@ from quarterdeck.sources.github_writes import create_label, find_comment, upsert
 log = logging.getLogger(__name__)
 
 REVIEW_LABEL = "growth-review"
-LABEL_COLORS = {REVIEW_LABEL: "0e8a16", "team": "c5def5"}
+LABEL_COLORS = {REVIEW_LABEL: REVIEW_COLOR, "team": TEAM_COLOR}
 LABEL_DESCRIPTIONS = {
     REVIEW_LABEL: "Monthly growth review, opened by Quarterdeck",
     "team": "Work of the {slug} team (Quarterdeck)",

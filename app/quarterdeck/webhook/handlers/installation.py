@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from quarterdeck.core.labels import GOAL_COLOR, REVIEW_COLOR
 from quarterdeck.sources.github_writes import create_label
 from quarterdeck.webhook.handlers.context import Context
 
@@ -12,8 +13,8 @@ log = logging.getLogger("quarterdeck.webhook")
 
 # Labels the App's features rely on: goal issues and the monthly review.
 LABELS = {
-    "goal": ("0e8a16", "A quarterly goal (with quarter:YYYY-Qn and team:<slug> labels)"),
-    "growth-review": ("1d76db", "The monthly growth review"),
+    "goal": (GOAL_COLOR, "A quarterly goal (with quarter:YYYY-Qn and team:<slug> labels)"),
+    "growth-review": (REVIEW_COLOR, "The monthly growth review"),
 }
 
 
