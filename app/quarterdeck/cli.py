@@ -21,9 +21,8 @@ from typing import Any
 from quarterdeck import __version__
 from quarterdeck.cli_publish import add_publish_args, add_quarter_report
 from quarterdeck.core.calendar import Month
-from quarterdeck.errors import ConfigError, QuarterdeckError
+from quarterdeck.errors import EXIT_FAILED, EXIT_OK, ConfigError, QuarterdeckError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("quarterdeck")
 
 

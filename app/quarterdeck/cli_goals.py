@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from quarterdeck.core.calendar import is_quarter
-
-EXIT_OK, EXIT_FAILED = 0, 1
+from quarterdeck.errors import EXIT_FAILED, EXIT_OK
 
 
 def _quarter(text: str) -> str:

@@ -17,9 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from quarterdeck.errors import QuarterdeckError
-
-EXIT_OK = 0
+from quarterdeck.errors import EXIT_OK, QuarterdeckError
 
 
 def add_config_arg(parser: argparse.ArgumentParser) -> None:

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Exit codes of every command: success, or the job failed and the message says why.
+# (2, a wrong command line, is argparse's own.)
+EXIT_OK, EXIT_FAILED = 0, 1
+
 
 class QuarterdeckError(Exception):
     """Base class: the message is written for the person who will read it."""
