@@ -28,13 +28,12 @@ from dataclasses import dataclass, replace
 
 from quarterdeck.core.calendar import is_quarter
 from quarterdeck.core.markers import marker, read_marker
-from quarterdeck.core.model import Config, Goal
+from quarterdeck.core.model import GOAL_STATUSES, Config, Goal
 from quarterdeck.errors import Problem
 
 QUARTER_PREFIX = "quarter:"
 TEAM_PREFIX = "team:"
 STATUS_PREFIX = "status:"
-STATUSES = ("planned", "in-progress", "shipped", "dropped", "carried-over")
 GOAL_MARKER_KIND = "goal"
 MAX_ID_LENGTH = 40
 
@@ -128,7 +127,7 @@ def status_of(issue: IssueSnapshot, tasks: tuple[int, int] | None) -> str:
     """The goal's status from the issue's labels and state (see the module docstring)."""
     for label in issue.labels:
         value = label[len(STATUS_PREFIX) :].strip().lower()
-        if label.lower().startswith(STATUS_PREFIX) and value in STATUSES:
+        if label.lower().startswith(STATUS_PREFIX) and value in GOAL_STATUSES:
             return value
     if issue.state == "closed":
         return "dropped" if issue.state_reason == "not_planned" else "shipped"

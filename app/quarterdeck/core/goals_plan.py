@@ -39,11 +39,10 @@ from quarterdeck.core.goal_issues import (
 from quarterdeck.core.goals_back import BackNote, goals_file, unclaimed_issues, yaml_fields
 from quarterdeck.core.labels import GOAL_COLOR, QUARTER_COLOR, TEAM_COLOR
 from quarterdeck.core.markers import marker, merge, read_marker
-from quarterdeck.core.model import Config, Goal
+from quarterdeck.core.model import FINISHED_STATUSES, Config, Goal
 from quarterdeck.errors import Problem
 
 _SYNCED_KIND = "synced"
-FINISHED = ("shipped", "dropped")
 
 
 @dataclass(frozen=True)
@@ -167,7 +166,7 @@ def plan_sync(
                         f"(#{candidates[0].number} is used); close the duplicate"
                     )
                 )
-        if issue is None and goal.status in FINISHED:
+        if issue is None and goal.status in FINISHED_STATUSES:
             actions.append(
                 IssueAction("skip", goal.id, reason=f"{goal.status}: no issue for a finished goal")
             )
@@ -206,7 +205,7 @@ def _update(
     notes: list[BackNote] = []
     where = f"goal {goal.id!r} (issue #{issue.number})"
     if issue.state == "closed":
-        if goal.status not in FINISHED:
+        if goal.status not in FINISHED_STATUSES:
             status = "dropped" if issue.state_reason == "not_planned" else "shipped"
             notes.append(
                 BackNote(

@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from quarterdeck.core.calendar import Month, weeks_between
 from quarterdeck.core.linking import resolve_goal
-from quarterdeck.core.model import Config, Goal, Link, PullRequest
+from quarterdeck.core.model import FINISHED_STATUSES, Config, Goal, Link, PullRequest
 
 # A goal with nothing shipped for this many days is flagged as stalled in the review.
 STALLED_AFTER_DAYS = 21
@@ -351,7 +351,7 @@ def goal_progress(
         last_ship=last,
         days_since_last_ship=since,
         quiet_days=quiet,
-        stalled=goal.status not in ("shipped", "dropped") and quiet >= STALLED_AFTER_DAYS,
+        stalled=goal.status not in FINISHED_STATUSES and quiet >= STALLED_AFTER_DAYS,
         tasks_done=goal.tasks_done,
         tasks_total=goal.tasks_total,
     )

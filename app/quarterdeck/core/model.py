@@ -8,6 +8,9 @@ from datetime import datetime
 from types import MappingProxyType
 
 MAX_TEAM_SIZE = 6
+# Where a goal stands; a finished goal is never stalled and gets no new issue.
+GOAL_STATUSES = ("planned", "in-progress", "shipped", "dropped", "carried-over")
+FINISHED_STATUSES = ("shipped", "dropped")
 
 # The seed article's discussion questions for a growth review.
 DEFAULT_QUESTIONS: tuple[str, ...] = (
@@ -52,7 +55,7 @@ class Goal:
     owners: tuple[str, ...] = ()
     issue: int | None = None  # tracking issue number
     motivation: str = ""
-    status: str = "planned"  # planned | in-progress | shipped | dropped | carried-over
+    status: str = "planned"  # one of GOAL_STATUSES
     # The goal issue's "What we'll ship" task list; None when no issue or no list.
     tasks_done: int | None = None
     tasks_total: int | None = None

@@ -24,6 +24,7 @@ from quarterdeck.core.config.fields import (
     TimeZone,
     Title,
 )
+from quarterdeck.core.model import GOAL_STATUSES
 
 __all__ = [
     "ConfigFile",
@@ -161,7 +162,7 @@ class GoalSpec(_Model):
         None, description="Number of the goal's tracking issue, if any."
     )
     motivation: str = Field("", description="Why this matters now: the context behind it.")
-    status: Literal["planned", "in-progress", "shipped", "dropped", "carried-over"] = Field(
+    status: Literal[GOAL_STATUSES] = Field(  # type: ignore[valid-type]
         "planned", description="Where the goal stands."
     )
 
