@@ -13,13 +13,13 @@ per PR is printed too. Targets: render under 2 s; the fitted body within the lim
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 
 import jinja2
 
+from benchmarks import suite_main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.issue_body import GITHUB_LIMIT, fit
 from quarterdeck.core.model import Config, Goal, PullRequest, Team
@@ -132,15 +132,5 @@ def run(quick: bool) -> list[dict[str, object]]:
     ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Print both rows."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.render", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK:,} PRs, for CI")
-    args = parser.parse_args(argv)
-    for row in run(args.quick):
-        print(row)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(suite_main("python -m benchmarks.render", __doc__, f"{QUICK:,} PRs, for CI", run))

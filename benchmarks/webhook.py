@@ -15,7 +15,6 @@ Targets: throughput ≥ 50 % of the bare app's; p99 acknowledgement < 50 ms.
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import os
@@ -28,6 +27,9 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
+from tests.webhooks import private_key_pem
+
+from benchmarks import suite_main
 from quarterdeck.webhook.signature import sign
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,19 +38,6 @@ SECRET = "benchmark-secret"  # noqa: S105 (the benchmark signs its own deliverie
 WORKERS, THREADS = 2, 8
 CLIENTS, CLIENT_PROCESSES = 64, 4
 FULL, QUICK = 20_000, 1_000
-
-
-def _throwaway_key() -> str:
-    """A real RSA key made for this run: settings validation wants one; nothing signs."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def _payload() -> bytes:
@@ -136,7 +125,7 @@ def measure(total: int) -> dict[str, float]:
         ours_env = {
             "QUARTERDECK_WEBHOOK_SECRET": SECRET,
             "QUARTERDECK_APP_ID": "1",
-            "QUARTERDECK_PRIVATE_KEY": _throwaway_key(),
+            "QUARTERDECK_PRIVATE_KEY": private_key_pem(),  # validated at start, never used
             "QUARTERDECK_DELIVERIES_DB": str(Path(tmp) / "deliveries.sqlite3"),
             "REDIS_URL": "",
         }
@@ -193,14 +182,7 @@ def run(quick: bool) -> list[dict[str, object]]:
     ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.webhook", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK:,} deliveries, for CI")
-    args = parser.parse_args(argv)
-    for row in run(args.quick):
-        print(row)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(
+        suite_main("python -m benchmarks.webhook", __doc__, f"{QUICK:,} deliveries, for CI", run)
+    )
