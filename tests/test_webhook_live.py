@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import http.client
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -39,6 +39,26 @@ def _post(port: int, body: bytes, sent: dict[str, str]) -> int:
         conn.close()
 
 
+def _post_at_once(
+    port: int, body: bytes, headers_for: Callable[[], dict[str, str]], copies: int
+) -> list[int]:
+    """POST `copies` deliveries released together by a barrier; their status codes."""
+    start = threading.Barrier(copies)
+    statuses: list[int] = []
+
+    def send() -> None:
+        sent = headers_for()
+        start.wait()
+        statuses.append(_post(port, body, sent))
+
+    threads = [threading.Thread(target=send) for _ in range(copies)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    return statuses
+
+
 def test_ten_concurrent_copies_leave_one_comment(
     live: tuple[Flask, BaseWSGIServer], github: FakeGitHub
 ) -> None:
@@ -48,18 +68,8 @@ def test_ten_concurrent_copies_leave_one_comment(
     github.add_issue(fake, "Update the README with new information.")
     body = encode(merged_pr())
     sent = headers("pull_request", body, delivery="f0f0f0f0-0000-4000-8000-000000000010")
-    start = threading.Barrier(10)
-    statuses: list[int] = []
 
-    def send() -> None:
-        start.wait()
-        statuses.append(_post(server.server_port, body, sent))
-
-    threads = [threading.Thread(target=send) for _ in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(20)
+    statuses = _post_at_once(server.server_port, body, lambda: sent, 10)
     assert app.extensions["quarterdeck"].queue.wait_idle(10)
 
     assert sorted(statuses) == [200] * 9 + [202]
@@ -77,19 +87,9 @@ def test_distinct_deliveries_of_one_merge_still_leave_one_comment(
     github.add_issue(fake, "A README people finish reading")
     github.add_issue(fake, "Update the README with new information.")
     body = encode(merged_pr())
-    start = threading.Barrier(5)
-    statuses: list[int] = []
 
-    def send() -> None:
-        sent = headers("pull_request", body)
-        start.wait()
-        statuses.append(_post(server.server_port, body, sent))
-
-    threads = [threading.Thread(target=send) for _ in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(20)
+    # Each copy gets its own delivery id.
+    statuses = _post_at_once(server.server_port, body, lambda: headers("pull_request", body), 5)
     assert app.extensions["quarterdeck"].queue.wait_idle(10)
 
     assert statuses == [202] * 5
