@@ -184,7 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _os_error(exc: OSError) -> str:
     """A network or file error as one line for a person (no traceback)."""
-    if type(exc).__module__.startswith(("requests", "urllib3")):
+    import requests
+
+    if isinstance(exc, requests.RequestException):
         return (
             f"could not reach GitHub ({type(exc).__name__}), even after retrying with "
             "backoff; check the network and GITHUB_API_URL (or https://www.githubstatus.com) "
