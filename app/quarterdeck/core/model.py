@@ -118,6 +118,12 @@ class PullRequest:
     closing_issues: tuple[int, ...] = ()
     # issue number -> the goal issue it belongs to (sub-issue parent or milestone goal)
     parent_issues: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+    # Other people whose work is in the PR (`Co-authored-by:` trailers, other authors of
+    # a merged branch's commits), as logins where known; they count for team ownership.
+    co_authors: tuple[str, ...] = ()
+    # True when `author` is only a guess from a git identity (an email's local part or
+    # a name), not a login the history or the config vouches for.
+    author_guessed: bool = False
 
 
 @dataclass(frozen=True)
