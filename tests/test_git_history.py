@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from quarterdeck.errors import HistoryError
-from quarterdeck.sources import git_history
+from quarterdeck.sources import git_history, git_run
 from quarterdeck.sources.git_history import default_branch, read_merged_prs
 from tests.gitrepo import GitRepo
 
@@ -156,10 +156,16 @@ def test_keeps_the_full_message_hash_and_utc_dates(november: GitRepo) -> None:
     )
 
 
-def test_without_identities_falls_back_to_email_local_part(november: GitRepo) -> None:
+def test_without_identities_a_guess_is_marked_and_a_fork_names_its_owner(
+    november: GitRepo,
+) -> None:
     prs = {pr.number: pr for pr in read_merged_prs(november.path, NOV_START, DEC_START)}
 
-    assert (prs[5].author, prs[13].author) == ("dan.personal", "erin")
+    # dan.personal is only the email's local part; erin-fork is the fork `from` names.
+    assert (prs[5].author, prs[5].author_guessed) == ("dan.personal", True)
+    assert (prs[13].author, prs[13].author_guessed) == ("erin-fork", False)
+    # Noreply emails name their login outright.
+    assert (prs[3].author, prs[3].author_guessed) == ("bobb", False)
 
 
 @pytest.mark.parametrize(
@@ -207,15 +213,16 @@ def test_reads_another_branch_when_asked(november: GitRepo) -> None:
 def test_reports_progress_in_commits_read(
     november: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(git_history, "_PROGRESS_EVERY", 5)
-    monkeypatch.setattr(git_history, "_CHUNK", 64)  # smaller than a record: one at a time
+    monkeypatch.setattr(git_run, "PROGRESS_EVERY", 5)
+    monkeypatch.setattr(git_run, "CHUNK", 64)  # smaller than a record: one at a time
     calls: list[int] = []
 
     read_merged_prs(november.path, NOV_START, DEC_START, progress=calls.append)
 
-    # 15 first-parent commits from #9 (Oct 31, inside the day of slack) to #12, then the
-    # 20 commits that #2 to #13 brought in (first-parent and branch commits).
-    assert calls == [5, 10, 15, 20, 25, 30, 35]
+    # 16 first-parent commits: main's from #9 (Oct 31, inside the day of slack) to #12,
+    # and the backport on `stable` (merged by `Merge branch 'stable'`); then the 22
+    # commits from the merges down to where those lines start (#1, the initial commit).
+    assert calls == [5, 10, 15, 20, 25, 30, 35, 38]
 
 
 def test_rejects_naive_datetimes(november: GitRepo) -> None:
@@ -343,9 +350,9 @@ def test_a_shallow_clone_that_ends_inside_the_window_is_refused(tmp_path: Path) 
 def test_a_failing_git_command_names_the_step(
     november: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(git_history, "_CONFIG", ("-c", "log.showSignature=maybe"))
+    monkeypatch.setattr(git_run, "CONFIG", ("-c", "log.showSignature=maybe"))
 
-    with pytest.raises(HistoryError, match="git failed while reading the first-parent history"):
+    with pytest.raises(HistoryError, match="git failed while finding release branches"):
         read_merged_prs(november.path, NOV_START, DEC_START)
 
 

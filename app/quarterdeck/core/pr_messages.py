@@ -1,0 +1,91 @@
+"""How GitHub writes a merged pull request into git, read back from one commit. Pure.
+
+GitHub leaves three shapes, whichever branch the PR was merged into:
+
+* a merge commit `Merge pull request #N from owner/branch`, the PR title as the
+  first line of the body (the repository setting "Default message");
+* a merge commit whose subject is the PR title ending in ` (#N)`, the description in
+  the body ("Default to pull request title" / "title and description");
+* a squash merge: one commit `Title (#N)`.
+
+A rebase merge carries no PR number, so history alone cannot tell it from a direct
+push; those commits are not PRs here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "PrTrace",
+    "co_author_trailers",
+    "is_cherry_pick",
+    "merged_branch",
+    "read_pr_trace",
+    "subject_of",
+]
+
+_MERGE_SUBJECT = re.compile(r"^Merge pull request #(\d+) from (\S+)\s*$")
+_TITLE_NUMBER = re.compile(r"^(.*?)\s*\(#(\d+)\)\s*$")
+# What `git merge` and `git pull` write when a branch (not a PR) is merged:
+# "Merge branch 'stable'", "Merge branch '8.1.x' into main",
+# "Merge remote-tracking branch 'origin/stable'", "Merge branch 'main' of github.com:o/r".
+_BRANCH_MERGE = re.compile(r"^Merge (?:remote-tracking )?branch '(?P<name>[^'\s]+)'")
+_CO_AUTHOR = re.compile(
+    r"^[ \t]*co-authored-by:[ \t]*(?P<name>[^<\n]*?)[ \t]*<(?P<email>[^<>\s]+)>[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_CHERRY_PICK = re.compile(r"^\(cherry picked from commit [0-9a-f]{7,40}\)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class PrTrace:
+    """The PR one commit records."""
+
+    number: int
+    title: str
+    style: str  # "merge" (Merge pull request …), "titled-merge" or "squash"
+    head_owner: str | None = None  # `owner` of `from owner/branch`: the fork's, or the repo's
+    branch: str | None = None  # head branch, where the message names it
+
+
+def subject_of(message: str) -> str:
+    """The first line of a commit message, stripped."""
+    # Only \n ends a line in git; str.splitlines would also split at \x1c-\x1e, \x0b,
+    # \x0c and \x85, which a subject may carry, and lose its `(#N)`.
+    return message.split("\n", 1)[0].rstrip("\r").strip()
+
+
+def read_pr_trace(message: str, parents: int) -> PrTrace | None:
+    """The PR a commit with `parents` parents records, or None if it records none."""
+    subject = subject_of(message)
+    if parents >= 2:
+        m = _MERGE_SUBJECT.match(subject)
+        if m:
+            owner, _, branch = m.group(2).partition("/")
+            head_branch = branch or owner
+            lines = [line.strip() for line in message.split("\n")[1:]]
+            title = next((line for line in lines if line), head_branch)
+            return PrTrace(int(m.group(1)), title, "merge", owner if branch else None, head_branch)
+    m = _TITLE_NUMBER.match(subject)
+    if not m or int(m.group(2)) == 0:
+        return None
+    return PrTrace(int(m.group(2)), m.group(1), "titled-merge" if parents >= 2 else "squash")
+
+
+def merged_branch(subject: str) -> str | None:
+    """The branch a `Merge branch 'x'` / `Merge remote-tracking branch 'o/x'` merged, as written."""
+    m = _BRANCH_MERGE.match(subject)
+    return m.group("name") if m else None
+
+
+def co_author_trailers(message: str) -> tuple[tuple[str, str], ...]:
+    """(name, email) of each `Co-authored-by:` trailer, in order, each once."""
+    found = dict.fromkeys((m["name"].strip(), m["email"]) for m in _CO_AUTHOR.finditer(message))
+    return tuple(found)
+
+
+def is_cherry_pick(message: str) -> bool:
+    """Whether `git cherry-pick -x` wrote this commit: the PR was merged elsewhere first."""
+    return _CHERRY_PICK.search(message) is not None
