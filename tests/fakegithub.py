@@ -635,6 +635,7 @@ def pull_node(
     comments: tuple[tuple[str, str], ...] = (),  # (login, createdAt)
     closing: tuple[tuple[int, int | None], ...] = (),  # (issue, its parent issue)
     sha: str = "",
+    co_authors: tuple[str, ...] = (),  # logins with commits in the PR besides the author
 ) -> dict[str, Any]:
     """A merged PR in the shape of `sources.github_prs.QUERY`; bots are `name[bot]` logins."""
 
@@ -662,7 +663,14 @@ def pull_node(
         "comments": nodes({"createdAt": t, "author": actor(w)} for w, t in comments),
         "commits": {
             "totalCount": 1,
-            "nodes": [{"commit": {"authoredDate": first_commit_at or created_at or merged_at}}],
+            "nodes": [
+                {
+                    "commit": {
+                        "authoredDate": first_commit_at or created_at or merged_at,
+                        "authors": nodes({"user": {"login": who}} for who in (author, *co_authors)),
+                    }
+                }
+            ],
         },
         "files": nodes({"path": p} for p in files),
         "closingIssuesReferences": nodes(

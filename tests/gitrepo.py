@@ -146,13 +146,22 @@ class GitRepo:
         date: datetime | None = None,
         merger: Identity = DEFAULT_AUTHOR,
         owner: str = "acme",
+        into: str | None = None,
+        titled: bool = False,
     ) -> str:
-        """Merge `branch` into the default branch as GitHub's merge button does; return sha."""
-        message = f"Merge pull request #{number} from {owner}/{branch}\n\n{title}"
+        """Merge `branch` into `into` (the default branch) as GitHub's merge button does.
+
+        `titled` writes the message GitHub writes under "Default to pull request title":
+        `Title (#N)`, the description as the body. Returns the merge commit's sha.
+        """
+        if titled:
+            message = f"{title} (#{number})"
+        else:
+            message = f"Merge pull request #{number} from {owner}/{branch}\n\n{title}"
         if body:
             message += f"\n\n{body}"
         # GitHub records the person who pressed the button as author, itself as committer.
-        return self._merge(branch, message, self.default, merger, GITHUB, date)
+        return self._merge(branch, message, into or self.default, merger, GITHUB, date)
 
     def merge_branch(
         self,
@@ -190,11 +199,20 @@ class GitRepo:
         author: Identity = DEFAULT_AUTHOR,
         date: datetime | None = None,
         body: str = "",
+        into: str | None = None,
     ) -> str:
-        """One commit `Title (#N)` on the default branch, as GitHub's squash merge; return sha."""
-        self.checkout(self.default)
+        """One commit `Title (#N)` on `into` (the default branch), as GitHub's squash merge."""
+        self.checkout(into or self.default)
         message = f"{title} (#{number})" + (f"\n\n{body}" if body else "")
         return self.commit(message, files, author=author, date=date, committer=GITHUB)
+
+    def cherry_pick(
+        self, sha: str, into: str, author: Identity = DEFAULT_AUTHOR, date: datetime | None = None
+    ) -> str:
+        """`git cherry-pick -x` of `sha` onto `into`, as a maintainer backports; return sha."""
+        self.checkout(into)
+        self.git("cherry-pick", "-x", "--allow-empty", sha, author=author, date=date)
+        return self.sha()
 
     def rename_branch(self, old: str, new: str) -> None:
         """Rename a branch (and the default, if it was the default)."""

@@ -127,7 +127,7 @@ def test_full_config_maps_every_key() -> None:
     assert (config.goals_dir, config.goal_label) == ("planning/goals", "roadmap")
     assert config.review.metrics_dir == "data/metrics"
     assert config.review.questions == ("Are customers happy?",)
-    assert (config.review.timezone, config.review.branch) == ("Europe/Berlin", "trunk")
+    assert (config.review.timezone, config.review.branches) == ("Europe/Berlin", ("trunk",))
     assert dict(config.identities) == {"alice": ("alice@example.com", "Alice A")}
     goal = config.goals[0]
     assert (goal.quarter, goal.issue, goal.status, goal.motivation) == (
@@ -176,7 +176,7 @@ INVALID = [
         None,
         [
             f"{CFG}:2: review.colour: unknown key 'colour'; expected one of: metrics, "
-            "questions, timezone, branch"
+            "questions, timezone, branch, branches"
         ],
         id="unknown-key-no-close-match",
     ),
@@ -353,6 +353,21 @@ INVALID = [
             "write it as git shows it, e.g. main"
         ],
         id="branch-looks-like-an-option",
+    ),
+    pytest.param(
+        "review:\n  branches:\n    - main\n    - -x\n",
+        None,
+        [
+            f"{CFG}:4: review.branches[1]: '-x' is not a usable branch name: "
+            "write it as git shows it, e.g. main"
+        ],
+        id="branches-entry-looks-like-an-option",
+    ),
+    pytest.param(
+        "review:\n  branch: main\n  branches: [main, stable]\n",
+        None,
+        [f"{CFG}:1: review: set `branches` or `branch`, not both: move the branch into the list"],
+        id="branch-and-branches",
     ),
     pytest.param(
         "goals:\n  files: ../elsewhere\n",
@@ -632,7 +647,7 @@ def test_config_error_message_lists_every_problem() -> None:
     assert str(info.value).splitlines() == [
         f"{CFG}:1: temas: unknown key 'temas'; did you mean 'teams'?",
         f"{CFG}:2: review.colour: unknown key 'colour'; expected one of: metrics, questions, "
-        "timezone, branch",
+        "timezone, branch, branches",
     ]
 
 

@@ -40,6 +40,7 @@ def test_one_query_carries_everything_a_pr_needs(github: FakeGitHub) -> None:
         ),
         closing=((40, 12), (41, None)),
         sha="ab" * 20,
+        co_authors=("dave", "carol", "pre-commit-ci[bot]", "dave"),
     )
     github.add_pull("acme/web", 8, "Bump lodash", "2026-11-21T00:00:00Z", author="dependabot[bot]")
 
@@ -64,6 +65,8 @@ def test_one_query_carries_everything_a_pr_needs(github: FakeGitHub) -> None:
         first_review_at=at("2026-11-12T15:00:00+00:00"),
         closing_issues=(40, 41),
         parent_issues={40: 12},
+        # commit authors other than the PR's author, once each, bots aside
+        co_authors=("dave",),
     )
     assert (prs[1].author, prs[1].is_bot) == ("dependabot[bot]", True)
     assert github.count("POST", "/graphql") == 1
@@ -99,9 +102,12 @@ def test_base_branch_filter(github: FakeGitHub) -> None:
     github.add_pull("acme/web", 1, "Into main", "2026-11-02T00:00:00Z")
     github.add_pull("acme/web", 2, "Into a release branch", "2026-11-02T00:00:00Z", base="rel")
 
-    prs = fetch_merged_prs(github.client(), "acme/web", NOV, DEC, base="main")
+    github.add_pull("acme/web", 3, "Into a feature branch", "2026-11-03T00:00:00Z", base="f")
+    client = github.client()
 
-    assert [pr.number for pr in prs] == [1]
+    assert [pr.number for pr in fetch_merged_prs(client, "acme/web", NOV, DEC)] == [1, 2, 3]
+    only = fetch_merged_prs(client, "acme/web", NOV, DEC, bases=["main", "rel"])
+    assert [pr.number for pr in only] == [1, 2]
 
 
 def test_search_query_is_inclusive_so_the_end_is_one_second_earlier() -> None:

@@ -27,6 +27,8 @@ PEOPLE = {
     "bob": ("Bob", "1+bob@users.noreply.github.com"),
     "carol": ("Carol", "carol@example.com"),
     "dave": ("Dave", "dave@example.com"),
+    "erin": ("Erin", "7+erin@users.noreply.github.com"),
+    "frank": ("Frank", "frank@example.org"),
     "dependabot[bot]": ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com"),
 }
 
@@ -43,6 +45,9 @@ class Spec:
     body: str = ""
     branch: str = ""  # a merge commit's branch; "" means a squash merge
     label: str = ""  # offline, a label can only be written into the message
+    titled: bool = False  # the merge commit says `Title (#N)`, not `Merge pull request`
+    base: str = "main"  # the branch it was merged into
+    fork: str = ""  # the fork's owner, for a PR from a fork
 
 
 SCENARIO = (
@@ -82,33 +87,47 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def build_git(path: Path) -> GitRepo:
+def build_git(
+    path: Path, scenario: tuple[Spec, ...] = SCENARIO, merge_back: dict[int, str] | None = None
+) -> GitRepo:
+    """The scenario as git history; `merge_back`: after PR N, `Merge branch 'stable'` at T."""
     repo = GitRepo.init(path)
     repo.commit("Initial commit", FILES, PEOPLE["alice"], at("2026-10-01T09:00Z"))
-    for pr in SCENARIO:
+    repo.git("remote", "add", "origin", "https://github.com/acme/web.git")
+    if any(pr.base != "main" for pr in scenario):
+        repo.git("branch", "stable")
+    for pr in scenario:
         merged = at(pr.merged)
         body = "\n\n".join(x for x in (pr.body, pr.label) if x)
         if pr.branch:
-            repo.branch(pr.branch)
+            repo.branch(pr.branch, from_=pr.base)
             repo.commit(pr.title, pr.files, PEOPLE[pr.author], merged - timedelta(days=2))
-            repo.merge_pr(pr.number, pr.branch, pr.title, body, merged)
+            owner = pr.fork or "acme"
+            repo.merge_pr(pr.number, pr.branch, pr.title, body, merged, owner=owner,
+                          into=pr.base, titled=pr.titled)  # fmt: skip
         else:
-            repo.squash_pr(pr.number, pr.title, pr.files, PEOPLE[pr.author], merged, body)
+            repo.squash_pr(
+                pr.number, pr.title, pr.files, PEOPLE[pr.author], merged, body, into=pr.base
+            )
+        if pr.number in (merge_back or {}):
+            repo.merge_branch("stable", at((merge_back or {})[pr.number]))
+    repo.checkout("main")
     return repo
 
 
-def build_fake(github: FakeGitHub) -> None:
+def build_fake(github: FakeGitHub, scenario: tuple[Spec, ...] = SCENARIO) -> None:
     github.add_repo("acme/web", files=FILES)
-    for pr in SCENARIO:
+    for pr in scenario:
         merged = at(pr.merged)
         github.add_pull(
             "acme/web",
             pr.number,
             pr.title,
             merged.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            author=pr.author,
+            author=pr.fork or pr.author,
             body=pr.body,
             branch=pr.branch or f"patch-{pr.number}",
+            base=pr.base,
             labels=(pr.label,) if pr.label else (),
             files=tuple(pr.files),
             created_at=_z(merged - timedelta(days=2)),
@@ -159,6 +178,45 @@ def test_offline_and_github_give_the_same_prs_and_links(github: FakeGitHub, tmp_
     ]
     assert {r.source for r in online} == {"github"}
     assert online[0].repo_url == "https://github.com/acme/web"
+
+
+# Real histories: PRs merged into a release branch, merge commits titled like the PR,
+# a fork's PR, authors only the history tells.
+SHAPES = (
+    Spec(11, "Funnel export", "erin", "2026-11-02T12:00Z", {"web/insights/e.py": "1"},
+         "Part of #12", "export", titled=True),
+    Spec(12, "Fix checklist crash", "bob", "2026-11-04T12:00Z", {"web/onboarding/f.py": "1"},
+         base="stable"),
+    Spec(13, "Insights typo", "frank", "2026-11-06T12:00Z", {"web/insights/t.py": "1"},
+         branch="patch-1", base="stable", fork="frank-fork"),
+    Spec(14, "Onboarding copy", "carol", "2026-11-08T12:00Z", {"web/onboarding/c.md": "1"},
+         "Fixes #12"),
+    Spec(15, "Late stable fix", "bob", "2026-11-20T12:00Z", {"web/insights/l.py": "1"},
+         base="stable"),
+)  # fmt: skip
+
+
+def test_real_history_shapes_give_the_same_prs_and_links_in_both_modes(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    # #12 and #13 reach main through `Merge branch 'stable'`; #15 is not merged back yet.
+    repo = build_git(tmp_path / "web", SHAPES, merge_back={13: "2026-11-07T12:00Z"})
+    build_fake(github, SHAPES)
+
+    offline = build_reviews(repo.path, Month(2026, 11))
+    online = build_reviews_from_github(github.client(), "acme/web", Month(2026, 11))
+
+    assert shipped(online) == shipped(offline)
+    assert [(row[1], row[3]) for row in shipped(offline)] == [
+        (11, "erin"), (12, "bob"), (13, "frank-fork"), (14, "carol"), (15, "bob"),
+    ]  # fmt: skip
+    # A fixed list of branches counts the same PRs in both modes too.
+    only_main = build_reviews(repo.path, Month(2026, 11), branch="main")
+    online_main = build_reviews_from_github(
+        github.client(), "acme/web", Month(2026, 11), branch="main"
+    )
+    assert [row[1] for row in shipped(only_main)] == [11, 14]
+    assert shipped(online_main) == shipped(only_main)
 
 
 def test_github_mode_fills_the_review_time_metrics(github: FakeGitHub) -> None:

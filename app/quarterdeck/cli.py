@@ -61,7 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     review.add_argument("--team", metavar="SLUG", help="only this team (default: every team)")
     _output_args(review)
-    review.add_argument("--branch", help="branch to read (default: the repo's default branch)")
+    review.add_argument(
+        "--branch",
+        help="count only PRs merged into this branch (default: all that reach the default)",
+    )
     _github_args(review)
     add_publish_args(review)
 

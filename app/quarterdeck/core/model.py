@@ -68,7 +68,8 @@ class ReviewSettings:
     metrics_dir: str = "metrics"
     questions: tuple[str, ...] = DEFAULT_QUESTIONS
     timezone: str = "UTC"
-    branch: str | None = None  # default branch override for offline reads
+    # Count only PRs merged into these; empty: the default branch and what reaches it.
+    branches: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from github import Github, GithubException
 from quarterdeck.core.linking import link_pr, quarter_of
 from quarterdeck.core.model import Config, Link, PullRequest
 from quarterdeck.errors import QuarterdeckError
+from quarterdeck.services.review import reviewed_branches
 from quarterdeck.sources.git_history import default_branch, read_merged_prs
 from quarterdeck.sources.github_client import github_error
 from quarterdeck.sources.github_config import load_github_config
@@ -59,14 +60,15 @@ def explain_from_github(gh: Github, full_name: str, number: int) -> Explanation:
 def explain_from_repo(repo: Path, number: int, *, branch: str | None = None) -> Explanation:
     """Link PR `number` found in a local clone's history, with the clone's config."""
     config, _ = load_repo_config(repo)
-    branch_name = default_branch(repo, branch or config.review.branch)
+    branches = reviewed_branches(config, branch)
     prs = read_merged_prs(
-        repo, _EPOCH, datetime.now(UTC), branch=branch_name, identities=config.identities
+        repo, _EPOCH, datetime.now(UTC), branches=branches, identities=config.identities
     )
     pr = next((p for p in prs if p.number == number), None)
     if pr is None:
+        where = ", ".join(branches) or f"{default_branch(repo)} or a branch merged into it"
         raise QuarterdeckError(
-            f"no merged PR #{number} on {branch_name} in {repo}; fetch first "
+            f"no merged PR #{number} on {where} in {repo}; fetch first "
             "(`git fetch origin`), or pass --github OWNER/REPO to ask GitHub"
         )
     return _explain(config, pr)

@@ -131,12 +131,12 @@ def build_reviews(
     config, warnings = load_repo_config(repo, config_path=config_path)
     _check_team(config, team)
     since, until = review_window(config, month)
-    branch_name = default_branch(repo, branch or config.review.branch)
+    branches = reviewed_branches(config, branch)
     prs = read_merged_prs(
         repo,
         since,
         until,
-        branch=branch_name,
+        branches=branches,
         identities=config.identities,
         progress=progress,
     )
@@ -149,7 +149,7 @@ def build_reviews(
         business=load_metrics(repo, config, str(month)),
         previous_business=load_metrics(repo, config, str(month.previous())),
         repo_name=repo.resolve().name,
-        branch=branch_name,
+        branch=_branches_label(branches, default_branch(repo)),
         repo_url=web_url(repo),
         templates=local_templates(repo),
     )
@@ -176,8 +176,8 @@ def build_reviews_from_github(
     config, warnings = load_config_with_goal_issues(repo, config_path=config_path)
     _check_team(config, team)
     since, until = review_window(config, month)
-    base = branch or config.review.branch or repo.default_branch
-    prs = fetch_merged_prs(gh, repo.full_name, since, until, base=base)
+    branches = reviewed_branches(config, branch)
+    prs = fetch_merged_prs(gh, repo.full_name, since, until, bases=branches)
     business = load_github_metrics(repo, config, str(month))
     previous_business = load_github_metrics(repo, config, str(month.previous()))
     log_rate_limit(gh)
@@ -190,11 +190,22 @@ def build_reviews_from_github(
         business=business,
         previous_business=previous_business,
         repo_name=repo.name,
-        branch=base,
+        branch=_branches_label(branches, repo.default_branch),
         source="github",
         repo_url=repo.html_url,
         templates=load_github_templates(repo),
     )
+
+
+def reviewed_branches(config: Config, override: str | None = None) -> tuple[str, ...]:
+    """The fixed branches a review counts PRs of (`--branch`, else the config); empty: all
+    that reach the default branch. Both modes read this, so they count the same PRs."""
+    return (override,) if override else config.review.branches
+
+
+def _branches_label(branches: Sequence[str], default: str) -> str:
+    # Without a fixed list, the default branch stands for itself and what reaches it.
+    return ", ".join(branches) if branches else default
 
 
 def review_window(config: Config, month: Month) -> tuple[datetime, datetime]:

@@ -144,7 +144,7 @@ def read_merged_prs(
     if shallow:
         _check_depth(repo, line_commits, since)
     candidates = _pick(line_commits, extra, since, until)
-    changed, brought = _details(repo, candidates, _bases(line_commits, candidates), counter)
+    changed, brought = _details(repo, candidates, _bases(line_commits), counter)
     counter.finish()
     owner = _owner(repo, candidates)
     book = _identity_book(candidates, brought, identities, owner)
@@ -328,14 +328,15 @@ class _Brought:
     tip_author: Identity | None  # the merged branch's tip, when nothing else is known
 
 
-def _bases(lines: list[_Commit], candidates: list[_Candidate]) -> set[str]:
+def _bases(lines: list[_Commit]) -> set[str]:
     """Where the lines read start: first parents outside them, reached before the window.
 
     Everything such a parent reaches was brought in earlier, so pass 4 stops there.
+    Only the lines count: a PR merged into a feature branch is brought in by the
+    feature's own merge, which must see the branch's earlier commits too.
     """
-    commits = [*lines, *(c.commit for c in candidates)]
-    held = {c.sha for c in commits}
-    return {c.parents[0] for c in commits if c.parents and c.parents[0] not in held}
+    held = {c.sha for c in lines}
+    return {c.parents[0] for c in lines if c.parents and c.parents[0] not in held}
 
 
 def _details(
@@ -350,7 +351,7 @@ def _details(
     shares = [commits[i : i + size] for i in range(0, len(commits), size)]
     with ThreadPoolExecutor(max_workers=_DIFF_PROCESSES) as pool:
         jobs = [pool.submit(_read_paths, repo, share) for share in shares]
-        brought = _brought_in(repo, merges, bases, counter) if merges else {}
+        brought = _brought_in(repo, candidates, bases, counter) if merges else {}
         changed = {sha: paths for job in jobs for sha, paths in job.result().items()}
     return changed, brought
 
@@ -401,24 +402,30 @@ class _Graph:
 
 
 def _brought_in(
-    repo: Path, merges: list[_Candidate], bases: set[str], counter: Counter
+    repo: Path, candidates: list[_Candidate], bases: set[str], counter: Counter
 ) -> dict[str, _Brought]:
     """For each PR merge: the commits its second parent brought in, and their authors."""
+    merges = [c for c in candidates if c.is_merge]
     graph = _read_graph(repo, [m.commit.sha for m in merges], bases, counter)
     tips = _tip_authors(repo, [m.commit.parents[1] for m in merges], graph)
-    brought: dict[str, _Brought] = {}
-    done: set[str] = set()
+    found: dict[str, tuple[int | None, list[str]]] = {}
     # Walk each line from its newest merge down, so one pass covers all its merges.
     for merge in sorted(merges, key=lambda m: m.merged_at, reverse=True):
-        if merge.commit.sha in done:
-            continue
-        for sha, (first, commits) in _line_brought_in(graph, merge.commit.sha).items():
-            done.add(sha)
-            brought[sha] = _Brought(
-                datetime.fromtimestamp(first, UTC) if first is not None else None,
-                _by_share(graph, commits),
-                tips.get(graph.parents[sha][1]) if len(graph.parents[sha]) > 1 else None,
-            )
+        if merge.commit.sha not in found:
+            found.update(_line_brought_in(graph, merge.commit.sha))
+    prs = {c.commit.sha for c in candidates}
+    brought: dict[str, _Brought] = {}
+    for merge in merges:
+        first, commits = found.get(merge.commit.sha, (None, []))
+        # A PR merged into this PR's branch (a stacked PR) keeps its own commits.
+        nested = {sha for sha in commits if sha in prs}
+        for sha in list(nested):
+            nested.update(found.get(sha, (None, []))[1])
+        brought[merge.commit.sha] = _Brought(
+            datetime.fromtimestamp(first, UTC) if first is not None else None,
+            _by_share(graph, (sha for sha in commits if sha not in nested)),
+            tips.get(merge.commit.parents[1]),
+        )
     return brought
 
 

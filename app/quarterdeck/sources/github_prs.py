@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -42,7 +42,10 @@ fragment PR on PullRequest {{
   }}
   reviews(first: 3) {{ nodes {{ submittedAt author {{ {_ACTOR} }} }} }}
   comments(first: 5) {{ nodes {{ createdAt author {{ {_ACTOR} }} }} }}
-  commits(first: 1) {{ totalCount nodes {{ commit {{ authoredDate }} }} }}
+  commits(first: 30) {{
+    totalCount
+    nodes {{ commit {{ authoredDate authors(first: 5) {{ nodes {{ user {{ login }} }} }} }} }}
+  }}
   files(first: 100) {{ nodes {{ path }} }}
   closingIssuesReferences(first: 10) {{
     nodes {{ number repository {{ nameWithOwner }} parent {{ number }} }}
@@ -79,14 +82,16 @@ def fetch_merged_prs(
     since: datetime,
     until: datetime,
     *,
-    base: str | None = None,
+    bases: Sequence[str] = (),
 ) -> list[PullRequest]:
-    """Every PR of `full_name` merged in [since, until) (into `base`, if given), by merge time.
+    """Every PR of `full_name` merged in [since, until), by merge time.
 
-    Raises GitHubError when GitHub refuses the query (the message says why).
+    Into any branch, or only into `bases` when given (one search each: GitHub ANDs
+    repeated qualifiers). Raises GitHubError when GitHub refuses the query.
     """
     found: dict[int, PullRequest] = {}
-    _fetch_window(gh, full_name, since, until, base, found)
+    for base in dict.fromkeys(bases) if bases else [None]:
+        _fetch_window(gh, full_name, since, until, base, found)
     return sorted(found.values(), key=lambda pr: (pr.merged_at, pr.number))
 
 
@@ -188,7 +193,23 @@ def _to_pr(node: Mapping[str, Any], full_name: str) -> PullRequest:
         parent_issues=MappingProxyType(
             {i["number"]: i["parent"]["number"] for i in closing if i.get("parent")}
         ),
+        co_authors=_co_authors(commits, author),
     )
+
+
+def _co_authors(commits: list[dict[str, Any]], author: str) -> tuple[str, ...]:
+    """Other people with commits in the PR (git authors and `Co-authored-by:`), bots aside.
+
+    GitHub's commit authors include the trailers' people who have an account; the
+    first 30 commits stand for the PR, as a squash's trailers list its authors.
+    """
+    logins: dict[str, None] = {}
+    for node in commits:
+        for person in _nodes(node.get("commit") or {}, "authors"):
+            login = (person.get("user") or {}).get("login")
+            if login and login.lower() != author.lower() and not login.endswith("[bot]"):
+                logins.setdefault(login, None)
+    return tuple(logins)
 
 
 def _first_response(node: Mapping[str, Any], author: str) -> datetime | None:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 from pydantic.json_schema import models_json_schema
+from pydantic_core import PydanticCustomError
 
 from quarterdeck.core.config.fields import (
     Branch,
@@ -115,8 +116,23 @@ class ReviewSpec(_Model):
         "UTC", description="IANA time zone in which months start and end, e.g. Europe/Berlin."
     )
     branch: Branch | None = Field(
-        None, description="Branch whose history is reviewed; default: the repo's default branch."
+        None,
+        description="One branch whose merged PRs are reviewed: the same as `branches: [name]`.",
     )
+    branches: list[Branch] = Field(
+        default_factory=list,
+        description="Count only PRs merged into these branches (e.g. [main, stable]). "
+        "Default: every PR merged into the default branch or into a branch that reaches it.",
+    )
+
+    @model_validator(mode="after")
+    def _one_branch_setting(self) -> ReviewSpec:
+        if self.branch is not None and self.branches:
+            raise PydanticCustomError(
+                "qd_branch_twice",
+                "set `branches` or `branch`, not both: move the branch into the list",
+            )
+        return self
 
 
 class ConfigFile(_Model):

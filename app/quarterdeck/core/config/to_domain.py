@@ -48,7 +48,7 @@ def to_config(cfg: ConfigFile, goals: list[Goal]) -> Config:
             if questions == "default"
             else tuple(q.strip() for q in questions),
             timezone=cfg.review.timezone,
-            branch=cfg.review.branch,
+            branches=(cfg.review.branch,) if cfg.review.branch else tuple(cfg.review.branches),
         ),
         identities=MappingProxyType({k: tuple(v) for k, v in cfg.identities.items()}),
     )
