@@ -156,7 +156,16 @@ def test_goal_issue_check_comments_once_and_follows_fixes(
     (comment,) = repo.comments_on(1)
     assert "quarter:2026-Q4" in comment["body"]
     assert "owners" in comment["body"]
-    assert "`team:nope` names no team" in comment["body"]
+    assert "has no `quarter:YYYY-Qn` label" in comment["body"].replace("\\", "")
+
+    # Two quarters: the review leaves such an issue out, so the App must not call it complete.
+    labels = ["goal", "quarter:2026-Q3", "quarter:2026-Q4", "team:docs"]
+    deliver(app, "issues", _goal_issue_event("labeled", labels, ["Codertocat"]))
+    (comment,) = repo.comments_on(1)
+    assert "goal issue has 2 labels `quarter:2026-Q3`, `quarter:2026-Q4`; keep one" in (
+        comment["body"].replace("\\", "")
+    )
+    assert "now has a quarter" not in comment["body"]
 
     labels = ["goal", "quarter:2019-Q2", "team:docs"]
     deliver(app, "issues", _goal_issue_event("assigned", labels, ["Codertocat"]))

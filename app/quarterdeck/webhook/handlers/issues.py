@@ -6,9 +6,9 @@ repeated); once all is there, an existing comment is updated to say so.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from quarterdeck.core.goal_issues import IssueSnapshot, goal_from_issue
 from quarterdeck.core.markers import marker
 from quarterdeck.core.model import Config
 from quarterdeck.sources.github_writes import find_comment, upsert_comment
@@ -16,36 +16,29 @@ from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.templates import render_template
 
 ACTIONS = frozenset({"opened", "edited", "labeled", "unlabeled", "assigned", "unassigned"})
-_QUARTER = re.compile(r"^quarter:(?P<q>\d{4}-Q[1-4])$", re.IGNORECASE)
-_TEAM = re.compile(r"^team:(?P<slug>.+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class GoalIssueCheck:
-    """What a goal issue lacks; empty lists mean it is complete."""
+    """What a goal issue lacks, in the very words the review uses for it."""
 
-    missing: tuple[str, ...]
-    unknown_teams: tuple[str, ...]
-    teams: tuple[str, ...]
+    problems: tuple[str, ...]  # from core.goal_issues: labels missing, repeated or wrong
+    needs_owners: bool
+    teams: tuple[str, ...]  # the config's teams, to suggest one
 
     @property
     def ok(self) -> bool:
-        return not self.missing and not self.unknown_teams
+        return not self.problems and not self.needs_owners
 
 
-def check_goal_issue(labels: list[str], assignees: list[str], config: Config) -> GoalIssueCheck:
-    """Check a goal issue's labels and assignees against the config (pure)."""
-    missing: list[str] = []
-    if not any(_QUARTER.match(name) for name in labels):
-        missing.append("quarter")
-    slugs = [m["slug"] for name in labels if (m := _TEAM.match(name))]
-    if not slugs:
-        missing.append("team")
-    if not assignees:
-        missing.append("owners")
-    known = {t.slug for t in config.teams}
-    unknown = tuple(s for s in slugs if known and s not in known)
-    return GoalIssueCheck(tuple(missing), unknown, tuple(sorted(known)))
+def check_goal_issue(issue: IssueSnapshot, config: Config) -> GoalIssueCheck:
+    """Check a goal issue as the review reads it (pure): the same labels, the same rules."""
+    _, problems = goal_from_issue(issue, config)
+    return GoalIssueCheck(
+        tuple(p.message for p in problems),
+        not issue.assignees,
+        tuple(sorted(t.slug for t in config.teams)),
+    )
 
 
 def handle(ctx: Context) -> str:
@@ -63,8 +56,16 @@ def handle(ctx: Context) -> str:
     if config.goal_label.lower() not in {name.lower() for name in labels}:
         return "ignored: not a goal issue"
     people = [str(u.get("login")) for u in data.get("assignees") or [] if isinstance(u, dict)]
-    check = check_goal_issue(labels, people, config)
     number = data["number"]
+    snapshot = IssueSnapshot(
+        number=number,
+        title=str(data.get("title") or ""),
+        body=str(data.get("body") or ""),
+        state=str(data.get("state") or "open"),
+        labels=tuple(labels),
+        assignees=tuple(people),
+    )
+    check = check_goal_issue(snapshot, config)
     mark = marker("goal-check", issue=number)
     issue = ctx.repository().get_issue(number)
     body = render_template(
@@ -76,4 +77,5 @@ def handle(ctx: Context) -> str:
             if existing is None:
                 return f"goal issue #{number} is complete"
         _, outcome = upsert_comment(issue, mark, body)
-    return f"goal issue #{number}: missing {', '.join(check.missing) or 'nothing'}; {outcome}"
+    lacks = len(check.problems) + check.needs_owners
+    return f"goal issue #{number}: {lacks} thing(s) to fix; comment {outcome}"
