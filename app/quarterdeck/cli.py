@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(sub)  # `serve` and `worker`: the GitHub App
     from quarterdeck.cli_goals import add_goals_commands
 
-    add_goals_commands(sub, _repo_arg)  # `goals sync`
+    add_goals_commands(sub, _repo_arg)  # `goals sync` and `goals new`
     return parser
 
 
