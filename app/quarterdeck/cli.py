@@ -95,8 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = sub.add_parser(
         "init",
-        help="write a starter config and goals file into a repo",
-        description="Write .github/quarterdeck.yml and a goals file for this quarter.",
+        help="propose teams from the repo's history and write a config and goals file",
+        description=(
+            "Write .github/quarterdeck.yml with teams read from the clone (CODEOWNERS, busy "
+            "folders, most active authors, commit scopes) and a goals file for this quarter."
+        ),
     )
     _repo_arg(init)
     init.add_argument("--force", action="store_true", help="overwrite existing files")
@@ -115,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(sub)  # `serve` and `worker`: the GitHub App
     from quarterdeck.cli_goals import add_goals_commands
 
-    add_goals_commands(sub, _repo_arg)  # `goals sync`
+    add_goals_commands(sub, _repo_arg)  # `goals sync` and `goals new`
     return parser
 
 
@@ -322,8 +325,22 @@ def _schema(args: argparse.Namespace) -> int:
 def _init(args: argparse.Namespace) -> int:
     from quarterdeck.services.starter import write_starter
 
-    for path in write_starter(args.repo, today=date.today(), force=args.force):
+    written = write_starter(args.repo, today=date.today(), force=args.force)
+    for path in written.paths:
         print(f"quarterdeck: wrote {path}", file=sys.stderr)
+    proposal = written.proposal
+    if proposal is None:
+        print(
+            "quarterdeck: no history to read teams from; the files hold placeholders",
+            file=sys.stderr,
+        )
+    else:
+        slugs = ", ".join(t.slug for t in proposal.teams)
+        print(
+            f"quarterdeck: proposed {len(proposal.teams)} team(s) from the history of "
+            f"{proposal.survey.branch}: {slugs}; check the lines marked `check`",
+            file=sys.stderr,
+        )
     print("quarterdeck: next, edit them and run `quarterdeck validate`", file=sys.stderr)
     return EXIT_OK
 

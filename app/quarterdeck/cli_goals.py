@@ -1,4 +1,4 @@
-"""`quarterdeck goals sync`: the command line over `services.goals_sync`."""
+"""`quarterdeck goals sync` and `goals new`: the command line over their services."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ def _quarter(text: str) -> str:
 
 
 def add_goals_commands(sub: Any, repo_arg: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Register `goals sync` on the main parser's subcommands."""
+    """Register `goals sync` and `goals new` on the main parser's subcommands."""
     goals = sub.add_parser(
         "goals",
-        help="keep goal issues on GitHub in step with the goals files",
+        help="start a quarter's goals file; keep goal issues in step with the goals files",
         description="Goals as GitHub issues and labels.",
     )
     commands = goals.add_subparsers(dest="goals_command", required=True, metavar="COMMAND")
@@ -53,10 +53,24 @@ def add_goals_commands(sub: Any, repo_arg: Callable[[argparse.ArgumentParser], N
         metavar="YYYY-Qn",
         help="only this quarter (default: the current quarter and any later ones)",
     )
+    new = commands.add_parser(
+        "new",
+        help="start a quarter's goals file, carrying over the previous quarter's open goals",
+        description=(
+            "Write goals/YYYY-Qn.yml (in the config's goals folder) for QUARTER. Goals of "
+            "the quarter before that are not shipped or dropped are carried over with "
+            "status carried-over. Never overwrites a file without --force."
+        ),
+    )
+    new.add_argument("quarter", type=_quarter, metavar="QUARTER", help="e.g. 2027-Q1")
+    repo_arg(new)
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
 def goals_command(args: argparse.Namespace, github: Callable[[argparse.Namespace], Any]) -> int:
-    """Run `goals sync`; `github(args)` builds the client from --token/GITHUB_TOKEN."""
+    """Run `goals sync` or `goals new`; `github(args)` builds the client for sync."""
+    if args.goals_command == "new":
+        return _new(args)
     from quarterdeck.core.goals_plan import quarters_to_sync
     from quarterdeck.core.goals_report import format_sync
     from quarterdeck.core.linking import quarter_of
@@ -86,3 +100,17 @@ def goals_command(args: argparse.Namespace, github: Callable[[argparse.Namespace
         )
     )
     return EXIT_FAILED if any(p.severity == "error" for p in result.plan.problems) else EXIT_OK
+
+
+def _new(args: argparse.Namespace) -> int:
+    from quarterdeck.services.goals_new import new_goals_file
+
+    made = new_goals_file(args.repo, args.quarter, force=args.force)
+    carried = ", ".join(made.carried) if made.carried else "none"
+    print(f"quarterdeck: wrote {made.path}", file=sys.stderr)
+    print(
+        f"quarterdeck: carried over from {made.previous}: {carried}; "
+        "edit it, then run `quarterdeck validate`",
+        file=sys.stderr,
+    )
+    return EXIT_OK

@@ -1,35 +1,54 @@
-"""`quarterdeck init`: copy the commented starter config and goals file into a repo."""
+"""`quarterdeck init`: write a config and goals file, with teams read from the repository.
+
+The teams come from the clone's recent history and CODEOWNERS (`core.team_proposal`);
+a repository without history gets the commented starter with placeholders.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from quarterdeck.core.calendar import Month
+from quarterdeck.core.team_proposal import Proposal, propose_teams, render_config, render_goals
 from quarterdeck.errors import QuarterdeckError
+from quarterdeck.sources.repo_survey import survey_repo
 
 _STARTER = Path(__file__).resolve().parent.parent / "starter"
 
 
-def write_starter(repo: Path, *, today: date, force: bool = False) -> list[Path]:
-    """Write `.github/quarterdeck.yml` and `goals/<this quarter>.yml`; returns the paths.
+@dataclass(frozen=True)
+class Written:
+    """What `init` wrote, and the proposal it came from (None: the plain starter)."""
+
+    paths: tuple[Path, ...]
+    proposal: Proposal | None
+
+
+def write_starter(repo: Path, *, today: date, force: bool = False) -> Written:
+    """Write `.github/quarterdeck.yml` and `goals/<this quarter>.yml`.
 
     Never overwrites a file unless `force` is set: a person may already have written it.
     """
     if not repo.is_dir():
         raise QuarterdeckError(f"{repo} is not a directory; pass --repo with your clone's path")
     quarter = Month(today.year, today.month).quarter
-    plan = {
-        repo / ".github" / "quarterdeck.yml": _STARTER / "quarterdeck.yml",
-        repo / "goals" / f"{quarter}.yml": _STARTER / "goals.yml",
-    }
-    existing = [str(p) for p in plan if p.exists()]
+    config_path = repo / ".github" / "quarterdeck.yml"
+    goals_path = repo / "goals" / f"{quarter}.yml"
+    existing = [str(p) for p in (config_path, goals_path) if p.exists()]
     if existing and not force:
         raise QuarterdeckError(
             f"{', '.join(existing)} already exist(s); nothing was written. "
             "Re-run with --force to overwrite."
         )
-    for target, source in plan.items():
+    config = (_STARTER / "quarterdeck.yml").read_text(encoding="utf-8")
+    goals = (_STARTER / "goals.yml").read_text(encoding="utf-8")
+    survey = survey_repo(repo)
+    proposal = propose_teams(survey) if survey is not None else None
+    if proposal is not None:
+        config, goals = render_config(proposal, config), render_goals(proposal, goals)
+    for target, text in ((config_path, config), (goals_path, goals)):
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
-    return list(plan)
+        target.write_text(text, encoding="utf-8")
+    return Written((config_path, goals_path), proposal)

@@ -68,6 +68,10 @@ class Ownership(_Model):
         default_factory=list,
         description='PR labels that mark the team\'s work, e.g. "team/analytics".',
     )
+    codeowners: list[Text] = Field(
+        default_factory=list,
+        description="CODEOWNERS entries (e.g. @acme/replay) whose paths the team owns.",
+    )
 
 
 class TeamSpec(_Model):

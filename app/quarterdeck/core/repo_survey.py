@@ -1,0 +1,316 @@
+"""What a repository's recent history says about who works where: the input of `init`.
+
+`sources.repo_survey` reads the commits and the CODEOWNERS file; the functions here
+turn them, purely, into people (GitHub logins, and whether each is a guess), areas
+(busy folders, CODEOWNERS teams, commit scopes) and their most active authors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from quarterdeck.core.codeowners import Codeowners
+from quarterdeck.core.config.fields import LOGIN
+
+__all__ = [
+    "Area",
+    "Person",
+    "RepoSurvey",
+    "SurveyCommit",
+    "busy_folders",
+    "codeowners_areas",
+    "commit_scope",
+    "resolve_people",
+    "scope_areas",
+]
+
+_NOREPLY = re.compile(r"^(?:\d+\+)?([^@\s]+)@users\.noreply\.github\.com$", re.IGNORECASE)
+_MERGE_SUBJECT = re.compile(r"^Merge pull request #\d+ from ([^/\s]+)/\S+\s*$")
+# Conventional commits: `feat(replay): …`, `fix(api)!: …`; the type is any word.
+_SCOPED = re.compile(r"^[a-z]+\(([A-Za-z0-9][\w./-]*)\)!?:\s", re.IGNORECASE)
+_TEAM_ENTRY = re.compile(r"^@[^/\s]+/[^/\s]+$")
+
+# A folder is split into its subfolders when it holds at least this share of all
+# folder activity and at least two subfolders each hold MIN_SHARE of it (a monorepo's
+# `packages/`); a folder with a single busy subfolder (`src/` -> `src/flask/`) is
+# followed down as well.
+SPLIT_SHARE = 0.5
+MIN_SHARE = 0.1
+MAX_DEPTH = 4
+
+
+@dataclass(frozen=True)
+class SurveyCommit:
+    """One commit of the surveyed window, as git records it."""
+
+    sha: str
+    parents: tuple[str, ...]
+    email: str
+    name: str
+    subject: str
+    body: str = ""
+    paths: tuple[str, ...] = ()
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+    @property
+    def is_bot(self) -> bool:
+        return "[bot]" in self.name or "[bot]" in self.email
+
+
+@dataclass(frozen=True)
+class RepoSurvey:
+    """A repository's recent commits (newest first), its CODEOWNERS and where it lives."""
+
+    branch: str
+    commits: tuple[SurveyCommit, ...] = ()
+    codeowners: Codeowners | None = None
+    owner: str = ""  # the repository's owner on GitHub, when the remote tells it
+    since: str = ""  # ISO dates of the window read
+    until: str = ""
+
+
+@dataclass(frozen=True)
+class Person:
+    """A commit author as a GitHub login, with how that login was found."""
+
+    login: str
+    guessed: bool
+    how: str  # e.g. "noreply email", "merge of alice/branch", "guessed from a@b.c"
+    emails: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Area:
+    """A part of the repository and the people who changed it most."""
+
+    kind: str  # "codeowners", "folder" or "scope"
+    key: str  # "@acme/replay", "packages/browser", "replay"
+    commits: int
+    authors: tuple[tuple[str, int], ...]  # (login, commits), most active first
+    scopes: tuple[tuple[str, int], ...] = ()  # commit scopes seen in the area
+    patterns: tuple[str, ...] = field(default=())  # CODEOWNERS patterns of an entry
+
+
+def commit_scope(subject: str) -> str | None:
+    """The conventional-commit scope of a subject (`feat(replay): x` -> `replay`)."""
+    match = _SCOPED.match(subject)
+    return match.group(1).lower() if match else None
+
+
+def resolve_people(survey: RepoSurvey) -> dict[str, Person]:
+    """Each author email (casefolded) -> the GitHub login history gives it.
+
+    In order: a noreply email names the login; a `Merge pull request #N from
+    <login>/<branch>` names the author of the branch it merged (unless `<login>` is
+    the repository's owner, or names several people: an organisation's branch); a
+    name seen beside a known login is that login; anything else is guessed from the
+    email's local part (confirmed when CODEOWNERS lists that `@login`).
+    """
+    by_sha = {c.sha: c for c in survey.commits}
+    sure: dict[str, tuple[str, str]] = {}
+    for commit in survey.commits:
+        noreply = _NOREPLY.match(commit.email.strip())
+        if noreply:
+            sure.setdefault(_key(commit.email), (noreply.group(1), "noreply email"))
+    learned: dict[str, set[str]] = {}
+    for commit in survey.commits:
+        merged = _MERGE_SUBJECT.match(commit.subject)
+        tip = by_sha.get(commit.parents[1]) if merged and commit.is_merge else None
+        if merged and tip is not None and not tip.is_bot:
+            learned.setdefault(merged.group(1), set()).add(_key(tip.email))
+    owner = survey.owner.casefold()
+    for login, emails in sorted(learned.items()):
+        if login.casefold() == owner or len(emails) != 1:
+            continue
+        (email,) = emails
+        sure.setdefault(email, (login, f"merged from {login}/…"))
+    by_name: dict[str, set[str]] = {}
+    for commit in survey.commits:
+        if _key(commit.email) in sure:
+            by_name.setdefault(commit.name.strip().casefold(), set()).add(
+                sure[_key(commit.email)][0]
+            )
+    listed = _listed_users(survey.codeowners)
+    people: dict[str, Person] = {}
+    emails_of: dict[str, list[str]] = {}
+    for commit in sorted(survey.commits, key=lambda c: (_key(c.email), c.sha)):
+        emails_of.setdefault(_key(commit.email), [])
+        if commit.email.strip() not in emails_of[_key(commit.email)]:
+            emails_of[_key(commit.email)].append(commit.email.strip())
+    for commit in survey.commits:
+        key = _key(commit.email)
+        if key in people:
+            continue
+        emails = tuple(emails_of[key])
+        if key in sure:
+            login, how = sure[key]
+            people[key] = Person(login, False, how, emails)
+            continue
+        names = by_name.get(commit.name.strip().casefold(), set())
+        if len(names) == 1:
+            (login,) = names
+            people[key] = Person(login, False, f"same name as {login}", emails)
+            continue
+        login = _guess(commit.email, commit.name)
+        if login.casefold() in listed:
+            people[key] = Person(listed[login.casefold()], False, "listed in CODEOWNERS", emails)
+        else:
+            people[key] = Person(login, True, f"guessed from {commit.email.strip()}", emails)
+    return people
+
+
+def busy_folders(survey: RepoSurvey, people: Mapping[str, Person]) -> list[Area]:
+    """The folders where the work happens, busiest first.
+
+    Top-level folders, except that a folder holding most of the activity is split into
+    its subfolders (see SPLIT_SHARE). Each area's authors are ranked by commits.
+    """
+    work = _work(survey, people)
+    total = len([c for c in work if any("/" in p for p in c[1])])
+    if total == 0:
+        return []
+    folders = _split(work, "", total, depth=1)
+    areas = [_area("folder", f, [c for c in work if _touches(c[1], f)]) for f in folders]
+    areas = [a for a in areas if a.commits >= MIN_SHARE * total]
+    return sorted(areas, key=lambda a: (-a.commits, a.key))
+
+
+def codeowners_areas(survey: RepoSurvey, people: Mapping[str, Person]) -> list[Area]:
+    """One area per CODEOWNERS team entry (`@org/team`), in file order of first mention."""
+    codeowners = survey.codeowners
+    if codeowners is None:
+        return []
+    entries: dict[str, list[str]] = {}
+    for rule in codeowners.rules:
+        for owner in rule.owners:
+            if _TEAM_ENTRY.match(owner):
+                entries.setdefault(owner, []).append(rule.pattern)
+    work = _work(survey, people)
+    owned: dict[str, list[tuple[str, tuple[str, ...], str | None]]] = {e: [] for e in entries}
+    for item in work:
+        owners = {o for path in item[1] for o in codeowners.owners_of(path)}
+        for entry in owners & set(entries):
+            owned[entry].append(item)
+    return [
+        _area("codeowners", entry, owned[entry], patterns=tuple(entries[entry]))
+        for entry in entries
+    ]
+
+
+def scope_areas(survey: RepoSurvey, people: Mapping[str, Person]) -> list[Area]:
+    """One area per conventional-commit scope, busiest first."""
+    work = _work(survey, people)
+    scopes = sorted({s for _, _, s in work if s})
+    areas = [_area("scope", s, [c for c in work if c[2] == s]) for s in scopes]
+    return sorted(areas, key=lambda a: (-a.commits, a.key))
+
+
+# ---------------------------------------------------------------------------
+
+
+def _key(email: str) -> str:
+    return email.strip().casefold()
+
+
+def _listed_users(codeowners: Codeowners | None) -> dict[str, str]:
+    if codeowners is None:
+        return {}
+    users = [o[1:] for o in codeowners.entries() if o.startswith("@") and "/" not in o]
+    return {u.casefold(): u for u in sorted(users)}
+
+
+def _guess(email: str, name: str) -> str:
+    """A valid-looking login from an email's local part (else the name)."""
+    for raw in (email.strip().partition("@")[0], name.strip()):
+        login = re.sub(r"[^A-Za-z0-9_-]+", "-", raw).strip("-_")[:39].strip("-_")
+        if login and LOGIN.fullmatch(login) and not login.isdigit():
+            return login
+    return "unknown-author"
+
+
+def _work(
+    survey: RepoSurvey, people: Mapping[str, Person]
+) -> list[tuple[str, tuple[str, ...], str | None]]:
+    """(login, paths, scope) of each non-merge, non-bot commit: the work done."""
+    scopes = _pr_scopes(survey)
+    work = []
+    for commit in survey.commits:
+        if commit.is_merge or commit.is_bot:
+            continue
+        login = people[_key(commit.email)].login
+        scope = commit_scope(commit.subject) or scopes.get(commit.sha)
+        work.append((login, commit.paths, scope))
+    return work
+
+
+def _pr_scopes(survey: RepoSurvey) -> dict[str, str]:
+    # A merge commit's PR title (its body's first line) scopes the branch tip's work.
+    found: dict[str, str] = {}
+    for commit in survey.commits:
+        if commit.is_merge and _MERGE_SUBJECT.match(commit.subject):
+            scope = commit_scope(commit.body.strip().partition("\n")[0])
+            if scope:
+                found.setdefault(commit.parents[1], scope)
+    return found
+
+
+def _touches(paths: Iterable[str], folder: str) -> bool:
+    return any(p.startswith(folder + "/") for p in paths)
+
+
+def _children(work: list[tuple[str, tuple[str, ...], str | None]], folder: str) -> Counter[str]:
+    prefix = folder + "/" if folder else ""
+    counts: Counter[str] = Counter()
+    for _, paths, _ in work:
+        subs = {
+            prefix + p[len(prefix) :].split("/", 1)[0]
+            for p in paths
+            if p.startswith(prefix) and "/" in p[len(prefix) :]
+        }
+        counts.update(subs)
+    return counts
+
+
+def _split(
+    work: list[tuple[str, tuple[str, ...], str | None]], folder: str, total: int, depth: int
+) -> list[str]:
+    found: list[str] = []
+    for child, count in sorted(_children(work, folder).items()):
+        if depth < MAX_DEPTH and count >= SPLIT_SHARE * total:
+            inner = [c for c in work if _touches(c[1], child)]
+            grand = _children(inner, child)
+            busy = [g for g, n in grand.items() if n >= MIN_SHARE * count]
+            single = len(busy) == 1 and grand[busy[0]] == count
+            if len(busy) >= 2 or single:
+                found += _split(inner, child, total, depth + 1)
+                continue
+        found.append(child)
+    return found
+
+
+def _area(
+    kind: str,
+    key: str,
+    work: list[tuple[str, tuple[str, ...], str | None]],
+    patterns: tuple[str, ...] = (),
+) -> Area:
+    authors = Counter(login for login, _, _ in work)
+    scopes = Counter(scope for _, _, scope in work if scope)
+    return Area(
+        kind=kind,
+        key=key,
+        commits=len(work),
+        authors=_ranked(authors),
+        scopes=_ranked(scopes),
+        patterns=patterns,
+    )
+
+
+def _ranked(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold(), kv[0])))

@@ -1,0 +1,68 @@
+"""`quarterdeck goals new YYYY-Qn`: start a quarter's goals file from the last one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from quarterdeck.core.goals_next import carried_over, next_goals_file, previous_quarter
+from quarterdeck.errors import QuarterdeckError
+from quarterdeck.sources.repo_files import LocalReader, load_repo_config, read_text
+
+_SUFFIXES = (".yml", ".yaml")
+
+
+@dataclass(frozen=True)
+class NewGoals:
+    """The file written and the goal ids carried over into it."""
+
+    path: Path
+    previous: str  # the quarter carried over from
+    carried: tuple[str, ...]
+
+
+def new_goals_file(repo: Path, quarter: str, *, force: bool = False) -> NewGoals:
+    """Write `<goals folder>/<quarter>.yml`, carrying over the previous quarter's open goals.
+
+    The config and every goals file must be valid first (ConfigError otherwise), and
+    an existing file is never overwritten unless `force` is set.
+    """
+    previous = previous_quarter(quarter)
+    config, _ = load_repo_config(repo)
+    reader = LocalReader(repo)
+    folder = config.goals_dir.strip("/")
+    target = f"{folder}/{quarter}.yml" if folder else f"{quarter}.yml"
+    existing = [p for p in _candidates(folder, quarter) if (reader.root / p).exists()]
+    if existing and not force:
+        raise QuarterdeckError(
+            f"{existing[0]} already exists; nothing was written. "
+            "Edit it, or re-run with --force to start it again from "
+            f"{previous}'s goals."
+        )
+    goals = None
+    for path in _candidates(folder, previous):
+        text, problem = read_text(reader, path)
+        if problem:
+            raise QuarterdeckError(str(problem))
+        if text is not None:
+            goals = yaml.safe_load(text) or []
+            break
+    team = config.teams[0] if config.teams else None
+    text = next_goals_file(
+        quarter,
+        previous,
+        goals,
+        example_team=team.slug if team else "my-team",
+        example_owner=(team.people[0] if team and team.people else "your-github-login"),
+    )
+    path = reader.root / (existing[0] if existing else target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    carried = tuple(str(g["id"]) for g in carried_over(goals or []))
+    return NewGoals(path, previous, carried)
+
+
+def _candidates(folder: str, quarter: str) -> list[str]:
+    return [f"{folder}/{quarter}{s}" if folder else f"{quarter}{s}" for s in _SUFFIXES]

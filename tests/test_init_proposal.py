@@ -1,0 +1,306 @@
+"""`quarterdeck init` proposes teams from a real repository's history and CODEOWNERS."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from quarterdeck.cli import main
+from quarterdeck.services.starter import write_starter
+from tests.gitrepo import GitRepo, Identity
+
+TODAY = date(2026, 5, 4)
+ALICE: Identity = ("Alice Archer", "101+alice@users.noreply.github.com")
+BOB: Identity = ("Bob Baker", "bob@acme.example")
+CAROL: Identity = ("Carol Cole", "carol.cole@acme.example")
+DAN: Identity = ("Dan Dunn", "104+dan-d@users.noreply.github.com")
+ERIN: Identity = ("Erin Eve", "erin@acme.example")
+BOT: Identity = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
+
+CODEOWNERS = """\
+# Default owners
+*                    @acme/core
+/packages/replay/    @acme/replay
+/packages/browser/   @acme/browser @carol-admin
+/docs/               @acme/docs
+"""
+
+
+def at(day: int) -> datetime:
+    return datetime(2026, 3, 1, 9, tzinfo=UTC) + timedelta(days=day)
+
+
+def config_of(repo: Path) -> dict[str, Any]:
+    return yaml.safe_load((repo / ".github" / "quarterdeck.yml").read_text(encoding="utf-8"))
+
+
+def config_text(repo: Path) -> str:
+    return (repo / ".github" / "quarterdeck.yml").read_text(encoding="utf-8")
+
+
+def codeowners_repo(path: Path) -> GitRepo:
+    repo = GitRepo.init(path)
+    repo.git("remote", "add", "origin", "https://github.com/acme/web.git")
+    repo.commit(
+        "Initial commit",
+        {"README.md": "hi", ".github/CODEOWNERS": CODEOWNERS},
+        author=ALICE,
+        date=at(0),
+    )
+    for i in range(3):
+        files = {f"packages/replay/rec{i}.ts": "x"}
+        repo.commit(f"feat(replay): recorder step {i}", files, author=ALICE, date=at(1 + i))
+    # Bob's plain email becomes `bob` through the fork merge that names him.
+    repo.branch("fix-seek")
+    repo.commit("Fix seeking", {"packages/replay/seek.ts": "x"}, author=BOB, date=at(5))
+    repo.commit("Fix seeking again", {"packages/replay/seek2.ts": "x"}, author=BOB, date=at(6))
+    repo.merge_pr(5, "fix-seek", "fix(player): seeking", date=at(7), owner="bob")
+    # A same-repository branch (`acme/…`) names the organisation, not Carol.
+    repo.branch("toolbar")
+    repo.commit("feat(toolbar): a", {"packages/browser/a.ts": "x"}, author=CAROL, date=at(8))
+    repo.commit("feat(toolbar): b", {"packages/browser/b.ts": "x"}, author=CAROL, date=at(9))
+    repo.merge_pr(6, "toolbar", "Toolbar", date=at(10), owner="acme")
+    repo.squash_pr(7, "chore: bump", {"packages/browser/c.ts": "x"}, author=DAN, date=at(11))
+    repo.squash_pr(8, "Bump rrweb", {"packages/replay/deps.ts": "y"}, author=BOT, date=at(12))
+    repo.commit("docs: readme", {"README.md": "hello"}, author=ALICE, date=at(13))
+    return repo
+
+
+def test_codeowners_teams_with_their_most_active_authors(tmp_path: Path) -> None:
+    repo = codeowners_repo(tmp_path / "web")
+    written = write_starter(repo.path, today=TODAY)
+    assert written.paths == (
+        repo.path / ".github" / "quarterdeck.yml",
+        repo.path / "goals" / "2026-Q2.yml",
+    )
+    assert written.proposal is not None
+    assert written.proposal.basis == "codeowners"
+    cfg = config_of(repo.path)
+    assert cfg["teams"] == {
+        "replay": {
+            "mission": "Own the code CODEOWNERS gives @acme/replay",
+            "lead": "alice",
+            "members": ["alice", "bob"],
+            "owns": {"codeowners": ["@acme/replay"], "paths": [], "labels": []},
+        },
+        "browser": {
+            "mission": "Own the code CODEOWNERS gives @acme/browser",
+            "lead": "carol-cole",
+            "members": ["carol-cole", "dan-d"],
+            "owns": {"codeowners": ["@acme/browser"], "paths": [], "labels": []},
+        },
+        # Alice committed most under replay; core borrows her as its only person.
+        "core": {
+            "mission": "Own the code CODEOWNERS gives @acme/core",
+            "lead": "alice",
+            "members": ["alice"],
+            "owns": {"codeowners": ["@acme/core"], "paths": [], "labels": []},
+        },
+    }
+    # Logins the history does not prove are given with their emails, marked as guesses.
+    assert cfg["identities"] == {
+        "bob": ["bob@acme.example"],
+        "carol-cole": ["carol.cole@acme.example"],
+    }
+    text = config_text(repo.path)
+    assert "lead: alice                 # check: most active here (3 of 5 commits)" in text
+    assert (
+        "- carol-cole              # 2 commits; check: login guessed from carol.cole@acme.example"
+        in text
+    )
+    assert "- bob                     # 2 commits\n" in text
+    assert "# Commit scopes here: replay (3), player (1); a goal can claim" in text
+    assert "# Commit scopes here: toolbar (2); a goal" in text
+    assert 'codeowners: ["@acme/replay"] # CODEOWNERS: /packages/replay/' in text
+    assert (
+        "lead: alice                 # check: most active here (2 of 2 commits); also on replay"
+        in text
+    )
+    assert "No commits in that window under CODEOWNERS @acme/docs" in text
+    assert "from the history of main from 2025-09-12 to 2026-03-14" in text
+    assert "dependabot" not in text
+    goals = yaml.safe_load((repo.path / "goals" / "2026-Q2.yml").read_text(encoding="utf-8"))
+    assert [(g["team"], g["owners"]) for g in goals] == [("replay", ["alice"])]
+    assert main(["validate", "--repo", str(repo.path)]) == 0
+
+
+def test_busy_folders_split_a_monorepo_and_cluster_by_lead(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "mono")
+    repo.commit("Initial commit", {"README.md": "hi"}, author=ERIN, date=at(0))
+    day = iter(range(1, 100))
+    for i in range(4):
+        repo.commit(
+            f"feat(browser): b{i}",
+            {f"packages/browser/b{i}.ts": "x"},
+            author=ALICE,
+            date=at(next(day)),
+        )
+    for i in range(2):
+        repo.commit(
+            f"fix(react): r{i}", {f"packages/react/r{i}.tsx": "x"}, author=ALICE, date=at(next(day))
+        )
+    repo.commit("fix(react): hooks", {"packages/react/h.tsx": "x"}, author=BOB, date=at(next(day)))
+    for i in range(3):
+        repo.commit(
+            f"feat(node): n{i}", {f"packages/node/n{i}.ts": "x"}, author=ERIN, date=at(next(day))
+        )
+    repo.commit("feat(node): flags", {"packages/node/f.ts": "x"}, author=CAROL, date=at(next(day)))
+    repo.commit("Tidy", {"packages/browser/t.ts": "x"}, author=CAROL, date=at(next(day)))
+    # One stray commit elsewhere: under a tenth of the work, not a team.
+    repo.commit("ci: lint", {"scripts/lint.sh": "x"}, author=DAN, date=at(next(day)))
+    written = write_starter(repo.path, today=TODAY)
+    assert written.proposal is not None
+    assert written.proposal.basis == "folders"
+    assert config_of(repo.path)["teams"] == {
+        # Alice is the most active author of both packages/browser and packages/react,
+        # so they form one team; Carol's one commit in browser and one in node tie, and
+        # the tie goes to the busier team.
+        "browser": {
+            "mission": "Own packages/browser/, packages/react/",
+            "lead": "alice",
+            "members": ["alice", "bob", "carol-cole"],
+            "owns": {"paths": ["packages/browser/**", "packages/react/**"], "labels": []},
+        },
+        "node": {
+            "mission": "Own packages/node/",
+            "lead": "erin",
+            "members": ["erin"],
+            "owns": {"paths": ["packages/node/**"], "labels": []},
+        },
+    }
+    text = config_text(repo.path)
+    assert "# Commit scopes here: browser (4), react (3); a goal" in text
+    assert "# Commit scopes here: node (4); a goal" in text
+    assert "one team per busy folder" in text
+    assert "lead: alice                 # check: most active here (6 of 8 commits)" in text
+    assert "scripts" not in text
+    assert main(["validate", "--repo", str(repo.path)]) == 0
+
+
+def test_a_team_keeps_its_six_most_active_people(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "big")
+    # Eight people in one folder: i commits for person i. `null` must stay a string.
+    names = ["null", "p2", "p3", "p4", "p5", "p6", "p7", "p8"]
+    day = iter(range(1, 200))
+    for i, name in enumerate(names, start=1):
+        for j in range(i):
+            who = (name.upper(), f"{name}@acme.example")
+            repo.commit(f"work {j}", {f"api/{name}{j}.py": "x"}, author=who, date=at(next(day)))
+    write_starter(repo.path, today=TODAY)
+    team = config_of(repo.path)["teams"]["api"]
+    assert team["lead"] == "p8"
+    assert team["members"] == ["p8", "p7", "p6", "p5", "p4", "p3"]
+    text = config_text(repo.path)
+    assert "# Also active here, left out to keep the team at six: p2 (2), null (1)" in text
+    # Only the people on teams get identities.
+    assert "null:" not in text
+    assert '"null"' not in text
+    assert main(["validate", "--repo", str(repo.path)]) == 0
+
+
+def test_scope_teams_when_everything_sits_at_the_root(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "flat")
+    day = iter(range(1, 50))
+    for i in range(3):
+        repo.commit(f"feat(cli): c{i}", {f"cli{i}.py": "x"}, author=ALICE, date=at(next(day)))
+    repo.commit("fix(cli)!: breaking", {"cli.py": "y"}, author=DAN, date=at(next(day)))
+    for i in range(2):
+        repo.commit(f"feat(Parser): p{i}", {f"parse{i}.py": "x"}, author=ERIN, date=at(next(day)))
+    repo.commit("feat(docs): one", {"README.md": "x"}, author=BOB, date=at(next(day)))
+    repo.commit("no scope", {"x.py": "x"}, author=BOB, date=at(next(day)))
+    written = write_starter(repo.path, today=TODAY)
+    assert written.proposal is not None
+    assert written.proposal.basis == "scopes"
+    teams = config_of(repo.path)["teams"]
+    # docs has 1 of 7 scoped commits, above a tenth: its own team.
+    assert {slug: (t["lead"], t["members"], t["owns"]["paths"]) for slug, t in teams.items()} == {
+        "cli": ("alice", ["alice", "dan-d"], []),
+        "parser": ("erin", ["erin"], []),
+        "docs": ("bob", ["bob"], []),
+    }
+    assert teams["cli"]["mission"] == "Own the work scoped `cli`"
+    assert main(["validate", "--repo", str(repo.path)]) == 0
+
+
+def test_a_name_seen_beside_a_login_gives_that_login(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "names")
+    repo.commit("One", {"app/a.py": "x"}, author=ALICE, date=at(1))
+    repo.commit("Two", {"app/b.py": "x"}, author=("Alice Archer", "alice@work.example"), date=at(2))
+    repo.commit(
+        "Three", {"app/c.py": "x"}, author=("Alice Archer", "alice@work.example"), date=at(3)
+    )
+    write_starter(repo.path, today=TODAY)
+    cfg = config_of(repo.path)
+    assert cfg["teams"]["app"]["members"] == ["alice"]
+    assert cfg["identities"] == {"alice": ["alice@work.example"]}
+    assert "check: guessed login" not in config_text(repo.path)
+
+
+def test_the_same_history_gives_the_same_file(tmp_path: Path) -> None:
+    first = codeowners_repo(tmp_path / "one")
+    second = codeowners_repo(tmp_path / "two")
+    write_starter(first.path, today=TODAY)
+    write_starter(second.path, today=TODAY)
+    assert config_text(first.path) == config_text(second.path)
+    before = config_text(first.path)
+    write_starter(first.path, today=TODAY, force=True)
+    assert config_text(first.path) == before
+
+
+def test_git_processes_do_not_grow_with_the_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting(args: list[str], *rest: Any, **kwargs: Any) -> Any:
+        calls.append(list(args))
+        return real_run(args, *rest, **kwargs)
+
+    small = GitRepo.init(tmp_path / "small")
+    small.commit("One", {"app/a.py": "x"}, author=ALICE, date=at(1))
+    big = codeowners_repo(tmp_path / "big")
+    for i in range(30):
+        big.commit(f"More {i}", {f"lib/m{i}.py": "x"}, author=ERIN, date=at(20 + i))
+    counts = []
+    for repo in (small, big):
+        calls.clear()
+        monkeypatch.setattr(subprocess, "run", counting)
+        write_starter(repo.path, today=TODAY)
+        monkeypatch.setattr(subprocess, "run", real_run)
+        counts.append(len(calls))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 8
+
+
+@pytest.mark.parametrize("kind", ["not-git", "no-commits"])
+def test_without_history_init_writes_the_placeholder_starter(tmp_path: Path, kind: str) -> None:
+    repo = tmp_path / "empty"
+    repo.mkdir()
+    if kind == "no-commits":
+        GitRepo.init(repo)
+    written = write_starter(repo, today=TODAY)
+    assert written.proposal is None
+    cfg = config_of(repo)
+    assert cfg["teams"]["my-team"]["lead"] == "your-github-login"
+    assert main(["validate", "--repo", str(repo)]) == 0
+
+
+def test_init_cli_names_the_proposed_teams_and_never_overwrites(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = codeowners_repo(tmp_path / "web")
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    err = capsys.readouterr().err
+    assert "proposed 3 team(s) from the history of main: replay, browser, core" in err
+    (repo.path / ".github" / "quarterdeck.yml").write_text("# mine\n", encoding="utf-8")
+    assert main(["init", "--repo", str(repo.path)]) == 1
+    assert "already exist" in capsys.readouterr().err
+    assert config_text(repo.path) == "# mine\n"
+    assert main(["init", "--repo", str(repo.path), "--force"]) == 0
+    assert config_of(repo.path)["teams"]["replay"]["lead"] == "alice"
