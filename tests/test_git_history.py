@@ -161,8 +161,8 @@ def test_without_identities_a_guess_is_marked_and_a_fork_names_its_owner(
 ) -> None:
     prs = {pr.number: pr for pr in read_merged_prs(november.path, NOV_START, DEC_START)}
 
-    # dan.personal is only the email's local part; erin-fork is the fork `from` names.
-    assert (prs[5].author, prs[5].author_guessed) == ("dan.personal", True)
+    # dan-personal is only a guess from the email; erin-fork is the fork `from` names.
+    assert (prs[5].author, prs[5].author_guessed) == ("dan-personal", True)
     assert (prs[13].author, prs[13].author_guessed) == ("erin-fork", False)
     # Noreply emails name their login outright.
     assert (prs[3].author, prs[3].author_guessed) == ("bobb", False)

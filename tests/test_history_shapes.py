@@ -62,14 +62,14 @@ def test_a_merge_commit_titled_like_the_pr_is_a_pr_by_the_branch_author(tmp_path
     pr = prs[21]
     assert (pr.title, pr.author, pr.branch, pr.sha) == (
         "Fix replay scrubbing",
-        "carol.d",
+        "carol-d",
         None,
         sha,
     )
     assert pr.paths == ("replay/a.py", "replay/t.py")
     assert pr.first_commit_at == at(2)
     assert pr.body == f"Fix replay scrubbing (#21)\n\n{body}"
-    assert pr.author_guessed  # carol.d is only the email's local part
+    assert pr.author_guessed  # carol-d: only the email's local part, shaped like a login
 
 
 def test_all_three_styles_side_by_side(tmp_path: Path) -> None:
@@ -122,9 +122,9 @@ def test_prs_merged_into_a_release_branch_count_at_their_own_merge_time(tmp_path
 
     assert [(n, pr.merged_at, pr.author) for n, pr in prs.items()] == [
         (1, at(2), "bob"),
-        (2, at(3), "carol.d"),
+        (2, at(3), "carol-d"),
         (3, at(5), "dan"),
-        (4, at(20), "carol.d"),  # not merged back yet: the branch reaches main
+        (4, at(20), "carol-d"),  # not merged back yet: the branch reaches main
     ]
     assert prs[3].first_commit_at == at(4)
     assert prs[3].paths == ("fix2.py",)
@@ -224,7 +224,7 @@ def test_a_backport_counts_once_at_its_first_merge(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("owner", "author"),
-    [("acme", "carol.d"), ("carol-fork", "carol-fork"), ("ACME", "carol.d")],
+    [("acme", "carol-d"), ("carol-fork", "carol-fork"), ("ACME", "carol-d")],
 )
 def test_from_login_names_the_author_unless_the_branch_is_the_repositorys_own(
     tmp_path: Path, owner: str, author: str
@@ -237,7 +237,7 @@ def test_from_login_names_the_author_unless_the_branch_is_the_repositorys_own(
     pr = read(repo)[5]
 
     assert (pr.author, pr.branch) == (author, "patch-1")
-    assert pr.author_guessed is (author == "carol.d")
+    assert pr.author_guessed is (author == "carol-d")
 
 
 def test_identities_are_learned_from_the_history_itself(tmp_path: Path) -> None:
@@ -279,7 +279,7 @@ def test_co_authors_from_trailers_and_other_authors_of_the_branch(tmp_path: Path
 
     assert (prs[1].author, prs[1].co_authors) == ("alice-gh", ("bob", "x"))
     # Dan wrote most of the branch; Carol is a co-author; the bot is neither.
-    assert (prs[2].author, prs[2].co_authors) == ("dan", ("carol.d",))
+    assert (prs[2].author, prs[2].co_authors) == ("dan", ("carol-d",))
 
 
 def test_a_bot_pr_is_a_bot_whatever_the_merge_style(tmp_path: Path) -> None:

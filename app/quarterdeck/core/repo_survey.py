@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from quarterdeck.core.codeowners import Codeowners
-from quarterdeck.core.config.fields import LOGIN
+from quarterdeck.core.identities import IdentityBook
+from quarterdeck.core.pr_messages import read_pr_trace
 
 __all__ = [
     "Area",
@@ -27,8 +28,6 @@ __all__ = [
     "scope_areas",
 ]
 
-_NOREPLY = re.compile(r"^(?:\d+\+)?([^@\s]+)@users\.noreply\.github\.com$", re.IGNORECASE)
-_MERGE_SUBJECT = re.compile(r"^Merge pull request #\d+ from ([^/\s]+)/\S+\s*$")
 # Conventional commits: `feat(replay): …`, `fix(api)!: …`; the type is any word.
 _SCOPED = re.compile(r"^[a-z]+\(([A-Za-z0-9][\w./-]*)\)!?:\s", re.IGNORECASE)
 _TEAM_ENTRY = re.compile(r"^@[^/\s]+/[^/\s]+$")
@@ -106,62 +105,38 @@ def commit_scope(subject: str) -> str | None:
 def resolve_people(survey: RepoSurvey) -> dict[str, Person]:
     """Each author email (casefolded) -> the GitHub login history gives it.
 
-    In order: a noreply email names the login; a `Merge pull request #N from
-    <login>/<branch>` names the author of the branch it merged (unless `<login>` is
-    the repository's owner, or names several people: an organisation's branch); a
-    name seen beside a known login is that login; anything else is guessed from the
-    email's local part (confirmed when CODEOWNERS lists that `@login`).
+    The rules are `core.identities`' (noreply emails, fork merges, names seen beside
+    a login, else a guess), as the review reads them; a guess is confirmed when
+    CODEOWNERS lists that `@login`.
     """
     by_sha = {c.sha: c for c in survey.commits}
-    sure: dict[str, tuple[str, str]] = {}
-    for commit in survey.commits:
-        noreply = _NOREPLY.match(commit.email.strip())
-        if noreply:
-            sure.setdefault(_key(commit.email), (noreply.group(1), "noreply email"))
-    learned: dict[str, set[str]] = {}
-    for commit in survey.commits:
-        merged = _MERGE_SUBJECT.match(commit.subject)
-        tip = by_sha.get(commit.parents[1]) if merged and commit.is_merge else None
-        if merged and tip is not None and not tip.is_bot:
-            learned.setdefault(merged.group(1), set()).add(_key(tip.email))
     owner = survey.owner.casefold()
-    for login, emails in sorted(learned.items()):
-        if login.casefold() == owner or len(emails) != 1:
-            continue
-        (email,) = emails
-        sure.setdefault(email, (login, f"merged from {login}/…"))
-    by_name: dict[str, set[str]] = {}
+    vouched: list[tuple[str, str, str]] = []
     for commit in survey.commits:
-        if _key(commit.email) in sure:
-            by_name.setdefault(commit.name.strip().casefold(), set()).add(
-                sure[_key(commit.email)][0]
-            )
+        trace = read_pr_trace(commit.subject, len(commit.parents))
+        tip = by_sha.get(commit.parents[1]) if commit.is_merge else None
+        fork = trace.head_owner if trace else None
+        if fork and fork.casefold() != owner and tip is not None and not tip.is_bot:
+            vouched.append((tip.name, tip.email, fork))
+    book = IdentityBook.build({}, ((c.name, c.email) for c in survey.commits), vouched)
     listed = _listed_users(survey.codeowners)
-    people: dict[str, Person] = {}
     emails_of: dict[str, list[str]] = {}
     for commit in sorted(survey.commits, key=lambda c: (_key(c.email), c.sha)):
-        emails_of.setdefault(_key(commit.email), [])
-        if commit.email.strip() not in emails_of[_key(commit.email)]:
-            emails_of[_key(commit.email)].append(commit.email.strip())
+        emails = emails_of.setdefault(_key(commit.email), [])
+        if commit.email.strip() not in emails:
+            emails.append(commit.email.strip())
+    people: dict[str, Person] = {}
     for commit in survey.commits:
         key = _key(commit.email)
         if key in people:
             continue
+        found = book.identify(commit.name, commit.email)
         emails = tuple(emails_of[key])
-        if key in sure:
-            login, how = sure[key]
-            people[key] = Person(login, False, how, emails)
-            continue
-        names = by_name.get(commit.name.strip().casefold(), set())
-        if len(names) == 1:
-            (login,) = names
-            people[key] = Person(login, False, f"same name as {login}", emails)
-            continue
-        login = _guess(commit.email, commit.name)
-        if login.casefold() in listed:
-            people[key] = Person(listed[login.casefold()], False, "listed in CODEOWNERS", emails)
+        if found.guessed and found.login.casefold() in listed:
+            login = listed[found.login.casefold()]
+            people[key] = Person(login, False, "listed in CODEOWNERS", emails)
         else:
-            people[key] = Person(login, True, f"guessed from {commit.email.strip()}", emails)
+            people[key] = Person(found.login, found.guessed, found.how, emails)
     return people
 
 
@@ -225,15 +200,6 @@ def _listed_users(codeowners: Codeowners | None) -> dict[str, str]:
     return {u.casefold(): u for u in sorted(users)}
 
 
-def _guess(email: str, name: str) -> str:
-    """A valid-looking login from an email's local part (else the name)."""
-    for raw in (email.strip().partition("@")[0], name.strip()):
-        login = re.sub(r"[^A-Za-z0-9_-]+", "-", raw).strip("-_")[:39].strip("-_")
-        if login and LOGIN.fullmatch(login) and not login.isdigit():
-            return login
-    return "unknown-author"
-
-
 def _work(
     survey: RepoSurvey, people: Mapping[str, Person]
 ) -> list[tuple[str, tuple[str, ...], str | None]]:
@@ -250,13 +216,15 @@ def _work(
 
 
 def _pr_scopes(survey: RepoSurvey) -> dict[str, str]:
-    # A merge commit's PR title (its body's first line) scopes the branch tip's work.
+    # A merge commit's PR title scopes the branch tip's work.
     found: dict[str, str] = {}
     for commit in survey.commits:
-        if commit.is_merge and _MERGE_SUBJECT.match(commit.subject):
-            scope = commit_scope(commit.body.strip().partition("\n")[0])
-            if scope:
-                found.setdefault(commit.parents[1], scope)
+        if not commit.is_merge:
+            continue
+        trace = read_pr_trace(f"{commit.subject}\n{commit.body}", len(commit.parents))
+        scope = commit_scope(trace.title) if trace else None
+        if scope:
+            found.setdefault(commit.parents[1], scope)
     return found
 
 
