@@ -89,7 +89,7 @@ class TeamReview:
 
     @property
     def unplanned_bot_prs(self) -> int:
-        """Bots' unplanned PRs: listed in the review, not counted as shipped."""
+        """Unplanned PRs of bots not in `bots.count`: listed, not counted as shipped."""
         return self.merged - self.summary.shipped
 
     @property
