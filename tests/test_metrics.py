@@ -533,3 +533,11 @@ def test_merged_change_compares_merged_with_merged() -> None:
     web, _api = _summarise(links)
     assert web.comparison.shipped.text == "no change"  # 1 person's PR each month
     assert web.comparison.merged.text == "+2"  # 1 merged in October, 3 in November
+
+
+def test_a_planned_goal_that_shipped_is_in_progress() -> None:
+    shipped = make_link(1, NOV + H, goal="funnels")
+    assert goal_progress(FUNNELS, [shipped], OCT, DEC).status == "in-progress"
+    assert goal_progress(FUNNELS, [], OCT, DEC).status == "planned"
+    done = Goal("funnels", "Funnels", "web", "2026-Q4", status="shipped")
+    assert goal_progress(done, [shipped], OCT, DEC).status == "shipped"

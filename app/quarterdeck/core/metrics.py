@@ -363,6 +363,19 @@ class GoalProgress:
     tasks_done: int | None = None
     tasks_total: int | None = None
 
+    @property
+    def status(self) -> str:
+        """The goal's status as the review shows it: a goal still marked `planned` that
+        shipped PRs this quarter is under way, so it reads "in-progress"."""
+        if self.goal.status == "planned" and self.shipped:
+            return "in-progress"
+        return self.goal.status
+
+    @property
+    def last_pr(self) -> int | None:
+        """Number of the goal's last PR shipped this quarter, if any."""
+        return self.prs[-1].pr.number if self.prs else None
+
 
 def goal_progress(
     goal: Goal, links: Sequence[Link], quarter_start: datetime, as_of: datetime

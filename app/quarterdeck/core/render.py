@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -53,8 +54,14 @@ def signed(value: float | None, unit: str = "") -> str:
     return f"{sign}{abs(value):.1f}{unit}"
 
 
-def iso_date(value: date | datetime | None) -> str:
-    return "—" if value is None else value.strftime("%Y-%m-%d")
+def iso_date(value: date | datetime | None, tz: str | None = None) -> str:
+    """`2026-11-30`; a datetime is first put in time zone `tz` (an IANA name) if given,
+    so a PR merged at 03:00 UTC on 1 December reads 30 November in Los Angeles."""
+    if value is None:
+        return "—"
+    if tz and isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(ZoneInfo(tz))
+    return value.strftime("%Y-%m-%d")
 
 
 def mermaid_label(value: object) -> SafeMarkdown:

@@ -62,6 +62,7 @@ class TeamReview:
     source: str = "git"
     repo_url: str = ""  # https://github.com/owner/name when known: PR numbers become links
     metrics_dir: str = "metrics"
+    timezone: str = "UTC"  # review.timezone: months and the dates shown are in it
     # The repo's own templates (name -> source), overriding the bundled ones.
     templates: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -248,6 +249,7 @@ def assemble_reviews(
             previous_business=previous_business,
             warnings=_team_warnings(warnings, summary.team),
             metrics_dir=config.review.metrics_dir.rstrip("/"),
+            timezone=tz,
             branch=branch,
             source=source,
             repo_url=repo_url,
