@@ -19,6 +19,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from quarterdeck.core.markdown import SafeMarkdown, code_span, escape_inline, mention
 from quarterdeck.core.metrics import format_hours
+from quarterdeck.core.reasons import rule_words
 from quarterdeck.errors import TemplateError
 
 
@@ -30,10 +31,18 @@ def _finalize(value: object) -> object:
     return escape_inline(value, max_length=None)
 
 
-def link(text: object, url: str) -> SafeMarkdown:
-    """A Markdown link with escaped text and a URL that cannot break out of `( )`."""
+def link(text: object, url: str, title: object = None) -> SafeMarkdown:
+    """A Markdown link with escaped text and a URL that cannot break out of `( )`.
+
+    `title` becomes the link's tooltip, on one line, with its quotes and backslashes
+    escaped so it cannot end early.
+    """
     safe_url = quote(url, safe=":/?#&=%+@,;~-._")
-    return SafeMarkdown(f"[{escape_inline(text)}]({safe_url})")
+    tip = ""
+    if title:
+        flat = " ".join(str(title).split()).replace("\\", "\\\\").replace('"', '\\"')
+        tip = f' "{flat}"'
+    return SafeMarkdown(f"[{escape_inline(text)}]({safe_url}{tip})")
 
 
 def trusted(value: object) -> SafeMarkdown:
@@ -97,6 +106,7 @@ def make_environment(
         mermaid=mermaid_label,
         trusted=trusted,
         mention=mention,
+        via=rule_words,
     )
     return env
 
