@@ -24,6 +24,14 @@ from quarterdeck.core.linking import link_all
 from quarterdeck.core.metrics import GoalProgress, TeamSummary, summarise
 from quarterdeck.core.model import Config, PullRequest, Team
 from quarterdeck.core.render import make_environment, render
+from quarterdeck.core.work_types import (
+    NOT_FOLDERS,
+    AreaGroup,
+    TypeGroup,
+    group_by_area,
+    group_by_type,
+    main_folder,
+)
 from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.resources import resource
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
@@ -92,6 +100,22 @@ class TeamReview:
     def unplanned_bot_prs(self) -> int:
         """Unplanned PRs of bots not in `bots.count`: listed, not counted as shipped."""
         return self.merged - self.summary.shipped
+
+    @property
+    def unplanned_groups(self) -> tuple[TypeGroup, ...]:
+        """Unplanned PRs by type, then area: what the review lists them under."""
+        return group_by_type(self.summary.unplanned)
+
+    @property
+    def unowned_areas(self) -> tuple[AreaGroup, ...]:
+        """Unplanned PRs by the top folder they changed most: the triage of work no
+        team owns (scopes are ignored, as `owns.paths` takes folders)."""
+        return group_by_area(self.summary.unplanned, main_folder)
+
+    @property
+    def unowned_example_folder(self) -> str | None:
+        """The folder with the most unowned PRs, for the `owns.paths` example."""
+        return next((a.area for a in self.unowned_areas if a.area not in NOT_FOLDERS), None)
 
     @property
     def stalled_goals(self) -> tuple[GoalProgress, ...]:
