@@ -123,7 +123,9 @@ def test_hostile_pr_text_is_linked_rendered_and_published_well_formed(
         check_markdown(comment["body"], [])
     assert "{{ 7*7 }}" in analytics["body"] or "{{ 7\\*7 }}" in analytics["body"]
     # Linking read the reference at the end of 100 KB of body.
-    assert "Part of #12" not in analytics["body"]  # bodies are never echoed
+    assert "lorem ipsum" not in analytics["body"]  # bodies are never echoed
+    # Only what matched is quoted, in the PR number's tooltip (the link's reason).
+    assert '"the body says `Part of #12` (goal issue of funnels)"' in analytics["body"]
     assert "reference" in analytics["body"] or "#102" in analytics["body"]
     # A second run is stable: nothing to change, nothing sent.
     writes = len(github.writes)

@@ -38,9 +38,10 @@ def test_demo_prints_a_full_review(capsys: pytest.CaptureFixture[str]) -> None:
         "## Decision",
     ):
         assert heading in out
-    assert "via reference" in out
-    assert "via label" in out
-    assert "via branch" in out
+    assert "via goal reference" in out
+    assert "via goal label" in out
+    assert "via goal branch" in out
+    assert "via none" not in out
 
 
 def test_demo_keeps_the_repo_for_a_second_review(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

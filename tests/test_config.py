@@ -749,7 +749,9 @@ def test_committed_schema_matches_the_models() -> None:
 
 def test_schema_describes_all_three_file_kinds() -> None:
     schema = json_schema()
-    assert set(schema["properties"]) == {"teams", "goals", "review", "identities", "_extends"}
+    assert set(schema["properties"]) == {
+        "teams", "goals", "review", "identities", "bots", "_extends"
+    }  # fmt: skip
     assert schema["additionalProperties"] is False
     assert {"GoalsFile", "MetricsFile"} <= set(schema["$defs"])
     assert schema["$defs"]["GoalSpec"]["required"] == ["id", "title", "team", "owners"]
@@ -805,3 +807,16 @@ def test_arbitrary_metrics_never_raise_anything_but_config_error(data: object) -
     except ConfigError as exc:
         metrics = exc
     assert isinstance(metrics, BusinessMetrics) or metrics.problems
+
+
+def test_bots_that_ship_are_read_and_checked() -> None:
+    config, warnings = build_config((CFG, "bots: {count: [posthog-bot, 'renovate[bot]']}\n"), [])
+    assert warnings == []
+    assert config.bots.count == ("posthog-bot", "renovate[bot]")
+    assert problems_of("bots: {count: ['@posthog-bot']}\n") == [
+        f"{CFG}:1: bots.count[0]: '@posthog-bot' is not a GitHub login: write the login "
+        "alone, without '@', e.g. alice or alice-smith"
+    ]
+    assert problems_of("bots: {ship: [posthog-bot]}\n")[0].startswith(
+        f"{CFG}:1: bots.ship: unknown key 'ship'"
+    )

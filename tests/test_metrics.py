@@ -27,7 +27,7 @@ from quarterdeck.core.metrics import (
     speed,
     summarise,
 )
-from quarterdeck.core.model import Config, Goal, Link, PullRequest, Team
+from quarterdeck.core.model import BotSettings, Config, Goal, Link, PullRequest, Team
 
 NOV = datetime(2026, 11, 1, tzinfo=UTC)
 DEC = datetime(2026, 12, 1, tzinfo=UTC)
@@ -490,3 +490,54 @@ def test_every_pr_of_the_month_appears_once() -> None:
 )
 def test_format_hours_picks_the_unit_a_person_reads_fastest(hours: float, text: str) -> None:
     assert format_hours(hours) == text
+
+
+# ---------------------------------------------------------------------------- bots that ship
+
+
+@pytest.mark.parametrize("author", ["posthog-bot", "PostHog-Bot", "renovate[bot]", "Renovate"])
+def test_bots_that_ship_count_when_unplanned_and_stay_out_of_durations(author: str) -> None:
+    merged = NOV + timedelta(days=2)
+    links = [
+        github_link(1, merged, 2),
+        github_link(2, merged, 500, author=author),  # unplanned, by a bot that ships
+        github_link(3, merged, 500, author="dependabot[bot]"),  # unplanned, another bot
+    ]
+    result = speed(links, NOV, DEC, shipping_bots=("posthog-bot", "renovate[bot]"))
+    assert result.shipped == 2  # the person's and the shipping bot's
+    assert result.merged == 3
+    assert result.bot_prs == 2
+    assert result.cycle_time == Distribution(1, 2.0, 2.0, 2.0)
+
+
+def test_summary_counts_shipping_bots_from_the_config() -> None:
+    d = NOV + timedelta(days=2)
+    config = Config(teams=(WEB,), bots=BotSettings(count=("posthog-bot",)))
+    links = [
+        make_link(1, d, team="web"),
+        make_link(2, d, team="web", author="posthog-bot"),
+        make_link(3, d, team="web", author="renovate[bot]"),
+    ]
+    [web] = summarise(links, config, NOV, DEC, OCT, OCT)
+    assert (web.shipped, web.speed.merged, web.speed.bot_prs) == (2, 3, 2)
+
+
+def test_merged_change_compares_merged_with_merged() -> None:
+    d = NOV + timedelta(days=2)
+    links = [
+        make_link(1, OCT + timedelta(days=2), team="web"),
+        make_link(2, d, team="web"),
+        make_link(3, d, team="web", author="dependabot[bot]"),
+        make_link(4, d, team="web", author="renovate[bot]"),
+    ]
+    web, _api = _summarise(links)
+    assert web.comparison.shipped.text == "no change"  # 1 person's PR each month
+    assert web.comparison.merged.text == "+2"  # 1 merged in October, 3 in November
+
+
+def test_a_planned_goal_that_shipped_is_in_progress() -> None:
+    shipped = make_link(1, NOV + H, goal="funnels")
+    assert goal_progress(FUNNELS, [shipped], OCT, DEC).status == "in-progress"
+    assert goal_progress(FUNNELS, [], OCT, DEC).status == "planned"
+    done = Goal("funnels", "Funnels", "web", "2026-Q4", status="shipped")
+    assert goal_progress(done, [shipped], OCT, DEC).status == "shipped"

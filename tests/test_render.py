@@ -8,6 +8,7 @@ import pytest
 
 from quarterdeck.core.render import make_environment, render
 from quarterdeck.errors import TemplateError
+from tests.mdcheck import parse
 
 
 def _env(tmp_path: Path, **templates: str):  # type: ignore[no-untyped-def]
@@ -54,3 +55,10 @@ def test_first_template_dir_overrides_the_next(tmp_path: Path) -> None:
     (bundled / "u").write_text("only bundled", encoding="utf-8")
     env = make_environment([user, bundled])
     assert (render(env, "t"), render(env, "u")) == ("user", "only bundled")
+
+
+def test_link_title_is_one_line_and_cannot_end_early(tmp_path: Path) -> None:
+    env = _env(tmp_path, t="{{ '#4'|link('https://x/pull/4', title) }}")
+    out = render(env, "t", title='branch `a"b\\` says\n\n"hi"')
+    assert out == '[#4](https://x/pull/4 "branch `a\\"b\\\\` says \\"hi\\"")'
+    assert parse(out).raw_html == []

@@ -107,7 +107,7 @@ def test_review_markdown_escapes_titles_and_pings_nobody(repo: GitRepo) -> None:
     text = render_review(reviews[-1])
 
     assert text.startswith("<!-- quarterdeck:review team=unowned month=2026-11 -->\n")
-    assert "#6 Docs `@everyone` &lt;b&gt; · `dave` · 2026-11-25 · via none" in text
+    assert "#6 Docs `@everyone` &lt;b&gt; · `dave` · 2026-11-25 · in `docs`" in text
     assert "<b>" not in text
 
 

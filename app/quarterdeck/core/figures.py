@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from quarterdeck.core.config import BusinessMetrics
 
-# section -> (field, label, unit); unit "%" means the figure is itself a percentage,
-# so its change is in percentage points, not a percent of a percent.
+# section -> (field, label, unit). A figure that is itself a percentage ("%") changes
+# in percentage points ("+1.2 pp"), a score such as NPS ("score") in points ("+10 pts"):
+# a percent of a percent, or of a score that crosses zero (−5 → 5 is "+200 %"), means
+# nothing. Money and counts ("") change in percent.
 SECTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "revenue": (
         ("mrr", "MRR", ""),
@@ -22,7 +24,7 @@ SECTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("retention", "User retention", "%"),
     ),
     "feedback": (
-        ("nps", "NPS", ""),
+        ("nps", "NPS", "score"),
         ("interviews", "Customer interviews", ""),
         ("support_tickets", "Support tickets", ""),
     ),
@@ -66,14 +68,17 @@ def _change(now: float | None, before: float | None, unit: str) -> str:
     if now is None or before is None:
         return "—"
     delta = now - before
-    if unit == "%":
-        return _sign(delta, " pp")
+    if unit in _POINTS:
+        return _sign(delta, _POINTS[unit], decimals=0 if float(round(delta, 1)).is_integer() else 1)
     if before == 0:
         return "new" if now else "no change"
     return _sign(delta / abs(before) * 100, " %")
 
 
-def _sign(value: float, unit: str) -> str:
+_POINTS = {"%": " pp", "score": " pts"}
+
+
+def _sign(value: float, unit: str, decimals: int = 1) -> str:
     if round(value, 1) == 0:
         return "no change"
-    return f"{'+' if value > 0 else '−'}{abs(value):.1f}{unit}"
+    return f"{'+' if value > 0 else '−'}{abs(value):.{decimals}f}{unit}"

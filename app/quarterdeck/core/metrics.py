@@ -7,15 +7,17 @@ act on ("needs GitHub"), never 0 and never a silent None. Every window is half-o
 UTC offsets between two datetimes that share a tzinfo, which would shift any
 duration spanning a DST change by an hour.
 
-Bots (`is_bot` or a `[bot]` login) are left out of every duration metric. Their PRs
-count as shipped (count, throughput, goal progress) only when linked to a goal: a
-dependency bump that lands as unplanned work is listed but not counted.
+Bots (`is_bot`, a `[bot]` login, or a login the config's `bots.count` names) are left
+out of every duration metric. Their PRs count as shipped (count, throughput, goal
+progress) when linked to a goal, or always for the bots `bots.count` names (bots whose
+PRs are real work); any other bot's unplanned PR, such as a dependency bump, is listed
+but not counted.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
@@ -105,14 +107,16 @@ def distribution(values: Sequence[float]) -> Distribution | None:
 class Speed:
     """How fast one set of PRs shipped in the window [start, end).
 
-    `shipped` counts PRs merged in the window, bots' PRs only when goal-linked;
-    `throughput` is shipped per week. `bot_prs` says how many bot PRs were left out
-    of the duration metrics, so a reader can see nothing vanished silently.
+    `merged` counts every PR merged in the window; `shipped` those that count as
+    shipped (see `counts_as_shipped`); `throughput` is shipped per week. `bot_prs` says
+    how many bot PRs were left out of the duration metrics, so a reader can see
+    nothing vanished silently.
     """
 
     start: datetime
     end: datetime
     weeks: float
+    merged: int
     shipped: int
     bot_prs: int
     throughput: float
@@ -122,14 +126,28 @@ class Speed:
     lead_time: Metric
 
 
-def is_bot(pr: PullRequest) -> bool:
-    """A bot's PR: flagged by the source, or a GitHub App login ending `[bot]`."""
-    return pr.is_bot or pr.author.endswith("[bot]")
+def bot_key(login: str) -> str:
+    """A login as bots are matched: case-insensitive, `renovate[bot]` same as `renovate`."""
+    return login.strip().casefold().removesuffix("[bot]")
 
 
-def counts_as_shipped(link: Link) -> bool:
-    """People's PRs always count; a bot's PR only when it moves a goal."""
-    return link.planned or not is_bot(link.pr)
+def is_bot(pr: PullRequest, shipping_bots: Collection[str] = ()) -> bool:
+    """A bot's PR: flagged by the source, a GitHub App login ending `[bot]`, or one of
+    the `shipping_bots` (a bot that ships may be a plain user account, like posthog-bot).
+    """
+    flagged = pr.is_bot or pr.author.casefold().endswith("[bot]")
+    return flagged or _named(pr.author, shipping_bots)
+
+
+def counts_as_shipped(link: Link, shipping_bots: Collection[str] = ()) -> bool:
+    """People's PRs always count; a bot's PR when it moves a goal, or when the bot is one
+    of the `shipping_bots` (config `bots.count`)."""
+    return link.planned or not is_bot(link.pr) or _named(link.pr.author, shipping_bots)
+
+
+def _named(login: str, bots: Collection[str]) -> bool:
+    key = bot_key(login)
+    return any(bot_key(bot) == key for bot in bots)
 
 
 def in_window(link: Link, start: datetime, end: datetime) -> bool:
@@ -137,7 +155,13 @@ def in_window(link: Link, start: datetime, end: datetime) -> bool:
     return _utc(start) <= _utc(link.pr.merged_at) < _utc(end)
 
 
-def speed(links: Sequence[Link], start: datetime, end: datetime) -> Speed:
+def speed(
+    links: Sequence[Link],
+    start: datetime,
+    end: datetime,
+    *,
+    shipping_bots: Collection[str] = (),
+) -> Speed:
     """Shipping speed of the PRs merged in [start, end).
 
     - cycle time: opened (or ready for review, if it began as a draft) → merged;
@@ -147,7 +171,8 @@ def speed(links: Sequence[Link], start: datetime, end: datetime) -> Speed:
     - throughput: shipped PRs per week of the window.
 
     Durations leave bots out. Throughput and `shipped` count bots' goal-linked PRs,
-    because the design counts them as shipped work; unlinked bot PRs are not counted.
+    because the design counts them as shipped work, and every PR of the
+    `shipping_bots`; other bots' unlinked PRs are not counted.
     An empty window gives `Unavailable(NO_PRS)` (or `ONLY_BOTS`) for each duration,
     and throughput 0.
     A negative duration (clock skew in commit dates) counts as 0 h.
@@ -155,14 +180,15 @@ def speed(links: Sequence[Link], start: datetime, end: datetime) -> Speed:
     if _utc(end) <= _utc(start):
         raise ValueError(f"window end {end.isoformat()} is not after start {start.isoformat()}")
     merged = [link for link in links if in_window(link, start, end)]
-    people = [link.pr for link in merged if not is_bot(link.pr)]
-    shipped = sum(1 for link in merged if counts_as_shipped(link))
+    people = [link.pr for link in merged if not is_bot(link.pr, shipping_bots)]
+    shipped = sum(1 for link in merged if counts_as_shipped(link, shipping_bots))
     weeks = weeks_between(_utc(start), _utc(end))
     empty = ONLY_BOTS if merged else NO_PRS
     return Speed(
         start=start,
         end=end,
         weeks=weeks,
+        merged=len(merged),
         shipped=shipped,
         bot_prs=len(merged) - len(people),
         throughput=shipped / weeks,
@@ -240,8 +266,13 @@ class Change:
 
 @dataclass(frozen=True)
 class SpeedComparison:
-    """Each speed metric, this period against the previous; durations by median."""
+    """Each speed metric, this period against the previous; durations by median.
 
+    `merged` compares every merged PR, `shipped` only those counted as shipped: a
+    sentence that states one count compares that same count.
+    """
+
+    merged: Change
     shipped: Change
     throughput: Change
     cycle_time: Change | Unavailable
@@ -253,6 +284,7 @@ class SpeedComparison:
 def compare(this: Speed, previous: Speed) -> SpeedComparison:
     """How `this` period's speed changed from the `previous` period's."""
     return SpeedComparison(
+        merged=_count_change(this.merged, previous.merged),
         shipped=_count_change(this.shipped, previous.shipped),
         throughput=change(this.throughput, previous.throughput),
         cycle_time=_median_change(this.cycle_time, previous.cycle_time),
@@ -331,6 +363,19 @@ class GoalProgress:
     tasks_done: int | None = None
     tasks_total: int | None = None
 
+    @property
+    def status(self) -> str:
+        """The goal's status as the review shows it: a goal still marked `planned` that
+        shipped PRs this quarter is under way, so it reads "in-progress"."""
+        if self.goal.status == "planned" and self.shipped:
+            return "in-progress"
+        return self.goal.status
+
+    @property
+    def last_pr(self) -> int | None:
+        """Number of the goal's last PR shipped this quarter, if any."""
+        return self.prs[-1].pr.number if self.prs else None
+
 
 def goal_progress(
     goal: Goal, links: Sequence[Link], quarter_start: datetime, as_of: datetime
@@ -397,7 +442,7 @@ class TeamSummary:
     unowned: bool
     goals: tuple[GoalMonth, ...]
     unplanned: tuple[Link, ...]
-    shipped: int  # counted as in Speed: bots' unplanned PRs are listed, not counted
+    shipped: int  # counted as in Speed: other bots' unplanned PRs are listed, not counted
     planned: int
     speed: Speed
     previous_speed: Speed
@@ -452,8 +497,9 @@ def _team_summary(
 ) -> TeamSummary:
     own = [link for link in links if link.team == owner]
     month = [lk for lk in own if in_window(lk, window.month_start, window.month_end)]
-    this = speed(own, window.month_start, window.month_end)
-    before = speed(own, window.prev_start, window.month_start)
+    bots = config.bots.count
+    this = speed(own, window.month_start, window.month_end, shipping_bots=bots)
+    before = speed(own, window.prev_start, window.month_start, shipping_bots=bots)
     quarter_goals = [g for g in config.goals if g.team == owner and g.quarter == window.quarter]
     progress = tuple(
         goal_progress(g, own, window.quarter_start, window.month_end) for g in quarter_goals

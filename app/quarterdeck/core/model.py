@@ -73,6 +73,15 @@ class ReviewSettings:
 
 
 @dataclass(frozen=True)
+class BotSettings:
+    """How bot accounts' PRs are counted."""
+
+    # Bot logins whose PRs are real work: counted as shipped even when unplanned (still
+    # out of every duration). Matched case-insensitively, with or without `[bot]`.
+    count: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     """A repo's validated Quarterdeck config, with the goals of every quarter file."""
 
@@ -83,6 +92,7 @@ class Config:
     review: ReviewSettings = field(default_factory=ReviewSettings)
     # login -> emails or names it commits under (offline mode has no logins)
     identities: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    bots: BotSettings = field(default_factory=BotSettings)
 
     def team(self, slug: str) -> Team | None:
         """The team with this slug, or None."""

@@ -12,12 +12,15 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from quarterdeck.core.markdown import SafeMarkdown, code_span, escape_inline, mention
 from quarterdeck.core.metrics import format_hours
+from quarterdeck.core.reasons import rule_words
+from quarterdeck.core.work_types import folder_areas
 from quarterdeck.errors import TemplateError
 
 
@@ -29,10 +32,18 @@ def _finalize(value: object) -> object:
     return escape_inline(value, max_length=None)
 
 
-def link(text: object, url: str) -> SafeMarkdown:
-    """A Markdown link with escaped text and a URL that cannot break out of `( )`."""
+def link(text: object, url: str, title: object = None) -> SafeMarkdown:
+    """A Markdown link with escaped text and a URL that cannot break out of `( )`.
+
+    `title` becomes the link's tooltip, on one line, with its quotes and backslashes
+    escaped so it cannot end early.
+    """
     safe_url = quote(url, safe=":/?#&=%+@,;~-._")
-    return SafeMarkdown(f"[{escape_inline(text)}]({safe_url})")
+    tip = ""
+    if title:
+        flat = " ".join(str(title).split()).replace("\\", "\\\\").replace('"', '\\"')
+        tip = f' "{flat}"'
+    return SafeMarkdown(f"[{escape_inline(text)}]({safe_url}{tip})")
 
 
 def trusted(value: object) -> SafeMarkdown:
@@ -53,8 +64,14 @@ def signed(value: float | None, unit: str = "") -> str:
     return f"{sign}{abs(value):.1f}{unit}"
 
 
-def iso_date(value: date | datetime | None) -> str:
-    return "—" if value is None else value.strftime("%Y-%m-%d")
+def iso_date(value: date | datetime | None, tz: str | None = None) -> str:
+    """`2026-11-30`; a datetime is first put in time zone `tz` (an IANA name) if given,
+    so a PR merged at 03:00 UTC on 1 December reads 30 November in Los Angeles."""
+    if value is None:
+        return "—"
+    if tz and isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(ZoneInfo(tz))
+    return value.strftime("%Y-%m-%d")
 
 
 def mermaid_label(value: object) -> SafeMarkdown:
@@ -90,6 +107,8 @@ def make_environment(
         mermaid=mermaid_label,
         trusted=trusted,
         mention=mention,
+        via=rule_words,
+        folders=folder_areas,
     )
     return env
 

@@ -24,6 +24,14 @@ from quarterdeck.core.linking import link_all
 from quarterdeck.core.metrics import GoalProgress, TeamSummary, summarise
 from quarterdeck.core.model import Config, PullRequest, Team
 from quarterdeck.core.render import make_environment, render
+from quarterdeck.core.work_types import (
+    NOT_FOLDERS,
+    AreaGroup,
+    TypeGroup,
+    group_by_area,
+    group_by_type,
+    main_folder,
+)
 from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.resources import resource
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
@@ -62,6 +70,7 @@ class TeamReview:
     source: str = "git"
     repo_url: str = ""  # https://github.com/owner/name when known: PR numbers become links
     metrics_dir: str = "metrics"
+    timezone: str = "UTC"  # review.timezone: months and the dates shown are in it
     # The repo's own templates (name -> source), overriding the bundled ones.
     templates: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -89,8 +98,24 @@ class TeamReview:
 
     @property
     def unplanned_bot_prs(self) -> int:
-        """Bots' unplanned PRs: listed in the review, not counted as shipped."""
+        """Unplanned PRs of bots not in `bots.count`: listed, not counted as shipped."""
         return self.merged - self.summary.shipped
+
+    @property
+    def unplanned_groups(self) -> tuple[TypeGroup, ...]:
+        """Unplanned PRs by type, then area: what the review lists them under."""
+        return group_by_type(self.summary.unplanned)
+
+    @property
+    def unowned_areas(self) -> tuple[AreaGroup, ...]:
+        """Unplanned PRs by the top folder they changed most: the triage of work no
+        team owns (scopes are ignored, as `owns.paths` takes folders)."""
+        return group_by_area(self.summary.unplanned, main_folder)
+
+    @property
+    def unowned_example_folder(self) -> str | None:
+        """The folder with the most unowned PRs, for the `owns.paths` example."""
+        return next((a.area for a in self.unowned_areas if a.area not in NOT_FOLDERS), None)
 
     @property
     def stalled_goals(self) -> tuple[GoalProgress, ...]:
@@ -259,6 +284,7 @@ def assemble_reviews(
             previous_business=previous_business,
             warnings=_team_warnings(warnings, summary.team),
             metrics_dir=config.review.metrics_dir.rstrip("/"),
+            timezone=tz,
             branch=branch,
             source=source,
             repo_url=repo_url,

@@ -28,6 +28,7 @@ from quarterdeck.core.config.fields import (
 from quarterdeck.core.model import GOAL_STATUSES
 
 __all__ = [
+    "BotsSpec",
     "ConfigFile",
     "FeedbackMetrics",
     "GoalSpec",
@@ -139,6 +140,17 @@ class ReviewSpec(_Model):
         return self
 
 
+class BotsSpec(_Model):
+    """How bot accounts' PRs count."""
+
+    count: list[Login] = Field(
+        default_factory=list,
+        description="Bot logins whose PRs are real work, e.g. posthog-bot or renovate[bot]: "
+        "counted as shipped even when linked to no goal (never in durations). Other bots' "
+        "unplanned PRs are listed, not counted. Case-insensitive; `[bot]` optional.",
+    )
+
+
 class ConfigFile(_Model):
     """`.github/quarterdeck.yml`: teams, where goals and metrics live, review settings."""
 
@@ -153,6 +165,7 @@ class ConfigFile(_Model):
         default_factory=dict,
         description="GitHub login -> the emails or names it commits under (offline mode).",
     )
+    bots: BotsSpec = Field(default_factory=BotsSpec, description="Bots whose PRs count.")
     extends: str | None = Field(
         None,
         alias="_extends",

@@ -5,7 +5,14 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from quarterdeck.core.config.schema import ConfigFile, GoalSpec, TeamSpec
-from quarterdeck.core.model import DEFAULT_QUESTIONS, Config, Goal, ReviewSettings, Team
+from quarterdeck.core.model import (
+    DEFAULT_QUESTIONS,
+    BotSettings,
+    Config,
+    Goal,
+    ReviewSettings,
+    Team,
+)
 
 __all__ = ["to_config", "to_goal", "to_team"]
 
@@ -51,4 +58,5 @@ def to_config(cfg: ConfigFile, goals: list[Goal]) -> Config:
             branches=(cfg.review.branch,) if cfg.review.branch else tuple(cfg.review.branches),
         ),
         identities=MappingProxyType({k: tuple(v) for k, v in cfg.identities.items()}),
+        bots=BotSettings(count=tuple(cfg.bots.count)),
     )
