@@ -84,10 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="treat warnings (e.g. a team of 7) as errors"
     )
 
-    sub.add_parser(
+    schema = sub.add_parser(
         "schema",
         help="print the JSON Schema of .github/quarterdeck.yml",
         description="Print the JSON Schema of the config, goals and metrics files.",
+    )
+    schema.add_argument(
+        "--review-output",
+        action="store_true",
+        help="print the schema of `review --format json` instead",
     )
 
     init = sub.add_parser(
@@ -149,6 +154,11 @@ def _github(args: argparse.Namespace) -> Any:
 def _output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE")
     parser.add_argument("--format", choices=("md", "json"), default="md", help="default: md")
+    parser.add_argument(
+        "--with-bodies",
+        action="store_true",
+        help="with --format json: keep each PR's description (offline: its commit message)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -285,7 +295,8 @@ def _emit(reviews: list, args: argparse.Namespace) -> None:
     from quarterdeck.services.review import render_reviews, reviews_to_json
 
     if args.format == "json":
-        text = json.dumps(reviews_to_json(reviews), indent=2, ensure_ascii=False) + "\n"
+        data = reviews_to_json(reviews, with_bodies=args.with_bodies)
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:
         text = render_reviews(reviews)
     if args.output:
@@ -312,7 +323,13 @@ def _validate(args: argparse.Namespace) -> int:
 def _schema(args: argparse.Namespace) -> int:
     from quarterdeck.core.config import json_schema
 
-    sys.stdout.write(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")
+    if args.review_output:
+        from quarterdeck.services.review import review_json_schema
+
+        text = json.dumps(review_json_schema(), indent=2, ensure_ascii=False)
+    else:
+        text = json.dumps(json_schema(), indent=2, sort_keys=True)
+    sys.stdout.write(text + "\n")
     return EXIT_OK
 
 
