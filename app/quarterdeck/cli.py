@@ -33,6 +33,32 @@ def _month(text: str) -> Month:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _pr_number(text: str) -> int:
+    """`4214` or `#4214` (as GitHub writes it; quote it in the shell: '#4214')."""
+    if not re.fullmatch(r"#?[1-9][0-9]{0,9}", text.strip()):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a PR number: pass a PR number such as 4214 or #4214"
+        )
+    return int(text.strip().lstrip("#"))
+
+
+def _verbose_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Accept -v after any subcommand too (`quarterdeck review -v`), at every depth."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if "-v" not in sub._option_string_actions:
+                    # SUPPRESS: left out, the subcommand keeps what the top level parsed.
+                    sub.add_argument(
+                        "-v",
+                        "--verbose",
+                        action="store_true",
+                        default=argparse.SUPPRESS,
+                        help="log what happens",
+                    )
+                _verbose_everywhere(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, exposed for tests and for `--help`."""
     parser = argparse.ArgumentParser(
@@ -70,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="explain which goal a merged PR links to, and by which rule",
         description="Link one merged PR the way the review does and say why.",
     )
-    link.add_argument("number", type=int, metavar="PR_NUMBER", help="the PR's number")
+    link.add_argument(
+        "number", type=_pr_number, metavar="PR_NUMBER", help="the PR's number: 4214 or '#4214'"
+    )
     _repo_arg(link)
     _github_args(link)
 
@@ -118,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     from quarterdeck.cli_goals import add_goals_commands
 
     add_goals_commands(sub, _repo_arg)  # `goals sync`
+    _verbose_everywhere(parser)
     return parser
 
 

@@ -18,6 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from quarterdeck.core.markdown import SafeMarkdown, code_span, escape_inline, mention
 from quarterdeck.core.metrics import format_hours
+from quarterdeck.core.words import plural
 from quarterdeck.errors import TemplateError
 
 
@@ -90,6 +91,7 @@ def make_environment(
         mermaid=mermaid_label,
         trusted=trusted,
         mention=mention,
+        plural=plural,
     )
     return env
 

@@ -7,6 +7,7 @@ feed the same `assemble_reviews`.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -204,8 +205,11 @@ def review_window(config: Config, month: Month) -> tuple[datetime, datetime]:
 
 def _check_team(config: Config, team: str | None) -> None:
     if team is not None and config.team(team) is None:
-        known = ", ".join(t.slug for t in config.teams) or "none are configured"
-        raise QuarterdeckError(f"no team '{team}' in the config (teams: {known})")
+        slugs = [t.slug for t in config.teams]
+        close = difflib.get_close_matches(team, slugs, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        known = ", ".join(slugs) or "none are configured"
+        raise QuarterdeckError(f"no team '{team}' in the config{hint} (teams: {known})")
 
 
 def assemble_reviews(
