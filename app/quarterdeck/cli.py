@@ -235,9 +235,14 @@ def _os_error(exc: OSError) -> str:
 
 
 def _review(args: argparse.Namespace) -> int:
+    from quarterdeck.core.review_month import month_error
     from quarterdeck.services.review import build_reviews
 
-    month = args.month or Month.last_full(date.today())
+    today = date.today()
+    month = args.month or Month.last_full(today)
+    error = month_error(month, today)
+    if error:
+        raise QuarterdeckError(error)
     if args.github:
         from quarterdeck.services.review import build_reviews_from_github
 
@@ -245,9 +250,10 @@ def _review(args: argparse.Namespace) -> int:
         reviews = build_reviews_from_github(
             gh, args.github, month, team=args.team, branch=args.branch, config_path=args.config
         )
-        return _review_done(reviews, args)
+        return _review_done(_month_warnings(reviews, month, today), args)
     if args.publish or args.dry_run:
         raise QuarterdeckError("--publish and --dry-run need --github OWNER/REPO to write to")
+    args.repo = _top(args.repo)
     progress = _progress()
     reviews = build_reviews(
         args.repo,
@@ -258,7 +264,32 @@ def _review(args: argparse.Namespace) -> int:
         config_path=args.config,
     )
     _end_progress(progress)
-    return _review_done(reviews, args)
+    return _review_done(_month_warnings(reviews, month, today, repo=args.repo), args)
+
+
+def _top(repo: Path) -> Path:
+    """The clone's top folder, so a command run from a subfolder finds the config."""
+    from quarterdeck.sources.git_repo import toplevel
+
+    return toplevel(repo)
+
+
+def _month_warnings(reviews: list, month: Month, today: date, *, repo: Path | None = None) -> list:
+    """Warn on stderr, and in each review, that the month is partial or the clone stale."""
+    import dataclasses
+
+    from quarterdeck.core.review_month import month_warnings
+
+    history_end = None
+    if repo is not None and reviews:
+        from quarterdeck.sources.git_repo import last_commit_at
+
+        last = last_commit_at(repo, reviews[0].branch)
+        history_end = last.date() if last else None
+    warnings = month_warnings(month, today, history_end)
+    for warning in warnings:
+        print(f"quarterdeck: warning: {warning}", file=sys.stderr)
+    return [dataclasses.replace(r, warnings=(*warnings, *r.warnings)) for r in reviews]
 
 
 def _review_done(reviews: list, args: argparse.Namespace) -> int:
@@ -287,6 +318,8 @@ def _quarter_report(args: argparse.Namespace) -> int:
             args.repo, month, team=args.team, branch=args.branch, config_path=args.config
         )
 
+    if not args.github:
+        args.repo = _top(args.repo)
     return quarter_report_command(args, build, date.today())
 
 
@@ -296,7 +329,7 @@ def _link(args: argparse.Namespace) -> int:
     if args.github:
         explanation = explain_from_github(_github(args), args.github, args.number)
     else:
-        explanation = explain_from_repo(args.repo, args.number)
+        explanation = explain_from_repo(_top(args.repo), args.number)
     sys.stdout.write(str(explanation))
     return EXIT_OK
 
@@ -336,14 +369,23 @@ def _emit(reviews: list, args: argparse.Namespace) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from quarterdeck.sources.repo_files import load_repo_config
+    from quarterdeck.services.validate import validate_repo
 
-    config, warnings = load_repo_config(args.repo, strict=args.strict)
-    for problem in warnings:
+    found = validate_repo(args.repo, strict=args.strict)
+    for problem in found.problems:
         print(problem, file=sys.stderr)
+    warned = f", {found.warnings} warning(s)" if found.warnings else ""
+    if found.errors or found.config is None:
+        print(
+            f"quarterdeck: {found.errors} error(s) found{warned}; fix them and re-run "
+            "`quarterdeck validate`.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    config = found.config
     print(
         f"quarterdeck: config OK: {len(config.teams)} team(s), {len(config.goals)} goal(s)"
-        + (f", {len(warnings)} warning(s)" if warnings else ""),
+        + warned,
         file=sys.stderr,
     )
     return EXIT_OK
