@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,69 @@ def test_quarter_report_of_an_unknown_quarter_form_fails_clearly(
 ) -> None:
     assert main(["quarter-report", "--repo", str(quarter_repo.path), "--quarter", "Q4"]) == 1
     assert "not in the form YYYY-Qn" in capsys.readouterr().err
+
+
+def _with_unplanned_october(repo: GitRepo) -> GitRepo:
+    repo.squash_pr(
+        1, "Speed up insights", {"web/insights/z.py": "1"}, ("Bob", "bob@example.com"),
+        at("2026-10-14T12:00Z"),
+    )  # fmt: skip
+    return repo
+
+
+def test_quarter_report_counts_unplanned_work_over_the_whole_quarter(
+    quarter_repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _with_unplanned_october(quarter_repo)
+    assert main(["quarter-report", "--repo", str(repo.path), "--quarter", "2026-Q4"]) == 0
+
+    out = capsys.readouterr().out
+    # PR 1 in October and PR 4 in November; the quarter's last month alone has none.
+    assert "2 unplanned PRs in 2026-Q4 (October 2026: 1, November 2026: 1)." in out
+
+
+def test_quarter_report_as_json(quarter_repo: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = _with_unplanned_october(quarter_repo)
+    argv = ["quarter-report", "--repo", str(repo.path), "--quarter", "2026-Q4", "--format", "json"]
+    assert main(argv) == 0
+
+    data = json.loads(capsys.readouterr().out)
+    assert (data["version"], data["quarter"], data["complete"]) == (1, "2026-Q4", True)
+    analytics, growth = data["teams"]
+    assert analytics["team"] == "analytics"
+    assert analytics["lead"] == "alice"
+    assert analytics["counts"] == {"shipped": 0, "carried over": 1, "not started": 0, "dropped": 0}
+    assert analytics["unplanned"] == 2
+    assert analytics["unplanned_by_month"] == {"2026-10": 1, "2026-11": 1, "2026-12": 0}
+    [funnels] = analytics["goals"]
+    assert funnels == {
+        "id": "funnels",
+        "title": "Funnels v2",
+        "owners": ["alice"],
+        "status": "planned",
+        "outcome": "carried over",
+        "why": "1 PR shipped, not marked shipped",
+        "shipped": 1,
+        "first_shipped": "2026-11-05T12:00:00+00:00",
+        "last_shipped": "2026-11-05T12:00:00+00:00",
+    }
+    assert [g["outcome"] for g in growth["goals"]] == ["shipped", "not started"]
+    assert growth["unplanned"] == 0
+
+
+@pytest.mark.parametrize(
+    ("quarter", "message"),
+    [
+        ("2026-Q5", "quarter '2026-Q5' does not exist: a year has quarters Q1 to Q4"),
+        ("2026-Q0", "quarter '2026-Q0' does not exist"),
+        ("2999-Q1", "2999-Q1 has not started yet"),
+    ],
+)
+def test_quarter_report_of_a_quarter_that_does_not_exist_or_has_not_begun_fails(
+    quarter_repo: GitRepo, quarter: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["quarter-report", "--repo", str(quarter_repo.path), "--quarter", quarter]) == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert capsys.readouterr().out == ""

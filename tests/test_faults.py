@@ -493,17 +493,17 @@ def test_a_month_without_prs_is_an_honest_empty_review_offline_and_on_github(
         "acme/web", files={".github/quarterdeck.yml": CONFIG, "goals/2026-Q4.yml": GOALS}
     )
 
-    offline = main(["review", "--repo", str(clone.path), "--month", "2027-02"])
+    offline = main(["review", "--repo", str(clone.path), "--month", "2026-09"])
     text = capsys.readouterr().out
-    online = main(["review", "--github", "acme/web", "--month", "2027-02"])
+    online = main(["review", "--github", "acme/web", "--month", "2026-09"])
     from_github = capsys.readouterr().out
 
     assert (offline, online) == (0, 0)
     for review in (text, from_github):
-        assert "# Growth review: analytics — February 2027" in review
-        assert "- **0** PRs merged in February 2027: 0 toward goals, 0 unplanned" in review
-        assert "_No goal-linked PRs merged in February 2027._" in review
-        assert "_None: no PRs were merged in February 2027._" in review
+        assert "# Growth review: analytics — September 2026" in review
+        assert "- **0** PRs merged in September 2026: 0 toward goals, 0 unplanned" in review
+        assert "_No goal-linked PRs merged in September 2026._" in review
+        assert "_None: no PRs were merged in September 2026._" in review
         assert "| Cycle time | _no merged PRs in the window_ |" in review
 
 

@@ -113,7 +113,7 @@ def test_review_markdown_escapes_titles_and_pings_nobody(repo: GitRepo) -> None:
 
 def test_review_of_one_team_and_json(repo: GitRepo) -> None:
     reviews = build_reviews(repo.path, Month(2026, 11), team="growth")
-    data = reviews_to_json(reviews)
+    data = reviews_to_json(reviews)["reviews"]
 
     assert [r["title"] for r in data] == ["Growth review: growth — November 2026"]
     assert data[0]["summary"]["goals"][0]["prs"][0]["pr"]["number"] == 2

@@ -33,6 +33,32 @@ def _month(text: str) -> Month:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _pr_number(text: str) -> int:
+    """`4214` or `#4214` (as GitHub writes it; quote it in the shell: '#4214')."""
+    if not re.fullmatch(r"#?[1-9][0-9]{0,9}", text.strip()):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a PR number: pass a PR number such as 4214 or #4214"
+        )
+    return int(text.strip().lstrip("#"))
+
+
+def _verbose_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Accept -v after any subcommand too (`quarterdeck review -v`), at every depth."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if "-v" not in sub._option_string_actions:
+                    # SUPPRESS: left out, the subcommand keeps what the top level parsed.
+                    sub.add_argument(
+                        "-v",
+                        "--verbose",
+                        action="store_true",
+                        default=argparse.SUPPRESS,
+                        help="log what happens",
+                    )
+                _verbose_everywhere(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, exposed for tests and for `--help`."""
     parser = argparse.ArgumentParser(
@@ -73,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="explain which goal a merged PR links to, and by which rule",
         description="Link one merged PR the way the review does and say why.",
     )
-    link.add_argument("number", type=int, metavar="PR_NUMBER", help="the PR's number")
+    link.add_argument(
+        "number", type=_pr_number, metavar="PR_NUMBER", help="the PR's number: 4214 or '#4214'"
+    )
     _repo_arg(link)
     _github_args(link)
 
@@ -87,10 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="treat warnings (e.g. a team of 7) as errors"
     )
 
-    sub.add_parser(
+    schema = sub.add_parser(
         "schema",
         help="print the JSON Schema of .github/quarterdeck.yml",
         description="Print the JSON Schema of the config, goals and metrics files.",
+    )
+    schema.add_argument(
+        "--review-output",
+        action="store_true",
+        help="print the schema of `review --format json` instead",
     )
 
     init = sub.add_parser(
@@ -119,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     from quarterdeck.cli_goals import add_goals_commands
 
     add_goals_commands(sub, _repo_arg)  # `goals sync` and `goals new`
+    _verbose_everywhere(parser)
     return parser
 
 
@@ -155,6 +189,11 @@ def _github(args: argparse.Namespace) -> Any:
 def _output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE")
     parser.add_argument("--format", choices=("md", "json"), default="md", help="default: md")
+    parser.add_argument(
+        "--with-bodies",
+        action="store_true",
+        help="with --format json: keep each PR's description (offline: its commit message)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -202,9 +241,14 @@ def _os_error(exc: OSError) -> str:
 
 
 def _review(args: argparse.Namespace) -> int:
+    from quarterdeck.core.review_month import month_error
     from quarterdeck.services.review import build_reviews
 
-    month = args.month or Month.last_full(date.today())
+    today = date.today()
+    month = args.month or Month.last_full(today)
+    error = month_error(month, today)
+    if error:
+        raise QuarterdeckError(error)
     if args.github:
         from quarterdeck.services.review import build_reviews_from_github
 
@@ -212,9 +256,10 @@ def _review(args: argparse.Namespace) -> int:
         reviews = build_reviews_from_github(
             gh, args.github, month, team=args.team, branch=args.branch, config_path=args.config
         )
-        return _review_done(reviews, args)
+        return _review_done(_month_warnings(reviews, month, today), args)
     if args.publish or args.dry_run:
         raise QuarterdeckError("--publish and --dry-run need --github OWNER/REPO to write to")
+    args.repo = _top(args.repo)
     progress = _progress()
     reviews = build_reviews(
         args.repo,
@@ -225,7 +270,32 @@ def _review(args: argparse.Namespace) -> int:
         config_path=args.config,
     )
     _end_progress(progress)
-    return _review_done(reviews, args)
+    return _review_done(_month_warnings(reviews, month, today, repo=args.repo), args)
+
+
+def _top(repo: Path) -> Path:
+    """The clone's top folder, so a command run from a subfolder finds the config."""
+    from quarterdeck.sources.git_repo import toplevel
+
+    return toplevel(repo)
+
+
+def _month_warnings(reviews: list, month: Month, today: date, *, repo: Path | None = None) -> list:
+    """Warn on stderr, and in each review, that the month is partial or the clone stale."""
+    import dataclasses
+
+    from quarterdeck.core.review_month import month_warnings
+
+    history_end = None
+    if repo is not None and reviews:
+        from quarterdeck.sources.git_repo import last_commit_at
+
+        last = last_commit_at(repo, reviews[0].branch)
+        history_end = last.date() if last else None
+    warnings = month_warnings(month, today, history_end)
+    for warning in warnings:
+        print(f"quarterdeck: warning: {warning}", file=sys.stderr)
+    return [dataclasses.replace(r, warnings=(*warnings, *r.warnings)) for r in reviews]
 
 
 def _review_done(reviews: list, args: argparse.Namespace) -> int:
@@ -254,6 +324,8 @@ def _quarter_report(args: argparse.Namespace) -> int:
             args.repo, month, team=args.team, branch=args.branch, config_path=args.config
         )
 
+    if not args.github:
+        args.repo = _top(args.repo)
     return quarter_report_command(args, build, date.today())
 
 
@@ -263,7 +335,7 @@ def _link(args: argparse.Namespace) -> int:
     if args.github:
         explanation = explain_from_github(_github(args), args.github, args.number)
     else:
-        explanation = explain_from_repo(args.repo, args.number)
+        explanation = explain_from_repo(_top(args.repo), args.number)
     sys.stdout.write(str(explanation))
     return EXIT_OK
 
@@ -291,7 +363,8 @@ def _emit(reviews: list, args: argparse.Namespace) -> None:
     from quarterdeck.services.review import render_reviews, reviews_to_json
 
     if args.format == "json":
-        text = json.dumps(reviews_to_json(reviews), indent=2, ensure_ascii=False) + "\n"
+        data = reviews_to_json(reviews, with_bodies=args.with_bodies)
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:
         text = render_reviews(reviews)
     if args.output:
@@ -302,14 +375,23 @@ def _emit(reviews: list, args: argparse.Namespace) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from quarterdeck.sources.repo_files import load_repo_config
+    from quarterdeck.services.validate import validate_repo
 
-    config, warnings = load_repo_config(args.repo, strict=args.strict)
-    for problem in warnings:
+    found = validate_repo(args.repo, strict=args.strict)
+    for problem in found.problems:
         print(problem, file=sys.stderr)
+    warned = f", {found.warnings} warning(s)" if found.warnings else ""
+    if found.errors or found.config is None:
+        print(
+            f"quarterdeck: {found.errors} error(s) found{warned}; fix them and re-run "
+            "`quarterdeck validate`.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    config = found.config
     print(
         f"quarterdeck: config OK: {len(config.teams)} team(s), {len(config.goals)} goal(s)"
-        + (f", {len(warnings)} warning(s)" if warnings else ""),
+        + warned,
         file=sys.stderr,
     )
     return EXIT_OK
@@ -318,7 +400,13 @@ def _validate(args: argparse.Namespace) -> int:
 def _schema(args: argparse.Namespace) -> int:
     from quarterdeck.core.config import json_schema
 
-    sys.stdout.write(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")
+    if args.review_output:
+        from quarterdeck.services.review import review_json_schema
+
+        text = json.dumps(review_json_schema(), indent=2, ensure_ascii=False)
+    else:
+        text = json.dumps(json_schema(), indent=2, sort_keys=True)
+    sys.stdout.write(text + "\n")
     return EXIT_OK
 
 

@@ -82,6 +82,12 @@ def add_quarter_report(
     report.add_argument("--team", metavar="SLUG", help="only this team (default: every team)")
     report.add_argument("--branch", help="branch to read (default: the repo's default branch)")
     report.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE")
+    report.add_argument(
+        "--format",
+        choices=("md", "json"),
+        default="md",
+        help="default: md; json: see README's quarter-report section",
+    )
     _actions_args(report)
 
 
@@ -187,22 +193,28 @@ def _actions_file(explicit: Path | None, variable: str) -> Path | None:
 def quarter_report_command(
     args: argparse.Namespace, build: Callable[[Any], Sequence[Any]], today: date
 ) -> int:
-    """Build the quarter's last month's reviews with `build(month)` and print the report."""
+    """Build each month's reviews with `build(month)` and print the quarter's report."""
     from quarterdeck.core.calendar import Month
     from quarterdeck.services.quarter_report import (
-        last_month_of,
         quarter_report,
+        quarter_report_to_json,
         render_quarter_report,
+        report_months,
     )
 
-    # A quarter still under way is reported as of this month, marked as not over.
+    # A quarter still under way is reported up to this month, marked as not over.
     this_month = Month(today.year, today.month)
-    month = min(last_month_of(args.quarter or this_month.quarter), this_month)
-    text = render_quarter_report(quarter_report(build(month)))
+    months = report_months(args.quarter or this_month.quarter, this_month)
+    report = quarter_report([(month, build(month)) for month in months])
+    if args.format == "json":
+        text = json.dumps(quarter_report_to_json(report), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = render_quarter_report(report)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
         print(f"quarterdeck: wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
-    write_summary(args, text)
+    if args.format != "json":
+        write_summary(args, text)
     return EXIT_OK

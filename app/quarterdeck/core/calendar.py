@@ -77,6 +77,24 @@ def is_quarter(text: str) -> bool:
     return bool(_QUARTER.match(text))
 
 
+def parse_quarter(text: str) -> str:
+    """A `YYYY-Qn` quarter, checked; raises ValueError with a message for a person."""
+    quarter = text.strip()
+    if _QUARTER.match(quarter):
+        return quarter
+    if re.fullmatch(r"\d{4}-Q\d+", quarter):
+        raise ValueError(
+            f"quarter {text!r} does not exist: a year has quarters Q1 to Q4, e.g. 2026-Q4"
+        )
+    raise ValueError(f"quarter {text!r} is not in the form YYYY-Qn, e.g. 2026-Q4")
+
+
+def months_of_quarter(quarter: str) -> tuple[Month, Month, Month]:
+    """The three months of a `YYYY-Qn` quarter, in order."""
+    first = Month.parse(quarter_start(quarter).strftime("%Y-%m"))
+    return first, first.next(), first.next().next()
+
+
 def weeks_between(start: datetime, end: datetime) -> float:
     """Length of a window in weeks (throughput denominators)."""
     return (end - start) / timedelta(weeks=1)

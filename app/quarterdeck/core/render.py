@@ -20,6 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from quarterdeck.core.markdown import SafeMarkdown, code_span, escape_inline, mention
 from quarterdeck.core.metrics import format_hours
 from quarterdeck.core.reasons import rule_words
+from quarterdeck.core.words import plural
 from quarterdeck.core.work_types import folder_areas
 from quarterdeck.errors import TemplateError
 
@@ -109,6 +110,7 @@ def make_environment(
         mention=mention,
         via=rule_words,
         folders=folder_areas,
+        plural=plural,
     )
     return env
 

@@ -1,16 +1,18 @@
 """The end-of-quarter report: per team, which goals shipped, carry over or never started.
 
-Built from the reviews of the quarter's last month, whose goal progress already spans
-the whole quarter, so it reads the same sources as the monthly review (a local clone
-or GitHub).
+Built from the reviews of each month of the quarter (up to the report's month), so it
+reads the same sources as the monthly review (a local clone or GitHub): goal outcomes
+from the last month's reviews, whose goal progress already spans the quarter, and
+unplanned work summed over every month.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from quarterdeck.core.calendar import Month
+from quarterdeck.core.calendar import Month, months_of_quarter, parse_quarter
 from quarterdeck.core.model import Team
 from quarterdeck.core.quarter import OUTCOMES, GoalOutcome, outcomes
 from quarterdeck.core.render import make_environment, render
@@ -28,7 +30,13 @@ class TeamQuarter:
     slug: str
     team: Team | None
     goals: tuple[GoalOutcome, ...]
-    unplanned_last_month: int
+    # (month, unplanned PRs merged in it) for each month of the quarter reported on
+    unplanned_by_month: tuple[tuple[Month, int], ...]
+
+    @property
+    def unplanned(self) -> int:
+        """Unplanned PRs over the quarter so far (bots' ones listed, as in the review)."""
+        return sum(count for _, count in self.unplanned_by_month)
 
     def with_outcome(self, name: str) -> tuple[GoalOutcome, ...]:
         """The goals with outcome `name` (see core.quarter.OUTCOMES)."""
@@ -54,28 +62,81 @@ class QuarterReport:
         return self.month.month_of_quarter == 3
 
 
-def last_month_of(quarter: str) -> Month:
-    """The third month of a `YYYY-Qn` quarter."""
+def report_months(quarter: str, today: Month) -> tuple[Month, ...]:
+    """The months of `quarter` to report on: all three, or those begun by `today`.
+
+    A quarter that has not started is an error, never silently the current one.
+    """
     try:
-        year, q = quarter.split("-Q")
-        return Month(int(year), int(q) * 3)
-    except ValueError:
+        months = months_of_quarter(parse_quarter(quarter))
+    except ValueError as exc:
+        raise QuarterdeckError(str(exc)) from None
+    if months[0] > today:
         raise QuarterdeckError(
-            f"quarter {quarter!r} is not in the form YYYY-Qn, e.g. 2026-Q4"
-        ) from None
+            f"{quarter} has not started yet (this is {today.label}); "
+            f"pass --quarter {today.quarter} or an earlier one"
+        )
+    return tuple(m for m in months if m <= today)
 
 
-def quarter_report(reviews: Sequence[TeamReview]) -> QuarterReport:
-    """The report from one month's reviews (all of the same month)."""
-    if not reviews:
+def quarter_report(monthly: Sequence[tuple[Month, Sequence[TeamReview]]]) -> QuarterReport:
+    """The report from each month's reviews, in month order; the last month's give the
+    goal outcomes, every month's the unplanned work."""
+    if not monthly or not monthly[-1][1]:
         raise QuarterdeckError("no teams to report on: add teams to `.github/quarterdeck.yml`")
-    first = reviews[0]
+    counts = [
+        (month, {r.summary.team: len(r.summary.unplanned) for r in reviews})
+        for month, reviews in monthly
+    ]
+    last = monthly[-1][1]
     teams = tuple(
-        TeamQuarter(r.summary.team, r.team, outcomes(r.summary.progress), len(r.summary.unplanned))
-        for r in reviews
+        TeamQuarter(
+            r.summary.team,
+            r.team,
+            outcomes(r.summary.progress),
+            tuple((month, found.get(r.summary.team, 0)) for month, found in counts),
+        )
+        for r in last
         if not r.summary.unowned
     )
+    first = last[0]
     return QuarterReport(first.quarter, first.month, teams, first.repo_url, first.templates)
+
+
+def quarter_report_to_json(report: QuarterReport) -> dict[str, Any]:
+    """The report as data (`quarter-report --format json`); README documents the shape."""
+    return {
+        "version": 1,
+        "quarter": report.quarter,
+        "as_of": str(report.month),
+        "complete": report.complete,
+        "teams": [
+            {
+                "team": t.slug,
+                "lead": t.team.lead if t.team else None,
+                "counts": t.counts,
+                "unplanned": t.unplanned,
+                "unplanned_by_month": {str(m): n for m, n in t.unplanned_by_month},
+                "goals": [_goal_json(g) for g in t.goals],
+            }
+            for t in report.teams
+        ],
+    }
+
+
+def _goal_json(outcome: GoalOutcome) -> dict[str, Any]:
+    p = outcome.progress
+    return {
+        "id": p.goal.id,
+        "title": p.goal.title,
+        "owners": list(p.goal.owners),
+        "status": p.goal.status,
+        "outcome": outcome.outcome,
+        "why": outcome.why,
+        "shipped": p.shipped,
+        "first_shipped": p.first_ship.isoformat() if p.first_ship else None,
+        "last_shipped": p.last_ship.isoformat() if p.last_ship else None,
+    }
 
 
 def render_quarter_report(report: QuarterReport) -> str:

@@ -7,11 +7,10 @@ feed the same `assemble_reviews`.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
+import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from quarterdeck.core.figures import FigureRow, figure_rows
 from quarterdeck.core.linking import link_all
 from quarterdeck.core.metrics import GoalProgress, TeamSummary, summarise
 from quarterdeck.core.model import Config, PullRequest, Team
+from quarterdeck.core.plain import Omit, schema_of, to_plain
 from quarterdeck.core.render import make_environment, render
 from quarterdeck.core.work_types import (
     NOT_FOLDERS,
@@ -241,8 +241,11 @@ def review_window(config: Config, month: Month) -> tuple[datetime, datetime]:
 
 def _check_team(config: Config, team: str | None) -> None:
     if team is not None and config.team(team) is None:
-        known = ", ".join(t.slug for t in config.teams) or "none are configured"
-        raise QuarterdeckError(f"no team '{team}' in the config (teams: {known})")
+        slugs = [t.slug for t in config.teams]
+        close = difflib.get_close_matches(team, slugs, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        known = ", ".join(slugs) or "none are configured"
+        raise QuarterdeckError(f"no team '{team}' in the config{hint} (teams: {known})")
 
 
 def assemble_reviews(
@@ -314,33 +317,58 @@ def render_reviews(reviews: Sequence[TeamReview]) -> str:
     return "\n---\n\n".join(render_review(r) for r in reviews)
 
 
-def reviews_to_json(reviews: Sequence[TeamReview]) -> list[dict[str, Any]]:
-    """Plain JSON-ready data: the same facts the Markdown shows."""
-    return [
-        {"title": r.title, "quarter": r.quarter, "review_number": r.review_number}
-        | _plain(r, skip={"templates"})
-        for r in reviews
-    ]
+# The review JSON's shape; bump on a change that breaks a reader (a field renamed or
+# removed), not on a field added. schema/review-output.schema.json describes it.
+REVIEW_JSON_VERSION = 1
+# The computed properties of TeamReview that the JSON carries beside its fields.
+_REVIEW_EXTRAS: dict[str, Any] = {
+    "title": {"type": "string"},
+    "quarter": {"type": "string"},
+    "review_number": {"type": "integer", "minimum": 1, "maximum": 3},
+}
+_OMIT: Omit = {TeamReview: frozenset({"templates"})}
+_NO_BODIES: Omit = {**_OMIT, PullRequest: frozenset({"body"})}
 
 
-def _plain(value: Any, skip: frozenset[str] | set[str] = frozenset()) -> Any:
-    """Dataclasses, mappings, tuples and dates as JSON types (asdict can't copy mappingproxy)."""
-    if isinstance(value, Month):
-        return str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _plain(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.name not in skip
-        }
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Path):
-        return str(value)
-    return value
+def reviews_to_json(reviews: Sequence[TeamReview], *, with_bodies: bool = False) -> dict[str, Any]:
+    """`{"version": 1, "reviews": [...]}`: the same facts the Markdown shows, as data.
+
+    PR bodies (offline: whole commit messages) are long and rarely wanted by a
+    machine; they are left out unless `with_bodies`.
+    """
+    omit = _OMIT if with_bodies else _NO_BODIES
+    return {
+        "version": REVIEW_JSON_VERSION,
+        "reviews": [
+            {"title": r.title, "quarter": r.quarter, "review_number": r.review_number}
+            | to_plain(r, omit)
+            for r in reviews
+        ],
+    }
+
+
+def review_json_schema() -> dict[str, Any]:
+    """The JSON Schema of `reviews_to_json`'s output, generated from the dataclasses."""
+    defs: dict[str, Any] = {}
+    schema_of(TeamReview, omit=_OMIT, optional={PullRequest: frozenset({"body"})}, defs=defs)
+    review = defs["TeamReview"]
+    review["properties"] = _REVIEW_EXTRAS | review["properties"]
+    review["required"] = [*_REVIEW_EXTRAS, *review["required"]]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/quarterdeck/quarterdeck/schema/review-output.schema.json",
+        "title": "Quarterdeck review output (`quarterdeck review --format json`)",
+        "description": (
+            "Every team's growth review of one month. `body` of a PR is present only "
+            "with --with-bodies. Regenerate with "
+            "`quarterdeck schema --review-output > schema/review-output.schema.json`."
+        ),
+        "type": "object",
+        "properties": {
+            "version": {"const": REVIEW_JSON_VERSION},
+            "reviews": {"type": "array", "items": {"$ref": "#/$defs/TeamReview"}},
+        },
+        "required": ["version", "reviews"],
+        "additionalProperties": False,
+        "$defs": dict(sorted(defs.items())),
+    }

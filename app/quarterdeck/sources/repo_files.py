@@ -38,6 +38,7 @@ __all__ = [
     "load_metrics_with",
     "load_repo_config",
     "local_templates",
+    "metrics_problems",
     "read_text",
     "user_templates",
 ]
@@ -250,6 +251,40 @@ def load_metrics_with(reader: FileReader, config: Config, month: str) -> Busines
         if text is not None:
             return parse_metrics(text, reader.display(path))
     return None
+
+
+def metrics_problems(reader: FileReader, metrics_dir: str) -> list[Problem]:
+    """Every problem of every file in the metrics folder, as `validate` reports them.
+
+    The review reads one month's file at a time and stops at its first problem; this
+    checks them all, so a broken file fails in a pull request, not in next month's
+    review. A YAML file not named YYYY-MM.yml is a warning: no review would read it.
+    """
+    folder = metrics_dir.strip("/")
+    found: list[Problem] = []
+    for name in reader.list_dir(folder):
+        if not name.endswith(_YAML_SUFFIXES):
+            continue
+        path = f"{folder}/{name}" if folder else name
+        stem = name.rsplit(".", 1)[0]
+        try:
+            Month.parse(stem)
+        except ValueError:
+            message = (
+                "is not named YYYY-MM.yml, so no review reads it; rename it after its "
+                "month, e.g. 2026-11.yml"
+            )
+            found.append(Problem(reader.display(path), None, "", message, "warning"))
+            continue
+        text, problem = read_text(reader, path)
+        if problem:
+            found.append(problem)
+        elif text is not None:
+            try:
+                parse_metrics(text, reader.display(path))
+            except ConfigError as exc:
+                found += exc.problems
+    return found
 
 
 def _repo_root(repo: Path) -> Path:

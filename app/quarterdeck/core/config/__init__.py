@@ -19,7 +19,16 @@ domain `Config`. This module ties them together and is the package's public face
 
 from __future__ import annotations
 
-from quarterdeck.core.config.checks import extends_notice, goal_checks, team_checks
+from typing import Any
+
+from pydantic import ValidationError
+
+from quarterdeck.core.config.checks import (
+    extends_notice,
+    goal_checks,
+    placeholder_checks,
+    team_checks,
+)
 from quarterdeck.core.config.goals_file import parse_goals, quarter_of_goals_file
 from quarterdeck.core.config.layers import LayeredDoc, merge_data
 from quarterdeck.core.config.messages import describe, sort_problems, validate
@@ -67,44 +76,86 @@ def parse_config(
     `base` is the (display filename, text) of the file its `_extends` names, merged
     under it (see `layers`).
     """
-    parsed, problems = _parse_layered(text, filename, base)
-    return (parsed[0] if parsed else None), problems
+    model, _, problems = _parse_layered(text, filename, base)
+    return model, problems
 
 
-def _parse_layered(
-    text: str, file: str, base: tuple[str, str] | None
-) -> tuple[tuple[ConfigFile, Doc] | None, list[Problem]]:
-    top, problems = _parse_config(text, file)
+# (the model, or None if invalid; the document, when it was a mapping; the problems)
+_Parsed = tuple[ConfigFile | None, Doc | None, list[Problem]]
+
+
+def _parse_layered(text: str, file: str, base: tuple[str, str] | None) -> _Parsed:
+    top, top_doc, problems = _parse_config(text, file)
     if base is None:
-        return top, problems
-    under, base_problems = _parse_config(base[1], base[0])
+        return top, top_doc, problems
+    under, under_doc, base_problems = _parse_config(base[1], base[0])
     problems += base_problems
-    if top is None or under is None:
-        return None, problems
-    layers = (top[1], under[1])
-    merged = merge_data(under[1].data or {}, top[1].data or {})
-    doc = LayeredDoc(file, top[1].root, merged, layers=layers)
+    if top is None or under is None or top_doc is None or under_doc is None:
+        return None, None, problems
+    layers = (top_doc, under_doc)
+    merged = merge_data(under_doc.data or {}, top_doc.data or {})
+    doc = LayeredDoc(file, top_doc.root, merged, layers=layers)
     model, found = validate(doc, ConfigFile, merged)
-    return ((model, doc) if model else None), problems + found
+    return model, doc, problems + found
 
 
-def _parse_config(text: str, file: str) -> tuple[tuple[ConfigFile, Doc] | None, list[Problem]]:
+def _parse_config(text: str, file: str) -> _Parsed:
     doc, problems = read_yaml(text, file)
     if doc is None:
-        return None, problems
+        return None, None, problems
     data = {} if doc.data is None else doc.data
     if not isinstance(data, dict):
         line = line_of(doc.root.start_mark) if doc.root else None
-        return None, [
-            Problem(
-                file,
-                line,
-                "",
-                f"expected a mapping of settings (teams:, goals:, review:), got {describe(data)}",
-            )
-        ]
+        return (
+            None,
+            None,
+            [
+                Problem(
+                    file,
+                    line,
+                    "",
+                    "expected a mapping of settings (teams:, goals:, review:), "
+                    f"got {describe(data)}",
+                )
+            ],
+        )
     model, problems = validate(doc, ConfigFile, data)
-    return ((model, doc) if model else None), problems
+    return model, doc, problems
+
+
+def _salvage(data: dict[Any, Any]) -> tuple[ConfigFile, frozenset[str]] | None:
+    """The sections (and teams) of an invalid config that are valid on their own, and
+    the slugs of the teams that are not; None when `teams` itself is unusable.
+
+    The checks across files then still run on what is sound, so a typo under
+    `review:` does not hide an unknown team in a goals file.
+    """
+    kept: dict[Any, Any] = {}
+    broken: set[str] = set()
+    for key, value in data.items():
+        if key == "teams":
+            if not isinstance(value, dict):
+                return None
+            kept["teams"] = {}
+            for slug, spec in value.items():
+                if _valid({"teams": {slug: spec}}):
+                    kept["teams"][slug] = spec
+                else:
+                    broken.add(str(slug))
+        elif _valid({key: value}):
+            kept[key] = value
+    try:
+        return ConfigFile.model_validate(kept), frozenset(broken)
+    except ValidationError:
+        return None
+
+
+def _valid(data: dict[Any, Any]) -> bool:
+    try:
+        ConfigFile.model_validate(data)
+    except ValidationError:
+        return False
+    return True
 
 
 def build_config(
@@ -126,11 +177,21 @@ def build_config(
     problems: list[Problem] = []
     config_file = config[0] if config else CONFIG_PATH
     parsed_cfg: tuple[ConfigFile, Doc] | None = None
+    # What the checks across files run on: the valid config, or what is sound of an
+    # invalid one (with the slugs of its broken teams, whose goals are not checked).
+    checked: tuple[ConfigFile, Doc, frozenset[str]] | None = None
     if config is None:
         parsed_cfg = (ConfigFile(), Doc(config_file, None, None))
+        checked = (*parsed_cfg, frozenset())
     else:
-        parsed_cfg, found = _parse_layered(config[1], config[0], base)
+        model, doc, found = _parse_layered(config[1], config[0], base)
         problems += found
+        if model is not None and doc is not None:
+            parsed_cfg = (model, doc)
+            checked = (model, doc, frozenset())
+        elif doc is not None and isinstance(doc.data, dict):
+            salvaged = _salvage(doc.data)
+            checked = (salvaged[0], doc, salvaged[1]) if salvaged else None
 
     goals: list[Goal] = []
     placed: list[tuple[GoalSpec, Doc, int]] = []
@@ -144,13 +205,14 @@ def build_config(
                 placed.append((spec, doc, i))
                 goals.append(to_goal(spec, quarter))
 
-    if parsed_cfg is not None:
-        cfg, cfg_doc = parsed_cfg
+    if checked is not None:
+        cfg, cfg_doc, broken = checked
         problems += extends_notice(cfg, cfg_doc)
         problems += team_checks(cfg, cfg_doc, strict=strict)
-        problems += goal_checks(cfg, config_file, placed)
+        problems += placeholder_checks(cfg, cfg_doc, placed, strict=strict)
+        problems += goal_checks(cfg, config_file, placed, broken_teams=broken)
     else:
-        # Without valid teams, team checks would only add noise; still check goals alone.
+        # Without usable teams, team checks would only add noise; still check goals alone.
         problems += goal_checks(None, config_file, placed)
 
     problems = sort_problems(problems)

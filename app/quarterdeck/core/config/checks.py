@@ -1,7 +1,8 @@
 """Checks across files that no single file model can make.
 
 Duplicate goal ids within a quarter, goals of unknown teams, goals without owners or
-with owners from other teams, oversized teams, and the `_extends` offline notice.
+with owners from other teams, oversized teams, the starter's untouched placeholders,
+and the `_extends` offline notice.
 """
 
 from __future__ import annotations
@@ -13,11 +14,26 @@ from quarterdeck.core.config.goals_file import quarter_of_goals_file
 from quarterdeck.core.config.layers import LayeredDoc
 from quarterdeck.core.config.schema import ConfigFile, GoalSpec
 from quarterdeck.core.config.to_domain import to_team
-from quarterdeck.core.config.yaml_nodes import Doc
+from quarterdeck.core.config.yaml_nodes import Doc, render_key
 from quarterdeck.core.model import MAX_TEAM_SIZE
 from quarterdeck.errors import Problem
 
-__all__ = ["extends_notice", "goal_checks", "team_checks"]
+__all__ = [
+    "STARTER_LOGINS",
+    "STARTER_TEXT",
+    "extends_notice",
+    "goal_checks",
+    "placeholder_checks",
+    "team_checks",
+]
+
+# The placeholders of the files `quarterdeck init` writes (app/quarterdeck/starter/):
+# left as they are, the review would credit work to nobody real. A test runs validate
+# on fresh `init` output, so a new placeholder there cannot go unnoticed here.
+STARTER_LOGINS = frozenset(
+    {"your-github-login", "pm-github-login", "another-login", "a-third-login"}
+)
+STARTER_TEXT = "Replace this with"
 
 
 def extends_notice(cfg: ConfigFile, doc: Doc) -> Iterator[Problem]:
@@ -46,9 +62,56 @@ def team_checks(cfg: ConfigFile, doc: Doc, *, strict: bool) -> Iterator[Problem]
             )
 
 
-def goal_checks(
-    cfg: ConfigFile | None, config_file: str, placed: list[tuple[GoalSpec, Doc, int]]
+def placeholder_checks(
+    cfg: ConfigFile, doc: Doc, placed: list[tuple[GoalSpec, Doc, int]], *, strict: bool
 ) -> Iterator[Problem]:
+    """Warn (fail, if `strict`) on the starter's placeholders left in teams and goals.
+
+    Each message names its field, since the review shows it without file and key.
+    """
+    severity = "error" if strict else "warning"
+    for slug, team in cfg.teams.items():
+        at: list[int | str] = ["teams", slug]
+        logins = [([*at, "lead"], team.lead, "the team lead"), ([*at, "pm"], team.pm, "the PM")]
+        logins += [([*at, "members", j], m, "a member") for j, m in enumerate(team.members)]
+        for loc, login, who in logins:
+            if login in STARTER_LOGINS:
+                yield _placeholder(doc, loc, _LOGIN.format(who=who, login=login), severity)
+        if team.mission.startswith(STARTER_TEXT):
+            message = _TEXT.format(what="the mission", say="in one sentence why the team exists")
+            yield _placeholder(doc, [*at, "mission"], message, severity)
+    for spec, goal_doc, i in placed:
+        for j, owner in enumerate(spec.owners):
+            if owner in STARTER_LOGINS:
+                message = _LOGIN.format(who=f"an owner of goal '{spec.id}'", login=owner)
+                yield _placeholder(goal_doc, [i, "owners", j], message, severity)
+        texts = (("title", spec.title, "what the team will build"),)
+        texts += (("motivation", spec.motivation, "why it matters now"),)
+        for name, text, say in texts:
+            if text.startswith(STARTER_TEXT):
+                message = _TEXT.format(what=f"the {name} of goal '{spec.id}'", say=say)
+                yield _placeholder(goal_doc, [i, name], message, severity)
+
+
+_LOGIN = "{who} is still the starter's placeholder '{login}': put their GitHub login here"
+_TEXT = "{what} is still the starter's placeholder text: say {say}"
+
+
+def _placeholder(doc: Doc, loc: list[int | str], message: str, severity: str) -> Problem:
+    return Problem(
+        doc.file_at(loc), doc.line_of_value(loc), render_key(loc, doc), message, severity
+    )
+
+
+def goal_checks(
+    cfg: ConfigFile | None,
+    config_file: str,
+    placed: list[tuple[GoalSpec, Doc, int]],
+    *,
+    broken_teams: frozenset[str] = frozenset(),
+) -> Iterator[Problem]:
+    """Checks of goals against each other and against the teams of `cfg`; goals of
+    `broken_teams` (teams whose own entry is invalid) are not checked against them."""
     first: dict[tuple[str, str], tuple[str, int | None]] = {}
     teams = {slug: to_team(slug, t) for slug, t in cfg.teams.items()} if cfg else {}
     for spec, doc, i in placed:
@@ -74,7 +137,7 @@ def goal_checks(
                 "every goal needs an owner: add `owners: [<login>]` with the engineers "
                 "who will build it",
             )
-        if cfg is None:
+        if cfg is None or spec.team in broken_teams:
             continue
         team = teams.get(spec.team)
         if team is None:

@@ -1,0 +1,62 @@
+"""`quarterdeck validate`: every problem of the config, goals and metrics files at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from quarterdeck.core.config import CONFIG_PATH, sort_problems
+from quarterdeck.core.model import Config, ReviewSettings
+from quarterdeck.errors import ConfigError, Problem, QuarterdeckError
+from quarterdeck.sources.git_repo import toplevel
+from quarterdeck.sources.repo_files import LocalReader, load_config, metrics_problems
+
+__all__ = ["Validation", "validate_repo"]
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What `validate` found: the config (None when it is invalid) and every problem."""
+
+    root: Path
+    config: Config | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return len(self.problems) - self.errors
+
+
+def validate_repo(
+    repo: Path, *, strict: bool = False, config_path: str = CONFIG_PATH
+) -> Validation:
+    """Check the clone `repo` is in (from any subfolder): config, goals and metrics.
+
+    Raises QuarterdeckError when there is no config file at all: defaults would
+    validate, but a person running `validate` expects their config to be read.
+    """
+    root = toplevel(repo)
+    reader = LocalReader(root)
+    if reader.read(config_path) is None:
+        raise QuarterdeckError(
+            f"no Quarterdeck config: {config_path} does not exist in {root}; "
+            "run `quarterdeck init` to write a starter config and goals file "
+            "(if the config lives in your organisation's .github repository, "
+            "validate that repository)"
+        )
+    problems: list[Problem] = []
+    config: Config | None
+    try:
+        config, warnings = load_config(reader, strict=strict, config_path=config_path)
+        problems += warnings
+    except ConfigError as exc:
+        config = None
+        problems += exc.problems
+    # With a broken config, the metrics folder falls back to its default.
+    metrics_dir = config.review.metrics_dir if config else ReviewSettings().metrics_dir
+    problems += metrics_problems(reader, metrics_dir)
+    return Validation(root, config, tuple(sort_problems(problems)))
