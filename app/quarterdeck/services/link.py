@@ -13,13 +13,13 @@ from pathlib import Path
 
 from github import Github, GithubException
 
-from quarterdeck.core.linking import link_pr, quarter_of
+from quarterdeck.core.linking import link_pr, quarter_of, resolve_goal
 from quarterdeck.core.model import Config, Link, PullRequest
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review import reviewed_branches
 from quarterdeck.sources.git_history import default_branch, read_merged_prs
 from quarterdeck.sources.github_client import github_error
-from quarterdeck.sources.github_config import load_github_config
+from quarterdeck.sources.github_goals import load_config_with_goal_issues
 from quarterdeck.sources.github_prs import fetch_pr
 from quarterdeck.sources.repo_files import load_repo_config
 
@@ -53,7 +53,8 @@ def explain_from_github(gh: Github, full_name: str, number: int) -> Explanation:
         repo = gh.get_repo(full_name)
     except GithubException as exc:
         raise github_error(exc, f"opening repository {full_name}") from None
-    config, _ = load_github_config(repo)
+    # The same goals the review and the App link against: files and goal issues.
+    config, _ = load_config_with_goal_issues(repo)
     return _explain(config, fetch_pr(gh, repo.full_name, number))
 
 
@@ -75,6 +76,8 @@ def explain_from_repo(repo: Path, number: int, *, branch: str | None = None) -> 
 
 
 def _explain(config: Config, pr: PullRequest) -> Explanation:
-    link = link_pr(pr, config, quarter=quarter_of(pr.merged_at, config.review.timezone))
-    goal = config.goal(link.goal_id) if link.goal_id else None
+    quarter = quarter_of(pr.merged_at, config.review.timezone)
+    link = link_pr(pr, config, quarter=quarter)
+    # The goal of the PR's quarter, as linking chose it: ids repeat across quarters.
+    goal = resolve_goal(config, link.goal_id, quarter) if link.goal_id else None
     return Explanation(link, goal.title if goal else None)
