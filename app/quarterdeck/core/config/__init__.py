@@ -19,7 +19,13 @@ domain `Config`. This module ties them together and is the package's public face
 
 from __future__ import annotations
 
-from quarterdeck.core.config.checks import extends_notice, goal_checks, team_checks
+from quarterdeck.core.codeowners import Codeowners, parse_codeowners
+from quarterdeck.core.config.checks import (
+    codeowners_checks,
+    extends_notice,
+    goal_checks,
+    team_checks,
+)
 from quarterdeck.core.config.goals_file import parse_goals, quarter_of_goals_file
 from quarterdeck.core.config.layers import LayeredDoc, merge_data
 from quarterdeck.core.config.messages import describe, sort_problems, validate
@@ -113,6 +119,7 @@ def build_config(
     *,
     strict: bool = False,
     base: tuple[str, str] | None = None,
+    codeowners: tuple[str, str] | None = None,
 ) -> tuple[Config, list[Problem]]:
     """Validate a config file and goals files into one `Config`.
 
@@ -122,6 +129,8 @@ def build_config(
     warning across all files, sorted by file and line (filter on `severity`).
     `strict=True` turns team-size warnings into errors. `base` is the file the
     config's `_extends` names, already read: it is merged under the config.
+    `codeowners` is the repository's CODEOWNERS file (display name, text), if it has
+    one; teams' `owns.codeowners` entries are checked against it.
     """
     problems: list[Problem] = []
     config_file = config[0] if config else CONFIG_PATH
@@ -144,10 +153,14 @@ def build_config(
                 placed.append((spec, doc, i))
                 goals.append(to_goal(spec, quarter))
 
+    owners: Codeowners | None = None
+    if codeowners is not None:
+        owners = parse_codeowners(codeowners[1], codeowners[0])
     if parsed_cfg is not None:
         cfg, cfg_doc = parsed_cfg
         problems += extends_notice(cfg, cfg_doc)
         problems += team_checks(cfg, cfg_doc, strict=strict)
+        problems += codeowners_checks(cfg, cfg_doc, owners)
         problems += goal_checks(cfg, config_file, placed)
     else:
         # Without valid teams, team checks would only add noise; still check goals alone.
@@ -157,4 +170,4 @@ def build_config(
     if parsed_cfg is None or any(p.severity == "error" for p in problems):
         raise ConfigError(problems)
     cfg = parsed_cfg[0]
-    return to_config(cfg, goals), problems
+    return to_config(cfg, goals, owners), problems

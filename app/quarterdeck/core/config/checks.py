@@ -1,7 +1,8 @@
 """Checks across files that no single file model can make.
 
 Duplicate goal ids within a quarter, goals of unknown teams, goals without owners or
-with owners from other teams, oversized teams, and the `_extends` offline notice.
+with owners from other teams, oversized teams, `owns.codeowners` entries the
+CODEOWNERS file does not name, and the `_extends` offline notice.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
+from quarterdeck.core.codeowners import CODEOWNERS_PATHS, Codeowners
 from quarterdeck.core.config.goals_file import quarter_of_goals_file
 from quarterdeck.core.config.layers import LayeredDoc
 from quarterdeck.core.config.schema import ConfigFile, GoalSpec
@@ -17,7 +19,7 @@ from quarterdeck.core.config.yaml_nodes import Doc
 from quarterdeck.core.model import MAX_TEAM_SIZE
 from quarterdeck.errors import Problem
 
-__all__ = ["extends_notice", "goal_checks", "team_checks"]
+__all__ = ["codeowners_checks", "extends_notice", "goal_checks", "team_checks"]
 
 
 def extends_notice(cfg: ConfigFile, doc: Doc) -> Iterator[Problem]:
@@ -43,6 +45,45 @@ def team_checks(cfg: ConfigFile, doc: Doc, *, strict: bool) -> Iterator[Problem]
                 f"team '{slug}' has {size} people; teams work best at six or fewer — "
                 "split the team",
                 "error" if strict else "warning",
+            )
+
+
+def codeowners_checks(
+    cfg: ConfigFile, doc: Doc, codeowners: Codeowners | None
+) -> Iterator[Problem]:
+    """Teams naming CODEOWNERS entries: the file must exist and name each entry.
+
+    Warnings only: the rest of the ownership rules still place the team's work.
+    """
+    if codeowners is not None:
+        yield from codeowners.problems
+    named = {e.casefold(): e for e in codeowners.entries()} if codeowners else {}
+    for slug, team in cfg.teams.items():
+        key = ["teams", slug, "owns", "codeowners"]
+        if not team.owns.codeowners:
+            continue
+        if codeowners is None:
+            yield Problem(
+                doc.file_at(key),
+                doc.line_of_value(key),
+                f"teams.{slug}.owns.codeowners",
+                f"no CODEOWNERS file ({', '.join(CODEOWNERS_PATHS)}), so these entries own "
+                "nothing; add the file or list the team's paths in `owns.paths`",
+                "warning",
+            )
+            continue
+        for j, entry in enumerate(team.owns.codeowners):
+            if entry.casefold() in named:
+                continue
+            close = difflib.get_close_matches(entry, list(named.values()), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            yield Problem(
+                doc.file_at([*key, j]),
+                doc.line_of_value([*key, j]),
+                f"teams.{slug}.owns.codeowners[{j}]",
+                f"'{entry}' appears nowhere in {codeowners.source}, so it owns nothing; "
+                f"{hint}write the owner as the file does",
+                "warning",
             )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from quarterdeck.core.codeowners import Codeowners
 from quarterdeck.core.config.schema import ConfigFile, GoalSpec, TeamSpec
 from quarterdeck.core.model import DEFAULT_QUESTIONS, Config, Goal, ReviewSettings, Team
 
@@ -19,6 +20,7 @@ def to_team(slug: str, spec: TeamSpec) -> Team:
         members=tuple(spec.members),
         paths=tuple(spec.owns.paths),
         labels=tuple(spec.owns.labels),
+        codeowners=tuple(spec.owns.codeowners),
     )
 
 
@@ -32,10 +34,15 @@ def to_goal(spec: GoalSpec, quarter: str) -> Goal:
         issue=spec.issue,
         motivation=spec.motivation.strip(),
         status=spec.status,
+        paths=tuple(spec.paths),
+        labels=tuple(spec.labels),
+        branches=tuple(spec.branches),
+        scopes=tuple(s.strip() for s in spec.scopes),
+        keywords=tuple(k.strip() for k in spec.keywords),
     )
 
 
-def to_config(cfg: ConfigFile, goals: list[Goal]) -> Config:
+def to_config(cfg: ConfigFile, goals: list[Goal], codeowners: Codeowners | None = None) -> Config:
     questions = cfg.review.questions
     return Config(
         teams=tuple(to_team(slug, t) for slug, t in cfg.teams.items()),
@@ -51,4 +58,5 @@ def to_config(cfg: ConfigFile, goals: list[Goal]) -> Config:
             branch=cfg.review.branch,
         ),
         identities=MappingProxyType({k: tuple(v) for k, v in cfg.identities.items()}),
+        codeowners=codeowners,
     )
