@@ -145,27 +145,30 @@ def _paths_reason(tally: _Tally, total: int) -> str:
 def _break_tie(tied: list[_Tally], pr: PullRequest, config: Config) -> tuple[_Tally, str]:
     """Between teams owning as many paths: most specific, then the author's people, then name."""
     count = tied[0].paths
+    each = f"{count} path{'' if count == 1 else 's'} each"
     best = max(t.best for t in tied)
     sharpest = [t for t in tied if t.best == best]
     if len(sharpest) == 1:
         winner = sharpest[0]
-        rest = ", ".join(t.team.slug for t in tied if t is not winner)
-        return winner, f"; tie with {rest}, which own {count} too, less specifically"
+        rest = _rest(tied, winner)
+        return winner, f"; tie with {rest} ({each}), whose patterns are less specific"
     for person, role in ((pr.author, "author"), *((c, "co-author") for c in pr.co_authors)):
         home = [t for t in sharpest if is_on(person, t.team, config)]
         if len(home) == 1:
             winner = home[0]
-            rest = ", ".join(t.team.slug for t in tied if t is not winner)
             return winner, (
-                f"; tie with {rest} ({count} paths each, equally specific): "
+                f"; tie with {_rest(tied, winner)} ({each}, equally specific): "
                 f"{role} {person} is on {winner.team.slug}"
             )
-    winner = sorted(sharpest, key=lambda t: t.team.slug)[0]
-    rest = ", ".join(t.team.slug for t in tied if t is not winner)
+    winner = min(sharpest, key=lambda t: t.team.slug)
     return winner, (
-        f"; tie with {rest} ({count} paths each, equally specific), first by name: "
+        f"; tie with {_rest(tied, winner)} ({each}, equally specific), first by name: "
         "give one team a more specific pattern to decide"
     )
+
+
+def _rest(tied: list[_Tally], winner: _Tally) -> str:
+    return " and ".join(t.team.slug for t in tied if t is not winner)
 
 
 def by_team_label(pr: PullRequest, config: Config) -> TeamMatch | None:
