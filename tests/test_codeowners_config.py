@@ -231,3 +231,22 @@ def test_offline_review_links_by_codeowners_and_goal_declarations(tmp_path: Path
             "like it, add `docs/**` to a team's `owns.paths` or sam to a team's `members`",
         ),
     ]
+
+
+def test_validate_warns_when_two_goals_of_a_quarter_declare_the_same_label(
+    tmp_path: Path,
+) -> None:
+    goals = GOALS.replace("  scopes: [toolbar]", "  scopes: [toolbar]\n  labels: [ui]")
+    goals += "  labels: [replay, UI]\n"
+    teams = "teams:\n  web: {members: [wanda]}\n  replay: {members: [rita]}\n"
+    write(tmp_path, {".github/quarterdeck.yml": teams, "goals/2026-Q4.yml": goals})
+    _, warnings = load_repo_config(tmp_path)
+    assert [str(w) for w in warnings] == [
+        "goals/2026-Q4.yml:14: replay-v2.labels[1]: goal 'toolbar' declares 'UI' too, so PRs "
+        "with it tie between the two (the reason says which won); give each goal its own "
+        "(warning)"
+    ]
+    # A goal of another quarter may declare it again.
+    write(tmp_path, {"goals/2026-Q3.yml": GOALS.replace("scopes: [toolbar]", "labels: [ui]")})
+    _, warnings = load_repo_config(tmp_path)
+    assert len(warnings) == 1

@@ -264,3 +264,16 @@ def test_without_a_quarter_the_latest_quarter_claims() -> None:
 def test_dropped_goals_do_not_claim() -> None:
     dropped = Goal("gone", "Gone", "replay", "2026-Q4", status="dropped", keywords=("seek",))
     assert link(pr(title="Seek faster"), Config(goals=(dropped,))).rule == "none"
+
+
+def test_more_keywords_win_and_the_reason_quotes_them() -> None:
+    one = Goal("one", "One", "web", "2026-Q4", keywords=("toolbar",))
+    two = Goal("two", "Two", "web", "2026-Q4", keywords=("toolbar", "dark mode"))
+    found = link(pr(title="Toolbar: dark mode"), Config(goals=(one, two)))
+    assert summary(found) == (
+        "two",
+        "web",
+        "goal-keyword",
+        "the title has `toolbar` and `dark mode`, keywords of goal two "
+        "(a closer match than goal one)",
+    )

@@ -92,8 +92,10 @@ def goal_checks(
 ) -> Iterator[Problem]:
     first: dict[tuple[str, str], tuple[str, int | None]] = {}
     teams = {slug: to_team(slug, t) for slug, t in cfg.teams.items()} if cfg else {}
+    declared: dict[tuple[str, str, str], str] = {}  # (quarter, key, value) -> first goal
     for spec, doc, i in placed:
         quarter = quarter_of_goals_file(doc.file) or ""
+        yield from _shared_declarations(spec, doc, i, quarter, declared)
         id_line = doc.line_of_value([i, "id"])
         if (quarter, spec.id) in first:
             where = "{}:{}".format(*first[quarter, spec.id])
@@ -142,5 +144,25 @@ def goal_checks(
                     f"{spec.id}.owners[{j}]",
                     f"owner '{owner}' is not on team '{spec.team}'; {hint}"
                     "fine if they are helping from another team",
+                    "warning",
+                )
+
+
+def _shared_declarations(
+    spec: GoalSpec, doc: Doc, i: int, quarter: str, declared: dict[tuple[str, str, str], str]
+) -> Iterator[Problem]:
+    """Two goals of a quarter declaring the same label, branch prefix or scope tie on
+    every PR that carries it; say so where the second one declares it."""
+    for key in ("labels", "branches", "scopes"):
+        for j, value in enumerate(getattr(spec, key)):
+            slot = (quarter, key, value.strip().casefold())
+            other = declared.setdefault(slot, spec.id)
+            if other != spec.id:
+                yield Problem(
+                    doc.file,
+                    doc.line_of_value([i, key, j]),
+                    f"{spec.id}.{key}[{j}]",
+                    f"goal '{other}' declares '{value}' too, so PRs with it tie between the "
+                    "two (the reason says which won); give each goal its own",
                     "warning",
                 )
