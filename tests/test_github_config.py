@@ -67,7 +67,7 @@ def test_problems_name_repo_paths(github: FakeGitHub) -> None:
 
     assert [str(p) for p in caught.value.problems] == [
         "goals/2026-Q4.yml:6: funnels.colour: unknown key 'colour'; expected one of: id, "
-        "title, team, owners, issue, motivation, status"
+        "title, team, owners, issue, motivation, status, labels, branches, scopes, paths, keywords"
     ]
 
 

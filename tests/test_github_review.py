@@ -284,7 +284,7 @@ def test_link_explains_goal_and_rule_from_both_sources(github: FakeGitHub, tmp_p
     assert (offline.link.goal_id, offline.link.rule) == ("funnels", "reference")
     assert str(explain_from_github(github.client(), "acme/web", 4)).splitlines()[1:] == [
         "unplanned work of team analytics",
-        "rule: paths — 1 of 1 changed paths are under analytics's `web/insights/**`",
+        "rule: paths — 1 of 1 changed path is under analytics's `web/insights/**`",
     ]
 
 

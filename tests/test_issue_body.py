@@ -97,7 +97,7 @@ def test_review_markdown_is_well_formed_and_hostile_title_inert(tmp_path: Path) 
     assert all(len(row) == 4 for row in speed)
     # The hostile title renders as typed: no HTML, no template code run, no ping.
     line = next(x for x in body.splitlines() if "pipe" in x)
-    assert line.startswith('- [#4](https://github.com/acme/web/pull/4 "1 of 1 changed paths ')
+    assert line.startswith('- [#4](https://github.com/acme/web/pull/4 "1 of 1 changed path is ')
     assert "`@everyone` &lt;script&gt; {{ 7\\*7 }} \\| pipe" in line
     assert "49" not in line
     assert "<script>" not in body

@@ -208,12 +208,18 @@ def test_paths_most_matches_wins_over_config_order() -> None:
     assert found.reason == "2 of 3 changed paths are under growth's `frontend/signup/`"
 
 
-def test_paths_tie_goes_to_first_team_in_config() -> None:
-    # Both teams own all of these (growth through its funnels sub-tree).
-    found = link(make_pr(paths=("frontend/insights/funnels/a.ts",)))
-    assert found.team == "product-analytics"
+def test_paths_most_specific_pattern_wins_whatever_the_config_order() -> None:
+    # Both teams match; growth's funnels sub-tree is the more specific pattern. (This
+    # used to go to the team listed first in the config.)
+    pr = make_pr(paths=("frontend/insights/funnels/a.ts",))
     flipped = Config(teams=(GROWTH, ANALYTICS), goals=CONFIG.goals)
-    assert link(make_pr(paths=("frontend/insights/funnels/a.ts",)), flipped).team == "growth"
+    for config in (CONFIG, flipped):
+        found = link(pr, config)
+        assert (found.rule, found.team) == ("paths", "growth")
+        assert found.reason == (
+            "1 of 1 changed path is under growth's `frontend/insights/funnels/**` "
+            "(more specific than product-analytics's `frontend/insights/**`)"
+        )
 
 
 def test_paths_reason_lists_each_pattern_used() -> None:
@@ -249,7 +255,22 @@ def test_author_through_identities() -> None:
 def test_nothing_matches() -> None:
     found = link(make_pr(author="stranger", paths=("src/a.py",), labels=("bug",)))
     assert (found.rule, found.goal_id, found.team, found.planned) == ("none", None, None, False)
-    assert found.reason.startswith("no goal reference")
+    assert found.reason == (
+        "no goal claims it and no team owns its paths, labels or author; to assign work "
+        "like it, add `src/**` to a team's `owns.paths`, a label to a team's `owns.labels` "
+        "or stranger to a team's `members`"
+    )
+
+
+def test_nothing_matches_without_paths_or_labels_says_what_to_do() -> None:
+    found = link(make_pr(author="stranger", paths=("a.py", "src/b.py")))
+    assert found.reason == (
+        "no goal claims it and no team owns its paths, labels or author; to assign work "
+        "like it, add its paths to a team's `owns.paths` or stranger to a team's `members`"
+    )
+    assert link(make_pr(author="stranger")).reason.endswith(
+        "to assign work like it, add stranger to a team's `members`"
+    )
 
 
 # ---------------------------------------------------------------------------- precedence
@@ -376,7 +397,16 @@ def test_path_matches(path: str, pattern: str, expected: bool) -> None:
 
 # ---------------------------------------------------------------------------- property
 
-GOAL_RULES = {"reference", "label", "branch"}
+GOAL_RULES = {
+    "reference",
+    "label",
+    "branch",
+    "goal-label",
+    "goal-branch",
+    "goal-scope",
+    "goal-paths",
+    "goal-keyword",
+}
 TEAM_RULES = {"paths", "team-label", "author"}
 IDS = ["a", "b", "c-d"]
 SLUGS = ["t1", "t2", "t3"]
@@ -416,14 +446,21 @@ goals = st.lists(
         team=st.sampled_from([*SLUGS, "ghost"]),
         quarter=st.sampled_from(["2026-Q3", "2026-Q4", "2027-Q1"]),
         issue=st.none() | st.integers(1, 6),
+        status=st.sampled_from(["planned", "dropped"]),
+        paths=st.lists(st.sampled_from(PATTERNS), max_size=2).map(tuple),
+        labels=st.lists(st.sampled_from(LABELS), max_size=2).map(tuple),
+        branches=st.lists(st.sampled_from(["a/", "zz", "c-d/y"]), max_size=2).map(tuple),
+        scopes=st.lists(st.sampled_from(["api", "web"]), max_size=2).map(tuple),
+        keywords=st.lists(st.sampled_from(["login", "fast path"]), max_size=2).map(tuple),
     ),
     max_size=5,
 )
 prs = st.builds(
     PullRequest,
     number=st.integers(1, 10_000),
-    title=st.just("t"),
+    title=st.sampled_from(["t", "feat(api): login", "fix(web,api)!: a fast  path", "Login"]),
     author=st.sampled_from(LOGINS),
+    co_authors=st.lists(st.sampled_from(LOGINS), max_size=2).map(tuple),
     merged_at=st.datetimes(
         min_value=datetime(2026, 6, 1), max_value=datetime(2027, 3, 31), timezones=st.just(UTC)
     ),
@@ -459,7 +496,13 @@ def test_every_pr_lands_in_exactly_one_bucket(
         assert (found.goal_id is not None) == (found.rule in GOAL_RULES) == found.planned
         if found.goal_id is not None:
             assert any(g.id == found.goal_id and g.team == found.team for g in goals)
-            if found.rule != "reference":  # a reference picks its goal by issue, not id
+            if found.rule.startswith("goal-"):  # declared: only goals of the merge quarter
+                quarter = quarter_of(found.pr.merged_at, tz)
+                assert any(
+                    g.id == found.goal_id and g.quarter == quarter and g.status != "dropped"
+                    for g in goals
+                )
+            elif found.rule != "reference":  # a reference picks its goal by issue, not id
                 chosen = resolve_goal(config, found.goal_id, quarter_of(found.pr.merged_at, tz))
                 assert chosen is not None
                 assert found.team == chosen.team

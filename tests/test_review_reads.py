@@ -121,7 +121,7 @@ def test_reasons_read_as_words(reviews: dict[str, TeamReview]) -> None:
     assert crash.endswith("· via team paths")
     # The full reason is the number's tooltip.
     assert crash.startswith(
-        '- [#11](https://github.com/acme/web/pull/11 "1 of 1 changed paths are under '
+        '- [#11](https://github.com/acme/web/pull/11 "1 of 1 changed path is under '
         "web's `web/**`\") "
     )
     assert not any(" via none" in line or " via paths" in line for line in lines_of(web))

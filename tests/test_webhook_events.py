@@ -256,3 +256,31 @@ def test_a_goal_tracked_only_as_an_issue_links_the_merged_pr(
     (comment,) = repo.comments_on(2)
     assert "Search that finds things" in comment["body"]
     assert "Part of #3" in comment["body"]
+
+
+def test_app_fetches_paths_when_a_goal_declares_them(tmp_path: Path, github: FakeGitHub) -> None:
+    """No team owns paths, but a goal does: the App fetches the files, and goal-paths
+    outranks the keyword another goal declares, as in the review."""
+    config = "teams:\n  web:\n    members: [bob]\n"
+    goals = (
+        "- id: readme\n  title: README\n  team: web\n  owners: [bob]\n  keywords: [readme]\n"
+        "- id: onboarding\n  title: Onboarding\n  team: web\n  owners: [bob]\n"
+        '  paths: ["web/onboarding/**"]\n'
+    )
+    repo = github.add_repo(
+        REPO, files={".github/quarterdeck.yml": config, "goals/2019-Q2.yml": goals}
+    )
+    github.add_issue(repo, "A README people finish reading")
+    github.add_issue(repo, "Update the README with new information.")  # PR #2's issue side
+    repo.pull_files[2] = ["web/onboarding/a.py"]
+    app = make_app(tmp_path, github)
+
+    deliver(app, "pull_request", merged_pr(body="", title="Update the README"), "d-1")
+
+    (comment,) = repo.comments_on(2)
+    assert "moves the goal **Onboarding** (`onboarding`)" in comment["body"]
+    assert (
+        "**Linked by:** goal-paths (1 of 1 changed path is under goal onboarding"
+        in (comment["body"])
+    )
+    assert github.count("GET", r"/pulls/2/files") == 1

@@ -29,6 +29,7 @@ __all__ = [
     "CODEOWNERS_PATHS",
     "Codeowners",
     "Rule",
+    "is_owner",
     "parse_codeowners",
     "specificity_of",
 ]
@@ -138,6 +139,11 @@ def specificity_of(pattern: str, *, anchored: bool = True) -> tuple[int, int]:
             leading += 1
     chars = sum(1 for s in segments for c in s if c not in _WILDCARDS)
     return leading, chars
+
+
+def is_owner(text: str) -> bool:
+    """Whether `text` is written as a CODEOWNERS owner: `@user`, `@org/team` or an email."""
+    return _OWNER.fullmatch(text) is not None
 
 
 def _fields(line: str) -> list[str]:

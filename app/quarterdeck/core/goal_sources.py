@@ -5,6 +5,7 @@ issue is #N, or, for a file goal without `issue:`, when both carry the same id (
 id `goals sync` writes into the issue's hidden marker). Then, field by field:
 
 - id, title, team, quarter, motivation: the file's (the file is where goals are edited);
+- paths, labels, branches, scopes, keywords (what the goal claims): the file's;
 - owners: the file's, or the issue's assignees when the file names none;
 - issue: the file's `issue:`, else the issue's number;
 - status: the file's, unless it is the default `planned`, when the issue's state or

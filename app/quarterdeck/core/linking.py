@@ -8,8 +8,13 @@ Pure functions over the model: no I/O, no clock. The first rule that matches win
 2. ``label``      — a PR label ``goal:<id>``, or a ``goal:<id>`` token in the body
    (offline, the commit message stands in for labels);
    ``branch``     — the branch name starts with ``<goal-id>/``.
-3. unplanned work: ``paths`` (the team owning most changed paths), ``team-label``,
-   ``author`` (the team the author is on), else ``none``.
+3. what a goal of the merge quarter declares (`core.goal_rules`): ``goal-label``,
+   ``goal-branch``, ``goal-scope``, ``goal-paths``, ``goal-keyword``, in that order.
+4. unplanned work (`core.ownership`): ``paths`` (the team owning most changed paths,
+   most specific pattern per path, CODEOWNERS lines included), ``team-label``,
+   ``author`` (the author's team, else a co-author's), else ``none``.
+
+`Link.rule` is that short id; `Link.reason` says in words what matched.
 
 Bots are linked like anyone else; metrics decide what to do with them.
 """
@@ -20,11 +25,25 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from quarterdeck.core import goal_rules, ownership
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.model import Config, Goal, Link, PullRequest, Team
+from quarterdeck.core.globs import path_matches
+from quarterdeck.core.model import Config, Goal, Link, PullRequest
+
+__all__ = [
+    "References",
+    "choose_goal",
+    "link_all",
+    "link_pr",
+    "parse_references",
+    "path_matches",
+    "paths_could_change",
+    "quarter_of",
+    "resolve_goal",
+    "strip_code",
+]
 
 # Reference syntax. A keyword must start a word ("hotfix #3" is not "fix #3") and the
 # number must end one ("#12abc" is not an issue). `owner/repo#12` never matches
@@ -167,6 +186,8 @@ class _Index:
 
     by_id: dict[str, list[Goal]]
     by_issue: dict[int, list[Goal]]
+    goals: tuple[Goal, ...]
+    claiming: dict[str | None, list[Goal]]  # quarter -> goals whose declarations claim
 
     @classmethod
     def build(cls, config: Config) -> _Index:
@@ -176,7 +197,12 @@ class _Index:
             by_id.setdefault(goal.id, []).append(goal)
             if goal.issue is not None:
                 by_issue.setdefault(goal.issue, []).append(goal)
-        return cls(by_id, by_issue)
+        return cls(by_id, by_issue, config.goals, {})
+
+    def claiming_goals(self, quarter: str | None) -> list[Goal]:
+        if quarter not in self.claiming:
+            self.claiming[quarter] = goal_rules.claiming_goals(self.goals, quarter)
+        return self.claiming[quarter]
 
 
 # ---------------------------------------------------------------------------- linking
@@ -201,6 +227,24 @@ def link_all(prs: Sequence[PullRequest], config: Config, *, tz: str = "UTC") -> 
     return [_link(pr, config, index, quarter_of(pr.merged_at, tz)) for pr in prs]
 
 
+# Rules decided before paths are looked at: knowing the changed paths cannot change them.
+_BEFORE_PATHS = frozenset(
+    {"reference", "label", "branch", "goal-label", "goal-branch", "goal-scope"}
+)
+
+
+def paths_could_change(link: Link, config: Config) -> bool:
+    """Whether linking again with the PR's changed paths could give another answer.
+
+    For callers that fetch paths only when they matter (the App pays a request): true
+    when the link came from a rule after the path rules' place, or from none, and the
+    config has path patterns (teams' `owns.paths` or `owns.codeowners`, goals' `paths`).
+    """
+    if link.rule in _BEFORE_PATHS:
+        return False
+    return any(t.paths or t.codeowners for t in config.teams) or any(g.paths for g in config.goals)
+
+
 def _link(pr: PullRequest, config: Config, index: _Index, quarter: str | None) -> Link:
     mentions = _mentions(pr.body)
     for rule in (_by_reference, _by_label, _by_branch):
@@ -208,23 +252,20 @@ def _link(pr: PullRequest, config: Config, index: _Index, quarter: str | None) -
         if found is not None:
             goal, name, reason = found
             return Link(pr=pr, goal_id=goal.id, team=goal.team, rule=name, reason=reason)
-    for team_rule in (_by_paths, _by_team_label, _by_author):
+    declared = goal_rules.declared_goal(pr, index.claiming_goals(quarter), config)
+    if declared is not None:
+        goal, name, reason = declared
+        return Link(pr=pr, goal_id=goal.id, team=goal.team, rule=name, reason=reason)
+    for team_rule in (ownership.by_paths, ownership.by_team_label, ownership.by_author):
         owned = team_rule(pr, config)
         if owned is not None:
             team, name, reason = owned
             return Link(pr=pr, goal_id=None, team=team.slug, rule=name, reason=reason)
-    return Link(
-        pr=pr,
-        goal_id=None,
-        team=None,
-        rule="none",
-        reason="no goal reference, goal label or goal branch, and no team owns its paths, "
-        "labels or author",
-    )
+    reason = ownership.nobody_reason(pr)
+    return Link(pr=pr, goal_id=None, team=None, rule="none", reason=reason)
 
 
 _GoalMatch = tuple[Goal, str, str]
-_TeamMatch = tuple[Team, str, str]
 
 
 def _where(pr: PullRequest) -> str:
@@ -295,120 +336,3 @@ def _by_branch(
     if goal is None:
         return None
     return goal, "branch", f"branch `{pr.branch}` starts with goal id `{prefix}/`"
-
-
-def _by_paths(pr: PullRequest, config: Config) -> _TeamMatch | None:
-    best: tuple[Team, int, list[str]] | None = None
-    for team in config.teams:
-        matched = [p for p in pr.paths if any(path_matches(p, pat) for pat in team.paths)]
-        # Strictly more, so a tie goes to the team listed first in the config.
-        if matched and (best is None or len(matched) > best[1]):
-            used = [pat for pat in team.paths if any(path_matches(p, pat) for p in matched)]
-            best = (team, len(matched), used)
-    if best is None:
-        return None
-    team, count, used = best
-    patterns = " and ".join(f"`{pat}`" for pat in used)
-    verb = "are under" if all(_is_directory_pattern(pat) for pat in used) else "match"
-    reason = f"{count} of {len(pr.paths)} changed paths {verb} {team.slug}'s {patterns}"
-    return team, "paths", reason
-
-
-def _by_team_label(pr: PullRequest, config: Config) -> _TeamMatch | None:
-    for team in config.teams:
-        label = next((lb for lb in pr.labels if lb in team.labels), None)
-        if label is not None:
-            return team, "team-label", f"label `{label}` belongs to {team.slug}"
-    return None
-
-
-def _by_author(pr: PullRequest, config: Config) -> _TeamMatch | None:
-    author = pr.author.casefold()
-    for team in config.teams:
-        for login in team.people:
-            if login.casefold() == author:
-                return team, "author", f"author {pr.author} is on {team.slug}"
-            aliases = config.identities.get(login, ())
-            if any(alias.casefold() == author for alias in aliases):
-                reason = f"author {pr.author} is {login} (config identities), on {team.slug}"
-                return team, "author", reason
-    return None
-
-
-# ---------------------------------------------------------------------------- paths
-
-
-def path_matches(path: str, pattern: str) -> bool:
-    """Whether a repo-relative path falls under an ownership glob.
-
-    Patterns are anchored at the repo root. ``*`` and ``?`` stay within one path
-    segment, ``**`` spans any number of segments (``a/**/b`` matches ``a/b``), and
-    ``[...]`` is a character class as in fnmatch. A pattern ending in ``/`` or without
-    any glob character names a directory (or file) and matches everything under it.
-    A pattern without a slash is still anchored: write ``**/*.md`` for any depth.
-    """
-    return _compile(pattern).fullmatch(path.lstrip("/")) is not None
-
-
-def _is_directory_pattern(pattern: str) -> bool:
-    return pattern.endswith(("/", "/**")) or not any(c in pattern for c in "*?[")
-
-
-_DOUBLE_STAR = {
-    (True, True): ".*",
-    (True, False): "(?:.*/)?",
-    (False, True): "(?:/.*)?",
-    (False, False): "(?:/.*)?/",
-}
-
-
-@lru_cache(maxsize=1024)
-def _compile(pattern: str) -> re.Pattern[str]:
-    pattern = pattern.strip().lstrip("/")
-    if pattern.endswith("/"):
-        pattern += "**"
-    elif not any(c in pattern for c in "*?["):
-        pattern += "/**"  # a plain name owns itself and everything under it
-    segments: list[str] = []
-    for segment in pattern.split("/"):
-        if not (segment == "**" and segments and segments[-1] == "**"):
-            segments.append(segment)  # `**/**` means no more than `**`
-    parts: list[str] = []
-    for i, segment in enumerate(segments):
-        last = i == len(segments) - 1
-        if segment == "**":
-            # Zero or more whole segments, separators included, so `a/**/b` matches
-            # `a/b` and `a/x/y/b` but not `ab`; a trailing one matches the bare `a` too.
-            parts.append(_DOUBLE_STAR[(i == 0, last)])
-            continue
-        parts.append(_segment(segment))
-        if not last and segments[i + 1] != "**":
-            parts.append("/")
-    return re.compile("".join(parts))
-
-
-def _segment(segment: str) -> str:
-    """One path segment of a glob as a regex; `*`/`?` never cross a `/`."""
-    out: list[str] = []
-    i = 0
-    while i < len(segment):
-        char = segment[i]
-        if char == "*":
-            while i + 1 < len(segment) and segment[i + 1] == "*":
-                i += 1  # `a**b` inside a segment is just `*`, as in gitignore
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[" and (end := segment.find("]", i + 2)) != -1:
-            body = segment[i + 1 : end]
-            negate = body.startswith("!")
-            body = body[1:] if negate else body
-            body = body.replace("\\", "\\\\").replace("[", "\\[")
-            if not negate and body.startswith("^"):
-                body = "\\" + body  # a literal caret, as fnmatch reads `[^a]`
-            out.append("[" + ("^/" if negate else "") + body + "]")
-            i = end
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return "".join(out)

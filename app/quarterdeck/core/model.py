@@ -6,6 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # a parsed file is data too; the import is only for the annotation
+    from quarterdeck.core.codeowners import Codeowners
 
 MAX_TEAM_SIZE = 6
 # Where a goal stands; a finished goal is never stalled and gets no new issue.
@@ -33,6 +37,9 @@ class Team:
     members: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()  # glob patterns (`**` allowed) of the code the team owns
     labels: tuple[str, ...] = ()  # PR labels that mark the team's work
+    # Owners in the repository's CODEOWNERS file (`@org/team`, `@login`, an email) whose
+    # paths the team owns.
+    codeowners: tuple[str, ...] = ()
 
     @property
     def people(self) -> tuple[str, ...]:
@@ -59,6 +66,12 @@ class Goal:
     # The goal issue's "What we'll ship" task list; None when no issue or no list.
     tasks_done: int | None = None
     tasks_total: int | None = None
+    # What belongs to the goal without anyone writing `Goal: #12` (core.goal_rules):
+    paths: tuple[str, ...] = ()  # globs of the code it changes
+    labels: tuple[str, ...] = ()  # PR labels
+    branches: tuple[str, ...] = ()  # branch-name prefixes, e.g. "replay/"
+    scopes: tuple[str, ...] = ()  # conventional-commit scopes: `feat(replay): ...`
+    keywords: tuple[str, ...] = ()  # whole words or phrases in the PR title
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,8 @@ class Config:
     # login -> emails or names it commits under (offline mode has no logins)
     identities: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     bots: BotSettings = field(default_factory=BotSettings)
+    # The repository's CODEOWNERS file, read when a team names `owns.codeowners`.
+    codeowners: Codeowners | None = None
 
     def team(self, slug: str) -> Team | None:
         """The team with this slug, or None."""
@@ -144,7 +159,9 @@ class Link:
     pr: PullRequest
     goal_id: str | None
     team: str | None
-    rule: str  # reference | label | branch | paths | team-label | author | none
+    # A short id: reference | label | branch | goal-label | goal-branch | goal-scope |
+    # goal-paths | goal-keyword | paths | team-label | author | none (core.linking)
+    rule: str
     reason: str  # one sentence a person can check, e.g. "body says `Goal: #12`"
 
     @property

@@ -9,6 +9,7 @@ is written once over `FileReader`; `LocalReader` serves a checkout, and
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from quarterdeck.core.calendar import Month
+from quarterdeck.core.codeowners import CODEOWNERS_PATHS
 from quarterdeck.core.config import (
     CONFIG_PATH,
     FILE_TOO_LARGE,
@@ -39,6 +41,7 @@ __all__ = [
     "load_repo_config",
     "local_templates",
     "metrics_problems",
+    "read_codeowners",
     "read_text",
     "user_templates",
 ]
@@ -198,10 +201,13 @@ def load_config(
     # The goals folder is a setting of the config file; with a broken config, fall back
     # to the default so goals files still get checked in the same run.
     goals_dir = "goals"
+    codeowners: tuple[str, str] | None = None
     if config is not None:
         parsed, _ = parse_config(config[1], config[0], base=base)
         if parsed is not None:
             goals_dir = parsed.goals.files
+            if any(team.owns.codeowners for team in parsed.teams.values()):
+                codeowners = read_codeowners(reader, found)
 
     goal_files: list[tuple[str, str]] = []
     folder = goals_dir.strip("/")
@@ -216,12 +222,30 @@ def load_config(
             goal_files.append((reader.display(path), text))
 
     try:
-        cfg, warnings = build_config(config, goal_files, strict=strict, base=base)
+        cfg, warnings = build_config(
+            config, goal_files, strict=strict, base=base, codeowners=codeowners
+        )
     except ConfigError as exc:
         raise ConfigError(sort_problems(found + exc.problems)) from None
     if any(p.severity == "error" for p in found):
         raise ConfigError(sort_problems(found + warnings))
     return cfg, sort_problems(found + warnings)
+
+
+def read_codeowners(reader: FileReader, problems: list[Problem]) -> tuple[str, str] | None:
+    """The repository's CODEOWNERS file as (display name, text): the first that exists of
+    `.github/CODEOWNERS`, `CODEOWNERS` and `docs/CODEOWNERS`, GitHub's own order.
+
+    An unreadable file is a warning in `problems` (ownership by paths still works).
+    """
+    for path in CODEOWNERS_PATHS:
+        text, problem = read_text(reader, path)
+        if problem is not None:
+            problems.append(dataclasses.replace(problem, severity="warning"))
+            return None
+        if text is not None:
+            return reader.display(path), text
+    return None
 
 
 def load_metrics(repo: Path, config: Config, month: str) -> BusinessMetrics | None:

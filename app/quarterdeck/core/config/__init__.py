@@ -23,7 +23,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from quarterdeck.core.codeowners import Codeowners, parse_codeowners
 from quarterdeck.core.config.checks import (
+    codeowners_checks,
     extends_notice,
     goal_checks,
     placeholder_checks,
@@ -164,6 +166,7 @@ def build_config(
     *,
     strict: bool = False,
     base: tuple[str, str] | None = None,
+    codeowners: tuple[str, str] | None = None,
 ) -> tuple[Config, list[Problem]]:
     """Validate a config file and goals files into one `Config`.
 
@@ -173,6 +176,8 @@ def build_config(
     warning across all files, sorted by file and line (filter on `severity`).
     `strict=True` turns team-size warnings into errors. `base` is the file the
     config's `_extends` names, already read: it is merged under the config.
+    `codeowners` is the repository's CODEOWNERS file (display name, text), if it has
+    one; teams' `owns.codeowners` entries are checked against it.
     """
     problems: list[Problem] = []
     config_file = config[0] if config else CONFIG_PATH
@@ -205,11 +210,15 @@ def build_config(
                 placed.append((spec, doc, i))
                 goals.append(to_goal(spec, quarter))
 
+    owners: Codeowners | None = None
+    if codeowners is not None:
+        owners = parse_codeowners(codeowners[1], codeowners[0])
     if checked is not None:
         cfg, cfg_doc, broken = checked
         problems += extends_notice(cfg, cfg_doc)
         problems += team_checks(cfg, cfg_doc, strict=strict)
         problems += placeholder_checks(cfg, cfg_doc, placed, strict=strict)
+        problems += codeowners_checks(cfg, cfg_doc, owners)
         problems += goal_checks(cfg, config_file, placed, broken_teams=broken)
     else:
         # Without usable teams, team checks would only add noise; still check goals alone.
@@ -219,4 +228,4 @@ def build_config(
     if parsed_cfg is None or any(p.severity == "error" for p in problems):
         raise ConfigError(problems)
     cfg = parsed_cfg[0]
-    return to_config(cfg, goals), problems
+    return to_config(cfg, goals, owners), problems

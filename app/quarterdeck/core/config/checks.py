@@ -2,7 +2,8 @@
 
 Duplicate goal ids within a quarter, goals of unknown teams, goals without owners or
 with owners from other teams, oversized teams, the starter's untouched placeholders,
-and the `_extends` offline notice.
+`owns.codeowners` entries the CODEOWNERS file does not name, and the `_extends`
+offline notice.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
+from quarterdeck.core.codeowners import CODEOWNERS_PATHS, Codeowners
 from quarterdeck.core.config.goals_file import quarter_of_goals_file
 from quarterdeck.core.config.layers import LayeredDoc
 from quarterdeck.core.config.schema import ConfigFile, GoalSpec
@@ -21,6 +23,7 @@ from quarterdeck.errors import Problem
 __all__ = [
     "STARTER_LOGINS",
     "STARTER_TEXT",
+    "codeowners_checks",
     "extends_notice",
     "goal_checks",
     "placeholder_checks",
@@ -59,6 +62,45 @@ def team_checks(cfg: ConfigFile, doc: Doc, *, strict: bool) -> Iterator[Problem]
                 f"team '{slug}' has {size} people; teams work best at six or fewer — "
                 "split the team",
                 "error" if strict else "warning",
+            )
+
+
+def codeowners_checks(
+    cfg: ConfigFile, doc: Doc, codeowners: Codeowners | None
+) -> Iterator[Problem]:
+    """Teams naming CODEOWNERS entries: the file must exist and name each entry.
+
+    Warnings only: the rest of the ownership rules still place the team's work.
+    """
+    if codeowners is not None:
+        yield from codeowners.problems
+    named = {e.casefold(): e for e in codeowners.entries()} if codeowners else {}
+    for slug, team in cfg.teams.items():
+        key = ["teams", slug, "owns", "codeowners"]
+        if not team.owns.codeowners:
+            continue
+        if codeowners is None:
+            yield Problem(
+                doc.file_at(key),
+                doc.line_of_value(key),
+                f"teams.{slug}.owns.codeowners",
+                f"no CODEOWNERS file ({', '.join(CODEOWNERS_PATHS)}), so these entries own "
+                "nothing; add the file or list the team's paths in `owns.paths`",
+                "warning",
+            )
+            continue
+        for j, entry in enumerate(team.owns.codeowners):
+            if entry.casefold() in named:
+                continue
+            close = difflib.get_close_matches(entry, list(named.values()), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            yield Problem(
+                doc.file_at([*key, j]),
+                doc.line_of_value([*key, j]),
+                f"teams.{slug}.owns.codeowners[{j}]",
+                f"'{entry}' appears nowhere in {codeowners.source}, so it owns nothing; "
+                f"{hint}write the owner as the file does",
+                "warning",
             )
 
 
@@ -114,8 +156,10 @@ def goal_checks(
     `broken_teams` (teams whose own entry is invalid) are not checked against them."""
     first: dict[tuple[str, str], tuple[str, int | None]] = {}
     teams = {slug: to_team(slug, t) for slug, t in cfg.teams.items()} if cfg else {}
+    declared: dict[tuple[str, str, str], str] = {}  # (quarter, key, value) -> first goal
     for spec, doc, i in placed:
         quarter = quarter_of_goals_file(doc.file) or ""
+        yield from _shared_declarations(spec, doc, i, quarter, declared)
         id_line = doc.line_of_value([i, "id"])
         if (quarter, spec.id) in first:
             where = "{}:{}".format(*first[quarter, spec.id])
@@ -164,5 +208,25 @@ def goal_checks(
                     f"{spec.id}.owners[{j}]",
                     f"owner '{owner}' is not on team '{spec.team}'; {hint}"
                     "fine if they are helping from another team",
+                    "warning",
+                )
+
+
+def _shared_declarations(
+    spec: GoalSpec, doc: Doc, i: int, quarter: str, declared: dict[tuple[str, str, str], str]
+) -> Iterator[Problem]:
+    """Two goals of a quarter declaring the same label, branch prefix or scope tie on
+    every PR that carries it; say so where the second one declares it."""
+    for key in ("labels", "branches", "scopes"):
+        for j, value in enumerate(getattr(spec, key)):
+            slot = (quarter, key, value.strip().casefold())
+            other = declared.setdefault(slot, spec.id)
+            if other != spec.id:
+                yield Problem(
+                    doc.file,
+                    doc.line_of_value([i, key, j]),
+                    f"{spec.id}.{key}[{j}]",
+                    f"goal '{other}' declares '{value}' too, so PRs with it tie between the "
+                    "two (the reason says which won); give each goal its own",
                     "warning",
                 )

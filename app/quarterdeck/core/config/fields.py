@@ -15,11 +15,14 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from quarterdeck.core.codeowners import is_owner
+
 __all__ = [
     "CUSTOM_MESSAGES",
     "LOGIN",
     "SLUG",
     "Branch",
+    "CodeownersEntry",
     "Count",
     "Folder",
     "Login",
@@ -90,6 +93,12 @@ def _branch(value: str) -> str:
     return value
 
 
+def _codeowner(value: str) -> str:
+    if not is_owner(value):
+        raise PydanticCustomError("qd_codeowner", "not a CODEOWNERS owner")
+    return value
+
+
 def _questions(value: Any) -> Any:
     ok = value == "default" or (
         isinstance(value, list) and all(isinstance(q, str) and q.strip() for q in value)
@@ -118,6 +127,12 @@ Count = Annotated[int | None, Field(ge=0)]
 Title = Annotated[str, AfterValidator(_title), WithJsonSchema({"type": "string", "minLength": 1})]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 Branch = Annotated[str, AfterValidator(_branch)]
+CodeownersEntry = Annotated[
+    str,
+    AfterValidator(_codeowner),
+    # Looser than the check itself, enough for an editor to flag "acme/replay".
+    WithJsonSchema({"type": "string", "pattern": r"^(@\S+|[^@\s]+@\S+)$"}),
+]
 Questions = Annotated[Literal["default"] | list[str], BeforeValidator(_questions)]
 
 CUSTOM_MESSAGES = {
@@ -130,5 +145,7 @@ CUSTOM_MESSAGES = {
     "qd_folder": "{v} is not a folder inside the repository: use a relative path such as goals/",
     "qd_timezone": "{v} is not a known time zone: use an IANA name such as UTC or Europe/Berlin",
     "qd_branch": "{v} is not a usable branch name: write it as git shows it, e.g. main",
+    "qd_codeowner": "{v} is not an owner as CODEOWNERS writes them: use @org/team, @login "
+    "or an email, e.g. @acme/replay",
     "qd_questions": "expected 'default' or a list of questions, got {d}",
 }

@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from quarterdeck.core.config.fields import (
     Branch,
+    CodeownersEntry,
     Count,
     Folder,
     Login,
@@ -63,15 +64,17 @@ class Ownership(_Model):
 
     paths: list[Text] = Field(
         default_factory=list,
-        description='Glob patterns of files the team owns, e.g. "frontend/insights/**".',
+        description='Glob patterns of files the team owns, e.g. "frontend/insights/**"; '
+        "the most specific pattern across teams wins a file.",
+    )
+    codeowners: list[CodeownersEntry] = Field(
+        default_factory=list,
+        description="Owners in the repository's CODEOWNERS file whose files the team owns, "
+        'e.g. "@acme/replay" or "@alice".',
     )
     labels: list[Text] = Field(
         default_factory=list,
         description='PR labels that mark the team\'s work, e.g. "team/analytics".',
-    )
-    codeowners: list[Text] = Field(
-        default_factory=list,
-        description="CODEOWNERS entries (e.g. @acme/replay) whose paths the team owns.",
     )
 
 
@@ -197,6 +200,25 @@ class GoalSpec(_Model):
     motivation: str = Field("", description="Why this matters now: the context behind it.")
     status: Literal[GOAL_STATUSES] = Field(  # type: ignore[valid-type]
         "planned", description="Where the goal stands."
+    )
+    # What belongs to the goal, for PRs that name no goal (core.goal_rules).
+    labels: list[Text] = Field(
+        default_factory=list, description='PR labels of the goal\'s work, e.g. "replay".'
+    )
+    branches: list[Text] = Field(
+        default_factory=list, description='Branch-name prefixes of its work, e.g. "replay/".'
+    )
+    scopes: list[Text] = Field(
+        default_factory=list,
+        description='Conventional-commit scopes of its PR titles: "replay" for `feat(replay): …`.',
+    )
+    paths: list[Text] = Field(
+        default_factory=list,
+        description='Glob patterns of the code it changes, e.g. "frontend/replay/**".',
+    )
+    keywords: list[Text] = Field(
+        default_factory=list,
+        description='Words or phrases in its PR titles (whole words, any case), e.g. "replay".',
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from quarterdeck.core.codeowners import Codeowners
 from quarterdeck.core.config.schema import ConfigFile, GoalSpec, TeamSpec
 from quarterdeck.core.model import (
     DEFAULT_QUESTIONS,
@@ -26,6 +27,7 @@ def to_team(slug: str, spec: TeamSpec) -> Team:
         members=tuple(spec.members),
         paths=tuple(spec.owns.paths),
         labels=tuple(spec.owns.labels),
+        codeowners=tuple(spec.owns.codeowners),
     )
 
 
@@ -39,10 +41,15 @@ def to_goal(spec: GoalSpec, quarter: str) -> Goal:
         issue=spec.issue,
         motivation=spec.motivation.strip(),
         status=spec.status,
+        paths=tuple(spec.paths),
+        labels=tuple(spec.labels),
+        branches=tuple(spec.branches),
+        scopes=tuple(s.strip() for s in spec.scopes),
+        keywords=tuple(k.strip() for k in spec.keywords),
     )
 
 
-def to_config(cfg: ConfigFile, goals: list[Goal]) -> Config:
+def to_config(cfg: ConfigFile, goals: list[Goal], codeowners: Codeowners | None = None) -> Config:
     questions = cfg.review.questions
     return Config(
         teams=tuple(to_team(slug, t) for slug, t in cfg.teams.items()),
@@ -59,4 +66,5 @@ def to_config(cfg: ConfigFile, goals: list[Goal]) -> Config:
         ),
         identities=MappingProxyType({k: tuple(v) for k, v in cfg.identities.items()}),
         bots=BotSettings(count=tuple(cfg.bots.count)),
+        codeowners=codeowners,
     )

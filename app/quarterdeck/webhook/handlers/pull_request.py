@@ -10,7 +10,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from quarterdeck.core.linking import link_pr, quarter_of, resolve_goal
+from quarterdeck.core.linking import link_pr, paths_could_change, quarter_of, resolve_goal
 from quarterdeck.core.markers import marker
 from quarterdeck.core.model import Config, Goal, Link, PullRequest
 from quarterdeck.sources.github_writes import upsert_comment
@@ -47,8 +47,8 @@ def handle(ctx: Context) -> str:
     tz = config.review.timezone
     quarter = quarter_of(pr.merged_at, tz)
     link = link_pr(pr, config, quarter=quarter)
-    if not link.planned and any(team.paths for team in config.teams):
-        # Paths cost a request; only the ownership rule needs them.
+    if paths_could_change(link, config):
+        # Paths cost a request; only the path rules need them.
         pr = replace(pr, paths=changed_paths(ctx, pr.number))
         link = link_pr(pr, config, quarter=quarter)
     goal = resolve_goal(config, link.goal_id, quarter) if link.goal_id else None
