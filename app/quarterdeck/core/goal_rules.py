@@ -37,13 +37,11 @@ from functools import lru_cache
 from quarterdeck.core.globs import Specificity, is_directory_pattern, path_matches, specificity
 from quarterdeck.core.model import Config, Goal, PullRequest
 from quarterdeck.core.ownership import is_on
+from quarterdeck.core.pr_messages import conventional
 
 __all__ = ["GoalMatch", "claiming_goals", "declared_goal", "title_scopes"]
 
 GoalMatch = tuple[Goal, str, str]  # the goal, the rule id, the reason in words
-
-# `type(scope)!: subject`; the type is a word, scopes are comma-separated.
-_CONVENTIONAL = re.compile(r"^\s*[A-Za-z]+\((?P<scopes>[^()]+)\)!?\s*:")
 
 
 @dataclass(frozen=True)
@@ -100,10 +98,8 @@ def _by_branch(pr: PullRequest, goal: Goal) -> _Candidate | None:
 
 def title_scopes(title: str) -> tuple[str, ...]:
     """The conventional-commit scopes of a title: `fix(replay, web): x` → (replay, web)."""
-    match = _CONVENTIONAL.match(title)
-    if match is None:
-        return ()
-    return tuple(s.strip() for s in match["scopes"].split(",") if s.strip())
+    prefix = conventional(title)
+    return prefix.scopes if prefix else ()
 
 
 def _by_scope(pr: PullRequest, goal: Goal) -> _Candidate | None:

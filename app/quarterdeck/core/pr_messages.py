@@ -18,8 +18,10 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "Conventional",
     "PrTrace",
     "co_author_trailers",
+    "conventional",
     "is_cherry_pick",
     "merged_branch",
     "read_pr_trace",
@@ -36,6 +38,8 @@ _CO_AUTHOR = re.compile(
     r"^[ \t]*co-authored-by:[ \t]*(?P<name>[^<\n]*?)[ \t]*<(?P<email>[^<>\s]+)>[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
+# Conventional commits: `type(scope, other)!: subject`; the type is any word.
+_CONVENTIONAL = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\((?P<scopes>[^()\n]*)\))?!?\s*:\s")
 _CHERRY_PICK = re.compile(r"^\(cherry picked from commit [0-9a-f]{7,40}\)$", re.MULTILINE)
 
 
@@ -89,3 +93,25 @@ def co_author_trailers(message: str) -> tuple[tuple[str, str], ...]:
 def is_cherry_pick(message: str) -> bool:
     """Whether `git cherry-pick -x` wrote this commit: the PR was merged elsewhere first."""
     return _CHERRY_PICK.search(message) is not None
+
+
+@dataclass(frozen=True)
+class Conventional:
+    """The conventional-commit prefix of a PR title or commit subject."""
+
+    type: str  # as written, e.g. "feat", "Fix"
+    scopes: tuple[str, ...] = ()  # as written, in order: `fix(replay, web)` -> replay, web
+
+    @property
+    def scope(self) -> str | None:
+        """The first scope, if any."""
+        return self.scopes[0] if self.scopes else None
+
+
+def conventional(title: str) -> Conventional | None:
+    """`feat(replay): x` -> Conventional("feat", ("replay",)); None without the prefix."""
+    m = _CONVENTIONAL.match(title)
+    if m is None:
+        return None
+    scopes = tuple(s.strip() for s in (m["scopes"] or "").split(",") if s.strip())
+    return Conventional(m["type"], scopes)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from quarterdeck.core.codeowners import Codeowners
 from quarterdeck.core.identities import IdentityBook
-from quarterdeck.core.pr_messages import read_pr_trace
+from quarterdeck.core.pr_messages import conventional, read_pr_trace
 
 __all__ = [
     "Area",
@@ -28,8 +28,6 @@ __all__ = [
     "scope_areas",
 ]
 
-# Conventional commits: `feat(replay): …`, `fix(api)!: …`; the type is any word.
-_SCOPED = re.compile(r"^[a-z]+\(([A-Za-z0-9][\w./-]*)\)!?:\s", re.IGNORECASE)
 _TEAM_ENTRY = re.compile(r"^@[^/\s]+/[^/\s]+$")
 
 # A folder is split into its subfolders when it holds at least this share of all
@@ -98,8 +96,8 @@ class Area:
 
 def commit_scope(subject: str) -> str | None:
     """The conventional-commit scope of a subject (`feat(replay): x` -> `replay`)."""
-    match = _SCOPED.match(subject)
-    return match.group(1).lower() if match else None
+    prefix = conventional(subject)
+    return prefix.scope.lower() if prefix and prefix.scope else None
 
 
 def resolve_people(survey: RepoSurvey) -> dict[str, Person]:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from quarterdeck.core.model import Link, PullRequest
+from quarterdeck.core.pr_messages import conventional
 
 # type id -> how the review names its group, in the order groups of equal size show.
 TYPES: dict[str, str] = {
@@ -65,7 +66,6 @@ _WORDS: dict[str, str] = {
     "style": "style",
     "revert": "revert",
 }
-_CONVENTIONAL = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\((?P<scope>[^()\n]*)\))?!?:\s")
 _BOT_DEPS = re.compile(r"^\s*(?:bump \S+ from \S+ to \S+|update dependency \S+)", re.IGNORECASE)
 _REVERT = re.compile(r'^\s*revert "', re.IGNORECASE)
 _DEPS_SCOPES = {"deps", "dep", "dependencies", "deps-dev"}
@@ -82,12 +82,11 @@ def work_type(pr: PullRequest) -> str:
         word = re.split(r"[/:]", label.casefold())[-1].strip()
         if word in _WORDS:
             return _WORDS[word]
-    match = _CONVENTIONAL.match(pr.title)
-    if match:
-        scope = (match.group("scope") or "").strip().casefold()
-        if scope in _DEPS_SCOPES:
+    prefix = conventional(pr.title)
+    if prefix:
+        if (prefix.scope or "").casefold() in _DEPS_SCOPES:
             return "deps"
-        return _WORDS.get(match.group("type").casefold(), "other")
+        return _WORDS.get(prefix.type.casefold(), "other")
     if _BOT_DEPS.match(pr.title):
         return "deps"
     if _REVERT.match(pr.title):
@@ -103,8 +102,8 @@ def folder_areas(pr: PullRequest) -> tuple[str, ...]:
 
 def area(pr: PullRequest) -> str:
     """Where the work is: the conventional-commit scope, else the main top folder."""
-    match = _CONVENTIONAL.match(pr.title)
-    scope = (match.group("scope") or "").strip() if match else ""
+    prefix = conventional(pr.title)
+    scope = (prefix.scope or "") if prefix else ""
     if scope and scope.casefold() not in _DEPS_SCOPES:
         return scope
     folders = folder_areas(pr)
