@@ -144,12 +144,18 @@ def test_a_duplicate_left_by_a_retried_create_is_closed(
         labels=["growth-review", "team:growth"],
     )
 
+    planned = _publish(github, clone.path, dry_run=True)
+    assert planned[1].notes == (f"#{twin['number']} duplicates #2; would close it",)
+    assert remote.issues[twin["number"]]["state"] == "open"
+
     results = _publish(github, clone.path)
 
     assert results[1].number == 2
     assert results[1].notes == (f"#{twin['number']} duplicates #2; closed it",)
     assert remote.issues[twin["number"]]["state"] == "closed"
     assert remote.issues[2]["state"] == "open"
+    # Already closed: a later run neither closes it again nor says it did.
+    assert _publish(github, clone.path)[1].notes == ()
 
 
 def test_issue_is_found_by_marker_not_title(

@@ -366,9 +366,12 @@ def _close_duplicates(
     """Close issues an earlier retried create left behind, pointing at the one kept."""
     notes = []
     for issue in extra:
-        notes.append(f"#{issue.number} duplicates #{keep.number}; closed it")
-        if dry_run or issue.state == "closed":
+        if issue.state == "closed":
+            continue  # closed by an earlier run: nothing happens, so nothing to say
+        if dry_run:
+            notes.append(f"#{issue.number} duplicates #{keep.number}; would close it")
             continue
+        notes.append(f"#{issue.number} duplicates #{keep.number}; closed it")
         try:
             issue.create_comment(f"Duplicate of #{keep.number}, closed by Quarterdeck.")
             issue.edit(state="closed", state_reason="not_planned")
