@@ -191,7 +191,7 @@ class FakeGitHub:
         self.pulls.setdefault(full_name.lower(), []).append(node)
         return node
 
-    def _search_pulls(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _search_pulls(self, variables: dict[str, Any], query: str) -> dict[str, Any]:
         """`search(query: "repo:o/r is:pr is:merged merged:A..B [base:b]")`, 100 a page."""
         terms = dict(t.split(":", 1) for t in variables["q"].split() if ":" in t)
         low, high = (_when(x) for x in terms["merged"].split(".."))
@@ -205,15 +205,33 @@ class FakeGitHub:
         start = int(variables.get("cursor") or 0)
         end = min(start + 100, len(hits), 1000)  # search never goes past 1,000 results
         page = {"hasNextPage": end < min(len(hits), 1000), "endCursor": str(end)}
-        search = {"issueCount": len(hits), "pageInfo": page, "nodes": hits[start:end]}
+        nodes = [_first_page(n, query) for n in hits[start:end]]
+        search = {"issueCount": len(hits), "pageInfo": page, "nodes": nodes}
         rate = {"remaining": self.rate_remaining, "resetAt": "2030-03-17T17:46:40Z"}
         return {"data": {"rateLimit": rate, "search": search}}
 
-    def _one_pull(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _one_pull(self, variables: dict[str, Any], query: str) -> dict[str, Any]:
         """`repository(owner, name) { pullRequest(number) }`; merged PRs only in this fake."""
+        node = self._pull(variables)
+        served = _first_page(node, query) if node else None
+        return {"data": {"repository": {"pullRequest": served}}}
+
+    def _more_responses(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """The next 100 reviews or comments of one PR, after the cursor."""
+        node = self._pull(variables) or {}
+        start = int(variables.get("after") or 0)
+        found: dict[str, Any] = {}
+        for kind in ("reviews", "comments"):
+            if variables.get(kind):
+                items = node[kind]["nodes"]
+                end = start + 100
+                info = {"hasNextPage": end < len(items), "endCursor": str(end)}
+                found[kind] = {"pageInfo": info, "nodes": items[start:end]}
+        return {"data": {"repository": {"pullRequest": found}}}
+
+    def _pull(self, variables: dict[str, Any]) -> dict[str, Any] | None:
         pulls = self.pulls.get(f"{variables['owner']}/{variables['name']}".lower(), [])
-        node = next((n for n in pulls if n["number"] == variables["number"]), None)
-        return {"data": {"repository": {"pullRequest": node}}}
+        return next((n for n in pulls if n["number"] == variables["number"]), None)
 
     def add_issue(self, repo: FakeRepo, title: str, **fields: Any) -> dict[str, Any]:
         """Seed an issue as if a person had opened it."""
@@ -267,9 +285,11 @@ class FakeGitHub:
     ) -> tuple[int, Any, dict[str, str]]:
         if path == "/graphql" and method == "POST":
             if self.graphql is None and "search(" in body["query"]:
-                return 200, self._search_pulls(body["variables"]), {}
+                return 200, self._search_pulls(body["variables"], body["query"]), {}
+            if self.graphql is None and "$after" in body["query"]:
+                return 200, self._more_responses(body["variables"]), {}
             if self.graphql is None and "pullRequest(number" in body["query"]:
-                return 200, self._one_pull(body["variables"]), {}
+                return 200, self._one_pull(body["variables"], body["query"]), {}
             if self.graphql is None:
                 return 500, {"message": "no GraphQL handler set in the fake"}, {}
             return 200, self.graphql(body["query"], body.get("variables") or {}), {}
@@ -677,6 +697,18 @@ def pull_node(
             {"number": n, "parent": {"number": p} if p else None} for n, p in closing
         ),
     }
+
+
+def _first_page(node: dict[str, Any], query: str) -> dict[str, Any]:
+    """A PR node as GitHub serves it: only the first N reviews and comments the query asks."""
+    served = dict(node)
+    for kind in ("reviews", "comments"):
+        asked = re.search(rf"{kind}\(first: (\d+)", query)
+        items = node[kind]["nodes"]
+        first = int(asked.group(1)) if asked else len(items)
+        info = {"hasNextPage": len(items) > first, "endCursor": str(first)}
+        served[kind] = {"pageInfo": info, "nodes": items[:first]}
+    return served
 
 
 def _when(text: str) -> datetime:

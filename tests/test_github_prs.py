@@ -140,3 +140,44 @@ def test_a_crowded_day_is_split_until_every_window_fits(github: FakeGitHub) -> N
     prs = fetch_merged_prs(github.client(), "acme/web", NOV, DEC)
 
     assert [pr.number for pr in prs] == list(range(1, 1201))
+
+
+def test_the_first_human_review_after_many_bot_and_author_comments_is_found(
+    github: FakeGitHub,
+) -> None:
+    start = at("2026-11-10T00:00:00+00:00")
+    noise = tuple(
+        ("renovate[bot]" if n % 2 else "carol", _z(start + timedelta(minutes=n)))
+        for n in range(130)
+    )
+    github.add_pull(
+        "acme/web", 7, "Busy PR", "2026-11-20T12:00:00Z", author="carol",
+        comments=(*noise, ("dave", "2026-11-12T09:00:00Z")),
+        reviews=(*(("carol", _z(start)),) * 25, ("erin", "2026-11-13T09:00:00Z")),
+    )  # fmt: skip
+
+    (pr,) = fetch_merged_prs(github.client(), "acme/web", NOV, DEC)
+
+    # Dave's comment is the 131st and Erin's review the 26th: both past the first page.
+    assert pr.first_review_at == at("2026-11-12T09:00:00+00:00")
+    # One search, then the comments read on (two pages of 100) and the reviews (one).
+    assert github.count("POST", "/graphql") == 4
+
+
+def test_graphql_reads_are_not_spaced_out_like_writes(
+    github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import github.Requester as requester_module
+
+    for n in range(250):
+        github.add_pull("acme/web", n + 1, f"PR {n}", _z(NOV + timedelta(minutes=n)))
+    waits: list[float] = []
+    monkeypatch.setattr(requester_module.time, "sleep", waits.append)
+    # PyGithub's default: a second between writes, and it counts every POST as one.
+    client = github.client(seconds_between_writes=1.0)
+
+    prs = fetch_merged_prs(client, "acme/web", NOV, DEC)
+
+    assert len(prs) == 250
+    assert github.count("POST", "/graphql") == 3
+    assert waits == []

@@ -21,7 +21,7 @@ from github import Github, GithubException
 
 from quarterdeck.core.model import PullRequest
 from quarterdeck.errors import GitHubError
-from quarterdeck.sources.github_client import github_error
+from quarterdeck.sources.github_client import github_error, graphql
 
 __all__ = ["PAGE_SIZE", "SEARCH_CAP", "fetch_merged_prs", "fetch_pr", "search_query"]
 
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100
 SEARCH_CAP = 1000  # GitHub's search returns at most this many results per query
 _ACTOR = "login __typename"
+# Reviews and comments read with each PR; a PR whose first this-many are all the
+# author's or bots' is read further on its own (see `_first_response`).
+RESPONSES = 20
 # Every field a PR needs, fetched with the PR itself (never a request per PR).
 FIELDS = f"""
 fragment PR on PullRequest {{
@@ -40,8 +43,12 @@ fragment PR on PullRequest {{
   timelineItems(itemTypes: [READY_FOR_REVIEW_EVENT], first: 1) {{
     nodes {{ ... on ReadyForReviewEvent {{ createdAt }} }}
   }}
-  reviews(first: 3) {{ nodes {{ submittedAt author {{ {_ACTOR} }} }} }}
-  comments(first: 5) {{ nodes {{ createdAt author {{ {_ACTOR} }} }} }}
+  reviews(first: {RESPONSES}) {{
+    pageInfo {{ hasNextPage endCursor }} nodes {{ submittedAt author {{ {_ACTOR} }} }}
+  }}
+  comments(first: {RESPONSES}) {{
+    pageInfo {{ hasNextPage endCursor }} nodes {{ createdAt author {{ {_ACTOR} }} }}
+  }}
   commits(first: 30) {{
     totalCount
     nodes {{ commit {{ authoredDate authors(first: 5) {{ nodes {{ user {{ login }} }} }} }} }}
@@ -62,6 +69,18 @@ query($q: String!, $cursor: String) {{
   }}
 }}
 {FIELDS}"""
+MORE_RESPONSES = f"""
+query($owner: String!, $name: String!, $number: Int!, $after: String,
+      $reviews: Boolean!, $comments: Boolean!) {{
+  repository(owner: $owner, name: $name) {{ pullRequest(number: $number) {{
+    reviews(first: 100, after: $after) @include(if: $reviews) {{
+      pageInfo {{ hasNextPage endCursor }} nodes {{ submittedAt author {{ {_ACTOR} }} }}
+    }}
+    comments(first: 100, after: $after) @include(if: $comments) {{
+      pageInfo {{ hasNextPage endCursor }} nodes {{ createdAt author {{ {_ACTOR} }} }}
+    }}
+  }} }}
+}}"""
 ONE_QUERY = f"""
 query($owner: String!, $name: String!, $number: Int!) {{
   repository(owner: $owner, name: $name) {{ pullRequest(number: $number) {{ ...PR }} }}
@@ -100,7 +119,7 @@ def fetch_pr(gh: Github, full_name: str, number: int) -> PullRequest:
     owner, name = full_name.split("/", 1)
     variables = {"owner": owner, "name": name, "number": number}
     try:
-        _, data = gh.requester.graphql_query(ONE_QUERY, variables)
+        data = graphql(gh, ONE_QUERY, variables)
     except GithubException as exc:
         raise github_error(exc, f"reading PR #{number} of {full_name}") from None
     node = ((data.get("data") or {}).get("repository") or {}).get("pullRequest")
@@ -110,7 +129,7 @@ def fetch_pr(gh: Github, full_name: str, number: int) -> PullRequest:
         raise GitHubError(
             f"PR #{number} of {full_name} is not merged; Quarterdeck links merged PRs only"
         )
-    return _to_pr(node, full_name)
+    return _to_pr(gh, node, full_name)
 
 
 def _fetch_window(
@@ -142,7 +161,7 @@ def _fetch_window(
     while True:
         for node in page["nodes"]:
             if node:  # search may return other types as empty objects
-                pr = _to_pr(node, full_name)
+                pr = _to_pr(gh, node, full_name)
                 if since <= pr.merged_at < until:
                     found[pr.number] = pr
         info = page["pageInfo"]
@@ -153,7 +172,7 @@ def _fetch_window(
 
 def _page(gh: Github, query: str, cursor: str | None) -> dict[str, Any]:
     try:
-        _, data = gh.requester.graphql_query(QUERY, {"q": query, "cursor": cursor})
+        data = graphql(gh, QUERY, {"q": query, "cursor": cursor})
     except GithubException as exc:
         raise github_error(exc, f"searching merged PRs ({query})") from None
     body = data["data"]
@@ -163,7 +182,7 @@ def _page(gh: Github, query: str, cursor: str | None) -> dict[str, Any]:
     return body["search"]  # type: ignore[no-any-return]
 
 
-def _to_pr(node: Mapping[str, Any], full_name: str) -> PullRequest:
+def _to_pr(gh: Github, node: Mapping[str, Any], full_name: str) -> PullRequest:
     author, is_bot = _actor(node.get("author"))
     ready = _nodes(node, "timelineItems")
     commits = _nodes(node, "commits")
@@ -188,7 +207,7 @@ def _to_pr(node: Mapping[str, Any], full_name: str) -> PullRequest:
         first_commit_at=_time(commits[0]["commit"]["authoredDate"]) if commits else None,
         created_at=_time(node.get("createdAt")),
         ready_at=_time(ready[0].get("createdAt")) if ready else None,
-        first_review_at=_first_response(node, author),
+        first_review_at=_first_response(gh, full_name, node, author),
         closing_issues=tuple(issue["number"] for issue in closing),
         parent_issues=MappingProxyType(
             {i["number"]: i["parent"]["number"] for i in closing if i.get("parent")}
@@ -212,15 +231,52 @@ def _co_authors(commits: list[dict[str, Any]], author: str) -> tuple[str, ...]:
     return tuple(logins)
 
 
-def _first_response(node: Mapping[str, Any], author: str) -> datetime | None:
-    """First review or comment by someone other than the author or a bot."""
+def _first_response(
+    gh: Github, full_name: str, node: Mapping[str, Any], author: str
+) -> datetime | None:
+    """First review or comment by someone other than the author or a bot.
+
+    Both lists come oldest first, so each list's first such item is its earliest;
+    a list whose page holds none is read on until it does or ends.
+    """
     times = []
     for kind, field in (("reviews", "submittedAt"), ("comments", "createdAt")):
-        for item in _nodes(node, kind):
-            who, bot = _actor(item.get("author"))
-            if item.get(field) and not bot and who.lower() != author.lower():
-                times.append(_time(item[field]))
-    return min((t for t in times if t is not None), default=None)
+        page = node.get(kind) or {}
+        found = _first_by_others(page.get("nodes") or [], field, author)
+        while found is None and (page.get("pageInfo") or {}).get("hasNextPage"):
+            page = _more_responses(gh, full_name, node["number"], kind, page["pageInfo"])
+            found = _first_by_others(page.get("nodes") or [], field, author)
+        if found is not None:
+            times.append(found)
+    return min(times, default=None)
+
+
+def _first_by_others(items: list[dict[str, Any]], field: str, author: str) -> datetime | None:
+    for item in items:
+        who, bot = _actor((item or {}).get("author"))
+        if item and item.get(field) and not bot and who.lower() != author.lower():
+            return _time(item[field])
+    return None
+
+
+def _more_responses(
+    gh: Github, full_name: str, number: int, kind: str, info: Mapping[str, Any]
+) -> dict[str, Any]:
+    owner, name = full_name.split("/", 1)
+    variables = {
+        "owner": owner,
+        "name": name,
+        "number": number,
+        "after": info.get("endCursor"),
+        "reviews": kind == "reviews",
+        "comments": kind == "comments",
+    }
+    try:
+        data = graphql(gh, MORE_RESPONSES, variables)
+    except GithubException as exc:
+        raise github_error(exc, f"reading the {kind} of PR #{number} of {full_name}") from None
+    pull = ((data.get("data") or {}).get("repository") or {}).get("pullRequest") or {}
+    return pull.get(kind) or {}
 
 
 def _actor(actor: Mapping[str, Any] | None) -> tuple[str, bool]:
