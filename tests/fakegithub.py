@@ -191,6 +191,43 @@ class FakeGitHub:
         self.pulls.setdefault(full_name.lower(), []).append(node)
         return node
 
+    def hold_pull(
+        self, full_name: str, payload: dict[str, Any], **fields: Any
+    ) -> dict[str, Any] | None:
+        """Hold the PR a webhook `payload` is about, as GitHub holds it after the event.
+
+        The App reads the PR back through GraphQL; this seeds (or replaces) that PR from
+        the payload's own `pull_request` object. `fields` add what a payload lacks
+        (`files`, `closing`, `co_authors`). Not merged: nothing to hold.
+        """
+        data = payload.get("pull_request") if isinstance(payload, dict) else None
+        if not isinstance(data, dict) or not data.get("merged_at"):
+            return None
+        user = data.get("user") or {}
+        login = str(user.get("login") or "ghost")
+        if user.get("type") == "Bot" and not login.endswith("[bot]"):
+            login += "[bot]"
+        repo = self.repos.get(full_name.lower())
+        if repo is not None and "files" not in fields:
+            fields["files"] = tuple(repo.pull_files.get(data["number"], ()))
+        node = pull_node(
+            data["number"],
+            str(data.get("title") or ""),
+            data["merged_at"],
+            author=login,
+            body=str(data.get("body") or ""),
+            branch=str((data.get("head") or {}).get("ref") or "topic"),
+            base=str((data.get("base") or {}).get("ref") or "main"),
+            labels=tuple(lb["name"] for lb in data.get("labels") or []),
+            created_at=data.get("created_at"),
+            sha=str(data.get("merge_commit_sha") or ""),
+            **fields,
+        )
+        pulls = self.pulls.setdefault(full_name.lower(), [])
+        pulls[:] = [n for n in pulls if n["number"] != node["number"]]
+        pulls.append(node)
+        return node
+
     def _search_pulls(self, variables: dict[str, Any], query: str) -> dict[str, Any]:
         """`search(query: "repo:o/r is:pr is:merged merged:A..B [base:b]")`, 100 a page."""
         terms = dict(t.split(":", 1) for t in variables["q"].split() if ":" in t)

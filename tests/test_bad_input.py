@@ -145,6 +145,7 @@ def test_hostile_pr_text_in_the_app_comment_and_the_goal_shipped_section(
     title = (HOSTILE + " ") * 700  # ~100 KB
     payload = merged_pr(title=title, body=("x " * 50_000) + "\nGoal: #1")
     payload["pull_request"]["head"]["ref"] = f"readme/{HOSTILE}"
+    github.hold_pull(REPO, payload)
     body = encode(payload)
 
     answer = app.test_client().post(

@@ -472,7 +472,9 @@ def test_a_deleted_goal_issue_still_gets_the_pr_comment(
     app = webhook_app(tmp_path, github, [])
 
     with caplog.at_level(logging.INFO, logger="quarterdeck.webhook"):
-        deliver(app, merged_pr(body="goal:readme"), "d-gone")
+        payload = merged_pr(body="goal:readme")
+        github.hold_pull(REPO, payload)
+        deliver(app, payload, "d-gone")
 
     [comment] = fake.comments_on(2)
     assert "**A README people finish reading**" in comment["body"]

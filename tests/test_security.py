@@ -407,6 +407,7 @@ def test_a_replayed_delivery_does_no_work_twice(tmp_path: Path, github: FakeGitH
     app = create_app(
         settings(tmp_path), github_factory=lambda _id: github.client(), config_loader=fixed_loader
     )
+    github.hold_pull(REPO, merged_pr())
     body = encode(merged_pr())
     sent = headers("pull_request", body, delivery="9a9a9a9a-0000-4000-8000-000000000001")
     client = app.test_client()
@@ -659,6 +660,7 @@ def test_a_hostile_title_in_the_pr_comment_and_the_goal_issue(
         settings(tmp_path), github_factory=lambda _id: github.client(), config_loader=fixed_loader
     )
     payload = merged_pr(title=HOSTILE_TITLE, body="Goal: #1\n\n" + HOSTILE_TITLE)
+    github.hold_pull(REPO, payload)
     payload["pull_request"]["head"]["ref"] = HOSTILE_TITLE[:300]
     body = encode(payload)
     assert app.test_client().post("/webhook", data=body, headers=headers("pull_request", body))

@@ -28,10 +28,15 @@ def repo(github: FakeGitHub) -> FakeRepo:
 
 def make_app(tmp_path: Path, github: FakeGitHub, **kwargs: Any) -> Flask:
     # No config_loader: the real one reads FILES through the contents API of the fake.
-    return create_app(settings(tmp_path), github_factory=lambda _id: github.client(), **kwargs)
+    app = create_app(settings(tmp_path), github_factory=lambda _id: github.client(), **kwargs)
+    app.extensions["fake_github"] = github
+    return app
 
 
 def deliver(app: Flask, event: str, payload: dict[str, Any], delivery: str | None = None) -> int:
+    fake = app.extensions.get("fake_github")
+    if event == "pull_request" and fake is not None:
+        fake.hold_pull(REPO, payload)  # GitHub holds the PR the event is about
     body = encode(payload)
     status = app.test_client().post("/webhook", data=body, headers=headers(event, body, delivery))
     assert app.extensions["quarterdeck"].queue.wait_idle(10)
@@ -103,7 +108,7 @@ def test_unplanned_pr_names_the_owning_team_by_paths(
     (comment,) = repo.comments_on(2)
     assert "**unplanned** work of team `web`" in comment["body"]
     assert "2 of 3 changed paths" in comment["body"]
-    assert github.count("GET", r"/pulls/2/files") == 1
+    assert github.count("GET", r"/pulls/2/files") == 0  # the paths come with the PR
     assert "Onboarding in ten minutes" in comment["body"]  # a goal it could be linked to
 
 
@@ -258,8 +263,8 @@ def test_a_goal_tracked_only_as_an_issue_links_the_merged_pr(
     assert "Part of #3" in comment["body"]
 
 
-def test_app_fetches_paths_when_a_goal_declares_them(tmp_path: Path, github: FakeGitHub) -> None:
-    """No team owns paths, but a goal does: the App fetches the files, and goal-paths
+def test_app_links_by_goal_paths_like_the_review(tmp_path: Path, github: FakeGitHub) -> None:
+    """No team owns paths, but a goal does: the paths come with the PR, and goal-paths
     outranks the keyword another goal declares, as in the review."""
     config = "teams:\n  web:\n    members: [bob]\n"
     goals = (
@@ -283,4 +288,20 @@ def test_app_fetches_paths_when_a_goal_declares_them(tmp_path: Path, github: Fak
         "**Linked by:** goal-paths (1 of 1 changed path is under goal onboarding"
         in (comment["body"])
     )
-    assert github.count("GET", r"/pulls/2/files") == 1
+    assert github.count("GET", r"/pulls/2/files") == 0  # the paths come with the PR
+
+
+def test_app_links_through_closing_issues_and_their_parents_like_the_review(
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo
+) -> None:
+    app = make_app(tmp_path, github)
+    payload = merged_pr(body="Small fix, nothing to say.")
+    # What only GitHub knows: the PR closes #45, a sub-issue of the goal issue #1.
+    github.hold_pull(REPO, payload, closing=((45, 1),))
+    app.extensions.pop("fake_github")  # deliver must not replace what we hold
+
+    deliver(app, "pull_request", payload, "d-closing")
+
+    (comment,) = repo.comments_on(2)
+    assert "A README people finish reading" in comment["body"]
+    assert "GitHub says it closes #45; #45 belongs to #1" in comment["body"]

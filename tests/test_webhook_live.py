@@ -66,6 +66,7 @@ def test_ten_concurrent_copies_leave_one_comment(
     fake = github.add_repo(REPO)
     github.add_issue(fake, "A README people finish reading")
     github.add_issue(fake, "Update the README with new information.")
+    github.hold_pull(REPO, merged_pr())
     body = encode(merged_pr())
     sent = headers("pull_request", body, delivery="f0f0f0f0-0000-4000-8000-000000000010")
 
@@ -86,6 +87,7 @@ def test_distinct_deliveries_of_one_merge_still_leave_one_comment(
     fake = github.add_repo(REPO)
     github.add_issue(fake, "A README people finish reading")
     github.add_issue(fake, "Update the README with new information.")
+    github.hold_pull(REPO, merged_pr())
     body = encode(merged_pr())
 
     # Each copy gets its own delivery id.

@@ -61,6 +61,7 @@ def test_rq_worker_process_does_the_work_once(
     github.add_issue(fake, "A README people finish reading")
     github.add_issue(fake, "Update the README with new information.")
     app = create_app(settings(tmp_path, redis_url=Secret(REDIS_URL)))
+    github.hold_pull(REPO, merged_pr())
     body = encode(merged_pr())
     sent = headers("pull_request", body, delivery="0d3a0e1c-1111-4000-8000-00000000aaaa")
 

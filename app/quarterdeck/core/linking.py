@@ -39,7 +39,6 @@ __all__ = [
     "link_pr",
     "parse_references",
     "path_matches",
-    "paths_could_change",
     "quarter_of",
     "resolve_goal",
     "strip_code",
@@ -225,24 +224,6 @@ def link_all(prs: Sequence[PullRequest], config: Config, *, tz: str = "UTC") -> 
     """
     index = _Index.build(config)
     return [_link(pr, config, index, quarter_of(pr.merged_at, tz)) for pr in prs]
-
-
-# Rules decided before paths are looked at: knowing the changed paths cannot change them.
-_BEFORE_PATHS = frozenset(
-    {"reference", "label", "branch", "goal-label", "goal-branch", "goal-scope"}
-)
-
-
-def paths_could_change(link: Link, config: Config) -> bool:
-    """Whether linking again with the PR's changed paths could give another answer.
-
-    For callers that fetch paths only when they matter (the App pays a request): true
-    when the link came from a rule after the path rules' place, or from none, and the
-    config has path patterns (teams' `owns.paths` or `owns.codeowners`, goals' `paths`).
-    """
-    if link.rule in _BEFORE_PATHS:
-        return False
-    return any(t.paths or t.codeowners for t in config.teams) or any(g.paths for g in config.goals)
 
 
 def _link(pr: PullRequest, config: Config, index: _Index, quarter: str | None) -> Link:

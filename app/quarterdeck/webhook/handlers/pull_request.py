@@ -7,25 +7,18 @@ hidden marker; a PR closed without merging, or still a draft, is left alone.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-from typing import Any
 
-from quarterdeck.core.linking import link_pr, paths_could_change, quarter_of, resolve_goal
+from quarterdeck.core.linking import link_pr, quarter_of, resolve_goal
 from quarterdeck.core.markers import marker
 from quarterdeck.core.model import Config, Goal, Link, PullRequest
+from quarterdeck.sources.github_prs import fetch_pr
 from quarterdeck.sources.github_writes import upsert_comment
-from quarterdeck.webhook.handlers.context import (
-    Context,
-    PayloadError,
-    is_bot_user,
-    parse_time,
-)
+from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.shipped import Progress, record_shipped
 from quarterdeck.webhook.handlers.templates import render_template
 
 log = logging.getLogger("quarterdeck.webhook")
 ACTIONS = frozenset({"closed", "edited", "labeled", "unlabeled"})
-MAX_FILES = 3000  # GitHub lists at most 3,000 files of a PR
 
 
 def handle(ctx: Context) -> str:
@@ -42,15 +35,16 @@ def handle(ctx: Context) -> str:
     # be ourselves reacting to ourselves, so edits by bots are ignored.
     if delivery.action != "closed" and delivery.sender_is_bot:
         return "ignored: sent by a bot"
-    pr = pull_request_from_payload(data)
+    number = data.get("number")
+    if not isinstance(number, int) or isinstance(number, bool) or delivery.repo is None:
+        raise PayloadError("a merged pull_request without a number or a repository")
     config: Config = ctx.config()
+    # The PR as the review reads it (one GraphQL request): closing issues, their
+    # parents, paths and co-authors, none of which the payload carries.
+    pr = fetch_pr(ctx.gh, delivery.repo, number)
     tz = config.review.timezone
     quarter = quarter_of(pr.merged_at, tz)
     link = link_pr(pr, config, quarter=quarter)
-    if paths_could_change(link, config):
-        # Paths cost a request; only the path rules need them.
-        pr = replace(pr, paths=changed_paths(ctx, pr.number))
-        link = link_pr(pr, config, quarter=quarter)
     goal = resolve_goal(config, link.goal_id, quarter) if link.goal_id else None
     progress = _record(ctx, goal, pr, tz) if goal and goal.issue else None
     body = comment_body(link, goal, progress, config, quarter)
@@ -84,41 +78,6 @@ def _record(ctx: Context, goal: Goal, pr: PullRequest, tz: str) -> Progress | No
 def pr_marker(number: int) -> str:
     """The hidden marker of the one comment Quarterdeck keeps on PR `number`."""
     return marker("pr-link", pr=number)
-
-
-def pull_request_from_payload(data: dict[str, Any]) -> PullRequest:
-    """A model PullRequest from a webhook's `pull_request` object (no requests)."""
-    merged_at = parse_time(data.get("merged_at"))
-    number = data.get("number")
-    if merged_at is None or not isinstance(number, int):
-        raise PayloadError("a merged pull_request without a number or merged_at")
-    user = data.get("user") if isinstance(data.get("user"), dict) else {}
-    head = data.get("head") if isinstance(data.get("head"), dict) else {}
-    labels = [lb.get("name") for lb in data.get("labels") or [] if isinstance(lb, dict)]
-    return PullRequest(
-        number=number,
-        title=str(data.get("title") or ""),
-        author=str(user.get("login") or "ghost"),
-        merged_at=merged_at,
-        body=str(data.get("body") or ""),
-        branch=head.get("ref") if isinstance(head.get("ref"), str) else None,
-        labels=tuple(str(name) for name in labels if name),
-        is_bot=is_bot_user(user),
-        sha=str(data.get("merge_commit_sha") or ""),
-        source="github",
-        created_at=parse_time(data.get("created_at")),
-    )
-
-
-def changed_paths(ctx: Context, number: int) -> tuple[str, ...]:
-    """The PR's changed files (one request per 100 files)."""
-    files = ctx.repository().get_pull(number).get_files()
-    paths: list[str] = []
-    for changed in files:
-        paths.append(changed.filename)
-        if len(paths) >= MAX_FILES:
-            break
-    return tuple(paths)
 
 
 def comment_body(
