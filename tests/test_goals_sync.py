@@ -101,7 +101,7 @@ def test_first_sync_creates_labels_and_issues_second_sync_writes_nothing(
     assert recorded["method"] == "post"
     assert set(recorded["body"]) <= set(label_posts[0])
     assert label_posts == [
-        {"name": "team:analytics", "color": "5319e7", "description": "Goals of the analytics team"}
+        {"name": "team:analytics", "color": "5319e7", "description": "Work of the analytics team"}
     ]
     created = fake.issues[3]
     assert created["title"] == "Rebuild funnels"
@@ -230,7 +230,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(
     assert "  create  funnel-v2 (new issue): 'Rebuild funnels'; labels goal, quarter:2026-Q4" in out
     assert "  update  onboarding (#1): changes title, assignees, labels, body" in out
     assert "  skip    old-thing (new issue): shipped: no issue for a finished goal" in out
-    assert "  create  goal  (#0e8a16) A quarterly goal, tracked by Quarterdeck" in out
+    assert "  create  goal  (#0e8a16) A quarterly goal (with quarter: and team: labels)" in out
     assert "test-token-not-real" not in out
 
 

@@ -29,11 +29,14 @@ from dataclasses import dataclass, replace
 from quarterdeck.core.calendar import is_quarter
 from quarterdeck.core.markers import marker, read_marker
 from quarterdeck.core.model import GOAL_STATUSES, Config, Goal
+from quarterdeck.core.vocabulary import (
+    QUARTER_PREFIX,
+    STATUS_PREFIX,
+    TEAM_PREFIX,
+    label_values,
+)
 from quarterdeck.errors import Problem
 
-QUARTER_PREFIX = "quarter:"
-TEAM_PREFIX = "team:"
-STATUS_PREFIX = "status:"
 GOAL_MARKER_KIND = "goal"
 MAX_ID_LENGTH = 40
 
@@ -58,14 +61,6 @@ class IssueSnapshot:
     assignees: tuple[str, ...] = ()
     state_reason: str | None = None  # completed | not_planned | reopened | None
     url: str = ""
-
-
-def quarter_label(quarter: str) -> str:
-    return f"{QUARTER_PREFIX}{quarter}"
-
-
-def team_label(slug: str) -> str:
-    return f"{TEAM_PREFIX}{slug}"
 
 
 def goal_marker(goal_id: str) -> str:
@@ -146,8 +141,8 @@ def goal_from_issue(issue: IssueSnapshot, config: Config) -> tuple[Goal | None, 
     """
     where = f"issue #{issue.number}"
     problems: list[Problem] = []
-    quarters = _values(issue.labels, QUARTER_PREFIX)
-    teams = _values(issue.labels, TEAM_PREFIX)
+    quarters = label_values(issue.labels, QUARTER_PREFIX)
+    teams = label_values(issue.labels, TEAM_PREFIX)
     quarter_key, team_key = f"{QUARTER_PREFIX}YYYY-Qn", f"{TEAM_PREFIX}<slug>"
     for key, prefix, values, example in (
         (quarter_key, QUARTER_PREFIX, quarters, "quarter:2026-Q4"),
@@ -245,7 +240,3 @@ def goals_from_issues(
         taken.add(goal.id)
         goals.append(goal)
     return goals, problems
-
-
-def _values(labels: tuple[str, ...], prefix: str) -> list[str]:
-    return [label[len(prefix) :].strip() for label in labels if label.lower().startswith(prefix)]

@@ -28,28 +28,21 @@ import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from quarterdeck.core.goal_issues import (
-    QUARTER_PREFIX,
-    TEAM_PREFIX,
-    IssueSnapshot,
-    marker_goal_id,
-    quarter_label,
-    team_label,
-)
+from quarterdeck.core.goal_issues import IssueSnapshot, marker_goal_id
 from quarterdeck.core.goals_back import BackNote, goals_file, unclaimed_issues, yaml_fields
-from quarterdeck.core.labels import GOAL_COLOR, QUARTER_COLOR, TEAM_COLOR
 from quarterdeck.core.markers import marker, merge, read_marker
 from quarterdeck.core.model import FINISHED_STATUSES, Config, Goal
+from quarterdeck.core.vocabulary import (
+    QUARTER_PREFIX,
+    TEAM_PREFIX,
+    LabelSpec,
+    goal_label_spec,
+    quarter_label_spec,
+    team_label_spec,
+)
 from quarterdeck.errors import Problem
 
 _SYNCED_KIND = "synced"
-
-
-@dataclass(frozen=True)
-class LabelSpec:
-    name: str
-    color: str
-    description: str
 
 
 @dataclass(frozen=True)
@@ -107,9 +100,9 @@ def _synced(body: str) -> dict[str, str]:
 def required_labels(goal: Goal, config: Config) -> list[LabelSpec]:
     """The three labels a goal's issue carries, with colour and description."""
     return [
-        LabelSpec(config.goal_label, GOAL_COLOR, "A quarterly goal, tracked by Quarterdeck"),
-        LabelSpec(quarter_label(goal.quarter), QUARTER_COLOR, f"Goals of {goal.quarter}"),
-        LabelSpec(team_label(goal.team), TEAM_COLOR, f"Goals of the {goal.team} team"),
+        goal_label_spec(config.goal_label),
+        quarter_label_spec(goal.quarter),
+        team_label_spec(goal.team),
     ]
 
 

@@ -25,6 +25,7 @@ from typing import ClassVar
 from quarterdeck.core.calendar import Month, weeks_between
 from quarterdeck.core.linking import resolve_goal
 from quarterdeck.core.model import FINISHED_STATUSES, Config, Goal, Link, PullRequest
+from quarterdeck.core.vocabulary import is_bot_login
 
 # A goal with nothing shipped for this many days is flagged as stalled in the review.
 STALLED_AFTER_DAYS = 21
@@ -135,7 +136,7 @@ def is_bot(pr: PullRequest, shipping_bots: Collection[str] = ()) -> bool:
     """A bot's PR: flagged by the source, a GitHub App login ending `[bot]`, or one of
     the `shipping_bots` (a bot that ships may be a plain user account, like posthog-bot).
     """
-    flagged = pr.is_bot or pr.author.casefold().endswith("[bot]")
+    flagged = pr.is_bot or is_bot_login(pr.author)
     return flagged or _named(pr.author, shipping_bots)
 
 

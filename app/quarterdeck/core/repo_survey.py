@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from quarterdeck.core.codeowners import Codeowners
 from quarterdeck.core.identities import IdentityBook
 from quarterdeck.core.pr_messages import conventional, read_pr_trace
+from quarterdeck.core.vocabulary import is_bot_identity
 
 __all__ = [
     "Area",
@@ -57,7 +58,7 @@ class SurveyCommit:
 
     @property
     def is_bot(self) -> bool:
-        return "[bot]" in self.name or "[bot]" in self.email
+        return is_bot_identity(self.name, self.email)
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from github.Issue import Issue
 from github.Repository import Repository
 
 from quarterdeck.core.issue_body import fit
-from quarterdeck.core.labels import REVIEW_COLOR, TEAM_COLOR
 from quarterdeck.core.markers import marker, merge, read_marker
+from quarterdeck.core.vocabulary import REVIEW_LABEL, review_label_spec, team_label, team_label_spec
 from quarterdeck.errors import GitHubError, QuarterdeckError
 from quarterdeck.services.review import TeamReview, render_review
 from quarterdeck.sources.github_client import github_error
@@ -42,12 +42,6 @@ from quarterdeck.sources.github_writes import create_label, find_comment, upsert
 
 log = logging.getLogger(__name__)
 
-REVIEW_LABEL = "growth-review"
-LABEL_COLORS = {REVIEW_LABEL: REVIEW_COLOR, "team": TEAM_COLOR}
-LABEL_DESCRIPTIONS = {
-    REVIEW_LABEL: "Monthly growth review, opened by Quarterdeck",
-    "team": "Work of the {slug} team (Quarterdeck)",
-}
 OVERFLOW_HEADER = (
     "**Continued from the review above**: lists too long for one issue (GitHub allows "
     "65,536 characters). Quarterdeck updates this comment when it updates the review.\n\n"
@@ -219,7 +213,7 @@ def _with_marker(body: str, slug: str, month: str) -> str:
 def _labels(review: TeamReview) -> list[str]:
     if review.summary.unowned:
         return [REVIEW_LABEL]
-    return [REVIEW_LABEL, f"team:{review.summary.team}"]
+    return [REVIEW_LABEL, team_label(review.summary.team)]
 
 
 def _ensure_labels(
@@ -234,9 +228,12 @@ def _ensure_labels(
         for name in dict.fromkeys(n for names in wanted for n in names):
             if name.lower() in have:
                 continue
-            kind = REVIEW_LABEL if name == REVIEW_LABEL else "team"
-            description = LABEL_DESCRIPTIONS[kind].format(slug=name.removeprefix("team:"))
-            create_label(repo, name, LABEL_COLORS[kind], description[:100])
+            spec = (
+                review_label_spec()
+                if name == REVIEW_LABEL
+                else team_label_spec(name.removeprefix("team:"))
+            )
+            create_label(repo, spec.name, spec.color, spec.description)
             have.add(name.lower())
             if written is not None:
                 written.append(f"created label {name}")

@@ -50,6 +50,7 @@ from quarterdeck.core.pr_messages import (
     merged_branch,
     read_pr_trace,
 )
+from quarterdeck.core.vocabulary import is_bot_identity, is_bot_login
 from quarterdeck.errors import HistoryError
 from quarterdeck.sources.git_run import (
     Counter,
@@ -579,7 +580,7 @@ def _to_pull_request(
         logins.insert(0, (fork, False))
     author, guessed = logins[0] if logins else ("unknown", True)
     # Bots' fix-up commits (pre-commit.ci, "Update branch") make no one a co-author.
-    others = (login for login, _ in logins[1:] if login != author and not login.endswith("[bot]"))
+    others = (login for login, _ in logins[1:] if login != author and not is_bot_login(login))
     co_authors = tuple(dict.fromkeys(others))
     name, email = people[0] if people else ("", "")
     return PullRequest(
@@ -590,7 +591,7 @@ def _to_pull_request(
         body=commit.message,
         branch=trace.branch,
         paths=paths,
-        is_bot="[bot]" in name or "[bot]" in email or author.endswith("[bot]"),
+        is_bot=is_bot_identity(name, email) or is_bot_login(author),
         sha=commit.sha,
         source="git",
         first_commit_at=info.first_commit_at if info else None,

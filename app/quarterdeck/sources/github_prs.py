@@ -20,6 +20,7 @@ from typing import Any
 from github import Github, GithubException
 
 from quarterdeck.core.model import PullRequest
+from quarterdeck.core.vocabulary import actor, is_bot_login, parse_timestamp
 from quarterdeck.errors import GitHubError
 from quarterdeck.sources.github_client import github_error, graphql
 
@@ -183,7 +184,7 @@ def _page(gh: Github, query: str, cursor: str | None) -> dict[str, Any]:
 
 
 def _to_pr(gh: Github, node: Mapping[str, Any], full_name: str) -> PullRequest:
-    author, is_bot = _actor(node.get("author"))
+    author, is_bot = actor(node.get("author"))
     ready = _nodes(node, "timelineItems")
     commits = _nodes(node, "commits")
     closing = [
@@ -196,7 +197,7 @@ def _to_pr(gh: Github, node: Mapping[str, Any], full_name: str) -> PullRequest:
         number=node["number"],
         title=node["title"],
         author=author,
-        merged_at=_time(node["mergedAt"]),  # type: ignore[arg-type]
+        merged_at=parse_timestamp(node["mergedAt"]),  # type: ignore[arg-type]
         body=node.get("body") or "",
         branch=node.get("headRefName"),
         labels=tuple(label["name"] for label in _nodes(node, "labels")),
@@ -204,9 +205,9 @@ def _to_pr(gh: Github, node: Mapping[str, Any], full_name: str) -> PullRequest:
         is_bot=is_bot,
         sha=(node.get("mergeCommit") or {}).get("oid", ""),
         source="github",
-        first_commit_at=_time(commits[0]["commit"]["authoredDate"]) if commits else None,
-        created_at=_time(node.get("createdAt")),
-        ready_at=_time(ready[0].get("createdAt")) if ready else None,
+        first_commit_at=parse_timestamp(commits[0]["commit"]["authoredDate"]) if commits else None,
+        created_at=parse_timestamp(node.get("createdAt")),
+        ready_at=parse_timestamp(ready[0].get("createdAt")) if ready else None,
         first_review_at=_first_response(gh, full_name, node, author),
         closing_issues=tuple(issue["number"] for issue in closing),
         parent_issues=MappingProxyType(
@@ -226,7 +227,7 @@ def _co_authors(commits: list[dict[str, Any]], author: str) -> tuple[str, ...]:
     for node in commits:
         for person in _nodes(node.get("commit") or {}, "authors"):
             login = (person.get("user") or {}).get("login")
-            if login and login.lower() != author.lower() and not login.endswith("[bot]"):
+            if login and login.lower() != author.lower() and not is_bot_login(login):
                 logins.setdefault(login, None)
     return tuple(logins)
 
@@ -253,9 +254,9 @@ def _first_response(
 
 def _first_by_others(items: list[dict[str, Any]], field: str, author: str) -> datetime | None:
     for item in items:
-        who, bot = _actor((item or {}).get("author"))
+        who, bot = actor((item or {}).get("author"))
         if item and item.get(field) and not bot and who.lower() != author.lower():
-            return _time(item[field])
+            return parse_timestamp(item[field])
     return None
 
 
@@ -279,23 +280,8 @@ def _more_responses(
     return pull.get(kind) or {}
 
 
-def _actor(actor: Mapping[str, Any] | None) -> tuple[str, bool]:
-    """(login, is a bot); GraphQL names a bot `dependabot`, REST and git `dependabot[bot]`."""
-    if not actor:
-        return "ghost", False  # a deleted account
-    login = str(actor.get("login", "ghost"))
-    bot = actor.get("__typename") == "Bot" or login.endswith("[bot]")
-    if bot and not login.endswith("[bot]"):
-        login += "[bot]"
-    return login, bot
-
-
 def _nodes(node: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
     return [n for n in ((node.get(key) or {}).get("nodes") or []) if n]
-
-
-def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 def _iso(moment: datetime) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
+
+from quarterdeck.core.vocabulary import actor
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Delivery:
     @property
     def sender_is_bot(self) -> bool:
         """Bots (Quarterdeck itself included) never trigger comments: no loops."""
-        return is_bot_user(self.payload.get("sender"))
+        return actor(self.payload.get("sender"))[1]
 
     def log_fields(self) -> dict[str, Any]:
         """The structured fields every log line about this delivery carries."""
@@ -48,24 +49,6 @@ class Delivery:
             "action": self.action,
             "repo": self.repo,
         }
-
-
-def is_bot_user(user: object) -> bool:
-    """A GitHub user object of type Bot, or a `[bot]` login."""
-    if not isinstance(user, dict):
-        return False
-    login = str(user.get("login") or "")
-    return user.get("type") == "Bot" or login.lower().endswith("[bot]")
-
-
-def parse_time(text: object) -> datetime | None:
-    """A GitHub ISO-8601 timestamp (`2026-11-20T10:00:00Z`) as an aware datetime."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 @dataclass

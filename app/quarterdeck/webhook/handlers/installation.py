@@ -5,17 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from quarterdeck.core.labels import GOAL_COLOR, REVIEW_COLOR
+from quarterdeck.core.vocabulary import goal_label_spec, review_label_spec
 from quarterdeck.sources.github_writes import create_label
 from quarterdeck.webhook.handlers.context import Context
 
 log = logging.getLogger("quarterdeck.webhook")
 
 # Labels the App's features rely on: goal issues and the monthly review.
-LABELS = {
-    "goal": (GOAL_COLOR, "A quarterly goal (with quarter:YYYY-Qn and team:<slug> labels)"),
-    "growth-review": (REVIEW_COLOR, "The monthly growth review"),
-}
+LABELS = (goal_label_spec("goal"), review_label_spec())
 
 
 def handle(ctx: Context) -> str:
@@ -47,7 +44,7 @@ def _ensure_labels(ctx: Context, full_name: str) -> int:
     repo = ctx.gh.get_repo(full_name)
     have = {label.name.lower() for label in repo.get_labels()}
     return sum(
-        create_label(repo, name, color, description)
-        for name, (color, description) in LABELS.items()
-        if name not in have
+        create_label(repo, spec.name, spec.color, spec.description)
+        for spec in LABELS
+        if spec.name not in have
     )

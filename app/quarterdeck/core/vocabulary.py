@@ -1,0 +1,129 @@
+"""GitHub's words as Quarterdeck reads and writes them, in one place. Pure.
+
+Who is a bot, what a timestamp says, and the labels Quarterdeck puts on issues
+(`goal`, `quarter:YYYY-Qn`, `team:<slug>`, `growth-review`), with one colour and one
+description each. The review, `link`, `goals sync`, `--publish` and the App all use
+these, so they cannot read the same thing two ways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "GOAL_COLOR",
+    "QUARTER_PREFIX",
+    "REVIEW_LABEL",
+    "STATUS_PREFIX",
+    "TEAM_PREFIX",
+    "LabelSpec",
+    "actor",
+    "goal_label_spec",
+    "is_bot_identity",
+    "is_bot_login",
+    "label_values",
+    "parse_timestamp",
+    "quarter_label",
+    "quarter_label_spec",
+    "review_label_spec",
+    "team_label",
+    "team_label_spec",
+]
+
+QUARTER_PREFIX = "quarter:"
+TEAM_PREFIX = "team:"
+STATUS_PREFIX = "status:"
+REVIEW_LABEL = "growth-review"
+BOT_SUFFIX = "[bot]"
+
+GOAL_COLOR = "0e8a16"  # green: `goal`
+QUARTER_COLOR = "1d76db"  # blue: `quarter:YYYY-Qn`
+TEAM_COLOR = "5319e7"  # purple: `team:<slug>`
+REVIEW_COLOR = "fbca04"  # yellow: `growth-review`
+
+
+# ---------------------------------------------------------------------------- bots
+
+
+def is_bot_login(login: str) -> bool:
+    """A GitHub App's login: `dependabot[bot]` (REST and git write the suffix)."""
+    return login.strip().casefold().endswith(BOT_SUFFIX)
+
+
+def is_bot_identity(name: str, email: str) -> bool:
+    """A git identity of a bot: `renovate[bot] <…+renovate[bot]@users.noreply…>`."""
+    return BOT_SUFFIX in name.casefold() or BOT_SUFFIX in email.casefold()
+
+
+def actor(user: Mapping[str, Any] | None) -> tuple[str, bool]:
+    """(login, is a bot) of a REST user or GraphQL actor; bots always as `name[bot]`.
+
+    REST says `type: Bot`, GraphQL `__typename: Bot` and drops the suffix; a deleted
+    account is `ghost`.
+    """
+    if not isinstance(user, Mapping) or not user:
+        return "ghost", False
+    login = str(user.get("login") or "ghost")
+    bot = "Bot" in (user.get("type"), user.get("__typename")) or is_bot_login(login)
+    if bot and not is_bot_login(login):
+        login += BOT_SUFFIX
+    return login, bot
+
+
+# ---------------------------------------------------------------------------- time
+
+
+def parse_timestamp(text: object) -> datetime | None:
+    """A GitHub ISO-8601 timestamp (`2026-11-20T10:00:00Z`) as an aware datetime, or None."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+# ---------------------------------------------------------------------------- labels
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """A label Quarterdeck creates: name, colour and description."""
+
+    name: str
+    color: str
+    description: str
+
+
+def quarter_label(quarter: str) -> str:
+    return f"{QUARTER_PREFIX}{quarter}"
+
+
+def team_label(slug: str) -> str:
+    return f"{TEAM_PREFIX}{slug}"
+
+
+def label_values(labels: Iterable[str], prefix: str) -> list[str]:
+    """What follows `prefix` in each label that has it, any case: `team:web` -> `web`."""
+    return [label[len(prefix) :].strip() for label in labels if label.lower().startswith(prefix)]
+
+
+def goal_label_spec(name: str) -> LabelSpec:
+    return LabelSpec(name, GOAL_COLOR, "A quarterly goal (with quarter: and team: labels)")
+
+
+def quarter_label_spec(quarter: str) -> LabelSpec:
+    return LabelSpec(quarter_label(quarter), QUARTER_COLOR, f"Goals of {quarter}")
+
+
+def team_label_spec(slug: str) -> LabelSpec:
+    # GitHub caps descriptions at 100 characters; a slug can be long.
+    return LabelSpec(team_label(slug), TEAM_COLOR, f"Work of the {slug} team"[:100])
+
+
+def review_label_spec() -> LabelSpec:
+    return LabelSpec(REVIEW_LABEL, REVIEW_COLOR, "Monthly growth review, opened by Quarterdeck")
