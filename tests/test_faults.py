@@ -350,6 +350,27 @@ def test_a_renamed_or_deleted_review_label_opens_no_second_issue(
     assert len(client.writes) == writes  # back to normal: nothing to do
 
 
+def test_an_outsiders_issue_with_a_copied_marker_is_never_adopted(
+    client: FakeGitHub, remote: FakeRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert publish(capsys)[0] == 0
+    official = remote.issues[1]
+    # Someone pastes the hidden marker of the first review into an issue of their own,
+    # and then the label is deleted, so issues are found by marker alone.
+    forged = client.add_issue(remote, "Totally the review", body=official["body"], user="mallory")
+    rename_label(remote, "growth-review", None)
+
+    code, err = publish(capsys)
+
+    assert code == 0, err
+    # Not adopted, not treated as a duplicate either: never labelled, edited or closed.
+    number = forged["number"]
+    assert (remote.issues[number]["state"], remote.issues[number]["labels"]) == ("open", [])
+    assert remote.comments_on(number) == []
+    assert f"#{number}" not in err
+    assert "note: #1 had lost its growth-review label" in err  # ours is found by marker
+
+
 def test_a_renamed_team_label_changes_nothing(
     client: FakeGitHub, remote: FakeRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:

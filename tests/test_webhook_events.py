@@ -305,3 +305,18 @@ def test_app_links_through_closing_issues_and_their_parents_like_the_review(
     (comment,) = repo.comments_on(2)
     assert "A README people finish reading" in comment["body"]
     assert "GitHub says it closes #45; #45 belongs to #1" in comment["body"]
+
+
+def test_a_persons_comment_with_the_bots_marker_is_never_edited(
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo
+) -> None:
+    app = make_app(tmp_path, github)
+    copied = "<!-- quarterdeck:pr-link pr=2 -->\nI copied the bot's comment to quote it."
+    github.add_comment(repo, 2, copied, author="octocat")
+
+    deliver(app, "pull_request", merged_pr(), "d-1")
+
+    mine, ours = repo.comments_on(2)
+    assert mine["body"] == copied  # a person's words stay theirs
+    assert ours["user"]["login"] == "quarterdeck[bot]"
+    assert "A README people finish reading" in ours["body"]

@@ -94,7 +94,7 @@ def add_quarter_report(
 def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[[], Any]) -> int:
     """Publish (or plan, with --dry-run) `reviews` to the --github repo; report on stdout."""
     from quarterdeck.services.publish import publish_reviews
-    from quarterdeck.sources.github_client import github_error
+    from quarterdeck.sources.github_client import github_error, writer_login
 
     if not args.github:
         raise QuarterdeckError(
@@ -107,7 +107,7 @@ def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[
         repo = gh.get_repo(args.github)
     except GithubException as exc:
         raise github_error(exc, f"opening {args.github}") from None
-    results = publish_reviews(repo, reviews, dry_run=args.dry_run)
+    results = publish_reviews(repo, reviews, dry_run=args.dry_run, writer=writer_login(gh))
     for result in results:
         if args.dry_run:
             sys.stdout.write(result.body + ("\n" if not result.body.endswith("\n") else ""))

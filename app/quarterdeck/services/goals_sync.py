@@ -33,8 +33,9 @@ from quarterdeck.core.model import Config, Goal
 from quarterdeck.core.render import make_environment, render
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.resources import resource
-from quarterdeck.sources.github_client import github_error
+from quarterdeck.sources.github_client import github_error, writer_login
 from quarterdeck.sources.github_goals import get_issue, list_goal_issues, list_marked_issues
+from quarterdeck.sources.github_writes import written_by_us
 
 __all__ = ["GoalsSyncError", "SyncResult", "render_goal_body", "sync_goals"]
 
@@ -96,8 +97,14 @@ def sync_goals(
     if config.goal_label.lower() not in {name.lower() for name in labels}:
         # Renamed or deleted (or never made): its issues are still known by their
         # markers, so find them that way rather than open each goal's issue again.
+        # Only issues we opened: a marker pasted into a person's issue is only text.
         seen = {snap.number for _, snap in found}
-        found += [pair for pair in list_marked_issues(repo) if pair[1].number not in seen]
+        writer = writer_login(gh)
+        found += [
+            pair
+            for pair in list_marked_issues(repo)
+            if pair[1].number not in seen and written_by_us(pair[0].user, writer)
+        ]
     objects: dict[int, Issue] = {snap.number: issue for issue, snap in found}
     snapshots: list[IssueSnapshot] = [snap for _, snap in found]
     for goal in goals:

@@ -38,7 +38,13 @@ from quarterdeck.errors import GitHubError, QuarterdeckError
 from quarterdeck.services.review import TeamReview, render_review
 from quarterdeck.sources.github_client import github_error
 from quarterdeck.sources.github_goals import is_pull_request
-from quarterdeck.sources.github_writes import create_label, find_comment, upsert_comment
+from quarterdeck.sources.github_writes import (
+    Writer,
+    create_label,
+    find_comment,
+    upsert_comment,
+    written_by_us,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +91,16 @@ class PublishError(GitHubError):
 
 
 def publish_reviews(
-    repo: Repository, reviews: Sequence[TeamReview], *, dry_run: bool = False
+    repo: Repository,
+    reviews: Sequence[TeamReview],
+    *,
+    dry_run: bool = False,
+    writer: Writer = None,
 ) -> list[PublishResult]:
     """Create or update one issue per review in `repo`; `dry_run` reads but never writes.
+
+    `writer` is the login a personal token writes as (see `github_writes.written_by_us`):
+    only issues and comments by bots or by it are taken as Quarterdeck's own.
 
     Raises `PublishError` (a GitHubError naming what was written) when GitHub refuses
     or can't be reached after the client's retries.
@@ -95,7 +108,7 @@ def publish_reviews(
     written: list[str] = []
     results: list[PublishResult] = []
     try:
-        _publish(repo, reviews, dry_run, written, results)
+        _publish(repo, reviews, dry_run, written, results, writer)
     except (QuarterdeckError, GithubException, requests.RequestException) as exc:
         if isinstance(exc, QuarterdeckError):
             cause = str(exc)
@@ -118,6 +131,7 @@ def _publish(
     dry_run: bool,
     written: list[str],
     results: list[PublishResult],
+    writer: Writer,
 ) -> None:
     found = _existing_issues(repo)
     labels: set[str] | None = None
@@ -128,7 +142,7 @@ def _publish(
         if REVIEW_LABEL not in labels:
             # Renamed or deleted: the issues lost it, but they still carry their markers.
             since = min(r.month.start("UTC") for r in reviews) - timedelta(days=1)
-            lost = _existing_issues(repo, label=None, since=since)
+            lost = _existing_issues(repo, label=None, since=since, writer=writer)
             relabel = {i.number for issues in lost.values() for i in issues}
             found = {**lost, **found}
     for review in reviews:
@@ -145,14 +159,14 @@ def _publish(
             if issues[0].number in relabel:
                 notes.append(_relabel(repo, issues[0], labels, dry_run, written))
             try:
-                result = _update(issues[0], review, rendered, dry_run, notes, written)
+                result = _update(issues[0], review, rendered, dry_run, notes, written, writer)
             except _Gone as gone:
                 notes.append(str(gone))
         if result is None:
             if not dry_run and not labels_ready:
                 _ensure_labels(repo, [_labels(r) for r in reviews], labels, written)
                 labels_ready = True
-            result = _create(repo, review, rendered, dry_run, notes, written)
+            result = _create(repo, review, rendered, dry_run, notes, written, writer)
         results.append(result)
 
 
@@ -186,9 +200,16 @@ def _relabel(
 
 
 def _existing_issues(
-    repo: Repository, label: str | None = REVIEW_LABEL, since: datetime | None = None
+    repo: Repository,
+    label: str | None = REVIEW_LABEL,
+    since: datetime | None = None,
+    writer: Writer = None,
 ) -> dict[tuple[str, str], list[Issue]]:
-    """Review issues by (team, month), oldest first; pull requests and strays skipped."""
+    """Review issues by (team, month), oldest first; pull requests and strays skipped.
+
+    With the label, what carries it is ours (labelling takes triage rights); without
+    it (renamed or deleted), only issues we opened count, whatever marker a body holds.
+    """
     found: dict[tuple[str, str], list[Issue]] = {}
     filters: dict[str, Any] = {"labels": [label]} if label else {"since": since}
     try:
@@ -196,6 +217,8 @@ def _existing_issues(
             attrs = read_marker(issue.body, "review")
             # `issue.pull_request` would cost a GET per issue; the listing's URL says it.
             if not is_pull_request(issue) and attrs and "team" in attrs and "month" in attrs:
+                if label is None and not written_by_us(issue.user, writer):
+                    continue
                 found.setdefault((attrs["team"], attrs["month"]), []).append(issue)
     except GithubException as exc:
         raise github_error(exc, f"listing the growth-review issues of {repo.full_name}") from None
@@ -265,6 +288,7 @@ def _create(
     dry_run: bool,
     notes: list[str],
     written: list[str],
+    writer: Writer,
 ) -> PublishResult:
     body, overflow = fit(rendered)
     slug, month = review.summary.team, str(review.month)
@@ -286,7 +310,7 @@ def _create(
         if issue.body != body:
             issue.edit(body=body)
     written.append(f"created #{issue.number} ({review.title})")
-    _write_overflow(issue, slug, month, overflow, had_issue=False, written=written)
+    _write_overflow(issue, slug, month, overflow, had_issue=False, written=written, writer=writer)
     return PublishResult(
         slug, review.title, "created", issue.number, issue.html_url, body, overflow, tuple(notes)
     )
@@ -306,6 +330,7 @@ def _update(
     dry_run: bool,
     notes: list[str],
     written: list[str],
+    writer: Writer,
 ) -> PublishResult:
     current = issue.body or ""
     body, overflow = fit(merge(current, rendered))
@@ -320,7 +345,9 @@ def _update(
         if changed:
             issue.edit(body=body)
             written.append(f"updated #{issue.number} ({review.title})")
-        _write_overflow(issue, slug, month, overflow, had_issue=True, written=written)
+        _write_overflow(
+            issue, slug, month, overflow, had_issue=True, written=written, writer=writer
+        )
     except GithubException as exc:
         if exc.status in (404, 410):
             raise _Gone(
@@ -340,7 +367,14 @@ def overflow_marker(slug: str, month: str) -> str:
 
 
 def _write_overflow(
-    issue: Issue, slug: str, month: str, overflow: str, *, had_issue: bool, written: list[str]
+    issue: Issue,
+    slug: str,
+    month: str,
+    overflow: str,
+    *,
+    had_issue: bool,
+    written: list[str],
+    writer: Writer,
 ) -> None:
     """Keep the one follow-up comment current; a fresh issue without overflow needs none.
 
@@ -349,10 +383,11 @@ def _write_overflow(
     tag = overflow_marker(slug, month)
     outcome = "unchanged"
     if overflow:
-        _, outcome = upsert_comment(issue, tag, f"{tag}\n{OVERFLOW_HEADER}{overflow}")
-    elif had_issue and find_comment(issue, tag) is not None:
+        text = f"{tag}\n{OVERFLOW_HEADER}{overflow}"
+        _, outcome = upsert_comment(issue, tag, text, writer=writer)
+    elif had_issue and find_comment(issue, tag, writer) is not None:
         # Lists that overflowed last time fit now: say so rather than leave stale ones.
-        _, outcome = upsert_comment(issue, tag, f"{tag}\n{NO_OVERFLOW}")
+        _, outcome = upsert_comment(issue, tag, f"{tag}\n{NO_OVERFLOW}", writer=writer)
     if outcome != "unchanged":
         written.append(f"{outcome} the overflow comment on #{issue.number}")
 

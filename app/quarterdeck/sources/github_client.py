@@ -251,3 +251,22 @@ def _reader(gh: Github) -> Requester:
         twin = Requester(**{**requester.kwargs, "seconds_between_writes": None})
         requester._quarterdeck_reader = twin  # type: ignore[attr-defined]
     return twin
+
+
+def writer_login(gh: Github) -> Callable[[], str | None]:
+    """The login `gh` writes as, asked once and only when called (`GET /user`).
+
+    A personal token writes as its user; App installation and Actions tokens write as
+    bots and can't read `/user`, so they get None (bots are told apart by type).
+    """
+    known: list[str | None] = []
+
+    def login() -> str | None:
+        if not known:
+            try:
+                known.append(gh.get_user().login)
+            except GithubException:
+                known.append(None)
+        return known[0]
+
+    return login

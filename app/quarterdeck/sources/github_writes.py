@@ -6,34 +6,55 @@ write first looks for what an earlier attempt already wrote.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from github.GithubException import GithubException
 from github.IssueComment import IssueComment
 
+from quarterdeck.core.vocabulary import is_bot_login
+
 Outcome = Literal["created", "updated", "unchanged"]
 
 
-def find_comment(issue: object, marker_text: str, author: str | None = None) -> IssueComment | None:
-    """The oldest comment on `issue` that carries `marker_text` (by `author`, if given)."""
+Writer = str | Callable[[], str | None] | None
+
+
+def written_by_us(user: object, writer: Writer = None) -> bool:
+    """Whether a comment or issue by `user` can be Quarterdeck's own.
+
+    Quarterdeck writes as a bot account (the App's `name[bot]`, the Action's
+    `github-actions[bot]`) or, from the CLI with a personal token, as `writer`. A
+    hidden marker in anything a person wrote is only text: it is never trusted, so a
+    copied marker can't get a person's comment or issue edited, labelled or adopted.
+    """
+    login = str(getattr(user, "login", "") or "")
+    if getattr(user, "type", None) == "Bot" or is_bot_login(login):
+        return True
+    # Asked only now: the CLI's login costs a request, and bots' writes never need it.
+    mine = writer() if callable(writer) else writer
+    return mine is not None and login.casefold() == mine.casefold()
+
+
+def find_comment(issue: object, marker_text: str, writer: Writer = None) -> IssueComment | None:
+    """The oldest comment on `issue` that carries `marker_text` and that we wrote."""
     for comment in issue.get_comments():  # type: ignore[attr-defined]
-        if marker_text not in (comment.body or ""):
-            continue
-        if author is None or comment.user.login.lower() == author.lower():
+        if marker_text in (comment.body or "") and written_by_us(comment.user, writer):
             return comment
     return None
 
 
 def upsert_comment(
-    issue: object, marker_text: str, body: str, *, author: str | None = None
+    issue: object, marker_text: str, body: str, *, writer: Writer = None
 ) -> tuple[IssueComment, Outcome]:
     """Make sure `issue` has exactly one bot comment with `marker_text`, reading `body`.
 
-    `body` must contain the marker; an unchanged body sends no write at all.
+    `body` must contain the marker; an unchanged body sends no write at all. `writer`
+    is the login the CLI writes as with a personal token (see `written_by_us`).
     """
     if marker_text not in body:
         raise ValueError("the comment body must carry its marker, or a re-run can't find it")
-    existing = find_comment(issue, marker_text, author)
+    existing = find_comment(issue, marker_text, writer)
     if existing is None:
         return issue.create_comment(body), "created"  # type: ignore[attr-defined]
     if existing.body == body:
