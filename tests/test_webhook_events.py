@@ -13,7 +13,16 @@ from quarterdeck.webhook.handlers.shipped import parse_entries
 from quarterdeck.webhook.queues import BackgroundQueue
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo, webhook_examples
-from tests.webhooks import FILES, REPO, encode, fixed_loader, headers, merged_pr, settings
+from tests.webhooks import (
+    FILES,
+    GOALS_YML,
+    REPO,
+    encode,
+    fixed_loader,
+    headers,
+    merged_pr,
+    settings,
+)
 
 BOT = {"login": "quarterdeck[bot]", "type": "Bot", "id": 9}
 
@@ -320,3 +329,29 @@ def test_a_persons_comment_with_the_bots_marker_is_never_edited(
     assert mine["body"] == copied  # a person's words stay theirs
     assert ours["user"]["login"] == "quarterdeck[bot]"
     assert "A README people finish reading" in ours["body"]
+
+
+def test_a_relinked_pr_moves_from_the_old_goals_shipped_list_to_the_new_one(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    goals = GOALS_YML.replace("  owners: [bob]\n", "  owners: [bob]\n  issue: 3\n")
+    repo = github.add_repo(REPO, files={**FILES, "goals/2019-Q2.yml": goals})
+    github.add_issue(repo, "A README people finish reading", body="Why: people stop reading.\n")
+    github.add_issue(repo, "Update the README with new information.")  # PR #2's issue side
+    github.add_issue(repo, "Onboarding in ten minutes")
+    app = make_app(tmp_path, github)
+
+    deliver(app, "pull_request", merged_pr(body="Goal: #1"), "d-1")
+    assert list(parse_entries(repo.issues[1]["body"])) == [2]
+
+    # A person edits the description: the PR now moves the onboarding goal.
+    deliver(app, "pull_request", merged_pr(body="Goal: #3", action="edited"), "d-2")
+
+    assert list(parse_entries(repo.issues[1]["body"])) == []
+    assert repo.issues[1]["body"].startswith("Why: people stop reading.\n")
+    assert list(parse_entries(repo.issues[3]["body"])) == [2]
+    (comment,) = repo.comments_on(2)
+    assert "Onboarding in ten minutes" in comment["body"]
+    # Linked to no goal at all: off every list.
+    deliver(app, "pull_request", merged_pr(body="Just a fix", action="edited"), "d-3")
+    assert list(parse_entries(repo.issues[3]["body"])) == []

@@ -9,16 +9,18 @@ from __future__ import annotations
 import logging
 
 from quarterdeck.core.linking import link_pr, quarter_of, resolve_goal
-from quarterdeck.core.markers import marker
+from quarterdeck.core.markers import marker, read_marker
 from quarterdeck.core.model import Config, Goal, Link, PullRequest
 from quarterdeck.sources.github_prs import fetch_pr
-from quarterdeck.sources.github_writes import upsert_comment
+from quarterdeck.sources.github_writes import find_comment, upsert_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
-from quarterdeck.webhook.handlers.shipped import Progress, record_shipped
+from quarterdeck.webhook.handlers.shipped import Progress, record_shipped, remove_shipped
 from quarterdeck.webhook.handlers.templates import render_template
 
 log = logging.getLogger("quarterdeck.webhook")
 ACTIONS = frozenset({"closed", "edited", "labeled", "unlabeled"})
+# Our comment's note of the goal issue it listed the PR on, to take it off on a re-link.
+LISTED_ON = "listed-on"
 
 
 def handle(ctx: Context) -> str:
@@ -46,10 +48,17 @@ def handle(ctx: Context) -> str:
     quarter = quarter_of(pr.merged_at, tz)
     link = link_pr(pr, config, quarter=quarter)
     goal = resolve_goal(config, link.goal_id, quarter) if link.goal_id else None
-    progress = _record(ctx, goal, pr, tz) if goal and goal.issue else None
-    body = comment_body(link, goal, progress, config, quarter)
     with ctx.lock(f"{delivery.repo}#{pr.number}"):
         issue = ctx.repository().get_issue(pr.number)
+        listed_on = _listed_on(find_comment(issue, pr_marker(pr.number)))
+        now_on = goal.issue if goal else None
+        if listed_on is not None and listed_on != now_on:
+            # Re-linked (a label or body edit): the old goal no longer counts it.
+            _unlist(ctx, listed_on, pr)
+        progress = _record(ctx, goal, pr, tz) if goal and goal.issue else None
+        body = comment_body(link, goal, progress, config, quarter)
+        if progress is not None:
+            body += f"\n{marker(LISTED_ON, issue=progress.issue)}\n"
         _, outcome = upsert_comment(issue, pr_marker(pr.number), body)
     where = f"goal {goal.id}" if goal else f"unplanned ({link.team or 'no team'})"
     return f"PR #{pr.number} linked to {where} by {link.rule}; comment {outcome}"
@@ -73,6 +82,30 @@ def _record(ctx: Context, goal: Goal, pr: PullRequest, tz: str) -> Progress | No
             extra=ctx.delivery.log_fields(),
         )
         return None
+
+
+def _listed_on(comment: object | None) -> int | None:
+    """The goal issue whose Shipped list our comment says holds the PR, if any."""
+    attrs = read_marker(getattr(comment, "body", None), LISTED_ON) if comment else None
+    value = (attrs or {}).get("issue", "")
+    return int(value) if value.isdigit() else None
+
+
+def _unlist(ctx: Context, issue_number: int, pr: PullRequest) -> None:
+    from github import GithubException
+
+    try:
+        remove_shipped(ctx, issue_number, pr)
+    except GithubException as exc:
+        if exc.status not in (404, 410):
+            raise
+        log.warning(
+            "issue #%s is gone (GitHub answered %s); PR #%s was listed there",
+            issue_number,
+            exc.status,
+            pr.number,
+            extra=ctx.delivery.log_fields(),
+        )
 
 
 def pr_marker(number: int) -> str:

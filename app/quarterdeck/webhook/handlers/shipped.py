@@ -71,6 +71,28 @@ def updated_body(body: str, goal: Goal, pr: PullRequest, tz: str) -> tuple[str, 
     return upsert_section(body, SECTION, content), ordered
 
 
+def without_entry(body: str, number: int) -> str:
+    """`body` with PR `number` taken off its Shipped section (pure; idempotent)."""
+    content = sections(body).get(SECTION)
+    if content is None:
+        return body
+    entries = parse_entries(content)
+    if entries.pop(number, None) is None:
+        return body
+    ordered = sorted(entries.values(), key=lambda e: (e.merged, e.number))
+    return upsert_section(body, SECTION, render_template("goal_shipped.md.j2", entries=ordered))
+
+
+def remove_shipped(ctx: Context, issue_number: int, pr: PullRequest) -> None:
+    """Take `pr` off the Shipped section of issue `issue_number`; edit only if it was there."""
+    with ctx.lock(f"{ctx.delivery.repo}#{issue_number}"):
+        issue = ctx.repository().get_issue(issue_number)
+        body = issue.body or ""
+        new_body = without_entry(body, pr.number)
+        if new_body != body:
+            issue.edit(body=new_body)
+
+
 def record_shipped(ctx: Context, goal: Goal, pr: PullRequest, tz: str) -> Progress:
     """Add `pr` to the Shipped section of `goal`'s issue; edit only if the body changed."""
     assert goal.issue is not None
