@@ -292,3 +292,15 @@ def test_a_bot_pr_is_a_bot_whatever_the_merge_style(tmp_path: Path) -> None:
     pr = read(repo)[6]
 
     assert (pr.author, pr.is_bot, pr.branch) == ("dependabot[bot]", True, "dependabot/pip/jinja2")
+
+
+def test_a_name_seen_with_a_noreply_email_before_the_window_names_the_login(
+    tmp_path: Path,
+) -> None:
+    repo = base_repo(tmp_path / "r")
+    repo.commit("Old work", {"old.py": "1"}, ALICE_NOREPLY, datetime(2026, 3, 1, tzinfo=UTC))
+    repo.squash_pr(1, "New work", {"a.py": "1"}, ALICE, at(2))
+
+    pr = read(repo)[1]
+
+    assert (pr.author, pr.author_guessed) == ("alice-gh", False)

@@ -74,6 +74,9 @@ _SLACK = timedelta(days=1)
 # whatever it contains stays inside its own field.
 _MAIN_FORMAT = "%H %P%x1f%ct%x1f%aE%x1f%aN%x1f%B"
 _GRAPH_FORMAT = "%H %P%x1f%at%x1f%aE%x1f%aN"
+# How far back identities are learned (a name seen with a noreply email names its
+# login): far enough for most people's last noreply commit, bounded for big histories.
+_LEARN_FROM = timedelta(days=2 * 365)
 _GITHUB_COMMITTER = r"<noreply@github\.com>"  # web-flow: merges GitHub itself made
 _NO_IDENTITIES: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -137,18 +140,20 @@ def read_merged_prs(
     # A shallow clone's history may end inside the window; read up to the tip so
     # that the end of the history is visible, and refuse rather than under-count.
     window = (since - _SLACK, None if shallow else until + _SLACK)
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
         made_by_github = None if fixed else pool.submit(_read_github_made, repo, tips, window)
+        known = pool.submit(_read_identities, repo, tips, since - _LEARN_FROM, window[1])
         lines = tips if fixed else [*tips, *_release_tips(repo, tips[0], since - _SLACK)]
         line_commits = _read_lines(repo, lines, window, counter)
         extra = made_by_github.result() if made_by_github else []
+        identities_seen = known.result()
     if shallow:
         _check_depth(repo, line_commits, since)
     candidates = _pick(line_commits, extra, since, until)
     changed, brought = _details(repo, candidates, _bases(line_commits), counter)
     counter.finish()
     owner = _owner(repo, candidates)
-    book = _identity_book(candidates, brought, identities, owner)
+    book = _identity_book(candidates, brought, identities, owner, identities_seen)
     result = [
         _to_pull_request(c, changed.get(c.commit.sha, ()), brought.get(c.commit.sha), book, owner)
         for c in candidates
@@ -240,6 +245,20 @@ def _read_github_made(
         for commit in map(_parse_commit, batch)
         if commit
     ]
+
+
+def _read_identities(
+    repo: Path, tips: list[str], since: datetime, until: datetime | None
+) -> set[Identity]:
+    """Every (name, email) that authored a commit from `since` on: evidence for logins."""
+    args = ("log", "-z", "--encoding=UTF-8", "--format=%aN%x1f%aE")
+    args += (*_window_bounds((since, until)), *tips, "--")
+    found: set[Identity] = set()
+    for batch in stream(repo, args, "reading who committed"):
+        for token in batch:
+            name, _, email = token.partition("\x1f")
+            found.add((name, email))
+    return found
 
 
 def _window_bounds(window: tuple[datetime, datetime | None]) -> list[str]:
@@ -540,9 +559,14 @@ def _identity_book(
     brought: Mapping[str, _Brought],
     identities: Mapping[str, tuple[str, ...]],
     owner: str | None,
+    elsewhere: Iterable[Identity] = (),
 ) -> IdentityBook:
-    """Logins for the identities seen: the config's, noreply emails', and fork merges'."""
-    seen: list[Identity] = []
+    """Logins for the identities seen: the config's, noreply emails', and fork merges'.
+
+    `elsewhere` is who else committed around the window: a name that once came with a
+    noreply email names its login for the PRs of the window too.
+    """
+    seen: list[Identity] = list(elsewhere)
     vouched: list[tuple[str, str, str]] = []
     for c in candidates:
         seen.append((c.commit.author_name, c.commit.author_email))
