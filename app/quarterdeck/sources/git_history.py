@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections import Counter as Tally
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -75,8 +75,8 @@ _SLACK = timedelta(days=1)
 _MAIN_FORMAT = "%H %P%x1f%ct%x1f%aE%x1f%aN%x1f%B"
 _GRAPH_FORMAT = "%H %P%x1f%at%x1f%aE%x1f%aN"
 # How far back identities are learned (a name seen with a noreply email names its
-# login): far enough for most people's last noreply commit, bounded for big histories.
-_LEARN_FROM = timedelta(days=2 * 365)
+# login): a year back, far enough for most people, bounded for big histories.
+_LEARN_FROM = timedelta(days=365)
 _GITHUB_COMMITTER = r"<noreply@github\.com>"  # web-flow: merges GitHub itself made
 _NO_IDENTITIES: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -140,20 +140,22 @@ def read_merged_prs(
     # A shallow clone's history may end inside the window; read up to the tip so
     # that the end of the history is visible, and refuse rather than under-count.
     window = (since - _SLACK, None if shallow else until + _SLACK)
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         made_by_github = None if fixed else pool.submit(_read_github_made, repo, tips, window)
-        known = pool.submit(_read_identities, repo, tips, since - _LEARN_FROM, window[1])
         lines = tips if fixed else [*tips, *_release_tips(repo, tips[0], since - _SLACK)]
         line_commits = _read_lines(repo, lines, window, counter)
         extra = made_by_github.result() if made_by_github else []
-        identities_seen = known.result()
     if shallow:
         _check_depth(repo, line_commits, since)
     candidates = _pick(line_commits, extra, since, until)
     changed, brought = _details(repo, candidates, _bases(line_commits), counter)
     counter.finish()
     owner = _owner(repo, candidates)
-    book = _identity_book(candidates, brought, identities, owner, identities_seen)
+    book = _identity_book(candidates, brought, identities, owner)
+    if any(book.identify(*who).guessed for who in _authors(candidates, brought)):
+        # Only then is it worth reading who else committed (one more walk of the history).
+        elsewhere = _read_identities(repo, tips, since - _LEARN_FROM, window[1])
+        book = _identity_book(candidates, brought, identities, owner, elsewhere)
     result = [
         _to_pull_request(c, changed.get(c.commit.sha, ()), brought.get(c.commit.sha), book, owner)
         for c in candidates
@@ -579,6 +581,16 @@ def _identity_book(
             name, email = info.authors[0]
             vouched.append((name, email, fork))
     return IdentityBook.build(identities, seen, vouched)
+
+
+def _authors(candidates: list[_Candidate], brought: Mapping[str, _Brought]) -> Iterator[Identity]:
+    """The identity that stands for each PR's author (before fork owners and trailers)."""
+    for c in candidates:
+        info = brought.get(c.commit.sha)
+        if not c.is_merge:
+            yield (c.commit.author_name, c.commit.author_email)
+        elif info is not None and info.authors:
+            yield info.authors[0]
 
 
 def _to_pull_request(
