@@ -232,11 +232,11 @@ def _link(pr: PullRequest, config: Config, index: _Index, quarter: str | None) -
         found = rule(pr, mentions, index, quarter)
         if found is not None:
             goal, name, reason = found
-            return Link(pr=pr, goal_id=goal.id, team=goal.team, rule=name, reason=reason)
+            return Link(pr, goal.id, goal.team, name, reason, goal)
     declared = goal_rules.declared_goal(pr, index.claiming_goals(quarter), config)
     if declared is not None:
         goal, name, reason = declared
-        return Link(pr=pr, goal_id=goal.id, team=goal.team, rule=name, reason=reason)
+        return Link(pr, goal.id, goal.team, name, reason, goal)
     for team_rule in (ownership.by_paths, ownership.by_team_label, ownership.by_author):
         owned = team_rule(pr, config)
         if owned is not None:

@@ -534,12 +534,16 @@ def _other_goals(
     They are shown after the quarter's goals, in config order, rather than dropped.
     """
     known = {g.id for g in quarter_goals}
-    ids = dict.fromkeys(lk.goal_id for lk in month if lk.goal_id and lk.goal_id not in known)
+    # The goal each link matched (ids repeat across quarters: never look one up again).
+    matched: dict[str, Goal | None] = {}
+    for lk in month:
+        if lk.goal_id and lk.goal_id not in known:
+            matched.setdefault(lk.goal_id, lk.goal or resolve_goal(config, lk.goal_id, quarter))
     position = {g.id: i for i, g in reversed(list(enumerate(config.goals)))}
-    ordered = sorted(ids, key=lambda goal_id: position.get(goal_id, len(position)))
+    ordered = sorted(matched, key=lambda goal_id: position.get(goal_id, len(position)))
     teams = {lk.goal_id: lk.team for lk in month}
     return [
-        resolve_goal(config, goal_id, quarter)
+        matched[goal_id]
         or Goal(id=goal_id, title=goal_id, team=teams[goal_id] or UNOWNED, quarter="")
         for goal_id in ordered
     ]

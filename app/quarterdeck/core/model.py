@@ -163,6 +163,8 @@ class Link:
     # goal-paths | goal-keyword | paths | team-label | author | none (core.linking)
     rule: str
     reason: str  # one sentence a person can check, e.g. "body says `Goal: #12`"
+    # The very goal that matched: ids repeat across quarters, so never look it up again.
+    goal: Goal | None = None
 
     @property
     def planned(self) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from github import Github, GithubException
 
-from quarterdeck.core.linking import link_pr, quarter_of, resolve_goal
+from quarterdeck.core.linking import link_pr, quarter_of
 from quarterdeck.core.model import Config, Link, PullRequest
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review import reviewed_branches
@@ -76,8 +76,5 @@ def explain_from_repo(repo: Path, number: int, *, branch: str | None = None) -> 
 
 
 def _explain(config: Config, pr: PullRequest) -> Explanation:
-    quarter = quarter_of(pr.merged_at, config.review.timezone)
-    link = link_pr(pr, config, quarter=quarter)
-    # The goal of the PR's quarter, as linking chose it: ids repeat across quarters.
-    goal = resolve_goal(config, link.goal_id, quarter) if link.goal_id else None
-    return Explanation(link, goal.title if goal else None)
+    link = link_pr(pr, config, quarter=quarter_of(pr.merged_at, config.review.timezone))
+    return Explanation(link, link.goal.title if link.goal else None)

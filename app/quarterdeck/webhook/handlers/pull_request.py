@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from quarterdeck.core.linking import link_pr, quarter_of, resolve_goal
+from quarterdeck.core.linking import link_pr, quarter_of
 from quarterdeck.core.markers import marker, read_marker
 from quarterdeck.core.model import Config, Goal, Link, PullRequest
 from quarterdeck.sources.github_prs import fetch_pr
@@ -47,7 +47,7 @@ def handle(ctx: Context) -> str:
     tz = config.review.timezone
     quarter = quarter_of(pr.merged_at, tz)
     link = link_pr(pr, config, quarter=quarter)
-    goal = resolve_goal(config, link.goal_id, quarter) if link.goal_id else None
+    goal = link.goal
     with ctx.lock(f"{delivery.repo}#{pr.number}"):
         issue = ctx.repository().get_issue(pr.number)
         listed_on = _listed_on(find_comment(issue, pr_marker(pr.number)))
