@@ -32,7 +32,7 @@ from tests.fakegithub import FakeGitHub
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.services.review import build_reviews_from_github
-from quarterdeck.sources import github_prs
+from quarterdeck.sources.github import prs as github_prs
 
 PER_PR_NAIVE = 4  # reviews, comments, commits, files: one request each, per PR
 TARGET = 25

@@ -15,7 +15,7 @@ import requests
 from quarterdeck import cli
 from quarterdeck.cli import main
 from quarterdeck.core.config import build_config
-from quarterdeck.sources.github_client import retry_policy
+from quarterdeck.sources.github.client import retry_policy
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.reviewrepos import CONFIG, GOALS, at, seed_github, small_repo
 from tests.test_goals_sync import checkout, seed
@@ -114,7 +114,7 @@ def test_5xx_forever_backs_off_then_exits_1_naming_what_was_written(
     assert "GitHub answered 503 while opening the review issue of growth" in err
     assert "Already written: created label growth-review; created label team:analytics;" in err
     assert f"created #1 ({ANALYTICS})." in err
-    assert f"Not published: {GROWTH}." in err
+    assert f"Not written: {GROWTH}." in err
     assert "Traceback" not in err
     assert reviews_on(remote) == [ANALYTICS]
     # GitHub is back: the re-run finishes the job and repeats nothing.
@@ -132,8 +132,8 @@ def test_timeouts_forever_exit_1_with_a_sentence(
     code, err = publish(capsys)
 
     assert code == 1
-    assert "could not reach GitHub while publishing to acme/web (ReadTimeout" in err
-    assert f"Not published: {GROWTH}." in err
+    assert "could not reach GitHub while opening the review issue of growth (ReadTimeout" in err
+    assert f"Not written: {GROWTH}." in err
     assert reviews_on(remote) == [ANALYTICS]
 
 
@@ -160,7 +160,8 @@ def test_github_unreachable_while_reading_is_one_line_not_a_traceback(
 
     err = capsys.readouterr().err
     assert code == 1
-    assert "could not reach GitHub (ConnectionError), even after retrying with backoff" in err
+    assert "could not reach GitHub while searching merged PRs" in err
+    assert "(ConnectionError, even after retrying with backoff)" in err
     assert "Traceback" not in err
     assert client.writes == []
 
@@ -190,7 +191,7 @@ def test_primary_limit_used_up_during_publish_stops_with_the_reset_time(
     assert code == 1
     assert "rate limit for this token is used up until 2027-01-15 11:00:00 UTC" in err
     assert f"created #1 ({ANALYTICS})" in err
-    assert f"Not published: {GROWTH}." in err
+    assert f"Not written: {GROWTH}." in err
     assert waits == []
 
 
@@ -239,9 +240,9 @@ def test_primary_limit_far_during_goals_sync_names_done_and_not_done(
     code, _, err = sync(checkout(tmp_path), capsys)
 
     assert code == 1
-    assert "writing the issue of goal 'funnel-v2' failed: GitHub's API rate limit" in err
+    assert "goals sync of acme/web stopped: GitHub's API rate limit" in err
     assert "used up until 2027-01-15 10:00:00 UTC" in err
-    assert "Already written before the failure: created label team:analytics." in err
+    assert "Already written: created label team:analytics." in err
     assert "Not written: issue #1 (goal 'onboarding')." in err
     assert set(fake.issues) == {1, 2}
 
@@ -268,7 +269,7 @@ def test_token_revoked_mid_publish_exits_1_naming_done_and_not_done(
     assert "GitHub answered 401 while opening the review issue of growth: Bad credentials" in err
     assert "the token is missing, wrong or expired; check GITHUB_TOKEN or --token" in err
     assert f"created #1 ({ANALYTICS})" in err
-    assert f"Not published: {GROWTH}." in err
+    assert f"Not written: {GROWTH}." in err
     assert "test-token-not-real" not in err
     assert reviews_on(remote) == [ANALYTICS]
 
@@ -282,8 +283,11 @@ def test_token_revoked_mid_goals_sync_exits_1_naming_done_and_not_done(
     code, _, err = sync(checkout(tmp_path), capsys)
 
     assert code == 1
-    assert "GitHub answered 401 Bad credentials; the token is missing, wrong or expired" in err
-    assert "Already written before the failure: created label team:analytics." in err
+    assert (
+        "GitHub answered 401 while writing the issue of goal 'funnel-v2': Bad credentials; "
+        "the token is missing, wrong or expired" in err
+    )
+    assert "Already written: created label team:analytics." in err
     assert "Not written: issue #1 (goal 'onboarding')." in err
     assert "test-token-not-real" not in err
 

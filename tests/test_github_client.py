@@ -10,7 +10,7 @@ from github import GithubException
 from urllib3.exceptions import ReadTimeoutError
 
 from quarterdeck.errors import RateLimitError
-from quarterdeck.sources.github_client import github_error, log_rate_limit, retry_policy
+from quarterdeck.sources.github.client import github_error, log_rate_limit, retry_policy
 from tests.fakegithub import FakeGitHub, fixture
 
 NOW = 1_800_000_000.0  # the injected clock: 2027-01-15 08:00 UTC

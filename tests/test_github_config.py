@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from quarterdeck.errors import ConfigError, GitHubError
-from quarterdeck.sources.github_config import (
+from quarterdeck.sources.github.config import (
     load_github_config,
     load_github_metrics,
     parse_extends,

@@ -17,7 +17,7 @@ from quarterdeck.core.goal_sources import merge_goals
 from quarterdeck.core.metrics import goal_progress
 from quarterdeck.core.model import Config, Goal, Team
 from quarterdeck.errors import Problem
-from quarterdeck.sources.github_goals import read_goal_issues
+from quarterdeck.sources.github.goals import read_goal_issues
 from tests.fakegithub import FakeGitHub
 
 CONFIG = Config(teams=(Team("growth", members=("alice",)), Team("analytics")))

@@ -8,7 +8,7 @@ import pytest
 
 from quarterdeck.core.model import PullRequest
 from quarterdeck.errors import GitHubError
-from quarterdeck.sources.github_prs import fetch_merged_prs, search_query
+from quarterdeck.sources.github.prs import fetch_merged_prs, search_query
 from tests.fakegithub import FakeGitHub, fixture
 
 NOV = datetime(2026, 11, 1, tzinfo=UTC)

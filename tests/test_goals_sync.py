@@ -12,7 +12,7 @@ from quarterdeck.core.goal_issues import IssueSnapshot, count_tasks, goal_id_of
 from quarterdeck.core.goals_plan import plan_sync, quarters_to_sync
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.services.goals_sync import GoalsSyncError, SyncResult, sync_goals
-from quarterdeck.sources import github_client
+from quarterdeck.sources.github import client as github_client
 from quarterdeck.sources.repo_files import load_repo_config
 from tests.fakegithub import FakeGitHub, FakeRepo, fixture
 
@@ -275,9 +275,10 @@ def test_a_422_creating_a_label_names_it_and_stops_before_any_issue(
     err = capsys.readouterr().err
     assert code == 1
     assert (
-        "writing label 'goal' failed: GitHub answered 422 Validation Failed (color invalid)" in err
+        "GitHub answered 422 while writing label 'goal': Validation Failed — Label.color is invalid"
+        in err
     )
-    assert "Nothing was written." in err
+    assert "Nothing was written to GitHub." in err
     assert "test-token-not-real" not in err
     assert github.writes == [("POST", "/repos/acme/web/labels")]  # the refused one only
     assert set(fake.issues) == {1}
@@ -295,8 +296,8 @@ def test_a_failure_after_some_writes_lists_exactly_what_was_written(
         run(github, root)
 
     message = str(failure.value)
-    assert "writing the issue of goal 'funnel-v2' failed: GitHub answered 422" in message
-    assert "Already written before the failure: created label team:analytics." in message
+    assert "GitHub answered 422 while writing the issue of goal 'funnel-v2'" in message
+    assert "Already written: created label team:analytics." in message
     assert "PATCH" not in [m for m, _ in github.writes]
     assert set(fake.issues) == {1, 2}
     # A re-run picks up where it stopped: labels plan as present.

@@ -29,7 +29,7 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.render import make_environment, render
 from quarterdeck.errors import TemplateError
 from quarterdeck.services.review import build_reviews_from_github, render_review
-from quarterdeck.sources import github_client
+from quarterdeck.sources.github import client as github_client
 from quarterdeck.webhook.logs import configure_logging
 from quarterdeck.webhook.runtime import build_runtime
 from quarterdeck.webhook.server import create_app

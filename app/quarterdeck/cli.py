@@ -178,7 +178,7 @@ def _github_args(parser: argparse.ArgumentParser) -> None:
 
 def _github(args: argparse.Namespace) -> Any:
     """A GitHub client from --token / GITHUB_TOKEN and GITHUB_API_URL; checks OWNER/REPO."""
-    from quarterdeck.sources.github_client import connect
+    from quarterdeck.sources.github.client import connect
 
     if not re.fullmatch(r"[A-Za-z0-9][-A-Za-z0-9]*/[-_.A-Za-z0-9]+", args.github):
         raise QuarterdeckError(f"--github takes OWNER/REPO, e.g. acme/web; got {args.github!r}")

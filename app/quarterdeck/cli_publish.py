@@ -94,19 +94,16 @@ def add_quarter_report(
 def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[[], Any]) -> int:
     """Publish (or plan, with --dry-run) `reviews` to the --github repo; report on stdout."""
     from quarterdeck.services.publish import publish_reviews
-    from quarterdeck.sources.github_client import github_error, writer_login
+    from quarterdeck.sources.github.client import translated, writer_login
 
     if not args.github:
         raise QuarterdeckError(
             "--publish and --dry-run need the repository to write to: add --github OWNER/REPO"
         )
-    from github import GithubException
 
     gh = connect()
-    try:
+    with translated(f"opening {args.github}"):
         repo = gh.get_repo(args.github)
-    except GithubException as exc:
-        raise github_error(exc, f"opening {args.github}") from None
     results = publish_reviews(repo, reviews, dry_run=args.dry_run, writer=writer_login(gh))
     for result in results:
         if args.dry_run:

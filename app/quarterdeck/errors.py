@@ -5,6 +5,7 @@ Entry points catch `QuarterdeckError` and print its message; anything else is a 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Exit codes of every command: success, or the job failed and the message says why.
@@ -50,8 +51,46 @@ class TemplateError(QuarterdeckError):
 
 
 class GitHubError(QuarterdeckError):
-    """GitHub refused or failed a request; the message says what, where and what to do."""
+    """GitHub refused or failed a request; the message says what, where and what to do.
+
+    `status` is GitHub's HTTP status, None when no answer came. The subclasses say
+    what kind of failure it is, so callers (and the worker's retry rules) test types.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class GitHubNotFound(GitHubError):
+    """404 or 410: it does not exist (any more), or the token cannot see it."""
+
+
+class GitHubRefused(GitHubError):
+    """Any other 4xx: bad credentials, no permission, invalid data. Retrying won't help."""
+
+
+class GitHubUnavailable(GitHubError):
+    """5xx, a timeout or no connection: GitHub may answer later."""
 
 
 class RateLimitError(GitHubError):
-    """The API rate limit is used up until a reset further away than we are willing to wait."""
+    """The API rate limit is used up (a retry after the reset may succeed)."""
+
+
+class PartialWriteError(GitHubError):
+    """A run of writes to GitHub stopped part-way; the message says exactly what was
+    written and what was not, so a person knows where things stand. Re-runs are safe:
+    every write first looks for what an earlier attempt already did."""
+
+    def __init__(self, cause: str, written: Sequence[str], pending: Sequence[str]) -> None:
+        self.written, self.pending = tuple(written), tuple(pending)
+        lines = [cause]
+        if written:
+            lines.append("Already written: " + "; ".join(written) + ".")
+        else:
+            lines.append("Nothing was written to GitHub.")
+        if pending:
+            lines.append("Not written: " + "; ".join(pending) + ".")
+        lines.append("Fix the cause and re-run to finish: nothing is written twice.")
+        super().__init__("\n".join(lines))

@@ -13,12 +13,6 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-import requests
-from github import Github
-from github.GithubException import GithubException
-from github.Issue import Issue
-from github.Repository import Repository
-
 from quarterdeck.core.goal_issues import IssueSnapshot, goal_marker
 from quarterdeck.core.goals_back import goals_file
 from quarterdeck.core.goals_plan import (
@@ -31,11 +25,12 @@ from quarterdeck.core.goals_plan import (
 from quarterdeck.core.markdown import SafeMarkdown
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.core.render import make_environment, render
-from quarterdeck.errors import QuarterdeckError
+from quarterdeck.errors import PartialWriteError, QuarterdeckError
 from quarterdeck.resources import resource
-from quarterdeck.sources.github_client import github_error, writer_login
-from quarterdeck.sources.github_goals import get_issue, list_goal_issues, list_marked_issues
-from quarterdeck.sources.github_writes import written_by_us
+from quarterdeck.sources.github import Github, Issue, Repository, translated
+from quarterdeck.sources.github.client import writer_login
+from quarterdeck.sources.github.goals import get_issue, list_goal_issues, list_marked_issues
+from quarterdeck.sources.github.writes import written_by_us
 
 __all__ = ["GoalsSyncError", "SyncResult", "render_goal_body", "sync_goals"]
 
@@ -44,8 +39,8 @@ T = TypeVar("T")
 TEMPLATE = "goal_issue.md.j2"
 
 
-class GoalsSyncError(QuarterdeckError):
-    """A write to GitHub failed part-way; the message says what was and wasn't written."""
+class GoalsSyncError(PartialWriteError):
+    """A write to GitHub failed part-way (see `PartialWriteError`)."""
 
 
 @dataclass
@@ -135,10 +130,12 @@ def _apply(repo: Repository, plan: SyncPlan, objects: dict[int, Issue], result: 
             steps.append((what, lambda a=action, t=target: _update_issue(t, a, result)))
     for index, (what, step) in enumerate(steps):
         try:
-            step()
-        except (GithubException, QuarterdeckError, requests.RequestException) as exc:
+            with translated(f"writing {what}"):
+                step()
+        except QuarterdeckError as exc:
             pending = [name for name, _ in steps[index + 1 :]]
-            raise GoalsSyncError(_failure(result, what, exc, pending)) from exc
+            cause = f"goals sync of {result.repo} stopped: {exc}"
+            raise GoalsSyncError(cause, result.written, pending) from exc
 
 
 def _create_label(repo: Repository, spec: LabelSpec, result: SyncResult) -> None:
@@ -183,37 +180,6 @@ def _done(result: SyncResult, line: str) -> None:
     result.written.append(line)
 
 
-def _failure(result: SyncResult, what: str, exc: Exception, pending: list[str]) -> str:
-    if isinstance(exc, GithubException):
-        data = exc.data if isinstance(exc.data, dict) else {}
-        details = "; ".join(
-            f"{e.get('field', '?')} {e.get('code', 'invalid')}"
-            for e in data.get("errors") or []
-            if isinstance(e, dict)
-        )
-        said = f"{exc.status} {data.get('message') or 'error'}" + (
-            f" ({details})" if details else ""
-        )
-        answer = f"GitHub answered {said}" + (
-            "; the token is missing, wrong or expired" if exc.status == 401 else ""
-        )
-    elif isinstance(exc, QuarterdeckError):
-        answer = str(exc)
-    else:
-        answer = f"GitHub could not be reached ({type(exc).__name__}, after retries)"
-    lines = [f"goals sync of {result.repo} stopped: writing {what} failed: {answer}."]
-    if result.written:
-        lines.append("Already written before the failure: " + "; ".join(result.written) + ".")
-    else:
-        lines.append("Nothing was written.")
-    if pending:
-        lines.append("Not written: " + "; ".join(pending) + ".")
-    lines.append("Nothing else was written; fix the cause and re-run (finished steps are kept).")
-    return "\n".join(lines)
-
-
 def _read(call: Callable[[], T], what: str) -> T:
-    try:
+    with translated(what):
         return call()
-    except GithubException as exc:
-        raise github_error(exc, what) from None

@@ -11,16 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from github import Github, GithubException
-
 from quarterdeck.core.linking import link_pr, quarter_of
 from quarterdeck.core.model import Config, Link, PullRequest
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review import reviewed_branches
 from quarterdeck.sources.git_history import default_branch, read_merged_prs
-from quarterdeck.sources.github_client import github_error
-from quarterdeck.sources.github_goals import load_config_with_goal_issues
-from quarterdeck.sources.github_prs import fetch_pr
+from quarterdeck.sources.github import Github, translated
+from quarterdeck.sources.github.goals import load_config_with_goal_issues
+from quarterdeck.sources.github.prs import fetch_pr
 from quarterdeck.sources.repo_files import load_repo_config
 
 __all__ = ["Explanation", "explain_from_github", "explain_from_repo"]
@@ -49,10 +47,8 @@ class Explanation:
 
 def explain_from_github(gh: Github, full_name: str, number: int) -> Explanation:
     """Link PR `number` of `full_name` with the repo's config, both read from GitHub."""
-    try:
+    with translated(f"opening repository {full_name}"):
         repo = gh.get_repo(full_name)
-    except GithubException as exc:
-        raise github_error(exc, f"opening repository {full_name}") from None
     # The same goals the review and the App link against: files and goal issues.
     config, _ = load_config_with_goal_issues(repo)
     return _explain(config, fetch_pr(gh, repo.full_name, number))

@@ -26,19 +26,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-import requests
-from github import GithubException
-from github.Issue import Issue
-from github.Repository import Repository
-
 from quarterdeck.core.issue_body import fit
 from quarterdeck.core.markers import marker, merge, read_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL, review_label_spec, team_label, team_label_spec
-from quarterdeck.errors import GitHubError, QuarterdeckError
+from quarterdeck.errors import GitHubError, GitHubNotFound, PartialWriteError, QuarterdeckError
 from quarterdeck.services.review import TeamReview, render_review
-from quarterdeck.sources.github_client import github_error
-from quarterdeck.sources.github_goals import is_pull_request
-from quarterdeck.sources.github_writes import (
+from quarterdeck.sources.github import Issue, Repository, translated
+from quarterdeck.sources.github.goals import is_pull_request
+from quarterdeck.sources.github.writes import (
     Writer,
     create_label,
     find_comment,
@@ -74,20 +69,8 @@ class PublishResult:
         return (self.team, self.title)
 
 
-class PublishError(GitHubError):
-    """Publishing stopped part-way; the message lists every write that was already made."""
-
-    def __init__(self, cause: str, written: Sequence[str], pending: Sequence[str]) -> None:
-        self.written, self.pending = tuple(written), tuple(pending)
-        lines = [cause]
-        if written:
-            lines.append("Already written: " + "; ".join(written) + ".")
-        else:
-            lines.append("Nothing was written to GitHub.")
-        if pending:
-            lines.append("Not published: " + "; ".join(pending) + ".")
-        lines.append("Re-run to finish: nothing is created twice.")
-        super().__init__("\n".join(lines))
+class PublishError(PartialWriteError):
+    """Publishing stopped part-way (see `PartialWriteError`)."""
 
 
 def publish_reviews(
@@ -99,29 +82,20 @@ def publish_reviews(
 ) -> list[PublishResult]:
     """Create or update one issue per review in `repo`; `dry_run` reads but never writes.
 
-    `writer` is the login a personal token writes as (see `github_writes.written_by_us`):
+    `writer` is the login a personal token writes as (see `sources.github.writes.written_by_us`):
     only issues and comments by bots or by it are taken as Quarterdeck's own.
 
-    Raises `PublishError` (a GitHubError naming what was written) when GitHub refuses
+    Raises `PublishError` (a PartialWriteError naming what was written) when GitHub refuses
     or can't be reached after the client's retries.
     """
     written: list[str] = []
     results: list[PublishResult] = []
     try:
-        _publish(repo, reviews, dry_run, written, results, writer)
-    except (QuarterdeckError, GithubException, requests.RequestException) as exc:
-        if isinstance(exc, QuarterdeckError):
-            cause = str(exc)
-        elif isinstance(exc, GithubException):
-            cause = str(github_error(exc, f"publishing the reviews to {repo.full_name}"))
-        else:
-            cause = (
-                f"could not reach GitHub while publishing to {repo.full_name} "
-                f"({type(exc).__name__}, after retries); check the network or "
-                "https://www.githubstatus.com"
-            )
+        with translated(f"publishing the reviews to {repo.full_name}"):
+            _publish(repo, reviews, dry_run, written, results, writer)
+    except QuarterdeckError as exc:
         pending = [r.title for r in reviews[len(results) :]]
-        raise PublishError(cause, written, pending) from exc
+        raise PublishError(str(exc), written, pending) from exc
     return results
 
 
@@ -175,10 +149,8 @@ class _Gone(Exception):
 
 
 def _label_names(repo: Repository) -> set[str]:
-    try:
+    with translated(f"listing the labels of {repo.full_name}"):
         return {label.name.lower() for label in repo.get_labels()}
-    except GithubException as exc:
-        raise github_error(exc, f"listing the labels of {repo.full_name}") from None
 
 
 def _relabel(
@@ -191,10 +163,8 @@ def _relabel(
     )
     if not dry_run:
         _ensure_labels(repo, [[REVIEW_LABEL]], labels, written)
-        try:
+        with translated(f"labelling review issue #{issue.number}"):
             issue.add_to_labels(REVIEW_LABEL)
-        except GithubException as exc:
-            raise github_error(exc, f"labelling review issue #{issue.number}") from None
         written.append(f"labelled #{issue.number} {REVIEW_LABEL}")
     return note
 
@@ -212,7 +182,7 @@ def _existing_issues(
     """
     found: dict[tuple[str, str], list[Issue]] = {}
     filters: dict[str, Any] = {"labels": [label]} if label else {"since": since}
-    try:
+    with translated(f"listing the growth-review issues of {repo.full_name}"):
         for issue in repo.get_issues(state="all", **filters):
             attrs = read_marker(issue.body, "review")
             # `issue.pull_request` would cost a GET per issue; the listing's URL says it.
@@ -220,8 +190,6 @@ def _existing_issues(
                 if label is None and not written_by_us(issue.user, writer):
                     continue
                 found.setdefault((attrs["team"], attrs["month"]), []).append(issue)
-    except GithubException as exc:
-        raise github_error(exc, f"listing the growth-review issues of {repo.full_name}") from None
     return {key: sorted(issues, key=lambda i: i.number) for key, issues in found.items()}
 
 
@@ -246,7 +214,7 @@ def _ensure_labels(
     written: list[str] | None = None,
 ) -> None:
     """Create the labels the issues need, with a colour and description, if missing."""
-    try:
+    with translated(f"creating the review labels in {repo.full_name}"):
         have = {label.name.lower() for label in repo.get_labels()} if have is None else have
         for name in dict.fromkeys(n for names in wanted for n in names):
             if name.lower() in have:
@@ -260,8 +228,6 @@ def _ensure_labels(
             have.add(name.lower())
             if written is not None:
                 written.append(f"created label {name}")
-    except GithubException as exc:
-        raise github_error(exc, f"creating the review labels in {repo.full_name}") from None
 
 
 def _assignee(repo: Repository, review: TeamReview, notes: list[str]) -> list[str]:
@@ -270,9 +236,10 @@ def _assignee(repo: Repository, review: TeamReview, notes: list[str]) -> list[st
     if not pm:
         return []
     try:
-        if repo.has_in_assignees(pm):
-            return [pm]
-    except GithubException as exc:
+        with translated(f"checking whether {pm} can be assigned"):
+            if repo.has_in_assignees(pm):
+                return [pm]
+    except GitHubError as exc:
         log.info("could not check whether %s is assignable: %s", pm, exc.status)
     notes.append(
         f"{pm} (PM of {review.summary.team}) can't be assigned in {repo.full_name}, so the "
@@ -298,13 +265,14 @@ def _create(
         )
     assignees = _assignee(repo, review, notes)
     try:
-        issue = repo.create_issue(review.title, body, labels=_labels(review), assignees=assignees)
-    except (GithubException, requests.RequestException) as exc:
+        with translated(f"opening the review issue of {slug}"):
+            issue = repo.create_issue(
+                review.title, body, labels=_labels(review), assignees=assignees
+            )
+    except GitHubError:
         # The create may have worked and only the answer been lost: look before failing.
         issue = _find_after_failure(repo, slug, month)
         if issue is None:
-            if isinstance(exc, GithubException):
-                raise github_error(exc, f"opening the review issue of {slug}") from exc
             raise
         log.info("the create of %s's review was lost in transit; found #%s", slug, issue.number)
         if issue.body != body:
@@ -319,7 +287,7 @@ def _create(
 def _find_after_failure(repo: Repository, slug: str, month: str) -> Issue | None:
     try:
         return _existing_issues(repo).get((slug, month), [None])[0]
-    except (GitHubError, requests.RequestException):
+    except GitHubError:
         return None
 
 
@@ -342,19 +310,18 @@ def _update(
             slug, review.title, action, issue.number, issue.html_url, body, overflow, tuple(notes)
         )
     try:
-        if changed:
-            issue.edit(body=body)
-            written.append(f"updated #{issue.number} ({review.title})")
-        _write_overflow(
-            issue, slug, month, overflow, had_issue=True, written=written, writer=writer
-        )
-    except GithubException as exc:
-        if exc.status in (404, 410):
-            raise _Gone(
-                f"review issue #{issue.number} is gone (GitHub answered {exc.status}: deleted "
-                "or transferred after it was listed); opened a new one in its place"
-            ) from exc
-        raise github_error(exc, f"updating review issue #{issue.number} of {slug}") from exc
+        with translated(f"updating review issue #{issue.number} of {slug}"):
+            if changed:
+                issue.edit(body=body)
+                written.append(f"updated #{issue.number} ({review.title})")
+            _write_overflow(
+                issue, slug, month, overflow, had_issue=True, written=written, writer=writer
+            )
+    except GitHubNotFound as exc:
+        raise _Gone(
+            f"review issue #{issue.number} is gone (GitHub answered {exc.status}: deleted "
+            "or transferred after it was listed); opened a new one in its place"
+        ) from exc
     action = "updated" if changed else "unchanged"
     return PublishResult(
         slug, review.title, action, issue.number, issue.html_url, body, overflow, tuple(notes)
@@ -404,10 +371,8 @@ def _close_duplicates(
             notes.append(f"#{issue.number} duplicates #{keep.number}; would close it")
             continue
         notes.append(f"#{issue.number} duplicates #{keep.number}; closed it")
-        try:
+        with translated(f"closing duplicate review issue #{issue.number}"):
             issue.create_comment(f"Duplicate of #{keep.number}, closed by Quarterdeck.")
             issue.edit(state="closed", state_reason="not_planned")
             written.append(f"closed duplicate #{issue.number}")
-        except GithubException as exc:
-            raise github_error(exc, f"closing duplicate review issue #{issue.number}") from None
     return notes

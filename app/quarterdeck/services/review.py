@@ -14,8 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from github import Github, GithubException
-
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
 from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics
 from quarterdeck.core.figures import FigureRow, figure_rows
@@ -35,13 +33,14 @@ from quarterdeck.core.work_types import (
 from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.resources import resource
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
-from quarterdeck.sources.github_client import github_error, log_rate_limit
-from quarterdeck.sources.github_config import (
+from quarterdeck.sources.github import Github, translated
+from quarterdeck.sources.github.client import log_rate_limit
+from quarterdeck.sources.github.config import (
     load_github_metrics,
     load_github_templates,
 )
-from quarterdeck.sources.github_goals import load_config_with_goal_issues
-from quarterdeck.sources.github_prs import fetch_merged_prs
+from quarterdeck.sources.github.goals import load_config_with_goal_issues
+from quarterdeck.sources.github.prs import fetch_merged_prs
 from quarterdeck.sources.repo_files import load_metrics, load_repo_config, local_templates
 
 # Which of the quarter's three monthly reviews this is, and what it is for.
@@ -193,10 +192,8 @@ def build_reviews_from_github(
     merged PRs (with review times) from the GraphQL search. Templates are the bundled
     ones overridden by the repo's own `.github/quarterdeck/templates/`.
     """
-    try:
+    with translated(f"opening repository {full_name}"):
         repo = gh.get_repo(full_name)
-    except GithubException as exc:
-        raise github_error(exc, f"opening repository {full_name}") from None
     # Goals tracked as issues join the file goals; unreadable goal issues are reported.
     config, warnings = load_config_with_goal_issues(repo, config_path=config_path)
     _check_team(config, team)

@@ -4,7 +4,7 @@ Everything about what the files mean lives in `quarterdeck.core.config`; this mo
 only finds the files, reads them as bytes within size limits, decodes UTF-8, and
 hands (repo-relative name, text) pairs to the pure loader. The finding and reading
 is written once over `FileReader`; `LocalReader` serves a checkout, and
-`github_config` serves a repository through the contents API.
+`sources.github.config` serves a repository through the contents API.
 """
 
 from __future__ import annotations

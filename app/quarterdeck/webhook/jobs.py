@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from quarterdeck.sources.github import translated
 from quarterdeck.webhook.handlers import HANDLERS
 from quarterdeck.webhook.handlers.context import Context, Delivery
 
@@ -27,7 +28,7 @@ DEFAULT_DELAYS: tuple[float, ...] = (10.0, 60.0, 300.0)  # then the delivery is 
 
 def default_config_loader(repo: Any) -> tuple[Any, list[Any]]:
     """The repo's config and goal issues, from GitHub (imported late: no work at import)."""
-    from quarterdeck.sources.github_goals import load_config_with_goal_issues
+    from quarterdeck.sources.github.goals import load_config_with_goal_issues
 
     return load_config_with_goal_issues(repo)
 
@@ -117,38 +118,21 @@ class Processor:
         handler = HANDLERS.get(ctx.delivery.event)
         if handler is None:
             return "ignored: event not handled"
-        return handler(ctx)
+        # What a handler did not translate itself becomes the project's exceptions here.
+        with translated(f"handling {ctx.delivery.event} delivery {ctx.delivery.id}"):
+            return handler(ctx)
 
 
 def classify(exc: BaseException) -> Literal["retry", "drop"]:
     """Whether a failure may succeed later (GitHub busy, down, rate-limited) or never will.
 
-    Wrapped errors (Quarterdeck's GitHubError raised `from` PyGithub's) are judged by
-    the GitHub error underneath.
+    GitHub's failures reach here as the gateway's exceptions (`Processor.run`
+    translates them), so this tests their types; anything else is a bug: dropped.
     """
-    from github import GithubException, RateLimitExceededException
-    from requests import ConnectionError as RequestsConnectionError
-    from requests import Timeout
+    from quarterdeck.errors import GitHubUnavailable, RateLimitError
 
-    from quarterdeck.errors import RateLimitError
-
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, RateLimitExceededException | RateLimitError):
-            return "retry"
-        if isinstance(current, RequestsConnectionError | Timeout | TimeoutError | ConnectionError):
-            return "retry"
-        if isinstance(current, GithubException):
-            if current.status >= 500 or current.status == 429:
-                return "retry"
-            data = current.data if isinstance(current.data, dict) else {}
-            if current.status == 403 and "rate limit" in str(data.get("message", "")).lower():
-                return "retry"
-            return "drop"
-        current = current.__cause__ or current.__context__
-    return "drop"
+    retry = isinstance(exc, RateLimitError | GitHubUnavailable | TimeoutError | ConnectionError)
+    return "retry" if retry else "drop"
 
 
 def attempt(processor: Processor, delivery: Delivery, number: int, max_attempts: int) -> Verdict:

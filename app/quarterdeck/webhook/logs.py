@@ -80,8 +80,7 @@ def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO) -> N
     # github-webhook logs every delivery at INFO, unstructured; ours say more, once.
     logging.getLogger("webhook").setLevel(logging.WARNING)
     # PyGithub adds its own stderr handler when imported: its lines would be printed
-    # twice, once unstructured and past the redaction filter. Let them reach ours only
-    # (imported here first, so that its handler exists to be removed).
-    import github  # noqa: F401
+    # twice, once unstructured and past the redaction filter. Let them reach ours only.
+    from quarterdeck.sources.github.client import library_logger
 
-    logging.getLogger("github").handlers[:] = []
+    library_logger().handlers[:] = []

@@ -48,7 +48,7 @@ def app_github_factory(settings: Settings) -> GithubFactory:
     clients: dict[int, Any] = {}
 
     def factory(installation_id: int) -> Any:
-        from quarterdeck.sources.github_client import connect_app
+        from quarterdeck.sources.github.client import connect_app
 
         if installation_id not in clients:
             clients[installation_id] = connect_app(

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from quarterdeck.core.vocabulary import goal_label_spec, review_label_spec
-from quarterdeck.sources.github_writes import create_label
+from quarterdeck.sources.github.writes import create_label
 from quarterdeck.webhook.handlers.context import Context
 
 log = logging.getLogger("quarterdeck.webhook")

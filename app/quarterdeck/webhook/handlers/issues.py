@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from quarterdeck.core.goal_issues import IssueSnapshot, goal_from_issue
 from quarterdeck.core.markers import marker
 from quarterdeck.core.model import Config
-from quarterdeck.sources.github_writes import find_comment, upsert_comment
+from quarterdeck.sources.github.writes import find_comment, upsert_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.templates import render_template
 

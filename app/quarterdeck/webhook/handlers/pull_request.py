@@ -11,8 +11,10 @@ import logging
 from quarterdeck.core.linking import link_pr, quarter_of
 from quarterdeck.core.markers import marker, read_marker
 from quarterdeck.core.model import Config, Goal, Link, PullRequest
-from quarterdeck.sources.github_prs import fetch_pr
-from quarterdeck.sources.github_writes import find_comment, upsert_comment
+from quarterdeck.errors import GitHubNotFound
+from quarterdeck.sources.github import translated
+from quarterdeck.sources.github.prs import fetch_pr
+from quarterdeck.sources.github.writes import find_comment, upsert_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.shipped import Progress, record_shipped, remove_shipped
 from quarterdeck.webhook.handlers.templates import render_template
@@ -66,13 +68,10 @@ def handle(ctx: Context) -> str:
 
 def _record(ctx: Context, goal: Goal, pr: PullRequest, tz: str) -> Progress | None:
     """The goal issue's Shipped list; None (and a log line) if the issue is gone."""
-    from github import GithubException
-
     try:
-        return record_shipped(ctx, goal, pr, tz)
-    except GithubException as exc:
-        if exc.status not in (404, 410):
-            raise
+        with translated(f"listing PR #{pr.number} on goal issue #{goal.issue}"):
+            return record_shipped(ctx, goal, pr, tz)
+    except GitHubNotFound as exc:
         # Deleted or transferred: the PR's comment still says which goal it moved.
         log.warning(
             "goal %s: issue #%s is gone (GitHub answered %s); no Shipped list written",
@@ -92,13 +91,10 @@ def _listed_on(comment: object | None) -> int | None:
 
 
 def _unlist(ctx: Context, issue_number: int, pr: PullRequest) -> None:
-    from github import GithubException
-
     try:
-        remove_shipped(ctx, issue_number, pr)
-    except GithubException as exc:
-        if exc.status not in (404, 410):
-            raise
+        with translated(f"taking PR #{pr.number} off goal issue #{issue_number}"):
+            remove_shipped(ctx, issue_number, pr)
+    except GitHubNotFound as exc:
         log.warning(
             "issue #%s is gone (GitHub answered %s); PR #%s was listed there",
             issue_number,

@@ -28,7 +28,7 @@ from quarterdeck.core.config import (
 )
 from quarterdeck.core.model import Config
 from quarterdeck.errors import Problem
-from quarterdeck.sources.github_client import github_error
+from quarterdeck.sources.github.client import github_error
 from quarterdeck.sources.repo_files import (
     Unreadable,
     load_config,

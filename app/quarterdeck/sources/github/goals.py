@@ -18,8 +18,8 @@ from quarterdeck.core.goal_issues import IssueSnapshot, goals_from_issues, marke
 from quarterdeck.core.goal_sources import merge_goals
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.errors import Problem
-from quarterdeck.sources.github_client import github_error
-from quarterdeck.sources.github_config import load_github_config
+from quarterdeck.sources.github.client import github_error, translated
+from quarterdeck.sources.github.config import load_github_config
 
 __all__ = [
     "get_issue",
@@ -75,14 +75,12 @@ def list_marked_issues(repo: Repository) -> list[tuple[Issue, IssueSnapshot]]:
     For when the goal label is missing from the repo (renamed or deleted, or a first
     sync): the issues a sync opened still carry their markers. Reads every issue once.
     """
-    try:
+    with translated(f"listing the issues of {repo.full_name}"):
         found = [
             (issue, snapshot(issue))
             for issue in repo.get_issues(state="all")
             if not is_pull_request(issue) and marker_goal_id(issue.body)
         ]
-    except GithubException as exc:
-        raise github_error(exc, f"listing the issues of {repo.full_name}") from None
     return sorted(found, key=lambda pair: pair[1].number)
 
 

@@ -6,7 +6,7 @@ User-Agent, pages of 100 and retries with backoff (see `retry_policy`).
 
 Conditional requests: PyGithub sends `If-None-Match` only when an object already
 fetched is refreshed (`obj.update()`), and a 304 is free of rate limit. A one-shot run
-reads each file once (`github_config.GitHubReader` caches), so there is nothing to
+reads each file once (`config.GitHubReader` caches), so there is nothing to
 revalidate; a long-lived process that re-reads the same objects gets it from `update()`.
 """
 
@@ -15,18 +15,34 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
+import requests
+from github import (
+    Auth,
+    Github,
+    GithubException,
+    GithubIntegration,
+    GithubRetry,
+    RateLimitExceededException,
+)
 from github.Requester import Requester
 from urllib3 import Retry
 
 from quarterdeck import __version__
-from quarterdeck.errors import GitHubError, QuarterdeckError, RateLimitError
+from quarterdeck.errors import (
+    GitHubError,
+    GitHubNotFound,
+    GitHubRefused,
+    GitHubUnavailable,
+    QuarterdeckError,
+    RateLimitError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +181,10 @@ def log_rate_limit(gh: Github) -> None:
 
 
 def github_error(exc: GithubException, doing: str) -> GitHubError:
-    """A GitHub failure as a message for a person: status, GitHub's words, what to do."""
+    """A GitHub failure as a message for a person: status, GitHub's words, what to do.
+
+    The error's class says what kind of failure it is (see `quarterdeck.errors`).
+    """
     data = exc.data if isinstance(exc.data, dict) else {}
     said = str(data.get("message") or exc.message or "no message")
     details = [_detail(e) for e in data.get("errors") or [] if isinstance(e, dict)]
@@ -176,7 +195,44 @@ def github_error(exc: GithubException, doing: str) -> GitHubError:
         if exc.status >= 500
         else "see the message above"
     )
-    return GitHubError(f"GitHub answered {exc.status} while {doing}: {said}; {hint}")
+    kind = _kind(exc, said)
+    return kind(f"GitHub answered {exc.status} while {doing}: {said}; {hint}", exc.status)
+
+
+def _kind(exc: GithubException, said: str) -> type[GitHubError]:
+    if isinstance(exc, RateLimitExceededException) or exc.status == 429:
+        return RateLimitError
+    if exc.status == 403 and "rate limit" in said.lower():
+        return RateLimitError  # a secondary rate limit: a 403 that says so
+    if exc.status in (404, 410):
+        return GitHubNotFound
+    if exc.status >= 500:
+        return GitHubUnavailable
+    return GitHubRefused
+
+
+def unreachable(exc: requests.RequestException, doing: str) -> GitHubUnavailable:
+    """No answer from GitHub (after the client's retries), as a message for a person."""
+    return GitHubUnavailable(
+        f"could not reach GitHub while {doing} ({type(exc).__name__}, even after retrying "
+        "with backoff); check the network and GITHUB_API_URL (or https://www.githubstatus.com) "
+        "and re-run"
+    )
+
+
+@contextmanager
+def translated(doing: str) -> Iterator[None]:
+    """Run GitHub calls with their failures turned into the project's exceptions.
+
+    PyGithub's `GithubException` becomes a `GitHubError` subclass (`github_error`),
+    a network failure `GitHubUnavailable`; the original stays as the cause.
+    """
+    try:
+        yield
+    except GithubException as exc:
+        raise github_error(exc, doing) from exc
+    except requests.RequestException as exc:
+        raise unreachable(exc, doing) from exc
 
 
 _HINTS = {
@@ -270,3 +326,8 @@ def writer_login(gh: Github) -> Callable[[], str | None]:
         return known[0]
 
     return login
+
+
+def library_logger() -> logging.Logger:
+    """PyGithub's logger, after PyGithub set it up (it adds a handler on import)."""
+    return logging.getLogger("github")

@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from github import Github, GithubException
+from github import Github
 
 from quarterdeck.core.model import PullRequest
 from quarterdeck.core.vocabulary import actor, is_bot_login, parse_timestamp
 from quarterdeck.errors import GitHubError
-from quarterdeck.sources.github_client import github_error, graphql
+from quarterdeck.sources.github.client import graphql, translated
 
 __all__ = ["PAGE_SIZE", "SEARCH_CAP", "fetch_merged_prs", "fetch_pr", "search_query"]
 
@@ -119,10 +119,8 @@ def fetch_pr(gh: Github, full_name: str, number: int) -> PullRequest:
     """One merged PR with the same fields; GitHubError if it is missing or not merged."""
     owner, name = full_name.split("/", 1)
     variables = {"owner": owner, "name": name, "number": number}
-    try:
+    with translated(f"reading PR #{number} of {full_name}"):
         data = graphql(gh, ONE_QUERY, variables)
-    except GithubException as exc:
-        raise github_error(exc, f"reading PR #{number} of {full_name}") from None
     node = ((data.get("data") or {}).get("repository") or {}).get("pullRequest")
     if not node:
         raise GitHubError(f"{full_name} has no PR #{number}; check the number and the repository")
@@ -172,10 +170,8 @@ def _fetch_window(
 
 
 def _page(gh: Github, query: str, cursor: str | None) -> dict[str, Any]:
-    try:
+    with translated(f"searching merged PRs ({query})"):
         data = graphql(gh, QUERY, {"q": query, "cursor": cursor})
-    except GithubException as exc:
-        raise github_error(exc, f"searching merged PRs ({query})") from None
     body = data["data"]
     budget = body.get("rateLimit") or {}
     if "remaining" in budget:
@@ -272,10 +268,8 @@ def _more_responses(
         "reviews": kind == "reviews",
         "comments": kind == "comments",
     }
-    try:
+    with translated(f"reading the {kind} of PR #{number} of {full_name}"):
         data = graphql(gh, MORE_RESPONSES, variables)
-    except GithubException as exc:
-        raise github_error(exc, f"reading the {kind} of PR #{number} of {full_name}") from None
     pull = ((data.get("data") or {}).get("repository") or {}).get("pullRequest") or {}
     return pull.get(kind) or {}
 

@@ -1,0 +1,71 @@
+"""The layers of design.md, enforced by reading every module's imports.
+
+entry points (cli*, webhook/) -> services/ -> core/ (pure); sources/ hold all I/O,
+and sources/github/ (the gateway) is the only code that imports PyGithub.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "app" / "quarterdeck"
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+# Modules that touch the world; core may use none of them, nor the sources.
+IO_MODULES = {"subprocess", "requests", "flask", "github", "github_webhook", "redis", "rq"}
+
+
+def imports(path: Path) -> set[str]:
+    """Every module `path` imports, absolute, wherever the import statement is."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def relative(path: Path) -> str:
+    return path.relative_to(PACKAGE).as_posix()
+
+
+def test_the_modules_are_read() -> None:
+    assert len(MODULES) > 50
+    assert "quarterdeck.core.model" in imports(PACKAGE / "core" / "linking.py")
+
+
+@pytest.mark.parametrize("path", MODULES, ids=relative)
+def test_only_the_gateway_imports_pygithub(path: Path) -> None:
+    if relative(path).startswith("sources/github/"):
+        return
+    pygithub = {m for m in imports(path) if m == "github" or m.startswith("github.")}
+    assert pygithub == set(), f"{relative(path)} imports PyGithub; go through sources.github"
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in MODULES if relative(p).startswith("core/")], ids=relative
+)
+def test_core_is_pure(path: Path) -> None:
+    bad = {
+        m
+        for m in imports(path)
+        if m.split(".")[0] in IO_MODULES
+        or m.startswith(("quarterdeck.sources", "quarterdeck.services", "quarterdeck.webhook"))
+        or m.startswith("quarterdeck.cli")
+    }
+    assert bad == set(), f"{relative(path)} is core, so pure: it must not import {sorted(bad)}"
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in MODULES if relative(p).startswith(("services/", "sources/"))], ids=relative
+)
+def test_nothing_points_back_up(path: Path) -> None:
+    layer = relative(path).split("/")[0]
+    above = {"quarterdeck.webhook", "quarterdeck.cli"}
+    if layer == "sources":
+        above.add("quarterdeck.services")
+    bad = {m for m in imports(path) if m.startswith(tuple(above))}
+    assert bad == set(), f"{relative(path)} ({layer}) imports a layer above it: {sorted(bad)}"
