@@ -46,6 +46,13 @@ class HistoryError(QuarterdeckError):
     """The local git history could not be read."""
 
 
+class MetricSourceError(QuarterdeckError):
+    """A metric's source (PostHog, a SQL warehouse, a file) could not give its figures.
+
+    The review shows that metric as unavailable, with this message, and goes on.
+    """
+
+
 class TemplateError(QuarterdeckError):
     """A review template failed to load or render."""
 

@@ -1,0 +1,165 @@
+"""A metric's monthly series from PostHog: one HogQL query through the query API.
+
+`POST {host}/api/projects/{project}/query/` with a `HogQLQuery` whose `values` carry
+the window: the query names them as HogQL placeholders (`{start}`, `{end}`), so no
+date is ever formatted into the SQL text. The query returns `(month, value)` rows
+for the whole window at once: one request per metric, not one per month.
+
+The personal API key (scope `query:read`) comes from the caller, who reads it from
+`POSTHOG_PERSONAL_API_KEY`; it is sent as a Bearer token and never appears in a
+message or a log line. 429 answers are waited out as `Retry-After` says (the HogQL
+API allows on the order of 120 queries an hour), 5xx and network failures are
+retried with backoff; then the failure is a `MetricSourceError` saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+from quarterdeck.core.business.series import series_from_rows
+from quarterdeck.core.calendar import Month
+from quarterdeck.errors import MetricSourceError
+
+__all__ = ["DEFAULT_HOST", "KEY_ENV", "PostHogProject", "query_series"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "https://us.posthog.com"
+KEY_ENV = "POSTHOG_PERSONAL_API_KEY"
+_ATTEMPTS = 4
+_BACKOFF = 2.0  # seconds, doubled each retry
+_MAX_WAIT = 120.0  # a Retry-After further off than this is a failure to report
+_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class PostHogProject:
+    """Where the queries go: `host` (US or EU cloud, or self-hosted) and project id."""
+
+    host: str
+    project: str
+
+    @property
+    def url(self) -> str:
+        return f"{self.host.rstrip('/')}/api/projects/{self.project}/query/"
+
+
+def query_series(
+    project: PostHogProject,
+    key: str | None,
+    hogql: str,
+    start: datetime,
+    end: datetime,
+    *,
+    metric: str,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[Month, float]:
+    """The `(month, value)` rows `hogql` returns for [start, end), as a series.
+
+    Raises MetricSourceError (naming `metric`, never the key) when there is no key,
+    PostHog refuses the query, or it cannot be reached after retries.
+    """
+    if not key:
+        raise MetricSourceError(f"metric {metric}: no PostHog key; set {KEY_ENV}")
+    body = {
+        "query": {
+            "kind": "HogQLQuery",
+            "query": hogql,
+            "values": {"start": _when(start), "end": _when(end)},
+        }
+    }
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    http = session or requests.Session()
+    for attempt in range(1, _ATTEMPTS + 1):
+        last = attempt == _ATTEMPTS
+        try:
+            answer = http.post(project.url, json=body, headers=headers, timeout=_TIMEOUT)
+        except requests.RequestException as exc:
+            if last:
+                raise MetricSourceError(
+                    f"metric {metric}: could not reach PostHog at {project.host} "
+                    f"({type(exc).__name__}, after {_ATTEMPTS} attempts)"
+                ) from None
+            sleep(_BACKOFF * 2 ** (attempt - 1))
+            continue
+        if answer.status_code == 200:
+            return _series(answer, metric)
+        wait = _retry_wait(answer, attempt)
+        if wait is None or last:
+            raise MetricSourceError(_refusal(answer, metric, project)) from None
+        log.info("PostHog answered %s for %s; retrying in %.0f s", answer.status_code, metric, wait)
+        sleep(wait)
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _when(moment: datetime) -> str:
+    # ClickHouse's toDateTime() reads this form; the query decides the time zone.
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _series(answer: requests.Response, metric: str) -> dict[Month, float]:
+    try:
+        rows = answer.json()["results"]
+    except (ValueError, KeyError, TypeError):
+        raise MetricSourceError(f"metric {metric}: PostHog's answer had no `results`") from None
+    try:
+        return series_from_rows(rows, f"metric {metric}")
+    except ValueError as exc:
+        raise MetricSourceError(f"{exc}; the query must return (month, value) rows") from None
+
+
+def _retry_wait(answer: requests.Response, attempt: int) -> float | None:
+    """Seconds to wait before trying again, or None when retrying can't help."""
+    if answer.status_code == 429:
+        told = _retry_after(answer.headers.get("Retry-After"))
+        wait = told if told is not None else _BACKOFF * 2 ** (attempt - 1)
+        return wait if wait <= _MAX_WAIT else None
+    if answer.status_code >= 500:
+        return _BACKOFF * 2 ** (attempt - 1)
+    return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - datetime.now(moment.tzinfo)).total_seconds())
+
+
+def _refusal(answer: requests.Response, metric: str, project: PostHogProject) -> str:
+    detail = _detail(answer)
+    status = answer.status_code
+    what = {
+        400: "PostHog could not run the query",
+        401: f"PostHog did not accept the key: set {KEY_ENV} to a personal API key",
+        403: "the PostHog key may not run queries: give it the `query:read` scope",
+        404: f"PostHog has no project {project.project} at {project.host}: check "
+        "`sources.posthog.project` and `host`",
+        429: "PostHog's query rate limit is used up for longer than a review waits",
+    }.get(status, f"PostHog answered {status}")
+    return f"metric {metric}: {what}" + (f" ({detail})" if detail else "")
+
+
+def _detail(answer: requests.Response) -> str:
+    try:
+        data: Any = answer.json()
+    except ValueError:
+        return ""
+    detail = data.get("detail") if isinstance(data, dict) else None
+    return str(detail)[:300] if detail else ""
