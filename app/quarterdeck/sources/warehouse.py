@@ -1,0 +1,96 @@
+"""A metric's monthly series from a SQL warehouse: one query on any SQLAlchemy database.
+
+The URL comes from the environment variable the config names
+(`sources.warehouse.url_env`), never from a file, and never appears in a message:
+it may carry a password. The window is bound as `:start` and `:end` (never
+formatted into the SQL text); the query returns `(month, value)` rows for the
+whole window. It runs read-only where the database can enforce it, with a
+statement timeout, and is always rolled back:
+
+* PostgreSQL: `SET TRANSACTION READ ONLY` and a `statement_timeout`;
+* SQLite: `PRAGMA query_only`;
+* others (BigQuery, Snowflake, DuckDB through their SQLAlchemy dialects): give the
+  URL a read-only role; the query is still rolled back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from quarterdeck.core.business.series import series_from_rows
+from quarterdeck.core.calendar import Month
+from quarterdeck.errors import MetricSourceError
+
+__all__ = ["DEFAULT_TIMEOUT", "query_series"]
+
+DEFAULT_TIMEOUT = 60  # seconds a metric's query may run
+
+
+def query_series(
+    url: str | None,
+    sql: str,
+    start: datetime,
+    end: datetime,
+    *,
+    metric: str,
+    url_env: str,
+    timeout: int = DEFAULT_TIMEOUT,
+) -> dict[Month, float]:
+    """The `(month, value)` rows `sql` returns for [start, end), as a series.
+
+    Raises MetricSourceError naming `metric` and `url_env` (never the URL) when the
+    URL is missing or wrong, the database refuses the query, or the query writes.
+    """
+    if not url:
+        raise MetricSourceError(f"metric {metric}: no warehouse URL; set {url_env}")
+    try:
+        engine = create_engine(url, poolclass=NullPool)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise MetricSourceError(
+            f"metric {metric}: {url_env} is not a database URL SQLAlchemy can open "
+            f"({type(exc).__name__}); install the database's driver if it is missing"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_read_only)
+    try:
+        with engine.connect() as conn:
+            _read_only(conn, timeout)
+            try:
+                rows = conn.execute(text(sql), {"start": start, "end": end}).fetchall()
+            finally:
+                conn.rollback()  # never commit: whatever the query did is undone
+    except SQLAlchemyError as exc:
+        # Not chained: the URL may show up in the cause's traceback.
+        said = f"metric {metric}: the warehouse refused the query: {_said(exc)}"
+        raise MetricSourceError(said) from None
+    finally:
+        engine.dispose()
+    try:
+        return series_from_rows([tuple(row) for row in rows], f"metric {metric}")
+    except ValueError as exc:
+        raise MetricSourceError(f"{exc}; the query must return (month, value) rows") from None
+
+
+def _read_only(conn: Connection, timeout: int) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET TRANSACTION READ ONLY"))
+        conn.execute(text(f"SET LOCAL statement_timeout = {int(timeout) * 1000}"))
+
+
+def _sqlite_read_only(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA query_only = ON")
+    cursor.close()
+
+
+def _said(exc: SQLAlchemyError) -> str:
+    """The database's own words, first line only: SQLAlchemy's text adds the SQL and
+    its parameters, and the URL can show up in connection errors."""
+    orig = getattr(exc, "orig", None)
+    words = str(orig if orig is not None else exc).strip().splitlines()
+    return (words[0] if words else type(exc).__name__)[:300]
