@@ -370,6 +370,51 @@ INVALID = [
         id="branch-and-branches",
     ),
     pytest.param(
+        'metrics:\n  - {id: signups, sql: "select 1"}\n',
+        None,
+        [
+            f"{CFG}:2: metrics[0]: signups is not one of the standard metrics, so it needs "
+            "title, unit, section"
+        ],
+        id="metric-not-standard-without-shape",
+    ),
+    pytest.param(
+        'metrics:\n  - {id: mrr, posthog: "a", sql: "b"}\n',
+        None,
+        [
+            f"{CFG}:2: metrics[0]: give a metric exactly one source: posthog, sql or from, "
+            "not posthog and sql"
+        ],
+        id="metric-two-sources",
+    ),
+    pytest.param(
+        "teams:\n  web:\n    metrics:\n      - {id: activation}\n",
+        None,
+        [
+            f"{CFG}:4: teams.web.metrics[0]: this metric has no source: add posthog: (a HogQL "
+            "query), sql: (a warehouse query) or from: (a formula such as growth(mrr))"
+        ],
+        id="team-metric-without-source",
+    ),
+    pytest.param(
+        'metrics:\n  - {id: arr, from: "mrr * 12", target: ">= 9"}\n',
+        None,
+        [
+            f"{CFG}:2: metrics[0]: 'mrr * 12' is not a formula Quarterdeck computes: write "
+            "growth(m), ratio(a, b) or sum(a, b, …) with metric ids"
+        ],
+        id="metric-bad-formula",
+    ),
+    pytest.param(
+        'metrics:\n  - {id: nps, sql: "x", target: high}\n',
+        None,
+        [
+            f"{CFG}:2: metrics[0]: target 'high' is not a comparison with a number: write "
+            "e.g. '>= 9' or '< 2.5'"
+        ],
+        id="metric-bad-target",
+    ),
+    pytest.param(
         "goals:\n  files: ../elsewhere\n",
         None,
         [
@@ -750,7 +795,7 @@ def test_committed_schema_matches_the_models() -> None:
 def test_schema_describes_all_three_file_kinds() -> None:
     schema = json_schema()
     assert set(schema["properties"]) == {
-        "teams", "goals", "review", "identities", "bots", "_extends"
+        "teams", "goals", "review", "identities", "bots", "sources", "metrics", "_extends"
     }  # fmt: skip
     assert schema["additionalProperties"] is False
     assert {"GoalsFile", "MetricsFile"} <= set(schema["$defs"])

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # a parsed file is data too; the import is only for the annotation
+    from quarterdeck.core.business.definitions import MetricDef
     from quarterdeck.core.codeowners import Codeowners
 
 MAX_TEAM_SIZE = 6
@@ -86,6 +87,15 @@ class ReviewSettings:
 
 
 @dataclass(frozen=True)
+class MetricSources:
+    """Where metric queries run; the secrets themselves come from the environment."""
+
+    posthog_host: str | None = None  # None: no PostHog configured
+    posthog_project: str | None = None
+    warehouse_url_env: str | None = None  # the variable naming the SQLAlchemy URL
+
+
+@dataclass(frozen=True)
 class BotSettings:
     """How bot accounts' PRs are counted."""
 
@@ -106,8 +116,19 @@ class Config:
     # login -> emails or names it commits under (offline mode has no logins)
     identities: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     bots: BotSettings = field(default_factory=BotSettings)
+    # Company-wide metrics (team None) and each team's own; MetricDef from core.business.
+    metrics: tuple[MetricDef, ...] = ()
+    sources: MetricSources = field(default_factory=MetricSources)
     # The repository's CODEOWNERS file, read when a team names `owns.codeowners`.
     codeowners: Codeowners | None = None
+
+    def metrics_of(self, slug: str | None) -> tuple[MetricDef, ...]:
+        """The figures a team's review shows: company-wide ones, then the team's own
+        (a team's metric replaces a company-wide one of the same id)."""
+        own = [m for m in self.metrics if slug is not None and m.team == slug]
+        ids = {m.id for m in own}
+        shared = [m for m in self.metrics if m.team is None and m.id not in ids]
+        return (*shared, *own)
 
     def team(self, slug: str) -> Team | None:
         """The team with this slug, or None."""

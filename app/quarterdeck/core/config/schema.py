@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 from pydantic.json_schema import models_json_schema
 from pydantic_core import PydanticCustomError
 
+from quarterdeck.core.business.definitions import STANDARD, UNITS, parse_derivation
+from quarterdeck.core.business.series import parse_target
 from quarterdeck.core.config.fields import (
     Branch,
     CodeownersEntry,
@@ -78,6 +80,107 @@ class Ownership(_Model):
     )
 
 
+class MetricSpec(_Model):
+    """One figure a review shows over six months, and the one source it comes from."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] = Field(
+        description="Metric id, e.g. mrr or activation; PostHog's standard ids need no title, "
+        "unit or section."
+    )
+    title: Title | None = Field(None, description="What the review calls it.")
+    unit: Literal[UNITS] | None = Field(
+        None, description="usd, eur, gbp, percent, count, score or days."
+    )  # type: ignore[valid-type]
+    section: Text | None = Field(
+        None, description="revenue, product, feedback, or a heading of your own."
+    )
+    posthog: Text | None = Field(
+        None,
+        description="A HogQL query returning (month, value) rows; use {start} and {end} for "
+        "the window.",
+    )
+    sql: Text | None = Field(
+        None,
+        description="A SQL query on the warehouse returning (month, value) rows; bind :start "
+        "and :end for the window.",
+    )
+    derived: Text | None = Field(
+        None,
+        alias="from",
+        description="Computed from other metrics: growth(m), ratio(a, b) or sum(a, b, …).",
+    )
+    target: Text | None = Field(None, description="A goal for the figure, e.g. '>= 9'.")
+    alert: bool = Field(
+        True, description="Flag a month two standard deviations off the trailing six."
+    )
+
+    @model_validator(mode="after")
+    def _one_source_and_a_shape(self) -> MetricSpec:
+        standard = STANDARD.get(self.id)
+        sources = [k for k in ("posthog", "sql", "derived") if getattr(self, k)]
+        if len(sources) > 1:
+            raise PydanticCustomError(
+                "qd_metric_sources",
+                "give a metric exactly one source: posthog, sql or from, not "
+                + " and ".join("from" if k == "derived" else k for k in sources),
+            )
+        if not sources and not (standard and standard.derived):
+            raise PydanticCustomError(
+                "qd_metric_source",
+                "this metric has no source: add posthog: (a HogQL query), sql: (a warehouse "
+                "query) or from: (a formula such as growth(mrr))",
+            )
+        if standard is None:
+            missing = [k for k in ("title", "unit", "section") if getattr(self, k) is None]
+            if missing:
+                raise PydanticCustomError(
+                    "qd_metric_shape",
+                    "{id} is not one of the standard metrics, so it needs " + ", ".join(missing),
+                    {"id": self.id},
+                )
+        if self.derived:
+            try:
+                parse_derivation(self.derived)
+            except ValueError as exc:
+                raise PydanticCustomError("qd_metric_formula", "{why}", {"why": str(exc)}) from None
+        if self.target:
+            try:
+                parse_target(self.target)
+            except ValueError as exc:
+                raise PydanticCustomError("qd_metric_target", "{why}", {"why": str(exc)}) from None
+        return self
+
+
+class PostHogSource(_Model):
+    """The PostHog project metric queries run in; the key is POSTHOG_PERSONAL_API_KEY."""
+
+    host: Text = Field(
+        "https://us.posthog.com",
+        description="https://us.posthog.com, https://eu.posthog.com or your own.",
+    )
+    project: Annotated[str, Field(pattern=r"^[0-9]+$")] | int = Field(
+        description="The project id, from the project's settings page."
+    )
+
+
+class WarehouseSource(_Model):
+    """The SQL warehouse metric queries run on, named by an environment variable."""
+
+    url_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] = Field(
+        "QUARTERDECK_WAREHOUSE_URL",
+        description="The environment variable holding the SQLAlchemy URL (never the URL itself).",
+    )
+
+
+class SourcesSpec(_Model):
+    """Where metric queries run."""
+
+    posthog: PostHogSource | None = Field(None, description="PostHog's query API.")
+    warehouse: WarehouseSource | None = Field(None, description="A SQL warehouse.")
+
+
 class TeamSpec(_Model):
     """A product team of six people or fewer, led by an engineer."""
 
@@ -91,6 +194,9 @@ class TeamSpec(_Model):
     members: list[Login] = Field(
         default_factory=list,
         description="GitHub logins of the team's engineers (lead and PM count as members too).",
+    )
+    metrics: list[MetricSpec] = Field(
+        default_factory=list, description="The team's own figures, beside the company-wide ones."
     )
     owns: Ownership = Field(
         default_factory=Ownership,
@@ -169,6 +275,12 @@ class ConfigFile(_Model):
         description="GitHub login -> the emails or names it commits under (offline mode).",
     )
     bots: BotsSpec = Field(default_factory=BotsSpec, description="Bots whose PRs count.")
+    sources: SourcesSpec = Field(
+        default_factory=SourcesSpec, description="Where metric queries run: PostHog, a warehouse."
+    )
+    metrics: list[MetricSpec] = Field(
+        default_factory=list, description="Company-wide figures every team's review shows."
+    )
     extends: str | None = Field(
         None,
         alias="_extends",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from quarterdeck.core.business.definitions import STANDARD, MetricDef
+from quarterdeck.core.business.series import parse_target
 from quarterdeck.core.codeowners import Codeowners
-from quarterdeck.core.config.schema import ConfigFile, GoalSpec, TeamSpec
+from quarterdeck.core.config.schema import ConfigFile, GoalSpec, MetricSpec, TeamSpec
 from quarterdeck.core.model import (
     DEFAULT_QUESTIONS,
     BotSettings,
     Config,
     Goal,
+    MetricSources,
     ReviewSettings,
     Team,
 )
@@ -67,4 +70,36 @@ def to_config(cfg: ConfigFile, goals: list[Goal], codeowners: Codeowners | None 
         identities=MappingProxyType({k: tuple(v) for k, v in cfg.identities.items()}),
         bots=BotSettings(count=tuple(cfg.bots.count)),
         codeowners=codeowners,
+        metrics=(
+            *(to_metric(spec, None) for spec in cfg.metrics),
+            *(to_metric(spec, slug) for slug, team in cfg.teams.items() for spec in team.metrics),
+        ),
+        sources=MetricSources(
+            posthog_host=cfg.sources.posthog.host if cfg.sources.posthog else None,
+            posthog_project=str(cfg.sources.posthog.project) if cfg.sources.posthog else None,
+            warehouse_url_env=cfg.sources.warehouse.url_env if cfg.sources.warehouse else None,
+        ),
+    )
+
+
+def to_metric(spec: MetricSpec, team: str | None) -> MetricDef:
+    """A metric as the review uses it: PostHog's standard list fills what is left out."""
+    standard = STANDARD.get(spec.id)
+    if spec.posthog:
+        source, query = "posthog", spec.posthog
+    elif spec.sql:
+        source, query = "sql", spec.sql
+    else:  # validated: a formula of its own, or the standard one
+        source, query = "from", spec.derived or (standard.derived if standard else "") or ""
+    target = spec.target or (standard.target if standard else None)
+    return MetricDef(
+        id=spec.id,
+        title=(spec.title or (standard.title if standard else spec.id)).strip(),
+        unit=spec.unit or (standard.unit if standard else "count"),
+        section=(spec.section or (standard.section if standard else "product")).strip(),
+        source=source,
+        query=query,
+        target=parse_target(target) if target else None,
+        team=team,
+        alert=spec.alert,
     )
