@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.metrics import (
+from quarterdeck.core.model import BotSettings, Config, Goal, Link, PullRequest, Team
+from quarterdeck.core.review.metrics import (
     NEEDS_GITHUB,
     NO_PRS,
     ONLY_BOTS,
@@ -27,7 +28,6 @@ from quarterdeck.core.metrics import (
     speed,
     summarise,
 )
-from quarterdeck.core.model import BotSettings, Config, Goal, Link, PullRequest, Team
 
 NOV = datetime(2026, 11, 1, tzinfo=UTC)
 DEC = datetime(2026, 12, 1, tzinfo=UTC)

@@ -241,7 +241,7 @@ def _os_error(exc: OSError) -> str:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from quarterdeck.core.review_month import month_error
+    from quarterdeck.core.review.review_month import month_error
     from quarterdeck.services.review import build_reviews
 
     today = date.today()
@@ -284,7 +284,7 @@ def _month_warnings(reviews: list, month: Month, today: date, *, repo: Path | No
     """Warn on stderr, and in each review, that the month is partial or the clone stale."""
     import dataclasses
 
-    from quarterdeck.core.review_month import month_warnings
+    from quarterdeck.core.review.review_month import month_warnings
 
     history_end = None
     if repo is not None and reviews:

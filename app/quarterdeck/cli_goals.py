@@ -71,9 +71,9 @@ def goals_command(args: argparse.Namespace, github: Callable[[argparse.Namespace
     """Run `goals sync` or `goals new`; `github(args)` builds the client for sync."""
     if args.goals_command == "new":
         return _new(args)
-    from quarterdeck.core.goals_plan import quarters_to_sync
-    from quarterdeck.core.goals_report import format_sync
-    from quarterdeck.core.linking import quarter_of
+    from quarterdeck.core.goals.report import format_sync
+    from quarterdeck.core.goals.sync_plan import quarters_to_sync
+    from quarterdeck.core.review.linking import quarter_of
     from quarterdeck.services.goals_sync import sync_goals
     from quarterdeck.sources.repo_files import load_repo_config, local_templates
 

@@ -146,7 +146,7 @@ def plan_lines(results: Sequence[Any], *, dry_run: bool) -> list[str]:
 
 
 def _summary(results: Sequence[Any], dry_run: bool) -> str:
-    from quarterdeck.core.markdown import escape_inline
+    from quarterdeck.core.text.markdown import escape_inline
 
     rows = "".join(
         f"| {escape_inline(r.title)} | {r.action} | "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from quarterdeck.core.codeowners import Codeowners
 from quarterdeck.core.config.schema import ConfigFile, GoalSpec, TeamSpec
 from quarterdeck.core.model import (
     DEFAULT_QUESTIONS,
@@ -14,6 +13,7 @@ from quarterdeck.core.model import (
     ReviewSettings,
     Team,
 )
+from quarterdeck.core.review.codeowners import Codeowners
 
 __all__ = ["to_config", "to_goal", "to_team"]
 

@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from quarterdeck.core.calendar import Month, weeks_between
-from quarterdeck.core.linking import resolve_goal
 from quarterdeck.core.model import FINISHED_STATUSES, Config, Goal, Link, PullRequest
+from quarterdeck.core.review.linking import resolve_goal
 from quarterdeck.core.vocabulary import is_bot_login
 
 # A goal with nothing shipped for this many days is flagged as stalled in the review.
