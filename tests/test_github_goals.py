@@ -15,7 +15,7 @@ from quarterdeck.core.goals.issues import (
 )
 from quarterdeck.core.goals.merge import merge_goals
 from quarterdeck.core.model import Config, Goal, Team
-from quarterdeck.core.review.metrics import goal_progress
+from quarterdeck.core.review.progress import goal_progress
 from quarterdeck.errors import Problem
 from quarterdeck.sources.github.goals import read_goal_issues
 from tests.fakegithub import FakeGitHub

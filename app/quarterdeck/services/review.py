@@ -19,7 +19,8 @@ from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics
 from quarterdeck.core.model import Config, PullRequest, Team
 from quarterdeck.core.review.figures import FigureRow, figure_rows
 from quarterdeck.core.review.linking import link_all
-from quarterdeck.core.review.metrics import GoalProgress, TeamSummary, summarise
+from quarterdeck.core.review.progress import GoalProgress
+from quarterdeck.core.review.summary import TeamSummary, summarise
 from quarterdeck.core.review.work_types import (
     NOT_FOLDERS,
     AreaGroup,
