@@ -21,9 +21,9 @@ import jinja2
 
 from benchmarks import suite_main
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.issue_body import GITHUB_LIMIT, fit
 from quarterdeck.core.model import Config, Goal, PullRequest, Team
-from quarterdeck.core.render import make_environment
+from quarterdeck.core.text.issue_body import GITHUB_LIMIT, fit
+from quarterdeck.core.text.render import make_environment
 from quarterdeck.resources import resource
 from quarterdeck.services.review import REVIEW_TEMPLATE, TeamReview, assemble_reviews, render_review
 

@@ -18,7 +18,7 @@ from quarterdeck import cli
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
-from quarterdeck.core.issue_body import GITHUB_LIMIT
+from quarterdeck.core.text.issue_body import GITHUB_LIMIT
 from quarterdeck.services.review import build_reviews, render_reviews
 from quarterdeck.sources.git_history import read_merged_prs
 from quarterdeck.sources.github.goals import read_goal_issues

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from quarterdeck.core.issue_body import CUT_NOTE, GITHUB_LIMIT, fit
-from quarterdeck.core.markers import section, section_spans
+from quarterdeck.core.text.issue_body import CUT_NOTE, GITHUB_LIMIT, fit
+from quarterdeck.core.text.markers import section, section_spans
 from quarterdeck.webhook.signature import sign, verify
 
 

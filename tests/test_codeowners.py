@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from quarterdeck.core.codeowners import (
+from quarterdeck.core.review.codeowners import (
     CODEOWNERS_PATHS,
     Rule,
     parse_codeowners,

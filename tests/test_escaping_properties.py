@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.markdown import code_span, escape_inline
-from quarterdeck.core.markers import sections
 from quarterdeck.core.model import Config, Goal, Link, PullRequest, Team
+from quarterdeck.core.text.markdown import code_span, escape_inline
+from quarterdeck.core.text.markers import sections
 from quarterdeck.services.review import assemble_reviews, render_review
 from quarterdeck.webhook.handlers.pull_request import comment_body
 from tests.mdcheck import parse

@@ -58,7 +58,7 @@ def test_faults_and_recorded_error_bodies(github: FakeGitHub) -> None:
 
 
 def test_upsert_comment_creates_once_then_updates_or_leaves_alone(github: FakeGitHub) -> None:
-    from quarterdeck.core.markers import marker
+    from quarterdeck.core.text.markers import marker
     from quarterdeck.sources.github.writes import upsert_comment
 
     fake = github.add_repo("acme/web")

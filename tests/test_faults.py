@@ -593,7 +593,7 @@ def test_a_pr_touching_20000_files_links_by_paths_correctly_and_fast(tmp_path: P
     import time
 
     from quarterdeck.core.calendar import Month
-    from quarterdeck.core.linking import link_pr
+    from quarterdeck.core.review.linking import link_pr
     from quarterdeck.services.review import build_reviews
     from quarterdeck.sources.git_history import read_merged_prs
 

@@ -6,16 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from quarterdeck.core.goal_issues import (
+from quarterdeck.core.goals.issues import (
     IssueSnapshot,
     count_tasks,
     goal_id_of,
     goals_from_issues,
     slugify,
 )
-from quarterdeck.core.goal_sources import merge_goals
-from quarterdeck.core.metrics import goal_progress
+from quarterdeck.core.goals.merge import merge_goals
 from quarterdeck.core.model import Config, Goal, Team
+from quarterdeck.core.review.progress import goal_progress
 from quarterdeck.errors import Problem
 from quarterdeck.sources.github.goals import read_goal_issues
 from tests.fakegithub import FakeGitHub

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from quarterdeck.core.goal_rules import title_scopes
-from quarterdeck.core.linking import link_all, link_pr
 from quarterdeck.core.model import Config, Goal, Link, PullRequest, Team
+from quarterdeck.core.review.goal_rules import title_scopes
+from quarterdeck.core.review.linking import link_all, link_pr
 
 MERGED = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 

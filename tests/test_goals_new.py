@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from quarterdeck.cli import main
-from quarterdeck.core.goals_next import next_goals_file, previous_quarter
+from quarterdeck.core.goals.next_quarter import next_goals_file, previous_quarter
 
 CONFIG = """\
 teams:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.issue_body import GITHUB_LIMIT, MOVED_NOTE, fit
-from quarterdeck.core.markdown import mention
-from quarterdeck.core.markers import section
+from quarterdeck.core.text.issue_body import GITHUB_LIMIT, MOVED_NOTE, fit
+from quarterdeck.core.text.markdown import mention
+from quarterdeck.core.text.markers import section
 from quarterdeck.services.review import build_reviews, render_review
 from tests.mdcheck import parse
 from tests.reviewrepos import big_repo, small_repo

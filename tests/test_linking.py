@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quarterdeck.core.linking import (
+from quarterdeck.core.model import Config, Goal, PullRequest, Team
+from quarterdeck.core.review.linking import (
     References,
     choose_goal,
     link_all,
@@ -20,7 +21,6 @@ from quarterdeck.core.linking import (
     quarter_of,
     resolve_goal,
 )
-from quarterdeck.core.model import Config, Goal, PullRequest, Team
 
 MERGED = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from quarterdeck.core.markdown import code_span, escape_inline
+from quarterdeck.core.text.markdown import code_span, escape_inline
 
 # GitHub's mention syntax, outside code spans.
 _MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9]")

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from quarterdeck.core.markers import has_marker, marker, merge, section, sections, upsert_section
+from quarterdeck.core.text.markers import (
+    has_marker,
+    marker,
+    merge,
+    section,
+    sections,
+    upsert_section,
+)
 
 
 def test_marker_is_stable_and_refuses_odd_values() -> None:

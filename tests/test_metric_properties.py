@@ -14,8 +14,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.metrics import distribution, percentile, speed
 from quarterdeck.core.model import Link, PullRequest
+from quarterdeck.core.review.distribution import distribution, percentile
+from quarterdeck.core.review.speed import speed
 from quarterdeck.sources.git_history import read_merged_prs
 from tests.gitrepo import GitRepo
 

@@ -11,23 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.metrics import (
-    NEEDS_GITHUB,
-    NO_PRS,
-    ONLY_BOTS,
-    STALLED_AFTER_DAYS,
-    Change,
+from quarterdeck.core.model import BotSettings, Config, Goal, Link, PullRequest, Team
+from quarterdeck.core.review.comparison import Change, compare
+from quarterdeck.core.review.distribution import (
     Distribution,
     Unavailable,
-    compare,
     distribution,
     format_hours,
-    goal_progress,
     percentile,
-    speed,
-    summarise,
 )
-from quarterdeck.core.model import BotSettings, Config, Goal, Link, PullRequest, Team
+from quarterdeck.core.review.progress import STALLED_AFTER_DAYS, goal_progress
+from quarterdeck.core.review.speed import NEEDS_GITHUB, NO_PRS, ONLY_BOTS, speed
+from quarterdeck.core.review.summary import summarise
 
 NOV = datetime(2026, 11, 1, tzinfo=UTC)
 DEC = datetime(2026, 12, 1, tzinfo=UTC)

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from quarterdeck.core.codeowners import parse_codeowners
-from quarterdeck.core.globs import Specificity, specificity
-from quarterdeck.core.linking import link_pr
 from quarterdeck.core.model import Config, Link, PullRequest, Team
+from quarterdeck.core.review.codeowners import parse_codeowners
+from quarterdeck.core.review.globs import Specificity, specificity
+from quarterdeck.core.review.linking import link_pr
 
 MERGED = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 REPLAY_DIR = "packages/browser/src/extensions/replay"

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.plain import schema_of, to_plain
+from quarterdeck.core.text.plain import schema_of, to_plain
 
 
 class Colour(enum.Enum):

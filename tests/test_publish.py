@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.issue_body import GITHUB_LIMIT
+from quarterdeck.core.text.issue_body import GITHUB_LIMIT
 from quarterdeck.errors import GitHubError
 from quarterdeck.services.publish import overflow_marker, publish_reviews
 from quarterdeck.services.review import build_reviews

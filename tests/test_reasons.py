@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from quarterdeck.core.model import Link, PullRequest
-from quarterdeck.core.reasons import RULE_WORDS, rule_words, shorten
+from quarterdeck.core.review.reasons import RULE_WORDS, rule_words, shorten
 
 PR = PullRequest(1, "Fix", "ann", datetime(2026, 11, 2, tzinfo=UTC))
 

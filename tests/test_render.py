@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from quarterdeck.core.render import make_environment, render
+from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.errors import TemplateError
 from tests.mdcheck import parse
 

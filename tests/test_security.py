@@ -26,7 +26,7 @@ from flask import Flask
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.render import make_environment, render
+from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.errors import TemplateError
 from quarterdeck.services.review import build_reviews_from_github, render_review
 from quarterdeck.sources.github import client as github_client

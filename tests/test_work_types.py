@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from quarterdeck.core.model import Link, PullRequest
-from quarterdeck.core.work_types import (
+from quarterdeck.core.review.work_types import (
     NO_FILES,
     TOP_LEVEL,
     area,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # a parsed file is data too; the import is only for the annotation
     from quarterdeck.core.business.definitions import MetricDef
-    from quarterdeck.core.codeowners import Codeowners
+    from quarterdeck.core.review.codeowners import Codeowners
 
 MAX_TEAM_SIZE = 6
 # Where a goal stands; a finished goal is never stalled and gets no new issue.
@@ -67,7 +67,7 @@ class Goal:
     # The goal issue's "What we'll ship" task list; None when no issue or no list.
     tasks_done: int | None = None
     tasks_total: int | None = None
-    # What belongs to the goal without anyone writing `Goal: #12` (core.goal_rules):
+    # What belongs to the goal without anyone writing `Goal: #12` (core.review.goal_rules):
     paths: tuple[str, ...] = ()  # globs of the code it changes
     labels: tuple[str, ...] = ()  # PR labels
     branches: tuple[str, ...] = ()  # branch-name prefixes, e.g. "replay/"
@@ -181,7 +181,7 @@ class Link:
     goal_id: str | None
     team: str | None
     # A short id: reference | label | branch | goal-label | goal-branch | goal-scope |
-    # goal-paths | goal-keyword | paths | team-label | author | none (core.linking)
+    # goal-paths | goal-keyword | paths | team-label | author | none (core.review.linking)
     rule: str
     reason: str  # one sentence a person can check, e.g. "body says `Goal: #12`"
     # The very goal that matched: ids repeat across quarters, so never look it up again.

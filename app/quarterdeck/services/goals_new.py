@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from quarterdeck.core.goals_next import carried_over, next_goals_file, previous_quarter
+from quarterdeck.core.goals.next_quarter import carried_over, next_goals_file, previous_quarter
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.sources.repo_files import LocalReader, load_repo_config, read_text
 

@@ -1,6 +1,6 @@
 """`quarterdeck goals sync`: make GitHub's goal issues match the goals files.
 
-Reads (repo, labels, goal issues) first, plans in `core.goals_plan`, then writes in
+Reads (repo, labels, goal issues) first, plans in `core.goals.sync_plan`, then writes in
 a fixed order: labels, then issues. A failed write stops the run with a message
 that lists what was already written, so nothing is half-done without being said;
 a re-run picks up where it stopped, because finished steps plan as unchanged.
@@ -13,18 +13,18 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from quarterdeck.core.goal_issues import IssueSnapshot, goal_marker
-from quarterdeck.core.goals_back import goals_file
-from quarterdeck.core.goals_plan import (
+from quarterdeck.core.goals.back_to_files import goals_file
+from quarterdeck.core.goals.issues import IssueSnapshot, goal_marker
+from quarterdeck.core.goals.sync_plan import (
     IssueAction,
     LabelSpec,
     SyncPlan,
     plan_sync,
     synced_marker,
 )
-from quarterdeck.core.markdown import SafeMarkdown
 from quarterdeck.core.model import Config, Goal
-from quarterdeck.core.render import make_environment, render
+from quarterdeck.core.text.markdown import SafeMarkdown
+from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.errors import PartialWriteError, QuarterdeckError
 from quarterdeck.resources import resource
 from quarterdeck.sources.github import Github, Issue, Repository, translated

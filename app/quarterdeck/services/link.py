@@ -1,7 +1,7 @@
 """`quarterdeck link N`: which goal one merged PR moves, and by which rule.
 
 The PR comes from GitHub (one GraphQL request) or from a local clone's history; the
-config comes from the same place; the answer is `core.linking.link_pr`, the very
+config comes from the same place; the answer is `core.review.linking.link_pr`, the very
 rule the review uses, so what this prints is what the review counts.
 """
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from quarterdeck.core.linking import link_pr, quarter_of
 from quarterdeck.core.model import Config, Link, PullRequest
+from quarterdeck.core.review.linking import link_pr, quarter_of
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review import reviewed_branches
 from quarterdeck.sources.git_history import default_branch, read_merged_prs

@@ -3,7 +3,7 @@
 An issue is found again by the hidden marker at the top of its body (among issues
 labelled `growth-review`, listed with state=all; never by search, whose index lags
 and stops at 1,000), not by its title, which a person may edit. A re-run rewrites
-only the bot-owned sections (`core.markers.merge`) and sends nothing when nothing
+only the bot-owned sections (`core.text.markers.merge`) and sends nothing when nothing
 changed. A create whose response was lost is found by its marker before anything is
 created again, and a duplicate an earlier retry left behind is closed.
 
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from quarterdeck.core.issue_body import fit
-from quarterdeck.core.markers import marker, merge, read_marker
+from quarterdeck.core.text.issue_body import fit
+from quarterdeck.core.text.markers import marker, merge, read_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL, review_label_spec, team_label, team_label_spec
 from quarterdeck.errors import GitHubError, GitHubNotFound, PartialWriteError, QuarterdeckError
 from quarterdeck.services.review import TeamReview, render_review

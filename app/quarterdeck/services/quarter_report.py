@@ -14,8 +14,8 @@ from typing import Any
 
 from quarterdeck.core.calendar import Month, months_of_quarter, parse_quarter
 from quarterdeck.core.model import Team
-from quarterdeck.core.quarter import OUTCOMES, GoalOutcome, outcomes
-from quarterdeck.core.render import make_environment, render
+from quarterdeck.core.review.quarter_outcome import OUTCOMES, GoalOutcome, outcomes
+from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.resources import resource
 from quarterdeck.services.review import TeamReview
@@ -39,7 +39,7 @@ class TeamQuarter:
         return sum(count for _, count in self.unplanned_by_month)
 
     def with_outcome(self, name: str) -> tuple[GoalOutcome, ...]:
-        """The goals with outcome `name` (see core.quarter.OUTCOMES)."""
+        """The goals with outcome `name` (see core.review.quarter_outcome.OUTCOMES)."""
         return tuple(g for g in self.goals if g.outcome == name)
 
     @property

@@ -16,13 +16,12 @@ from typing import Any
 
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
 from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics
-from quarterdeck.core.figures import FigureRow, figure_rows
-from quarterdeck.core.linking import link_all
-from quarterdeck.core.metrics import GoalProgress, TeamSummary, summarise
 from quarterdeck.core.model import Config, PullRequest, Team
-from quarterdeck.core.plain import Omit, schema_of, to_plain
-from quarterdeck.core.render import make_environment, render
-from quarterdeck.core.work_types import (
+from quarterdeck.core.review.figures import FigureRow, figure_rows
+from quarterdeck.core.review.linking import link_all
+from quarterdeck.core.review.progress import GoalProgress
+from quarterdeck.core.review.summary import TeamSummary, summarise
+from quarterdeck.core.review.work_types import (
     NOT_FOLDERS,
     AreaGroup,
     TypeGroup,
@@ -30,6 +29,8 @@ from quarterdeck.core.work_types import (
     group_by_type,
     main_folder,
 )
+from quarterdeck.core.text.plain import Omit, schema_of, to_plain
+from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.resources import resource
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url

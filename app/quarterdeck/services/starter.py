@@ -1,6 +1,6 @@
 """`quarterdeck init`: write a config and goals file, with teams read from the repository.
 
-The teams come from the clone's recent history and CODEOWNERS (`core.team_proposal`);
+The teams come from the clone's recent history and CODEOWNERS (`core.init.team_proposal`);
 a repository without history gets the commented starter with placeholders.
 """
 
@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.team_proposal import Proposal, propose_teams, render_config, render_goals
+from quarterdeck.core.init.team_proposal import Proposal, propose_teams, render_config, render_goals
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.sources.repo_survey import survey_repo
 

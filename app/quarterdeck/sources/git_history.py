@@ -1,6 +1,6 @@
 """Merged pull requests read from a local clone's history: no token, no network.
 
-Which commits are PRs is `core.pr_messages`' business (GitHub's three shapes); this
+Which commits are PRs is `core.review.pr_messages`' business (GitHub's three shapes); this
 module finds them wherever GitHub merged them, as long as that work reaches the
 branches reviewed:
 
@@ -41,9 +41,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
-from quarterdeck.core.identities import IdentityBook
 from quarterdeck.core.model import PullRequest
-from quarterdeck.core.pr_messages import (
+from quarterdeck.core.review.identities import IdentityBook
+from quarterdeck.core.review.pr_messages import (
     PrTrace,
     co_author_trailers,
     is_cherry_pick,
@@ -125,7 +125,7 @@ def read_merged_prs(
     branches and GitHub's own merges (see the module docstring); with them, exactly
     the first-parent lines of those branches. merged_at is the merge or squash
     commit's committer date, in UTC. The author is a GitHub login (see
-    `core.identities`; a merge's is the fork owner of `from <login>/…`, else whoever
+    `core.review.identities`; a merge's is the fork owner of `from <login>/…`, else whoever
     wrote most of the merged branch, never the merger); first_commit_at is the
     earliest author date among the commits a merge brought in, None for squashes.
     `progress` gets the number of commits read so far, about every thousand.

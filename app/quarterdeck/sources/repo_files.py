@@ -17,7 +17,6 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.codeowners import CODEOWNERS_PATHS
 from quarterdeck.core.config import (
     CONFIG_PATH,
     FILE_TOO_LARGE,
@@ -29,6 +28,7 @@ from quarterdeck.core.config import (
     sort_problems,
 )
 from quarterdeck.core.model import Config
+from quarterdeck.core.review.codeowners import CODEOWNERS_PATHS
 from quarterdeck.errors import ConfigError, Problem, QuarterdeckError
 
 __all__ = [

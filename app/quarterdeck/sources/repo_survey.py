@@ -13,9 +13,9 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from quarterdeck.core.codeowners import CODEOWNERS_PATHS, Codeowners, parse_codeowners
 from quarterdeck.core.config import MAX_FILE_BYTES
-from quarterdeck.core.repo_survey import RepoSurvey, SurveyCommit
+from quarterdeck.core.init.repo_survey import RepoSurvey, SurveyCommit
+from quarterdeck.core.review.codeowners import CODEOWNERS_PATHS, Codeowners, parse_codeowners
 from quarterdeck.errors import HistoryError
 from quarterdeck.sources.git_history import default_branch, web_url
 from quarterdeck.sources.repo_files import FileReader, LocalReader, Unreadable

@@ -23,7 +23,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from quarterdeck.core.codeowners import Codeowners, parse_codeowners
 from quarterdeck.core.config.checks import (
     codeowners_checks,
     extends_notice,
@@ -47,6 +46,7 @@ from quarterdeck.core.config.yaml_nodes import (
     read_yaml,
 )
 from quarterdeck.core.model import Config, Goal
+from quarterdeck.core.review.codeowners import Codeowners, parse_codeowners
 from quarterdeck.errors import ConfigError, Problem
 
 __all__ = [

@@ -11,13 +11,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from quarterdeck.core.codeowners import CODEOWNERS_PATHS, Codeowners
 from quarterdeck.core.config.goals_file import quarter_of_goals_file
 from quarterdeck.core.config.layers import LayeredDoc
 from quarterdeck.core.config.schema import ConfigFile, GoalSpec
 from quarterdeck.core.config.to_domain import to_team
 from quarterdeck.core.config.yaml_nodes import Doc, render_key
 from quarterdeck.core.model import MAX_TEAM_SIZE
+from quarterdeck.core.review.codeowners import CODEOWNERS_PATHS, Codeowners
 from quarterdeck.errors import Problem
 
 __all__ = [

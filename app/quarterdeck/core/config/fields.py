@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from quarterdeck.core.codeowners import is_owner
+from quarterdeck.core.review.codeowners import is_owner
 
 __all__ = [
     "CUSTOM_MESSAGES",

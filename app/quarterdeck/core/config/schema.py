@@ -313,7 +313,7 @@ class GoalSpec(_Model):
     status: Literal[GOAL_STATUSES] = Field(  # type: ignore[valid-type]
         "planned", description="Where the goal stands."
     )
-    # What belongs to the goal, for PRs that name no goal (core.goal_rules).
+    # What belongs to the goal, for PRs that name no goal (core.review.goal_rules).
     labels: list[Text] = Field(
         default_factory=list, description='PR labels of the goal\'s work, e.g. "replay".'
     )

@@ -6,7 +6,6 @@ from types import MappingProxyType
 
 from quarterdeck.core.business.definitions import STANDARD, MetricDef
 from quarterdeck.core.business.series import parse_target
-from quarterdeck.core.codeowners import Codeowners
 from quarterdeck.core.config.schema import ConfigFile, GoalSpec, MetricSpec, TeamSpec
 from quarterdeck.core.model import (
     DEFAULT_QUESTIONS,
@@ -17,6 +16,7 @@ from quarterdeck.core.model import (
     ReviewSettings,
     Team,
 )
+from quarterdeck.core.review.codeowners import Codeowners
 
 __all__ = ["to_config", "to_goal", "to_team"]
 

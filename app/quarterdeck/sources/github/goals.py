@@ -14,8 +14,8 @@ from github.Issue import Issue
 from github.Repository import Repository
 
 from quarterdeck.core.config import CONFIG_PATH
-from quarterdeck.core.goal_issues import IssueSnapshot, goals_from_issues, marker_goal_id
-from quarterdeck.core.goal_sources import merge_goals
+from quarterdeck.core.goals.issues import IssueSnapshot, goals_from_issues, marker_goal_id
+from quarterdeck.core.goals.merge import merge_goals
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.errors import Problem
 from quarterdeck.sources.github.client import github_error, translated
@@ -105,7 +105,7 @@ def read_goal_issues(
     Issues that can't be read as goals (no `quarter:` or `team:` label, ...) are left
     out and described in `problems` when given (so a caller can show them), else
     logged as warnings: never dropped silently. The rules are in
-    `quarterdeck.core.goal_issues`.
+    `quarterdeck.core.goals.issues`.
     """
     issues = [snap for _, snap in list_goal_issues(repo, config.goal_label)]
     goals, found = goals_from_issues(issues, config)

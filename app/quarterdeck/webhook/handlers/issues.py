@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from quarterdeck.core.goal_issues import IssueSnapshot, goal_from_issue
-from quarterdeck.core.markers import marker
+from quarterdeck.core.goals.issues import IssueSnapshot, goal_from_issue
 from quarterdeck.core.model import Config
+from quarterdeck.core.text.markers import marker
 from quarterdeck.sources.github.writes import find_comment, upsert_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.templates import render_template
@@ -22,7 +22,7 @@ ACTIONS = frozenset({"opened", "edited", "labeled", "unlabeled", "assigned", "un
 class GoalIssueCheck:
     """What a goal issue lacks, in the very words the review uses for it."""
 
-    problems: tuple[str, ...]  # from core.goal_issues: labels missing, repeated or wrong
+    problems: tuple[str, ...]  # from core.goals.issues: labels missing, repeated or wrong
     needs_owners: bool
     teams: tuple[str, ...]  # the config's teams, to suggest one
 

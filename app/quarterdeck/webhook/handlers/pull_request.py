@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from quarterdeck.core.linking import link_pr, quarter_of
-from quarterdeck.core.markers import marker, read_marker
 from quarterdeck.core.model import Config, Goal, Link, PullRequest
+from quarterdeck.core.review.linking import link_pr, quarter_of
+from quarterdeck.core.text.markers import marker, read_marker
 from quarterdeck.errors import GitHubNotFound
 from quarterdeck.sources.github import translated
 from quarterdeck.sources.github.prs import fetch_pr

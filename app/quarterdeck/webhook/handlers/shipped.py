@@ -13,10 +13,10 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.linking import quarter_of
-from quarterdeck.core.markdown import SafeMarkdown, escape_inline
-from quarterdeck.core.markers import sections, upsert_section
 from quarterdeck.core.model import Goal, PullRequest
+from quarterdeck.core.review.linking import quarter_of
+from quarterdeck.core.text.markdown import SafeMarkdown, escape_inline
+from quarterdeck.core.text.markers import sections, upsert_section
 from quarterdeck.webhook.handlers.context import Context
 from quarterdeck.webhook.handlers.templates import render_template
 

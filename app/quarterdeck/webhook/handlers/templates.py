@@ -6,7 +6,7 @@ from functools import cache
 
 from jinja2.sandbox import SandboxedEnvironment
 
-from quarterdeck.core.render import make_environment, render
+from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.resources import resource
 
 

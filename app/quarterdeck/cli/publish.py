@@ -1,6 +1,6 @@
 """The CLI's publishing side: `review --publish/--dry-run`, Actions outputs, quarter-report.
 
-Kept apart from cli.py so the argument parsing there stays short. In GitHub Actions
+Kept apart from cli/__init__.py so the argument parsing there stays short. In GitHub Actions
 (GITHUB_ACTIONS=true) the step outputs and job summary go to the files GitHub names
 in GITHUB_OUTPUT and GITHUB_STEP_SUMMARY unless --github-output/--step-summary say
 otherwise.
@@ -17,17 +17,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from quarterdeck.cli.args import (
+    add_actions_args,
+    add_config_arg,
+    add_format_arg,
+    add_github_args,
+    add_output_arg,
+    add_repo_arg,
+    add_team_arg,
+)
 from quarterdeck.errors import EXIT_OK, QuarterdeckError
-
-
-def add_config_arg(parser: argparse.ArgumentParser) -> None:
-    """--config: where the repo keeps its Quarterdeck config."""
-    parser.add_argument(
-        "--config",
-        default=".github/quarterdeck.yml",
-        metavar="PATH",
-        help="config file inside the repo (default: .github/quarterdeck.yml)",
-    )
 
 
 def add_publish_args(parser: argparse.ArgumentParser) -> None:
@@ -43,52 +42,27 @@ def add_publish_args(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print each issue body and what --publish would do; write nothing",
     )
-    _actions_args(parser)
+    add_actions_args(parser)
 
 
-def _actions_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--github-output",
-        type=Path,
-        metavar="FILE",
-        help="append step outputs (issue-number, issue-url, issues) to FILE "
-        "(default in Actions: $GITHUB_OUTPUT)",
-    )
-    parser.add_argument(
-        "--step-summary",
-        type=Path,
-        metavar="FILE",
-        help="append the Markdown to FILE (default in Actions: $GITHUB_STEP_SUMMARY)",
-    )
-
-
-def add_quarter_report(
-    sub: Any,
-    repo_arg: Callable[[argparse.ArgumentParser], None],
-    github_args: Callable[[argparse.ArgumentParser], None],
-) -> None:
+def add_quarter_report(sub: Any) -> None:
     """The `quarter-report` command: from a local clone, or from GitHub with --github."""
     report = sub.add_parser(
         "quarter-report",
         help="per goal: shipped, carried over or not started, for the planning meeting",
         description="Summarise a quarter per team and goal for the planning meeting.",
     )
-    repo_arg(report)
-    github_args(report)
+    add_repo_arg(report)
+    add_github_args(report)
     add_config_arg(report)
     report.add_argument(
         "--quarter", metavar="YYYY-Qn", help="quarter to report (default: the current one)"
     )
-    report.add_argument("--team", metavar="SLUG", help="only this team (default: every team)")
+    add_team_arg(report)
     report.add_argument("--branch", help="branch to read (default: the repo's default branch)")
-    report.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE")
-    report.add_argument(
-        "--format",
-        choices=("md", "json"),
-        default="md",
-        help="default: md; json: see README's quarter-report section",
-    )
-    _actions_args(report)
+    add_output_arg(report)
+    add_format_arg(report, help="default: md; json: see README's quarter-report section")
+    add_actions_args(report)
 
 
 def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[[], Any]) -> int:
@@ -146,7 +120,7 @@ def plan_lines(results: Sequence[Any], *, dry_run: bool) -> list[str]:
 
 
 def _summary(results: Sequence[Any], dry_run: bool) -> str:
-    from quarterdeck.core.markdown import escape_inline
+    from quarterdeck.core.text.markdown import escape_inline
 
     rows = "".join(
         f"| {escape_inline(r.title)} | {r.action} | "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from quarterdeck.core.goals_plan import SyncPlan
+from quarterdeck.core.goals.sync_plan import SyncPlan
 
 _VERB = {"create": "create", "update": "update", "unchanged": "ok", "skip": "skip"}
 

@@ -1,6 +1,6 @@
 """Goals that claim a PR by what they declare: labels, branch prefixes, scopes, paths, keywords.
 
-Pure functions used by `core.linking` after the explicit rules (a reference, a
+Pure functions used by `core.review.linking` after the explicit rules (a reference, a
 `goal:<id>` label or token, a `<goal-id>/` branch) and before unplanned work. The
 rules run in this order, and the first that any goal matches wins:
 
@@ -34,10 +34,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from quarterdeck.core.globs import Specificity, is_directory_pattern, path_matches, specificity
 from quarterdeck.core.model import Config, Goal, PullRequest
-from quarterdeck.core.ownership import is_on
-from quarterdeck.core.pr_messages import conventional
+from quarterdeck.core.review.globs import (
+    Specificity,
+    is_directory_pattern,
+    path_matches,
+    specificity,
+)
+from quarterdeck.core.review.ownership import is_on
+from quarterdeck.core.review.pr_messages import conventional
 
 __all__ = ["GoalMatch", "claiming_goals", "declared_goal", "title_scopes"]
 

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from quarterdeck.core.model import MAX_TEAM_SIZE
-from quarterdeck.core.repo_survey import (
+from quarterdeck.core.init.repo_survey import (
     Area,
     Person,
     RepoSurvey,
@@ -28,6 +27,7 @@ from quarterdeck.core.repo_survey import (
     resolve_people,
     scope_areas,
 )
+from quarterdeck.core.model import MAX_TEAM_SIZE
 
 __all__ = [
     "Member",

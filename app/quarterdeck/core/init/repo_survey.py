@@ -12,9 +12,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from quarterdeck.core.codeowners import Codeowners
-from quarterdeck.core.identities import IdentityBook
-from quarterdeck.core.pr_messages import conventional, read_pr_trace
+from quarterdeck.core.review.codeowners import Codeowners
+from quarterdeck.core.review.identities import IdentityBook
+from quarterdeck.core.review.pr_messages import conventional, read_pr_trace
 from quarterdeck.core.vocabulary import is_bot_identity
 
 __all__ = [
@@ -104,7 +104,7 @@ def commit_scope(subject: str) -> str | None:
 def resolve_people(survey: RepoSurvey) -> dict[str, Person]:
     """Each author email (casefolded) -> the GitHub login history gives it.
 
-    The rules are `core.identities`' (noreply emails, fork merges, names seen beside
+    The rules are `core.review.identities`' (noreply emails, fork merges, names seen beside
     a login, else a guess), as the review reads them; a guess is confirmed when
     CODEOWNERS lists that `@login`.
     """

@@ -8,19 +8,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from quarterdeck.core.calendar import is_quarter
+from quarterdeck.cli.args import add_github_args, add_repo_arg, parse_quarter
 from quarterdeck.errors import EXIT_FAILED, EXIT_OK
 
 
-def _quarter(text: str) -> str:
-    if not is_quarter(text):
-        raise argparse.ArgumentTypeError(
-            f"expected a quarter as YYYY-Qn, e.g. 2026-Q4; got {text!r}"
-        )
-    return text
-
-
-def add_goals_commands(sub: Any, repo_arg: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_goals_commands(sub: Any) -> None:
     """Register `goals sync` and `goals new` on the main parser's subcommands."""
     goals = sub.add_parser(
         "goals",
@@ -38,18 +30,16 @@ def add_goals_commands(sub: Any, repo_arg: Callable[[argparse.ArgumentParser], N
             "GitHub are reported with the YAML that would adopt them."
         ),
     )
-    repo_arg(sync)
-    sync.add_argument(
-        "--github",
+    add_repo_arg(sync)
+    add_github_args(
+        sync,
         required=True,
-        metavar="OWNER/REPO",
         help="the repository whose issues to write (API URL: GITHUB_API_URL)",
     )
-    sync.add_argument("--token", help="GitHub token (default: the GITHUB_TOKEN variable)")
     sync.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     sync.add_argument(
         "--quarter",
-        type=_quarter,
+        type=parse_quarter,
         metavar="YYYY-Qn",
         help="only this quarter (default: the current quarter and any later ones)",
     )
@@ -62,8 +52,8 @@ def add_goals_commands(sub: Any, repo_arg: Callable[[argparse.ArgumentParser], N
             "status carried-over. Never overwrites a file without --force."
         ),
     )
-    new.add_argument("quarter", type=_quarter, metavar="QUARTER", help="e.g. 2027-Q1")
-    repo_arg(new)
+    new.add_argument("quarter", type=parse_quarter, metavar="QUARTER", help="e.g. 2027-Q1")
+    add_repo_arg(new)
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
@@ -71,9 +61,9 @@ def goals_command(args: argparse.Namespace, github: Callable[[argparse.Namespace
     """Run `goals sync` or `goals new`; `github(args)` builds the client for sync."""
     if args.goals_command == "new":
         return _new(args)
-    from quarterdeck.core.goals_plan import quarters_to_sync
-    from quarterdeck.core.goals_report import format_sync
-    from quarterdeck.core.linking import quarter_of
+    from quarterdeck.core.goals.report import format_sync
+    from quarterdeck.core.goals.sync_plan import quarters_to_sync
+    from quarterdeck.core.review.linking import quarter_of
     from quarterdeck.services.goals_sync import sync_goals
     from quarterdeck.sources.repo_files import load_repo_config, local_templates
 

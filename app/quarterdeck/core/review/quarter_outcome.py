@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from quarterdeck.core.metrics import GoalProgress
+from quarterdeck.core.review.progress import GoalProgress
 
 SHIPPED, CARRIED_OVER, NOT_STARTED, DROPPED = "shipped", "carried over", "not started", "dropped"
 OUTCOMES = (SHIPPED, CARRIED_OVER, NOT_STARTED, DROPPED)

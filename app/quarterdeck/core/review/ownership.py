@@ -1,9 +1,9 @@
 """Which team's unplanned work a merged PR is: by paths, then labels, then people.
 
-Pure functions over the model, used by `core.linking` after every goal rule failed.
+Pure functions over the model, used by `core.review.linking` after every goal rule failed.
 
 **Paths.** Each changed path belongs to the team whose matching pattern is the most
-specific (`core.globs.Specificity`: literal leading segments, then literal
+specific (`core.review.globs.Specificity`: literal leading segments, then literal
 characters), as in CODEOWNERS, never by the config's order. A team's patterns are
 its `owns.paths` and, through `owns.codeowners`, the CODEOWNERS lines naming one of
 its entries: for each path only the file's *last* matching line counts (GitHub's
@@ -21,8 +21,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from quarterdeck.core.globs import Specificity, is_directory_pattern, path_matches, specificity
 from quarterdeck.core.model import Config, PullRequest, Team
+from quarterdeck.core.review.globs import (
+    Specificity,
+    is_directory_pattern,
+    path_matches,
+    specificity,
+)
 
 __all__ = [
     "TeamMatch",

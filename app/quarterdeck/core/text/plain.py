@@ -112,7 +112,7 @@ def schema_of(
             "type": "object",
             "additionalProperties": schema_of(value, omit=omit, optional=optional, defs=defs),
         }
-    raise TypeError(f"no JSON Schema for the type {tp!r}: teach core/plain.py about it")
+    raise TypeError(f"no JSON Schema for the type {tp!r}: teach core/text/plain.py about it")
 
 
 def _is_abc(origin: Any, *names: str) -> bool:

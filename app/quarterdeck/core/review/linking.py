@@ -8,9 +8,9 @@ Pure functions over the model: no I/O, no clock. The first rule that matches win
 2. ``label``      — a PR label ``goal:<id>``, or a ``goal:<id>`` token in the body
    (offline, the commit message stands in for labels);
    ``branch``     — the branch name starts with ``<goal-id>/``.
-3. what a goal of the merge quarter declares (`core.goal_rules`): ``goal-label``,
+3. what a goal of the merge quarter declares (`core.review.goal_rules`): ``goal-label``,
    ``goal-branch``, ``goal-scope``, ``goal-paths``, ``goal-keyword``, in that order.
-4. unplanned work (`core.ownership`): ``paths`` (the team owning most changed paths,
+4. unplanned work (`core.review.ownership`): ``paths`` (the team owning most changed paths,
    most specific pattern per path, CODEOWNERS lines included), ``team-label``,
    ``author`` (the author's team, else a co-author's), else ``none``.
 
@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from quarterdeck.core import goal_rules, ownership
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.globs import path_matches
 from quarterdeck.core.model import Config, Goal, Link, PullRequest
+from quarterdeck.core.review import goal_rules, ownership
+from quarterdeck.core.review.globs import path_matches
 
 __all__ = [
     "References",

@@ -14,7 +14,7 @@ Pure: the service reads GitHub, renders the bodies and applies the plan. The rul
   (`<!-- quarterdeck:synced title=<hash> owners=<hash> -->`). When the issue's value
   differs from both the file and that record, a person changed it; it is kept and
   reported with the YAML that would adopt it.
-- Body: only the bot-owned section is rewritten (`core.markers.merge`); every byte a
+- Body: only the bot-owned section is rewritten (`core.text.markers.merge`); every byte a
   person wrote outside it stays.
 - A closed issue is never written to (nor reopened); a file goal whose issue was
   closed is reported with a suggested `status:`. Nothing is ever closed or deleted.
@@ -28,10 +28,10 @@ import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from quarterdeck.core.goal_issues import IssueSnapshot, marker_goal_id
-from quarterdeck.core.goals_back import BackNote, goals_file, unclaimed_issues, yaml_fields
-from quarterdeck.core.markers import marker, merge, read_marker
+from quarterdeck.core.goals.back_to_files import BackNote, goals_file, unclaimed_issues, yaml_fields
+from quarterdeck.core.goals.issues import IssueSnapshot, marker_goal_id
 from quarterdeck.core.model import FINISHED_STATUSES, Config, Goal
+from quarterdeck.core.text.markers import marker, merge, read_marker
 from quarterdeck.core.vocabulary import (
     QUARTER_PREFIX,
     TEAM_PREFIX,

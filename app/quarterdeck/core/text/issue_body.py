@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from quarterdeck.core.markers import section_spans
+from quarterdeck.core.text.markers import section_spans
 
 GITHUB_LIMIT = 65_536
 # Room for what the publisher wraps around the text (marker, heading, notes).

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from quarterdeck.core.model import Link, PullRequest
-from quarterdeck.core.pr_messages import conventional
+from quarterdeck.core.review.pr_messages import conventional
 
 # type id -> how the review names its group, in the order groups of equal size show.
 TYPES: dict[str, str] = {

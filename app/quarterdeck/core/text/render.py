@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from quarterdeck.core.markdown import SafeMarkdown, code_span, escape_inline, mention
-from quarterdeck.core.metrics import format_hours
-from quarterdeck.core.reasons import rule_words
-from quarterdeck.core.words import plural
-from quarterdeck.core.work_types import folder_areas
+from quarterdeck.core.review.distribution import format_hours
+from quarterdeck.core.review.reasons import rule_words
+from quarterdeck.core.review.work_types import folder_areas
+from quarterdeck.core.text.markdown import SafeMarkdown, code_span, escape_inline, mention
+from quarterdeck.core.text.words import plural
 from quarterdeck.errors import TemplateError
 
 

@@ -1,7 +1,9 @@
 """The `quarterdeck` command: parse arguments, call a service, print the result.
 
 Exit codes: 0 success; 1 the repo's input is invalid or the job failed (the message
-says why); 2 the command line itself is wrong.
+says why); 2 the command line itself is wrong. The arguments several subcommands share
+are declared in `cli.args`; `goals` lives in `cli.goals`, publishing and
+`quarter-report` in `cli.publish`, `serve` and `worker` in `webhook.cli`.
 """
 
 from __future__ import annotations
@@ -19,44 +21,21 @@ from pathlib import Path
 from typing import Any
 
 from quarterdeck import __version__
-from quarterdeck.cli_publish import add_publish_args, add_quarter_report
+from quarterdeck.cli.args import (
+    add_github_args,
+    add_output_args,
+    add_repo_arg,
+    add_team_arg,
+    add_verbose_arg,
+    parse_month,
+    parse_pr_number,
+    verbose_everywhere,
+)
+from quarterdeck.cli.publish import add_publish_args, add_quarter_report
 from quarterdeck.core.calendar import Month
 from quarterdeck.errors import EXIT_FAILED, EXIT_OK, ConfigError, QuarterdeckError
 
 log = logging.getLogger("quarterdeck")
-
-
-def _month(text: str) -> Month:
-    try:
-        return Month.parse(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _pr_number(text: str) -> int:
-    """`4214` or `#4214` (as GitHub writes it; quote it in the shell: '#4214')."""
-    if not re.fullmatch(r"#?[1-9][0-9]{0,9}", text.strip()):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a PR number: pass a PR number such as 4214 or #4214"
-        )
-    return int(text.strip().lstrip("#"))
-
-
-def _verbose_everywhere(parser: argparse.ArgumentParser) -> None:
-    """Accept -v after any subcommand too (`quarterdeck review -v`), at every depth."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for sub in action.choices.values():
-                if "-v" not in sub._option_string_actions:
-                    # SUPPRESS: left out, the subcommand keeps what the top level parsed.
-                    sub.add_argument(
-                        "-v",
-                        "--verbose",
-                        action="store_true",
-                        default=argparse.SUPPRESS,
-                        help="log what happens",
-                    )
-                _verbose_everywhere(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Start with `quarterdeck demo`, then `quarterdeck init` in your own repo.",
     )
     parser.add_argument("--version", action="version", version=f"quarterdeck {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    add_verbose_arg(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     review = sub.add_parser(
@@ -78,20 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the monthly growth review from a local clone (no token, no network)",
         description="Build the growth review of a month from a local clone's git history.",
     )
-    _repo_arg(review)
+    add_repo_arg(review)
     review.add_argument(
         "--month",
-        type=_month,
+        type=parse_month,
         metavar="YYYY-MM",
         help="month to review (default: the last full month)",
     )
-    review.add_argument("--team", metavar="SLUG", help="only this team (default: every team)")
-    _output_args(review)
+    add_team_arg(review)
+    add_output_args(review)
     review.add_argument(
         "--branch",
         help="count only PRs merged into this branch (default: all that reach the default)",
     )
-    _github_args(review)
+    add_github_args(review)
     add_publish_args(review)
 
     link = sub.add_parser(
@@ -100,17 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Link one merged PR the way the review does and say why.",
     )
     link.add_argument(
-        "number", type=_pr_number, metavar="PR_NUMBER", help="the PR's number: 4214 or '#4214'"
+        "number", type=parse_pr_number, metavar="PR_NUMBER", help="the PR's number: 4214 or '#4214'"
     )
-    _repo_arg(link)
-    _github_args(link)
+    add_repo_arg(link)
+    add_github_args(link)
 
     validate = sub.add_parser(
         "validate",
         help="check .github/quarterdeck.yml and the goals files",
         description="Check the config and goals files; print every problem with file:line.",
     )
-    _repo_arg(validate)
+    add_repo_arg(validate)
     validate.add_argument(
         "--strict", action="store_true", help="treat warnings (e.g. a team of 7) as errors"
     )
@@ -134,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
             "folders, most active authors, commit scopes) and a goals file for this quarter."
         ),
     )
-    _repo_arg(init)
+    add_repo_arg(init)
     init.add_argument("--force", action="store_true", help="overwrite existing files")
 
     demo = sub.add_parser(
@@ -143,37 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build a sample git repo from the bundled example and print its review.",
     )
     demo.add_argument("--keep", type=Path, metavar="DIR", help="build the sample repo in DIR")
-    _output_args(demo)
-    add_quarter_report(sub, _repo_arg, _github_args)
+    add_output_args(demo)
+    add_quarter_report(sub)
 
     from quarterdeck.webhook.cli import add_commands
 
     add_commands(sub)  # `serve` and `worker`: the GitHub App
-    from quarterdeck.cli_goals import add_goals_commands
+    from quarterdeck.cli.goals import add_goals_commands
 
-    add_goals_commands(sub, _repo_arg)  # `goals sync` and `goals new`
-    _verbose_everywhere(parser)
+    add_goals_commands(sub)  # `goals sync` and `goals new`
+    verbose_everywhere(parser)
     return parser
-
-
-def _repo_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--repo",
-        type=Path,
-        default=Path("."),
-        metavar="PATH",
-        help="path of the local git clone (default: the current directory)",
-    )
-
-
-def _github_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--github",
-        metavar="OWNER/REPO",
-        help="read from GitHub instead of a local clone (token: --token or GITHUB_TOKEN; "
-        "API URL: GITHUB_API_URL)",
-    )
-    parser.add_argument("--token", help="GitHub token (default: the GITHUB_TOKEN variable)")
 
 
 def _github(args: argparse.Namespace) -> Any:
@@ -184,16 +143,6 @@ def _github(args: argparse.Namespace) -> Any:
         raise QuarterdeckError(f"--github takes OWNER/REPO, e.g. acme/web; got {args.github!r}")
     token = args.token or os.environ.get("GITHUB_TOKEN")
     return connect(token, base_url=os.environ.get("GITHUB_API_URL") or None)
-
-
-def _output_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE")
-    parser.add_argument("--format", choices=("md", "json"), default="md", help="default: md")
-    parser.add_argument(
-        "--with-bodies",
-        action="store_true",
-        help="with --format json: keep each PR's description (offline: its commit message)",
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -241,7 +190,7 @@ def _os_error(exc: OSError) -> str:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from quarterdeck.core.review_month import month_error
+    from quarterdeck.core.review.review_month import month_error
     from quarterdeck.services.review import build_reviews
 
     today = date.today()
@@ -284,7 +233,7 @@ def _month_warnings(reviews: list, month: Month, today: date, *, repo: Path | No
     """Warn on stderr, and in each review, that the month is partial or the clone stale."""
     import dataclasses
 
-    from quarterdeck.core.review_month import month_warnings
+    from quarterdeck.core.review.review_month import month_warnings
 
     history_end = None
     if repo is not None and reviews:
@@ -300,7 +249,7 @@ def _month_warnings(reviews: list, month: Month, today: date, *, repo: Path | No
 
 def _review_done(reviews: list, args: argparse.Namespace) -> int:
     """Publish (--publish / --dry-run) or print; in Actions, also the job summary."""
-    from quarterdeck.cli_publish import publish, write_summary
+    from quarterdeck.cli.publish import publish, write_summary
     from quarterdeck.services.review import render_reviews
 
     if args.publish or args.dry_run:
@@ -311,7 +260,7 @@ def _review_done(reviews: list, args: argparse.Namespace) -> int:
 
 
 def _quarter_report(args: argparse.Namespace) -> int:
-    from quarterdeck.cli_publish import quarter_report_command
+    from quarterdeck.cli.publish import quarter_report_command
     from quarterdeck.services.review import build_reviews, build_reviews_from_github
 
     def build(month: Month) -> list:
@@ -451,7 +400,7 @@ def _end_progress(progress: Callable[[int], None] | None) -> None:
 
 
 def _goals(args: argparse.Namespace) -> int:
-    from quarterdeck.cli_goals import goals_command
+    from quarterdeck.cli.goals import goals_command
 
     return goals_command(args, _github)
 

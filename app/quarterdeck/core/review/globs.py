@@ -1,7 +1,7 @@
 """Ownership globs of the config (`owns.paths`, a goal's `paths`) and how specific they are.
 
 Config patterns are anchored at the repository root; see `path_matches`. CODEOWNERS
-patterns have their own, gitignore-like syntax (`core.codeowners`) but are ranked by
+patterns have their own, gitignore-like syntax (`core.review.codeowners`) but are ranked by
 the same `Specificity`, so the two kinds compete on equal terms.
 
 Specificity: a pattern is more specific than another when it has more literal
@@ -19,7 +19,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from quarterdeck.core.codeowners import specificity_of
+from quarterdeck.core.review.codeowners import specificity_of
 
 __all__ = ["Specificity", "is_directory_pattern", "path_matches", "specificity"]
 

@@ -27,8 +27,8 @@ import re
 from dataclasses import dataclass, replace
 
 from quarterdeck.core.calendar import is_quarter
-from quarterdeck.core.markers import marker, read_marker
 from quarterdeck.core.model import GOAL_STATUSES, Config, Goal
+from quarterdeck.core.text.markers import marker, read_marker
 from quarterdeck.core.vocabulary import (
     QUARTER_PREFIX,
     STATUS_PREFIX,
