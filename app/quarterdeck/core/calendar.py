@@ -53,6 +53,11 @@ class Month:
         """`November 2026`."""
         return f"{MONTH_NAMES[self.month - 1]} {self.year}"
 
+    @property
+    def abbr(self) -> str:
+        """`Nov 2026`, for table headings."""
+        return f"{MONTH_NAMES[self.month - 1][:3]} {self.year}"
+
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 

@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from quarterdeck.core.business.definitions import SECTIONS
+from quarterdeck.core.business.figures import MetricFigure
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
 from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics
 from quarterdeck.core.model import Config, PullRequest, Team
@@ -33,6 +35,7 @@ from quarterdeck.core.text.plain import Omit, schema_of, to_plain
 from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.resources import resource
+from quarterdeck.services.figures import FigureSources, team_figures
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
 from quarterdeck.sources.github import Github, translated
 from quarterdeck.sources.github.client import log_rate_limit
@@ -71,8 +74,37 @@ class TeamReview:
     repo_url: str = ""  # https://github.com/owner/name when known: PR numbers become links
     metrics_dir: str = "metrics"
     timezone: str = "UTC"  # review.timezone: months and the dates shown are in it
+    # The configured metrics over the review month and the six before it.
+    figures: tuple[MetricFigure, ...] = ()
     # The repo's own templates (name -> source), overriding the bundled ones.
     templates: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def figure_months(self) -> tuple[Month, ...]:
+        """The six months the trend tables show (the window's first month only feeds growth)."""
+        return self.figures[0].months[1:] if self.figures else ()
+
+    def figures_in(self, section: str) -> tuple[MetricFigure, ...]:
+        """The configured metrics of one section, in config order."""
+        return tuple(f for f in self.figures if f.metric.section == section)
+
+    @property
+    def custom_sections(self) -> tuple[str, ...]:
+        """Sections teams named beyond revenue, product and feedback, in order."""
+        named = (f.metric.section for f in self.figures if f.metric.section not in SECTIONS)
+        return tuple(dict.fromkeys(named))
+
+    @property
+    def missed_targets(self) -> tuple[MetricFigure, ...]:
+        return tuple(f for f in self.figures if f.target_met is False)
+
+    @property
+    def anomalies(self) -> tuple[MetricFigure, ...]:
+        return tuple(f for f in self.figures if f.anomaly is not None)
+
+    @property
+    def unavailable_figures(self) -> tuple[MetricFigure, ...]:
+        return tuple(f for f in self.figures if f.unavailable)
 
     @property
     def quarter(self) -> str:
@@ -260,9 +292,15 @@ def assemble_reviews(
     repo_url: str,
     templates: Mapping[str, str],
     source: str = "git",
+    figure_sources: FigureSources | None = None,
 ) -> list[TeamReview]:
-    """The part both modes share: PRs → links → team summaries → one TeamReview each."""
+    """The part both modes share: PRs → links → team summaries → one TeamReview each.
+
+    `figure_sources` answers the configured metrics' queries (each once per run); by
+    default the sources the config names, with secrets from the environment.
+    """
     tz = config.review.timezone
+    figure_sources = figure_sources or FigureSources(config)
     previous = month.previous()
     links = link_all(prs, config, tz=tz)
     summaries = summarise(
@@ -289,6 +327,9 @@ def assemble_reviews(
             branch=branch,
             source=source,
             repo_url=repo_url,
+            figures=()
+            if summary.unowned
+            else team_figures(config, summary.team, month, figure_sources),
             templates=templates,
         )
         for summary in summaries

@@ -43,6 +43,9 @@ Series = Mapping[Month, float]
 TRAILING_MONTHS = 6
 ANOMALY_SIGMAS = 2.0
 _MIN_HISTORY = 3  # fewer trailing months than this say nothing about what is normal
+# A deviation this small next to the mean is float noise (10 % growth computed three
+# ways), not variation: such a history is flat.
+_FLAT = 1e-9
 _TARGET = re.compile(r"^\s*(>=|<=|>|<|==)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -153,9 +156,14 @@ class Anomaly:
     @property
     def sigmas(self) -> float:
         """How many standard deviations away (inf when the trailing months never varied)."""
-        if self.stdev == 0:
+        if self.flat:
             return math.inf
         return abs(self.value - self.mean) / self.stdev
+
+    @property
+    def flat(self) -> bool:
+        """Whether the trailing months never varied (any change is then an anomaly)."""
+        return self.stdev <= _FLAT * max(1.0, abs(self.mean))
 
     @property
     def direction(self) -> str:
@@ -181,6 +189,6 @@ def anomaly(
     stdev = statistics.stdev(history)
     value = series[month]
     found = Anomaly(month, value, mean, stdev, len(history))
-    if stdev == 0:
-        return found if value != mean else None
+    if found.flat:
+        return found if not math.isclose(value, mean, rel_tol=_FLAT, abs_tol=_FLAT) else None
     return found if abs(value - mean) > sigmas * stdev else None

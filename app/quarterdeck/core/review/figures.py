@@ -50,21 +50,32 @@ def figure_rows(
         if now is None and before is None:
             continue
         rows.append(
-            FigureRow(label, _show(before, unit), _show(now, unit), _change(now, before, unit))
+            FigureRow(
+                label,
+                show_value(before, unit),
+                show_value(now, unit),
+                change_text(now, before, unit),
+            )
         )
     return tuple(rows)
 
 
-def _show(value: float | None, unit: str) -> str:
+def show_value(value: float | None, unit: str) -> str:
+    """A figure as the review prints it: `$1,234`, `9.5 %`, `1,234`, `3.5 d`; `—` for no data.
+
+    `unit` is a metric's (`usd`, `percent`, `count`, …) or the metrics file's (`%`, `score`, "").
+    """
     if value is None:
         return "—"
-    text = (
-        f"{value:,.1f}" if isinstance(value, float) and not value.is_integer() else f"{value:,.0f}"
-    )
-    return f"{text} %" if unit == "%" else text
+    shown = round(float(value), 1)  # 10.000000000000009 % is 10 %
+    text = f"{shown:,.0f}" if shown.is_integer() else f"{shown:,.1f}"
+    if text.startswith("-"):
+        text = _MINUS + text[1:]
+    return f"{_PREFIX.get(unit, '')}{text}{_SUFFIX.get(unit, '')}"
 
 
-def _change(now: float | None, before: float | None, unit: str) -> str:
+def change_text(now: float | None, before: float | None, unit: str) -> str:
+    """Month-on-month change: in points for percentages and scores, else in percent."""
     if now is None or before is None:
         return "—"
     delta = now - before
@@ -75,7 +86,10 @@ def _change(now: float | None, before: float | None, unit: str) -> str:
     return _sign(delta / abs(before) * 100, " %")
 
 
-_POINTS = {"%": " pp", "score": " pts"}
+_MINUS = "\N{MINUS SIGN}"
+_PREFIX = {"usd": "$", "eur": "€", "gbp": "£"}
+_SUFFIX = {"%": " %", "percent": " %", "days": " d"}
+_POINTS = {"%": " pp", "percent": " pp", "score": " pts"}
 
 
 def _sign(value: float, unit: str, decimals: int = 1) -> str:

@@ -18,6 +18,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from quarterdeck.core.review.distribution import format_hours
+from quarterdeck.core.review.figures import change_text, show_value
 from quarterdeck.core.review.reasons import rule_words
 from quarterdeck.core.review.work_types import folder_areas
 from quarterdeck.core.text.markdown import SafeMarkdown, code_span, escape_inline, mention
@@ -110,6 +111,8 @@ def make_environment(
         mention=mention,
         via=rule_words,
         folders=folder_areas,
+        figure=show_value,
+        figure_change=change_text,
         plural=plural,
     )
     return env
