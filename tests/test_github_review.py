@@ -378,3 +378,39 @@ def test_a_repos_own_templates_override_the_bundled_ones_from_github(github: Fak
     reviews = build_reviews_from_github(github.client(), "acme/web", Month(2026, 11))
 
     assert render_review(reviews[0]) == "Our own review of November 2026: 1 PRs\n"
+
+
+def test_link_from_github_knows_goals_tracked_only_as_issues(github: FakeGitHub) -> None:
+    fake = github.add_repo("acme/web", files=FILES)
+    github.add_issue(
+        fake, "Billing alerts", labels=["goal", "quarter:2026-Q4", "team:growth"], assignees=["x"]
+    )  # issue #1: a goal no file lists
+    github.add_pull("acme/web", 40, "Alert thresholds", "2026-11-09T10:00:00Z", body="Goal: #1")
+
+    found = explain_from_github(github.client(), "acme/web", 40)
+
+    assert (found.link.goal_id, found.link.team, found.link.rule) == (
+        "billing-alerts",
+        "growth",
+        "reference",
+    )
+    assert found.goal_title == "Billing alerts"
+
+
+def test_link_names_the_goal_that_matched_when_ids_repeat_across_quarters(
+    github: FakeGitHub,
+) -> None:
+    q3 = "- {id: funnels, title: Funnels v1, team: analytics, owners: [alice]}\n"
+    q4 = "- {id: funnels, title: Funnels v2, team: growth, owners: [carol], issue: 7}\n"
+    files = {**FILES, "goals/2026-Q3.yml": q3, "goals/2026-Q4.yml": q4}
+    github.add_repo("acme/web", files=files)
+    # Q3's goal of the same id comes first in the config; the PR moves Q4's.
+    github.add_pull("acme/web", 41, "Funnels v2 step", "2026-11-05T10:00:00Z", body="Part of #7")
+
+    found = explain_from_github(github.client(), "acme/web", 41)
+
+    assert (found.link.goal_id, found.link.team, found.goal_title) == (
+        "funnels",
+        "growth",
+        "Funnels v2",
+    )
