@@ -38,6 +38,7 @@ from quarterdeck.sources.github.writes import (
     create_label,
     find_comment,
     upsert_comment,
+    write_comment,
     written_by_us,
 )
 
@@ -352,9 +353,9 @@ def _write_overflow(
     if overflow:
         text = f"{tag}\n{OVERFLOW_HEADER}{overflow}"
         _, outcome = upsert_comment(issue, tag, text, writer=writer)
-    elif had_issue and find_comment(issue, tag, writer) is not None:
+    elif had_issue and (earlier := find_comment(issue, tag, writer)) is not None:
         # Lists that overflowed last time fit now: say so rather than leave stale ones.
-        _, outcome = upsert_comment(issue, tag, f"{tag}\n{NO_OVERFLOW}", writer=writer)
+        _, outcome = write_comment(issue, earlier, tag, f"{tag}\n{NO_OVERFLOW}")
     if outcome != "unchanged":
         written.append(f"{outcome} the overflow comment on #{issue.number}")
 

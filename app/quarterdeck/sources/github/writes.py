@@ -52,9 +52,15 @@ def upsert_comment(
     `body` must contain the marker; an unchanged body sends no write at all. `writer`
     is the login the CLI writes as with a personal token (see `written_by_us`).
     """
+    return write_comment(issue, find_comment(issue, marker_text, writer), marker_text, body)
+
+
+def write_comment(
+    issue: object, existing: IssueComment | None, marker_text: str, body: str
+) -> tuple[IssueComment, Outcome]:
+    """`upsert_comment` for a caller that already looked (`find_comment`): one listing."""
     if marker_text not in body:
         raise ValueError("the comment body must carry its marker, or a re-run can't find it")
-    existing = find_comment(issue, marker_text, writer)
     if existing is None:
         return issue.create_comment(body), "created"  # type: ignore[attr-defined]
     if existing.body == body:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from quarterdeck.core.goals.issues import IssueSnapshot, goal_from_issue
 from quarterdeck.core.model import Config
 from quarterdeck.core.text.markers import marker
-from quarterdeck.sources.github.writes import find_comment, upsert_comment
+from quarterdeck.sources.github.writes import find_comment, write_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.templates import render_template
 
@@ -72,10 +72,9 @@ def handle(ctx: Context) -> str:
         "goal_check.md.j2", marker=mark, check=check, goal_label=config.goal_label
     )
     with ctx.lock(f"{delivery.repo}#{number}"):
-        if check.ok:
-            existing = find_comment(issue, mark)
-            if existing is None:
-                return f"goal issue #{number} is complete"
-        _, outcome = upsert_comment(issue, mark, body)
+        existing = find_comment(issue, mark)
+        if check.ok and existing is None:
+            return f"goal issue #{number} is complete"
+        _, outcome = write_comment(issue, existing, mark, body)
     lacks = len(check.problems) + check.needs_owners
     return f"goal issue #{number}: {lacks} thing(s) to fix; comment {outcome}"

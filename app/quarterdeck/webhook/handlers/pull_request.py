@@ -14,7 +14,7 @@ from quarterdeck.core.text.markers import marker, read_marker
 from quarterdeck.errors import GitHubNotFound
 from quarterdeck.sources.github import translated
 from quarterdeck.sources.github.prs import fetch_pr
-from quarterdeck.sources.github.writes import find_comment, upsert_comment
+from quarterdeck.sources.github.writes import find_comment, write_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.shipped import Progress, record_shipped, remove_shipped
 from quarterdeck.webhook.handlers.templates import render_template
@@ -52,7 +52,8 @@ def handle(ctx: Context) -> str:
     goal = link.goal
     with ctx.lock(f"{delivery.repo}#{pr.number}"):
         issue = ctx.repository().get_issue(pr.number)
-        listed_on = _listed_on(find_comment(issue, pr_marker(pr.number)))
+        ours = find_comment(issue, pr_marker(pr.number))
+        listed_on = _listed_on(ours)
         now_on = goal.issue if goal else None
         if listed_on is not None and listed_on != now_on:
             # Re-linked (a label or body edit): the old goal no longer counts it.
@@ -61,7 +62,7 @@ def handle(ctx: Context) -> str:
         body = comment_body(link, goal, progress, config, quarter)
         if progress is not None:
             body += f"\n{marker(LISTED_ON, issue=progress.issue)}\n"
-        _, outcome = upsert_comment(issue, pr_marker(pr.number), body)
+        _, outcome = write_comment(issue, ours, pr_marker(pr.number), body)
     where = f"goal {goal.id}" if goal else f"unplanned ({link.team or 'no team'})"
     return f"PR #{pr.number} linked to {where} by {link.rule}; comment {outcome}"
 
