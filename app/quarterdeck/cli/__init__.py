@@ -30,6 +30,7 @@ from quarterdeck.cli.args import (
     parse_month,
     parse_pr_number,
     verbose_everywhere,
+    write_output,
 )
 from quarterdeck.cli.publish import add_publish_args, add_quarter_report
 from quarterdeck.core.calendar import Month
@@ -316,11 +317,7 @@ def _emit(reviews: list, args: argparse.Namespace) -> None:
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:
         text = render_reviews(reviews)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-        print(f"quarterdeck: wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    write_output(args, text)
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 from quarterdeck.core.calendar import Month, is_quarter
@@ -136,3 +137,12 @@ def verbose_everywhere(parser: argparse.ArgumentParser) -> None:
                     # SUPPRESS: left out, the subcommand keeps what the top level parsed.
                     add_verbose_arg(sub, default=argparse.SUPPRESS)
                 verbose_everywhere(sub)
+
+
+def write_output(args: argparse.Namespace, text: str) -> None:
+    """`text` to the `--output` file (saying so on stderr), else to stdout."""
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"quarterdeck: wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)

@@ -25,6 +25,7 @@ from quarterdeck.cli.args import (
     add_output_arg,
     add_repo_arg,
     add_team_arg,
+    write_output,
 )
 from quarterdeck.errors import EXIT_OK, QuarterdeckError
 
@@ -181,11 +182,7 @@ def quarter_report_command(
         text = json.dumps(quarter_report_to_json(report), indent=2, ensure_ascii=False) + "\n"
     else:
         text = render_quarter_report(report)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-        print(f"quarterdeck: wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    write_output(args, text)
     if args.format != "json":
         write_summary(args, text)
     return EXIT_OK
