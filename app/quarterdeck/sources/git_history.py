@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections import Counter as Tally
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -152,7 +152,8 @@ def read_merged_prs(
     counter.finish()
     owner = _owner(repo, candidates)
     book = _identity_book(candidates, brought, identities, owner)
-    if any(book.identify(*who).guessed for who in _authors(candidates, brought)):
+    authors = (_people(c, brought.get(c.commit.sha))[:1] for c in candidates)
+    if any(book.identify(*who).guessed for first in authors for who in first):
         # Only then is it worth reading who else committed (one more walk of the history).
         elsewhere = _read_identities(repo, tips, since - _LEARN_FROM, window[1])
         book = _identity_book(candidates, brought, identities, owner, elsewhere)
@@ -583,14 +584,16 @@ def _identity_book(
     return IdentityBook.build(identities, seen, vouched)
 
 
-def _authors(candidates: list[_Candidate], brought: Mapping[str, _Brought]) -> Iterator[Identity]:
-    """The identity that stands for each PR's author (before fork owners and trailers)."""
-    for c in candidates:
-        info = brought.get(c.commit.sha)
-        if not c.is_merge:
-            yield (c.commit.author_name, c.commit.author_email)
-        elif info is not None and info.authors:
-            yield info.authors[0]
+def _people(candidate: _Candidate, info: _Brought | None) -> list[Identity]:
+    """Who wrote the PR, its author first: a merge's branch authors (a merge commit's
+    author only pressed the button), a squash's commit author; then the trailers'."""
+    people: list[Identity] = []
+    if candidate.is_merge:
+        if info is not None:
+            people += info.authors or ([info.tip_author] if info.tip_author else [])
+    else:
+        people.append((candidate.commit.author_name, candidate.commit.author_email))
+    return people + list(co_author_trailers(candidate.commit.message))
 
 
 def _to_pull_request(
@@ -601,14 +604,7 @@ def _to_pull_request(
     owner: str | None,
 ) -> PullRequest:
     commit, trace = candidate.commit, candidate.trace
-    people: list[Identity] = []
-    if candidate.is_merge:
-        # A merge commit's author pressed the button; the PR is the branch's authors'.
-        if info is not None:
-            people += info.authors or ([info.tip_author] if info.tip_author else [])
-    else:
-        people.append((commit.author_name, commit.author_email))
-    people += co_author_trailers(commit.message)
+    people = _people(candidate, info)
     logins = [book.login(name, email) for name, email in people]
     fork = _forked(candidate, owner)
     # A fork's owner opened the PR; only a login the identities vouch for says better.

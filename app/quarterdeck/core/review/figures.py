@@ -95,4 +95,4 @@ _POINTS = {"%": " pp", "percent": " pp", "score": " pts"}
 def _sign(value: float, unit: str, decimals: int = 1) -> str:
     if round(value, 1) == 0:
         return "no change"
-    return f"{'+' if value > 0 else '−'}{abs(value):.{decimals}f}{unit}"
+    return f"{'+' if value > 0 else _MINUS}{abs(value):.{decimals}f}{unit}"
