@@ -1,0 +1,102 @@
+"""Mermaid line charts (`xychart-beta`) of monthly series, for the review. Pure.
+
+GitHub renders a ```mermaid fence as a chart. A chart shows one unit (xychart has one
+y-axis), one line per series, and only the months with data: Mermaid has no "no data"
+point, and drawing a missing month as 0 would invent a fall. User text (titles) is
+reduced to characters that cannot end a Mermaid string or the fence.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["Chart", "Line", "fence", "legend", "mermaid_xychart"]
+
+# Characters that could end a quoted Mermaid string, open markup or break the fence.
+_UNSAFE = re.compile(r"[\"`<>{}\[\]\\#;]")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One series on a chart: a value per x label (None: no data that month)."""
+
+    name: str
+    values: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A line chart over labelled months, in one unit."""
+
+    title: str
+    labels: tuple[str, ...]  # e.g. ("Jun", "Jul", …), oldest first
+    lines: tuple[Line, ...]
+    y_label: str = ""
+
+    @property
+    def shown(self) -> tuple[int, ...]:
+        """The indexes of the months every line has data for: the ones the chart shows."""
+        return tuple(
+            i
+            for i in range(len(self.labels))
+            if self.lines
+            and all(i < len(line.values) and line.values[i] is not None for line in self.lines)
+        )
+
+    @property
+    def drawable(self) -> bool:
+        """Whether there is a trend to draw: at least two months with data."""
+        return len(self.shown) >= 2
+
+
+def _text(value: str) -> str:
+    return " ".join(_UNSAFE.sub("", value).split()) or "-"
+
+
+def _number(value: float) -> str:
+    rounded = round(value, 2)
+    return f"{rounded:g}" if abs(rounded) < 1e15 else f"{rounded:.0f}"
+
+
+def mermaid_xychart(chart: Chart) -> str:
+    """The chart's Mermaid source, without the fence; ValueError if it is not drawable.
+
+    Mermaid needs a number per label, so a month some line has no data for is left out
+    of the whole chart (its label goes too, so no gap is hidden).
+    """
+    shown = chart.shown
+    if len(shown) < 2:
+        raise ValueError(f"chart {chart.title!r} has fewer than two months with data")
+    values = [[line.values[i] for i in shown] for line in chart.lines]
+    flat = [v for row in values for v in row if v is not None]
+    if not all(math.isfinite(v) for v in flat):
+        raise ValueError(f"chart {chart.title!r} has a value that is not a finite number")
+    low, high = min(flat), max(flat)
+    # A flat series still needs a range; start at 0 when every value is positive so a
+    # small change does not look like a cliff.
+    bottom = 0.0 if low >= 0 else low
+    top = high if high > bottom else bottom + 1
+    out = [
+        "xychart-beta",
+        f'    title "{_text(chart.title)}"',
+        "    x-axis [" + ", ".join(f'"{_text(chart.labels[i])}"' for i in shown) + "]",
+        f'    y-axis "{_text(chart.y_label)}" {_number(bottom)} --> {_number(top)}'
+        if chart.y_label
+        else f"    y-axis {_number(bottom)} --> {_number(top)}",
+    ]
+    for row in values:
+        out.append("    line [" + ", ".join(_number(v) for v in row if v is not None) + "]")
+    return "\n".join(out)
+
+
+def fence(source: str) -> str:
+    """`source` in a ```mermaid fence (the chart text never holds a backtick)."""
+    return f"```mermaid\n{source}\n```"
+
+
+def legend(lines: Sequence[Line]) -> str:
+    """Which line is which, for the text under a chart (xychart draws no legend)."""
+    return ", ".join(line.name for line in lines)
