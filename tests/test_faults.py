@@ -545,7 +545,8 @@ def test_a_shallow_clone_ending_inside_the_window_says_how_to_fetch_the_rest(
 
     err = capsys.readouterr().err
     assert code == 1
-    assert "is a shallow clone whose history starts after 2026-10-01" in err
+    # The review reads back to the first of its six trend months, June.
+    assert "is a shallow clone whose history starts after 2026-06-01" in err
     assert "git fetch --unshallow" in err
     assert "fetch-depth: 0" in err
 

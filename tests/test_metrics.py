@@ -40,7 +40,8 @@ def make_link(
 ) -> Link:
     """A Link around a merged PR; `fields` go to the PullRequest."""
     fields.setdefault("author", "ann")
-    pr = PullRequest(number=number, title=f"PR {number}", merged_at=merged_at, **fields)
+    fields.setdefault("title", f"PR {number}")
+    pr = PullRequest(number=number, merged_at=merged_at, **fields)
     rule = "label" if goal else "author" if team else "none"
     return Link(pr=pr, goal_id=goal, team=team, rule=rule, reason="test")
 

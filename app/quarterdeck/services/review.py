@@ -16,11 +16,20 @@ from typing import Any
 
 from quarterdeck.core.business.definitions import SECTIONS
 from quarterdeck.core.business.figures import MetricFigure
+from quarterdeck.core.business.series import months_ending
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
 from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics
 from quarterdeck.core.model import Config, PullRequest, Team
 from quarterdeck.core.review.figures import FigureRow, figure_rows
 from quarterdeck.core.review.linking import link_all
+from quarterdeck.core.review.monthly import (
+    HISTORY_MONTHS,
+    Balance,
+    TeamMonth,
+    balance_kinds,
+    speed_charts,
+    total_balance,
+)
 from quarterdeck.core.review.progress import GoalProgress
 from quarterdeck.core.review.summary import TeamSummary, summarise
 from quarterdeck.core.review.work_types import (
@@ -31,6 +40,7 @@ from quarterdeck.core.review.work_types import (
     group_by_type,
     main_folder,
 )
+from quarterdeck.core.text.charts import Chart
 from quarterdeck.core.text.plain import Omit, schema_of, to_plain
 from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.errors import Problem, QuarterdeckError
@@ -150,6 +160,24 @@ class TeamReview:
         return next((a.area for a in self.unowned_areas if a.area not in NOT_FOLDERS), None)
 
     @property
+    def history(self) -> tuple[TeamMonth, ...]:
+        """The team's last six months, the review month last."""
+        return self.summary.history
+
+    @property
+    def speed_charts(self) -> tuple[Chart, ...]:
+        return speed_charts(self.summary.history)
+
+    @property
+    def balance_kinds(self) -> tuple[tuple[str, str], ...]:
+        return balance_kinds(self.summary.history)
+
+    @property
+    def history_balance(self) -> Balance:
+        """Where the six months' shipped PRs went, together."""
+        return total_balance(self.summary.history)
+
+    @property
     def stalled_goals(self) -> tuple[GoalProgress, ...]:
         return tuple(p for p in self.summary.progress if p.stalled)
 
@@ -264,9 +292,11 @@ def _branches_label(branches: Sequence[str], default: str) -> str:
 
 
 def review_window(config: Config, month: Month) -> tuple[datetime, datetime]:
-    """[since, until) of the PRs a review needs: the quarter so far and the month before."""
+    """[since, until) of the PRs a review needs: the quarter so far, the month before and
+    the six months the trends show, in one read."""
     tz = config.review.timezone
-    return min(quarter_start(month.quarter, tz), month.previous().start(tz)), month.end(tz)
+    first = months_ending(month, HISTORY_MONTHS)[0]
+    return min(quarter_start(month.quarter, tz), first.start(tz)), month.end(tz)
 
 
 def _check_team(config: Config, team: str | None) -> None:
@@ -310,6 +340,8 @@ def assemble_reviews(
         month.end(tz),
         previous.start(tz),
         quarter_start(month.quarter, tz),
+        history=months_ending(month, HISTORY_MONTHS),
+        tz=tz,
     )
     return [
         TeamReview(

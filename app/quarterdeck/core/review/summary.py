@@ -10,6 +10,7 @@ from quarterdeck.core.calendar import Month, weeks_between
 from quarterdeck.core.model import Config, Goal, Link
 from quarterdeck.core.review.comparison import Change, SpeedComparison, change, compare
 from quarterdeck.core.review.linking import resolve_goal
+from quarterdeck.core.review.monthly import TeamMonth, team_months
 from quarterdeck.core.review.progress import GoalProgress, by_merge_time, goal_progress
 from quarterdeck.core.review.speed import Speed, in_window, speed, utc
 
@@ -50,6 +51,8 @@ class TeamSummary:
     previous_speed: Speed
     comparison: SpeedComparison
     progress: tuple[GoalProgress, ...]
+    # The last six months (the review month last), each cut from the same history.
+    history: tuple[TeamMonth, ...] = ()
 
 
 def summarise(
@@ -59,20 +62,25 @@ def summarise(
     month_end: datetime,
     prev_start: datetime,
     quarter_start: datetime,
+    *,
+    history: Sequence[Month] = (),
+    tz: str = "UTC",
 ) -> list[TeamSummary]:
     """Per-team summaries of the month [month_start, month_end), in config order.
 
     The previous month is [prev_start, month_start); goal progress runs from
-    quarter_start to month_end. Teams that goals name but the config lacks come
-    after the configured teams, and an "unowned" entry comes last, only if some PR
-    this month belongs to no team, so every PR of the month appears once.
+    quarter_start to month_end; `history` names the months (in `tz`) whose speed and
+    investment balance each summary carries, so `links` must reach back to them.
+    Teams that goals name but the config lacks come after the configured teams, and
+    an "unowned" entry comes last, only if some PR this month belongs to no team, so
+    every PR of the month appears once.
     """
     quarter = Month(quarter_start.year, quarter_start.month).quarter
     month = [link for link in links if in_window(link, month_start, month_end)]
     slugs = [team.slug for team in config.teams]
     # Goals may name a team the config lacks (validation reports it); keep their PRs.
     extra = [lk.team for lk in month if lk.team is not None and lk.team not in slugs]
-    window = _Window(month_start, month_end, prev_start, quarter_start, quarter)
+    window = _Window(month_start, month_end, prev_start, quarter_start, quarter, tuple(history), tz)
     summaries = [
         _team_summary(slug, slug, links, config, window) for slug in [*slugs, *dict.fromkeys(extra)]
     ]
@@ -88,6 +96,8 @@ class _Window:
     prev_start: datetime
     quarter_start: datetime
     quarter: str
+    history: tuple[Month, ...]
+    tz: str
 
 
 def _team_summary(
@@ -117,6 +127,7 @@ def _team_summary(
         previous_speed=before,
         comparison=compare(this, before),
         progress=progress,
+        history=team_months(own, window.history, window.tz, bots),
     )
 
 

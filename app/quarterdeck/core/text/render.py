@@ -7,7 +7,6 @@ safe Markdown. A PR title like `{{ 7*7 }}` is a value, never template source.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from quarterdeck.core.review.distribution import format_hours
 from quarterdeck.core.review.figures import change_text, show_value
 from quarterdeck.core.review.reasons import rule_words
 from quarterdeck.core.review.work_types import folder_areas
+from quarterdeck.core.text.charts import Chart, fence, mermaid_xychart
 from quarterdeck.core.text.markdown import SafeMarkdown, code_span, escape_inline, mention
 from quarterdeck.core.text.words import plural
 from quarterdeck.errors import TemplateError
@@ -76,10 +76,9 @@ def iso_date(value: date | datetime | None, tz: str | None = None) -> str:
     return value.strftime("%Y-%m-%d")
 
 
-def mermaid_label(value: object) -> SafeMarkdown:
-    """A double-quoted Mermaid string: no quotes, brackets or newlines inside."""
-    text = re.sub(r"[\"\[\]{}<>`\n\r\\;]", " ", str(value))
-    return SafeMarkdown('"' + re.sub(r"\s+", " ", text).strip()[:40] + '"')
+def chart(value: Chart) -> SafeMarkdown:
+    """A chart as a ```mermaid fence (its text is already reduced to safe characters)."""
+    return SafeMarkdown(fence(mermaid_xychart(value)))
 
 
 def make_environment(
@@ -106,7 +105,7 @@ def make_environment(
         hours=hours,
         signed=signed,
         date=iso_date,
-        mermaid=mermaid_label,
+        chart=chart,
         trusted=trusted,
         mention=mention,
         via=rule_words,
