@@ -180,3 +180,23 @@ def test_quarter_report_of_a_quarter_that_does_not_exist_or_has_not_begun_fails(
     assert message in err
     assert "Traceback" not in err
     assert capsys.readouterr().out == ""
+
+
+def test_quarter_report_reads_the_history_once(
+    quarter_repo: GitRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from quarterdeck.services import review
+
+    repo = _with_unplanned_october(quarter_repo)
+    reads: list[object] = []
+    real = review.read_merged_prs
+
+    def counting(*args: object, **kwargs: object) -> object:
+        reads.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(review, "read_merged_prs", counting)
+    assert main(["quarter-report", "--repo", str(repo.path), "--quarter", "2026-Q4"]) == 0
+    # One read covers the quarter: the last month's review carries the earlier months.
+    assert len(reads) == 1
+    assert "(October 2026: 1, November 2026: 1)" in capsys.readouterr().out

@@ -165,7 +165,8 @@ def _actions_file(explicit: Path | None, variable: str) -> Path | None:
 def quarter_report_command(
     args: argparse.Namespace, build: Callable[[Any], Sequence[Any]], today: date
 ) -> int:
-    """Build each month's reviews with `build(month)` and print the quarter's report."""
+    """Build the reviews of the quarter's last month begun with `build(month)` (their
+    six-month history holds the quarter's earlier months) and print the report."""
     from quarterdeck.core.calendar import Month
     from quarterdeck.services.quarter_report import (
         quarter_report,
@@ -177,7 +178,7 @@ def quarter_report_command(
     # A quarter still under way is reported up to this month, marked as not over.
     this_month = Month(today.year, today.month)
     months = report_months(args.quarter or this_month.quarter, this_month)
-    report = quarter_report([(month, build(month)) for month in months])
+    report = quarter_report(build(months[-1]))
     if args.format == "json":
         text = json.dumps(quarter_report_to_json(report), indent=2, ensure_ascii=False) + "\n"
     else:

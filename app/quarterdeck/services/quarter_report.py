@@ -1,9 +1,9 @@
 """The end-of-quarter report: per team, which goals shipped, carry over or never started.
 
-Built from the reviews of each month of the quarter (up to the report's month), so it
-reads the same sources as the monthly review (a local clone or GitHub): goal outcomes
-from the last month's reviews, whose goal progress already spans the quarter, and
-unplanned work summed over every month.
+Built from the reviews of the report's month, so it reads the same sources as the
+monthly review (a local clone or GitHub), once: goal outcomes from their goal
+progress, which spans the quarter, and the unplanned work of each month of the
+quarter from their six-month history.
 """
 
 from __future__ import annotations
@@ -79,27 +79,21 @@ def report_months(quarter: str, today: Month) -> tuple[Month, ...]:
     return tuple(m for m in months if m <= today)
 
 
-def quarter_report(monthly: Sequence[tuple[Month, Sequence[TeamReview]]]) -> QuarterReport:
-    """The report from each month's reviews, in month order; the last month's give the
-    goal outcomes, every month's the unplanned work."""
-    if not monthly or not monthly[-1][1]:
+def quarter_report(reviews: Sequence[TeamReview]) -> QuarterReport:
+    """The report from the reviews of its month (the quarter's last, or the latest begun)."""
+    if not reviews:
         raise QuarterdeckError("no teams to report on: add teams to `.github/quarterdeck.yml`")
-    counts = [
-        (month, {r.summary.team: len(r.summary.unplanned) for r in reviews})
-        for month, reviews in monthly
-    ]
-    last = monthly[-1][1]
+    first = reviews[0]
     teams = tuple(
         TeamQuarter(
             r.summary.team,
             r.team,
             outcomes(r.summary.progress),
-            tuple((month, found.get(r.summary.team, 0)) for month, found in counts),
+            tuple((tm.month, tm.unplanned) for tm in r.history if tm.month.quarter == r.quarter),
         )
-        for r in last
+        for r in reviews
         if not r.summary.unowned
     )
-    first = last[0]
     return QuarterReport(first.quarter, first.month, teams, first.repo_url, first.templates)
 
 

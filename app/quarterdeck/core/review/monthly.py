@@ -71,6 +71,7 @@ class TeamMonth:
     month: Month
     speed: Speed
     balance: Balance
+    unplanned: int  # every unplanned PR merged, bots' included: what the review lists
 
 
 def balance(links: Iterable[Link], shipping_bots: Collection[str] = ()) -> Balance:
@@ -108,6 +109,7 @@ def team_months(
                 month=month,
                 speed=speed(inside, start, end, shipping_bots=shipping_bots),
                 balance=balance(inside, shipping_bots),
+                unplanned=sum(1 for lk in inside if not lk.planned),
             )
         )
     return tuple(out)
