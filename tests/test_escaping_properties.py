@@ -175,3 +175,45 @@ def test_code_spans_show_exactly_the_text_and_pair_with_nothing_else(texts: list
 def test_escape_inline_leaves_no_mention_for_github(raw: str) -> None:
     """The same, for escape_inline alone, with GitHub's rule (a backtick does not shield)."""
     assert _mentions(escape_inline(raw, max_length=None)) == []
+
+
+# What GitHub turns into a link or math by itself in a text node (its extended autolinks,
+# cross-references, commit SHAs and `$` math), outside code spans and links.
+_GITHUB_AUTOLINK = re.compile(
+    r"(?i:https?://|ftp://|www\.|mailto:|xmpp:)|[\w.-]+/[\w.-]+#\d|\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b"
+)
+_RAW_TOKENS = MarkdownIt("commonmark").enable("table").disable("text_join")
+AUTOLINKY = [
+    "https://evil.example/x", "HTTP://X.Y", "www.evil.example", "WWW.x.y", "mailto:a",
+    "xmpp:b", "acme/web#12", "a/b#1", "$x$", "$$", "\\$", "deadbee1", "abc1234", "(www.z)",
+    "*www.y*", "_https://q_", "~ftp://r~", "`", "\\", " ",
+]  # fmt: skip
+autolinky = st.lists(st.sampled_from(AUTOLINKY) | st.text(max_size=8), min_size=1, max_size=6).map(
+    "".join
+)
+
+
+def _autolinks(markdown: str) -> list[str]:
+    """Links and math GitHub would add: triggers in plain text nodes (escaped characters
+    are separate tokens here, so an escaped `$` is not math)."""
+    found: list[str] = []
+    inside_link = 0
+    for tok in _RAW_TOKENS.parse(markdown):
+        for child in tok.children or []:
+            if child.type == "link_open":
+                inside_link += 1
+            elif child.type == "link_close":
+                inside_link -= 1
+            elif child.type == "text" and not inside_link:
+                found += [m.group(0) for m in _GITHUB_AUTOLINK.finditer(child.content)]
+                found += ["$"] * child.content.count("$")
+    return found
+
+
+@settings(max_examples=300)
+@given(autolinky)
+@example("see https://evil.example and www.x.y")
+@example("fixes acme/web#12, costs $5 and $6")
+def test_escape_inline_adds_no_link_or_math(raw: str) -> None:
+    """URLs, `www.` hosts, `owner/repo#N`, SHAs and `$` math in user text stay inert."""
+    assert _autolinks(escape_inline(raw, max_length=None)) == []

@@ -23,7 +23,8 @@ def _outside_code(text: str) -> str:
     [
         ("@everyone <script> {{ 7*7 }} | pipe", "`@everyone` &lt;script&gt; {{ 7\\*7 }} \\| pipe"),
         ("**bold** _it_ ~~s~~", "\\*\\*bold\\*\\* \\_it\\_ \\~\\~s\\~\\~"),
-        ("[link](http://x) ![img](y)", "\\[link\\](http://x) !\\[img\\](y)"),
+        # A word GitHub would autolink goes whole into a code span.
+        ("[link](http://x) ![img](y)", "`[link](http://x)` !\\[img\\](y)"),
         ("ping @org/team and mail a@b.com", "ping `@org/team` and mail `a@b.com`"),
         ("line one\n# line two\r\n- three", "line one # line two - three"),
         ("rtl \u202eevil\u2066 and \x00nul", "rtl evil and nul"),

@@ -64,7 +64,11 @@ def test_trends_targets_anomalies_and_a_missing_table_in_the_review(repo: GitRep
         "| Metric | Jun 2026 | Jul 2026 | Aug 2026 | Sep 2026 | Oct 2026 | Nov 2026 | Change "
         in (text)
     )
-    assert "| MRR | $1,100 | $1,210 | $1,331 | $1,464.1 | $1,610.5 | $1,650 | +2.5 % |  |" in lines
+    # Dollars are escaped (`\$`, shown as `$`): two on a line would open GitHub's math.
+    assert (
+        "| MRR | \\$1,100 | \\$1,210 | \\$1,331 | \\$1,464.1 | \\$1,610.5 | \\$1,650 | +2.5 % |  |"
+        in lines
+    )
     # Growth is computed from MRR: five steady months of 10 %, then 2.5 %, against ">= 9".
     assert (
         "| MRR month-on-month growth | 10 % | 10 % | 10 % | 10 % | 10 % | 2.5 % ⚠️ | −7.5 pp "

@@ -10,14 +10,22 @@ import re
 
 # Characters that start Markdown syntax anywhere in a line. `(`/`)` are harmless once
 # `[`/`]` are escaped; `#`, `+`, `-`, `.` only matter at the start of a line, and
-# escaped text is never placed first on a line by our templates.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-# Anything that could become an @-mention, with the word characters stuck to it:
-# `@team`, `@org/team`, `a@b.com`, `@0@0`. Entity-escaping `@` does not help (GitHub
-# decodes entities before looking for mentions); a code span does, because GitHub
-# never parses mentions inside code. The whole run goes in the span: wrapping only
-# `@0` in `@0@0` would leave the second `@0` at the start of a text node, a mention.
-_MENTION_RUN = re.compile(r"[\w@.+/-]*@[A-Za-z0-9][\w@.+/-]*")
+# escaped text is never placed first on a line by our templates. `$` opens GitHub's
+# math (`$x$`), which a backslash turns back into a dollar sign.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
+# A run of the characters mentions, emails and references are made of. Anything that
+# could become a mention (`@team`, `@org/team`, `a@b.com`, `@0@0`) or a cross-reference
+# (`owner/repo#12`) goes in a code span with the whole run: entity-escaping `@` does not
+# help (GitHub decodes entities before looking for mentions), a code span does, because
+# GitHub never parses mentions or references inside code. Wrapping only `@0` in `@0@0`
+# would leave the second `@0` at the start of a text node, a mention.
+_RUN = re.compile(r"[\w@.+/#-]+")
+_AT_LOGIN = re.compile(r"@[A-Za-z0-9]")
+_NUMBER_REF = re.compile(r"#\d")
+_SHA = re.compile(r"[0-9a-f]{7,40}")
+# Words GitHub turns into links by themselves (its extended autolinks): the whole
+# space-free word goes in a code span, so no link is added.
+_AUTOLINK = ("://", "www.", "mailto:", "xmpp:")
 # C0/C1 controls and Unicode bidi overrides/isolates (the "Trojan source" characters).
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _WHITESPACE = re.compile(r"\s+")
@@ -39,13 +47,33 @@ def escape_inline(value: object, max_length: int | None = 300) -> SafeMarkdown:
     text = _WHITESPACE.sub(" ", text)
     if max_length is not None and len(text) > max_length:
         text = text[: max_length - 1].rstrip() + "…"
+    # One pass over the words and the runs inside them: linear in the text's length
+    # (a regex that scans back from every `@` was quadratic on a long run).
+    return SafeMarkdown(" ".join(_escape_word(word) for word in text.split(" ")))
+
+
+def _escape_word(word: str) -> str:
+    folded = word.casefold()
+    if any(trigger in folded for trigger in _AUTOLINK):
+        return code_span(word)
     parts: list[str] = []
     end = 0
-    for run in _MENTION_RUN.finditer(text):
-        parts += [_escape(text[end : run.start()]), f"`{run.group(0)}`"]
-        end = run.end()
-    parts.append(_escape(text[end:]))
-    return SafeMarkdown("".join(parts))
+    for run in _RUN.finditer(word):
+        found = run.group(0)
+        if _inert_only_as_code(found):
+            parts += [_escape(word[end : run.start()]), code_span(found)]
+            end = run.end()
+    parts.append(_escape(word[end:]))
+    return "".join(parts)
+
+
+def _inert_only_as_code(run: str) -> bool:
+    """A mention or email, a cross-reference (`owner/repo#12`) or a commit SHA."""
+    if _AT_LOGIN.search(run):
+        return True
+    if "/" in run and _NUMBER_REF.search(run):
+        return True
+    return _SHA.fullmatch(run) is not None and not run.isdigit() and not run.isalpha()
 
 
 def _escape(text: str) -> str:
