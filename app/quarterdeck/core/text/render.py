@@ -7,7 +7,6 @@ safe Markdown. A PR title like `{{ 7*7 }}` is a value, never template source.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -17,10 +16,13 @@ from zoneinfo import ZoneInfo
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from quarterdeck.core.business.figure_charts import section_charts
+from quarterdeck.core.business.figures import MetricFigure
 from quarterdeck.core.review.distribution import format_hours
 from quarterdeck.core.review.figures import change_text, show_value
 from quarterdeck.core.review.reasons import rule_words
 from quarterdeck.core.review.work_types import folder_areas
+from quarterdeck.core.text.charts import Chart, fence, mermaid_text, mermaid_xychart
 from quarterdeck.core.text.markdown import SafeMarkdown, code_span, escape_inline, mention
 from quarterdeck.core.text.words import plural
 from quarterdeck.errors import TemplateError
@@ -78,8 +80,19 @@ def iso_date(value: date | datetime | None, tz: str | None = None) -> str:
 
 def mermaid_label(value: object) -> SafeMarkdown:
     """A double-quoted Mermaid string: no quotes, brackets or newlines inside."""
-    text = re.sub(r"[\"\[\]{}<>`\n\r\\;]", " ", str(value))
-    return SafeMarkdown('"' + re.sub(r"\s+", " ", text).strip()[:40] + '"')
+    return SafeMarkdown('"' + mermaid_text(str(value))[:40].strip() + '"')
+
+
+def mermaid_chart(chart: Chart | None) -> SafeMarkdown:
+    """A chart as a ```mermaid fence; nothing for None or a chart with no trend to draw."""
+    if chart is None or not chart.drawable:
+        return SafeMarkdown("")
+    return SafeMarkdown(fence(mermaid_xychart(chart)))
+
+
+def figure_charts(figures: Sequence[MetricFigure]) -> list[SafeMarkdown]:
+    """The fenced line charts of one section's headline figures (see figure_charts)."""
+    return [mermaid_chart(chart) for chart in section_charts(figures)]
 
 
 def make_environment(
@@ -107,6 +120,8 @@ def make_environment(
         signed=signed,
         date=iso_date,
         mermaid=mermaid_label,
+        chart=mermaid_chart,
+        figure_charts=figure_charts,
         trusted=trusted,
         mention=mention,
         via=rule_words,
