@@ -110,6 +110,7 @@ class MetricDef:
     target: Target | None = None
     team: str | None = None
     alert: bool = True  # the two-sigma anomaly rule
+    chart: bool | None = None  # a line chart in the review; None: figure_charts.headline decides
 
     @property
     def derivation(self) -> Derivation | None:

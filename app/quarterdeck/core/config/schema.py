@@ -115,6 +115,11 @@ class MetricSpec(_Model):
     alert: bool = Field(
         True, description="Flag a month two standard deviations off the trailing six."
     )
+    chart: bool | None = Field(
+        None,
+        description="Draw its six months as a line chart under the section's table. "
+        "Default: true for the section's first metric and for metrics with a target.",
+    )
 
     @model_validator(mode="after")
     def _one_source_and_a_shape(self) -> MetricSpec:

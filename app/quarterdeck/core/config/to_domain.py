@@ -102,4 +102,5 @@ def to_metric(spec: MetricSpec, team: str | None) -> MetricDef:
         target=parse_target(target) if target else None,
         team=team,
         alert=spec.alert,
+        chart=spec.chart,
     )

@@ -3,7 +3,8 @@
 GitHub renders a ```mermaid fence as a chart. A chart shows one unit (xychart has one
 y-axis), one line per series, and only the months with data: Mermaid has no "no data"
 point, and drawing a missing month as 0 would invent a fall. User text (titles) is
-reduced to characters that cannot end a Mermaid string or the fence.
+reduced to characters that cannot end a Mermaid string or the fence. Numbers are
+written as plain decimals: xychart's grammar has no exponent (`1.2e+06` fails to parse).
 """
 
 from __future__ import annotations
@@ -13,10 +14,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Chart", "Line", "fence", "legend", "mermaid_xychart"]
+__all__ = ["Chart", "Line", "fence", "legend", "mermaid_text", "mermaid_xychart"]
 
-# Characters that could end a quoted Mermaid string, open markup or break the fence.
+# Characters that could end a quoted Mermaid string, open markup or break the fence;
+# without `{` no text can open a `%%{…}%%` directive either.
 _UNSAFE = re.compile(r"[\"`<>{}\[\]\\#;]")
+# Mermaid's default theme draws the first series in a near-white lavender, invisible on
+# GitHub's light background; these read on light and dark. An `%%{init}%%` directive
+# rather than frontmatter config: Mermaid before 10.5 knows only the directive, and 11
+# (pinned for the tests) still reads it.
+_PALETTE = "#2563eb, #dc2626, #16a34a, #9333ea, #ea580c, #0891b2"
+_THEME = '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "' + _PALETTE + '"}}}}%%'
+# Decimals enough for this many significant digits (a ratio of 0.004123 stays one),
+# and never fewer than two (cents).
+_SIGNIFICANT = 4
+_MAX_DECIMALS = 12
 
 
 @dataclass(frozen=True)
@@ -52,13 +64,18 @@ class Chart:
         return len(self.shown) >= 2
 
 
-def _text(value: str) -> str:
+def mermaid_text(value: str) -> str:
+    """`value` fit for a double-quoted Mermaid string, on one line ("-" if nothing is left)."""
     return " ".join(_UNSAFE.sub("", value).split()) or "-"
 
 
 def _number(value: float) -> str:
-    rounded = round(value, 2)
-    return f"{rounded:g}" if abs(rounded) < 1e15 else f"{rounded:.0f}"
+    decimals = 2
+    if value:
+        digits = _SIGNIFICANT - 1 - math.floor(math.log10(abs(value)))
+        decimals = min(_MAX_DECIMALS, max(2, digits))
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def mermaid_xychart(chart: Chart) -> str:
@@ -74,16 +91,18 @@ def mermaid_xychart(chart: Chart) -> str:
     flat = [v for row in values for v in row if v is not None]
     if not all(math.isfinite(v) for v in flat):
         raise ValueError(f"chart {chart.title!r} has a value that is not a finite number")
-    low, high = min(flat), max(flat)
-    # A flat series still needs a range; start at 0 when every value is positive so a
-    # small change does not look like a cliff.
-    bottom = 0.0 if low >= 0 else low
-    top = high if high > bottom else bottom + 1
+    # The axis always takes in 0 (from 0 up when every value is positive, up to 0 when
+    # every one is negative), so a small change does not look like a cliff; a flat
+    # series at 0 still needs a range.
+    bottom, top = min(*flat, 0.0), max(*flat, 0.0)
+    if top == bottom:
+        top = bottom + 1
     out = [
+        _THEME,
         "xychart-beta",
-        f'    title "{_text(chart.title)}"',
-        "    x-axis [" + ", ".join(f'"{_text(chart.labels[i])}"' for i in shown) + "]",
-        f'    y-axis "{_text(chart.y_label)}" {_number(bottom)} --> {_number(top)}'
+        f'    title "{mermaid_text(chart.title)}"',
+        "    x-axis [" + ", ".join(f'"{mermaid_text(chart.labels[i])}"' for i in shown) + "]",
+        f'    y-axis "{mermaid_text(chart.y_label)}" {_number(bottom)} --> {_number(top)}'
         if chart.y_label
         else f"    y-axis {_number(bottom)} --> {_number(top)}",
     ]

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from quarterdeck.core.business.figure_charts import section_charts
+from quarterdeck.core.business.figures import MetricFigure
 from quarterdeck.core.review.distribution import format_hours
 from quarterdeck.core.review.figures import change_text, show_value
 from quarterdeck.core.review.reasons import rule_words
@@ -76,9 +78,16 @@ def iso_date(value: date | datetime | None, tz: str | None = None) -> str:
     return value.strftime("%Y-%m-%d")
 
 
-def chart(value: Chart) -> SafeMarkdown:
-    """A chart as a ```mermaid fence (its text is already reduced to safe characters)."""
-    return SafeMarkdown(fence(mermaid_xychart(value)))
+def mermaid_chart(chart: Chart | None) -> SafeMarkdown:
+    """A chart as a ```mermaid fence; nothing for None or a chart with no trend to draw."""
+    if chart is None or not chart.drawable:
+        return SafeMarkdown("")
+    return SafeMarkdown(fence(mermaid_xychart(chart)))
+
+
+def figure_charts(figures: Sequence[MetricFigure]) -> list[SafeMarkdown]:
+    """The fenced line charts of one section's headline figures (see figure_charts)."""
+    return [mermaid_chart(chart) for chart in section_charts(figures)]
 
 
 def make_environment(
@@ -105,7 +114,8 @@ def make_environment(
         hours=hours,
         signed=signed,
         date=iso_date,
-        chart=chart,
+        chart=mermaid_chart,
+        figure_charts=figure_charts,
         trusted=trusted,
         mention=mention,
         via=rule_words,

@@ -1,0 +1,216 @@
+"""Every Mermaid chart a review can emit, rendered in a real browser (headless Chromium
+with the pinned mermaid package, see tests/browser.py).
+
+The charts are found generically, as every ```mermaid fence of real reviews rendered to
+Markdown, so a chart added to the templates later is checked without a new test. The
+screenshots land in $QUARTERDECK_TEST_ARTIFACTS (default tests/artifacts/).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from quarterdeck.cli import main
+from quarterdeck.core.calendar import Month
+from quarterdeck.services.review import build_reviews, render_reviews
+from tests.browser import Rendered, artifacts_dir, mermaid_fences, render_mermaid
+from tests.fakeposthog import FakePostHog, serve
+from tests.gitrepo import GitRepo
+
+KEY = "phx_charts_test_key"
+ACTIVATION = "SELECT month, rate FROM activation WHERE at >= {start} AND at < {end}"
+NPS = "SELECT month, nps FROM surveys WHERE at >= {start} AND at < {end}"
+WEIRD = 'Cost "per" `seat` [EU] {x} <b>#1; 50%'
+# Every shape of chart the figures can take: money (in millions too), percent with
+# negative months (a derived growth), a series with gaps, a flat one, a user title full of Mermaid's
+# syntax, and metrics that must draw nothing (unavailable, one month, `chart: false`).
+CONFIG = """\
+teams:
+  growth:
+    lead: alice
+    members: [alice]
+    metrics:
+      - {id: activation, posthog: "@ACTIVATION@", target: ">= 40"}
+      - {id: nps, posthog: "@NPS@"}
+      - {id: signups, title: Signups, unit: count, section: Acquisition,
+          sql: "SELECT month, n FROM signups"}
+      - id: cost
+        title: '@WEIRD@'
+        unit: eur
+        section: Acquisition
+        sql: SELECT month, v FROM cost
+        chart: true
+      - {id: wait, title: Days to first value, unit: days, section: Acquisition,
+          sql: "SELECT month, 2 FROM signups", target: "<= 3"}
+      - {id: hidden, title: Hidden, unit: count, section: Acquisition,
+          sql: "SELECT month, n FROM signups", target: ">= 1", chart: false}
+  web:
+    lead: bob
+    members: [bob]
+metrics:
+  - {id: mrr, sql: "SELECT month, mrr FROM revenue"}
+  - {id: mrr_growth}
+  - {id: arr, sql: "SELECT month, mrr * 12000 FROM revenue", chart: true}
+  - {id: churned_revenue, posthog: "SELECT no_such_table", chart: true}
+sources:
+  posthog: {host: "@URL@", project: 12345}
+  warehouse: {url_env: CHARTS_TEST_WAREHOUSE}
+"""
+MONTHS = [f"2026-{m:02d}" for m in range(5, 12)]  # the review window of November 2026
+TREND = ["Jun 2026", "Jul 2026", "Aug 2026", "Sep 2026", "Oct 2026", "Nov 2026"]
+MRR = [1000, 1100, 1050, 1200, 1150, 1300, 1250]  # falls every other month
+SIGNUPS = [40, 50, 52, 48, 51, 49, 90]
+COST = [-3.5, -2, 0, 1.25, -4, 2.5, 3]
+ACTIVATION_ROWS = [["2026-07-01", 38], ["2026-09-01", 41.5], ["2026-11-01", 44]]
+# The charts the growth team's review shows, in order: (title, x labels, values).
+GROWTH_CHARTS = [
+    ("MRR", TREND, MRR[1:]),
+    (
+        "MRR month-on-month growth",
+        TREND,
+        [round((b - a) / a * 100, 4) for a, b in pairwise(MRR)],
+    ),
+    ("ARR", TREND, [m * 12000 for m in MRR[1:]]),
+    ("Activation", ["Jul 2026", "Sep 2026", "Nov 2026"], [38, 41.5, 44]),
+    ("Signups", TREND, SIGNUPS[1:]),
+    ("Cost per seat EU x b1 50%", TREND, COST[1:]),
+    ("Days to first value", TREND, [2] * 6),
+]
+
+
+@pytest.fixture(scope="module")
+def review_markdown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The November 2026 reviews of `CONFIG`, rendered to Markdown, per team."""
+    tmp = tmp_path_factory.mktemp("charts")
+    db = tmp / "warehouse.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE revenue (month TEXT, mrr REAL)")
+        conn.executemany("INSERT INTO revenue VALUES (?, ?)", zip(MONTHS, MRR, strict=True))
+        conn.execute("CREATE TABLE signups (month TEXT, n REAL)")
+        conn.executemany("INSERT INTO signups VALUES (?, ?)", zip(MONTHS, SIGNUPS, strict=True))
+        conn.execute("CREATE TABLE cost (month TEXT, v REAL)")
+        conn.executemany("INSERT INTO cost VALUES (?, ?)", zip(MONTHS, COST, strict=True))
+    fake = FakePostHog(keys={KEY: {"query:read"}})
+    fake.answer(ACTIVATION, ACTIVATION_ROWS)
+    fake.answer(NPS, [["2026-11-01", 31]])  # one month: no trend, no chart
+    with serve(fake), pytest.MonkeyPatch.context() as env:
+        env.setenv("POSTHOG_PERSONAL_API_KEY", KEY)
+        env.setenv("CHARTS_TEST_WAREHOUSE", f"sqlite:///{db}")
+        repo = GitRepo.init(tmp / "web")
+        config = (
+            CONFIG.replace("@ACTIVATION@", ACTIVATION)
+            .replace("@NPS@", NPS)
+            .replace("@WEIRD@", WEIRD.replace("'", "''"))  # a single-quoted YAML string
+            .replace("@URL@", fake.url)
+        )
+        when = datetime(2026, 10, 1, tzinfo=UTC)
+        repo.commit("Initial commit", {".github/quarterdeck.yml": config}, date=when)
+        alice = ("Alice", "1+alice@users.noreply.github.com")
+        repo.squash_pr(1, "Faster signup", {"a.py": "1"}, alice, datetime(2026, 11, 3, tzinfo=UTC))
+        reviews = build_reviews(repo.path, Month(2026, 11))
+        yield {r.summary.team: render_reviews([r]) for r in reviews}
+
+
+@pytest.fixture(scope="module")
+def review_charts(review_markdown: dict[str, str]) -> list[Rendered]:
+    """Every chart of those reviews, rendered in one browser run (and a screenshot)."""
+    sources = [s for text in review_markdown.values() for s in mermaid_fences(text)]
+    return render_mermaid(sources, screenshot=artifacts_dir() / "review-charts.png")
+
+
+def figure_charts(markdown: str, rendered: list[Rendered]) -> list[Rendered]:
+    """The charts of a review's figure sections (revenue to the last custom one)."""
+    start, end = (
+        markdown.index("<!-- quarterdeck:section revenue -->"),
+        markdown.index("\n## Discussion"),
+    )
+    by_source = {r.source: r for r in rendered}
+    return [by_source[s] for s in mermaid_fences(markdown[start:end])]
+
+
+def x_labels(source: str) -> list[str]:
+    """The x-axis labels a chart's source names."""
+    found = re.search(r"^\s*x-axis \[(.*)\]$", source, re.M)
+    assert found is not None, source
+    return re.findall(r'"([^"]*)"', found.group(1))
+
+
+def series(source: str, kind: str) -> list[list[float]]:
+    """The values of each `line` (or `bar`) a chart's source holds."""
+    rows = re.findall(rf"^\s*{kind} \[(.*)\]$", source, re.M)
+    return [[float(v) for v in row.split(", ")] for row in rows]
+
+
+def test_every_chart_of_the_reviews_renders_in_a_browser(review_charts: list[Rendered]) -> None:
+    assert review_charts, "the reviews emit charts"
+    failed = [f"{r.error}\n{r.source}" for r in review_charts if not r.ok]
+    assert failed == []
+    for r in review_charts:
+        assert r.kind == "xychart", r.source
+        # What the browser drew is what the source says: each line, each bar, the labels.
+        assert r.lines == len(series(r.source, "line")), r.source
+        assert r.bars == sum(len(row) for row in series(r.source, "bar")), r.source
+        assert list(r.labels) == x_labels(r.source), r.source
+
+
+def test_the_headline_figures_are_charted_with_their_exact_series(
+    review_markdown: dict[str, str], review_charts: list[Rendered]
+) -> None:
+    figures = figure_charts(review_markdown["growth"], review_charts)
+    assert [r.title for r in figures] == [title for title, _, _ in GROWTH_CHARTS]
+    for r, (title, labels, values) in zip(figures, GROWTH_CHARTS, strict=True):
+        assert (x_labels(r.source), list(r.labels)) == (labels, labels), title
+        (line,) = series(r.source, "line")
+        assert line == pytest.approx(values, abs=0.01), title
+    # NPS (one month), churned revenue (PostHog refused it) and Hidden (chart: false)
+    # draw nothing, though their rows are in the tables.
+    text = review_markdown["growth"]
+    for row in ("| NPS |", "| Churned revenue |", "| Hidden |"):
+        assert any(line.startswith(row) for line in text.splitlines()), row
+    # The web team has the company-wide figures only.
+    web = figure_charts(review_markdown["web"], review_charts)
+    assert [r.title for r in web] == ["MRR", "MRR month-on-month growth", "ARR"]
+
+
+def test_a_chart_that_does_not_parse_fails_the_check() -> None:
+    good = 'xychart-beta\n    x-axis ["a", "b"]\n    line [1, 2]'
+    broken = [
+        "xychart-beta\n    line [1, 2e5]",  # exponents are not in xychart's grammar
+        'xychart-beta\n    title "unclosed\n    line [1, 2]',
+        'xychart-beta\n    x-axis ["a", "b"]\n    line [1, 2',
+        "not-a-diagram\n    line [1, 2]",
+    ]
+    rendered = render_mermaid([good, *broken])
+    assert rendered[0].ok
+    assert rendered[0].error is None
+    assert rendered[0].labels == ("a", "b")
+    for r in rendered[1:]:
+        assert not r.ok, r.source
+        assert r.error, r.source
+    assert "Parse error on line 2" in (rendered[1].error or "")
+
+
+def test_a_screenshot_of_the_review_charts_is_written(review_charts: list[Rendered]) -> None:
+    shot = artifacts_dir() / "review-charts.png"
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(data) > 10_000  # charts, not a blank page
+
+
+def test_the_demos_charts_render_and_are_screenshotted(tmp_path: Path) -> None:
+    out = tmp_path / "demo.md"
+    assert main(["demo", "-o", str(out)]) == 0
+    sources = mermaid_fences(out.read_text(encoding="utf-8"))
+    # Every team review has a shipping-speed chart; the demo's figures add theirs.
+    assert sources, "the demo review shows charts"
+    shot = artifacts_dir() / "demo-charts.png"
+    rendered = render_mermaid(sources, screenshot=shot)
+    assert [f"{r.error}\n{r.source}" for r in rendered if not r.ok] == []
+    assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
