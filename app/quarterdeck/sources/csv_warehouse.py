@@ -28,16 +28,19 @@ def build_sqlite(folder: Path, path: Path) -> str:
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path)
     try:
-        with db:  # one transaction: a failed load leaves no half-filled tables behind
+        try:
             db.executescript((folder / SCHEMA_FILE).read_text(encoding="utf-8"))
-            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-            for csv_path in sorted(folder.glob("*.csv")):
-                _load(db, csv_path, tables)
-    except sqlite3.Error as exc:
-        path.unlink(missing_ok=True)
-        raise QuarterdeckError(f"{folder}: could not build the warehouse: {exc}") from None
-    finally:
+        except sqlite3.Error as exc:
+            raise QuarterdeckError(f"{folder / SCHEMA_FILE}: {exc}") from None
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        for csv_path in sorted(folder.glob("*.csv")):
+            _load(db, csv_path, tables)
+        db.commit()
+    except BaseException:
         db.close()
+        path.unlink(missing_ok=True)  # half a warehouse would give wrong figures, not none
+        raise
+    db.close()
     return f"sqlite:///{path.resolve()}"
 
 
