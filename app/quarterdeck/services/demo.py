@@ -85,49 +85,8 @@ def build_demo_repo(target: Path) -> DemoRepo:
 
 
 def _story(config: Config, rng: random.Random) -> list[_Pr]:
-    prs: list[_Pr] = []
     tz = config.review.timezone  # months as the review counts them
-    for quarter in dict.fromkeys(g.quarter for g in config.goals):
-        goals = [g for g in config.goals if g.quarter == quarter]
-        # The review month's last goal stalls: its PRs stop well before the month ends.
-        stalled = goals[-1].id if quarter == DEMO_MONTH.quarter and len(goals) > 1 else None
-        first, _, last = months_of_quarter(quarter)
-        start = max(first.start(tz), _HISTORY_START)
-        end = min(last.end(tz), _HISTORY_END)
-        for index, goal in enumerate(goals):
-            until = end
-            if goal.id == stalled:
-                until = _STALLED_AFTER
-            elif goal.status == "shipped" and quarter == DEMO_MONTH.quarter:
-                until = DEMO_MONTH.start(tz)  # done last month, so quiet without a warning
-            steps = _STEPS[: 3 + index % 4]
-            # Steps ship in order, one in each slice of the span, in its later part: an
-            # open goal's last step lands late enough that only the stalled goal stalls.
-            slice_ = (until - start) / len(steps)
-            for step_no, step in enumerate(steps):
-                since = start + slice_ * (step_no + 0.3)
-                prs.append(
-                    _goal_pr(
-                        config, goal, step, step_no, rng, since, start + slice_ * (step_no + 1)
-                    )
-                )
-    month = Month.parse(_HISTORY_START.strftime("%Y-%m"))
-    count = dict.fromkeys((t.slug for t in config.teams), 0)
-    while month.start(tz) < _HISTORY_END:
-        for team in config.teams:
-            # One or two unplanned PRs a team each month, of one kind after another.
-            for n in range(rng.randint(1, 2)):
-                count[team.slug] += 1
-                kind = _UNPLANNED[(count[team.slug] - 1) % len(_UNPLANNED)]
-                author = rng.choice(team.members or (team.lead or "octocat",))
-                paths = tuple(p.replace("**", f"part{n}.py") for p in team.paths[:1])
-                title = f"{kind.format(team=team.slug)} ({count[team.slug]})"
-                since, until = (
-                    max(month.start(tz), _HISTORY_START),
-                    min(month.end(tz), _HISTORY_END),
-                )
-                prs.append(_pr(title, author, paths or ("README.md",), rng, since, until))
-        month = month.next()
+    prs = [*_goal_prs(config, rng, tz), *_unplanned_prs(config, rng, tz)]
     # Work no team owns, in the review month: a person's and a bot's.
     november = (DEMO_MONTH.start(tz), _HISTORY_END)
     prs.append(_pr("Tidy the contributing guide", "octocat", ("CONTRIBUTING.md",), rng, *november))
@@ -137,13 +96,60 @@ def _story(config: Config, rng: random.Random) -> list[_Pr]:
     # Every third PR is squash-merged, unless its branch links it: a squash merge's
     # message does not name the branch.
     return [
-        _Pr(**{**pr.__dict__, "number": 100 + i, "squash": i % 3 == 0 and _plain(pr.branch)})
+        _Pr(**{**pr.__dict__, "number": 100 + i, "squash": i % 3 == 0 and _plain(pr)})
         for i, pr in enumerate(prs)
     ]
 
 
-def _plain(branch: str) -> bool:
-    return branch.startswith("work/")
+def _plain(pr: _Pr) -> bool:
+    """Whether the PR's branch links it to nothing (`work/…`)."""
+    return pr.branch.startswith("work/")
+
+
+def _goal_prs(config: Config, rng: random.Random, tz: str) -> list[_Pr]:
+    """Each goal's steps, shipped in its own quarter (as much of it as the history has)."""
+    prs: list[_Pr] = []
+    for quarter in dict.fromkeys(g.quarter for g in config.goals):
+        goals = [g for g in config.goals if g.quarter == quarter]
+        # The review quarter's last goal stalls: its PRs stop well before the month ends.
+        stalled = goals[-1].id if quarter == DEMO_MONTH.quarter and len(goals) > 1 else None
+        first, _, last = months_of_quarter(quarter)
+        start = max(first.start(tz), _HISTORY_START)
+        end = min(last.end(tz), _HISTORY_END)
+        for index, goal in enumerate(goals):
+            until = end
+            if goal.id == stalled:
+                until = _STALLED_AFTER
+            elif goal.status == "shipped" and quarter == DEMO_MONTH.quarter:
+                # Finished early in the month: quiet since, and no warning for it.
+                until = DEMO_MONTH.start(tz) + timedelta(days=10)
+            steps = _STEPS[: 3 + index % 4]
+            # Steps ship in order, each in the later part of its slice of the span, so an
+            # open goal's last step lands late enough that only the stalled goal stalls.
+            slice_ = (until - start) / len(steps)
+            for no, step in enumerate(steps):
+                since, before = start + slice_ * (no + 0.3), start + slice_ * (no + 1)
+                prs.append(_goal_pr(config, goal, step, no, rng, since, before))
+    return prs
+
+
+def _unplanned_prs(config: Config, rng: random.Random, tz: str) -> list[_Pr]:
+    """One or two unplanned PRs a team each month, of one kind after another."""
+    prs: list[_Pr] = []
+    for team in config.teams:
+        month, count = Month.parse(_HISTORY_START.strftime("%Y-%m")), 0
+        while month.start(tz) < _HISTORY_END:
+            since = max(month.start(tz), _HISTORY_START)
+            until = min(month.end(tz), _HISTORY_END)
+            for n in range(rng.randint(1, 2)):
+                count += 1
+                kind = _UNPLANNED[(count - 1) % len(_UNPLANNED)]
+                title = f"{kind.format(team=team.slug)} ({count})"
+                author = rng.choice(team.members or (team.lead or "octocat",))
+                paths = tuple(p.replace("**", f"part{n}.py") for p in team.paths[:1])
+                prs.append(_pr(title, author, paths or ("README.md",), rng, since, until))
+            month = month.next()
+    return prs
 
 
 def _goal_pr(
