@@ -69,6 +69,12 @@ def row_of(review: str, title: str) -> list[str]:
     raise AssertionError(f"no trend row for {title}")
 
 
+def summary_line(review: str, start: str) -> str:
+    """The summary's list item that begins with `start` (a mark and a metric's title)."""
+    summary = review.split("## Summary", 1)[1].split("\n## ", 1)[0]
+    return next(line for line in summary.splitlines() if line.startswith(f"- {start}"))
+
+
 def test_every_trend_table_shows_the_six_months_up_to_the_review(
     reviews: dict[str, str],
 ) -> None:
@@ -91,11 +97,9 @@ def test_mrr_growth_misses_its_target(reviews: dict[str, str]) -> None:
         assert growth[DEMO_MONTH] < 9, "the example data must miss the target"
         cells = row_of(reviews[team], "MRR month-on-month growth")
         assert cells[:6] == [shown(growth[m], " %") for m in SHOWN]
-        assert cells[-1] == "&gt;= 9 ❌"
-        assert (
-            f"- ❌ MRR month-on-month growth missed its target (&gt;= 9): "
-            f"{shown(growth[DEMO_MONTH], ' %')} in {DEMO_MONTH.label}." in reviews[team]
-        )
+        assert cells[-1].endswith("9 ❌")
+        said = summary_line(reviews[team], "❌ MRR month-on-month growth")
+        assert f"{shown(growth[DEMO_MONTH], ' %')} in {DEMO_MONTH.label}" in said
 
 
 def activation_by_month() -> dict[Month, float]:
@@ -121,12 +125,10 @@ def test_activation_jumps_out_of_its_six_month_range(reviews: dict[str, str]) ->
     cells = row_of(reviews["growth"], "Activation")
     assert cells[:5] == [shown(activation[m], " %") for m in SHOWN[:-1]]
     assert cells[5] == shown(now, " %") + " ⚠️"
-    assert cells[-1] == ("&gt;= 40 ✅" if now >= 40 else "&gt;= 40 ❌")
-    summary = f"- ⚠️ Activation stands out: {shown(now, ' %')}, above its 6-month mean of "
-    assert (
-        summary + f"{shown(mean, ' %')} by {(now - mean) / sd:.1f} standard deviations."
-        in (reviews["growth"])
-    )
+    assert cells[-1].endswith("40 ✅" if now >= 40 else "40 ❌")
+    said = summary_line(reviews["growth"], "⚠️ Activation")
+    for words in (shown(now, " %"), f"mean of {shown(mean, ' %')}", f"{(now - mean) / sd:.1f}"):
+        assert words in said
 
 
 def test_team_figures_are_the_teams_own_and_company_ones_are_everyones(
