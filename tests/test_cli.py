@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -44,11 +45,22 @@ def test_demo_prints_a_full_review(capsys: pytest.CaptureFixture[str]) -> None:
     assert "via none" not in out
 
 
-def test_demo_keeps_the_repo_for_a_second_review(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_demo_keeps_the_repo_for_a_second_review(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     keep = tmp_path / "sample"
     assert main(["demo", "--keep", str(keep), "--format", "json"]) == 0
-    demo = json.loads(capsys.readouterr().out)
-    assert main(["review", "--repo", str(keep), "--month", "2026-11", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    demo = json.loads(captured.out)
+    # The hint names the command to run again, with the kept warehouse's URL.
+    command = shlex.split(captured.err.split("`")[1])
+    variables = dict(word.split("=", 1) for word in command if "=" in word)
+    assert list(variables) == ["QUARTERDECK_WAREHOUSE_URL"]
+    rerun = ["quarterdeck", "review", "--repo", str(keep), "--month", "2026-11"]
+    assert command[len(variables) :] == rerun
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert main([*rerun[1:], "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == demo
 
 

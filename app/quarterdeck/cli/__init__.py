@@ -291,19 +291,24 @@ def _link(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    import shlex
+
     from quarterdeck.services.demo import DEMO_MONTH, build_demo_repo
     from quarterdeck.services.review import build_reviews
 
     with tempfile.TemporaryDirectory(prefix="quarterdeck-demo-") as tmp:
-        repo = build_demo_repo(args.keep or Path(tmp) / "sample-repo")
+        demo = build_demo_repo(args.keep or Path(tmp) / "sample-repo")
+        env = demo.env  # for this run only: the embedded warehouse's URL
         progress = _progress()
-        reviews = build_reviews(repo, DEMO_MONTH, progress=progress)
+        reviews = build_reviews(demo.path, DEMO_MONTH, progress=progress, env=env)
         _end_progress(progress)
         _emit(reviews, args)
     if args.keep:
+        variables = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
         print(
             f"quarterdeck: sample repo kept in {args.keep}; try "
-            f"`quarterdeck review --repo {args.keep} --month {DEMO_MONTH}`",
+            f"`{variables} quarterdeck review --repo {shlex.quote(str(args.keep))} "
+            f"--month {DEMO_MONTH}`",
             file=sys.stderr,
         )
     return EXIT_OK

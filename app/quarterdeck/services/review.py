@@ -211,8 +211,13 @@ def build_reviews(
     branch: str | None = None,
     progress: Callable[[int], None] | None = None,
     config_path: str = CONFIG_PATH,
+    env: Mapping[str, str] | None = None,
 ) -> list[TeamReview]:
-    """One review per team (or just `team`) for `month`, from a local clone."""
+    """One review per team (or just `team`) for `month`, from a local clone.
+
+    `env` is where the metric sources find their secrets and URLs (default: the
+    process environment); the demo passes its own, so it sets nothing globally.
+    """
     config, warnings = load_repo_config(repo, config_path=config_path)
     _check_team(config, team)
     since, until = review_window(config, month)
@@ -237,6 +242,7 @@ def build_reviews(
         branch=_branches_label(branches, default_branch(repo)),
         repo_url=web_url(repo),
         templates=local_templates(repo),
+        figure_sources=FigureSources(config, env),
     )
 
 

@@ -1,0 +1,44 @@
+-- The demo's warehouse: what a billing and a data team keep for the growth review.
+-- `quarterdeck demo` loads each <table>.csv beside this file into a SQLite database.
+-- Timestamps are UTC; months and days are ISO dates (a month is its first day).
+
+-- Billing: each product's MRR and paying customers at month end.
+CREATE TABLE mrr_by_month (
+    month      DATE    NOT NULL,
+    product    TEXT    NOT NULL,
+    customers  INTEGER NOT NULL,
+    mrr_usd    INTEGER NOT NULL,
+    PRIMARY KEY (month, product)
+);
+
+-- Billing: what moved MRR during the month (new, expansion, contraction, churn).
+CREATE TABLE mrr_movements (
+    month      DATE    NOT NULL,
+    product    TEXT    NOT NULL,
+    movement   TEXT    NOT NULL CHECK (movement IN ('new', 'expansion', 'contraction', 'churn')),
+    customers  INTEGER NOT NULL,
+    mrr_usd    INTEGER NOT NULL,
+    PRIMARY KEY (month, product, movement)
+);
+
+-- Product: every organisation that signed up, and when it sent its first event.
+CREATE TABLE organisations (
+    org_id          TEXT      PRIMARY KEY,
+    created_at      TIMESTAMP NOT NULL,
+    first_event_at  TIMESTAMP            -- NULL: no event yet
+);
+
+-- Product: daily counts of key product events.
+CREATE TABLE daily_events (
+    day     DATE    NOT NULL,
+    event   TEXT    NOT NULL,
+    events  INTEGER NOT NULL,
+    PRIMARY KEY (day, event)
+);
+
+-- Feedback: answers to "How likely are you to recommend us?" (0–10).
+CREATE TABLE nps_responses (
+    responded_at  TIMESTAMP NOT NULL,
+    org_id        TEXT      NOT NULL,
+    score         INTEGER   NOT NULL CHECK (score BETWEEN 0 AND 10)
+);
