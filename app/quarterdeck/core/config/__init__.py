@@ -27,6 +27,7 @@ from quarterdeck.core.config.checks import (
     codeowners_checks,
     extends_notice,
     goal_checks,
+    metric_checks,
     placeholder_checks,
     team_checks,
 )
@@ -226,6 +227,7 @@ def build_config(
         problems += team_checks(cfg, cfg_doc, strict=strict)
         problems += placeholder_checks(cfg, cfg_doc, placed, strict=strict)
         problems += codeowners_checks(cfg, cfg_doc, owners)
+        problems += metric_checks(cfg, cfg_doc, strict=strict)
         problems += goal_checks(cfg, config_file, placed, broken_teams=broken)
     else:
         # Without usable teams, team checks would only add noise; still check goals alone.
