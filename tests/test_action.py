@@ -253,3 +253,21 @@ def test_the_action_rejects_a_malformed_flag_before_touching_github(
     assert code != 0
     assert "::error title=Quarterdeck::input publish must be true or false" in stderr
     assert github.calls == []
+
+
+def test_the_action_strict_input_fails_on_an_unavailable_figure_before_publishing(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    remote = seed_github(github)
+    config = remote.files[".github/quarterdeck.yml"]
+    remote.files[".github/quarterdeck.yml"] = config + "metrics:\n  - {id: mrr, sql: SELECT 1}\n"
+    with served(github) as api_url:
+        code, _, summary = run_action(tmp_path, api_url, {"month": "2026-11", "strict": "true"})
+        assert github.writes == []
+        # Without strict the same figure is marked unavailable and the reviews publish.
+        assert run_action(tmp_path, api_url, {"month": "2026-11"})[0] == 0
+
+    assert code == 1
+    assert "--strict: 2 figure(s) could not be read" in summary
+    assert "  analytics: mrr: no warehouse; add `sources: {warehouse:" in summary
+    assert len(remote.issues) == 2

@@ -382,17 +382,48 @@ INVALID = [
         'metrics:\n  - {id: mrr, posthog: "a", sql: "b"}\n',
         None,
         [
-            f"{CFG}:2: metrics[0]: give a metric exactly one source: posthog, sql or from, "
-            "not posthog and sql"
+            f"{CFG}:2: metrics[0]: give a metric exactly one source: posthog, sql, file or "
+            "from, not posthog and sql"
         ],
         id="metric-two-sources",
+    ),
+    pytest.param(
+        "metrics:\n  - id: mrr\n    file: revenue.mr\n",
+        None,
+        [
+            f"{CFG}:3: metrics[0].file: 'revenue.mr' is not a figure of the metrics files; "
+            "did you mean 'revenue.mrr'?"
+        ],
+        id="metric-file-key-typo",
+    ),
+    pytest.param(
+        "metrics:\n  - {id: mrr, file: sales.bookings}\n",
+        None,
+        [
+            f"{CFG}:2: metrics[0].file: 'sales.bookings' is not a figure of the metrics "
+            "files; write one of: revenue.mrr, revenue.mrr_growth, revenue.revenue_churn, "
+            "revenue.paying_customers, product.active_users, product.user_growth, "
+            "product.org_growth, product.retention, feedback.nps, feedback.interviews, "
+            "feedback.support_tickets"
+        ],
+        id="metric-file-key-unknown",
+    ),
+    pytest.param(
+        "metrics:\n  - {id: mrr, file: revenue.mrr, sql: x}\n",
+        None,
+        [
+            f"{CFG}:2: metrics[0]: give a metric exactly one source: posthog, sql, file or "
+            "from, not sql and file"
+        ],
+        id="metric-file-and-sql",
     ),
     pytest.param(
         "teams:\n  web:\n    metrics:\n      - {id: activation}\n",
         None,
         [
             f"{CFG}:4: teams.web.metrics[0]: this metric has no source: add posthog: (a HogQL "
-            "query), sql: (a warehouse query) or from: (a formula such as growth(mrr))"
+            "query), sql: (a warehouse query), file: (a key of metrics/YYYY-MM.yml such as "
+            "revenue.mrr) or from: (a formula such as growth(mrr))"
         ],
         id="team-metric-without-source",
     ),
@@ -769,7 +800,8 @@ def test_empty_metrics_file_supplies_nothing() -> None:
         ),
         pytest.param(
             "[1, 2]\n",
-            "m.yml:1: expected a mapping with revenue:, product:, feedback: and notes:, got a list",
+            "m.yml:1: expected a mapping with revenue:, product:, feedback:, notes: and "
+            "teams:, got a list",
             id="not-a-mapping",
         ),
     ],

@@ -1,4 +1,4 @@
-"""A metric's series from SQL, on SQLite and on a real PostgreSQL (scripts/test starts it)."""
+"""A metric's series from SQL, on SQLite, DuckDB and a real PostgreSQL (scripts/test starts it)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 import sqlalchemy
 
@@ -36,6 +37,16 @@ def sqlite_url(tmp_path: Path) -> str:
         db.execute("CREATE TABLE invoices (paid_at TEXT, amount REAL)")
         db.executemany("INSERT INTO invoices VALUES (?, ?)", INVOICES)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def duckdb_url(tmp_path: Path) -> str:
+    path = tmp_path / "warehouse.duckdb"
+    db = duckdb.connect(str(path))
+    db.execute("CREATE TABLE invoices (paid_at DATE, amount DOUBLE)")
+    db.executemany("INSERT INTO invoices VALUES (?, ?)", INVOICES)
+    db.close()
+    return f"duckdb:///{path}"
 
 
 @pytest.fixture
@@ -76,6 +87,17 @@ def test_sqlite_window_is_bound_not_formatted(sqlite_url: str) -> None:
     assert series == {Month(2026, 10): 250.0, Month(2026, 11): 300.0}
 
 
+def test_duckdb_window_is_bound_and_months_are_dates(duckdb_url: str) -> None:
+    sql = (
+        "SELECT date_trunc('month', paid_at) AS month, sum(amount) FROM invoices "
+        "WHERE paid_at >= CAST(:start AS DATE) AND paid_at < CAST(:end AS DATE) "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    series = query_series(duckdb_url, sql, START, END, metric="mrr", url_env=ENV)
+
+    assert series == {Month(2026, 10): 250.0, Month(2026, 11): 300.0}
+
+
 def test_postgres_month_truncation_and_numeric_values(postgres_url: str) -> None:
     series = query_series(postgres_url, POSTGRES_MRR, START, END, metric="mrr", url_env=ENV)
 
@@ -92,9 +114,9 @@ def test_postgres_month_truncation_and_numeric_values(postgres_url: str) -> None
     ],
 )
 def test_a_query_that_writes_is_refused_and_changes_nothing(
-    sqlite_url: str, postgres_url: str, sql: str
+    sqlite_url: str, duckdb_url: str, postgres_url: str, sql: str
 ) -> None:
-    for url in (sqlite_url, postgres_url):
+    for url in (sqlite_url, duckdb_url, postgres_url):
         with pytest.raises(MetricSourceError, match="the warehouse refused the query"):
             query_series(url, sql, START, END, metric="mrr", url_env=ENV)
         engine = sqlalchemy.create_engine(url)

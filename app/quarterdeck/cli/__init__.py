@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_github_args(review)
     add_publish_args(review)
+    review.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 1) when any figure is unavailable, listing each and why; with "
+        "--publish or --dry-run, before anything is written",
+    )
 
     link = sub.add_parser(
         "link",
@@ -192,6 +198,7 @@ def _os_error(exc: OSError) -> str:
 
 def _review(args: argparse.Namespace) -> int:
     from quarterdeck.core.review.review_month import month_error
+    from quarterdeck.services.figures import FigureSources
     from quarterdeck.services.review import build_reviews
 
     today = date.today()
@@ -199,14 +206,21 @@ def _review(args: argparse.Namespace) -> int:
     error = month_error(month, today)
     if error:
         raise QuarterdeckError(error)
+    sources = FigureSources()  # made here so the job summary can count its queries
     if args.github:
         from quarterdeck.services.review import build_reviews_from_github
 
         gh = _github(args)
         reviews = build_reviews_from_github(
-            gh, args.github, month, team=args.team, branch=args.branch, config_path=args.config
+            gh,
+            args.github,
+            month,
+            team=args.team,
+            branch=args.branch,
+            config_path=args.config,
+            figure_sources=sources,
         )
-        return _review_done(_month_warnings(reviews, month, today), args)
+        return _review_done(_month_warnings(reviews, month, today), args, sources)
     if args.publish or args.dry_run:
         raise QuarterdeckError("--publish and --dry-run need --github OWNER/REPO to write to")
     args.repo = _top(args.repo)
@@ -218,9 +232,10 @@ def _review(args: argparse.Namespace) -> int:
         branch=args.branch,
         progress=progress,
         config_path=args.config,
+        figure_sources=sources,
     )
     _end_progress(progress)
-    return _review_done(_month_warnings(reviews, month, today, repo=args.repo), args)
+    return _review_done(_month_warnings(reviews, month, today, repo=args.repo), args, sources)
 
 
 def _top(repo: Path) -> Path:
@@ -248,11 +263,16 @@ def _month_warnings(reviews: list, month: Month, today: date, *, repo: Path | No
     return [dataclasses.replace(r, warnings=(*warnings, *r.warnings)) for r in reviews]
 
 
-def _review_done(reviews: list, args: argparse.Namespace) -> int:
-    """Publish (--publish / --dry-run) or print; in Actions, also the job summary."""
-    from quarterdeck.cli.publish import publish, write_summary
+def _review_done(reviews: list, args: argparse.Namespace, sources: Any) -> int:
+    """Publish (--publish / --dry-run) or print; in Actions, also the job summary, which
+    opens with the figures that could not be read. With --strict, any such figure
+    fails the command before anything is printed or published."""
+    from quarterdeck.cli.publish import figures_summary, publish, strict_error, write_summary
     from quarterdeck.services.review import render_reviews
 
+    write_summary(args, figures_summary(reviews, sources))
+    if args.strict:
+        strict_error(reviews)
     if args.publish or args.dry_run:
         return publish(reviews, args, lambda: _github(args))
     _emit(reviews, args)

@@ -134,6 +134,46 @@ def _summary(results: Sequence[Any], dry_run: bool) -> str:
     return f"## {title}\n\n| Issue | Action | Link |\n|---|---|---|\n{rows}\n{bodies}\n"
 
 
+def unavailable_figures(reviews: Sequence[Any]) -> list[tuple[str, str, str]]:
+    """(team, metric id, why) of every figure the reviews could not read, in order."""
+    return [
+        (r.summary.team, f.metric.id, f.unavailable) for r in reviews for f in r.unavailable_figures
+    ]
+
+
+def strict_error(reviews: Sequence[Any]) -> None:
+    """--strict: raise a QuarterdeckError listing each unavailable figure and why."""
+    failed = unavailable_figures(reviews)
+    if failed:
+        lines = "\n".join(f"  {team}: {metric}: {why}" for team, metric, why in failed)
+        raise QuarterdeckError(
+            f"--strict: {len(failed)} figure(s) could not be read, so nothing was "
+            f"published or printed:\n{lines}\nfix these sources, or run without --strict to "
+            "show them as unavailable"
+        )
+
+
+def figures_summary(reviews: Sequence[Any], sources: Any) -> str:
+    """The job summary's account of the figures: queries sent, metrics files read, and
+    each figure that could not be read (team, metric, why); "" with no figures at all."""
+    from quarterdeck.core.text.markdown import code_span, escape_inline
+
+    if not (sources.queries or sources.files_read or any(r.figures for r in reviews)):
+        return ""
+    text = (
+        f"## Figures\n\n{sources.queries} quer{'y' if sources.queries == 1 else 'ies'} asked "
+        f"of metric sources, {sources.files_read} metrics file(s) read.\n\n"
+    )
+    failed = unavailable_figures(reviews)
+    if not failed:
+        return text + "Every figure was read.\n\n"
+    rows = "".join(
+        f"| {escape_inline(team)} | {code_span(metric)} | {escape_inline(why)} |\n"
+        for team, metric, why in failed
+    )
+    return text + f"| Team | Metric | Unavailable because |\n|---|---|---|\n{rows}\n"
+
+
 def write_outputs(args: argparse.Namespace, values: dict[str, str]) -> None:
     """Append `name=value` lines to the step-output file, if there is one."""
     target = _actions_file(getattr(args, "github_output", None), "GITHUB_OUTPUT")
@@ -147,9 +187,9 @@ def write_outputs(args: argparse.Namespace, values: dict[str, str]) -> None:
 
 
 def write_summary(args: argparse.Namespace, markdown: str) -> None:
-    """Append Markdown to the job summary file, if there is one."""
+    """Append Markdown to the job summary file, if there is one (nothing for "")."""
     target = _actions_file(getattr(args, "step_summary", None), "GITHUB_STEP_SUMMARY")
-    if target is not None:
+    if target is not None and markdown:
         with target.open("a", encoding="utf-8") as out:
             out.write(markdown if markdown.endswith("\n") else markdown + "\n")
 

@@ -2,8 +2,10 @@
 
 Each queried metric costs one query per run for the whole window (the review month
 and the six before it), whichever teams show it: company-wide metrics are asked
-once for all teams. A source that fails makes its metric unavailable, with the
-reason, and never stops the review.
+once for all teams. `file:` metrics read the repository's `metrics/YYYY-MM.yml`
+files of the window, each file once per run however many metrics and teams use it
+(the legacy "previous vs current" rows read the same cached files). A source that
+fails makes its metric unavailable, with the reason, and never stops the review.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import requests
 
 from quarterdeck.core.business.definitions import MetricDef
 from quarterdeck.core.business.figures import WINDOW_MONTHS, MetricFigure, build_figures
-from quarterdeck.core.business.series import Series, months_ending
+from quarterdeck.core.business.series import Series, month_of, months_ending
 from quarterdeck.core.calendar import Month
+from quarterdeck.core.config import MetricsMonth
 from quarterdeck.core.model import Config
-from quarterdeck.errors import MetricSourceError
+from quarterdeck.errors import ConfigError, MetricSourceError, QuarterdeckError
 from quarterdeck.sources import posthog, warehouse
+from quarterdeck.sources.repo_files import FileReader, metrics_path, read_metrics_month
 
 __all__ = ["FigureSources", "team_figures"]
 
@@ -30,29 +34,56 @@ log = logging.getLogger(__name__)
 
 
 class FigureSources:
-    """What one run asks its metric sources; each distinct query is sent once."""
+    """What one run asks its metric sources; each distinct query is sent once and each
+    metrics file read once.
+
+    `config` and `reader` (the repository's files, for `file:` metrics) may be given
+    later with `bind`, so a caller can make the run's sources before the config is read
+    and count its queries afterwards.
+    """
 
     def __init__(
         self,
-        config: Config,
+        config: Config | None = None,
         env: Mapping[str, str] | None = None,
         *,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        reader: FileReader | None = None,
     ) -> None:
-        self.config = config
+        self.config = config or Config()
         self.env = os.environ if env is None else env
         self.session = session
         self.sleep = sleep
+        self.reader = reader
         self.asked: dict[tuple[str, str, datetime, datetime], Series | str] = {}
+        self.files_read = 0  # metrics files read (for the job summary)
+        self._listing: list[str] | None = None
+        self._months: dict[Month, MetricsMonth | QuarterdeckError | None] = {}
+
+    def bind(self, config: Config, reader: FileReader | None = None) -> FigureSources:
+        """Answer for `config`, reading `file:` metrics through `reader`, from now on;
+        the queries sent so far stay counted. Returns self."""
+        if reader is not self.reader:  # another repository's files: read them afresh
+            self._listing, self._months = None, {}
+        self.config, self.reader = config, reader
+        return self
 
     @property
     def queries(self) -> int:
         """How many queries this run sent (for the job summary and the benchmark)."""
         return len(self.asked)
 
-    def series(self, metric: MetricDef, start: datetime, end: datetime) -> Series | str:
-        """The metric's series over [start, end), or why its source could not give it."""
+    def series(
+        self, metric: MetricDef, start: datetime, end: datetime, *, team: str | None = None
+    ) -> Series | str:
+        """The metric's series over [start, end), or why its source could not give it.
+
+        `team` is the team whose review shows it: a `file:` metric takes that team's own
+        values from the metrics files (company-wide ones where it has none).
+        """
+        if metric.source == "file":
+            return self._file_series(metric, start, end, team or metric.team)
         key = (metric.source, metric.query, start, end)
         if key not in self.asked:
             try:
@@ -61,6 +92,54 @@ class FigureSources:
                 log.warning("%s", exc)
                 self.asked[key] = str(exc).removeprefix(f"metric {metric.id}: ")
         return self.asked[key]
+
+    def metrics_month(self, month: Month) -> MetricsMonth | None:
+        """`month`'s metrics file, read at most once per run; None when there is none.
+
+        Raises ConfigError when the file is invalid (QuarterdeckError when GitHub
+        refuses the read), every time it is asked for.
+        """
+        if month not in self._months:
+            try:
+                self._months[month] = self._read_month(month)
+            except QuarterdeckError as exc:
+                self._months[month] = exc
+        got = self._months[month]
+        if isinstance(got, QuarterdeckError):
+            raise got
+        return got
+
+    def _read_month(self, month: Month) -> MetricsMonth | None:
+        if self.reader is None:
+            return None
+        folder = self.config.review.metrics_dir
+        if self._listing is None:
+            self._listing = self.reader.list_dir(folder.strip("/"))
+        path = metrics_path(self._listing, folder, month)
+        if path is None:
+            return None
+        self.files_read += 1
+        return read_metrics_month(self.reader, path)[0]
+
+    def _file_series(
+        self, metric: MetricDef, start: datetime, end: datetime, team: str | None
+    ) -> Series | str:
+        if self.reader is None:
+            return "this run reads no metrics files"
+        series: dict[Month, float] = {}
+        month, last = month_of(start), month_of(end).previous()
+        while month <= last:
+            try:
+                found = self.metrics_month(month)
+            except QuarterdeckError as exc:
+                why = _unreadable(exc)
+                log.warning("metric %s: %s", metric.id, why)
+                return why
+            value = found.of(team).figure(metric.query) if found else None
+            if value is not None:  # a missing file or key is no data, never 0
+                series[month] = value
+            month = month.next()
+        return series
 
     def _ask(self, metric: MetricDef, start: datetime, end: datetime) -> Series:
         sources = self.config.sources
@@ -105,5 +184,15 @@ def team_figures(
     tz = config.review.timezone
     start = months_ending(month, WINDOW_MONTHS)[0].start(tz)
     end = month.end(tz)
-    fetched = {m.id: sources.series(m, start, end) for m in metrics if m.source != "from"}
+    fetched = {
+        m.id: sources.series(m, start, end, team=team) for m in metrics if m.source != "from"
+    }
     return build_figures(metrics, fetched, month)
+
+
+def _unreadable(exc: QuarterdeckError) -> str:
+    if isinstance(exc, ConfigError) and exc.problems:
+        more = len(exc.problems) - 1
+        also = f" (and {more} more problem(s))" if more else ""
+        return f"{exc.problems[0]}{also}; `quarterdeck validate` lists them"
+    return str(exc)

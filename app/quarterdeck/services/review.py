@@ -18,7 +18,7 @@ from quarterdeck.core.business.definitions import SECTIONS
 from quarterdeck.core.business.figures import MetricFigure
 from quarterdeck.core.business.series import months_ending
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
-from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics
+from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics, MetricsMonth
 from quarterdeck.core.model import Config, PullRequest, Team
 from quarterdeck.core.review.figures import FigureRow, figure_rows
 from quarterdeck.core.review.linking import link_all
@@ -49,13 +49,10 @@ from quarterdeck.services.figures import FigureSources, team_figures
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
 from quarterdeck.sources.github import Github, translated
 from quarterdeck.sources.github.client import log_rate_limit
-from quarterdeck.sources.github.config import (
-    load_github_metrics,
-    load_github_templates,
-)
+from quarterdeck.sources.github.config import load_github_templates, repo_reader
 from quarterdeck.sources.github.goals import load_config_with_goal_issues
 from quarterdeck.sources.github.prs import fetch_merged_prs
-from quarterdeck.sources.repo_files import load_metrics, load_repo_config, local_templates
+from quarterdeck.sources.repo_files import LocalReader, load_repo_config, local_templates
 
 # Which of the quarter's three monthly reviews this is, and what it is for.
 REVIEW_FOCUS = {
@@ -212,13 +209,16 @@ def build_reviews(
     progress: Callable[[int], None] | None = None,
     config_path: str = CONFIG_PATH,
     env: Mapping[str, str] | None = None,
+    figure_sources: FigureSources | None = None,
 ) -> list[TeamReview]:
     """One review per team (or just `team`) for `month`, from a local clone.
 
     `env` is where the metric sources find their secrets and URLs (default: the
     process environment); the demo passes its own, so it sets nothing globally.
+    `figure_sources`: the run's metric sources (pass one to count its queries after).
     """
     config, warnings = load_repo_config(repo, config_path=config_path)
+    sources = (figure_sources or FigureSources(env=env)).bind(config, LocalReader(repo))
     _check_team(config, team)
     since, until = review_window(config, month)
     branches = reviewed_branches(config, branch)
@@ -236,13 +236,13 @@ def build_reviews(
         prs,
         month,
         team=team,
-        business=load_metrics(repo, config, str(month)),
-        previous_business=load_metrics(repo, config, str(month.previous())),
+        business=sources.metrics_month(month),
+        previous_business=sources.metrics_month(month.previous()),
         repo_name=repo.resolve().name,
         branch=_branches_label(branches, default_branch(repo)),
         repo_url=web_url(repo),
         templates=local_templates(repo),
-        figure_sources=FigureSources(config, env),
+        figure_sources=sources,
     )
 
 
@@ -254,6 +254,7 @@ def build_reviews_from_github(
     team: str | None = None,
     branch: str | None = None,
     config_path: str = CONFIG_PATH,
+    figure_sources: FigureSources | None = None,
 ) -> list[TeamReview]:
     """The same reviews from GitHub: config and metrics files from the default branch,
     merged PRs (with review times) from the GraphQL search. Templates are the bundled
@@ -267,8 +268,9 @@ def build_reviews_from_github(
     since, until = review_window(config, month)
     branches = reviewed_branches(config, branch)
     prs = fetch_merged_prs(gh, repo.full_name, since, until, bases=branches)
-    business = load_github_metrics(repo, config, str(month))
-    previous_business = load_github_metrics(repo, config, str(month.previous()))
+    sources = (figure_sources or FigureSources()).bind(config, repo_reader(repo))
+    business = sources.metrics_month(month)
+    previous_business = sources.metrics_month(month.previous())
     log_rate_limit(gh)
     return assemble_reviews(
         config,
@@ -283,6 +285,7 @@ def build_reviews_from_github(
         source="github",
         repo_url=repo.html_url,
         templates=load_github_templates(repo),
+        figure_sources=sources,
     )
 
 
@@ -321,8 +324,8 @@ def assemble_reviews(
     month: Month,
     *,
     team: str | None,
-    business: BusinessMetrics | None,
-    previous_business: BusinessMetrics | None,
+    business: MetricsMonth | None,
+    previous_business: MetricsMonth | None,
     repo_name: str,
     branch: str,
     repo_url: str,
@@ -333,7 +336,8 @@ def assemble_reviews(
     """The part both modes share: PRs → links → team summaries → one TeamReview each.
 
     `figure_sources` answers the configured metrics' queries (each once per run); by
-    default the sources the config names, with secrets from the environment.
+    default the sources the config names, with secrets from the environment. Each
+    team's review shows its own figures of the metrics files (`teams:` in them).
     """
     tz = config.review.timezone
     figure_sources = figure_sources or FigureSources(config)
@@ -357,8 +361,8 @@ def assemble_reviews(
             team=None if summary.unowned else config.team(summary.team),
             summary=summary,
             questions=config.review.questions,
-            business=business,
-            previous_business=previous_business,
+            business=_figures_of(business, summary),
+            previous_business=_figures_of(previous_business, summary),
             warnings=_team_warnings(warnings, summary.team),
             metrics_dir=config.review.metrics_dir.rstrip("/"),
             timezone=tz,
@@ -373,6 +377,12 @@ def assemble_reviews(
         for summary in summaries
         if team is None or summary.team == team
     ]
+
+
+def _figures_of(found: MetricsMonth | None, summary: TeamSummary) -> BusinessMetrics | None:
+    # A team's own figures in the metrics file win in its review; work no team owns
+    # shows the company-wide ones.
+    return found.of(None if summary.unowned else summary.team) if found else None
 
 
 def _team_warnings(problems: Sequence[Problem], team: str) -> tuple[str, ...]:

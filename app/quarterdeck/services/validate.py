@@ -58,5 +58,6 @@ def validate_repo(
         problems += exc.problems
     # With a broken config, the metrics folder falls back to its default.
     metrics_dir = config.review.metrics_dir if config else ReviewSettings().metrics_dir
-    problems += metrics_problems(reader, metrics_dir)
+    teams = [t.slug for t in config.teams] if config else None
+    problems += metrics_problems(reader, metrics_dir, teams)
     return Validation(root, config, tuple(sort_problems(problems)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
@@ -22,9 +22,10 @@ from quarterdeck.core.config import (
     FILE_TOO_LARGE,
     MAX_FILE_BYTES,
     BusinessMetrics,
+    MetricsMonth,
     build_config,
     parse_config,
-    parse_metrics,
+    read_metrics_file,
     sort_problems,
 )
 from quarterdeck.core.model import Config
@@ -40,8 +41,10 @@ __all__ = [
     "load_metrics_with",
     "load_repo_config",
     "local_templates",
+    "metrics_path",
     "metrics_problems",
     "read_codeowners",
+    "read_metrics_month",
     "read_text",
     "user_templates",
 ]
@@ -260,29 +263,49 @@ def load_metrics(repo: Path, config: Config, month: str) -> BusinessMetrics | No
 def load_metrics_with(reader: FileReader, config: Config, month: str) -> BusinessMetrics | None:
     """`load_metrics` over any reader: one folder listing, then the month's file."""
     try:
-        name = str(Month.parse(month))
+        name = Month.parse(month)
     except ValueError as exc:
         raise QuarterdeckError(str(exc)) from None
-    folder = config.review.metrics_dir.strip("/")
-    present = set(reader.list_dir(folder))
+    folder = config.review.metrics_dir
+    path = metrics_path(reader.list_dir(folder.strip("/")), folder, name)
+    return read_metrics_month(reader, path)[0].company if path else None
+
+
+def metrics_path(names: Collection[str], metrics_dir: str, month: Month) -> str | None:
+    """The repo path of `month`'s metrics file, given the names in the metrics folder
+    (`reader.list_dir`), or None when the month has none."""
+    folder = metrics_dir.strip("/")
     for suffix in _YAML_SUFFIXES:
-        if f"{name}{suffix}" not in present:
-            continue
-        path = f"{folder}/{name}{suffix}" if folder else f"{name}{suffix}"
-        text, problem = read_text(reader, path)
-        if problem:
-            raise ConfigError([problem])
-        if text is not None:
-            return parse_metrics(text, reader.display(path))
+        if f"{month}{suffix}" in names:
+            return f"{folder}/{month}{suffix}" if folder else f"{month}{suffix}"
     return None
 
 
-def metrics_problems(reader: FileReader, metrics_dir: str) -> list[Problem]:
+def read_metrics_month(
+    reader: FileReader, path: str, *, teams: Collection[str] | None = None
+) -> tuple[MetricsMonth, list[Problem]]:
+    """The metrics file at `path` (company-wide and per-team figures) and its warnings.
+
+    Raises ConfigError when it cannot be read or is invalid; `teams` (the config's
+    slugs) makes a `teams:` entry naming no team a warning.
+    """
+    text, problem = read_text(reader, path)
+    if problem:
+        raise ConfigError([problem])
+    if text is None:  # listed, then gone: the same as no file
+        return MetricsMonth(BusinessMetrics(source=reader.display(path))), []
+    return read_metrics_file(text, reader.display(path), teams=teams)
+
+
+def metrics_problems(
+    reader: FileReader, metrics_dir: str, teams: Collection[str] | None = None
+) -> list[Problem]:
     """Every problem of every file in the metrics folder, as `validate` reports them.
 
-    The review reads one month's file at a time and stops at its first problem; this
-    checks them all, so a broken file fails in a pull request, not in next month's
-    review. A YAML file not named YYYY-MM.yml is a warning: no review would read it.
+    The review reads the files of its window and stops at a broken one; this checks
+    them all, so a broken file fails in a pull request, not in next month's review. A
+    YAML file not named YYYY-MM.yml is a warning: no review would read it. With
+    `teams` (the config's slugs), a `teams:` entry naming no team is a warning too.
     """
     folder = metrics_dir.strip("/")
     found: list[Problem] = []
@@ -300,14 +323,10 @@ def metrics_problems(reader: FileReader, metrics_dir: str) -> list[Problem]:
             )
             found.append(Problem(reader.display(path), None, "", message, "warning"))
             continue
-        text, problem = read_text(reader, path)
-        if problem:
-            found.append(problem)
-        elif text is not None:
-            try:
-                parse_metrics(text, reader.display(path))
-            except ConfigError as exc:
-                found += exc.problems
+        try:
+            found += read_metrics_month(reader, path, teams=teams)[1]
+        except ConfigError as exc:
+            found += exc.problems
     return found
 
 

@@ -9,16 +9,19 @@ statement timeout, and is always rolled back:
 
 * PostgreSQL: `SET TRANSACTION READ ONLY` and a `statement_timeout`;
 * SQLite: `PRAGMA query_only`;
-* others (BigQuery, Snowflake, DuckDB through their SQLAlchemy dialects): give the
-  URL a read-only role; the query is still rolled back.
+* DuckDB (`duckdb:///path`, duckdb-engine): the database file is opened read-only;
+* others (BigQuery, Snowflake, … through their SQLAlchemy dialects): nothing is set;
+  give the URL a role that may only read, and set its timeout there. The query is
+  still rolled back.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
@@ -49,7 +52,7 @@ def query_series(
     if not url:
         raise MetricSourceError(f"metric {metric}: no warehouse URL; set {url_env}")
     try:
-        engine = create_engine(url, poolclass=NullPool)
+        engine = create_engine(url, poolclass=NullPool, connect_args=_connect_args(url))
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise MetricSourceError(
             f"metric {metric}: {url_env} is not a database URL SQLAlchemy can open "
@@ -74,6 +77,12 @@ def query_series(
         return series_from_rows([tuple(row) for row in rows], f"metric {metric}")
     except ValueError as exc:
         raise MetricSourceError(f"{exc}; the query must return (month, value) rows") from None
+
+
+def _connect_args(url: str) -> dict[str, Any]:
+    # DuckDB has no read-only transaction, but refuses every write to a file it opened
+    # read-only; duckdb-engine hands this to duckdb.connect().
+    return {"read_only": True} if make_url(url).get_backend_name() == "duckdb" else {}
 
 
 def _read_only(conn: Connection, timeout: int) -> None:

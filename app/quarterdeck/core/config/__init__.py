@@ -27,13 +27,19 @@ from quarterdeck.core.config.checks import (
     codeowners_checks,
     extends_notice,
     goal_checks,
+    metric_checks,
     placeholder_checks,
     team_checks,
 )
 from quarterdeck.core.config.goals_file import parse_goals, quarter_of_goals_file
 from quarterdeck.core.config.layers import LayeredDoc, merge_data
 from quarterdeck.core.config.messages import describe, sort_problems, validate
-from quarterdeck.core.config.metrics_file import BusinessMetrics, parse_metrics
+from quarterdeck.core.config.metrics_file import (
+    BusinessMetrics,
+    MetricsMonth,
+    parse_metrics,
+    read_metrics_file,
+)
 from quarterdeck.core.config.schema import ConfigFile, GoalsFile, GoalSpec, MetricsFile, json_schema
 from quarterdeck.core.config.to_domain import to_config, to_goal
 from quarterdeck.core.config.yaml_nodes import (
@@ -59,11 +65,13 @@ __all__ = [
     "ConfigFile",
     "GoalsFile",
     "MetricsFile",
+    "MetricsMonth",
     "build_config",
     "json_schema",
     "parse_config",
     "parse_metrics",
     "quarter_of_goals_file",
+    "read_metrics_file",
     "sort_problems",
 ]
 
@@ -219,6 +227,7 @@ def build_config(
         problems += team_checks(cfg, cfg_doc, strict=strict)
         problems += placeholder_checks(cfg, cfg_doc, placed, strict=strict)
         problems += codeowners_checks(cfg, cfg_doc, owners)
+        problems += metric_checks(cfg, cfg_doc, strict=strict)
         problems += goal_checks(cfg, config_file, placed, broken_teams=broken)
     else:
         # Without usable teams, team checks would only add noise; still check goals alone.

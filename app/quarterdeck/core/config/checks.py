@@ -2,18 +2,20 @@
 
 Duplicate goal ids within a quarter, goals of unknown teams, goals without owners or
 with owners from other teams, oversized teams, the starter's untouched placeholders,
-`owns.codeowners` entries the CODEOWNERS file does not name, and the `_extends`
-offline notice.
+`owns.codeowners` entries the CODEOWNERS file does not name, the `_extends` offline
+notice, and metric definitions: formulas over metrics nobody defines or over
+themselves, and queries whose source is not configured.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
+from quarterdeck.core.business.definitions import STANDARD, parse_derivation
 from quarterdeck.core.config.goals_file import quarter_of_goals_file
 from quarterdeck.core.config.layers import LayeredDoc
-from quarterdeck.core.config.schema import ConfigFile, GoalSpec
+from quarterdeck.core.config.schema import ConfigFile, GoalSpec, MetricSpec
 from quarterdeck.core.config.to_domain import to_team
 from quarterdeck.core.config.yaml_nodes import Doc, render_key
 from quarterdeck.core.model import MAX_TEAM_SIZE
@@ -26,6 +28,7 @@ __all__ = [
     "codeowners_checks",
     "extends_notice",
     "goal_checks",
+    "metric_checks",
     "placeholder_checks",
     "team_checks",
 ]
@@ -118,28 +121,28 @@ def placeholder_checks(
         logins += [([*at, "members", j], m, "a member") for j, m in enumerate(team.members)]
         for loc, login, who in logins:
             if login in STARTER_LOGINS:
-                yield _placeholder(doc, loc, _LOGIN.format(who=who, login=login), severity)
+                yield _problem_at(doc, loc, _LOGIN.format(who=who, login=login), severity)
         if team.mission.startswith(STARTER_TEXT):
             message = _TEXT.format(what="the mission", say="in one sentence why the team exists")
-            yield _placeholder(doc, [*at, "mission"], message, severity)
+            yield _problem_at(doc, [*at, "mission"], message, severity)
     for spec, goal_doc, i in placed:
         for j, owner in enumerate(spec.owners):
             if owner in STARTER_LOGINS:
                 message = _LOGIN.format(who=f"an owner of goal '{spec.id}'", login=owner)
-                yield _placeholder(goal_doc, [i, "owners", j], message, severity)
+                yield _problem_at(goal_doc, [i, "owners", j], message, severity)
         texts = (("title", spec.title, "what the team will build"),)
         texts += (("motivation", spec.motivation, "why it matters now"),)
         for name, text, say in texts:
             if text.startswith(STARTER_TEXT):
                 message = _TEXT.format(what=f"the {name} of goal '{spec.id}'", say=say)
-                yield _placeholder(goal_doc, [i, name], message, severity)
+                yield _problem_at(goal_doc, [i, name], message, severity)
 
 
 _LOGIN = "{who} is still the starter's placeholder '{login}': put their GitHub login here"
 _TEXT = "{what} is still the starter's placeholder text: say {say}"
 
 
-def _placeholder(doc: Doc, loc: list[int | str], message: str, severity: str) -> Problem:
+def _problem_at(doc: Doc, loc: list[int | str], message: str, severity: str) -> Problem:
     return Problem(
         doc.file_at(loc), doc.line_of_value(loc), render_key(loc, doc), message, severity
     )
@@ -230,3 +233,205 @@ def _shared_declarations(
                     "two (the reason says which won); give each goal its own",
                     "warning",
                 )
+
+
+_Loc = list[int | str]
+
+
+def metric_checks(cfg: ConfigFile, doc: Doc, *, strict: bool) -> Iterator[Problem]:
+    """Metric definitions that cannot give a figure.
+
+    Errors: an id listed twice in one list, a formula (`from:`, or a standard metric's
+    own, such as growth(mrr)) over a metric defined neither company-wide nor by the
+    team, and a formula computed from itself. Warnings (errors if `strict`): a
+    `posthog:` metric without `sources.posthog`, a `sql:` metric without
+    `sources.warehouse`, and a company-wide formula over a metric only some teams
+    define; the review still renders, with those figures unavailable.
+    """
+    company = _placed(cfg.metrics, ["metrics"])
+    teams = {
+        slug: _placed(team.metrics, ["teams", slug, "metrics"]) for slug, team in cfg.teams.items()
+    }
+    for listed in (company, *teams.values()):
+        yield from _duplicate_ids(listed, doc)
+    yield from _unconfigured_sources(
+        [*company, *(m for t in teams.values() for m in t)], cfg, doc, strict
+    )
+    defined_by = {slug: {spec.id for spec, _ in listed} for slug, listed in teams.items()}
+    own_ids = {spec.id for spec, _ in company}
+    for spec, loc in company:
+        for name in _inputs(spec):
+            if name in own_ids:
+                continue
+            some = sorted(slug for slug, ids in defined_by.items() if name in ids)
+            others = sorted(set(teams) - set(some))
+            if some and others:
+                yield _problem_at(
+                    doc,
+                    _formula_loc(spec, loc),
+                    f"{_formula_shown(spec)} needs {name}, which only {_teams(some)} "
+                    f"{'defines' if len(some) == 1 else 'define'}, so the reviews of "
+                    f"{_teams(others)} show {spec.id} as unavailable; define {name} under "
+                    f"`metrics:`, or move {spec.id} to the teams that have it",
+                    "error" if strict else "warning",
+                )
+            elif not some:
+                yield _undefined(doc, spec, loc, name, own_ids)
+    for slug, listed in teams.items():
+        scope = own_ids | defined_by[slug]
+        for spec, loc in listed:
+            for name in _inputs(spec):
+                if name not in scope:
+                    yield _undefined(doc, spec, loc, name, scope, team=slug)
+    yield from _cycles(company, teams, doc)
+
+
+def _placed(specs: Sequence[MetricSpec], at: _Loc) -> list[tuple[MetricSpec, _Loc]]:
+    return [(spec, [*at, i]) for i, spec in enumerate(specs)]
+
+
+def _formula(spec: MetricSpec) -> str:
+    """The formula a metric is computed by, or "" when it is queried."""
+    if spec.derived:
+        return spec.derived.strip()
+    if spec.posthog or spec.sql or spec.file:
+        return ""
+    standard = STANDARD.get(spec.id)
+    return standard.derived or "" if standard else ""
+
+
+def _formula_shown(spec: MetricSpec) -> str:
+    implied = "" if spec.derived else f" (the standard formula of {spec.id})"
+    return f"{_formula(spec)}{implied}"
+
+
+def _inputs(spec: MetricSpec) -> tuple[str, ...]:
+    formula = _formula(spec)
+    if not formula:
+        return ()
+    try:
+        return tuple(dict.fromkeys(parse_derivation(formula).inputs))
+    except ValueError:  # reported by the schema already
+        return ()
+
+
+def _formula_loc(spec: MetricSpec, loc: _Loc) -> _Loc:
+    # A standard metric's own formula is written nowhere: point at its id.
+    return [*loc, "from"] if spec.derived else [*loc, "id"]
+
+
+def _undefined(
+    doc: Doc,
+    spec: MetricSpec,
+    loc: _Loc,
+    name: str,
+    scope: set[str],
+    *,
+    team: str | None = None,
+) -> Problem:
+    close = difflib.get_close_matches(name, sorted(scope - {spec.id}), n=1)
+    where = f"company-wide or by team '{team}'" if team else "company-wide"
+    hint = f"did you mean '{close[0]}'?" if close else f"define a metric with id {name}"
+    return _problem_at(
+        doc,
+        _formula_loc(spec, loc),
+        f"{_formula_shown(spec)} needs metric {name}, which is not defined {where}; {hint}",
+        "error",
+    )
+
+
+def _duplicate_ids(listed: list[tuple[MetricSpec, _Loc]], doc: Doc) -> Iterator[Problem]:
+    first: dict[str, _Loc] = {}
+    for spec, loc in listed:
+        if spec.id in first:
+            line = doc.line_of_value([*first[spec.id], "id"])
+            yield _problem_at(
+                doc,
+                [*loc, "id"],
+                f"metric {spec.id} is listed twice (first at line {line}); keep one",
+                "error",
+            )
+        else:
+            first[spec.id] = loc
+
+
+def _unconfigured_sources(
+    listed: list[tuple[MetricSpec, _Loc]], cfg: ConfigFile, doc: Doc, strict: bool
+) -> Iterator[Problem]:
+    severity = "error" if strict else "warning"
+    for spec, loc in listed:
+        if spec.posthog and cfg.sources.posthog is None:
+            yield _problem_at(
+                doc,
+                [*loc, "posthog"],
+                f"{spec.id} is a PostHog query, but no PostHog project is configured, so it "
+                "will be unavailable; add `sources: {posthog: {project: <id>}}` (the id is on "
+                "the project's settings page)",
+                severity,
+            )
+        if spec.sql and cfg.sources.warehouse is None:
+            yield _problem_at(
+                doc,
+                [*loc, "sql"],
+                f"{spec.id} is a SQL query, but no warehouse is configured, so it will be "
+                "unavailable; add `sources: {warehouse: {url_env: QUARTERDECK_WAREHOUSE_URL}}` "
+                "and set that variable to the database URL",
+                severity,
+            )
+
+
+def _cycles(
+    company: list[tuple[MetricSpec, _Loc]],
+    teams: Mapping[str, list[tuple[MetricSpec, _Loc]]],
+    doc: Doc,
+) -> Iterator[Problem]:
+    """Formulas that reach themselves, in the company-wide list and in each team's
+    (where a team's metric replaces a company-wide one of its id); each told once."""
+    told: set[tuple[int | str, ...]] = set()
+    shared = {spec.id: (spec, loc) for spec, loc in company}
+    scopes = [("", shared)]
+    scopes += [
+        (f" in team '{slug}'s review", {**shared, **{spec.id: (spec, loc) for spec, loc in listed}})
+        for slug, listed in teams.items()
+    ]
+    for where, scope in scopes:
+        for start, (spec, loc) in scope.items():
+            path = _path_back(start, scope)
+            if path is None or tuple(loc) in told:
+                continue
+            told.add(tuple(loc))
+            yield _problem_at(
+                doc,
+                _formula_loc(spec, loc),
+                f"{spec.id} is computed from itself{where} ({' → '.join([start, *path])}); "
+                "compute it from queried metrics",
+                "error",
+            )
+
+
+def _path_back(start: str, scope: Mapping[str, tuple[MetricSpec, _Loc]]) -> list[str] | None:
+    """The ids from `start`'s inputs back to `start`, if its formula reaches it."""
+    seen: set[str] = set()
+
+    def walk(node: str) -> list[str] | None:
+        for name in _inputs(scope[node][0]):
+            if name == start:
+                return [name]
+            if name in scope and name not in seen:
+                seen.add(name)
+                rest = walk(name)
+                if rest is not None:
+                    return [name, *rest]
+        return None
+
+    return walk(start)
+
+
+def _teams(slugs: Sequence[str]) -> str:
+    return ("team " if len(slugs) == 1 else "teams ") + ", ".join(f"'{s}'" for s in slugs)
+
+
+def _problem_at(doc: Doc, loc: _Loc, message: str, severity: str) -> Problem:
+    return Problem(
+        doc.file_at(loc), doc.line_of_value(loc), render_key(loc, doc), message, severity
+    )

@@ -7,9 +7,10 @@ These models are the single source of truth for the shape of the config file
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import difflib
+from typing import Annotated, Any, Literal, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 from pydantic.json_schema import models_json_schema
 from pydantic_core import PydanticCustomError
 
@@ -31,6 +32,7 @@ from quarterdeck.core.config.fields import (
 from quarterdeck.core.model import GOAL_STATUSES
 
 __all__ = [
+    "METRICS_FILE_KEYS",
     "BotsSpec",
     "ConfigFile",
     "FeedbackMetrics",
@@ -42,6 +44,7 @@ __all__ = [
     "ProductMetrics",
     "RevenueMetrics",
     "ReviewSpec",
+    "TeamMetrics",
     "TeamSpec",
     "json_schema",
 ]
@@ -106,6 +109,11 @@ class MetricSpec(_Model):
         description="A SQL query on the warehouse returning (month, value) rows; bind :start "
         "and :end for the window.",
     )
+    file: Text | None = Field(
+        None,
+        description="A figure of the metrics files (metrics/YYYY-MM.yml), e.g. revenue.mrr; "
+        "a team's own value under `teams:` wins in its review.",
+    )
     derived: Text | None = Field(
         None,
         alias="from",
@@ -121,21 +129,40 @@ class MetricSpec(_Model):
         "Default: true for the section's first metric and for metrics with a target.",
     )
 
+    @field_validator("file")
+    @classmethod
+    def _a_metrics_file_figure(cls, key: str | None) -> str | None:
+        # Metrics files refuse unknown keys, so a key outside them could never have data.
+        if key is not None and key.strip() not in METRICS_FILE_KEYS:
+            close = difflib.get_close_matches(key.strip(), list(METRICS_FILE_KEYS), n=1)
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else "write one of: " + ", ".join(METRICS_FILE_KEYS)
+            )
+            raise PydanticCustomError(
+                "qd_metric_file_key",
+                "'{key}' is not a figure of the metrics files; {hint}",
+                {"key": key, "hint": hint},
+            )
+        return key.strip() if key is not None else None
+
     @model_validator(mode="after")
     def _one_source_and_a_shape(self) -> MetricSpec:
         standard = STANDARD.get(self.id)
-        sources = [k for k in ("posthog", "sql", "derived") if getattr(self, k)]
+        sources = [k for k in ("posthog", "sql", "file", "derived") if getattr(self, k)]
         if len(sources) > 1:
             raise PydanticCustomError(
                 "qd_metric_sources",
-                "give a metric exactly one source: posthog, sql or from, not "
+                "give a metric exactly one source: posthog, sql, file or from, not "
                 + " and ".join("from" if k == "derived" else k for k in sources),
             )
         if not sources and not (standard and standard.derived):
             raise PydanticCustomError(
                 "qd_metric_source",
                 "this metric has no source: add posthog: (a HogQL query), sql: (a warehouse "
-                "query) or from: (a formula such as growth(mrr))",
+                "query), file: (a key of metrics/YYYY-MM.yml such as revenue.mrr) or from: "
+                "(a formula such as growth(mrr))",
             )
         if standard is None:
             missing = [k for k in ("title", "unit", "section") if getattr(self, k) is None]
@@ -382,15 +409,38 @@ class FeedbackMetrics(_Model):
     )
 
 
-class MetricsFile(_Model):
-    """`metrics/YYYY-MM.yml`: the PM's business, product and feedback figures for a month."""
-
-    model_config = ConfigDict(title="Quarterdeck metrics file (metrics/YYYY-MM.yml)")
+class TeamMetrics(_Model):
+    """One team's own figures for the month; each one given replaces the company-wide one
+    in that team's review, the others stay company-wide."""
 
     revenue: RevenueMetrics = Field(default_factory=RevenueMetrics, description="Revenue.")
     product: ProductMetrics = Field(default_factory=ProductMetrics, description="Product usage.")
     feedback: FeedbackMetrics = Field(default_factory=FeedbackMetrics, description="Feedback.")
     notes: str = Field("", description="Anything else the team should know this month.")
+
+
+class MetricsFile(TeamMetrics):
+    """`metrics/YYYY-MM.yml`: the PM's business, product and feedback figures for a month,
+    company-wide, and optionally each team's own under `teams:`."""
+
+    model_config = ConfigDict(title="Quarterdeck metrics file (metrics/YYYY-MM.yml)")
+
+    teams: dict[Slug, TeamMetrics] = Field(
+        default_factory=dict,
+        description="Figures of one team (by its slug under `teams:` in the config), e.g. "
+        "{checkout: {revenue: {mrr: 1200}}}; they win over the company-wide ones in that "
+        "team's review.",
+    )
+
+
+# `section.key` of every number a metrics file holds: what a `file:` metric may name.
+METRICS_FILE_KEYS: tuple[str, ...] = tuple(
+    f"{section}.{name}"
+    for section, info in TeamMetrics.model_fields.items()
+    if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
+    for name, field in info.annotation.model_fields.items()
+    if get_origin(field.annotation) is not list  # highlights: text, not a figure
+)
 
 
 def json_schema() -> dict[str, Any]:

@@ -89,6 +89,8 @@ def to_metric(spec: MetricSpec, team: str | None) -> MetricDef:
         source, query = "posthog", spec.posthog
     elif spec.sql:
         source, query = "sql", spec.sql
+    elif spec.file:
+        source, query = "file", spec.file
     else:  # validated: a formula of its own, or the standard one
         source, query = "from", spec.derived or (standard.derived if standard else "") or ""
     target = spec.target or (standard.target if standard else None)

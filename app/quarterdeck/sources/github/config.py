@@ -43,6 +43,7 @@ __all__ = [
     "load_github_metrics",
     "load_github_templates",
     "parse_extends",
+    "repo_reader",
 ]
 
 ORG_CONFIG_REPO = ".github"
@@ -128,16 +129,17 @@ def load_github_config(
 
 def load_github_metrics(repo: Repository, config: Config, month: str) -> BusinessMetrics | None:
     """The PM's figures for `month` (YYYY-MM) from the repo's metrics folder on GitHub."""
-    return load_metrics_with(_reader_for(repo), config, month)
+    return load_metrics_with(repo_reader(repo), config, month)
 
 
 def load_github_templates(repo: Repository) -> dict[str, str]:
     """The repo's own templates from `.github/quarterdeck/templates/` on GitHub."""
-    return user_templates(_reader_for(repo))
+    return user_templates(repo_reader(repo))
 
 
-def _reader_for(repo: Repository) -> GitHubReader:
-    # One reader per repository object, so both months share one folder listing.
+def repo_reader(repo: Repository) -> GitHubReader:
+    """The one reader of `repo` (per repository object): every file and folder listing
+    a run reads through it is fetched once (the metrics folder for all months)."""
     reader = getattr(repo, "_quarterdeck_reader", None)
     if reader is None:
         reader = GitHubReader(repo)
