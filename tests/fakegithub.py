@@ -108,6 +108,7 @@ class FakeGitHub:
     """An in-memory GitHub answering PyGithub's requests through `responses`."""
 
     def __init__(self, mock: responses.RequestsMock) -> None:
+        self.mock = mock  # `add_passthru(front.url)` lets a test reach an `HttpFront`
         self.repos: dict[str, FakeRepo] = {}
         self.calls: list[Call] = []
         self.faults: list[Fault] = []

@@ -6,6 +6,7 @@ and retry policy; every wait goes through an injected sleep, never a real one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from quarterdeck.cli import main
 from quarterdeck.core.config import build_config
 from quarterdeck.sources.github.client import retry_policy
 from tests.fakegithub import FakeGitHub, FakeRepo
+from tests.fakegithub_http import HttpFront
 from tests.reviewrepos import CONFIG, GOALS, at, seed_github, small_repo
 from tests.test_goals_sync import checkout, seed
 from tests.webhooks import FILES, REPO, encode, headers, merged_pr, settings
@@ -424,14 +426,23 @@ def test_a_renamed_or_deleted_goal_label_opens_no_second_goal_issue(
 # -- the App: GitHub down, a goal issue gone, a broken config ------------------------------
 
 
-def webhook_app(tmp_path: Path, github: FakeGitHub, delays: list[float], retry: Any = None) -> Any:
+def webhook_app(
+    tmp_path: Path,
+    github: FakeGitHub,
+    delays: list[float],
+    retry: Any = None,
+    base_url: str | None = None,
+) -> Any:
     """The App with its real config loader and an in-process queue whose retry timer
-    records the delay and runs the retry at once; `retry`: the client's retry policy."""
+    records the delay and runs the retry at once; `retry`: the client's retry policy,
+    `base_url`: an `HttpFront` to reach the fake over real HTTP."""
     from quarterdeck.webhook.queues import BackgroundQueue
     from quarterdeck.webhook.server import create_app
 
     def factory(_id: int) -> Any:
-        return github.client(retry=retry)
+        if base_url is None:
+            return github.client(retry=retry)
+        return github.client(retry=retry, base_url=base_url)
 
     app = create_app(settings(tmp_path), github_factory=factory)
     runtime = app.extensions["quarterdeck"]
@@ -765,6 +776,88 @@ def test_a_rate_limited_pr_comment_is_retried_and_created_once(
     assert len(fake.comments_on(2)) == 1
     assert github.count("POST", r"/issues/2/comments$") == 2
     assert waits == [4]
+
+
+@pytest.fixture
+def front(github: FakeGitHub) -> Iterator[str]:
+    """The fake served over real HTTP on 127.0.0.1: a dropped connection is a real one,
+    seen by urllib3 and so by the production retry policy; yields its API URL."""
+    served = HttpFront(github)
+    github.mock.add_passthru(served.url)
+    try:
+        yield served.url
+    finally:
+        served.close()
+
+
+@pytest.fixture
+def wired(
+    github: FakeGitHub, front: str, monkeypatch: pytest.MonkeyPatch, waits: list[float]
+) -> FakeGitHub:
+    """The CLI's client over `front`, with the production retry policy."""
+    policy = retry_policy(sleep=waits.append, clock=lambda: NOW)
+    monkeypatch.setattr(cli, "_github", lambda args: github.client(retry=policy, base_url=front))
+    return github
+
+
+@pytest.mark.parametrize("drop", LOST)
+def test_over_http_a_lost_review_issue_create_leaves_one(
+    wired: FakeGitHub, waits: list[float], drop: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = seed_github(wired)
+    wired.lose_answer("POST", ISSUES, drop=drop)
+    wired.lose_answer("POST", LABELS, drop=drop)
+
+    code, err = publish(capsys)
+
+    assert code == 0, err
+    assert reviews_on(remote) == [ANALYTICS, GROWTH]
+    assert len(remote.issues) == 2
+    assert sorted(remote.labels) == ["growth-review", "team:analytics", "team:growth"]
+    assert (wired.count("POST", ISSUES), wired.count("POST", LABELS)) == (2, 3)
+    assert f"quarterdeck: created #1: {ANALYTICS}" in err
+    assert_backoffs(waits[:1], 1)  # before the label's look
+    assert_backoffs(waits[1:], 1)  # before the issue's look
+
+
+@pytest.mark.parametrize("drop", LOST)
+def test_over_http_a_lost_goal_issue_create_leaves_one(
+    wired: FakeGitHub,
+    tmp_path: Path,
+    waits: list[float],
+    drop: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake = seed(wired)
+    wired.lose_answer("POST", ISSUES, drop=drop)
+
+    code, out, err = sync(checkout(tmp_path), capsys)
+
+    assert code == 0, err
+    assert goal_issues_of(fake, "funnel-v2") == [3]
+    assert wired.count("POST", ISSUES) == 1
+    assert "created the issue of goal funnel-v2: #3 (add `issue: 3` to the goal)" in out
+    assert_backoffs(waits, 1)
+
+
+@pytest.mark.parametrize("drop", LOST)
+def test_over_http_a_lost_pr_comment_create_leaves_one(
+    github: FakeGitHub, front: str, tmp_path: Path, drop: bool
+) -> None:
+    fake = github.add_repo(REPO, files=FILES)
+    github.add_issue(fake, "A README people finish reading")
+    github.add_issue(fake, "Update the README")
+    waits: list[float] = []
+    app = webhook_app(tmp_path, github, [], retry=retry_policy(sleep=waits.append), base_url=front)
+    github.lose_answer("POST", r"/issues/2/comments$", drop=drop)
+    payload = merged_pr(body="goal:readme")
+    github.hold_pull(REPO, payload)
+
+    deliver(app, payload, "d-wire")
+
+    assert len(fake.comments_on(2)) == 1
+    assert github.count("POST", r"/issues/2/comments$") == 1
+    assert_backoffs(waits, 1)
 
 
 # -- history: an empty window, a shallow clone ------------------------------------------
