@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import requests
 import responses
 
 API = "https://api.github.com"
@@ -107,6 +108,7 @@ class FakeGitHub:
     """An in-memory GitHub answering PyGithub's requests through `responses`."""
 
     def __init__(self, mock: responses.RequestsMock) -> None:
+        self.mock = mock  # `add_passthru(front.url)` lets a test reach an `HttpFront`
         self.repos: dict[str, FakeRepo] = {}
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
@@ -167,6 +169,16 @@ class FakeGitHub:
         fault = Fault(method, re.compile(path), status, headers or {}, body or default, times)
         fault.after, fault.skip, fault.error = after, skip, error
         self.faults.append(fault)
+
+    def lose_answer(self, method: str, path: str, *, drop: bool = False, skip: int = 0) -> None:
+        """Carry out the next write matching `method` and `path`, then lose its answer.
+
+        The answer is a 502, or with `drop` no answer at all: under `responses` a
+        `requests.ConnectionError`, over `HttpFront` a connection closed unanswered
+        (which urllib3, and so the retry policy, sees as a real dropped connection).
+        """
+        error = requests.ConnectionError("Connection aborted: closed without a response")
+        self.fail(method, path, 502, after=True, skip=skip, error=error if drop else None)
 
     @property
     def writes(self) -> list[tuple[str, str]]:

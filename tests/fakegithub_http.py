@@ -31,7 +31,13 @@ class HttpFront:
                     body=body or None,
                     headers=dict(self.headers),
                 )
-                status, headers, text = fake._dispatch(request)
+                try:
+                    status, headers, text = fake._dispatch(request)
+                except OSError:
+                    # A fault's error (`lose_answer(drop=True)`, a timeout): close the
+                    # connection without a word, as a proxy that lost it would.
+                    self.close_connection = True
+                    return
                 data = text.replace(API, front.url).encode()
                 self.send_response(status)
                 for key, value in headers.items():

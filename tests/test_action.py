@@ -230,6 +230,29 @@ def test_the_action_publishes_and_writes_outputs_and_summary(
     assert {c.headers.get("Authorization") for c in github.calls} == {"token test-token-not-real"}
 
 
+@pytest.mark.parametrize("drop", [False, True], ids=["502", "dropped"])
+def test_the_action_names_the_one_issue_when_the_creates_answer_was_lost(
+    github: FakeGitHub, tmp_path: Path, drop: bool
+) -> None:
+    # Over real HTTP: GitHub applies the create, then answers 502 or closes the
+    # connection unanswered, so urllib3 and the production retry policy see it as
+    # they would in a runner.
+    remote = seed_github(github)
+    github.lose_answer("POST", r"^/repos/acme/web/issues$", drop=drop)
+    with served(github) as api_url:
+        code, outputs, summary = run_action(
+            tmp_path, api_url, {"month": "2026-11", "team": "analytics"}
+        )
+
+    assert code == 0, summary
+    [issue] = remote.issues.values()
+    assert github.count("POST", r"^/repos/acme/web/issues$") == 1  # looked for, not re-sent
+    values = dict(line.split("=", 1) for line in outputs.splitlines())
+    assert values["issue-number"] == str(issue["number"]) == "1"
+    assert json.loads(values["issues"])[0]["action"] == "created"
+    assert "| Growth review: analytics — November 2026 | created | [#1](" in summary
+
+
 def test_the_action_dry_run_writes_nothing(github: FakeGitHub, tmp_path: Path) -> None:
     seed_github(github)
     with served(github) as api_url:

@@ -6,6 +6,7 @@ and retry policy; every wait goes through an injected sleep, never a real one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from quarterdeck.cli import main
 from quarterdeck.core.config import build_config
 from quarterdeck.sources.github.client import retry_policy
 from tests.fakegithub import FakeGitHub, FakeRepo
+from tests.fakegithub_http import HttpFront
 from tests.reviewrepos import CONFIG, GOALS, at, seed_github, small_repo
 from tests.test_goals_sync import checkout, seed
 from tests.webhooks import FILES, REPO, encode, headers, merged_pr, settings
@@ -53,6 +55,15 @@ def exhausted(reset_in: float) -> dict[str, str]:
     return {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW + reset_in))}
 
 
+def assert_backoffs(waits: list[float], count: int) -> None:
+    """`waits` are the policy's first `count` backoffs: factor * 2**(n-1), plus jitter."""
+    policy = retry_policy()
+    assert len(waits) == count, waits
+    for n, wait in enumerate(waits, start=1):
+        low = min(policy.backoff_max, policy.backoff_factor * 2 ** (n - 1))
+        assert low <= wait <= low + policy.backoff_jitter, (n, wait)
+
+
 def reviews_on(remote: FakeRepo) -> list[str]:
     return sorted(i["title"] for i in remote.issues.values() if "quarterdeck:review " in i["body"])
 
@@ -83,8 +94,7 @@ def test_a_5xx_on_a_create_is_retried_and_the_run_succeeds(
     assert code == 0, err
     assert reviews_on(remote) == [ANALYTICS, GROWTH]
     assert client.count("POST", ISSUES) == 3
-    assert len(waits) == 1
-    assert 1.0 <= waits[0] <= 1.5
+    assert_backoffs(waits, 1)  # then a look: nothing was created, so a second create
 
 
 def test_a_5xx_on_an_update_is_retried_too(
@@ -110,7 +120,10 @@ def test_5xx_forever_backs_off_then_exits_1_naming_what_was_written(
     code, err = publish(capsys)
 
     assert code == 1
-    assert [int(w) for w in waits] == [1, 2, 4, 8, 16]
+    # A create is not re-sent by the client: each lost answer is followed by the
+    # policy's backoff, a look for the issue, and only then another create.
+    assert_backoffs(waits, retry_policy().total)
+    assert client.count("POST", ISSUES) == 1 + 1 + retry_policy().total  # analytics, growth x6
     assert "GitHub answered 503 while opening the review issue of growth" in err
     assert "Already written: created label growth-review; created label team:analytics;" in err
     assert f"created #1 ({ANALYTICS})." in err
@@ -413,20 +426,32 @@ def test_a_renamed_or_deleted_goal_label_opens_no_second_goal_issue(
 # -- the App: GitHub down, a goal issue gone, a broken config ------------------------------
 
 
-def webhook_app(tmp_path: Path, github: FakeGitHub, delays: list[float]) -> Any:
+def webhook_app(
+    tmp_path: Path,
+    github: FakeGitHub,
+    delays: list[float],
+    retry: Any = None,
+    base_url: str | None = None,
+) -> Any:
     """The App with its real config loader and an in-process queue whose retry timer
-    records the delay and runs the retry at once."""
+    records the delay and runs the retry at once; `retry`: the client's retry policy,
+    `base_url`: an `HttpFront` to reach the fake over real HTTP."""
     from quarterdeck.webhook.queues import BackgroundQueue
     from quarterdeck.webhook.server import create_app
 
-    app = create_app(settings(tmp_path), github_factory=lambda _id: github.client())
+    def factory(_id: int) -> Any:
+        if base_url is None:
+            return github.client(retry=retry)
+        return github.client(retry=retry, base_url=base_url)
+
+    app = create_app(settings(tmp_path), github_factory=factory)
     runtime = app.extensions["quarterdeck"]
     queue = BackgroundQueue(
         runtime.processor,
         runtime.deliveries,
         schedule=lambda delay, run: (delays.append(delay), run()),  # type: ignore[func-returns-value]
     )
-    return create_app(settings(tmp_path), github_factory=lambda _id: github.client(), queue=queue)
+    return create_app(settings(tmp_path), github_factory=factory, queue=queue)
 
 
 def deliver(app: Any, payload: dict[str, Any], delivery: str) -> None:
@@ -507,6 +532,332 @@ def test_a_deleted_goal_issue_still_gets_the_pr_comment(
     gone = [r for r in caplog.records if "is gone" in r.getMessage()]
     assert gone[0].delivery == "d-gone"  # type: ignore[attr-defined]
     assert dropped(caplog) == []
+
+
+# -- a lost answer to a create: looked for, never re-sent blindly ---------------------------
+#
+# GitHub applies the write and the answer is lost (a 502, or the connection dropped):
+# exactly one object exists afterwards, the run says it created it once, and every
+# printed number names it.
+
+LOST = [pytest.param(False, id="502"), pytest.param(True, id="dropped")]
+LABELS = r"^/repos/acme/web/labels$"
+ALREADY_EXISTS = {
+    "message": "Validation Failed",
+    "errors": [{"resource": "Label", "code": "already_exists", "field": "name"}],
+}
+
+
+def goal_issues_of(fake: FakeRepo, goal_id: str) -> list[int]:
+    return [n for n, i in fake.issues.items() if f"quarterdeck:goal id={goal_id} " in i["body"]]
+
+
+@pytest.mark.parametrize("drop", LOST)
+def test_a_review_issue_whose_answer_was_lost_exists_once_and_is_named(
+    client: FakeGitHub,
+    remote: FakeRepo,
+    waits: list[float],
+    drop: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    client.lose_answer("POST", ISSUES, drop=drop)
+
+    code, err = publish(capsys)
+
+    assert code == 0, err
+    assert reviews_on(remote) == [ANALYTICS, GROWTH]
+    assert len(remote.issues) == 2
+    assert client.count("POST", ISSUES) == 2  # the lost one was found, not sent again
+    assert_backoffs(waits, 1)  # one backoff before looking
+    assert err.count(f"quarterdeck: created #1: {ANALYTICS}") == 1
+    assert f"quarterdeck: created #2: {GROWTH}" in err
+    # The next run finds the same two: nothing to close, nothing created.
+    code, err = publish(capsys)
+    assert code == 0, err
+    assert f"quarterdeck: unchanged #1: {ANALYTICS}" in err
+    assert "duplicate" not in err
+    assert len(remote.issues) == 2
+
+
+@pytest.mark.parametrize("drop", LOST)
+def test_a_goal_issue_whose_answer_was_lost_exists_once_and_is_named(
+    client: FakeGitHub,
+    tmp_path: Path,
+    waits: list[float],
+    drop: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake = seed(client)
+    root = checkout(tmp_path)
+    client.lose_answer("POST", ISSUES, drop=drop)
+
+    code, out, err = sync(root, capsys)
+
+    assert code == 0, err
+    assert goal_issues_of(fake, "funnel-v2") == [3]
+    assert client.count("POST", ISSUES) == 1
+    assert_backoffs(waits, 1)
+    assert out.count("created the issue of goal funnel-v2") == 1
+    assert "created the issue of goal funnel-v2: #3 (add `issue: 3` to the goal)" in out
+    code, out, err = sync(root, capsys)
+    assert code == 0, err
+    assert "  ok      funnel-v2 (#3): up to date" in out
+    assert goal_issues_of(fake, "funnel-v2") == [3]
+
+
+@pytest.mark.parametrize("drop", LOST)
+def test_a_label_whose_answer_was_lost_exists_once_in_goals_sync(
+    client: FakeGitHub,
+    tmp_path: Path,
+    waits: list[float],
+    drop: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake = seed(client)
+    client.lose_answer("POST", LABELS, drop=drop)
+
+    code, out, err = sync(checkout(tmp_path), capsys)
+
+    assert code == 0, err
+    assert [n for n in fake.labels if n.lower() == "team:analytics"] == ["team:analytics"]
+    assert client.count("POST", LABELS) == 1
+    assert_backoffs(waits, 1)
+    assert out.count("created label team:analytics") == 1
+    assert goal_issues_of(fake, "funnel-v2") == [3]  # and the run went on
+
+
+@pytest.mark.parametrize("drop", LOST)
+def test_a_label_whose_answer_was_lost_exists_once_in_publish(
+    client: FakeGitHub,
+    remote: FakeRepo,
+    waits: list[float],
+    drop: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    client.lose_answer("POST", LABELS, drop=drop)
+
+    code, err = publish(capsys)
+
+    assert code == 0, err
+    assert sorted(remote.labels) == ["growth-review", "team:analytics", "team:growth"]
+    assert client.count("POST", LABELS) == 3  # one each: the lost one was found
+    assert_backoffs(waits, 1)
+    assert reviews_on(remote) == [ANALYTICS, GROWTH]
+
+
+def test_a_label_create_answered_already_exists_after_a_lost_answer_is_success(
+    client: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14, item 13: the re-sent create is answered 422 `already_exists`."""
+    fake = seed(client)
+    client.lose_answer("POST", LABELS)
+    # The look after the lost answer is served by a stale replica that hasn't seen it.
+    client.fail("GET", r"/labels/team%3Aanalytics$", 404, body={"message": "Not Found"})
+
+    code, out, err = sync(checkout(tmp_path), capsys)
+
+    assert code == 0, err
+    assert client.count("POST", LABELS) == 2  # the second answered 422 already_exists
+    assert [n for n in fake.labels if n.lower() == "team:analytics"] == ["team:analytics"]
+    assert out.count("created label team:analytics") == 1
+    assert goal_issues_of(fake, "funnel-v2") == [3]
+
+
+def test_a_label_another_writer_created_meanwhile_stops_nothing(
+    client: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake = seed(client)
+    listing = client._list_labels
+
+    def listed_then_created(repo: FakeRepo, query: Any, body: Any) -> Any:
+        answer = listing(repo, query, body)
+        client._ensure_label(repo, "team:analytics")  # a person, just after our listing
+        return answer
+
+    monkeypatch.setattr(client, "_list_labels", listed_then_created)
+
+    code, out, err = sync(checkout(tmp_path), capsys)
+
+    assert code == 0, err
+    assert client.count("POST", LABELS) == 1  # answered 422 already_exists
+    assert "created label team:analytics" not in out  # not ours
+    assert goal_issues_of(fake, "funnel-v2") == [3]
+
+
+def test_a_label_create_refused_for_another_reason_still_stops_the_sync(
+    client: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(client)
+    client.fail("POST", LABELS, 422, body={"message": "Validation Failed", "errors": [
+        {"resource": "Label", "code": "invalid", "field": "color"}
+    ]})  # fmt: skip
+
+    code, _, err = sync(checkout(tmp_path), capsys)
+
+    assert code == 1
+    assert "GitHub answered 422 while writing label 'team:analytics'" in err
+
+
+@pytest.mark.parametrize("drop", LOST)
+def test_the_apps_pr_comment_whose_answer_was_lost_exists_once(
+    github: FakeGitHub, tmp_path: Path, drop: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = github.add_repo(REPO, files=FILES)
+    github.add_issue(fake, "A README people finish reading")
+    github.add_issue(fake, "Update the README")
+    waits: list[float] = []
+    app = webhook_app(tmp_path, github, [], retry=retry_policy(sleep=waits.append))
+    github.lose_answer("POST", r"/issues/2/comments$", drop=drop)
+    payload = merged_pr(body="goal:readme")
+    github.hold_pull(REPO, payload)
+
+    with caplog.at_level(logging.INFO, logger="quarterdeck.webhook"):
+        deliver(app, payload, "d-lost")
+        deliver(app, merged_pr(body="goal:readme", action="edited"), "d-lost-2")
+
+    [comment] = fake.comments_on(2)
+    assert "**A README people finish reading**" in comment["body"]
+    assert github.count("POST", r"/issues/2/comments$") == 1
+    handled = [r.getMessage() for r in caplog.records if "delivery handled" in r.getMessage()]
+    assert [m.rsplit("; ", 1)[-1] for m in handled] == ["comment created", "comment unchanged"]
+    assert dropped(caplog) == []
+    assert_backoffs(waits, 1)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "headers"),
+    [
+        (ISSUES, 429, {"Retry-After": "7"}),
+        (LABELS, 429, {"Retry-After": "7"}),
+        (ISSUES, 403, {"Retry-After": "7"}),  # a secondary rate limit
+    ],
+    ids=["issue-429", "label-429", "issue-403"],
+)
+def test_a_rate_limited_create_is_retried_after_the_wait_and_creates_once(
+    client: FakeGitHub,
+    remote: FakeRepo,
+    waits: list[float],
+    path: str,
+    status: int,
+    headers: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    body = SECONDARY if status == 403 else {"message": "Too many requests"}
+    client.fail("POST", path, status, headers=headers, body=body)
+    posts = 2 if path == ISSUES else 3  # two reviews; three labels
+
+    code, err = publish(capsys)
+
+    assert code == 0, err
+    assert waits == [float(headers["Retry-After"])]
+    assert client.count("POST", path) == posts + 1  # the rejected one, sent again
+    assert reviews_on(remote) == [ANALYTICS, GROWTH]
+    assert len(remote.issues) == 2
+    assert sorted(remote.labels) == ["growth-review", "team:analytics", "team:growth"]
+
+
+def test_a_rate_limited_pr_comment_is_retried_and_created_once(
+    github: FakeGitHub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = github.add_repo(REPO, files=FILES)
+    github.add_issue(fake, "A README people finish reading")
+    github.add_issue(fake, "Update the README")
+    waits: list[float] = []
+    app = webhook_app(tmp_path, github, [], retry=retry_policy(sleep=waits.append))
+    github.fail("POST", r"/issues/2/comments$", 429, headers={"Retry-After": "4"})
+    payload = merged_pr(body="goal:readme")
+    github.hold_pull(REPO, payload)
+
+    deliver(app, payload, "d-limited")
+
+    assert len(fake.comments_on(2)) == 1
+    assert github.count("POST", r"/issues/2/comments$") == 2
+    assert waits == [4]
+
+
+@pytest.fixture
+def front(github: FakeGitHub) -> Iterator[str]:
+    """The fake served over real HTTP on 127.0.0.1: a dropped connection is a real one,
+    seen by urllib3 and so by the production retry policy; yields its API URL."""
+    served = HttpFront(github)
+    github.mock.add_passthru(served.url)
+    try:
+        yield served.url
+    finally:
+        served.close()
+
+
+@pytest.fixture
+def wired(
+    github: FakeGitHub, front: str, monkeypatch: pytest.MonkeyPatch, waits: list[float]
+) -> FakeGitHub:
+    """The CLI's client over `front`, with the production retry policy."""
+    policy = retry_policy(sleep=waits.append, clock=lambda: NOW)
+    monkeypatch.setattr(cli, "_github", lambda args: github.client(retry=policy, base_url=front))
+    return github
+
+
+@pytest.mark.parametrize("drop", LOST)
+def test_over_http_a_lost_review_issue_create_leaves_one(
+    wired: FakeGitHub, waits: list[float], drop: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = seed_github(wired)
+    wired.lose_answer("POST", ISSUES, drop=drop)
+    wired.lose_answer("POST", LABELS, drop=drop)
+
+    code, err = publish(capsys)
+
+    assert code == 0, err
+    assert reviews_on(remote) == [ANALYTICS, GROWTH]
+    assert len(remote.issues) == 2
+    assert sorted(remote.labels) == ["growth-review", "team:analytics", "team:growth"]
+    assert (wired.count("POST", ISSUES), wired.count("POST", LABELS)) == (2, 3)
+    assert f"quarterdeck: created #1: {ANALYTICS}" in err
+    assert_backoffs(waits[:1], 1)  # before the label's look
+    assert_backoffs(waits[1:], 1)  # before the issue's look
+
+
+@pytest.mark.parametrize("drop", LOST)
+def test_over_http_a_lost_goal_issue_create_leaves_one(
+    wired: FakeGitHub,
+    tmp_path: Path,
+    waits: list[float],
+    drop: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake = seed(wired)
+    wired.lose_answer("POST", ISSUES, drop=drop)
+
+    code, out, err = sync(checkout(tmp_path), capsys)
+
+    assert code == 0, err
+    assert goal_issues_of(fake, "funnel-v2") == [3]
+    assert wired.count("POST", ISSUES) == 1
+    assert "created the issue of goal funnel-v2: #3 (add `issue: 3` to the goal)" in out
+    assert_backoffs(waits, 1)
+
+
+@pytest.mark.parametrize("drop", LOST)
+def test_over_http_a_lost_pr_comment_create_leaves_one(
+    github: FakeGitHub, front: str, tmp_path: Path, drop: bool
+) -> None:
+    fake = github.add_repo(REPO, files=FILES)
+    github.add_issue(fake, "A README people finish reading")
+    github.add_issue(fake, "Update the README")
+    waits: list[float] = []
+    app = webhook_app(tmp_path, github, [], retry=retry_policy(sleep=waits.append), base_url=front)
+    github.lose_answer("POST", r"/issues/2/comments$", drop=drop)
+    payload = merged_pr(body="goal:readme")
+    github.hold_pull(REPO, payload)
+
+    deliver(app, payload, "d-wire")
+
+    assert len(fake.comments_on(2)) == 1
+    assert github.count("POST", r"/issues/2/comments$") == 1
+    assert_backoffs(waits, 1)
 
 
 # -- history: an empty window, a shallow clone ------------------------------------------

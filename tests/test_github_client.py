@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from http.client import RemoteDisconnected
 
 import pytest
 from github import GithubException
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import NewConnectionError, ProtocolError, ReadTimeoutError
 
 from quarterdeck.errors import RateLimitError
 from quarterdeck.sources.github.client import github_error, log_rate_limit, retry_policy
@@ -148,3 +149,91 @@ def test_rate_limit_is_logged_without_the_token(
     assert "4999 of 5000 requests left" in caplog.text
     assert "test-token-not-real" not in caplog.text
     assert len(github.calls) == 1  # read from the last response, no request
+
+
+# -- creates are never re-sent blindly --------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_5xx_on_a_create_is_handed_back_not_sent_again(github: FakeGitHub, status: int) -> None:
+    waits: list[float] = []
+    repo = client(github, waits).get_repo("acme/web")
+    github.fail("POST", r"/issues$", status, after=True)  # applied, then the answer lost
+
+    with pytest.raises(GithubException) as caught:
+        repo.create_issue("Hello")
+
+    assert caught.value.status == status
+    assert github.count("POST", r"/issues$") == 1  # the caller looks before creating again
+    assert len(github.repos["acme/web"].issues) == 1
+    assert waits == []
+
+
+def test_a_rate_limited_create_is_sent_again_after_the_wait_it_was_told(
+    github: FakeGitHub,
+) -> None:
+    # GitHub answers a rate limit before doing anything, so sending again can't duplicate.
+    waits: list[float] = []
+    repo = client(github, waits).get_repo("acme/web")
+    github.fail("POST", r"/labels$", 429, headers={"Retry-After": "7"})
+
+    repo.create_label("goal", "0e8a16")
+
+    assert waits == [7]
+    assert github.count("POST", r"/labels$") == 2
+    assert list(github.repos["acme/web"].labels) == ["goal"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/graphql", "/app/installations/42/access_tokens", "/repos/acme/web/issues/1/labels"]
+)
+def test_posts_that_create_nothing_are_retried_like_reads(path: str) -> None:
+    policy = retry_policy(sleep=[].append, clock=lambda: NOW)
+    dropped = ProtocolError("Connection aborted.", RemoteDisconnected("closed"))
+
+    again = policy.increment("POST", path, error=dropped)
+
+    assert again.total == policy.total - 1  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ProtocolError("Connection aborted.", RemoteDisconnected("closed")),
+        ReadTimeoutError(None, "/repos/acme/web/issues", "timed out"),  # type: ignore[arg-type]
+    ],
+    ids=["dropped", "read-timeout"],
+)
+def test_a_create_whose_answer_was_lost_on_the_wire_is_not_sent_again(error: Exception) -> None:
+    waits: list[float] = []
+    policy = retry_policy(sleep=waits.append, clock=lambda: NOW)
+
+    with pytest.raises(type(error)):
+        policy.increment("POST", "/repos/acme/web/issues/2/comments", error=error)
+
+    assert waits == []
+
+
+def test_a_create_that_never_reached_github_is_sent_again() -> None:
+    # No connection made: nothing can have been applied.
+    waits: list[float] = []
+    policy = retry_policy(sleep=waits.append, clock=lambda: NOW)
+    refused = NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
+
+    again = policy.increment("POST", "/repos/acme/web/issues", error=refused)
+
+    assert again.total == policy.total - 1  # type: ignore[operator]
+    assert len(waits) == 1
+
+
+def test_pause_waits_the_backoff_of_the_retry_it_stands_for() -> None:
+    waits: list[float] = []
+    policy = retry_policy(sleep=waits.append, clock=lambda: NOW)
+
+    for attempt in range(1, policy.total + 1):  # type: ignore[operator]
+        policy.pause(attempt)
+
+    expected = [policy.backoff_factor * 2 ** (n - 1) for n in range(1, policy.total + 1)]  # type: ignore[operator]
+    assert len(waits) == len(expected)
+    for wait, low in zip(waits, expected, strict=True):
+        assert low <= wait <= low + policy.backoff_jitter

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from quarterdeck.core.goals.back_to_files import goals_file
-from quarterdeck.core.goals.issues import IssueSnapshot, goal_marker
+from quarterdeck.core.goals.issues import IssueSnapshot, goal_marker, marker_goal_id
 from quarterdeck.core.goals.sync_plan import (
     IssueAction,
     LabelSpec,
@@ -30,7 +30,7 @@ from quarterdeck.resources import resource
 from quarterdeck.sources.github import Github, Issue, Repository, translated
 from quarterdeck.sources.github.client import writer_login
 from quarterdeck.sources.github.goals import get_issue, list_goal_issues, list_marked_issues
-from quarterdeck.sources.github.writes import written_by_us
+from quarterdeck.sources.github.writes import Writer, create_label, create_once, written_by_us
 
 __all__ = ["GoalsSyncError", "SyncResult", "render_goal_body", "sync_goals"]
 
@@ -89,12 +89,12 @@ def sync_goals(
         f"listing the labels of {full_name}",
     )
     found = list_goal_issues(repo, config.goal_label)
+    writer = writer_login(gh)
     if config.goal_label.lower() not in {name.lower() for name in labels}:
         # Renamed or deleted (or never made): its issues are still known by their
         # markers, so find them that way rather than open each goal's issue again.
         # Only issues we opened: a marker pasted into a person's issue is only text.
         seen = {snap.number for _, snap in found}
-        writer = writer_login(gh)
         found += [
             pair
             for pair in list_marked_issues(repo)
@@ -112,18 +112,24 @@ def sync_goals(
     plan = plan_sync(goals, snapshots, labels, bodies, config, quarters)
     result = SyncResult(full_name, tuple(sorted(quarters)), plan, dry_run)
     if not dry_run:
-        _apply(repo, plan, objects, result)
+        _apply(repo, plan, objects, result, _Finder(config.goal_label, writer))
     return result
 
 
-def _apply(repo: Repository, plan: SyncPlan, objects: dict[int, Issue], result: SyncResult) -> None:
+def _apply(
+    repo: Repository,
+    plan: SyncPlan,
+    objects: dict[int, Issue],
+    result: SyncResult,
+    finder: _Finder,
+) -> None:
     steps: list[tuple[str, Callable[[], None]]] = []
     for spec in plan.labels:
         steps.append((f"label {spec.name!r}", lambda spec=spec: _create_label(repo, spec, result)))
     for action in plan.issues:
         if action.kind == "create":
             what = f"the issue of goal {action.goal_id!r}"
-            steps.append((what, lambda action=action: _create_issue(repo, action, result)))
+            steps.append((what, lambda action=action: _create_issue(repo, action, result, finder)))
         elif action.kind == "update":
             what = f"issue #{action.number} (goal {action.goal_id!r})"
             target = objects[action.number]  # type: ignore[index]
@@ -139,16 +145,27 @@ def _apply(repo: Repository, plan: SyncPlan, objects: dict[int, Issue], result: 
 
 
 def _create_label(repo: Repository, spec: LabelSpec, result: SyncResult) -> None:
-    repo.create_label(spec.name, spec.color, spec.description)
-    _done(result, f"created label {spec.name}")
+    # A label that exists by now (another writer, or our own create whose answer was
+    # lost) is what the plan wanted: success either way, said only when it was ours.
+    if create_label(repo, spec.name, spec.color, spec.description):
+        _done(result, f"created label {spec.name}")
+    else:
+        log.info("%s: label %s already existed", result.repo, spec.name)
 
 
-def _create_issue(repo: Repository, action: IssueAction, result: SyncResult) -> None:
-    issue = repo.create_issue(
-        action.title,
-        body=action.body,
-        labels=list(action.labels),
-        assignees=list(action.assignees),
+def _create_issue(
+    repo: Repository, action: IssueAction, result: SyncResult, finder: _Finder
+) -> None:
+    issue = create_once(
+        lambda: repo.create_issue(
+            action.title,
+            body=action.body,
+            labels=list(action.labels),
+            assignees=list(action.assignees),
+        ),
+        lambda: finder.opened_by_us(repo, action.goal_id),
+        repo,
+        f"the issue of goal {action.goal_id}",
     )
     result.created[action.goal_id] = issue.number
     # The offline review links `Goal: #N` only when the file knows N.
@@ -157,6 +174,29 @@ def _create_issue(repo: Repository, action: IssueAction, result: SyncResult) -> 
         f"created the issue of goal {action.goal_id}: #{issue.number} "
         f"(add `issue: {issue.number}` to the goal)",
     )
+
+
+@dataclass(frozen=True)
+class _Finder:
+    """Finds a goal issue a lost create may have opened: by label and marker, ours only."""
+
+    goal_label: str
+    writer: Writer
+
+    def opened_by_us(self, repo: Repository, goal_id: str) -> Issue | None:
+        """The oldest issue of goal `goal_id` that Quarterdeck opened, if any.
+
+        Listed by the goal label the create gave it, not searched: the search index
+        lags behind a write made a moment ago.
+        """
+        return next(
+            (
+                issue
+                for issue, snap in list_goal_issues(repo, self.goal_label)
+                if marker_goal_id(snap.body) == goal_id and written_by_us(issue.user, self.writer)
+            ),
+            None,
+        )
 
 
 def _update_issue(target: Issue, action: IssueAction, result: SyncResult) -> None:

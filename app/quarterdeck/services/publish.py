@@ -36,6 +36,7 @@ from quarterdeck.sources.github.goals import is_pull_request
 from quarterdeck.sources.github.writes import (
     Writer,
     create_label,
+    create_once,
     find_comment,
     upsert_comment,
     write_comment,
@@ -127,7 +128,7 @@ def _publish(
         issues = found.get((slug, month), [])
         notes: list[str] = []
         if len(issues) > 1:
-            notes += _close_duplicates(issues[1:], issues[0], dry_run, written)
+            notes += _close_duplicates(issues[1:], issues[0], dry_run, written, writer)
         rendered = _with_marker(render_review(review, standalone=False), slug, month)
         result = None
         if issues:
@@ -225,9 +226,9 @@ def _ensure_labels(
                 if name == REVIEW_LABEL
                 else team_label_spec(name.removeprefix("team:"))
             )
-            create_label(repo, spec.name, spec.color, spec.description)
+            made = create_label(repo, spec.name, spec.color, spec.description)
             have.add(name.lower())
-            if written is not None:
+            if made and written is not None:
                 written.append(f"created label {name}")
 
 
@@ -265,19 +266,17 @@ def _create(
             slug, review.title, "would create", None, None, body, overflow, tuple(notes)
         )
     assignees = _assignee(repo, review, notes)
-    try:
-        with translated(f"opening the review issue of {slug}"):
-            issue = repo.create_issue(
+    with translated(f"opening the review issue of {slug}"):
+        # A lost answer may hide an applied create: it is looked for by its marker
+        # before another is opened, so the number reported is the one that exists.
+        issue = create_once(
+            lambda: repo.create_issue(
                 review.title, body, labels=_labels(review), assignees=assignees
-            )
-    except GitHubError:
-        # The create may have worked and only the answer been lost: look before failing.
-        issue = _find_after_failure(repo, slug, month)
-        if issue is None:
-            raise
-        log.info("the create of %s's review was lost in transit; found #%s", slug, issue.number)
-        if issue.body != body:
-            issue.edit(body=body)
+            ),
+            lambda: _opened_by_us(repo, slug, month, writer),
+            repo,
+            f"the review issue of {slug}",
+        )
     written.append(f"created #{issue.number} ({review.title})")
     _write_overflow(issue, slug, month, overflow, had_issue=False, written=written, writer=writer)
     return PublishResult(
@@ -285,11 +284,10 @@ def _create(
     )
 
 
-def _find_after_failure(repo: Repository, slug: str, month: str) -> Issue | None:
-    try:
-        return _existing_issues(repo).get((slug, month), [None])[0]
-    except GitHubError:
-        return None
+def _opened_by_us(repo: Repository, slug: str, month: str, writer: Writer) -> Issue | None:
+    """The oldest review issue of (slug, month) that Quarterdeck opened, if any."""
+    issues = _existing_issues(repo).get((slug, month), [])
+    return next((i for i in issues if written_by_us(i.user, writer)), None)
 
 
 def _update(
@@ -361,7 +359,7 @@ def _write_overflow(
 
 
 def _close_duplicates(
-    extra: Sequence[Issue], keep: Issue, dry_run: bool, written: list[str]
+    extra: Sequence[Issue], keep: Issue, dry_run: bool, written: list[str], writer: Writer
 ) -> list[str]:
     """Close issues an earlier retried create left behind, pointing at the one kept."""
     notes = []
@@ -373,7 +371,11 @@ def _close_duplicates(
             continue
         notes.append(f"#{issue.number} duplicates #{keep.number}; closed it")
         with translated(f"closing duplicate review issue #{issue.number}"):
-            issue.create_comment(f"Duplicate of #{keep.number}, closed by Quarterdeck.")
+            # Marked, so a lost answer (or a run that stopped before the close) can't
+            # leave the note twice.
+            tag = marker("duplicate-of", issue=keep.number)
+            note = f"{tag}\nDuplicate of #{keep.number}, closed by Quarterdeck."
+            upsert_comment(issue, tag, note, writer=writer)
             issue.edit(state="closed", state_reason="not_planned")
             written.append(f"closed duplicate #{issue.number}")
     return notes

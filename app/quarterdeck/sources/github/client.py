@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +34,8 @@ from github import (
 )
 from github.Requester import Requester
 from urllib3 import Retry
+from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.util.util import reraise
 
 from quarterdeck import __version__
 from quarterdeck.errors import (
@@ -50,6 +53,26 @@ DEFAULT_API_URL = "https://api.github.com"
 USER_AGENT = f"quarterdeck/{__version__} (+https://github.com/quarterdeck)"
 PER_PAGE = 100
 DEFAULT_MAX_RESET_WAIT = 900.0  # seconds: wait out a used-up rate limit if it resets by then
+# POSTs that create nothing, so sending one twice does what sending it once does:
+# GraphQL queries (Quarterdeck sends no mutations), an installation token (a fresh one
+# each time) and labels added to an issue (adding one it has changes nothing).
+_REPEATABLE_POST = re.compile(
+    r"(?:/graphql|/app/installations/\d+/access_tokens|/issues/\d+/labels)$"
+)
+# Answers GitHub gives before doing any of the work: rate limits, primary or secondary.
+_REJECTED_UNDONE = frozenset({403, 429})
+
+
+def repeatable(method: str | None, url: str | None) -> bool:
+    """Whether re-sending this request after a lost answer can't make a second object.
+
+    GET, PUT, DELETE and PATCH can (every PATCH Quarterdeck sends sets whole fields);
+    a POST only when it creates nothing (`_REPEATABLE_POST`). Every other POST creates
+    an issue, a comment or a label, and goes through `writes.create_once` instead.
+    """
+    if (method or "").upper() != "POST":
+        return True
+    return bool(_REPEATABLE_POST.search(urlsplit(url or "").path))
 
 
 class QuarterdeckRetry(GithubRetry):
@@ -57,6 +80,10 @@ class QuarterdeckRetry(GithubRetry):
 
     - 5xx, 429 and timeouts: exponential backoff (`backoff_factor * 2**(n-1)` seconds,
       plus up to `backoff_jitter` of jitter), at most `total` retries;
+    - a POST that creates (see `repeatable`) is re-sent only after an answer that proves
+      GitHub did nothing (a rate limit, or no connection made at all): after a 5xx, a
+      timeout or a dropped connection the write may have been applied, so the failure
+      goes back to the caller, who looks before creating again (`writes.create_once`);
     - a secondary rate limit (403/429 with `Retry-After`): waits exactly as told;
     - the primary limit used up (`X-RateLimit-Remaining: 0`): waits until
       `X-RateLimit-Reset` if that is at most `max_reset_wait` seconds away, else raises
@@ -94,6 +121,9 @@ class QuarterdeckRetry(GithubRetry):
         _pool: Any = None,
         _stacktrace: TracebackType | None = None,
     ) -> Retry:
+        path = urlsplit(url or "").path
+        if not repeatable(method, url):
+            self._refuse_resend(method, path, response, error, _pool, _stacktrace)
         headers = response.headers if response is not None else {}
         if (
             response is not None
@@ -110,18 +140,61 @@ class QuarterdeckRetry(GithubRetry):
             told = self.get_retry_after(response) if response is not None else None
             wait = told if told is not None else max(self._backoff(retry), retry.get_backoff_time())
         what = f"{response.status}" if response is not None else type(error).__name__
-        log.warning(
-            "GitHub %s on %s %s; retrying in %.1f s", what, method, urlsplit(url or "").path, wait
-        )
+        log.warning("GitHub %s on %s %s; retrying in %.1f s", what, method, path, wait)
         if wait > 0:
             self.sleep_fn(wait)
         return retry
 
+    def _refuse_resend(
+        self,
+        method: str | None,
+        path: str,
+        response: Any,
+        error: Exception | None,
+        pool: Any,
+        stacktrace: TracebackType | None,
+    ) -> None:
+        """Hand a create's possibly-applied failure back instead of sending it again."""
+        if error is not None and not self._is_connection_error(error):
+            # Sent, and the answer lost (a timeout, a dropped connection): urllib3's own
+            # way of declining a retry, so requests reports it as it always does.
+            log.warning(
+                "GitHub's answer to %s %s was lost (%s); not sent again, the caller looks "
+                "for what it may have created",
+                method,
+                path,
+                type(error).__name__,
+            )
+            reraise(type(error), error, stacktrace)
+        if response is not None and response.status not in _REJECTED_UNDONE:
+            log.warning(
+                "GitHub %s on %s %s; not sent again, the caller looks for what it may have created",
+                response.status,
+                method,
+                path,
+            )
+            # With raise_on_status off, urllib3 (and `responses`) hand this answer back.
+            cause = ResponseError(ResponseError.SPECIFIC_ERROR.format(status_code=response.status))
+            raise MaxRetryError(pool, path, cause)
+
     def sleep(self, response: Any = None) -> None:
         """No-op: `increment` has already waited (see the class docstring)."""
 
+    def pause(self, attempt: int) -> float:
+        """Wait as before retry number `attempt` (1, 2, ...) of a 5xx; returns the wait.
+
+        For writes that retry by themselves (`writes.create_once`): the same backoff,
+        through the same injected sleep, as the retries this policy makes.
+        """
+        wait = self._backoff_for(attempt)
+        if wait > 0:
+            self.sleep_fn(wait)
+        return wait
+
     def _backoff(self, retry: Retry) -> float:
-        n = max(1, len(retry.history))
+        return self._backoff_for(max(1, len(retry.history)))
+
+    def _backoff_for(self, n: int) -> float:
         wait = min(self.backoff_max, self.backoff_factor * 2 ** (n - 1))
         return float(wait + random.uniform(0, self.backoff_jitter))  # noqa: S311 (jitter, not crypto)
 
@@ -155,11 +228,13 @@ def retry_policy(
 ) -> QuarterdeckRetry:
     """Retries for 5xx, timeouts and rate limits: exponential backoff, `Retry-After` obeyed.
 
-    A POST is re-sent after a 5xx too, so every write must look for its marker first
-    (a lost response must not become a duplicate comment). PATCH is retried as well:
-    every PATCH Quarterdeck sends sets whole fields (a body, a title, a state), so
-    sending it twice does what sending it once does. Tests pass `sleep` and `clock`
-    to assert the waits without waiting.
+    Reads, PATCH (every PATCH Quarterdeck sends sets whole fields: a body, a title, a
+    state) and the POSTs that create nothing are retried after any of those. A POST
+    that creates an issue, comment or label is re-sent only after a rate limit, which
+    GitHub answers before doing anything: a lost answer may hide a write that was
+    applied, so it reaches the caller, and `writes.create_once` looks for the object
+    before creating it again. Tests pass `sleep` and `clock` to assert the waits
+    without waiting.
     """
     return QuarterdeckRetry(
         total=5,

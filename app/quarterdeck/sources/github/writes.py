@@ -1,20 +1,28 @@
 """Idempotent writes: find the bot's own comment by its hidden marker, then edit or create.
 
-Re-runs, re-deliveries and retried POSTs must never leave a second comment, so every
-write first looks for what an earlier attempt already wrote.
+Re-runs, re-deliveries and lost answers must never leave a second issue, comment or
+label, so every write first looks for what an earlier attempt already wrote, and
+every create goes through `create_once`: the client never re-sends a create blindly
+(`client.retry_policy`), this looks for the object before creating it again.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, TypeVar
 
-from github.GithubException import GithubException
+import requests
+from github.GithubException import GithubException, UnknownObjectException
 from github.IssueComment import IssueComment
 
 from quarterdeck.core.vocabulary import is_bot_login
+from quarterdeck.sources.github.client import QuarterdeckRetry
+
+log = logging.getLogger(__name__)
 
 Outcome = Literal["created", "updated", "unchanged"]
+T = TypeVar("T")
 
 
 Writer = str | Callable[[], str | None] | None
@@ -36,6 +44,51 @@ def written_by_us(user: object, writer: Writer = None) -> bool:
     return mine is not None and login.casefold() == mine.casefold()
 
 
+def create_once(
+    create: Callable[[], T], find: Callable[[], T | None], client: object, what: str
+) -> T:
+    """`create()` at most once in effect, although GitHub's answer to it may be lost.
+
+    After a lost answer (a 5xx, a timeout, a dropped connection: the write may have
+    been applied) this waits the backoff of `client`'s retry policy, runs `find()`
+    (the object by its marker or name, or None), and creates again only if it is still
+    missing; so at most `total` more times. `client` is any PyGithub object of the
+    client (a repository, an issue): its policy paces the looks through its sleep.
+    Without a `QuarterdeckRetry` (retries off) it looks once and never re-creates.
+    `what` names the object in the log ("the review issue of growth").
+
+    Returns what was created or found; raises the last failure when the object never
+    appears, and a failed look too, since creating without knowing could duplicate.
+    Refusals (4xx) are raised at once: GitHub did nothing.
+    """
+    policy = _policy_of(client)
+    rounds = policy.total if policy is not None and isinstance(policy.total, int) else 0
+    attempt = 0
+    while True:
+        try:
+            return create()
+        except (GithubException, requests.RequestException) as exc:
+            if isinstance(exc, GithubException) and (exc.status or 0) < 500:
+                raise  # refused: GitHub did nothing
+            lost = exc
+        attempt += 1
+        if policy is not None and attempt <= rounds:
+            policy.pause(attempt)
+        found = find()
+        if found is not None:
+            log.info("creating %s: the answer was lost, but GitHub had made it; kept it", what)
+            return found
+        if attempt > rounds:
+            raise lost
+        log.info("creating %s: the answer was lost and nothing was made; creating again", what)
+
+
+def _policy_of(client: object) -> QuarterdeckRetry | None:
+    requester = getattr(client, "requester", None)
+    retry = requester.kwargs.get("retry") if requester is not None else None
+    return retry if isinstance(retry, QuarterdeckRetry) else None
+
+
 def find_comment(issue: object, marker_text: str, writer: Writer = None) -> IssueComment | None:
     """The oldest comment on `issue` that carries `marker_text` and that we wrote."""
     for comment in issue.get_comments():  # type: ignore[attr-defined]
@@ -52,17 +105,33 @@ def upsert_comment(
     `body` must contain the marker; an unchanged body sends no write at all. `writer`
     is the login the CLI writes as with a personal token (see `written_by_us`).
     """
-    return write_comment(issue, find_comment(issue, marker_text, writer), marker_text, body)
+    existing = find_comment(issue, marker_text, writer)
+    return write_comment(issue, existing, marker_text, body, writer=writer)
 
 
 def write_comment(
-    issue: object, existing: IssueComment | None, marker_text: str, body: str
+    issue: object,
+    existing: IssueComment | None,
+    marker_text: str,
+    body: str,
+    *,
+    writer: Writer = None,
 ) -> tuple[IssueComment, Outcome]:
-    """`upsert_comment` for a caller that already looked (`find_comment`): one listing."""
+    """`upsert_comment` for a caller that already looked (`find_comment`): one listing.
+
+    A new comment is created once (`create_once`): after a lost answer it is looked
+    for by its marker, so the comment returned is the one that exists.
+    """
     if marker_text not in body:
         raise ValueError("the comment body must carry its marker, or a re-run can't find it")
     if existing is None:
-        return issue.create_comment(body), "created"  # type: ignore[attr-defined]
+        created = create_once(
+            lambda: issue.create_comment(body),  # type: ignore[attr-defined]
+            lambda: find_comment(issue, marker_text, writer),
+            issue,
+            f"the comment {marker_text}",
+        )
+        return created, "created"
     if existing.body == body:
         return existing, "unchanged"
     existing.edit(body)
@@ -70,14 +139,40 @@ def write_comment(
 
 
 def create_label(repo: object, name: str, color: str, description: str) -> bool:
-    """Create label `name`; False when GitHub answers 422 (someone created it meanwhile).
+    """Create label `name` once; False when it already existed (someone made it meanwhile).
 
-    Callers list the labels first; this only covers a race with another writer.
+    Callers list the labels first; this covers a race with another writer and a lost
+    answer (`create_once` looks for the label by name before creating it again). A 422
+    `already_exists` is the label being there, so it is success: after a lost answer it
+    counts as ours (True), on the first attempt as someone else's (False). Any other
+    422 (an invalid colour, say) is raised.
     """
-    try:
-        repo.create_label(name, color, description)  # type: ignore[attr-defined]
-    except GithubException as exc:
-        if exc.status != 422:
-            raise
-        return False
-    return True
+    tries: list[None] = []
+
+    def create() -> bool:
+        tries.append(None)
+        try:
+            repo.create_label(name, color, description)  # type: ignore[attr-defined]
+        except GithubException as exc:
+            if not already_exists(exc):
+                raise
+            return len(tries) > 1
+        return True
+
+    def find() -> bool | None:
+        try:
+            repo.get_label(name)  # type: ignore[attr-defined]
+        except UnknownObjectException:
+            return None
+        return True
+
+    return create_once(create, find, repo, f"label {name!r}")
+
+
+def already_exists(exc: GithubException) -> bool:
+    """Whether GitHub refused a create because the thing exists (422 `already_exists`)."""
+    data = exc.data if isinstance(exc.data, dict) else {}
+    errors = data.get("errors") or []
+    return exc.status == 422 and any(
+        isinstance(e, dict) and e.get("code") == "already_exists" for e in errors
+    )
