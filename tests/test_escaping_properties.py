@@ -4,6 +4,7 @@ REAL review and PR-comment templates, as GitHub would parse the result."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -42,19 +43,22 @@ LOGINS = ("lead1", "owner2")
 TEAM = Team(slug="growth", lead="lead1", members=("lead1", "owner2"), paths=("web/**",))
 
 
-def _mentions(markdown: str) -> list[str]:
-    """Every @-mention GitHub would notify: in text nodes, not code spans or links."""
-    found: list[str] = []
+def _plain_text(markdown: str, parser: MarkdownIt = _PARSER) -> Iterator[str]:
+    """The text nodes GitHub looks for mentions and autolinks in: not code, not links."""
     inside_link = 0
-    for tok in _PARSER.parse(markdown):
+    for tok in parser.parse(markdown):
         for child in tok.children or []:
             if child.type == "link_open":
                 inside_link += 1
             elif child.type == "link_close":
                 inside_link -= 1
             elif child.type == "text" and not inside_link:
-                found += [m.group(0) for m in _GITHUB_MENTION.finditer(child.content)]
-    return found
+                yield child.content
+
+
+def _mentions(markdown: str) -> list[str]:
+    """Every @-mention GitHub would notify: in text nodes, not code spans or links."""
+    return [m.group(0) for text in _plain_text(markdown) for m in _GITHUB_MENTION.finditer(text)]
 
 
 def _review_body(titles: list[str], goal_title: str, mission: str, author: str) -> str:
@@ -197,16 +201,9 @@ def _autolinks(markdown: str) -> list[str]:
     """Links and math GitHub would add: triggers in plain text nodes (escaped characters
     are separate tokens here, so an escaped `$` is not math)."""
     found: list[str] = []
-    inside_link = 0
-    for tok in _RAW_TOKENS.parse(markdown):
-        for child in tok.children or []:
-            if child.type == "link_open":
-                inside_link += 1
-            elif child.type == "link_close":
-                inside_link -= 1
-            elif child.type == "text" and not inside_link:
-                found += [m.group(0) for m in _GITHUB_AUTOLINK.finditer(child.content)]
-                found += ["$"] * child.content.count("$")
+    for text in _plain_text(markdown, _RAW_TOKENS):
+        found += [m.group(0) for m in _GITHUB_AUTOLINK.finditer(text)]
+        found += ["$"] * text.count("$")
     return found
 
 
