@@ -76,6 +76,7 @@ class Fault:
     after: bool = False  # carry the request out, then fail: a response lost on the way back
     skip: int = 0  # let this many matching requests through first
     error: BaseException | None = None  # raise this (e.g. a timeout) instead of answering
+    raw: str | None = None  # send this text as the body instead of JSON (a truncated answer)
 
 
 @dataclass
@@ -158,16 +159,18 @@ class FakeGitHub:
         after: bool = False,
         skip: int = 0,
         error: BaseException | None = None,
+        raw: str | None = None,
     ) -> None:
         """Make the next `times` requests matching `method` and `path` (a regex) fail.
 
         `after=True` carries the request out first, as when GitHub did the work but the
         response never arrived; `skip` lets that many matching requests through first;
-        `error` is raised instead of answering (e.g. `requests.ReadTimeout`).
+        `error` is raised instead of answering (e.g. `requests.ReadTimeout`); `raw` is
+        sent as the body as it is (a truncated or HTML answer).
         """
         default = {"message": "Server Error"} if status >= 500 else {"message": "Forbidden"}
         fault = Fault(method, re.compile(path), status, headers or {}, body or default, times)
-        fault.after, fault.skip, fault.error = after, skip, error
+        fault.after, fault.skip, fault.error, fault.raw = after, skip, error, raw
         self.faults.append(fault)
 
     def lose_answer(self, method: str, path: str, *, drop: bool = False, skip: int = 0) -> None:
@@ -313,7 +316,8 @@ class FakeGitHub:
                         self._route(request.method, path, query, body)
                     if fault.error is not None:
                         raise fault.error
-                    return fault.status, self._headers(fault.headers), json.dumps(fault.body)
+                    text = fault.raw if fault.raw is not None else json.dumps(fault.body)
+                    return fault.status, self._headers(fault.headers), text
             self.rate_remaining = max(0, self.rate_remaining - 1)
             status, payload, extra = self._route(request.method, path, query, body)
         # A 204 carries no body at all (urllib3 rejects even "null").

@@ -978,3 +978,21 @@ def test_github_lists_100_files_of_a_huge_pr_and_the_link_says_so(
 
     out = capsys.readouterr().out
     assert "60 of 100 changed paths are under analytics's `web/insights/**`" in out
+
+
+def test_a_truncated_answer_from_github_is_a_clear_error_not_a_traceback(
+    github: FakeGitHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quarterdeck import cli
+
+    seed_github(github)
+    monkeypatch.setattr(cli, "_github", lambda args: github.client())
+    github.fail("GET", r"^/repos/acme/web$", 200, raw='{"id": 1, "name": "we')
+
+    code = cli.main(["review", "--github", "acme/web", "--month", "2026-11"])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "was not valid JSON" in err
+    assert "opening repository acme/web" in err
+    assert "Traceback" not in err

@@ -12,6 +12,7 @@ revalidate; a long-lived process that re-reads the same objects gets it from `up
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -300,7 +301,8 @@ def translated(doing: str) -> Iterator[None]:
     """Run GitHub calls with their failures turned into the project's exceptions.
 
     PyGithub's `GithubException` becomes a `GitHubError` subclass (`github_error`),
-    a network failure `GitHubUnavailable`; the original stays as the cause.
+    a network failure or an answer that is not JSON (truncated, or a proxy's HTML page)
+    `GitHubUnavailable`; the original stays as the cause.
     """
     try:
         yield
@@ -308,6 +310,12 @@ def translated(doing: str) -> Iterator[None]:
         raise github_error(exc, doing) from exc
     except requests.RequestException as exc:
         raise unreachable(exc, doing) from exc
+    except json.JSONDecodeError as exc:
+        raise GitHubUnavailable(
+            f"GitHub's answer while {doing} was not valid JSON (cut short, or a proxy's "
+            f"page: {exc.msg} at character {exc.pos}); nothing after it was done. Run "
+            "again; if it persists, check any proxy between you and GitHub"
+        ) from exc
 
 
 _HINTS = {
