@@ -26,7 +26,7 @@ from quarterdeck.core.config import MetricsMonth
 from quarterdeck.core.model import Config
 from quarterdeck.errors import ConfigError, MetricSourceError, QuarterdeckError
 from quarterdeck.sources import posthog, warehouse
-from quarterdeck.sources.repo_files import FileReader, metrics_path, read_metrics_month
+from quarterdeck.sources.repo_files import FileReader, metrics_in
 
 __all__ = ["FigureSources", "team_figures"]
 
@@ -115,11 +115,10 @@ class FigureSources:
         folder = self.config.review.metrics_dir
         if self._listing is None:
             self._listing = self.reader.list_dir(folder.strip("/"))
-        path = metrics_path(self._listing, folder, month)
-        if path is None:
-            return None
-        self.files_read += 1
-        return read_metrics_month(self.reader, path)[0]
+        found = metrics_in(self.reader, self._listing, folder, month)
+        if found is not None:
+            self.files_read += 1
+        return found
 
     def _file_series(
         self, metric: MetricDef, start: datetime, end: datetime, team: str | None

@@ -41,7 +41,7 @@ __all__ = [
     "load_metrics_with",
     "load_repo_config",
     "local_templates",
-    "metrics_path",
+    "metrics_in",
     "metrics_problems",
     "read_codeowners",
     "read_metrics_month",
@@ -257,27 +257,33 @@ def load_metrics(repo: Path, config: Config, month: str) -> BusinessMetrics | No
     Returns None when the month has no file; raises ConfigError when the file is
     invalid and QuarterdeckError when `month` is malformed.
     """
-    return load_metrics_with(LocalReader(repo), config, month)
+    found = load_metrics_with(LocalReader(repo), config, month)
+    return found.company if found else None
 
 
-def load_metrics_with(reader: FileReader, config: Config, month: str) -> BusinessMetrics | None:
-    """`load_metrics` over any reader: one folder listing, then the month's file."""
+def load_metrics_with(
+    reader: FileReader, config: Config, month: str | Month
+) -> MetricsMonth | None:
+    """A month's metrics file over any reader, company-wide and per-team figures: one
+    folder listing, then the file; None when the month has none."""
     try:
-        name = Month.parse(month)
+        name = month if isinstance(month, Month) else Month.parse(month)
     except ValueError as exc:
         raise QuarterdeckError(str(exc)) from None
     folder = config.review.metrics_dir
-    path = metrics_path(reader.list_dir(folder.strip("/")), folder, name)
-    return read_metrics_month(reader, path)[0].company if path else None
+    return metrics_in(reader, reader.list_dir(folder.strip("/")), folder, name)
 
 
-def metrics_path(names: Collection[str], metrics_dir: str, month: Month) -> str | None:
-    """The repo path of `month`'s metrics file, given the names in the metrics folder
-    (`reader.list_dir`), or None when the month has none."""
+def metrics_in(
+    reader: FileReader, names: Collection[str], metrics_dir: str, month: Month
+) -> MetricsMonth | None:
+    """`month`'s metrics file, given the names in the metrics folder (`reader.list_dir`,
+    which a caller reading several months lists once); None when the month has none."""
     folder = metrics_dir.strip("/")
     for suffix in _YAML_SUFFIXES:
         if f"{month}{suffix}" in names:
-            return f"{folder}/{month}{suffix}" if folder else f"{month}{suffix}"
+            path = f"{folder}/{month}{suffix}" if folder else f"{month}{suffix}"
+            return read_metrics_month(reader, path)[0]
     return None
 
 

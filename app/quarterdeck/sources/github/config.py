@@ -129,7 +129,8 @@ def load_github_config(
 
 def load_github_metrics(repo: Repository, config: Config, month: str) -> BusinessMetrics | None:
     """The PM's figures for `month` (YYYY-MM) from the repo's metrics folder on GitHub."""
-    return load_metrics_with(repo_reader(repo), config, month)
+    found = load_metrics_with(repo_reader(repo), config, month)
+    return found.company if found else None
 
 
 def load_github_templates(repo: Repository) -> dict[str, str]:
