@@ -11,7 +11,7 @@ from quarterdeck.core.business.figures import WINDOW_MONTHS, MetricFigure
 from quarterdeck.core.business.series import parse_target
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
-from quarterdeck.core.text.charts import Chart, Line, fence, legend, mermaid_xychart
+from quarterdeck.core.text.charts import Chart, Line, fence, mermaid_xychart
 from quarterdeck.core.text.render import figure_charts, mermaid_chart
 from quarterdeck.errors import ConfigError
 
@@ -171,12 +171,11 @@ def test_a_value_that_is_not_finite_is_refused() -> None:
         mermaid_xychart(one_line((1, float("nan"))))
 
 
-def test_fence_legend_and_the_filter() -> None:
+def test_fence_and_the_filter() -> None:
     chart = Chart("T", LABELS[:2], (Line("MRR", (1, 2)), Line("ARR", (3, 4))))
     source = mermaid_xychart(chart)
     assert fence(source) == f"```mermaid\n{source}\n```"
     assert mermaid_chart(chart) == fence(source)
-    assert legend(chart.lines) == "MRR, ARR"
     assert "`" not in source  # so nothing in it can close the fence
 
 

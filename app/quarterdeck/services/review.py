@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from quarterdeck.core.business.definitions import SECTIONS
-from quarterdeck.core.business.figures import MetricFigure
+from quarterdeck.core.business.figures import TREND_MONTHS, MetricFigure
 from quarterdeck.core.business.series import months_ending
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
 from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics, MetricsMonth
@@ -23,7 +23,6 @@ from quarterdeck.core.model import Config, PullRequest, Team
 from quarterdeck.core.review.figures import FigureRow, figure_rows
 from quarterdeck.core.review.linking import link_all
 from quarterdeck.core.review.monthly import (
-    HISTORY_MONTHS,
     Balance,
     TeamMonth,
     balance_kinds,
@@ -304,7 +303,7 @@ def review_window(config: Config, month: Month) -> tuple[datetime, datetime]:
     """[since, until) of the PRs a review needs: the quarter so far, the month before and
     the six months the trends show, in one read."""
     tz = config.review.timezone
-    first = months_ending(month, HISTORY_MONTHS)[0]
+    first = months_ending(month, TREND_MONTHS)[0]
     return min(quarter_start(month.quarter, tz), first.start(tz)), month.end(tz)
 
 
@@ -350,7 +349,7 @@ def assemble_reviews(
         month.end(tz),
         previous.start(tz),
         quarter_start(month.quarter, tz),
-        history=months_ending(month, HISTORY_MONTHS),
+        history=months_ending(month, TREND_MONTHS),
         tz=tz,
     )
     return [

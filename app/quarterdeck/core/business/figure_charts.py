@@ -12,14 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from quarterdeck.core.business.figures import WINDOW_MONTHS, MetricFigure
+from quarterdeck.core.business.figures import TREND_MONTHS, MetricFigure
 from quarterdeck.core.text.charts import Chart, Line
 
-__all__ = ["TREND_MONTHS", "UNIT_LABELS", "figure_chart", "headline", "section_charts"]
+__all__ = ["UNIT_LABELS", "figure_chart", "headline", "section_charts"]
 
-# The months a trend table and its chart show: the window's first month only feeds
-# the growth of the second.
-TREND_MONTHS = WINDOW_MONTHS - 1
 # A unit as the y-axis names it.
 UNIT_LABELS = {
     "usd": "USD",

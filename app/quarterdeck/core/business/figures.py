@@ -26,9 +26,12 @@ from quarterdeck.core.business.series import (
 )
 from quarterdeck.core.calendar import Month
 
-__all__ = ["WINDOW_MONTHS", "MetricFigure", "build_figures"]
+__all__ = ["TREND_MONTHS", "WINDOW_MONTHS", "MetricFigure", "build_figures"]
 
 WINDOW_MONTHS = TRAILING_MONTHS + 1  # the review month and the six before it
+# The months a review's trends show (tables, charts, the speed history), the review
+# month last: the window's first month only feeds the growth of the second.
+TREND_MONTHS = WINDOW_MONTHS - 1
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from quarterdeck.core.text.charts import Chart, Line
 
 __all__ = [
     "GOALS",
-    "HISTORY_MONTHS",
     "Balance",
     "TeamMonth",
     "balance",
@@ -35,7 +34,6 @@ __all__ = [
     "total_balance",
 ]
 
-HISTORY_MONTHS = 6  # the months the review's trends show, the review month last
 GOALS = "goals"
 
 

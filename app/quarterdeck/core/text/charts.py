@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Chart", "Line", "fence", "legend", "mermaid_text", "mermaid_xychart"]
+__all__ = ["Chart", "Line", "fence", "mermaid_text", "mermaid_xychart"]
 
 # Characters that could end a quoted Mermaid string, open markup or break the fence;
 # without `{` no text can open a `%%{…}%%` directive either.
@@ -114,8 +113,3 @@ def mermaid_xychart(chart: Chart) -> str:
 def fence(source: str) -> str:
     """`source` in a ```mermaid fence (the chart text never holds a backtick)."""
     return f"```mermaid\n{source}\n```"
-
-
-def legend(lines: Sequence[Line]) -> str:
-    """Which line is which, for the text under a chart (xychart draws no legend)."""
-    return ", ".join(line.name for line in lines)
