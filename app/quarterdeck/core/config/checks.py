@@ -12,11 +12,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator, Mapping, Sequence
 
-from quarterdeck.core.business.definitions import STANDARD, parse_derivation
+from quarterdeck.core.business.definitions import parse_derivation
 from quarterdeck.core.config.goals_file import quarter_of_goals_file
 from quarterdeck.core.config.layers import LayeredDoc
 from quarterdeck.core.config.schema import ConfigFile, GoalSpec, MetricSpec
-from quarterdeck.core.config.to_domain import to_team
+from quarterdeck.core.config.to_domain import to_metric, to_team
 from quarterdeck.core.config.yaml_nodes import Doc, render_key
 from quarterdeck.core.model import MAX_TEAM_SIZE
 from quarterdeck.core.review.codeowners import CODEOWNERS_PATHS, Codeowners
@@ -291,13 +291,10 @@ def _placed(specs: Sequence[MetricSpec], at: _Loc) -> list[tuple[MetricSpec, _Lo
 
 
 def _formula(spec: MetricSpec) -> str:
-    """The formula a metric is computed by, or "" when it is queried."""
-    if spec.derived:
-        return spec.derived.strip()
-    if spec.posthog or spec.sql or spec.file:
-        return ""
-    standard = STANDARD.get(spec.id)
-    return standard.derived or "" if standard else ""
+    """The formula a metric is computed by (its own or its standard one, as the review
+    reads it), or "" when it is queried."""
+    metric = to_metric(spec, None)
+    return metric.query.strip() if metric.source == "from" else ""
 
 
 def _formula_shown(spec: MetricSpec) -> str:
