@@ -137,7 +137,7 @@ def _unplanned_prs(config: Config, rng: random.Random, tz: str) -> list[_Pr]:
     """One or two unplanned PRs a team each month, of one kind after another."""
     prs: list[_Pr] = []
     for team in config.teams:
-        month, count = Month.parse(_HISTORY_START.strftime("%Y-%m")), 0
+        month, count = Month(_HISTORY_START.year, _HISTORY_START.month), 0
         while month.start(tz) < _HISTORY_END:
             since = max(month.start(tz), _HISTORY_START)
             until = min(month.end(tz), _HISTORY_END)
