@@ -107,7 +107,8 @@ def test_a_planned_goal_that_ships_shows_as_shipping(reviews: dict[str, TeamRevi
 def test_quiet_warning_agrees_with_the_prs_shown(reviews: dict[str, TeamReview]) -> None:
     text = render_review(reviews["web"])
     assert (
-        "- ⚠️ Goal Search has shipped nothing since #10 on 2026-11-03: "
+        "- ⚠️ Goal Search has shipped nothing since "
+        "[#10](https://github.com/acme/web/pull/10) on 2026-11-03: "
         "28 days to the end of November 2026." in text
     )
     assert "- ⚠️ Goal Export has shipped nothing in 2026-Q4: 61 days." in text

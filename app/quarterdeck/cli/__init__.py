@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the monthly growth review from a local clone (no token, no network)",
         description="Build the growth review of a month from a local clone's git history.",
     )
-    add_repo_arg(review)
+    add_repo_arg(review, several=True)
     review.add_argument(
         "--month",
         type=parse_month,
@@ -196,6 +196,12 @@ def _os_error(exc: OSError) -> str:
     return f"{exc.strerror or type(exc).__name__}: {exc.filename or exc}"
 
 
+def _clones(paths: list[Path] | None) -> tuple[Path, list[Path]]:
+    """`--repo` given once or more: the home clone's top folder, then the others'."""
+    tops = [_top(path) for path in paths or [Path(".")]]
+    return tops[0], tops[1:]
+
+
 def _review(args: argparse.Namespace) -> int:
     from quarterdeck.core.review.review_month import month_error
     from quarterdeck.services.figures import FigureSources
@@ -223,7 +229,7 @@ def _review(args: argparse.Namespace) -> int:
         return _review_done(_month_warnings(reviews, month, today), args, sources)
     if args.publish or args.dry_run:
         raise QuarterdeckError("--publish and --dry-run need --github OWNER/REPO to write to")
-    args.repo = _top(args.repo)
+    args.repo, clones = _clones(args.repo)
     progress = _progress()
     reviews = build_reviews(
         args.repo,
@@ -233,6 +239,7 @@ def _review(args: argparse.Namespace) -> int:
         progress=progress,
         config_path=args.config,
         figure_sources=sources,
+        clones=clones,
     )
     _end_progress(progress)
     return _review_done(_month_warnings(reviews, month, today, repo=args.repo), args, sources)
@@ -291,11 +298,17 @@ def _quarter_report(args: argparse.Namespace) -> int:
                 gh, args.github, month, team=args.team, branch=args.branch, config_path=args.config
             )
         return build_reviews(
-            args.repo, month, team=args.team, branch=args.branch, config_path=args.config
+            args.repo,
+            month,
+            team=args.team,
+            branch=args.branch,
+            config_path=args.config,
+            clones=clones,
         )
 
+    clones: list[Path] = []
     if not args.github:
-        args.repo = _top(args.repo)
+        args.repo, clones = _clones(args.repo)
     return quarter_report_command(args, build, date.today())
 
 

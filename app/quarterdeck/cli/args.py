@@ -51,8 +51,20 @@ _GITHUB_HELP = (
 )
 
 
-def add_repo_arg(parser: argparse.ArgumentParser) -> None:
-    """--repo: the local clone."""
+def add_repo_arg(parser: argparse.ArgumentParser, *, several: bool = False) -> None:
+    """--repo: the local clone; with `several`, repeatable (the first is the home clone)."""
+    if several:
+        parser.add_argument(
+            "--repo",
+            type=Path,
+            action="append",
+            metavar="PATH",
+            help=(
+                "path of a local git clone (default: the current directory); repeat it to "
+                "review teams that ship in several repositories: the first holds the config"
+            ),
+        )
+        return
     parser.add_argument(
         "--repo",
         type=Path,

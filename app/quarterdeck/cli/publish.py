@@ -53,7 +53,7 @@ def add_quarter_report(sub: Any) -> None:
         help="per goal: shipped, carried over or not started, for the planning meeting",
         description="Summarise a quarter per team and goal for the planning meeting.",
     )
-    add_repo_arg(report)
+    add_repo_arg(report, several=True)
     add_github_args(report)
     add_config_arg(report)
     report.add_argument(

@@ -171,6 +171,17 @@ class PullRequest:
     # True when `author` is only a guess from a git identity (an email's local part or
     # a name), not a login the history or the config vouches for.
     author_guessed: bool = False
+    # Where it was merged: "owner/name" (or a clone's folder name when it has no
+    # GitHub remote), and its web address when that differs from the reviewed
+    # repository's. A PR is identified by (repo, number): numbers repeat across
+    # repositories.
+    repo: str = ""
+    url: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """(repository, number): unique across every repository a review reads."""
+        return (self.repo.casefold(), self.number)
 
 
 @dataclass(frozen=True)

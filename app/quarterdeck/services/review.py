@@ -7,6 +7,7 @@ feed the same `assemble_reviews`.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from quarterdeck.core.review.monthly import (
     total_balance,
 )
 from quarterdeck.core.review.progress import GoalProgress
+from quarterdeck.core.review.repositories import merge_histories
 from quarterdeck.core.review.summary import TeamSummary, summarise
 from quarterdeck.core.review.work_types import (
     NOT_FOLDERS,
@@ -84,6 +86,8 @@ class TeamReview:
     figures: tuple[MetricFigure, ...] = ()
     # The repo's own templates (name -> source), overriding the bundled ones.
     templates: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Every repository the review read ("owner/name"), the home one first.
+    repos: tuple[str, ...] = ()
 
     @property
     def figure_months(self) -> tuple[Month, ...]:
@@ -209,9 +213,13 @@ def build_reviews(
     config_path: str = CONFIG_PATH,
     env: Mapping[str, str] | None = None,
     figure_sources: FigureSources | None = None,
+    clones: Sequence[Path] = (),
 ) -> list[TeamReview]:
     """One review per team (or just `team`) for `month`, from a local clone.
 
+    `repo` is the home clone: its config, goals, metrics files and templates make the
+    review. `clones` are more clones the teams ship in; each is read in one pass like
+    `repo`, and their PRs join the review named by repository (`sdk#42`).
     `env` is where the metric sources find their secrets and URLs (default: the
     process environment); the demo passes its own, so it sets nothing globally.
     `figure_sources`: the run's metric sources (pass one to count its queries after).
@@ -221,18 +229,14 @@ def build_reviews(
     _check_team(config, team)
     since, until = review_window(config, month)
     branches = reviewed_branches(config, branch)
-    prs = read_merged_prs(
-        repo,
-        since,
-        until,
-        branches=branches,
-        identities=config.identities,
-        progress=progress,
-    )
+    read = [
+        read_clone(path, since, until, config, branches, progress)
+        for path in _distinct_clones(repo, clones)
+    ]
     return assemble_reviews(
         config,
         warnings,
-        prs,
+        merge_histories(prs for _, prs in read),
         month,
         team=team,
         business=sources.metrics_month(month),
@@ -242,7 +246,40 @@ def build_reviews(
         repo_url=web_url(repo),
         templates=local_templates(repo),
         figure_sources=sources,
+        repos=tuple(name for name, _ in read),
     )
+
+
+def read_clone(
+    path: Path,
+    since: datetime,
+    until: datetime,
+    config: Config,
+    branches: Sequence[str],
+    progress: Callable[[int], None] | None = None,
+) -> tuple[str, list[PullRequest]]:
+    """One clone's merged PRs, each named by its repository: (name, PRs).
+
+    The name is the `owner/name` of the clone's `origin` on GitHub (what GitHub mode
+    names it too), else the clone's folder name.
+    """
+    url = web_url(path)
+    name = url.split("/", 3)[3] if url.count("/") >= 4 else path.resolve().name
+    prs = read_merged_prs(
+        path, since, until, branches=branches, identities=config.identities, progress=progress
+    )
+    return name, [
+        dataclasses.replace(pr, repo=name, url=f"{url}/pull/{pr.number}" if url else "")
+        for pr in prs
+    ]
+
+
+def _distinct_clones(home: Path, clones: Sequence[Path]) -> list[Path]:
+    # The home clone first; the same clone named twice is read once.
+    seen: dict[Path, Path] = {}
+    for path in (home, *clones):
+        seen.setdefault(path.resolve(), path)
+    return list(seen.values())
 
 
 def build_reviews_from_github(
@@ -285,6 +322,7 @@ def build_reviews_from_github(
         repo_url=repo.html_url,
         templates=load_github_templates(repo),
         figure_sources=sources,
+        repos=(repo.full_name,),
     )
 
 
@@ -331,6 +369,7 @@ def assemble_reviews(
     templates: Mapping[str, str],
     source: str = "git",
     figure_sources: FigureSources | None = None,
+    repos: Sequence[str] = (),
 ) -> list[TeamReview]:
     """The part both modes share: PRs → links → team summaries → one TeamReview each.
 
@@ -341,7 +380,7 @@ def assemble_reviews(
     tz = config.review.timezone
     figure_sources = figure_sources or FigureSources(config)
     previous = month.previous()
-    links = link_all(prs, config, tz=tz)
+    links = link_all(prs, config, tz=tz, home=repos[0] if repos else None)
     summaries = summarise(
         links,
         config,
@@ -372,6 +411,7 @@ def assemble_reviews(
             if summary.unowned
             else team_figures(config, summary.team, month, figure_sources),
             templates=templates,
+            repos=tuple(repos),
         )
         for summary in summaries
         if team is None or summary.team == team

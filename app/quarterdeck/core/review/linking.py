@@ -31,6 +31,7 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Config, Goal, Link, PullRequest
 from quarterdeck.core.review import goal_rules, ownership
 from quarterdeck.core.review.globs import path_matches
+from quarterdeck.core.review.repositories import from_home
 
 __all__ = [
     "References",
@@ -217,18 +218,25 @@ def link_pr(pr: PullRequest, config: Config, *, quarter: str | None = None) -> L
     return _link(pr, config, _Index.build(config), quarter)
 
 
-def link_all(prs: Sequence[PullRequest], config: Config, *, tz: str = "UTC") -> list[Link]:
+def link_all(
+    prs: Sequence[PullRequest], config: Config, *, tz: str = "UTC", home: str | None = None
+) -> list[Link]:
     """Link every PR, in input order, each to exactly one bucket.
 
-    A PR's quarter is taken from its `merged_at` in timezone `tz`.
+    A PR's quarter is taken from its `merged_at` in timezone `tz`. `home` is the
+    repository the goal issues live in ("owner/name"; None: the PRs' own): `#12` in
+    a PR of another repository is that repository's #12, so it never names a goal.
     """
     index = _Index.build(config)
-    return [_link(pr, config, index, quarter_of(pr.merged_at, tz)) for pr in prs]
+    return [_link(pr, config, index, quarter_of(pr.merged_at, tz), home) for pr in prs]
 
 
-def _link(pr: PullRequest, config: Config, index: _Index, quarter: str | None) -> Link:
+def _link(
+    pr: PullRequest, config: Config, index: _Index, quarter: str | None, home: str | None = None
+) -> Link:
     mentions = _mentions(pr.body)
-    for rule in (_by_reference, _by_label, _by_branch):
+    by_number = (_by_reference,) if from_home(pr, home) else ()
+    for rule in (*by_number, _by_label, _by_branch):
         found = rule(pr, mentions, index, quarter)
         if found is not None:
             goal, name, reason = found

@@ -42,11 +42,6 @@ class GoalProgress:
             return "in-progress"
         return self.goal.status
 
-    @property
-    def last_pr(self) -> int | None:
-        """Number of the goal's last PR shipped this quarter, if any."""
-        return self.prs[-1].pr.number if self.prs else None
-
 
 def goal_progress(
     goal: Goal, links: Sequence[Link], quarter_start: datetime, as_of: datetime
@@ -80,4 +75,4 @@ def _calendar_days(earlier: datetime, later: datetime) -> int:
 
 def by_merge_time(links: Iterable[Link]) -> tuple[Link, ...]:
     """Links in the order their PRs merged (UTC), by PR number on a tie."""
-    return tuple(sorted(links, key=lambda lk: (utc(lk.pr.merged_at), lk.pr.number)))
+    return tuple(sorted(links, key=lambda lk: (utc(lk.pr.merged_at), lk.pr.key)))

@@ -18,9 +18,11 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from quarterdeck.core.business.figure_charts import section_charts
 from quarterdeck.core.business.figures import MetricFigure
+from quarterdeck.core.model import PullRequest
 from quarterdeck.core.review.distribution import format_hours
 from quarterdeck.core.review.figures import change_text, show_value
 from quarterdeck.core.review.reasons import rule_words
+from quarterdeck.core.review.repositories import from_home, pr_label
 from quarterdeck.core.review.work_types import folder_areas
 from quarterdeck.core.text.charts import Chart, fence, mermaid_xychart
 from quarterdeck.core.text.markdown import SafeMarkdown, code_span, escape_inline, mention
@@ -48,6 +50,19 @@ def link(text: object, url: str, title: object = None) -> SafeMarkdown:
         flat = " ".join(str(title).split()).replace("\\", "\\\\").replace('"', '\\"')
         tip = f' "{flat}"'
     return SafeMarkdown(f"[{escape_inline(text)}]({safe_url}{tip})")
+
+
+def pr_ref(pr: PullRequest, review: object, title: object = None) -> SafeMarkdown:
+    """A PR's number as a review shows it: `#12`, or `sdk#12` when the review reads
+    several repositories and the PR is not the home one's; linked to the PR when its
+    address is known (`title` is the link's tooltip)."""
+    repos = tuple(getattr(review, "repos", ()) or ())
+    home_url = str(getattr(review, "repo_url", "") or "")
+    label = pr_label(pr, repos)
+    url = pr.url
+    if not url and home_url and from_home(pr, repos[0] if repos else None):
+        url = f"{home_url}/pull/{pr.number}"
+    return link(label, url, title) if url else SafeMarkdown(escape_inline(label))
 
 
 def trusted(value: object) -> SafeMarkdown:
@@ -111,6 +126,7 @@ def make_environment(
         md=escape_inline,
         code=code_span,
         link=link,
+        pr_ref=pr_ref,
         hours=hours,
         signed=signed,
         date=iso_date,

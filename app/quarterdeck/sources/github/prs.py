@@ -210,6 +210,7 @@ def _to_pr(gh: Github, node: Mapping[str, Any], full_name: str) -> PullRequest:
             {i["number"]: i["parent"]["number"] for i in closing if i.get("parent")}
         ),
         co_authors=_co_authors(commits, author),
+        repo=full_name,
     )
 
 

@@ -1,0 +1,126 @@
+"""A review over several local clones: one history, PRs named by repository.
+
+Two real git repositories in a temp dir: the home clone (config and goals) and an SDK
+the same teams ship in. Expectations come from `git log` of each clone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from quarterdeck.cli import main
+from quarterdeck.core.calendar import Month
+from quarterdeck.services.review import build_reviews, render_review, reviews_to_json
+from tests.gitrepo import GitRepo
+from tests.reviewrepos import ALICE, BOB, at, small_repo
+
+NOVEMBER = Month(2026, 11)
+SDK_REMOTE = "https://github.com/acme/sdk.git"
+
+
+@pytest.fixture
+def clones(tmp_path: Path) -> tuple[GitRepo, GitRepo]:
+    """The home clone (acme/web, goal `funnels` is issue #12) and acme/sdk."""
+    home = small_repo(tmp_path / "web")
+    sdk = GitRepo.init(tmp_path / "sdk")
+    sdk.commit("Initial commit", {"README.md": "sdk"}, ALICE, at("2026-10-01T09:00Z"))
+    sdk.git("remote", "add", "origin", SDK_REMOTE)
+    # Same number as a home PR: a different PR.
+    sdk.squash_pr(2, "Capture funnel events", {"src/funnel.ts": "1"}, BOB,
+                  at("2026-11-06T12:00Z"), body="goal:funnels")  # fmt: skip
+    # `#12` here is the SDK's own issue #12, not the home goal issue #12.
+    sdk.squash_pr(3, "Fix a crash on start", {"src/start.ts": "1"}, ALICE,
+                  at("2026-11-07T12:00Z"), body="Fixes #12")  # fmt: skip
+    return home, sdk
+
+
+def merged_in_november(repo: GitRepo) -> set[int]:
+    """PR numbers of the squash commits `git log` shows in November (what GitHub wrote)."""
+    out = repo.git(
+        "log", "--first-parent", "--format=%s",
+        "--since=2026-11-01T00:00Z", "--until=2026-12-01T00:00Z",
+    )  # fmt: skip
+    return {int(m.group(1)) for m in re.finditer(r"\(#(\d+)\)$", out, re.MULTILINE)}
+
+
+def test_every_pr_of_both_clones_is_in_the_review_once_named_by_repository(
+    clones: tuple[GitRepo, GitRepo],
+) -> None:
+    home, sdk = clones
+    reviews = build_reviews(home.path, NOVEMBER, clones=[sdk.path])
+
+    seen = {
+        (pr["repo"], pr["number"])
+        for review in reviews_to_json(reviews)["reviews"]
+        for pr in _prs(review)
+    }
+    expected = {("acme/web", n) for n in merged_in_november(home)} | {
+        ("acme/sdk", n) for n in merged_in_november(sdk)
+    }
+    assert seen == expected
+    assert reviews[0].repos == ("acme/web", "acme/sdk")
+
+
+def test_a_goal_counts_its_prs_from_every_repository_and_bare_numbers_stay_home(
+    clones: tuple[GitRepo, GitRepo],
+) -> None:
+    home, sdk = clones
+    analytics = build_reviews(home.path, NOVEMBER, clones=[sdk.path], team="analytics")[0]
+
+    (funnels,) = [g for g in analytics.summary.goals if g.goal.id == "funnels"]
+    assert [(lk.pr.repo, lk.pr.number, lk.rule) for lk in funnels.prs] == [
+        ("acme/web", 3, "reference"),  # `Part of #12` in the home repository
+        ("acme/sdk", 2, "label"),  # `goal:funnels` works from any repository
+    ]
+    (crash,) = [lk for lk in analytics.summary.unplanned if lk.pr.title.startswith("Fix a crash")]
+    assert crash.goal_id is None  # the SDK's `Fixes #12` is not the goal issue
+
+
+def test_the_markdown_names_other_repositories_and_links_each_pr_where_it_was_merged(
+    clones: tuple[GitRepo, GitRepo],
+) -> None:
+    home, sdk = clones
+    analytics = build_reviews(home.path, NOVEMBER, clones=[sdk.path], team="analytics")[0]
+
+    body = render_review(analytics)
+
+    assert "[sdk#2](https://github.com/acme/sdk/pull/2 " in body
+    assert "[sdk#3](https://github.com/acme/sdk/pull/3 " in body
+    assert "[#3](https://github.com/acme/web/pull/3 " in body
+    assert "web#3" not in body  # the home repository's PRs keep their short form
+
+
+def test_one_clone_reads_as_before_and_a_clone_named_twice_is_read_once(
+    clones: tuple[GitRepo, GitRepo],
+) -> None:
+    home, _ = clones
+    alone = build_reviews(home.path, NOVEMBER)
+    twice = build_reviews(home.path, NOVEMBER, clones=[home.path])
+
+    assert [render_review(r) for r in twice] == [render_review(r) for r in alone]
+    assert alone[0].repos == ("acme/web",)
+    assert "[#3](https://github.com/acme/web/pull/3 " in render_review(alone[0])
+
+
+def test_the_cli_takes_repo_more_than_once(
+    clones: tuple[GitRepo, GitRepo], capsys: pytest.CaptureFixture[str]
+) -> None:
+    home, sdk = clones
+    argv = ["review", "--repo", str(home.path), "--repo", str(sdk.path), "--month", "2026-11"]
+
+    assert main([*argv, "--format", "json"]) == 0
+
+    data = json.loads(capsys.readouterr().out)
+    repos = {pr["repo"] for review in data["reviews"] for pr in _prs(review)}
+    assert repos == {"acme/web", "acme/sdk"}
+
+
+def _prs(review: dict) -> list[dict]:
+    summary = review["summary"]
+    return [lk["pr"] for g in summary["goals"] for lk in g["prs"]] + [
+        lk["pr"] for lk in summary["unplanned"]
+    ]
