@@ -95,6 +95,9 @@ class FakeRepo:
     assignable: set[str] | None = None  # logins that can be assigned; None: anyone
     pull_files: dict[int, list[str]] = field(default_factory=dict)  # PR number -> paths
     deleted: set[int] = field(default_factory=set)  # issues a person deleted: 410 Gone
+    archived: bool = False
+    fork: bool = False
+    readable: bool = True  # False: the token cannot see it (404, and never listed)
 
     @property
     def full_name(self) -> str:
@@ -115,6 +118,7 @@ class FakeGitHub:
         self.faults: list[Fault] = []
         self.graphql: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
         self.pulls: dict[str, list[dict[str, Any]]] = {}  # repo -> merged PRs as GraphQL nodes
+        self.users: set[str] = set()  # owners that are users: `/orgs/{owner}` is a 404
         self.rate_remaining = 5000
         self._ids = 5000
         self._lock = threading.Lock()  # the webhook tests post from several threads
@@ -130,11 +134,18 @@ class FakeGitHub:
     # -- test API ---------------------------------------------------------------
 
     def add_repo(
-        self, full_name: str, *, default_branch: str = "main", files: dict[str, str] | None = None
+        self,
+        full_name: str,
+        *,
+        default_branch: str = "main",
+        files: dict[str, str] | None = None,
+        **flags: bool,
     ) -> FakeRepo:
-        """Create a repository the fake will serve."""
+        """Create a repository the fake will serve; `flags`: archived, fork, readable."""
         owner, name = full_name.split("/")
-        repo = FakeRepo(owner, name, default_branch, 1000 + len(self.repos), dict(files or {}))
+        repo = FakeRepo(
+            owner, name, default_branch, 1000 + len(self.repos), dict(files or {}), **flags
+        )
         self.repos[full_name.lower()] = repo
         return repo
 
@@ -202,7 +213,7 @@ class FakeGitHub:
         self, full_name: str, number: int, title: str, merged_at: str, **fields: Any
     ) -> dict[str, Any]:
         """Seed a merged PR as GitHub's GraphQL search returns it (`pull_node` has the keys)."""
-        node = pull_node(number, title, merged_at, **fields)
+        node = pull_node(number, title, merged_at, repo=full_name, **fields)
         self.pulls.setdefault(full_name.lower(), []).append(node)
         return node
 
@@ -236,6 +247,7 @@ class FakeGitHub:
             labels=tuple(lb["name"] for lb in data.get("labels") or []),
             created_at=data.get("created_at"),
             sha=str(data.get("merge_commit_sha") or ""),
+            repo=full_name,
             **fields,
         )
         pulls = self.pulls.setdefault(full_name.lower(), [])
@@ -244,12 +256,21 @@ class FakeGitHub:
         return node
 
     def _search_pulls(self, variables: dict[str, Any], query: str) -> dict[str, Any]:
-        """`search(query: "repo:o/r is:pr is:merged merged:A..B [base:b]")`, 100 a page."""
-        terms = dict(t.split(":", 1) for t in variables["q"].split() if ":" in t)
+        """`search(query: "repo:o/r [repo:o/s …] is:pr is:merged merged:A..B [base:b]")`,
+        100 a page; repeated `repo:` qualifiers are ORed, as on GitHub, and a query
+        over GitHub's 256-character limit is refused as GitHub refuses it."""
+        q = variables["q"]
+        if len(q) > 256:
+            return {"data": None, "errors": [{"message": "The search query is too long"}]}
+        pairs = [t.split(":", 1) for t in q.split() if ":" in t]
+        terms = dict(pairs)
+        repos = [value.lower() for key, value in pairs if key == "repo"]
         low, high = (_when(x) for x in terms["merged"].split(".."))
         hits = [
             n
-            for n in self.pulls.get(terms["repo"].lower(), [])
+            for name in repos
+            if self._readable(name)
+            for n in self.pulls.get(name, [])
             if low <= _when(n["mergedAt"]) <= high
             and ("base" not in terms or n["baseRefName"] == terms["base"])
         ]
@@ -261,6 +282,11 @@ class FakeGitHub:
         search = {"issueCount": len(hits), "pageInfo": page, "nodes": nodes}
         rate = {"remaining": self.rate_remaining, "resetAt": "2030-03-17T17:46:40Z"}
         return {"data": {"rateLimit": rate, "search": search}}
+
+    def _readable(self, full_name: str) -> bool:
+        # A repository the fake does not know holds only seeded PRs (`add_pull` alone).
+        repo = self.repos.get(full_name.lower())
+        return repo is None or repo.readable
 
     def _one_pull(self, variables: dict[str, Any], query: str) -> dict[str, Any]:
         """`repository(owner, name) { pullRequest(number) }`; merged PRs only in this fake."""
@@ -352,11 +378,14 @@ class FakeGitHub:
         if path == "/rate_limit":
             core = {"limit": 5000, "remaining": self.rate_remaining, "reset": _RESET, "used": 0}
             return 200, {"resources": {"core": core}, "rate": core}, {}
+        owned = re.fullmatch(r"/(orgs|users)/([^/]+)/repos", path)
+        if owned and method == "GET":
+            return self._list_owned(owned.group(1), owned.group(2), query)
         m = re.match(r"^/repos/([^/]+)/([^/]+)(/.*)?$", path)
         if not m:
             return 404, _not_found(), {}
         repo = self.repos.get(f"{m.group(1)}/{m.group(2)}".lower())
-        if repo is None:
+        if repo is None or not repo.readable:
             return 404, _not_found(), {}
         rest = m.group(3) or ""
         for route, handler in self._routes():
@@ -415,6 +444,8 @@ class FakeGitHub:
             full_name=repo.full_name,
             default_branch=repo.default_branch,
             owner=self._user_json(repo.owner),
+            archived=repo.archived,
+            fork=repo.fork,
         )
         return data
 
@@ -554,9 +585,23 @@ class FakeGitHub:
                 found.append(issue)
         return self._page(repo, "/issues", query, found)
 
+    def _list_owned(self, kind: str, owner: str, query: dict[str, list[str]]) -> Any:
+        """`/orgs/{org}/repos` or `/users/{user}/repos`: what the token can read, by name."""
+        if (kind == "orgs") == (owner.lower() in self.users):
+            return 404, _not_found(), {}
+        mine = [
+            self._repo_json(r)
+            for r in sorted(self.repos.values(), key=lambda r: r.full_name.lower())
+            if r.owner.lower() == owner.lower() and r.readable
+        ]
+        return self._page_at(f"/{kind}/{owner}/repos", query, mine)
+
     def _page(
         self, repo: FakeRepo, rest: str, query: dict[str, list[str]], items: list[Any]
     ) -> Any:
+        return self._page_at(f"/repos/{repo.full_name}{rest}", query, items)
+
+    def _page_at(self, path: str, query: dict[str, list[str]], items: list[Any]) -> Any:
         per_page = min(int(query.get("per_page", ["30"])[0]), 100)
         page = int(query.get("page", ["1"])[0])
         last = max(1, -(-len(items) // per_page))
@@ -564,7 +609,7 @@ class FakeGitHub:
         links = []
         keep = {k: v[0] for k, v in query.items() if k not in ("page", "per_page")}
         extra = "".join(f"&{k}={v}" for k, v in sorted(keep.items()))
-        url = f"{API}/repos/{repo.full_name}{rest}?per_page={per_page}{extra}"
+        url = f"{API}{path}?per_page={per_page}{extra}"
         if page < last:
             links.append(f'<{url}&page={page + 1}>; rel="next"')
             links.append(f'<{url}&page={last}>; rel="last"')
@@ -706,11 +751,16 @@ def pull_node(
     first_commit_at: str | None = None,
     reviews: tuple[tuple[str, str], ...] = (),  # (login, submittedAt)
     comments: tuple[tuple[str, str], ...] = (),  # (login, createdAt)
-    closing: tuple[tuple[int, int | None], ...] = (),  # (issue, its parent issue)
+    closing: tuple[tuple[Any, int | None], ...] = (),  # (issue, its parent issue)
     sha: str = "",
     co_authors: tuple[str, ...] = (),  # logins with commits in the PR besides the author
+    repo: str = "acme/web",
 ) -> dict[str, Any]:
-    """A merged PR in the shape of `sources.github_prs.QUERY`; bots are `name[bot]` logins."""
+    """A merged PR in the shape of `sources.github_prs.QUERY`; bots are `name[bot]` logins.
+
+    `closing` issues may name another repository: `("acme/roadmap", 12)` for the
+    issue number, `(("acme/roadmap", 12), None)` as a pair with no parent.
+    """
 
     def actor(login: str) -> dict[str, str]:
         bot = login.endswith("[bot]")
@@ -719,10 +769,17 @@ def pull_node(
     def nodes(items: Any) -> dict[str, Any]:
         return {"nodes": list(items)}
 
+    def closing_ref(issue: Any, parent: int | None) -> dict[str, Any]:
+        where, number = issue if isinstance(issue, tuple) else (repo, issue)
+        found = {"number": number, "repository": {"nameWithOwner": where}}
+        return found | {"parent": {"number": parent} if parent else None}
+
     return {
         "number": number,
         "title": title,
         "body": body,
+        "url": f"{WEB}/{repo}/pull/{number}",
+        "repository": {"nameWithOwner": repo},
         "headRefName": branch,
         "baseRefName": base,
         "createdAt": created_at or merged_at,
@@ -746,9 +803,7 @@ def pull_node(
             ],
         },
         "files": nodes({"path": p} for p in files),
-        "closingIssuesReferences": nodes(
-            {"number": n, "parent": {"number": p} if p else None} for n, p in closing
-        ),
+        "closingIssuesReferences": nodes(closing_ref(n, p) for n, p in closing),
     }
 
 

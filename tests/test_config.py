@@ -827,7 +827,8 @@ def test_committed_schema_matches_the_models() -> None:
 def test_schema_describes_all_three_file_kinds() -> None:
     schema = json_schema()
     assert set(schema["properties"]) == {
-        "teams", "goals", "review", "identities", "bots", "sources", "metrics", "_extends"
+        "teams", "goals", "review", "identities", "bots", "sources", "metrics", "repos",
+        "org", "_extends",
     }  # fmt: skip
     assert schema["additionalProperties"] is False
     assert {"GoalsFile", "MetricsFile"} <= set(schema["$defs"])

@@ -68,6 +68,7 @@ def test_one_query_carries_everything_a_pr_needs(github: FakeGitHub) -> None:
         # commit authors other than the PR's author, once each, bots aside
         co_authors=("dave",),
         repo="acme/web",  # where it was merged: a PR is (repository, number)
+        url="https://github.com/acme/web/pull/7",
     )
     assert (prs[1].author, prs[1].is_bot) == ("dependabot[bot]", True)
     assert github.count("POST", "/graphql") == 1

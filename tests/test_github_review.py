@@ -48,6 +48,9 @@ class Spec:
     titled: bool = False  # the merge commit says `Title (#N)`, not `Merge pull request`
     base: str = "main"  # the branch it was merged into
     fork: str = ""  # the fork's owner, for a PR from a fork
+    # Issues GitHub says it closes (`closingIssuesReferences`): numbers of its own
+    # repository or (owner/name, number) of another; offline history cannot know them.
+    closes: tuple[object, ...] = ()
 
 
 SCENARIO = (
@@ -88,12 +91,17 @@ def at(text: str) -> datetime:
 
 
 def build_git(
-    path: Path, scenario: tuple[Spec, ...] = SCENARIO, merge_back: dict[int, str] | None = None
+    path: Path,
+    scenario: tuple[Spec, ...] = SCENARIO,
+    merge_back: dict[int, str] | None = None,
+    *,
+    full_name: str = "acme/web",
+    files: dict[str, str] = FILES,
 ) -> GitRepo:
     """The scenario as git history; `merge_back`: after PR N, `Merge branch 'stable'` at T."""
     repo = GitRepo.init(path)
-    repo.commit("Initial commit", FILES, PEOPLE["alice"], at("2026-10-01T09:00Z"))
-    repo.git("remote", "add", "origin", "https://github.com/acme/web.git")
+    repo.commit("Initial commit", files, PEOPLE["alice"], at("2026-10-01T09:00Z"))
+    repo.git("remote", "add", "origin", f"https://github.com/{full_name}.git")
     if any(pr.base != "main" for pr in scenario):
         repo.git("branch", "stable")
     for pr in scenario:
@@ -115,12 +123,18 @@ def build_git(
     return repo
 
 
-def build_fake(github: FakeGitHub, scenario: tuple[Spec, ...] = SCENARIO) -> None:
-    github.add_repo("acme/web", files=FILES)
+def build_fake(
+    github: FakeGitHub,
+    scenario: tuple[Spec, ...] = SCENARIO,
+    *,
+    full_name: str = "acme/web",
+    files: dict[str, str] = FILES,
+) -> None:
+    github.add_repo(full_name, files=files)
     for pr in scenario:
         merged = at(pr.merged)
         github.add_pull(
-            "acme/web",
+            full_name,
             pr.number,
             pr.title,
             merged.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -132,6 +146,7 @@ def build_fake(github: FakeGitHub, scenario: tuple[Spec, ...] = SCENARIO) -> Non
             files=tuple(pr.files),
             created_at=_z(merged - timedelta(days=2)),
             reviews=(("alice" if pr.author != "alice" else "bob", _z(merged - timedelta(days=1))),),
+            closing=tuple((issue, None) for issue in pr.closes),
         )
 
 
@@ -139,10 +154,9 @@ def _z(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def shipped(
-    reviews: list[TeamReview],
-) -> list[tuple[str, int, str, str, datetime, str | None, str]]:
-    """Every PR of the month, as the review lists it: team, PR, goal and rule."""
+def shipped(reviews: list[TeamReview], *, with_repo: bool = False) -> list[tuple[object, ...]]:
+    """Every PR of the month, as the review lists it: team, PR, goal and rule (and, with
+    `with_repo`, the repository it was merged in, last)."""
     rows = []
     for review in reviews:
         links = [lk for gm in review.summary.goals for lk in gm.prs] + list(
@@ -158,9 +172,10 @@ def shipped(
                     lk.pr.merged_at,
                     lk.goal_id,
                     lk.rule,
+                    *([lk.pr.repo] if with_repo else []),
                 )
             )
-    return sorted(rows, key=lambda row: row[1])
+    return sorted(rows, key=lambda row: (row[1], row[-1]))
 
 
 def test_offline_and_github_give_the_same_prs_and_links(github: FakeGitHub, tmp_path: Path) -> None:

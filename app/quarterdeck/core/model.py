@@ -121,6 +121,9 @@ class Config:
     sources: MetricSources = field(default_factory=MetricSources)
     # The repository's CODEOWNERS file, read when a team names `owns.codeowners`.
     codeowners: Codeowners | None = None
+    # More repositories the teams ship in (`owner/name`, `owner/sdk-*`, `!owner/old-*`),
+    # as written; `org: acme` comes first as `acme/*`. Empty: this repository alone.
+    repos: tuple[str, ...] = ()
 
     def metrics_of(self, slug: str | None) -> tuple[MetricDef, ...]:
         """The figures a team's review shows: company-wide ones, then the team's own
@@ -162,7 +165,7 @@ class PullRequest:
     created_at: datetime | None = None
     ready_at: datetime | None = None
     first_review_at: datetime | None = None
-    closing_issues: tuple[int, ...] = ()
+    closing_issues: tuple[int, ...] = ()  # in the PR's own repository
     # issue number -> the goal issue it belongs to (sub-issue parent or milestone goal)
     parent_issues: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
     # Other people whose work is in the PR (`Co-authored-by:` trailers, other authors of
@@ -177,6 +180,8 @@ class PullRequest:
     # repositories.
     repo: str = ""
     url: str = ""
+    # Issues of other repositories the PR closes, as `owner/name#N` (GitHub mode).
+    closing_elsewhere: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, int]:

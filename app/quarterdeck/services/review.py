@@ -53,6 +53,7 @@ from quarterdeck.sources.github.client import log_rate_limit
 from quarterdeck.sources.github.config import load_github_templates, repo_reader
 from quarterdeck.sources.github.goals import load_config_with_goal_issues
 from quarterdeck.sources.github.prs import fetch_merged_prs
+from quarterdeck.sources.github.repos import resolve_repos
 from quarterdeck.sources.repo_files import LocalReader, load_repo_config, local_templates
 
 # Which of the quarter's three monthly reviews this is, and what it is for.
@@ -233,6 +234,13 @@ def build_reviews(
         read_clone(path, since, until, config, branches, progress)
         for path in _distinct_clones(repo, clones)
     ]
+    if config.repos and len(read) == 1:
+        listed = ", ".join(config.repos)
+        text = (
+            f"the config names more repositories ({listed}); offline only this clone was "
+            "read: pass each other clone with another --repo, or review with --github"
+        )
+        warnings = [*warnings, _repos_problem(config_path, text)]
     return assemble_reviews(
         config,
         warnings,
@@ -303,7 +311,9 @@ def build_reviews_from_github(
     _check_team(config, team)
     since, until = review_window(config, month)
     branches = reviewed_branches(config, branch)
-    prs = fetch_merged_prs(gh, repo.full_name, since, until, bases=branches)
+    selection = resolve_repos(gh, repo.full_name, config.repos)
+    warnings = [*warnings, *(_repos_problem(config_path, text) for text in selection.problems)]
+    prs = fetch_merged_prs(gh, selection.repos, since, until, bases=branches)
     sources = (figure_sources or FigureSources()).bind(config, repo_reader(repo))
     business = sources.metrics_month(month)
     previous_business = sources.metrics_month(month.previous())
@@ -322,8 +332,13 @@ def build_reviews_from_github(
         repo_url=repo.html_url,
         templates=load_github_templates(repo),
         figure_sources=sources,
-        repos=(repo.full_name,),
+        repos=selection.repos,
     )
+
+
+def _repos_problem(config_path: str, text: str) -> Problem:
+    # Said in every team's review: any team may ship in the repository not read.
+    return Problem(config_path, None, "repos", text, "warning")
 
 
 def reviewed_branches(config: Config, override: str | None = None) -> tuple[str, ...]:
@@ -425,9 +440,12 @@ def _figures_of(found: MetricsMonth | None, summary: TeamSummary) -> BusinessMet
 
 
 def _team_warnings(problems: Sequence[Problem], team: str) -> tuple[str, ...]:
-    # A warning about this team (e.g. "split the team") belongs in its review.
+    # A warning about this team (e.g. "split the team") belongs in its review; one
+    # about the repositories read (`repos`) in every review.
     key = f"teams.{team}"
-    return tuple(p.message for p in problems if p.key == key or p.key.startswith(key + "."))
+    return tuple(
+        p.message for p in problems if p.key in (key, "repos") or p.key.startswith(key + ".")
+    )
 
 
 def render_review(review: TeamReview, *, standalone: bool = True) -> str:

@@ -28,6 +28,7 @@ __all__ = [
     "Login",
     "Percent",
     "Questions",
+    "RepoPattern",
     "Slug",
     "Text",
     "TimeZone",
@@ -38,6 +39,9 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 # GitHub logins: letters, digits, hyphens; `_` appears in enterprise-managed logins and
 # `[bot]` in app logins. Loose on purpose: the goal is to catch "@alice" and "Alice Smith".
 LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}(\[bot\])?")
+# `owner/name`, where the name may hold shell-style wildcards (`posthog-*`) and a
+# leading `!` excludes; the owner is literal, so one listing per owner answers it.
+REPO_PATTERN = re.compile(r"!?[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.*?\[\]-]{1,100}")
 
 
 def _slug(value: str) -> str:
@@ -49,6 +53,12 @@ def _slug(value: str) -> str:
 def _login(value: str) -> str:
     if not LOGIN.fullmatch(value):
         raise PydanticCustomError("qd_login", "not a GitHub login")
+    return value
+
+
+def _repo_pattern(value: str) -> str:
+    if not REPO_PATTERN.fullmatch(value):
+        raise PydanticCustomError("qd_repo", "not a repository pattern")
     return value
 
 
@@ -118,6 +128,11 @@ Login = Annotated[
     AfterValidator(_login),
     WithJsonSchema({"type": "string", "pattern": f"^{LOGIN.pattern}$"}),
 ]
+RepoPattern = Annotated[
+    str,
+    AfterValidator(_repo_pattern),
+    WithJsonSchema({"type": "string", "pattern": f"^{REPO_PATTERN.pattern}$"}),
+]
 Text = Annotated[
     str, AfterValidator(_non_empty), WithJsonSchema({"type": "string", "minLength": 1})
 ]
@@ -147,5 +162,7 @@ CUSTOM_MESSAGES = {
     "qd_branch": "{v} is not a usable branch name: write it as git shows it, e.g. main",
     "qd_codeowner": "{v} is not an owner as CODEOWNERS writes them: use @org/team, @login "
     "or an email, e.g. @acme/replay",
+    "qd_repo": "{v} is not a repository: write owner/name, a pattern such as acme/sdk-*, "
+    "or !acme/legacy-* to leave some out",
     "qd_questions": "expected 'default' or a list of questions, got {d}",
 }

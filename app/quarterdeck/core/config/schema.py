@@ -24,6 +24,7 @@ from quarterdeck.core.config.fields import (
     Login,
     Percent,
     Questions,
+    RepoPattern,
     Slug,
     Text,
     TimeZone,
@@ -312,6 +313,17 @@ class ConfigFile(_Model):
     )
     metrics: list[MetricSpec] = Field(
         default_factory=list, description="Company-wide figures every team's review shows."
+    )
+    repos: list[RepoPattern] = Field(
+        default_factory=list,
+        description=(
+            "More repositories the teams ship in, besides this one: owner/name, patterns "
+            "such as acme/sdk-* (archived repositories and forks only when named), and "
+            "!acme/legacy-* to leave some out."
+        ),
+    )
+    org: Login | None = Field(
+        None, description="Every repository of this organisation (same as repos: [org/*])."
     )
     extends: str | None = Field(
         None,

@@ -70,6 +70,7 @@ def to_config(cfg: ConfigFile, goals: list[Goal], codeowners: Codeowners | None 
         identities=MappingProxyType({k: tuple(v) for k, v in cfg.identities.items()}),
         bots=BotSettings(count=tuple(cfg.bots.count)),
         codeowners=codeowners,
+        repos=(*([f"{cfg.org}/*"] if cfg.org else []), *cfg.repos),
         metrics=(
             *(to_metric(spec, None) for spec in cfg.metrics),
             *(to_metric(spec, slug) for slug, team in cfg.teams.items() for spec in team.metrics),

@@ -235,12 +235,17 @@ def _link(
     pr: PullRequest, config: Config, index: _Index, quarter: str | None, home: str | None = None
 ) -> Link:
     mentions = _mentions(pr.body)
-    by_number = (_by_reference,) if from_home(pr, home) else ()
-    for rule in (*by_number, _by_label, _by_branch):
-        found = rule(pr, mentions, index, quarter)
+    if from_home(pr, home):
+        found = _by_reference(pr, mentions, index, quarter)
+    else:
+        found = _by_reference_from_elsewhere(pr, str(home), index, quarter)
+    for rule in (_by_label, _by_branch):
         if found is not None:
-            goal, name, reason = found
-            return Link(pr, goal.id, goal.team, name, reason, goal)
+            break
+        found = rule(pr, mentions, index, quarter)
+    if found is not None:
+        goal, name, reason = found
+        return Link(pr, goal.id, goal.team, name, reason, goal)
     declared = goal_rules.declared_goal(pr, index.claiming_goals(quarter), config)
     if declared is not None:
         goal, name, reason = declared
@@ -283,13 +288,36 @@ def _by_reference(
     return None
 
 
+def _by_reference_from_elsewhere(
+    pr: PullRequest, home: str, index: _Index, quarter: str | None
+) -> _GoalMatch | None:
+    # A PR of another repository names a goal issue only with the home repository's
+    # name: GitHub's closing references to it (`Fixes acme/web#12`).
+    prefix = f"{home.casefold()}#"
+    for ref in pr.closing_elsewhere:
+        number = ref[len(prefix) :] if ref.casefold().startswith(prefix) else ""
+        if number.isdigit():
+            said = f"GitHub says it closes {ref}"
+            found = _goal_of_issue(int(number), said, pr, index, quarter, parents=False)
+            if found is not None:
+                return found
+    return None
+
+
 def _goal_of_issue(
-    number: int, said: str, pr: PullRequest, index: _Index, quarter: str | None
+    number: int,
+    said: str,
+    pr: PullRequest,
+    index: _Index,
+    quarter: str | None,
+    *,
+    parents: bool = True,
 ) -> _GoalMatch | None:
     goal = choose_goal(index.by_issue.get(number, ()), quarter)
     if goal is not None:
         return goal, "reference", f"{said} (goal issue of {goal.id})"
-    parent = pr.parent_issues.get(number)
+    # `parent_issues` holds the PR's own repository's issues only.
+    parent = pr.parent_issues.get(number) if parents else None
     goal = choose_goal(index.by_issue.get(parent, ()), quarter) if parent is not None else None
     if goal is not None:
         reason = f"{said}; #{number} belongs to #{parent}, the goal issue of {goal.id}"

@@ -8,11 +8,96 @@ shows a PR of any repository but the home one as `sdk#12`.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from quarterdeck.core.model import PullRequest
 
-__all__ = ["from_home", "merge_histories", "pr_label", "short_name"]
+__all__ = [
+    "RepoInfo",
+    "Selection",
+    "from_home",
+    "merge_histories",
+    "owners_to_list",
+    "pr_label",
+    "select_repos",
+    "short_name",
+]
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    """A repository the token can read, as GitHub lists it."""
+
+    full_name: str
+    archived: bool = False
+    fork: bool = False
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The repositories a review reads (the home one first) and what could not be read."""
+
+    repos: tuple[str, ...]
+    # Each a sentence naming the repository or pattern and what to do.
+    problems: tuple[str, ...] = ()
+
+
+def _wild(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
+def owners_to_list(patterns: Sequence[str]) -> tuple[str, ...]:
+    """The owners whose repositories must be listed to answer `patterns`, each once."""
+    owners = (p.lstrip("!").split("/", 1)[0] for p in patterns if p.strip())
+    return tuple(dict.fromkeys(o.casefold() for o in owners))
+
+
+def select_repos(home: str, patterns: Sequence[str], readable: Sequence[RepoInfo]) -> Selection:
+    """The repositories `patterns` name, from those the token can read (`readable`).
+
+    The home repository always comes first. A plain `owner/name` is read even when it is
+    archived or a fork; a pattern (`acme/sdk-*`) matches neither; `!pattern` leaves out
+    what it matches, whatever the order. A name the token cannot read, or a pattern
+    that matches nothing, is a problem said out loud: a silently skipped repository
+    would under-count its teams.
+    """
+    by_name = {r.full_name.casefold(): r for r in readable}
+    chosen: dict[str, str] = {home.casefold(): home}
+    problems: list[str] = []
+    excluded = [p[1:].casefold() for p in patterns if p.startswith("!")]
+    for pattern in (p for p in patterns if not p.startswith("!")):
+        wanted = pattern.casefold()
+        if not _wild(pattern):
+            found = by_name.get(wanted)
+            if found is None:
+                problems.append(
+                    f"cannot read {pattern}: it does not exist or the token (or the App's "
+                    "installation) has no access; grant Contents: read and Pull requests: "
+                    "read on it, or remove it from `repos:`"
+                )
+            else:
+                chosen.setdefault(wanted, found.full_name)
+            continue
+        matches = [
+            r
+            for r in readable
+            if fnmatch.fnmatchcase(r.full_name.casefold(), wanted) and not (r.archived or r.fork)
+        ]
+        if not matches:
+            problems.append(
+                f"`{pattern}` matches no repository the token can read (archived repositories "
+                "and forks count only when named)"
+            )
+        for r in sorted(matches, key=lambda r: r.full_name.casefold()):
+            chosen.setdefault(r.full_name.casefold(), r.full_name)
+    kept = [
+        name
+        for key, name in chosen.items()
+        if key == home.casefold() or not any(fnmatch.fnmatchcase(key, x) for x in excluded)
+    ]
+    return Selection(tuple(kept), tuple(problems))
 
 
 def merge_histories(histories: Iterable[Sequence[PullRequest]]) -> list[PullRequest]:

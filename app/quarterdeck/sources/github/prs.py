@@ -24,12 +24,21 @@ from quarterdeck.core.vocabulary import actor, is_bot_login, parse_timestamp
 from quarterdeck.errors import GitHubError
 from quarterdeck.sources.github.client import graphql, translated
 
-__all__ = ["PAGE_SIZE", "SEARCH_CAP", "fetch_merged_prs", "fetch_pr", "search_query"]
+__all__ = [
+    "MAX_QUERY",
+    "PAGE_SIZE",
+    "SEARCH_CAP",
+    "fetch_merged_prs",
+    "fetch_pr",
+    "repo_chunks",
+    "search_query",
+]
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 SEARCH_CAP = 1000  # GitHub's search returns at most this many results per query
+MAX_QUERY = 256  # GitHub refuses longer search queries
 _ACTOR = "login __typename"
 # Reviews and comments read with each PR; a PR whose first this-many are all the
 # author's or bots' is read further on its own (see `_first_response`).
@@ -37,7 +46,8 @@ RESPONSES = 20
 # Every field a PR needs, fetched with the PR itself (never a request per PR).
 FIELDS = f"""
 fragment PR on PullRequest {{
-  number title body headRefName createdAt mergedAt isDraft
+  number title body url headRefName createdAt mergedAt isDraft
+  repository {{ nameWithOwner }}
   author {{ {_ACTOR} }}
   mergeCommit {{ oid }}
   labels(first: 30) {{ nodes {{ name }} }}
@@ -89,30 +99,53 @@ query($owner: String!, $name: String!, $number: Int!) {{
 {FIELDS}"""
 
 
-def search_query(full_name: str, since: datetime, until: datetime, base: str | None) -> str:
-    """The search for PRs merged in [since, until): GitHub's range is inclusive, so -1 s."""
+def search_query(
+    repos: str | Sequence[str], since: datetime, until: datetime, base: str | None
+) -> str:
+    """The search for PRs of `repos` merged in [since, until): GitHub's range is
+    inclusive, so -1 s; repeated `repo:` qualifiers are ORed by GitHub."""
+    names = [repos] if isinstance(repos, str) else list(repos)
     last = until - timedelta(seconds=1)
-    query = f"repo:{full_name} is:pr is:merged merged:{_iso(since)}..{_iso(last)}"
+    scope = " ".join(f"repo:{name}" for name in names)
+    query = f"{scope} is:pr is:merged merged:{_iso(since)}..{_iso(last)}"
     return f"{query} base:{base}" if base else query
+
+
+def repo_chunks(
+    repos: Sequence[str], since: datetime, until: datetime, base: str | None
+) -> list[list[str]]:
+    """`repos` cut into as few searches as GitHub's query length limit allows."""
+    chunks: list[list[str]] = []
+    for name in repos:
+        if chunks and len(search_query([*chunks[-1], name], since, until, base)) <= MAX_QUERY:
+            chunks[-1].append(name)
+        else:
+            chunks.append([name])
+    return chunks
 
 
 def fetch_merged_prs(
     gh: Github,
-    full_name: str,
+    repos: str | Sequence[str],
     since: datetime,
     until: datetime,
     *,
     bases: Sequence[str] = (),
 ) -> list[PullRequest]:
-    """Every PR of `full_name` merged in [since, until), by merge time.
+    """Every PR of `repos` (one `owner/name` or several) merged in [since, until), by
+    merge time, each named by its repository.
 
     Into any branch, or only into `bases` when given (one search each: GitHub ANDs
-    repeated qualifiers). Raises GitHubError when GitHub refuses the query.
+    repeated `base:` qualifiers). Several repositories share each search, as many
+    `repo:` qualifiers as fit in GitHub's query length limit. Raises GitHubError when
+    GitHub refuses the query.
     """
-    found: dict[int, PullRequest] = {}
+    names = [repos] if isinstance(repos, str) else list(dict.fromkeys(repos))
+    found: dict[tuple[str, int], PullRequest] = {}
     for base in dict.fromkeys(bases) if bases else [None]:
-        _fetch_window(gh, full_name, since, until, base, found)
-    return sorted(found.values(), key=lambda pr: (pr.merged_at, pr.number))
+        for chunk in repo_chunks(names, since, until, base):
+            _fetch_window(gh, chunk, since, until, base, found)
+    return sorted(found.values(), key=lambda pr: (pr.merged_at, pr.key))
 
 
 def fetch_pr(gh: Github, full_name: str, number: int) -> PullRequest:
@@ -133,36 +166,37 @@ def fetch_pr(gh: Github, full_name: str, number: int) -> PullRequest:
 
 def _fetch_window(
     gh: Github,
-    full_name: str,
+    repos: list[str],
     since: datetime,
     until: datetime,
     base: str | None,
-    found: dict[int, PullRequest],
+    found: dict[tuple[str, int], PullRequest],
 ) -> None:
-    query = search_query(full_name, since, until, base)
+    query = search_query(repos, since, until, base)
+    which = repos[0] if len(repos) == 1 else f"{len(repos)} repositories"
     page = _page(gh, query, None)
     if page["issueCount"] > SEARCH_CAP:
         if until - since <= timedelta(seconds=2):
             raise GitHubError(
-                f"more than {SEARCH_CAP:,} PRs of {full_name} merged within two seconds at "
+                f"more than {SEARCH_CAP:,} PRs of {which} merged within two seconds at "
                 f"{_iso(since)}; GitHub's search cannot list them"
             )
         # Search would stop at 1,000: split into equal windows of ~900 expected PRs each
         # (slack for uneven days); a part still over the cap is split again.
         parts = -(-page["issueCount"] // (SEARCH_CAP * 9 // 10))
-        log.info("%s: %d PRs in one window, splitting in %d", full_name, page["issueCount"], parts)
+        log.info("%s: %d PRs in one window, splitting in %d", which, page["issueCount"], parts)
         step = (until - since) / parts
         inner = [(since + step * i).replace(microsecond=0) for i in range(1, parts)]
         for low, high in itertools.pairwise([since, *inner, until]):
             if low < high:
-                _fetch_window(gh, full_name, low, high, base, found)
+                _fetch_window(gh, repos, low, high, base, found)
         return
     while True:
         for node in page["nodes"]:
             if node:  # search may return other types as empty objects
-                pr = _to_pr(gh, node, full_name)
+                pr = _to_pr(gh, node, repos[0])
                 if since <= pr.merged_at < until:
-                    found[pr.number] = pr
+                    found[pr.key] = pr
         info = page["pageInfo"]
         if not info["hasNextPage"]:
             return
@@ -180,15 +214,18 @@ def _page(gh: Github, query: str, cursor: str | None) -> dict[str, Any]:
 
 
 def _to_pr(gh: Github, node: Mapping[str, Any], full_name: str) -> PullRequest:
+    # A search over several repositories says which one each PR is in.
+    full_name = str((node.get("repository") or {}).get("nameWithOwner") or full_name)
     author, is_bot = actor(node.get("author"))
     ready = _nodes(node, "timelineItems")
     commits = _nodes(node, "commits")
-    closing = [
-        issue
-        for issue in _nodes(node, "closingIssuesReferences")
-        if (issue.get("repository") or {}).get("nameWithOwner", full_name).lower()
-        == full_name.lower()
-    ]
+    closing, elsewhere = [], []
+    for issue in _nodes(node, "closingIssuesReferences"):
+        where = str((issue.get("repository") or {}).get("nameWithOwner") or full_name)
+        if where.casefold() == full_name.casefold():
+            closing.append(issue)
+        else:
+            elsewhere.append(f"{where}#{issue['number']}")
     return PullRequest(
         number=node["number"],
         title=node["title"],
@@ -211,6 +248,8 @@ def _to_pr(gh: Github, node: Mapping[str, Any], full_name: str) -> PullRequest:
         ),
         co_authors=_co_authors(commits, author),
         repo=full_name,
+        url=str(node.get("url") or ""),
+        closing_elsewhere=tuple(elsewhere),
     )
 
 
