@@ -21,6 +21,7 @@ import copy
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -138,6 +139,7 @@ class FakeGitHub:
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self.gates: list[Gate] = []
+        self.slows: list[tuple[str, re.Pattern[str], dict[str, str], float]] = []
         self.graphql: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
         self.pulls: dict[str, list[dict[str, Any]]] = {}  # repo -> merged PRs as GraphQL nodes
         self.rate_remaining = 5000
@@ -236,6 +238,14 @@ class FakeGitHub:
         """
         barrier = threading.Barrier(parties, timeout=timeout)
         self.gates.append(Gate(method, re.compile(path), query or {}, barrier, parties))
+
+    def slow(
+        self, method: str, path: str, seconds: float, *, query: dict[str, str] | None = None
+    ) -> None:
+        """Answer every request matching `method`, `path` and `query` as of when it
+        arrived, but only `seconds` later: what a run read may be stale by the time it
+        acts on it (the window between a look and a create)."""
+        self.slows.append((method, re.compile(path), query or {}, seconds))
 
     @property
     def writes(self) -> list[tuple[str, str]]:
@@ -375,15 +385,17 @@ class FakeGitHub:
                     return fault.status, self._headers(fault.headers), text
             self.rate_remaining = max(0, self.rate_remaining - 1)
             status, payload, extra = self._route(request.method, path, query, body)
+            text = "" if status == 204 else json.dumps(payload)  # as of now, sent later
+        for method, pattern, wanted, seconds in self.slows:
+            if _matches(request.method, path, query, method, pattern, wanted):
+                time.sleep(seconds)
         # A 204 carries no body at all (urllib3 rejects even "null").
-        return status, self._headers(extra), "" if status == 204 else json.dumps(payload)
+        return status, self._headers(extra), text
 
     def _pass_gates(self, method: str, path: str, query: dict[str, list[str]]) -> None:
         """Wait at each gate this request is among the first of (see `gate`)."""
         for gate in self.gates:
-            if gate.method != method or not gate.path.search(path):
-                continue
-            if any(query.get(k, [None])[0] != v for k, v in gate.query.items()):
+            if not _matches(method, path, query, gate.method, gate.path, gate.query):
                 continue
             with self._lock:
                 held = gate.left > 0
@@ -871,6 +883,22 @@ def _unquote(text: str) -> str:
     from urllib.parse import unquote
 
     return unquote(text)
+
+
+def _matches(
+    method: str,
+    path: str,
+    query: dict[str, list[str]],
+    wanted_method: str,
+    pattern: re.Pattern[str],
+    wanted: dict[str, str],
+) -> bool:
+    """Whether a request is the method, path (regex) and query values a rule names."""
+    return (
+        method == wanted_method
+        and bool(pattern.search(path))
+        and all(query.get(k, [None])[0] == v for k, v in wanted.items())
+    )
 
 
 def _too_long(body: dict[str, Any]) -> dict[str, Any] | None:
