@@ -435,17 +435,19 @@ def webhook_app(
     delays: list[float],
     retry: Any = None,
     base_url: str | None = None,
+    timeout: int = 30,
 ) -> Any:
     """The App with its real config loader and an in-process queue whose retry timer
     records the delay and runs the retry at once; `retry`: the client's retry policy,
-    `base_url`: an `HttpFront` to reach the fake over real HTTP."""
+    `base_url`: an `HttpFront` to reach the fake over real HTTP, `timeout`: the
+    client's read timeout there."""
     from quarterdeck.webhook.queues import BackgroundQueue
     from quarterdeck.webhook.server import create_app
 
     def factory(_id: int) -> Any:
         if base_url is None:
             return github.client(retry=retry)
-        return github.client(retry=retry, base_url=base_url)
+        return github.client(retry=retry, base_url=base_url, timeout=timeout)
 
     app = create_app(settings(tmp_path), github_factory=factory)
     runtime = app.extensions["quarterdeck"]
@@ -543,12 +545,21 @@ def test_a_deleted_goal_issue_still_gets_the_pr_comment(
 # exactly one object exists afterwards, the run says it created it once, and every
 # printed number names it.
 
-LOST = [pytest.param(False, id="502"), pytest.param(True, id="dropped")]
+LOST = ["502", "dropped", "hang"]
+# The client's read timeout in the tests that hang over HTTP: short, so a hang costs
+# a second, not production's 30 s; long enough for a loaded machine's honest answers.
+HANG_TIMEOUT = 1  # PyGithub takes whole seconds
 LABELS = r"^/repos/acme/web/labels$"
 ALREADY_EXISTS = {
     "message": "Validation Failed",
     "errors": [{"resource": "Label", "code": "already_exists", "field": "name"}],
 }
+
+
+def lose(github: FakeGitHub, method: str, path: str, how: str) -> None:
+    """The next `method` to `path` is carried out and its answer lost: a 502 (`how`
+    "502"), the connection dropped ("dropped"), or never answered ("hang")."""
+    github.lose_answer(method, path, drop=how == "dropped", hang=how == "hang")
 
 
 def creates(github: FakeGitHub, path: str) -> int:
@@ -567,15 +578,15 @@ def goal_issues_of(fake: FakeRepo, goal_id: str) -> list[int]:
     return [n for n, i in fake.issues.items() if f"quarterdeck:goal id={goal_id} " in i["body"]]
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_a_review_issue_whose_answer_was_lost_exists_once_and_is_named(
     client: FakeGitHub,
     remote: FakeRepo,
     waits: list[float],
-    drop: bool,
+    how: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    client.lose_answer("POST", ISSUES, drop=drop)
+    lose(client, "POST", ISSUES, how)
 
     code, err = publish(capsys)
 
@@ -594,17 +605,17 @@ def test_a_review_issue_whose_answer_was_lost_exists_once_and_is_named(
     assert len(remote.issues) == 2
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_a_goal_issue_whose_answer_was_lost_exists_once_and_is_named(
     client: FakeGitHub,
     tmp_path: Path,
     waits: list[float],
-    drop: bool,
+    how: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     fake = seed(client)
     root = checkout(tmp_path)
-    client.lose_answer("POST", ISSUES, drop=drop)
+    lose(client, "POST", ISSUES, how)
 
     code, out, err = sync(root, capsys)
 
@@ -620,16 +631,16 @@ def test_a_goal_issue_whose_answer_was_lost_exists_once_and_is_named(
     assert goal_issues_of(fake, "funnel-v2") == [3]
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_a_label_whose_answer_was_lost_exists_once_in_goals_sync(
     client: FakeGitHub,
     tmp_path: Path,
     waits: list[float],
-    drop: bool,
+    how: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     fake = seed(client)
-    client.lose_answer("POST", LABELS, drop=drop)
+    lose(client, "POST", LABELS, how)
 
     code, out, err = sync(checkout(tmp_path), capsys)
 
@@ -641,15 +652,15 @@ def test_a_label_whose_answer_was_lost_exists_once_in_goals_sync(
     assert goal_issues_of(fake, "funnel-v2") == [3]  # and the run went on
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_a_label_whose_answer_was_lost_exists_once_in_publish(
     client: FakeGitHub,
     remote: FakeRepo,
     waits: list[float],
-    drop: bool,
+    how: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    client.lose_answer("POST", LABELS, drop=drop)
+    lose(client, "POST", LABELS, how)
 
     code, err = publish(capsys)
 
@@ -716,16 +727,16 @@ def test_a_label_create_refused_for_another_reason_still_stops_the_sync(
     assert "GitHub answered 422 while writing label 'team:analytics'" in err
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_the_apps_pr_comment_whose_answer_was_lost_exists_once(
-    github: FakeGitHub, tmp_path: Path, drop: bool, caplog: pytest.LogCaptureFixture
+    github: FakeGitHub, tmp_path: Path, how: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake = github.add_repo(REPO, files=FILES)
     github.add_issue(fake, "A README people finish reading")
     github.add_issue(fake, "Update the README")
     waits: list[float] = []
     app = webhook_app(tmp_path, github, [], retry=retry_policy(sleep=waits.append))
-    github.lose_answer("POST", r"/issues/2/comments$", drop=drop)
+    lose(github, "POST", r"/issues/2/comments$", how)
     payload = merged_pr(body="goal:readme")
     github.hold_pull(REPO, payload)
 
@@ -809,19 +820,24 @@ def front(github: FakeGitHub) -> Iterator[str]:
 def wired(
     github: FakeGitHub, front: str, monkeypatch: pytest.MonkeyPatch, waits: list[float]
 ) -> FakeGitHub:
-    """The CLI's client over `front`, with the production retry policy."""
+    """The CLI's client over `front`, with the production retry policy (and a short
+    read timeout, so a hang ends soon)."""
     policy = retry_policy(sleep=waits.append, clock=lambda: NOW)
-    monkeypatch.setattr(cli, "_github", lambda args: github.client(retry=policy, base_url=front))
+    monkeypatch.setattr(
+        cli,
+        "_github",
+        lambda args: github.client(retry=policy, base_url=front, timeout=HANG_TIMEOUT),
+    )
     return github
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_over_http_a_lost_review_issue_create_leaves_one(
-    wired: FakeGitHub, waits: list[float], drop: bool, capsys: pytest.CaptureFixture[str]
+    wired: FakeGitHub, waits: list[float], how: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     remote = seed_github(wired)
-    wired.lose_answer("POST", ISSUES, drop=drop)
-    wired.lose_answer("POST", LABELS, drop=drop)
+    lose(wired, "POST", ISSUES, how)
+    lose(wired, "POST", LABELS, how)
 
     code, err = publish(capsys)
 
@@ -835,16 +851,16 @@ def test_over_http_a_lost_review_issue_create_leaves_one(
     assert_backoffs(waits[1:], 1)  # before the issue's look
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_over_http_a_lost_goal_issue_create_leaves_one(
     wired: FakeGitHub,
     tmp_path: Path,
     waits: list[float],
-    drop: bool,
+    how: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     fake = seed(wired)
-    wired.lose_answer("POST", ISSUES, drop=drop)
+    lose(wired, "POST", ISSUES, how)
 
     code, out, err = sync(checkout(tmp_path), capsys)
 
@@ -855,16 +871,23 @@ def test_over_http_a_lost_goal_issue_create_leaves_one(
     assert_backoffs(waits, 1)
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_over_http_a_lost_pr_comment_create_leaves_one(
-    github: FakeGitHub, front: str, tmp_path: Path, drop: bool
+    github: FakeGitHub, front: str, tmp_path: Path, how: str
 ) -> None:
     fake = github.add_repo(REPO, files=FILES)
     github.add_issue(fake, "A README people finish reading")
     github.add_issue(fake, "Update the README")
     waits: list[float] = []
-    app = webhook_app(tmp_path, github, [], retry=retry_policy(sleep=waits.append), base_url=front)
-    github.lose_answer("POST", r"/issues/2/comments$", drop=drop)
+    app = webhook_app(
+        tmp_path,
+        github,
+        [],
+        retry=retry_policy(sleep=waits.append),
+        base_url=front,
+        timeout=HANG_TIMEOUT,
+    )
+    lose(github, "POST", r"/issues/2/comments$", how)
     payload = merged_pr(body="goal:readme")
     github.hold_pull(REPO, payload)
 
