@@ -4,8 +4,11 @@ An issue is found again by the hidden marker at the top of its body (among issue
 labelled `growth-review`, listed with state=all; never by search, whose index lags
 and stops at 1,000), not by its title, which a person may edit. A re-run rewrites
 only the bot-owned sections (`core.text.markers.merge`) and sends nothing when nothing
-changed. A create whose response was lost is found by its marker before anything is
-created again, and a duplicate an earlier retry left behind is closed.
+changed. Each create runs under the lock label of its team and month
+(`sources.github.lock`) and looks again first, so concurrent runs open one issue; a
+create whose response was lost is found by its marker before anything is created
+again, and a duplicate left behind anyway (an older version, a run without the lock)
+is closed as a duplicate of the oldest, the one every result names.
 
 Faults end in one of three defined ways: retried (by the client's retry policy), a
 note on the result, or a `PublishError` that names everything already written:
