@@ -16,10 +16,12 @@ Use through the `github` fixture in `tests/conftest.py`::
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,6 +40,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 _URL = re.compile(r"^https://api\.github\.com(?::443)?(/[^?]*)(?:\?(.*))?$")
 _RESET = 1_900_000_000  # X-RateLimit-Reset of a healthy budget (2030)
 _EXPIRES = "2030-01-01T00:00:00Z"
+# The reasons GitHub's "update an issue" takes; anything else is answered 422.
+STATE_REASONS = frozenset({"completed", "not_planned", "duplicate", "reopened"})
 
 
 def fixture(scenario: str) -> list[dict[str, Any]]:
@@ -77,6 +81,27 @@ class Fault:
     skip: int = 0  # let this many matching requests through first
     error: BaseException | None = None  # raise this (e.g. a timeout) instead of answering
     raw: str | None = None  # send this text as the body instead of JSON (a truncated answer)
+    hang: bool = False  # carry the request out, then never answer (see `Hung`)
+
+
+class Hung(requests.ReadTimeout):
+    """A request the fake carried out and then never answered.
+
+    Under `responses` it reaches the client at once as the read timeout it would see;
+    `HttpFront` instead holds the connection open, silent, until the client's own read
+    timeout gives up on it.
+    """
+
+
+@dataclass
+class Gate:
+    """Hold the first `left` matching requests until all have arrived (a `Barrier`)."""
+
+    method: str
+    path: re.Pattern[str]
+    query: dict[str, str]
+    barrier: threading.Barrier
+    left: int
 
 
 @dataclass
@@ -116,6 +141,8 @@ class FakeGitHub:
         self.repos: dict[str, FakeRepo] = {}
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
+        self.gates: list[Gate] = []
+        self.slows: list[tuple[str, re.Pattern[str], dict[str, str], float]] = []
         self.graphql: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
         self.pulls: dict[str, list[dict[str, Any]]] = {}  # repo -> merged PRs as GraphQL nodes
         self.users: set[str] = set()  # owners that are users: `/orgs/{owner}` is a 404
@@ -184,15 +211,52 @@ class FakeGitHub:
         fault.after, fault.skip, fault.error, fault.raw = after, skip, error, raw
         self.faults.append(fault)
 
-    def lose_answer(self, method: str, path: str, *, drop: bool = False, skip: int = 0) -> None:
+    def lose_answer(
+        self, method: str, path: str, *, drop: bool = False, skip: int = 0, hang: bool = False
+    ) -> None:
         """Carry out the next write matching `method` and `path`, then lose its answer.
 
         The answer is a 502, or with `drop` no answer at all: under `responses` a
         `requests.ConnectionError`, over `HttpFront` a connection closed unanswered
         (which urllib3, and so the retry policy, sees as a real dropped connection).
+        With `hang` the fake never answers: over `HttpFront` the connection stays open
+        and silent until the client's read timeout (`Hung`).
         """
-        error = requests.ConnectionError("Connection aborted: closed without a response")
-        self.fail(method, path, 502, after=True, skip=skip, error=error if drop else None)
+        error: BaseException | None = None
+        if drop:
+            error = requests.ConnectionError("Connection aborted: closed without a response")
+        if hang:
+            error = Hung("Read timed out: the fake GitHub carried the request out, then hung")
+        self.fail(method, path, 502, after=True, skip=skip, error=error)
+        self.faults[-1].hang = hang
+
+    def gate(
+        self,
+        method: str,
+        path: str,
+        parties: int,
+        *,
+        query: dict[str, str] | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        """Hold the first `parties` requests matching `method`, `path` (a regex) and
+        `query` (values that must be in the query string) until all of them have
+        arrived, then answer them together.
+
+        Makes a race real: N concurrent runs that each look before they create all get
+        their look answered before any of them can create. After `timeout` seconds
+        the held requests are answered anyway (a run that never came).
+        """
+        barrier = threading.Barrier(parties, timeout=timeout)
+        self.gates.append(Gate(method, re.compile(path), query or {}, barrier, parties))
+
+    def slow(
+        self, method: str, path: str, seconds: float, *, query: dict[str, str] | None = None
+    ) -> None:
+        """Answer every request matching `method`, `path` and `query` as of when it
+        arrived, but only `seconds` later: what a run read may be stale by the time it
+        acts on it (the window between a look and a create)."""
+        self.slows.append((method, re.compile(path), query or {}, seconds))
 
     @property
     def writes(self) -> list[tuple[str, str]]:
@@ -330,6 +394,7 @@ class FakeGitHub:
         assert match, request.url
         path, query = match.group(1), parse_qs(match.group(2) or "")
         body = json.loads(request.body) if request.body else None
+        self._pass_gates(request.method, path, query)
         with self._lock:
             self.calls.append(Call(request.method, path, query, body, dict(request.headers)))
             for fault in self.faults:
@@ -346,8 +411,25 @@ class FakeGitHub:
                     return fault.status, self._headers(fault.headers), text
             self.rate_remaining = max(0, self.rate_remaining - 1)
             status, payload, extra = self._route(request.method, path, query, body)
+            text = "" if status == 204 else json.dumps(payload)  # as of now, sent later
+        for method, pattern, wanted, seconds in self.slows:
+            if _matches(request.method, path, query, method, pattern, wanted):
+                time.sleep(seconds)
         # A 204 carries no body at all (urllib3 rejects even "null").
-        return status, self._headers(extra), "" if status == 204 else json.dumps(payload)
+        return status, self._headers(extra), text
+
+    def _pass_gates(self, method: str, path: str, query: dict[str, list[str]]) -> None:
+        """Wait at each gate this request is among the first of (see `gate`)."""
+        for gate in self.gates:
+            if not _matches(method, path, query, gate.method, gate.path, gate.query):
+                continue
+            with self._lock:
+                held = gate.left > 0
+                gate.left -= held
+            if held:
+                # Timed out (a party never came): answered as if ungated.
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    gate.barrier.wait()
 
     def _headers(self, extra: dict[str, str]) -> dict[str, str]:
         return {
@@ -413,6 +495,7 @@ class FakeGitHub:
             (r"POST /labels", self._create_label),
             (r"GET /labels/([^/]+)", self._get_label),
             (r"PATCH /labels/([^/]+)", self._edit_label),
+            (r"DELETE /labels/([^/]+)", self._delete_label),
             (r"GET /pulls/(\d+)/files", self._list_pull_files),
         ]
 
@@ -540,6 +623,12 @@ class FakeGitHub:
         for key in ("title", "body", "state"):
             if key in body:
                 issue[key] = body[key]
+        if "state" in body:
+            # GitHub records why an issue was closed (or reopened), and forgets it on
+            # a reopen without one.
+            issue["state_reason"] = body.get("state_reason") or (
+                "completed" if body["state"] == "closed" else None
+            )
         if "labels" in body:
             issue["labels"] = [self._ensure_label(repo, _label_name(x)) for x in body["labels"]]
         if "assignees" in body:
@@ -570,6 +659,10 @@ class FakeGitHub:
         issue = self._issue(repo, number)
         if issue is None:
             return 404, _not_found(), {}
+        reason = (body or {}).get("state_reason")
+        if reason is not None and reason not in STATE_REASONS:
+            error = {"resource": "Issue", "code": "invalid", "field": "state_reason"}
+            return 422, {"message": "Validation Failed", "errors": [error]}, {}
         self._apply_issue_fields(repo, issue, body or {})
         return 200, issue, {}
 
@@ -684,6 +777,9 @@ class FakeGitHub:
         return (200, label, {}) if label else (404, _not_found(), {})
 
     def _create_label(self, repo: FakeRepo, query: Any, body: Any) -> Any:
+        too_long = _too_long(body)
+        if too_long is not None:
+            return 422, too_long, {}
         if body["name"].lower() in {n.lower() for n in repo.labels}:
             error = {"resource": "Label", "code": "already_exists", "field": "name"}
             return 422, {"message": "Validation Failed", "errors": [error]}, {}
@@ -703,6 +799,17 @@ class FakeGitHub:
         label["name"] = body.get("new_name", label["name"])
         repo.labels[label["name"]] = label
         return 200, label, {}
+
+    def _delete_label(self, repo: FakeRepo, query: Any, body: Any, name: str) -> Any:
+        """As GitHub: 204 without a body, the label gone from every issue; 404 if absent."""
+        wanted = _unquote(name).lower()
+        key = next((k for k in repo.labels if k.lower() == wanted), None)
+        if key is None:
+            return 404, _not_found(), {}
+        del repo.labels[key]
+        for issue in repo.issues.values():
+            issue["labels"] = [lb for lb in issue["labels"] if lb["name"].lower() != wanted]
+        return 204, "", {}
 
     def _add_labels(self, repo: FakeRepo, query: Any, body: Any, number: str) -> Any:
         issue = self._issue(repo, number)
@@ -831,6 +938,32 @@ def _unquote(text: str) -> str:
     from urllib.parse import unquote
 
     return unquote(text)
+
+
+def _matches(
+    method: str,
+    path: str,
+    query: dict[str, list[str]],
+    wanted_method: str,
+    pattern: re.Pattern[str],
+    wanted: dict[str, str],
+) -> bool:
+    """Whether a request is the method, path (regex) and query values a rule names."""
+    return (
+        method == wanted_method
+        and bool(pattern.search(path))
+        and all(query.get(k, [None])[0] == v for k, v in wanted.items())
+    )
+
+
+def _too_long(body: dict[str, Any]) -> dict[str, Any] | None:
+    """GitHub's 422 for a label name over 50 or a description over 100 characters."""
+    for field_name, limit in (("name", 50), ("description", 100)):
+        if len(body.get(field_name) or "") > limit:
+            message = f"{field_name} is too long (maximum is {limit} characters)"
+            error = {"resource": "Label", "code": "custom", "field": field_name, "message": message}
+            return {"message": "Validation Failed", "errors": [error]}
+    return None
 
 
 def _not_found() -> dict[str, str]:

@@ -6,6 +6,7 @@ and retry policy; every wait goes through an injected sleep, never a real one.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import requests
 from quarterdeck import cli
 from quarterdeck.cli import main
 from quarterdeck.core.config import build_config
+from quarterdeck.core.converge import LOCK_PREFIX
 from quarterdeck.sources.github.client import retry_policy
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakegithub_http import HttpFront
@@ -273,8 +275,9 @@ def revoke(github: FakeGitHub, *, after_posts: int) -> None:
 def test_token_revoked_mid_publish_exits_1_naming_done_and_not_done(
     client: FakeGitHub, remote: FakeRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # POSTs before the revocation: the GraphQL search, three labels, the first issue.
-    revoke(client, after_posts=5)
+    # POSTs before the revocation: the GraphQL search, three labels, then per team the
+    # lock label and the issue: the first team's two, and the second team's lock.
+    revoke(client, after_posts=7)
 
     code, err = publish(capsys)
 
@@ -291,7 +294,7 @@ def test_token_revoked_mid_goals_sync_exits_1_naming_done_and_not_done(
     client: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed(client)
-    revoke(client, after_posts=1)  # the label is created, then the token goes
+    revoke(client, after_posts=2)  # the label and the goal's lock are created, then the token goes
 
     code, _, err = sync(checkout(tmp_path), capsys)
 
@@ -432,17 +435,19 @@ def webhook_app(
     delays: list[float],
     retry: Any = None,
     base_url: str | None = None,
+    timeout: int = 30,
 ) -> Any:
     """The App with its real config loader and an in-process queue whose retry timer
     records the delay and runs the retry at once; `retry`: the client's retry policy,
-    `base_url`: an `HttpFront` to reach the fake over real HTTP."""
+    `base_url`: an `HttpFront` to reach the fake over real HTTP, `timeout`: the
+    client's read timeout there."""
     from quarterdeck.webhook.queues import BackgroundQueue
     from quarterdeck.webhook.server import create_app
 
     def factory(_id: int) -> Any:
         if base_url is None:
             return github.client(retry=retry)
-        return github.client(retry=retry, base_url=base_url)
+        return github.client(retry=retry, base_url=base_url, timeout=timeout)
 
     app = create_app(settings(tmp_path), github_factory=factory)
     runtime = app.extensions["quarterdeck"]
@@ -540,7 +545,10 @@ def test_a_deleted_goal_issue_still_gets_the_pr_comment(
 # exactly one object exists afterwards, the run says it created it once, and every
 # printed number names it.
 
-LOST = [pytest.param(False, id="502"), pytest.param(True, id="dropped")]
+LOST = ["502", "dropped", "hang"]
+# The client's read timeout in the tests that hang over HTTP: short, so a hang costs
+# a second, not production's 30 s; long enough for a loaded machine's honest answers.
+HANG_TIMEOUT = 1  # PyGithub takes whole seconds
 LABELS = r"^/repos/acme/web/labels$"
 ALREADY_EXISTS = {
     "message": "Validation Failed",
@@ -548,19 +556,37 @@ ALREADY_EXISTS = {
 }
 
 
+def lose(github: FakeGitHub, method: str, path: str, how: str) -> None:
+    """The next `method` to `path` is carried out and its answer lost: a 502 (`how`
+    "502"), the connection dropped ("dropped"), or never answered ("hang")."""
+    github.lose_answer(method, path, drop=how == "dropped", hang=how == "hang")
+
+
+def creates(github: FakeGitHub, path: str) -> int:
+    """POSTs to `path` (a regex), lock labels left out: they come and go with each
+    create (see tests/test_concurrent_writes.py) and aren't the objects counted here."""
+    return sum(
+        1
+        for c in github.calls
+        if c.method == "POST"
+        and re.search(path, c.path)
+        and not str((c.body or {}).get("name", "")).startswith(LOCK_PREFIX)
+    )
+
+
 def goal_issues_of(fake: FakeRepo, goal_id: str) -> list[int]:
     return [n for n, i in fake.issues.items() if f"quarterdeck:goal id={goal_id} " in i["body"]]
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_a_review_issue_whose_answer_was_lost_exists_once_and_is_named(
     client: FakeGitHub,
     remote: FakeRepo,
     waits: list[float],
-    drop: bool,
+    how: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    client.lose_answer("POST", ISSUES, drop=drop)
+    lose(client, "POST", ISSUES, how)
 
     code, err = publish(capsys)
 
@@ -579,17 +605,17 @@ def test_a_review_issue_whose_answer_was_lost_exists_once_and_is_named(
     assert len(remote.issues) == 2
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_a_goal_issue_whose_answer_was_lost_exists_once_and_is_named(
     client: FakeGitHub,
     tmp_path: Path,
     waits: list[float],
-    drop: bool,
+    how: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     fake = seed(client)
     root = checkout(tmp_path)
-    client.lose_answer("POST", ISSUES, drop=drop)
+    lose(client, "POST", ISSUES, how)
 
     code, out, err = sync(root, capsys)
 
@@ -605,42 +631,42 @@ def test_a_goal_issue_whose_answer_was_lost_exists_once_and_is_named(
     assert goal_issues_of(fake, "funnel-v2") == [3]
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_a_label_whose_answer_was_lost_exists_once_in_goals_sync(
     client: FakeGitHub,
     tmp_path: Path,
     waits: list[float],
-    drop: bool,
+    how: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     fake = seed(client)
-    client.lose_answer("POST", LABELS, drop=drop)
+    lose(client, "POST", LABELS, how)
 
     code, out, err = sync(checkout(tmp_path), capsys)
 
     assert code == 0, err
     assert [n for n in fake.labels if n.lower() == "team:analytics"] == ["team:analytics"]
-    assert client.count("POST", LABELS) == 1
+    assert creates(client, LABELS) == 1
     assert_backoffs(waits, 1)
     assert out.count("created label team:analytics") == 1
     assert goal_issues_of(fake, "funnel-v2") == [3]  # and the run went on
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_a_label_whose_answer_was_lost_exists_once_in_publish(
     client: FakeGitHub,
     remote: FakeRepo,
     waits: list[float],
-    drop: bool,
+    how: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    client.lose_answer("POST", LABELS, drop=drop)
+    lose(client, "POST", LABELS, how)
 
     code, err = publish(capsys)
 
     assert code == 0, err
     assert sorted(remote.labels) == ["growth-review", "team:analytics", "team:growth"]
-    assert client.count("POST", LABELS) == 3  # one each: the lost one was found
+    assert creates(client, LABELS) == 3  # one each: the lost one was found
     assert_backoffs(waits, 1)
     assert reviews_on(remote) == [ANALYTICS, GROWTH]
 
@@ -657,7 +683,7 @@ def test_a_label_create_answered_already_exists_after_a_lost_answer_is_success(
     code, out, err = sync(checkout(tmp_path), capsys)
 
     assert code == 0, err
-    assert client.count("POST", LABELS) == 2  # the second answered 422 already_exists
+    assert creates(client, LABELS) == 2  # the second answered 422 already_exists
     assert [n for n in fake.labels if n.lower() == "team:analytics"] == ["team:analytics"]
     assert out.count("created label team:analytics") == 1
     assert goal_issues_of(fake, "funnel-v2") == [3]
@@ -682,7 +708,7 @@ def test_a_label_another_writer_created_meanwhile_stops_nothing(
     code, out, err = sync(checkout(tmp_path), capsys)
 
     assert code == 0, err
-    assert client.count("POST", LABELS) == 1  # answered 422 already_exists
+    assert creates(client, LABELS) == 1  # answered 422 already_exists
     assert "created label team:analytics" not in out  # not ours
     assert goal_issues_of(fake, "funnel-v2") == [3]
 
@@ -701,16 +727,16 @@ def test_a_label_create_refused_for_another_reason_still_stops_the_sync(
     assert "GitHub answered 422 while writing label 'team:analytics'" in err
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_the_apps_pr_comment_whose_answer_was_lost_exists_once(
-    github: FakeGitHub, tmp_path: Path, drop: bool, caplog: pytest.LogCaptureFixture
+    github: FakeGitHub, tmp_path: Path, how: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake = github.add_repo(REPO, files=FILES)
     github.add_issue(fake, "A README people finish reading")
     github.add_issue(fake, "Update the README")
     waits: list[float] = []
     app = webhook_app(tmp_path, github, [], retry=retry_policy(sleep=waits.append))
-    github.lose_answer("POST", r"/issues/2/comments$", drop=drop)
+    lose(github, "POST", r"/issues/2/comments$", how)
     payload = merged_pr(body="goal:readme")
     github.hold_pull(REPO, payload)
 
@@ -753,7 +779,7 @@ def test_a_rate_limited_create_is_retried_after_the_wait_and_creates_once(
 
     assert code == 0, err
     assert waits == [float(headers["Retry-After"])]
-    assert client.count("POST", path) == posts + 1  # the rejected one, sent again
+    assert creates(client, path) == posts + 1  # the rejected one, sent again
     assert reviews_on(remote) == [ANALYTICS, GROWTH]
     assert len(remote.issues) == 2
     assert sorted(remote.labels) == ["growth-review", "team:analytics", "team:growth"]
@@ -794,19 +820,24 @@ def front(github: FakeGitHub) -> Iterator[str]:
 def wired(
     github: FakeGitHub, front: str, monkeypatch: pytest.MonkeyPatch, waits: list[float]
 ) -> FakeGitHub:
-    """The CLI's client over `front`, with the production retry policy."""
+    """The CLI's client over `front`, with the production retry policy (and a short
+    read timeout, so a hang ends soon)."""
     policy = retry_policy(sleep=waits.append, clock=lambda: NOW)
-    monkeypatch.setattr(cli, "_github", lambda args: github.client(retry=policy, base_url=front))
+    monkeypatch.setattr(
+        cli,
+        "_github",
+        lambda args: github.client(retry=policy, base_url=front, timeout=HANG_TIMEOUT),
+    )
     return github
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_over_http_a_lost_review_issue_create_leaves_one(
-    wired: FakeGitHub, waits: list[float], drop: bool, capsys: pytest.CaptureFixture[str]
+    wired: FakeGitHub, waits: list[float], how: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     remote = seed_github(wired)
-    wired.lose_answer("POST", ISSUES, drop=drop)
-    wired.lose_answer("POST", LABELS, drop=drop)
+    lose(wired, "POST", ISSUES, how)
+    lose(wired, "POST", LABELS, how)
 
     code, err = publish(capsys)
 
@@ -814,22 +845,22 @@ def test_over_http_a_lost_review_issue_create_leaves_one(
     assert reviews_on(remote) == [ANALYTICS, GROWTH]
     assert len(remote.issues) == 2
     assert sorted(remote.labels) == ["growth-review", "team:analytics", "team:growth"]
-    assert (wired.count("POST", ISSUES), wired.count("POST", LABELS)) == (2, 3)
+    assert (creates(wired, ISSUES), creates(wired, LABELS)) == (2, 3)
     assert f"quarterdeck: created #1: {ANALYTICS}" in err
     assert_backoffs(waits[:1], 1)  # before the label's look
     assert_backoffs(waits[1:], 1)  # before the issue's look
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_over_http_a_lost_goal_issue_create_leaves_one(
     wired: FakeGitHub,
     tmp_path: Path,
     waits: list[float],
-    drop: bool,
+    how: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     fake = seed(wired)
-    wired.lose_answer("POST", ISSUES, drop=drop)
+    lose(wired, "POST", ISSUES, how)
 
     code, out, err = sync(checkout(tmp_path), capsys)
 
@@ -840,16 +871,23 @@ def test_over_http_a_lost_goal_issue_create_leaves_one(
     assert_backoffs(waits, 1)
 
 
-@pytest.mark.parametrize("drop", LOST)
+@pytest.mark.parametrize("how", LOST)
 def test_over_http_a_lost_pr_comment_create_leaves_one(
-    github: FakeGitHub, front: str, tmp_path: Path, drop: bool
+    github: FakeGitHub, front: str, tmp_path: Path, how: str
 ) -> None:
     fake = github.add_repo(REPO, files=FILES)
     github.add_issue(fake, "A README people finish reading")
     github.add_issue(fake, "Update the README")
     waits: list[float] = []
-    app = webhook_app(tmp_path, github, [], retry=retry_policy(sleep=waits.append), base_url=front)
-    github.lose_answer("POST", r"/issues/2/comments$", drop=drop)
+    app = webhook_app(
+        tmp_path,
+        github,
+        [],
+        retry=retry_policy(sleep=waits.append),
+        base_url=front,
+        timeout=HANG_TIMEOUT,
+    )
+    lose(github, "POST", r"/issues/2/comments$", how)
     payload = merged_pr(body="goal:readme")
     github.hold_pull(REPO, payload)
 

@@ -93,10 +93,14 @@ def test_first_sync_creates_labels_and_issues_second_sync_writes_nothing(
 
     assert github.writes == [
         ("POST", "/repos/acme/web/labels"),
+        ("POST", "/repos/acme/web/labels"),  # the lock of funnel-v2's issue, then its create
         ("POST", "/repos/acme/web/issues"),
+        ("DELETE", "/repos/acme/web/labels/quarterdeck-lock:goal:funnel-v2"),
         ("PATCH", "/repos/acme/web/issues/1"),
     ]
     label_posts = [c.body for c in github.calls if c.method == "POST" and c.path.endswith("labels")]
+    assert label_posts.pop()["name"] == "quarterdeck-lock:goal:funnel-v2"
+    assert "funnel-v2" not in str(fake.labels)  # released
     recorded = fixture("labels")[1]  # GitHub's own create-label request: name and color
     assert recorded["method"] == "post"
     assert set(recorded["body"]) <= set(label_posts[0])
@@ -248,7 +252,7 @@ def test_cli_runs_twice_and_the_second_run_writes_nothing(
     assert main([*args, "--token", "test-token-not-real"]) == 0
     second = capsys.readouterr().out
 
-    assert writes == 3
+    assert writes == 5  # a label, an issue (its lock taken and released), an update
     assert len(github.writes) == writes
     assert "created the issue of goal funnel-v2: #3 (add `issue: 3` to the goal)" in first
     assert "nothing to write: GitHub already matches the goals files" in second
@@ -328,17 +332,20 @@ def test_plan_for_a_missing_issue_number_is_a_problem_not_a_new_issue() -> None:
     assert plan.write_count == 0
 
 
-def test_a_duplicate_issue_with_the_same_marker_is_reported() -> None:
+def test_a_duplicate_issue_with_the_same_marker_is_closed_as_a_duplicate_of_the_oldest() -> None:
     goal = Goal("x", "X", "growth", "2026-Q4", owners=("a",))
     body = "<!-- quarterdeck:goal id=x -->\n"
-    issues = [IssueSnapshot(n, "X", body, "open", ("goal",)) for n in (4, 7)]
+    issues = [IssueSnapshot(n, "X", body, "open", ("goal",)) for n in (7, 4, 9)]
+    issues.append(IssueSnapshot(11, "X", body, "closed", ("goal",)))  # closed earlier
 
     plan = plan_sync([goal], issues, ["goal"], {"x": body}, Config(), Q)
 
-    assert plan.issues[0].number == 4
-    assert [n.message for n in plan.back] == [
-        "issue #7 also carries goal 'x''s marker (#4 is used); close the duplicate"
+    assert [(a.kind, a.number, a.duplicate_of) for a in plan.issues] == [
+        ("duplicate", 7, 4),
+        ("duplicate", 9, 4),
+        ("update", 4, None),  # the oldest is the goal's
     ]
+    assert plan.back == ()
 
 
 def test_quarters_to_sync() -> None:

@@ -30,7 +30,14 @@ from quarterdeck.resources import resource
 from quarterdeck.sources.github import Github, Issue, Repository, translated
 from quarterdeck.sources.github.client import writer_login
 from quarterdeck.sources.github.goals import get_issue, list_goal_issues, list_marked_issues
-from quarterdeck.sources.github.writes import Writer, create_label, create_once, written_by_us
+from quarterdeck.sources.github.lock import github_lock
+from quarterdeck.sources.github.writes import (
+    Writer,
+    close_as_duplicate,
+    create_label,
+    create_once,
+    written_by_us,
+)
 
 __all__ = ["GoalsSyncError", "SyncResult", "render_goal_body", "sync_goals"]
 
@@ -134,6 +141,12 @@ def _apply(
             what = f"issue #{action.number} (goal {action.goal_id!r})"
             target = objects[action.number]  # type: ignore[index]
             steps.append((what, lambda a=action, t=target: _update_issue(t, a, result)))
+        elif action.kind == "duplicate":
+            what = f"duplicate issue #{action.number} (goal {action.goal_id!r})"
+            target = objects[action.number]  # type: ignore[index]
+            steps.append(
+                (what, lambda a=action, t=target: _close_duplicate(t, a, result, finder.writer))
+            )
     for index, (what, step) in enumerate(steps):
         try:
             with translated(f"writing {what}"):
@@ -156,17 +169,28 @@ def _create_label(repo: Repository, spec: LabelSpec, result: SyncResult) -> None
 def _create_issue(
     repo: Repository, action: IssueAction, result: SyncResult, finder: _Finder
 ) -> None:
-    issue = create_once(
-        lambda: repo.create_issue(
-            action.title,
-            body=action.body,
-            labels=list(action.labels),
-            assignees=list(action.assignees),
-        ),
-        lambda: finder.opened_by_us(repo, action.goal_id),
-        repo,
-        f"the issue of goal {action.goal_id}",
-    )
+    # Concurrent syncs take turns: the look and the create happen under one lock, so
+    # the second sync finds the issue the first opened instead of opening another.
+    with github_lock(repo, goal_lock_scope(action.goal_id)):
+        issue = finder.opened_by_us(repo, action.goal_id)
+        if issue is not None:
+            _done(
+                result,
+                f"found the issue of goal {action.goal_id}: #{issue.number}, opened by "
+                f"another run meanwhile (add `issue: {issue.number}` to the goal)",
+            )
+            return
+        issue = create_once(
+            lambda: repo.create_issue(
+                action.title,
+                body=action.body,
+                labels=list(action.labels),
+                assignees=list(action.assignees),
+            ),
+            lambda: finder.opened_by_us(repo, action.goal_id),
+            repo,
+            f"the issue of goal {action.goal_id}",
+        )
     result.created[action.goal_id] = issue.number
     # The offline review links `Goal: #N` only when the file knows N.
     _done(
@@ -174,6 +198,20 @@ def _create_issue(
         f"created the issue of goal {action.goal_id}: #{issue.number} "
         f"(add `issue: {issue.number}` to the goal)",
     )
+
+
+def goal_lock_scope(goal_id: str) -> str:
+    """The lock scope of one goal's issue (`core.converge.lock_name`)."""
+    return f"goal:{goal_id}"
+
+
+def _close_duplicate(
+    target: Issue, action: IssueAction, result: SyncResult, writer: Writer
+) -> None:
+    keep = action.duplicate_of
+    assert keep is not None, action
+    close_as_duplicate(target, keep, writer=writer)
+    _done(result, f"closed #{action.number} as a duplicate of #{keep} (goal {action.goal_id})")
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,11 @@ An issue is found again by the hidden marker at the top of its body (among issue
 labelled `growth-review`, listed with state=all; never by search, whose index lags
 and stops at 1,000), not by its title, which a person may edit. A re-run rewrites
 only the bot-owned sections (`core.text.markers.merge`) and sends nothing when nothing
-changed. A create whose response was lost is found by its marker before anything is
-created again, and a duplicate an earlier retry left behind is closed.
+changed. Each create runs under the lock label of its team and month
+(`sources.github.lock`) and looks again first, so concurrent runs open one issue; a
+create whose response was lost is found by its marker before anything is created
+again, and a duplicate left behind anyway (an older version, a run without the lock)
+is closed as a duplicate of the oldest, the one every result names.
 
 Faults end in one of three defined ways: retried (by the client's retry policy), a
 note on the result, or a `PublishError` that names everything already written:
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from quarterdeck.core.converge import survivor
 from quarterdeck.core.text.issue_body import fit
 from quarterdeck.core.text.markers import marker, merge, read_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL, review_label_spec, team_label, team_label_spec
@@ -33,8 +37,10 @@ from quarterdeck.errors import GitHubError, GitHubNotFound, PartialWriteError, Q
 from quarterdeck.services.review import TeamReview, render_review
 from quarterdeck.sources.github import Issue, Repository, translated
 from quarterdeck.sources.github.goals import is_pull_request
+from quarterdeck.sources.github.lock import github_lock
 from quarterdeck.sources.github.writes import (
     Writer,
+    close_as_duplicate,
     create_label,
     create_once,
     find_comment,
@@ -121,29 +127,57 @@ def _publish(
             lost = _existing_issues(repo, label=None, since=since, writer=writer)
             relabel = {i.number for issues in lost.values() for i in issues}
             found = {**lost, **found}
+    run = _Run(repo, dry_run, written, writer, labels, relabel)
     for review in reviews:
         if not review.repo_url:
             review = dataclasses.replace(review, repo_url=repo.html_url)
         slug, month = review.summary.team, str(review.month)
-        issues = found.get((slug, month), [])
-        notes: list[str] = []
-        if len(issues) > 1:
-            notes += _close_duplicates(issues[1:], issues[0], dry_run, written, writer)
         rendered = _with_marker(render_review(review, standalone=False), slug, month)
-        result = None
-        if issues:
-            if issues[0].number in relabel:
-                notes.append(_relabel(repo, issues[0], labels, dry_run, written))
-            try:
-                result = _update(issues[0], review, rendered, dry_run, notes, written, writer)
-            except _Gone as gone:
-                notes.append(str(gone))
+        notes: list[str] = []
+        gone: set[int] = set()
+        result = _onto(run, found.get((slug, month), []), review, rendered, notes, gone)
         if result is None:
             if not dry_run and not labels_ready:
                 _ensure_labels(repo, [_labels(r) for r in reviews], labels, written)
                 labels_ready = True
-            result = _create(repo, review, rendered, dry_run, notes, written, writer)
+            result = _create(run, review, rendered, notes, gone)
         results.append(result)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every step of one publish run shares."""
+
+    repo: Repository
+    dry_run: bool
+    written: list[str]
+    writer: Writer
+    labels: set[str] | None
+    relabel: set[int]
+
+
+def _onto(
+    run: _Run,
+    issues: Sequence[Issue],
+    review: TeamReview,
+    rendered: str,
+    notes: list[str],
+    gone: set[int],
+) -> PublishResult | None:
+    """Update the survivor of `issues` and close the rest; None if there is none (left)."""
+    issues = [i for i in issues if i.number not in gone]
+    if not issues:
+        return None
+    keep, extra = survivor(issues, lambda i: i.number)
+    notes += _close_duplicates(extra, keep, run.dry_run, run.written, run.writer)
+    if keep.number in run.relabel:
+        notes.append(_relabel(run.repo, keep, run.labels, run.dry_run, run.written))
+    try:
+        return _update(keep, review, rendered, run.dry_run, notes, run.written, run.writer)
+    except _Gone as exc:
+        notes.append(str(exc))
+        gone.add(keep.number)
+        return None
 
 
 class _Gone(Exception):
@@ -251,37 +285,47 @@ def _assignee(repo: Repository, review: TeamReview, notes: list[str]) -> list[st
 
 
 def _create(
-    repo: Repository,
-    review: TeamReview,
-    rendered: str,
-    dry_run: bool,
-    notes: list[str],
-    written: list[str],
-    writer: Writer,
+    run: _Run, review: TeamReview, rendered: str, notes: list[str], gone: set[int]
 ) -> PublishResult:
     body, overflow = fit(rendered)
     slug, month = review.summary.team, str(review.month)
-    if dry_run:
+    if run.dry_run:
         return PublishResult(
             slug, review.title, "would create", None, None, body, overflow, tuple(notes)
         )
+    repo, written, writer = run.repo, run.written, run.writer
     assignees = _assignee(repo, review, notes)
-    with translated(f"opening the review issue of {slug}"):
-        # A lost answer may hide an applied create: it is looked for by its marker
-        # before another is opened, so the number reported is the one that exists.
-        issue = create_once(
-            lambda: repo.create_issue(
-                review.title, body, labels=_labels(review), assignees=assignees
-            ),
-            lambda: _opened_by_us(repo, slug, month, writer),
-            repo,
-            f"the review issue of {slug}",
+    # Concurrent runs (a schedule, a dispatch, a person's CLI) take turns: the look
+    # and the create happen under one lock, so the second run finds the first's issue.
+    with github_lock(repo, review_lock_scope(slug, month)):
+        with translated(f"looking again for the review issue of {slug}"):
+            again = _existing_issues(repo).get((slug, month), [])
+        result = _onto(run, again, review, rendered, notes, gone)
+        if result is not None:
+            return result
+        with translated(f"opening the review issue of {slug}"):
+            # A lost answer may hide an applied create: it is looked for by its marker
+            # before another is opened, so the number reported is the one that exists.
+            issue = create_once(
+                lambda: repo.create_issue(
+                    review.title, body, labels=_labels(review), assignees=assignees
+                ),
+                lambda: _opened_by_us(repo, slug, month, writer),
+                repo,
+                f"the review issue of {slug}",
+            )
+        written.append(f"created #{issue.number} ({review.title})")
+        _write_overflow(
+            issue, slug, month, overflow, had_issue=False, written=written, writer=writer
         )
-    written.append(f"created #{issue.number} ({review.title})")
-    _write_overflow(issue, slug, month, overflow, had_issue=False, written=written, writer=writer)
     return PublishResult(
         slug, review.title, "created", issue.number, issue.html_url, body, overflow, tuple(notes)
     )
+
+
+def review_lock_scope(slug: str, month: str) -> str:
+    """The lock scope of one team's review issue of one month (`core.converge.lock_name`)."""
+    return f"review:{month}:{slug}"
 
 
 def _opened_by_us(repo: Repository, slug: str, month: str, writer: Writer) -> Issue | None:
@@ -361,7 +405,7 @@ def _write_overflow(
 def _close_duplicates(
     extra: Sequence[Issue], keep: Issue, dry_run: bool, written: list[str], writer: Writer
 ) -> list[str]:
-    """Close issues an earlier retried create left behind, pointing at the one kept."""
+    """Close duplicates (a run without the lock, an older version) as duplicates of `keep`."""
     notes = []
     for issue in extra:
         if issue.state == "closed":
@@ -371,11 +415,6 @@ def _close_duplicates(
             continue
         notes.append(f"#{issue.number} duplicates #{keep.number}; closed it")
         with translated(f"closing duplicate review issue #{issue.number}"):
-            # Marked, so a lost answer (or a run that stopped before the close) can't
-            # leave the note twice.
-            tag = marker("duplicate-of", issue=keep.number)
-            note = f"{tag}\nDuplicate of #{keep.number}, closed by Quarterdeck."
-            upsert_comment(issue, tag, note, writer=writer)
-            issue.edit(state="closed", state_reason="not_planned")
+            close_as_duplicate(issue, keep.number, writer=writer)
             written.append(f"closed duplicate #{issue.number}")
     return notes

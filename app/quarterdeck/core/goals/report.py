@@ -6,7 +6,13 @@ from collections.abc import Sequence
 
 from quarterdeck.core.goals.sync_plan import SyncPlan
 
-_VERB = {"create": "create", "update": "update", "unchanged": "ok", "skip": "skip"}
+_VERB = {
+    "create": "create",
+    "update": "update",
+    "unchanged": "ok",
+    "skip": "skip",
+    "duplicate": "close",
+}
 
 
 def format_sync(

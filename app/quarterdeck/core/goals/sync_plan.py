@@ -3,9 +3,10 @@
 Pure: the service reads GitHub, renders the bodies and applies the plan. The rules:
 
 - A file goal's issue is `issue: N` if the file says so, else the issue whose body
-  carries the goal's hidden marker (`<!-- quarterdeck:goal id=<id> -->`, oldest issue
-  if several); never a search. No issue: one is created, unless the goal is already
-  `shipped` or `dropped`.
+  carries the goal's hidden marker (`<!-- quarterdeck:goal id=<id> -->`); never a
+  search. Several with the marker: the oldest is the goal's, the others are closed as
+  its duplicates (`core.converge.survivor`, the rule publish follows too). No issue:
+  one is created, unless the goal is already `shipped` or `dropped`.
 - Labels: the goal label, `quarter:<q>` and `team:<slug>` are created when missing.
   An issue gets those three; other `quarter:`/`team:` labels on it are replaced,
   labels of any other kind are kept.
@@ -17,7 +18,8 @@ Pure: the service reads GitHub, renders the bodies and applies the plan. The rul
 - Body: only the bot-owned section is rewritten (`core.text.markers.merge`); every byte a
   person wrote outside it stays.
 - A closed issue is never written to (nor reopened); a file goal whose issue was
-  closed is reported with a suggested `status:`. Nothing is ever closed or deleted.
+  closed is reported with a suggested `status:`. Nothing is deleted, and nothing but
+  a duplicate is closed.
 - Goal issues no file goal claims, in the quarters being synced, are reported with
   the YAML entry that would add them to the goals file.
 """
@@ -28,6 +30,7 @@ import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from quarterdeck.core.converge import survivor
 from quarterdeck.core.goals.back_to_files import BackNote, goals_file, unclaimed_issues, yaml_fields
 from quarterdeck.core.goals.issues import IssueSnapshot, marker_goal_id
 from quarterdeck.core.model import FINISHED_STATUSES, Config, Goal
@@ -49,8 +52,10 @@ _SYNCED_KIND = "synced"
 class IssueAction:
     """What happens to one file goal's issue.
 
-    kind: `create` | `update` | `unchanged` | `skip`. For `update`, only the fields in
-    `changes` are sent; the others hold the issue's current values.
+    kind: `create` | `update` | `unchanged` | `skip` | `duplicate`. For `update`, only
+    the fields in `changes` are sent; the others hold the issue's current values. A
+    `duplicate` (issue `number`, another issue with the goal's marker) is closed as a
+    duplicate of `duplicate_of`, the oldest (`core.converge.survivor`).
     """
 
     kind: str
@@ -62,6 +67,7 @@ class IssueAction:
     assignees: tuple[str, ...] = ()
     changes: tuple[str, ...] = ()  # "title", "body", "labels", "assignees"
     reason: str = ""
+    duplicate_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,9 @@ class SyncPlan:
     @property
     def write_count(self) -> int:
         """How many write requests applying the plan sends."""
-        return len(self.labels) + sum(a.kind in ("create", "update") for a in self.issues)
+        return len(self.labels) + sum(
+            a.kind in ("create", "update", "duplicate") for a in self.issues
+        )
 
 
 def fingerprint(text: str) -> str:
@@ -150,15 +158,12 @@ def plan_sync(
                 continue
         else:
             candidates = [i for i in by_marker.get(goal.id, []) if i.number not in named]
-            issue = candidates[0] if candidates else None
-            for extra in candidates[1:]:
-                claimed.add(extra.number)
-                back.append(
-                    BackNote(
-                        f"issue #{extra.number} also carries goal {goal.id!r}'s marker "
-                        f"(#{candidates[0].number} is used); close the duplicate"
-                    )
-                )
+            if candidates:
+                issue, extras = survivor(candidates, lambda i: i.number)
+                for extra in extras:
+                    claimed.add(extra.number)
+                    if extra.state != "closed":  # closed: an earlier run (or a person) did it
+                        actions.append(_duplicate(goal, extra, issue))
         if issue is None and goal.status in FINISHED_STATUSES:
             actions.append(
                 IssueAction("skip", goal.id, reason=f"{goal.status}: no issue for a finished goal")
@@ -178,6 +183,16 @@ def plan_sync(
     have = {name.lower() for name in existing_labels}
     labels = tuple(spec for key, spec in wanted.items() if key not in have)
     return SyncPlan(labels, tuple(actions), tuple(back), tuple(problems))
+
+
+def _duplicate(goal: Goal, extra: IssueSnapshot, keep: IssueSnapshot) -> IssueAction:
+    return IssueAction(
+        "duplicate",
+        goal.id,
+        extra.number,
+        duplicate_of=keep.number,
+        reason=f"duplicate of #{keep.number}: close it, pointing at #{keep.number}",
+    )
 
 
 def _create(goal: Goal, body: str, config: Config) -> IssueAction:

@@ -3,10 +3,11 @@
 Everything Quarterdeck reads from or writes to GitHub goes through these modules:
 `client` (connections, retries, unpaced GraphQL reads, errors), `config` (files
 through the contents API), `goals` (goal issues), `prs` (merged PRs), `writes`
-(idempotent comments and labels). The rest of the code names PyGithub's types
-through here, and GitHub's failures reach it as the project's own exceptions
-(`quarterdeck.errors`: not found or gone, refused, unavailable, rate limited), so
-callers and the worker's retry rules test types, never PyGithub's.
+(idempotent comments and labels), `lock` (a lock label across processes and
+machines). The rest of the code names PyGithub's types through here, and GitHub's
+failures reach it as the project's own exceptions (`quarterdeck.errors`: not found
+or gone, refused, unavailable, rate limited), so callers and the worker's retry
+rules test types, never PyGithub's.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import requests
 from github.GithubException import GithubException, UnknownObjectException
 from github.IssueComment import IssueComment
 
+from quarterdeck.core.text.markers import marker
 from quarterdeck.core.vocabulary import is_bot_login
 from quarterdeck.sources.github.client import QuarterdeckRetry
 
@@ -176,3 +177,22 @@ def already_exists(exc: GithubException) -> bool:
     return exc.status == 422 and any(
         isinstance(e, dict) and e.get("code") == "already_exists" for e in errors
     )
+
+
+def close_as_duplicate(issue: object, keep: int, *, writer: Writer = None) -> None:
+    """Close `issue` as a duplicate of #`keep`, with a "Duplicate of #keep" comment.
+
+    The one way publish and `goals sync` close a duplicate (the one kept is chosen by
+    `core.converge.survivor`). The comment is marked, so a lost answer or a run that
+    stopped before the close can't leave it twice; GitHub closes it as `duplicate`,
+    or as `not_planned` where it doesn't know that reason yet (GitHub Enterprise).
+    """
+    tag = marker("duplicate-of", issue=keep)
+    note = f"{tag}\nDuplicate of #{keep}, closed by Quarterdeck."
+    upsert_comment(issue, tag, note, writer=writer)
+    try:
+        issue.edit(state="closed", state_reason="duplicate")  # type: ignore[attr-defined]
+    except GithubException as exc:
+        if exc.status != 422:
+            raise
+        issue.edit(state="closed", state_reason="not_planned")  # type: ignore[attr-defined]
