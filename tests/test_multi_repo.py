@@ -124,3 +124,74 @@ def _prs(review: dict) -> list[dict]:
     return [lk["pr"] for g in summary["goals"] for lk in g["prs"]] + [
         lk["pr"] for lk in summary["unplanned"]
     ]
+
+
+OWNING = """\
+teams:
+  analytics:
+    lead: alice
+    members: [alice, bob]
+    owns: {paths: ["web/insights/**"]}
+  growth:
+    lead: carol
+    members: [carol]
+    owns: {paths: ["acme/sdk:src/onboarding/**"]}
+  platform:
+    lead: dave
+    members: [dave]
+    owns: {repos: [acme/sdk]}
+identities:
+  alice: [alice@example.com]
+  bob: [bob@example.com]
+  carol: [carol@example.com]
+  dave: [dave@example.com]
+"""
+SCOPED_GOALS = """\
+- id: funnel-sdk
+  title: Funnels in the SDK
+  team: analytics
+  owners: [alice]
+  paths: ["acme/sdk:src/funnel/**"]
+- id: insights-web
+  title: Insights pages
+  team: analytics
+  owners: [alice]
+  paths: ["web/insights/pages/**"]
+"""
+ERIN = ("Erin", "erin@example.com")  # on no team: only paths or the repository place her PRs
+
+
+def test_paths_belong_to_a_repository_and_teams_can_own_whole_repositories(
+    tmp_path: Path,
+) -> None:
+    home = GitRepo.init(tmp_path / "web")
+    files = {".github/quarterdeck.yml": OWNING, "goals/2026-Q4.yml": SCOPED_GOALS}
+    home.commit("Initial commit", files, ALICE, at("2026-10-01T09:00Z"))
+    home.git("remote", "add", "origin", "https://github.com/acme/web.git")
+    home.squash_pr(1, "Insights page", {"web/insights/pages/a.py": "1"}, ERIN,
+                   at("2026-11-02T12:00Z"))  # fmt: skip
+    sdk = GitRepo.init(tmp_path / "sdk")
+    sdk.commit("Initial commit", {"README.md": "sdk"}, ALICE, at("2026-10-01T09:00Z"))
+    sdk.git("remote", "add", "origin", SDK_REMOTE)
+    for number, path in enumerate(
+        ("src/onboarding/a.ts", "web/insights/pages/b.py", "src/funnel/c.ts", "README.md"), 1
+    ):
+        sdk.squash_pr(number, f"Change {path}", {path: "1"}, ERIN,
+                      at(f"2026-11-{number + 2:02d}T12:00Z"))  # fmt: skip
+
+    reviews = build_reviews(home.path, NOVEMBER, clones=[sdk.path])
+
+    placed = {
+        (lk.pr.repo, lk.pr.number): (r.summary.team, lk.goal_id, lk.rule)
+        for r in reviews
+        for lk in [*(lk for g in r.summary.goals for lk in g.prs), *r.summary.unplanned]
+    }
+    assert placed == {
+        ("acme/web", 1): ("analytics", "insights-web", "goal-paths"),  # plain: the home's
+        ("acme/sdk", 1): ("growth", None, "paths"),  # `acme/sdk:src/onboarding/**`
+        # `web/insights/**` and the goal's plain paths are the home repository's, so the
+        # SDK's own `web/insights/` falls to the team owning the SDK.
+        ("acme/sdk", 2): ("platform", None, "repo"),
+        ("acme/sdk", 3): ("analytics", "funnel-sdk", "goal-paths"),  # the goal's scoped path
+        ("acme/sdk", 4): ("platform", None, "repo"),
+    }

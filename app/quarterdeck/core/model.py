@@ -36,11 +36,16 @@ class Team:
     lead: str | None = None
     pm: str | None = None
     members: tuple[str, ...] = ()
-    paths: tuple[str, ...] = ()  # glob patterns (`**` allowed) of the code the team owns
+    # Glob patterns (`**` allowed) of the code the team owns, in the home repository, or
+    # in another as `owner/name:glob`.
+    paths: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()  # PR labels that mark the team's work
     # Owners in the repository's CODEOWNERS file (`@org/team`, `@login`, an email) whose
     # paths the team owns.
     codeowners: tuple[str, ...] = ()
+    # Repositories (`owner/name`, `owner/sdk-*`) whose every PR is the team's, when no
+    # path, label or goal says otherwise.
+    repos: tuple[str, ...] = ()
 
     @property
     def people(self) -> tuple[str, ...]:

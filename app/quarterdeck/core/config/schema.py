@@ -71,7 +71,13 @@ class Ownership(_Model):
     paths: list[Text] = Field(
         default_factory=list,
         description='Glob patterns of files the team owns, e.g. "frontend/insights/**"; '
-        "the most specific pattern across teams wins a file.",
+        "the most specific pattern across teams wins a file. In another repository than "
+        'this one: "acme/sdk:src/**".',
+    )
+    repos: list[RepoPattern] = Field(
+        default_factory=list,
+        description="Repositories whose every PR is the team's unplanned work when no path "
+        'or label says otherwise, e.g. "acme/posthog-js" or "acme/sdk-*".',
     )
     codeowners: list[CodeownersEntry] = Field(
         default_factory=list,

@@ -31,6 +31,7 @@ def to_team(slug: str, spec: TeamSpec) -> Team:
         paths=tuple(spec.owns.paths),
         labels=tuple(spec.owns.labels),
         codeowners=tuple(spec.owns.codeowners),
+        repos=tuple(spec.owns.repos),
     )
 
 

@@ -43,6 +43,7 @@ from quarterdeck.core.review.globs import (
 )
 from quarterdeck.core.review.ownership import is_on
 from quarterdeck.core.review.pr_messages import conventional
+from quarterdeck.core.review.repositories import in_scope
 
 __all__ = ["GoalMatch", "claiming_goals", "declared_goal", "title_scopes"]
 
@@ -68,19 +69,23 @@ def _declares_anything(goal: Goal) -> bool:
     return bool(goal.paths or goal.labels or goal.branches or goal.scopes or goal.keywords)
 
 
-def declared_goal(pr: PullRequest, goals: Sequence[Goal], config: Config) -> GoalMatch | None:
-    """The goal claiming `pr` by its declarations (`goals` from `claiming_goals`), or None."""
+def declared_goal(
+    pr: PullRequest, goals: Sequence[Goal], config: Config, home: str | None = None
+) -> GoalMatch | None:
+    """The goal claiming `pr` by its declarations (`goals` from `claiming_goals`), or None.
+
+    `home` is the repository a goal's plain `paths` belong to (None: the PR's own)."""
     if not goals:
         return None
     for rule, find in _RULES:
-        found = [c for goal in goals if (c := find(pr, goal)) is not None]
+        found = [c for goal in goals if (c := find(pr, goal, home)) is not None]
         if found:
             chosen, tail = _pick(found, pr, config, graded=rule in _GRADED)
             return chosen.goal, rule, chosen.reason + tail
     return None
 
 
-def _by_label(pr: PullRequest, goal: Goal) -> _Candidate | None:
+def _by_label(pr: PullRequest, goal: Goal, _home: str | None) -> _Candidate | None:
     declared = {label.casefold() for label in goal.labels}
     for position, label in enumerate(pr.labels):
         if label.casefold() in declared:
@@ -90,7 +95,7 @@ def _by_label(pr: PullRequest, goal: Goal) -> _Candidate | None:
     return None
 
 
-def _by_branch(pr: PullRequest, goal: Goal) -> _Candidate | None:
+def _by_branch(pr: PullRequest, goal: Goal, _home: str | None) -> _Candidate | None:
     if not pr.branch:
         return None
     prefixes = [p for p in goal.branches if p and pr.branch.startswith(p)]
@@ -107,7 +112,7 @@ def title_scopes(title: str) -> tuple[str, ...]:
     return prefix.scopes if prefix else ()
 
 
-def _by_scope(pr: PullRequest, goal: Goal) -> _Candidate | None:
+def _by_scope(pr: PullRequest, goal: Goal, _home: str | None) -> _Candidate | None:
     declared = {scope.casefold() for scope in goal.scopes}
     for position, scope in enumerate(title_scopes(pr.title)):
         if scope.casefold() in declared:
@@ -116,17 +121,18 @@ def _by_scope(pr: PullRequest, goal: Goal) -> _Candidate | None:
     return None
 
 
-def _by_paths(pr: PullRequest, goal: Goal) -> _Candidate | None:
+def _by_paths(pr: PullRequest, goal: Goal, home: str | None) -> _Candidate | None:
     used: dict[str, None] = {}
     best = Specificity(-1, -1)
     count = 0
+    globs = {p: g for p in goal.paths if (g := in_scope(p, pr, home)) is not None}
     for path in pr.paths:
-        matching = [p for p in goal.paths if path_matches(path, p)]
+        matching = [p for p, glob in globs.items() if path_matches(path, glob)]
         if matching:
             count += 1
-            pattern = max(matching, key=specificity)
+            pattern = max(matching, key=lambda p: specificity(globs[p]))
             used.setdefault(pattern, None)
-            best = max(best, specificity(pattern))
+            best = max(best, specificity(globs[pattern]))
     if not count:
         return None
     total = len(pr.paths)
@@ -142,7 +148,7 @@ def _by_paths(pr: PullRequest, goal: Goal) -> _Candidate | None:
     return _Candidate(goal, (count, *best), reason)
 
 
-def _by_keyword(pr: PullRequest, goal: Goal) -> _Candidate | None:
+def _by_keyword(pr: PullRequest, goal: Goal, _home: str | None) -> _Candidate | None:
     found = [k for k in dict.fromkeys(goal.keywords) if k.strip() and _word(k).search(pr.title)]
     if not found:
         return None
@@ -161,7 +167,7 @@ def _word(keyword: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
 
 
-_RULES: tuple[tuple[str, Callable[[PullRequest, Goal], _Candidate | None]], ...] = (
+_RULES: tuple[tuple[str, Callable[[PullRequest, Goal, str | None], _Candidate | None]], ...] = (
     ("goal-label", _by_label),
     ("goal-branch", _by_branch),
     ("goal-scope", _by_scope),

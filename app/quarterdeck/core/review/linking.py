@@ -12,7 +12,8 @@ Pure functions over the model: no I/O, no clock. The first rule that matches win
    ``goal-branch``, ``goal-scope``, ``goal-paths``, ``goal-keyword``, in that order.
 4. unplanned work (`core.review.ownership`): ``paths`` (the team owning most changed paths,
    most specific pattern per path, CODEOWNERS lines included), ``team-label``,
-   ``author`` (the author's team, else a co-author's), else ``none``.
+   ``repo`` (the team owning the PR's repository), ``author`` (the author's team, else
+   a co-author's), else ``none``.
 
 `Link.rule` is that short id; `Link.reason` says in words what matched.
 
@@ -246,12 +247,18 @@ def _link(
     if found is not None:
         goal, name, reason = found
         return Link(pr, goal.id, goal.team, name, reason, goal)
-    declared = goal_rules.declared_goal(pr, index.claiming_goals(quarter), config)
+    declared = goal_rules.declared_goal(pr, index.claiming_goals(quarter), config, home)
     if declared is not None:
         goal, name, reason = declared
         return Link(pr, goal.id, goal.team, name, reason, goal)
-    for team_rule in (ownership.by_paths, ownership.by_team_label, ownership.by_author):
-        owned = team_rule(pr, config)
+    owned_by = (
+        lambda: ownership.by_paths(pr, config, home),
+        lambda: ownership.by_team_label(pr, config),
+        lambda: ownership.by_repo(pr, config),
+        lambda: ownership.by_author(pr, config),
+    )
+    for team_rule in owned_by:
+        owned = team_rule()
         if owned is not None:
             team, name, reason = owned
             return Link(pr=pr, goal_id=None, team=team.slug, rule=name, reason=reason)

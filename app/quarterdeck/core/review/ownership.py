@@ -12,8 +12,12 @@ specific on a path both own it. The PR goes to the team owning most of its chang
 paths; between teams owning as many, to the one with the most specific pattern, then
 to the team of the author or a co-author, then by name, and the reason says which.
 
-**Labels**: the first PR label a team lists in `owns.labels`. **People**: the
-author's team; if the author is on no team, the team most of the co-authors are on.
+Patterns are the home repository's, or another's as `owner/name:glob`; the
+CODEOWNERS file is the home repository's (`core.review.repositories.in_scope`).
+
+**Labels**: the first PR label a team lists in `owns.labels`. **Repository**: the
+team whose `owns.repos` names the PR's repository. **People**: the author's team; if
+the author is on no team, the team most of the co-authors are on.
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ from quarterdeck.core.review.globs import (
     path_matches,
     specificity,
 )
+from quarterdeck.core.review.repositories import from_home, in_scope, owns_repo
 
 __all__ = [
     "TeamMatch",
     "by_author",
     "by_paths",
+    "by_repo",
     "by_team_label",
     "is_on",
     "nobody_reason",
@@ -70,11 +76,13 @@ class _Tally:
     shared: set[str] = field(default_factory=set)  # teams equally specific on some path
 
 
-def by_paths(pr: PullRequest, config: Config) -> TeamMatch | None:
-    """The team owning most of the PR's changed paths, most specific pattern per path."""
+def by_paths(pr: PullRequest, config: Config, home: str | None = None) -> TeamMatch | None:
+    """The team owning most of the PR's changed paths, most specific pattern per path.
+
+    `home` is the repository plain patterns and CODEOWNERS belong to (None: the PR's)."""
     tallies: dict[str, _Tally] = {}
     for path in pr.paths:
-        claims = _claims(path, config)
+        claims = _claims(path, config, pr, home)
         if not claims:
             continue
         top = max(c.rank for c in claims)
@@ -105,15 +113,17 @@ def _neg(rank: Specificity) -> tuple[int, int]:
     return (-rank.segments, -rank.characters)
 
 
-def _claims(path: str, config: Config) -> list[_Claim]:
-    """Each team's most specific pattern matching `path`, if it has one."""
+def _claims(path: str, config: Config, pr: PullRequest, home: str | None) -> list[_Claim]:
+    """Each team's most specific pattern matching `path` of `pr`, if it has one."""
     claims: list[_Claim] = []
-    rule = config.codeowners.rule_for(path) if config.codeowners is not None else None
+    codeowners = config.codeowners if from_home(pr, home) else None
+    rule = codeowners.rule_for(path) if codeowners is not None else None
     for team in config.teams:
         best: _Claim | None = None
         for i, pattern in enumerate(team.paths):
-            if path_matches(path, pattern):
-                rank = specificity(pattern)
+            glob = in_scope(pattern, pr, home)
+            if glob is not None and path_matches(path, glob):
+                rank = specificity(glob)
                 if best is None or rank > best.rank:
                     best = _Claim(team, pattern, rank, f"`{pattern}`", (0, i))
         if rule is not None and config.codeowners is not None:
@@ -182,6 +192,20 @@ def by_team_label(pr: PullRequest, config: Config) -> TeamMatch | None:
         for team in config.teams:
             if label in team.labels:
                 return team, "team-label", f"label `{label}` belongs to {team.slug}"
+    return None
+
+
+def by_repo(pr: PullRequest, config: Config) -> TeamMatch | None:
+    """The first team whose `owns.repos` names the PR's repository."""
+    for team in config.teams:
+        pattern = owns_repo(team.repos, pr)
+        if pattern is not None:
+            named = f"`{pattern}`" if pattern.casefold() != pr.repo.casefold() else "it"
+            return (
+                team,
+                "repo",
+                f"{pr.repo} is {team.slug}'s repository (`owns.repos` names {named})",
+            )
     return None
 
 

@@ -23,6 +23,7 @@ RULE_WORDS: dict[str, str] = {
     "paths": "via team paths",
     "codeowners": "via CODEOWNERS",
     "team-label": "via team label",
+    "repo": "via the team's repository",
     "author": "via the author's team",
     "co-author": "via a co-author's team",
     "none": "no team owns these paths",

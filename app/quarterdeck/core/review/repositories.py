@@ -9,6 +9,7 @@ shows a PR of any repository but the home one as `sdk#12`.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -18,8 +19,10 @@ __all__ = [
     "RepoInfo",
     "Selection",
     "from_home",
+    "in_scope",
     "merge_histories",
     "owners_to_list",
+    "owns_repo",
     "pr_label",
     "select_repos",
     "short_name",
@@ -117,6 +120,28 @@ def short_name(repo: str) -> str:
 def from_home(pr: PullRequest, home: str | None) -> bool:
     """Whether `pr` was merged in the home repository (or the review reads only one)."""
     return not home or not pr.repo or pr.repo.casefold() == home.casefold()
+
+
+# `acme/web:frontend/**`: a path pattern within one repository.
+_QUALIFIED = re.compile(r"^(?P<repo>[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9_.-]+):(?P<glob>.+)$")
+
+
+def in_scope(pattern: str, pr: PullRequest, home: str | None) -> str | None:
+    """The glob of a path pattern, if it applies to `pr`'s changed paths, else None.
+
+    `owner/name:glob` applies in that repository only; a plain glob in the home
+    repository only (so `src/**` meant for the app never claims the SDK's `src/`).
+    """
+    m = _QUALIFIED.match(pattern)
+    if m is not None:
+        return m["glob"] if pr.repo.casefold() == m["repo"].casefold() else None
+    return pattern if from_home(pr, home) else None
+
+
+def owns_repo(patterns: Sequence[str], pr: PullRequest) -> str | None:
+    """The first of `patterns` (`owner/name`, `owner/sdk-*`) naming `pr`'s repository."""
+    name = pr.repo.casefold()
+    return next((p for p in patterns if name and fnmatch.fnmatchcase(name, p.casefold())), None)
 
 
 def pr_label(pr: PullRequest, repos: Sequence[str]) -> str:
