@@ -41,7 +41,7 @@ from typing import Any
 from gunicorn import util
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from quarterdeck.webhook.settings import DEFAULT_MAX_BODY, DEFAULT_READ_TIMEOUT
+from quarterdeck.webhook.settings import load_settings
 
 READ_SIZE = 256 * 1024  # one recv per readiness event keeps the loop fair between clients
 LINGER = 2.0  # seconds a closed connection may keep sending before it is cut (gunicorn's figure)
@@ -210,14 +210,21 @@ class _Conn(TConn):  # type: ignore[misc]
 class Worker(ThreadWorker):  # type: ignore[misc]
     """gthread whose event loop reads each request whole, within `read_timeout`.
 
-    `quarterdeck serve` runs a subclass with the settings' figures (`worker_class`).
+    `quarterdeck serve` runs a subclass with the settings' figures (`worker_class`);
+    `gunicorn -k quarterdeck.webhook.front.Worker` reads them from the environment.
     """
 
-    read_timeout: float = DEFAULT_READ_TIMEOUT
-    max_body: int = DEFAULT_MAX_BODY
+    read_timeout: float | None = None
+    max_body: int | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.read_timeout is None or self.max_body is None:
+            settings = load_settings(require_app=False)  # the app validates the rest
+            self.read_seconds = float(settings.read_timeout)
+            self.body_cap = settings.max_body_bytes
+        else:
+            self.read_seconds, self.body_cap = self.read_timeout, self.max_body
         self.gathering: dict[_Conn, float] = {}  # by deadline: one timeout for all
         self.lingering: dict[socket.socket, float] = {}
         cfg = self.cfg
@@ -257,8 +264,8 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         if conn.parser is not None:
             # Bytes the parser read ahead belong to this request: gather them first.
             conn.sock.pending[:0] = conn.parser.unreader.take_buffered()
-        conn.framing = Framing(self.max_body, self.max_head)
-        conn.sock.deadline = time.monotonic() + self.read_timeout
+        conn.framing = Framing(self.body_cap, self.max_head)
+        conn.sock.deadline = time.monotonic() + self.read_seconds
         self.gathering[conn] = conn.sock.deadline
         if self._settle(conn):
             return
@@ -291,7 +298,7 @@ class Worker(ThreadWorker):  # type: ignore[misc]
             return False
         self._stop_gathering(conn)
         if verdict == TOO_LARGE:
-            self._refuse(conn, 413, f"the body is over the {self.max_body}-byte limit")
+            self._refuse(conn, 413, f"the body is over the {self.body_cap}-byte limit")
             return True
         conn.whole = verdict == WHOLE
         conn.data_ready = True  # gunicorn's thread must not wait for the socket: it's here
@@ -336,7 +343,7 @@ class Worker(ThreadWorker):  # type: ignore[misc]
                 break
             self._stop_gathering(conn)
             if conn.sock.pending or conn.parser is None:
-                seconds = f"{self.read_timeout:g}"
+                seconds = f"{self.read_seconds:g}"
                 self._refuse(conn, 408, f"the request was not complete within {seconds} s")
             else:
                 self.nr_conns -= 1
