@@ -21,6 +21,7 @@ from collections.abc import Iterator
 import pytest
 
 from quarterdeck.webhook.front import HAND_OVER, MORE, TOO_LARGE, WHOLE, Framing
+from quarterdeck.webhook.settings import DEFAULT_READ_TIMEOUT, SettingsError, load_settings
 from quarterdeck.webhook.signature import sign
 from tests.fakegithub import webhook_examples
 from tests.test_security import WEBHOOK_SECRET, _exchange, _head, serving
@@ -245,3 +246,15 @@ def test_headers_past_gunicorns_limits_are_handed_over() -> None:
     framing = Framing(CAP, max_head=100)
     assert framing.scan(bytearray(b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 10)) == MORE
     assert framing.scan(bytearray(b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 20)) == HAND_OVER
+
+
+def test_the_read_timeout_is_a_setting() -> None:
+    base = {"QUARTERDECK_WEBHOOK_SECRET": "s"}
+    assert load_settings(base, require_app=False).read_timeout == DEFAULT_READ_TIMEOUT == 10
+    assert (
+        load_settings({**base, "QUARTERDECK_READ_TIMEOUT": "3"}, require_app=False).read_timeout
+        == 3
+    )
+    for bad in ("0", "-1", "soon"):
+        with pytest.raises(SettingsError, match="QUARTERDECK_READ_TIMEOUT"):
+            load_settings({**base, "QUARTERDECK_READ_TIMEOUT": bad}, require_app=False)
