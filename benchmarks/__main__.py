@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import figures, github_requests, history, render, webhook
+from benchmarks import figures, github_requests, history, render, slow_clients, webhook
 
 SUITES: dict[str, Callable[[bool], list[dict[str, object]]]] = {
     "offline history": history.run,
@@ -34,6 +34,7 @@ SUITES: dict[str, Callable[[bool], list[dict[str, object]]]] = {
     "PM's figures": figures.run,
     "review rendering": render.run,
     "webhook acknowledgement": webhook.run,
+    "slow clients": slow_clients.run,
 }
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 BEGIN, END = "<!-- benchmarks:summary -->", "<!-- /benchmarks:summary -->"

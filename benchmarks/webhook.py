@@ -57,8 +57,13 @@ def _start(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]
     port = _free_port()
     command = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(WORKERS)]
     command += ["--threads", str(THREADS), "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    return launch([*command, app], env, port), port
+
+
+def launch(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """Start a server and wait until it accepts connections on 127.0.0.1:`port`."""
     server = subprocess.Popen(
-        [*command, app],
+        command,
         env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -68,11 +73,11 @@ def _start(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server, port
+            return server
         except OSError:
             time.sleep(0.05)
     server.kill()
-    raise RuntimeError(f"gunicorn for {app} did not start")
+    raise RuntimeError(f"{' '.join(command)} did not start")
 
 
 def _client(port: int, count: int, body: bytes) -> list[float]:
@@ -119,16 +124,21 @@ def _p99(latencies: list[float]) -> float:
     return latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
 
 
+def app_env(tmp: Path) -> dict[str, str]:
+    """The App's settings for a benchmark: claims in `tmp`, no Redis, no GitHub calls."""
+    return {
+        "QUARTERDECK_WEBHOOK_SECRET": SECRET,
+        "QUARTERDECK_APP_ID": "1",
+        "QUARTERDECK_PRIVATE_KEY": private_key_pem(),  # validated at start, never used
+        "QUARTERDECK_DELIVERIES_DB": str(tmp / "deliveries.sqlite3"),
+        "REDIS_URL": "",
+    }
+
+
 def measure(total: int) -> dict[str, float]:
     """Run both servers, one after the other, under the same load."""
     with tempfile.TemporaryDirectory(prefix="qd-bench-") as tmp:
-        ours_env = {
-            "QUARTERDECK_WEBHOOK_SECRET": SECRET,
-            "QUARTERDECK_APP_ID": "1",
-            "QUARTERDECK_PRIVATE_KEY": private_key_pem(),  # validated at start, never used
-            "QUARTERDECK_DELIVERIES_DB": str(Path(tmp) / "deliveries.sqlite3"),
-            "REDIS_URL": "",
-        }
+        ours_env = app_env(Path(tmp))
         figures: dict[str, float] = {}
         for name, app, env in (
             ("bare", "benchmarks.webhook_hello:app", {}),

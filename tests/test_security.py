@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -461,11 +462,18 @@ def test_hostile_bodies_get_a_4xx_never_a_5xx(tmp_path: Path, case: str, form: b
 @pytest.fixture(scope="module")
 def served_app(tmp_path_factory: pytest.TempPathFactory, pem: str) -> Iterator[tuple[int, list]]:
     """`quarterdeck serve` (gunicorn) on 127.0.0.1 with a 1 MB body cap: (port, its log lines)."""
-    home = tmp_path_factory.mktemp("serve")
+    cap = str(1024 * 1024)
+    with serving(tmp_path_factory.mktemp("serve"), pem, QUARTERDECK_MAX_BODY_BYTES=cap) as app:
+        yield app
+
+
+@contextmanager
+def serving(home: Path, pem: str, **extra: str) -> Iterator[tuple[int, list[str]]]:
+    """Run `quarterdeck serve` on 127.0.0.1 with `extra` settings: (port, its log lines)."""
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "HOME": str(home),
-        **app_env(pem, home, QUARTERDECK_MAX_BODY_BYTES=str(1024 * 1024)),
+        **app_env(pem, home, **extra),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "quarterdeck", "serve", "--host", "127.0.0.1", "--port", "0"],
@@ -484,13 +492,17 @@ def served_app(tmp_path_factory: pytest.TempPathFactory, pem: str) -> Iterator[t
             break
     reader = threading.Thread(target=lambda: lines.extend(process.stderr or []), daemon=True)
     reader.start()
-    assert port, "".join(lines)
-    _wait_healthy(port)
     try:
+        assert port, "".join(lines)
+        _wait_healthy(port)
         yield port, lines
     finally:
         process.terminate()
-        process.wait(20)
+        try:
+            process.wait(25)  # gunicorn's graceful timeout is 20 s
+        except subprocess.TimeoutExpired:
+            process.kill()  # a server stuck past it must not outlive the test
+            process.wait(5)
 
 
 def _wait_healthy(port: int) -> None:

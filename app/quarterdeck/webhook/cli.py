@@ -20,12 +20,18 @@ def add_commands(sub: Any) -> None:
         description=(
             "Serve POST /webhook and GET /healthz. Settings come from the environment: "
             "QUARTERDECK_WEBHOOK_SECRET (required), QUARTERDECK_APP_ID, QUARTERDECK_PRIVATE_KEY "
-            "or QUARTERDECK_PRIVATE_KEY_FILE, optional REDIS_URL and GITHUB_API_URL."
+            "or QUARTERDECK_PRIVATE_KEY_FILE, optional REDIS_URL and GITHUB_API_URL. "
+            "A request must arrive whole within QUARTERDECK_READ_TIMEOUT seconds (default 10) "
+            "or is answered 408; slow clients wait in gunicorn's event loop, not in threads."
         ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     serve.add_argument("--port", type=int, default=8000, help="default: 8000")
-    serve.add_argument("--dev", action="store_true", help="Flask's development server instead")
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="Flask's development server instead (no read timeout: never expose it)",
+    )
     serve.add_argument(
         "--workers",
         type=int,
@@ -51,6 +57,8 @@ def serve(args: argparse.Namespace) -> int:
         log.info("development server on http://%s:%d", args.host, args.port)
         app.run(host=args.host, port=args.port, threaded=True)
         return 0
+    from quarterdeck.webhook.front import worker_class
+
     workers = args.workers or _default_workers(settings)
     _Gunicorn(
         app,
@@ -58,10 +66,15 @@ def serve(args: argparse.Namespace) -> int:
             "bind": f"{args.host}:{args.port}",
             "workers": workers,
             "threads": args.threads,
-            "worker_class": "gthread",
-            "timeout": 30,
+            # gthread, but each request is read whole by the event loop, within the
+            # read timeout, before a thread takes it (see webhook/front.py).
+            "worker_class": worker_class(settings.read_timeout, settings.max_body_bytes),
+            "timeout": 30,  # a worker silent this long is restarted (hung, not slow clients)
             "graceful_timeout": 20,
-            "keepalive": 5,
+            "keepalive": 5,  # idle seconds between requests on one connection
+            # gunicorn's control socket is one path per user (~/.gunicorn), shared by
+            # every server the user runs, and serve has no use for it.
+            "control_socket_disable": True,
         },
     ).run()
     return 0

@@ -17,6 +17,9 @@ from quarterdeck.errors import QuarterdeckError
 
 DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 DEFAULT_DELIVERY_TTL = 7 * 24 * 3600
+# Seconds a request's headers and body may take to arrive in full; GitHub sends a
+# delivery in well under one, so only stalled or hostile clients reach it.
+DEFAULT_READ_TIMEOUT = 10
 DEFAULT_DELIVERIES_DB = "quarterdeck-deliveries.sqlite3"  # relative to the working directory
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.+-----END [A-Z ]*PRIVATE KEY-----", re.S)
 
@@ -61,6 +64,7 @@ class Settings:
     deliveries_db: Path = Path(DEFAULT_DELIVERIES_DB)
     delivery_ttl: int = DEFAULT_DELIVERY_TTL
     max_body_bytes: int = DEFAULT_MAX_BODY
+    read_timeout: int = DEFAULT_READ_TIMEOUT
     create_labels: bool = False
     config_ttl: float = 60.0
 
@@ -115,6 +119,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
         ),
         delivery_ttl=_positive_int(env, "QUARTERDECK_DELIVERY_TTL", DEFAULT_DELIVERY_TTL),
         max_body_bytes=_positive_int(env, "QUARTERDECK_MAX_BODY_BYTES", DEFAULT_MAX_BODY),
+        read_timeout=_positive_int(env, "QUARTERDECK_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
         create_labels=_flag(env, "QUARTERDECK_CREATE_LABELS"),
         config_ttl=float(_positive_int(env, "QUARTERDECK_CONFIG_TTL", 60)),
     )
