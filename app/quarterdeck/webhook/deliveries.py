@@ -13,6 +13,7 @@ They live where the claims do, so whatever agrees on claims agrees on locks.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import random
@@ -142,7 +143,8 @@ class SQLiteLocks:
     nothing. Waiters poll with a growing, jittered pause up to `wait` seconds, then
     raise `TimeoutError` (retried). Only the holder's release deletes the row; a
     holder whose lock expired and was taken meanwhile logs that instead. Not
-    re-entrant: each `with` is a new holder.
+    re-entrant: each `with` is a new holder. A row is keyed by a hash of the lock's
+    name, so the file holds no repository name (SECURITY.md, "Where state lives").
     """
 
     def __init__(
@@ -181,7 +183,7 @@ class SQLiteLocks:
                 "INSERT INTO locks (name, holder, expires) VALUES (?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, "
                 "expires = excluded.expires WHERE locks.expires <= ?",
-                (name, holder, now + self.timeout, now),
+                (_key(name), holder, now + self.timeout, now),
             )
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
@@ -208,7 +210,7 @@ class SQLiteLocks:
     def release(self, name: str, holder: str) -> bool:
         """Free `name` if `holder` still holds it; False (and a warning) if it was lost."""
         cursor = self._file.connection().execute(
-            "DELETE FROM locks WHERE name = ? AND holder = ?", (name, holder)
+            "DELETE FROM locks WHERE name = ? AND holder = ?", (_key(name), holder)
         )
         if cursor.rowcount == 1:
             return True
@@ -220,11 +222,16 @@ class SQLiteLocks:
         row = (
             self._file.connection()
             .execute(
-                "SELECT holder FROM locks WHERE name = ? AND expires > ?", (name, self._clock())
+                "SELECT holder FROM locks WHERE name = ? AND expires > ?",
+                (_key(name), self._clock()),
             )
             .fetchone()
         )
         return str(row[0]) if row else None
+
+
+def _key(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
 
 
 class RedisLocks:
