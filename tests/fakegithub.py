@@ -488,6 +488,7 @@ class FakeGitHub:
             (r"POST /issues/(\d+)/comments", self._create_comment),
             (r"GET /issues/comments/(\d+)", self._get_comment),
             (r"PATCH /issues/comments/(\d+)", self._edit_comment),
+            (r"DELETE /issues/comments/(\d+)", self._delete_comment),
             (r"POST /issues/(\d+)/labels", self._add_labels),
             (r"PUT /issues/(\d+)/labels", self._set_labels),
             (r"GET /assignees/([^/]+)", self._check_assignee),
@@ -761,6 +762,15 @@ class FakeGitHub:
             return 404, _not_found(), {}
         comment["body"] = body["body"]
         return 200, comment, {}
+
+    def _delete_comment(self, repo: FakeRepo, query: Any, body: Any, comment_id: str) -> Any:
+        comment = repo.comments.pop(int(comment_id), None)
+        if comment is None:
+            return 404, _not_found(), {}
+        issue = self._issue(repo, str(comment["_issue"]))
+        if issue:
+            issue["comments"] -= 1
+        return 204, "", {}
 
     def _check_assignee(self, repo: FakeRepo, query: Any, body: Any, login: str) -> Any:
         if repo.assignable is None or login in repo.assignable:

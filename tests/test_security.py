@@ -360,11 +360,18 @@ def test_the_dedup_store_holds_only_delivery_ids_and_times(tmp_path: Path) -> No
     with sqlite3.connect(tmp_path / "deliveries.sqlite3") as db:
         tables = db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'").fetchall()
         rows = db.execute("SELECT * FROM deliveries").fetchall()
-    assert [t[0] for t in tables] == ["deliveries"]
+    assert [t[0] for t in tables] == ["deliveries", "locks"]
     assert [r[0] for r in rows] == ["5e1f0000-aaaa-4bbb-8ccc-000000000001"]
     assert len(rows[0]) == 2
     assert isinstance(rows[0][1], float)
     assert b"private words" not in (tmp_path / "deliveries.sqlite3").read_bytes()
+    # A lock held (as a worker holds one for a goal issue) is a hash, a holder, a time.
+    held = app.extensions["quarterdeck"].processor.locks("acme/private-plans#7")
+    with held, sqlite3.connect(tmp_path / "deliveries.sqlite3") as db:
+        (lock,) = db.execute("SELECT * FROM locks").fetchall()
+    assert "private-plans" not in repr(lock)
+    assert re.fullmatch(r"[0-9a-f]{64}", lock[0])
+    assert isinstance(lock[2], float)
 
 
 def test_reprs_never_show_a_secret(tmp_path: Path, pem: str) -> None:

@@ -1,10 +1,20 @@
-"""A real HTTP server on 127.0.0.1: concurrent copies of one delivery do the work once."""
+"""A real HTTP server on 127.0.0.1: concurrent copies of one delivery do the work once.
+
+`post`, `post_at_once` and `served` (a real `quarterdeck serve` process) are shared
+with tests/test_app_locks.py.
+"""
 
 from __future__ import annotations
 
 import http.client
+import re
+import subprocess
+import sys
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -29,7 +39,80 @@ def live(tmp_path: Path, github: FakeGitHub) -> Iterator[tuple[Flask, BaseWSGISe
     thread.join(5)
 
 
-def _post(port: int, body: bytes, sent: dict[str, str]) -> int:
+@dataclass
+class Served:
+    """A running `quarterdeck serve`: its port and every line it wrote to stderr."""
+
+    port: int
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+
+    def count(self, text: str) -> int:
+        """How many lines so far contain `text`."""
+        return sum(text in line for line in list(self.lines))
+
+    def wait_for(self, text: str, times: int, timeout: float) -> bool:
+        """Wait until `times` lines contain `text` (the work ran after the answers)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.count(text) >= times:
+                return True
+            time.sleep(0.1)  # polling a log, not retrying the code under test
+        return False
+
+
+@contextmanager
+def served(env: dict[str, str], cwd: Path, *args: str) -> Iterator[Served]:
+    """`python -m quarterdeck serve --port 0 *args` on 127.0.0.1, until the block ends."""
+    command: Sequence[str] = [
+        sys.executable,
+        "-m",
+        "quarterdeck",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        *args,
+    ]
+    process = subprocess.Popen(command, env=env, cwd=cwd, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    lines: list[str] = []
+    port = 0
+    for line in process.stderr:
+        lines.append(line)
+        if m := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", line):
+            port = int(m.group(1))
+            break
+    running = Served(port, process, lines)
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr or []), daemon=True)
+    reader.start()
+    try:
+        assert port, "the server did not start:\n" + "".join(lines)
+        _wait_healthy(port)
+        yield running
+    finally:
+        process.terminate()
+        process.wait(30)
+        reader.join(5)
+
+
+def _wait_healthy(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.05)  # a worker is still booting; not a retry of our code
+        finally:
+            conn.close()
+    pytest.fail("the server never answered /healthz")
+
+
+def post(port: int, body: bytes, sent: dict[str, str]) -> int:
     # http.client, not requests: `responses` (the fake GitHub) patches requests only.
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -39,23 +122,27 @@ def _post(port: int, body: bytes, sent: dict[str, str]) -> int:
         conn.close()
 
 
-def _post_at_once(
+def post_at_once(
     port: int, body: bytes, headers_for: Callable[[], dict[str, str]], copies: int
 ) -> list[int]:
     """POST `copies` deliveries released together by a barrier; their status codes."""
-    start = threading.Barrier(copies)
+    return post_all_at_once(port, [(body, headers_for()) for _ in range(copies)])
+
+
+def post_all_at_once(port: int, requests: Sequence[tuple[bytes, dict[str, str]]]) -> list[int]:
+    """POST each (body, headers) from its own thread, released together; the statuses."""
+    start = threading.Barrier(len(requests))
     statuses: list[int] = []
 
-    def send() -> None:
-        sent = headers_for()
+    def send(body: bytes, sent: dict[str, str]) -> None:
         start.wait()
-        statuses.append(_post(port, body, sent))
+        statuses.append(post(port, body, sent))
 
-    threads = [threading.Thread(target=send) for _ in range(copies)]
+    threads = [threading.Thread(target=send, args=request) for request in requests]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(20)
+        t.join(30)
     return statuses
 
 
@@ -70,7 +157,7 @@ def test_ten_concurrent_copies_leave_one_comment(
     body = encode(merged_pr())
     sent = headers("pull_request", body, delivery="f0f0f0f0-0000-4000-8000-000000000010")
 
-    statuses = _post_at_once(server.server_port, body, lambda: sent, 10)
+    statuses = post_at_once(server.server_port, body, lambda: sent, 10)
     assert app.extensions["quarterdeck"].queue.wait_idle(10)
 
     assert sorted(statuses) == [200] * 9 + [202]
@@ -91,7 +178,7 @@ def test_distinct_deliveries_of_one_merge_still_leave_one_comment(
     body = encode(merged_pr())
 
     # Each copy gets its own delivery id.
-    statuses = _post_at_once(server.server_port, body, lambda: headers("pull_request", body), 5)
+    statuses = post_at_once(server.server_port, body, lambda: headers("pull_request", body), 5)
     assert app.extensions["quarterdeck"].queue.wait_idle(10)
 
     assert statuses == [202] * 5

@@ -8,14 +8,13 @@ logged with the delivery id and dropped. Nothing here runs inside a request.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from quarterdeck.sources.github import translated
+from quarterdeck.webhook.deliveries import Locks
 from quarterdeck.webhook.handlers import HANDLERS
 from quarterdeck.webhook.handlers.context import Context, Delivery
 
@@ -56,51 +55,13 @@ class CachedConfig:
         return config
 
 
-class ThreadLocks:
-    """Named locks within one process (the in-process worker)."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[str, Any] = {}
-
-    def __call__(self, name: str) -> AbstractContextManager[None]:
-        with self._guard:
-            lock = self._locks.setdefault(name, threading.Lock())
-        return _holding(lock)
-
-
-class RedisLocks:
-    """Named locks shared by every RQ worker (Redis `SET NX PX` locks)."""
-
-    def __init__(self, client: Any, *, timeout: float = 120, wait: float = 60) -> None:
-        self._client = client
-        self._timeout = timeout
-        self._wait = wait
-
-    def __call__(self, name: str) -> AbstractContextManager[None]:
-        lock = self._client.lock(
-            f"quarterdeck:lock:{name}", timeout=self._timeout, blocking_timeout=self._wait
-        )
-        return _holding(lock)
-
-
-@contextmanager
-def _holding(lock: Any) -> Iterator[None]:
-    if not lock.acquire():
-        raise TimeoutError("timed out waiting for a lock held by another worker")
-    try:
-        yield
-    finally:
-        lock.release()
-
-
 @dataclass
 class Processor:
     """Runs deliveries with injected I/O: a client per installation and a config loader."""
 
     github_factory: Callable[[int], Any]
     config_loader: Callable[[str, Any], Any]
-    locks: Callable[[str], AbstractContextManager[None]] = field(default_factory=ThreadLocks)
+    locks: Locks  # SQLiteLocks or RedisLocks: shared by every process (runtime.py)
     create_labels: bool = False
 
     def context(self, delivery: Delivery) -> Context:

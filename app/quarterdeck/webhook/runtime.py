@@ -1,7 +1,8 @@
 """Assemble the App's parts from Settings: store, locks, processor and queue.
 
 With REDIS_URL: claims, locks and the queue live in Redis (RQ workers do the work).
-Without: claims in SQLite, an in-process worker thread. Built when the app is
+Without: claims and locks in one SQLite file (so every gunicorn worker on the host
+agrees), an in-process worker thread in each. Built when the app is
 created, never at import.
 """
 
@@ -11,15 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from quarterdeck.webhook.deliveries import DeliveryStore, RedisDeliveries, SQLiteDeliveries
-from quarterdeck.webhook.jobs import (
-    CachedConfig,
-    ConfigLoader,
-    Processor,
+from quarterdeck.webhook.deliveries import (
+    DeliveryStore,
+    Locks,
+    RedisDeliveries,
     RedisLocks,
-    ThreadLocks,
-    default_config_loader,
+    SQLiteDeliveries,
+    SQLiteLocks,
 )
+from quarterdeck.webhook.jobs import CachedConfig, ConfigLoader, Processor, default_config_loader
 from quarterdeck.webhook.queues import BackgroundQueue, RQQueue, WorkQueue
 from quarterdeck.webhook.settings import Settings, SettingsError
 
@@ -87,12 +88,20 @@ def build_runtime(
     processor = Processor(
         github_factory=github_factory or _deferred(settings),
         config_loader=CachedConfig(config_loader or default_config_loader, settings.config_ttl),
-        locks=RedisLocks(redis) if redis is not None else ThreadLocks(),
+        locks=shared_locks(settings, redis),
         create_labels=settings.create_labels,
     )
     if queue is None:
         queue = RQQueue(redis) if redis is not None else BackgroundQueue(processor, deliveries)
     return Runtime(settings, processor, deliveries, queue, redis)
+
+
+def shared_locks(settings: Settings, redis: Any) -> Locks:
+    """Locks every process doing the work agrees on: Redis's, or the claims' SQLite file."""
+    if redis is not None:
+        return RedisLocks(redis)
+    # Beside the claims: the processes that share claims share locks, on one host.
+    return SQLiteLocks(settings.deliveries_db)
 
 
 def _deferred(settings: Settings) -> GithubFactory:

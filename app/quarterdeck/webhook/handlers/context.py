@@ -84,6 +84,14 @@ class Context:
         """The repository's Quarterdeck config (cached by the loader)."""
         return self.config_loader(self.delivery.repo or "", self.repository())
 
+    def issue_lock(self, number: int) -> AbstractContextManager[None]:
+        """The lock of issue or PR `number` in the event's repository (one name per issue).
+
+        Hold it around every read-modify-write of that issue's body or of our comment on
+        it: what was read before taking it may already be stale.
+        """
+        return self.lock(f"{(self.delivery.repo or '').lower()}#{number}")
+
     def remaining_rate(self) -> int | None:
         """Requests left in the installation's rate budget, if a response said so."""
         if self._gh is None:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from quarterdeck.core.goals.issues import IssueSnapshot, goal_from_issue
 from quarterdeck.core.model import Config
 from quarterdeck.core.text.markers import marker
-from quarterdeck.sources.github.writes import find_comment, write_comment
+from quarterdeck.sources.github.writes import write_comment
+from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.templates import render_template
 
@@ -71,8 +72,8 @@ def handle(ctx: Context) -> str:
     body = render_template(
         "goal_check.md.j2", marker=mark, check=check, goal_label=config.goal_label
     )
-    with ctx.lock(f"{delivery.repo}#{number}"):
-        existing = find_comment(issue, mark)
+    with ctx.issue_lock(number):
+        existing = our_comment(issue, mark, delivery.log_fields())
         if check.ok and existing is None:
             return f"goal issue #{number} is complete"
         _, outcome = write_comment(issue, existing, mark, body)

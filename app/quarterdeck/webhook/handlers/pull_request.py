@@ -14,7 +14,8 @@ from quarterdeck.core.text.markers import marker, read_marker
 from quarterdeck.errors import GitHubNotFound
 from quarterdeck.sources.github import translated
 from quarterdeck.sources.github.prs import fetch_pr
-from quarterdeck.sources.github.writes import find_comment, write_comment
+from quarterdeck.sources.github.writes import write_comment
+from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.shipped import Progress, record_shipped, remove_shipped
 from quarterdeck.webhook.handlers.templates import render_template
@@ -50,9 +51,11 @@ def handle(ctx: Context) -> str:
     quarter = quarter_of(pr.merged_at, tz)
     link = link_pr(pr, config, quarter=quarter)
     goal = link.goal
-    with ctx.lock(f"{delivery.repo}#{pr.number}"):
+    # Looked up and created under the PR's lock, so concurrent deliveries of one merge
+    # (any process) write one comment; a stray copy from before is cleaned up here.
+    with ctx.issue_lock(pr.number):
         issue = ctx.repository().get_issue(pr.number)
-        ours = find_comment(issue, pr_marker(pr.number))
+        ours = our_comment(issue, pr_marker(pr.number), delivery.log_fields())
         listed_on = _listed_on(ours)
         now_on = goal.issue if goal else None
         if listed_on is not None and listed_on != now_on:

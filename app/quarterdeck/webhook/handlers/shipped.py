@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from quarterdeck.core.calendar import Month
@@ -83,11 +84,21 @@ def without_entry(body: str, number: int) -> str:
     return upsert_section(body, SECTION, render_template("goal_shipped.md.j2", entries=ordered))
 
 
+def _fresh(ctx: Context, issue_number: int) -> tuple[Any, str]:
+    """The issue and its body as GitHub holds it now: call it holding the issue's lock.
+
+    Another process may have added its entry a moment ago; merging into a body read
+    before the lock was taken would write that entry away. A new issue object is asked
+    for each time, so its body is read now (a lazy client reads it on `.body`).
+    """
+    issue = ctx.repository().get_issue(issue_number)
+    return issue, str(issue.body or "")
+
+
 def remove_shipped(ctx: Context, issue_number: int, pr: PullRequest) -> None:
     """Take `pr` off the Shipped section of issue `issue_number`; edit only if it was there."""
-    with ctx.lock(f"{ctx.delivery.repo}#{issue_number}"):
-        issue = ctx.repository().get_issue(issue_number)
-        body = issue.body or ""
+    with ctx.issue_lock(issue_number):
+        issue, body = _fresh(ctx, issue_number)
         new_body = without_entry(body, pr.number)
         if new_body != body:
             issue.edit(body=new_body)
@@ -97,9 +108,8 @@ def record_shipped(ctx: Context, goal: Goal, pr: PullRequest, tz: str) -> Progre
     """Add `pr` to the Shipped section of `goal`'s issue; edit only if the body changed."""
     assert goal.issue is not None
     issue_number = goal.issue
-    with ctx.lock(f"{ctx.delivery.repo}#{issue_number}"):
-        issue = ctx.repository().get_issue(issue_number)
-        body = issue.body or ""
+    with ctx.issue_lock(issue_number):
+        issue, body = _fresh(ctx, issue_number)
         new_body, entries = updated_body(body, goal, pr, tz)
         if new_body != body:
             issue.edit(body=new_body)
