@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,16 +23,8 @@ from quarterdeck.webhook.server import create_app
 from quarterdeck.webhook.settings import Secret
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
-from tests.webhooks import (
-    FILES,
-    REPO,
-    SECRET,
-    encode,
-    headers,
-    merged_pr,
-    private_key_pem,
-    settings,
-)
+from tests.webhooks import FILES, REPO, encode, headers, merged_pr, settings
+from tests.workers import worker_command, worker_env
 
 REDIS_URL = os.environ.get("QUARTERDECK_TEST_REDIS_URL", "redis://127.0.0.1:6390/15")
 
@@ -73,18 +64,9 @@ def test_rq_worker_process_does_the_work_once(
 
     front = HttpFront(github)
     try:
-        env = {
-            **os.environ,
-            "QUARTERDECK_WEBHOOK_SECRET": SECRET,
-            "QUARTERDECK_APP_ID": "4242",
-            "QUARTERDECK_PRIVATE_KEY": private_key_pem(),
-            "REDIS_URL": REDIS_URL,
-            "GITHUB_API_URL": front.url,
-        }
-        env.pop("QUARTERDECK_PRIVATE_KEY_FILE", None)
         done = subprocess.run(
-            [sys.executable, "-m", "quarterdeck", "worker", "--burst"],
-            env=env,
+            worker_command("--burst"),
+            env=worker_env(front.url, REDIS_URL),
             capture_output=True,
             text=True,
             timeout=120,

@@ -44,6 +44,17 @@ def add_commands(sub: Any) -> None:
         description="Take deliveries from Redis and do their work; run as many as you like.",
     )
     worker.add_argument("--burst", action="store_true", help="exit once the queue is empty")
+    worker.add_argument(
+        "--heartbeat",
+        type=_seconds,
+        help="seconds between a busy worker's heartbeats (default 30)",
+    )
+    worker.add_argument(
+        "--abandon-after",
+        type=_seconds,
+        help="seconds without a heartbeat after which a job counts as abandoned by a dead "
+        "worker and is retried by another; registries are checked as often (default 90)",
+    )
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -89,7 +100,8 @@ def worker(args: argparse.Namespace) -> int:
     from quarterdeck.webhook.worker import work
 
     try:
-        work(burst=args.burst)
+        timing = {"heartbeat": args.heartbeat, "abandon_after": args.abandon_after}
+        work(burst=args.burst, **{k: v for k, v in timing.items() if v is not None})
     except RedisError as exc:
         # A message, not a traceback; the URL is shown without its password.
         said = str(exc)
@@ -100,6 +112,12 @@ def worker(args: argparse.Namespace) -> int:
             "that Redis is running"
         ) from None
     return 0
+
+
+def _seconds(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"a positive whole number of seconds, not {text!r}")
+    return int(text)
 
 
 def _default_workers(settings: Settings) -> int:

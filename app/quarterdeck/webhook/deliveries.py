@@ -3,8 +3,14 @@
 Claims remember which deliveries were accepted, so each `X-GitHub-Delivery` does its
 work once. A claim is atomic even across threads, gunicorn workers and hosts: SQLite's
 `INSERT` on a primary key (one host) or Redis `SET NX EX` (many hosts). A claim
-expires after a TTL; a delivery whose work finally failed is released so that a
-manual "Redeliver" from GitHub's settings page can try again.
+expires after a TTL; a delivery whose work finally failed, or that could not be
+queued, is released so that a manual "Redeliver" from GitHub's settings page can try
+again.
+
+In Redis a claim starts short-lived (`pending_ttl`) and is confirmed for the full TTL
+once its job is queued: if Redis goes away between the claim and the enqueue, the
+release fails too, and the claim then lapses in seconds instead of refusing the
+redelivery for days.
 
 Locks (`SQLiteLocks`, `RedisLocks`) serialise the read-modify-write of one PR's
 comment or one goal issue's body across threads, gunicorn workers and RQ workers.
@@ -31,6 +37,7 @@ from typing import Any, Protocol
 _DELIVERY_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _PURGE_EVERY = 1000
 log = logging.getLogger("quarterdeck.webhook")
+PENDING_TTL = 60  # seconds a Redis claim lives until its job is queued (Retry-After too)
 
 
 def valid_delivery_id(text: str | None) -> bool:
@@ -43,6 +50,10 @@ class DeliveryStore(Protocol):
 
     def claim(self, delivery_id: str) -> bool:
         """True exactly once per delivery id within the TTL."""
+        ...
+
+    def confirm(self, delivery_id: str) -> None:
+        """The delivery's work is queued: keep the claim for the full TTL."""
         ...
 
     def release(self, delivery_id: str) -> None:
@@ -108,6 +119,9 @@ class SQLiteDeliveries:
             conn.execute("DELETE FROM deliveries WHERE claimed < ?", (now - self.ttl,))
         return cursor.rowcount == 1
 
+    def confirm(self, delivery_id: str) -> None:
+        pass  # a local file: the claim is full from the start, and a release can't be cut off
+
     def release(self, delivery_id: str) -> None:
         self._connection().execute("DELETE FROM deliveries WHERE id = ?", (delivery_id,))
 
@@ -115,13 +129,26 @@ class SQLiteDeliveries:
 class RedisDeliveries:
     """Claims in Redis (`SET key 1 NX EX ttl`): shared by every host using that Redis."""
 
-    def __init__(self, client: Any, ttl: int, *, prefix: str = "quarterdeck:delivery:") -> None:
+    def __init__(
+        self,
+        client: Any,
+        ttl: int,
+        *,
+        prefix: str = "quarterdeck:delivery:",
+        pending_ttl: int = PENDING_TTL,
+    ) -> None:
         self.client = client
         self.ttl = int(ttl)
+        self.pending_ttl = min(int(pending_ttl), self.ttl)
         self.prefix = prefix
 
     def claim(self, delivery_id: str) -> bool:
-        return bool(self.client.set(self.prefix + delivery_id, b"1", nx=True, ex=self.ttl))
+        key = self.prefix + delivery_id
+        return bool(self.client.set(key, b"1", nx=True, ex=self.pending_ttl))
+
+    def confirm(self, delivery_id: str) -> None:
+        # SET, not EXPIRE: a claim that lapsed while the enqueue was slow is made again.
+        self.client.set(self.prefix + delivery_id, b"1", ex=self.ttl)
 
     def release(self, delivery_id: str) -> None:
         self.client.delete(self.prefix + delivery_id)

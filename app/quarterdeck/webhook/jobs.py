@@ -90,9 +90,14 @@ def classify(exc: BaseException) -> Literal["retry", "drop"]:
     GitHub's failures reach here as the gateway's exceptions (`Processor.run`
     translates them), so this tests their types; anything else is a bug: dropped.
     """
+    from redis.exceptions import ConnectionError as RedisDown
+    from redis.exceptions import TimeoutError as RedisSlow
+
     from quarterdeck.errors import GitHubUnavailable, RateLimitError
 
-    retry = isinstance(exc, RateLimitError | GitHubUnavailable | TimeoutError | ConnectionError)
+    # Redis gone (a lock): the job is kept in Redis and retried once it is back.
+    transient = RateLimitError | GitHubUnavailable | TimeoutError | ConnectionError
+    retry = isinstance(exc, transient | RedisDown | RedisSlow)
     return "retry" if retry else "drop"
 
 

@@ -20,6 +20,7 @@ from quarterdeck.webhook.jobs import DEFAULT_DELAYS, Processor, attempt
 log = logging.getLogger("quarterdeck.webhook")
 Schedule = Callable[[float, Callable[[], None]], None]
 RQ_QUEUE = "quarterdeck"
+JOB_TIMEOUT = 300  # seconds for one attempt; then RQ stops it and retries
 
 
 class WorkQueue(Protocol):
@@ -109,26 +110,41 @@ class BackgroundQueue:
 
 
 class RQQueue:
-    """Deliveries as RQ jobs; `quarterdeck worker` processes run them."""
+    """Deliveries as RQ jobs; `quarterdeck worker` processes run them.
+
+    Each job carries RQ's `Retry` (the delays between attempts), which RQ also uses for
+    a job abandoned by a dead worker, and a failure callback that releases the
+    delivery's claim once RQ gives up. `job_timeout` bounds one attempt: a handler
+    makes a handful of GitHub requests and may wait for a lock (up to a minute).
+    """
 
     def __init__(
-        self, connection: Any, *, name: str = RQ_QUEUE, delays: Sequence[float] = DEFAULT_DELAYS
+        self,
+        connection: Any,
+        *,
+        name: str = RQ_QUEUE,
+        delays: Sequence[float] = DEFAULT_DELAYS,
+        job_timeout: int = JOB_TIMEOUT,
     ) -> None:
         from rq import Queue
 
         self.queue = Queue(name, connection=connection)
         self.delays = [int(d) for d in delays]
+        self.job_timeout = job_timeout
 
     def enqueue(self, delivery: Delivery) -> None:
-        from rq import Retry
+        from rq import Callback, Retry
 
+        retry = Retry(max=len(self.delays), interval=self.delays) if self.delays else None
         self.queue.enqueue(
             "quarterdeck.webhook.worker.run_delivery",
             delivery.id,
             delivery.event,
             delivery.payload,
-            retry=Retry(max=len(self.delays), interval=self.delays),
-            job_timeout=300,
+            retry=retry,
+            on_failure=Callback("quarterdeck.webhook.worker.delivery_failed"),
+            meta={"attempts": len(self.delays) + 1},
+            job_timeout=self.job_timeout,
             result_ttl=3600,
             failure_ttl=7 * 24 * 3600,
             description=f"{delivery.event} {delivery.repo or ''} {delivery.id}",

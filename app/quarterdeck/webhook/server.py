@@ -4,7 +4,8 @@
 `intake.accept` makes every check a delivery must pass (signature first; see its
 docstring) and either refuses it (4xx, never 500), answers it at once (ping, events
 nobody handles) or hands back a `Delivery`. That one is claimed (a repeat → 200
-"duplicate") and enqueued → 202; the work runs after the response.
+"duplicate") and enqueued → 202; the work runs after the response. When the claim
+store or the queue is down the answer is 503 with Retry-After, and no claim is kept.
 
 Events are routed with the `github-webhook` package, but only after the checks: on
 its own it checks the SHA-1 header only, skips the check without a secret, answers
@@ -23,7 +24,7 @@ from github_webhook import Webhook
 from werkzeug.exceptions import HTTPException
 
 from quarterdeck.webhook import intake
-from quarterdeck.webhook.deliveries import DeliveryStore
+from quarterdeck.webhook.deliveries import PENDING_TTL, DeliveryStore
 from quarterdeck.webhook.handlers import HANDLERS, REQUIRED_OBJECT
 from quarterdeck.webhook.handlers.context import Delivery
 from quarterdeck.webhook.jobs import ConfigLoader
@@ -121,13 +122,21 @@ def _receive(secret: bytes, runtime: Runtime, routed: Any) -> Any:
         return jsonify(status="queued", delivery=outcome.id), 202
     if status == "duplicate":
         return jsonify(status="duplicate", delivery=outcome.id), 200
-    return _refuse(503, "could not queue the delivery; ask GitHub to redeliver it")
+    answer, code = _refuse(503, "could not queue the delivery; ask GitHub to redeliver it")
+    answer.headers["Retry-After"] = str(PENDING_TTL)  # by then no claim of it is left
+    return answer, code
 
 
 def _accept(_data: dict[str, Any]) -> None:
-    """The package's hook for every handled event: claim the delivery, then enqueue it."""
+    """The package's hook for every handled event: claim the delivery, then enqueue it.
+
+    Never raises: a claim that can't be made or a job that can't be queued is answered
+    503, and a claim whose job was not queued is released (or, when Redis took both
+    with it, lapses within PENDING_TTL), so GitHub's "Redeliver" is accepted.
+    """
     delivery: Delivery = g.quarterdeck_delivery
     runtime: Runtime = g.quarterdeck_runtime
+    g.quarterdeck_status = "unavailable"
     try:
         if not runtime.deliveries.claim(delivery.id):
             g.quarterdeck_status = "duplicate"
@@ -135,14 +144,35 @@ def _accept(_data: dict[str, Any]) -> None:
             return
     except Exception:
         log.exception("could not record the delivery", extra=delivery.log_fields())
-        g.quarterdeck_status = "unavailable"
         return
     try:
         runtime.queue.enqueue(delivery)
     except Exception:
         log.exception("could not queue the delivery", extra=delivery.log_fields())
-        runtime.deliveries.release(delivery.id)
-        g.quarterdeck_status = "unavailable"
+        _release(runtime, delivery)
         return
     g.quarterdeck_status = "queued"
+    try:
+        runtime.deliveries.confirm(delivery.id)
+    except Exception:
+        # The job is queued and will run; only the claim stays short-lived.
+        log.warning(
+            "delivery queued, but its claim could not be kept for %d s; it lapses in %d s",
+            runtime.settings.delivery_ttl,
+            PENDING_TTL,
+            exc_info=True,
+            extra=delivery.log_fields(),
+        )
     log.debug("delivery queued", extra=delivery.log_fields())  # the worker logs the outcome
+
+
+def _release(runtime: Runtime, delivery: Delivery) -> None:
+    try:
+        runtime.deliveries.release(delivery.id)
+    except Exception:
+        log.warning(
+            "could not release the claim of a delivery that was not queued; it lapses in %d s",
+            PENDING_TTL,
+            exc_info=True,
+            extra=delivery.log_fields(),
+        )
