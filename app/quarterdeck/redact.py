@@ -50,11 +50,12 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         REDACTED,
     ),
-    # An echoed header, `Authorization: token …`, `"authorization": "Bearer …"`.
+    # An echoed header, `Authorization: token …`, `"authorization": "Bearer …"`
+    # (PyGithub's own mask, `token (oauth token removed)`, stays as it is).
     (
         re.compile(
             r"""(?i)(\bauthorization["']?\s{0,8}[:=]\s{0,8}["']?)"""
-            r"""(?:(?:bearer|token|basic)\s{1,8})?[^\s"',;}]+"""
+            r"""(?:(?:bearer|token|basic)\s{1,8})?+(?!\()[^\s"',;}]+"""
         ),
         r"\1" + REDACTED,
     ),

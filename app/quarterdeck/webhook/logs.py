@@ -57,6 +57,8 @@ def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO) -> N
     logging.getLogger("webhook").setLevel(logging.WARNING)
     # PyGithub adds its own stderr handler when imported: its lines would be printed
     # twice, once unstructured and past the redaction filter. Let them reach ours only.
-    from quarterdeck.sources.github.client import library_logger
+    from quarterdeck.sources.github.client import library_logger, route_library_logs
 
-    library_logger().handlers[:] = []
+    route_library_logs()
+    if level < logging.INFO:  # PyGithub sets its own INFO; at DEBUG, its lines come too
+        library_logger().setLevel(level)

@@ -345,6 +345,7 @@ def connect(token: str | None, *, base_url: str | None = None, **options: Any) -
             "or pass --token"
         )
     register(token)
+    route_library_logs()
     return Github(auth=Auth.Token(token), **_options(base_url, options))
 
 
@@ -362,6 +363,7 @@ def connect_app(
     the redactor (see `_RegisteredAppAuth`).
     """
     register(private_key)
+    route_library_logs()
     integration = GithubIntegration(
         auth=_RegisteredAppAuth(app_id, private_key), **_options(base_url, options)
     )
@@ -453,3 +455,16 @@ def writer_login(gh: Github) -> Callable[[], str | None]:
 def library_logger() -> logging.Logger:
     """PyGithub's logger, after PyGithub set it up (it adds a handler on import)."""
     return logging.getLogger("github")
+
+
+def route_library_logs() -> None:
+    """Send PyGithub's log lines through the entry point's handlers only.
+
+    PyGithub adds its own stderr handler when imported, and its retry logic logs a
+    refused answer's body at INFO: through that handler the line would be printed raw,
+    past the redaction filter (and a second time). Without it, the lines propagate to
+    the root logger's handlers, which redact (the CLI's and the App's alike).
+    """
+    library_logger().handlers[:] = [
+        h for h in library_logger().handlers if type(h) is not logging.StreamHandler
+    ]
