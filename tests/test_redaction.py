@@ -23,16 +23,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+import responses
+from sqlalchemy.engine import make_url
 
 from quarterdeck import redact as redact_module
 from quarterdeck.cli import build_parser, main
-from quarterdeck.errors import GitHubRefused, QuarterdeckError
+from quarterdeck.errors import GitHubRefused, MetricSourceError, QuarterdeckError
 from quarterdeck.redact import REDACTED, RedactFilter, Redactor, register
+from quarterdeck.sources import posthog, warehouse
 from quarterdeck.sources.github import client as github_client
 from quarterdeck.webhook.logs import configure_logging
 from quarterdeck.webhook.queues import BackgroundQueue
@@ -548,3 +552,36 @@ def test_the_rq_worker_never_logs_its_jwt_or_installation_token(
     assert re.search(r'"logger": "github[.\w]*", "message"', shown)  # PyGithub at DEBUG
     for secret in [*minted, INSTALLATION, WEBHOOK_SECRET]:
         assert secret not in shown
+
+
+# --------------------------------------------------------------------------- metric sources
+
+POSTGRES_URL = os.environ.get(
+    "QUARTERDECK_TEST_POSTGRES_URL", "postgresql+psycopg://quarterdeck@127.0.0.1:6391/quarterdeck"
+)
+START, END = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def test_a_posthog_key_quoted_back_is_redacted() -> None:
+    key = "key" + secrets.token_hex(16)  # not PostHog's shape: only registration hides it
+    project = posthog.PostHogProject("https://eu.posthog.com", "1")
+    with responses.RequestsMock() as mock:
+        mock.post(project.url, status=401, json={"detail": f"Invalid API key {key}"})
+        with pytest.raises(MetricSourceError) as info:
+            posthog.query_series(project, key, "SELECT 1", START, END, metric="signups")
+    assert "PostHog did not accept the key" in str(info.value)
+    assert key not in str(info.value)
+    assert REDACTED in str(info.value)
+
+
+def test_a_warehouse_password_quoted_back_is_redacted() -> None:
+    password = "pw" + secrets.token_hex(10)
+    url = make_url(POSTGRES_URL).set(password=password).render_as_string(hide_password=False)
+    # The real Postgres quotes the unknown column, which is the password, back.
+    with pytest.raises(MetricSourceError) as info:
+        warehouse.query_series(
+            url, f'SELECT "{password}"', START, END, metric="revenue", url_env="WAREHOUSE_URL"
+        )
+    assert "the warehouse refused the query" in str(info.value)
+    assert password not in str(info.value)
+    assert REDACTED in str(info.value)
