@@ -147,6 +147,12 @@ class FakeGitHub:
         self.pulls: dict[str, list[dict[str, Any]]] = {}  # repo -> merged PRs as GraphQL nodes
         self.users: set[str] = set()  # owners that are users: `/orgs/{owner}` is a 404
         self.rate_remaining = 5000
+        # Echo each request's Authorization header back in every error answer (body,
+        # message and a header), as a misconfigured proxy or GitHub Enterprise may:
+        # the canary tests check that no echoed credential reaches a person or a log.
+        self.echo_auth = False
+        self.installation_token = "ghs_fake_installation_token"  # what an App is given
+        self.echoed = 0  # error answers that carried the header back
         self._ids = 5000
         self._lock = threading.Lock()  # the webhook tests post from several threads
         templates = fixture("paginate-issues")[0]["response"]
@@ -407,10 +413,14 @@ class FakeGitHub:
                         self._route(request.method, path, query, body)
                     if fault.error is not None:
                         raise fault.error
-                    text = fault.raw if fault.raw is not None else json.dumps(fault.body)
-                    return fault.status, self._headers(fault.headers), text
+                    payload, extra = self._echo(request, fault.status, fault.body, fault.headers)
+                    text = json.dumps(payload)
+                    if fault.raw is not None:
+                        text = fault.raw + self._echo_text(request, fault.status)
+                    return fault.status, self._headers(extra), text
             self.rate_remaining = max(0, self.rate_remaining - 1)
             status, payload, extra = self._route(request.method, path, query, body)
+            payload, extra = self._echo(request, status, payload, extra)
             text = "" if status == 204 else json.dumps(payload)  # as of now, sent later
         for method, pattern, wanted, seconds in self.slows:
             if _matches(request.method, path, query, method, pattern, wanted):
@@ -430,6 +440,27 @@ class FakeGitHub:
                 # Timed out (a party never came): answered as if ungated.
                 with contextlib.suppress(threading.BrokenBarrierError):
                     gate.barrier.wait()
+
+    def _echo(
+        self, request: Any, status: int, payload: Any, headers: dict[str, str]
+    ) -> tuple[Any, dict[str, str]]:
+        """With `echo_auth`, an error answer that quotes the request's credentials."""
+        said = self._echo_text(request, status)
+        if not said:
+            return payload, headers
+        auth = request.headers.get("Authorization", "")
+        payload = dict(payload) if isinstance(payload, dict) else {"message": str(payload)}
+        payload["message"] = str(payload.get("message", "")) + said
+        payload["request"] = {"headers": {"Authorization": auth}}
+        payload["errors"] = [{"message": f"credentials {auth.split(' ')[-1]} were refused"}]
+        return payload, {**headers, "X-Echo-Authorization": auth}
+
+    def _echo_text(self, request: Any, status: int) -> str:
+        auth = request.headers.get("Authorization", "")
+        if not (self.echo_auth and status >= 400 and auth):
+            return ""
+        self.echoed += 1
+        return f" (request sent Authorization: {auth}; bearer value {auth.split(' ')[-1]})"
 
     def _headers(self, extra: dict[str, str]) -> dict[str, str]:
         return {
@@ -456,7 +487,7 @@ class FakeGitHub:
             return 200, self.graphql(body["query"], body.get("variables") or {}), {}
         if re.fullmatch(r"/app/installations/\d+/access_tokens", path) and method == "POST":
             # A GitHub App's installation token (the App's JWT is not checked).
-            return 201, {"token": "ghs_fake_installation_token", "expires_at": _EXPIRES}, {}
+            return 201, {"token": self.installation_token, "expires_at": _EXPIRES}, {}
         if path == "/rate_limit":
             core = {"limit": 5000, "remaining": self.rate_remaining, "reset": _RESET, "used": 0}
             return 200, {"resources": {"core": core}, "rate": core}, {}

@@ -1,12 +1,17 @@
 """One exception tree for everything Quarterdeck reports to a user.
 
 Entry points catch `QuarterdeckError` and print its message; anything else is a bug.
+Every message goes through the redactor when the error is made, so GitHub's or a
+database's words quoting a token, a key or a URL's password never reach a person,
+a log or a job summary, whichever of them prints it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from quarterdeck.redact import redact
 
 # Exit codes of every command: success, or the job failed and the message says why.
 # (2, a wrong command line, is argparse's own.)
@@ -15,6 +20,9 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 class QuarterdeckError(Exception):
     """Base class: the message is written for the person who will read it."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
 
 @dataclass(frozen=True)

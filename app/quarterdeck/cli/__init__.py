@@ -35,6 +35,7 @@ from quarterdeck.cli.args import (
 from quarterdeck.cli.publish import add_publish_args, add_quarter_report
 from quarterdeck.core.calendar import Month
 from quarterdeck.errors import EXIT_FAILED, EXIT_OK, ConfigError, QuarterdeckError
+from quarterdeck.redact import RedactFilter, redact
 
 log = logging.getLogger("quarterdeck")
 
@@ -160,27 +161,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="quarterdeck: %(message)s",
         stream=sys.stderr,
     )
+    _redact_log_handlers()
     try:
         return _COMMANDS[args.command](args)
     except ConfigError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            _error(str(problem), prefix="")
         errors = sum(1 for p in exc.problems if p.severity == "error")
-        print(
-            f"quarterdeck: {errors} error(s) found; fix them and re-run `quarterdeck validate`.",
-            file=sys.stderr,
-        )
+        _error(f"{errors} error(s) found; fix them and re-run `quarterdeck validate`.")
         return EXIT_FAILED
     except QuarterdeckError as exc:
-        print(f"quarterdeck: {exc}", file=sys.stderr)
+        _error(str(exc))
         return EXIT_FAILED
     except OSError as exc:
         # requests' errors are OSErrors: GitHub unreachable once the retries ran out.
-        print(f"quarterdeck: {_os_error(exc)}", file=sys.stderr)
+        _error(_os_error(exc))
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print("quarterdeck: interrupted", file=sys.stderr)
+        _error("interrupted")
         return 130
+
+
+def _error(text: str, *, prefix: str = "quarterdeck: ") -> None:
+    """Print one failure on stderr: the one place the CLI reports errors, and so the
+    place every one of them passes through the redactor (a token GitHub, a proxy or a
+    database echoed back is shown as `[redacted]`)."""
+    print(prefix + redact(text), file=sys.stderr)
+
+
+def _redact_log_handlers() -> None:
+    """Put the redaction filter on the root logger's handlers (the CLI's own, or a
+    host's), once each, so no log line at any level shows a secret."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactFilter) for f in handler.filters):
+            handler.addFilter(RedactFilter())
 
 
 def _os_error(exc: OSError) -> str:

@@ -28,6 +28,7 @@ from quarterdeck.cli.args import (
     write_output,
 )
 from quarterdeck.errors import EXIT_OK, QuarterdeckError
+from quarterdeck.redact import redact
 
 
 def add_publish_args(parser: argparse.ArgumentParser) -> None:
@@ -183,12 +184,17 @@ def write_outputs(args: argparse.Namespace, values: dict[str, str]) -> None:
         for name, value in values.items():
             if "\n" in value:  # GitHub's own rule: one line per value in this form
                 raise ValueError(f"output {name} must be a single line")
-            out.write(f"{name}={value}\n")
+            out.write(f"{name}={redact(value)}\n")
 
 
 def write_summary(args: argparse.Namespace, markdown: str) -> None:
-    """Append Markdown to the job summary file, if there is one (nothing for "")."""
+    """Append Markdown to the job summary file, if there is one (nothing for "").
+
+    Through the redactor: the summary is shown to everyone who can read the run, and
+    quotes the reasons figures could not be read (a source's own words).
+    """
     target = _actions_file(getattr(args, "step_summary", None), "GITHUB_STEP_SUMMARY")
+    markdown = redact(markdown)
     if target is not None and markdown:
         with target.open("a", encoding="utf-8") as out:
             out.write(markdown if markdown.endswith("\n") else markdown + "\n")

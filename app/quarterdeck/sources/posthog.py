@@ -27,6 +27,7 @@ import requests
 from quarterdeck.core.business.series import series_from_rows
 from quarterdeck.core.calendar import Month
 from quarterdeck.errors import MetricSourceError
+from quarterdeck.redact import register
 
 __all__ = ["DEFAULT_HOST", "KEY_ENV", "PostHogProject", "query_series"]
 
@@ -68,6 +69,7 @@ def query_series(
     Raises MetricSourceError (naming `metric`, never the key) when there is no key,
     PostHog refuses the query, or it cannot be reached after retries.
     """
+    register(key)  # PostHog may quote it back; no message will
     if not key:
         raise MetricSourceError(f"metric {metric}: no PostHog key; set {KEY_ENV}")
     body = {

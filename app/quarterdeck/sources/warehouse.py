@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 from quarterdeck.core.business.series import series_from_rows
 from quarterdeck.core.calendar import Month
 from quarterdeck.errors import MetricSourceError
+from quarterdeck.redact import register_url
 
 __all__ = ["DEFAULT_TIMEOUT", "query_series"]
 
@@ -49,6 +50,7 @@ def query_series(
     Raises MetricSourceError naming `metric` and `url_env` (never the URL) when the
     URL is missing or wrong, the database refuses the query, or the query writes.
     """
+    register_url(url)  # a driver may quote the URL, password and all; no message will
     if not url:
         raise MetricSourceError(f"metric {metric}: no warehouse URL; set {url_env}")
     try:

@@ -103,12 +103,10 @@ def worker(args: argparse.Namespace) -> int:
         timing = {"heartbeat": args.heartbeat, "abandon_after": args.abandon_after}
         work(burst=args.burst, **{k: v for k, v in timing.items() if v is not None})
     except RedisError as exc:
-        # A message, not a traceback; the URL is shown without its password.
-        said = str(exc)
-        for secret in settings.secrets():
-            said = said.replace(secret, "[redacted]")
+        # A message, not a traceback; the URL is shown without its password, and
+        # Redis's words go through the redactor, as every error's do.
         raise SettingsError(
-            f"cannot use Redis at {settings.redis_display} ({said}); check REDIS_URL and "
+            f"cannot use Redis at {settings.redis_display} ({exc}); check REDIS_URL and "
             "that Redis is running"
         ) from None
     return 0

@@ -12,8 +12,10 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from quarterdeck.redact import REDACTED, RedactFilter
+
+__all__ = ["REDACTED", "JsonFormatter", "RedactSecrets", "configure_logging"]
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
-REDACTED = "[redacted]"
 
 
 class JsonFormatter(logging.Formatter):
@@ -31,46 +33,20 @@ class JsonFormatter(logging.Formatter):
                 data[key] = value
         if record.exc_info:
             data["error"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # formatted, and redacted, by the filter
+            data["error"] = record.exc_text
         return json.dumps(data, default=str, ensure_ascii=False)
 
 
-class RedactSecrets(logging.Filter):
-    """Replace any secret value found in a record's text with `[redacted]`.
-
-    Secrets are never logged on purpose; this catches the accident (an exception
-    message quoting a header, a URL with a password).
-    """
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = record.getMessage()
-        clean = self._clean(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        if record.exc_info and record.exc_info[1] is not None:
-            text = logging.Formatter().formatException(record.exc_info)
-            if self._clean(text) != text:
-                record.exc_info = None
-                record.exc_text = None
-                record.msg = f"{record.msg} ({REDACTED} traceback)"
-        for key, value in list(record.__dict__.items()):
-            if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, self._clean(value))
-        return True
-
-    def _clean(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+class RedactSecrets(RedactFilter):
+    """The redaction filter of the App's log handler: registers the App's own secrets
+    (`Settings.secrets()`) with the one redactor, then redacts every record with it,
+    by value and by shape (see `quarterdeck.redact`)."""
 
 
 def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO) -> None:
-    """JSON lines on stderr for the App's loggers, with the redaction filter."""
+    """JSON lines on stderr for the App's loggers (PyGithub's, RQ's and every other
+    library's included), through the redaction filter."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RedactSecrets(secrets))
@@ -81,6 +57,8 @@ def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO) -> N
     logging.getLogger("webhook").setLevel(logging.WARNING)
     # PyGithub adds its own stderr handler when imported: its lines would be printed
     # twice, once unstructured and past the redaction filter. Let them reach ours only.
-    from quarterdeck.sources.github.client import library_logger
+    from quarterdeck.sources.github.client import library_logger, route_library_logs
 
-    library_logger().handlers[:] = []
+    route_library_logs()
+    if level < logging.INFO:  # PyGithub sets its own INFO; at DEBUG, its lines come too
+        library_logger().setLevel(level)

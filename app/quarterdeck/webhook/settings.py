@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from quarterdeck.errors import QuarterdeckError
+from quarterdeck.redact import register
 
 DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 DEFAULT_DELIVERY_TTL = 7 * 24 * 3600
@@ -81,7 +82,7 @@ class Settings:
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
     def secrets(self) -> list[str]:
-        """Every secret value, so log filters can redact them."""
+        """Every secret value (registered with the redactor by `load_settings`)."""
         values = [self.webhook_secret, self.private_key, self.redis_url]
         found = [s.reveal() for s in values if s is not None and s.reveal()]
         if self.redis_url is not None:
@@ -108,7 +109,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
         )
     app_id = _app_id(env.get("QUARTERDECK_APP_ID", ""), require_app)
     key = _private_key(env, require_app)
-    return Settings(
+    settings = Settings(
         webhook_secret=Secret(secret),
         app_id=app_id,
         private_key=key,
@@ -123,6 +124,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
         create_labels=_flag(env, "QUARTERDECK_CREATE_LABELS"),
         config_ttl=float(_positive_int(env, "QUARTERDECK_CONFIG_TTL", 60)),
     )
+    register(*settings.secrets())  # from now on, no message, log or answer shows them
+    return settings
 
 
 def _app_id(text: str, required: bool) -> int | None:

@@ -47,6 +47,7 @@ from quarterdeck.errors import (
     QuarterdeckError,
     RateLimitError,
 )
+from quarterdeck.redact import register, register_minted, register_url
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +303,9 @@ def translated(doing: str) -> Iterator[None]:
 
     PyGithub's `GithubException` becomes a `GitHubError` subclass (`github_error`),
     a network failure or an answer that is not JSON (truncated, or a proxy's HTML page)
-    `GitHubUnavailable`; the original stays as the cause.
+    `GitHubUnavailable`; the original stays as the cause. GitHub's words are quoted
+    through the redactor (every `QuarterdeckError` is), so a token a proxy or GitHub
+    Enterprise echoes back in its answer is shown as `[redacted]`.
     """
     try:
         yield
@@ -341,6 +344,8 @@ def connect(token: str | None, *, base_url: str | None = None, **options: Any) -
             "no GitHub token: set GITHUB_TOKEN (in Actions: `token: ${{ github.token }}`) "
             "or pass --token"
         )
+    register(token)
+    route_library_logs()
     return Github(auth=Auth.Token(token), **_options(base_url, options))
 
 
@@ -352,14 +357,50 @@ def connect_app(
     base_url: str | None = None,
     **options: Any,
 ) -> Github:
-    """A client acting as one installation of a GitHub App (installation token)."""
+    """A client acting as one installation of a GitHub App (installation token).
+
+    The key, and every JWT and installation token minted with it, are registered with
+    the redactor (see `_RegisteredAppAuth`).
+    """
+    register(private_key)
+    route_library_logs()
     integration = GithubIntegration(
-        auth=Auth.AppAuth(app_id, private_key), **_options(base_url, options)
+        auth=_RegisteredAppAuth(app_id, private_key), **_options(base_url, options)
     )
     return integration.get_github_for_installation(installation_id)
 
 
+class _RegisteredAppAuth(Auth.AppAuth):
+    """PyGithub's App auth, registering each JWT with the redactor as it is signed, and
+    handing out installation auths that register each installation token as it is got."""
+
+    def create_jwt(self, expiration: int | None = None) -> str:
+        jwt = super().create_jwt(expiration)
+        register_minted(jwt)
+        return jwt
+
+    def get_installation_auth(
+        self,
+        installation_id: int,
+        token_permissions: dict[str, str] | None = None,
+        requester: Requester | None = None,
+    ) -> Auth.AppInstallationAuth:
+        return _RegisteredInstallationAuth(self, installation_id, token_permissions, requester)
+
+
+class _RegisteredInstallationAuth(Auth.AppInstallationAuth):
+    """An installation's auth whose token (fetched, and refreshed near its expiry, by
+    PyGithub) is registered with the redactor before any request carries it."""
+
+    @property
+    def token(self) -> str:
+        token = super().token
+        register_minted(token)
+        return token
+
+
 def _options(base_url: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    register_url(base_url)  # a GitHub Enterprise URL may carry a password
     settings: dict[str, Any] = {
         "base_url": (base_url or DEFAULT_API_URL).rstrip("/"),
         "user_agent": USER_AGENT,
@@ -414,3 +455,16 @@ def writer_login(gh: Github) -> Callable[[], str | None]:
 def library_logger() -> logging.Logger:
     """PyGithub's logger, after PyGithub set it up (it adds a handler on import)."""
     return logging.getLogger("github")
+
+
+def route_library_logs() -> None:
+    """Send PyGithub's log lines through the entry point's handlers only.
+
+    PyGithub adds its own stderr handler when imported, and its retry logic logs a
+    refused answer's body at INFO: through that handler the line would be printed raw,
+    past the redaction filter (and a second time). Without it, the lines propagate to
+    the root logger's handlers, which redact (the CLI's and the App's alike).
+    """
+    library_logger().handlers[:] = [
+        h for h in library_logger().handlers if type(h) is not logging.StreamHandler
+    ]
