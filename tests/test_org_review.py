@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.review.repositories import RepoInfo, select_repos
 from quarterdeck.services.review import build_reviews, build_reviews_from_github, render_review
@@ -230,3 +231,31 @@ def _pr_lines(body: str) -> list[str]:
     GitHub), so it is left out."""
     lines = (line for line in body.splitlines() if re.match(r"- \[[\w.-]*#\d+\]", line))
     return [re.sub(r' "[^"]*"\)', ")", line) for line in lines]
+
+
+def test_validate_with_github_names_each_repository_it_cannot_read_at_its_line(
+    github: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seed_org(github)
+    github.add_repo("acme/secret", readable=False)
+    config = CONFIG + "repos:\n  - acme/sdk-js\n  - acme/secret\n  - acme/nothing-*\n"
+    clone = build_git(tmp_path / "web", HOME_PRS, files={
+        ".github/quarterdeck.yml": config, "goals/2026-Q4.yml": GOALS,
+    })  # fmt: skip
+    monkeypatch.setenv("GITHUB_TOKEN", "test-token-not-real")
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    first = len(CONFIG.splitlines()) + 2  # the line of `- acme/sdk-js`
+
+    offline = main(["validate", "--repo", str(clone.path)])
+    online = main(["validate", "--repo", str(clone.path), "--github", "acme/web"])
+
+    assert offline == 0  # offline, nothing to ask GitHub
+    assert online == 1
+    err = capsys.readouterr().err
+    assert f".github/quarterdeck.yml:{first + 1}: repos[1]: cannot read acme/secret" in err
+    assert f".github/quarterdeck.yml:{first + 2}: repos[2]: `acme/nothing-*` matches no" in err
+    assert "acme/sdk-js" not in err
+    assert github.writes == []

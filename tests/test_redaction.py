@@ -263,7 +263,6 @@ def _talks_to_github(sub: argparse.ArgumentParser) -> bool:
 
 # Commands that never make a request with a token, and why.
 OFFLINE = {
-    "validate": "reads the clone's files only (an `_extends` is noted, not fetched)",
     "schema": "prints a schema",
     "init": "reads the clone's history",
     "demo": "builds a local sample repo",
@@ -287,6 +286,8 @@ GITHUB_RUNS: dict[str, list[tuple[str, list[str], str]]] = {
         ("goals sync --dry-run", ["--github", "acme/web", *QUARTER, "--dry-run"], "reads"),
         ("goals sync, writing", ["--github", "acme/web", *QUARTER], "writes"),
     ],
+    # Offline otherwise; with --github it asks GitHub for the repositories `repos:` names.
+    "validate": [("validate --github", ["--github", "acme/web"], "reads")],
 }
 FAR = str(int(time.time()) + 10 * 24 * 3600)
 # fault: (status, body, headers, raw non-JSON body or None)
@@ -321,11 +322,11 @@ def test_every_command_is_covered() -> None:
     assert set(commands) - online == set(OFFLINE), "say why a new command is offline"
 
 
-def _checkout(tmp_path: Path) -> Path:
+def _checkout(tmp_path: Path, config: str = CONFIG) -> Path:
     """A checkout holding the config and goals files, as `goals sync` reads them."""
     root = tmp_path / "checkout"
     (root / ".github").mkdir(parents=True)
-    (root / ".github" / "quarterdeck.yml").write_text(CONFIG, encoding="utf-8")
+    (root / ".github" / "quarterdeck.yml").write_text(config, encoding="utf-8")
     (root / "goals").mkdir()
     (root / "goals" / "2026-Q4.yml").write_text(GOALS.replace("  issue: 12\n", ""), "utf-8")
     return root
@@ -360,6 +361,8 @@ def _run_cli(
     monkeypatch.delenv("GITHUB_API_URL", raising=False)
     if command == "goals sync":
         argv = [*argv, "--repo", str(_checkout(tmp_path))]
+    if command == "validate":
+        argv = [*argv, "--repo", str(_checkout(tmp_path, CONFIG + "repos: [acme/sdk-*]\n"))]
     code = main(["-v", *command.split(), *argv])
     out, err = capsys.readouterr()
     files = [p.read_text(encoding="utf-8") for p in (summary, outputs) if p.exists()]

@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--strict", action="store_true", help="treat warnings (e.g. a team of 7) as errors"
     )
+    add_github_args(
+        validate,
+        help="the home repository on GitHub: also check that every repository `repos:` "
+        "and `org:` name exists and the token can read it",
+    )
 
     schema = sub.add_parser(
         "schema",
@@ -375,7 +380,8 @@ def _emit(reviews: list, args: argparse.Namespace) -> None:
 def _validate(args: argparse.Namespace) -> int:
     from quarterdeck.services.validate import validate_repo
 
-    found = validate_repo(args.repo, strict=args.strict)
+    github = (_github(args), args.github) if args.github else None
+    found = validate_repo(args.repo, strict=args.strict, github=github)
     for problem in found.problems:
         print(problem, file=sys.stderr)
     warned = f", {found.warnings} warning(s)" if found.warnings else ""

@@ -312,7 +312,7 @@ def build_reviews_from_github(
     since, until = review_window(config, month)
     branches = reviewed_branches(config, branch)
     selection = resolve_repos(gh, repo.full_name, config.repos)
-    warnings = [*warnings, *(_repos_problem(config_path, text) for text in selection.problems)]
+    warnings = [*warnings, *(_repos_problem(config_path, text) for _, text in selection.problems)]
     prs = fetch_merged_prs(gh, selection.repos, since, until, bases=branches)
     sources = (figure_sources or FigureSources()).bind(config, repo_reader(repo))
     business = sources.metrics_month(month)

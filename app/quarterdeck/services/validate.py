@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quarterdeck.core.config import CONFIG_PATH, sort_problems
+from quarterdeck.core.config.yaml_nodes import read_yaml, render_key
 from quarterdeck.core.model import Config, ReviewSettings
 from quarterdeck.errors import ConfigError, Problem, QuarterdeckError
 from quarterdeck.sources.git_repo import toplevel
+from quarterdeck.sources.github import Github
+from quarterdeck.sources.github.repos import resolve_repos
 from quarterdeck.sources.repo_files import LocalReader, load_config, metrics_problems
 
 __all__ = ["Validation", "validate_repo"]
@@ -32,9 +35,16 @@ class Validation:
 
 
 def validate_repo(
-    repo: Path, *, strict: bool = False, config_path: str = CONFIG_PATH
+    repo: Path,
+    *,
+    strict: bool = False,
+    config_path: str = CONFIG_PATH,
+    github: tuple[Github, str] | None = None,
 ) -> Validation:
     """Check the clone `repo` is in (from any subfolder): config, goals and metrics.
+
+    With `github` (a client and the home repository's `owner/name`), also that every
+    repository `repos:` and `org:` name exists and the token can read it.
 
     Raises QuarterdeckError when there is no config file at all: defaults would
     validate, but a person running `validate` expects their config to be read.
@@ -60,4 +70,25 @@ def validate_repo(
     metrics_dir = config.review.metrics_dir if config else ReviewSettings().metrics_dir
     teams = [t.slug for t in config.teams] if config else None
     problems += metrics_problems(reader, metrics_dir, teams)
+    if github is not None and config is not None and config.repos:
+        problems += _unreadable_repos(reader, config, config_path, *github)
     return Validation(root, config, tuple(sort_problems(problems)))
+
+
+def _unreadable_repos(
+    reader: LocalReader, config: Config, config_path: str, gh: Github, home: str
+) -> list[Problem]:
+    """A problem, at its line, for each `repos:` entry (or `org:`) GitHub cannot answer."""
+    selection = resolve_repos(gh, home, config.repos)
+    if not selection.problems:
+        return []
+    doc, _ = read_yaml((reader.read(config_path) or b"").decode("utf-8", "replace"), config_path)
+    data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
+    written = [str(x) for x in data.get("repos") or []]
+    found = []
+    for pattern, message in selection.problems:
+        loc: list[int | str] = ["repos", written.index(pattern)] if pattern in written else ["org"]
+        line = doc.line_of_value(loc) if doc is not None else None
+        key = render_key(loc, doc) if doc is not None else ".".join(map(str, loc))
+        found.append(Problem(config_path, line, key, message))
+    return found

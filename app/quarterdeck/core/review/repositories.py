@@ -43,8 +43,9 @@ class Selection:
     """The repositories a review reads (the home one first) and what could not be read."""
 
     repos: tuple[str, ...]
-    # Each a sentence naming the repository or pattern and what to do.
-    problems: tuple[str, ...] = ()
+    # (pattern as written, a sentence naming it and what to do), one per pattern that
+    # names a repository the token cannot read or matches none.
+    problems: tuple[tuple[str, str], ...] = ()
 
 
 def _wild(pattern: str) -> bool:
@@ -68,18 +69,19 @@ def select_repos(home: str, patterns: Sequence[str], readable: Sequence[RepoInfo
     """
     by_name = {r.full_name.casefold(): r for r in readable}
     chosen: dict[str, str] = {home.casefold(): home}
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     excluded = [p[1:].casefold() for p in patterns if p.startswith("!")]
     for pattern in (p for p in patterns if not p.startswith("!")):
         wanted = pattern.casefold()
         if not _wild(pattern):
             found = by_name.get(wanted)
             if found is None:
-                problems.append(
+                problems.append((
+                    pattern,
                     f"cannot read {pattern}: it does not exist or the token (or the App's "
                     "installation) has no access; grant Contents: read and Pull requests: "
-                    "read on it, or remove it from `repos:`"
-                )
+                    "read on it, or remove it from `repos:`",
+                ))  # fmt: skip
             else:
                 chosen.setdefault(wanted, found.full_name)
             continue
@@ -89,10 +91,11 @@ def select_repos(home: str, patterns: Sequence[str], readable: Sequence[RepoInfo
             if fnmatch.fnmatchcase(r.full_name.casefold(), wanted) and not (r.archived or r.fork)
         ]
         if not matches:
-            problems.append(
+            problems.append((
+                pattern,
                 f"`{pattern}` matches no repository the token can read (archived repositories "
-                "and forks count only when named)"
-            )
+                "and forks count only when named)",
+            ))  # fmt: skip
         for r in sorted(matches, key=lambda r: r.full_name.casefold()):
             chosen.setdefault(r.full_name.casefold(), r.full_name)
     kept = [
