@@ -9,19 +9,29 @@ on random small inputs; the old regexes are kept here as the reference.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from quarterdeck import cli
+from quarterdeck.cli import main
+from quarterdeck.core.config import build_config
+from quarterdeck.core.config.fields import MAX_PARAGRAPH, MAX_SENTENCE, MAX_TEXT, MAX_TITLE
 from quarterdeck.core.goals.issues import count_tasks
 from quarterdeck.core.review import pr_messages
 from quarterdeck.core.review.linking import MAX_PARSED, parse_references, strip_code
 from quarterdeck.core.text import markers
 from quarterdeck.core.text.markdown import escape_inline
+from quarterdeck.errors import ConfigError
+from quarterdeck.resources import resource
+from tests.fakegithub import FakeGitHub
+from tests.reviewrepos import CONFIG, GOALS
 
 SMALL, LARGE = 8_000, 64_000
 # 8× the input: linear is 8× the time, quadratic 64×. A larger run under this many
@@ -231,3 +241,97 @@ def test_titled_subjects_match_the_old_regex(subject: str) -> None:
 def test_issue_references_match_the_old_regex(text: str) -> None:
     old = dict.fromkeys(int(m["num"]) for m in _OLD_ISSUE_REF.finditer(text) if int(m["num"]))
     assert set(parse_references(text).issues) == set(old)
+
+
+# ------------------------------------------------------- caps on free text in config
+
+_MISSION = "Make insights fast " * (900_000 // 19)  # the probe's 900 KB team mission
+
+
+def test_validate_refuses_a_900_kb_mission_with_file_line_and_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".github").mkdir(parents=True)
+    config = CONFIG.replace("mission: Make insights fast", f"mission: {_MISSION}")
+    (repo / ".github" / "quarterdeck.yml").write_text(config, encoding="utf-8")
+
+    assert main(["validate", "--repo", str(repo)]) == 1
+
+    err = capsys.readouterr().err
+    line = CONFIG.splitlines().index("    mission: Make insights fast") + 1
+    assert (
+        f".github/quarterdeck.yml:{line}: teams.analytics.mission: too long: "
+        f"{len(_MISSION.strip()):,} characters, and at most {MAX_SENTENCE:,} fit here" in err
+    )
+    assert "Traceback" not in err
+
+
+def test_review_github_with_a_900_kb_mission_stops_at_once(
+    github: FakeGitHub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It hung for over 60 s: the mission was escaped by a quadratic escaper. Now the
+    # config is refused before any review is built, and nothing is written.
+    config = CONFIG.replace("mission: Make insights fast", f"mission: {_MISSION}")
+    github.add_repo(
+        "acme/web", files={".github/quarterdeck.yml": config, "goals/2026-Q4.yml": GOALS}
+    )
+    monkeypatch.setattr(cli, "_github", lambda args: github.client())
+    started = time.perf_counter()
+
+    code = main(["review", "--github", "acme/web", "--month", "2026-11", "--publish"])
+
+    assert code == 1
+    assert time.perf_counter() - started < 30  # YAML-reading 900 KB three times, no hang
+    err = capsys.readouterr().err
+    assert "teams.analytics.mission: too long" in err
+    assert "Traceback" not in err
+    assert github.writes == []
+
+
+def test_a_mission_at_the_cap_renders_quickly_and_escaped() -> None:
+    # The worst text at the cap: every word a would-be mention.
+    mission = ("@a " * MAX_SENTENCE)[:MAX_SENTENCE]
+    problems = config_problems(CONFIG.replace("Make insights fast", f"'{mission}'"))
+    assert problems == []
+    started = time.perf_counter()
+    text = escape_inline(mission, max_length=None)
+    assert time.perf_counter() - started < 1.0
+    assert "@a" not in text.replace("`@a`", "")
+
+
+@pytest.mark.parametrize(
+    ("key", "where", "most"),
+    [
+        ("title", "- id: funnels\n  title: {v}", MAX_TITLE),
+        ("motivation", "- id: funnels\n  title: Funnels v2\n  motivation: {v}", MAX_PARAGRAPH),
+        ("keywords[0]", "- id: funnels\n  title: Funnels v2\n  keywords: [{v}]", MAX_TEXT),
+    ],
+)
+def test_goal_text_over_its_cap_is_refused(key: str, where: str, most: int) -> None:
+    goal = where.format(v="y" * (most + 1)) + "\n  team: analytics\n  owners: [alice]\n"
+    line = goal.count("\n", 0, goal.index("y" * 10)) + 1
+    problems = config_problems(CONFIG, {"goals/2026-Q4.yml": goal})
+    assert problems == [
+        f"goals/2026-Q4.yml:{line}: funnels.{key}: too long: {most + 1:,} characters, "
+        f"and at most {most:,} fit here; shorten it (Quarterdeck caps free text so every "
+        "value stays cheap to show)"
+    ]
+
+
+def test_the_caps_are_in_the_json_schema() -> None:
+    schema = json.loads(resource("schema/quarterdeck.schema.json").read_text())
+    defs = schema["$defs"]
+    assert defs["TeamSpec"]["properties"]["mission"]["maxLength"] == MAX_SENTENCE
+    assert defs["GoalSpec"]["properties"]["title"]["maxLength"] == MAX_TITLE
+    assert defs["GoalSpec"]["properties"]["motivation"]["maxLength"] == MAX_PARAGRAPH
+
+
+def config_problems(config: str, goals: dict[str, str] | None = None) -> list[str]:
+    """Every problem build_config reports, as the user sees it."""
+    files = list((goals or {}).items())
+    try:
+        _, warnings = build_config((".github/quarterdeck.yml", config), files)
+    except ConfigError as exc:
+        return [str(p) for p in exc.problems]
+    return [str(p) for p in warnings if "(warning)" not in str(p)]
