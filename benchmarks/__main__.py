@@ -26,13 +26,14 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import figures, github_requests, history, render, webhook
+from benchmarks import figures, github_requests, history, parsing, render, webhook
 
 SUITES: dict[str, Callable[[bool], list[dict[str, object]]]] = {
     "offline history": history.run,
     "GitHub requests": github_requests.run,
     "PM's figures": figures.run,
     "review rendering": render.run,
+    "hostile text parsing": parsing.run,
     "webhook acknowledgement": webhook.run,
 }
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
