@@ -26,13 +26,22 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import figures, github_requests, history, render, slow_clients, webhook
+from benchmarks import (
+    figures,
+    github_requests,
+    history,
+    parsing,
+    render,
+    slow_clients,
+    webhook,
+)
 
 SUITES: dict[str, Callable[[bool], list[dict[str, object]]]] = {
     "offline history": history.run,
     "GitHub requests": github_requests.run,
     "PM's figures": figures.run,
     "review rendering": render.run,
+    "hostile text parsing": parsing.run,
     "webhook acknowledgement": webhook.run,
     "slow clients": slow_clients.run,
 }

@@ -7,6 +7,7 @@ The key is a real RSA key generated here, so the App really signs its JWT with i
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import socket
@@ -25,11 +26,15 @@ import pytest
 import yaml
 from flask import Flask
 
+from quarterdeck import cli
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.errors import TemplateError
+from quarterdeck.resources import resource
+from quarterdeck.services import templates
 from quarterdeck.services.review import build_reviews_from_github, render_review
+from quarterdeck.services.templates import Limits, render_template
 from quarterdeck.sources.github import client as github_client
 from quarterdeck.webhook.logs import configure_logging
 from quarterdeck.webhook.runtime import build_runtime
@@ -629,6 +634,73 @@ def test_a_hostile_repo_template_fails_the_cli_with_a_message(
     assert code == 1
     assert "quarterdeck: review.md.j2: line 1: access to attribute '__class__' of 'str'" in err
     assert "Traceback" not in err
+
+
+# Each of these hung `review --github` (the Action's path) for over 60 s, or filled
+# memory, before repo templates rendered in a limited child process.
+COSTLY_TEMPLATES = {
+    "nested range": (
+        "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}",
+        "limit of 1 s of rendering",
+    ),
+    "lipsum(10**6)": ("{{ lipsum(10**6) }}", "limit of 1 s of rendering"),
+    "'x' * 10**7": ("{{ 'x' * 10**7 }}", "limit of 100,000 characters"),
+    "'x' * 10**8": ("{{ 'x' * 10**8 }}", "limit of 64 MB of memory"),
+    "'x' * 10**10": ("{{ 'x' * 10**10 }}", "limit of 64 MB of memory"),
+    "a huge range loop writing": (
+        "{% for a in range(99999) %}{% for b in range(99999) %}x{% endfor %}{% endfor %}",
+        "limit of 100,000 characters",
+    ),
+}
+_TIGHT = Limits(seconds=1, output_chars=100_000, memory_bytes=64 * 2**20)
+
+
+@pytest.mark.parametrize("case", COSTLY_TEMPLATES)
+def test_a_costly_repo_template_is_stopped_at_a_limit(case: str) -> None:
+    source, limit = COSTLY_TEMPLATES[case]
+    started = time.monotonic()
+    with pytest.raises(TemplateError) as info:
+        render_template({"review.md.j2": source}, "review.md.j2", _TIGHT)
+    # 1 s of wall time, then the kill; the rest is margin for a busy machine.
+    assert time.monotonic() - started < 15
+    assert str(info.value).startswith("review.md.j2: ")
+    assert limit in str(info.value)
+
+
+def test_a_costly_repo_template_fails_review_github_and_publishes_nothing(
+    github: FakeGitHub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = seed_github(github)
+    # Only the second team's review loops: the first must not be published either.
+    costly = (
+        "{% if review.team.slug == 'growth' %}{% for a in range(99999) %}"
+        "{% for b in range(99999) %}{% endfor %}{% endfor %}{% endif %}fine\n"
+    )
+    remote.files[".github/quarterdeck/templates/review.md.j2"] = costly
+    monkeypatch.setattr(cli, "_github", lambda args: github.client())
+    monkeypatch.setattr(templates, "LIMITS", Limits(seconds=1))
+    started = time.monotonic()
+
+    code = main(["review", "--github", "acme/web", "--month", "2026-11", "--publish"])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert time.monotonic() - started < 30
+    assert "quarterdeck: review.md.j2: the repo template ran past the limit of 1 s" in err
+    assert "Traceback" not in err
+    assert github.writes == []
+
+
+def test_a_normal_repo_template_renders_as_it_does_in_process(github: FakeGitHub) -> None:
+    seed_github(github)
+    bundled = resource("templates")
+    overrides = {p.name: p.read_text(encoding="utf-8") for p in bundled.glob("*.j2")}
+    review = build_reviews_from_github(github.client(), "acme/web", Month(2026, 11))[0]
+    in_process = render_review(review)
+    assert review.templates == {}
+    in_child = render_review(dataclasses.replace(review, templates=overrides))
+    assert in_child == in_process
+    assert "Growth review: analytics" in in_child
 
 
 HOSTILE_TITLE = (

@@ -77,6 +77,14 @@ def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[
             "--publish and --dry-run need the repository to write to: add --github OWNER/REPO"
         )
 
+    if any(r.templates for r in reviews):
+        # A repo's own template may fail or pass a limit for one team only (it renders
+        # each team's data): render every review once before the first write, so such a
+        # template publishes nothing rather than some teams' issues.
+        from quarterdeck.services.review import render_review
+
+        for review in reviews:
+            render_review(review, standalone=False)
     gh = connect()
     with translated(f"opening {args.github}"):
         repo = gh.get_repo(args.github)

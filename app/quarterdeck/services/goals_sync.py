@@ -24,9 +24,8 @@ from quarterdeck.core.goals.sync_plan import (
 )
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.core.text.markdown import SafeMarkdown
-from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.errors import PartialWriteError, QuarterdeckError
-from quarterdeck.resources import resource
+from quarterdeck.services.templates import render_template
 from quarterdeck.sources.github import Github, Issue, Repository, translated
 from quarterdeck.sources.github.client import writer_login
 from quarterdeck.sources.github.goals import get_issue, list_goal_issues, list_marked_issues
@@ -67,9 +66,8 @@ def render_goal_body(goal: Goal, config: Config, templates: Mapping[str, str]) -
 
     `templates`: the repo's own templates (name -> source), over the bundled ones.
     """
-    env = make_environment([resource("templates")], templates)
-    return render(
-        env,
+    return render_template(
+        templates,
         TEMPLATE,
         goal=goal,
         goal_marker=SafeMarkdown(goal_marker(goal.id)),

@@ -15,10 +15,9 @@ from typing import Any
 from quarterdeck.core.calendar import Month, months_of_quarter, parse_quarter
 from quarterdeck.core.model import Team
 from quarterdeck.core.review.quarter_outcome import OUTCOMES, GoalOutcome, outcomes
-from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.errors import QuarterdeckError
-from quarterdeck.resources import resource
 from quarterdeck.services.review import TeamReview
+from quarterdeck.services.templates import render_template
 
 QUARTER_TEMPLATE = "quarter_report.md.j2"
 
@@ -135,5 +134,4 @@ def _goal_json(outcome: GoalOutcome) -> dict[str, Any]:
 
 def render_quarter_report(report: QuarterReport) -> str:
     """The report as Markdown, from `templates/quarter_report.md.j2` (overridable)."""
-    env = make_environment([resource("templates")], report.templates)
-    return render(env, QUARTER_TEMPLATE, report=report)
+    return render_template(report.templates, QUARTER_TEMPLATE, report=report)

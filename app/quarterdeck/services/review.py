@@ -43,10 +43,9 @@ from quarterdeck.core.review.work_types import (
 )
 from quarterdeck.core.text.charts import Chart
 from quarterdeck.core.text.plain import Omit, schema_of, to_plain
-from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.errors import Problem, QuarterdeckError
-from quarterdeck.resources import resource
 from quarterdeck.services.figures import FigureSources, team_figures
+from quarterdeck.services.templates import render_template
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
 from quarterdeck.sources.github import Github, translated
 from quarterdeck.sources.github.client import log_rate_limit
@@ -450,8 +449,8 @@ def _team_warnings(problems: Sequence[Problem], team: str) -> tuple[str, ...]:
 
 def render_review(review: TeamReview, *, standalone: bool = True) -> str:
     """The review's Markdown; `standalone` adds the title as a heading (not for issues)."""
-    env = make_environment([resource("templates")], review.templates)
-    return render(env, REVIEW_TEMPLATE, review=review, standalone=standalone)
+    # A repo's own templates render in a limited child process (services.templates).
+    return render_template(review.templates, REVIEW_TEMPLATE, review=review, standalone=standalone)
 
 
 def render_reviews(reviews: Sequence[TeamReview]) -> str:

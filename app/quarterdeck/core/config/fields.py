@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from quarterdeck.core.review.codeowners import is_owner
@@ -20,15 +20,24 @@ from quarterdeck.core.review.codeowners import is_owner
 __all__ = [
     "CUSTOM_MESSAGES",
     "LOGIN",
+    "MAX_PARAGRAPH",
+    "MAX_QUERY",
+    "MAX_SENTENCE",
+    "MAX_SLUG",
+    "MAX_TEXT",
+    "MAX_TITLE",
     "SLUG",
     "Branch",
     "CodeownersEntry",
     "Count",
     "Folder",
     "Login",
+    "Paragraph",
     "Percent",
+    "Query",
     "Questions",
     "RepoPattern",
+    "Sentence",
     "Slug",
     "Text",
     "TimeZone",
@@ -36,6 +45,16 @@ __all__ = [
 ]
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+# Caps on free text, stated in the JSON Schema and refused by `validate` with the
+# file, line and key. Every value ends up in an issue, a comment or a query, so a cap
+# bounds the work each one costs; each is well above any value that reads well.
+MAX_SLUG = 100  # ids: team slugs, goal ids (they go into labels and markers)
+MAX_TITLE = 256  # goal and metric titles: GitHub's own limit for an issue title
+MAX_SENTENCE = 1_000  # a team's mission: one sentence
+MAX_TEXT = 1_000  # a path, label, keyword, section, host, file figure, highlight
+MAX_PARAGRAPH = 10_000  # a goal's motivation, a month's notes
+MAX_QUERY = 20_000  # a HogQL or SQL query, a derived formula
 # GitHub logins: letters, digits, hyphens; `_` appears in enterprise-managed logins and
 # `[bot]` in app logins. Loose on purpose: the goal is to catch "@alice" and "Alice Smith".
 LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}(\[bot\])?")
@@ -115,13 +134,32 @@ def _questions(value: Any) -> Any:
     )
     if not ok:
         raise PydanticCustomError("qd_questions", "expected 'default' or a list of questions")
+    if isinstance(value, list) and any(len(q) > MAX_TEXT for q in value):
+        longest = max(len(q) for q in value)
+        raise PydanticCustomError(
+            "string_too_long", "too long", {"max_length": MAX_TEXT, "length": longest}
+        )
     return value
+
+
+def _text(most: int, *, required: bool) -> Any:
+    """Free text of at most `most` characters; `required`: not blank either."""
+    schema: dict[str, Any] = {"type": "string", "maxLength": most}
+    if not required:
+        return Annotated[str, StringConstraints(max_length=most), WithJsonSchema(schema)]
+    return Annotated[
+        str,
+        StringConstraints(max_length=most),
+        AfterValidator(_non_empty),
+        WithJsonSchema({**schema, "minLength": 1}),
+    ]
 
 
 Slug = Annotated[
     str,
+    StringConstraints(max_length=MAX_SLUG),
     AfterValidator(_slug),
-    WithJsonSchema({"type": "string", "pattern": f"^{SLUG.pattern}$"}),
+    WithJsonSchema({"type": "string", "pattern": f"^{SLUG.pattern}$", "maxLength": MAX_SLUG}),
 ]
 Login = Annotated[
     str,
@@ -133,15 +171,21 @@ RepoPattern = Annotated[
     AfterValidator(_repo_pattern),
     WithJsonSchema({"type": "string", "pattern": f"^{REPO_PATTERN.pattern}$"}),
 ]
-Text = Annotated[
-    str, AfterValidator(_non_empty), WithJsonSchema({"type": "string", "minLength": 1})
-]
-Folder = Annotated[str, AfterValidator(_folder)]
+Text = _text(MAX_TEXT, required=True)
+Query = _text(MAX_QUERY, required=True)
+Sentence = _text(MAX_SENTENCE, required=False)
+Paragraph = _text(MAX_PARAGRAPH, required=False)
+Folder = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_folder)]
 Percent = Annotated[float | None, Field(allow_inf_nan=False)]
 Count = Annotated[int | None, Field(ge=0)]
-Title = Annotated[str, AfterValidator(_title), WithJsonSchema({"type": "string", "minLength": 1})]
+Title = Annotated[
+    str,
+    StringConstraints(max_length=MAX_TITLE),
+    AfterValidator(_title),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_TITLE}),
+]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
-Branch = Annotated[str, AfterValidator(_branch)]
+Branch = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_branch)]
 CodeownersEntry = Annotated[
     str,
     AfterValidator(_codeowner),

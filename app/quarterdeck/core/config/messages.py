@@ -133,6 +133,13 @@ def _message(err: dict[str, Any], root_model: Any) -> str:
         bound = err["ctx"].get("ge", err["ctx"].get("le"))
         word = "least" if kind == "greater_than_equal" else "most"
         return f"must be at {word} {bound:g}, got {value:g}"
+    if kind == "string_too_long":
+        most = err["ctx"]["max_length"]
+        length = err["ctx"].get("length", len(value) if isinstance(value, str) else 0)
+        return (
+            f"too long: {length:,} characters, and at most {most:,} fit here; "
+            "shorten it (Quarterdeck caps free text so every value stays cheap to show)"
+        )
     if kind == "finite_number":
         return "must be a finite number"
     return str(err["msg"])

@@ -17,14 +17,19 @@ from pydantic_core import PydanticCustomError
 from quarterdeck.core.business.definitions import STANDARD, UNITS, parse_derivation
 from quarterdeck.core.business.series import parse_target
 from quarterdeck.core.config.fields import (
+    MAX_SLUG,
+    MAX_TEXT,
     Branch,
     CodeownersEntry,
     Count,
     Folder,
     Login,
+    Paragraph,
     Percent,
+    Query,
     Questions,
     RepoPattern,
+    Sentence,
     Slug,
     Text,
     TimeZone,
@@ -95,7 +100,7 @@ class MetricSpec(_Model):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] = Field(
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=MAX_SLUG)] = Field(
         description="Metric id, e.g. mrr or activation; PostHog's standard ids need no title, "
         "unit or section."
     )
@@ -106,12 +111,12 @@ class MetricSpec(_Model):
     section: Text | None = Field(
         None, description="revenue, product, feedback, or a heading of your own."
     )
-    posthog: Text | None = Field(
+    posthog: Query | None = Field(
         None,
         description="A HogQL query returning (month, value) rows; use {start} and {end} for "
         "the window.",
     )
-    sql: Text | None = Field(
+    sql: Query | None = Field(
         None,
         description="A SQL query on the warehouse returning (month, value) rows; bind :start "
         "and :end for the window.",
@@ -121,7 +126,7 @@ class MetricSpec(_Model):
         description="A figure of the metrics files (metrics/YYYY-MM.yml), e.g. revenue.mrr; "
         "a team's own value under `teams:` wins in its review.",
     )
-    derived: Text | None = Field(
+    derived: Query | None = Field(
         None,
         alias="from",
         description="Computed from other metrics: growth(m), ratio(a, b) or sum(a, b, …).",
@@ -223,7 +228,7 @@ class SourcesSpec(_Model):
 class TeamSpec(_Model):
     """A product team of six people or fewer, led by an engineer."""
 
-    mission: str = Field("", description="One sentence: why the team exists.")
+    mission: Sentence = Field("", description="One sentence: why the team exists.")
     lead: Login | None = Field(
         None, description="GitHub login of the engineer who leads the team and decides in reviews."
     )
@@ -331,7 +336,7 @@ class ConfigFile(_Model):
     org: Login | None = Field(
         None, description="Every repository of this organisation (same as repos: [org/*])."
     )
-    extends: str | None = Field(
+    extends: Annotated[str, Field(max_length=MAX_TEXT)] | None = Field(
         None,
         alias="_extends",
         description="Another config to merge under this one: `repo` or `owner/repo:path.yml`.",
@@ -359,7 +364,7 @@ class GoalSpec(_Model):
     issue: Annotated[int, Field(ge=1)] | None = Field(
         None, description="Number of the goal's tracking issue, if any."
     )
-    motivation: str = Field("", description="Why this matters now: the context behind it.")
+    motivation: Paragraph = Field("", description="Why this matters now: the context behind it.")
     status: Literal[GOAL_STATUSES] = Field(  # type: ignore[valid-type]
         "planned", description="Where the goal stands."
     )
@@ -434,7 +439,7 @@ class TeamMetrics(_Model):
     revenue: RevenueMetrics = Field(default_factory=RevenueMetrics, description="Revenue.")
     product: ProductMetrics = Field(default_factory=ProductMetrics, description="Product usage.")
     feedback: FeedbackMetrics = Field(default_factory=FeedbackMetrics, description="Feedback.")
-    notes: str = Field("", description="Anything else the team should know this month.")
+    notes: Paragraph = Field("", description="Anything else the team should know this month.")
 
 
 class MetricsFile(TeamMetrics):

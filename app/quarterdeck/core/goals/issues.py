@@ -43,7 +43,9 @@ MAX_ID_LENGTH = 40
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _ID_LINE = re.compile(r"^[ \t]*id:[ \t]*`?([a-z0-9][a-z0-9-]*)`?[ \t]*$", re.MULTILINE)
 _FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[^\n]*$", re.MULTILINE | re.DOTALL)
-_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
+# The closing `#`s and spaces are cut off in code (`rstrip`): a lazy `(.*?)` before
+# `[ \t#]*$` retried the tail from every character, quadratic on a line of `# # #`.
+_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.*)$")
 _BOLD_LINE = re.compile(r"^[ \t]*(\*\*|__)(.+?)\1[ \t]*$")
 _TASK = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\[([ xX])\][ \t]")
 _SHIP_TITLE = re.compile(r"^what we(?:'|’|&#39;)?ll ship:?$", re.IGNORECASE)
@@ -104,7 +106,7 @@ def count_tasks(body: str | None) -> tuple[int, int] | None:
         if level is not None and heading and len(heading.group(1)) <= level:
             break
         if level is None:
-            if heading and _SHIP_TITLE.match(heading.group(2).strip()):
+            if heading and _SHIP_TITLE.match(heading.group(2).rstrip(" \t#").strip()):
                 level = len(heading.group(1))
             else:
                 bold = _BOLD_LINE.match(line)

@@ -50,8 +50,10 @@ __all__ = [
 # number must end one ("#12abc" is not an issue). `owner/repo#12` never matches
 # because the `#` has to follow the keyword directly.
 _CLOSING = r"close[sd]?|fix(?:e[sd])?|resolve[sd]?"
+# Each alternative is one way through a run of spaces (`\s*:\s*` or `\s*`, never
+# `\s*:?\s*`, whose two stars split a run n ways), so a match attempt is linear.
 _ISSUE_REF = re.compile(
-    rf"(?<![\w-])(?:goal\s*:\s*|part\s+of\s*:?\s*|(?:{_CLOSING})(?:\s*:\s*|\s+))"
+    rf"(?<![\w-])(?:goal\s*:\s*|part\s+of(?:\s*:\s*|\s*)|(?:{_CLOSING})(?:\s*:\s*|\s+))"
     r"#(?P<num>\d+)(?![\w-])",
     re.IGNORECASE,
 )
@@ -59,13 +61,12 @@ _GOAL_TOKEN = re.compile(r"(?<![\w/.-])(?i:goal):(?P<id>[a-z0-9][a-z0-9-]*)(?![\
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _FENCE_CLOSE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})[ \t]*$")
-# A code span: a run of n backticks closed by a run of exactly n; it cannot cross a
-# blank line (a paragraph break), so one stray backtick cannot hide the rest of a body.
-_INLINE_CODE = re.compile(
-    r"(?<!`)(?P<ticks>`+)(?!`)(?:[^\n]|\n(?![ \t]*\n))+?(?<!`)(?P=ticks)(?!`)"
-)
-# PR templates hide examples such as `<!-- Fixes #123 -->` in comments.
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_TICKS = re.compile(r"`+")
+# A newline that ends a paragraph: only spaces or tabs before the next newline.
+_PARAGRAPH_BREAK = re.compile(r"\n(?=[ \t]*\n)")
+# GitHub refuses a PR, issue or comment body over 65,536 characters, so nothing a PR
+# can carry is lost by reading only that much; a longer commit message is cut there.
+MAX_PARSED = 65_536
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def parse_references(text: str) -> References:
 
 
 def _mentions(text: str) -> list[_Mention]:
-    prose = strip_code(text)
+    prose = strip_code(text[:MAX_PARSED])
     found: list[tuple[int, _Mention]] = []
     for m in _ISSUE_REF.finditer(prose):
         number = int(m.group("num"))
@@ -122,8 +123,13 @@ def _squash(text: str) -> str:
 
 
 def strip_code(text: str) -> str:
-    """The text with fenced code blocks, code spans and HTML comments blanked out."""
-    text = _HTML_COMMENT.sub(" ", text)
+    """The text with fenced code blocks, code spans and HTML comments blanked out.
+
+    Linear in the text's length: comments and code spans are found by one forward
+    scan each, not by a regex that rescans the rest of the text from every `<!--` or
+    backtick that is never closed.
+    """
+    text = _strip_comments(text)
     kept: list[str] = []
     fence: str | None = None
     for line in text.splitlines():
@@ -141,7 +147,68 @@ def strip_code(text: str) -> str:
         if closing and closing["fence"][0] == fence[0] and len(closing["fence"]) >= len(fence):
             fence = None
         kept.append("")
-    return _INLINE_CODE.sub(" ", "\n".join(kept))
+    return _strip_code_spans("\n".join(kept))
+
+
+def _strip_comments(text: str) -> str:
+    """Each `<!-- … -->` replaced by a space; PR templates hide `<!-- Fixes #123 -->`.
+
+    An opening `<!--` with no `-->` after it is left as text, and so is every later
+    one: none of them can close either, so the scan stops there.
+    """
+    parts: list[str] = []
+    at = 0
+    while (start := text.find("<!--", at)) != -1:
+        end = text.find("-->", start + 4)
+        if end == -1:
+            break
+        parts += [text[at:start], " "]
+        at = end + 3
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+def _strip_code_spans(text: str) -> str:
+    """Each code span replaced by a space.
+
+    A span is a run of n backticks closed by the next run of exactly n; it cannot
+    cross a blank line (a paragraph break), so one stray backtick cannot hide the rest
+    of a body. Each run's closer is looked up in a table built in one backward pass.
+    """
+    runs = [(m.start(), m.end()) for m in _TICKS.finditer(text)]
+    if len(runs) < 2:
+        return text
+    breaks = [m.start() for m in _PARAGRAPH_BREAK.finditer(text)]
+    paragraph = _paragraph_numbers([start for start, _ in runs], breaks)
+    closer: list[int | None] = [None] * len(runs)
+    last_of_length: dict[int, int] = {}
+    for i in range(len(runs) - 1, -1, -1):
+        length = runs[i][1] - runs[i][0]
+        closer[i] = last_of_length.get(length)
+        last_of_length[length] = i
+    parts: list[str] = []
+    at = i = 0
+    while i < len(runs):
+        j = closer[i]
+        if j is not None and paragraph[j] == paragraph[i]:
+            parts += [text[at : runs[i][0]], " "]
+            at = runs[j][1]
+            i = j + 1
+        else:
+            i += 1
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+def _paragraph_numbers(positions: list[int], breaks: list[int]) -> list[int]:
+    """For each of the ascending `positions`, how many paragraph breaks come before it."""
+    numbers: list[int] = []
+    passed = 0
+    for position in positions:
+        while passed < len(breaks) and breaks[passed] < position:
+            passed += 1
+        numbers.append(passed)
+    return numbers
 
 
 # ---------------------------------------------------------------------------- goals

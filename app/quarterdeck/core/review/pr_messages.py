@@ -29,15 +29,17 @@ __all__ = [
 ]
 
 _MERGE_SUBJECT = re.compile(r"^Merge pull request #(\d+) from (\S+)\s*$")
-_TITLE_NUMBER = re.compile(r"^(.*?)\s*\(#(\d+)\)\s*$")
+# The `(#N)` that ends a subject. Searched for rather than matched after a lazy
+# `^(.*?)\s*`, which retried the whitespace from every character: quadratic.
+_NUMBER_TAIL = re.compile(r"\(#(\d+)\)\s*$")
 # What `git merge` and `git pull` write when a branch (not a PR) is merged:
 # "Merge branch 'stable'", "Merge branch '8.1.x' into main",
 # "Merge remote-tracking branch 'origin/stable'", "Merge branch 'main' of github.com:o/r".
 _BRANCH_MERGE = re.compile(r"^Merge (?:remote-tracking )?branch '(?P<name>[^'\s]+)'")
-_CO_AUTHOR = re.compile(
-    r"^[ \t]*co-authored-by:[ \t]*(?P<name>[^<\n]*?)[ \t]*<(?P<email>[^<>\s]+)>[ \t]*$",
-    re.IGNORECASE | re.MULTILINE,
-)
+# A `Co-authored-by:` line; the name and email are then cut out with plain string
+# operations: `[ \t]*(?P<name>[^<\n]*?)[ \t]*<` retried both runs of spaces from
+# every character, cubic on a long line.
+_CO_AUTHOR = re.compile(r"^[ \t]*co-authored-by:(?P<rest>[^\n]*)$", re.IGNORECASE | re.MULTILINE)
 # Conventional commits: `type(scope, other)!: subject`; the type is any word.
 _CONVENTIONAL = re.compile(r"^\s*(?P<type>[A-Za-z]+)(?:\((?P<scopes>[^()\n]*)\))?!?\s*:\s")
 _CHERRY_PICK = re.compile(r"^\(cherry picked from commit [0-9a-f]{7,40}\)$", re.MULTILINE)
@@ -72,10 +74,11 @@ def read_pr_trace(message: str, parents: int) -> PrTrace | None:
             lines = [line.strip() for line in message.split("\n")[1:]]
             title = next((line for line in lines if line), head_branch)
             return PrTrace(int(m.group(1)), title, "merge", owner if branch else None, head_branch)
-    m = _TITLE_NUMBER.match(subject)
-    if not m or int(m.group(2)) == 0:
+    m = _NUMBER_TAIL.search(subject)
+    if not m or int(m.group(1)) == 0:
         return None
-    return PrTrace(int(m.group(2)), m.group(1), "titled-merge" if parents >= 2 else "squash")
+    title = subject[: m.start()].rstrip()
+    return PrTrace(int(m.group(1)), title, "titled-merge" if parents >= 2 else "squash")
 
 
 def merged_branch(subject: str) -> str | None:
@@ -86,8 +89,26 @@ def merged_branch(subject: str) -> str | None:
 
 def co_author_trailers(message: str) -> tuple[tuple[str, str], ...]:
     """(name, email) of each `Co-authored-by:` trailer, in order, each once."""
-    found = dict.fromkeys((m["name"].strip(), m["email"]) for m in _CO_AUTHOR.finditer(message))
+    found: dict[tuple[str, str], None] = {}
+    for m in _CO_AUTHOR.finditer(message):
+        trailer = _name_and_email(m["rest"].rstrip(" \t"))
+        if trailer is not None:
+            found.setdefault(trailer)
     return tuple(found)
+
+
+def _name_and_email(rest: str) -> tuple[str, str] | None:
+    """`Name <email>` (what follows `Co-authored-by:`), or None if it isn't that shape.
+
+    The name holds no `<`; the email is one word without `<` or `>`, last on the line.
+    """
+    name, bracket, email = rest.partition("<")
+    if not bracket or not email.endswith(">"):
+        return None
+    email = email[:-1]
+    if not email or any(c in "<>" or c.isspace() for c in email):
+        return None
+    return name.strip(), email
 
 
 def is_cherry_pick(message: str) -> bool:

@@ -12,18 +12,24 @@ person wrote outside them is kept exactly. Pure functions, no I/O.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _ATTR = re.compile(r"^[a-z][a-z0-9_-]*$")
 _VALUE = re.compile(r"^[A-Za-z0-9._:/#-]+$")
-# A section's body never holds another opening marker of its own name: an opening
-# marker a person typed (or quoted) above a real section is then just their text,
-# instead of swallowing everything up to the real section's end.
-_SECTION = re.compile(
-    r"<!-- quarterdeck:section (?P<name>[a-z][a-z0-9-]*) -->\n?"
-    r"(?P<body>(?:(?!<!-- quarterdeck:section (?P=name) -->).)*?)"
-    r"<!-- /quarterdeck:section (?P=name) -->",
-    re.DOTALL,
-)
+# One opening or closing section marker; the name's class cannot reach the " -->",
+# so each attempt is bounded by the marker's length.
+_SECTION_MARKER = re.compile(r"<!-- (?P<close>/?)quarterdeck:section (?P<name>[a-z][a-z0-9-]*) -->")
+
+
+@dataclass(frozen=True)
+class _Span:
+    """One section as found: the whole of it, and its content."""
+
+    name: str
+    start: int
+    end: int
+    body_start: int
+    body_end: int
 
 
 def marker(kind: str, **attrs: object) -> str:
@@ -48,11 +54,41 @@ def section(name: str, content: str) -> str:
     return f"<!-- quarterdeck:section {name} -->\n{body}<!-- /quarterdeck:section {name} -->"
 
 
+def _spans(text: str) -> list[_Span]:
+    """Every section, in order, in one pass over the markers.
+
+    A section runs from an opening marker to the next marker of the same name, if that
+    one closes it. A section's body never holds another opening marker of its own
+    name: an opening marker a person typed (or quoted) above a real section is then
+    just their text, instead of swallowing everything up to the real section's end.
+    Linear: each marker's next marker of the same name comes from one backward pass,
+    not from a scan of the rest of the text for every opening marker.
+    """
+    found = list(_SECTION_MARKER.finditer(text))
+    following: list[re.Match[str] | None] = [None] * len(found)
+    last: dict[str, re.Match[str]] = {}
+    for i in range(len(found) - 1, -1, -1):
+        following[i] = last.get(found[i]["name"])
+        last[found[i]["name"]] = found[i]
+    spans: list[_Span] = []
+    at = 0
+    for opening, after in zip(found, following, strict=True):
+        if opening.start() < at or opening["close"] or after is None or not after["close"]:
+            continue
+        # The newline after the opening marker is the marker's, not the content's.
+        body_start = opening.end() + text.startswith("\n", opening.end())
+        spans.append(
+            _Span(opening["name"], opening.start(), after.end(), body_start, after.start())
+        )
+        at = after.end()
+    return spans
+
+
 def sections(text: str) -> dict[str, str]:
     """Each section's content by name (the first, if a name repeats)."""
     found: dict[str, str] = {}
-    for m in _SECTION.finditer(text):
-        found.setdefault(m.group("name"), m.group("body"))
+    for span in _spans(text):
+        found.setdefault(span.name, text[span.body_start : span.body_end])
     return found
 
 
@@ -65,15 +101,16 @@ def merge(existing: str, rendered: str) -> str:
     """
     fresh = sections(rendered)
     seen: set[str] = set()
-
-    def replace(m: re.Match[str]) -> str:
-        name = m.group("name")
-        if name in seen or name not in fresh:
-            return m.group(0)
-        seen.add(name)
-        return section(name, fresh[name])
-
-    merged = _SECTION.sub(replace, existing)
+    parts: list[str] = []
+    at = 0
+    for span in _spans(existing):
+        if span.name in seen or span.name not in fresh:
+            continue
+        seen.add(span.name)
+        parts += [existing[at : span.start], section(span.name, fresh[span.name])]
+        at = span.end
+    parts.append(existing[at:])
+    merged = "".join(parts)
     missing = [n for n in fresh if n not in seen and n not in sections(existing)]
     for name in missing:
         merged = merged.rstrip("\n") + "\n\n" + section(name, fresh[name]) + "\n"
@@ -85,8 +122,11 @@ def upsert_section(text: str | None, name: str, content: str) -> str:
     return merge(text or "", section(name, content))
 
 
+# A key holds no "=", so each ` key=value` splits one way only: with `[^ >]+=[^ >]+`
+# a run of ` a=a=a` words could split every way, and a marker left unclosed took
+# exponential time to give up on.
 _ANY_MARKER = re.compile(
-    r"<!-- quarterdeck:(?P<kind>[a-z][a-z0-9-]*)(?P<attrs>(?: [^ >]+=[^ >]+)*) -->"
+    r"<!-- quarterdeck:(?P<kind>[a-z][a-z0-9-]*)(?P<attrs>(?: [^ >=]+=[^ >]+)*) -->"
 )
 
 
@@ -105,4 +145,4 @@ def read_marker(text: str | None, kind: str) -> dict[str, str] | None:
 
 def section_spans(text: str) -> list[tuple[str, int, int]]:
     """(name, start, end) of each bot-owned section's content, in order."""
-    return [(m.group("name"), m.start("body"), m.end("body")) for m in _SECTION.finditer(text)]
+    return [(span.name, span.body_start, span.body_end) for span in _spans(text)]

@@ -145,8 +145,37 @@ def make_environment(
 
 def render(env: jinja2.Environment, name: str, **context: object) -> str:
     """Render template `name`; a broken template raises TemplateError naming file and line."""
+    return render_capped(env, name, context, max_chars=None)
+
+
+def render_capped(
+    env: jinja2.Environment,
+    name: str,
+    context: Mapping[str, object],
+    *,
+    max_chars: int | None,
+) -> str:
+    """`render`, stopped with a TemplateError once the output passes `max_chars`.
+
+    The output is built piece by piece, so a template that loops without end stops at
+    the cap instead of filling memory. A MemoryError is raised as itself, so whoever
+    set a memory limit can name it.
+    """
     try:
-        return env.get_template(name).render(**context)
+        stream = env.get_template(name).generate(**context)
+        if max_chars is None:
+            return "".join(stream)
+        parts: list[str] = []
+        size = 0
+        for part in stream:
+            size += len(part)
+            if size > max_chars:
+                raise TemplateError(
+                    f"{name}: the output passed the limit of {max_chars:,} characters; "
+                    "a repo template must render a review, not fill memory"
+                )
+            parts.append(part)
+        return "".join(parts)
     except jinja2.TemplateSyntaxError as exc:
         where = f"{exc.filename or exc.name or name}:{exc.lineno}"
         raise TemplateError(f"{where}: template syntax error: {exc.message}") from None
@@ -157,7 +186,7 @@ def render(env: jinja2.Environment, name: str, **context: object) -> str:
         raise TemplateError(
             f"template '{missing}'{by} was not found in the template folders"
         ) from None
-    except TemplateError:
+    except (TemplateError, MemoryError):
         raise
     except Exception as exc:
         # A template is data a repo may override: whatever it does wrong (an unsafe
