@@ -899,15 +899,16 @@ def pull_node(
     first_commit_at: str | None = None,
     reviews: tuple[tuple[str, str], ...] = (),  # (login, submittedAt)
     comments: tuple[tuple[str, str], ...] = (),  # (login, createdAt)
-    closing: tuple[tuple[Any, int | None], ...] = (),  # (issue, its parent issue)
+    closing: tuple[tuple[Any, Any], ...] = (),  # (issue, its parent issue)
     sha: str = "",
     co_authors: tuple[str, ...] = (),  # logins with commits in the PR besides the author
     repo: str = "acme/web",
 ) -> dict[str, Any]:
     """A merged PR in the shape of `sources.github_prs.QUERY`; bots are `name[bot]` logins.
 
-    `closing` issues may name another repository: `("acme/roadmap", 12)` for the
-    issue number, `(("acme/roadmap", 12), None)` as a pair with no parent.
+    `closing` issues and their parents may name another repository: `(("acme/roadmap",
+    12), None)` closes acme/roadmap#12; `(40, ("acme/web", 12))` closes its own #40,
+    a sub-issue of acme/web#12.
     """
 
     def actor(login: str) -> dict[str, str]:
@@ -917,10 +918,13 @@ def pull_node(
     def nodes(items: Any) -> dict[str, Any]:
         return {"nodes": list(items)}
 
-    def closing_ref(issue: Any, parent: int | None) -> dict[str, Any]:
+    def closing_ref(issue: Any, parent: Any) -> dict[str, Any]:
         where, number = issue if isinstance(issue, tuple) else (repo, issue)
         found = {"number": number, "repository": {"nameWithOwner": where}}
-        return found | {"parent": {"number": parent} if parent else None}
+        if not parent:
+            return found | {"parent": None}
+        up, up_number = parent if isinstance(parent, tuple) else (where, parent)
+        return found | {"parent": {"number": up_number, "repository": {"nameWithOwner": up}}}
 
     return {
         "number": number,

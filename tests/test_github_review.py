@@ -49,7 +49,8 @@ class Spec:
     base: str = "main"  # the branch it was merged into
     fork: str = ""  # the fork's owner, for a PR from a fork
     # Issues GitHub says it closes (`closingIssuesReferences`): numbers of its own
-    # repository or (owner/name, number) of another; offline history cannot know them.
+    # repository, (owner/name, number) of another, or (number, parent) for a sub-issue
+    # whose parent may be (owner/name, number); offline history cannot know them.
     closes: tuple[object, ...] = ()
 
 
@@ -146,7 +147,11 @@ def build_fake(
             files=tuple(pr.files),
             created_at=_z(merged - timedelta(days=2)),
             reviews=(("alice" if pr.author != "alice" else "bob", _z(merged - timedelta(days=1))),),
-            closing=tuple((issue, None) for issue in pr.closes),
+            # (number, parent) pairs as given; a bare number or (repo, number) has none.
+            closing=tuple(
+                c if isinstance(c, tuple) and isinstance(c[0], int) else (c, None)
+                for c in pr.closes
+            ),
         )
 
 

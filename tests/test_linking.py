@@ -510,3 +510,8 @@ def test_every_pr_lands_in_exactly_one_bucket(
             assert found.team in slugs
         else:
             assert (found.rule, found.team) == ("none", None)
+
+
+def test_references_to_another_repository_are_not_this_ones_issue_numbers() -> None:
+    refs = parse_references("Fixes acme/web#12, part of #7; Goal: acme/sdk#3")
+    assert refs.issues == (7,)

@@ -195,3 +195,28 @@ def test_paths_belong_to_a_repository_and_teams_can_own_whole_repositories(
         ("acme/sdk", 3): ("analytics", "funnel-sdk", "goal-paths"),  # the goal's scoped path
         ("acme/sdk", 4): ("platform", None, "repo"),
     }
+
+
+def test_a_reference_naming_the_home_repository_links_from_any_clone(tmp_path: Path) -> None:
+    home = small_repo(tmp_path / "web")
+    home.squash_pr(5, "Funnel copy", {"web/insights/d.py": "1"}, BOB,
+                   at("2026-11-08T12:00Z"), body="Part of acme/web#12")  # fmt: skip
+    sdk = GitRepo.init(tmp_path / "sdk")
+    sdk.commit("Initial commit", {"README.md": "sdk"}, ALICE, at("2026-10-01T09:00Z"))
+    sdk.git("remote", "add", "origin", SDK_REMOTE)
+    sdk.squash_pr(1, "Funnel events", {"src/f.ts": "1"}, BOB,
+                  at("2026-11-06T12:00Z"), body="Goal: acme/web#12")  # fmt: skip
+    sdk.squash_pr(2, "Other fix", {"src/o.ts": "1"}, BOB,
+                  at("2026-11-07T12:00Z"), body="Fixes acme/other#12")  # fmt: skip
+
+    analytics = build_reviews(home.path, NOVEMBER, clones=[sdk.path], team="analytics")[0]
+
+    (funnels,) = [g for g in analytics.summary.goals if g.goal.id == "funnels"]
+    assert [(lk.pr.repo, lk.pr.number) for lk in funnels.prs] == [
+        ("acme/web", 3),  # `Part of #12`
+        ("acme/sdk", 1),  # `Goal: acme/web#12` from the SDK
+        ("acme/web", 5),  # `Part of acme/web#12`: the home repository by name
+    ]
+    assert "says `Goal: acme/web#12`" in funnels.prs[1].reason
+    (other,) = [lk for lk in analytics.summary.unplanned if lk.pr.title == "Other fix"]
+    assert other.goal_id is None  # issue 12 of a third repository is no goal

@@ -35,9 +35,18 @@ SDK = (
     # `Fixes #12` here is the SDK's own issue 12: GitHub says so, and it is no goal.
     Spec(4, "Fix a crash on start", "alice", "2026-11-07T12:00Z", {"src/s.ts": "1"},
          "Fixes #12", closes=(12,)),
-    # GitHub's closing reference to the home repository's goal issue #12.
+    # A reference to the home repository's goal issue #12, written and as GitHub reads it.
     Spec(5, "Funnel SDK docs", "bob", "2026-11-08T12:00Z", {"docs/f.md": "1"},
          "Fixes acme/web#12", closes=(("acme/web", 12),)),
+    # Only GitHub knows: a closing reference (e.g. linked in the sidebar) to acme/web#12.
+    Spec(6, "Funnel SDK retries", "bob", "2026-11-09T12:00Z", {"src/r.ts": "1"},
+         closes=(("acme/web", 12),)),
+    # Closes its own #40, a sub-issue of the home repository's goal issue #12.
+    Spec(7, "Funnel SDK batching", "bob", "2026-11-10T12:00Z", {"src/b.ts": "1"},
+         closes=((40, ("acme/web", 12)),)),
+    # `Part of acme/other#12`: issue 12 of yet another repository, no goal.
+    Spec(8, "Other work", "alice", "2026-11-11T12:00Z", {"src/o.ts": "1"},
+         "Part of acme/other#12"),
 )  # fmt: skip
 HOME_PRS = (
     Spec(3, "Funnel breakdowns", "bob", "2026-11-05T12:00Z", {"web/insights/b.py": "1"},
@@ -97,8 +106,14 @@ def test_goals_count_prs_from_every_repository_by_github_s_references(
         ("acme/web", 3, "reference"),
         ("acme/sdk-js", 3, "label"),
         ("acme/sdk-js", 5, "reference"),
+        ("acme/sdk-js", 6, "reference"),
+        ("acme/sdk-js", 7, "reference"),
     ]
-    assert "closes acme/web#12" in funnels.prs[2].reason
+    assert "GitHub says it closes acme/web#12" in funnels.prs[3].reason
+    assert "#40, which belongs to acme/web#12" in funnels.prs[4].reason
+    (other,) = [lk for lk in reviews[0].summary.unplanned if lk.pr.number == 8]
+    assert other.goal_id is None
+    assert "says `Fixes acme/web#12`" in funnels.prs[2].reason
     (crash,) = [lk for lk in reviews[0].summary.unplanned if lk.pr.number == 4]
     assert crash.pr.repo == "acme/sdk-js"
     assert crash.goal_id is None

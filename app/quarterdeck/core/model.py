@@ -187,6 +187,9 @@ class PullRequest:
     url: str = ""
     # Issues of other repositories the PR closes, as `owner/name#N` (GitHub mode).
     closing_elsewhere: tuple[str, ...] = ()
+    # Issues it closes (of its own repository) whose parent is in another repository:
+    # issue number -> `owner/name#P` (a cross-repository sub-issue).
+    parents_elsewhere: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def key(self) -> tuple[str, int]:

@@ -47,14 +47,14 @@ __all__ = [
 ]
 
 # Reference syntax. A keyword must start a word ("hotfix #3" is not "fix #3") and the
-# number must end one ("#12abc" is not an issue). `owner/repo#12` never matches
-# because the `#` has to follow the keyword directly.
+# number must end one ("#12abc" is not an issue). `Fixes acme/web#12` names issue 12
+# of acme/web (`repo`); a bare `#12` is the PR's own repository's.
 _CLOSING = r"close[sd]?|fix(?:e[sd])?|resolve[sd]?"
 # Each alternative is one way through a run of spaces (`\s*:\s*` or `\s*`, never
 # `\s*:?\s*`, whose two stars split a run n ways), so a match attempt is linear.
 _ISSUE_REF = re.compile(
     rf"(?<![\w-])(?:goal\s*:\s*|part\s+of(?:\s*:\s*|\s*)|(?:{_CLOSING})(?:\s*:\s*|\s+))"
-    r"#(?P<num>\d+)(?![\w-])",
+    r"(?P<repo>[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100})?#(?P<num>\d+)(?![\w-])",
     re.IGNORECASE,
 )
 _GOAL_TOKEN = re.compile(r"(?<![\w/.-])(?i:goal):(?P<id>[a-z0-9][a-z0-9-]*)(?![\w-])")
@@ -84,6 +84,7 @@ class _Mention:
     text: str
     issue: int | None = None
     goal_id: str | None = None
+    repo: str | None = None  # `owner/name` of a qualified reference; None: the PR's own
 
 
 def parse_references(text: str) -> References:
@@ -95,11 +96,14 @@ def parse_references(text: str) -> References:
     and duplicates dropped. Anything inside inline code, fenced code blocks or HTML
     comments is ignored.
 
+    References to another repository's issues (``Fixes acme/web#12``) are not issue
+    numbers of this one, so they are left out here; linking reads them.
+
     Out of scope: full-URL references (``https://github.com/o/r/issues/12``), keyword
     lists (``Fixes #1, #2`` yields only #1, as on GitHub) and indented code blocks.
     """
     mentions = _mentions(text)
-    issues = dict.fromkeys(m.issue for m in mentions if m.issue is not None)
+    issues = dict.fromkeys(m.issue for m in mentions if m.issue is not None and m.repo is None)
     goal_ids = dict.fromkeys(m.goal_id for m in mentions if m.goal_id is not None)
     return References(issues=tuple(issues), goal_ids=tuple(goal_ids))
 
@@ -110,7 +114,8 @@ def _mentions(text: str) -> list[_Mention]:
     for m in _ISSUE_REF.finditer(prose):
         number = int(m.group("num"))
         if number > 0:
-            found.append((m.start(), _Mention(_squash(m.group(0)), issue=number)))
+            mention = _Mention(_squash(m.group(0)), issue=number, repo=m.group("repo"))
+            found.append((m.start(), mention))
     for m in _GOAL_TOKEN.finditer(prose):
         found.append((m.start(), _Mention(m.group(0), goal_id=m.group("id"))))
     found.sort(key=lambda item: item[0])
@@ -303,10 +308,7 @@ def _link(
     pr: PullRequest, config: Config, index: _Index, quarter: str | None, home: str | None = None
 ) -> Link:
     mentions = _mentions(pr.body)
-    if from_home(pr, home):
-        found = _by_reference(pr, mentions, index, quarter)
-    else:
-        found = _by_reference_from_elsewhere(pr, str(home), index, quarter)
+    found = _by_reference(pr, mentions, index, quarter, home)
     for rule in (_by_label, _by_branch):
         if found is not None:
             break
@@ -341,40 +343,57 @@ def _where(pr: PullRequest) -> str:
 
 
 def _by_reference(
-    pr: PullRequest, mentions: list[_Mention], index: _Index, quarter: str | None
+    pr: PullRequest, mentions: list[_Mention], index: _Index, quarter: str | None, home: str | None
 ) -> _GoalMatch | None:
-    seen: set[int] = set()
+    """A goal issue the PR references, in the repository goal issues live in.
+
+    That is `home` (None: the PR's own). A bare `#12` and GitHub's closing issues are
+    the PR's own repository's, so they count only for the home repository's PRs;
+    `acme/web#12`, GitHub's closing references to the home repository and sub-issues
+    whose parent is there count from any repository.
+    """
+    here = (home or pr.repo).casefold()
+    own = from_home(pr, home)
+    seen: set[tuple[str, int]] = set()
+
+    def there(repo: str | None) -> bool:
+        return own if repo is None else bool(here) and repo.casefold() == here
+
     for mention in mentions:
-        if mention.issue is None or mention.issue in seen:
+        if mention.issue is None or not there(mention.repo):
             continue
-        seen.add(mention.issue)
+        key = (here, mention.issue)
+        if key in seen:
+            continue
+        seen.add(key)
         said = f"{_where(pr)} says `{mention.text}`"
-        found = _goal_of_issue(mention.issue, said, pr, index, quarter)
+        local = mention.repo is None or mention.repo.casefold() == pr.repo.casefold()
+        found = _goal_of_issue(mention.issue, said, pr, index, quarter, parents=local)
         if found is not None:
             return found
-    for number in pr.closing_issues:
-        if number in seen:
-            continue
-        seen.add(number)
-        found = _goal_of_issue(number, f"GitHub says it closes #{number}", pr, index, quarter)
-        if found is not None:
-            return found
-    return None
-
-
-def _by_reference_from_elsewhere(
-    pr: PullRequest, home: str, index: _Index, quarter: str | None
-) -> _GoalMatch | None:
-    # A PR of another repository names a goal issue only with the home repository's
-    # name: GitHub's closing references to it (`Fixes acme/web#12`).
-    prefix = f"{home.casefold()}#"
+    closing = [(n, f"#{n}", True) for n in pr.closing_issues if own]
     for ref in pr.closing_elsewhere:
-        number = ref[len(prefix) :] if ref.casefold().startswith(prefix) else ""
-        if number.isdigit():
-            said = f"GitHub says it closes {ref}"
-            found = _goal_of_issue(int(number), said, pr, index, quarter, parents=False)
-            if found is not None:
-                return found
+        repo, _, number = ref.rpartition("#")
+        if there(repo) and number.isdigit():
+            closing.append((int(number), ref, False))
+    for number, shown, local in closing:
+        if (here, number) in seen:
+            continue
+        seen.add((here, number))
+        said = f"GitHub says it closes {shown}"
+        found = _goal_of_issue(number, said, pr, index, quarter, parents=local)
+        if found is not None:
+            return found
+    for number, parent in pr.parents_elsewhere.items():
+        repo, _, parent_number = parent.rpartition("#")
+        if there(repo) and parent_number.isdigit():
+            goal = choose_goal(index.by_issue.get(int(parent_number), ()), quarter)
+            if goal is not None:
+                reason = (
+                    f"GitHub says it closes #{number}, which belongs to {parent}, "
+                    f"the goal issue of {goal.id}"
+                )
+                return goal, "reference", reason
     return None
 
 

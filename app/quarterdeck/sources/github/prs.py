@@ -66,7 +66,10 @@ fragment PR on PullRequest {{
   }}
   files(first: 100) {{ nodes {{ path }} }}
   closingIssuesReferences(first: 10) {{
-    nodes {{ number repository {{ nameWithOwner }} parent {{ number }} }}
+    nodes {{
+      number repository {{ nameWithOwner }}
+      parent {{ number repository {{ nameWithOwner }} }}
+    }}
   }}
 }}
 """
@@ -244,13 +247,29 @@ def _to_pr(gh: Github, node: Mapping[str, Any], full_name: str) -> PullRequest:
         first_review_at=_first_response(gh, full_name, node, author),
         closing_issues=tuple(issue["number"] for issue in closing),
         parent_issues=MappingProxyType(
-            {i["number"]: i["parent"]["number"] for i in closing if i.get("parent")}
+            {i["number"]: i["parent"]["number"] for i in closing if _parent_in(i) == full_name}
+        ),
+        parents_elsewhere=MappingProxyType(
+            {
+                i["number"]: f"{where}#{i['parent']['number']}"
+                for i in closing
+                if (where := _parent_in(i)) not in (None, full_name)
+            }
         ),
         co_authors=_co_authors(commits, author),
         repo=full_name,
         url=str(node.get("url") or ""),
         closing_elsewhere=tuple(elsewhere),
     )
+
+
+def _parent_in(issue: Mapping[str, Any]) -> str | None:
+    """The repository of a closing issue's parent (its own when GitHub doesn't say)."""
+    parent = issue.get("parent")
+    if not parent:
+        return None
+    own = (issue.get("repository") or {}).get("nameWithOwner")
+    return str((parent.get("repository") or {}).get("nameWithOwner") or own)
 
 
 def _co_authors(commits: list[dict[str, Any]], author: str) -> tuple[str, ...]:
