@@ -1034,3 +1034,39 @@ def test_a_truncated_answer_from_github_is_a_clear_error_not_a_traceback(
     assert "was not valid JSON" in err
     assert "opening repository acme/web" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_a_create_answered_with_a_cut_short_body_leaves_one_issue(
+    wired: FakeGitHub, waits: list[float], applied: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A 201 cut short after GitHub made the issue, or a 200 page cut short before: the
+    # run looks for the issue by its marker and creates it only if it is missing.
+    remote = seed_github(wired)
+    wired.fail("POST", ISSUES, 201 if applied else 200, raw='{"id": 1, "num', after=applied,
+               skip=1)  # fmt: skip
+
+    code, err = publish(capsys)
+
+    assert code == 0, err
+    assert reviews_on(remote) == [ANALYTICS, GROWTH]
+    assert len(remote.issues) == 2
+    assert wired.count("POST", ISSUES) == (2 if applied else 3)
+
+
+def test_a_cut_short_answer_to_a_read_mid_publish_names_what_was_written(
+    wired: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = seed_github(wired)
+    # A read after the first team's issue was created (its look for the second team's
+    # issue, under that team's lock) is cut short, every time: stop, and say so.
+    wired.fail("GET", r"^/repos/acme/web/issues$", 200, raw="[{", skip=3, times=100)
+
+    code, err = publish(capsys)
+
+    assert code == 1
+    assert "was not valid JSON" in err
+    assert "Already written:" in err
+    assert "Not written:" in err
+    assert "Traceback" not in err
+    assert len(remote.issues) <= 2

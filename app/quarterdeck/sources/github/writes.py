@@ -8,6 +8,7 @@ every create goes through `create_once`: the client never re-sends a create blin
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Literal, TypeVar
@@ -50,11 +51,12 @@ def create_once(
 ) -> T:
     """`create()` at most once in effect, although GitHub's answer to it may be lost.
 
-    After a lost answer (a 5xx, a timeout, a dropped connection: the write may have
-    been applied) this waits the backoff of `client`'s retry policy, runs `find()`
-    (the object by its marker or name, or None), and creates again only if it is still
-    missing; so at most `total` more times. `client` is any PyGithub object of the
-    client (a repository, an issue): its policy paces the looks through its sleep.
+    After a lost answer (a 5xx, a timeout, a dropped connection, a body cut short:
+    the write may have been applied) this waits the backoff of `client`'s retry
+    policy, runs `find()` (the object by its marker or name, or None), and creates
+    again only if it is still missing; so at most `total` more times. `client` is any
+    PyGithub object of the client (a repository, an issue): its policy paces the
+    looks through its sleep.
     Without a `QuarterdeckRetry` (retries off) it looks once and never re-creates.
     `what` names the object in the log ("the review issue of growth").
 
@@ -68,7 +70,9 @@ def create_once(
     while True:
         try:
             return create()
-        except (GithubException, requests.RequestException) as exc:
+        except (GithubException, requests.RequestException, json.JSONDecodeError) as exc:
+            # A 200 or 201 cut short (a proxy, a dropped stream) is a lost answer too:
+            # GitHub may well have made the object.
             if isinstance(exc, GithubException) and (exc.status or 0) < 500:
                 raise  # refused: GitHub did nothing
             lost = exc
