@@ -761,3 +761,18 @@ def test_a_hostile_title_in_the_pr_comment_and_the_goal_issue(
     _assert_inert(comment["body"], leads=[])
     _assert_inert(fake.issues[1]["body"], leads=[])
     assert "#2 `@everyone`" in fake.issues[1]["body"]
+
+
+def test_every_test_security_md_names_exists() -> None:
+    # Each claim names the test that proves it; a renamed or deleted test must not leave
+    # a claim standing on nothing.
+    text = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)(?:\[[^\]]*\])?`", text)
+    assert len(named) > 50  # the claims are there to check
+    missing = []
+    for file, name in named:
+        path = ROOT / file
+        source = path.read_text(encoding="utf-8") if path.exists() else ""
+        if not re.search(rf"^def {name}\(", source, re.MULTILINE):
+            missing.append(f"{file}::{name}")
+    assert missing == []
