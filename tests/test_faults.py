@@ -371,7 +371,10 @@ def test_a_renamed_or_deleted_review_label_opens_no_second_issue(
 
 
 def test_an_outsiders_issue_with_a_copied_marker_is_never_adopted(
-    client: FakeGitHub, remote: FakeRepo, capsys: pytest.CaptureFixture[str]
+    client: FakeGitHub,
+    remote: FakeRepo,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     assert publish(capsys)[0] == 0
     official = remote.issues[1]
@@ -389,6 +392,9 @@ def test_an_outsiders_issue_with_a_copied_marker_is_never_adopted(
     assert remote.comments_on(number) == []
     assert f"#{number}" not in err
     assert "note: #1 had lost its growth-review label" in err  # ours is found by marker
+    ignored = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ignored ")]
+    assert ignored
+    assert all(f"/issues/{number} by mallory" in line for line in ignored)  # and logged
 
 
 def test_a_renamed_team_label_changes_nothing(

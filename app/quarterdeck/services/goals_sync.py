@@ -35,7 +35,7 @@ from quarterdeck.sources.github.writes import (
     close_as_duplicate,
     create_label,
     create_once,
-    written_by_us,
+    marked_by_us,
 )
 
 __all__ = ["GoalsSyncError", "SyncResult", "render_goal_body", "sync_goals"]
@@ -103,7 +103,7 @@ def sync_goals(
         found += [
             pair
             for pair in list_marked_issues(repo)
-            if pair[1].number not in seen and written_by_us(pair[0].user, writer)
+            if pair[1].number not in seen and marked_by_us(pair[0], writer)
         ]
     objects: dict[int, Issue] = {snap.number: issue for issue, snap in found}
     snapshots: list[IssueSnapshot] = [snap for _, snap in found]
@@ -229,7 +229,7 @@ class _Finder:
             (
                 issue
                 for issue, snap in list_goal_issues(repo, self.goal_label)
-                if marker_goal_id(snap.body) == goal_id and written_by_us(issue.user, self.writer)
+                if marker_goal_id(snap.body) == goal_id and marked_by_us(issue, self.writer)
             ),
             None,
         )

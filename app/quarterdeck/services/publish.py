@@ -44,9 +44,9 @@ from quarterdeck.sources.github.writes import (
     create_label,
     create_once,
     find_comment,
+    marked_by_us,
     upsert_comment,
     write_comment,
-    written_by_us,
 )
 
 log = logging.getLogger(__name__)
@@ -223,7 +223,7 @@ def _existing_issues(
             attrs = read_marker(issue.body, "review")
             # `issue.pull_request` would cost a GET per issue; the listing's URL says it.
             if not is_pull_request(issue) and attrs and "team" in attrs and "month" in attrs:
-                if label is None and not written_by_us(issue.user, writer):
+                if label is None and not marked_by_us(issue, writer):
                     continue
                 found.setdefault((attrs["team"], attrs["month"]), []).append(issue)
     return {key: sorted(issues, key=lambda i: i.number) for key, issues in found.items()}
@@ -331,7 +331,7 @@ def review_lock_scope(slug: str, month: str) -> str:
 def _opened_by_us(repo: Repository, slug: str, month: str, writer: Writer) -> Issue | None:
     """The oldest review issue of (slug, month) that Quarterdeck opened, if any."""
     issues = _existing_issues(repo).get((slug, month), [])
-    return next((i for i in issues if written_by_us(i.user, writer)), None)
+    return next((i for i in issues if marked_by_us(i, writer)), None)
 
 
 def _update(

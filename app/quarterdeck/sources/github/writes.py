@@ -46,6 +46,24 @@ def written_by_us(user: object, writer: Writer = None) -> bool:
     return mine is not None and login.casefold() == mine.casefold()
 
 
+def marked_by_us(found: object, writer: Writer = None) -> bool:
+    """Whether an issue or comment `found` by its hidden marker is Quarterdeck's own.
+
+    Someone else's copy of a marker is ignored, and logged with where it is, so a
+    maintainer can see why it was not adopted.
+    """
+    user = getattr(found, "user", None)
+    if written_by_us(user, writer):
+        return True
+    log.warning(
+        "ignored %s by %s: it carries Quarterdeck's hidden marker, but Quarterdeck did "
+        "not write it",
+        getattr(found, "html_url", None) or "an issue or comment",
+        getattr(user, "login", None) or "someone",
+    )
+    return False
+
+
 def create_once(
     create: Callable[[], T], find: Callable[[], T | None], client: object, what: str
 ) -> T:
@@ -97,7 +115,7 @@ def _policy_of(client: object) -> QuarterdeckRetry | None:
 def find_comment(issue: object, marker_text: str, writer: Writer = None) -> IssueComment | None:
     """The oldest comment on `issue` that carries `marker_text` and that we wrote."""
     for comment in issue.get_comments():  # type: ignore[attr-defined]
-        if marker_text in (comment.body or "") and written_by_us(comment.user, writer):
+        if marker_text in (comment.body or "") and marked_by_us(comment, writer):
             return comment
     return None
 

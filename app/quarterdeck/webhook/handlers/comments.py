@@ -3,7 +3,7 @@
 The handlers look a comment up and create it under the issue's lock, so normally
 there is one. A second copy can still exist: written by a version without
 cross-process locks, or by a holder whose lock expired mid-work. The next delivery
-keeps the oldest and deletes the later copies, but only ours (`written_by_us`): a
+keeps the oldest and deletes the later copies, but only ours (`marked_by_us`): a
 person's comment that quotes the marker is never touched.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from quarterdeck.errors import GitHubNotFound
 from quarterdeck.sources.github import translated
-from quarterdeck.sources.github.writes import written_by_us
+from quarterdeck.sources.github.writes import marked_by_us
 
 log = logging.getLogger("quarterdeck.webhook")
 
@@ -24,9 +24,7 @@ def our_comment(issue: Any, marker_text: str, fields: dict[str, Any]) -> Any | N
 
     Call it holding the issue's lock. `fields` are the delivery's log fields.
     """
-    ours = [
-        c for c in issue.get_comments() if marker_text in (c.body or "") and written_by_us(c.user)
-    ]
+    ours = [c for c in issue.get_comments() if marker_text in (c.body or "") and marked_by_us(c)]
     if not ours:
         return None
     # Comment ids grow with creation time: the smallest is the oldest, the one people saw.
