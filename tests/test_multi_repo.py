@@ -14,6 +14,7 @@ import pytest
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
+from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review import build_reviews, render_review, reviews_to_json
 from tests.gitrepo import GitRepo
 from tests.reviewrepos import ALICE, BOB, at, small_repo
@@ -220,3 +221,19 @@ def test_a_reference_naming_the_home_repository_links_from_any_clone(tmp_path: P
     assert "says `Goal: acme/web#12`" in funnels.prs[1].reason
     (other,) = [lk for lk in analytics.summary.unplanned if lk.pr.title == "Other fix"]
     assert other.goal_id is None  # issue 12 of a third repository is no goal
+
+
+def test_review_clones_in_the_config_read_like_repeated_repo(
+    clones: tuple[GitRepo, GitRepo], tmp_path: Path
+) -> None:
+    home, sdk = clones
+    given = build_reviews(home.path, NOVEMBER, clones=[sdk.path])
+    config = home.path / ".github" / "quarterdeck.yml"
+    config.write_text(config.read_text() + "review: {clones: [../sdk]}\n")
+
+    configured = build_reviews(home.path, NOVEMBER)
+
+    assert [render_review(r) for r in configured] == [render_review(r) for r in given]
+    config.write_text(config.read_text().replace("../sdk", "../nowhere"))
+    with pytest.raises(QuarterdeckError, match=r"review.clones: \.\./nowhere .* is not a git"):
+        build_reviews(home.path, NOVEMBER)

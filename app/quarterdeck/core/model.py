@@ -89,6 +89,8 @@ class ReviewSettings:
     timezone: str = "UTC"
     # Count only PRs merged into these; empty: the default branch and what reaches it.
     branches: tuple[str, ...] = ()
+    # Offline: other clones to read beside this one, as written (relative to it).
+    clones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -229,9 +229,10 @@ def build_reviews(
     _check_team(config, team)
     since, until = review_window(config, month)
     branches = reviewed_branches(config, branch)
+    configured = [_configured_clone(repo, path, config_path) for path in config.review.clones]
     read = [
         read_clone(path, since, until, config, branches, progress)
-        for path in _distinct_clones(repo, clones)
+        for path in _distinct_clones(repo, [*clones, *configured])
     ]
     if config.repos and len(read) == 1:
         listed = ", ".join(config.repos)
@@ -279,6 +280,17 @@ def read_clone(
         dataclasses.replace(pr, repo=name, url=f"{url}/pull/{pr.number}" if url else "")
         for pr in prs
     ]
+
+
+def _configured_clone(home: Path, written: str, config_path: str) -> Path:
+    """A `review.clones` entry as a path, or a QuarterdeckError saying what to do."""
+    path = (home / written).resolve()
+    if not (path / ".git").exists():
+        raise QuarterdeckError(
+            f"{config_path}: review.clones: {written} ({path}) is not a git clone; clone the "
+            "repository there, fix the path, or remove it and pass clones with --repo"
+        )
+    return path
 
 
 def _distinct_clones(home: Path, clones: Sequence[Path]) -> list[Path]:

@@ -282,6 +282,11 @@ class ReviewSpec(_Model):
         description="Count only PRs merged into these branches (e.g. [main, stable]). "
         "Default: every PR merged into the default branch or into a branch that reaches it.",
     )
+    clones: list[Text] = Field(
+        default_factory=list,
+        description="Offline only: local clones of the other repositories the teams ship in, "
+        "relative to this clone (e.g. ../sdk); read as if each were given with --repo.",
+    )
 
     @model_validator(mode="after")
     def _one_branch_setting(self) -> ReviewSpec:

@@ -67,6 +67,7 @@ def to_config(cfg: ConfigFile, goals: list[Goal], codeowners: Codeowners | None 
             else tuple(q.strip() for q in questions),
             timezone=cfg.review.timezone,
             branches=(cfg.review.branch,) if cfg.review.branch else tuple(cfg.review.branches),
+            clones=tuple(cfg.review.clones),
         ),
         identities=MappingProxyType({k: tuple(v) for k, v in cfg.identities.items()}),
         bots=BotSettings(count=tuple(cfg.bots.count)),
