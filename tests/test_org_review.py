@@ -8,6 +8,7 @@ repository has), never from the review's output.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -274,3 +275,30 @@ def test_validate_with_github_names_each_repository_it_cannot_read_at_its_line(
     assert f".github/quarterdeck.yml:{first + 2}: repos[2]: `acme/nothing-*` matches no" in err
     assert "acme/sdk-js" not in err
     assert github.writes == []
+
+
+def test_an_owner_alone_names_its_dot_github_repository_as_the_home(
+    github: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The organisation-wide config lives in acme/.github and names the repositories.
+    build_fake(github, (), full_name="acme/.github", files={
+        ".github/quarterdeck.yml": CONFIG + "repos: [acme/web, acme/sdk-js]\n",
+        "goals/2026-Q4.yml": GOALS,
+    })  # fmt: skip
+    build_fake(github, HOME_PRS, full_name="acme/web", files={})
+    build_fake(github, SDK, full_name="acme/sdk-js", files={})
+    monkeypatch.setenv("GITHUB_TOKEN", "test-token-not-real")
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+
+    code = main(["review", "--github", "acme", "--month", "2026-11", "--format", "json"])
+
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    repos = {lk["pr"]["repo"] for r in data["reviews"] for lk in r["summary"]["unplanned"]}
+    repos |= {lk["pr"]["repo"] for r in data["reviews"] for g in r["summary"]["goals"]
+              for lk in g["prs"]}  # fmt: skip
+    assert repos == {"acme/web", "acme/sdk-js"}
+    assert github.count("GET", r"^/repos/acme/\.github/contents/\.github/quarterdeck\.yml$") == 1

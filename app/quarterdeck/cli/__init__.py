@@ -148,12 +148,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_OWNER = r"[A-Za-z0-9][-A-Za-z0-9]*"
+
+
 def _github(args: argparse.Namespace) -> Any:
     """A GitHub client from --token / GITHUB_TOKEN and GITHUB_API_URL; checks OWNER/REPO."""
     from quarterdeck.sources.github.client import connect
 
-    if not re.fullmatch(r"[A-Za-z0-9][-A-Za-z0-9]*/[-_.A-Za-z0-9]+", args.github):
-        raise QuarterdeckError(f"--github takes OWNER/REPO, e.g. acme/web; got {args.github!r}")
+    if not re.fullmatch(rf"{_OWNER}/[-_.A-Za-z0-9]+", args.github):
+        raise QuarterdeckError(
+            f"--github takes OWNER/REPO (e.g. acme/web) or OWNER for its .github repository; "
+            f"got {args.github!r}"
+        )
     token = args.token or os.environ.get("GITHUB_TOKEN")
     return connect(token, base_url=os.environ.get("GITHUB_API_URL") or None)
 
@@ -161,6 +167,9 @@ def _github(args: argparse.Namespace) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
+    if getattr(args, "github", None) and re.fullmatch(_OWNER, args.github):
+        # An owner alone names its organisation-wide home: the `.github` repository.
+        args.github = f"{args.github}/.github"
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="quarterdeck: %(message)s",
