@@ -181,6 +181,41 @@ def test_three_installations_one_failing_on_a_real_rq_worker(
     assert "ghs_fake" not in shown
 
 
+def test_a_refused_installation_fails_alone_and_no_credential_shows(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    seed(github)
+    github.installations[303].repos = []  # its config is not what fails this time
+    github.installations[303].token_refused = 403  # GitHub refuses the installation's token
+    github.echo_auth = True  # and its error answers quote the credentials sent
+    server = RedisServer(tmp_path)
+    front = HttpFront(github)
+    try:
+        env = worker_env(front.url, server.url)
+        out = schedule(env, "--month", "2026-11", "--retry", "0", "--now", FIRST_WORKING_DAY)
+        log = work(env)
+        failed = FailedJobRegistry(RQ_QUEUE, connection=server.client()).get_job_ids()
+        again = schedule(env, "--month", "2026-11", "--dry-run", "--now", FIRST_WORKING_DAY)
+    finally:
+        front.close()
+        server.stop()
+
+    assert failed == [review_job_id(303, NOVEMBER)]
+    assert github.count("POST", r"^/app/installations/303/access_tokens$") == 2  # 1 + 1 retry
+    failures = [line for line in log.splitlines() if "scheduled reviews failed:" in line]
+    assert len(failures) == 2
+    assert all('"installation": 303' in line and "403" in line for line in failures)
+    assert log.count("scheduled reviews published") == 2  # the other two, unblocked
+    assert "previous run failed at" in again
+    assert github.echoed > 0
+    sent = {c.headers.get("Authorization", " ").split(" ")[-1] for c in github.calls} - {""}
+    jwts = [value for value in sent if value.startswith("eyJ")]
+    assert jwts
+    shown = out + log + again
+    for secret in [*sent, *(i.token for i in github.installations.values())]:
+        assert secret not in shown
+
+
 @pytest.mark.parametrize(
     ("month", "first"),
     [
