@@ -305,3 +305,20 @@ def test_dry_run_lists_installations_and_enqueues_nothing(
     assert count == 0
     assert github.writes == []
     assert github.count("POST", "access_tokens") == 0  # the App's JWT lists; no token needed
+
+
+def test_rq_cron_route_registers_the_daily_schedule(tmp_path: Path) -> None:
+    from rq.cron import CronScheduler
+
+    from quarterdeck.webhook.schedule import SCHEDULE_CRON, schedule_due
+
+    server = RedisServer(tmp_path)
+    try:
+        scheduler = CronScheduler(connection=server.client())
+        scheduler.load_config_from_file("quarterdeck.webhook.rq_cron")
+        (job,) = scheduler.get_jobs()
+    finally:
+        server.stop()
+    assert job.func is schedule_due
+    assert job.queue_name == RQ_QUEUE
+    assert job.cron == SCHEDULE_CRON

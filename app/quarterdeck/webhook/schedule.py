@@ -34,6 +34,9 @@ from quarterdeck.webhook.settings import Settings, SettingsError
 
 log = logging.getLogger("quarterdeck.webhook")
 
+# Daily at 12:00 UTC: by then the month is over in every timezone a config may name
+# (UTC-12 to UTC+14), so the review of the month just ended is whole.
+SCHEDULE_CRON = "0 12 * * *"
 DEFAULT_RETRY_DELAYS = (60, 600, 3600)  # seconds before each retry: then it is failed for good
 JOB_TIMEOUT = 1800  # one attempt: every home's reviews, each a handful of searches
 KEEP_SECONDS = 40 * 24 * 3600  # finished and failed jobs, until the next month's run
