@@ -322,3 +322,51 @@ def test_rq_cron_route_registers_the_daily_schedule(tmp_path: Path) -> None:
     assert job.func is schedule_due
     assert job.queue_name == RQ_QUEUE
     assert job.cron == SCHEDULE_CRON
+
+
+def test_installations_and_their_repositories_are_listed_page_by_page(
+    github: FakeGitHub,
+) -> None:
+    from quarterdeck.sources.github.client import connect_app
+    from quarterdeck.sources.github.installations import app_installations, installation_repos
+    from tests.webhooks import private_key_pem
+
+    names = [f"acme/r{n:03d}" for n in range(130)]
+    for name in names:
+        github.add_repo(name)
+    github.add_repo("other/secret")  # not granted: neither listed nor readable
+    for n in range(1, 131):
+        github.add_installation(n, f"org{n}", names if n == 1 else [], suspended=n == 7)
+
+    listed = app_installations(4242, private_key_pem())
+    assert [i.id for i in listed] == list(range(1, 131))
+    assert [i.id for i in listed if i.suspended] == [7]
+    assert listed[1].account == "org2"
+    assert github.count("GET", r"^/app/installations$") == 2  # 100 a page
+
+    gh = connect_app(4242, private_key_pem(), 1, retry=None)
+    assert [r.full_name for r in installation_repos(gh)] == names
+    assert github.count("GET", r"^/installation/repositories$") == 2
+    with pytest.raises(Exception, match="404"):
+        gh.get_repo("other/secret").get_contents(".github/quarterdeck.yml")
+
+
+def test_which_repositories_are_homes(github: FakeGitHub) -> None:
+    from quarterdeck.services.schedule import find_home
+
+    own = {".github/quarterdeck.yml": ACME_CONFIG}
+    cases = {
+        "acme/web": (own, {}, True),
+        "acme/site": ({}, {}, False),  # falls back to the owner's config: not a home
+        "acme/old": (own, {"archived": True}, False),  # GitHub refuses issues in it
+        "acme/web-fork": (own, {"fork": True}, False),  # its upstream's config
+        "acme/.github": (own, {}, False),  # a default for the others, no `repos:`
+        "globex/.github": ({".github/quarterdeck.yml": GLOBEX_CONFIG}, {}, True),
+        "initech/tps": ({".github/quarterdeck.yml": BROKEN_CONFIG}, {}, True),  # to report
+        "initech/.github": ({".github/quarterdeck.yml": BROKEN_CONFIG}, {}, True),
+    }
+    for name, (files, flags, _) in cases.items():
+        github.add_repo(name, files=files, **flags)
+    gh = github.client()
+    found = {name: find_home(gh.get_repo(name)) for name in cases}
+    assert found == {name: home for name, (_, _, home) in cases.items()}
