@@ -9,9 +9,11 @@ and `initech`, whose config is broken. Expectations come from what the fake hold
 
 from __future__ import annotations
 
+import logging
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -265,21 +267,31 @@ def test_on_other_days_nothing_is_listed_or_enqueued(github: FakeGitHub) -> None
     assert github.calls == []
 
 
-def test_the_command_exits_0_on_other_days(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], github: FakeGitHub
-) -> None:
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The App's environment for an in-process `main(["schedule", …])`, and the root
+    logger restored after it (the command installs the App's JSON log handler)."""
     for name, value in worker_env("http://127.0.0.1:9", "redis://127.0.0.1:9/0").items():
         monkeypatch.setenv(name, value)
+    root, library = logging.getLogger(), logging.getLogger("github")
+    saved = root.handlers[:], root.level, library.handlers[:], library.level
+    yield
+    root.handlers[:], level, library.handlers[:], library_level = saved
+    root.setLevel(level)
+    library.setLevel(library_level)
+
+
+@pytest.mark.usefixtures("app_env")
+def test_the_command_exits_0_on_other_days(
+    capsys: pytest.CaptureFixture[str], github: FakeGitHub
+) -> None:
     assert main(["schedule", "--now", "2026-11-01T06:00:00Z"]) == 0  # a Sunday
     assert "nothing to schedule (next: 2026-11-02)" in capsys.readouterr().out
     assert github.calls == []
 
 
-def test_a_month_not_begun_is_refused(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    for name, value in worker_env("http://127.0.0.1:9", "redis://127.0.0.1:9/0").items():
-        monkeypatch.setenv(name, value)
+@pytest.mark.usefixtures("app_env")
+def test_a_month_not_begun_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schedule", "--month", "2027-01", "--now", "2026-12-01"]) == 1
     assert "January 2027 has not begun" in capsys.readouterr().err
 
