@@ -133,6 +133,20 @@ class FakeRepo:
         return [c for c in self.comments.values() if c["_issue"] == number]
 
 
+@dataclass
+class FakeInstallation:
+    """One installation of the App: its account, the repositories it was granted, its token."""
+
+    id: int
+    account: str
+    repos: list[str]  # full names, as granted
+    token: str
+    account_type: str = "Organization"
+    suspended: bool = False
+    # Answer its token request with this status (e.g. 403) instead of a token.
+    token_refused: int | None = None
+
+
 class FakeGitHub:
     """An in-memory GitHub answering PyGithub's requests through `responses`."""
 
@@ -152,6 +166,9 @@ class FakeGitHub:
         # the canary tests check that no echoed credential reaches a person or a log.
         self.echo_auth = False
         self.installation_token = "ghs_fake_installation_token"  # what an App is given
+        # Installations `add_installation` made: each has its own token, sees its own
+        # repositories; an id not among them gets `installation_token` (one repo's App).
+        self.installations: dict[int, FakeInstallation] = {}
         self.echoed = 0  # error answers that carried the header back
         self._ids = 5000
         self._lock = threading.Lock()  # the webhook tests post from several threads
@@ -160,6 +177,7 @@ class FakeGitHub:
         self._user_template = templates[0]["user"]
         self._repo_template = fixture("get-repository")[0]["response"]
         self._label_template = fixture("labels")[1]["response"]
+        self._installation_template = webhook_examples("installation")[0]["installation"]
         pattern = re.compile(r"^https://api\.github\.com(?::443)?/.*$")
         for method in ("GET", "POST", "PATCH", "PUT", "DELETE"):
             mock.add_callback(method, pattern, callback=self._dispatch)
@@ -181,6 +199,28 @@ class FakeGitHub:
         )
         self.repos[full_name.lower()] = repo
         return repo
+
+    def add_installation(
+        self,
+        installation_id: int,
+        account: str,
+        repos: list[str],
+        *,
+        account_type: str = "Organization",
+        **flags: Any,
+    ) -> FakeInstallation:
+        """Install the App on `account` with access to `repos` (full names); `flags`:
+        suspended, token_refused. Its token reads only those repositories."""
+        installation = FakeInstallation(
+            installation_id,
+            account,
+            list(repos),
+            f"ghs_fake_installation_{installation_id}_token",
+            account_type,
+            **flags,
+        )
+        self.installations[installation_id] = installation
+        return installation
 
     def client(self, **kwargs: Any) -> Any:
         """A real `github.Github` for this fake: a test token, no pause between writes."""
@@ -400,6 +440,7 @@ class FakeGitHub:
         assert match, request.url
         path, query = match.group(1), parse_qs(match.group(2) or "")
         body = json.loads(request.body) if request.body else None
+        auth = next((v for k, v in request.headers.items() if k.lower() == "authorization"), "")
         self._pass_gates(request.method, path, query)
         with self._lock:
             self.calls.append(Call(request.method, path, query, body, dict(request.headers)))
@@ -410,7 +451,7 @@ class FakeGitHub:
                         continue
                     fault.times -= 1
                     if fault.after:
-                        self._route(request.method, path, query, body)
+                        self._route(request.method, path, query, body, auth)
                     if fault.error is not None:
                         raise fault.error
                     payload, extra = self._echo(request, fault.status, fault.body, fault.headers)
@@ -419,7 +460,7 @@ class FakeGitHub:
                         text = fault.raw + self._echo_text(request, fault.status)
                     return fault.status, self._headers(extra), text
             self.rate_remaining = max(0, self.rate_remaining - 1)
-            status, payload, extra = self._route(request.method, path, query, body)
+            status, payload, extra = self._route(request.method, path, query, body, auth)
             payload, extra = self._echo(request, status, payload, extra)
             text = "" if status == 204 else json.dumps(payload)  # as of now, sent later
         for method, pattern, wanted, seconds in self.slows:
@@ -473,7 +514,7 @@ class FakeGitHub:
         }
 
     def _route(
-        self, method: str, path: str, query: dict[str, list[str]], body: Any
+        self, method: str, path: str, query: dict[str, list[str]], body: Any, auth: str = ""
     ) -> tuple[int, Any, dict[str, str]]:
         if path == "/graphql" and method == "POST":
             if self.graphql is None and "search(" in body["query"]:
@@ -485,20 +526,29 @@ class FakeGitHub:
             if self.graphql is None:
                 return 500, {"message": "no GraphQL handler set in the fake"}, {}
             return 200, self.graphql(body["query"], body.get("variables") or {}), {}
-        if re.fullmatch(r"/app/installations/\d+/access_tokens", path) and method == "POST":
+        token = re.fullmatch(r"/app/installations/(\d+)/access_tokens", path)
+        if token and method == "POST":
             # A GitHub App's installation token (the App's JWT is not checked).
-            return 201, {"token": self.installation_token, "expires_at": _EXPIRES}, {}
+            return self._access_token(int(token.group(1)))
+        if path == "/app/installations" and method == "GET":
+            listed = [
+                self._installation_json(i)
+                for i in sorted(self.installations.values(), key=lambda i: i.id)
+            ]
+            return self._page_at(path, query, listed)
+        if path == "/installation/repositories" and method == "GET":
+            return self._installation_repos(auth, query)
         if path == "/rate_limit":
             core = {"limit": 5000, "remaining": self.rate_remaining, "reset": _RESET, "used": 0}
             return 200, {"resources": {"core": core}, "rate": core}, {}
         owned = re.fullmatch(r"/(orgs|users)/([^/]+)/repos", path)
         if owned and method == "GET":
-            return self._list_owned(owned.group(1), owned.group(2), query)
+            return self._list_owned(owned.group(1), owned.group(2), query, auth)
         m = re.match(r"^/repos/([^/]+)/([^/]+)(/.*)?$", path)
         if not m:
             return 404, _not_found(), {}
         repo = self.repos.get(f"{m.group(1)}/{m.group(2)}".lower())
-        if repo is None or not repo.readable:
+        if repo is None or not repo.readable or not self._granted(auth, repo):
             return 404, _not_found(), {}
         rest = m.group(3) or ""
         for route, handler in self._routes():
@@ -530,6 +580,60 @@ class FakeGitHub:
             (r"DELETE /labels/([^/]+)", self._delete_label),
             (r"GET /pulls/(\d+)/files", self._list_pull_files),
         ]
+
+    # -- installations -------------------------------------------------------------
+
+    def _installation_of(self, auth: str) -> FakeInstallation | None:
+        value = auth.split(" ", 1)[-1]
+        return next((i for i in self.installations.values() if i.token == value), None)
+
+    def _granted(self, auth: str, repo: FakeRepo) -> bool:
+        """An installation's token reads only what it was granted; other tokens read all."""
+        installation = self._installation_of(auth)
+        names = {n.lower() for n in installation.repos} if installation else set()
+        return installation is None or repo.full_name.lower() in names
+
+    def _access_token(self, installation_id: int) -> tuple[int, Any, dict[str, str]]:
+        installation = self.installations.get(installation_id)
+        if installation is None:
+            return 201, {"token": self.installation_token, "expires_at": _EXPIRES}, {}
+        if installation.token_refused is not None:
+            said = {403: "This installation has been suspended", 404: "Not Found"}
+            message = said.get(installation.token_refused, "Server Error")
+            return installation.token_refused, {"message": message}, {}
+        return 201, {"token": installation.token, "expires_at": _EXPIRES}, {}
+
+    def _installation_repos(
+        self, auth: str, query: dict[str, list[str]]
+    ) -> tuple[int, Any, dict[str, str]]:
+        """`GET /installation/repositories`: only with an installation's token, as on GitHub."""
+        installation = self._installation_of(auth)
+        if installation is None:
+            return 401, {"message": "Bad credentials"}, {}
+        granted = [self.repos[n.lower()] for n in installation.repos if n.lower() in self.repos]
+        listed = [self._repo_json(r) for r in granted]
+        status, chunk, headers = self._page_at("/installation/repositories", query, listed)
+        page = {"total_count": len(listed), "repository_selection": "selected"}
+        return status, page | {"repositories": chunk}, headers
+
+    def _installation_json(self, installation: FakeInstallation) -> dict[str, Any]:
+        """An installation as `GET /app/installations` lists it (the recorded webhook's
+        object, retargeted; REST gives times as ISO strings, webhooks as epoch seconds)."""
+        data = copy.deepcopy(self._installation_template)
+        account = self._user_json(installation.account)
+        account["type"] = installation.account_type
+        data.update(
+            id=installation.id,
+            account=account,
+            access_tokens_url=f"{API}/app/installations/{installation.id}/access_tokens",
+            html_url=f"{WEB}/settings/installations/{installation.id}",
+            target_type=installation.account_type,
+            created_at="2018-04-30T17:38:18Z",
+            updated_at="2018-04-30T17:38:19Z",
+            suspended_at="2026-01-05T10:00:00Z" if installation.suspended else None,
+            suspended_by=None,
+        )
+        return data
 
     # -- JSON shapes (from the recorded fixtures, retargeted at this repo) ----------
 
@@ -710,14 +814,16 @@ class FakeGitHub:
                 found.append(issue)
         return self._page(repo, "/issues", query, found)
 
-    def _list_owned(self, kind: str, owner: str, query: dict[str, list[str]]) -> Any:
+    def _list_owned(
+        self, kind: str, owner: str, query: dict[str, list[str]], auth: str = ""
+    ) -> Any:
         """`/orgs/{org}/repos` or `/users/{user}/repos`: what the token can read, by name."""
         if (kind == "orgs") == (owner.lower() in self.users):
             return 404, _not_found(), {}
         mine = [
             self._repo_json(r)
             for r in sorted(self.repos.values(), key=lambda r: r.full_name.lower())
-            if r.owner.lower() == owner.lower() and r.readable
+            if r.owner.lower() == owner.lower() and r.readable and self._granted(auth, r)
         ]
         return self._page_at(f"/{kind}/{owner}/repos", query, mine)
 

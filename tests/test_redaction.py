@@ -269,6 +269,8 @@ OFFLINE = {
     "goals new": "writes a local goals file",
     "serve": "the App: test_the_app_never_logs_its_jwt_or_installation_token",
     "worker": "the App: test_the_rq_worker_never_logs_its_jwt_or_installation_token",
+    "schedule": "the App: test_schedule.py::"
+    "test_a_refused_installation_fails_alone_and_no_credential_shows",
 }
 MONTH, QUARTER = ["--month", "2026-11"], ["--quarter", "2026-Q4"]
 # command: its variants, each (name, argv after the command, phase the faults hit)

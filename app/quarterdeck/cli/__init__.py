@@ -3,7 +3,8 @@
 Exit codes: 0 success; 1 the repo's input is invalid or the job failed (the message
 says why); 2 the command line itself is wrong. The arguments several subcommands share
 are declared in `cli.args`; `goals` lives in `cli.goals`, publishing and
-`quarter-report` in `cli.publish`, `serve` and `worker` in `webhook.cli`.
+`quarter-report` in `cli.publish`, `serve`, `worker` and `schedule`
+in `webhook.cli`.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from quarterdeck.webhook.cli import add_commands
 
-    add_commands(sub)  # `serve` and `worker`: the GitHub App
+    add_commands(sub)  # `serve`, `worker` and `schedule`: the GitHub App
     from quarterdeck.cli.goals import add_goals_commands
 
     add_goals_commands(sub)  # `goals sync` and `goals new`
@@ -481,9 +482,16 @@ def _worker(args: argparse.Namespace) -> int:
     return worker(args)
 
 
+def _schedule(args: argparse.Namespace) -> int:
+    from quarterdeck.webhook.cli import schedule
+
+    return schedule(args)
+
+
 _COMMANDS = {
     "serve": _serve,
     "worker": _worker,
+    "schedule": _schedule,
     "review": _review,
     "link": _link,
     "quarter-report": _quarter_report,

@@ -1,4 +1,4 @@
-"""`quarterdeck serve` and `quarterdeck worker`: read settings once, then run."""
+"""`quarterdeck serve`, `worker` and `schedule`: read settings once, then run."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ log = logging.getLogger("quarterdeck.webhook")
 
 
 def add_commands(sub: Any) -> None:
-    """Register `serve` and `worker` on the main parser's subcommands."""
+    """Register `serve`, `worker` and `schedule` on the main parser's subcommands."""
     serve = sub.add_parser(
         "serve",
         help="run the GitHub App's webhook server (gunicorn)",
@@ -55,6 +55,9 @@ def add_commands(sub: Any) -> None:
         help="seconds without a heartbeat after which a job counts as abandoned by a dead "
         "worker and is retried by another; registries are checked as often (default 90)",
     )
+    from quarterdeck.webhook.schedule import add_command
+
+    add_command(sub)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -110,6 +113,13 @@ def worker(args: argparse.Namespace) -> int:
             "that Redis is running"
         ) from None
     return 0
+
+
+def schedule(args: argparse.Namespace) -> int:
+    """Enqueue the due month's review jobs, one per installation of the App."""
+    from quarterdeck.webhook.schedule import schedule_command
+
+    return schedule_command(args)
 
 
 def _seconds(text: str) -> int:

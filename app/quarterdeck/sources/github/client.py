@@ -362,12 +362,20 @@ def connect_app(
     The key, and every JWT and installation token minted with it, are registered with
     the redactor (see `_RegisteredAppAuth`).
     """
+    integration = connect_integration(app_id, private_key, base_url=base_url, **options)
+    return integration.get_github_for_installation(installation_id)
+
+
+def connect_integration(
+    app_id: int | str, private_key: str, *, base_url: str | None = None, **options: Any
+) -> GithubIntegration:
+    """A client acting as the GitHub App itself (its JWT): lists installations, mints
+    installation tokens. The key and every JWT are registered with the redactor."""
     register(private_key)
     route_library_logs()
-    integration = GithubIntegration(
+    return GithubIntegration(
         auth=_RegisteredAppAuth(app_id, private_key), **_options(base_url, options)
     )
-    return integration.get_github_for_installation(installation_id)
 
 
 class _RegisteredAppAuth(Auth.AppAuth):

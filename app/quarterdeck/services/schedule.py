@@ -1,0 +1,174 @@
+"""One installation's scheduled reviews: find its homes, review and publish each.
+
+A home is a repository whose config makes reviews: every repository of the
+installation holding its own `.github/quarterdeck.yml`, and the owner's `.github`
+repository when its config names `repos:` or `org:` (an organisation-wide home;
+without them its file is only the default other repositories fall back to).
+Archived repositories and forks are left out: GitHub refuses issues in the first, and
+the second carry their upstream's config.
+
+Publishing is `publish_reviews`, so a re-run updates what changed and nothing else.
+One home failing (a broken config, a refusal) does not stop the others; the run then
+ends in `ScheduleError`, naming each failed home, after the rest were published.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from quarterdeck.core.calendar import Month
+from quarterdeck.core.config import CONFIG_PATH
+from quarterdeck.errors import ConfigError, QuarterdeckError
+from quarterdeck.redact import redact
+from quarterdeck.services.figures import FigureSources
+from quarterdeck.services.publish import PublishResult, publish_reviews
+from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.sources.github import Github, Repository, translated
+from quarterdeck.sources.github.config import ORG_CONFIG_REPO, load_github_config, repo_reader
+from quarterdeck.sources.github.installations import installation_repos
+from quarterdeck.sources.repo_files import Unreadable
+
+log = logging.getLogger(__name__)
+
+__all__ = ["HomeRun", "InstallationRun", "ScheduleError", "find_home", "review_installation"]
+
+
+@dataclass(frozen=True)
+class HomeRun:
+    """What one home's reviews came to: the publish results, or why it failed."""
+
+    home: str
+    results: tuple[PublishResult, ...] = ()
+    error: str = ""
+
+    @property
+    def actions(self) -> dict[str, int]:
+        """How many issues were created, updated or left unchanged."""
+        return dict(Counter(r.action for r in self.results))
+
+    def describe(self) -> str:
+        if self.error:
+            return f"{self.home}: failed: {_first_line(self.error)}"
+        counts = ", ".join(f"{n} {action}" for action, n in sorted(self.actions.items()))
+        return f"{self.home}: {counts or 'no teams to review'}"
+
+
+@dataclass(frozen=True)
+class InstallationRun:
+    """One installation's scheduled run of one month."""
+
+    installation: int
+    month: Month
+    homes: tuple[HomeRun, ...] = field(default=())
+
+    @property
+    def failed(self) -> tuple[HomeRun, ...]:
+        return tuple(h for h in self.homes if h.error)
+
+    def describe(self) -> str:
+        """One line: each home and what happened there."""
+        if not self.homes:
+            return "no home repositories (none holds .github/quarterdeck.yml)"
+        return "; ".join(h.describe() for h in self.homes)
+
+    def to_json(self) -> dict[str, Any]:
+        """The job's result as RQ keeps it (plain JSON)."""
+        return {
+            "installation": self.installation,
+            "month": str(self.month),
+            "homes": [
+                {
+                    "home": h.home,
+                    "error": h.error,
+                    "issues": [
+                        {"team": r.team, "action": r.action, "number": r.number, "url": r.url}
+                        for r in h.results
+                    ],
+                }
+                for h in self.homes
+            ],
+            "summary": self.describe(),
+        }
+
+
+class ScheduleError(QuarterdeckError):
+    """Some home of an installation failed; the others were published."""
+
+    def __init__(self, run: InstallationRun) -> None:
+        failed = "\n".join(f"{h.home}: {h.error}" for h in run.failed)
+        published = len(run.homes) - len(run.failed)
+        super().__init__(
+            f"installation {run.installation}, reviews of {run.month}: {failed}\n"
+            f"({len(run.failed)} home(s) failed, {published} published)"
+        )
+        self.run = run
+
+
+def find_home(repo: Repository) -> bool:
+    """Whether `repo` is a home: see the module's docstring.
+
+    A config that can't be read or parsed counts as one, so reviewing it reports why.
+    """
+    if repo.archived or repo.fork:
+        return False
+    try:
+        with translated(f"reading {repo.full_name}:{CONFIG_PATH}"):
+            if repo_reader(repo).read(CONFIG_PATH) is None:
+                return False
+    except Unreadable:
+        return True
+    if repo.name != ORG_CONFIG_REPO:
+        return True
+    try:
+        config, _ = load_github_config(repo)
+    except ConfigError:
+        return True
+    return bool(config.repos)
+
+
+def review_installation(
+    gh: Github,
+    installation: int,
+    month: Month,
+    *,
+    figure_sources: FigureSources | None = None,
+) -> InstallationRun:
+    """Review and publish `month` in every home of the installation `gh` acts as.
+
+    Raises `ScheduleError` when any home failed (after every other was published), and
+    the GitHub error itself when the installation's repositories can't be listed.
+    """
+    repos = installation_repos(gh)
+    homes: list[HomeRun] = []
+    for repo in repos:
+        try:
+            if not find_home(repo):
+                continue
+            homes.append(_review_home(gh, repo, month, figure_sources))
+        except Exception as exc:  # one home's failure must not stop the others
+            if not isinstance(exc, QuarterdeckError):
+                log.exception("scheduled review of %s failed", repo.full_name)
+            homes.append(
+                HomeRun(repo.full_name, error=redact(str(exc).strip() or type(exc).__name__))
+            )
+    run = InstallationRun(installation, month, tuple(homes))
+    if run.failed:
+        raise ScheduleError(run)
+    return run
+
+
+def _review_home(
+    gh: Github, repo: Repository, month: Month, figure_sources: FigureSources | None
+) -> HomeRun:
+    reviews = build_reviews_from_github(gh, repo.full_name, month, figure_sources=figure_sources)
+    # An installation writes as the App's bot: writer None takes bots' issues as ours.
+    results = publish_reviews(repo, reviews, writer=None)
+    return HomeRun(repo.full_name, tuple(results))
+
+
+def _first_line(text: str) -> str:
+    lines = text.splitlines() or [""]
+    return lines[0] + (f" (+{len(lines) - 1} more lines)" if len(lines) > 1 else "")

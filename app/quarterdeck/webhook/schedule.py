@@ -1,0 +1,296 @@
+"""`quarterdeck schedule` and its RQ job: the App's monthly reviews, with no workflow file.
+
+`schedule` lists the App's installations (with its JWT) and enqueues one job per
+installation, `run_schedule(installation, month)`, on the queue `quarterdeck worker`
+takes from. Its job id (`review-<installation>-<month>`) is the same on every run:
+
+- a job of that id still queued, scheduled for a retry or running: nothing new is
+  enqueued;
+- a finished or failed one: its outcome is printed, and a fresh run replaces it
+  (publishing is idempotent, so a re-run writes only what changed).
+
+Each job carries RQ's `Retry`; a job that fails on its last attempt stays in RQ's
+failed registry (`rq info`, and the next `schedule` prints its error) for
+`KEEP_SECONDS`. Without `--month`, `schedule` acts only on the first working day of a
+month (`core.schedule.due_month`, in UTC), so a daily cron is enough; the same, as an
+RQ cron job, is `schedule_due` (see `webhook/rq_cron.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from quarterdeck.core.calendar import Month
+from quarterdeck.core.review.review_month import month_error
+from quarterdeck.core.schedule import Installation, due_month, next_due, review_job_id
+from quarterdeck.errors import QuarterdeckError
+from quarterdeck.redact import redact
+from quarterdeck.webhook.queues import RQ_QUEUE
+from quarterdeck.webhook.settings import Settings, SettingsError
+
+log = logging.getLogger("quarterdeck.webhook")
+
+# Daily at 12:00 UTC: by then the month is over in every timezone a config may name
+# (UTC-12 to UTC+14), so the review of the month just ended is whole.
+SCHEDULE_CRON = "0 12 * * *"
+DEFAULT_RETRY_DELAYS = (60, 600, 3600)  # seconds before each retry: then it is failed for good
+JOB_TIMEOUT = 1800  # one attempt: every home's reviews, each a handful of searches
+KEEP_SECONDS = 40 * 24 * 3600  # finished and failed jobs, until the next month's run
+_PENDING = {"queued", "started", "scheduled", "deferred"}
+
+
+def add_command(sub: Any) -> None:
+    """Register `schedule` on the main parser's subcommands."""
+    from quarterdeck.cli.args import parse_month
+
+    cmd = sub.add_parser(
+        "schedule",
+        help="enqueue each App installation's monthly reviews for the RQ workers",
+        description=(
+            "List the GitHub App's installations and enqueue one review job per "
+            "installation for `quarterdeck worker`: each reviews and publishes every "
+            "home repository of the installation. Without --month it acts only on the "
+            "first working day (Monday to Friday, UTC) of a month and reviews the last "
+            "full month, so a daily cron is enough. Same environment as `quarterdeck "
+            "worker` (REDIS_URL, QUARTERDECK_APP_ID, the private key)."
+        ),
+    )
+    cmd.add_argument("--month", type=parse_month, help="review this month (YYYY-MM), any day")
+    cmd.add_argument(
+        "--now",
+        type=_instant,
+        help="the moment to judge the first working day by (ISO 8601, default: now)",
+    )
+    cmd.add_argument(
+        "--dry-run", action="store_true", help="list what would be enqueued; enqueue nothing"
+    )
+    cmd.add_argument(
+        "--retry",
+        type=_delays,
+        default=DEFAULT_RETRY_DELAYS,
+        metavar="SECONDS,…",
+        help="seconds before each retry of a failed job (default: 60,600,3600; 0 retries at once)",
+    )
+
+
+def schedule_command(args: argparse.Namespace) -> int:
+    """`quarterdeck schedule`: enqueue the due month's review jobs, one per installation."""
+    from quarterdeck.webhook.logs import configure_logging
+    from quarterdeck.webhook.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings.secrets())
+    now = args.now or datetime.now(UTC)
+    for line in schedule_lines(
+        settings, now, month=args.month, dry_run=args.dry_run, delays=args.retry
+    ):
+        print(f"quarterdeck: {line}", flush=True)
+    return 0
+
+
+def schedule_due() -> list[str]:
+    """RQ cron's job (`webhook/rq_cron.py`): what `schedule` does today, from a worker."""
+    from quarterdeck.webhook.worker import runtime
+
+    lines = schedule_lines(runtime().settings, datetime.now(UTC))
+    for line in lines:
+        log.info("schedule: %s", line)
+    return lines
+
+
+def schedule_lines(
+    settings: Settings,
+    now: datetime,
+    *,
+    month: Month | None = None,
+    dry_run: bool = False,
+    delays: Sequence[int] = DEFAULT_RETRY_DELAYS,
+) -> list[str]:
+    """Enqueue (or, `dry_run`, plan) the reviews due at `now`; one line per step taken."""
+    today = now.astimezone(UTC).date()
+    if month is None:
+        month = due_month(today)
+        if month is None:
+            first = next_due(today)
+            return [
+                f"{today.isoformat()} (UTC) is not the first working day of its month; "
+                f"nothing to schedule (next: {first.isoformat()}). Pass --month YYYY-MM "
+                "to schedule a month's reviews now"
+            ]
+    elif (why := month_error(month, today)) is not None:
+        raise QuarterdeckError(why)
+    if settings.app_id is None or settings.private_key is None:
+        raise SettingsError("QUARTERDECK_APP_ID and a private key are needed to list installations")
+    queue = None
+    if settings.redis_url is not None:
+        from quarterdeck.webhook.runtime import redis_client
+
+        queue = ReviewQueue(redis_client(settings), delays)
+    elif not dry_run:
+        raise SettingsError("REDIS_URL is not set: `quarterdeck schedule` enqueues for RQ workers")
+    from quarterdeck.sources.github.installations import app_installations
+
+    installations = app_installations(
+        settings.app_id, settings.private_key.reveal(), base_url=settings.github_api_url
+    )
+    lines = [f"reviews of {month}: {len(installations)} installation(s) of the App"]
+    for installation in installations:
+        lines.append(
+            f"installation {_name(installation)}: {_one(queue, installation, month, dry_run)}"
+        )
+    return lines
+
+
+def _one(queue: ReviewQueue | None, installation: Installation, month: Month, dry_run: bool) -> str:
+    if installation.suspended:
+        return "suspended on GitHub; skipped (unsuspend it in the installation's settings)"
+    if queue is None:
+        return f"would enqueue {review_job_id(installation.id, month)}"
+    return queue.enqueue(installation.id, month, dry_run=dry_run)
+
+
+def _name(installation: Installation) -> str:
+    return (
+        f"{installation.id} ({installation.account})"
+        if installation.account
+        else str(installation.id)
+    )
+
+
+class ReviewQueue:
+    """The review jobs on the App's RQ queue, one per installation and month."""
+
+    def __init__(self, connection: Any, delays: Sequence[int] = DEFAULT_RETRY_DELAYS) -> None:
+        from rq import Queue
+
+        self.connection = connection
+        self.queue = Queue(RQ_QUEUE, connection=connection)
+        self.delays = [int(d) for d in delays]
+
+    def enqueue(self, installation_id: int, month: Month, *, dry_run: bool = False) -> str:
+        """Enqueue the job unless one is pending; say what was done and what came before."""
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+
+        job_id = review_job_id(installation_id, month)
+        try:
+            previous: Any = Job.fetch(job_id, connection=self.connection)
+        except NoSuchJobError:
+            previous = None
+        if previous is not None and _status(previous) in _PENDING:
+            return f"{job_id} is already {_status(previous)}; nothing new enqueued"
+        before = f" (previous run {outcome(previous)})" if previous is not None else ""
+        if dry_run:
+            return f"would enqueue {job_id}{before}"
+        # Two `schedule` runs at once: only one of them enqueues.
+        if not self.connection.set(f"quarterdeck:schedule:{job_id}", "1", nx=True, ex=60):
+            return f"{job_id} is being enqueued by another `schedule` run; nothing new enqueued"
+        try:
+            if previous is not None:
+                previous.delete()
+            self._enqueue(job_id, installation_id, month)
+        finally:
+            self.connection.delete(f"quarterdeck:schedule:{job_id}")
+        return f"enqueued {job_id}{before}"
+
+    def _enqueue(self, job_id: str, installation_id: int, month: Month) -> None:
+        from rq import Callback, Retry
+
+        retry = Retry(max=len(self.delays), interval=self.delays) if self.delays else None
+        self.queue.enqueue(
+            "quarterdeck.webhook.schedule.run_schedule",
+            installation_id,
+            str(month),
+            job_id=job_id,
+            retry=retry,
+            on_failure=Callback("quarterdeck.webhook.schedule.schedule_failed"),
+            meta={"attempts": len(self.delays) + 1},
+            job_timeout=JOB_TIMEOUT,
+            result_ttl=KEEP_SECONDS,
+            failure_ttl=KEEP_SECONDS,
+            description=f"reviews of {month} for installation {installation_id}",
+        )
+
+
+def outcome(job: Any) -> str:
+    """A finished or failed review job's outcome, in one line."""
+    status = _status(job)
+    when = f" at {job.ended_at:%Y-%m-%d %H:%M} UTC" if job.ended_at else ""
+    if status == "finished":
+        result = job.return_value() or {}
+        return f"finished{when}: {result.get('summary', 'done')}"
+    if status == "failed":
+        error = (job.meta or {}).get("error") or "see `rq info` and the worker's log"
+        text = " ".join(redact(str(error)).split())  # one line, however the error spans
+        return f"failed{when}: {text[:400]}" + ("…" if len(text) > 400 else "")
+    return status
+
+
+def _status(job: Any) -> str:
+    status = job.get_status()
+    return str(getattr(status, "value", status))
+
+
+def run_schedule(installation_id: int, month: str) -> dict[str, Any]:
+    """RQ job: review and publish `month` in every home of one installation.
+
+    Raises (so RQ retries, then fails the job) when the installation can't be reached
+    or any of its homes failed; the other homes are published first.
+    """
+    from rq import get_current_job
+
+    from quarterdeck.services.schedule import review_installation
+    from quarterdeck.webhook.worker import runtime
+
+    job = get_current_job()
+    attempts = (job.meta or {}).get("attempts", 1) if job is not None else 1
+    left = job.retries_left if job is not None and job.retries_left is not None else 0
+    fields = {"installation": installation_id, "month": month, "attempt": attempts - left}
+    fields["job"] = job.id if job is not None else None
+    try:
+        gh = runtime().processor.github_factory(installation_id)
+        run = review_installation(gh, installation_id, Month.parse(month))
+    except Exception as exc:
+        error = redact(str(exc)) or type(exc).__name__
+        log.error("scheduled reviews failed: %s", error, extra=fields)
+        if job is not None:
+            job.meta["error"] = error
+            job.save_meta()
+        raise
+    log.info("scheduled reviews published: %s", run.describe(), extra=fields)
+    return run.to_json()
+
+
+def schedule_failed(job: Any, connection: Any, kind: Any, value: Any, traceback: Any) -> None:
+    """RQ's failure callback: say when an installation's reviews failed for good."""
+    if job.should_retry:
+        return
+    installation = job.args[0] if job.args else None
+    log.error(
+        "scheduled reviews failed for good; the job stays in RQ's failed registry, and the "
+        "next `quarterdeck schedule` prints its error",
+        extra={"installation": installation, "job": job.id},
+    )
+
+
+def _instant(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--now takes an ISO 8601 date or time (2026-12-01 or 2026-12-01T06:00Z), not {text!r}"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _delays(text: str) -> tuple[int, ...]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not all(p.isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"--retry takes whole seconds separated by commas (60,600,3600), not {text!r}"
+        )
+    return tuple(int(p) for p in parts)
