@@ -68,6 +68,9 @@ class CachedConfig:
             if still_current(repo.requester, [known[2]]):
                 known = self._sources[key] = (now, known[1], known[2])
             else:
+                # Its own file appeared, changed or went: what was parsed for it is stale.
+                for stale in ((known[1].casefold(), key), (key, key)):
+                    self._configs.pop(stale, None)
                 known = None
         if known is None:
             reader = own_config(repo, full_name)

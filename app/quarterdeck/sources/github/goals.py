@@ -173,8 +173,9 @@ class AppConfig:
     source: str
     goals_repo: str  # where the goal files and goal issues were read
     warnings: tuple[Problem, ...] = ()
-    # Every read behind it, to repeat with `If-None-Match` (`config.still_current`);
-    # None: something can't be revalidated (a listing of several pages): read it again.
+    # Every read behind it but the repository's own config file, to repeat with
+    # `If-None-Match` (`config.still_current`); None: something can't be revalidated
+    # (a listing of several pages, an `_extends` base): read it all again.
     checks: tuple[Check, ...] | None = ()
 
 
@@ -214,7 +215,9 @@ def load_app_config(reader: GitHubReader) -> AppConfig:
     issues, listing = _read_goal_issues(goals_reader.repo, config, problems, goals_repo)
     config = merge_goals(config, issues)
     readers = dict.fromkeys([reader, origin, goals_reader])
-    checks = [c for r in readers for c in r.checks]
+    # Not the repository's own config file (`own_config`'s read): its caller checks that
+    # per repository, while this config may serve many.
+    checks = [c for r in readers for c in r.checks if c is not reader.checks[0]]
     # An `_extends` base is read by a reader of its own, not kept: read it all again.
     current = None if listing is None or base is not None else (*checks, listing)
     return AppConfig(config, source, goals_repo, tuple([*warnings, *problems]), current)
