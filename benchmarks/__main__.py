@@ -26,11 +26,20 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import figures, github_requests, history, render, slow_clients, webhook
+from benchmarks import (
+    app_requests,
+    figures,
+    github_requests,
+    history,
+    render,
+    slow_clients,
+    webhook,
+)
 
 SUITES: dict[str, Callable[[bool], list[dict[str, object]]]] = {
     "offline history": history.run,
     "GitHub requests": github_requests.run,
+    "App requests": app_requests.run,
     "PM's figures": figures.run,
     "review rendering": render.run,
     "webhook acknowledgement": webhook.run,
