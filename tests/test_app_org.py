@@ -24,7 +24,7 @@ from quarterdeck.core.review.repositories import RepoInfo, home_of
 from quarterdeck.webhook.handlers.shipped import parse_entries
 from quarterdeck.webhook.jobs import CachedConfig
 from quarterdeck.webhook.server import create_app
-from tests.fakegithub import FakeGitHub, FakeRepo
+from tests.fakegithub import FakeGitHub, FakeRepo, webhook_examples
 from tests.webhooks import REPO, encode, headers, merged_pr, settings
 
 HOME = "acme/.github"
@@ -368,3 +368,38 @@ def test_pull_request_objects_from_graphql_edit_our_comment_in_place(
     assert github.count("PATCH", rf"/repos/acme/web/issues/comments/{comment['id']}$") == 1
     assert github.count("GET", r"/comments") == 0
     assert "Onboarding in ten minutes" in org["acme/web"].comments_on(7)[0]["body"]
+
+
+def test_a_shared_config_without_repos_keeps_each_repositorys_goals(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    # Today's meaning of the owner's `.github` config: shared settings, goals per repo.
+    shared = ORG_CONFIG.replace("repos: [acme/web, acme/sdk-js]\n", "")
+    github.add_repo(HOME, files={".github/quarterdeck.yml": shared, "goals/2019-Q2.yml": GOALS})
+    blog = github.add_repo("acme/blog", files={"goals/2019-Q2.yml": GOALS})
+    github.add_issue(blog, "A README people finish reading")
+    app = make_app(tmp_path, github)
+    payload = pr_payload("acme/blog", 4, body="Goal: #1")
+    hold(github, "acme/blog", payload, None)
+    assert deliver(app, payload) == 202
+
+    assert shipped(blog, 1) == ["#4"]
+    (comment,) = blog.comments_on(4)
+    assert "the list is on #1" in comment["body"]
+    assert github.count("GET", r"^/repos/acme/\.github/issues") == 0  # its goals: blog's
+
+
+def test_goal_issues_of_a_repository_under_an_organisation_config_are_not_checked(
+    tmp_path: Path, github: FakeGitHub, org: dict[str, FakeRepo]
+) -> None:
+    example = next(p for p in webhook_examples("issues") if p["action"] == "opened")
+    payload = json.loads(json.dumps(example).replace(REPO, "acme/web"))
+    payload["repository"].update(name="web", full_name="acme/web")
+    payload["installation"] = {"id": 42}
+    payload["issue"] = {**payload["issue"], "number": 1, "labels": [{"name": "goal"}]}
+    app = make_app(tmp_path, github)
+    body = encode(payload)
+    client = app.test_client()
+    assert client.post("/webhook", data=body, headers=headers("issues", body)).status_code == 202
+    assert app.extensions["quarterdeck"].queue.wait_idle(20)
+    assert github.writes == []  # the organisation's goal issues live in acme/.github
