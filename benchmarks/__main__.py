@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import (
+    app_requests,
     figures,
     github_requests,
     history,
@@ -39,6 +40,7 @@ from benchmarks import (
 SUITES: dict[str, Callable[[bool], list[dict[str, object]]]] = {
     "offline history": history.run,
     "GitHub requests": github_requests.run,
+    "App requests": app_requests.run,
     "PM's figures": figures.run,
     "review rendering": render.run,
     "hostile text parsing": parsing.run,

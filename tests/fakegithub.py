@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import hashlib
 import json
 import re
 import threading
@@ -170,6 +171,7 @@ class FakeGitHub:
         # repositories; an id not among them gets `installation_token` (one repo's App).
         self.installations: dict[int, FakeInstallation] = {}
         self.echoed = 0  # error answers that carried the header back
+        self.not_modified = 0  # conditional reads answered 304 (free of rate limit)
         self._ids = 5000
         self._lock = threading.Lock()  # the webhook tests post from several threads
         templates = fixture("paginate-issues")[0]["response"]
@@ -402,7 +404,24 @@ class FakeGitHub:
         """`repository(owner, name) { pullRequest(number) }`; merged PRs only in this fake."""
         node = self._pull(variables)
         served = _first_page(node, query) if node else None
+        asked = re.search(r"(\w+): comments\(first: (\d+)\)", query)
+        if served is not None and asked:
+            # An aliased `comments` asking for ids and bodies: the PR's conversation as
+            # the REST API holds it (what the App writes), oldest first.
+            served[asked.group(1)] = self._conversation(variables, int(asked.group(2)))
         return {"data": {"repository": {"pullRequest": served}}}
+
+    def _conversation(self, variables: dict[str, Any], first: int) -> dict[str, Any]:
+        repo = self.repos.get(f"{variables['owner']}/{variables['name']}".lower())
+        comments = repo.comments_on(variables["number"]) if repo else []
+        nodes = []
+        for c in comments[:first]:
+            login, bot = c["user"]["login"], c["user"]["type"] == "Bot"
+            # GraphQL names an App by its slug, without REST's `[bot]`.
+            author = {"login": login.removesuffix("[bot]"), "__typename": "Bot" if bot else "User"}
+            nodes.append({"databaseId": c["id"], "body": c["body"], "author": author})
+        info = {"hasNextPage": len(comments) > first, "endCursor": str(min(first, len(comments)))}
+        return {"totalCount": len(comments), "pageInfo": info, "nodes": nodes}
 
     def _more_responses(self, variables: dict[str, Any]) -> dict[str, Any]:
         """The next 100 reviews or comments of one PR, after the cursor."""
@@ -459,10 +478,19 @@ class FakeGitHub:
                     if fault.raw is not None:
                         text = fault.raw + self._echo_text(request, fault.status)
                     return fault.status, self._headers(extra), text
-            self.rate_remaining = max(0, self.rate_remaining - 1)
             status, payload, extra = self._route(request.method, path, query, body, auth)
             payload, extra = self._echo(request, status, payload, extra)
             text = "" if status == 204 else json.dumps(payload)  # as of now, sent later
+            if request.method == "GET" and status == 200:
+                # GitHub tags every read with its content's ETag; asked again with it in
+                # `If-None-Match`, it answers 304 without a body and charges nothing.
+                tag = _etag(text)
+                extra = {**extra, "ETag": tag}
+                asked = _if_none_match(request.headers)
+                if tag in asked or "*" in asked:
+                    self.not_modified += 1
+                    return 304, self._headers(extra), ""
+            self.rate_remaining = max(0, self.rate_remaining - 1)
         for method, pattern, wanted, seconds in self.slows:
             if _matches(request.method, path, query, method, pattern, wanted):
                 time.sleep(seconds)
@@ -1069,12 +1097,24 @@ def _first_page(node: dict[str, Any], query: str) -> dict[str, Any]:
     """A PR node as GitHub serves it: only the first N reviews and comments the query asks."""
     served = dict(node)
     for kind in ("reviews", "comments"):
-        asked = re.search(rf"{kind}\(first: (\d+)", query)
+        # `alias: comments(...)` is another field (see `_one_pull`), not this one.
+        asked = re.search(rf"(?<!: ){kind}\(first: (\d+)", query)
         items = node[kind]["nodes"]
         first = int(asked.group(1)) if asked else len(items)
         info = {"hasNextPage": len(items) > first, "endCursor": str(first)}
         served[kind] = {"pageInfo": info, "nodes": items[:first]}
     return served
+
+
+def _etag(text: str) -> str:
+    """A weak ETag of an answer's body, as GitHub derives it from the content."""
+    return 'W/"' + hashlib.sha256(text.encode()).hexdigest()[:40] + '"'
+
+
+def _if_none_match(headers: Any) -> set[str]:
+    """The ETags a request's `If-None-Match` names (a list, or `*` for any)."""
+    raw = str(headers.get("If-None-Match") or "")
+    return {tag.strip() for tag in raw.split(",") if tag.strip()}
 
 
 def _when(text: str) -> datetime:

@@ -342,14 +342,14 @@ def test_a_relinked_pr_moves_from_the_old_goals_shipped_list_to_the_new_one(
     app = make_app(tmp_path, github)
 
     deliver(app, "pull_request", merged_pr(body="Goal: #1"), "d-1")
-    assert list(parse_entries(repo.issues[1]["body"])) == [2]
+    assert list(parse_entries(repo.issues[1]["body"])) == ["#2"]
 
     # A person edits the description: the PR now moves the onboarding goal.
     deliver(app, "pull_request", merged_pr(body="Goal: #3", action="edited"), "d-2")
 
     assert list(parse_entries(repo.issues[1]["body"])) == []
     assert repo.issues[1]["body"].startswith("Why: people stop reading.\n")
-    assert list(parse_entries(repo.issues[3]["body"])) == [2]
+    assert list(parse_entries(repo.issues[3]["body"])) == ["#2"]
     (comment,) = repo.comments_on(2)
     assert "Onboarding in ten minutes" in comment["body"]
     # Linked to no goal at all: off every list.

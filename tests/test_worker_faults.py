@@ -51,6 +51,11 @@ def front(github: FakeGitHub) -> Iterator[HttpFront]:
     served.close()
 
 
+# A job's first read, before it takes any lock: a worker killed here leaves none held
+# (one killed holding a PR's lock delays that PR's retry until the lock expires).
+CONFIG_READ = f"/repos/{REPO}/contents/"
+
+
 def delivery_id(number: int) -> str:
     return f"0d3a0e1c-2222-4000-8000-{number:012d}"
 
@@ -85,7 +90,7 @@ def test_worker_survives_a_redis_outage_and_every_accepted_delivery_is_done(
     client = app_for(tmp_path, redis_server.url, queue=queue).test_client()
     worker = Worker(worker_env(front.url, redis_server.url), tmp_path / "worker.log", *FAST)
     try:
-        with Hold(github, "POST", "/graphql") as hold:  # PR #2's job reads the PR: held
+        with Hold(github, "GET", CONFIG_READ) as hold:  # PR #2's job reads its config: held
             before = [deliver(client, github, n).status_code for n in (2, 3)]
             wait_for(hold.arrived.is_set, 15, "the worker to start PR #2's job")
             redis_server.kill()  # while PR #2's job runs and PR #3's waits in the queue
@@ -127,7 +132,7 @@ def test_a_killed_workers_job_runs_again_on_another_worker(
     first = Worker(env, tmp_path / "first.log", *FAST)
     second: Worker | None = None
     try:
-        with Hold(github, "POST", "/graphql") as hold:
+        with Hold(github, "GET", CONFIG_READ) as hold:
             assert deliver(client, github, 2).status_code == 202
             wait_for(hold.arrived.is_set, 15, "the first worker to start the job")
             second = Worker(env, tmp_path / "second.log", *FAST)
@@ -157,7 +162,7 @@ def test_a_killed_workers_job_with_no_retry_left_releases_its_claim(
     second: Worker | None = None
     claim = "quarterdeck:delivery:" + delivery_id(2)
     try:
-        with Hold(github, "POST", "/graphql") as hold:
+        with Hold(github, "GET", CONFIG_READ) as hold:
             assert deliver(client, github, 2).status_code == 202
             wait_for(hold.arrived.is_set, 15, "the first worker to start the job")
             second = Worker(env, tmp_path / "second.log", *FAST)

@@ -20,7 +20,7 @@ from quarterdeck.webhook.deliveries import (
     SQLiteDeliveries,
     SQLiteLocks,
 )
-from quarterdeck.webhook.jobs import CachedConfig, ConfigLoader, Processor, default_config_loader
+from quarterdeck.webhook.jobs import CachedConfig, ConfigLoader, Processor
 from quarterdeck.webhook.queues import BackgroundQueue, RQQueue, WorkQueue
 from quarterdeck.webhook.settings import Settings, SettingsError
 
@@ -87,7 +87,7 @@ def build_runtime(
         )
     processor = Processor(
         github_factory=github_factory or _deferred(settings),
-        config_loader=CachedConfig(config_loader or default_config_loader, settings.config_ttl),
+        config_loader=CachedConfig(config_loader, settings.config_ttl),
         locks=shared_locks(settings, redis),
         create_labels=settings.create_labels,
     )

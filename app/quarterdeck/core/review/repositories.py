@@ -19,6 +19,7 @@ __all__ = [
     "RepoInfo",
     "Selection",
     "from_home",
+    "home_of",
     "in_scope",
     "merge_histories",
     "owners_to_list",
@@ -104,6 +105,23 @@ def select_repos(home: str, patterns: Sequence[str], readable: Sequence[RepoInfo
         if key == home.casefold() or not any(fnmatch.fnmatchcase(key, x) for x in excluded)
     ]
     return Selection(tuple(kept), tuple(problems))
+
+
+def home_of(repo: RepoInfo, config_repo: str, patterns: Sequence[str]) -> str | None:
+    """The home of `repo`'s PRs for the App (where goals live), or None: not selected.
+
+    `config_repo` is where the config that applies was found: `repo` itself (its own
+    file always wins, for its own PRs) or the owner's `.github` repository. A config
+    without `patterns` (`repos:` / `org:`) is shared: each repository keeps its own
+    goals, so it is its own home. One with patterns is organisation-wide: its home is
+    where it lives, and it speaks only for the repositories it selects (by the same
+    rules as the review: archived ones and forks only when named).
+    """
+    if config_repo.casefold() == repo.full_name.casefold() or not patterns:
+        return repo.full_name
+    chosen = select_repos(config_repo, patterns, [repo]).repos
+    named = repo.full_name.casefold() in {name.casefold() for name in chosen}
+    return config_repo if named else None
 
 
 def merge_histories(histories: Iterable[Sequence[PullRequest]]) -> list[PullRequest]:

@@ -8,6 +8,10 @@ conventions around the config file:
 - `_extends: other-repo`, `owner/repo` or `owner/repo:path.yml` merges that file
   under this one (this file's keys win). One level is followed; a loop is refused.
 
+Each reader notes a `Check` per read (the path and the ETag GitHub answered), so a
+long-lived process can ask later, with `If-None-Match`, whether anything it parsed
+changed (`still_current`): GitHub answers 304, free of rate limit, while nothing did.
+
 Problems name repo paths (`.github/quarterdeck.yml`); a file from another repository
 is named `owner/repo:path`.
 """
@@ -15,9 +19,13 @@ is named `owner/repo:path`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote
 
 from github import GithubException, UnknownObjectException
 from github.Repository import Repository
+from github.Requester import Requester
 
 from quarterdeck.core.config import (
     CONFIG_PATH,
@@ -38,12 +46,15 @@ from quarterdeck.sources.repo_files import (
 )
 
 __all__ = [
+    "Check",
     "GitHubReader",
     "load_github_config",
     "load_github_metrics",
     "load_github_templates",
+    "locate_config",
     "parse_extends",
     "repo_reader",
+    "still_current",
 ]
 
 ORG_CONFIG_REPO = ".github"
@@ -54,30 +65,77 @@ _EXTENDS = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class Check:
+    """A read to repeat conditionally: unchanged while GitHub answers it 304.
+
+    `etag` None: the read found nothing (a 404, or an empty list), and is unchanged
+    while that stays so; such a read is repeated plainly (GitHub tags no 404).
+    """
+
+    path: str  # the API path, e.g. /repos/acme/.github/contents/.github/quarterdeck.yml
+    params: tuple[tuple[str, str], ...] = ()
+    etag: str | None = None
+
+
+def still_current(requester: Requester, checks: Iterable[Check]) -> bool:
+    """Whether every read in `checks` would answer what it answered then.
+
+    Stops at the first change. Each check is one request; a 304 is not charged to
+    the rate limit. GitHub failures other than a 404 are raised (PyGithub's).
+    """
+    for check in checks:
+        asked = {"If-None-Match": check.etag} if check.etag else None
+        try:
+            _, data = requester.requestJsonAndCheck(
+                "GET", check.path, parameters=dict(check.params), headers=asked
+            )
+        except UnknownObjectException:
+            if check.etag is None:
+                continue  # still absent
+            return False
+        if check.etag is not None and data is None:
+            continue  # 304: no body
+        if check.etag is None and data == []:
+            continue  # still empty
+        return False
+    return True
+
+
 class GitHubReader:
     """A repository's files on its default branch, through the contents API.
 
     Every path is fetched at most once per reader (folder listings too), so reading
-    this month's and last month's metrics costs one listing, not four probes.
+    this month's and last month's metrics costs one listing, not four probes. Every
+    read is noted in `checks`, to revalidate later (`still_current`).
     """
 
-    def __init__(self, repo: Repository, *, foreign: str | None = None) -> None:
-        """`foreign`: the full name of a repository other than the one being reviewed."""
+    def __init__(
+        self, repo: Repository, *, foreign: str | None = None, full_name: str | None = None
+    ) -> None:
+        """`foreign`: the full name of a repository other than the one being reviewed;
+        `full_name`: the name of `repo`, when known (a lazy handle would ask GitHub)."""
         self.repo = repo
         self.foreign = foreign
-        # Reading `full_name` of a lazy handle would cost a request; it is known already.
-        self.full_name = foreign or repo.full_name
+        self.full_name = foreign or full_name or repo.full_name
         self.owner = self.full_name.split("/")[0]
         self._cache: dict[str, object] = {}
+        self.checks: list[Check] = []
 
     def _get(self, path: str) -> object:
         if path not in self._cache:
             try:
-                self._cache[path] = self.repo.get_contents(path)
+                found = self.repo.get_contents(path)
             except UnknownObjectException:
-                self._cache[path] = None
+                found = None
             except GithubException as exc:
                 raise github_error(exc, f"reading {self.display(path)}") from None
+            self._cache[path] = found
+            # A folder's entries each carry the listing's response headers, its ETag too.
+            first = found[0] if isinstance(found, list) and found else found
+            etag = first.etag if first is not None and not isinstance(first, list) else None
+            where = f"/repos/{self.full_name}/contents/{quote(path)}"
+            self.checks.append(Check(where, (), etag))
         return self._cache[path]
 
     def read(self, path: str) -> bytes | None:
@@ -127,6 +185,17 @@ def load_github_config(
     return load_config(reader, strict=strict, config=config, base=base, problems=problems)
 
 
+def locate_config(
+    reader: GitHubReader, problems: list[Problem]
+) -> tuple[tuple[str, str] | None, GitHubReader, tuple[str, str] | None]:
+    """The config file that applies to `reader`'s repository, as `load_github_config`
+    finds it: (display name, text) or None, the reader it came from (the repository's
+    own, or its owner's `.github` one) and its `_extends` base. Problems are appended."""
+    config, origin = _find_config(reader, problems)
+    base = _read_base(config, origin, problems) if config else None
+    return config, origin[0], base
+
+
 def load_github_metrics(repo: Repository, config: Config, month: str) -> BusinessMetrics | None:
     """The PM's figures for `month` (YYYY-MM) from the repo's metrics folder on GitHub."""
     found = load_metrics_with(repo_reader(repo), config, month)
@@ -154,7 +223,9 @@ def _find_config(
     """The config file (display name, text) and where it came from, with the org fallback."""
     text, problem = read_text(reader, path)
     origin = (reader, path)
-    if text is None and problem is None and reader.repo.name != ORG_CONFIG_REPO:
+    # The name from `full_name`: a lazy handle's `.name` would cost a request.
+    name = reader.full_name.split("/", 1)[1]
+    if text is None and problem is None and name != ORG_CONFIG_REPO:
         org = _reader(reader, f"{reader.owner}/{ORG_CONFIG_REPO}")
         text, problem = read_text(org, path)
         origin = (org, path)

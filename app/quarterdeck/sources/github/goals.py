@@ -8,24 +8,36 @@ of its own (PyGithub fetches an object again when a field it lacks is read).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
+from github.Consts import DEFAULT_PER_PAGE
 from github.GithubException import GithubException, UnknownObjectException
 from github.Issue import Issue
 from github.Repository import Repository
 
-from quarterdeck.core.config import CONFIG_PATH
+from quarterdeck.core.config import CONFIG_PATH, parse_config
 from quarterdeck.core.goals.issues import IssueSnapshot, goals_from_issues, marker_goal_id
 from quarterdeck.core.goals.merge import merge_goals
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.errors import Problem
 from quarterdeck.sources.github.client import github_error, translated
-from quarterdeck.sources.github.config import load_github_config
+from quarterdeck.sources.github.config import (
+    Check,
+    GitHubReader,
+    load_github_config,
+    locate_config,
+)
+from quarterdeck.sources.repo_files import load_config, read_text
 
 __all__ = [
+    "AppConfig",
     "get_issue",
+    "has_own_config",
     "is_pull_request",
     "list_goal_issues",
     "list_marked_issues",
+    "load_app_config",
+    "own_config",
     "read_goal_issues",
     "snapshot",
 ]
@@ -56,17 +68,31 @@ def is_pull_request(issue: Issue) -> bool:
 
 def list_goal_issues(repo: Repository, label: str) -> list[tuple[Issue, IssueSnapshot]]:
     """Every issue (open or closed, PRs excluded) labelled `label`, oldest first."""
+    return _goal_issue_listing(repo, label)[0]
+
+
+def _goal_issue_listing(
+    repo: Repository, label: str, full_name: str | None = None
+) -> tuple[list[tuple[Issue, IssueSnapshot]], Check | None]:
+    """`list_goal_issues`, with a `Check` of the listing when it fit in one page."""
+    full_name = full_name or repo.full_name
+    listed: list[Issue] = []
     try:
-        found = [
-            (issue, snapshot(issue))
-            for issue in repo.get_issues(state="all", labels=[label])
-            if not is_pull_request(issue)
-        ]
+        listed = list(repo.get_issues(state="all", labels=[label]))
     except GithubException as exc:
-        raise github_error(
-            exc, f"listing the issues labelled {label!r} in {repo.full_name}"
-        ) from None
-    return sorted(found, key=lambda pair: pair[1].number)
+        raise github_error(exc, f"listing the issues labelled {label!r} in {full_name}") from None
+    found = [(issue, snapshot(issue)) for issue in listed if not is_pull_request(issue)]
+    per_page = repo.requester.per_page
+    check = None
+    if len(listed) < per_page:
+        # One page: its ETag (every issue carries its page's headers) says whether it
+        # changed. The same parameters PyGithub sent, so GitHub compares like with like.
+        params = {"state": "all", "labels": label}
+        if per_page != DEFAULT_PER_PAGE:
+            params["per_page"] = str(per_page)
+        etag = listed[0].etag if listed else None
+        check = Check(f"/repos/{full_name}/issues", tuple(sorted(params.items())), etag)
+    return sorted(found, key=lambda pair: pair[1].number), check
 
 
 def list_marked_issues(repo: Repository) -> list[tuple[Issue, IssueSnapshot]]:
@@ -107,14 +133,20 @@ def read_goal_issues(
     logged as warnings: never dropped silently. The rules are in
     `quarterdeck.core.goals.issues`.
     """
-    issues = [snap for _, snap in list_goal_issues(repo, config.goal_label)]
-    goals, found = goals_from_issues(issues, config)
+    return _read_goal_issues(repo, config, problems)[0]
+
+
+def _read_goal_issues(
+    repo: Repository, config: Config, problems: list[Problem] | None, full_name: str | None = None
+) -> tuple[list[Goal], Check | None]:
+    listing, check = _goal_issue_listing(repo, config.goal_label, full_name)
+    goals, found = goals_from_issues([snap for _, snap in listing], config)
     if problems is not None:
         problems.extend(found)
     else:
         for problem in found:
             log.warning("%s", problem)
-    return goals
+    return goals, check
 
 
 def load_config_with_goal_issues(
@@ -129,3 +161,63 @@ def load_config_with_goal_issues(
     problems: list[Problem] = []
     config = merge_goals(config, read_goal_issues(repo, config, problems=problems))
     return config, [*warnings, *problems]
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """The config a delivery links against, where it came from, and how to revalidate it."""
+
+    config: Config  # goal files' and goal issues' goals merged in
+    # The repository whose `.github/quarterdeck.yml` applies: the delivery's own, or
+    # its owner's `.github` one (also when neither has a file: defaults, own goals).
+    source: str
+    goals_repo: str  # where the goal files and goal issues were read
+    warnings: tuple[Problem, ...] = ()
+    # Every read behind it but the repository's own config file, to repeat with
+    # `If-None-Match` (`config.still_current`); None: something can't be revalidated
+    # (a listing of several pages, an `_extends` base): read it all again.
+    checks: tuple[Check, ...] | None = ()
+
+
+def own_config(repo: Repository, full_name: str) -> GitHubReader:
+    """A reader of `full_name` that has read its own config file (one request).
+
+    Whether it has one: `has_own_config`; the read is its first check.
+    """
+    reader = GitHubReader(repo, full_name=full_name)
+    read_text(reader, CONFIG_PATH)
+    return reader
+
+
+def has_own_config(reader: GitHubReader) -> bool:
+    """Whether the repository of `own_config`'s reader has a config file of its own."""
+    return reader.checks[0].etag is not None
+
+
+def load_app_config(reader: GitHubReader) -> AppConfig:
+    """The config for PRs of `reader`'s repository, as the App reads it (`own_config` first).
+
+    Its own file wins; else its owner's `.github` repository's. A `.github` config
+    naming `repos:` or `org:` is organisation-wide: its goal files and goal issues are
+    read in the `.github` repository (which of the repositories it speaks for is
+    `core.review.repositories.home_of`'s rule). Any other keeps each repository's own.
+    """
+    problems: list[Problem] = []
+    found, origin, base = locate_config(reader, problems)
+    source = origin.full_name if found is not None else reader.full_name
+    goals_reader = reader
+    if found is not None and origin is not reader:
+        parsed, _ = parse_config(found[1], found[0], base=base)
+        if parsed is not None and (parsed.repos or parsed.org):
+            goals_reader = origin
+    config, warnings = load_config(goals_reader, config=found, base=base, problems=problems)
+    goals_repo = goals_reader.full_name
+    issues, listing = _read_goal_issues(goals_reader.repo, config, problems, goals_repo)
+    config = merge_goals(config, issues)
+    readers = dict.fromkeys([reader, origin, goals_reader])
+    # Not the repository's own config file (`own_config`'s read): its caller checks that
+    # per repository, while this config may serve many.
+    checks = [c for r in readers for c in r.checks if c is not reader.checks[0]]
+    # An `_extends` base is read by a reader of its own, not kept: read it all again.
+    current = None if listing is None or base is not None else (*checks, listing)
+    return AppConfig(config, source, goals_repo, tuple([*warnings, *problems]), current)

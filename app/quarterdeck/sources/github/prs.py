@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from github import Github
+from github.IssueComment import IssueComment
 
 from quarterdeck.core.model import PullRequest
 from quarterdeck.core.vocabulary import actor, is_bot_login, parse_timestamp
@@ -30,6 +31,7 @@ __all__ = [
     "SEARCH_CAP",
     "fetch_merged_prs",
     "fetch_pr",
+    "fetch_pr_and_comments",
     "repo_chunks",
     "search_query",
 ]
@@ -151,12 +153,59 @@ def fetch_merged_prs(
     return sorted(found.values(), key=lambda pr: (pr.merged_at, pr.key))
 
 
+# The App's read of one PR: the PR, and its conversation (to find our own comment in
+# the same request). The review's search never asks for comment bodies.
+CONVERSATION = 100
+APP_QUERY = f"""
+query($owner: String!, $name: String!, $number: Int!) {{
+  repository(owner: $owner, name: $name) {{ pullRequest(number: $number) {{
+    ...PR
+    conversation: comments(first: {CONVERSATION}) {{
+      pageInfo {{ hasNextPage }} nodes {{ databaseId body author {{ {_ACTOR} }} }}
+    }}
+  }} }}
+}}
+{FIELDS}"""
+
+
 def fetch_pr(gh: Github, full_name: str, number: int) -> PullRequest:
     """One merged PR with the same fields; GitHubError if it is missing or not merged."""
+    return _to_pr(gh, _one_node(gh, full_name, number, ONE_QUERY), full_name)
+
+
+def fetch_pr_and_comments(
+    gh: Github, full_name: str, number: int
+) -> tuple[PullRequest, list[IssueComment] | None]:
+    """`fetch_pr`, with the PR's comments in the same request, oldest first.
+
+    Each comment is a PyGithub object that edits and deletes without being read again.
+    None when the PR has more than `CONVERSATION` comments: list them by REST.
+    """
+    node = _one_node(gh, full_name, number, APP_QUERY)
+    page = node.get("conversation") or {}
+    comments = None
+    if not (page.get("pageInfo") or {}).get("hasNextPage"):
+        comments = [_comment(gh, full_name, c) for c in page.get("nodes") or [] if c]
+    return _to_pr(gh, node, full_name), comments
+
+
+def _comment(gh: Github, full_name: str, node: Mapping[str, Any]) -> IssueComment:
+    login, is_bot = actor(node.get("author"))
+    number = node["databaseId"]
+    attributes = {
+        "id": number,
+        "body": node.get("body") or "",
+        "user": {"login": login, "type": "Bot" if is_bot else "User"},
+        "url": f"/repos/{full_name}/issues/comments/{number}",
+    }
+    return IssueComment(gh.requester, headers={}, attributes=attributes, completed=True)
+
+
+def _one_node(gh: Github, full_name: str, number: int, query: str) -> dict[str, Any]:
     owner, name = full_name.split("/", 1)
     variables = {"owner": owner, "name": name, "number": number}
     with translated(f"reading PR #{number} of {full_name}"):
-        data = graphql(gh, ONE_QUERY, variables)
+        data = graphql(gh, query, variables)
     node = ((data.get("data") or {}).get("repository") or {}).get("pullRequest")
     if not node:
         raise GitHubError(f"{full_name} has no PR #{number}; check the number and the repository")
@@ -164,7 +213,7 @@ def fetch_pr(gh: Github, full_name: str, number: int) -> PullRequest:
         raise GitHubError(
             f"PR #{number} of {full_name} is not merged; Quarterdeck links merged PRs only"
         )
-    return _to_pr(gh, node, full_name)
+    return node  # type: ignore[no-any-return]
 
 
 def _fetch_window(

@@ -19,12 +19,17 @@ from quarterdeck.sources.github.writes import marked_by_us
 log = logging.getLogger("quarterdeck.webhook")
 
 
-def our_comment(issue: Any, marker_text: str, fields: dict[str, Any]) -> Any | None:
+def our_comment(
+    issue: Any, marker_text: str, fields: dict[str, Any], comments: list[Any] | None = None
+) -> Any | None:
     """The oldest comment of ours on `issue` carrying `marker_text`; later ones are deleted.
 
-    Call it holding the issue's lock. `fields` are the delivery's log fields.
+    Call it holding the issue's lock, and pass `comments` only if read under it (the PR's
+    come with the PR: `fetch_pr_and_comments`); None lists them. `fields` are the
+    delivery's log fields.
     """
-    ours = [c for c in issue.get_comments() if marker_text in (c.body or "") and marked_by_us(c)]
+    listed = issue.get_comments() if comments is None else comments
+    ours = [c for c in listed if marker_text in (c.body or "") and marked_by_us(c)]
     if not ours:
         return None
     # Comment ids grow with creation time: the smallest is the oldest, the one people saw.

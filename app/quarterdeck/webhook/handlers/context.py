@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+from quarterdeck.core.review.repositories import RepoInfo, home_of
 from quarterdeck.core.vocabulary import actor
 
 
@@ -29,6 +30,12 @@ class Delivery:
         repo = self.payload.get("repository")
         name = repo.get("full_name") if isinstance(repo, dict) else None
         return name if isinstance(name, str) else None
+
+    def repo_info(self) -> RepoInfo:
+        """The event's repository as the payload describes it: no request needed."""
+        repo = self.payload.get("repository")
+        repo = repo if isinstance(repo, dict) else {}
+        return RepoInfo(self.repo or "", bool(repo.get("archived")), bool(repo.get("fork")))
 
     @property
     def installation_id(self) -> int | None:
@@ -61,6 +68,7 @@ class Context:
     lock: Callable[[str], AbstractContextManager[None]]
     create_labels: bool = False
     _gh: Any = field(default=None, repr=False)
+    _app_config: Any = field(default=None, repr=False)
 
     @property
     def gh(self) -> Any:
@@ -80,17 +88,38 @@ class Context:
             raise PayloadError("the payload names no repository")
         return self.gh.get_repo(name)
 
-    def config(self) -> Any:
-        """The repository's Quarterdeck config (cached by the loader)."""
-        return self.config_loader(self.delivery.repo or "", self.repository())
+    def app_config(self) -> Any:
+        """The `AppConfig` for the event's repository (read once per delivery; cached
+        across deliveries by the loader)."""
+        if self._app_config is None:
+            self._app_config = self.config_loader(self.delivery.repo or "", self.repository())
+        return self._app_config
 
-    def issue_lock(self, number: int) -> AbstractContextManager[None]:
-        """The lock of issue or PR `number` in the event's repository (one name per issue).
+    def config(self) -> Any:
+        """The Quarterdeck config that applies to the event's repository."""
+        return self.app_config().config
+
+    def home(self) -> str | None:
+        """The repository whose goals the event's repository's PRs move, or None when
+        the organisation's config does not select it (`home_of`)."""
+        found = self.app_config()
+        return home_of(self.delivery.repo_info(), found.source, found.config.repos)
+
+    def home_repository(self) -> Any:
+        """The home repository, without a request (lazy)."""
+        home = self.home()
+        if home is None:
+            raise PayloadError(f"{self.delivery.repo} is not one of its config's repositories")
+        return self.gh.get_repo(home)
+
+    def issue_lock(self, number: int, repo: str | None = None) -> AbstractContextManager[None]:
+        """The lock of issue or PR `number` of `repo` (default: the event's repository);
+        one name per issue, whichever repository's delivery takes it.
 
         Hold it around every read-modify-write of that issue's body or of our comment on
         it: what was read before taking it may already be stale.
         """
-        return self.lock(f"{(self.delivery.repo or '').lower()}#{number}")
+        return self.lock(f"{(repo or self.delivery.repo or '').lower()}#{number}")
 
     def remaining_rate(self) -> int | None:
         """Requests left in the installation's rate budget, if a response said so."""

@@ -54,6 +54,10 @@ def handle(ctx: Context) -> str:
         raise PayloadError("an issues event without an issue number")
     labels = [str(lb.get("name")) for lb in data.get("labels") or [] if isinstance(lb, dict)]
     config: Config = ctx.config()
+    home = ctx.home()
+    if home is None or home.casefold() != (delivery.repo or "").casefold():
+        # An organisation's goal issues live in its home: this repository's aren't read.
+        return f"ignored: goal issues are read in {home or 'another repository'}"
     if config.goal_label.lower() not in {name.lower() for name in labels}:
         return "ignored: not a goal issue"
     people = [str(u.get("login")) for u in data.get("assignees") or [] if isinstance(u, dict)]

@@ -7,13 +7,14 @@ hidden marker; a PR closed without merging, or still a draft, is left alone.
 from __future__ import annotations
 
 import logging
+import re
 
 from quarterdeck.core.model import Config, Goal, Link, PullRequest
-from quarterdeck.core.review.linking import link_pr, quarter_of
+from quarterdeck.core.review.linking import link_all, quarter_of
 from quarterdeck.core.text.markers import marker, read_marker
 from quarterdeck.errors import GitHubNotFound
 from quarterdeck.sources.github import translated
-from quarterdeck.sources.github.prs import fetch_pr
+from quarterdeck.sources.github.prs import fetch_pr_and_comments
 from quarterdeck.sources.github.writes import write_comment
 from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
@@ -24,6 +25,7 @@ log = logging.getLogger("quarterdeck.webhook")
 ACTIONS = frozenset({"closed", "edited", "labeled", "unlabeled"})
 # Our comment's note of the goal issue it listed the PR on, to take it off on a re-link.
 LISTED_ON = "listed-on"
+_REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9_.-]+")
 
 
 def handle(ctx: Context) -> str:
@@ -44,42 +46,64 @@ def handle(ctx: Context) -> str:
     if not isinstance(number, int) or isinstance(number, bool) or delivery.repo is None:
         raise PayloadError("a merged pull_request without a number or a repository")
     config: Config = ctx.config()
-    # The PR as the review reads it (one GraphQL request): closing issues, their
-    # parents, paths and co-authors, none of which the payload carries.
-    pr = fetch_pr(ctx.gh, delivery.repo, number)
+    home = ctx.home()
+    if home is None:
+        source = ctx.app_config().source
+        log.info(
+            "PR #%s: %s is not among the repositories %s's config names; no comment",
+            number,
+            delivery.repo,
+            source,
+            extra=delivery.log_fields(),
+        )
+        return f"ignored: {delivery.repo} is not selected by {source}'s config"
     tz = config.review.timezone
-    quarter = quarter_of(pr.merged_at, tz)
-    link = link_pr(pr, config, quarter=quarter)
-    goal = link.goal
-    # Looked up and created under the PR's lock, so concurrent deliveries of one merge
-    # (any process) write one comment; a stray copy from before is cleaned up here.
-    with ctx.issue_lock(pr.number):
-        issue = ctx.repository().get_issue(pr.number)
-        ours = our_comment(issue, pr_marker(pr.number), delivery.log_fields())
-        listed_on = _listed_on(ours)
-        now_on = goal.issue if goal else None
-        if listed_on is not None and listed_on != now_on:
+    # Read and written under the PR's lock, so concurrent deliveries of one merge (any
+    # process) write one comment; a stray copy from before is cleaned up here. The PR
+    # comes as the review reads it (closing issues, their parents, paths, co-authors,
+    # none of which the payload carries), its comments with it: one GraphQL request.
+    with ctx.issue_lock(number):
+        pr, comments = fetch_pr_and_comments(ctx.gh, delivery.repo, number)
+        quarter = quarter_of(pr.merged_at, tz)
+        (link,) = link_all([pr], config, tz=tz, home=home)
+        goal = link.goal
+        issue = ctx.repository().get_issue(pr.number)  # lazy: no request
+        ours = our_comment(issue, pr_marker(pr.number), delivery.log_fields(), comments)
+        listed_on = _listed_on(ours, delivery.repo)
+        now_on = (home.casefold(), goal.issue) if goal and goal.issue else None
+        if listed_on is not None and (listed_on[0].casefold(), listed_on[1]) != now_on:
             # Re-linked (a label or body edit): the old goal no longer counts it.
             _unlist(ctx, listed_on, pr)
-        progress = _record(ctx, goal, pr, tz) if goal and goal.issue else None
-        body = comment_body(link, goal, progress, config, quarter)
+        progress = _record(ctx, home, goal, pr, tz) if goal and goal.issue else None
+        body = comment_body(link, goal, progress, config, quarter, _prefix(home, pr.repo))
         if progress is not None:
-            body += f"\n{marker(LISTED_ON, issue=progress.issue)}\n"
+            where = {} if home.casefold() == pr.repo.casefold() else {"repo": home}
+            body += f"\n{marker(LISTED_ON, issue=progress.issue, **where)}\n"
         _, outcome = write_comment(issue, ours, pr_marker(pr.number), body)
     where = f"goal {goal.id}" if goal else f"unplanned ({link.team or 'no team'})"
     return f"PR #{pr.number} linked to {where} by {link.rule}; comment {outcome}"
 
 
-def _record(ctx: Context, goal: Goal, pr: PullRequest, tz: str) -> Progress | None:
+def _prefix(home: str, repo: str) -> str:
+    """What comes before `#N` to name an issue of `home` from a PR of `repo`."""
+    if home.casefold() == repo.casefold():
+        return ""
+    if not _REPO.fullmatch(home):
+        raise ValueError(f"{home!r} is not a repository name GitHub would give")
+    return home
+
+
+def _record(ctx: Context, home: str, goal: Goal, pr: PullRequest, tz: str) -> Progress | None:
     """The goal issue's Shipped list; None (and a log line) if the issue is gone."""
     try:
-        with translated(f"listing PR #{pr.number} on goal issue #{goal.issue}"):
-            return record_shipped(ctx, goal, pr, tz)
+        with translated(f"listing PR #{pr.number} on goal issue {home}#{goal.issue}"):
+            return record_shipped(ctx, home, goal, pr, tz)
     except GitHubNotFound as exc:
         # Deleted or transferred: the PR's comment still says which goal it moved.
         log.warning(
-            "goal %s: issue #%s is gone (GitHub answered %s); no Shipped list written",
+            "goal %s: issue %s#%s is gone (GitHub answered %s); no Shipped list written",
             goal.id,
+            home,
             goal.issue,
             exc.status,
             extra=ctx.delivery.log_fields(),
@@ -87,20 +111,24 @@ def _record(ctx: Context, goal: Goal, pr: PullRequest, tz: str) -> Progress | No
         return None
 
 
-def _listed_on(comment: object | None) -> int | None:
-    """The goal issue whose Shipped list our comment says holds the PR, if any."""
+def _listed_on(comment: object | None, repo: str) -> tuple[str, int] | None:
+    """The goal issue (repository, number) whose Shipped list our comment says holds
+    the PR, if any; without `repo=` it is the PR's own repository's."""
     attrs = read_marker(getattr(comment, "body", None), LISTED_ON) if comment else None
     value = (attrs or {}).get("issue", "")
-    return int(value) if value.isdigit() else None
+    where = (attrs or {}).get("repo") or repo
+    return (where, int(value)) if value.isdigit() and _REPO.fullmatch(where) else None
 
 
-def _unlist(ctx: Context, issue_number: int, pr: PullRequest) -> None:
+def _unlist(ctx: Context, listed_on: tuple[str, int], pr: PullRequest) -> None:
+    repo, issue_number = listed_on
     try:
-        with translated(f"taking PR #{pr.number} off goal issue #{issue_number}"):
-            remove_shipped(ctx, issue_number, pr)
+        with translated(f"taking PR #{pr.number} off goal issue {repo}#{issue_number}"):
+            remove_shipped(ctx, repo, issue_number, pr)
     except GitHubNotFound as exc:
         log.warning(
-            "issue #%s is gone (GitHub answered %s); PR #%s was listed there",
+            "issue %s#%s is gone (GitHub answered %s); PR #%s was listed there",
+            repo,
             issue_number,
             exc.status,
             pr.number,
@@ -114,9 +142,15 @@ def pr_marker(number: int) -> str:
 
 
 def comment_body(
-    link: Link, goal: Goal | None, progress: Progress | None, config: Config, quarter: str
+    link: Link,
+    goal: Goal | None,
+    progress: Progress | None,
+    config: Config,
+    quarter: str,
+    home: str = "",
 ) -> str:
-    """The comment, rendered from templates/pr_comment.md.j2."""
+    """The comment, rendered from templates/pr_comment.md.j2; `home` names the goal
+    issues' repository when it is not the PR's own (`acme/.github`)."""
     team = goal.team if goal else link.team
     others = [g for g in config.goals if g.quarter == quarter and (team is None or g.team == team)]
     return render_template(
@@ -128,4 +162,5 @@ def comment_body(
         quarter=quarter,
         goals=others[:8],
         goals_dir=config.goals_dir,
+        home=home,
     )
