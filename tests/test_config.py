@@ -176,7 +176,7 @@ INVALID = [
         None,
         [
             f"{CFG}:2: review.colour: unknown key 'colour'; expected one of: metrics, "
-            "questions, timezone, branch, branches"
+            "questions, timezone, branch, branches, clones"
         ],
         id="unknown-key-no-close-match",
     ),
@@ -723,7 +723,7 @@ def test_config_error_message_lists_every_problem() -> None:
     assert str(info.value).splitlines() == [
         f"{CFG}:1: temas: unknown key 'temas'; did you mean 'teams'?",
         f"{CFG}:2: review.colour: unknown key 'colour'; expected one of: metrics, questions, "
-        "timezone, branch, branches",
+        "timezone, branch, branches, clones",
     ]
 
 
