@@ -51,20 +51,27 @@ def _paced(gh: Any, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     return gh.requester.graphql_query(query, variables)[1]  # type: ignore[no-any-return]
 
 
+def teams_and_goals(teams: int, goals: int) -> tuple[str, str]:
+    """The `teams:` entries of a config and a goals file: goal g is team g % teams's,
+    tracked by issue g + 1."""
+    team_yaml = "".join(
+        f"  team{t}:\n    lead: lead{t}\n    members: [lead{t}]\n" for t in range(teams)
+    )
+    goal_yaml = "".join(
+        f"- {{id: goal-{g}, title: Goal {g}, team: team{g % teams}, "
+        f"owners: [lead{g % teams}], issue: {g + 1}}}\n"
+        for g in range(goals)
+    )
+    return team_yaml, goal_yaml
+
+
 def count_requests(
     prs: int, goals: int, start: datetime, days: int, *, spacing: float = 0, paced: bool = False
 ) -> tuple[int, int, int, float]:
     """(our requests, the naive count, PRs reviewed, seconds) for `prs` PRs over `days`."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as fake_http:
         github = FakeGitHub(fake_http)
-        teams = "".join(
-            f"  team{t}:\n    lead: lead{t}\n    members: [lead{t}]\n" for t in range(4)
-        )
-        goal_list = "".join(
-            f"- {{id: goal-{g}, title: Goal {g}, team: team{g % 4}, owners: [lead{g % 4}], "
-            f"issue: {g + 1}}}\n"
-            for g in range(goals)
-        )
+        teams, goal_list = teams_and_goals(4, goals)
         github.add_repo(
             "acme/big",
             files={
@@ -94,14 +101,7 @@ def count_org_requests(prs: int, repos: int, goals: int) -> tuple[int, int, int]
     repositories of one organisation, each linked to one of `goals` goals."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as fake_http:
         github = FakeGitHub(fake_http)
-        teams = "".join(
-            f"  team{t}:\n    lead: lead{t}\n    members: [lead{t}]\n" for t in range(6)
-        )
-        goal_list = "".join(
-            f"- {{id: goal-{g}, title: Goal {g}, team: team{g % 6}, owners: [lead{g % 6}], "
-            f"issue: {g + 1}}}\n"
-            for g in range(goals)
-        )
+        teams, goal_list = teams_and_goals(6, goals)
         config = f"teams:\n{teams}repos: [acme/service-*]\n"
         github.add_repo(
             "acme/web", files={".github/quarterdeck.yml": config, "goals/2026-Q4.yml": goal_list}

@@ -5,17 +5,18 @@
 
 Ours: `parse_references` (HTML comments and code spans by forward scans), the section
 markers (paired in one pass) and `co_author_trailers`. Baseline, in the same run on
-the same text: the regexes they replaced (issue 14, item 9), copied here. Target:
+the same text: the regexes they replaced (issue 14, item 9), in tests/old_parsers.py. Target:
 each 64 KB input under 50 ms (linear); the baseline is quadratic or worse, so the
 co-author baseline runs on a 1 KB input only, which alone takes it a tenth of a second.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from collections.abc import Callable
+
+from tests.old_parsers import OLD_CO_AUTHOR, OLD_HTML_COMMENT, OLD_SECTION
 
 from benchmarks import suite_main
 from quarterdeck.core.review.linking import parse_references
@@ -24,17 +25,6 @@ from quarterdeck.core.text.markers import sections
 
 FULL, QUICK = 65_536, 16_384
 TARGET_S = 0.05
-_OLD_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_OLD_SECTION = re.compile(
-    r"<!-- quarterdeck:section (?P<name>[a-z][a-z0-9-]*) -->\n?"
-    r"(?P<body>(?:(?!<!-- quarterdeck:section (?P=name) -->).)*?)"
-    r"<!-- /quarterdeck:section (?P=name) -->",
-    re.DOTALL,
-)
-_OLD_CO_AUTHOR = re.compile(
-    r"^[ \t]*co-authored-by:[ \t]*(?P<name>[^<\n]*?)[ \t]*<(?P<email>[^<>\s]+)>[ \t]*$",
-    re.IGNORECASE | re.MULTILINE,
-)
 
 
 def _seconds(fn: Callable[[], object]) -> float:
@@ -51,11 +41,11 @@ def run(quick: bool) -> list[dict[str, object]]:
     trailer = "Co-authored-by:" + " " * 1_000 + "x"
     cases = [
         (f"PR body of {size:,} chars of `<!--`, references", comments,
-         lambda: parse_references(comments), lambda: _OLD_HTML_COMMENT.sub(" ", comments)),
+         lambda: parse_references(comments), lambda: OLD_HTML_COMMENT.sub(" ", comments)),
         (f"{size // 32:,} unclosed section markers, sections", markers,
-         lambda: sections(markers), lambda: list(_OLD_SECTION.finditer(markers))),
+         lambda: sections(markers), lambda: list(OLD_SECTION.finditer(markers))),
         ("Co-authored-by: and 1,000 spaces, trailers", trailer,
-         lambda: co_author_trailers(trailer), lambda: list(_OLD_CO_AUTHOR.finditer(trailer))),
+         lambda: co_author_trailers(trailer), lambda: list(OLD_CO_AUTHOR.finditer(trailer))),
     ]  # fmt: skip
     rows: list[dict[str, object]] = []
     for name, _text, ours, old in cases:

@@ -10,6 +10,7 @@ import responses
 from hypothesis import HealthCheck, settings
 
 from tests.fakegithub import FakeGitHub
+from tests.fakegithub_http import HttpFront
 
 # Property tests are reproducible in CI: the same examples every run, no example
 # database on disk. Each test still sets its own bounded `max_examples`.
@@ -31,3 +32,15 @@ def github() -> Iterator[FakeGitHub]:
     """An in-memory GitHub; any request to another host fails the test (no network)."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield FakeGitHub(mock)
+
+
+@pytest.fixture
+def front(github: FakeGitHub) -> Iterator[str]:
+    """The fake served over real HTTP on 127.0.0.1: a dropped connection is a real one,
+    seen by urllib3 and so by the production retry policy; yields its API URL."""
+    served = HttpFront(github)
+    github.mock.add_passthru(served.url)
+    try:
+        yield served.url
+    finally:
+        served.close()

@@ -31,6 +31,14 @@ from quarterdeck.core.text.markdown import escape_inline
 from quarterdeck.errors import ConfigError
 from quarterdeck.resources import resource
 from tests.fakegithub import FakeGitHub
+from tests.old_parsers import (
+    OLD_CO_AUTHOR,
+    OLD_HTML_COMMENT,
+    OLD_INLINE_CODE,
+    OLD_ISSUE_REF,
+    OLD_SECTION,
+    OLD_TITLE_NUMBER,
+)
 from tests.reviewrepos import CONFIG, GOALS
 
 SMALL, LARGE = 8_000, 64_000
@@ -132,28 +140,7 @@ def test_a_body_is_read_up_to_githubs_limit_only() -> None:
     assert parse_references(beyond).issues == ()
 
 
-# ------------------------------------------------------------------ the old regexes
-
-_OLD_INLINE_CODE = re.compile(
-    r"(?<!`)(?P<ticks>`+)(?!`)(?:[^\n]|\n(?![ \t]*\n))+?(?<!`)(?P=ticks)(?!`)"
-)
-_OLD_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_OLD_SECTION = re.compile(
-    r"<!-- quarterdeck:section (?P<name>[a-z][a-z0-9-]*) -->\n?"
-    r"(?P<body>(?:(?!<!-- quarterdeck:section (?P=name) -->).)*?)"
-    r"<!-- /quarterdeck:section (?P=name) -->",
-    re.DOTALL,
-)
-_OLD_CO_AUTHOR = re.compile(
-    r"^[ \t]*co-authored-by:[ \t]*(?P<name>[^<\n]*?)[ \t]*<(?P<email>[^<>\s]+)>[ \t]*$",
-    re.IGNORECASE | re.MULTILINE,
-)
-_OLD_TITLE_NUMBER = re.compile(r"^(.*?)\s*\(#(\d+)\)\s*$")
-_OLD_ISSUE_REF = re.compile(
-    r"(?<![\w-])(?:goal\s*:\s*|part\s+of\s*:?\s*|(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)"
-    r"(?:\s*:\s*|\s+))#(?P<num>\d+)(?![\w-])",
-    re.IGNORECASE,
-)
+# The old regexes: tests/old_parsers.py
 
 # Small alphabets made of the characters each parser cares about, so random text hits
 # the interesting cases (unclosed, nested, adjacent, across blank lines) often.
@@ -176,8 +163,8 @@ _marked = st.lists(_marker_parts, max_size=12).map("".join)
 
 def _old_strip(text: str) -> str:
     """strip_code as it was, for text without fences: the old regexes, line by line."""
-    lines = _OLD_HTML_COMMENT.sub(" ", text).splitlines()
-    return _OLD_INLINE_CODE.sub(" ", "\n".join(lines))
+    lines = OLD_HTML_COMMENT.sub(" ", text).splitlines()
+    return OLD_INLINE_CODE.sub(" ", "\n".join(lines))
 
 
 @settings(max_examples=500, deadline=None)
@@ -191,10 +178,10 @@ def test_comments_and_code_spans_are_stripped_as_the_regexes_did(text: str) -> N
 @given(_marked, _marked)
 def test_sections_and_merge_match_the_old_regex(existing: str, rendered: str) -> None:
     old = {}
-    for m in _OLD_SECTION.finditer(existing):
+    for m in OLD_SECTION.finditer(existing):
         old.setdefault(m["name"], m["body"])
     assert markers.sections(existing) == old
-    spans = [(m["name"], m.start("body"), m.end("body")) for m in _OLD_SECTION.finditer(existing)]
+    spans = [(m["name"], m.start("body"), m.end("body")) for m in OLD_SECTION.finditer(existing)]
     assert markers.section_spans(existing) == spans
     fresh = markers.sections(rendered)
     seen: set[str] = set()
@@ -205,7 +192,7 @@ def test_sections_and_merge_match_the_old_regex(existing: str, rendered: str) ->
         seen.add(m["name"])
         return markers.section(m["name"], fresh[m["name"]])
 
-    expected = _OLD_SECTION.sub(replace, existing)
+    expected = OLD_SECTION.sub(replace, existing)
     for name in [n for n in fresh if n not in seen and n not in old]:
         expected = expected.rstrip("\n") + "\n\n" + markers.section(name, fresh[name]) + "\n"
     assert markers.merge(existing, rendered) == expected
@@ -219,7 +206,7 @@ _trailer_text = st.text(alphabet=st.sampled_from(list("Co-authored-by: A<b@c>\t\
 def test_co_authors_match_the_old_regex(tail: str) -> None:
     for message in (tail, "Co-authored-by:" + tail, "x\n co-authored-by: " + tail):
         old = dict.fromkeys(
-            (m["name"].strip(), m["email"]) for m in _OLD_CO_AUTHOR.finditer(message)
+            (m["name"].strip(), m["email"]) for m in OLD_CO_AUTHOR.finditer(message)
         )
         assert pr_messages.co_author_trailers(message) == tuple(old)
 
@@ -228,7 +215,7 @@ def test_co_authors_match_the_old_regex(tail: str) -> None:
 @given(st.text(alphabet=st.sampled_from(list("a (#1)2 \t")), max_size=30))
 def test_titled_subjects_match_the_old_regex(subject: str) -> None:
     trace = pr_messages.read_pr_trace(subject, 1)
-    m = _OLD_TITLE_NUMBER.match(pr_messages.subject_of(subject))
+    m = OLD_TITLE_NUMBER.match(pr_messages.subject_of(subject))
     if m is None or int(m.group(2)) == 0:
         assert trace is None
     else:
@@ -239,7 +226,7 @@ def test_titled_subjects_match_the_old_regex(subject: str) -> None:
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("part of: #12\n\tGgoalx")), max_size=40))
 def test_issue_references_match_the_old_regex(text: str) -> None:
-    old = dict.fromkeys(int(m["num"]) for m in _OLD_ISSUE_REF.finditer(text) if int(m["num"]))
+    old = dict.fromkeys(int(m["num"]) for m in OLD_ISSUE_REF.finditer(text) if int(m["num"]))
     assert set(parse_references(text).issues) == set(old)
 
 

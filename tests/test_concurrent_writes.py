@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,6 @@ from quarterdeck.services import goals_sync, publish
 from quarterdeck.sources.github.client import retry_policy
 from quarterdeck.sources.github.lock import LockBusy, github_lock
 from tests.fakegithub import FakeGitHub, FakeRepo
-from tests.fakegithub_http import HttpFront
 from tests.reviewrepos import CONFIG, seed_github
 from tests.test_goals_sync import checkout
 from tests.test_goals_sync import seed as seed_goals
@@ -69,16 +68,6 @@ GOALS = """\
   owners: [alice]
 """
 NEW_GOALS = ["exports", "funnel-v2", "pricing-page", "referrals"]
-
-
-@pytest.fixture
-def front(github: FakeGitHub) -> Iterator[str]:
-    served = HttpFront(github)
-    github.mock.add_passthru(served.url)
-    try:
-        yield served.url
-    finally:
-        served.close()
 
 
 @pytest.fixture

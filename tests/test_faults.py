@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from quarterdeck.core.config import build_config
 from quarterdeck.core.converge import LOCK_PREFIX
 from quarterdeck.sources.github.client import retry_policy
 from tests.fakegithub import FakeGitHub, FakeRepo
-from tests.fakegithub_http import HttpFront
 from tests.reviewrepos import CONFIG, GOALS, at, seed_github, small_repo
 from tests.test_goals_sync import checkout, seed
 from tests.webhooks import FILES, REPO, encode, headers, merged_pr, settings
@@ -808,18 +806,6 @@ def test_a_rate_limited_pr_comment_is_retried_and_created_once(
     assert len(fake.comments_on(2)) == 1
     assert github.count("POST", r"/issues/2/comments$") == 2
     assert waits == [4]
-
-
-@pytest.fixture
-def front(github: FakeGitHub) -> Iterator[str]:
-    """The fake served over real HTTP on 127.0.0.1: a dropped connection is a real one,
-    seen by urllib3 and so by the production retry policy; yields its API URL."""
-    served = HttpFront(github)
-    github.mock.add_passthru(served.url)
-    try:
-        yield served.url
-    finally:
-        served.close()
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def repo(github: FakeGitHub) -> FakeRepo:
 
 
 @pytest.fixture
-def front(github: FakeGitHub) -> Iterator[HttpFront]:
+def http_front(github: FakeGitHub) -> Iterator[HttpFront]:
     served = HttpFront(github)
     yield served
     served.close()
@@ -81,14 +81,14 @@ def handled(output: str) -> list[dict[str, Any]]:
 
 
 def test_worker_survives_a_redis_outage_and_every_accepted_delivery_is_done(
-    tmp_path: Path, github: FakeGitHub, repo: FakeRepo, front: HttpFront
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo, http_front: HttpFront
 ) -> None:
     # Redis persists (AOF, fsync always), as a production Redis must for its queue to
     # outlive a restart; without persistence a restart empties the queue by definition.
     redis_server = RedisServer(tmp_path, persist=True)
     queue = RQQueue(redis_server.client(), delays=(1, 1, 1))  # RQ's scheduler: 1 s, not 10
     client = app_for(tmp_path, redis_server.url, queue=queue).test_client()
-    worker = Worker(worker_env(front.url, redis_server.url), tmp_path / "worker.log", *FAST)
+    worker = Worker(worker_env(http_front.url, redis_server.url), tmp_path / "worker.log", *FAST)
     try:
         with Hold(github, "GET", CONFIG_READ) as hold:  # PR #2's job reads its config: held
             before = [deliver(client, github, n).status_code for n in (2, 3)]
@@ -123,12 +123,12 @@ def test_worker_survives_a_redis_outage_and_every_accepted_delivery_is_done(
 
 
 def test_a_killed_workers_job_runs_again_on_another_worker(
-    tmp_path: Path, github: FakeGitHub, repo: FakeRepo, front: HttpFront
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo, http_front: HttpFront
 ) -> None:
     redis_server = RedisServer(tmp_path)
     queue = RQQueue(redis_server.client(), delays=(0, 0, 0))  # retry at once, not in 10 s
     client = app_for(tmp_path, redis_server.url, queue=queue).test_client()
-    env = worker_env(front.url, redis_server.url)
+    env = worker_env(http_front.url, redis_server.url)
     first = Worker(env, tmp_path / "first.log", *FAST)
     second: Worker | None = None
     try:
@@ -152,12 +152,12 @@ def test_a_killed_workers_job_runs_again_on_another_worker(
 
 
 def test_a_killed_workers_job_with_no_retry_left_releases_its_claim(
-    tmp_path: Path, github: FakeGitHub, repo: FakeRepo, front: HttpFront
+    tmp_path: Path, github: FakeGitHub, repo: FakeRepo, http_front: HttpFront
 ) -> None:
     redis_server = RedisServer(tmp_path)
     queue = RQQueue(redis_server.client(), delays=())  # one attempt: abandoned = failed
     client = app_for(tmp_path, redis_server.url, queue=queue).test_client()
-    env = worker_env(front.url, redis_server.url)
+    env = worker_env(http_front.url, redis_server.url)
     first = Worker(env, tmp_path / "first.log", *FAST)
     second: Worker | None = None
     claim = "quarterdeck:delivery:" + delivery_id(2)
