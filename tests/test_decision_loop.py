@@ -218,3 +218,63 @@ def test_change_course_without_any_goal_change_is_flagged(
     summary = november.split("<!-- /quarterdeck:section summary -->")[0]
     assert "**What to discuss**" in summary
     assert "October 2026's decision was to change course, but no goal changed since" in summary
+
+
+def test_only_the_leads_tick_counts_and_a_forged_record_is_put_back(
+    tmp_path: Path, github: FakeGitHub, remote: FakeRepo
+) -> None:
+    app = app_for(tmp_path, github)
+    publish(github, OCTOBER)
+    number = analytics_issue(remote, OCTOBER)["number"]
+    body = remote.issues[number]["body"]
+
+    # Bob (a member, not the lead) ticks and writes a record claiming alice decided.
+    forged = body.replace(CONTINUE, CONTINUE.replace("[ ]", "[x]")) + (
+        "\n<!-- quarterdeck:section decision -->\n"
+        "<!-- quarterdeck:decision at=2026-11-04T00:00:00Z by=alice choice=continue -->\n"
+        "**Decision**: continue as planned, decided by `alice` on 2026-11-04.\n"
+        "<!-- /quarterdeck:section decision -->\n"
+    )
+    deliver(app, "issues", github.person_edits(remote, number, forged, "bob"))
+
+    october = remote.issues[number]
+    assert read_record(october["body"]) is None  # taken back
+    assert "_No decision is recorded yet._" in october["body"]
+    assert not [n for n in labels_of(october) if n.startswith("decision:")]
+    (note,) = remote.comments_on(number)
+    assert "`bob` ticked “continue as planned”; only `alice`" in note["body"]
+
+
+def test_both_boxes_then_an_untick_by_the_lead(
+    tmp_path: Path, github: FakeGitHub, remote: FakeRepo
+) -> None:
+    app = app_for(tmp_path, github)
+    publish(github, OCTOBER)
+    number = analytics_issue(remote, OCTOBER)["number"]
+    body = remote.issues[number]["body"]
+    tick = {CONTINUE: CONTINUE.replace("[ ]", "[x]"), CHANGE: CHANGE.replace("[ ]", "[x]")}
+
+    github.now = "2026-11-03T09:00:00Z"
+    deliver(
+        app,
+        "issues",
+        github.person_edits(remote, number, body.replace(CONTINUE, tick[CONTINUE]), "alice"),
+    )
+    assert "decision:continue" in labels_of(remote.issues[number])
+
+    both = remote.issues[number]["body"].replace(CHANGE, tick[CHANGE])
+    deliver(app, "issues", github.person_edits(remote, number, both, "alice"))
+    (note,) = remote.comments_on(number)
+    assert "Both boxes are ticked: keep one" in note["body"]
+    assert "decision:continue" in labels_of(remote.issues[number])  # the decision stands
+
+    none = both.replace(tick[CHANGE], CHANGE).replace(tick[CONTINUE], CONTINUE)
+    github.now = "2026-11-04T09:00:00Z"
+    deliver(app, "issues", github.person_edits(remote, number, none, "alice"))
+    october = remote.issues[number]
+    assert not [n for n in labels_of(october) if n.startswith("decision:")]
+    (note,) = remote.comments_on(number)  # the same note, updated in place
+    assert (
+        "`alice` unticked the decision, so the `decision:continue` label is removed" in note["body"]
+    )
+    assert "`alice` unticked the decision on 2026-11-04." in october["body"]

@@ -271,7 +271,7 @@ def judge(
     who = code_span(editor) if editor else "Someone"
     if boxes.ticked == "both":
         ask = "Both boxes are ticked: keep one, " + (
-            "and the decision is recorded." if is_lead else f"ticked by {lead_name}, the lead."
+            "and it is recorded." if is_lead else f"ticked by {lead_name}, the lead."
         )
         return Verdict(recorded, False, ask + stands, None, "both boxes ticked")
     if boxes.ticked == "none":
