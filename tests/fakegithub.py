@@ -124,6 +124,11 @@ class FakeRepo:
     archived: bool = False
     fork: bool = False
     readable: bool = True  # False: the token cannot see it (404, and never listed)
+    # The default branch's history, oldest first: (sha, ISO date, the files after it).
+    commits: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    # Each issue's body edits, oldest first: (editor login, ISO date), as GraphQL's
+    # `userContentEdits` keeps them.
+    edits: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -171,6 +176,8 @@ class FakeGitHub:
         # repositories; an id not among them gets `installation_token` (one repo's App).
         self.installations: dict[int, FakeInstallation] = {}
         self.echoed = 0  # error answers that carried the header back
+        # The fake's clock (ISO): when edits and commits happen; `updated_at` of an edit.
+        self.now = "2026-11-25T12:00:00Z"
         self.not_modified = 0  # conditional reads answered 304 (free of rate limit)
         self._ids = 5000
         self._lock = threading.Lock()  # the webhook tests post from several threads
@@ -423,6 +430,23 @@ class FakeGitHub:
         info = {"hasNextPage": len(comments) > first, "endCursor": str(min(first, len(comments)))}
         return {"totalCount": len(comments), "pageInfo": info, "nodes": nodes}
 
+    def _content_edits(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """`issue(number) { userContentEdits }`: its body's edits, newest first."""
+        repo = self.repos.get(f"{variables['owner']}/{variables['name']}".lower())
+        if repo is None or variables["number"] not in repo.issues:
+            return {"data": {"repository": {"issue": None}}}
+        nodes = [
+            {
+                "editedAt": at,
+                "editor": {
+                    "login": who.removesuffix("[bot]"),
+                    "__typename": ("Bot" if who.endswith("[bot]") else "User"),
+                },
+            }
+            for who, at in reversed(repo.edits.get(variables["number"], []))
+        ]
+        return {"data": {"repository": {"issue": {"userContentEdits": {"nodes": nodes}}}}}
+
     def _more_responses(self, variables: dict[str, Any]) -> dict[str, Any]:
         """The next 100 reviews or comments of one PR, after the cursor."""
         node = self._pull(variables) or {}
@@ -445,6 +469,34 @@ class FakeGitHub:
         return self._create_issue(
             repo, {"title": title, **fields}, author=fields.pop("user", "octocat")
         )
+
+    def commit(self, repo: FakeRepo, files: dict[str, str | None], when: str) -> str:
+        """Commit `files` (None deletes one) to the default branch at `when` (ISO)."""
+        for path, text in files.items():
+            if text is None:
+                repo.files.pop(path, None)
+            else:
+                repo.files[path] = text
+        sha = hashlib.sha256(f"{repo.full_name}{len(repo.commits)}{when}".encode()).hexdigest()[:40]
+        repo.commits.append((sha, when, dict(repo.files)))
+        return sha
+
+    def person_edits(self, repo: FakeRepo, number: int, body: str, by: str) -> dict[str, Any]:
+        """A person edits an issue's body in the browser, now (`self.now`); returns the
+        `issues.edited` payload GitHub would deliver for it (from the recorded example)."""
+        issue = repo.issues[number]
+        before = issue["body"]
+        issue["body"] = body
+        issue["updated_at"] = self.now
+        repo.edits.setdefault(number, []).append((by, self.now))
+        example = next(p for p in webhook_examples("issues") if p["action"] == "edited")
+        payload = copy.deepcopy(example)
+        payload["issue"] = copy.deepcopy(issue)
+        payload["changes"] = {"body": {"from": before}}
+        payload["repository"] = self._repo_json(repo)
+        payload["sender"] = self._user_json(by)
+        payload["installation"] = {"id": 42}
+        return payload
 
     def delete_issue(self, repo: FakeRepo, number: int) -> None:
         """Delete an issue as a person can: gone from listings, 410 Gone when asked for."""
@@ -549,6 +601,8 @@ class FakeGitHub:
                 return 200, self._search_pulls(body["variables"], body["query"]), {}
             if self.graphql is None and "$after" in body["query"]:
                 return 200, self._more_responses(body["variables"]), {}
+            if self.graphql is None and "userContentEdits" in body["query"]:
+                return 200, self._content_edits(body["variables"]), {}
             if self.graphql is None and "pullRequest(number" in body["query"]:
                 return 200, self._one_pull(body["variables"], body["query"]), {}
             if self.graphql is None:
@@ -599,6 +653,8 @@ class FakeGitHub:
             (r"PATCH /issues/comments/(\d+)", self._edit_comment),
             (r"DELETE /issues/comments/(\d+)", self._delete_comment),
             (r"POST /issues/(\d+)/labels", self._add_labels),
+            (r"DELETE /issues/(\d+)/labels/([^/]+)", self._remove_label),
+            (r"GET /commits", self._list_commits),
             (r"PUT /issues/(\d+)/labels", self._set_labels),
             (r"GET /assignees/([^/]+)", self._check_assignee),
             (r"GET /labels", self._list_labels),
@@ -713,6 +769,18 @@ class FakeGitHub:
 
     def _get_contents(self, repo: FakeRepo, query: Any, body: Any, path: str) -> Any:
         path = _unquote(path).strip("/")
+        ref = (query or {}).get("ref", [None])[0]
+        if ref is not None and ref != repo.default_branch:
+            # A commit's files (`?ref=<sha>`), from the recorded history.
+            files = next((f for sha, _, f in repo.commits if sha == ref), None)
+            if files is None:
+                return 404, {"message": "No commit found for the ref " + ref}, {}
+            if path not in files:
+                return 404, _not_found(), {}
+            raw = files[path].encode()
+            data = self._content_json(repo, path, with_content=False)
+            data.update(size=len(raw), encoding="base64", content=base64.b64encode(raw).decode())
+            return 200, data, {}
         if path in repo.files:
             return 200, self._content_json(repo, path, with_content=True), {}
         # A folder: GitHub lists its entries (files and subfolders) without content.
@@ -827,6 +895,10 @@ class FakeGitHub:
         if reason is not None and reason not in STATE_REASONS:
             error = {"resource": "Issue", "code": "invalid", "field": "state_reason"}
             return 422, {"message": "Validation Failed", "errors": [error]}, {}
+        if "body" in (body or {}) and body["body"] != issue["body"]:
+            # Through the API: the App or the Action, never a person (`person_edits`).
+            repo.edits.setdefault(issue["number"], []).append(("quarterdeck[bot]", self.now))
+            issue["updated_at"] = self.now
         self._apply_issue_fields(repo, issue, body or {})
         return 200, issue, {}
 
@@ -998,6 +1070,45 @@ class FakeGitHub:
             if _label_name(n).lower() not in have
         ]
         return 200, issue["labels"], {}
+
+    def _remove_label(self, repo: FakeRepo, query: Any, body: Any, number: str, name: str) -> Any:
+        """As GitHub: the issue's remaining labels; 404 when it does not carry it."""
+        issue = self._issue(repo, number)
+        wanted = _unquote(name).lower()
+        if issue is None or wanted not in {lb["name"].lower() for lb in issue["labels"]}:
+            return 404, {"message": "Label does not exist"}, {}
+        issue["labels"] = [lb for lb in issue["labels"] if lb["name"].lower() != wanted]
+        return 200, issue["labels"], {}
+
+    def _list_commits(self, repo: FakeRepo, query: dict[str, list[str]], body: Any) -> Any:
+        """`GET /commits?path=…&since=…&until=…`: the default branch's commits that
+        changed `path` (a file or a folder), newest first."""
+        path = query.get("path", [""])[0].strip("/")
+        since, until = query.get("since", [None])[0], query.get("until", [None])[0]
+        found = []
+        before: dict[str, str] = {}
+        for sha, when, files in repo.commits:
+
+            def under(snapshot: dict[str, str]) -> dict[str, str]:
+                return {
+                    k: v
+                    for k, v in snapshot.items()
+                    if not path or k == path or k.startswith(path + "/")
+                }
+
+            touched = under(files) != under(before)
+            before = files
+            if (
+                not touched
+                or (since and _when(when) < _when(since))
+                or (until and _when(when) > _when(until))
+            ):
+                continue
+            who = {"name": "Alice", "email": "alice@example.com", "date": when}
+            found.append(
+                {"sha": sha, "commit": {"author": who, "committer": who, "message": "goals"}}
+            )
+        return self._page(repo, "/commits", query, list(reversed(found)))
 
     def _set_labels(self, repo: FakeRepo, query: Any, body: Any, number: str) -> Any:
         issue = self._issue(repo, number)

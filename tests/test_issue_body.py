@@ -17,8 +17,9 @@ from tests.reviewrepos import big_repo, small_repo
 
 NOVEMBER = Month(2026, 11)
 SECTIONS = [
-    "Summary", "Shipped this month", "Funnels v2", "Goal progress in 2026-Q4", "Unplanned work",
-    "Shipping speed", "The last six months", "Where the work went", "Revenue",
+    "Summary", "Last month's decision", "Shipped this month", "Funnels v2",
+    "Goal progress in 2026-Q4", "Unplanned work", "Shipping speed", "The last six months",
+    "Where the work went", "Revenue",
     "Product analytics", "User feedback", "Discussion", "Decision",
 ]  # fmt: skip
 

@@ -18,6 +18,10 @@ note on the result, or a `PublishError` that names everything already written:
   run; close it instead, closed reviews are updated and never reopened);
 - the `growth-review` label renamed or deleted: the issues are looked up by their
   marker among the issues updated since the month began, and labelled again.
+
+Before a team's review is written, last month's review issue (among those listed,
+so no request more) has its decision recorded (`services.decisions`), the Action's
+half of what the App does on each edit; the new review then opens with it.
 """
 
 from __future__ import annotations
@@ -26,16 +30,20 @@ import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from quarterdeck.core.calendar import Month
 from quarterdeck.core.converge import survivor
+from quarterdeck.core.review.decisions import judge, read_boxes, read_record
 from quarterdeck.core.text.issue_body import fit
 from quarterdeck.core.text.markers import marker, merge, read_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL, review_label_spec, team_label, team_label_spec
 from quarterdeck.errors import GitHubError, GitHubNotFound, PartialWriteError, QuarterdeckError
-from quarterdeck.services.review import TeamReview, render_review
+from quarterdeck.services.decisions import record_decision
+from quarterdeck.services.review import TeamReview, render_review, with_previous_issue
 from quarterdeck.sources.github import Issue, Repository, translated
+from quarterdeck.sources.github.edits import last_person_edit
 from quarterdeck.sources.github.goals import is_pull_request
 from quarterdeck.sources.github.lock import github_lock
 from quarterdeck.sources.github.writes import (
@@ -132,8 +140,9 @@ def _publish(
         if not review.repo_url:
             review = dataclasses.replace(review, repo_url=repo.html_url)
         slug, month = review.summary.team, str(review.month)
-        rendered = _with_marker(render_review(review, standalone=False), slug, month)
         notes: list[str] = []
+        review = _carry_decision(run, review, found, notes)
+        rendered = _with_marker(render_review(review, standalone=False), slug, month)
         gone: set[int] = set()
         result = _onto(run, found.get((slug, month), []), review, rendered, notes, gone)
         if result is None:
@@ -142,6 +151,75 @@ def _publish(
                 labels_ready = True
             result = _create(run, review, rendered, notes, gone)
         results.append(result)
+
+
+def previous_review_issues(
+    repo: Repository, month: Month, writer: Writer = None
+) -> dict[str, Issue]:
+    """Each team's review issue of the month before `month` that Quarterdeck opened."""
+    found = _existing_issues(repo)
+    return _previous(found, month, writer)
+
+
+def _previous(
+    found: dict[tuple[str, str], list[Issue]], month: Month, writer: Writer
+) -> dict[str, Issue]:
+    wanted = str(month.previous())
+    issues: dict[str, Issue] = {}
+    for (slug, of), listed in found.items():
+        ours = [i for i in listed if of == wanted and marked_by_us(i, writer)]
+        if ours:
+            issues[slug] = survivor(ours, lambda i: i.number)[0]
+    return issues
+
+
+def _carry_decision(
+    run: _Run,
+    review: TeamReview,
+    found: dict[tuple[str, str], list[Issue]],
+    notes: list[str],
+) -> TeamReview:
+    """Record the decision on last month's review issue, and carry it into `review`."""
+    if review.carried is None or review.team is None:
+        return review
+    previous = _previous(
+        {k: v for k, v in found.items() if k[0] == review.summary.team}, review.month, run.writer
+    ).get(review.summary.team)
+    if previous is None:
+        return review
+    body = previous.body or ""
+    team = review.team
+    # Who ticked costs a request (the edit history): asked only when the boxes say
+    # something the record does not.
+    if _needs_editor(body, team.lead, team.slug):
+        edit = last_person_edit(run.repo, run.repo.full_name, previous.number)
+        editor, at = edit if edit else (None, previous.updated_at)
+        done = record_decision(
+            run.repo,
+            previous,
+            team=team.slug,
+            lead=team.lead,
+            editor=editor,
+            at=at,
+            body=body,
+            writer=run.writer,
+            dry_run=run.dry_run,
+        )
+        run.written.extend(done.written)
+        if done.written:
+            notes.append(f"#{previous.number} (last month's review): {done.verdict.summary}")
+        body = done.body if not run.dry_run else body
+    carried = with_previous_issue(review.carried, previous.number, previous.html_url, body)
+    return dataclasses.replace(review, carried=carried)
+
+
+def _needs_editor(body: str, lead: str | None, team: str) -> bool:
+    """Whether the boxes of `body` could change its record or need a note."""
+    if lead is None:
+        return False  # nobody decides; the review says so, no note on every run
+    sample = datetime(2000, 1, 1, tzinfo=UTC)
+    verdict = judge(read_boxes(body), read_record(body), lead, lead, sample, team)
+    return verdict.changed or verdict.note is not None
 
 
 @dataclass(frozen=True)

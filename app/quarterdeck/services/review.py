@@ -21,7 +21,9 @@ from quarterdeck.core.business.series import months_ending
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
 from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics, MetricsMonth
 from quarterdeck.core.model import Config, PullRequest, Team
+from quarterdeck.core.review.decisions import read_boxes, read_record
 from quarterdeck.core.review.figures import FigureRow, figure_rows
+from quarterdeck.core.review.goal_changes import CarriedForward, goal_changes, goals_in_file
 from quarterdeck.core.review.linking import link_all
 from quarterdeck.core.review.monthly import (
     Balance,
@@ -48,12 +50,17 @@ from quarterdeck.services.figures import FigureSources, team_figures
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
 from quarterdeck.sources.github import Github, translated
-from quarterdeck.sources.github.client import log_rate_limit
+from quarterdeck.sources.github.client import log_rate_limit, writer_login
 from quarterdeck.sources.github.config import load_github_templates, repo_reader
 from quarterdeck.sources.github.goals import load_config_with_goal_issues
 from quarterdeck.sources.github.prs import fetch_merged_prs
 from quarterdeck.sources.github.repos import resolve_repos
-from quarterdeck.sources.repo_files import LocalReader, load_repo_config, local_templates
+from quarterdeck.sources.repo_files import (
+    LocalReader,
+    load_repo_config,
+    local_templates,
+    read_text,
+)
 
 # Which of the quarter's three monthly reviews this is, and what it is for.
 REVIEW_FOCUS = {
@@ -88,6 +95,8 @@ class TeamReview:
     templates: Mapping[str, str] = field(default_factory=dict, repr=False)
     # Every repository the review read ("owner/name"), the home one first.
     repos: tuple[str, ...] = ()
+    # Last month's decision and what changed in the team's goals since (None: not read).
+    carried: CarriedForward | None = None
 
     @property
     def figure_months(self) -> tuple[Month, ...]:
@@ -178,6 +187,11 @@ class TeamReview:
         return total_balance(self.summary.history)
 
     @property
+    def changed_course_in_name_only(self) -> bool:
+        """Last month's lead decided to change course, and no goal changed since."""
+        return self.carried is not None and self.carried.changed_course_in_name_only
+
+    @property
     def stalled_goals(self) -> tuple[GoalProgress, ...]:
         return tuple(p for p in self.summary.progress if p.stalled)
 
@@ -241,7 +255,7 @@ def build_reviews(
             "read: pass each other clone with another --repo, or review with --github"
         )
         warnings = [*warnings, _repos_problem(config_path, text)]
-    return assemble_reviews(
+    reviews = assemble_reviews(
         config,
         warnings,
         merge_histories(prs for _, prs in read),
@@ -256,6 +270,7 @@ def build_reviews(
         figure_sources=sources,
         repos=tuple(name for name, _ in read),
     )
+    return _carry_offline(repo, config, month, reviews)
 
 
 def read_clone(
@@ -329,7 +344,7 @@ def build_reviews_from_github(
     business = sources.metrics_month(month)
     previous_business = sources.metrics_month(month.previous())
     log_rate_limit(gh)
-    return assemble_reviews(
+    reviews = assemble_reviews(
         config,
         warnings,
         prs,
@@ -345,6 +360,109 @@ def build_reviews_from_github(
         figure_sources=sources,
         repos=selection.repos,
     )
+    return carry_from_github(repo, config, month, reviews, writer_login(gh))
+
+
+def goals_file_of(config: Config, month: Month) -> str:
+    """The goals file of `month`'s quarter (`goals/2026-Q4.yml`)."""
+    folder = config.goals_dir.strip("/")
+    name = f"{month.quarter}.yml"
+    return f"{folder}/{name}" if folder else name
+
+
+def carried_since(config: Config, month: Month) -> datetime:
+    """When last month's review was made, as both modes count it: the start of the
+    reviewed month (the end of the month that review covered), in the review's zone.
+    The same moment offline and on GitHub, so both modes show the same changes."""
+    return month.start(config.review.timezone)
+
+
+def _carry_offline(
+    repo: Path, config: Config, month: Month, reviews: list[TeamReview]
+) -> list[TeamReview]:
+    """Offline: goal changes from the clone's history; last month's decision lives on
+    its review issue, which only GitHub mode reads."""
+    from quarterdeck.sources.goals_history import goals_file_at
+
+    if month.month_of_quarter == 1:
+        return [_carry(r, month, config, None, None, "") for r in reviews]
+    path = goals_file_of(config, month)
+    since = carried_since(config, month)
+    then = goals_file_at(repo, default_branch(repo), path, since)
+    now, _ = read_text(LocalReader(repo), path)
+    return [_carry(r, month, config, then.text, now, then.unavailable) for r in reviews]
+
+
+def _carry(
+    review: TeamReview,
+    month: Month,
+    config: Config,
+    then: str | None,
+    now: str | None,
+    unavailable: str,
+    previous: Any = None,
+) -> TeamReview:
+    """`review` with what last month carries into it: the goal changes between the
+    goals file `then` and `now`, and last month's review issue `previous` if read."""
+    if review.team is None:
+        return review
+    path = goals_file_of(config, month)
+    changes = ()
+    if month.month_of_quarter != 1 and not unavailable:
+        changes = goal_changes(
+            goals_in_file(path, then), goals_in_file(path, now), review.team.slug, month.quarter
+        )
+    carried = CarriedForward(
+        month=month.previous(),
+        since=carried_since(config, month),
+        changes=changes,
+        history_unavailable=unavailable,
+        new_quarter=month.month_of_quarter == 1,
+    )
+    if previous is not None:
+        carried = with_previous_issue(carried, previous.number, previous.html_url, previous.body)
+    return dataclasses.replace(review, carried=carried)
+
+
+def with_previous_issue(
+    carried: CarriedForward, number: int, url: str, body: str | None
+) -> CarriedForward:
+    """`carried` with the decision last month's review issue holds (recorded or ticked)."""
+    return dataclasses.replace(
+        carried,
+        issue=number,
+        issue_url=url,
+        decision=read_record(body),
+        ticked=read_boxes(body).ticked,
+        read_issue=True,
+    )
+
+
+def carry_from_github(
+    repo: Any, config: Config, month: Month, reviews: list[TeamReview], writer: Any = None
+) -> list[TeamReview]:
+    """GitHub mode: last month's review issues (one listing) and the goals file's
+    history (`goals_file_then_and_now`: one request when it did not change)."""
+    from quarterdeck.services.publish import previous_review_issues
+    from quarterdeck.sources.github.goals_history import goals_file_then_and_now
+
+    owned = [r for r in reviews if r.team is not None]
+    if not owned:
+        return reviews
+    previous = previous_review_issues(repo, month, writer)
+    then = now = None
+    unavailable = ""
+    if month.month_of_quarter != 1:
+        path = goals_file_of(config, month)
+        with translated(f"reading the history of {path}"):
+            found = goals_file_then_and_now(repo, path, carried_since(config, month))
+        then, now, unavailable = found.then, found.now, found.unavailable
+        if not found.changed:
+            then = now = ""  # the same text: no change, nothing to read
+    return [
+        _carry(r, month, config, then, now, unavailable, previous.get(r.summary.team))
+        for r in reviews
+    ]
 
 
 def _repos_problem(config_path: str, text: str) -> Problem:
