@@ -210,7 +210,10 @@ def load_app_config(reader: GitHubReader) -> AppConfig:
         parsed, _ = parse_config(found[1], found[0], base=base)
         if parsed is not None and (parsed.repos or parsed.org):
             goals_reader = origin
-    config, warnings = load_config(goals_reader, config=found, base=base, problems=problems)
+    # The App links PRs: objectives are for reviews, so their folder is not read.
+    config, warnings = load_config(
+        goals_reader, config=found, base=base, problems=problems, objectives=False
+    )
     goals_repo = goals_reader.full_name
     issues, listing = _read_goal_issues(goals_reader.repo, config, problems, goals_repo)
     config = merge_goals(config, issues)
