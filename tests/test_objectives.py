@@ -4,14 +4,19 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from quarterdeck.core.config import build_config
-from quarterdeck.core.model import Goal, Objective
+from quarterdeck.core.goals.issues import IssueSnapshot, goals_from_issues, objectives_from_issues
+from quarterdeck.core.goals.merge import merge_goal, merge_objectives
+from quarterdeck.core.model import Config, Goal, Objective
 from quarterdeck.errors import ConfigError
+from quarterdeck.sources.github.goals import load_config_with_goal_issues
 from quarterdeck.sources.repo_files import load_repo_config
+from tests.fakegithub import FakeGitHub
 
 CFG = ".github/quarterdeck.yml"
 Q4 = "goals/2026-Q4.yml"
@@ -288,3 +293,194 @@ def test_the_objectives_folder_is_a_setting(tmp_path: Path) -> None:
         ("top-of-funnel", "company/aims/2026-Q4.yml"),
         ("retention", "company/aims/2026-Q4.yml"),
     ]
+
+
+# --------------------------------------------------------------------------- issues
+
+
+def snap(
+    number: int,
+    title: str,
+    labels: tuple[str, ...],
+    *,
+    body: str = "",
+    assignees: tuple[str, ...] = (),
+) -> IssueSnapshot:
+    return IssueSnapshot(number, title, body, "open", labels, assignees)
+
+
+Q4_LABELS = ("objective", "quarter:2026-Q4")
+ISSUES = [
+    pytest.param(
+        snap(7, "Grow the top of the funnel", Q4_LABELS, assignees=("ceo",)),
+        Objective(
+            "grow-the-top-of-the-funnel",
+            "Grow the top of the funnel",
+            "2026-Q4",
+            "ceo",
+            issue=7,
+            source="issue #7",
+        ),
+        [],
+        id="title-as-id-assignee-as-owner",
+    ),
+    pytest.param(
+        snap(
+            8,
+            "Keep customers",
+            ("Objective", "quarter:2026-q4"),
+            assignees=("cfo",),
+            body="<!-- quarterdeck:objective id=retention -->\nid: ignored\n\n"
+            "Net revenue retention above 100 %.\n",
+        ),
+        Objective(
+            "retention",
+            "Keep customers",
+            "2026-Q4",
+            "cfo",
+            "Net revenue retention above 100 %.",
+            issue=8,
+            source="issue #8",
+        ),
+        [],
+        id="marker-wins-body-is-the-description",
+    ),
+    pytest.param(
+        snap(9, "Hire", Q4_LABELS, body="id: hiring\nTwo engineers.", assignees=("cto", "ceo")),
+        Objective("hiring", "Hire", "2026-Q4", "cto", "Two engineers.", issue=9, source="issue #9"),
+        [
+            "issue #9: owner: objective issue has 2 assignees; an objective has one owner, so "
+            "'cto' is read as it: unassign the others (warning)"
+        ],
+        id="id-line-and-two-assignees",
+    ),
+    pytest.param(
+        snap(10, "Nobody's", Q4_LABELS),
+        Objective("nobody-s", "Nobody's", "2026-Q4", None, issue=10, source="issue #10"),
+        [
+            'issue #10: owner: objective issue "Nobody\'s" has no assignee; assign the exec '
+            "who owns it (warning)"
+        ],
+        id="no-assignee",
+    ),
+    pytest.param(
+        snap(11, "Timeless", ("objective",), assignees=("ceo",)),
+        None,
+        [
+            "issue #11: quarter:YYYY-Qn: objective issue 'Timeless' has no `quarter:YYYY-Qn` "
+            "label; add one (e.g. `quarter:2026-Q4`), until then it is left out of the objectives"
+        ],
+        id="no-quarter-label",
+    ),
+    pytest.param(
+        snap(12, "Twice", ("objective", "quarter:2026-Q4", "quarter:2027-Q1")),
+        None,
+        [
+            "issue #12: quarter:YYYY-Qn: objective issue has 2 labels `quarter:2026-Q4`, "
+            "`quarter:2027-Q1`; keep one"
+        ],
+        id="two-quarter-labels",
+    ),
+    pytest.param(
+        snap(13, "Someday", ("objective", "quarter:soon")),
+        None,
+        [
+            "issue #13: quarter:YYYY-Qn: label `quarter:soon` does not name a quarter; use "
+            "YYYY-Qn, e.g. `quarter:2026-Q4`"
+        ],
+        id="quarter-label-not-a-quarter",
+    ),
+]
+
+
+@pytest.mark.parametrize(("issue", "expected", "problems"), ISSUES)
+def test_objective_issues_are_read_exactly(
+    issue: IssueSnapshot, expected: Objective | None, problems: list[str]
+) -> None:
+    objectives, found = objectives_from_issues([issue], "objective")
+    assert objectives == ([expected] if expected else [])
+    assert [str(p) for p in found] == problems
+
+
+def test_objective_issues_of_one_id_are_kept_apart_and_others_skipped() -> None:
+    issues = [
+        snap(5, "Retention", ("objective", "quarter:2026-Q4"), assignees=("cfo",)),
+        snap(3, "Retention", ("objective", "quarter:2026-Q4"), assignees=("ceo",)),
+        snap(4, "Retention", ("objective", "quarter:2027-Q1"), assignees=("ceo",)),
+        snap(6, "A goal", ("goal", "quarter:2026-Q4", "team:growth")),
+    ]
+    objectives, found = objectives_from_issues(issues, "objective")
+    assert [(o.issue, o.quarter, o.id) for o in objectives] == [
+        (3, "2026-Q4", "retention"),
+        (4, "2027-Q1", "retention"),
+        (5, "2026-Q4", "retention-5"),
+    ]
+    assert [str(p) for p in found] == [
+        "issue #5: id: objective id 'retention' is already used by another objective issue of "
+        "2026-Q4; read as retention-5 (give it its own `id:` line) (warning)"
+    ]
+
+
+def test_written_objectives_win_and_issues_fill_in() -> None:
+    written = Config(
+        objectives=(
+            Objective("retention", "Keep customers", "2026-Q4", "cfo", source=OQ4),
+            Objective("growth", "Grow", "2026-Q4", "ceo", source=OQ4),
+        )
+    )
+    from_issues = [
+        Objective("retention", "Other title", "2026-Q4", "ceo", "text", issue=8, source="#8"),
+        Objective("retention", "Next quarter's", "2027-Q1", "ceo", issue=9, source="#9"),
+    ]
+    assert merge_objectives(written, from_issues).objectives == (
+        Objective("retention", "Keep customers", "2026-Q4", "cfo", issue=8, source=OQ4),
+        Objective("growth", "Grow", "2026-Q4", "ceo", source=OQ4),
+        Objective("retention", "Next quarter's", "2027-Q1", "ceo", issue=9, source="#9"),
+    )
+
+
+def test_goal_issues_name_their_objective_and_the_file_wins() -> None:
+    issue = snap(
+        20,
+        "Checklist",
+        ("goal", "quarter:2026-Q4", "team:growth"),
+        body="Objective: `top-of-funnel`\n\n```\nobjective: not-this\n```\n",
+    )
+    goals, _ = goals_from_issues([issue], Config())
+    assert goals[0].objective == "top-of-funnel"
+    file_goal = Goal("checklist", "Checklist", "growth", "2026-Q4", issue=20)
+    assert merge_goal(file_goal, goals[0]).objective == "top-of-funnel"
+    named = replace(file_goal, objective="retention")
+    assert merge_goal(named, goals[0]).objective == "retention"
+
+
+def test_the_review_config_from_github_has_the_objective_issues(github: FakeGitHub) -> None:
+    fake = github.add_repo(
+        "acme/web",
+        files={
+            CFG: TEAM,
+            OQ4: OBJECTIVES,
+            Q4: GOAL.format(objective="retention"),
+        },
+    )
+    github.add_issue(
+        fake, "Keep the customers we have", labels=["objective", "quarter:2026-Q4"],
+        body="id: retention\n", assignees=["cfo"],
+    )  # fmt: skip
+    github.add_issue(fake, "Hire well", labels=["objective", "quarter:2026-Q4"])
+    github.add_issue(fake, "Not one", labels=["bug"])
+    repo = github.client().get_repo("acme/web")
+
+    config, warnings = load_config_with_goal_issues(repo)
+
+    assert [(o.id, o.owner, o.issue, o.source) for o in config.objectives] == [
+        ("top-of-funnel", "ceo", None, OQ4),
+        ("retention", "cfo", 1, OQ4),
+        ("hire-well", None, 2, "issue #2"),
+    ]
+    assert [str(p) for p in warnings] == [
+        "issue #2: owner: objective issue 'Hire well' has no assignee; assign the exec who "
+        "owns it (warning)"
+    ]
+    without, _ = load_config_with_goal_issues(repo, objectives=False)
+    assert [o.id for o in without.objectives] == ["top-of-funnel", "retention"]

@@ -83,7 +83,6 @@ class Goal:
     issue: int | None = None  # tracking issue number
     motivation: str = ""
     status: str = "planned"  # one of GOAL_STATUSES
-    objective: str | None = None  # id of the company objective of its quarter it serves
     # The goal issue's "What we'll ship" task list; None when no issue or no list.
     tasks_done: int | None = None
     tasks_total: int | None = None
@@ -93,6 +92,7 @@ class Goal:
     branches: tuple[str, ...] = ()  # branch-name prefixes, e.g. "replay/"
     scopes: tuple[str, ...] = ()  # conventional-commit scopes: `feat(replay): ...`
     keywords: tuple[str, ...] = ()  # whole words or phrases in the PR title
+    objective: str | None = None  # id of the company objective of its quarter it serves
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,10 @@
 
 Duplicate goal ids within a quarter, goals of unknown teams, goals without owners or
 with owners from other teams, company objectives (duplicate ids within a quarter,
-goals naming an objective their quarter does not have), oversized teams, the starter's
-untouched placeholders,
-`owns.codeowners` entries the CODEOWNERS file does not name, the `_extends` offline
-notice, and metric definitions: formulas over metrics nobody defines or over
-themselves, and queries whose source is not configured.
+goals naming an objective their quarter does not have), oversized teams, the
+starter's untouched placeholders, `owns.codeowners` entries the CODEOWNERS file does
+not name, the `_extends` offline notice, and metric definitions: formulas over
+metrics nobody defines or over themselves, and queries whose source is not configured.
 """
 
 from __future__ import annotations
