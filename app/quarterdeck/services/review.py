@@ -20,7 +20,8 @@ from quarterdeck.core.business.figures import TREND_MONTHS, MetricFigure
 from quarterdeck.core.business.series import months_ending
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
 from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics, MetricsMonth
-from quarterdeck.core.model import Config, PullRequest, Team
+from quarterdeck.core.goals.objectives import ObjectiveGroup, group_by_objective
+from quarterdeck.core.model import Config, Objective, PullRequest, Team
 from quarterdeck.core.review.figures import FigureRow, figure_rows
 from quarterdeck.core.review.linking import link_all
 from quarterdeck.core.review.monthly import (
@@ -88,6 +89,8 @@ class TeamReview:
     templates: Mapping[str, str] = field(default_factory=dict, repr=False)
     # Every repository the review read ("owner/name"), the home one first.
     repos: tuple[str, ...] = ()
+    # The company objectives of the review's quarter (every team's review has them all).
+    objectives: tuple[Objective, ...] = ()
 
     @property
     def figure_months(self) -> tuple[Month, ...]:
@@ -176,6 +179,14 @@ class TeamReview:
     def history_balance(self) -> Balance:
         """Where the six months' shipped PRs went, together."""
         return total_balance(self.summary.history)
+
+    @property
+    def objective_groups(self) -> tuple[ObjectiveGroup[GoalProgress], ...]:
+        """The team's goal progress under the objectives its goals serve, then the goals
+        that serve none; empty when the quarter has no objectives (one table then)."""
+        if not self.objectives:
+            return ()
+        return group_by_objective(self.summary.progress, lambda p: p.goal, self.objectives)
 
     @property
     def stalled_goals(self) -> tuple[GoalProgress, ...]:
@@ -438,6 +449,7 @@ def assemble_reviews(
             else team_figures(config, summary.team, month, figure_sources),
             templates=templates,
             repos=tuple(repos),
+            objectives=config.objectives_of(month.quarter),
         )
         for summary in summaries
         if team is None or summary.team == team
