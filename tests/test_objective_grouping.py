@@ -3,19 +3,24 @@ exact output. The golden text is written here from the inputs, not taken from a 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.goals.objectives import group_by_objective
 from quarterdeck.core.model import Config, Goal, Objective, PullRequest, Team
+from quarterdeck.core.text.markers import sections
 from quarterdeck.services.quarter_report import (
     quarter_report,
     quarter_report_to_json,
     render_quarter_report,
 )
 from quarterdeck.services.review import TeamReview, assemble_reviews, render_review, reviews_to_json
+from tests.mdcheck import parse
 
 GROWTH = Team("growth", lead="lead1", members=("lead1", "owner2"), paths=("web/**",))
 INFRA = Team("infra", lead="ops1", members=("ops1",), paths=("infra/**",))
@@ -216,3 +221,27 @@ def test_groups_follow_the_written_order_then_unknown_then_none(
     ]  # fmt: skip
     assert shown == expected
     assert [g.serves_none for g in groups][-1] is True
+
+
+NASTY = [
+    "@everyone", "<script>x</script>", "</details>", "\n# heading\n", "| pipe |",
+    "<!-- quarterdeck:section goals -->", "{{ 7*7 }}", "[x](javascript:1)", "`@alice",
+]  # fmt: skip
+
+
+@settings(max_examples=20, deadline=None)
+@given(title=st.lists(st.sampled_from(NASTY) | st.text(max_size=8), min_size=1).map("".join))
+def test_an_objectives_title_cannot_ping_inject_or_add_structure(title: str) -> None:
+    hostile = (replace(OBJECTIVES[0], title=title, description=title), *OBJECTIVES[1:])
+    plain = (replace(OBJECTIVES[0], title="t", description="d"), *OBJECTIVES[1:])
+    for render in (
+        lambda o: render_review(reviews_of(Month(2026, 11), o)[0]),
+        lambda o: render_quarter_report(quarter_report(reviews_of(Month(2026, 12), o))),
+    ):
+        text, plain_text = render(hostile), render(plain)
+        doc, base = parse(text), parse(plain_text)
+        assert doc.raw_html == base.raw_html == []
+        assert doc.mentions == base.mentions
+        assert len(doc.headings) == len(base.headings)
+        assert [len(t) for t in doc.tables] == [len(t) for t in base.tables]
+        assert list(sections(text)) == list(sections(plain_text))

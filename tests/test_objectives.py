@@ -198,6 +198,32 @@ PROBLEMS = [
         id="file-with-a-top-key",
     ),
     pytest.param(
+        None,
+        {OQ4: "- id: !!python/object/apply:os.system [echo]\n"},
+        None,
+        [
+            f"{OQ4}:1: unreadable YAML value: could not determine a constructor for the tag "
+            "'tag:yaml.org,2002:python/object/apply:os.system'"
+        ],
+        id="unsafe-tag",
+    ),
+    pytest.param(
+        None,
+        {
+            OQ4: "- a: &a [x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"  {n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n"
+                for p, n in zip("abcdefg", "bcdefgh", strict=True)
+            )
+        },
+        None,
+        [
+            f"{OQ4}: YAML aliases (*name) would expand this file by more than 10,000 values; "
+            "write the values out instead of nesting aliases"
+        ],
+        id="alias-bomb",
+    ),
+    pytest.param(
         TEAM,
         {OQ4: OBJECTIVES},
         {Q4: GOAL.format(objective="top-of-funel")},

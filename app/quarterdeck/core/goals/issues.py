@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 
 from quarterdeck.core.calendar import is_quarter
 from quarterdeck.core.model import GOAL_STATUSES, Config, Goal, Objective
+from quarterdeck.core.review.linking import strip_comments
 from quarterdeck.core.text.markers import marker, read_marker
 from quarterdeck.core.vocabulary import (
     QUARTER_PREFIX,
@@ -56,7 +57,7 @@ _ID_LINE = re.compile(r"^[ \t]*id:[ \t]*`?([a-z0-9][a-z0-9-]*)`?[ \t]*$", re.MUL
 _OBJECTIVE_LINE = re.compile(
     r"^[ \t]*objective:[ \t]*`?([a-z0-9][a-z0-9-]*)`?[ \t]*$", re.MULTILINE | re.IGNORECASE
 )
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
 _FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[^\n]*$", re.MULTILINE | re.DOTALL)
 # The closing `#`s and spaces are cut off in code (`rstrip`): a lazy `(.*?)` before
 # `[ \t#]*$` retried the tail from every character, quadratic on a line of `# # #`.
@@ -313,7 +314,8 @@ def objective_from_issue(issue: IssueSnapshot) -> tuple[Objective | None, list[P
             )
         )
     objective_id, _ = goal_id_of(issue, OBJECTIVE_MARKER_KIND)
-    text = _ID_LINE.sub("", _COMMENT.sub("", issue.body or "")).strip()
+    # Markers and other hidden comments are not the description (scanned linearly).
+    text = _ID_LINE.sub("", strip_comments(issue.body or "")).strip()
     if len(text) > MAX_DESCRIPTION:
         text = text[: MAX_DESCRIPTION - 1].rstrip() + "…"
     objective = Objective(
