@@ -1051,8 +1051,9 @@ def test_a_cut_short_answer_to_a_read_mid_publish_names_what_was_written(
 ) -> None:
     remote = seed_github(wired)
     # A read after the first team's issue was created (its look for the second team's
-    # issue, under that team's lock) is cut short, every time: stop, and say so.
-    wired.fail("GET", r"^/repos/acme/web/issues$", 200, raw="[{", skip=3, times=100)
+    # issue, under that team's lock) is cut short, every time: stop, and say so. The
+    # reads before it: the goal and the objective issue listings, the first team's look.
+    wired.fail("GET", r"^/repos/acme/web/issues$", 200, raw="[{", skip=4, times=100)
 
     code, err = publish(capsys)
 

@@ -510,3 +510,10 @@ def test_the_review_config_from_github_has_the_objective_issues(github: FakeGitH
     ]
     without, _ = load_config_with_goal_issues(repo, objectives=False)
     assert [o.id for o in without.objectives] == ["top-of-funnel", "retention"]
+
+
+def test_an_objective_issues_description_is_cut_at_1000_characters() -> None:
+    [objective], _ = objectives_from_issues(
+        [snap(1, "Long", Q4_LABELS, body="x" * 5_000, assignees=("ceo",))], "objective"
+    )
+    assert objective.description == "x" * 999 + "…"
