@@ -23,7 +23,12 @@ from quarterdeck import cli
 from quarterdeck.cli import main
 from quarterdeck.core.config import build_config
 from quarterdeck.core.config.fields import MAX_PARAGRAPH, MAX_SENTENCE, MAX_TEXT, MAX_TITLE
-from quarterdeck.core.goals.issues import count_tasks
+from quarterdeck.core.goals.issues import (
+    IssueSnapshot,
+    count_tasks,
+    objective_from_issue,
+    objective_of,
+)
 from quarterdeck.core.review import pr_messages
 from quarterdeck.core.review.linking import MAX_PARSED, parse_references, strip_code
 from quarterdeck.core.text import markers
@@ -97,8 +102,22 @@ _HOSTILE: list[tuple[str, Callable[[str], object], Callable[[int], str]]] = [
         lambda n: _repeat(" ", n, "x"),
     ),
     ("goal issue: heading of # #", count_tasks, lambda n: _repeat(" #", n, "#", "x")),
+    (
+        "objective issue: <!-- repeated, never closed",
+        lambda text: objective_from_issue(_objective_issue(text)),
+        lambda n: _repeat("<!--", n),
+    ),
+    (
+        "objective issue: id: and objective: lines of spaces",
+        lambda text: (objective_from_issue(_objective_issue(text)), objective_of(text)),
+        lambda n: _repeat(" ", n, "id:", "x\nobjective:" + " " * (n // 2) + "x"),
+    ),
     ("escaping: @ repeated", escape_inline, lambda n: _repeat("@", n)),
 ]
+
+
+def _objective_issue(body: str) -> IssueSnapshot:
+    return IssueSnapshot(1, "Objective", body, "open", ("objective", "quarter:2026-Q4"))
 
 
 def _ticks(size: int) -> str:

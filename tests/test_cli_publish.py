@@ -142,6 +142,7 @@ def test_quarter_report_as_json(quarter_repo: GitRepo, capsys: pytest.CaptureFix
 
     data = json.loads(capsys.readouterr().out)
     assert (data["version"], data["quarter"], data["complete"]) == (1, "2026-Q4", True)
+    assert data["objectives"] == []  # the repo writes none
     analytics, growth = data["teams"]
     assert analytics["team"] == "analytics"
     assert analytics["lead"] == "alice"
@@ -153,6 +154,7 @@ def test_quarter_report_as_json(quarter_repo: GitRepo, capsys: pytest.CaptureFix
         "id": "funnels",
         "title": "Funnels v2",
         "owners": ["alice"],
+        "objective": None,
         "status": "planned",
         "outcome": "carried over",
         "why": "1 PR shipped, not marked shipped",

@@ -824,14 +824,18 @@ def test_committed_schema_matches_the_models() -> None:
     )
 
 
-def test_schema_describes_all_three_file_kinds() -> None:
+def test_schema_describes_all_four_file_kinds() -> None:
     schema = json_schema()
     assert set(schema["properties"]) == {
-        "teams", "goals", "review", "identities", "bots", "sources", "metrics", "repos",
-        "org", "_extends",
+        "teams", "goals", "review", "identities", "bots", "sources", "metrics", "objectives",
+        "repos", "org", "_extends",
     }  # fmt: skip
     assert schema["additionalProperties"] is False
-    assert {"GoalsFile", "MetricsFile"} <= set(schema["$defs"])
+    assert {"GoalsFile", "ObjectivesFile", "MetricsFile"} <= set(schema["$defs"])
+    assert schema["$defs"]["ObjectiveSpec"]["required"] == ["id", "title", "owner"]
+    assert schema["$defs"]["QuarterObjectiveSpec"]["required"] == [
+        "id", "title", "owner", "quarter",
+    ]  # fmt: skip
     assert schema["$defs"]["GoalSpec"]["required"] == ["id", "title", "team", "owners"]
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
@@ -203,3 +204,28 @@ def test_the_demo_needs_no_token_and_no_network(
     assert "unavailable" not in text
     assert "| Activation |" in text
     assert os.environ["QUARTERDECK_WAREHOUSE_URL"] == theirs
+
+
+def test_the_demo_groups_goal_progress_by_the_example_objectives(
+    reviews: dict[str, str],
+) -> None:
+    examples = ROOT / "examples"
+    quarter = DEMO_MONTH.quarter
+    objectives = yaml.safe_load((examples / "objectives" / f"{quarter}.yml").read_text())
+    goals = yaml.safe_load((examples / "goals" / f"{quarter}.yml").read_text())
+    assert {g["team"] for g in goals} == set(reviews) - {"work no team owns"}
+    seen: list[str] = []
+    for team, review in reviews.items():
+        own = [g for g in goals if g["team"] == team]
+        if not own:
+            continue
+        named = {g.get("objective") for g in own}
+        expected = [o["title"] for o in objectives if o["id"] in named]
+        expected += ["No company objective"] if None in named else []
+        section = review.split("<!-- quarterdeck:section goals -->", 1)[1].split("<!-- /", 1)[0]
+        headings = [line[4:] for line in section.splitlines() if line.startswith("### ")]
+        assert headings == expected, team
+        seen += headings
+    # The example goals show both: objectives with their goals, and goals serving none.
+    assert "No company objective" in seen
+    assert {o["title"] for o in objectives} <= set(seen)

@@ -1052,8 +1052,9 @@ def test_a_cut_short_answer_to_a_read_mid_publish_names_what_was_written(
     remote = seed_github(wired)
     # A read after the first team's issue was created (its look for the second team's
     # issue, under that team's lock) is cut short, every time: stop, and say so. The
-    # first listing is the review's own (last month's review issues, for the decision).
-    wired.fail("GET", r"^/repos/acme/web/issues$", 200, raw="[{", skip=4, times=100)
+    # reads before it: the goal and objective issue listings, the review's listing of
+    # last month's review issues (for the decision), the first team's look.
+    wired.fail("GET", r"^/repos/acme/web/issues$", 200, raw="[{", skip=5, times=100)
 
     code, err = publish(capsys)
 

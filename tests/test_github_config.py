@@ -55,8 +55,9 @@ def test_same_config_and_metrics_as_from_disk(github: FakeGitHub, tmp_path: Path
     assert october is None
     assert november is not None
     assert november.source == "metrics/2026-11.yml"
-    # repo, config, goals folder, one goals file, metrics folder (once), one metrics file
-    assert len(github.calls) == 6
+    # repo, config, goals folder, one goals file, objectives folder (none here), metrics
+    # folder (once), one metrics file
+    assert len(github.calls) == 7
 
 
 def test_problems_name_repo_paths(github: FakeGitHub) -> None:
@@ -67,7 +68,8 @@ def test_problems_name_repo_paths(github: FakeGitHub) -> None:
 
     assert [str(p) for p in caught.value.problems] == [
         "goals/2026-Q4.yml:6: funnels.colour: unknown key 'colour'; expected one of: id, "
-        "title, team, owners, issue, motivation, status, labels, branches, scopes, paths, keywords"
+        "title, team, owners, issue, motivation, objective, status, labels, branches, scopes, "
+        "paths, keywords"
     ]
 
 

@@ -165,6 +165,71 @@ def test_other_keys_travel_with_the_goal_and_text_stays_text() -> None:
             "status": "planned",
         }
     ]
-    text = next_goals_file("2026-Q3", "2026-Q2", goals)
+    text = next_goals_file("2026-Q3", "2026-Q2", goals, objectives=["grow"])
     assert yaml.safe_load(text) == [{**goals[0], "status": "carried-over"}]
     assert "# From 2026-Q2, where it was planned." in text
+
+
+OBJECTIVE_CASES = [
+    pytest.param(["grow", "keep"], "grow", [], id="kept-when-the-new-quarter-has-it"),
+    pytest.param(
+        ["keep", "hire"],
+        None,
+        [
+            "# Its objective 'grow' is not one of 2026-Q3's (its objectives are keep, hire), so "
+            "it was",
+            "# left out: add `objective: <id>` with the one it serves now.",
+        ],
+        id="left-out-when-it-has-others",
+    ),
+    pytest.param(
+        [],
+        None,
+        [
+            "# Its objective 'grow' is not one of 2026-Q3's (it has none yet), so it was",
+            "# left out: add `objective: <id>` with the one it serves now.",
+        ],
+        id="left-out-when-it-has-none",
+    ),
+]
+
+
+@pytest.mark.parametrize(("objectives", "kept", "comment"), OBJECTIVE_CASES)
+def test_a_carried_goal_keeps_its_objective_only_if_the_new_quarter_has_it(
+    objectives: list[str], kept: str | None, comment: list[str]
+) -> None:
+    goals = [
+        {"id": "search", "title": "Search", "team": "web", "owners": ["yes"], "objective": "grow"},
+        {"id": "plain", "title": "Plain", "team": "web", "owners": ["yes"]},
+    ]
+    text = next_goals_file("2026-Q3", "2026-Q2", goals, objectives=objectives)
+    carried = yaml.safe_load(text)
+    assert [g.get("objective") for g in carried] == [kept, None]
+    lines = text.splitlines()
+    origin = lines.index("# From 2026-Q2, where it was planned.")
+    assert lines[origin + 1 : origin + 1 + len(comment)] == comment
+    assert lines[origin + 1 + len(comment)] == "- id: search"
+    # The other goal named no objective: no comment about one.
+    assert text.count("Its objective") == (1 if comment else 0)
+
+
+def test_goals_new_reads_the_new_quarters_objectives(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path,
+        Q4.replace(
+            "  status: in-progress\n", "  status: in-progress\n  objective: speed\n", 1
+        ).replace("- id: heatmaps\n", "- id: heatmaps\n  objective: insight\n", 1),
+    )
+    (repo / "objectives").mkdir()
+    speed = "- {id: speed, title: Speed, owner: ceo}\n"
+    (repo / "objectives" / "2026-Q4.yml").write_text(
+        speed + "- {id: insight, title: Insight, owner: ceo}\n", encoding="utf-8"
+    )
+    (repo / "objectives" / "2027-Q1.yml").write_text(speed, encoding="utf-8")
+    assert main(["goals", "new", "2027-Q1", "--repo", str(repo)]) == 0
+    text = (repo / "plans" / "2027-Q1.yml").read_text(encoding="utf-8")
+    carried = {g["id"]: g.get("objective") for g in yaml.safe_load(text)}
+    assert carried == {"recorder-v2": "speed", "heatmaps": None}
+    assert "# Its objective 'insight' is not one of 2027-Q1's (its objectives are speed)" in text
+    assert "#   objective: speed" in text
+    assert main(["validate", "--repo", str(repo)]) == 0

@@ -123,7 +123,7 @@ def test_read_problems_and_validation_problems_come_together(tmp_path: Path) -> 
     )
     assert messages(tmp_path) == [
         ".github/quarterdeck.yml:5: colour: unknown key 'colour'; expected one of: teams, "
-        "goals, review, identities, bots, sources, metrics, repos, org, _extends",
+        "goals, review, identities, bots, sources, metrics, objectives, repos, org, _extends",
         "goals/2026-Q4.yml:1: is not valid UTF-8 text (byte 0xff); save the file with UTF-8 "
         "encoding",
     ]

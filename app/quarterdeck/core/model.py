@@ -58,6 +58,20 @@ class Team:
 
 
 @dataclass(frozen=True)
+class Objective:
+    """A company objective for a quarter, owned by an exec; team goals serve it."""
+
+    id: str
+    title: str
+    quarter: str  # "2026-Q4"
+    owner: str | None = None  # the exec's GitHub login (None: an objective issue unassigned)
+    description: str = ""
+    issue: int | None = None  # when it is tracked as an `objective` issue
+    # Where it was written ("objectives/2026-Q4.yml", ".github/quarterdeck.yml", "issue #7").
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Goal:
     """A thing a team means to build this quarter, owned by named engineers."""
 
@@ -78,6 +92,7 @@ class Goal:
     branches: tuple[str, ...] = ()  # branch-name prefixes, e.g. "replay/"
     scopes: tuple[str, ...] = ()  # conventional-commit scopes: `feat(replay): ...`
     keywords: tuple[str, ...] = ()  # whole words or phrases in the PR title
+    objective: str | None = None  # id of the company objective of its quarter it serves
 
 
 @dataclass(frozen=True)
@@ -119,6 +134,10 @@ class Config:
     goals: tuple[Goal, ...] = ()
     goals_dir: str = "goals"
     goal_label: str = "goal"
+    # Company objectives of every quarter: objectives files, the config's list, issues.
+    objectives: tuple[Objective, ...] = ()
+    objectives_dir: str = "objectives"
+    objective_label: str = "objective"
     review: ReviewSettings = field(default_factory=ReviewSettings)
     # login -> emails or names it commits under (offline mode has no logins)
     identities: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
@@ -147,6 +166,10 @@ class Config:
     def goal(self, goal_id: str) -> Goal | None:
         """The goal with this id, or None."""
         return next((g for g in self.goals if g.id == goal_id), None)
+
+    def objectives_of(self, quarter: str) -> tuple[Objective, ...]:
+        """The company objectives of `quarter` (YYYY-Qn), in the order they were written."""
+        return tuple(o for o in self.objectives if o.quarter == quarter)
 
 
 @dataclass(frozen=True)

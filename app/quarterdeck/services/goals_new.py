@@ -56,6 +56,7 @@ def new_goals_file(repo: Path, quarter: str, *, force: bool = False) -> NewGoals
         goals,
         example_team=team.slug if team else "my-team",
         example_owner=(team.people[0] if team and team.people else "your-github-login"),
+        objectives=[o.id for o in config.objectives_of(quarter)],
     )
     path = reader.root / (existing[0] if existing else target)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,9 @@
 Built from the reviews of the report's month, so it reads the same sources as the
 monthly review (a local clone or GitHub), once: goal outcomes from their goal
 progress, which spans the quarter, and the unplanned work of each month of the
-quarter from their six-month history.
+quarter from their six-month history. With company objectives for the quarter, the
+report also shows every objective with the goals of every team that serve it, and
+the goals that serve none.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quarterdeck.core.calendar import Month, months_of_quarter, parse_quarter
-from quarterdeck.core.model import Team
+from quarterdeck.core.goals.objectives import ObjectiveGroup, group_by_objective
+from quarterdeck.core.model import Objective, Team
 from quarterdeck.core.review.quarter_outcome import OUTCOMES, GoalOutcome, outcomes
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review import TeamReview
@@ -55,10 +58,23 @@ class QuarterReport:
     teams: tuple[TeamQuarter, ...]
     repo_url: str = ""
     templates: Mapping[str, str] = field(default_factory=dict, repr=False)
+    objectives: tuple[Objective, ...] = ()  # the company objectives of the quarter
 
     @property
     def complete(self) -> bool:
         return self.month.month_of_quarter == 3
+
+    @property
+    def objective_groups(self) -> tuple[ObjectiveGroup[tuple[str, GoalOutcome]], ...]:
+        """Every objective of the quarter (also those no goal serves) with the (team slug,
+        outcome) of the goals serving it, then the goals that serve none; empty when the
+        quarter has no objectives."""
+        if not self.objectives:
+            return ()
+        goals = [(t.slug, g) for t in self.teams for g in t.goals]
+        return group_by_objective(
+            goals, lambda item: item[1].progress.goal, self.objectives, every_objective=True
+        )
 
 
 def report_months(quarter: str, today: Month) -> tuple[Month, ...]:
@@ -93,7 +109,9 @@ def quarter_report(reviews: Sequence[TeamReview]) -> QuarterReport:
         for r in reviews
         if not r.summary.unowned
     )
-    return QuarterReport(first.quarter, first.month, teams, first.repo_url, first.templates)
+    return QuarterReport(
+        first.quarter, first.month, teams, first.repo_url, first.templates, first.objectives
+    )
 
 
 def quarter_report_to_json(report: QuarterReport) -> dict[str, Any]:
@@ -103,6 +121,22 @@ def quarter_report_to_json(report: QuarterReport) -> dict[str, Any]:
         "quarter": report.quarter,
         "as_of": str(report.month),
         "complete": report.complete,
+        "objectives": [
+            {
+                "id": o.id,
+                "title": o.title,
+                "owner": o.owner,
+                "description": o.description,
+                "issue": o.issue,
+                "goals": [
+                    {"team": slug, "id": g.progress.goal.id}
+                    for group in report.objective_groups
+                    if group.objective == o
+                    for slug, g in group.items
+                ],
+            }
+            for o in report.objectives
+        ],
         "teams": [
             {
                 "team": t.slug,
@@ -123,6 +157,7 @@ def _goal_json(outcome: GoalOutcome) -> dict[str, Any]:
         "id": p.goal.id,
         "title": p.goal.title,
         "owners": list(p.goal.owners),
+        "objective": p.goal.objective,
         "status": p.goal.status,
         "outcome": outcome.outcome,
         "why": outcome.why,

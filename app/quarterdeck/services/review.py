@@ -20,7 +20,8 @@ from quarterdeck.core.business.figures import TREND_MONTHS, MetricFigure
 from quarterdeck.core.business.series import months_ending
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
 from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics, MetricsMonth
-from quarterdeck.core.model import Config, PullRequest, Team
+from quarterdeck.core.goals.objectives import ObjectiveGroup, group_by_objective
+from quarterdeck.core.model import Config, Objective, PullRequest, Team
 from quarterdeck.core.review.decisions import read_boxes, read_record
 from quarterdeck.core.review.figures import FigureRow, figure_rows
 from quarterdeck.core.review.goal_changes import CarriedForward, goal_changes, goals_in_file
@@ -97,6 +98,8 @@ class TeamReview:
     repos: tuple[str, ...] = ()
     # Last month's decision and what changed in the team's goals since (None: not read).
     carried: CarriedForward | None = None
+    # The company objectives of the review's quarter (every team's review has them all).
+    objectives: tuple[Objective, ...] = ()
 
     @property
     def figure_months(self) -> tuple[Month, ...]:
@@ -190,6 +193,14 @@ class TeamReview:
     def changed_course_in_name_only(self) -> bool:
         """Last month's lead decided to change course, and no goal changed since."""
         return self.carried is not None and self.carried.changed_course_in_name_only
+
+    @property
+    def objective_groups(self) -> tuple[ObjectiveGroup[GoalProgress], ...]:
+        """The team's goal progress under the objectives its goals serve, then the goals
+        that serve none; empty when the quarter has no objectives (one table then)."""
+        if not self.objectives:
+            return ()
+        return group_by_objective(self.summary.progress, lambda p: p.goal, self.objectives)
 
     @property
     def stalled_goals(self) -> tuple[GoalProgress, ...]:
@@ -556,6 +567,7 @@ def assemble_reviews(
             else team_figures(config, summary.team, month, figure_sources),
             templates=templates,
             repos=tuple(repos),
+            objectives=config.objectives_of(month.quarter),
         )
         for summary in summaries
         if team is None or summary.team == team

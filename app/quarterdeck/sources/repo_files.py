@@ -22,6 +22,7 @@ from quarterdeck.core.config import (
     FILE_TOO_LARGE,
     MAX_FILE_BYTES,
     BusinessMetrics,
+    GoalsSettings,
     MetricsMonth,
     build_config,
     parse_config,
@@ -162,7 +163,8 @@ def read_text(reader: FileReader, path: str) -> tuple[str | None, Problem | None
 def load_repo_config(
     repo: Path, *, strict: bool = False, config_path: str = CONFIG_PATH
 ) -> tuple[Config, list[Problem]]:
-    """Load `<repo>/<config_path>` and every goals file under the configured goals folder.
+    """Load `<repo>/<config_path>` and every goals and objectives file under the
+    configured folders.
 
     A missing config file means every setting takes its default. Returns the config and
     its warnings; raises ConfigError with every problem (errors and warnings, sorted by
@@ -187,13 +189,18 @@ def load_config(
     config: tuple[str, str] | _Read | None = _READ,
     base: tuple[str, str] | None = None,
     problems: Sequence[Problem] = (),
+    objectives: bool = True,
 ) -> tuple[Config, list[Problem]]:
-    """The one loader over any reader: config file → goals folder → goals files → Config.
+    """The one loader over any reader: config file → goals and objectives folders → their
+    files → Config.
 
     By default the config file is read from `config_path`; a caller that found it
     elsewhere (GitHub's org fallback) passes `config` as (display name, text), or None
     for "no config file", plus the `_extends` `base` and the `problems` met finding
-    them. Raises ConfigError with every problem when anything is invalid.
+    them. `objectives=False` leaves the objectives folder unread (one request fewer on
+    GitHub, for callers that only link PRs): the config then has only the config's own
+    objectives, and goals' `objective:` is not checked. Raises ConfigError with every
+    problem when anything is invalid.
     """
     found = list(problems)
     if isinstance(config, _Read):
@@ -201,19 +208,45 @@ def load_config(
         found += [problem] if problem else []
         config = (reader.display(config_path), text) if text is not None else None
 
-    # The goals folder is a setting of the config file; with a broken config, fall back
-    # to the default so goals files still get checked in the same run.
-    goals_dir = "goals"
+    # The goals and objectives folders are settings of the config file; with a broken
+    # config, fall back to the defaults so their files still get checked in the same run.
+    settings = GoalsSettings()
     codeowners: tuple[str, str] | None = None
     if config is not None:
         parsed, _ = parse_config(config[1], config[0], base=base)
         if parsed is not None:
-            goals_dir = parsed.goals.files
+            settings = parsed.goals
             if any(team.owns.codeowners for team in parsed.teams.values()):
                 codeowners = read_codeowners(reader, found)
 
-    goal_files: list[tuple[str, str]] = []
-    folder = goals_dir.strip("/")
+    goal_files = _yaml_files(reader, settings.files, found)
+    # A folder named for both holds goals only: its files are not objectives too.
+    same = settings.objectives.strip("/") == settings.files.strip("/")
+    objective_files: list[tuple[str, str]] | None = None
+    if objectives:
+        objective_files = [] if same else _yaml_files(reader, settings.objectives, found)
+
+    try:
+        cfg, warnings = build_config(
+            config,
+            goal_files,
+            strict=strict,
+            base=base,
+            codeowners=codeowners,
+            objective_files=objective_files,
+        )
+    except ConfigError as exc:
+        raise ConfigError(sort_problems(found + exc.problems)) from None
+    if any(p.severity == "error" for p in found):
+        raise ConfigError(sort_problems(found + warnings))
+    return cfg, sort_problems(found + warnings)
+
+
+def _yaml_files(reader: FileReader, folder: str, found: list[Problem]) -> list[tuple[str, str]]:
+    """(display name, text) of each YAML file directly in `folder`; unreadable ones are
+    problems in `found`."""
+    files: list[tuple[str, str]] = []
+    folder = folder.strip("/")
     for name in reader.list_dir(folder):
         if not name.endswith(_YAML_SUFFIXES):
             continue
@@ -222,17 +255,8 @@ def load_config(
         if problem:
             found.append(problem)
         elif text is not None:
-            goal_files.append((reader.display(path), text))
-
-    try:
-        cfg, warnings = build_config(
-            config, goal_files, strict=strict, base=base, codeowners=codeowners
-        )
-    except ConfigError as exc:
-        raise ConfigError(sort_problems(found + exc.problems)) from None
-    if any(p.severity == "error" for p in found):
-        raise ConfigError(sort_problems(found + warnings))
-    return cfg, sort_problems(found + warnings)
+            files.append((reader.display(path), text))
+    return files
 
 
 def read_codeowners(reader: FileReader, problems: list[Problem]) -> tuple[str, str] | None:

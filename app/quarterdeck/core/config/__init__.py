@@ -2,8 +2,8 @@
 
 Pure: callers pass (display filename, text) pairs and get back a `Config`, a list of
 warnings, or a `ConfigError` carrying every problem with its file, line and key. The
-pydantic models in `schema` are the single source of truth for the shape of the three
-file kinds (config, goals, metrics); `json_schema()` publishes them for editors.
+pydantic models in `schema` are the single source of truth for the shape of the four
+file kinds (config, goals, objectives, metrics); `json_schema()` publishes them for editors.
 
 Reading goes in three steps so a problem can name its line:
 1. compose the YAML into a node tree (nodes carry line marks), refusing abuse early:
@@ -19,19 +19,26 @@ domain `Config`. This module ties them together and is the package's public face
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
 from quarterdeck.core.config.checks import (
+    PlacedObjective,
     codeowners_checks,
     extends_notice,
     goal_checks,
     metric_checks,
+    objective_checks,
     placeholder_checks,
     team_checks,
 )
-from quarterdeck.core.config.goals_file import parse_goals, quarter_of_goals_file
+from quarterdeck.core.config.goals_file import (
+    parse_goals,
+    parse_objectives,
+    quarter_of_goals_file,
+)
 from quarterdeck.core.config.layers import LayeredDoc, merge_data
 from quarterdeck.core.config.messages import describe, sort_problems, validate
 from quarterdeck.core.config.metrics_file import (
@@ -40,8 +47,16 @@ from quarterdeck.core.config.metrics_file import (
     parse_metrics,
     read_metrics_file,
 )
-from quarterdeck.core.config.schema import ConfigFile, GoalsFile, GoalSpec, MetricsFile, json_schema
-from quarterdeck.core.config.to_domain import to_config, to_goal
+from quarterdeck.core.config.schema import (
+    ConfigFile,
+    GoalsFile,
+    GoalSpec,
+    GoalsSettings,
+    MetricsFile,
+    ObjectivesFile,
+    json_schema,
+)
+from quarterdeck.core.config.to_domain import to_config, to_goal, to_objective
 from quarterdeck.core.config.yaml_nodes import (
     FILE_TOO_LARGE,
     MAX_ALIAS_EXPANSION,
@@ -51,7 +66,7 @@ from quarterdeck.core.config.yaml_nodes import (
     line_of,
     read_yaml,
 )
-from quarterdeck.core.model import Config, Goal
+from quarterdeck.core.model import Config, Goal, Objective
 from quarterdeck.core.review.codeowners import Codeowners, parse_codeowners
 from quarterdeck.errors import ConfigError, Problem
 
@@ -64,8 +79,10 @@ __all__ = [
     "BusinessMetrics",
     "ConfigFile",
     "GoalsFile",
+    "GoalsSettings",
     "MetricsFile",
     "MetricsMonth",
+    "ObjectivesFile",
     "build_config",
     "json_schema",
     "parse_config",
@@ -175,8 +192,9 @@ def build_config(
     strict: bool = False,
     base: tuple[str, str] | None = None,
     codeowners: tuple[str, str] | None = None,
+    objective_files: Sequence[tuple[str, str]] | None = (),
 ) -> tuple[Config, list[Problem]]:
-    """Validate a config file and goals files into one `Config`.
+    """Validate a config file, goals files and objectives files into one `Config`.
 
     Inputs are (display filename, text) pairs; `config=None` means no config file, so
     every setting takes its default. Returns the config and its warnings. Raises
@@ -185,7 +203,9 @@ def build_config(
     `strict=True` turns team-size warnings into errors. `base` is the file the
     config's `_extends` names, already read: it is merged under the config.
     `codeowners` is the repository's CODEOWNERS file (display name, text), if it has
-    one; teams' `owns.codeowners` entries are checked against it.
+    one; teams' `owns.codeowners` entries are checked against it. `objective_files`
+    are the objectives files (`objectives/YYYY-Qn.yml`), as (display name, text);
+    None when they were not read, so goals' `objective:` references are not checked.
     """
     problems: list[Problem] = []
     config_file = config[0] if config else CONFIG_PATH
@@ -218,6 +238,29 @@ def build_config(
                 placed.append((spec, doc, i))
                 goals.append(to_goal(spec, quarter))
 
+    objectives: list[Objective] = []
+    placed_objectives: list[PlacedObjective] = []
+    for file, text in objective_files or ():
+        parsed_objectives, found = parse_objectives(text, file)
+        problems += found
+        if parsed_objectives:
+            quarter = quarter_of_goals_file(file) or ""
+            for i, objective in parsed_objectives[0]:
+                placed_objectives.append((objective, parsed_objectives[1], [i], quarter))
+                objectives.append(to_objective(objective, quarter, file))
+    if checked is not None:
+        for i, in_config in enumerate(checked[0].objectives):
+            at: list[int | str] = ["objectives", i]
+            placed_objectives.append((in_config, checked[1], at, in_config.quarter))
+            source = checked[1].file_at(at)
+            objectives.append(to_objective(in_config, in_config.quarter, source))
+    problems += objective_checks(
+        placed_objectives,
+        placed if objective_files is not None else [],
+        config_file=config_file,
+        objectives_dir=checked[0].goals.objectives if checked else "objectives",
+    )
+
     owners: Codeowners | None = None
     if codeowners is not None:
         owners = parse_codeowners(codeowners[1], codeowners[0])
@@ -237,4 +280,4 @@ def build_config(
     if parsed_cfg is None or any(p.severity == "error" for p in problems):
         raise ConfigError(problems)
     cfg = parsed_cfg[0]
-    return to_config(cfg, goals, owners), problems
+    return to_config(cfg, goals, owners, objectives), problems

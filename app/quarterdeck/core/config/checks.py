@@ -1,10 +1,11 @@
 """Checks across files that no single file model can make.
 
 Duplicate goal ids within a quarter, goals of unknown teams, goals without owners or
-with owners from other teams, oversized teams, the starter's untouched placeholders,
-`owns.codeowners` entries the CODEOWNERS file does not name, the `_extends` offline
-notice, and metric definitions: formulas over metrics nobody defines or over
-themselves, and queries whose source is not configured.
+with owners from other teams, company objectives (duplicate ids within a quarter,
+goals naming an objective their quarter does not have), oversized teams, the
+starter's untouched placeholders, `owns.codeowners` entries the CODEOWNERS file does
+not name, the `_extends` offline notice, and metric definitions: formulas over
+metrics nobody defines or over themselves, and queries whose source is not configured.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from quarterdeck.core.business.definitions import parse_derivation
 from quarterdeck.core.config.goals_file import quarter_of_goals_file
 from quarterdeck.core.config.layers import LayeredDoc
-from quarterdeck.core.config.schema import ConfigFile, GoalSpec, MetricSpec
+from quarterdeck.core.config.schema import ConfigFile, GoalSpec, MetricSpec, ObjectiveSpec
 from quarterdeck.core.config.to_domain import to_metric, to_team
 from quarterdeck.core.config.yaml_nodes import Doc, render_key
 from quarterdeck.core.model import MAX_TEAM_SIZE
@@ -29,6 +30,7 @@ __all__ = [
     "extends_notice",
     "goal_checks",
     "metric_checks",
+    "objective_checks",
     "placeholder_checks",
     "team_checks",
 ]
@@ -213,6 +215,78 @@ def goal_checks(
                     "fine if they are helping from another team",
                     "warning",
                 )
+
+
+# An objective as read: its spec, the document and path it is at, and its quarter.
+PlacedObjective = tuple[ObjectiveSpec, Doc, list[int | str], str]
+
+
+def objective_checks(
+    objectives: Sequence[PlacedObjective],
+    goals: Sequence[tuple[GoalSpec, Doc, int]],
+    *,
+    config_file: str,
+    objectives_dir: str,
+) -> Iterator[Problem]:
+    """Objective ids repeated within a quarter, and goals naming an objective that is
+    not one of their quarter's.
+
+    Naming an objective of another quarter is a warning (the goal serves none this
+    quarter); one no quarter has is an error with the closest id, unless the goal's
+    quarter has no objectives written anywhere here: they may be `objective` issues,
+    which only GitHub mode reads, so that is a warning.
+    """
+    first: dict[tuple[str, str], tuple[str, int | None]] = {}
+    by_quarter: dict[str, list[str]] = {}
+    for spec, doc, loc, quarter in objectives:
+        at: list[int | str] = [*loc, "id"]
+        line = doc.line_of_value(at)
+        if (quarter, spec.id) in first:
+            where = "{}:{}".format(*first[quarter, spec.id])
+            yield Problem(
+                doc.file_at(at),
+                line,
+                _objective_key(spec, doc, loc),
+                f"duplicate objective id '{spec.id}' in {quarter} (first at {where}); "
+                "give each objective its own id",
+            )
+            continue
+        first[quarter, spec.id] = (doc.file_at(at), line)
+        by_quarter.setdefault(quarter, []).append(spec.id)
+    for spec, doc, i in goals:
+        if spec.objective is None:
+            continue
+        quarter = quarter_of_goals_file(doc.file) or ""
+        ids = by_quarter.get(quarter, [])
+        if spec.objective in ids:
+            continue
+        others = sorted(q for q, listed in by_quarter.items() if spec.objective in listed)
+        name = f"'{spec.objective}'"
+        file = f"{objectives_dir.strip('/')}/{quarter}.yml"
+        if others:
+            message = (
+                f"objective {name} is one of {', '.join(others)}'s, not of {quarter}, the "
+                f"goal's quarter, so the goal serves no objective; name one of {quarter}'s "
+                f"({', '.join(ids) or 'none yet'}) or add {name} to {file}"
+            )
+            yield _problem_at(doc, [i, "objective"], message, "warning")
+        elif not ids:
+            message = (
+                f"{quarter} has no objectives in {file} or in `objectives:` of {config_file}; "
+                f"fine if {name} is an `objective` issue (read in GitHub mode), else add it "
+                f"to {file}"
+            )
+            yield _problem_at(doc, [i, "objective"], message, "warning")
+        else:
+            close = difflib.get_close_matches(spec.objective, ids, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"{quarter}'s are: {', '.join(ids)}"
+            message = f"unknown objective {name} in {quarter}; {hint}"
+            yield _problem_at(doc, [i, "objective"], message, "error")
+
+
+def _objective_key(spec: ObjectiveSpec, doc: Doc, loc: list[int | str]) -> str:
+    # In an objectives file, "top-of-funnel.id" reads better than "[2].id".
+    return f"{spec.id}.id" if len(loc) == 1 else render_key([*loc, "id"], doc)
 
 
 def _shared_declarations(

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from quarterdeck.core.calendar import is_quarter
 from quarterdeck.core.review.codeowners import is_owner
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Login",
     "Paragraph",
     "Percent",
+    "Quarter",
     "Query",
     "Questions",
     "RepoPattern",
@@ -78,6 +80,12 @@ def _login(value: str) -> str:
 def _repo_pattern(value: str) -> str:
     if not REPO_PATTERN.fullmatch(value):
         raise PydanticCustomError("qd_repo", "not a repository pattern")
+    return value
+
+
+def _quarter(value: str) -> str:
+    if not is_quarter(value):
+        raise PydanticCustomError("qd_quarter", "not a quarter")
     return value
 
 
@@ -185,6 +193,11 @@ Title = Annotated[
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_TITLE}),
 ]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
+Quarter = Annotated[
+    str,
+    AfterValidator(_quarter),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-Q[1-4]$"}),
+]
 Branch = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_branch)]
 CodeownersEntry = Annotated[
     str,
@@ -208,5 +221,6 @@ CUSTOM_MESSAGES = {
     "or an email, e.g. @acme/replay",
     "qd_repo": "{v} is not a repository: write owner/name, a pattern such as acme/sdk-*, "
     "or !acme/legacy-* to leave some out",
+    "qd_quarter": "{v} is not a quarter: write YYYY-Qn, e.g. 2026-Q4",
     "qd_questions": "expected 'default' or a list of questions, got {d}",
 }

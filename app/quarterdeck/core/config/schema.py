@@ -1,8 +1,9 @@
-"""The pydantic models of Quarterdeck's three file kinds, and their JSON Schema.
+"""The pydantic models of Quarterdeck's four file kinds, and their JSON Schema.
 
 These models are the single source of truth for the shape of the config file
-(`.github/quarterdeck.yml`), goals files (`goals/YYYY-Qn.yml`) and metrics files
-(`metrics/YYYY-MM.yml`); `json_schema()` publishes them for editors.
+(`.github/quarterdeck.yml`), goals files (`goals/YYYY-Qn.yml`), objectives files
+(`objectives/YYYY-Qn.yml`) and metrics files (`metrics/YYYY-MM.yml`); `json_schema()`
+publishes them for editors.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from quarterdeck.core.config.fields import (
     Login,
     Paragraph,
     Percent,
+    Quarter,
     Query,
     Questions,
     RepoPattern,
@@ -46,8 +48,11 @@ __all__ = [
     "GoalsFile",
     "GoalsSettings",
     "MetricsFile",
+    "ObjectiveSpec",
+    "ObjectivesFile",
     "Ownership",
     "ProductMetrics",
+    "QuarterObjectiveSpec",
     "RevenueMetrics",
     "ReviewSpec",
     "TeamMetrics",
@@ -258,6 +263,15 @@ class GoalsSettings(_Model):
         "goal",
         description="Label of goal issues (with `quarter:YYYY-Qn` and `team:<slug>` labels).",
     )
+    objectives: Folder = Field(
+        "objectives",
+        description="Folder of the company objectives, one file per quarter: "
+        "objectives/2026-Q4.yml.",
+    )
+    objective_label: Text = Field(
+        "objective",
+        description="Label of objective issues (with a `quarter:YYYY-Qn` label).",
+    )
 
 
 class ReviewSpec(_Model):
@@ -309,6 +323,29 @@ class BotsSpec(_Model):
     )
 
 
+class ObjectiveSpec(_Model):
+    """A company objective for the quarter, set by an exec before teams pick goals."""
+
+    id: Slug = Field(description="Short stable id, e.g. top-of-funnel; goals name it.")
+    title: Title = Field(description="The objective, in a few words.")
+    owner: Login = Field(description="GitHub login of the exec who owns the objective.")
+    description: Paragraph = Field("", description="What it means and how it is judged.")
+
+
+class QuarterObjectiveSpec(ObjectiveSpec):
+    """An objective written in the config, where the quarter is not in the file name."""
+
+    quarter: Quarter = Field(description="The quarter it is for, e.g. 2026-Q4.")
+
+
+class ObjectivesFile(RootModel[list[ObjectiveSpec]]):
+    """`objectives/YYYY-Qn.yml`: one quarter's company objectives (quarter from the file name)."""
+
+    model_config = ConfigDict(
+        title="Quarterdeck objectives file (objectives/YYYY-Qn.yml)", strict=True
+    )
+
+
 class ConfigFile(_Model):
     """`.github/quarterdeck.yml`: teams, where goals and metrics live, review settings."""
 
@@ -329,6 +366,11 @@ class ConfigFile(_Model):
     )
     metrics: list[MetricSpec] = Field(
         default_factory=list, description="Company-wide figures every team's review shows."
+    )
+    objectives: list[QuarterObjectiveSpec] = Field(
+        default_factory=list,
+        description="Company objectives, each with its quarter; beside (or instead of) the "
+        "files in `goals.objectives`.",
     )
     repos: list[RepoPattern] = Field(
         default_factory=list,
@@ -370,6 +412,9 @@ class GoalSpec(_Model):
         None, description="Number of the goal's tracking issue, if any."
     )
     motivation: Paragraph = Field("", description="Why this matters now: the context behind it.")
+    objective: Slug | None = Field(
+        None, description="Id of the company objective of its quarter the goal serves."
+    )
     status: Literal[GOAL_STATUSES] = Field(  # type: ignore[valid-type]
         "planned", description="Where the goal stands."
     )
@@ -475,10 +520,16 @@ def json_schema() -> dict[str, Any]:
     """JSON Schema of `.github/quarterdeck.yml`, with the other file kinds in `$defs`.
 
     The root validates the config file. Goals files validate against
-    `#/$defs/GoalsFile` and metrics files against `#/$defs/MetricsFile`.
+    `#/$defs/GoalsFile`, objectives files against `#/$defs/ObjectivesFile` and
+    metrics files against `#/$defs/MetricsFile`.
     """
     _, top = models_json_schema(
-        [(ConfigFile, "validation"), (GoalsFile, "validation"), (MetricsFile, "validation")],
+        [
+            (ConfigFile, "validation"),
+            (GoalsFile, "validation"),
+            (ObjectivesFile, "validation"),
+            (MetricsFile, "validation"),
+        ],
         ref_template="#/$defs/{model}",
     )
     defs = top["$defs"]

@@ -1,24 +1,33 @@
-"""File models to domain objects: `Team`s, `Goal`s and the `Config` that holds them."""
+"""File models to domain objects: `Team`s, `Goal`s, `Objective`s and the `Config` that
+holds them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import MappingProxyType
 
 from quarterdeck.core.business.definitions import STANDARD, MetricDef
 from quarterdeck.core.business.series import parse_target
-from quarterdeck.core.config.schema import ConfigFile, GoalSpec, MetricSpec, TeamSpec
+from quarterdeck.core.config.schema import (
+    ConfigFile,
+    GoalSpec,
+    MetricSpec,
+    ObjectiveSpec,
+    TeamSpec,
+)
 from quarterdeck.core.model import (
     DEFAULT_QUESTIONS,
     BotSettings,
     Config,
     Goal,
     MetricSources,
+    Objective,
     ReviewSettings,
     Team,
 )
 from quarterdeck.core.review.codeowners import Codeowners
 
-__all__ = ["to_config", "to_goal", "to_team"]
+__all__ = ["to_config", "to_goal", "to_objective", "to_team"]
 
 
 def to_team(slug: str, spec: TeamSpec) -> Team:
@@ -45,6 +54,7 @@ def to_goal(spec: GoalSpec, quarter: str) -> Goal:
         issue=spec.issue,
         motivation=spec.motivation.strip(),
         status=spec.status,
+        objective=spec.objective,
         paths=tuple(spec.paths),
         labels=tuple(spec.labels),
         branches=tuple(spec.branches),
@@ -53,13 +63,34 @@ def to_goal(spec: GoalSpec, quarter: str) -> Goal:
     )
 
 
-def to_config(cfg: ConfigFile, goals: list[Goal], codeowners: Codeowners | None = None) -> Config:
+def to_objective(spec: ObjectiveSpec, quarter: str, source: str) -> Objective:
+    return Objective(
+        id=spec.id,
+        title=spec.title.strip(),
+        quarter=quarter,
+        owner=spec.owner,
+        description=spec.description.strip(),
+        source=source,
+    )
+
+
+def to_config(
+    cfg: ConfigFile,
+    goals: list[Goal],
+    codeowners: Codeowners | None = None,
+    objectives: Sequence[Objective] = (),
+) -> Config:
+    """The domain config, with every objective read (objectives files and the config's
+    own `objectives:`)."""
     questions = cfg.review.questions
     return Config(
         teams=tuple(to_team(slug, t) for slug, t in cfg.teams.items()),
         goals=tuple(goals),
         goals_dir=cfg.goals.files,
         goal_label=cfg.goals.label,
+        objectives=tuple(objectives),
+        objectives_dir=cfg.goals.objectives,
+        objective_label=cfg.goals.objective_label,
         review=ReviewSettings(
             metrics_dir=cfg.review.metrics,
             questions=DEFAULT_QUESTIONS

@@ -18,7 +18,16 @@ carried-over); else a closed issue is `dropped` when closed as not planned and
 
 Tasks: the items of the task list under a "What we'll ship" heading (any level, or a
 line that is just that phrase in bold), up to the next heading of the same or a
-higher level: `- [ ]` open, `- [x]` done, nested items included. Pure functions.
+higher level: `- [ ]` open, `- [x]` done, nested items included.
+
+Objective: a line `objective: <id>` in the body (outside code blocks) names the
+company objective the goal serves.
+
+Company objectives can be issues too: the objective label (`objective` by default)
+and one `quarter:YYYY-Qn` label. The title is the objective, the first assignee its
+owner (the exec), the body (without hidden markers and the `id:` line) its
+description; the id follows the goal rules above, with a `quarterdeck:objective`
+marker. Open or closed, it stays the quarter's objective. Pure functions.
 """
 
 from __future__ import annotations
@@ -27,7 +36,8 @@ import re
 from dataclasses import dataclass, replace
 
 from quarterdeck.core.calendar import is_quarter
-from quarterdeck.core.model import GOAL_STATUSES, Config, Goal
+from quarterdeck.core.model import GOAL_STATUSES, Config, Goal, Objective
+from quarterdeck.core.review.linking import strip_comments
 from quarterdeck.core.text.markers import marker, read_marker
 from quarterdeck.core.vocabulary import (
     QUARTER_PREFIX,
@@ -38,10 +48,16 @@ from quarterdeck.core.vocabulary import (
 from quarterdeck.errors import Problem
 
 GOAL_MARKER_KIND = "goal"
+OBJECTIVE_MARKER_KIND = "objective"
 MAX_ID_LENGTH = 40
+MAX_DESCRIPTION = 1_000  # an objective issue's description, as the reports show it
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _ID_LINE = re.compile(r"^[ \t]*id:[ \t]*`?([a-z0-9][a-z0-9-]*)`?[ \t]*$", re.MULTILINE)
+_OBJECTIVE_LINE = re.compile(
+    r"^[ \t]*objective:[ \t]*`?([a-z0-9][a-z0-9-]*)`?[ \t]*$", re.MULTILINE | re.IGNORECASE
+)
+
 _FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[^\n]*$", re.MULTILINE | re.DOTALL)
 # The closing `#`s and spaces are cut off in code (`rstrip`): a lazy `(.*?)` before
 # `[ \t#]*$` retried the tail from every character, quadratic on a line of `# # #`.
@@ -70,9 +86,9 @@ def goal_marker(goal_id: str) -> str:
     return marker(GOAL_MARKER_KIND, id=goal_id)
 
 
-def marker_goal_id(body: str | None) -> str | None:
-    """The id in the body's `quarterdeck:goal` marker, if it has one."""
-    goal_id = (read_marker(body, GOAL_MARKER_KIND) or {}).get("id", "")
+def marker_goal_id(body: str | None, kind: str = GOAL_MARKER_KIND) -> str | None:
+    """The id in the body's `quarterdeck:goal` marker (or `kind`'s), if it has one."""
+    goal_id = (read_marker(body, kind) or {}).get("id", "")
     return goal_id if _SLUG.match(goal_id) else None
 
 
@@ -85,9 +101,10 @@ def slugify(title: str, number: int) -> str:
     return text.strip("-") or f"issue-{number}"
 
 
-def goal_id_of(issue: IssueSnapshot) -> tuple[str, bool]:
-    """(id, explicit): the issue's goal id and whether marker or `id:` line gave it."""
-    from_marker = marker_goal_id(issue.body)
+def goal_id_of(issue: IssueSnapshot, kind: str = GOAL_MARKER_KIND) -> tuple[str, bool]:
+    """(id, explicit): the issue's goal id (or objective id, by `kind`'s marker) and
+    whether marker or `id:` line gave it."""
+    from_marker = marker_goal_id(issue.body, kind)
     if from_marker:
         return from_marker, True
     found = _ID_LINE.search(_FENCE.sub("", issue.body or ""))
@@ -142,44 +159,18 @@ def goal_from_issue(issue: IssueSnapshot, config: Config) -> tuple[Goal | None, 
     and said so); a team the config doesn't define is a warning (the goal is kept).
     """
     where = f"issue #{issue.number}"
-    problems: list[Problem] = []
-    quarters = label_values(issue.labels, QUARTER_PREFIX)
+    quarter, problems = _quarter_of(issue, "goal")
     teams = label_values(issue.labels, TEAM_PREFIX)
-    quarter_key, team_key = f"{QUARTER_PREFIX}YYYY-Qn", f"{TEAM_PREFIX}<slug>"
-    for key, prefix, values, example in (
-        (quarter_key, QUARTER_PREFIX, quarters, "quarter:2026-Q4"),
-        (team_key, TEAM_PREFIX, teams, "team:growth"),
-    ):
-        if not values:
-            problems.append(
-                Problem(
-                    where,
-                    None,
-                    key,
-                    f"goal issue {issue.title!r} has no `{key}` label; add one "
-                    f"(e.g. `{example}`), until then it is left out of the goals",
-                )
-            )
-        elif len(values) > 1:
-            shown = ", ".join(f"`{prefix}{v}`" for v in values)
-            problems.append(
-                Problem(where, None, key, f"goal issue has {len(values)} labels {shown}; keep one")
-            )
-    if len(quarters) == 1 and not is_quarter(quarters[0].upper()):
-        problems.append(
-            Problem(
-                where,
-                None,
-                quarter_key,
-                f"label `quarter:{quarters[0]}` does not name a quarter; use YYYY-Qn, "
-                "e.g. `quarter:2026-Q4`",
-            )
-        )
+    team_key = f"{TEAM_PREFIX}<slug>"
+    if not teams:
+        problems.append(_missing_label(issue, "goal", team_key, "team:growth"))
+    elif len(teams) > 1:
+        problems.append(_repeated_labels(issue, "goal", team_key, TEAM_PREFIX, teams))
     if len(teams) == 1 and not _SLUG.match(teams[0]):
         problems.append(
             Problem(where, None, team_key, f"label `team:{teams[0]}` is not a team slug")
         )
-    if problems:
+    if problems or quarter is None:
         return None, problems
     team = teams[0]
     if config.teams and config.team(team) is None:
@@ -199,10 +190,11 @@ def goal_from_issue(issue: IssueSnapshot, config: Config) -> tuple[Goal | None, 
         id=goal_id,
         title=issue.title.strip(),
         team=team,
-        quarter=quarters[0].upper(),
+        quarter=quarter,
         owners=issue.assignees,
         issue=issue.number,
         status=status_of(issue, tasks),
+        objective=objective_of(issue.body),
         tasks_done=tasks[0] if tasks else None,
         tasks_total=tasks[1] if tasks else None,
     )
@@ -242,3 +234,133 @@ def goals_from_issues(
         taken.add(goal.id)
         goals.append(goal)
     return goals, problems
+
+
+def objective_of(body: str | None) -> str | None:
+    """The id of a goal issue's `objective: <id>` line (outside code blocks), if any."""
+    found = _OBJECTIVE_LINE.search(_FENCE.sub("", body or ""))
+    return found.group(1) if found and len(found.group(1)) <= 100 else None
+
+
+def _quarter_of(issue: IssueSnapshot, what: str) -> tuple[str | None, list[Problem]]:
+    """The quarter of an issue's one `quarter:` label, or the problems that stop it."""
+    where = f"issue #{issue.number}"
+    quarters = label_values(issue.labels, QUARTER_PREFIX)
+    key = f"{QUARTER_PREFIX}YYYY-Qn"
+    if not quarters:
+        return None, [_missing_label(issue, what, key, "quarter:2026-Q4")]
+    if len(quarters) > 1:
+        return None, [_repeated_labels(issue, what, key, QUARTER_PREFIX, quarters)]
+    if not is_quarter(quarters[0].upper()):
+        return None, [
+            Problem(
+                where,
+                None,
+                key,
+                f"label `quarter:{quarters[0]}` does not name a quarter; use YYYY-Qn, "
+                "e.g. `quarter:2026-Q4`",
+            )
+        ]
+    return quarters[0].upper(), []
+
+
+def _missing_label(issue: IssueSnapshot, what: str, key: str, example: str) -> Problem:
+    return Problem(
+        f"issue #{issue.number}",
+        None,
+        key,
+        f"{what} issue {issue.title!r} has no `{key}` label; add one (e.g. `{example}`), "
+        f"until then it is left out of the {what}s",
+    )
+
+
+def _repeated_labels(
+    issue: IssueSnapshot, what: str, key: str, prefix: str, values: list[str]
+) -> Problem:
+    shown = ", ".join(f"`{prefix}{v}`" for v in values)
+    message = f"{what} issue has {len(values)} labels {shown}; keep one"
+    return Problem(f"issue #{issue.number}", None, key, message)
+
+
+def objective_from_issue(issue: IssueSnapshot) -> tuple[Objective | None, list[Problem]]:
+    """The company objective an issue describes, or None and the problems that stop it.
+
+    A missing, repeated or malformed `quarter:` label is an error (left out, and said);
+    no assignee, or several, is a warning (kept: without an owner, or the first's).
+    """
+    quarter, problems = _quarter_of(issue, "objective")
+    if quarter is None:
+        return None, problems
+    where = f"issue #{issue.number}"
+    if not issue.assignees:
+        problems.append(
+            Problem(
+                where,
+                None,
+                "owner",
+                f"objective issue {issue.title!r} has no assignee; assign the exec who owns it",
+                "warning",
+            )
+        )
+    elif len(issue.assignees) > 1:
+        problems.append(
+            Problem(
+                where,
+                None,
+                "owner",
+                f"objective issue has {len(issue.assignees)} assignees; an objective has one "
+                f"owner, so {issue.assignees[0]!r} is read as it: unassign the others",
+                "warning",
+            )
+        )
+    objective_id, _ = goal_id_of(issue, OBJECTIVE_MARKER_KIND)
+    # Markers and other hidden comments are not the description (scanned linearly).
+    text = _ID_LINE.sub("", strip_comments(issue.body or "")).strip()
+    if len(text) > MAX_DESCRIPTION:
+        text = text[: MAX_DESCRIPTION - 1].rstrip() + "…"
+    objective = Objective(
+        id=objective_id,
+        title=issue.title.strip(),
+        quarter=quarter,
+        owner=issue.assignees[0] if issue.assignees else None,
+        description=text,
+        issue=issue.number,
+        source=where,
+    )
+    return objective, problems
+
+
+def objectives_from_issues(
+    issues: list[IssueSnapshot], label: str
+) -> tuple[list[Objective], list[Problem]]:
+    """The objectives of every issue labelled `label` (PRs excluded by the caller).
+
+    Two issues of a quarter that come out with the same id keep it on the lower number;
+    the other becomes `<id>-<number>`, so neither hides the other.
+    """
+    objectives: list[Objective] = []
+    problems: list[Problem] = []
+    taken: set[tuple[str, str]] = set()
+    for issue in sorted(issues, key=lambda i: i.number):
+        if not is_goal_issue(issue, label):
+            continue
+        objective, found = objective_from_issue(issue)
+        problems += found
+        if objective is None:
+            continue
+        if (objective.quarter, objective.id) in taken:
+            problems.append(
+                Problem(
+                    f"issue #{issue.number}",
+                    None,
+                    "id",
+                    f"objective id {objective.id!r} is already used by another objective issue "
+                    f"of {objective.quarter}; read as {objective.id}-{issue.number} (give it "
+                    "its own `id:` line)",
+                    "warning",
+                )
+            )
+            objective = replace(objective, id=f"{objective.id}-{issue.number}")
+        taken.add((objective.quarter, objective.id))
+        objectives.append(objective)
+    return objectives, problems

@@ -10,11 +10,16 @@ id `goals sync` writes into the issue's hidden marker). Then, field by field:
 - issue: the file's `issue:`, else the issue's number;
 - status: the file's, unless it is the default `planned`, when the issue's state or
   `status:` label says more (a closed issue reads as shipped or dropped);
-- tasks done/total: the issue's task list (files have none).
+- tasks done/total: the issue's task list (files have none);
+- objective: the file's, or the issue's `objective:` line when the file names none.
 
 An issue goal no file goal claims is added after the file goals, in issue order. If
 its id is already a file goal's, it becomes `<id>-<number>`, so no goal appears twice
 and none hides another.
+
+Objectives merge the same way (`merge_objectives`): an objective issue of the quarter
+and id of a written one (objectives file or the config) is that objective, and adds
+its issue number (and its assignee, when the file names no owner); any other is added.
 """
 
 from __future__ import annotations
@@ -22,9 +27,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from quarterdeck.core.model import Config, Goal
+from quarterdeck.core.model import Config, Goal, Objective
 
-__all__ = ["merge_goal", "merge_goals"]
+__all__ = ["merge_goal", "merge_goals", "merge_objectives"]
 
 
 def merge_goal(file_goal: Goal, issue_goal: Goal) -> Goal:
@@ -36,6 +41,7 @@ def merge_goal(file_goal: Goal, issue_goal: Goal) -> Goal:
         status=issue_goal.status if file_goal.status == "planned" else file_goal.status,
         tasks_done=issue_goal.tasks_done,
         tasks_total=issue_goal.tasks_total,
+        objective=file_goal.objective or issue_goal.objective,
     )
 
 
@@ -72,3 +78,15 @@ def merge_goals(config: Config, issue_goals: Sequence[Goal]) -> Config:
         taken.add(goal.id)
         merged.append(goal)
     return replace(config, goals=tuple(merged))
+
+
+def merge_objectives(config: Config, issue_objectives: Sequence[Objective]) -> Config:
+    """`config` with the objective issues merged into its written objectives."""
+    by_key = {(o.quarter, o.id): o for o in issue_objectives}
+    merged = [
+        replace(o, issue=match.issue, owner=o.owner or match.owner)
+        if (match := by_key.pop((o.quarter, o.id), None)) is not None
+        else o
+        for o in config.objectives
+    ]
+    return replace(config, objectives=(*merged, *by_key.values()))

@@ -5,11 +5,16 @@ what it is and what belongs to it (id, title, team, owners, motivation, objectiv
 paths, labels, scopes, keywords …), with status `carried-over`. Its `issue` stays
 behind: that issue is labelled with the old quarter, and `goals sync` opens one for
 the new quarter.
+
+Objectives are set per quarter, so a goal keeps its `objective:` only when the new
+quarter has an objective of that id. Otherwise the key is left out (a dangling id
+would fail `validate`) and a comment above the goal names the old objective, for
+the team to pick the new quarter's one it serves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -31,13 +36,21 @@ def previous_quarter(quarter: str) -> str:
     return f"{year - 1}-Q4" if q == 1 else f"{year}-Q{q - 1}"
 
 
-def carried_over(goals: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The unfinished goals of a goals file's data, as they move to the next quarter."""
+def carried_over(
+    goals: Sequence[Mapping[str, Any]], objectives: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """The unfinished goals of a goals file's data, as they move to the next quarter.
+
+    With `objectives` (the ids of the new quarter's objectives), an `objective:` naming
+    none of them is left behind; None keeps every `objective:` as it is.
+    """
     moved: list[dict[str, Any]] = []
     for goal in goals:
         if goal.get("status", "planned") in FINISHED_STATUSES:
             continue
         kept = {k: v for k, v in goal.items() if k not in _LEFT_BEHIND}
+        if objectives is not None and "objective" in kept and kept["objective"] not in objectives:
+            del kept["objective"]
         kept["status"] = CARRIED_STATUS
         moved.append(kept)
     return moved
@@ -50,12 +63,14 @@ def next_goals_file(
     *,
     example_team: str = "my-team",
     example_owner: str = "your-github-login",
+    objectives: Sequence[str] = (),
 ) -> str:
     """The commented YAML of `quarter`'s goals file.
 
     `goals` is the data of `previous`'s goals file (None when there is none); its
     unfinished goals are carried over. `example_team` and `example_owner` fill the
-    commented example of a new goal.
+    commented example of a new goal. `objectives` are the ids of `quarter`'s company
+    objectives: a carried goal keeps its `objective:` only if it is one of them.
     """
     lines = [
         f"# Goals for {quarter}. The quarter comes from this file's name (YYYY-Qn.yml).",
@@ -64,7 +79,7 @@ def next_goals_file(
         "# for every key. Run `quarterdeck validate` after editing.",
         "#",
     ]
-    moved = carried_over(goals or [])
+    moved = carried_over(goals or [], objectives)
     if goals is None:
         lines.append(f"# There is no goals file for {previous}, so nothing was carried over.")
     elif not moved:
@@ -81,6 +96,8 @@ def next_goals_file(
     originals = [g for g in goals or [] if g.get("status", "planned") not in FINISHED_STATUSES]
     for original, goal in zip(originals, moved, strict=True):
         lines.append(_origin(previous, original))
+        if "objective" in original and "objective" not in goal:
+            lines.append(_objective_left(quarter, original["objective"], objectives))
         lines.append(_dump(goal))
     if not moved:
         lines.append("[]")
@@ -92,6 +109,7 @@ def next_goals_file(
         f"#   team: {example_team}",
         f"#   owners: [{example_owner}]",
         "#   motivation: Why it matters to your users this quarter.",
+        *(["#   objective: " + objectives[0]] if objectives else []),
         "#   status: planned",
     ]
     return "\n".join(lines) + "\n"
@@ -103,6 +121,14 @@ def _origin(previous: str, goal: Mapping[str, Any]) -> str:
     if goal.get("issue") is not None:
         note += f"; its issue #{goal['issue']} stays there"
     return note + "."
+
+
+def _objective_left(quarter: str, objective: object, objectives: Sequence[str]) -> str:
+    known = f"its objectives are {', '.join(objectives)}" if objectives else "it has none yet"
+    return (
+        f"# Its objective {str(objective)!r} is not one of {quarter}'s ({known}), so it was\n"
+        "# left out: add `objective: <id>` with the one it serves now."
+    )
 
 
 def _dump(goal: Mapping[str, Any]) -> str:

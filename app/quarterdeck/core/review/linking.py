@@ -44,6 +44,7 @@ __all__ = [
     "quarter_of",
     "resolve_goal",
     "strip_code",
+    "strip_comments",
 ]
 
 # Reference syntax. A keyword must start a word ("hotfix #3" is not "fix #3") and the
@@ -134,7 +135,7 @@ def strip_code(text: str) -> str:
     scan each, not by a regex that rescans the rest of the text from every `<!--` or
     backtick that is never closed.
     """
-    text = _strip_comments(text)
+    text = strip_comments(text)
     kept: list[str] = []
     fence: str | None = None
     for line in text.splitlines():
@@ -155,7 +156,7 @@ def strip_code(text: str) -> str:
     return _strip_code_spans("\n".join(kept))
 
 
-def _strip_comments(text: str) -> str:
+def strip_comments(text: str) -> str:
     """Each `<!-- … -->` replaced by a space; PR templates hide `<!-- Fixes #123 -->`.
 
     An opening `<!--` with no `-->` after it is left as text, and so is every later

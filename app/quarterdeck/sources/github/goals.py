@@ -1,4 +1,5 @@
-"""Goal issues from GitHub: one paginated listing by label, read into plain snapshots.
+"""Goal and objective issues from GitHub: one paginated listing by label each, read into
+plain snapshots.
 
 Issues are listed by label, never found by search (the search index lags behind
 writes). Only fields the listing already holds are read, so no issue costs a request
@@ -16,9 +17,14 @@ from github.Issue import Issue
 from github.Repository import Repository
 
 from quarterdeck.core.config import CONFIG_PATH, parse_config
-from quarterdeck.core.goals.issues import IssueSnapshot, goals_from_issues, marker_goal_id
-from quarterdeck.core.goals.merge import merge_goals
-from quarterdeck.core.model import Config, Goal
+from quarterdeck.core.goals.issues import (
+    IssueSnapshot,
+    goals_from_issues,
+    marker_goal_id,
+    objectives_from_issues,
+)
+from quarterdeck.core.goals.merge import merge_goals, merge_objectives
+from quarterdeck.core.model import Config, Goal, Objective
 from quarterdeck.errors import Problem
 from quarterdeck.sources.github.client import github_error, translated
 from quarterdeck.sources.github.config import (
@@ -39,6 +45,7 @@ __all__ = [
     "load_app_config",
     "own_config",
     "read_goal_issues",
+    "read_objective_issues",
     "snapshot",
 ]
 
@@ -149,17 +156,33 @@ def _read_goal_issues(
     return goals, check
 
 
-def load_config_with_goal_issues(
-    repo: Repository, *, config_path: str = CONFIG_PATH
-) -> tuple[Config, list[Problem]]:
-    """The repo's config from GitHub with its goal issues merged into the file goals.
+def read_objective_issues(
+    repo: Repository, config: Config, problems: list[Problem]
+) -> list[Objective]:
+    """The company objectives tracked as issues labelled `config.objective_label`, in any
+    state; issues that can't be read as objectives are described in `problems`."""
+    listing, _ = _goal_issue_listing(repo, config.objective_label)
+    snapshots = [snap for _, snap in listing]
+    objectives, found = objectives_from_issues(snapshots, config.objective_label)
+    problems.extend(found)
+    return objectives
 
-    What the review and the App both link against; goal issues that can't be read as
-    goals come back among the warnings.
+
+def load_config_with_goal_issues(
+    repo: Repository, *, config_path: str = CONFIG_PATH, objectives: bool = True
+) -> tuple[Config, list[Problem]]:
+    """The repo's config from GitHub with its goal issues merged into the file goals, and
+    (unless `objectives=False`) its objective issues into the written objectives.
+
+    What the review and `link` link against; goal and objective issues that can't be
+    read come back among the warnings. A caller that only links PRs may pass
+    `objectives=False`: one listing fewer.
     """
     config, warnings = load_github_config(repo, config_path=config_path)
     problems: list[Problem] = []
     config = merge_goals(config, read_goal_issues(repo, config, problems=problems))
+    if objectives:
+        config = merge_objectives(config, read_objective_issues(repo, config, problems))
     return config, [*warnings, *problems]
 
 
@@ -210,7 +233,10 @@ def load_app_config(reader: GitHubReader) -> AppConfig:
         parsed, _ = parse_config(found[1], found[0], base=base)
         if parsed is not None and (parsed.repos or parsed.org):
             goals_reader = origin
-    config, warnings = load_config(goals_reader, config=found, base=base, problems=problems)
+    # The App links PRs: objectives are for reviews, so their folder is not read.
+    config, warnings = load_config(
+        goals_reader, config=found, base=base, problems=problems, objectives=False
+    )
     goals_repo = goals_reader.full_name
     issues, listing = _read_goal_issues(goals_reader.repo, config, problems, goals_repo)
     config = merge_goals(config, issues)
