@@ -267,6 +267,7 @@ OFFLINE = {
     "init": "reads the clone's history",
     "demo": "builds a local sample repo",
     "goals new": "writes a local goals file",
+    "plan": "reads a local clone and prints the planning issues",
     "serve": "the App: test_the_app_never_logs_its_jwt_or_installation_token",
     "worker": "the App: test_the_rq_worker_never_logs_its_jwt_or_installation_token",
     "schedule": "the App: test_schedule.py::"

@@ -142,9 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     from quarterdeck.webhook.cli import add_commands
 
     add_commands(sub)  # `serve`, `worker` and `schedule`: the GitHub App
-    from quarterdeck.cli.goals import add_goals_commands
+    from quarterdeck.cli.goals import add_goals_commands, add_plan_command
 
     add_goals_commands(sub)  # `goals sync` and `goals new`
+    add_plan_command(sub)  # `plan`: the next quarter's planning issues
     verbose_everywhere(parser)
     return parser
 
@@ -470,6 +471,12 @@ def _goals(args: argparse.Namespace) -> int:
     return goals_command(args, _github)
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from quarterdeck.cli.goals import plan_command
+
+    return plan_command(args)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from quarterdeck.webhook.cli import serve
 
@@ -500,4 +507,5 @@ _COMMANDS = {
     "schema": _schema,
     "init": _init,
     "goals": _goals,
+    "plan": _plan,
 }

@@ -57,6 +57,38 @@ def add_goals_commands(sub: Any) -> None:
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
+def add_plan_command(sub: Any) -> None:
+    """Register `plan`: the next quarter's planning issue per team."""
+    plan = sub.add_parser(
+        "plan",
+        help="one planning issue per team for the next quarter, with a goals file to commit",
+        description=(
+            "Print, per team, the planning issue for QUARTER: the outcome of each goal of "
+            "the quarter before it (with its PRs), the reviews' decisions, QUARTER's company "
+            "objectives, the team-size check and the goals file `goals new` would write."
+        ),
+    )
+    plan.add_argument(
+        "--quarter", type=parse_quarter, required=True, metavar="YYYY-Qn",
+        help="the quarter to plan, e.g. 2027-Q1",
+    )  # fmt: skip
+    add_repo_arg(plan)
+
+
+def plan_command(args: argparse.Namespace) -> int:
+    """Print each team's planning issue body, separated by `---` lines."""
+    from datetime import date
+
+    from quarterdeck.core.calendar import Month
+    from quarterdeck.services.plan import plans_offline, render_plan
+    from quarterdeck.sources.git_repo import toplevel
+
+    today = date.today()
+    plans = plans_offline(toplevel(args.repo), args.quarter, Month(today.year, today.month))
+    sys.stdout.write("\n---\n\n".join(render_plan(p) for p in plans))
+    return EXIT_OK
+
+
 def goals_command(args: argparse.Namespace, github: Callable[[argparse.Namespace], Any]) -> int:
     """Run `goals sync` or `goals new`; `github(args)` builds the client for sync."""
     if args.goals_command == "new":

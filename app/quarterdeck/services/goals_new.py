@@ -23,24 +23,26 @@ class NewGoals:
     carried: tuple[str, ...]
 
 
-def new_goals_file(repo: Path, quarter: str, *, force: bool = False) -> NewGoals:
-    """Write `<goals folder>/<quarter>.yml`, carrying over the previous quarter's open goals.
+@dataclass(frozen=True)
+class GoalsStub:
+    """A quarter's goals file as `goals new` writes it, not yet written."""
 
-    The config and every goals file must be valid first (ConfigError otherwise), and
-    an existing file is never overwritten unless `force` is set.
-    """
+    target: str  # path in the repo, e.g. goals/2027-Q1.yml
+    previous: str
+    text: str
+    carried: tuple[str, ...]
+    existing: str | None  # the quarter's file already in the repo, if any
+
+
+def goals_stub(repo: Path, quarter: str) -> GoalsStub:
+    """The text of `<goals folder>/<quarter>.yml`, carrying over the previous quarter's
+    open goals; the config and every goals file must be valid (ConfigError otherwise)."""
     previous = previous_quarter(quarter)
     config, _ = load_repo_config(repo)
     reader = LocalReader(repo)
     folder = config.goals_dir.strip("/")
     target = f"{folder}/{quarter}.yml" if folder else f"{quarter}.yml"
     existing = [p for p in _candidates(folder, quarter) if (reader.root / p).exists()]
-    if existing and not force:
-        raise QuarterdeckError(
-            f"{existing[0]} already exists; nothing was written. "
-            "Edit it, or re-run with --force to start it again from "
-            f"{previous}'s goals."
-        )
     goals = None
     for path in _candidates(folder, previous):
         text, problem = read_text(reader, path)
@@ -58,11 +60,27 @@ def new_goals_file(repo: Path, quarter: str, *, force: bool = False) -> NewGoals
         example_owner=(team.people[0] if team and team.people else "your-github-login"),
         objectives=[o.id for o in config.objectives_of(quarter)],
     )
-    path = reader.root / (existing[0] if existing else target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
     carried = tuple(str(g["id"]) for g in carried_over(goals or []))
-    return NewGoals(path, previous, carried)
+    return GoalsStub(target, previous, text, carried, existing[0] if existing else None)
+
+
+def new_goals_file(repo: Path, quarter: str, *, force: bool = False) -> NewGoals:
+    """Write `<goals folder>/<quarter>.yml`, carrying over the previous quarter's open goals.
+
+    The config and every goals file must be valid first (ConfigError otherwise), and
+    an existing file is never overwritten unless `force` is set.
+    """
+    stub = goals_stub(repo, quarter)
+    if stub.existing and not force:
+        raise QuarterdeckError(
+            f"{stub.existing} already exists; nothing was written. "
+            "Edit it, or re-run with --force to start it again from "
+            f"{stub.previous}'s goals."
+        )
+    path = LocalReader(repo).root / (stub.existing or stub.target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(stub.text, encoding="utf-8")
+    return NewGoals(path, stub.previous, stub.carried)
 
 
 def _candidates(folder: str, quarter: str) -> list[str]:

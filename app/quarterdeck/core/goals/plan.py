@@ -1,0 +1,70 @@
+"""The quarter's planning issue, per team: what it holds and how it is marked. Pure.
+
+One issue per team for the NEXT quarter, made from the quarter report of the one
+ending, the next quarter's company objectives and the goals file `goals new` writes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from quarterdeck.core.model import MAX_TEAM_SIZE, Objective, Team
+from quarterdeck.core.review.quarter_outcome import GoalOutcome
+
+__all__ = ["MAX_TEAM_SIZE", "TeamPlan", "plan_marker", "plan_title", "yaml_fence"]
+
+
+@dataclass(frozen=True)
+class TeamPlan:
+    """What one team's planning issue for `quarter` shows."""
+
+    quarter: str  # the quarter being planned, e.g. 2027-Q1
+    previous: str  # the quarter ending, whose outcomes are shown
+    slug: str
+    team: Team | None
+    goals: tuple[GoalOutcome, ...]  # the previous quarter's goals with their outcomes
+    objectives: tuple[Objective, ...]  # the planned quarter's company objectives
+    stub_path: str  # where the goals file goes, e.g. goals/2027-Q1.yml
+    stub: str  # the goals file `goals new` writes, ready to commit
+    # (review title, decision, record line) read from GitHub; None: not read (offline)
+    decisions: tuple[tuple[str, str, str], ...] | None = None
+    repo_url: str = ""
+    repos: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """The team's people (lead, PM and members, each once)."""
+        return len(self.team.people) if self.team else 0
+
+    @property
+    def too_big(self) -> bool:
+        """More people than a team works best with: time to split it."""
+        return self.size > MAX_TEAM_SIZE
+
+    @property
+    def max_size(self) -> int:
+        return MAX_TEAM_SIZE
+
+    @property
+    def stub_block(self) -> str:
+        """The goals file in a fenced yaml block, ready to copy."""
+        return yaml_fence(self.stub)
+
+
+def plan_marker(team: str, quarter: str) -> str:
+    """The hidden marker that names a team's planning issue for a quarter."""
+    return f"<!-- quarterdeck:plan team={team} quarter={quarter} -->"
+
+
+def plan_title(team: str, quarter: str) -> str:
+    """The planning issue's title."""
+    return f"Planning {quarter}: {team}"
+
+
+def yaml_fence(text: str) -> str:
+    """`text` in a ```yaml fence longer than any backtick run in it, so a goal title
+    holding backticks cannot close the block early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}yaml\n{text.rstrip(chr(10))}\n{ticks}"
