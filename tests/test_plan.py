@@ -82,7 +82,7 @@ def test_plan_shows_each_goal_outcome_with_its_prs(
     assert "- Grow the top of the funnel (`top-of-funnel`, owned by `erin`)" in text
     # alice and bob (pat, the PM, too): three people, within six.
     assert "analytics has 3 people: within the 6 a team works best at (split at 7)." in text
-    assert "recorded on their review issues on GitHub" in text
+    assert "recorded on their review issues on GitHub (labels `decision:continue` and" in text
 
 
 def test_plan_flags_a_team_over_six(
