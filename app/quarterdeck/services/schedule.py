@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.config import CONFIG_PATH
-from quarterdeck.errors import ConfigError, QuarterdeckError
+from quarterdeck.core.config import CONFIG_PATH, parse_config
+from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import redact
 from quarterdeck.services.figures import FigureSources
 from quarterdeck.services.publish import PublishResult, publish_reviews
 from quarterdeck.services.review import build_reviews_from_github
 from quarterdeck.sources.github import Github, Repository, translated
-from quarterdeck.sources.github.config import ORG_CONFIG_REPO, load_github_config, repo_reader
+from quarterdeck.sources.github.config import ORG_CONFIG_REPO, locate_config, repo_reader
 from quarterdeck.sources.github.installations import installation_repos
 from quarterdeck.sources.repo_files import Unreadable
 
@@ -122,11 +122,12 @@ def find_home(repo: Repository) -> bool:
         return True
     if repo.name != ORG_CONFIG_REPO:
         return True
-    try:
-        config, _ = load_github_config(repo)
-    except ConfigError:
-        return True
-    return bool(config.repos)
+    # Only the config file (read above, kept by the reader) and its `_extends` base:
+    # its goals and objectives are read once, by the review.
+    with translated(f"reading {repo.full_name}:{CONFIG_PATH}"):
+        found, _, base = locate_config(repo_reader(repo), [])
+    parsed, _ = parse_config(found[1], found[0], base=base) if found else (None, [])
+    return parsed is None or parsed.org_wide
 
 
 def review_installation(

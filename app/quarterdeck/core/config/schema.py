@@ -389,6 +389,12 @@ class ConfigFile(_Model):
         description="Another config to merge under this one: `repo` or `owner/repo:path.yml`.",
     )
 
+    @property
+    def org_wide(self) -> bool:
+        """Whether it names more repositories (`repos:`, `org:`): in an owner's `.github`
+        repository, that makes it the organisation's home rather than a shared default."""
+        return bool(self.repos or self.org)
+
 
 def _owners_required(schema: dict[str, Any]) -> None:
     # The loader reports a missing `owners` itself, with advice; editors just need to know.

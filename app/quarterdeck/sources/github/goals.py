@@ -231,7 +231,7 @@ def load_app_config(reader: GitHubReader) -> AppConfig:
     goals_reader = reader
     if found is not None and origin is not reader:
         parsed, _ = parse_config(found[1], found[0], base=base)
-        if parsed is not None and (parsed.repos or parsed.org):
+        if parsed is not None and parsed.org_wide:
             goals_reader = origin
     # The App links PRs: objectives are for reviews, so their folder is not read.
     config, warnings = load_config(
