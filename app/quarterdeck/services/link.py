@@ -50,7 +50,7 @@ def explain_from_github(gh: Github, full_name: str, number: int) -> Explanation:
     with translated(f"opening repository {full_name}"):
         repo = gh.get_repo(full_name)
     # The same goals the review and the App link against: files and goal issues.
-    config, _ = load_config_with_goal_issues(repo)
+    config, _ = load_config_with_goal_issues(repo, objectives=False)  # links need none
     return _explain(config, fetch_pr(gh, repo.full_name, number))
 
 
