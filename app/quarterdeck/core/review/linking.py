@@ -282,14 +282,17 @@ class _Index:
 # ---------------------------------------------------------------------------- linking
 
 
-def link_pr(pr: PullRequest, config: Config, *, quarter: str | None = None) -> Link:
+def link_pr(
+    pr: PullRequest, config: Config, *, quarter: str | None = None, home: str | None = None
+) -> Link:
     """Link one merged PR: to a goal if a goal rule matches, else to a team, else to nobody.
 
     `quarter` is the PR's merge quarter (`YYYY-Qn`); it decides between goals that
     share an id or an issue across quarters. Goal-linked PRs belong to the goal's team.
-    The Link's `reason` quotes what matched, unescaped (rendering escapes).
+    `home` is the repository the goal issues live in (see `link_all`). The Link's
+    `reason` quotes what matched, unescaped (rendering escapes).
     """
-    return _link(pr, config, _Index.build(config), quarter)
+    return _link(pr, config, _Index.build(config), quarter, home)
 
 
 def link_all(

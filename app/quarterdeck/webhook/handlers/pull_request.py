@@ -10,7 +10,7 @@ import logging
 import re
 
 from quarterdeck.core.model import Config, Goal, Link, PullRequest
-from quarterdeck.core.review.linking import link_all, quarter_of
+from quarterdeck.core.review.linking import link_pr, quarter_of
 from quarterdeck.core.text.markers import marker, read_marker
 from quarterdeck.errors import GitHubNotFound
 from quarterdeck.sources.github import translated
@@ -65,7 +65,7 @@ def handle(ctx: Context) -> str:
     with ctx.issue_lock(number):
         pr, comments = fetch_pr_and_comments(ctx.gh, delivery.repo, number)
         quarter = quarter_of(pr.merged_at, tz)
-        (link,) = link_all([pr], config, tz=tz, home=home)
+        link = link_pr(pr, config, quarter=quarter, home=home)
         goal = link.goal
         issue = ctx.repository().get_issue(pr.number)  # lazy: no request
         ours = our_comment(issue, pr_marker(pr.number), delivery.log_fields(), comments)
