@@ -30,7 +30,8 @@ from quarterdeck.webhook.queues import RQ_QUEUE
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakegithub_http import HttpFront
-from tests.test_webhook_live import post, served
+from tests.servers import served
+from tests.test_webhook_live import post
 from tests.test_webhook_queue import REDIS_URL, redis_db  # noqa: F401 (a fixture)
 from tests.webhooks import (
     FILES,

@@ -46,6 +46,7 @@ from tests.fakegithub import FakeGitHub
 from tests.gitrepo import GitRepo
 from tests.mdcheck import parse
 from tests.reviewrepos import CONFIG, GOALS, seed_github, small_repo
+from tests.servers import served
 from tests.webhooks import (
     FILES,
     REPO,
@@ -487,47 +488,8 @@ def serving(home: Path, pem: str, **extra: str) -> Iterator[tuple[int, list[str]
         "HOME": str(home),
         **app_env(pem, home, **extra),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "quarterdeck", "serve", "--host", "127.0.0.1", "--port", "0"],
-        env=env,
-        cwd=home,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: list[str] = []
-    assert process.stderr is not None
-    port = 0
-    for line in process.stderr:
-        lines.append(line)
-        if m := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", line):
-            port = int(m.group(1))
-            break
-    reader = threading.Thread(target=lambda: lines.extend(process.stderr or []), daemon=True)
-    reader.start()
-    try:
-        assert port, "".join(lines)
-        _wait_healthy(port)
-        yield port, lines
-    finally:
-        process.terminate()
-        try:
-            process.wait(25)  # gunicorn's graceful timeout is 20 s
-        except subprocess.TimeoutExpired:
-            process.kill()  # a server stuck past it must not outlive the test
-            process.wait(5)
-
-
-def _wait_healthy(port: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if _exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").startswith(
-                b"HTTP/1.1 200"
-            ):
-                return
-        except OSError:
-            time.sleep(0.05)  # the worker is still booting; not a retry of our code
-    pytest.fail("the server never answered /healthz")
+    with served(env, home) as running:
+        yield running.port, running.lines
 
 
 def _exchange(port: int, head: bytes, body: Any = (), timeout: float = 10) -> bytes:
