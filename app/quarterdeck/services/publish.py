@@ -31,9 +31,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
-from quarterdeck.core.calendar import Month
 from quarterdeck.core.converge import survivor
 from quarterdeck.core.review.decisions import judge, read_boxes, read_record
 from quarterdeck.core.text.issue_body import fit
@@ -44,8 +43,8 @@ from quarterdeck.services.decisions import record_decision
 from quarterdeck.services.review import TeamReview, render_review, with_previous_issue
 from quarterdeck.sources.github import Issue, Repository, translated
 from quarterdeck.sources.github.edits import last_person_edit
-from quarterdeck.sources.github.goals import is_pull_request
 from quarterdeck.sources.github.lock import github_lock
+from quarterdeck.sources.github.reviews import previous_of, review_issues
 from quarterdeck.sources.github.writes import (
     Writer,
     close_as_duplicate,
@@ -123,7 +122,7 @@ def _publish(
     results: list[PublishResult],
     writer: Writer,
 ) -> None:
-    found = _existing_issues(repo)
+    found = review_issues(repo)
     labels: set[str] | None = None
     relabel: set[int] = set()
     labels_ready = False
@@ -132,7 +131,7 @@ def _publish(
         if REVIEW_LABEL not in labels:
             # Renamed or deleted: the issues lost it, but they still carry their markers.
             since = min(r.month.start("UTC") for r in reviews) - timedelta(days=1)
-            lost = _existing_issues(repo, label=None, since=since, writer=writer)
+            lost = review_issues(repo, label=None, since=since, writer=writer)
             relabel = {i.number for issues in lost.values() for i in issues}
             found = {**lost, **found}
     run = _Run(repo, dry_run, written, writer, labels, relabel)
@@ -153,26 +152,6 @@ def _publish(
         results.append(result)
 
 
-def previous_review_issues(
-    repo: Repository, month: Month, writer: Writer = None
-) -> dict[str, Issue]:
-    """Each team's review issue of the month before `month` that Quarterdeck opened."""
-    found = _existing_issues(repo)
-    return _previous(found, month, writer)
-
-
-def _previous(
-    found: dict[tuple[str, str], list[Issue]], month: Month, writer: Writer
-) -> dict[str, Issue]:
-    wanted = str(month.previous())
-    issues: dict[str, Issue] = {}
-    for (slug, of), listed in found.items():
-        ours = [i for i in listed if of == wanted and marked_by_us(i, writer)]
-        if ours:
-            issues[slug] = survivor(ours, lambda i: i.number)[0]
-    return issues
-
-
 def _carry_decision(
     run: _Run,
     review: TeamReview,
@@ -182,7 +161,7 @@ def _carry_decision(
     """Record the decision on last month's review issue, and carry it into `review`."""
     if review.carried is None or review.team is None:
         return review
-    previous = _previous(
+    previous = previous_of(
         {k: v for k, v in found.items() if k[0] == review.summary.team}, review.month, run.writer
     ).get(review.summary.team)
     if previous is None:
@@ -283,30 +262,6 @@ def _relabel(
     return note
 
 
-def _existing_issues(
-    repo: Repository,
-    label: str | None = REVIEW_LABEL,
-    since: datetime | None = None,
-    writer: Writer = None,
-) -> dict[tuple[str, str], list[Issue]]:
-    """Review issues by (team, month), oldest first; pull requests and strays skipped.
-
-    With the label, what carries it is ours (labelling takes triage rights); without
-    it (renamed or deleted), only issues we opened count, whatever marker a body holds.
-    """
-    found: dict[tuple[str, str], list[Issue]] = {}
-    filters: dict[str, Any] = {"labels": [label]} if label else {"since": since}
-    with translated(f"listing the growth-review issues of {repo.full_name}"):
-        for issue in repo.get_issues(state="all", **filters):
-            attrs = read_marker(issue.body, "review")
-            # `issue.pull_request` would cost a GET per issue; the listing's URL says it.
-            if not is_pull_request(issue) and attrs and "team" in attrs and "month" in attrs:
-                if label is None and not marked_by_us(issue, writer):
-                    continue
-                found.setdefault((attrs["team"], attrs["month"]), []).append(issue)
-    return {key: sorted(issues, key=lambda i: i.number) for key, issues in found.items()}
-
-
 def _with_marker(body: str, slug: str, month: str) -> str:
     # A repo's own template may drop the marker; without it every run would open a new issue.
     attrs = read_marker(body, "review")
@@ -377,7 +332,7 @@ def _create(
     # and the create happen under one lock, so the second run finds the first's issue.
     with github_lock(repo, review_lock_scope(slug, month)):
         with translated(f"looking again for the review issue of {slug}"):
-            again = _existing_issues(repo).get((slug, month), [])
+            again = review_issues(repo).get((slug, month), [])
         result = _onto(run, again, review, rendered, notes, gone)
         if result is not None:
             return result
@@ -408,7 +363,7 @@ def review_lock_scope(slug: str, month: str) -> str:
 
 def _opened_by_us(repo: Repository, slug: str, month: str, writer: Writer) -> Issue | None:
     """The oldest review issue of (slug, month) that Quarterdeck opened, if any."""
-    issues = _existing_issues(repo).get((slug, month), [])
+    issues = review_issues(repo).get((slug, month), [])
     return next((i for i in issues if marked_by_us(i, writer)), None)
 
 

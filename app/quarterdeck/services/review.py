@@ -56,6 +56,7 @@ from quarterdeck.sources.github.config import load_github_templates, repo_reader
 from quarterdeck.sources.github.goals import load_config_with_goal_issues
 from quarterdeck.sources.github.prs import fetch_merged_prs
 from quarterdeck.sources.github.repos import resolve_repos
+from quarterdeck.sources.github.reviews import previous_review_issues
 from quarterdeck.sources.repo_files import (
     LocalReader,
     load_repo_config,
@@ -454,7 +455,6 @@ def carry_from_github(
 ) -> list[TeamReview]:
     """GitHub mode: last month's review issues (one listing) and the goals file's
     history (`goals_file_then_and_now`: one request when it did not change)."""
-    from quarterdeck.services.publish import previous_review_issues
     from quarterdeck.sources.github.goals_history import goals_file_then_and_now
 
     owned = [r for r in reviews if r.team is not None]
