@@ -150,6 +150,10 @@ def test_workflows_declare_least_permissions() -> None:
     sync = load(ROOT / "workflows" / "goals-sync.yml")
     assert "goals/**" in sync["on"]["push"]["paths"]
     assert "quarterdeck goals sync" in sync["jobs"]["sync"]["steps"][-1]["run"]
+    assert perms["quarter-planning.yml"] == perms["growth-review.yml"]
+    planning = load(ROOT / "workflows" / "quarter-planning.yml")
+    assert "goals/**" in planning["on"]["push"]["paths"]  # the goals file landing closes
+    assert planning["on"]["schedule"][0]["cron"] == "0 8 17-31 3,6,9,12 *"
     validate = load(ROOT / "workflows" / "validate.yml")
     assert "pull_request" in validate["on"]
     assert validate["jobs"]["validate"]["steps"][-1]["run"] == "quarterdeck validate --strict"
@@ -294,3 +298,37 @@ def test_the_action_strict_input_fails_on_an_unavailable_figure_before_publishin
     assert "--strict: 2 figure(s) could not be read" in summary
     assert "  analytics: mrr: no warehouse; add `sources: {warehouse:" in summary
     assert len(remote.issues) == 2
+
+
+def test_the_planning_workflow_opens_the_planning_issues(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    """The workflow's step, run by bash as a runner would, with its inputs through env."""
+    remote = seed_github(github)
+    job = load(ROOT / "workflows" / "quarter-planning.yml")["jobs"]["plan"]
+    step = next(s for s in job["steps"] if s.get("name") == "Planning issues")
+    context = {"github.token": "test-token-not-real", "inputs.quarter": "2027-Q1"}
+    context["inputs.force"] = "true"
+    step_env = {
+        key: EXPRESSION.sub(lambda m: context[m.group(1)], value)
+        for key, value in step["env"].items()
+    }
+    with served(github) as api_url:
+        env = {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
+            "HOME": str(tmp_path),
+            "GITHUB_REPOSITORY": "acme/web",
+            "GITHUB_API_URL": api_url,
+            **step_env,
+        }
+        done = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert sorted(i["title"] for i in remote.issues.values()) == [
+        "Planning 2027-Q1: analytics",
+        "Planning 2027-Q1: growth",
+    ]
+    assert "test-token-not-real" not in done.stdout + done.stderr

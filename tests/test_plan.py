@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from quarterdeck.cli import main
-from quarterdeck.core.goals.plan import yaml_fence
+from quarterdeck.core.calendar import Month
+from quarterdeck.core.goals.plan import planning_window, quarter_to_plan, yaml_fence
 from tests.gitrepo import GitRepo
 from tests.mdcheck import parse
 from tests.reviewrepos import GOALS, at, small_repo
@@ -57,6 +58,7 @@ def test_plan_shows_each_goal_outcome_with_its_prs(
         "Company objectives for 2027-Q1",
         "Team size",
         "The goals file",
+        "Notes from the planning meeting",
     ]
     pull = "https://github.com/acme/web/pull"
     assert analytics.tables[0] == [
@@ -138,3 +140,26 @@ def test_the_stub_fence_outlasts_any_backtick_run(text: str, fence: str) -> None
     assert block.startswith(fence + "yaml\n")
     assert block.endswith("\n" + fence)
     assert block[len(fence) + 5 : -len(fence) - 1] == text.rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    ("today", "quarter"),
+    [(Month(2026, 12), "2027-Q1"), (Month(2027, 1), "2027-Q1"), (Month(2027, 2), "2027-Q1"),
+     (Month(2027, 3), "2027-Q2"), (Month(2026, 9), "2026-Q4")],
+)  # fmt: skip
+def test_the_quarter_to_plan_is_the_next_in_a_quarters_last_month(
+    today: Month, quarter: str
+) -> None:
+    assert quarter_to_plan(today) == quarter
+
+
+@pytest.mark.parametrize(
+    ("quarter", "window"),
+    [("2027-Q1", ("2026-12-18", "2026-12-31")), ("2026-Q2", ("2026-03-18", "2026-03-31")),
+     ("2026-Q3", ("2026-06-17", "2026-06-30")), ("2024-Q2", ("2024-03-18", "2024-03-31"))],
+)  # fmt: skip
+def test_the_planning_window_is_the_last_two_weeks_before_the_quarter(
+    quarter: str, window: tuple[str, str]
+) -> None:
+    first, last = planning_window(quarter)
+    assert (first.isoformat(), last.isoformat()) == window

@@ -267,13 +267,13 @@ OFFLINE = {
     "init": "reads the clone's history",
     "demo": "builds a local sample repo",
     "goals new": "writes a local goals file",
-    "plan": "reads a local clone and prints the planning issues",
     "serve": "the App: test_the_app_never_logs_its_jwt_or_installation_token",
     "worker": "the App: test_the_rq_worker_never_logs_its_jwt_or_installation_token",
     "schedule": "the App: test_schedule.py::"
     "test_a_refused_installation_fails_alone_and_no_credential_shows",
 }
 MONTH, QUARTER = ["--month", "2026-11"], ["--quarter", "2026-Q4"]
+PLAN = ["--quarter", "2027-Q1"]
 # command: its variants, each (name, argv after the command, phase the faults hit)
 GITHUB_RUNS: dict[str, list[tuple[str, list[str], str]]] = {
     "review": [
@@ -288,6 +288,15 @@ GITHUB_RUNS: dict[str, list[tuple[str, list[str], str]]] = {
         ("goals sync", ["--github", "acme/web", *QUARTER], "reads"),
         ("goals sync --dry-run", ["--github", "acme/web", *QUARTER, "--dry-run"], "reads"),
         ("goals sync, writing", ["--github", "acme/web", *QUARTER], "writes"),
+    ],
+    "plan": [
+        ("plan --github", ["--github", "acme/web", *PLAN], "reads"),
+        ("plan --publish", ["--github", "acme/web", *PLAN, "--publish", "--force"], "reads"),
+        (
+            "plan --publish, writing",
+            ["--github", "acme/web", *PLAN, "--publish", "--force"],
+            "writes",
+        ),
     ],
     # Offline otherwise; with --github it asks GitHub for the repositories `repos:` names.
     "validate": [("validate --github", ["--github", "acme/web"], "reads")],

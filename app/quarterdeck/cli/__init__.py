@@ -321,12 +321,27 @@ def _quarter_report(args: argparse.Namespace) -> int:
     from quarterdeck.cli.publish import quarter_report_command
     from quarterdeck.services.review import build_reviews, build_reviews_from_github
 
-    def build(month: Month) -> list:
-        if args.github:
-            gh = _github(args)
+    if args.github:
+        from quarterdeck.sources.github.client import translated, writer_login
+        from quarterdeck.sources.github.reviews import held_reviews
+
+        gh = _github(args)
+
+        def from_github(month: Month) -> list:
             return build_reviews_from_github(
                 gh, args.github, month, team=args.team, branch=args.branch, config_path=args.config
             )
+
+        def held(quarter: str) -> list:
+            with translated(f"opening repository {args.github}"):
+                repo = gh.get_repo(args.github)
+            return held_reviews(repo, quarter, writer_login(gh))
+
+        return quarter_report_command(args, from_github, date.today(), held)
+
+    args.repo, clones = _clones(args.repo)
+
+    def offline(month: Month) -> list:
         return build_reviews(
             args.repo,
             month,
@@ -336,10 +351,7 @@ def _quarter_report(args: argparse.Namespace) -> int:
             clones=clones,
         )
 
-    clones: list[Path] = []
-    if not args.github:
-        args.repo, clones = _clones(args.repo)
-    return quarter_report_command(args, build, date.today())
+    return quarter_report_command(args, offline, date.today())
 
 
 def _link(args: argparse.Namespace) -> int:
@@ -474,7 +486,7 @@ def _goals(args: argparse.Namespace) -> int:
 def _plan(args: argparse.Namespace) -> int:
     from quarterdeck.cli.goals import plan_command
 
-    return plan_command(args)
+    return plan_command(args, _github)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -8,8 +8,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from quarterdeck.cli.args import add_github_args, add_repo_arg, parse_quarter
-from quarterdeck.errors import EXIT_FAILED, EXIT_OK
+from quarterdeck.cli.args import (
+    add_actions_args,
+    add_config_arg,
+    add_github_args,
+    add_repo_arg,
+    parse_quarter,
+)
+from quarterdeck.cli.publish import plan_lines, write_issue_outputs, write_summary
+from quarterdeck.core.text.markdown import escape_inline
+from quarterdeck.errors import EXIT_FAILED, EXIT_OK, QuarterdeckError
 
 
 def add_goals_commands(sub: Any) -> None:
@@ -64,28 +72,79 @@ def add_plan_command(sub: Any) -> None:
         help="one planning issue per team for the next quarter, with a goals file to commit",
         description=(
             "Print, per team, the planning issue for QUARTER: the outcome of each goal of "
-            "the quarter before it (with its PRs), the reviews' decisions, QUARTER's company "
-            "objectives, the team-size check and the goals file `goals new` would write."
+            "the quarter before it (with its PRs), the reviews' decisions (read from GitHub "
+            "with --github), QUARTER's company objectives, the team-size check and the goals "
+            "file `goals new` would write. With --publish, open one issue per team in the "
+            "last two weeks of the quarter before, update it on later runs, and close it "
+            "once QUARTER's goals file is on the default branch."
         ),
     )
     plan.add_argument(
-        "--quarter", type=parse_quarter, required=True, metavar="YYYY-Qn",
-        help="the quarter to plan, e.g. 2027-Q1",
+        "--quarter", type=parse_quarter, metavar="YYYY-Qn",
+        help="the quarter to plan, e.g. 2027-Q1 (default: in a quarter's last month the next "
+        "one, before that the current one)",
     )  # fmt: skip
     add_repo_arg(plan)
+    add_github_args(plan)
+    add_config_arg(plan)
+    plan.add_argument(
+        "--publish",
+        action="store_true",
+        help="open, update or close one planning issue per team in the --github repo",
+    )
+    plan.add_argument(
+        "--dry-run", action="store_true", help="print what --publish would do; write nothing"
+    )
+    plan.add_argument(
+        "--force",
+        action="store_true",
+        help="open the planning issues even outside the last two weeks of the quarter before",
+    )
+    add_actions_args(plan)
 
 
-def plan_command(args: argparse.Namespace) -> int:
-    """Print each team's planning issue body, separated by `---` lines."""
+def plan_command(args: argparse.Namespace, github: Callable[[argparse.Namespace], Any]) -> int:
+    """Print each team's planning issue body, or publish them with --publish/--dry-run."""
     from datetime import date
 
     from quarterdeck.core.calendar import Month
-    from quarterdeck.services.plan import plans_offline, render_plan
+    from quarterdeck.core.goals.plan import quarter_to_plan
+    from quarterdeck.services.plan import plans_from_github, plans_offline, render_plan
     from quarterdeck.sources.git_repo import toplevel
 
     today = date.today()
-    plans = plans_offline(toplevel(args.repo), args.quarter, Month(today.year, today.month))
-    sys.stdout.write("\n---\n\n".join(render_plan(p) for p in plans))
+    this_month = Month(today.year, today.month)
+    quarter = args.quarter or quarter_to_plan(this_month)
+    if (args.publish or args.dry_run) and not args.github:
+        raise QuarterdeckError(
+            "--publish and --dry-run need the repository to write to: add --github OWNER/REPO"
+        )
+    if not args.github:
+        plans = plans_offline(toplevel(args.repo), quarter, this_month)
+        sys.stdout.write("\n---\n\n".join(render_plan(p) for p in plans))
+        return EXIT_OK
+    found = plans_from_github(
+        github(args), args.github, quarter, this_month, config_path=args.config
+    )
+    if not (args.publish or args.dry_run):
+        text = "\n---\n\n".join(render_plan(p, found.templates) for p in found.plans)
+        sys.stdout.write(text)
+        write_summary(args, text)
+        return EXIT_OK
+    return _publish_plans(args, found, today)
+
+
+def _publish_plans(args: argparse.Namespace, found: Any, today: Any) -> int:
+    from quarterdeck.services.plan_publish import publish_plans
+
+    results = publish_plans(found, today=today, force=args.force, dry_run=args.dry_run)
+    if args.dry_run:
+        sys.stdout.write("".join(f"{r.body.rstrip()}\n\n---\n\n" for r in results))
+    for line in plan_lines(results, dry_run=args.dry_run):
+        print(line, file=sys.stdout if args.dry_run else sys.stderr)
+    write_issue_outputs(args, results)
+    rows = "".join(f"| {escape_inline(r.title)} | {r.action} | {r.url or '—'} |\n" for r in results)
+    write_summary(args, f"## Planning issues\n\n| Issue | Action | Link |\n|---|---|---|\n{rows}")
     return EXIT_OK
 
 

@@ -97,22 +97,26 @@ def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[
             sys.stdout.write("\n---\n\n")
     for line in plan_lines(results, dry_run=args.dry_run):
         print(line, file=sys.stdout if args.dry_run else sys.stderr)
+    write_issue_outputs(args, results)
+    write_summary(args, _summary(results, args.dry_run))
+    return EXIT_OK
+
+
+def write_issue_outputs(args: argparse.Namespace, results: Sequence[Any]) -> None:
+    """The step outputs of a publishing run: the first issue's number and URL, and every
+    team's issue as JSON (team, action, number, url)."""
     first = next((r for r in results if r.number is not None), None)
+    issues = [
+        {"team": r.team, "action": r.action, "number": r.number, "url": r.url} for r in results
+    ]
     write_outputs(
         args,
         {
             "issue-number": str(first.number) if first else "",
-            "issue-url": first.url or "" if first else "",
-            "issues": json.dumps(
-                [
-                    {"team": r.team, "action": r.action, "number": r.number, "url": r.url}
-                    for r in results
-                ]
-            ),
+            "issue-url": (first.url or "") if first else "",
+            "issues": json.dumps(issues),
         },
     )
-    write_summary(args, _summary(results, args.dry_run))
-    return EXIT_OK
 
 
 def plan_lines(results: Sequence[Any], *, dry_run: bool) -> list[str]:
@@ -121,7 +125,8 @@ def plan_lines(results: Sequence[Any], *, dry_run: bool) -> list[str]:
     for r in results:
         where = f" #{r.number}" if r.number is not None else ""
         url = f" {r.url}" if r.url else ""
-        extra = " (+ a follow-up comment for the overflow)" if r.overflow else ""
+        overflow = getattr(r, "overflow", "")  # a planning issue has none
+        extra = " (+ a follow-up comment for the overflow)" if overflow else ""
         lines.append(f"quarterdeck: {r.action}{where}: {r.title}{url}{extra}")
         lines += [f"quarterdeck: note: {note}" for note in r.notes]
     if dry_run:
@@ -217,10 +222,14 @@ def _actions_file(explicit: Path | None, variable: str) -> Path | None:
 
 
 def quarter_report_command(
-    args: argparse.Namespace, build: Callable[[Any], Sequence[Any]], today: date
+    args: argparse.Namespace,
+    build: Callable[[Any], Sequence[Any]],
+    today: date,
+    held: Callable[[str], Sequence[Any]] | None = None,
 ) -> int:
     """Build the reviews of the quarter's last month begun with `build(month)` (their
-    six-month history holds the quarter's earlier months) and print the report."""
+    six-month history holds the quarter's earlier months) and print the report; with
+    `held(quarter)`, the review issues held in the quarter give its decisions."""
     from quarterdeck.core.calendar import Month
     from quarterdeck.services.quarter_report import (
         quarter_report,
@@ -232,7 +241,8 @@ def quarter_report_command(
     # A quarter still under way is reported up to this month, marked as not over.
     this_month = Month(today.year, today.month)
     months = report_months(args.quarter or this_month.quarter, this_month)
-    report = quarter_report(build(months[-1]))
+    reviews = build(months[-1])
+    report = quarter_report(reviews, held(months[0].quarter) if held else None)
     if args.format == "json":
         text = json.dumps(quarter_report_to_json(report), indent=2, ensure_ascii=False) + "\n"
     else:

@@ -1,9 +1,9 @@
 """GitHub's words as Quarterdeck reads and writes them, in one place. Pure.
 
 Who is a bot, what a timestamp says, and the labels Quarterdeck puts on issues
-(`goal`, `quarter:YYYY-Qn`, `team:<slug>`, `growth-review`), with one colour and one
-description each. The review, `link`, `goals sync`, `--publish` and the App all use
-these, so they cannot read the same thing two ways.
+(`goal`, `quarter:YYYY-Qn`, `team:<slug>`, `growth-review`, `quarter-planning`), with
+one colour and one description each. The review, `link`, `goals sync`, `--publish`,
+`plan` and the App all use these, so they cannot read the same thing two ways.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = [
     "GOAL_COLOR",
+    "PLAN_LABEL",
     "QUARTER_PREFIX",
     "REVIEW_LABEL",
     "STATUS_PREFIX",
@@ -26,6 +27,7 @@ __all__ = [
     "is_bot_login",
     "label_values",
     "parse_timestamp",
+    "plan_label_spec",
     "quarter_label",
     "quarter_label_spec",
     "review_label_spec",
@@ -37,12 +39,14 @@ QUARTER_PREFIX = "quarter:"
 TEAM_PREFIX = "team:"
 STATUS_PREFIX = "status:"
 REVIEW_LABEL = "growth-review"
+PLAN_LABEL = "quarter-planning"
 BOT_SUFFIX = "[bot]"
 
 GOAL_COLOR = "0e8a16"  # green: `goal`
 QUARTER_COLOR = "1d76db"  # blue: `quarter:YYYY-Qn`
 TEAM_COLOR = "5319e7"  # purple: `team:<slug>`
 REVIEW_COLOR = "fbca04"  # yellow: `growth-review`
+PLAN_COLOR = "c5def5"  # light blue: `quarter-planning`
 
 
 # ---------------------------------------------------------------------------- bots
@@ -127,3 +131,7 @@ def team_label_spec(slug: str) -> LabelSpec:
 
 def review_label_spec() -> LabelSpec:
     return LabelSpec(REVIEW_LABEL, REVIEW_COLOR, "Monthly growth review, opened by Quarterdeck")
+
+
+def plan_label_spec() -> LabelSpec:
+    return LabelSpec(PLAN_LABEL, PLAN_COLOR, "A team's planning issue for the next quarter")

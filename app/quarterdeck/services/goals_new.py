@@ -8,8 +8,9 @@ from pathlib import Path
 import yaml
 
 from quarterdeck.core.goals.next_quarter import carried_over, next_goals_file, previous_quarter
+from quarterdeck.core.model import Config
 from quarterdeck.errors import QuarterdeckError
-from quarterdeck.sources.repo_files import LocalReader, load_repo_config, read_text
+from quarterdeck.sources.repo_files import FileReader, LocalReader, load_repo_config, read_text
 
 _SUFFIXES = (".yml", ".yaml")
 
@@ -35,14 +36,20 @@ class GoalsStub:
 
 
 def goals_stub(repo: Path, quarter: str) -> GoalsStub:
-    """The text of `<goals folder>/<quarter>.yml`, carrying over the previous quarter's
-    open goals; the config and every goals file must be valid (ConfigError otherwise)."""
-    previous = previous_quarter(quarter)
+    """The text of `<goals folder>/<quarter>.yml` in the local clone `repo`, carrying
+    over the previous quarter's open goals; the config and every goals file must be
+    valid (ConfigError otherwise)."""
     config, _ = load_repo_config(repo)
-    reader = LocalReader(repo)
+    return stub_from(LocalReader(repo), config, quarter)
+
+
+def stub_from(reader: FileReader, config: Config, quarter: str) -> GoalsStub:
+    """`goals_stub` from any repository's files (a clone's, or GitHub's) and its config."""
+    previous = previous_quarter(quarter)
     folder = config.goals_dir.strip("/")
     target = f"{folder}/{quarter}.yml" if folder else f"{quarter}.yml"
-    existing = [p for p in _candidates(folder, quarter) if (reader.root / p).exists()]
+    present = set(reader.list_dir(folder))
+    existing = [p for p in _candidates(folder, quarter) if p.rsplit("/", 1)[-1] in present]
     goals = None
     for path in _candidates(folder, previous):
         text, problem = read_text(reader, path)

@@ -3,24 +3,46 @@
 Built from the quarter report of the quarter ending (read like `quarter-report`, from
 the same reviews), the planned quarter's company objectives, and the goals file
 `goals new` would write, so the stub in the issue is exactly what that command makes.
+From GitHub the plan also holds the decisions of the ending quarter's reviews, read
+back from their review issues (offline there are none to read).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.goals.next_quarter import previous_quarter
 from quarterdeck.core.goals.plan import TeamPlan
+from quarterdeck.core.model import Config
+from quarterdeck.core.review.quarter_decisions import MonthDecision, decisions_by_team
 from quarterdeck.errors import QuarterdeckError
-from quarterdeck.services.goals_new import goals_stub
+from quarterdeck.services.goals_new import GoalsStub, goals_stub, stub_from
 from quarterdeck.services.quarter_report import quarter_report, report_months
-from quarterdeck.services.review import TeamReview, build_reviews
+from quarterdeck.services.review import TeamReview, build_reviews, build_reviews_from_github
 from quarterdeck.services.templates import render_template
+from quarterdeck.sources.github import Github, Repository, translated
+from quarterdeck.sources.github.client import writer_login
+from quarterdeck.sources.github.config import CONFIG_PATH, GitHubReader, load_github_config
+from quarterdeck.sources.github.reviews import held_reviews
+from quarterdeck.sources.github.writes import Writer
 from quarterdeck.sources.repo_files import load_repo_config
 
 PLAN_TEMPLATE = "plan_issue.md.j2"
+
+
+@dataclass(frozen=True)
+class GitHubPlans:
+    """The plans read from GitHub, with what publishing them needs to know."""
+
+    repo: Repository
+    plans: tuple[TeamPlan, ...]
+    # The planned quarter's goals file is already on the default branch (its path).
+    landed: str | None
+    templates: Mapping[str, str]
+    writer: Writer
 
 
 def ending_month(quarter: str, today: Month) -> Month:
@@ -33,12 +55,17 @@ def ending_month(quarter: str, today: Month) -> Month:
     return report_months(previous, today)[-1]
 
 
-def team_plans(reviews: Sequence[TeamReview], quarter: str, repo: Path) -> tuple[TeamPlan, ...]:
-    """Every team's plan for `quarter` from the reviews of the ending quarter's last month
-    and the local clone `repo` (its config's objectives and goals files)."""
+def team_plans(
+    reviews: Sequence[TeamReview],
+    quarter: str,
+    config: Config,
+    stub: GoalsStub,
+    decisions: Mapping[str, tuple[MonthDecision, ...]] | None = None,
+) -> tuple[TeamPlan, ...]:
+    """Every team's plan for `quarter` from the reviews of the ending quarter's last
+    month, the config (the planned quarter's objectives), the goals file stub and,
+    when read, the decisions of the ending quarter's reviews."""
     report = quarter_report(reviews)
-    config, _ = load_repo_config(repo)
-    stub = goals_stub(repo, quarter)
     objectives = tuple(config.objectives_of(quarter))
     by_slug = {r.summary.team: r for r in reviews}
     return tuple(
@@ -51,6 +78,7 @@ def team_plans(reviews: Sequence[TeamReview], quarter: str, repo: Path) -> tuple
             objectives=objectives,
             stub_path=stub.target,
             stub=stub.text,
+            decisions=decisions.get(t.slug, ()) if decisions is not None else None,
             repo_url=by_slug[t.slug].repo_url,
             repos=by_slug[t.slug].repos,
         )
@@ -61,9 +89,33 @@ def team_plans(reviews: Sequence[TeamReview], quarter: str, repo: Path) -> tuple
 def plans_offline(repo: Path, quarter: str, today: Month) -> tuple[TeamPlan, ...]:
     """The plans from a local clone (the decisions live on GitHub, so none are read)."""
     month = ending_month(quarter, today)
-    return team_plans(build_reviews(repo, month), quarter, repo)
+    config, _ = load_repo_config(repo)
+    return team_plans(build_reviews(repo, month), quarter, config, goals_stub(repo, quarter))
 
 
-def render_plan(plan: TeamPlan, templates: dict[str, str] | None = None) -> str:
-    """One team's planning issue body, from `templates/plan_issue.md.j2` (overridable)."""
-    return render_template(templates or {}, PLAN_TEMPLATE, plan=plan)
+def plans_from_github(
+    gh: Github, full_name: str, quarter: str, today: Month, *, config_path: str = CONFIG_PATH
+) -> GitHubPlans:
+    """The plans from GitHub: the reviews as `review --github` builds them, the goals
+    files from the default branch, and the decisions of the reviews held in the
+    quarter ending, from their review issues (one listing)."""
+    month = ending_month(quarter, today)
+    reviews = build_reviews_from_github(gh, full_name, month, config_path=config_path)
+    with translated(f"opening repository {full_name}"):
+        repo = gh.get_repo(full_name)
+    config, _ = load_github_config(repo, config_path=config_path)
+    stub = stub_from(GitHubReader(repo), config, quarter)
+    writer = writer_login(gh)
+    held = held_reviews(repo, previous_quarter(quarter), writer)
+    decisions = decisions_by_team(held, previous_quarter(quarter), [t.slug for t in config.teams])
+    plans = team_plans(reviews, quarter, config, stub, decisions)
+    templates = reviews[0].templates if reviews else {}
+    return GitHubPlans(repo, plans, stub.existing, templates, writer)
+
+
+def render_plan(
+    plan: TeamPlan, templates: Mapping[str, str] | None = None, *, standalone: bool = True
+) -> str:
+    """One team's planning issue body, from `templates/plan_issue.md.j2` (overridable);
+    `standalone` adds the title as a heading (printed, not published)."""
+    return render_template(templates or {}, PLAN_TEMPLATE, plan=plan, standalone=standalone)

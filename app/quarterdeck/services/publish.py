@@ -48,8 +48,8 @@ from quarterdeck.sources.github.reviews import previous_of, review_issues
 from quarterdeck.sources.github.writes import (
     Writer,
     close_as_duplicate,
-    create_label,
     create_once,
+    ensure_labels,
     find_comment,
     marked_by_us,
     upsert_comment,
@@ -283,20 +283,13 @@ def _ensure_labels(
     written: list[str] | None = None,
 ) -> None:
     """Create the labels the issues need, with a colour and description, if missing."""
+    names = dict.fromkeys(n for names in wanted for n in names)
+    specs = [
+        review_label_spec() if name == REVIEW_LABEL else team_label_spec(name.removeprefix("team:"))
+        for name in names
+    ]
     with translated(f"creating the review labels in {repo.full_name}"):
-        have = {label.name.lower() for label in repo.get_labels()} if have is None else have
-        for name in dict.fromkeys(n for names in wanted for n in names):
-            if name.lower() in have:
-                continue
-            spec = (
-                review_label_spec()
-                if name == REVIEW_LABEL
-                else team_label_spec(name.removeprefix("team:"))
-            )
-            made = create_label(repo, spec.name, spec.color, spec.description)
-            have.add(name.lower())
-            if made and written is not None:
-                written.append(f"created label {name}")
+        ensure_labels(repo, specs, have, written)
 
 
 def _assignee(repo: Repository, review: TeamReview, notes: list[str]) -> list[str]:

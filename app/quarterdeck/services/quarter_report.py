@@ -17,6 +17,7 @@ from typing import Any
 from quarterdeck.core.calendar import Month, months_of_quarter, parse_quarter
 from quarterdeck.core.goals.objectives import ObjectiveGroup, group_by_objective
 from quarterdeck.core.model import Objective, Team
+from quarterdeck.core.review.quarter_decisions import MonthDecision, ReviewIssue, decisions_by_team
 from quarterdeck.core.review.quarter_outcome import OUTCOMES, GoalOutcome, outcomes
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review import TeamReview
@@ -59,6 +60,9 @@ class QuarterReport:
     repo_url: str = ""
     templates: Mapping[str, str] = field(default_factory=dict, repr=False)
     objectives: tuple[Objective, ...] = ()  # the company objectives of the quarter
+    # Each team's decisions of the reviews held in the quarter (read from GitHub);
+    # None: not read (offline, the decisions live on the review issues)
+    decisions: Mapping[str, tuple[MonthDecision, ...]] | None = None
 
     @property
     def complete(self) -> bool:
@@ -94,8 +98,11 @@ def report_months(quarter: str, today: Month) -> tuple[Month, ...]:
     return tuple(m for m in months if m <= today)
 
 
-def quarter_report(reviews: Sequence[TeamReview]) -> QuarterReport:
-    """The report from the reviews of its month (the quarter's last, or the latest begun)."""
+def quarter_report(
+    reviews: Sequence[TeamReview], held: Sequence[ReviewIssue] | None = None
+) -> QuarterReport:
+    """The report from the reviews of its month (the quarter's last, or the latest begun)
+    and, when read from GitHub, the review issues held in the quarter (their decisions)."""
     if not reviews:
         raise QuarterdeckError("no teams to report on: add teams to `.github/quarterdeck.yml`")
     first = reviews[0]
@@ -109,8 +116,19 @@ def quarter_report(reviews: Sequence[TeamReview]) -> QuarterReport:
         for r in reviews
         if not r.summary.unowned
     )
+    decisions = (
+        decisions_by_team(held, first.quarter, [t.slug for t in teams])
+        if held is not None
+        else None
+    )
     return QuarterReport(
-        first.quarter, first.month, teams, first.repo_url, first.templates, first.objectives
+        first.quarter,
+        first.month,
+        teams,
+        first.repo_url,
+        first.templates,
+        first.objectives,
+        decisions,
     )
 
 
@@ -140,6 +158,7 @@ def quarter_report_to_json(report: QuarterReport) -> dict[str, Any]:
         "teams": [
             {
                 "team": t.slug,
+                "decisions": _decisions_json(report, t.slug),
                 "lead": t.team.lead if t.team else None,
                 "counts": t.counts,
                 "unplanned": t.unplanned,
@@ -149,6 +168,22 @@ def quarter_report_to_json(report: QuarterReport) -> dict[str, Any]:
             for t in report.teams
         ],
     }
+
+
+def _decisions_json(report: QuarterReport, slug: str) -> list[dict[str, Any]] | None:
+    if report.decisions is None:
+        return None
+    return [
+        {
+            "review_of": str(d.month),
+            "issue": d.number,
+            "decision": d.record.choice if d.record else None,
+            "by": d.record.by if d.record and d.record.choice else None,
+            "at": d.record.at.isoformat() if d.record and d.record.choice else None,
+            "notes": d.record.notes if d.record else "",
+        }
+        for d in report.decisions.get(slug, ())
+    ]
 
 
 def _goal_json(outcome: GoalOutcome) -> dict[str, Any]:

@@ -8,11 +8,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 
+from quarterdeck.core.calendar import Month, quarter_start
 from quarterdeck.core.model import MAX_TEAM_SIZE, Objective, Team
+from quarterdeck.core.review.quarter_decisions import MonthDecision
 from quarterdeck.core.review.quarter_outcome import GoalOutcome
+from quarterdeck.core.text.markers import marker
 
-__all__ = ["MAX_TEAM_SIZE", "TeamPlan", "plan_marker", "plan_title", "yaml_fence"]
+__all__ = [
+    "MAX_TEAM_SIZE",
+    "PLANNING_DAYS",
+    "TeamPlan",
+    "landed_marker",
+    "plan_marker",
+    "plan_title",
+    "planning_window",
+    "quarter_to_plan",
+    "yaml_fence",
+]
+
+PLANNING_DAYS = 14  # planning issues open in the last two weeks of the quarter before
 
 
 @dataclass(frozen=True)
@@ -27,8 +43,9 @@ class TeamPlan:
     objectives: tuple[Objective, ...]  # the planned quarter's company objectives
     stub_path: str  # where the goals file goes, e.g. goals/2027-Q1.yml
     stub: str  # the goals file `goals new` writes, ready to commit
-    # (review title, decision, record line) read from GitHub; None: not read (offline)
-    decisions: tuple[tuple[str, str, str], ...] | None = None
+    # The decisions of the reviews held in `previous`, a month each; None: not read
+    # (offline: they live on GitHub's review issues)
+    decisions: tuple[MonthDecision, ...] | None = None
     repo_url: str = ""
     repos: tuple[str, ...] = ()
 
@@ -54,7 +71,29 @@ class TeamPlan:
 
 def plan_marker(team: str, quarter: str) -> str:
     """The hidden marker that names a team's planning issue for a quarter."""
-    return f"<!-- quarterdeck:plan team={team} quarter={quarter} -->"
+    return marker("plan", team=team, quarter=quarter)
+
+
+def landed_marker(team: str, quarter: str) -> str:
+    """The hidden marker of the comment that closes a planning issue once the goals
+    file has landed: found again, it is never written (or the issue closed) twice."""
+    return marker("plan-landed", team=team, quarter=quarter)
+
+
+def planning_window(quarter: str) -> tuple[date, date]:
+    """The first and last day on which `quarter`'s planning issues are opened: the
+    last PLANNING_DAYS days of the quarter before it (UTC)."""
+    start = quarter_start(quarter).date()
+    return start - timedelta(days=PLANNING_DAYS), start - timedelta(days=1)
+
+
+def quarter_to_plan(today: Month) -> str:
+    """The quarter `plan` works on by default: in a quarter's last month the next one;
+    earlier, the current one, whose planning issues stay open until its goals file
+    lands (a push of that file in the quarter's first weeks closes them)."""
+    if today.month_of_quarter == 3:
+        return today.next().quarter
+    return today.quarter
 
 
 def plan_title(team: str, quarter: str) -> str:

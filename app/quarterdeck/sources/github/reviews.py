@@ -11,13 +11,21 @@ from typing import Any
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.converge import survivor
+from quarterdeck.core.review.quarter_decisions import ReviewIssue, reviews_held_in
 from quarterdeck.core.text.markers import read_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL
 from quarterdeck.sources.github import Issue, Repository, translated
 from quarterdeck.sources.github.goals import is_pull_request
 from quarterdeck.sources.github.writes import Writer, marked_by_us
 
-__all__ = ["previous_of", "previous_review_issues", "review_issues"]
+__all__ = [
+    "held_reviews",
+    "marked_issues",
+    "ours",
+    "previous_of",
+    "previous_review_issues",
+    "review_issues",
+]
 
 
 def review_issues(
@@ -31,16 +39,32 @@ def review_issues(
     With the label, what carries it is ours (labelling takes triage rights); without
     it (renamed or deleted), only issues we opened count, whatever marker a body holds.
     """
+    return marked_issues(repo, "review", ("team", "month"), label, since, writer)
+
+
+def marked_issues(
+    repo: Repository,
+    kind: str,
+    keys: tuple[str, str],
+    label: str | None,
+    since: datetime | None = None,
+    writer: Writer = None,
+) -> dict[tuple[str, str], list[Issue]]:
+    """Issues whose `kind` marker holds both `keys`, by their values, oldest first.
+
+    One listing (state=all) of the issues labelled `label`, or, with `label` None,
+    of those updated since `since`, of which only the ones we opened count.
+    """
     found: dict[tuple[str, str], list[Issue]] = {}
     filters: dict[str, Any] = {"labels": [label]} if label else {"since": since}
-    with translated(f"listing the growth-review issues of {repo.full_name}"):
+    with translated(f"listing the {label or kind} issues of {repo.full_name}"):
         for issue in repo.get_issues(state="all", **filters):
-            attrs = read_marker(issue.body, "review")
+            attrs = read_marker(issue.body, kind)
             # `issue.pull_request` would cost a GET per issue; the listing's URL says it.
-            if not is_pull_request(issue) and attrs and "team" in attrs and "month" in attrs:
+            if not is_pull_request(issue) and attrs and all(k in attrs for k in keys):
                 if label is None and not marked_by_us(issue, writer):
                     continue
-                found.setdefault((attrs["team"], attrs["month"]), []).append(issue)
+                found.setdefault((attrs[keys[0]], attrs[keys[1]]), []).append(issue)
     return {key: sorted(issues, key=lambda i: i.number) for key, issues in found.items()}
 
 
@@ -52,15 +76,38 @@ def previous_review_issues(
     return previous_of(found, month, writer)
 
 
+def held_reviews(
+    repo: Repository,
+    quarter: str,
+    writer: Writer = None,
+    found: dict[tuple[str, str], list[Issue]] | None = None,
+) -> list[ReviewIssue]:
+    """The review issues Quarterdeck opened for the reviews held in `quarter`
+    (`core.review.quarter_decisions.reviews_held_in`), one per team and month; from
+    `found` (a `review_issues` answer) when given, else from one listing."""
+    held = {str(m): m for m in reviews_held_in(quarter)}
+    kept = ours(review_issues(repo) if found is None else found, writer)
+    return [
+        ReviewIssue(team, held[month], issue.number, issue.html_url, issue.body or "")
+        for (team, month), issue in kept.items()
+        if month in held
+    ]
+
+
 def previous_of(
     found: dict[tuple[str, str], list[Issue]], month: Month, writer: Writer
 ) -> dict[str, Issue]:
     """From `review_issues`' answer: each team's issue of the month before `month` that
     Quarterdeck opened (the oldest, should there be copies)."""
     wanted = str(month.previous())
-    issues: dict[str, Issue] = {}
-    for (slug, of), listed in found.items():
-        ours = [i for i in listed if of == wanted and marked_by_us(i, writer)]
-        if ours:
-            issues[slug] = survivor(ours, lambda i: i.number)[0]
-    return issues
+    return {slug: issue for (slug, of), issue in ours(found, writer).items() if of == wanted}
+
+
+def ours(found: dict[tuple[str, str], list[Issue]], writer: Writer) -> dict[tuple[str, str], Issue]:
+    """Per key of `marked_issues`' answer, the oldest issue Quarterdeck opened, if any."""
+    kept: dict[tuple[str, str], Issue] = {}
+    for key, listed in found.items():
+        mine = [i for i in listed if marked_by_us(i, writer)]
+        if mine:
+            kept[key] = survivor(mine, lambda i: i.number)[0]
+    return kept

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Literal, TypeVar
 
 import requests
@@ -18,7 +18,7 @@ from github.GithubException import GithubException, UnknownObjectException
 from github.IssueComment import IssueComment
 
 from quarterdeck.core.text.markers import marker
-from quarterdeck.core.vocabulary import is_bot_login
+from quarterdeck.core.vocabulary import LabelSpec, is_bot_login
 from quarterdeck.sources.github.client import QuarterdeckRetry
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,25 @@ def create_label(repo: object, name: str, color: str, description: str) -> bool:
         return True
 
     return create_once(create, find, repo, f"label {name!r}")
+
+
+def ensure_labels(
+    repo: object,
+    specs: Iterable[LabelSpec],
+    have: set[str] | None = None,
+    written: list[str] | None = None,
+) -> None:
+    """Create each label of `specs` that `have` (lower-cased names, listed from GitHub
+    when None) lacks; `have` gains them, and `written` each one this call made."""
+    if have is None:
+        have = {label.name.lower() for label in repo.get_labels()}  # type: ignore[attr-defined]
+    for spec in specs:
+        if spec.name.lower() in have:
+            continue
+        made = create_label(repo, spec.name, spec.color, spec.description)
+        have.add(spec.name.lower())
+        if made and written is not None:
+            written.append(f"created label {spec.name}")
 
 
 def already_exists(exc: GithubException) -> bool:

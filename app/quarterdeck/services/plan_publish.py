@@ -1,0 +1,207 @@
+"""`plan --publish`: one planning issue per team and quarter, idempotently, closed by
+itself once the quarter's goals file lands.
+
+An issue is found again by its hidden plan marker among the issues labelled
+`quarter-planning` (state=all), like a review issue: a re-run rewrites only the
+bot-owned sections and keeps everything a person wrote (the meeting's notes); a closed
+issue is updated, never reopened. New issues open only in the planning window (the
+last two weeks of the quarter before, `core.goals.plan.planning_window`) unless
+forced, and every check is made before the first write, so a refused run writes
+nothing. Once the planned quarter's goals file is on the default branch, each open
+planning issue gets one comment saying so and is closed; the comment's marker means a
+person who reopens the issue keeps it open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from quarterdeck.core.converge import survivor
+from quarterdeck.core.goals.plan import (
+    TeamPlan,
+    landed_marker,
+    plan_marker,
+    plan_title,
+    planning_window,
+)
+from quarterdeck.core.text.markers import merge, read_marker
+from quarterdeck.core.vocabulary import PLAN_LABEL, plan_label_spec, team_label, team_label_spec
+from quarterdeck.errors import PartialWriteError, QuarterdeckError
+from quarterdeck.services.plan import GitHubPlans, render_plan
+from quarterdeck.sources.github import Issue, translated
+from quarterdeck.sources.github.lock import github_lock
+from quarterdeck.sources.github.reviews import marked_issues
+from quarterdeck.sources.github.writes import (
+    close_as_duplicate,
+    create_once,
+    ensure_labels,
+    find_comment,
+    marked_by_us,
+    write_comment,
+)
+
+PlanAction = Literal[
+    "created", "updated", "unchanged", "closed", "not opened",
+    "would create", "would update", "would close",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """What happened to one team's planning issue (or would have, in a dry run)."""
+
+    team: str
+    title: str
+    action: PlanAction
+    number: int | None
+    url: str | None
+    body: str
+    notes: tuple[str, ...] = ()
+
+
+class PlanPublishError(PartialWriteError):
+    """Publishing the plans stopped part-way (see `PartialWriteError`)."""
+
+
+def publish_plans(
+    found: GitHubPlans, *, today: date, force: bool = False, dry_run: bool = False
+) -> list[PlanResult]:
+    """Open, update or close each team's planning issue in `found.repo`.
+
+    Raises QuarterdeckError before any write when an issue would be opened outside the
+    planning window without `force`; PlanPublishError naming what was written when
+    GitHub fails part-way.
+    """
+    repo = found.repo
+    with translated(f"listing the planning issues of {repo.full_name}"):
+        listed = marked_issues(repo, "plan", ("team", "quarter"), PLAN_LABEL)
+    existing = {
+        key: [i for i in issues if marked_by_us(i, found.writer)] for key, issues in listed.items()
+    }
+    plans = found.plans
+    missing = [p for p in plans if not existing.get((p.slug, p.quarter))]
+    if missing and found.landed is None and not force:
+        _check_window(plans[0].quarter, today)
+    written: list[str] = []
+    results: list[PlanResult] = []
+    try:
+        with translated(f"publishing the planning issues to {repo.full_name}"):
+            labels_ready = dry_run
+            for plan in plans:
+                rendered = _rendered(plan, found)
+                issues = existing.get((plan.slug, plan.quarter), [])
+                if not issues and found.landed is None and not labels_ready:
+                    specs = [plan_label_spec(), *(team_label_spec(p.slug) for p in missing)]
+                    ensure_labels(repo, specs, written=written)
+                    labels_ready = True
+                results.append(_one(found, plan, rendered, issues, dry_run, written))
+    except QuarterdeckError as exc:
+        pending = [plan_title(p.slug, p.quarter) for p in plans[len(results) :]]
+        raise PlanPublishError(str(exc), written, pending) from exc
+    return results
+
+
+def _check_window(quarter: str, today: date) -> None:
+    first, last = planning_window(quarter)
+    if not first <= today <= last:
+        raise QuarterdeckError(
+            f"planning issues for {quarter} open from {first} to {last} (the last two weeks "
+            f"of the quarter before), and today is {today}: nothing was written. Run it "
+            "then, or add --force to open them now"
+        )
+
+
+def _rendered(plan: TeamPlan, found: GitHubPlans) -> str:
+    body = render_plan(plan, found.templates, standalone=False)
+    # A repo's own template may drop the marker; without it every run would open another.
+    attrs = read_marker(body, "plan")
+    if not (attrs and attrs.get("team") == plan.slug and attrs.get("quarter") == plan.quarter):
+        body = plan_marker(plan.slug, plan.quarter) + "\n" + body
+    return body
+
+
+def _one(
+    found: GitHubPlans,
+    plan: TeamPlan,
+    rendered: str,
+    issues: Sequence[Issue],
+    dry_run: bool,
+    written: list[str],
+) -> PlanResult:
+    title = plan_title(plan.slug, plan.quarter)
+    if not issues:
+        if found.landed is not None:
+            note = f"{found.landed} is already on the default branch: no planning issue needed"
+            return PlanResult(plan.slug, title, "not opened", None, None, rendered, (note,))
+        if dry_run:
+            return PlanResult(plan.slug, title, "would create", None, None, rendered)
+        return _create(found, plan, title, rendered, written)
+    keep, extra = survivor(list(issues), lambda i: i.number)
+    notes = []
+    for issue in extra:
+        if issue.state != "closed":
+            notes.append(f"#{issue.number} duplicates #{keep.number}; closed it")
+            if not dry_run:
+                close_as_duplicate(issue, keep.number, writer=found.writer)
+                written.append(f"closed duplicate #{issue.number}")
+    current = keep.body or ""
+    body = merge(current, rendered)
+    action: PlanAction = "updated" if body != current else "unchanged"
+    if body != current and not dry_run:
+        keep.edit(body=body)
+        written.append(f"updated #{keep.number} ({title})")
+    if found.landed is not None and _close(found, plan, keep, dry_run, written):
+        action = "would close" if dry_run else "closed"
+    elif dry_run and action == "updated":
+        action = "would update"
+    return PlanResult(plan.slug, title, action, keep.number, keep.html_url, body, tuple(notes))
+
+
+def _create(
+    found: GitHubPlans, plan: TeamPlan, title: str, rendered: str, written: list[str]
+) -> PlanResult:
+    repo, key = found.repo, (plan.slug, plan.quarter)
+    labels = [PLAN_LABEL, team_label(plan.slug)]
+
+    def look() -> Issue | None:
+        again = marked_issues(repo, "plan", ("team", "quarter"), PLAN_LABEL).get(key, [])
+        return next((i for i in again if marked_by_us(i, found.writer)), None)
+
+    # Concurrent runs (the daily schedule and a push) take turns: the second finds the
+    # first's issue under the lock instead of opening another.
+    with github_lock(repo, f"plan:{plan.quarter}:{plan.slug}"):
+        earlier = look()
+        if earlier is not None:
+            return _one(found, plan, rendered, [earlier], False, written)
+        issue = create_once(
+            lambda: repo.create_issue(title, rendered, labels=labels),
+            look,
+            repo,
+            f"the planning issue of {plan.slug}",
+        )
+    written.append(f"created #{issue.number} ({title})")
+    return PlanResult(plan.slug, title, "created", issue.number, issue.html_url, rendered)
+
+
+def _close(
+    found: GitHubPlans, plan: TeamPlan, issue: Issue, dry_run: bool, written: list[str]
+) -> bool:
+    """Say the goals file landed and close `issue`, once; False when done before (a
+    person who reopened it keeps it open) or when it is closed already."""
+    tag = landed_marker(plan.slug, plan.quarter)
+    if issue.state == "closed" or find_comment(issue, tag, found.writer) is not None:
+        return False
+    if dry_run:
+        return True
+    text = (
+        f"{tag}\n`{found.landed}` is on the default branch: {plan.quarter} is planned, so "
+        "Quarterdeck closed this issue. Reopen it to keep planning here; Quarterdeck will "
+        "not close it again.\n"
+    )
+    write_comment(issue, None, tag, text, writer=found.writer)
+    issue.edit(state="closed", state_reason="completed")
+    written.append(f"closed #{issue.number} ({found.landed} landed)")
+    return True
