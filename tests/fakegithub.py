@@ -481,6 +481,37 @@ class FakeGitHub:
         repo.commits.append((sha, when, dict(repo.files)))
         return sha
 
+    def person_pushes(
+        self, repo: FakeRepo, files: dict[str, str | None], by: str, branch: str | None = None
+    ) -> dict[str, Any]:
+        """A person pushes one commit of `files` now (`self.now`), to the default branch
+        unless `branch` names another (then nothing changes here); returns the `push`
+        payload GitHub would deliver for it (from the recorded example)."""
+        before = repo.commits[-1][0] if repo.commits else "0" * 40
+        on_default = branch in (None, repo.default_branch)
+        after = self.commit(repo, files, self.now) if on_default else "f" * 40
+        example = next(p for p in webhook_examples("push") if p["ref"].startswith("refs/heads/"))
+        payload = copy.deepcopy(example)
+        commit = copy.deepcopy(example["commits"][0])
+        commit.update(
+            id=after,
+            timestamp=self.now,
+            added=[f for f, t in files.items() if t is not None],
+            modified=[],
+            removed=[f for f, t in files.items() if t is None],
+        )
+        payload.update(
+            ref=f"refs/heads/{branch or repo.default_branch}",
+            before=before,
+            after=after,
+            commits=[commit],
+            head_commit=commit,
+            repository={**example["repository"], **self._repo_json(repo)},
+            sender=self._user_json(by),
+            installation={"id": 42},
+        )
+        return payload
+
     def person_edits(self, repo: FakeRepo, number: int, body: str, by: str) -> dict[str, Any]:
         """A person edits an issue's body in the browser, now (`self.now`); returns the
         `issues.edited` payload GitHub would deliver for it (from the recorded example)."""

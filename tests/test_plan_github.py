@@ -20,10 +20,12 @@ from quarterdeck.services.plan import plans_from_github
 from quarterdeck.services.plan_publish import publish_plans
 from quarterdeck.services.publish import publish_reviews
 from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.mdcheck import parse
 from tests.reviewrepos import CONFIG
 from tests.test_plan import OBJECTIVES, Q4
+from tests.webhooks import encode, headers, settings
 
 REPO = "acme/web"
 DECEMBER = Month(2026, 12)
@@ -277,3 +279,52 @@ def test_the_quarter_report_from_github_shows_each_teams_decisions(
         "notes": NOTE,
     }
     assert [d["decision"] for d in teams["growth"]["decisions"]] == [None, None, None]
+
+
+def test_the_app_closes_the_planning_issues_when_a_push_lands_the_goals_file(
+    github: FakeGitHub, remote: FakeRepo, tmp_path: Any
+) -> None:
+    publish_plans(plans(github), today=IN_WINDOW)
+    app = create_app(settings(tmp_path), github_factory=lambda _id: github.client())
+
+    # A push elsewhere, or of another file, changes nothing.
+    before = snapshot(remote)
+    elsewhere = github.person_pushes(remote, {"goals/2027-Q1.yml": "[]\n"}, "alice", "wip")
+    other = github.person_pushes(remote, {"README.md": "hi\n"}, "alice")
+    assert [deliver(app, "push", p) for p in (elsewhere, other)] == [202, 202]
+    assert snapshot(remote)[0] == before[0]
+
+    # The goals file lands on main: both planning issues are closed, with one comment each.
+    github.now = "2027-01-04T10:00:00Z"
+    landing = github.person_pushes(remote, {"goals/2027-Q1.yml": "[]\n"}, "alice")
+    assert deliver(app, "push", landing) == 202
+    issues = plan_issues(remote)
+    assert {t: i["state"] for t, i in issues.items()} == {"analytics": "closed", "growth": "closed"}
+    landed = [c for c in remote.comments.values() if "quarterdeck:plan-landed" in c["body"]]
+    assert len(landed) == 2
+
+    # The same push redelivered, and the workflow's run after it, write nothing more.
+    after = snapshot(remote)
+    landing_again = {**landing}
+    assert deliver(app, "push", landing_again) == 202
+    assert [r.action for r in publish_plans(plans(github), today=date(2027, 1, 4))] == [
+        "unchanged",
+        "unchanged",
+    ]
+    assert snapshot(remote) == after
+
+
+def test_a_push_without_its_repository_is_refused(tmp_path: Any) -> None:
+    app = create_app(settings(tmp_path), github_factory=lambda _id: None)
+    body = encode({"ref": "refs/heads/main"})
+    assert (
+        app.test_client().post("/webhook", data=body, headers=headers("push", body)).status_code
+        == 400
+    )
+
+
+def deliver(app: Any, event: str, payload: dict[str, Any]) -> int:
+    body = encode(payload)
+    status = app.test_client().post("/webhook", data=body, headers=headers(event, body))
+    assert app.extensions["quarterdeck"].queue.wait_idle(10)
+    return status.status_code

@@ -353,7 +353,7 @@ def test_app_manifest_asks_for_least_permissions() -> None:
         "contents": "read",
         "metadata": "read",
     }
-    assert manifest["default_events"] == ["pull_request", "issues"]
+    assert manifest["default_events"] == ["pull_request", "issues", "push"]
     assert manifest["public"] is False
 
 

@@ -167,7 +167,7 @@ def test_ping_is_answered_and_not_queued(client: FlaskClient, queue: RecordingQu
 
 
 def test_unhandled_event_is_ignored_with_2xx(client: FlaskClient, queue: RecordingQueue) -> None:
-    response = post(client, "push", encode({"ref": "refs/heads/main"}))
+    response = post(client, "milestone", encode({"action": "created"}))
     assert response.status_code == 200
     assert response.get_json()["status"] == "ignored"
     assert queue.deliveries == []

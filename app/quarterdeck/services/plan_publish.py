@@ -31,10 +31,11 @@ from quarterdeck.core.text.markers import merge, read_marker
 from quarterdeck.core.vocabulary import PLAN_LABEL, plan_label_spec, team_label, team_label_spec
 from quarterdeck.errors import PartialWriteError, QuarterdeckError
 from quarterdeck.services.plan import GitHubPlans, render_plan
-from quarterdeck.sources.github import Issue, translated
+from quarterdeck.sources.github import Issue, Repository, translated
 from quarterdeck.sources.github.lock import github_lock
-from quarterdeck.sources.github.reviews import marked_issues
+from quarterdeck.sources.github.reviews import marked_issues, ours
 from quarterdeck.sources.github.writes import (
+    Writer,
     close_as_duplicate,
     create_once,
     ensure_labels,
@@ -153,7 +154,10 @@ def _one(
     if body != current and not dry_run:
         keep.edit(body=body)
         written.append(f"updated #{keep.number} ({title})")
-    if found.landed is not None and _close(found, plan, keep, dry_run, written):
+    landed = found.landed
+    if landed and _close(
+        found.repo, keep, plan.slug, plan.quarter, landed, found.writer, dry_run, written
+    ):
         action = "would close" if dry_run else "closed"
     elif dry_run and action == "updated":
         action = "would update"
@@ -186,22 +190,49 @@ def _create(
     return PlanResult(plan.slug, title, "created", issue.number, issue.html_url, rendered)
 
 
+def close_landed_plans(
+    repo: Repository, quarter: str, landed: str, writer: Writer = None
+) -> list[str]:
+    """Close every open planning issue of `quarter` now that its goals file `landed`
+    is on the default branch (the App, on a push); what was written, in words."""
+    with translated(f"listing the planning issues of {repo.full_name}"):
+        listed = marked_issues(repo, "plan", ("team", "quarter"), PLAN_LABEL)
+    written: list[str] = []
+    for (slug, of), issue in sorted(ours(listed, writer).items()):
+        if of == quarter:
+            with translated(f"closing planning issue #{issue.number} of {slug}"):
+                _close(repo, issue, slug, quarter, landed, writer, False, written)
+    return written
+
+
 def _close(
-    found: GitHubPlans, plan: TeamPlan, issue: Issue, dry_run: bool, written: list[str]
+    repo: Repository,
+    issue: Issue,
+    slug: str,
+    quarter: str,
+    landed: str,
+    writer: Writer,
+    dry_run: bool,
+    written: list[str],
 ) -> bool:
     """Say the goals file landed and close `issue`, once; False when done before (a
     person who reopened it keeps it open) or when it is closed already."""
-    tag = landed_marker(plan.slug, plan.quarter)
-    if issue.state == "closed" or find_comment(issue, tag, found.writer) is not None:
+    tag = landed_marker(slug, quarter)
+    if issue.state == "closed":
         return False
     if dry_run:
-        return True
-    text = (
-        f"{tag}\n`{found.landed}` is on the default branch: {plan.quarter} is planned, so "
-        "Quarterdeck closed this issue. Reopen it to keep planning here; Quarterdeck will "
-        "not close it again.\n"
-    )
-    write_comment(issue, None, tag, text, writer=found.writer)
-    issue.edit(state="closed", state_reason="completed")
-    written.append(f"closed #{issue.number} ({found.landed} landed)")
+        return find_comment(issue, tag, writer) is None
+    # The App (on the push) and the workflow (on the same push) may both get here:
+    # under the lock the second finds the first's comment and does nothing.
+    with github_lock(repo, f"plan:{quarter}:{slug}"):
+        if find_comment(issue, tag, writer) is not None:
+            return False
+        text = (
+            f"{tag}\n`{landed}` is on the default branch: {quarter} is planned, so "
+            "Quarterdeck closed this issue. Reopen it to keep planning here; Quarterdeck "
+            "will not close it again.\n"
+        )
+        write_comment(issue, None, tag, text, writer=writer)
+        issue.edit(state="closed", state_reason="completed")
+    written.append(f"closed #{issue.number} ({landed} landed)")
     return True

@@ -7,10 +7,12 @@ ending, the next quarter's company objectives and the goals file `goals new` wri
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from quarterdeck.core.calendar import Month, quarter_start
+from quarterdeck.core.calendar import Month, is_quarter, quarter_start
 from quarterdeck.core.model import MAX_TEAM_SIZE, Objective, Team
 from quarterdeck.core.review.quarter_decisions import MonthDecision
 from quarterdeck.core.review.quarter_outcome import GoalOutcome
@@ -20,6 +22,7 @@ __all__ = [
     "MAX_TEAM_SIZE",
     "PLANNING_DAYS",
     "TeamPlan",
+    "landed_goals_files",
     "landed_marker",
     "plan_marker",
     "plan_title",
@@ -94,6 +97,32 @@ def quarter_to_plan(today: Month) -> str:
     if today.month_of_quarter == 3:
         return today.next().quarter
     return today.quarter
+
+
+def landed_goals_files(commits: Iterable[Mapping[str, Any]], goals_dir: str) -> dict[str, str]:
+    """The quarters whose goals file a push leaves on the branch, with its path: from
+    the payload's commits, oldest first (a file added then removed has not landed)."""
+    folder = goals_dir.strip("/")
+    present: dict[str, str] = {}
+    for commit in commits:
+        for kind in ("added", "modified", "removed"):
+            for path in commit.get(kind) or ():
+                quarter = _goals_file_quarter(str(path), folder)
+                if quarter is None:
+                    continue
+                if kind == "removed":
+                    present.pop(quarter, None)
+                else:
+                    present[quarter] = str(path)
+    return present
+
+
+def _goals_file_quarter(path: str, folder: str) -> str | None:
+    parent, _, name = path.rpartition("/")
+    stem, dot, suffix = name.rpartition(".")
+    if parent != folder or not dot or suffix not in ("yml", "yaml") or not is_quarter(stem):
+        return None
+    return stem
 
 
 def plan_title(team: str, quarter: str) -> str:

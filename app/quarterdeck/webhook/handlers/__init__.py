@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from quarterdeck.webhook.handlers import installation, issues, pull_request
+from quarterdeck.webhook.handlers import installation, issues, pull_request, push
 from quarterdeck.webhook.handlers.context import Context
 
 HANDLERS: dict[str, Callable[[Context], str]] = {
@@ -12,6 +12,7 @@ HANDLERS: dict[str, Callable[[Context], str]] = {
     "issues": issues.handle,
     "installation": installation.handle,
     "installation_repositories": installation.handle,
+    "push": push.handle,
 }
 
 # The object each handled event must carry; checked at the door, so a malformed
@@ -21,4 +22,5 @@ REQUIRED_OBJECT: dict[str, str] = {
     "issues": "issue",
     "installation": "installation",
     "installation_repositories": "installation",
+    "push": "repository",
 }
