@@ -328,3 +328,30 @@ def deliver(app: Any, event: str, payload: dict[str, Any]) -> int:
     status = app.test_client().post("/webhook", data=body, headers=headers(event, body))
     assert app.extensions["quarterdeck"].queue.wait_idle(10)
     return status.status_code
+
+
+def test_a_dry_run_says_what_would_close_and_a_duplicate_is_closed(
+    github: FakeGitHub, remote: FakeRepo
+) -> None:
+    publish_plans(plans(github), today=IN_WINDOW)
+    growth = plan_issues(remote)["growth"]
+    # A copy from a run without the lock (an older version): ours, newer, same marker.
+    labels = ["quarter-planning", "team:growth"]
+    copy = github.add_issue(
+        remote, growth["title"], body=growth["body"], labels=labels, user="quarterdeck[bot]"
+    )
+    github.commit(remote, {"goals/2027-Q1.yml": "[]\n"}, "2027-01-04T10:00:00Z")
+    before = snapshot(remote)
+
+    dry = publish_plans(plans(github), today=date(2027, 1, 4), dry_run=True)
+    assert [(r.team, r.action) for r in dry] == [
+        ("analytics", "would close"),
+        ("growth", "would close"),
+    ]
+    assert dry[1].notes == (f"#{copy['number']} duplicates #{growth['number']}; would close it",)
+    assert snapshot(remote) == before
+
+    done = publish_plans(plans(github), today=date(2027, 1, 4))
+    assert [r.action for r in done] == ["closed", "closed"]
+    assert remote.issues[copy["number"]]["state"] == "closed"
+    assert [r.number for r in done if r.team == "growth"] == [growth["number"]]

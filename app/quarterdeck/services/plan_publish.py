@@ -144,7 +144,8 @@ def _one(
     notes = []
     for issue in extra:
         if issue.state != "closed":
-            notes.append(f"#{issue.number} duplicates #{keep.number}; closed it")
+            done = "would close it" if dry_run else "closed it"
+            notes.append(f"#{issue.number} duplicates #{keep.number}; {done}")
             if not dry_run:
                 close_as_duplicate(issue, keep.number, writer=found.writer)
                 written.append(f"closed duplicate #{issue.number}")
