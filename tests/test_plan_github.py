@@ -15,7 +15,6 @@ from quarterdeck import cli
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.text.markers import read_marker
-from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.plan import plans_from_github
 from quarterdeck.services.plan_publish import publish_plans
 from quarterdeck.services.publish import publish_reviews
@@ -131,18 +130,18 @@ def test_the_plan_shows_the_decisions_of_the_reviews_held_in_the_quarter(
     assert found.landed is None
 
 
-def test_publish_outside_the_window_is_refused_and_writes_nothing(
+def test_publish_outside_the_window_opens_nothing_and_says_when(
     github: FakeGitHub, remote: FakeRepo
 ) -> None:
     before = snapshot(remote)
 
-    with pytest.raises(QuarterdeckError) as caught:
-        publish_plans(plans(github), today=date(2026, 12, 2))
+    results = publish_plans(plans(github), today=date(2026, 12, 2))
 
-    assert str(caught.value) == (
+    assert [(r.action, r.number) for r in results] == [("not opened", None)] * 2
+    assert results[0].notes == (
         "planning issues for 2027-Q1 open from 2026-12-18 to 2026-12-31 (the last two weeks "
-        "of the quarter before), and today is 2026-12-02: nothing was written. Run it then, "
-        "or add --force to open them now"
+        "of the quarter before), and today is 2026-12-02: not opened. Run it then, or add "
+        "--force to open it now",
     )
     assert snapshot(remote) == before
 

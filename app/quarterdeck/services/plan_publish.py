@@ -6,8 +6,8 @@ An issue is found again by its hidden plan marker among the issues labelled
 bot-owned sections and keeps everything a person wrote (the meeting's notes); a closed
 issue is updated, never reopened. New issues open only in the planning window (the
 last two weeks of the quarter before, `core.goals.plan.planning_window`) unless
-forced, and every check is made before the first write, so a refused run writes
-nothing. Once the planned quarter's goals file is on the default branch, each open
+forced: outside it a missing issue is not opened and the result says when the
+window is. Once the planned quarter's goals file is on the default branch, each open
 planning issue gets one comment saying so and is closed; the comment's marker means a
 person who reopens the issue keeps it open.
 """
@@ -72,9 +72,10 @@ def publish_plans(
 ) -> list[PlanResult]:
     """Open, update or close each team's planning issue in `found.repo`.
 
-    Raises QuarterdeckError before any write when an issue would be opened outside the
-    planning window without `force`; PlanPublishError naming what was written when
-    GitHub fails part-way.
+    Outside the planning window (and without `force`) a missing issue is not opened: its
+    result says when the window is, and existing issues are still kept current, so a
+    workflow run on any push to the goals never fails for the date alone. Raises
+    PlanPublishError naming what was written when GitHub fails part-way.
     """
     repo = found.repo
     with translated(f"listing the planning issues of {repo.full_name}"):
@@ -83,18 +84,26 @@ def publish_plans(
         key: [i for i in issues if marked_by_us(i, found.writer)] for key, issues in listed.items()
     }
     plans = found.plans
+    # Why a missing issue is not opened today (None: it is); every plan has one quarter.
+    shut = None
+    if plans and not (force or found.landed):
+        shut = _window_shut(plans[0].quarter, today)
     missing = [p for p in plans if not existing.get((p.slug, p.quarter))]
-    if missing and found.landed is None and not force:
-        _check_window(plans[0].quarter, today)
     written: list[str] = []
     results: list[PlanResult] = []
     try:
         with translated(f"publishing the planning issues to {repo.full_name}"):
-            labels_ready = dry_run
+            labels_ready = dry_run or shut is not None or found.landed is not None
             for plan in plans:
                 rendered = _rendered(plan, found)
                 issues = existing.get((plan.slug, plan.quarter), [])
-                if not issues and found.landed is None and not labels_ready:
+                if not issues and shut is not None:
+                    title = plan_title(plan.slug, plan.quarter)
+                    results.append(
+                        PlanResult(plan.slug, title, "not opened", None, None, rendered, (shut,))
+                    )
+                    continue
+                if not issues and not labels_ready:
                     specs = [plan_label_spec(), *(team_label_spec(p.slug) for p in missing)]
                     ensure_labels(repo, specs, written=written)
                     labels_ready = True
@@ -105,14 +114,16 @@ def publish_plans(
     return results
 
 
-def _check_window(quarter: str, today: date) -> None:
+def _window_shut(quarter: str, today: date) -> str | None:
+    """Why no planning issue of `quarter` opens `today`; None inside the window."""
     first, last = planning_window(quarter)
-    if not first <= today <= last:
-        raise QuarterdeckError(
-            f"planning issues for {quarter} open from {first} to {last} (the last two weeks "
-            f"of the quarter before), and today is {today}: nothing was written. Run it "
-            "then, or add --force to open them now"
-        )
+    if first <= today <= last:
+        return None
+    return (
+        f"planning issues for {quarter} open from {first} to {last} (the last two weeks of "
+        f"the quarter before), and today is {today}: not opened. Run it then, or add "
+        "--force to open it now"
+    )
 
 
 def _rendered(plan: TeamPlan, found: GitHubPlans) -> str:
