@@ -19,6 +19,7 @@ import base64
 import contextlib
 import copy
 import hashlib
+import inspect
 import json
 import re
 import threading
@@ -113,7 +114,7 @@ class FakeRepo:
     name: str
     default_branch: str = "main"
     id: int = 1000
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str | bytes] = field(default_factory=dict)  # bytes: not UTF-8 text
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -628,6 +629,12 @@ class FakeGitHub:
         self, method: str, path: str, query: dict[str, list[str]], body: Any, auth: str = ""
     ) -> tuple[int, Any, dict[str, str]]:
         if path == "/graphql" and method == "POST":
+            if self.graphql is None and _generic_read(body["query"]):
+                return (
+                    200,
+                    self._serve_graphql(body["query"], body.get("variables") or {}, auth),
+                    {},
+                )
             if self.graphql is None and "search(" in body["query"]:
                 return 200, self._search_pulls(body["variables"], body["query"]), {}
             if self.graphql is None and "$after" in body["query"]:
@@ -695,6 +702,88 @@ class FakeGitHub:
             (r"DELETE /labels/([^/]+)", self._delete_label),
             (r"GET /pulls/(\d+)/files", self._list_pull_files),
         ]
+
+    # -- GraphQL: repository reads, parsed and served field by field ----------------
+
+    def _serve_graphql(self, query: str, variables: dict[str, Any], auth: str) -> dict[str, Any]:
+        """A query of `repository` fields (files, folders, issues by label, history) as
+        GitHub answers it: only the fields asked, under their aliases. A field, argument
+        or fragment this fake does not serve is refused as GitHub refuses an unknown one
+        (`errors`, no `data`), so a test can't pass on a query GitHub would reject."""
+        try:
+            selections = _GraphQLParser(query, variables).document()
+            errors: list[dict[str, Any]] = []
+            data = _resolve(_GqlObject("Query", {"repository": self._gql_repository(auth)}),
+                            selections, [], errors)  # fmt: skip
+        except GraphQLError as exc:
+            return {"errors": [{"message": str(exc), "locations": [{"line": 1, "column": 1}]}]}
+        return {"data": data, "errors": errors} if errors else {"data": data}
+
+    def _gql_repository(self, auth: str) -> Callable[..., Any]:
+        def repository(owner: str, name: str) -> _GqlObject:
+            repo = self.repos.get(f"{owner}/{name}".lower())
+            if repo is None or not repo.readable or not self._granted(auth, repo):
+                raise _GqlNotFound(
+                    f"Could not resolve to a Repository with the name '{owner}/{name}'."
+                )
+            return self._gql_repo(repo)
+
+        return repository
+
+    def _gql_repo(self, repo: FakeRepo) -> _GqlObject:
+        def issues(
+            labels: list[str] | None = None,
+            states: list[str] | None = None,
+            first: int | None = None,
+            after: str | None = None,
+            orderBy: dict[str, str] | None = None,
+        ) -> _GqlObject:
+            return self._gql_issues(repo, labels, states, _first(first, "issues"), after, orderBy)
+
+        head = _GqlObject(
+            "Commit", {"history": lambda first, path=None: _gql_history(repo, first, path)}
+        )
+        return _GqlObject(
+            "Repository",
+            {
+                "nameWithOwner": repo.full_name,
+                "name": repo.name,
+                "url": f"{WEB}/{repo.full_name}",
+                "isArchived": repo.archived,
+                "isFork": repo.fork,
+                "defaultBranchRef": _GqlObject(
+                    "Ref", {"name": repo.default_branch, "target": head}
+                ),
+                "object": lambda expression: _gql_object(repo, expression),
+                "issues": issues,
+            },
+        )
+
+    def _gql_issues(
+        self,
+        repo: FakeRepo,
+        labels: list[str] | None,
+        states: list[str] | None,
+        first: int,
+        after: str | None,
+        order: dict[str, str] | None,
+    ) -> _GqlObject:
+        """`issues(labels:, states:, first:, after:, orderBy:)`: pull requests are not
+        issues here (unlike the REST listing); a label filter matches any of its names."""
+        wanted = {w.lower() for w in labels or ()}
+        if order not in (None, {"field": "CREATED_AT", "direction": "ASC"},
+                         {"field": "CREATED_AT", "direction": "DESC"}):  # fmt: skip
+            raise GraphQLError(f"this fake orders issues by CREATED_AT only, not {order}")
+        found = [
+            issue
+            for issue in sorted(repo.issues.values(), key=lambda i: i["number"])
+            if "/pull/" not in issue["html_url"]
+            and (not states or issue["state"].upper() in states)
+            and (not wanted or wanted & {lb["name"].lower() for lb in issue["labels"]})
+        ]
+        if order and order["direction"] == "DESC":
+            found.reverse()
+        return _connection(found, first, after, _gql_issue)
 
     # -- installations -------------------------------------------------------------
 
@@ -808,7 +897,7 @@ class FakeGitHub:
                 return 404, {"message": "No commit found for the ref " + ref}, {}
             if path not in files:
                 return 404, _not_found(), {}
-            raw = files[path].encode()
+            raw = _raw(files[path])
             data = self._content_json(repo, path, with_content=False)
             data.update(size=len(raw), encoding="base64", content=base64.b64encode(raw).decode())
             return 200, data, {}
@@ -829,7 +918,7 @@ class FakeGitHub:
         return 200, entries, {}
 
     def _content_json(self, repo: FakeRepo, path: str, *, with_content: bool) -> dict[str, Any]:
-        raw = repo.files.get(path, "").encode()
+        raw = _raw(repo.files.get(path, ""))
         url = f"{API}/repos/{repo.full_name}/contents/{path}"
         data = {
             "type": "file",
@@ -1117,29 +1206,14 @@ class FakeGitHub:
         path = query.get("path", [""])[0].strip("/")
         since, until = query.get("since", [None])[0], query.get("until", [None])[0]
         found = []
-        before: dict[str, str] = {}
-        for sha, when, files in repo.commits:
-
-            def under(snapshot: dict[str, str]) -> dict[str, str]:
-                return {
-                    k: v
-                    for k, v in snapshot.items()
-                    if not path or k == path or k.startswith(path + "/")
-                }
-
-            touched = under(files) != under(before)
-            before = files
-            if (
-                not touched
-                or (since and _when(when) < _when(since))
-                or (until and _when(when) > _when(until))
-            ):
+        for sha, when in _commits_touching(repo, path):
+            if (since and _when(when) < _when(since)) or (until and _when(when) > _when(until)):
                 continue
             who = {"name": "Alice", "email": "alice@example.com", "date": when}
             found.append(
                 {"sha": sha, "commit": {"author": who, "committer": who, "message": "goals"}}
             )
-        return self._page(repo, "/commits", query, list(reversed(found)))
+        return self._page(repo, "/commits", query, found)
 
     def _set_labels(self, repo: FakeRepo, query: Any, body: Any, number: str) -> Any:
         issue = self._issue(repo, number)
@@ -1246,6 +1320,328 @@ def _first_page(node: dict[str, Any], query: str) -> dict[str, Any]:
         info = {"hasNextPage": len(items) > first, "endCursor": str(first)}
         served[kind] = {"pageInfo": info, "nodes": items[:first]}
     return served
+
+
+class GraphQLError(Exception):
+    """A query GitHub would refuse before running it (answered as `errors`, no `data`)."""
+
+
+class _GqlNotFound(Exception):
+    """A field that resolves to nothing the token can see: null, with a NOT_FOUND error."""
+
+
+@dataclass
+class _GqlObject:
+    """A GraphQL object: its type and its fields (values, or resolvers taking the
+    field's arguments)."""
+
+    typename: str
+    fields: dict[str, Any]
+
+
+@dataclass
+class _Selection:
+    name: str
+    alias: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    children: list[_Selection] | None = None  # None: a scalar field
+    on: str | None = None  # an inline fragment's type (`... on Tree { … }`)
+
+
+_GQL_TOKEN = re.compile(r'[\s,]*(\.\.\.|[{}()\[\]:!=$]|"(?:[^"\\]|\\.)*"|-?\d+|[_A-Za-z]\w*)')
+
+
+class _GraphQLParser:
+    """GraphQL's query syntax, enough of it for reads: an operation with variable
+    definitions (their types are not checked), fields with aliases and arguments
+    (variables, strings, ints, enums, lists, objects) and inline fragments."""
+
+    def __init__(self, query: str, variables: dict[str, Any]) -> None:
+        self.tokens: list[str] = []
+        pos = 0
+        while query[pos:].strip(" \t\r\n,"):
+            match = _GQL_TOKEN.match(query, pos)
+            if match is None:
+                raise GraphQLError(f"Parse error on {query[pos : pos + 20]!r}")
+            self.tokens.append(match.group(1))
+            pos = match.end()
+        self.at = 0
+        self.variables = variables
+
+    def document(self) -> list[_Selection]:
+        if self._peek() == "query":
+            self._take()
+            if self._peek() not in ("(", "{"):
+                self._name()
+            if self._peek() == "(":
+                self._skip_definitions()
+        selections = self._selection_set()
+        if self._peek():
+            raise GraphQLError(f"Parse error on {self._peek()!r} after the query")
+        return selections
+
+    def _peek(self) -> str:
+        return self.tokens[self.at] if self.at < len(self.tokens) else ""
+
+    def _take(self, expected: str | None = None) -> str:
+        token = self._peek()
+        if not token or (expected is not None and token != expected):
+            raise GraphQLError(f"Parse error on {token or 'end of query'!r} (expected {expected})")
+        self.at += 1
+        return token
+
+    def _name(self) -> str:
+        token = self._take()
+        if not re.fullmatch(r"[_A-Za-z]\w*", token):
+            raise GraphQLError(f"Parse error on {token!r} (expected a name)")
+        return token
+
+    def _skip_definitions(self) -> None:
+        self._take("(")
+        while self._take() != ")":
+            pass
+
+    def _selection_set(self) -> list[_Selection]:
+        self._take("{")
+        found: list[_Selection] = []
+        while self._peek() != "}":
+            found.append(self._selection())
+        self._take("}")
+        return found
+
+    def _selection(self) -> _Selection:
+        if self._peek() == "...":
+            self._take()
+            self._take("on")
+            typename = self._name()
+            return _Selection(typename, children=self._selection_set(), on=typename)
+        name, alias = self._name(), None
+        if self._peek() == ":":
+            self._take()
+            alias, name = name, self._name()
+        args = self._arguments() if self._peek() == "(" else {}
+        children = self._selection_set() if self._peek() == "{" else None
+        return _Selection(name, alias, args, children)
+
+    def _arguments(self) -> dict[str, Any]:
+        self._take("(")
+        args: dict[str, Any] = {}
+        while self._peek() != ")":
+            key = self._name()
+            self._take(":")
+            args[key] = self._value()
+        self._take(")")
+        return args
+
+    def _value(self) -> Any:
+        token = self._take()
+        if token == "$":
+            return self.variables.get(self._name())
+        if token == "[":
+            items = []
+            while self._peek() != "]":
+                items.append(self._value())
+            self._take("]")
+            return items
+        if token == "{":
+            fields = {}
+            while self._peek() != "}":
+                key = self._name()
+                self._take(":")
+                fields[key] = self._value()
+            self._take("}")
+            return fields
+        if token.startswith('"'):
+            return json.loads(token)
+        if re.fullmatch(r"-?\d+", token):
+            return int(token)
+        return {"true": True, "false": False, "null": None}.get(token, token)  # enums: names
+
+
+def _resolve(value: Any, selections: list[_Selection] | None, path: list[Any], errors: list) -> Any:
+    """`value` projected onto `selections`, as GitHub serves a query's answer."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [_resolve(v, selections, [*path, n], errors) for n, v in enumerate(value)]
+    if not isinstance(value, _GqlObject):
+        if selections is not None:
+            raise GraphQLError(f"Selections can't be made on scalars (field '{path[-1]}')")
+        return value
+    if selections is None:
+        raise GraphQLError(
+            f"Field '{path[-1]}' of type '{value.typename}' must have a selection of subfields"
+        )
+    answer: dict[str, Any] = {}
+    for sel in selections:
+        if sel.on is not None:
+            if sel.on == value.typename:
+                answer.update(_resolve(value, sel.children, path, errors))
+            continue
+        key = sel.alias or sel.name
+        if sel.name == "__typename":
+            answer[key] = value.typename
+            continue
+        answer[key] = _resolve_field(value, sel, [*path, key], errors)
+    return answer
+
+
+def _resolve_field(value: _GqlObject, sel: _Selection, path: list[Any], errors: list) -> Any:
+    if sel.name not in value.fields:
+        raise GraphQLError(f"Field '{sel.name}' doesn't exist on type '{value.typename}'")
+    resolver = value.fields[sel.name]
+    if not callable(resolver):
+        if sel.args:
+            raise GraphQLError(
+                f"Field '{sel.name}' doesn't accept argument '{next(iter(sel.args))}'"
+            )
+        return _resolve(resolver, sel.children, path, errors)
+    try:
+        inspect.signature(resolver).bind(**sel.args)
+    except TypeError as exc:
+        raise GraphQLError(f"Field '{sel.name}' of '{value.typename}': {exc}") from None
+    try:
+        got = resolver(**sel.args)
+    except _GqlNotFound as exc:
+        errors.append({"type": "NOT_FOUND", "path": path, "message": str(exc),
+                       "locations": [{"line": 1, "column": 1}]})  # fmt: skip
+        return None
+    return _resolve(got, sel.children, path, errors)
+
+
+def _generic_read(query: str) -> bool:
+    """Whether `_serve_graphql` answers `query`: repository reads, not the PR queries
+    the older handlers serve (a search, one PR, an issue's edits)."""
+    return "repository(" in query and not re.search(
+        r"search\(|pullRequest\(|userContentEdits", query
+    )
+
+
+def _first(first: int | None, field_name: str) -> int:
+    if first is None:
+        raise GraphQLError(
+            "You must provide a `first` or `last` value to properly paginate the "
+            f"`{field_name}` connection."
+        )
+    if first > 100:
+        raise GraphQLError(
+            f"Requesting {first} records on the `{field_name}` connection exceeds the "
+            "`first` limit of 100 records."
+        )
+    return first
+
+
+def _connection(
+    items: list[Any], first: int, after: str | None, node: Callable[[Any], Any]
+) -> _GqlObject:
+    """A connection's page: `first` items after the cursor (an offset, here)."""
+    start = int(after or 0)
+    end = min(start + first, len(items))
+    info = _GqlObject("PageInfo", {"hasNextPage": end < len(items), "endCursor": str(end)})
+    return _GqlObject(
+        "Connection",
+        {"pageInfo": info, "totalCount": len(items), "nodes": [node(i) for i in items[start:end]]},
+    )
+
+
+def _gql_issue(issue: dict[str, Any]) -> _GqlObject:
+    login = issue["user"]["login"]
+    bot = issue["user"]["type"] == "Bot"
+    # GraphQL names an App by its slug, without REST's `[bot]`.
+    author = _GqlObject("Bot" if bot else "User", {"login": login.removesuffix("[bot]")})
+    labels = [_GqlObject("Label", {"name": lb["name"]}) for lb in issue["labels"]]
+    people = [_GqlObject("User", {"login": u["login"]}) for u in issue["assignees"]]
+    return _GqlObject(
+        "Issue",
+        {
+            "number": issue["number"],
+            "title": issue["title"],
+            "body": issue["body"] or "",
+            "state": issue["state"].upper(),
+            "stateReason": (issue.get("state_reason") or "").upper() or None,
+            "url": issue["html_url"],
+            "createdAt": issue["created_at"],
+            "updatedAt": issue["updated_at"],
+            "author": author,
+            "labels": lambda first: _connection(labels, _first(first, "labels"), None, lambda x: x),
+            "assignees": lambda first: _connection(
+                people, _first(first, "assignees"), None, lambda x: x
+            ),
+        },
+    )
+
+
+def _gql_history(repo: FakeRepo, first: int, path: str | None = None) -> _GqlObject:
+    """`Commit.history(first:, path:)`: the default branch's commits that changed
+    `path`, newest first."""
+    commits = [
+        _GqlObject("Commit", {"oid": sha, "committedDate": when})
+        for sha, when in _commits_touching(repo, (path or "").strip("/"))
+    ]
+    return _connection(commits, _first(first, "history"), None, lambda x: x)
+
+
+def _gql_object(repo: FakeRepo, expression: str) -> _GqlObject | None:
+    """`object(expression: "HEAD:path")`: a Blob, a Tree, or null where nothing is."""
+    rev, _, path = expression.partition(":")
+    if rev not in ("HEAD", repo.default_branch):
+        raise GraphQLError(f"this fake reads the default branch only, not {rev!r}")
+    return _gql_path(repo, path.strip("/"))
+
+
+def _gql_path(repo: FakeRepo, path: str) -> _GqlObject | None:
+    if path in repo.files:
+        raw = _raw(repo.files[path])
+        binary = b"\x00" in raw[:8000]  # git's own test for a binary file
+        text = None if binary else raw.decode("utf-8", "replace")
+        fields = {"byteSize": len(raw), "isBinary": binary, "text": text, "isTruncated": False}
+        return _GqlObject("Blob", fields)
+    inside = sorted(
+        {p[len(path) + 1 :].split("/")[0] for p in repo.files if p.startswith(path + "/")}
+    )
+    if not inside:
+        return None
+
+    def entry(name: str) -> _GqlObject:
+        child = f"{path}/{name}"
+        blob = child in repo.files
+        return _GqlObject(
+            "TreeEntry",
+            {
+                "name": name,
+                "path": child,
+                "type": "blob" if blob else "tree",
+                "mode": 0o100644 if blob else 0o040000,
+                "object": lambda: _gql_path(repo, child),
+            },
+        )
+
+    return _GqlObject("Tree", {"entries": [entry(name) for name in inside]})
+
+
+def _commits_touching(repo: FakeRepo, path: str) -> list[tuple[str, str]]:
+    """(sha, ISO date) of the default branch's commits that changed `path` (a file or a
+    folder; "" for any), newest first."""
+    found = []
+    before: dict[str, str | bytes] = {}
+    for sha, when, files in repo.commits:
+
+        def under(snapshot: dict[str, str | bytes]) -> dict[str, str | bytes]:
+            return {
+                k: v
+                for k, v in snapshot.items()
+                if not path or k == path or k.startswith(path + "/")
+            }
+
+        if under(files) != under(before):
+            found.append((sha, when))
+        before = files
+    return list(reversed(found))
+
+
+def _raw(content: str | bytes) -> bytes:
+    """A fake file's bytes: text is stored as UTF-8."""
+    return content if isinstance(content, bytes) else content.encode()
 
 
 def _etag(text: str) -> str:

@@ -173,7 +173,8 @@ def test_github_unreachable_while_reading_is_one_line_not_a_traceback(
 
     err = capsys.readouterr().err
     assert code == 1
-    assert "could not reach GitHub while searching merged PRs" in err
+    # The first GraphQL read is the home's (repository, files, labelled issues).
+    assert "could not reach GitHub while opening repository acme/web and reading" in err
     assert "(ConnectionError, even after retrying with backoff)" in err
     assert "Traceback" not in err
     assert client.writes == []
@@ -273,9 +274,10 @@ def revoke(github: FakeGitHub, *, after_posts: int) -> None:
 def test_token_revoked_mid_publish_exits_1_naming_done_and_not_done(
     client: FakeGitHub, remote: FakeRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # POSTs before the revocation: the GraphQL search, three labels, then per team the
-    # lock label and the issue: the first team's two, and the second team's lock.
-    revoke(client, after_posts=7)
+    # POSTs before the revocation: the home's GraphQL query, the GraphQL search, three
+    # labels, then per team the lock label and the issue: the first team's two, and the
+    # second team's lock.
+    revoke(client, after_posts=8)
 
     code, err = publish(capsys)
 
@@ -1017,7 +1019,8 @@ def test_a_truncated_answer_from_github_is_a_clear_error_not_a_traceback(
 
     seed_github(github)
     monkeypatch.setattr(cli, "_github", lambda args: github.client())
-    github.fail("GET", r"^/repos/acme/web$", 200, raw='{"id": 1, "name": "we')
+    # The first read: the home's one GraphQL query (the repository and its files).
+    github.fail("POST", r"^/graphql$", 200, raw='{"data": {"repository": {"name": "we')
 
     code = cli.main(["review", "--github", "acme/web", "--month", "2026-11"])
 
@@ -1052,9 +1055,9 @@ def test_a_cut_short_answer_to_a_read_mid_publish_names_what_was_written(
     remote = seed_github(wired)
     # A read after the first team's issue was created (its look for the second team's
     # issue, under that team's lock) is cut short, every time: stop, and say so. The
-    # reads before it: the goal and objective issue listings, the review's listing of
-    # last month's review issues (for the decision), the first team's look.
-    wired.fail("GET", r"^/repos/acme/web/issues$", 200, raw="[{", skip=5, times=100)
+    # review read its goal, objective and review issues with the repository (GraphQL);
+    # the listings before it: publishing's own of the review issues, the first team's look.
+    wired.fail("GET", r"^/repos/acme/web/issues$", 200, raw="[{", skip=2, times=100)
 
     code, err = publish(capsys)
 

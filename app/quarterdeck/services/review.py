@@ -46,6 +46,7 @@ from quarterdeck.core.review.work_types import (
 )
 from quarterdeck.core.text.charts import Chart
 from quarterdeck.core.text.plain import Omit, schema_of, to_plain
+from quarterdeck.core.vocabulary import REVIEW_LABEL
 from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.services.figures import FigureSources, team_figures
 from quarterdeck.services.templates import render_template
@@ -54,10 +55,12 @@ from quarterdeck.sources.github import Github, translated
 from quarterdeck.sources.github.client import log_rate_limit, writer_login
 from quarterdeck.sources.github.config import load_github_templates, repo_reader
 from quarterdeck.sources.github.goals import load_config_with_goal_issues
+from quarterdeck.sources.github.home import HomePlan, open_home
 from quarterdeck.sources.github.prs import fetch_merged_prs
 from quarterdeck.sources.github.repos import resolve_repos
 from quarterdeck.sources.github.reviews import previous_review_issues
 from quarterdeck.sources.repo_files import (
+    USER_TEMPLATES,
     LocalReader,
     load_repo_config,
     local_templates,
@@ -342,8 +345,9 @@ def build_reviews_from_github(
     merged PRs (with review times) from the GraphQL search. Templates are the bundled
     ones overridden by the repo's own `.github/quarterdeck/templates/`.
     """
-    with translated(f"opening repository {full_name}"):
-        repo = gh.get_repo(full_name)
+    # One query: the repository, the folders, labelled issues and goals history the
+    # defaults name; what the config moves elsewhere is read when asked.
+    repo = open_home(gh, full_name, home_plan(config_path, month))
     # Goals tracked as issues join the file goals; unreadable goal issues are reported.
     config, warnings = load_config_with_goal_issues(repo, config_path=config_path)
     _check_team(config, team)
@@ -373,6 +377,24 @@ def build_reviews_from_github(
         repos=selection.repos,
     )
     return carry_from_github(repo, config, month, reviews, writer_login(gh))
+
+
+def home_plan(config_path: str, month: Month) -> HomePlan:
+    """What a GitHub review reads in its home, where the defaults put it: the config
+    file's folder, the goals, objectives, metrics and templates folders, the goal,
+    objective and review issues, and the quarter's goals file's history (from the
+    second month of a quarter, when goal changes are shown)."""
+    defaults = Config()
+    history = goals_file_of(defaults, month) if month.month_of_quarter != 1 else None
+    folders = (
+        config_path.rpartition("/")[0],
+        defaults.goals_dir,
+        defaults.objectives_dir,
+        defaults.review.metrics_dir,
+        USER_TEMPLATES,
+    )
+    labels = (defaults.goal_label, defaults.objective_label, REVIEW_LABEL)
+    return HomePlan(folders, labels, history)
 
 
 def goals_file_of(config: Config, month: Month) -> str:

@@ -2,7 +2,8 @@
 
 Everything Quarterdeck reads from or writes to GitHub goes through these modules:
 `client` (connections, retries, unpaced GraphQL reads, errors), `config` (files
-through the contents API), `goals` (goal issues), `prs` (merged PRs), `writes`
+through the contents API), `home` (a review's home repository, its folders, labelled
+issues and goals history in one GraphQL query), `goals` (goal issues), `prs` (merged PRs), `writes`
 (idempotent comments and labels), `lock` (a lock label across processes and
 machines). The rest of the code names PyGithub's types through here, and GitHub's
 failures reach it as the project's own exceptions (`quarterdeck.errors`: not found

@@ -260,11 +260,23 @@ def log_rate_limit(gh: Github) -> None:
 def github_error(exc: GithubException, doing: str) -> GitHubError:
     """A GitHub failure as a message for a person: status, GitHub's words, what to do.
 
-    The error's class says what kind of failure it is (see `quarterdeck.errors`).
+    The error's class says what kind of failure it is (see `quarterdeck.errors`). A
+    GraphQL query's `errors` in a 200 answer (PyGithub raises them as a 400) are
+    GitHub's words alone: there is no message beside them.
     """
     data = exc.data if isinstance(exc.data, dict) else {}
-    said = str(data.get("message") or exc.message or "no message")
     details = [_detail(e) for e in data.get("errors") or [] if isinstance(e, dict)]
+    if _graphql_errors(exc, data) and details:
+        limited = any(
+            e.get("type") == "RATE_LIMITED" for e in data["errors"] if isinstance(e, dict)
+        )
+        kind = RateLimitError if limited else GitHubRefused
+        return kind(
+            f"GitHub's GraphQL API answered with errors while {doing}: {'; '.join(details)}; "
+            "run again in a few minutes, and if it persists report it as a Quarterdeck bug",
+            400,
+        )
+    said = str(data.get("message") or exc.message or "no message")
     if details:
         said += " — " + "; ".join(details)
     hint = _HINTS.get(exc.status) or (
@@ -274,6 +286,11 @@ def github_error(exc: GithubException, doing: str) -> GitHubError:
     )
     kind = _kind(exc, said)
     return kind(f"GitHub answered {exc.status} while {doing}: {said}; {hint}", exc.status)
+
+
+def _graphql_errors(exc: GithubException, data: dict[str, Any]) -> bool:
+    """Whether `exc` is PyGithub's 400 for a 200 GraphQL answer carrying `errors`."""
+    return exc.status == 400 and "message" not in data and "errors" in data
 
 
 def _kind(exc: GithubException, said: str) -> type[GitHubError]:

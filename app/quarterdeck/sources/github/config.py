@@ -11,6 +11,9 @@ conventions around the config file:
 Each reader notes a `Check` per read (the path and the ETag GitHub answered), so a
 long-lived process can ask later, with `If-None-Match`, whether anything it parsed
 changed (`still_current`): GitHub answers 304, free of rate limit, while nothing did.
+A review reads its home's folders ahead in one GraphQL query (`sources.github.home`)
+and primes its reader with them (`GitHubReader.prime`); those reads have no ETag, and
+the App, which revalidates, never primes.
 
 Problems name repo paths (`.github/quarterdeck.yml`); a file from another repository
 is named `owner/repo:path`.
@@ -47,6 +50,7 @@ from quarterdeck.sources.repo_files import (
 
 __all__ = [
     "Check",
+    "Entry",
     "GitHubReader",
     "load_github_config",
     "load_github_metrics",
@@ -63,6 +67,19 @@ _EXTENDS = re.compile(
     r"^(?:(?P<owner>[A-Za-z\d](?:[A-Za-z\d]|-(?=[A-Za-z\d])){0,38})/)?"
     r"(?P<repo>[-_.\w]+)(?::(?P<path>[-_./\w]+\.ya?ml))?$"
 )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A file or folder entry read ahead (`GitHubReader.prime`), shaped as the contents
+    API's answer is read here: `type` file or dir, `size` in bytes, and the file's
+    bytes (None for a folder, or a file over `MAX_FILE_BYTES`, whose content GitHub
+    leaves out)."""
+
+    name: str
+    type: str
+    size: int = 0
+    decoded_content: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -120,9 +137,29 @@ class GitHubReader:
         self.full_name = foreign or full_name or repo.full_name
         self.owner = self.full_name.split("/")[0]
         self._cache: dict[str, object] = {}
+        self._primed: dict[str, set[str]] = {}  # folder read ahead -> names in it
         self.checks: list[Check] = []
 
+    def prime(self, folder: str, entries: list[Entry] | None, files: dict[str, Entry]) -> None:
+        """Take `folder` as read: its `entries` (None: no such folder) and, by name, the
+        `files` in it whose content came along; any other file in it is read when asked.
+
+        A path in a primed folder that is not among its entries is absent, unasked.
+        Primed reads note no `Check`: a reader that revalidates reads through REST.
+        """
+        self._cache[folder] = entries
+        self._primed[folder] = {e.name for e in entries or ()}
+        for name, entry in files.items():
+            self._cache[f"{folder}/{name}"] = entry
+
+    def _absent(self, path: str) -> bool:
+        """Whether a primed folder's listing says `path` is not there."""
+        folder, _, name = path.rpartition("/")
+        return folder in self._primed and name not in self._primed[folder]
+
     def _get(self, path: str) -> object:
+        if path not in self._cache and self._absent(path):
+            return None
         if path not in self._cache:
             try:
                 found = self.repo.get_contents(path)
@@ -178,7 +215,7 @@ def load_github_config(
     Same loader and validation as offline; raises ConfigError with every problem, and
     QuarterdeckError when GitHub refuses a read (the message says which file and why).
     """
-    reader = GitHubReader(repo)
+    reader = repo_reader(repo)
     problems: list[Problem] = []
     config, origin = _find_config(reader, problems, config_path)
     base = _read_base(config, origin, problems) if config else None

@@ -33,6 +33,7 @@ from quarterdeck.sources.github.config import (
     load_github_config,
     locate_config,
 )
+from quarterdeck.sources.github.home import take_issues
 from quarterdeck.sources.repo_files import load_config, read_text
 
 __all__ = [
@@ -81,7 +82,11 @@ def list_goal_issues(repo: Repository, label: str) -> list[tuple[Issue, IssueSna
 def _goal_issue_listing(
     repo: Repository, label: str, full_name: str | None = None
 ) -> tuple[list[tuple[Issue, IssueSnapshot]], Check | None]:
-    """`list_goal_issues`, with a `Check` of the listing when it fit in one page."""
+    """`list_goal_issues`, with a `Check` of the listing when it fit in one page (None
+    when it was read ahead with the repository: GraphQL has no ETags)."""
+    ahead = take_issues(repo, label)  # read with the repository (`home.open_home`)
+    if ahead is not None:
+        return sorted(((i, snapshot(i)) for i in ahead), key=lambda pair: pair[1].number), None
     full_name = full_name or repo.full_name
     listed: list[Issue] = []
     try:

@@ -1,7 +1,8 @@
 """A goals file as it stood at a moment, from GitHub (GitHub mode): few requests.
 
-One `GET /repos/{repo}/commits?path=<file>` (newest first, one page) says whether the
-file changed since then; only if it did is it read at the last commit before then
+One `GET /repos/{repo}/commits?path=<file>` (newest first, one page; or the same
+commits read with the repository, `home.open_home`) says whether the file changed
+since then; only if it did is it read at the last commit before then
 (`contents?ref=<sha>`) and as it is now: one request when nothing changed, three
 when something did.
 """
@@ -15,6 +16,7 @@ from github.GithubException import GithubException, UnknownObjectException
 from quarterdeck.core.vocabulary import parse_timestamp
 from quarterdeck.sources.github import Repository
 from quarterdeck.sources.github.client import github_error
+from quarterdeck.sources.github.home import take_commits
 
 __all__ = ["GoalsThenAndNow", "goals_file_then_and_now"]
 
@@ -41,14 +43,16 @@ class GoalsThenAndNow:
 def goals_file_then_and_now(repo: Repository, path: str, when: datetime) -> GoalsThenAndNow:
     """`path` on the default branch as of `when` and now (None where it did not exist)."""
     where = f"reading the history of {path} in {repo.full_name}"
-    try:
-        _, commits = repo.requester.requestJsonAndCheck(
-            "GET", f"{repo.url}/commits", parameters={"path": path, "per_page": _PAGE}
-        )
-    except UnknownObjectException:
-        return GoalsThenAndNow(None, None, changed=False)
-    except GithubException as exc:
-        raise github_error(exc, where) from None
+    commits = take_commits(repo, path)  # read with the repository (`home.open_home`)
+    if commits is None:
+        try:
+            _, commits = repo.requester.requestJsonAndCheck(
+                "GET", f"{repo.url}/commits", parameters={"path": path, "per_page": _PAGE}
+            )
+        except UnknownObjectException:
+            return GoalsThenAndNow(None, None, changed=False)
+        except GithubException as exc:
+            raise github_error(exc, where) from None
     commits = commits if isinstance(commits, list) else []
     dated = [(parse_timestamp(_date(c)), str(c.get("sha") or "")) for c in commits]
     after = [sha for at, sha in dated if at is not None and at > when]

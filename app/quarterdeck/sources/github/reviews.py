@@ -16,6 +16,7 @@ from quarterdeck.core.text.markers import read_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL
 from quarterdeck.sources.github import Issue, Repository, translated
 from quarterdeck.sources.github.goals import is_pull_request
+from quarterdeck.sources.github.home import take_issues
 from quarterdeck.sources.github.writes import Writer, marked_by_us
 
 __all__ = [
@@ -58,7 +59,9 @@ def marked_issues(
     found: dict[tuple[str, str], list[Issue]] = {}
     filters: dict[str, Any] = {"labels": [label]} if label else {"since": since}
     with translated(f"listing the {label or kind} issues of {repo.full_name}"):
-        for issue in repo.get_issues(state="all", **filters):
+        # Read with the repository (`home.open_home`) when the review opened it so.
+        ahead = take_issues(repo, label) if label else None
+        for issue in repo.get_issues(state="all", **filters) if ahead is None else ahead:
             attrs = read_marker(issue.body, kind)
             # `issue.pull_request` would cost a GET per issue; the listing's URL says it.
             if not is_pull_request(issue) and attrs and all(k in attrs for k in keys):
