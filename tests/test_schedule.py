@@ -24,7 +24,14 @@ from rq.registry import FailedJobRegistry
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.schedule import due_month, first_working_day, next_due, review_job_id
+from quarterdeck.core.schedule import (
+    due_month,
+    due_quarter,
+    first_working_day,
+    next_due,
+    review_job_id,
+    schedule_job_id,
+)
 from quarterdeck.webhook.queues import RQ_QUEUE
 from quarterdeck.webhook.schedule import schedule_lines
 from quarterdeck.webhook.settings import Secret, Settings
@@ -262,8 +269,11 @@ def test_due_month(today: date, due: Month | None) -> None:
 def test_on_other_days_nothing_is_listed_or_enqueued(github: FakeGitHub) -> None:
     settings = Settings(webhook_secret=Secret("s" * 12))  # no App, no Redis: nothing is needed
     (line,) = schedule_lines(settings, datetime(2026, 12, 2, 6, tzinfo=UTC))
-    assert line.startswith("2026-12-02 (UTC) is not the first working day of its month")
-    assert "next: 2027-01-01" in line
+    assert line.startswith(
+        "2026-12-02 (UTC) is neither the first working day of its month nor in a quarter's "
+        "planning window; nothing to schedule"
+    )
+    assert "next reviews: 2027-01-01" in line
     assert github.calls == []
 
 
@@ -286,7 +296,7 @@ def test_the_command_exits_0_on_other_days(
     capsys: pytest.CaptureFixture[str], github: FakeGitHub
 ) -> None:
     assert main(["schedule", "--now", "2026-11-01T06:00:00Z"]) == 0  # a Sunday
-    assert "nothing to schedule (next: 2026-11-02)" in capsys.readouterr().out
+    assert "nothing to schedule (next reviews: 2026-11-02)" in capsys.readouterr().out
     assert github.calls == []
 
 
@@ -382,3 +392,66 @@ def test_which_repositories_are_homes(github: FakeGitHub) -> None:
     gh = github.client()
     found = {name: find_home(gh.get_repo(name)) for name in cases}
     assert found == {name: home for name, (_, _, home) in cases.items()}
+
+
+@pytest.mark.parametrize(
+    ("today", "quarter"),
+    [("2026-12-17", None), ("2026-12-18", "2027-Q1"), ("2026-12-31", "2027-Q1"),
+     ("2027-01-01", None), ("2027-03-18", "2027-Q2"), ("2026-11-30", None)],
+)  # fmt: skip
+def test_planning_is_due_on_every_day_of_the_window(today: str, quarter: str | None) -> None:
+    assert due_quarter(date.fromisoformat(today)) == quarter
+
+
+def test_in_the_window_the_next_quarters_planning_is_listed(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    seed(github)
+    server = RedisServer(tmp_path)
+    front = HttpFront(github)
+    try:
+        env = worker_env(front.url, server.url)
+        # 2027-01-01 is a Friday; 2026-12-21 a Monday in 2027-Q1's planning window.
+        out = schedule(env, "--dry-run", "--now", "2026-12-21T12:00:00Z")
+    finally:
+        front.close()
+        server.stop()
+    assert "planning issues of 2027-Q1: 3 installation(s) of the App" in out
+    assert "reviews of" not in out
+    for installation in (101, 202, 303):
+        assert f"would enqueue {schedule_job_id(installation, '2027-Q1')}" in out
+
+
+def test_planning_issues_on_a_real_rq_worker(github: FakeGitHub, tmp_path: Path) -> None:
+    seed(github)
+    server = RedisServer(tmp_path)
+    front = HttpFront(github)
+    try:
+        env = worker_env(front.url, server.url)
+        first = schedule(env, "--quarter", "2027-Q1", "--retry", "0", "--now", FIRST_WORKING_DAY)
+        log = work(env)
+        after_first = {name: dict(r.issues) for name, r in github.repos.items()}
+        second = schedule(env, "--quarter", "2027-Q1", "--retry", "0", "--now", FIRST_WORKING_DAY)
+        log_second = work(env)
+    finally:
+        front.close()
+        server.stop()
+
+    ids = {i: schedule_job_id(i, "2027-Q1") for i in (101, 202, 303)}
+    for installation, job_id in ids.items():
+        assert re.search(rf"installation {installation} \(\w+\): enqueued {job_id}$", first, re.M)
+    # One planning issue per team in each good home; the broken one fails alone.
+    (web,) = github.repos["acme/web"].issues.values()
+    (platform,) = github.repos["globex/.github"].issues.values()
+    assert web["title"] == "Planning 2027-Q1: web"
+    assert platform["title"] == "Planning 2027-Q1: platform"
+    assert github.repos["initech/tps"].issues == {}
+    assert log.count("scheduled planning issues published") == 2
+    failures = [line for line in log.splitlines() if "scheduled planning issues failed:" in line]
+    assert len(failures) == 2  # once, then once more for the one retry
+    assert all("initech/tps" in line for line in failures)
+    assert "scheduled planning issues failed for good" in log
+    # The second run publishes nothing new.
+    assert re.search(rf"{ids[101]} \(previous run finished at .*acme/web: 1 created\)", second)
+    assert log_second.count("scheduled planning issues published") == 2
+    assert {name: dict(r.issues) for name, r in github.repos.items()} == after_first

@@ -1,4 +1,5 @@
-"""One installation's scheduled reviews: find its homes, review and publish each.
+"""One installation's scheduled work: find its homes, then review and publish each
+month's reviews, or open and keep current each quarter's planning issues.
 
 A home is a repository whose config makes reviews: every repository of the
 installation holding its own `.github/quarterdeck.yml`, and the owner's `.github`
@@ -7,7 +8,8 @@ without them its file is only the default other repositories fall back to).
 Archived repositories and forks are left out: GitHub refuses issues in the first, and
 the second carry their upstream's config.
 
-Publishing is `publish_reviews`, so a re-run updates what changed and nothing else.
+Publishing is `publish_reviews` (or `publish_plans`), so a re-run updates what
+changed and nothing else.
 One home failing (a broken config, a refusal) does not stop the others; the run then
 ends in `ScheduleError`, naming each failed home, after the rest were published.
 """
@@ -16,14 +18,18 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from quarterdeck.core.calendar import Month
+from quarterdeck.core.calendar import Month, is_quarter
 from quarterdeck.core.config import CONFIG_PATH, parse_config
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import redact
 from quarterdeck.services.figures import FigureSources
+from quarterdeck.services.plan import plans_from_github
+from quarterdeck.services.plan_publish import PlanResult, publish_plans
 from quarterdeck.services.publish import PublishResult, publish_reviews
 from quarterdeck.services.review import build_reviews_from_github
 from quarterdeck.sources.github import Github, Repository, translated
@@ -33,15 +39,22 @@ from quarterdeck.sources.repo_files import Unreadable
 
 log = logging.getLogger(__name__)
 
-__all__ = ["HomeRun", "InstallationRun", "ScheduleError", "find_home", "review_installation"]
+__all__ = [
+    "HomeRun",
+    "InstallationRun",
+    "ScheduleError",
+    "find_home",
+    "plan_installation",
+    "review_installation",
+]
 
 
 @dataclass(frozen=True)
 class HomeRun:
-    """What one home's reviews came to: the publish results, or why it failed."""
+    """What one home's reviews (or plans) came to: the publish results, or why it failed."""
 
     home: str
-    results: tuple[PublishResult, ...] = ()
+    results: tuple[PublishResult | PlanResult, ...] = ()
     error: str = ""
 
     @property
@@ -58,11 +71,17 @@ class HomeRun:
 
 @dataclass(frozen=True)
 class InstallationRun:
-    """One installation's scheduled run of one month."""
+    """One installation's scheduled run: the reviews of a month (`period` YYYY-MM) or
+    the planning issues of a quarter (YYYY-Qn)."""
 
     installation: int
-    month: Month
+    period: str
     homes: tuple[HomeRun, ...] = field(default=())
+
+    @property
+    def what(self) -> str:
+        """`reviews of 2026-11` or `planning issues of 2027-Q1`."""
+        return f"{'planning issues' if is_quarter(self.period) else 'reviews'} of {self.period}"
 
     @property
     def failed(self) -> tuple[HomeRun, ...]:
@@ -78,7 +97,7 @@ class InstallationRun:
         """The job's result as RQ keeps it (plain JSON)."""
         return {
             "installation": self.installation,
-            "month": str(self.month),
+            "period": self.period,
             "homes": [
                 {
                     "home": h.home,
@@ -101,7 +120,7 @@ class ScheduleError(QuarterdeckError):
         failed = "\n".join(f"{h.home}: {h.error}" for h in run.failed)
         published = len(run.homes) - len(run.failed)
         super().__init__(
-            f"installation {run.installation}, reviews of {run.month}: {failed}\n"
+            f"installation {run.installation}, {run.what}: {failed}\n"
             f"({len(run.failed)} home(s) failed, {published} published)"
         )
         self.run = run
@@ -142,32 +161,55 @@ def review_installation(
     Raises `ScheduleError` when any home failed (after every other was published), and
     the GitHub error itself when the installation's repositories can't be listed.
     """
+
+    def review(repo: Repository) -> tuple[PublishResult, ...]:
+        reviews = build_reviews_from_github(
+            gh, repo.full_name, month, figure_sources=figure_sources
+        )
+        # An installation writes as the App's bot: writer None takes bots' issues as ours.
+        return tuple(publish_reviews(repo, reviews, writer=None))
+
+    return _each_home(gh, installation, str(month), review)
+
+
+def plan_installation(
+    gh: Github, installation: int, quarter: str, today: date, *, force: bool = False
+) -> InstallationRun:
+    """Open (in the planning window, or anyway with `force`) or keep current `quarter`'s
+    planning issues in every home of the installation, and close them once its goals
+    file has landed; raises like `review_installation`."""
+
+    def plan(repo: Repository) -> tuple[PlanResult, ...]:
+        found = plans_from_github(gh, repo.full_name, quarter, Month(today.year, today.month))
+        return tuple(publish_plans(found, today=today, force=force))
+
+    return _each_home(gh, installation, quarter, plan)
+
+
+def _each_home(
+    gh: Github,
+    installation: int,
+    period: str,
+    work: Callable[[Repository], tuple[PublishResult | PlanResult, ...]],
+) -> InstallationRun:
+    """`work` on every home of the installation; one home's failure stops no other."""
     repos = installation_repos(gh)
     homes: list[HomeRun] = []
     for repo in repos:
         try:
             if not find_home(repo):
                 continue
-            homes.append(_review_home(gh, repo, month, figure_sources))
+            homes.append(HomeRun(repo.full_name, work(repo)))
         except Exception as exc:  # one home's failure must not stop the others
             if not isinstance(exc, QuarterdeckError):
-                log.exception("scheduled review of %s failed", repo.full_name)
+                log.exception("scheduled run of %s failed", repo.full_name)
             homes.append(
                 HomeRun(repo.full_name, error=redact(str(exc).strip() or type(exc).__name__))
             )
-    run = InstallationRun(installation, month, tuple(homes))
+    run = InstallationRun(installation, period, tuple(homes))
     if run.failed:
         raise ScheduleError(run)
     return run
-
-
-def _review_home(
-    gh: Github, repo: Repository, month: Month, figure_sources: FigureSources | None
-) -> HomeRun:
-    reviews = build_reviews_from_github(gh, repo.full_name, month, figure_sources=figure_sources)
-    # An installation writes as the App's bot: writer None takes bots' issues as ours.
-    results = publish_reviews(repo, reviews, writer=None)
-    return HomeRun(repo.full_name, tuple(results))
 
 
 def _first_line(text: str) -> str:

@@ -1,8 +1,12 @@
-"""`quarterdeck schedule` and its RQ job: the App's monthly reviews, with no workflow file.
+"""`quarterdeck schedule` and its RQ job: the App's monthly reviews and quarterly planning
+issues, with no workflow file.
 
 `schedule` lists the App's installations (with its JWT) and enqueues one job per
-installation, `run_schedule(installation, month)`, on the queue `quarterdeck worker`
-takes from. Its job id (`review-<installation>-<month>`) is the same on every run:
+installation and due period, `run_schedule(installation, period)`, on the queue
+`quarterdeck worker` takes from: a month's reviews on its first working day, a
+quarter's planning issues on each day of its planning window. Its job id
+(`review-<installation>-<month>`, `plan-<installation>-<quarter>`) is the same on
+every run:
 
 - a job of that id still queued, scheduled for a retry or running: nothing new is
   enqueued;
@@ -11,9 +15,9 @@ takes from. Its job id (`review-<installation>-<month>`) is the same on every ru
 
 Each job carries RQ's `Retry`; a job that fails on its last attempt stays in RQ's
 failed registry (`rq info`, and the next `schedule` prints its error) for
-`KEEP_SECONDS`. Without `--month`, `schedule` acts only on the first working day of a
-month (`core.schedule.due_month`, in UTC), so a daily cron is enough; the same, as an
-RQ cron job, is `schedule_due` (see `webhook/rq_cron.py`).
+`KEEP_SECONDS`. Without `--month` or `--quarter`, `schedule` acts only on the days
+work is due (`core.schedule.due_month` and `due_quarter`, in UTC), so a daily cron is
+enough; the same, as an RQ cron job, is `schedule_due` (see `webhook/rq_cron.py`).
 """
 
 from __future__ import annotations
@@ -24,9 +28,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from quarterdeck.core.calendar import Month
+from quarterdeck.core.calendar import Month, is_quarter
 from quarterdeck.core.review.review_month import month_error
-from quarterdeck.core.schedule import Installation, due_month, next_due, review_job_id
+from quarterdeck.core.schedule import (
+    Installation,
+    due_month,
+    due_quarter,
+    next_due,
+    schedule_job_id,
+)
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import redact
 from quarterdeck.webhook.queues import RQ_QUEUE
@@ -45,21 +55,29 @@ _PENDING = {"queued", "started", "scheduled", "deferred"}
 
 def add_command(sub: Any) -> None:
     """Register `schedule` on the main parser's subcommands."""
-    from quarterdeck.cli.args import parse_month
+    from quarterdeck.cli.args import parse_month, parse_quarter
 
     cmd = sub.add_parser(
         "schedule",
-        help="enqueue each App installation's monthly reviews for the RQ workers",
+        help="enqueue each App installation's monthly reviews and planning issues for RQ",
         description=(
-            "List the GitHub App's installations and enqueue one review job per "
-            "installation for `quarterdeck worker`: each reviews and publishes every "
-            "home repository of the installation. Without --month it acts only on the "
-            "first working day (Monday to Friday, UTC) of a month and reviews the last "
-            "full month, so a daily cron is enough. Same environment as `quarterdeck "
+            "List the GitHub App's installations and enqueue one job per installation for "
+            "`quarterdeck worker`: each reviews and publishes every home repository of the "
+            "installation, or opens its planning issues. Without --month or --quarter it "
+            "reviews the last full month on the first working day (Monday to Friday, UTC) "
+            "of a month, and plans the next quarter on each day of the last two weeks of "
+            "this one, so a daily cron is enough. Same environment as `quarterdeck "
             "worker` (REDIS_URL, QUARTERDECK_APP_ID, the private key)."
         ),
     )
-    cmd.add_argument("--month", type=parse_month, help="review this month (YYYY-MM), any day")
+    period = cmd.add_mutually_exclusive_group()
+    period.add_argument("--month", type=parse_month, help="review this month (YYYY-MM), any day")
+    period.add_argument(
+        "--quarter",
+        type=parse_quarter,
+        metavar="YYYY-Qn",
+        help="plan this quarter (its planning issues), any day: opened even outside the window",
+    )
     cmd.add_argument(
         "--now",
         type=_instant,
@@ -86,7 +104,12 @@ def schedule_command(args: argparse.Namespace) -> int:
     configure_logging(settings.secrets())
     now = args.now or datetime.now(UTC)
     for line in schedule_lines(
-        settings, now, month=args.month, dry_run=args.dry_run, delays=args.retry
+        settings,
+        now,
+        month=args.month,
+        quarter=args.quarter,
+        dry_run=args.dry_run,
+        delays=args.retry,
     ):
         print(f"quarterdeck: {line}", flush=True)
     return 0
@@ -107,22 +130,31 @@ def schedule_lines(
     now: datetime,
     *,
     month: Month | None = None,
+    quarter: str | None = None,
     dry_run: bool = False,
     delays: Sequence[int] = DEFAULT_RETRY_DELAYS,
 ) -> list[str]:
-    """Enqueue (or, `dry_run`, plan) the reviews due at `now`; one line per step taken."""
+    """Enqueue (or, `dry_run`, plan) the work due at `now`, or the `month`'s reviews or
+    the `quarter`'s planning issues when named; one line per step taken."""
     today = now.astimezone(UTC).date()
-    if month is None:
-        month = due_month(today)
-        if month is None:
-            first = next_due(today)
-            return [
-                f"{today.isoformat()} (UTC) is not the first working day of its month; "
-                f"nothing to schedule (next: {first.isoformat()}). Pass --month YYYY-MM "
-                "to schedule a month's reviews now"
-            ]
-    elif (why := month_error(month, today)) is not None:
-        raise QuarterdeckError(why)
+    periods: list[str] = []
+    if month is not None:
+        if (why := month_error(month, today)) is not None:
+            raise QuarterdeckError(why)
+        periods.append(str(month))
+    elif quarter is not None:
+        periods.append(quarter)
+    else:
+        due = [due_month(today), due_quarter(today)]
+        periods = [str(p) for p in due if p is not None]
+    if not periods:
+        first = next_due(today)
+        return [
+            f"{today.isoformat()} (UTC) is neither the first working day of its month nor "
+            f"in a quarter's planning window; nothing to schedule (next reviews: "
+            f"{first.isoformat()}). Pass --month YYYY-MM or --quarter YYYY-Qn to schedule "
+            "them now"
+        ]
     if settings.app_id is None or settings.private_key is None:
         raise SettingsError("QUARTERDECK_APP_ID and a private key are needed to list installations")
     queue = None
@@ -137,20 +169,29 @@ def schedule_lines(
     installations = app_installations(
         settings.app_id, settings.private_key.reveal(), base_url=settings.github_api_url
     )
-    lines = [f"reviews of {month}: {len(installations)} installation(s) of the App"]
-    for installation in installations:
-        lines.append(
-            f"installation {_name(installation)}: {_one(queue, installation, month, dry_run)}"
-        )
+    # A named quarter is planned now, window or not: the job publishes with force.
+    force = quarter is not None
+    lines = []
+    for period in periods:
+        lines.append(f"{_what(period)}: {len(installations)} installation(s) of the App")
+        for installation in installations:
+            done = _one(queue, installation, period, dry_run, force)
+            lines.append(f"installation {_name(installation)}: {done}")
     return lines
 
 
-def _one(queue: ReviewQueue | None, installation: Installation, month: Month, dry_run: bool) -> str:
+def _what(period: str) -> str:
+    return f"{'planning issues' if is_quarter(period) else 'reviews'} of {period}"
+
+
+def _one(
+    queue: ReviewQueue | None, installation: Installation, period: str, dry_run: bool, force: bool
+) -> str:
     if installation.suspended:
         return "suspended on GitHub; skipped (unsuspend it in the installation's settings)"
     if queue is None:
-        return f"would enqueue {review_job_id(installation.id, month)}"
-    return queue.enqueue(installation.id, month, dry_run=dry_run)
+        return f"would enqueue {schedule_job_id(installation.id, period)}"
+    return queue.enqueue(installation.id, period, dry_run=dry_run, force=force)
 
 
 def _name(installation: Installation) -> str:
@@ -162,7 +203,8 @@ def _name(installation: Installation) -> str:
 
 
 class ReviewQueue:
-    """The review jobs on the App's RQ queue, one per installation and month."""
+    """The scheduled jobs on the App's RQ queue, one per installation and period (a
+    month's reviews, a quarter's planning issues)."""
 
     def __init__(self, connection: Any, delays: Sequence[int] = DEFAULT_RETRY_DELAYS) -> None:
         from rq import Queue
@@ -171,12 +213,21 @@ class ReviewQueue:
         self.queue = Queue(RQ_QUEUE, connection=connection)
         self.delays = [int(d) for d in delays]
 
-    def enqueue(self, installation_id: int, month: Month, *, dry_run: bool = False) -> str:
-        """Enqueue the job unless one is pending; say what was done and what came before."""
+    def enqueue(
+        self,
+        installation_id: int,
+        period: Month | str,
+        *,
+        dry_run: bool = False,
+        force: bool = False,
+    ) -> str:
+        """Enqueue the job unless one is pending; say what was done and what came before.
+        `force`: a planning job opens its issues even outside the planning window."""
         from rq.exceptions import NoSuchJobError
         from rq.job import Job
 
-        job_id = review_job_id(installation_id, month)
+        period = str(period)
+        job_id = schedule_job_id(installation_id, period)
         try:
             previous: Any = Job.fetch(job_id, connection=self.connection)
         except NoSuchJobError:
@@ -192,19 +243,20 @@ class ReviewQueue:
         try:
             if previous is not None:
                 previous.delete()
-            self._enqueue(job_id, installation_id, month)
+            self._enqueue(job_id, installation_id, period, force)
         finally:
             self.connection.delete(f"quarterdeck:schedule:{job_id}")
         return f"enqueued {job_id}{before}"
 
-    def _enqueue(self, job_id: str, installation_id: int, month: Month) -> None:
+    def _enqueue(self, job_id: str, installation_id: int, period: str, force: bool) -> None:
         from rq import Callback, Retry
 
         retry = Retry(max=len(self.delays), interval=self.delays) if self.delays else None
         self.queue.enqueue(
             "quarterdeck.webhook.schedule.run_schedule",
             installation_id,
-            str(month),
+            period,
+            force,
             job_id=job_id,
             retry=retry,
             on_failure=Callback("quarterdeck.webhook.schedule.schedule_failed"),
@@ -212,7 +264,7 @@ class ReviewQueue:
             job_timeout=JOB_TIMEOUT,
             result_ttl=KEEP_SECONDS,
             failure_ttl=KEEP_SECONDS,
-            description=f"reviews of {month} for installation {installation_id}",
+            description=f"{_what(period)} for installation {installation_id}",
         )
 
 
@@ -235,44 +287,54 @@ def _status(job: Any) -> str:
     return str(getattr(status, "value", status))
 
 
-def run_schedule(installation_id: int, month: str) -> dict[str, Any]:
-    """RQ job: review and publish `month` in every home of one installation.
+def run_schedule(installation_id: int, period: str, force: bool = False) -> dict[str, Any]:
+    """RQ job: review and publish a month (`period` YYYY-MM) in every home of one
+    installation, or open and keep current a quarter's planning issues (YYYY-Qn;
+    `force` opens them outside the planning window).
 
     Raises (so RQ retries, then fails the job) when the installation can't be reached
     or any of its homes failed; the other homes are published first.
     """
     from rq import get_current_job
 
-    from quarterdeck.services.schedule import review_installation
+    from quarterdeck.services.schedule import plan_installation, review_installation
     from quarterdeck.webhook.worker import runtime
 
     job = get_current_job()
     attempts = (job.meta or {}).get("attempts", 1) if job is not None else 1
     left = job.retries_left if job is not None and job.retries_left is not None else 0
-    fields = {"installation": installation_id, "month": month, "attempt": attempts - left}
-    fields["job"] = job.id if job is not None else None
+    planning = is_quarter(period)
+    fields = {"installation": installation_id, "quarter" if planning else "month": period}
+    fields |= {"attempt": attempts - left, "job": job.id if job is not None else None}
+    what = "planning issues" if planning else "reviews"
     try:
         gh = runtime().processor.github_factory(installation_id)
-        run = review_installation(gh, installation_id, Month.parse(month))
+        if planning:
+            today = datetime.now(UTC).date()
+            run = plan_installation(gh, installation_id, period, today, force=force)
+        else:
+            run = review_installation(gh, installation_id, Month.parse(period))
     except Exception as exc:
         error = redact(str(exc)) or type(exc).__name__
-        log.error("scheduled reviews failed: %s", error, extra=fields)
+        log.error("scheduled %s failed: %s", what, error, extra=fields)
         if job is not None:
             job.meta["error"] = error
             job.save_meta()
         raise
-    log.info("scheduled reviews published: %s", run.describe(), extra=fields)
+    log.info("scheduled %s published: %s", what, run.describe(), extra=fields)
     return run.to_json()
 
 
 def schedule_failed(job: Any, connection: Any, kind: Any, value: Any, traceback: Any) -> None:
-    """RQ's failure callback: say when an installation's reviews failed for good."""
+    """RQ's failure callback: say when an installation's scheduled job failed for good."""
     if job.should_retry:
         return
     installation = job.args[0] if job.args else None
+    period = str(job.args[1]) if len(job.args) > 1 else ""
     log.error(
-        "scheduled reviews failed for good; the job stays in RQ's failed registry, and the "
+        "scheduled %s failed for good; the job stays in RQ's failed registry, and the "
         "next `quarterdeck schedule` prints its error",
+        "planning issues" if is_quarter(period) else "reviews",
         extra={"installation": installation, "job": job.id},
     )
 
