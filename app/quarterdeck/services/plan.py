@@ -21,11 +21,11 @@ from quarterdeck.core.review.quarter_decisions import MonthDecision, decisions_b
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.goals_new import GoalsStub, goals_stub, stub_from
 from quarterdeck.services.quarter_report import quarter_report, report_months
-from quarterdeck.services.review import TeamReview, build_reviews, build_reviews_from_github
+from quarterdeck.services.review import TeamReview, build_reviews, github_home_reviews
 from quarterdeck.services.templates import render_template
-from quarterdeck.sources.github import Github, Repository, translated
+from quarterdeck.sources.github import Github, Repository
 from quarterdeck.sources.github.client import writer_login
-from quarterdeck.sources.github.config import CONFIG_PATH, GitHubReader, load_github_config
+from quarterdeck.sources.github.config import CONFIG_PATH, repo_reader
 from quarterdeck.sources.github.reviews import held_reviews
 from quarterdeck.sources.github.writes import Writer
 from quarterdeck.sources.repo_files import load_repo_config
@@ -100,11 +100,10 @@ def plans_from_github(
     files from the default branch, and the decisions of the reviews held in the
     quarter ending, from their review issues (one listing)."""
     month = ending_month(quarter, today)
-    reviews = build_reviews_from_github(gh, full_name, month, config_path=config_path)
-    with translated(f"opening repository {full_name}"):
-        repo = gh.get_repo(full_name)
-    config, _ = load_github_config(repo, config_path=config_path)
-    stub = stub_from(GitHubReader(repo), config, quarter)
+    home = github_home_reviews(gh, full_name, month, config_path=config_path)
+    repo, config, reviews = home.repo, home.config, home.reviews
+    # The home's reader holds the goals folder already: the stub costs no request more.
+    stub = stub_from(repo_reader(repo), config, quarter)
     writer = writer_login(gh)
     held = held_reviews(repo, previous_quarter(quarter), writer)
     decisions = decisions_by_team(held, previous_quarter(quarter), [t.slug for t in config.teams])

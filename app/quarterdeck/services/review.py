@@ -51,7 +51,7 @@ from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.services.figures import FigureSources, team_figures
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
-from quarterdeck.sources.github import Github, translated
+from quarterdeck.sources.github import Github, Repository, translated
 from quarterdeck.sources.github.client import log_rate_limit, writer_login
 from quarterdeck.sources.github.config import load_github_templates, repo_reader
 from quarterdeck.sources.github.goals import load_config_with_goal_issues
@@ -345,6 +345,38 @@ def build_reviews_from_github(
     merged PRs (with review times) from the GraphQL search. Templates are the bundled
     ones overridden by the repo's own `.github/quarterdeck/templates/`.
     """
+    return github_home_reviews(
+        gh,
+        full_name,
+        month,
+        team=team,
+        branch=branch,
+        config_path=config_path,
+        figure_sources=figure_sources,
+    ).reviews
+
+
+@dataclass(frozen=True)
+class HomeReviews:
+    """The reviews from GitHub with the home they were read in: its repository (whose
+    reader holds every file already read) and its config, for callers that read more."""
+
+    repo: Repository
+    config: Config
+    reviews: list[TeamReview]
+
+
+def github_home_reviews(
+    gh: Github,
+    full_name: str,
+    month: Month,
+    *,
+    team: str | None = None,
+    branch: str | None = None,
+    config_path: str = CONFIG_PATH,
+    figure_sources: FigureSources | None = None,
+) -> HomeReviews:
+    """`build_reviews_from_github`, with the home repository and config it read."""
     # One query: the repository, the folders, labelled issues and goals history the
     # defaults name; what the config moves elsewhere is read when asked.
     repo = open_home(gh, full_name, home_plan(config_path, month))
@@ -376,7 +408,8 @@ def build_reviews_from_github(
         figure_sources=sources,
         repos=selection.repos,
     )
-    return carry_from_github(repo, config, month, reviews, writer_login(gh))
+    carried = carry_from_github(repo, config, month, reviews, writer_login(gh))
+    return HomeReviews(repo, config, carried)
 
 
 def home_plan(config_path: str, month: Month) -> HomePlan:
