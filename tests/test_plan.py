@@ -9,7 +9,12 @@ import yaml
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.goals.plan import planning_window, quarter_to_plan, yaml_fence
+from quarterdeck.core.goals.plan import (
+    landed_goals_files,
+    planning_window,
+    quarter_to_plan,
+    yaml_fence,
+)
 from tests.gitrepo import GitRepo
 from tests.mdcheck import parse
 from tests.reviewrepos import GOALS, at, small_repo
@@ -163,3 +168,19 @@ def test_the_planning_window_is_the_last_two_weeks_before_the_quarter(
 ) -> None:
     first, last = planning_window(quarter)
     assert (first.isoformat(), last.isoformat()) == window
+
+
+@pytest.mark.parametrize(
+    ("commits", "folder", "landed"),
+    [
+        ([{"added": ["goals/2027-Q1.yml"]}], "goals", {"2027-Q1": "goals/2027-Q1.yml"}),
+        ([{"added": ["goals/2027-Q1.yml"]}, {"removed": ["goals/2027-Q1.yml"]}], "goals", {}),
+        ([{"modified": ["plans/2027-Q1.yaml"]}], "goals", {}),
+        ([{"modified": ["plans/2027-Q1.yaml"]}], None, {"2027-Q1": "plans/2027-Q1.yaml"}),
+        ([{"added": ["goals/2027-Q1.md", "goals/notes.yml", "README.md"]}], None, {}),
+    ],
+)
+def test_a_push_lands_a_quarters_goals_file_only_if_it_stays(
+    commits: list[dict[str, list[str]]], folder: str | None, landed: dict[str, str]
+) -> None:
+    assert landed_goals_files(commits, folder) == landed

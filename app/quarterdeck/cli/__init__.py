@@ -319,23 +319,25 @@ def _review_done(reviews: list, args: argparse.Namespace, sources: Any) -> int:
 
 def _quarter_report(args: argparse.Namespace) -> int:
     from quarterdeck.cli.publish import quarter_report_command
-    from quarterdeck.services.review import build_reviews, build_reviews_from_github
+    from quarterdeck.services.review import build_reviews
 
     if args.github:
-        from quarterdeck.sources.github.client import translated, writer_login
+        from quarterdeck.services.review import github_home_reviews
+        from quarterdeck.sources.github.client import writer_login
         from quarterdeck.sources.github.reviews import held_reviews
 
         gh = _github(args)
+        homes: list[Any] = []  # the home the reviews were read in: its issues are read next
 
         def from_github(month: Month) -> list:
-            return build_reviews_from_github(
+            home = github_home_reviews(
                 gh, args.github, month, team=args.team, branch=args.branch, config_path=args.config
             )
+            homes.append(home)
+            return home.reviews
 
         def held(quarter: str) -> list:
-            with translated(f"opening repository {args.github}"):
-                repo = gh.get_repo(args.github)
-            return held_reviews(repo, quarter, writer_login(gh))
+            return held_reviews(homes[-1].repo, quarter, writer_login(gh))
 
         return quarter_report_command(args, from_github, date.today(), held)
 

@@ -8,6 +8,7 @@ one colour and one description each. The review, `link`, `goals sync`, `--publis
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ __all__ = [
     "goal_label_spec",
     "is_bot_identity",
     "is_bot_login",
+    "is_login",
     "label_values",
     "parse_timestamp",
     "plan_label_spec",
@@ -50,6 +52,15 @@ PLAN_COLOR = "c5def5"  # light blue: `quarter-planning`
 
 
 # ---------------------------------------------------------------------------- bots
+
+
+# A GitHub login: letters, digits and single inner hyphens, at most 39 characters.
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+
+
+def is_login(text: str) -> bool:
+    """Whether `text` is a GitHub user login as GitHub allows one (bots' `[bot]` aside)."""
+    return _LOGIN.fullmatch(text) is not None
 
 
 def is_bot_login(login: str) -> bool:

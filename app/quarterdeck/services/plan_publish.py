@@ -23,11 +23,10 @@ from quarterdeck.core.converge import survivor
 from quarterdeck.core.goals.plan import (
     TeamPlan,
     landed_marker,
-    plan_marker,
     plan_title,
     planning_window,
 )
-from quarterdeck.core.text.markers import merge, read_marker
+from quarterdeck.core.text.markers import merge, with_marker
 from quarterdeck.core.vocabulary import PLAN_LABEL, plan_label_spec, team_label, team_label_spec
 from quarterdeck.errors import PartialWriteError, QuarterdeckError
 from quarterdeck.services.plan import GitHubPlans, render_plan
@@ -36,7 +35,7 @@ from quarterdeck.sources.github.lock import github_lock
 from quarterdeck.sources.github.reviews import marked_issues, ours
 from quarterdeck.sources.github.writes import (
     Writer,
-    close_as_duplicate,
+    close_duplicates,
     create_once,
     ensure_labels,
     find_comment,
@@ -128,11 +127,7 @@ def _window_shut(quarter: str, today: date) -> str | None:
 
 def _rendered(plan: TeamPlan, found: GitHubPlans) -> str:
     body = render_plan(plan, found.templates, standalone=False)
-    # A repo's own template may drop the marker; without it every run would open another.
-    attrs = read_marker(body, "plan")
-    if not (attrs and attrs.get("team") == plan.slug and attrs.get("quarter") == plan.quarter):
-        body = plan_marker(plan.slug, plan.quarter) + "\n" + body
-    return body
+    return with_marker(body, "plan", team=plan.slug, quarter=plan.quarter)
 
 
 def _one(
@@ -152,14 +147,9 @@ def _one(
             return PlanResult(plan.slug, title, "would create", None, None, rendered)
         return _create(found, plan, title, rendered, written)
     keep, extra = survivor(list(issues), lambda i: i.number)
-    notes = []
-    for issue in extra:
-        if issue.state != "closed":
-            done = "would close it" if dry_run else "closed it"
-            notes.append(f"#{issue.number} duplicates #{keep.number}; {done}")
-            if not dry_run:
-                close_as_duplicate(issue, keep.number, writer=found.writer)
-                written.append(f"closed duplicate #{issue.number}")
+    notes = close_duplicates(
+        extra, keep, dry_run=dry_run, written=written, writer=found.writer, what="planning issue"
+    )
     current = keep.body or ""
     body = merge(current, rendered)
     action: PlanAction = "updated" if body != current else "unchanged"

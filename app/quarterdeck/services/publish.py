@@ -36,7 +36,7 @@ from typing import Literal
 from quarterdeck.core.converge import survivor
 from quarterdeck.core.review.decisions import judge, read_boxes, read_record
 from quarterdeck.core.text.issue_body import fit
-from quarterdeck.core.text.markers import marker, merge, read_marker
+from quarterdeck.core.text.markers import marker, merge, with_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL, review_label_spec, team_label, team_label_spec
 from quarterdeck.errors import GitHubError, GitHubNotFound, PartialWriteError, QuarterdeckError
 from quarterdeck.services.decisions import record_decision
@@ -47,7 +47,7 @@ from quarterdeck.sources.github.lock import github_lock
 from quarterdeck.sources.github.reviews import previous_of, review_issues
 from quarterdeck.sources.github.writes import (
     Writer,
-    close_as_duplicate,
+    close_duplicates,
     create_once,
     ensure_labels,
     find_comment,
@@ -141,7 +141,9 @@ def _publish(
         slug, month = review.summary.team, str(review.month)
         notes: list[str] = []
         review = _carry_decision(run, review, found, notes)
-        rendered = _with_marker(render_review(review, standalone=False), slug, month)
+        rendered = with_marker(
+            render_review(review, standalone=False), "review", team=slug, month=month
+        )
         gone: set[int] = set()
         result = _onto(run, found.get((slug, month), []), review, rendered, notes, gone)
         if result is None:
@@ -226,7 +228,14 @@ def _onto(
     if not issues:
         return None
     keep, extra = survivor(issues, lambda i: i.number)
-    notes += _close_duplicates(extra, keep, run.dry_run, run.written, run.writer)
+    notes += close_duplicates(
+        extra,
+        keep,
+        dry_run=run.dry_run,
+        written=run.written,
+        writer=run.writer,
+        what="review issue",
+    )
     if keep.number in run.relabel:
         notes.append(_relabel(run.repo, keep, run.labels, run.dry_run, run.written))
     try:
@@ -260,14 +269,6 @@ def _relabel(
             issue.add_to_labels(REVIEW_LABEL)
         written.append(f"labelled #{issue.number} {REVIEW_LABEL}")
     return note
-
-
-def _with_marker(body: str, slug: str, month: str) -> str:
-    # A repo's own template may drop the marker; without it every run would open a new issue.
-    attrs = read_marker(body, "review")
-    if attrs and attrs.get("team") == slug and attrs.get("month") == month:
-        return body
-    return marker("review", team=slug, month=month) + "\n" + body
 
 
 def _labels(review: TeamReview) -> list[str]:
@@ -426,21 +427,3 @@ def _write_overflow(
         _, outcome = write_comment(issue, earlier, tag, f"{tag}\n{NO_OVERFLOW}")
     if outcome != "unchanged":
         written.append(f"{outcome} the overflow comment on #{issue.number}")
-
-
-def _close_duplicates(
-    extra: Sequence[Issue], keep: Issue, dry_run: bool, written: list[str], writer: Writer
-) -> list[str]:
-    """Close duplicates (a run without the lock, an older version) as duplicates of `keep`."""
-    notes = []
-    for issue in extra:
-        if issue.state == "closed":
-            continue  # closed by an earlier run: nothing happens, so nothing to say
-        if dry_run:
-            notes.append(f"#{issue.number} duplicates #{keep.number}; would close it")
-            continue
-        notes.append(f"#{issue.number} duplicates #{keep.number}; closed it")
-        with translated(f"closing duplicate review issue #{issue.number}"):
-            close_as_duplicate(issue, keep.number, writer=writer)
-            written.append(f"closed duplicate #{issue.number}")
-    return notes

@@ -24,7 +24,6 @@ __all__ = [
     "TeamPlan",
     "landed_goals_files",
     "landed_marker",
-    "plan_marker",
     "plan_title",
     "planning_window",
     "quarter_to_plan",
@@ -72,11 +71,6 @@ class TeamPlan:
         return yaml_fence(self.stub)
 
 
-def plan_marker(team: str, quarter: str) -> str:
-    """The hidden marker that names a team's planning issue for a quarter."""
-    return marker("plan", team=team, quarter=quarter)
-
-
 def landed_marker(team: str, quarter: str) -> str:
     """The hidden marker of the comment that closes a planning issue once the goals
     file has landed: found again, it is never written (or the issue closed) twice."""
@@ -99,10 +93,13 @@ def quarter_to_plan(today: Month) -> str:
     return today.quarter
 
 
-def landed_goals_files(commits: Iterable[Mapping[str, Any]], goals_dir: str) -> dict[str, str]:
+def landed_goals_files(
+    commits: Iterable[Mapping[str, Any]], goals_dir: str | None
+) -> dict[str, str]:
     """The quarters whose goals file a push leaves on the branch, with its path: from
-    the payload's commits, oldest first (a file added then removed has not landed)."""
-    folder = goals_dir.strip("/")
+    the payload's commits, oldest first (a file added then removed has not landed).
+    `goals_dir` None takes a quarter's file in any folder: a check that needs no config."""
+    folder = goals_dir.strip("/") if goals_dir is not None else None
     present: dict[str, str] = {}
     for commit in commits:
         for kind in ("added", "modified", "removed"):
@@ -117,12 +114,12 @@ def landed_goals_files(commits: Iterable[Mapping[str, Any]], goals_dir: str) -> 
     return present
 
 
-def _goals_file_quarter(path: str, folder: str) -> str | None:
+def _goals_file_quarter(path: str, folder: str | None) -> str | None:
     parent, _, name = path.rpartition("/")
     stem, dot, suffix = name.rpartition(".")
-    if parent != folder or not dot or suffix not in ("yml", "yaml") or not is_quarter(stem):
+    if folder is not None and parent != folder:
         return None
-    return stem
+    return stem if dot and suffix in ("yml", "yaml") and is_quarter(stem) else None
 
 
 def plan_title(team: str, quarter: str) -> str:

@@ -24,6 +24,7 @@ from typing import Literal
 
 from quarterdeck.core.text.markdown import code_span, escape_inline
 from quarterdeck.core.text.markers import marker, read_marker, section_spans, sections
+from quarterdeck.core.vocabulary import is_login
 
 __all__ = [
     "CHANGE_COURSE",
@@ -60,7 +61,6 @@ _BOX = re.compile(
 )
 _NOTES = re.compile(r"^[ \t]{0,3}(?:\*\*)?notes:(?:\*\*)?[ \t]*", re.IGNORECASE | re.MULTILINE)
 _DECISION_HEADING = re.compile(r"^#{1,6}[ \t]+Decision[ \t]*$", re.IGNORECASE | re.MULTILINE)
-_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 _NEXT_HEADING = re.compile(r"^#{1,6}[ \t]", re.MULTILINE)
 
 
@@ -187,7 +187,7 @@ def read_record(body: str | None) -> Record | None:
     """
     content = sections(body or "").get(DECISION_SECTION)
     attrs = read_marker(content, "decision") if content is not None else None
-    if not attrs or not _LOGIN.fullmatch(attrs.get("by", "")) or "at" not in attrs:
+    if not attrs or not is_login(attrs.get("by", "")) or "at" not in attrs:
         return None
     try:
         at = datetime.fromisoformat(attrs["at"].replace("Z", "+00:00"))

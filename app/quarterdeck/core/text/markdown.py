@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from quarterdeck.core.vocabulary import is_login
+
 # Characters that start Markdown syntax anywhere in a line. `(`/`)` are harmless once
 # `[`/`]` are escaped; `#`, `+`, `-`, `.` only matter at the start of a line, and
 # escaped text is never placed first on a line by our templates. `$` opens GitHub's
@@ -92,16 +94,12 @@ def code_span(value: object) -> SafeMarkdown:
     return SafeMarkdown(f"{fence}{pad}{text}{pad}{fence}")
 
 
-# A GitHub login: letters, digits and single inner hyphens, at most 39 characters.
-_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
-
-
 def mention(login: object) -> SafeMarkdown:
     """A deliberate @-mention of one person; anything that isn't a login stays a code span.
 
     The only way a template can notify anyone: a team, an org or `everyone` is refused.
     """
     text = str(login).strip()
-    if _LOGIN.match(text) and text.lower() not in {"everyone", "here", "channel"}:
+    if is_login(text) and text.lower() not in {"everyone", "here", "channel"}:
         return SafeMarkdown(f"@{text}")
     return code_span(text)

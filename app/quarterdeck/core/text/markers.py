@@ -48,6 +48,18 @@ def has_marker(text: str | None, kind: str, **attrs: object) -> bool:
     return bool(text) and marker(kind, **attrs) in text  # type: ignore[operator]
 
 
+def with_marker(body: str, kind: str, **attrs: str) -> str:
+    """`body`, led by its `kind` marker unless it already holds one with `attrs`.
+
+    A repo's own template may drop the marker; without it every run would open another
+    issue instead of finding this one again.
+    """
+    found = read_marker(body, kind)
+    if found and all(found.get(key) == value for key, value in attrs.items()):
+        return body
+    return marker(kind, **attrs) + "\n" + body
+
+
 def section(name: str, content: str) -> str:
     """A bot-owned section: content between its opening and closing markers."""
     body = content if content.endswith("\n") else content + "\n"

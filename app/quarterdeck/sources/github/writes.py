@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import requests
 from github.GithubException import GithubException, UnknownObjectException
@@ -19,7 +19,7 @@ from github.IssueComment import IssueComment
 
 from quarterdeck.core.text.markers import marker
 from quarterdeck.core.vocabulary import LabelSpec, is_bot_login
-from quarterdeck.sources.github.client import QuarterdeckRetry
+from quarterdeck.sources.github.client import QuarterdeckRetry, translated
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +218,31 @@ def already_exists(exc: GithubException) -> bool:
     return exc.status == 422 and any(
         isinstance(e, dict) and e.get("code") == "already_exists" for e in errors
     )
+
+
+def close_duplicates(
+    extra: Iterable[Any],
+    keep: Any,
+    *,
+    dry_run: bool,
+    written: list[str],
+    writer: Writer,
+    what: str,
+) -> list[str]:
+    """Close each open issue of `extra` as a duplicate of `keep` (`close_as_duplicate`);
+    the notes a person should read. `what` names the issues in errors ("review issue")."""
+    notes = []
+    for issue in extra:
+        if issue.state == "closed":
+            continue  # closed by an earlier run: nothing happens, so nothing to say
+        if dry_run:
+            notes.append(f"#{issue.number} duplicates #{keep.number}; would close it")
+            continue
+        notes.append(f"#{issue.number} duplicates #{keep.number}; closed it")
+        with translated(f"closing duplicate {what} #{issue.number}"):
+            close_as_duplicate(issue, keep.number, writer=writer)
+        written.append(f"closed duplicate #{issue.number}")
+    return notes
 
 
 def close_as_duplicate(issue: object, keep: int, *, writer: Writer = None) -> None:

@@ -21,6 +21,10 @@ def handle(ctx: Context) -> str:
     if payload.get("ref") != f"refs/heads/{branch}" or payload.get("deleted"):
         return "ignored: not a push to the default branch"
     commits: list[Any] = [c for c in payload.get("commits") or [] if isinstance(c, dict)]
+    # Most pushes touch no quarter's file anywhere: said from the payload alone, before
+    # the config (and its requests) is asked for.
+    if not landed_goals_files(commits, None):
+        return "ignored: no quarter's goals file in the push"
     home = ctx.home()
     if home is None or home.casefold() != (ctx.delivery.repo or "").casefold():
         return f"ignored: goals files are read in {home or 'another repository'}"
