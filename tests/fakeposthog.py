@@ -9,6 +9,10 @@
 * 200 `{"results": [...], "columns": [...]}` otherwise, from `answers`.
 
 Every request is recorded (path, headers, body) for tests to check exactly.
+
+The fake listens on 127.0.0.1, which Quarterdeck refuses by default: `allowing(fake)`
+is the operator's environment that lets a run reach it (its origin in
+`QUARTERDECK_POSTHOG_HOSTS`, and loopback addresses allowed).
 """
 
 from __future__ import annotations
@@ -80,6 +84,11 @@ class FakePostHog:
             return 400, {"type": "validation_error", "code": "query_error", "detail": detail}, {}
         rows = self.answers[text](text, query.get("values") or {})
         return 200, {"results": rows, "columns": ["month", "value"]}, {}
+
+
+def allowing(fake: FakePostHog) -> dict[str, str]:
+    """The operator's settings that allow `fake` (running) as a PostHog host."""
+    return {"QUARTERDECK_POSTHOG_HOSTS": fake.url, "QUARTERDECK_POSTHOG_ALLOW_PRIVATE": "true"}
 
 
 @contextmanager
