@@ -37,6 +37,8 @@ class FakePostHog:
     retry_after: str = "1"
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
+    # A listener, not PostHog: every request answered with this (status, body, headers).
+    fixed: tuple[int, dict[str, Any], dict[str, str]] | None = None
 
     def answer(self, query: str, rows: list[list[Any]] | Answer) -> None:
         self.answers[query] = rows if callable(rows) else (lambda _q, _v, r=rows: r)
@@ -44,6 +46,8 @@ class FakePostHog:
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, dict]:
         data = json.loads(body or b"{}")
         self.requests.append({"path": path, "headers": headers, "body": data})
+        if self.fixed is not None:
+            return self.fixed
         if path != f"/api/projects/{self.project}/query/":
             return 404, {"type": "invalid_request", "detail": "Not found."}, {}
         auth = headers.get("authorization", "")

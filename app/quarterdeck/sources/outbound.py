@@ -3,9 +3,10 @@
 A name is resolved once, every address it resolves to is checked with
 `core.outbound.address_refusal`, and the connection is made to the checked address,
 with the name kept for the `Host` header, TLS's SNI and the certificate check: there is
-no second lookup for a rebinding DNS server to answer differently. Redirects are never
-followed (PostHog's query API answers where it is asked), and the environment's proxy
-settings are not used, since a proxy would resolve the name itself.
+no second lookup for a rebinding DNS server to answer differently. Every request goes
+through that check, a followed redirect's too (PostHog's queries follow none: its
+query API answers where it is asked), and the environment's proxy settings are not
+used, since a proxy would resolve the name itself.
 
 Built on requests and urllib3 (both maintained, both already Quarterdeck's): a
 requests `HTTPAdapter` whose connection pools are keyed by the checked IP, with
@@ -97,10 +98,10 @@ class PinnedAdapter(HTTPAdapter):
 
 def guarded_session(policy: OutboundPolicy, resolver: Resolver = resolve) -> requests.Session:
     """A session whose every request connects only where `policy` allows, resolved once;
-    it ignores proxy settings of the environment and should be used with redirects off."""
+    it ignores proxy settings of the environment. A redirect it follows is a request
+    like any other, checked the same way (PostHog's queries follow none)."""
     session = requests.Session()
     session.trust_env = False  # no proxy from the environment: it would resolve names itself
-    session.max_redirects = 0
     adapter = PinnedAdapter(policy, resolver)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
