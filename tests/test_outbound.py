@@ -81,8 +81,8 @@ REFUSED_BY_DEFAULT = [
     ("http://169.254.1.1", "a link-local address (169.254.1.1)"),
     ("http://0.0.0.0", "the unspecified address (0.0.0.0)"),
     ("http://224.0.0.1", "a multicast address (224.0.0.1)"),
-    ("https://posthog.internal.example", "is not one of PostHog's clouds"),
-    ("https://us.i.posthog.com", "is not one of PostHog's clouds"),  # capture only
+    ("https://posthog.internal.example", "is not PostHog's US or EU cloud"),
+    ("https://us.i.posthog.com", "is not PostHog's US or EU cloud"),  # capture only
     ("https://user:pw@us.posthog.com", "must not carry a user name or password"),
 ]
 
@@ -102,7 +102,7 @@ def test_what_the_operator_allows_and_what_stays_refused() -> None:
     )
     assert host_refusal("https://posthog.internal.example/", policy) is None
     assert host_refusal("http://10.1.2.3:8000", policy) is None
-    assert "not one of PostHog's clouds" in (host_refusal("http://10.1.2.3:9000", policy) or "")
+    assert "is not PostHog's US or EU cloud" in (host_refusal("http://10.1.2.3:9000", policy) or "")
     # Metadata, link-local, multicast and unspecified addresses: never, whatever is allowed.
     assert "cloud metadata address" in (host_refusal("http://169.254.169.254", policy) or "")
     for address in ("169.254.170.2", "fe80::1", "ff02::1", "::", "fd00:ec2::254"):

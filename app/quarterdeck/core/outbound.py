@@ -129,10 +129,10 @@ def host_refusal(url: str, policy: OutboundPolicy, *, name: str = "PostHog") -> 
         return f"{name} host {host} is a loopback address"
     origin = origin_of(text)
     if origin is None or not policy.allows(origin):
-        clouds = " or ".join(POSTHOG_CLOUDS)
         return (
-            f"{name} host {origin or text} is not one of PostHog's clouds ({clouds}); a "
-            f"self-hosted PostHog must be allowed by whoever runs Quarterdeck, in {HOSTS_ENV}"
+            f"{name} host {origin or text} is not PostHog's US or EU cloud, and whoever runs "
+            f"Quarterdeck has not allowed it in {HOSTS_ENV} (the setting for a self-hosted "
+            "PostHog)"
         )
     return None
 

@@ -254,7 +254,7 @@ def _posthog_keys(env: Mapping[str, str]) -> dict[int, tuple[str, Secret]]:
     if not text:
         return {}
     where = POSTHOG_KEYS_ENV
-    if not text.startswith("{"):
+    if not text.startswith(("{", "[")):  # else the path of a file holding the JSON
         where = f"{POSTHOG_KEYS_ENV}={text}"
         try:
             text = Path(text).read_text(encoding="utf-8")
