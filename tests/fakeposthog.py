@@ -18,6 +18,7 @@ is the operator's environment that lets a run reach it (its origin in
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -96,8 +97,9 @@ def allowing(fake: FakePostHog) -> dict[str, str]:
 
 
 @contextmanager
-def serve(fake: FakePostHog) -> Iterator[FakePostHog]:
-    """Run `fake` on 127.0.0.1 (a free port) for the `with` block; `fake.url` is set."""
+def serve(fake: FakePostHog, tls: ssl.SSLContext | None = None) -> Iterator[FakePostHog]:
+    """Run `fake` on 127.0.0.1 (a free port) for the `with` block; `fake.url` is set.
+    With `tls` (a server context), it speaks HTTPS."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -117,9 +119,12 @@ def serve(fake: FakePostHog) -> Iterator[FakePostHog]:
             pass  # quiet: the test reads fake.requests instead
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    scheme = "https" if tls is not None else "http"
+    fake.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     try:
         yield fake
     finally:

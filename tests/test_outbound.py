@@ -9,11 +9,13 @@ reach one, and where it must not, the listener's request log proves nothing arri
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
@@ -27,6 +29,7 @@ from quarterdeck.core.outbound import (
 )
 from quarterdeck.errors import MetricSourceError
 from quarterdeck.services.figures import FigureSources, team_figures
+from quarterdeck.sources.outbound import OutboundRefused, guarded_session
 from quarterdeck.sources.posthog import PostHogProject, query_series
 from tests.fakeposthog import FakePostHog, allowing, serve
 from tests.gitrepo import GitRepo
@@ -205,6 +208,16 @@ def test_redirects_are_not_followed(posthog: FakePostHog) -> None:
     assert location not in str(failure.value)
 
 
+def test_a_redirect_followed_by_a_guarded_session_is_checked_like_any_request(
+    posthog: FakePostHog,
+) -> None:
+    posthog.fixed = (302, {}, {"Location": "http://169.254.169.254/latest/meta-data/"})
+    refused = pytest.raises(OutboundRefused, match=r"169\.254\.169\.254 resolves to a cloud")
+    with guarded_session(policy_from_env(allowing(posthog))) as session, refused:
+        session.post(f"{posthog.url}/anything", json={}, allow_redirects=True)
+    assert len(posthog.requests) == 1
+
+
 # --------------------------------------------------------------------------- short status
 
 LISTENER_WORDS = "@everyone see <a href='https://evil.example'>here</a> " + "x" * 400
@@ -346,3 +359,73 @@ def test_figure_sources_take_the_operators_settings_from_their_environment(
     assert allowed.unavailable is None
     assert allowed.values[-1] == 7
     assert len(posthog.requests) == 1
+
+
+# ------------------------------------------------------------------ TLS to a pinned address
+
+
+def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for the DNS name `name` and its key, as PEM files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.mark.parametrize("served_name", ["posthog.internal.example", "other.example"])
+def test_tls_to_the_pinned_address_speaks_to_the_name(tmp_path: Path, served_name: str) -> None:
+    """The connection goes to the checked IP, but SNI and the certificate check use the
+    name: a certificate for another name is refused even at the right address."""
+    cert_file, key_file = _certificate(tmp_path, served_name)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    sni: list[str | None] = []
+    context.sni_callback = lambda _sock, name, _ctx: sni.append(name)  # type: ignore[assignment,misc,return-value]
+    fake = FakePostHog(keys={KEY: {"query:read"}})
+    fake.answer(QUERY, [["2026-11-01", 7]])
+    with serve(fake, tls=context):
+        port = fake.url.rsplit(":", 1)[1]
+        url = f"https://posthog.internal.example:{port}/api/projects/12345/query/"
+        policy = parse_policy(f"https://posthog.internal.example:{port}", "true")
+        session = guarded_session(policy, lambda _h, _p: ["127.0.0.1"])
+        body = {"query": {"kind": "HogQLQuery", "query": QUERY}}
+        headers = {"Authorization": f"Bearer {KEY}"}
+        with session:
+            if served_name == "posthog.internal.example":
+                answer = session.post(url, json=body, headers=headers, verify=str(cert_file))
+                assert answer.status_code == 200
+                assert answer.json()["results"] == [["2026-11-01", 7]]
+                (request,) = fake.requests
+                assert request["headers"]["host"] == f"posthog.internal.example:{port}"
+            else:
+                with pytest.raises(requests.exceptions.SSLError):
+                    session.post(url, json=body, headers=headers, verify=str(cert_file))
+                assert fake.requests == []  # the key never left: TLS failed first
+    assert sni
+    assert set(sni) == {"posthog.internal.example"}
