@@ -9,11 +9,16 @@
 * 200 `{"results": [...], "columns": [...]}` otherwise, from `answers`.
 
 Every request is recorded (path, headers, body) for tests to check exactly.
+
+The fake listens on 127.0.0.1, which Quarterdeck refuses by default: `allowing(fake)`
+is the operator's environment that lets a run reach it (its origin in
+`QUARTERDECK_POSTHOG_HOSTS`, and loopback addresses allowed).
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +38,8 @@ class FakePostHog:
     retry_after: str = "1"
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
+    # A listener, not PostHog: every request answered with this (status, body, headers).
+    fixed: tuple[int, dict[str, Any], dict[str, str]] | None = None
 
     def answer(self, query: str, rows: list[list[Any]] | Answer) -> None:
         self.answers[query] = rows if callable(rows) else (lambda _q, _v, r=rows: r)
@@ -40,6 +47,8 @@ class FakePostHog:
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, dict]:
         data = json.loads(body or b"{}")
         self.requests.append({"path": path, "headers": headers, "body": data})
+        if self.fixed is not None:
+            return self.fixed
         if path != f"/api/projects/{self.project}/query/":
             return 404, {"type": "invalid_request", "detail": "Not found."}, {}
         auth = headers.get("authorization", "")
@@ -82,9 +91,15 @@ class FakePostHog:
         return 200, {"results": rows, "columns": ["month", "value"]}, {}
 
 
+def allowing(fake: FakePostHog) -> dict[str, str]:
+    """The operator's settings that allow `fake` (running) as a PostHog host."""
+    return {"QUARTERDECK_POSTHOG_HOSTS": fake.url, "QUARTERDECK_POSTHOG_ALLOW_PRIVATE": "true"}
+
+
 @contextmanager
-def serve(fake: FakePostHog) -> Iterator[FakePostHog]:
-    """Run `fake` on 127.0.0.1 (a free port) for the `with` block; `fake.url` is set."""
+def serve(fake: FakePostHog, tls: ssl.SSLContext | None = None) -> Iterator[FakePostHog]:
+    """Run `fake` on 127.0.0.1 (a free port) for the `with` block; `fake.url` is set.
+    With `tls` (a server context), it speaks HTTPS."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -104,9 +119,12 @@ def serve(fake: FakePostHog) -> Iterator[FakePostHog]:
             pass  # quiet: the test reads fake.requests instead
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    scheme = "https" if tls is not None else "http"
+    fake.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     try:
         yield fake
     finally:

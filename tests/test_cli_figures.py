@@ -11,7 +11,7 @@ import pytest
 from quarterdeck import cli
 from quarterdeck.cli import main
 from tests.fakegithub import FakeGitHub
-from tests.fakeposthog import FakePostHog, serve
+from tests.fakeposthog import FakePostHog, allowing, serve
 from tests.gitrepo import GitRepo
 from tests.mdcheck import parse
 from tests.reviewrepos import CONFIG, at, seed_github, small_repo
@@ -134,13 +134,16 @@ def test_strict_publish_fails_before_writing_anything(
 def test_failure_reasons_cannot_break_the_summary_table(
     clone: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # PostHog's 400 repeats the query's text in its `detail`, which the reason shows.
+    # PostHog's 400 repeats the query's text in its `detail`; the reason shows only the
+    # status and PostHog's error code, so nothing of it reaches the summary.
     nasty = "@everyone | <img src=x> `tick` **bold**"
     fake = FakePostHog(keys={"phx_k": {"query:read"}})
     monkeypatch.setenv("POSTHOG_PERSONAL_API_KEY", "phx_k")
     summary = tmp_path / "summary.md"
     argv = ["review", "--repo", str(clone.path), "--month", "2026-11", "--team", "growth"]
     with serve(fake):
+        for name, value in allowing(fake).items():
+            monkeypatch.setenv(name, value)
         config = FIGURES.replace("posthog: SELECT 1", f"posthog: {json.dumps(nasty)}")
         config = config.replace("{project: 1}", f"{{host: '{fake.url}', project: 12345}}")
         (clone.path / CFG).write_text(config, encoding="utf-8")
@@ -150,7 +153,9 @@ def test_failure_reasons_cannot_break_the_summary_table(
     figures = summary.read_text().split("# Growth review", 1)[0]
     (row,) = _failed_rows(figures)
     assert row[:2] == ["growth", "`activation`"]
-    assert row[2].startswith("PostHog could not run the query (Unable to resolve field: ")
+    assert row[2].startswith(r"PostHog refused the query: query\_error; run it in PostHog's ")
+    assert "Unable to resolve" not in figures
+    assert "@everyone" not in figures
     parsed = parse(figures)
     assert parsed.mentions == []
     assert parsed.raw_html == []

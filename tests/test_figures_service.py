@@ -8,7 +8,7 @@ from pathlib import Path
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
 from quarterdeck.services.figures import FigureSources, team_figures
-from tests.fakeposthog import FakePostHog, serve
+from tests.fakeposthog import FakePostHog, allowing, serve
 
 KEY = "phx_service_test_key"
 ACTIVATION = "SELECT month, rate FROM activation WHERE at >= {start} AND at < {end}"
@@ -55,6 +55,7 @@ def test_company_wide_metrics_are_asked_once_for_all_teams(tmp_path: Path) -> No
         fake.answer(ACTIVATION, [["2026-10-01", 38], ["2026-11-01", 42]])
         config, _ = build_config((".github/quarterdeck.yml", config_for(fake.url)), [])
         env = {"POSTHOG_PERSONAL_API_KEY": KEY, "TEST_WAREHOUSE_URL": warehouse(tmp_path)}
+        env |= allowing(fake)
         sources = FigureSources(config, env)
 
         growth = team_figures(config, "growth", Month(2026, 11), sources)
@@ -81,7 +82,7 @@ def test_a_failing_source_leaves_the_others_and_says_why(tmp_path: Path) -> None
     fake = FakePostHog(keys={KEY: {"query:read"}})
     with serve(fake):
         config, _ = build_config((".github/quarterdeck.yml", config_for(fake.url)), [])
-        env = {"TEST_WAREHOUSE_URL": warehouse(tmp_path)}  # no PostHog key
+        env = {"TEST_WAREHOUSE_URL": warehouse(tmp_path), **allowing(fake)}  # no PostHog key
 
         mrr, activation, _ = team_figures(
             config, "growth", Month(2026, 11), FigureSources(config, env)

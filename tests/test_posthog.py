@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from quarterdeck.core.calendar import Month
+from quarterdeck.core.outbound import policy_from_env
 from quarterdeck.errors import MetricSourceError
 from quarterdeck.sources.posthog import PostHogProject, query_series
-from tests.fakeposthog import FakePostHog, serve
+from tests.fakeposthog import FakePostHog, allowing, serve
 
 KEY = "phx_test_key_not_real_7Qz"
 MRR = (
@@ -32,6 +33,7 @@ def posthog() -> Iterator[FakePostHog]:
 def run(posthog: FakePostHog, query: str = MRR, key: str | None = KEY, **kw: object) -> object:
     project = PostHogProject(posthog.url, posthog.project)
     waits: list[float] = kw.pop("waits", [])  # type: ignore[assignment]
+    kw.setdefault("policy", policy_from_env(allowing(posthog)))
     return query_series(project, key, query, START, END, metric="mrr", sleep=waits.append, **kw)  # type: ignore[arg-type]
 
 
@@ -60,7 +62,7 @@ def test_one_request_for_the_whole_window_with_the_dates_as_placeholders(
     [
         (None, "no PostHog key; set POSTHOG_PERSONAL_API_KEY"),
         ("phx_wrong", "PostHog did not accept the key: set POSTHOG_PERSONAL_API_KEY"),
-        ("phx_no_scope", "give it the `query:read` scope (API key missing required scope"),
+        ("phx_no_scope", "PostHog key may not run queries: give it the `query:read` scope"),
     ],
 )
 def test_a_missing_wrong_or_unscoped_key_says_what_to_do(
@@ -72,13 +74,14 @@ def test_a_missing_wrong_or_unscoped_key_says_what_to_do(
     assert len(posthog.requests) == (0 if key is None else 1)  # refusals are not retried
 
 
-def test_a_400_shows_posthogs_detail(posthog: FakePostHog) -> None:
+def test_a_400_shows_posthogs_error_code_not_its_words(posthog: FakePostHog) -> None:
     with pytest.raises(MetricSourceError) as failure:
         run(posthog, query="SELECT nonsense FROM nowhere")
 
+    # PostHog's `detail` repeats the query's text: a review shows only the status.
     assert str(failure.value) == (
-        "metric mrr: PostHog could not run the query "
-        "(Unable to resolve field: SELECT nonsense FROM nowhere)"
+        "metric mrr: PostHog refused the query: query_error; "
+        "run it in PostHog's SQL editor to see why"
     )
 
 
@@ -99,15 +102,18 @@ def test_a_retry_after_too_far_off_is_reported_not_waited(posthog: FakePostHog) 
     with pytest.raises(MetricSourceError, match="rate limit is used up") as failure:
         run(posthog, waits=waits)
     assert waits == []
-    assert "Request was throttled" in str(failure.value)
+    assert "Request was throttled" not in str(failure.value)
 
 
 def test_an_unreachable_posthog_is_retried_then_reported() -> None:
     project = PostHogProject("http://127.0.0.1:9", "1")  # discard port: nothing listens
     waits: list[float] = []
+    policy = policy_from_env(
+        {"QUARTERDECK_POSTHOG_HOSTS": project.host, "QUARTERDECK_POSTHOG_ALLOW_PRIVATE": "yes"}
+    )
 
     with pytest.raises(MetricSourceError) as failure:
-        query_series(project, KEY, MRR, START, END, metric="mrr", sleep=waits.append)
+        query_series(project, KEY, MRR, START, END, metric="mrr", sleep=waits.append, policy=policy)
 
     assert "could not reach PostHog at http://127.0.0.1:9 (ConnectionError, after 4 attempts)" in (
         str(failure.value)
@@ -118,8 +124,9 @@ def test_an_unreachable_posthog_is_retried_then_reported() -> None:
 def test_rows_that_are_not_month_value_pairs_say_so(posthog: FakePostHog) -> None:
     posthog.answer(MRR, [["last month", 5]])
 
-    with pytest.raises(MetricSourceError, match="row 1: 'last month' names no month"):
+    with pytest.raises(MetricSourceError, match="row 1: its month is not a date or YYYY-MM") as e:
         run(posthog)
+    assert "last month" not in str(e.value)  # the answer's cells are not quoted
 
 
 def test_the_key_appears_in_no_message_and_no_log(

@@ -21,7 +21,7 @@ from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.services.review import build_reviews, render_reviews
 from tests.browser import Rendered, artifacts_dir, mermaid_fences, render_mermaid
-from tests.fakeposthog import FakePostHog, serve
+from tests.fakeposthog import FakePostHog, allowing, serve
 from tests.gitrepo import GitRepo
 
 KEY = "phx_charts_test_key"
@@ -102,6 +102,8 @@ def review_markdown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     fake.answer(NPS, [["2026-11-01", 31]])  # one month: no trend, no chart
     with serve(fake), pytest.MonkeyPatch.context() as env:
         env.setenv("POSTHOG_PERSONAL_API_KEY", KEY)
+        for name, value in allowing(fake).items():
+            env.setenv(name, value)
         env.setenv("CHARTS_TEST_WAREHOUSE", f"sqlite:///{db}")
         repo = GitRepo.init(tmp / "web")
         config = (

@@ -6,6 +6,11 @@ once for all teams. `file:` metrics read the repository's `metrics/YYYY-MM.yml`
 files of the window, each file once per run however many metrics and teams use it
 (the legacy "previous vs current" rows read the same cached files). A source that
 fails makes its metric unavailable, with the reason, and never stops the review.
+
+PostHog queries carry a key, so `PostHogAccess` says which one and where it may go:
+the CLI and the Action use `POSTHOG_PERSONAL_API_KEY` and the operator's
+`QUARTERDECK_POSTHOG_HOSTS` from their environment (the person running them chose
+both); the App passes the key its operator mapped to the installation, or none.
 """
 
 from __future__ import annotations
@@ -14,9 +19,8 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-
-import requests
 
 from quarterdeck.core.business.definitions import MetricDef
 from quarterdeck.core.business.figures import WINDOW_MONTHS, MetricFigure, build_figures
@@ -24,13 +28,35 @@ from quarterdeck.core.business.series import Series, month_of, months_ending
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import MetricsMonth
 from quarterdeck.core.model import Config
+from quarterdeck.core.outbound import OutboundPolicy, policy_from_env
 from quarterdeck.errors import ConfigError, MetricSourceError, QuarterdeckError
 from quarterdeck.sources import posthog, warehouse
 from quarterdeck.sources.repo_files import FileReader, metrics_in
 
-__all__ = ["FigureSources", "team_figures"]
+__all__ = ["FigureSources", "PostHogAccess", "team_figures"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PostHogAccess:
+    """The key PostHog queries carry, where it came from (for messages), what to say
+    when there is none, and where the operator lets it go."""
+
+    key: str | None
+    key_source: str = posthog.KEY_ENV
+    no_key: str = f"no PostHog key; set {posthog.KEY_ENV}"
+    policy: OutboundPolicy = field(default_factory=OutboundPolicy)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PostHogAccess:
+        """The CLI's and the Action's: `POSTHOG_PERSONAL_API_KEY` and the operator's
+        host settings. Raises MetricSourceError when a setting is malformed."""
+        try:
+            policy = policy_from_env(env)
+        except ValueError as exc:
+            raise MetricSourceError(str(exc)) from None
+        return cls(env.get(posthog.KEY_ENV), policy=policy)
 
 
 class FigureSources:
@@ -47,13 +73,13 @@ class FigureSources:
         config: Config | None = None,
         env: Mapping[str, str] | None = None,
         *,
-        session: requests.Session | None = None,
+        posthog: PostHogAccess | None = None,
         sleep: Callable[[float], None] = time.sleep,
         reader: FileReader | None = None,
     ) -> None:
         self.config = config or Config()
         self.env = os.environ if env is None else env
-        self.session = session
+        self.posthog = posthog  # None: from `env`, when a query first needs it
         self.sleep = sleep
         self.reader = reader
         self.asked: dict[tuple[str, str, datetime, datetime], Series | str] = {}
@@ -149,15 +175,18 @@ class FigureSources:
                     "{project: <id>}}` to .github/quarterdeck.yml"
                 )
             project = posthog.PostHogProject(sources.posthog_host, sources.posthog_project)
+            access = self.posthog or PostHogAccess.from_env(self.env)
             return posthog.query_series(
                 project,
-                self.env.get(posthog.KEY_ENV),
+                access.key,
                 metric.query,
                 start,
                 end,
                 metric=metric.id,
-                session=self.session,
+                policy=access.policy,
                 sleep=self.sleep,
+                key_source=access.key_source,
+                no_key=access.no_key,
             )
         if metric.source == "sql":
             url_env = sources.warehouse_url_env

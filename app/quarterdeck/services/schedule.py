@@ -154,9 +154,13 @@ def review_installation(
     installation: int,
     month: Month,
     *,
-    figure_sources: FigureSources | None = None,
+    figure_sources: FigureSources,
 ) -> InstallationRun:
     """Review and publish `month` in every home of the installation `gh` acts as.
+
+    `figure_sources` carries the installation's own PostHog key, if its operator gave
+    it one (`webhook.schedule.installation_figures`): there is no default, so the
+    process's POSTHOG_PERSONAL_API_KEY is never picked up by accident.
 
     Raises `ScheduleError` when any home failed (after every other was published), and
     the GitHub error itself when the installation's repositories can't be listed.

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from quarterdeck.core.config import CONFIG_PATH, sort_problems
 from quarterdeck.core.config.yaml_nodes import read_yaml, render_key
 from quarterdeck.core.model import Config, ReviewSettings
+from quarterdeck.core.outbound import policy_from_env
 from quarterdeck.errors import ConfigError, Problem, QuarterdeckError
 from quarterdeck.sources.git_repo import toplevel
 from quarterdeck.sources.github import Github
@@ -40,15 +43,25 @@ def validate_repo(
     strict: bool = False,
     config_path: str = CONFIG_PATH,
     github: tuple[Github, str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Validation:
     """Check the clone `repo` is in (from any subfolder): config, goals and metrics.
 
     With `github` (a client and the home repository's `owner/name`), also that every
     repository `repos:` and `org:` name exists and the token can read it.
 
+    `env` (default: the process's environment) holds the operator's outbound settings
+    (`QUARTERDECK_POSTHOG_HOSTS`, `QUARTERDECK_POSTHOG_ALLOW_PRIVATE`): a PostHog host
+    they would refuse is an error at its line.
+
     Raises QuarterdeckError when there is no config file at all: defaults would
-    validate, but a person running `validate` expects their config to be read.
+    validate, but a person running `validate` expects their config to be read, or when
+    an outbound setting is malformed.
     """
+    try:
+        outbound = policy_from_env(os.environ if env is None else env)
+    except ValueError as exc:
+        raise QuarterdeckError(str(exc)) from None
     root = toplevel(repo)
     reader = LocalReader(root)
     if reader.read(config_path) is None:
@@ -61,7 +74,9 @@ def validate_repo(
     problems: list[Problem] = []
     config: Config | None
     try:
-        config, warnings = load_config(reader, strict=strict, config_path=config_path)
+        config, warnings = load_config(
+            reader, strict=strict, config_path=config_path, outbound=outbound
+        )
         problems += warnings
     except ConfigError as exc:
         config = None

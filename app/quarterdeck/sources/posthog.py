@@ -5,16 +5,22 @@ the window: the query names them as HogQL placeholders (`{start}`, `{end}`), so 
 date is ever formatted into the SQL text. The query returns `(month, value)` rows
 for the whole window at once: one request per metric, not one per month.
 
-The personal API key (scope `query:read`) comes from the caller, who reads it from
-`POSTHOG_PERSONAL_API_KEY`; it is sent as a Bearer token and never appears in a
-message or a log line. 429 answers are waited out as `Retry-After` says (the HogQL
-API allows on the order of 120 queries an hour), 5xx and network failures are
-retried with backoff; then the failure is a `MetricSourceError` saying why.
+The personal API key (scope `query:read`) comes from the caller (the CLI and the
+Action read `POSTHOG_PERSONAL_API_KEY`; the App, the key its operator mapped to the
+installation); it is sent as a Bearer token and never appears in a message or a log
+line. It is sent only where the operator's `OutboundPolicy` allows: the host is
+checked before anything is sent, the name resolved once, every address checked, and
+the connection made to the checked one (`sources.outbound`); redirects are not
+followed. 429 answers are waited out as `Retry-After` says (the HogQL API allows on
+the order of 120 queries an hour), 5xx and network failures are retried with backoff;
+then the failure is a `MetricSourceError` saying why, in a short status: PostHog's
+own words (or a listener's) are never quoted into a review.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,8 +32,10 @@ import requests
 
 from quarterdeck.core.business.series import series_from_rows
 from quarterdeck.core.calendar import Month
+from quarterdeck.core.outbound import OutboundPolicy, host_refusal
 from quarterdeck.errors import MetricSourceError
 from quarterdeck.redact import register
+from quarterdeck.sources.outbound import OutboundRefused, Resolver, guarded_session, resolve
 
 __all__ = ["DEFAULT_HOST", "KEY_ENV", "PostHogProject", "query_series"]
 
@@ -39,6 +47,9 @@ _ATTEMPTS = 4
 _BACKOFF = 2.0  # seconds, doubled each retry
 _MAX_WAIT = 120.0  # a Retry-After further off than this is a failure to report
 _TIMEOUT = 60.0
+# PostHog's error codes are short snake_case words ("query_error", "permission_denied");
+# anything else in that field is not shown.
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 @dataclass(frozen=True)
@@ -61,17 +72,26 @@ def query_series(
     end: datetime,
     *,
     metric: str,
-    session: requests.Session | None = None,
+    policy: OutboundPolicy | None = None,
+    resolver: Resolver = resolve,
     sleep: Callable[[float], None] = time.sleep,
+    key_source: str = KEY_ENV,
+    no_key: str = f"no PostHog key; set {KEY_ENV}",
 ) -> dict[Month, float]:
     """The `(month, value)` rows `hogql` returns for [start, end), as a series.
 
-    Raises MetricSourceError (naming `metric`, never the key) when there is no key,
-    PostHog refuses the query, or it cannot be reached after retries.
+    `policy` is the operator's rule on where the key may go (default: PostHog's clouds
+    only); `key_source` names where the key came from, and `no_key` says what to do
+    when there is none. Raises MetricSourceError (naming `metric`, never the key) when
+    the host is not allowed, there is no key, PostHog refuses the query, or it cannot be
+    reached after retries.
     """
     register(key)  # PostHog may quote it back; no message will
+    refused = host_refusal(project.host, policy or OutboundPolicy())
+    if refused:
+        raise MetricSourceError(f"metric {metric}: {refused}; the key was not sent")
     if not key:
-        raise MetricSourceError(f"metric {metric}: no PostHog key; set {KEY_ENV}")
+        raise MetricSourceError(f"metric {metric}: {no_key}")
     body = {
         "query": {
             "kind": "HogQLQuery",
@@ -80,26 +100,34 @@ def query_series(
         }
     }
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    http = session or requests.Session()
-    for attempt in range(1, _ATTEMPTS + 1):
-        last = attempt == _ATTEMPTS
-        try:
-            answer = http.post(project.url, json=body, headers=headers, timeout=_TIMEOUT)
-        except requests.RequestException as exc:
-            if last:
+    with guarded_session(policy or OutboundPolicy(), resolver) as http:
+        for attempt in range(1, _ATTEMPTS + 1):
+            last = attempt == _ATTEMPTS
+            try:
+                answer = http.post(
+                    project.url, json=body, headers=headers, timeout=_TIMEOUT, allow_redirects=False
+                )
+            except OutboundRefused as exc:
                 raise MetricSourceError(
-                    f"metric {metric}: could not reach PostHog at {project.host} "
-                    f"({type(exc).__name__}, after {_ATTEMPTS} attempts)"
+                    f"metric {metric}: PostHog host {exc}; the key was not sent"
                 ) from None
-            sleep(_BACKOFF * 2 ** (attempt - 1))
-            continue
-        if answer.status_code == 200:
-            return _series(answer, metric)
-        wait = _retry_wait(answer, attempt)
-        if wait is None or last:
-            raise MetricSourceError(_refusal(answer, metric, project)) from None
-        log.info("PostHog answered %s for %s; retrying in %.0f s", answer.status_code, metric, wait)
-        sleep(wait)
+            except requests.RequestException as exc:
+                if last:
+                    raise MetricSourceError(
+                        f"metric {metric}: could not reach PostHog at {project.host} "
+                        f"({type(exc).__name__}, after {_ATTEMPTS} attempts)"
+                    ) from None
+                sleep(_BACKOFF * 2 ** (attempt - 1))
+                continue
+            if answer.status_code == 200:
+                return _series(answer, metric)
+            wait = _retry_wait(answer, attempt)
+            if wait is None or last:
+                raise MetricSourceError(_refusal(answer, metric, project, key_source)) from None
+            log.info(
+                "PostHog answered %s for %s; retrying in %.0f s", answer.status_code, metric, wait
+            )
+            sleep(wait)
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
@@ -113,8 +141,10 @@ def _series(answer: requests.Response, metric: str) -> dict[Month, float]:
         rows = answer.json()["results"]
     except (ValueError, KeyError, TypeError):
         raise MetricSourceError(f"metric {metric}: PostHog's answer had no `results`") from None
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        raise MetricSourceError(f"metric {metric}: PostHog's `results` are not rows") from None
     try:
-        return series_from_rows(rows, f"metric {metric}")
+        return series_from_rows(rows, f"metric {metric}", quote=False)
     except ValueError as exc:
         raise MetricSourceError(f"{exc}; the query must return (month, value) rows") from None
 
@@ -144,24 +174,36 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (moment - datetime.now(moment.tzinfo)).total_seconds())
 
 
-def _refusal(answer: requests.Response, metric: str, project: PostHogProject) -> str:
-    detail = _detail(answer)
+def _refusal(
+    answer: requests.Response, metric: str, project: PostHogProject, key_source: str
+) -> str:
+    """A short status for a refusal: the status code, and PostHog's error code when it
+    is one; never the answer's text, which a review would then show."""
     status = answer.status_code
-    what = {
-        400: "PostHog could not run the query",
-        401: f"PostHog did not accept the key: set {KEY_ENV} to a personal API key",
-        403: "the PostHog key may not run queries: give it the `query:read` scope",
-        404: f"PostHog has no project {project.project} at {project.host}: check "
-        "`sources.posthog.project` and `host`",
-        429: "PostHog's query rate limit is used up for longer than a review waits",
-    }.get(status, f"PostHog answered {status}")
-    return f"metric {metric}: {what}" + (f" ({detail})" if detail else "")
+    code = _code(answer)
+    if status == 400:
+        what = "PostHog refused the query" + (f": {code}" if code else "")
+        what += "; run it in PostHog's SQL editor to see why"
+    elif 300 <= status < 400:
+        what = (
+            f"PostHog answered {status} (a redirect, not followed): set "
+            "`sources.posthog.host` to the address PostHog's API answers on"
+        )
+    else:
+        what = {
+            401: f"PostHog did not accept the key: set {key_source} to a personal API key",
+            403: "the PostHog key may not run queries: give it the `query:read` scope",
+            404: f"PostHog has no project {project.project} at {project.host}: check "
+            "`sources.posthog.project` and `host`",
+            429: "PostHog's query rate limit is used up for longer than a review waits",
+        }.get(status, f"PostHog answered {status}")
+    return f"metric {metric}: {what}"
 
 
-def _detail(answer: requests.Response) -> str:
+def _code(answer: requests.Response) -> str:
     try:
         data: Any = answer.json()
     except ValueError:
         return ""
-    detail = data.get("detail") if isinstance(data, dict) else None
-    return str(detail)[:300] if detail else ""
+    code = data.get("code") if isinstance(data, dict) else None
+    return code if isinstance(code, str) and _CODE.fullmatch(code) else ""

@@ -30,6 +30,7 @@ from quarterdeck.core.config import (
     sort_problems,
 )
 from quarterdeck.core.model import Config
+from quarterdeck.core.outbound import OutboundPolicy
 from quarterdeck.core.review.codeowners import CODEOWNERS_PATHS
 from quarterdeck.errors import ConfigError, Problem, QuarterdeckError
 
@@ -190,6 +191,7 @@ def load_config(
     base: tuple[str, str] | None = None,
     problems: Sequence[Problem] = (),
     objectives: bool = True,
+    outbound: OutboundPolicy | None = None,
 ) -> tuple[Config, list[Problem]]:
     """The one loader over any reader: config file → goals and objectives folders → their
     files → Config.
@@ -199,7 +201,8 @@ def load_config(
     for "no config file", plus the `_extends` `base` and the `problems` met finding
     them. `objectives=False` leaves the objectives folder unread (one request fewer on
     GitHub, for callers that only link PRs): the config then has only the config's own
-    objectives, and goals' `objective:` is not checked. Raises ConfigError with every
+    objectives, and goals' `objective:` is not checked. `outbound` (validate's) checks
+    the PostHog host against the operator's policy. Raises ConfigError with every
     problem when anything is invalid.
     """
     found = list(problems)
@@ -234,6 +237,7 @@ def load_config(
             base=base,
             codeowners=codeowners,
             objective_files=objective_files,
+            outbound=outbound,
         )
     except ConfigError as exc:
         raise ConfigError(sort_problems(found + exc.problems)) from None

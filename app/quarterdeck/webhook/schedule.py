@@ -26,7 +26,7 @@ import argparse
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.calendar import Month, is_quarter
 from quarterdeck.core.review.review_month import month_error
@@ -40,7 +40,10 @@ from quarterdeck.core.schedule import (
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import redact
 from quarterdeck.webhook.queues import RQ_QUEUE
-from quarterdeck.webhook.settings import Settings, SettingsError
+from quarterdeck.webhook.settings import POSTHOG_KEYS_ENV, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from quarterdeck.services.figures import FigureSources
 
 log = logging.getLogger("quarterdeck.webhook")
 
@@ -313,7 +316,10 @@ def run_schedule(installation_id: int, period: str, force: bool = False) -> dict
             today = datetime.now(UTC).date()
             run = plan_installation(gh, installation_id, period, today, force=force)
         else:
-            run = review_installation(gh, installation_id, Month.parse(period))
+            figures = installation_figures(runtime().settings, installation_id)
+            run = review_installation(
+                gh, installation_id, Month.parse(period), figure_sources=figures
+            )
     except Exception as exc:
         error = redact(str(exc)) or type(exc).__name__
         log.error("scheduled %s failed: %s", what, error, extra=fields)
@@ -323,6 +329,26 @@ def run_schedule(installation_id: int, period: str, force: bool = False) -> dict
         raise
     log.info("scheduled %s published: %s", what, run.describe(), extra=fields)
     return run.to_json()
+
+
+def installation_figures(settings: Settings, installation_id: int) -> FigureSources:
+    """The metric sources of one installation's reviews: PostHog with the key the
+    operator mapped to it (QUARTERDECK_POSTHOG_KEYS), or none, so its PostHog figures
+    are unavailable; never the operator's POSTHOG_PERSONAL_API_KEY nor another
+    installation's key. Queries go only where the operator's host settings allow."""
+    from quarterdeck.services.figures import FigureSources, PostHogAccess
+
+    variable, key = settings.posthog_keys.get(installation_id, ("", None))
+    access = PostHogAccess(
+        key.reveal() if key is not None else None,
+        key_source=variable,
+        no_key=(
+            f"PostHog figures are off for this installation ({installation_id}): the App's "
+            f"operator gives each installation its own key in {POSTHOG_KEYS_ENV}"
+        ),
+        policy=settings.posthog_policy,
+    )
+    return FigureSources(posthog=access)
 
 
 def schedule_failed(job: Any, connection: Any, kind: Any, value: Any, traceback: Any) -> None:

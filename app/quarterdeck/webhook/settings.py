@@ -6,13 +6,15 @@ Secret values are wrapped in `Secret`, whose repr and str never show the value.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from quarterdeck.core.outbound import OutboundPolicy, policy_from_env
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import register
 
@@ -68,6 +70,9 @@ class Settings:
     read_timeout: int = DEFAULT_READ_TIMEOUT
     create_labels: bool = False
     config_ttl: float = 60.0
+    # installation id -> (the variable holding its PostHog key, the key); see `_posthog_keys`
+    posthog_keys: Mapping[int, tuple[str, Secret]] = field(default_factory=dict)
+    posthog_policy: OutboundPolicy = field(default_factory=OutboundPolicy)
 
     @property
     def redis_display(self) -> str | None:
@@ -84,6 +89,7 @@ class Settings:
     def secrets(self) -> list[str]:
         """Every secret value (registered with the redactor by `load_settings`)."""
         values = [self.webhook_secret, self.private_key, self.redis_url]
+        values += [key for _, key in self.posthog_keys.values()]
         found = [s.reveal() for s in values if s is not None and s.reveal()]
         if self.redis_url is not None:
             password = urlsplit(self.redis_url.reveal()).password
@@ -123,6 +129,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
         read_timeout=_positive_int(env, "QUARTERDECK_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
         create_labels=_flag(env, "QUARTERDECK_CREATE_LABELS"),
         config_ttl=float(_positive_int(env, "QUARTERDECK_CONFIG_TTL", 60)),
+        posthog_keys=_posthog_keys(env),
+        posthog_policy=_posthog_policy(env),
     )
     register(*settings.secrets())  # from now on, no message, log or answer shows them
     return settings
@@ -218,3 +226,70 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if text in ("1", "true", "yes", "on"):
         return True
     raise SettingsError(f"{name} must be true or false, not {text!r}")
+
+
+# --------------------------------------------------------------------------- outbound
+# Where metric queries may go and with which key: the operator's settings, never a
+# repository's config (SECURITY.md, "A config naming where a key goes").
+
+POSTHOG_KEYS_ENV = "QUARTERDECK_POSTHOG_KEYS"
+_VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]*")
+
+
+def _posthog_policy(env: Mapping[str, str]) -> OutboundPolicy:
+    # QUARTERDECK_POSTHOG_HOSTS and QUARTERDECK_POSTHOG_ALLOW_PRIVATE (core.outbound)
+    try:
+        return policy_from_env(env)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _posthog_keys(env: Mapping[str, str]) -> dict[int, tuple[str, Secret]]:
+    """QUARTERDECK_POSTHOG_KEYS: a JSON object, inline or in the file it names, mapping
+    installation ids to the environment variable holding that installation's own
+    PostHog personal API key, e.g. `{"4242": "ACME_POSTHOG_KEY"}`. Unset: no
+    installation gets PostHog figures. The operator's own POSTHOG_PERSONAL_API_KEY is
+    never one of them (the CLI's and the Action's key is the person's running them)."""
+    text = env.get(POSTHOG_KEYS_ENV, "").strip()
+    if not text:
+        return {}
+    where = POSTHOG_KEYS_ENV
+    if not text.startswith(("{", "[")):  # else the path of a file holding the JSON
+        where = f"{POSTHOG_KEYS_ENV}={text}"
+        try:
+            text = Path(text).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SettingsError(
+                f"{where}: cannot read it ({exc.strerror}); give a JSON object such as "
+                '{"4242": "ACME_POSTHOG_KEY"} or the path of a file holding one'
+            ) from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise SettingsError(
+            f"{where} is not a JSON object; map installation ids to the variables holding "
+            'their PostHog keys, e.g. {"4242": "ACME_POSTHOG_KEY"}'
+        )
+    keys: dict[int, tuple[str, Secret]] = {}
+    for installation, variable in data.items():
+        if not str(installation).isdigit():
+            raise SettingsError(f"{where}: {installation!r} is not an installation id (a number)")
+        if not isinstance(variable, str) or not _VARIABLE.fullmatch(variable):
+            raise SettingsError(
+                f"{where}: installation {installation} must map to the name of an environment "
+                "variable holding its key (such as ACME_POSTHOG_KEY), not the key itself"
+            )
+        if variable == "POSTHOG_PERSONAL_API_KEY":
+            raise SettingsError(
+                f"{where}: installation {installation} maps to POSTHOG_PERSONAL_API_KEY; give "
+                "each installation a key of its own, in a variable of its own"
+            )
+        key = env.get(variable, "").strip()
+        if not key:
+            raise SettingsError(
+                f"{where}: installation {installation} maps to {variable}, which is not set"
+            )
+        keys[int(installation)] = (variable, Secret(key))
+    return keys

@@ -67,8 +67,14 @@ def month_of(value: object) -> Month:
     raise ValueError(f"{text!r} names no month: return it as a date or as YYYY-MM")
 
 
-def series_from_rows(rows: Sequence[Sequence[object]], where: str) -> dict[Month, float]:
-    """`(month, value)` rows as a Series; None values are no data. ValueError names `where`."""
+def series_from_rows(
+    rows: Sequence[Sequence[object]], where: str, *, quote: bool = True
+) -> dict[Month, float]:
+    """`(month, value)` rows as a Series; None values are no data. ValueError names `where`.
+
+    `quote=False` leaves the offending cell out of the message (a source whose answer
+    must not be shown, only located).
+    """
     series: dict[Month, float] = {}
     for i, row in enumerate(rows, 1):
         if len(row) < 2:
@@ -76,16 +82,18 @@ def series_from_rows(rows: Sequence[Sequence[object]], where: str) -> dict[Month
         month, value = row[0], row[1]
         if value is None:
             continue
+        shown = f"{value!r} " if quote else "its value "
         try:
             number = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            raise ValueError(f"{where}: row {i}: {value!r} is not a number") from None
+            raise ValueError(f"{where}: row {i}: {shown}is not a number") from None
         if not math.isfinite(number):
-            raise ValueError(f"{where}: row {i}: {value!r} is not a finite number")
+            raise ValueError(f"{where}: row {i}: {shown}is not a finite number")
         try:
             series[month_of(month)] = number
         except ValueError as exc:
-            raise ValueError(f"{where}: row {i}: {exc}") from None
+            why = str(exc) if quote else "its month is not a date or YYYY-MM"
+            raise ValueError(f"{where}: row {i}: {why}") from None
     return series
 
 

@@ -32,6 +32,7 @@ from quarterdeck.core.config.checks import (
     metric_checks,
     objective_checks,
     placeholder_checks,
+    posthog_host_checks,
     team_checks,
 )
 from quarterdeck.core.config.goals_file import (
@@ -67,6 +68,7 @@ from quarterdeck.core.config.yaml_nodes import (
     read_yaml,
 )
 from quarterdeck.core.model import Config, Goal, Objective
+from quarterdeck.core.outbound import OutboundPolicy
 from quarterdeck.core.review.codeowners import Codeowners, parse_codeowners
 from quarterdeck.errors import ConfigError, Problem
 
@@ -193,6 +195,7 @@ def build_config(
     base: tuple[str, str] | None = None,
     codeowners: tuple[str, str] | None = None,
     objective_files: Sequence[tuple[str, str]] | None = (),
+    outbound: OutboundPolicy | None = None,
 ) -> tuple[Config, list[Problem]]:
     """Validate a config file, goals files and objectives files into one `Config`.
 
@@ -206,6 +209,9 @@ def build_config(
     one; teams' `owns.codeowners` entries are checked against it. `objective_files`
     are the objectives files (`objectives/YYYY-Qn.yml`), as (display name, text);
     None when they were not read, so goals' `objective:` references are not checked.
+    `outbound` is the operator's rule on where metric queries may go (`validate` passes
+    its environment's): a PostHog host it refuses is an error at its line. Reviews leave
+    it None and show the figures unavailable instead.
     """
     problems: list[Problem] = []
     config_file = config[0] if config else CONFIG_PATH
@@ -271,6 +277,8 @@ def build_config(
         problems += placeholder_checks(cfg, cfg_doc, placed, strict=strict)
         problems += codeowners_checks(cfg, cfg_doc, owners)
         problems += metric_checks(cfg, cfg_doc, strict=strict)
+        if outbound is not None:
+            problems += posthog_host_checks(cfg, cfg_doc, outbound)
         problems += goal_checks(cfg, config_file, placed, broken_teams=broken)
     else:
         # Without usable teams, team checks would only add noise; still check goals alone.

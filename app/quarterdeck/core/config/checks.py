@@ -4,8 +4,9 @@ Duplicate goal ids within a quarter, goals of unknown teams, goals without owner
 with owners from other teams, company objectives (duplicate ids within a quarter,
 goals naming an objective their quarter does not have), oversized teams, the
 starter's untouched placeholders, `owns.codeowners` entries the CODEOWNERS file does
-not name, the `_extends` offline notice, and metric definitions: formulas over
-metrics nobody defines or over themselves, and queries whose source is not configured.
+not name, the `_extends` offline notice, metric definitions (formulas over metrics
+nobody defines or over themselves, queries whose source is not configured), and a
+PostHog host the operator's outbound policy refuses.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from quarterdeck.core.config.schema import ConfigFile, GoalSpec, MetricSpec, Obj
 from quarterdeck.core.config.to_domain import to_metric, to_team
 from quarterdeck.core.config.yaml_nodes import Doc, render_key
 from quarterdeck.core.model import MAX_TEAM_SIZE
+from quarterdeck.core.outbound import OutboundPolicy, host_refusal
 from quarterdeck.core.review.codeowners import CODEOWNERS_PATHS, Codeowners
 from quarterdeck.errors import Problem
 
@@ -32,6 +34,7 @@ __all__ = [
     "metric_checks",
     "objective_checks",
     "placeholder_checks",
+    "posthog_host_checks",
     "team_checks",
 ]
 
@@ -449,6 +452,22 @@ def _unconfigured_sources(
                 "and set that variable to the database URL",
                 severity,
             )
+
+
+def posthog_host_checks(cfg: ConfigFile, doc: Doc, policy: OutboundPolicy) -> Iterator[Problem]:
+    """An error at `sources.posthog.host` when `policy` (the operator's, from the
+    environment `validate` runs in) would not let a query, and its key, go there."""
+    if cfg.sources.posthog is None:
+        return
+    loc: _Loc = ["sources", "posthog", "host"]
+    why = host_refusal(cfg.sources.posthog.host, policy)
+    if why is not None:
+        yield _problem_at(
+            doc,
+            loc,
+            f"{why}; the PostHog key is sent nowhere and PostHog's figures are unavailable",
+            "error",
+        )
 
 
 def _cycles(

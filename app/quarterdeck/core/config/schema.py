@@ -207,7 +207,8 @@ class PostHogSource(_Model):
 
     host: Text = Field(
         "https://us.posthog.com",
-        description="https://us.posthog.com, https://eu.posthog.com or your own.",
+        description="https://us.posthog.com or https://eu.posthog.com; a self-hosted PostHog "
+        "only where the environment allows it (QUARTERDECK_POSTHOG_HOSTS).",
     )
     project: Annotated[str, Field(pattern=r"^[0-9]+$")] | int = Field(
         description="The project id, from the project's settings page."

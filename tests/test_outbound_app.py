@@ -1,0 +1,148 @@
+"""In the App, an installation's PostHog figures use the key its operator mapped to it
+(QUARTERDECK_POSTHOG_KEYS) and nothing else: not another installation's, not the
+operator's POSTHOG_PERSONAL_API_KEY. Run by a real RQ worker process against a real
+redis-server, over HTTP to the fake GitHub and to PostHog listeners on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from quarterdeck.webhook.settings import SettingsError, load_settings
+from tests.fakegithub import FakeGitHub
+from tests.fakegithub_http import HttpFront
+from tests.fakeposthog import FakePostHog, allowing, serve
+from tests.workers import RedisServer, worker_command, worker_env
+
+ACME_KEY = "phx_acme_own_key_4Tq"
+GLOBEX_KEY = "phx_globex_own_key_8Wn"
+OPERATOR_KEY = "phx_operator_key_2Zc"
+QUERY = "SELECT month, n FROM signups WHERE at >= {start} AND at < {end}"
+FIRST_WORKING_DAY = "2026-12-01T12:00:00Z"
+
+
+def config(host: str) -> str:
+    return (
+        "teams:\n  web:\n    lead: alice\n    members: [alice]\n    metrics:\n"
+        "      - {id: signups, title: Signups, unit: count, section: Acquisition, "
+        f"posthog: '{QUERY}'}}\n"
+        f"sources:\n  posthog: {{host: '{host}', project: 12345}}\n"
+    )
+
+
+def run(env: dict[str, str], *argv: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "quarterdeck", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    return done.stdout + done.stderr
+
+
+def review_body(github: FakeGitHub, repo: str) -> str:
+    (issue,) = github.repos[repo].issues.values()
+    return str(issue["body"])
+
+
+def test_each_installation_uses_its_own_key_or_none(github: FakeGitHub, tmp_path: Path) -> None:
+    posthog = FakePostHog(keys={k: {"query:read"} for k in (ACME_KEY, GLOBEX_KEY, OPERATOR_KEY)})
+    posthog.answer(QUERY, [["2026-11-01", 7]])
+    trap = FakePostHog(keys={k: {"query:read"} for k in (ACME_KEY, GLOBEX_KEY, OPERATOR_KEY)})
+    server = RedisServer(tmp_path)
+    front = HttpFront(github)
+    try:
+        with serve(posthog), serve(trap):
+            github.add_repo("acme/web", files={".github/quarterdeck.yml": config(posthog.url)})
+            github.add_repo("globex/web", files={".github/quarterdeck.yml": config(posthog.url)})
+            # initech maps its own key, but its config points at a listener nobody allowed.
+            github.add_repo("initech/web", files={".github/quarterdeck.yml": config(trap.url)})
+            for number, (owner, iid) in enumerate(
+                (("acme", 101), ("globex", 202), ("initech", 303))
+            ):
+                github.add_installation(iid, owner, [f"{owner}/web"])
+                github.add_pull(
+                    f"{owner}/web", number + 1, "Change", "2026-11-10T12:00:00Z",
+                    author="alice", files=("a.py",),
+                )  # fmt: skip
+            env = {
+                **worker_env(front.url, server.url),
+                **allowing(posthog),
+                "POSTHOG_PERSONAL_API_KEY": OPERATOR_KEY,
+                "QUARTERDECK_POSTHOG_KEYS": json.dumps(
+                    {"101": "ACME_POSTHOG_KEY", "303": "INITECH_POSTHOG_KEY"}
+                ),
+                "ACME_POSTHOG_KEY": ACME_KEY,
+                "INITECH_POSTHOG_KEY": GLOBEX_KEY,
+            }
+            out = run(
+                env, "schedule", "--month", "2026-11", "--retry", "0", "--now", FIRST_WORKING_DAY
+            )
+            log = run(env, *worker_command("--burst")[3:])
+    finally:
+        front.close()
+        server.stop()
+
+    assert log.count("scheduled reviews published") == 3, out + log
+    # acme's figure came with acme's key, and only that key ever reached PostHog.
+    assert [r["headers"]["authorization"] for r in posthog.requests] == [f"Bearer {ACME_KEY}"]
+    assert "| Signups |" in review_body(github, "acme/web")
+    assert "_unavailable" not in review_body(github, "acme/web")
+    # globex has no key of its own: the operator's is not used, the figure is off.
+    assert (
+        "_unavailable: PostHog figures are off for this installation (202): the App's operator "
+        "gives each installation its own key in QUARTERDECK\\_POSTHOG\\_KEYS_"
+    ) in review_body(github, "globex/web")
+    # initech's config names a host the operator did not allow: its key goes nowhere.
+    assert trap.requests == []
+    assert (
+        f"_unavailable: PostHog host `{trap.url}` is not PostHog's US or EU cloud, and whoever "
+        "runs Quarterdeck has not allowed it in QUARTERDECK\\_POSTHOG\\_HOSTS"
+    ) in review_body(github, "initech/web")
+    for key in (ACME_KEY, GLOBEX_KEY, OPERATOR_KEY):
+        assert key not in out + log
+        for repo in ("acme/web", "globex/web", "initech/web"):
+            assert key not in review_body(github, repo)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("[1, 2]", "QUARTERDECK_POSTHOG_KEYS is not a JSON object"),
+        ('{"acme": "A_KEY"}', "'acme' is not an installation id"),
+        ('{"101": "phx_pasted_key"}', "must map to the name of an environment variable"),
+        ('{"101": "POSTHOG_PERSONAL_API_KEY"}', "give each installation a key of its own"),
+        ('{"101": "UNSET_POSTHOG_KEY"}', "maps to UNSET_POSTHOG_KEY, which is not set"),
+        ("/nonexistent/keys.json", "QUARTERDECK_POSTHOG_KEYS=/nonexistent/keys.json: cannot read"),
+    ],
+)
+def test_a_malformed_key_map_stops_the_app_with_a_message(value: str, words: str) -> None:
+    env = {"QUARTERDECK_WEBHOOK_SECRET": "s" * 40, "QUARTERDECK_POSTHOG_KEYS": value}
+    env |= {"POSTHOG_PERSONAL_API_KEY": OPERATOR_KEY}
+    with pytest.raises(SettingsError) as failure:
+        load_settings(env, require_app=False)
+    assert words in str(failure.value)
+    assert "phx_pasted_key" not in str(failure.value)
+
+
+def test_the_key_map_may_live_in_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text('{"101": "ACME_POSTHOG_KEY"}', encoding="utf-8")
+    env = {"QUARTERDECK_WEBHOOK_SECRET": "s" * 40, "QUARTERDECK_POSTHOG_KEYS": str(path)}
+    env |= {"ACME_POSTHOG_KEY": ACME_KEY, "QUARTERDECK_POSTHOG_HOSTS": "https://ph.example"}
+
+    settings = load_settings(env, require_app=False)
+
+    (variable, key) = settings.posthog_keys[101]
+    assert variable == "ACME_POSTHOG_KEY"
+    assert key.reveal() == ACME_KEY
+    assert ACME_KEY in settings.secrets()  # registered with the redactor at start-up
+    assert ACME_KEY not in repr(settings)
+    assert settings.posthog_policy.allowed == frozenset({"https://ph.example"})
