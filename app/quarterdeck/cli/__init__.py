@@ -32,7 +32,7 @@ from quarterdeck.cli.args import (
     verbose_everywhere,
     write_output,
 )
-from quarterdeck.cli.publish import add_publish_args, add_quarter_report
+from quarterdeck.cli.publish import add_publish_args, add_quarter_report, writes_as
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.vocabulary import is_login, repo_reference_problem
 from quarterdeck.errors import EXIT_FAILED, EXIT_OK, ConfigError, QuarterdeckError
@@ -253,6 +253,7 @@ def _review(args: argparse.Namespace) -> int:
             branch=args.branch,
             config_path=args.config,
             figure_sources=sources,
+            writer=writes_as(gh),
         )
         return _review_done(_month_warnings(reviews, month, today), args, sources)
     if args.publish or args.dry_run:
@@ -321,21 +322,27 @@ def _quarter_report(args: argparse.Namespace) -> int:
 
     if args.github:
         from quarterdeck.services.review import github_home_reviews
-        from quarterdeck.sources.github.client import writer_login
         from quarterdeck.sources.github.reviews import held_reviews
 
         gh = _github(args)
+        ours = writes_as(gh)
         homes: list[Any] = []  # the home the reviews were read in: its issues are read next
 
         def from_github(month: Month) -> list:
             home = github_home_reviews(
-                gh, args.github, month, team=args.team, branch=args.branch, config_path=args.config
+                gh,
+                args.github,
+                month,
+                team=args.team,
+                branch=args.branch,
+                config_path=args.config,
+                writer=ours,
             )
             homes.append(home)
             return home.reviews
 
         def held(quarter: str) -> list:
-            return held_reviews(homes[-1].repo, quarter, writer_login(gh))
+            return held_reviews(homes[-1].repo, quarter, ours)
 
         return quarter_report_command(args, from_github, date.today(), held)
 

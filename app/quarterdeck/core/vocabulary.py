@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "ACTIONS_BOT",
     "GOAL_COLOR",
     "PLAN_LABEL",
     "QUARTER_PREFIX",
@@ -23,6 +24,7 @@ __all__ = [
     "TEAM_PREFIX",
     "LabelSpec",
     "actor",
+    "app_login",
     "goal_label_spec",
     "is_bot_identity",
     "is_bot_login",
@@ -49,6 +51,8 @@ STATUS_PREFIX = "status:"
 REVIEW_LABEL = "growth-review"
 PLAN_LABEL = "quarter-planning"
 BOT_SUFFIX = "[bot]"
+# Who an Actions workflow's GITHUB_TOKEN writes as.
+ACTIONS_BOT = "github-actions[bot]"
 
 GOAL_COLOR = "0e8a16"  # green: `goal`
 QUARTER_COLOR = "1d76db"  # blue: `quarter:YYYY-Qn`
@@ -158,6 +162,12 @@ def split_extends(value: str) -> tuple[str | None, str, str | None] | None:
     if repo_reference_problem(full_name, path if colon else None) is not None:
         return None
     return (owner if slash else None), name, (path if colon else None)
+
+
+def app_login(slug: str) -> str:
+    """The login a GitHub App with `slug` writes as (its installations' comments and issues):
+    `quarterdeck` → `quarterdeck[bot]`."""
+    return f"{slug}{BOT_SUFFIX}"
 
 
 def is_bot_login(login: str) -> bool:

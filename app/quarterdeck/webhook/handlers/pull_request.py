@@ -67,7 +67,9 @@ def handle(ctx: Context) -> str:
         link = link_pr(pr, config, quarter=quarter, home=home)
         goal = link.goal
         issue = ctx.repository().get_issue(pr.number)  # lazy: no request
-        ours = our_comment(issue, pr_marker(pr.number), delivery.log_fields(), comments)
+        ours = our_comment(
+            issue, pr_marker(pr.number), delivery.log_fields(), comments, writer=ctx.ours
+        )
         listed_on = _listed_on(ours, delivery.repo)
         now_on = (home.casefold(), goal.issue) if goal and goal.issue else None
         if listed_on is not None and (listed_on[0].casefold(), listed_on[1]) != now_on:
@@ -78,7 +80,7 @@ def handle(ctx: Context) -> str:
         if progress is not None:
             where = {} if home.casefold() == pr.repo.casefold() else {"repo": home}
             body += f"\n{marker(LISTED_ON, issue=progress.issue, **where)}\n"
-        _, outcome = write_comment(issue, ours, pr_marker(pr.number), body)
+        _, outcome = write_comment(issue, ours, pr_marker(pr.number), body, writer=ctx.ours)
     where = f"goal {goal.id}" if goal else f"unplanned ({link.team or 'no team'})"
     return f"PR #{pr.number} linked to {where} by {link.rule}; comment {outcome}"
 
