@@ -31,14 +31,18 @@ from quarterdeck.sources.github.writes import written_by_us
 from quarterdeck.webhook.server import create_app
 from quarterdeck.webhook.settings import Secret
 from tests.fakegithub import FakeGitHub, FakeRepo
+from tests.fakegithub_http import HttpFront
 from tests.reviewrepos import seed_github
+from tests.servers import served
+from tests.test_app_locks import _env as lock_env
 from tests.test_goals_sync import checkout
 from tests.test_goals_sync import run as sync
 from tests.test_goals_sync import seed as seed_goals
 from tests.test_plan_github import IN_WINDOW, plans
 from tests.test_plan_github import remote as plan_remote  # noqa: F401 (a fixture)
 from tests.test_webhook_events import _goal_issue_event, deliver
-from tests.webhooks import FILES, REPO, merged_pr, private_key_pem, settings
+from tests.test_webhook_live import post
+from tests.webhooks import FILES, REPO, encode, headers, merged_pr, private_key_pem, settings
 
 OTHER = "renovate[bot]"  # another App: its comments and issues are never ours
 ANALYTICS = marker("review", team="analytics", month="2026-11")
@@ -315,3 +319,37 @@ def test_the_apps_goal_check_leaves_another_bots_check_comment_alone(
     mine = [c for c in repo.comments_on(1) if c["user"]["login"] == "quarterdeck[bot]"]
     assert len(mine) == 1  # created once, then updated in place
     assert github.count("DELETE") == 0
+
+
+def test_a_real_serve_overwrites_and_deletes_no_other_bots_comment(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    """The same over real HTTP: a `quarterdeck serve` process asks the fake (served on
+    127.0.0.1) `GET /app` with its JWT, and writes as `quarterdeck-staging[bot]`."""
+    github.app_slug = "quarterdeck-staging"
+    repo = github.add_repo(REPO, files=FILES)
+    github.add_issue(repo, "A README people finish reading")
+    github.add_issue(repo, "Update the README with new information.")
+    github.hold_pull(REPO, merged_pr())
+    tag = "<!-- quarterdeck:pr-link pr=2 -->"
+    github.add_comment(repo, 2, f"{tag}\nanother App's words", author="quarterdeck[bot]")
+    github.add_comment(repo, 2, f"> {tag}\n> Goal: #1", author=OTHER)
+    before = {c["id"]: c["body"] for c in repo.comments_on(2)}
+    front = HttpFront(github)
+    body = encode(merged_pr())
+    try:
+        with served(lock_env(tmp_path, front), tmp_path, "--workers", "1") as server:
+            statuses = [post(server.port, body, headers("pull_request", body)) for _ in range(2)]
+            done = server.wait_for('"message": "delivery handled', 2, timeout=120)
+            log = "".join(server.lines)
+    finally:
+        front.close()
+
+    assert statuses == [202, 202]
+    assert done, log[-3000:]
+    comments = repo.comments_on(2)
+    assert {c["id"]: c["body"] for c in comments if c["id"] in before} == before
+    assert len(comments) == len(before) + 1
+    assert comments[-1]["user"]["login"] == "quarterdeck-staging[bot]"
+    assert github.count("DELETE") == 0
+    assert github.count("GET", r"^/app$") == 1
