@@ -212,3 +212,16 @@ def test_extends_and_patterns_share_the_one_grammar() -> None:
     assert split_extends("acme/shop:x.txt") is None
     assert is_repo_pattern("!acme/sdk-*")
     assert not is_repo_pattern("acme/..")
+
+
+@pytest.mark.parametrize("path", ["../../../../users/x.yml", "/etc/x.yml", "%2e%2e/x.yml"])
+def test_config_flag_refuses_a_path_outside_the_repository_before_any_request(
+    github: FakeGitHub, capsys: pytest.CaptureFixture[str], path: str
+) -> None:
+    argv = ["review", "--github", "acme/web", "--config", path, "--month", "2026-11"]
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+
+    assert stopped.value.code == 2
+    assert "is not a file inside the repository" in capsys.readouterr().err
+    assert len(github.mock.calls) == 0
