@@ -116,6 +116,8 @@ def test_validate_names_the_file_line_and_key_of_a_walking_extends(value: str) -
         ("repos: ['acme/%2e%2e']\n", 1, "repos[0]"),
         ("org: 'acme[bot]'\n", 1, "org"),
         ("org: acme_x\n", 1, "org"),
+        ("goals:\n  files: '%2e%2e/%2e%2e/users'\n", 2, "goals.files"),
+        ("review:\n  metrics: ../metrics\n", 2, "review.metrics"),
         (
             "teams:\n  web:\n    members: [a]\n    owns: {repos: [acme/..]}\n",
             4,

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from quarterdeck.core.calendar import is_quarter
 from quarterdeck.core.review.codeowners import is_owner
-from quarterdeck.core.vocabulary import is_login, is_repo_pattern, split_extends
+from quarterdeck.core.vocabulary import is_login, is_repo_path, is_repo_pattern, split_extends
 
 __all__ = [
     "CUSTOM_MESSAGES",
@@ -122,7 +122,8 @@ def _non_empty(value: str) -> str:
 
 def _folder(value: str) -> str:
     path = PurePosixPath(value.strip())
-    if not value.strip() or path.is_absolute() or ".." in path.parts or "\\" in value:
+    # `is_repo_path`: the one grammar of paths that become contents API URLs.
+    if not value.strip() or path.is_absolute() or not is_repo_path(str(path)):
         raise PydanticCustomError("qd_folder", "not a folder inside the repository")
     return str(path)  # "goals/" -> "goals"
 
