@@ -483,11 +483,13 @@ def _token_login(gh: Github, in_actions: bool) -> str:
     try:
         return str(gh.get_user().login)
     except GithubException as exc:
-        if exc.status in (401, 403) and in_actions:
+        # 403 "Resource not accessible by integration": an installation's token, which
+        # the workflow's GITHUB_TOKEN is. A 401 is a bad token, reported as one below.
+        if exc.status == 403 and in_actions:
             return ACTIONS_BOT
-        if exc.status in (401, 403):
+        if exc.status == 403:
             raise QuarterdeckError(
-                f"GitHub answered {exc.status} to GET /user, so Quarterdeck can't tell which "
+                "GitHub answered 403 to GET /user, so Quarterdeck can't tell which "
                 "account this token writes as, and it edits only what that account wrote; "
                 "use a personal access token, or run in GitHub Actions with its GITHUB_TOKEN"
             ) from None
