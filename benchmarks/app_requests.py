@@ -31,7 +31,7 @@ from typing import Any
 import responses
 from tests.fakegithub import FakeGitHub
 from tests.test_app_org import GOALS, HOME, ORG_CONFIG, pr_payload
-from tests.webhooks import encode, headers, settings
+from tests.webhooks import encode, headers, ours, settings
 
 from quarterdeck.webhook.server import create_app
 
@@ -55,7 +55,9 @@ def measure() -> dict[str, tuple[int, int]]:
         github.add_issue(home, "A README people finish reading")
         github.add_repo("acme/sdk-js")
         app = create_app(
-            settings(Path(tmp), config_ttl=TTL), github_factory=lambda _id: github.client()
+            settings(Path(tmp), config_ttl=TTL),
+            identity=ours,
+            github_factory=lambda _id: github.client(),
         )
         cache = app.extensions["quarterdeck"].processor.config_loader
         cache._clock = lambda: now[0]  # the TTL passes when the benchmark says so

@@ -173,6 +173,14 @@ class FakeGitHub:
         # the canary tests check that no echoed credential reaches a person or a log.
         self.echo_auth = False
         self.installation_token = "ghs_fake_installation_token"  # what an App is given
+        # Who writes: `GET /app` answers the App's `app_slug`, and its installations' tokens
+        # write as `<slug>[bot]` (and are refused `GET /user`, as on GitHub). Any other
+        # token writes as `viewer`, which `GET /user` answers; None makes it an Actions
+        # GITHUB_TOKEN: `GET /user` is refused and it writes as `github-actions[bot]`. By
+        # default both are the one `quarterdeck[bot]`, so a test's App and CLI agree.
+        self.app_slug = "quarterdeck"
+        self.viewer: str | None = "quarterdeck[bot]"
+        self._writer = "quarterdeck[bot]"  # who the request being answered writes as
         # Installations `add_installation` made: each has its own token, sees its own
         # repositories; an id not among them gets `installation_token` (one repo's App).
         self.installations: dict[int, FakeInstallation] = {}
@@ -625,9 +633,26 @@ class FakeGitHub:
             **extra,
         }
 
+    def writer_of(self, auth: str) -> str:
+        """The login a request with `auth` writes as (see `app_slug` and `viewer`)."""
+        if self._app_token(auth):
+            return f"{self.app_slug}[bot]"
+        return self.viewer or "github-actions[bot]"
+
+    def _app_token(self, auth: str) -> bool:
+        return self._installation_of(auth) is not None or auth.endswith(self.installation_token)
+
     def _route(
         self, method: str, path: str, query: dict[str, list[str]], body: Any, auth: str = ""
     ) -> tuple[int, Any, dict[str, str]]:
+        self._writer = self.writer_of(auth)
+        if path == "/app" and method == "GET":
+            # The App itself (its JWT is not checked): what `app_identity` asks once.
+            return 200, {"id": 1, "slug": self.app_slug, "name": self.app_slug.title()}, {}
+        if path == "/user" and method == "GET":
+            if self._app_token(auth) or self.viewer is None:
+                return 403, {"message": "Resource not accessible by integration"}, {}
+            return 200, self._user_json(self._writer), {}
         if path == "/graphql" and method == "POST":
             if self.graphql is None and _generic_read(body["query"]):
                 return (
@@ -939,8 +964,9 @@ class FakeGitHub:
     # -- issues -----------------------------------------------------------------------
 
     def _create_issue(
-        self, repo: FakeRepo, body: dict[str, Any], author: str = "quarterdeck[bot]"
+        self, repo: FakeRepo, body: dict[str, Any], author: str | None = None
     ) -> dict[str, Any]:
+        author = author or self._writer
         number = max([*repo.issues, 0]) + 1
         issue = copy.deepcopy(self._issue_template)
         base = f"{API}/repos/{repo.full_name}/issues/{number}"
@@ -1017,7 +1043,7 @@ class FakeGitHub:
             return 422, {"message": "Validation Failed", "errors": [error]}, {}
         if "body" in (body or {}) and body["body"] != issue["body"]:
             # Through the API: the App or the Action, never a person (`person_edits`).
-            repo.edits.setdefault(issue["number"], []).append(("quarterdeck[bot]", self.now))
+            repo.edits.setdefault(issue["number"], []).append((self._writer, self.now))
             issue["updated_at"] = self.now
         self._apply_issue_fields(repo, issue, body or {})
         return 200, issue, {}
@@ -1079,8 +1105,9 @@ class FakeGitHub:
         return self._page(repo, f"/issues/{number}/comments", query, repo.comments_on(int(number)))
 
     def _create_comment(
-        self, repo: FakeRepo, query: Any, body: Any, number: str, author: str = "quarterdeck[bot]"
+        self, repo: FakeRepo, query: Any, body: Any, number: str, author: str | None = None
     ) -> Any:
+        author = author or self._writer
         if int(number) in repo.deleted:
             return 410, {"message": "This issue was deleted"}, {}
         comment_id = self._next_id()

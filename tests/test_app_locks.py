@@ -41,6 +41,7 @@ from tests.webhooks import (
     fixed_loader,
     headers,
     merged_pr,
+    ours,
     private_key_pem,
     settings,
 )
@@ -193,7 +194,10 @@ def test_later_copies_of_our_comment_are_deleted_a_persons_never(
     later = github.add_comment(fake, ONE_MERGE, stale, author="quarterdeck[bot]")
     github.hold_pull(REPO, merged_pr())
     app = create_app(
-        settings(tmp_path), github_factory=lambda _id: github.client(), config_loader=fixed_loader
+        settings(tmp_path),
+        identity=ours,
+        github_factory=lambda _id: github.client(),
+        config_loader=fixed_loader,
     )
     body = encode(merged_pr())
 

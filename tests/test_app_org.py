@@ -25,7 +25,7 @@ from quarterdeck.webhook.handlers.shipped import parse_entries
 from quarterdeck.webhook.jobs import CachedConfig
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo, webhook_examples
-from tests.webhooks import REPO, encode, headers, merged_pr, settings
+from tests.webhooks import REPO, encode, headers, merged_pr, ours, settings
 
 HOME = "acme/.github"
 ORG_CONFIG = """\
@@ -98,7 +98,7 @@ def hold(github: FakeGitHub, full_name: str, payload: Any, goal_issue: int | Non
 
 
 def make_app(tmp_path: Path, github: FakeGitHub) -> Flask:
-    return create_app(settings(tmp_path), github_factory=lambda _id: github.client())
+    return create_app(settings(tmp_path), identity=ours, github_factory=lambda _id: github.client())
 
 
 def deliver(app: Flask, payload: Any) -> int:

@@ -26,7 +26,7 @@ from tests.fakegithub import FakeGitHub
 from tests.gitrepo import GitRepo
 from tests.mdcheck import parse
 from tests.reviewrepos import ALICE, BOB, CONFIG, GOALS, at, seed_github
-from tests.webhooks import FILES, REPO, encode, headers, merged_pr, settings
+from tests.webhooks import FILES, REPO, encode, headers, merged_pr, ours, settings
 
 GOAL_LABELS = ["goal", "quarter:2026-Q4", "team:analytics"]
 SHIP = "## What we'll ship\n"
@@ -141,7 +141,7 @@ def test_hostile_pr_text_in_the_app_comment_and_the_goal_shipped_section(
     fake = github.add_repo(REPO, files=FILES)
     github.add_issue(fake, "A README people finish reading", body="Why: people stop reading.\n")
     github.add_issue(fake, "Update the README")
-    app = create_app(settings(tmp_path), github_factory=lambda _id: github.client())
+    app = create_app(settings(tmp_path), identity=ours, github_factory=lambda _id: github.client())
     title = (HOSTILE + " ") * 700  # ~100 KB
     payload = merged_pr(title=title, body=("x " * 50_000) + "\nGoal: #1")
     payload["pull_request"]["head"]["ref"] = f"readme/{HOSTILE}"

@@ -17,7 +17,7 @@ from quarterdeck.services.review import build_reviews_from_github
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.reviewrepos import CONFIG, GOALS
-from tests.webhooks import encode, headers, settings
+from tests.webhooks import encode, headers, ours, settings
 
 REPO = "acme/web"
 OCTOBER, NOVEMBER = Month(2026, 10), Month(2026, 11)
@@ -54,7 +54,7 @@ def remote(github: FakeGitHub) -> FakeRepo:
 
 def app_for(tmp_path: Path, github: FakeGitHub) -> Flask:
     # No config loader: the App reads the config through the fake's contents API.
-    return create_app(settings(tmp_path), github_factory=lambda _id: github.client())
+    return create_app(settings(tmp_path), identity=ours, github_factory=lambda _id: github.client())
 
 
 def deliver(app: Flask, event: str, payload: dict[str, Any]) -> int:
@@ -67,7 +67,7 @@ def deliver(app: Flask, event: str, payload: dict[str, Any]) -> int:
 def publish(github: FakeGitHub, month: Month) -> list[Any]:
     gh = github.client()
     reviews = build_reviews_from_github(gh, REPO, month)
-    return publish_reviews(gh.get_repo(REPO), reviews)
+    return publish_reviews(gh.get_repo(REPO), reviews, writer=github.writer_of(""))
 
 
 def analytics_issue(remote: FakeRepo, month: Month) -> dict[str, Any]:

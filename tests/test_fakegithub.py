@@ -67,9 +67,10 @@ def test_upsert_comment_creates_once_then_updates_or_leaves_alone(github: FakeGi
     issue = github.client().get_repo("acme/web").get_issue(1)
     tag = marker("pr", n=1)
 
-    first = upsert_comment(issue, tag, f"{tag}\nv1")[1]
-    again = upsert_comment(issue, tag, f"{tag}\nv1")[1]
-    changed = upsert_comment(issue, tag, f"{tag}\nv2")[1]
+    ours = github.writer_of("")
+    first = upsert_comment(issue, tag, f"{tag}\nv1", writer=ours)[1]
+    again = upsert_comment(issue, tag, f"{tag}\nv1", writer=ours)[1]
+    changed = upsert_comment(issue, tag, f"{tag}\nv2", writer=ours)[1]
 
     assert (first, again, changed) == ("created", "unchanged", "updated")
     bodies = [c["body"] for c in fake.comments_on(1)]

@@ -21,7 +21,7 @@ from quarterdeck.sources.github.client import retry_policy
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.reviewrepos import CONFIG, GOALS, at, seed_github, small_repo
 from tests.test_goals_sync import checkout, seed
-from tests.webhooks import FILES, REPO, encode, headers, merged_pr, settings
+from tests.webhooks import FILES, REPO, encode, headers, merged_pr, ours, settings
 
 NOW = 1_800_000_000.0  # the injected clock: 2027-01-15 08:00 UTC
 ISSUES = r"^/repos/acme/web/issues$"
@@ -455,14 +455,14 @@ def webhook_app(
             return github.client(retry=retry)
         return github.client(retry=retry, base_url=base_url, timeout=timeout)
 
-    app = create_app(settings(tmp_path), github_factory=factory)
+    app = create_app(settings(tmp_path), identity=ours, github_factory=factory)
     runtime = app.extensions["quarterdeck"]
     queue = BackgroundQueue(
         runtime.processor,
         runtime.deliveries,
         schedule=lambda delay, run: (delays.append(delay), run()),  # type: ignore[func-returns-value]
     )
-    return create_app(settings(tmp_path), github_factory=factory, queue=queue)
+    return create_app(settings(tmp_path), identity=ours, github_factory=factory, queue=queue)
 
 
 def deliver(app: Any, payload: dict[str, Any], delivery: str) -> None:

@@ -51,8 +51,8 @@ def test_issues_read_ahead_are_what_the_rest_listing_gives(github: FakeGitHub) -
     listed = list_goal_issues(github.client().get_repo("acme/web"), "goal")
     assert [snapshot(i) for i in read] == [snap for _, snap in listed]
     assert (
-        [marked_by_us(i) for i in read]
-        == [marked_by_us(i) for i, _ in listed]
+        [marked_by_us(i, "quarterdeck[bot]") for i in read]
+        == [marked_by_us(i, "quarterdeck[bot]") for i, _ in listed]
         == [
             False,
             True,

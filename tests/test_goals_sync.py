@@ -320,7 +320,13 @@ def test_existing_issues_are_found_by_marker_never_by_search(
 
     paths = [c.path for c in github.calls[calls_before:]]
     assert not any(p.startswith("/search") for p in paths)
-    assert paths == ["/repos/acme/web", "/repos/acme/web/labels", "/repos/acme/web/issues"]
+    # `/user`: who the token writes as, asked once, to tell our issues from other bots'.
+    assert paths == [
+        "/repos/acme/web",
+        "/repos/acme/web/labels",
+        "/repos/acme/web/issues",
+        "/user",
+    ]
 
 
 def test_plan_for_a_missing_issue_number_is_a_problem_not_a_new_issue() -> None:

@@ -21,7 +21,7 @@ from quarterdeck.services.link import explain_from_github
 from quarterdeck.services.review import build_reviews_from_github
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub
-from tests.webhooks import encode, headers, merged_pr
+from tests.webhooks import encode, headers, merged_pr, ours
 from tests.webhooks import settings as app_settings
 
 REPO = "acme/web"
@@ -154,7 +154,9 @@ def test_review_link_and_app_name_the_same_goal_team_and_rule(
             by_link[number] = (found.goal_id, found.team, found.rule)
 
         with tempfile.TemporaryDirectory() as tmp:
-            app = create_app(app_settings(Path(tmp)), github_factory=lambda _id: client)
+            app = create_app(
+                app_settings(Path(tmp)), identity=ours, github_factory=lambda _id: client
+            )
             for number, p in zip(numbers, pulls, strict=True):
                 payload = merged_pr(body=p["body"], merged_at=f"2026-11-{p['day']:02d}T12:00:00Z")
                 payload["pull_request"]["number"] = number

@@ -24,7 +24,7 @@ from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.mdcheck import parse
 from tests.reviewrepos import CONFIG
 from tests.test_plan import OBJECTIVES, Q4
-from tests.webhooks import encode, headers, settings
+from tests.webhooks import encode, headers, ours, settings
 
 REPO = "acme/web"
 DECEMBER = Month(2026, 12)
@@ -65,7 +65,8 @@ def remote(github: FakeGitHub) -> FakeRepo:
 
 def publish(github: FakeGitHub, month: Month) -> None:
     gh = github.client()
-    publish_reviews(gh.get_repo(REPO), build_reviews_from_github(gh, REPO, month))
+    reviews = build_reviews_from_github(gh, REPO, month)
+    publish_reviews(gh.get_repo(REPO), reviews, writer=github.writer_of(""))
 
 
 def review_issue(repo: FakeRepo, team: str, month: str) -> dict[str, Any]:
@@ -284,7 +285,7 @@ def test_the_app_closes_the_planning_issues_when_a_push_lands_the_goals_file(
     github: FakeGitHub, remote: FakeRepo, tmp_path: Any
 ) -> None:
     publish_plans(plans(github), today=IN_WINDOW)
-    app = create_app(settings(tmp_path), github_factory=lambda _id: github.client())
+    app = create_app(settings(tmp_path), identity=ours, github_factory=lambda _id: github.client())
 
     # A push elsewhere, or of another file, changes nothing.
     before = snapshot(remote)
@@ -314,7 +315,7 @@ def test_the_app_closes_the_planning_issues_when_a_push_lands_the_goals_file(
 
 
 def test_a_push_without_its_repository_is_refused(tmp_path: Any) -> None:
-    app = create_app(settings(tmp_path), github_factory=lambda _id: None)
+    app = create_app(settings(tmp_path), identity=ours, github_factory=lambda _id: None)
     body = encode({"ref": "refs/heads/main"})
     assert (
         app.test_client().post("/webhook", data=body, headers=headers("push", body)).status_code

@@ -33,6 +33,7 @@ def remote(github: FakeGitHub) -> FakeRepo:
 
 def _publish(github: FakeGitHub, path: Path, **kwargs: object) -> list:
     repo = github.client().get_repo("acme/web")
+    kwargs.setdefault("writer", github.writer_of(""))
     return publish_reviews(repo, build_reviews(path, NOVEMBER), **kwargs)  # type: ignore[arg-type]
 
 
@@ -137,11 +138,12 @@ def test_a_duplicate_left_by_a_retried_create_is_closed(
     github: FakeGitHub, remote: FakeRepo, clone: GitRepo
 ) -> None:
     _publish(github, clone.path)
-    twin = github.add_issue(
+    twin = github.add_issue(  # as a retried create of ours would leave it: by our login
         remote,
         "Growth review: growth — November 2026",
         body=remote.issues[2]["body"],
         labels=["growth-review", "team:growth"],
+        user=github.writer_of(""),
     )
 
     planned = _publish(github, clone.path, dry_run=True)
@@ -199,7 +201,7 @@ def test_five_thousand_prs_overflow_into_one_comment_updated_in_place(
     reviews = build_reviews(path, NOVEMBER, team="analytics")
     repo = github.client().get_repo("acme/web")
 
-    [first] = publish_reviews(repo, reviews)
+    [first] = publish_reviews(repo, reviews, writer=github.writer_of(""))
 
     issue = remote.issues[first.number]
     [comment] = remote.comments_on(first.number)
@@ -209,7 +211,7 @@ def test_five_thousand_prs_overflow_into_one_comment_updated_in_place(
     assert "#5000" in comment["body"]
 
     github.calls.clear()
-    [again] = publish_reviews(repo, reviews)
+    [again] = publish_reviews(repo, reviews, writer=github.writer_of(""))
     assert again.action == "unchanged"
     assert github.writes == []
     assert len(remote.comments_on(first.number)) == 1

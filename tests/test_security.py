@@ -54,6 +54,7 @@ from tests.webhooks import (
     fixed_loader,
     headers,
     merged_pr,
+    ours,
     private_key_pem,
     settings,
 )
@@ -419,7 +420,10 @@ def test_a_replayed_delivery_does_no_work_twice(tmp_path: Path, github: FakeGitH
     github.add_issue(fake, "A README people finish reading")
     github.add_issue(fake, "Update the README with new information.")
     app = create_app(
-        settings(tmp_path), github_factory=lambda _id: github.client(), config_loader=fixed_loader
+        settings(tmp_path),
+        identity=ours,
+        github_factory=lambda _id: github.client(),
+        config_loader=fixed_loader,
     )
     github.hold_pull(REPO, merged_pr())
     body = encode(merged_pr())
@@ -710,7 +714,10 @@ def test_a_hostile_title_in_the_pr_comment_and_the_goal_issue(
     github.add_issue(fake, "A README people finish reading")
     github.add_issue(fake, "Update the README with new information.")
     app: Flask = create_app(
-        settings(tmp_path), github_factory=lambda _id: github.client(), config_loader=fixed_loader
+        settings(tmp_path),
+        identity=ours,
+        github_factory=lambda _id: github.client(),
+        config_loader=fixed_loader,
     )
     payload = merged_pr(title=HOSTILE_TITLE, body="Goal: #1\n\n" + HOSTILE_TITLE)
     github.hold_pull(REPO, payload)

@@ -21,6 +21,7 @@ from tests.webhooks import (
     fixed_loader,
     headers,
     merged_pr,
+    ours,
     settings,
 )
 
@@ -37,7 +38,9 @@ def repo(github: FakeGitHub) -> FakeRepo:
 
 def make_app(tmp_path: Path, github: FakeGitHub, **kwargs: Any) -> Flask:
     # No config_loader: the real one reads FILES through the contents API of the fake.
-    app = create_app(settings(tmp_path), github_factory=lambda _id: github.client(), **kwargs)
+    app = create_app(
+        settings(tmp_path), identity=ours, github_factory=lambda _id: github.client(), **kwargs
+    )
     app.extensions["fake_github"] = github
     return app
 
@@ -204,6 +207,7 @@ def test_installation_creates_labels_when_configured(tmp_path: Path, github: Fak
     github.add_repo(REPO)
     app = create_app(
         settings(tmp_path, create_labels=True),
+        identity=ours,
         github_factory=lambda _id: github.client(),
         config_loader=fixed_loader,
     )

@@ -17,13 +17,16 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub
-from tests.webhooks import REPO, encode, fixed_loader, headers, merged_pr, settings
+from tests.webhooks import REPO, encode, fixed_loader, headers, merged_pr, ours, settings
 
 
 @pytest.fixture
 def live(tmp_path: Path, github: FakeGitHub) -> Iterator[tuple[Flask, BaseWSGIServer]]:
     app = create_app(
-        settings(tmp_path), github_factory=lambda _id: github.client(), config_loader=fixed_loader
+        settings(tmp_path),
+        identity=ours,
+        github_factory=lambda _id: github.client(),
+        config_loader=fixed_loader,
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -14,7 +14,7 @@ from quarterdeck.webhook.handlers.context import Delivery
 from quarterdeck.webhook.server import create_app
 from quarterdeck.webhook.signature import sign, verify
 from tests.fakegithub import FakeGitHub
-from tests.webhooks import SECRET, all_examples, encode, fixed_loader, headers, settings
+from tests.webhooks import SECRET, all_examples, encode, fixed_loader, headers, ours, settings
 
 
 class RecordingQueue:
@@ -75,7 +75,10 @@ def test_every_recorded_payload_is_answered_without_a_server_error(
     # The real in-process worker and the fake GitHub: the work runs too, after the answer.
     github.add_repo("Codertocat/Hello-World")
     app = create_app(
-        settings(tmp_path), github_factory=lambda _id: github.client(), config_loader=fixed_loader
+        settings(tmp_path),
+        identity=ours,
+        github_factory=lambda _id: github.client(),
+        config_loader=fixed_loader,
     )
     response = post(app.test_client(), event, encode(payload))
     app.extensions["quarterdeck"].queue.wait_idle(10)

@@ -13,7 +13,7 @@ from quarterdeck.webhook.logs import JsonFormatter, RedactSecrets, configure_log
 from quarterdeck.webhook.server import create_app
 from quarterdeck.webhook.settings import SettingsError, load_settings
 from tests.fakegithub import FakeGitHub
-from tests.webhooks import encode, fixed_loader, headers, merged_pr, settings
+from tests.webhooks import encode, fixed_loader, headers, merged_pr, ours, settings
 
 KEY = (
     "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAsecretKEYmaterial42\n"
@@ -117,6 +117,7 @@ def test_secrets_never_reach_the_logs(tmp_path: Path, github: FakeGitHub) -> Non
         github.fail("POST", r"/comments$", 404)  # a failure logged with its traceback
         app = create_app(
             settings(tmp_path, webhook_secret=loaded.webhook_secret),
+            identity=ours,
             github_factory=lambda _id: github.client(),
             config_loader=fixed_loader,
         )

@@ -41,6 +41,12 @@ GOALS_YML = """\
 FILES = {".github/quarterdeck.yml": CONFIG_YML, "goals/2019-Q2.yml": GOALS_YML}
 
 
+def ours() -> str:
+    """Who the App is in tests (`create_app(identity=ours)`): the fake's App,
+    `FakeGitHub.app_slug` as `quarterdeck[bot]`, as `GET /app` would say."""
+    return "quarterdeck[bot]"
+
+
 def settings(tmp_path: Path, **overrides: Any) -> Settings:
     """Settings as a test runs them: the test secret, claims in `tmp_path`."""
     values: dict[str, Any] = {

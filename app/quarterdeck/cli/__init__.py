@@ -13,7 +13,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -33,8 +32,9 @@ from quarterdeck.cli.args import (
     verbose_everywhere,
     write_output,
 )
-from quarterdeck.cli.publish import add_publish_args, add_quarter_report
+from quarterdeck.cli.publish import add_publish_args, add_quarter_report, writes_as
 from quarterdeck.core.calendar import Month
+from quarterdeck.core.vocabulary import is_login, repo_reference_problem
 from quarterdeck.errors import EXIT_FAILED, EXIT_OK, ConfigError, QuarterdeckError
 from quarterdeck.redact import RedactFilter, redact
 
@@ -150,17 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_OWNER = r"[A-Za-z0-9][-A-Za-z0-9]*"
-
-
 def _github(args: argparse.Namespace) -> Any:
     """A GitHub client from --token / GITHUB_TOKEN and GITHUB_API_URL; checks OWNER/REPO."""
     from quarterdeck.sources.github.client import connect
 
-    if not re.fullmatch(rf"{_OWNER}/[-_.A-Za-z0-9]+", args.github):
+    problem = repo_reference_problem(args.github)
+    if problem is not None:
         raise QuarterdeckError(
             f"--github takes OWNER/REPO (e.g. acme/web) or OWNER for its .github repository; "
-            f"got {args.github!r}"
+            f"got {args.github!r}: {problem}"
         )
     token = args.token or os.environ.get("GITHUB_TOKEN")
     return connect(token, base_url=os.environ.get("GITHUB_API_URL") or None)
@@ -169,7 +167,7 @@ def _github(args: argparse.Namespace) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
-    if getattr(args, "github", None) and re.fullmatch(_OWNER, args.github):
+    if getattr(args, "github", None) and is_login(args.github):
         # An owner alone names its organisation-wide home: the `.github` repository.
         args.github = f"{args.github}/.github"
     logging.basicConfig(
@@ -255,6 +253,7 @@ def _review(args: argparse.Namespace) -> int:
             branch=args.branch,
             config_path=args.config,
             figure_sources=sources,
+            writer=writes_as(gh),
         )
         return _review_done(_month_warnings(reviews, month, today), args, sources)
     if args.publish or args.dry_run:
@@ -323,21 +322,27 @@ def _quarter_report(args: argparse.Namespace) -> int:
 
     if args.github:
         from quarterdeck.services.review import github_home_reviews
-        from quarterdeck.sources.github.client import writer_login
         from quarterdeck.sources.github.reviews import held_reviews
 
         gh = _github(args)
+        ours = writes_as(gh)
         homes: list[Any] = []  # the home the reviews were read in: its issues are read next
 
         def from_github(month: Month) -> list:
             home = github_home_reviews(
-                gh, args.github, month, team=args.team, branch=args.branch, config_path=args.config
+                gh,
+                args.github,
+                month,
+                team=args.team,
+                branch=args.branch,
+                config_path=args.config,
+                writer=ours,
             )
             homes.append(home)
             return home.reviews
 
         def held(quarter: str) -> list:
-            return held_reviews(homes[-1].repo, quarter, writer_login(gh))
+            return held_reviews(homes[-1].repo, quarter, ours)
 
         return quarter_report_command(args, from_github, date.today(), held)
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from quarterdeck.core.calendar import Month, is_quarter
+from quarterdeck.core.vocabulary import is_repo_path
 
 # ---------------------------------------------------------------------------- validators
 
@@ -82,11 +83,24 @@ def add_github_args(
     parser.add_argument("--token", help="GitHub token (default: the GITHUB_TOKEN variable)")
 
 
+def parse_repo_path(text: str) -> str:
+    """A file path inside a repository (`vocabulary.is_repo_path`): with `--github` it
+    becomes part of a contents API URL, so `..`, a leading `/`, `%` and empty segments
+    (which would walk the API) are refused before any request."""
+    if not is_repo_path(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a file inside the repository: give a relative path such as "
+            ".github/quarterdeck.yml, without '..', '.', empty segments, '%' or a leading '/'"
+        )
+    return text
+
+
 def add_config_arg(parser: argparse.ArgumentParser) -> None:
     """--config: where the repo keeps its Quarterdeck config."""
     parser.add_argument(
         "--config",
         default=".github/quarterdeck.yml",
+        type=parse_repo_path,
         metavar="PATH",
         help="config file inside the repo (default: .github/quarterdeck.yml)",
     )

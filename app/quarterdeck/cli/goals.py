@@ -15,7 +15,7 @@ from quarterdeck.cli.args import (
     add_repo_arg,
     parse_quarter,
 )
-from quarterdeck.cli.publish import plan_lines, write_issue_outputs, write_summary
+from quarterdeck.cli.publish import plan_lines, write_issue_outputs, write_summary, writes_as
 from quarterdeck.core.text.markdown import escape_inline
 from quarterdeck.errors import EXIT_FAILED, EXIT_OK, QuarterdeckError
 
@@ -123,8 +123,9 @@ def plan_command(args: argparse.Namespace, github: Callable[[argparse.Namespace]
         plans = plans_offline(toplevel(args.repo), quarter, this_month)
         sys.stdout.write("\n---\n\n".join(render_plan(p) for p in plans))
         return EXIT_OK
+    gh = github(args)
     found = plans_from_github(
-        github(args), args.github, quarter, this_month, config_path=args.config
+        gh, args.github, quarter, this_month, config_path=args.config, writer=writes_as(gh)
     )
     if not (args.publish or args.dry_run):
         text = "\n---\n\n".join(render_plan(p, found.templates) for p in found.plans)
@@ -163,13 +164,15 @@ def goals_command(args: argparse.Namespace, github: Callable[[argparse.Namespace
         print(problem, file=sys.stderr)
     current = quarter_of(datetime.now(UTC), config.review.timezone)
     quarters = quarters_to_sync(config, current, args.quarter)
+    gh = github(args)
     result = sync_goals(
-        github(args),
+        gh,
         args.github,
         config,
         quarters,
         dry_run=args.dry_run,
         templates=local_templates(args.repo),
+        writer=writes_as(gh),
     )
     sys.stdout.write(
         format_sync(

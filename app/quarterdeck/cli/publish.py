@@ -67,10 +67,19 @@ def add_quarter_report(sub: Any) -> None:
     add_actions_args(report)
 
 
+def writes_as(gh: Any) -> Callable[[], str]:
+    """The login `gh` writes as, asked once when first needed (`token_writer`): in GitHub
+    Actions (`GITHUB_ACTIONS=true`) a token refused `GET /user` is the workflow's own
+    GITHUB_TOKEN, which writes as `github-actions[bot]`. Only what it wrote is edited."""
+    from quarterdeck.sources.github.client import token_writer
+
+    return token_writer(gh, in_actions=os.environ.get("GITHUB_ACTIONS") == "true")
+
+
 def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[[], Any]) -> int:
     """Publish (or plan, with --dry-run) `reviews` to the --github repo; report on stdout."""
     from quarterdeck.services.publish import publish_reviews
-    from quarterdeck.sources.github.client import translated, writer_login
+    from quarterdeck.sources.github.client import translated
 
     if not args.github:
         raise QuarterdeckError(
@@ -88,7 +97,7 @@ def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[
     gh = connect()
     with translated(f"opening {args.github}"):
         repo = gh.get_repo(args.github)
-    results = publish_reviews(repo, reviews, dry_run=args.dry_run, writer=writer_login(gh))
+    results = publish_reviews(repo, reviews, dry_run=args.dry_run, writer=writes_as(gh))
     for result in results:
         if args.dry_run:
             sys.stdout.write(result.body + ("\n" if not result.body.endswith("\n") else ""))

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "ACTIONS_BOT",
     "GOAL_COLOR",
     "PLAN_LABEL",
     "QUARTER_PREFIX",
@@ -23,16 +24,23 @@ __all__ = [
     "TEAM_PREFIX",
     "LabelSpec",
     "actor",
+    "app_login",
     "goal_label_spec",
     "is_bot_identity",
     "is_bot_login",
+    "is_full_name",
     "is_login",
+    "is_repo_name",
+    "is_repo_path",
+    "is_repo_pattern",
     "label_values",
     "parse_timestamp",
     "plan_label_spec",
     "quarter_label",
     "quarter_label_spec",
+    "repo_reference_problem",
     "review_label_spec",
+    "split_extends",
     "team_label",
     "team_label_spec",
 ]
@@ -43,6 +51,8 @@ STATUS_PREFIX = "status:"
 REVIEW_LABEL = "growth-review"
 PLAN_LABEL = "quarter-planning"
 BOT_SUFFIX = "[bot]"
+# Who an Actions workflow's GITHUB_TOKEN writes as.
+ACTIONS_BOT = "github-actions[bot]"
 
 GOAL_COLOR = "0e8a16"  # green: `goal`
 QUARTER_COLOR = "1d76db"  # blue: `quarter:YYYY-Qn`
@@ -61,6 +71,103 @@ _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 def is_login(text: str) -> bool:
     """Whether `text` is a GitHub user login as GitHub allows one (bots' `[bot]` aside)."""
     return _LOGIN.fullmatch(text) is not None
+
+
+# ------------------------------------------------------------ repository references
+
+# A repository's name as GitHub allows one. `.` and `..` match it but are path segments:
+# in `/repos/{owner}/{name}/…` they would walk the API's URL (`acme/..` is `/repos/`).
+_REPO_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+_DOT_SEGMENTS = frozenset({".", ".."})
+# A name pattern of `repos:`: the name's characters plus shell wildcards.
+_REPO_NAME_PATTERN = re.compile(r"[A-Za-z0-9._*?\[\]-]{1,100}")
+# One segment of a file path inside a repository. No `%` (so no `%2e%2e` or `%2f` that a
+# server would decode into traversal), no `\`, `?` or `#`, no control characters.
+_PATH_SEGMENT = re.compile(r"[^/%\\?#\x00-\x1f\x7f]{1,255}")
+MAX_REPO_PATH = 1_000
+
+
+def is_repo_name(name: str) -> bool:
+    """Whether `name` is a repository name GitHub allows: `[A-Za-z0-9._-]{1,100}`, and
+    not `.` or `..` (they would be path segments of the API's URL)."""
+    return _REPO_NAME.fullmatch(name) is not None and name not in _DOT_SEGMENTS
+
+
+def is_full_name(text: str) -> bool:
+    """Whether `text` is `owner/name`: a login (`is_login`) and a repository name."""
+    owner, slash, name = text.partition("/")
+    return bool(slash) and is_login(owner) and is_repo_name(name)
+
+
+def is_repo_pattern(text: str) -> bool:
+    """Whether `text` is a `repos:` entry: `owner/name`, where the name may hold shell
+    wildcards (`sdk-*`) and a leading `!` excludes; the owner is literal."""
+    owner, slash, name = text.removeprefix("!").partition("/")
+    return (
+        bool(slash)
+        and is_login(owner)
+        and _REPO_NAME_PATTERN.fullmatch(name) is not None
+        and name not in _DOT_SEGMENTS
+    )
+
+
+def is_repo_path(path: str) -> bool:
+    """Whether `path` names a file inside a repository: relative, `/`-separated, no
+    empty, `.` or `..` segment, no `%` (encoded traversal), `\\`, `?`, `#` or
+    control character."""
+    if not path or len(path) > MAX_REPO_PATH:
+        return False
+    return all(
+        _PATH_SEGMENT.fullmatch(part) is not None and part not in _DOT_SEGMENTS
+        for part in path.split("/")
+    )
+
+
+def repo_reference_problem(full_name: str, path: str | None = None) -> str | None:
+    """Why `full_name` (and a file `path` in it) can't be asked of GitHub, or None.
+
+    The one check every repository reference passes before it becomes part of a URL
+    (`_extends`, `repos:`, `--github`, `Goal: owner/repo#N`, markers read back).
+    """
+    owner, slash, name = full_name.partition("/")
+    if not slash:
+        return f"{full_name!r} is not owner/name"
+    if not is_login(owner):
+        return (
+            f"{owner!r} is not a GitHub owner: letters, digits and single inner hyphens, "
+            "at most 39 characters"
+        )
+    if not is_repo_name(name):
+        return (
+            f"{name!r} is not a repository name: letters, digits, '.', '_' and '-', at most "
+            "100 characters, and not '.' or '..'"
+        )
+    if path is not None and not is_repo_path(path):
+        return (
+            f"{path!r} is not a file inside a repository: a relative path without '..', "
+            "'.', empty segments, '%' or '\\'"
+        )
+    return None
+
+
+def split_extends(value: str) -> tuple[str | None, str, str | None] | None:
+    """Probot's `_extends` (`repo`, `owner/repo`, `[owner/]repo:path.yml`) as (owner or
+    None, repo, path or None); None when any part fails `repo_reference_problem` or the
+    path is not a `.yml`/`.yaml` file, so nothing malformed is ever asked of GitHub."""
+    where, colon, path = value.strip().partition(":")
+    owner, slash, name = where.rpartition("/")
+    full_name = f"{owner if slash else 'owner'}/{name}"
+    if colon and not path.lower().endswith((".yml", ".yaml")):
+        return None
+    if repo_reference_problem(full_name, path if colon else None) is not None:
+        return None
+    return (owner if slash else None), name, (path if colon else None)
+
+
+def app_login(slug: str) -> str:
+    """The login a GitHub App with `slug` writes as (its installations' comments and issues):
+    `quarterdeck` → `quarterdeck[bot]`."""
+    return f"{slug}{BOT_SUFFIX}"
 
 
 def is_bot_login(login: str) -> bool:

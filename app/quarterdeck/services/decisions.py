@@ -61,7 +61,7 @@ def record_decision(
     saved: str | None = None,
     before: str | None = None,
     comments: Any = None,
-    writer: Writer = None,
+    writer: Writer,
     dry_run: bool = False,
 ) -> Recorded:
     """Judge the decision boxes of review `issue` as edited by `editor` at `at`; write

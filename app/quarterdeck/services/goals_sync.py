@@ -8,6 +8,7 @@ a re-run picks up where it stopped, because finished steps plan as unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -24,10 +25,11 @@ from quarterdeck.core.goals.sync_plan import (
 )
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.core.text.markdown import SafeMarkdown
+from quarterdeck.core.vocabulary import is_bot_login
 from quarterdeck.errors import PartialWriteError, QuarterdeckError
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.github import Github, Issue, Repository, translated
-from quarterdeck.sources.github.client import writer_login
+from quarterdeck.sources.github.client import token_writer
 from quarterdeck.sources.github.goals import get_issue, list_goal_issues, list_marked_issues
 from quarterdeck.sources.github.lock import github_lock
 from quarterdeck.sources.github.writes import (
@@ -36,6 +38,7 @@ from quarterdeck.sources.github.writes import (
     create_label,
     create_once,
     marked_by_us,
+    written_by_us,
 )
 
 __all__ = ["GoalsSyncError", "SyncResult", "render_goal_body", "sync_goals"]
@@ -84,8 +87,13 @@ def sync_goals(
     *,
     dry_run: bool = False,
     templates: Mapping[str, str] | None = None,
+    writer: Writer | None = None,
 ) -> SyncResult:
-    """Plan, and unless `dry_run` apply, the sync of `config`'s goals in `quarters`."""
+    """Plan, and unless `dry_run` apply, the sync of `config`'s goals in `quarters`.
+
+    `writer` is the login Quarterdeck writes as (None: the token's user, `token_writer`):
+    an issue another bot opened is never adopted, edited or closed by its marker.
+    """
     templates = templates or {}
     goals = [g for g in config.goals if g.quarter in quarters]
     repo = _read(lambda: gh.get_repo(full_name), f"opening {full_name}")
@@ -93,8 +101,8 @@ def sync_goals(
         lambda: [label.name for label in repo.get_labels()],
         f"listing the labels of {full_name}",
     )
-    found = list_goal_issues(repo, config.goal_label)
-    writer = writer_login(gh)
+    writer = writer or token_writer(gh, in_actions=False)
+    found = [(i, _other_bot(i, s, writer)) for i, s in list_goal_issues(repo, config.goal_label)]
     if config.goal_label.lower() not in {name.lower() for name in labels}:
         # Renamed or deleted (or never made): its issues are still known by their
         # markers, so find them that way rather than open each goal's issue again.
@@ -119,6 +127,17 @@ def sync_goals(
     if not dry_run:
         _apply(repo, plan, objects, result, _Finder(config.goal_label, writer))
     return result
+
+
+def _other_bot(issue: Issue, snap: IssueSnapshot, writer: Writer) -> IssueSnapshot:
+    """`snap`, flagged when a bot other than Quarterdeck opened it (asks who we are only
+    for issues a bot opened)."""
+    user = issue.user
+    login = str(getattr(user, "login", "") or "")
+    bot = getattr(user, "type", None) == "Bot" or is_bot_login(login)
+    if bot and not written_by_us(user, writer):
+        return dataclasses.replace(snap, other_bot=True)
+    return snap
 
 
 def _apply(

@@ -24,7 +24,7 @@ from quarterdeck.services.quarter_report import quarter_report, report_months
 from quarterdeck.services.review import TeamReview, build_reviews, github_home_reviews
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.github import Github, Repository
-from quarterdeck.sources.github.client import writer_login
+from quarterdeck.sources.github.client import token_writer
 from quarterdeck.sources.github.config import CONFIG_PATH, repo_reader
 from quarterdeck.sources.github.reviews import held_reviews
 from quarterdeck.sources.github.writes import Writer
@@ -94,17 +94,24 @@ def plans_offline(repo: Path, quarter: str, today: Month) -> tuple[TeamPlan, ...
 
 
 def plans_from_github(
-    gh: Github, full_name: str, quarter: str, today: Month, *, config_path: str = CONFIG_PATH
+    gh: Github,
+    full_name: str,
+    quarter: str,
+    today: Month,
+    *,
+    config_path: str = CONFIG_PATH,
+    writer: Writer | None = None,
 ) -> GitHubPlans:
     """The plans from GitHub: the reviews as `review --github` builds them, the goals
     files from the default branch, and the decisions of the reviews held in the
-    quarter ending, from their review issues (one listing)."""
+    quarter ending, from their review issues (one listing). `writer`: the login
+    Quarterdeck writes as (None: the token's user, `token_writer`)."""
     month = ending_month(quarter, today)
-    home = github_home_reviews(gh, full_name, month, config_path=config_path)
+    writer = writer or token_writer(gh, in_actions=False)
+    home = github_home_reviews(gh, full_name, month, config_path=config_path, writer=writer)
     repo, config, reviews = home.repo, home.config, home.reviews
     # The home's reader holds the goals folder already: the stub costs no request more.
     stub = stub_from(repo_reader(repo), config, quarter)
-    writer = writer_login(gh)
     held = held_reviews(repo, previous_quarter(quarter), writer)
     decisions = decisions_by_team(held, previous_quarter(quarter), [t.slug for t in config.teams])
     plans = team_plans(reviews, quarter, config, stub, decisions)

@@ -192,9 +192,7 @@ def _create(
     return PlanResult(plan.slug, title, "created", issue.number, issue.html_url, rendered)
 
 
-def close_landed_plans(
-    repo: Repository, quarter: str, landed: str, writer: Writer = None
-) -> list[str]:
+def close_landed_plans(repo: Repository, quarter: str, landed: str, writer: Writer) -> list[str]:
     """Close every open planning issue of `quarter` now that its goals file `landed`
     is on the default branch (the App, on a push); what was written, in words."""
     with translated(f"listing the planning issues of {repo.full_name}"):

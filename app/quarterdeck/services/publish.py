@@ -93,12 +93,13 @@ def publish_reviews(
     reviews: Sequence[TeamReview],
     *,
     dry_run: bool = False,
-    writer: Writer = None,
+    writer: Writer,
 ) -> list[PublishResult]:
     """Create or update one issue per review in `repo`; `dry_run` reads but never writes.
 
-    `writer` is the login a personal token writes as (see `sources.github.writes.written_by_us`):
-    only issues and comments by bots or by it are taken as Quarterdeck's own.
+    `writer` is the login Quarterdeck writes as (see `sources.github.writes.written_by_us`):
+    only issues and comments it wrote are taken as Quarterdeck's own, labelled or not;
+    another bot's or a person's copy of a review issue is never edited or closed.
 
     Raises `PublishError` (a PartialWriteError naming what was written) when GitHub refuses
     or can't be reached after the client's retries.
@@ -223,8 +224,11 @@ def _onto(
     notes: list[str],
     gone: set[int],
 ) -> PublishResult | None:
-    """Update the survivor of `issues` and close the rest; None if there is none (left)."""
-    issues = [i for i in issues if i.number not in gone]
+    """Update the survivor of `issues` and close the rest; None if there is none (left).
+
+    Only the issues we opened count: another bot's or a person's labelled copy of a
+    review issue is neither updated nor closed as a duplicate."""
+    issues = [i for i in issues if i.number not in gone and marked_by_us(i, run.writer)]
     if not issues:
         return None
     keep, extra = survivor(issues, lambda i: i.number)
@@ -424,6 +428,6 @@ def _write_overflow(
         _, outcome = upsert_comment(issue, tag, text, writer=writer)
     elif had_issue and (earlier := find_comment(issue, tag, writer)) is not None:
         # Lists that overflowed last time fit now: say so rather than leave stale ones.
-        _, outcome = write_comment(issue, earlier, tag, f"{tag}\n{NO_OVERFLOW}")
+        _, outcome = write_comment(issue, earlier, tag, f"{tag}\n{NO_OVERFLOW}", writer=writer)
     if outcome != "unchanged":
         written.append(f"{outcome} the overflow comment on #{issue.number}")

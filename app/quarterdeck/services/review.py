@@ -52,13 +52,14 @@ from quarterdeck.services.figures import FigureSources, team_figures
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
 from quarterdeck.sources.github import Github, Repository, translated
-from quarterdeck.sources.github.client import log_rate_limit, writer_login
+from quarterdeck.sources.github.client import log_rate_limit, token_writer
 from quarterdeck.sources.github.config import load_github_templates, repo_reader
 from quarterdeck.sources.github.goals import load_config_with_goal_issues
 from quarterdeck.sources.github.home import HomePlan, open_home
 from quarterdeck.sources.github.prs import fetch_merged_prs
 from quarterdeck.sources.github.repos import resolve_repos
 from quarterdeck.sources.github.reviews import previous_review_issues
+from quarterdeck.sources.github.writes import Writer
 from quarterdeck.sources.repo_files import (
     USER_TEMPLATES,
     LocalReader,
@@ -340,10 +341,13 @@ def build_reviews_from_github(
     branch: str | None = None,
     config_path: str = CONFIG_PATH,
     figure_sources: FigureSources | None = None,
+    writer: Writer | None = None,
 ) -> list[TeamReview]:
     """The same reviews from GitHub: config and metrics files from the default branch,
     merged PRs (with review times) from the GraphQL search. Templates are the bundled
-    ones overridden by the repo's own `.github/quarterdeck/templates/`.
+    ones overridden by the repo's own `.github/quarterdeck/templates/`. `writer` is the
+    login Quarterdeck writes as, whose last-month issues carry a decision (None: the
+    token's user, `token_writer`).
     """
     return github_home_reviews(
         gh,
@@ -353,6 +357,7 @@ def build_reviews_from_github(
         branch=branch,
         config_path=config_path,
         figure_sources=figure_sources,
+        writer=writer,
     ).reviews
 
 
@@ -375,6 +380,7 @@ def github_home_reviews(
     branch: str | None = None,
     config_path: str = CONFIG_PATH,
     figure_sources: FigureSources | None = None,
+    writer: Writer | None = None,
 ) -> HomeReviews:
     """`build_reviews_from_github`, with the home repository and config it read."""
     # One query: the repository, the folders, labelled issues and goals history the
@@ -408,7 +414,9 @@ def github_home_reviews(
         figure_sources=sources,
         repos=selection.repos,
     )
-    carried = carry_from_github(repo, config, month, reviews, writer_login(gh))
+    carried = carry_from_github(
+        repo, config, month, reviews, writer or token_writer(gh, in_actions=False)
+    )
     return HomeReviews(repo, config, carried)
 
 
@@ -506,7 +514,7 @@ def with_previous_issue(
 
 
 def carry_from_github(
-    repo: Any, config: Config, month: Month, reviews: list[TeamReview], writer: Any = None
+    repo: Any, config: Config, month: Month, reviews: list[TeamReview], writer: Writer
 ) -> list[TeamReview]:
     """GitHub mode: last month's review issues (one listing) and the goals file's
     history (`goals_file_then_and_now`: one request when it did not change)."""

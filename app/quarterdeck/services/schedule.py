@@ -35,6 +35,7 @@ from quarterdeck.services.review import build_reviews_from_github
 from quarterdeck.sources.github import Github, Repository, translated
 from quarterdeck.sources.github.config import ORG_CONFIG_REPO, locate_config, repo_reader
 from quarterdeck.sources.github.installations import installation_repos
+from quarterdeck.sources.github.writes import Writer
 from quarterdeck.sources.repo_files import Unreadable
 
 log = logging.getLogger(__name__)
@@ -155,8 +156,10 @@ def review_installation(
     month: Month,
     *,
     figure_sources: FigureSources,
+    writer: Writer,
 ) -> InstallationRun:
-    """Review and publish `month` in every home of the installation `gh` acts as.
+    """Review and publish `month` in every home of the installation `gh` acts as;
+    `writer` is the App's login (`webhook.runtime.app_identity`).
 
     `figure_sources` carries the installation's own PostHog key, if its operator gave
     it one (`webhook.schedule.installation_figures`): there is no default, so the
@@ -168,23 +171,30 @@ def review_installation(
 
     def review(repo: Repository) -> tuple[PublishResult, ...]:
         reviews = build_reviews_from_github(
-            gh, repo.full_name, month, figure_sources=figure_sources
+            gh, repo.full_name, month, figure_sources=figure_sources, writer=writer
         )
-        # An installation writes as the App's bot: writer None takes bots' issues as ours.
-        return tuple(publish_reviews(repo, reviews, writer=None))
+        return tuple(publish_reviews(repo, reviews, writer=writer))
 
     return _each_home(gh, installation, str(month), review)
 
 
 def plan_installation(
-    gh: Github, installation: int, quarter: str, today: date, *, force: bool = False
+    gh: Github,
+    installation: int,
+    quarter: str,
+    today: date,
+    *,
+    writer: Writer,
+    force: bool = False,
 ) -> InstallationRun:
     """Open (in the planning window, or anyway with `force`) or keep current `quarter`'s
     planning issues in every home of the installation, and close them once its goals
     file has landed; raises like `review_installation`."""
 
     def plan(repo: Repository) -> tuple[PlanResult, ...]:
-        found = plans_from_github(gh, repo.full_name, quarter, Month(today.year, today.month))
+        found = plans_from_github(
+            gh, repo.full_name, quarter, Month(today.year, today.month), writer=writer
+        )
         return tuple(publish_plans(found, today=today, force=force))
 
     return _each_home(gh, installation, quarter, plan)

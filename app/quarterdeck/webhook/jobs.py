@@ -130,6 +130,7 @@ class Processor:
     github_factory: Callable[[int], Any]
     config_loader: Callable[[str, Any], Any]
     locks: Locks  # SQLiteLocks or RedisLocks: shared by every process (runtime.py)
+    identity: Callable[[], str]  # the App's `<slug>[bot]`, asked once (`runtime.app_identity`)
     create_labels: bool = False
 
     def context(self, delivery: Delivery) -> Context:
@@ -139,6 +140,7 @@ class Processor:
             github_factory=self.github_factory,
             config_loader=self.config_loader,
             lock=self.locks,
+            identity=self.identity,
             create_labels=self.create_labels,
         )
 

@@ -25,6 +25,7 @@ from quarterdeck.webhook.queues import BackgroundQueue, RQQueue, WorkQueue
 from quarterdeck.webhook.settings import Settings, SettingsError
 
 GithubFactory = Callable[[int], Any]
+Identity = Callable[[], str]
 
 
 @dataclass
@@ -60,6 +61,34 @@ def app_github_factory(settings: Settings) -> GithubFactory:
     return factory
 
 
+def app_identity(settings: Settings) -> Identity:
+    """The App's own login, `<slug>[bot]`: asked of GitHub (`GET /app`, with the App's
+    JWT) the first time a handler needs it, then kept for the life of the process.
+
+    It is what "ours" means: the App edits, deletes or adopts only comments and issues
+    this login wrote, never another bot's (`sources.github.writes.written_by_us`).
+    """
+    known: list[str] = []
+
+    def identity() -> str:
+        if not known:
+            if settings.app_id is None or settings.private_key is None:
+                raise SettingsError(
+                    "QUARTERDECK_APP_ID and a private key are needed to tell the App's own "
+                    "comments from others'; see `Run the App` in the README"
+                )
+            from quarterdeck.sources.github.client import app_identity as ask
+
+            known.append(
+                ask(
+                    settings.app_id, settings.private_key.reveal(), base_url=settings.github_api_url
+                )
+            )
+        return known[0]
+
+    return identity
+
+
 def redis_client(settings: Settings) -> Any:
     """A Redis client for REDIS_URL, or None."""
     if settings.redis_url is None:
@@ -76,6 +105,7 @@ def build_runtime(
     github_factory: GithubFactory | None = None,
     config_loader: ConfigLoader | None = None,
     deliveries: DeliveryStore | None = None,
+    identity: Identity | None = None,
 ) -> Runtime:
     """Wire the App from settings; injected parts replace the defaults (tests)."""
     redis = redis_client(settings)
@@ -89,6 +119,7 @@ def build_runtime(
         github_factory=github_factory or _deferred(settings),
         config_loader=CachedConfig(config_loader, settings.config_ttl),
         locks=shared_locks(settings, redis),
+        identity=identity or app_identity(settings),
         create_labels=settings.create_labels,
     )
     if queue is None:

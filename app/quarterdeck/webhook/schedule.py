@@ -311,14 +311,21 @@ def run_schedule(installation_id: int, period: str, force: bool = False) -> dict
     fields |= {"attempt": attempts - left, "job": job.id if job is not None else None}
     what = "planning issues" if planning else "reviews"
     try:
-        gh = runtime().processor.github_factory(installation_id)
+        processor = runtime().processor
+        gh = processor.github_factory(installation_id)
         if planning:
             today = datetime.now(UTC).date()
-            run = plan_installation(gh, installation_id, period, today, force=force)
+            run = plan_installation(
+                gh, installation_id, period, today, force=force, writer=processor.identity
+            )
         else:
             figures = installation_figures(runtime().settings, installation_id)
             run = review_installation(
-                gh, installation_id, Month.parse(period), figure_sources=figures
+                gh,
+                installation_id,
+                Month.parse(period),
+                figure_sources=figures,
+                writer=processor.identity,
             )
     except Exception as exc:
         error = redact(str(exc)) or type(exc).__name__

@@ -29,7 +29,7 @@ from quarterdeck.webhook.handlers import HANDLERS, REQUIRED_OBJECT
 from quarterdeck.webhook.handlers.context import Delivery
 from quarterdeck.webhook.jobs import ConfigLoader
 from quarterdeck.webhook.queues import WorkQueue
-from quarterdeck.webhook.runtime import GithubFactory, Runtime, build_runtime
+from quarterdeck.webhook.runtime import GithubFactory, Identity, Runtime, build_runtime
 from quarterdeck.webhook.settings import Settings, load_settings
 
 log = logging.getLogger("quarterdeck.webhook")
@@ -45,6 +45,7 @@ def create_app(
     github_factory: GithubFactory | None = None,
     config_loader: ConfigLoader | None = None,
     deliveries: DeliveryStore | None = None,
+    identity: Identity | None = None,
 ) -> Flask:
     """The App's Flask application; injected parts replace the ones built from settings."""
     secret = settings.webhook_secret.reveal().encode()
@@ -56,6 +57,7 @@ def create_app(
         github_factory=github_factory,
         config_loader=config_loader,
         deliveries=deliveries,
+        identity=identity,
     )
     app = Flask("quarterdeck.webhook")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes

@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from quarterdeck.core.calendar import is_quarter
 from quarterdeck.core.review.codeowners import is_owner
+from quarterdeck.core.vocabulary import is_login, is_repo_path, is_repo_pattern, split_extends
 
 __all__ = [
     "CUSTOM_MESSAGES",
@@ -31,8 +32,10 @@ __all__ = [
     "Branch",
     "CodeownersEntry",
     "Count",
+    "Extends",
     "Folder",
     "Login",
+    "Owner",
     "Paragraph",
     "Percent",
     "Quarter",
@@ -60,9 +63,11 @@ MAX_QUERY = 20_000  # a HogQL or SQL query, a derived formula
 # GitHub logins: letters, digits, hyphens; `_` appears in enterprise-managed logins and
 # `[bot]` in app logins. Loose on purpose: the goal is to catch "@alice" and "Alice Smith".
 LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}(\[bot\])?")
+# A user or organisation as GitHub allows one (`vocabulary.is_login`), for editors.
+OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 # `owner/name`, where the name may hold shell-style wildcards (`posthog-*`) and a
 # leading `!` excludes; the owner is literal, so one listing per owner answers it.
-REPO_PATTERN = re.compile(r"!?[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.*?\[\]-]{1,100}")
+REPO_PATTERN = re.compile(rf"!?{OWNER.pattern}/[A-Za-z0-9_.*?\[\]-]{{1,100}}")
 
 
 def _slug(value: str) -> str:
@@ -78,8 +83,22 @@ def _login(value: str) -> str:
 
 
 def _repo_pattern(value: str) -> str:
-    if not REPO_PATTERN.fullmatch(value):
+    # The grammar is `vocabulary.is_repo_pattern`'s (one rule for every repository
+    # reference); REPO_PATTERN is its shape for editors.
+    if not is_repo_pattern(value):
         raise PydanticCustomError("qd_repo", "not a repository pattern")
+    return value
+
+
+def _owner(value: str) -> str:
+    if not is_login(value):
+        raise PydanticCustomError("qd_owner", "not a GitHub owner")
+    return value
+
+
+def _extends(value: str) -> str:
+    if split_extends(value) is None:
+        raise PydanticCustomError("qd_extends", "not a config to extend")
     return value
 
 
@@ -103,7 +122,8 @@ def _non_empty(value: str) -> str:
 
 def _folder(value: str) -> str:
     path = PurePosixPath(value.strip())
-    if not value.strip() or path.is_absolute() or ".." in path.parts or "\\" in value:
+    # `is_repo_path`: the one grammar of paths that become contents API URLs.
+    if not value.strip() or path.is_absolute() or not is_repo_path(str(path)):
         raise PydanticCustomError("qd_folder", "not a folder inside the repository")
     return str(path)  # "goals/" -> "goals"
 
@@ -179,6 +199,12 @@ RepoPattern = Annotated[
     AfterValidator(_repo_pattern),
     WithJsonSchema({"type": "string", "pattern": f"^{REPO_PATTERN.pattern}$"}),
 ]
+Owner = Annotated[
+    str,
+    AfterValidator(_owner),
+    WithJsonSchema({"type": "string", "pattern": f"^{OWNER.pattern}$"}),
+]
+Extends = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_extends)]
 Text = _text(MAX_TEXT, required=True)
 Query = _text(MAX_QUERY, required=True)
 Sentence = _text(MAX_SENTENCE, required=False)
@@ -221,6 +247,11 @@ CUSTOM_MESSAGES = {
     "or an email, e.g. @acme/replay",
     "qd_repo": "{v} is not a repository: write owner/name, a pattern such as acme/sdk-*, "
     "or !acme/legacy-* to leave some out",
+    "qd_owner": "{v} is not a GitHub user or organisation: letters, digits and single "
+    "inner hyphens, e.g. acme",
+    "qd_extends": "{v} is not a config to extend: write `repo`, `owner/repo` or "
+    "`owner/repo:path.yml`, with a path inside that repository (no '..', no leading '/', "
+    "no '%', no empty segments)",
     "qd_quarter": "{v} is not a quarter: write YYYY-Qn, e.g. 2026-Q4",
     "qd_questions": "expected 'default' or a list of questions, got {d}",
 }

@@ -19,12 +19,13 @@ from quarterdeck.core.business.definitions import STANDARD, UNITS, parse_derivat
 from quarterdeck.core.business.series import parse_target
 from quarterdeck.core.config.fields import (
     MAX_SLUG,
-    MAX_TEXT,
     Branch,
     CodeownersEntry,
     Count,
+    Extends,
     Folder,
     Login,
+    Owner,
     Paragraph,
     Percent,
     Quarter,
@@ -381,10 +382,10 @@ class ConfigFile(_Model):
             "!acme/legacy-* to leave some out."
         ),
     )
-    org: Login | None = Field(
+    org: Owner | None = Field(
         None, description="Every repository of this organisation (same as repos: [org/*])."
     )
-    extends: Annotated[str, Field(max_length=MAX_TEXT)] | None = Field(
+    extends: Extends | None = Field(
         None,
         alias="_extends",
         description="Another config to merge under this one: `repo` or `owner/repo:path.yml`.",

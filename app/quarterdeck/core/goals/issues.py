@@ -79,6 +79,9 @@ class IssueSnapshot:
     assignees: tuple[str, ...] = ()
     state_reason: str | None = None  # completed | not_planned | reopened | None
     url: str = ""
+    # Opened by a bot that is not Quarterdeck: its hidden markers are only text, so it is
+    # never taken as a goal's issue by marker, nor closed as a duplicate of one.
+    other_bot: bool = False
 
 
 def goal_marker(goal_id: str) -> str:

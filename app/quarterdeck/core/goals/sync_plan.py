@@ -5,7 +5,8 @@ Pure: the service reads GitHub, renders the bodies and applies the plan. The rul
 - A file goal's issue is `issue: N` if the file says so, else the issue whose body
   carries the goal's hidden marker (`<!-- quarterdeck:goal id=<id> -->`); never a
   search. Several with the marker: the oldest is the goal's, the others are closed as
-  its duplicates (`core.converge.survivor`, the rule publish follows too). No issue:
+  its duplicates (`core.converge.survivor`, the rule publish follows too). Another
+  bot's issue (`IssueSnapshot.other_bot`) is never matched by its marker. No issue:
   one is created, unless the goal is already `shipped` or `dropped`.
 - Labels: the goal label, `quarter:<q>` and `team:<slug>` are created when missing.
   An issue gets those three; other `quarter:`/`team:` labels on it are replaced,
@@ -131,7 +132,7 @@ def plan_sync(
     by_marker: dict[str, list[IssueSnapshot]] = {}
     for issue in sorted(issues, key=lambda i: i.number):
         goal_id = marker_goal_id(issue.body)
-        if goal_id:
+        if goal_id and not issue.other_bot:
             by_marker.setdefault(goal_id, []).append(issue)
     named = {g.issue for g in goals if g.issue is not None}
 

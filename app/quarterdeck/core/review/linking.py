@@ -33,6 +33,7 @@ from quarterdeck.core.model import Config, Goal, Link, PullRequest
 from quarterdeck.core.review import goal_rules, ownership
 from quarterdeck.core.review.globs import path_matches
 from quarterdeck.core.review.repositories import from_home
+from quarterdeck.core.vocabulary import is_full_name
 
 __all__ = [
     "References",
@@ -114,7 +115,10 @@ def _mentions(text: str) -> list[_Mention]:
     found: list[tuple[int, _Mention]] = []
     for m in _ISSUE_REF.finditer(prose):
         number = int(m.group("num"))
-        if number > 0:
+        repo = m.group("repo")
+        # `Goal: acme/..#3` names no repository: a qualified reference that could walk
+        # the API's URL is no reference at all (`vocabulary.is_full_name`).
+        if number > 0 and (repo is None or is_full_name(repo)):
             mention = _Mention(_squash(m.group(0)), issue=number, repo=m.group("repo"))
             found.append((m.start(), mention))
     for m in _GOAL_TOKEN.finditer(prose):

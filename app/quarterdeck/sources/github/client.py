@@ -39,6 +39,7 @@ from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.util import reraise
 
 from quarterdeck import __version__
+from quarterdeck.core.vocabulary import ACTIONS_BOT, app_login
 from quarterdeck.errors import (
     GitHubError,
     GitHubNotFound,
@@ -458,23 +459,56 @@ def _reader(gh: Github) -> Requester:
     return twin
 
 
-def writer_login(gh: Github) -> Callable[[], str | None]:
-    """The login `gh` writes as, asked once and only when called (`GET /user`).
+def token_writer(gh: Github, *, in_actions: bool) -> Callable[[], str]:
+    """The login a token client `gh` writes as, asked once and only when first needed.
 
-    A personal token writes as its user; App installation and Actions tokens write as
-    bots and can't read `/user`, so they get None (bots are told apart by type).
+    A personal token writes as its user (`GET /user`). An Actions GITHUB_TOKEN can't
+    read `/user` (GitHub answers 403): in Actions (`in_actions`, the entry point's
+    `GITHUB_ACTIONS=true`) that refusal means the token is the workflow's, which writes
+    as `github-actions[bot]`. Anywhere else a refusal leaves Quarterdeck unable to tell
+    its own comments and issues from other bots', so it stops with a `QuarterdeckError`
+    rather than guess; an App's installations know their login (`app_identity`).
     """
-    known: list[str | None] = []
+    known: list[str] = []
 
-    def login() -> str | None:
+    def login() -> str:
         if not known:
-            try:
-                known.append(gh.get_user().login)
-            except GithubException:
-                known.append(None)
+            known.append(_token_login(gh, in_actions))
         return known[0]
 
     return login
+
+
+def _token_login(gh: Github, in_actions: bool) -> str:
+    try:
+        return str(gh.get_user().login)
+    except GithubException as exc:
+        # 403 "Resource not accessible by integration": an installation's token, which
+        # the workflow's GITHUB_TOKEN is. A 401 is a bad token, reported as one below.
+        if exc.status == 403 and in_actions:
+            return ACTIONS_BOT
+        if exc.status == 403:
+            raise QuarterdeckError(
+                "GitHub answered 403 to GET /user, so Quarterdeck can't tell which "
+                "account this token writes as, and it edits only what that account wrote; "
+                "use a personal access token, or run in GitHub Actions with its GITHUB_TOKEN"
+            ) from None
+        raise github_error(exc, "asking which account the token writes as (GET /user)") from None
+    except requests.RequestException as exc:
+        raise unreachable(exc, "asking which account the token writes as (GET /user)") from None
+
+
+def app_identity(
+    app_id: int | str, private_key: str, *, base_url: str | None = None, **options: Any
+) -> str:
+    """The login the App's installations write as: `<slug>[bot]`, from `GET /app` asked
+    with the App's JWT (the slug is the App's, whatever its installations)."""
+    integration = connect_integration(app_id, private_key, base_url=base_url, **options)
+    with translated("asking GitHub for the App's own name (GET /app)"):
+        slug = integration.get_app().slug
+    if not slug:
+        raise GitHubError("GitHub's answer to GET /app carried no slug; re-run, or report it")
+    return app_login(slug)
 
 
 def library_logger() -> logging.Logger:

@@ -21,7 +21,6 @@ is named `owner/repo:path`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -38,6 +37,7 @@ from quarterdeck.core.config import (
     parse_config,
 )
 from quarterdeck.core.model import Config
+from quarterdeck.core.vocabulary import repo_reference_problem, split_extends
 from quarterdeck.errors import Problem
 from quarterdeck.sources.github.client import github_error
 from quarterdeck.sources.repo_files import (
@@ -62,11 +62,6 @@ __all__ = [
 ]
 
 ORG_CONFIG_REPO = ".github"
-# Probot's `_extends` syntax: [owner/]repo[:path.yml]
-_EXTENDS = re.compile(
-    r"^(?:(?P<owner>[A-Za-z\d](?:[A-Za-z\d]|-(?=[A-Za-z\d])){0,38})/)?"
-    r"(?P<repo>[-_.\w]+)(?::(?P<path>[-_./\w]+\.ya?ml))?$"
-)
 
 
 @dataclass(frozen=True)
@@ -199,12 +194,16 @@ class GitHubReader:
 
 
 def parse_extends(value: str, owner: str) -> tuple[str, str] | None:
-    """`_extends` as (owner/repo, path), relative to `owner`; None if malformed."""
-    match = _EXTENDS.match(value.strip())
-    if not match:
+    """`_extends` as (owner/repo, path), relative to `owner`; None if malformed.
+
+    Malformed includes anything that would walk the API's URL (`..`, an absolute or
+    percent-encoded path, `acme/..`): `vocabulary.split_extends` is the one grammar.
+    """
+    parts = split_extends(value)
+    if parts is None:
         return None
-    full_name = f"{match['owner'] or owner}/{match['repo']}"
-    return full_name, match["path"] or CONFIG_PATH
+    their_owner, name, path = parts
+    return f"{their_owner or owner}/{name}", path or CONFIG_PATH
 
 
 def load_github_config(
@@ -358,5 +357,9 @@ def _reader(near: GitHubReader, full_name: str) -> GitHubReader:
     """A reader of `full_name`: `near` itself, or a lazy handle through the same client."""
     if full_name.lower() == near.full_name.lower():
         return near
+    problem = repo_reference_problem(full_name)
+    if problem is not None:
+        # Callers pass names already checked; this keeps a URL from ever being built.
+        raise ValueError(f"not reading {full_name!r}: {problem}")
     lazy = Repository(near.repo.requester.withLazy(True), url=f"/repos/{full_name}")
     return GitHubReader(lazy, foreign=full_name)

@@ -33,12 +33,13 @@ def review_issues(
     repo: Repository,
     label: str | None = REVIEW_LABEL,
     since: datetime | None = None,
-    writer: Writer = None,
+    writer: Writer | None = None,
 ) -> dict[tuple[str, str], list[Issue]]:
     """Review issues by (team, month), oldest first; pull requests and strays skipped.
 
-    With the label, what carries it is ours (labelling takes triage rights); without
-    it (renamed or deleted), only issues we opened count, whatever marker a body holds.
+    With the label, every issue that carries it and the marker is listed (callers keep
+    the ones `writer` opened: `ours`); without it (renamed or deleted), only issues
+    `writer` opened are, whatever marker a body holds (none when `writer` is None).
     """
     return marked_issues(repo, "review", ("team", "month"), label, since, writer)
 
@@ -49,7 +50,7 @@ def marked_issues(
     keys: tuple[str, str],
     label: str | None,
     since: datetime | None = None,
-    writer: Writer = None,
+    writer: Writer | None = None,
 ) -> dict[tuple[str, str], list[Issue]]:
     """Issues whose `kind` marker holds both `keys`, by their values, oldest first.
 
@@ -65,15 +66,13 @@ def marked_issues(
             attrs = read_marker(issue.body, kind)
             # `issue.pull_request` would cost a GET per issue; the listing's URL says it.
             if not is_pull_request(issue) and attrs and all(k in attrs for k in keys):
-                if label is None and not marked_by_us(issue, writer):
+                if label is None and (writer is None or not marked_by_us(issue, writer)):
                     continue
                 found.setdefault((attrs[keys[0]], attrs[keys[1]]), []).append(issue)
     return {key: sorted(issues, key=lambda i: i.number) for key, issues in found.items()}
 
 
-def previous_review_issues(
-    repo: Repository, month: Month, writer: Writer = None
-) -> dict[str, Issue]:
+def previous_review_issues(repo: Repository, month: Month, writer: Writer) -> dict[str, Issue]:
     """Each team's review issue of the month before `month` that Quarterdeck opened."""
     found = review_issues(repo)
     return previous_of(found, month, writer)
@@ -82,7 +81,7 @@ def previous_review_issues(
 def held_reviews(
     repo: Repository,
     quarter: str,
-    writer: Writer = None,
+    writer: Writer,
     found: dict[tuple[str, str], list[Issue]] | None = None,
 ) -> list[ReviewIssue]:
     """The review issues Quarterdeck opened for the reviews held in `quarter`

@@ -18,7 +18,7 @@ from github.GithubException import GithubException, UnknownObjectException
 from github.IssueComment import IssueComment
 
 from quarterdeck.core.text.markers import marker
-from quarterdeck.core.vocabulary import LabelSpec, is_bot_login
+from quarterdeck.core.vocabulary import LabelSpec
 from quarterdeck.sources.github.client import QuarterdeckRetry, translated
 
 log = logging.getLogger(__name__)
@@ -27,26 +27,28 @@ Outcome = Literal["created", "updated", "unchanged"]
 T = TypeVar("T")
 
 
-Writer = str | Callable[[], str | None] | None
+# The login Quarterdeck writes as in this run, or how to ask it (once, when first needed):
+# the App's `<slug>[bot]`, the Action's `github-actions[bot]`, the CLI's token's user
+# (`client.app_identity`, `client.token_writer`). Never "any bot".
+Writer = str | Callable[[], str]
 
 
-def written_by_us(user: object, writer: Writer = None) -> bool:
-    """Whether a comment or issue by `user` can be Quarterdeck's own.
+def written_by_us(user: object, writer: Writer) -> bool:
+    """Whether a comment or issue by `user` is Quarterdeck's own: written by `writer`.
 
-    Quarterdeck writes as a bot account (the App's `name[bot]`, the Action's
-    `github-actions[bot]`) or, from the CLI with a personal token, as `writer`. A
-    hidden marker in anything a person wrote is only text: it is never trusted, so a
-    copied marker can't get a person's comment or issue edited, labelled or adopted.
+    Only Quarterdeck's own login counts. A hidden marker in anything anyone else wrote
+    (a person, or another bot quoting a PR body) is only text: it is never trusted, so
+    a copied marker can't get someone else's comment or issue edited, deleted, labelled,
+    adopted or counted as a duplicate.
     """
     login = str(getattr(user, "login", "") or "")
-    if getattr(user, "type", None) == "Bot" or is_bot_login(login):
-        return True
-    # Asked only now: the CLI's login costs a request, and bots' writes never need it.
+    if not login:
+        return False
     mine = writer() if callable(writer) else writer
-    return mine is not None and login.casefold() == mine.casefold()
+    return login.casefold() == mine.casefold()
 
 
-def marked_by_us(found: object, writer: Writer = None) -> bool:
+def marked_by_us(found: object, writer: Writer) -> bool:
     """Whether an issue or comment `found` by its hidden marker is Quarterdeck's own.
 
     Someone else's copy of a marker is ignored, and logged with where it is, so a
@@ -112,7 +114,7 @@ def _policy_of(client: object) -> QuarterdeckRetry | None:
     return retry if isinstance(retry, QuarterdeckRetry) else None
 
 
-def find_comment(issue: object, marker_text: str, writer: Writer = None) -> IssueComment | None:
+def find_comment(issue: object, marker_text: str, writer: Writer) -> IssueComment | None:
     """The oldest comment on `issue` that carries `marker_text` and that we wrote."""
     for comment in issue.get_comments():  # type: ignore[attr-defined]
         if marker_text in (comment.body or "") and marked_by_us(comment, writer):
@@ -121,12 +123,12 @@ def find_comment(issue: object, marker_text: str, writer: Writer = None) -> Issu
 
 
 def upsert_comment(
-    issue: object, marker_text: str, body: str, *, writer: Writer = None
+    issue: object, marker_text: str, body: str, *, writer: Writer
 ) -> tuple[IssueComment, Outcome]:
-    """Make sure `issue` has exactly one bot comment with `marker_text`, reading `body`.
+    """Make sure `issue` has exactly one comment of ours with `marker_text`, reading `body`.
 
     `body` must contain the marker; an unchanged body sends no write at all. `writer`
-    is the login the CLI writes as with a personal token (see `written_by_us`).
+    is the login Quarterdeck writes as (see `written_by_us`).
     """
     existing = find_comment(issue, marker_text, writer)
     return write_comment(issue, existing, marker_text, body, writer=writer)
@@ -138,7 +140,7 @@ def write_comment(
     marker_text: str,
     body: str,
     *,
-    writer: Writer = None,
+    writer: Writer,
 ) -> tuple[IssueComment, Outcome]:
     """`upsert_comment` for a caller that already looked (`find_comment`): one listing.
 
@@ -245,7 +247,7 @@ def close_duplicates(
     return notes
 
 
-def close_as_duplicate(issue: object, keep: int, *, writer: Writer = None) -> None:
+def close_as_duplicate(issue: object, keep: int, *, writer: Writer) -> None:
     """Close `issue` as a duplicate of #`keep`, with a "Duplicate of #keep" comment.
 
     The one way publish and `goals sync` close a duplicate (the one kept is chosen by

@@ -3,8 +3,9 @@
 The handlers look a comment up and create it under the issue's lock, so normally
 there is one. A second copy can still exist: written by a version without
 cross-process locks, or by a holder whose lock expired mid-work. The next delivery
-keeps the oldest and deletes the later copies, but only ours (`marked_by_us`): a
-person's comment that quotes the marker is never touched.
+keeps the oldest and deletes the later copies, but only ours (`marked_by_us`: written
+by the App's own login): a person's or another bot's comment that quotes the marker is
+never touched.
 """
 
 from __future__ import annotations
@@ -14,22 +15,27 @@ from typing import Any
 
 from quarterdeck.errors import GitHubNotFound
 from quarterdeck.sources.github import translated
-from quarterdeck.sources.github.writes import marked_by_us
+from quarterdeck.sources.github.writes import Writer, marked_by_us
 
 log = logging.getLogger("quarterdeck.webhook")
 
 
 def our_comment(
-    issue: Any, marker_text: str, fields: dict[str, Any], comments: list[Any] | None = None
+    issue: Any,
+    marker_text: str,
+    fields: dict[str, Any],
+    comments: list[Any] | None = None,
+    *,
+    writer: Writer,
 ) -> Any | None:
     """The oldest comment of ours on `issue` carrying `marker_text`; later ones are deleted.
 
     Call it holding the issue's lock, and pass `comments` only if read under it (the PR's
     come with the PR: `fetch_pr_and_comments`); None lists them. `fields` are the
-    delivery's log fields.
+    delivery's log fields; `writer` the App's login (`Context.ours`).
     """
     listed = issue.get_comments() if comments is None else comments
-    ours = [c for c in listed if marker_text in (c.body or "") and marked_by_us(c)]
+    ours = [c for c in listed if marker_text in (c.body or "") and marked_by_us(c, writer)]
     if not ours:
         return None
     # Comment ids grow with creation time: the smallest is the oldest, the one people saw.

@@ -60,12 +60,14 @@ class Delivery:
 
 @dataclass
 class Context:
-    """A handler's world: the delivery, a client for its installation, config, locks."""
+    """A handler's world: the delivery, a client for its installation, config, locks,
+    and who the App is (`identity`: its `<slug>[bot]` login, asked once per process)."""
 
     delivery: Delivery
     github_factory: Callable[[int], Any]
     config_loader: Callable[[str, Any], Any]
     lock: Callable[[str], AbstractContextManager[None]]
+    identity: Callable[[], str]
     create_labels: bool = False
     _gh: Any = field(default=None, repr=False)
     _app_config: Any = field(default=None, repr=False)
@@ -80,6 +82,11 @@ class Context:
             client = self.github_factory(installation)
             self._gh = client.withLazy(True) if hasattr(client, "withLazy") else client
         return self._gh
+
+    @property
+    def ours(self) -> str:
+        """The login the App writes as: only comments and issues by it are its own."""
+        return self.identity()
 
     def repository(self) -> Any:
         """The event's repository, without a request (lazy)."""

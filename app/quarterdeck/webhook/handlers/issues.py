@@ -54,7 +54,7 @@ def handle(ctx: Context) -> str:
     data = delivery.payload.get("issue")
     if not isinstance(data, dict) or not isinstance(data.get("number"), int):
         raise PayloadError("an issues event without an issue number")
-    review = reviews.review_of(data)
+    review = reviews.review_of(data, ctx.identity)
     if review is not None:
         return reviews.handle(ctx, data, review)
     labels = [str(lb.get("name")) for lb in data.get("labels") or [] if isinstance(lb, dict)]
@@ -82,9 +82,9 @@ def handle(ctx: Context) -> str:
         "goal_check.md.j2", marker=mark, check=check, goal_label=config.goal_label
     )
     with ctx.issue_lock(number):
-        existing = our_comment(issue, mark, delivery.log_fields())
+        existing = our_comment(issue, mark, delivery.log_fields(), writer=ctx.ours)
         if check.ok and existing is None:
             return f"goal issue #{number} is complete"
-        _, outcome = write_comment(issue, existing, mark, body)
+        _, outcome = write_comment(issue, existing, mark, body, writer=ctx.ours)
     lacks = len(check.problems) + check.needs_owners
     return f"goal issue #{number}: {lacks} thing(s) to fix; comment {outcome}"

@@ -7,11 +7,11 @@ hidden marker; a PR closed without merging, or still a draft, is left alone.
 from __future__ import annotations
 
 import logging
-import re
 
 from quarterdeck.core.model import Config, Goal, Link, PullRequest
 from quarterdeck.core.review.linking import link_pr, quarter_of
 from quarterdeck.core.text.markers import marker, read_marker
+from quarterdeck.core.vocabulary import is_full_name
 from quarterdeck.errors import GitHubNotFound
 from quarterdeck.sources.github import translated
 from quarterdeck.sources.github.prs import fetch_pr_and_comments
@@ -25,7 +25,6 @@ log = logging.getLogger("quarterdeck.webhook")
 ACTIONS = frozenset({"closed", "edited", "labeled", "unlabeled"})
 # Our comment's note of the goal issue it listed the PR on, to take it off on a re-link.
 LISTED_ON = "listed-on"
-_REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9_.-]+")
 
 
 def handle(ctx: Context) -> str:
@@ -68,7 +67,9 @@ def handle(ctx: Context) -> str:
         link = link_pr(pr, config, quarter=quarter, home=home)
         goal = link.goal
         issue = ctx.repository().get_issue(pr.number)  # lazy: no request
-        ours = our_comment(issue, pr_marker(pr.number), delivery.log_fields(), comments)
+        ours = our_comment(
+            issue, pr_marker(pr.number), delivery.log_fields(), comments, writer=ctx.ours
+        )
         listed_on = _listed_on(ours, delivery.repo)
         now_on = (home.casefold(), goal.issue) if goal and goal.issue else None
         if listed_on is not None and (listed_on[0].casefold(), listed_on[1]) != now_on:
@@ -79,7 +80,7 @@ def handle(ctx: Context) -> str:
         if progress is not None:
             where = {} if home.casefold() == pr.repo.casefold() else {"repo": home}
             body += f"\n{marker(LISTED_ON, issue=progress.issue, **where)}\n"
-        _, outcome = write_comment(issue, ours, pr_marker(pr.number), body)
+        _, outcome = write_comment(issue, ours, pr_marker(pr.number), body, writer=ctx.ours)
     where = f"goal {goal.id}" if goal else f"unplanned ({link.team or 'no team'})"
     return f"PR #{pr.number} linked to {where} by {link.rule}; comment {outcome}"
 
@@ -88,7 +89,7 @@ def _prefix(home: str, repo: str) -> str:
     """What comes before `#N` to name an issue of `home` from a PR of `repo`."""
     if home.casefold() == repo.casefold():
         return ""
-    if not _REPO.fullmatch(home):
+    if not is_full_name(home):
         raise ValueError(f"{home!r} is not a repository name GitHub would give")
     return home
 
@@ -117,7 +118,7 @@ def _listed_on(comment: object | None, repo: str) -> tuple[str, int] | None:
     attrs = read_marker(getattr(comment, "body", None), LISTED_ON) if comment else None
     value = (attrs or {}).get("issue", "")
     where = (attrs or {}).get("repo") or repo
-    return (where, int(value)) if value.isdigit() and _REPO.fullmatch(where) else None
+    return (where, int(value)) if value.isdigit() and is_full_name(where) else None
 
 
 def _unlist(ctx: Context, listed_on: tuple[str, int], pr: PullRequest) -> None:

@@ -35,7 +35,7 @@ def handle(ctx: Context) -> str:
     written = [
         line
         for quarter, path in sorted(landed.items())
-        for line in close_landed_plans(repo, quarter, path)
+        for line in close_landed_plans(repo, quarter, path, ctx.ours)
     ]
     quarters = ", ".join(sorted(landed))
     return f"goals landed for {quarters}: " + ("; ".join(written) or "no planning issue open")

@@ -16,19 +16,20 @@ from typing import Any
 from quarterdeck.core.text.markers import read_marker
 from quarterdeck.core.vocabulary import actor, parse_timestamp
 from quarterdeck.services.decisions import record_decision
-from quarterdeck.sources.github.writes import marked_by_us
+from quarterdeck.sources.github.writes import Writer, marked_by_us
 from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context
 
 
-def review_of(data: dict[str, Any]) -> tuple[str, str] | None:
-    """(team, month) of a review issue in a payload, if it is one and ours."""
+def review_of(data: dict[str, Any], writer: Writer) -> tuple[str, str] | None:
+    """(team, month) of a review issue in a payload, if it is one and ours (opened by
+    `writer`, the App's login: another bot's issue quoting the marker is not one)."""
     attrs = read_marker(str(data.get("body") or ""), "review")
     if not attrs or "team" not in attrs or "month" not in attrs:
         return None
     user = data.get("user") if isinstance(data.get("user"), dict) else {}
     found = SimpleNamespace(user=SimpleNamespace(**user), html_url=data.get("html_url"))
-    return (attrs["team"], attrs["month"]) if marked_by_us(found) else None
+    return (attrs["team"], attrs["month"]) if marked_by_us(found, writer) else None
 
 
 def handle(ctx: Context, data: dict[str, Any], review: tuple[str, str]) -> str:
@@ -63,7 +64,8 @@ def handle(ctx: Context, data: dict[str, Any], review: tuple[str, str]) -> str:
             body=str(issue.body or ""),
             saved=str(data.get("body") or ""),
             before=str(old.get("from") or ""),
-            comments=lambda i, tag: our_comment(i, tag, delivery.log_fields()),
+            comments=lambda i, tag: our_comment(i, tag, delivery.log_fields(), writer=ctx.ours),
+            writer=ctx.ours,
         )
     wrote = "; ".join(done.written) or "nothing to write"
     return f"review issue #{number} ({slug}, {month}): {done.verdict.summary}; {wrote}"
