@@ -28,17 +28,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from quarterdeck.core.config.fields import LOGIN
+from quarterdeck.core.model import PullRequest
 from quarterdeck.core.vocabulary import is_bot_identity, is_bot_login, is_login
 
 __all__ = [
+    "GUESSED",
     "ORGANISATION_PEOPLE",
     "Credit",
     "Identified",
     "IdentityBook",
+    "author_words",
     "credit",
     "guess_login",
     "noreply_login",
     "organisations",
+    "shown_author",
 ]
 
 Identity = tuple[str, str]  # (name, email) as git gives them
@@ -47,6 +51,8 @@ _NOREPLY = re.compile(r"^(?:\d+\+)?([^@\s]+)@users\.noreply\.github\.com$", re.I
 # A fork owner whose merges carry this many different people's work is an organisation
 # (or a shared fork): one person with a maintainer's fix-up on top is two, not several.
 ORGANISATION_PEOPLE = 3
+# How a guessed login is shown, wherever Quarterdeck writes one (JSON: author_guessed).
+GUESSED = "(guessed)"
 
 
 def noreply_login(email: str) -> str | None:
@@ -233,3 +239,15 @@ def credit(
     others = (f.login for f in found if f.login.casefold() != author.casefold())
     co_authors = tuple(dict.fromkeys(o for o in others if not is_bot_login(o)))
     return Credit(author, guessed, co_authors, opened_by)
+
+
+def shown_author(pr: PullRequest) -> str:
+    """The PR's author as text: `jane-doe (guessed)` when only a guess."""
+    return f"{pr.author} {GUESSED}" if pr.author_guessed else pr.author
+
+
+def author_words(pr: PullRequest) -> str:
+    """Who the PR is by, in words: `by jane`, `opened by Copilot for jane-doe (guessed)`."""
+    if pr.opened_by:
+        return f"opened by {pr.opened_by} for {shown_author(pr)}"
+    return f"by {shown_author(pr)}"
