@@ -10,9 +10,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+import yaml
+
+from quarterdeck.cli import main
+from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import PullRequest
 from quarterdeck.core.review.identities import ORGANISATION_PEOPLE, guess_login
 from quarterdeck.core.vocabulary import is_bot_identity
+from quarterdeck.services.link import explain_from_repo
+from quarterdeck.services.review import build_reviews, render_review, reviews_to_json
+from quarterdeck.services.starter import write_starter
 from quarterdeck.sources.git_history import read_merged_prs
 from tests.gitrepo import GitRepo
 
@@ -184,3 +192,114 @@ def test_the_vocabulary_knows_assistants_and_bots_from_people() -> None:
     ]
     assert [who for who in not_people if not is_bot_identity(*who)] == []
     assert [who for who in people if is_bot_identity(*who)] == []
+
+
+# --- how the review, `link` and JSON show people -------------------------------------
+
+TEAM_CONFIG = """\
+teams:
+  replay:
+    lead: dscully
+    members: [dscully, jane-doe]
+"""
+
+
+def shown_repo(path: Path) -> GitRepo:
+    repo = base_repo(path)
+    repo.commit("Config", {".github/quarterdeck.yml": TEAM_CONFIG}, MAINTAINER, at(1, month=7))
+    human = "Co-authored-by: Dana Scully <5+dscully@users.noreply.github.com>"
+    repo.squash_pr(1, "Agent fix", {"a.py": "1"}, COPILOT, at(2), body=human)
+    repo.squash_pr(2, "Guessed fix", {"b.py": "1"}, ("Jane Doe", "jane.doe@mail.example"), at(3))
+    return repo
+
+
+def test_the_review_shows_a_guess_as_a_guess_and_a_bots_pr_as_its_persons(
+    tmp_path: Path,
+) -> None:
+
+    repo = shown_repo(tmp_path / "r")
+
+    (review,) = build_reviews(repo.path, Month(2026, 8), team="replay")
+    text = render_review(review)
+    data = reviews_to_json([review])
+
+    # Copilot's PR is Dana's work, on Dana's team, counted, and its line says so.
+    assert "Agent fix · opened by `Copilot` for `dscully` · " in text
+    assert "Guessed fix · `jane-doe` (guessed) · " in text
+    assert review.summary.shipped == 2
+    # Only the config's lead may be mentioned; no author is.
+    assert "@jane-doe" not in text
+    assert "@Copilot" not in text
+    prs = {link["pr"]["number"]: link["pr"] for link in data["reviews"][0]["summary"]["unplanned"]}
+    assert (prs[1]["author"], prs[1]["opened_by"], prs[1]["author_guessed"]) == (
+        "dscully",
+        "Copilot",
+        False,
+    )
+    assert (prs[2]["author"], prs[2]["author_guessed"]) == ("jane-doe", True)
+
+
+def test_link_shows_a_guess_as_a_guess(tmp_path: Path) -> None:
+
+    repo = shown_repo(tmp_path / "r")
+
+    guessed = str(explain_from_repo(repo.path, 2))
+    opened = str(explain_from_repo(repo.path, 1))
+
+    assert guessed.startswith("#2 Guessed fix (by jane-doe (guessed), merged 2026-08-03)")
+    assert "author jane-doe (guessed) is on replay" in guessed
+    assert opened.startswith("#1 Agent fix (opened by Copilot for dscully, merged 2026-08-02)")
+
+
+# --- init writes only what the evidence supports ----------------------------------------
+
+
+def test_init_proposes_no_organisation_or_bot_and_writes_guesses_to_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+
+    repo = GitRepo.init(tmp_path / "r")
+    repo.git("remote", "add", "origin", "https://github.com/acme/web.git")
+    repo.commit("Initial commit", {"README.md": "hi"}, MAINTAINER, at(1, month=3))
+    staff = [(f"Person {i}", f"p{i}@bigco.example") for i in range(ORGANISATION_PEOPLE)]
+    for i, who in enumerate(staff):
+        fork_pr(repo, 10 + i, "BigCo", who, at(2 + i, month=3))
+    byroot = ("Jean B", "jean@home.example")
+    fork_pr(repo, 20, "byroot", byroot, at(10, month=3))
+    fork_pr(repo, 21, "byroot", byroot, at(11, month=3))
+    claude = "Co-Authored-By: Claude <noreply@anthropic.com>"
+    noreply = ("Nora", "9+nora-gh@users.noreply.github.com")
+    for day in (12, 13, 14):
+        repo.squash_pr(
+            30 + day, "Nora's", {f"src/n{day}.py": "1"}, noreply, at(day, month=3), claude
+        )
+    repo.squash_pr(50, "Agent", {"src/c.py": "1"}, COPILOT, at(20, month=3), claude)
+
+    write_starter(repo.path, today=datetime(2026, 4, 1, tzinfo=UTC).date())
+    text = (repo.path / ".github" / "quarterdeck.yml").read_text(encoding="utf-8")
+    cfg = yaml.safe_load(text)
+
+    people = {p for t in cfg["teams"].values() for p in (t["lead"], *t["members"])}
+    assert {p.casefold() for p in people} >= {"byroot", "nora-gh"}
+    for not_a_person in ("bigco", "copilot", "claude", "noreply"):
+        assert not_a_person not in {p.casefold() for p in people}
+    # Identities only where a noreply email or a personal fork proves the login.
+    assert cfg["identities"] == {"byroot": ["jean@home.example"]}
+    # Everyone else is to check, in comments `validate` reports: a warning, an error
+    # with --strict.
+    assert "# quarterdeck: check:" in text
+    assert "#   p0: [p0@bigco.example]" in text
+    capsys.readouterr()
+    assert main(["validate", "--repo", str(repo.path)]) == 0
+    warned = capsys.readouterr().err
+    assert main(["validate", "--strict", "--repo", str(repo.path)]) == 1
+    failed = capsys.readouterr().err
+    lines = text.splitlines()
+    mark = 1 + next(i for i, t in enumerate(lines) if t.startswith("# quarterdeck: check:"))
+    found = f".github/quarterdeck.yml:{mark}: logins still to check (guessed by `quarterdeck init`)"
+    said = [t for t in warned.splitlines() if t.startswith(found)]
+    assert len(said) == 1
+    assert said[0].endswith("(warning)")
+    assert [t for t in failed.splitlines() if t.startswith(found)] == [
+        said[0][: -len(" (warning)")]
+    ]

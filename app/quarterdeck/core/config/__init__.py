@@ -33,6 +33,7 @@ from quarterdeck.core.config.checks import (
     objective_checks,
     placeholder_checks,
     team_checks,
+    to_check_problems,
 )
 from quarterdeck.core.config.goals_file import (
     parse_goals,
@@ -269,6 +270,8 @@ def build_config(
         problems += extends_notice(cfg, cfg_doc)
         problems += team_checks(cfg, cfg_doc, strict=strict)
         problems += placeholder_checks(cfg, cfg_doc, placed, strict=strict)
+        if config is not None:
+            problems += to_check_problems(config[1], config_file, strict=strict)
         problems += codeowners_checks(cfg, cfg_doc, owners)
         problems += metric_checks(cfg, cfg_doc, strict=strict)
         problems += goal_checks(cfg, config_file, placed, broken_teams=broken)

@@ -122,6 +122,9 @@ class Identified:
     login: str
     guessed: bool
     how: str  # "config identities", "noreply email", "same name as alice", "guessed from …"
+    # What backs it: "noreply", "config", "fork" (a personal fork merged this identity's
+    # work), "history" (a name seen beside a noreply email) or "guess".
+    source: str = "guess"
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,8 @@ class IdentityBook:
     """Logins for git identities; build it with `IdentityBook.build`."""
 
     configured: Mapping[str, str] = field(default_factory=dict)  # email or name -> login
-    learned: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # -> (login, how)
+    # email or name -> (login, how, source): what the history suggests
+    learned: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -147,41 +151,41 @@ class IdentityBook:
                 if alias.strip():
                     config.setdefault(_key(alias), login)
         votes: defaultdict[str, Counter[str]] = defaultdict(Counter)
-        how: dict[tuple[str, str], str] = {}
+        how: dict[tuple[str, str], tuple[str, str]] = {}
         for name, email in seen:
             login = noreply_login(email)
             if login and not is_bot_identity(name, email):
                 # The noreply email names its login outright; its name is learned from it.
                 votes[_key(name)][login] += 1
-                how.setdefault((_key(name), login), f"same name as {login}")
+                how.setdefault((_key(name), login), (f"same name as {login}", "history"))
         for name, email, login in vouched:
             if is_bot_identity(name, email):
                 continue
             for key in (_key(email), _key(name)):
                 votes[key][login] += 1
-                how.setdefault((key, login), f"merged from {login}/…")
-        learned: dict[str, tuple[str, str]] = {}
+                how.setdefault((key, login), (f"merged from {login}/…", "fork"))
+        learned: dict[str, tuple[str, str, str]] = {}
         for key, counter in votes.items():
             if not key:
                 continue
             (best, count), *_ = counter.most_common(1)
             if count * 2 > sum(counter.values()):  # a majority, never a coin toss
-                learned[key] = (best, how[(key, best)])
+                learned[key] = (best, *how[(key, best)])
         return cls(config, learned)
 
     def identify(self, name: str, email: str) -> Identified:
         """The login of a git identity, with how it was found (the ranking above)."""
         noreply = noreply_login(email)
         if noreply:
-            return Identified(noreply, False, "noreply email")
+            return Identified(noreply, False, "noreply email", "noreply")
         for key in (_key(email), _key(name)):
             if key in self.configured:
-                return Identified(self.configured[key], False, "config identities")
+                return Identified(self.configured[key], False, "config identities", "config")
         for key in (_key(email), _key(name)):
             if key in self.learned:
                 # The history suggests it; nothing on the PR itself says so.
-                login, how = self.learned[key]
-                return Identified(login, True, how)
+                login, how, source = self.learned[key]
+                return Identified(login, True, how, source)
         return Identified(guess_login(email, name), True, f"guessed from {email.strip()}")
 
     def login(self, name: str, email: str) -> tuple[str, bool]:
@@ -226,7 +230,7 @@ def credit(
     if personal is not None and is_bot_login(personal):
         personal = None
     found = [book.identify(*who) for who in (*humans, *helpers)]
-    if found and (found[0].how == "noreply email" or personal is None):
+    if found and (found[0].source == "noreply" or personal is None):
         author, guessed = found[0].login, found[0].guessed
     elif personal is not None:
         author, guessed, opened_by = personal, False, None
