@@ -154,7 +154,7 @@ def read_merged_prs(
     if any(_forked(c, owner) for c in candidates):
         # Whose work each fork carried over the year tells a person's fork from an
         # organisation's (one more walk of the merges, only when a fork is merged).
-        orgs = organisations(_read_fork_tips(repo, tips, owner, since - _LEARN_FROM, window[1]))
+        orgs = organisations(*_read_fork_tips(repo, tips, owner, since - _LEARN_FROM, window[1]))
     book = _identity_book(candidates, brought, identities, owner, orgs)
     authors = (_people(c, brought.get(c.commit.sha))[0][:1] for c in candidates)
     if any(book.identify(*who).guessed for first in authors for who in first):
@@ -272,21 +272,29 @@ def _read_identities(
 
 def _read_fork_tips(
     repo: Path, tips: list[str], owner: str | None, since: datetime, until: datetime | None
-) -> list[tuple[str, Identity]]:
-    """(fork owner, author of the merged branch's tip) of every PR merged from a fork
-    from `since` on: whose work each fork carried, to tell organisations apart."""
-    args = ("log", "--merges", "-z", "--encoding=UTF-8", "--format=%P%x1f%s")
+) -> tuple[list[tuple[str, Identity]], list[Identity]]:
+    """Whose work each fork carried from `since` on, to tell organisations apart:
+    (fork owner, author of the merged branch's tip) of every PR merged from a fork, and
+    who merged PRs (the maintainers, whose fix-ups on a branch say nothing of a fork)."""
+    args = ("log", "--merges", "-z", "--encoding=UTF-8", "--format=%P%x1f%aN%x1f%aE%x1f%s")
     args += (*_window_bounds((since, until)), *tips, "--")
     merged: list[tuple[str, str]] = []
+    mergers: set[Identity] = set()
     for batch in stream(repo, args, "reading the merges from forks"):
         for token in batch:
-            parents, _, subject = token.partition("\x1f")
+            fields = token.split("\x1f", 3)
+            if len(fields) != 4:
+                continue
+            parents, name, email, subject = fields
             trace = read_pr_trace(subject, len(parents.split()))
-            fork = trace.head_owner if trace else None
+            if trace is None or trace.style != "merge":
+                continue
+            mergers.add((name, email))
+            fork = trace.head_owner
             if fork and (owner is None or fork.casefold() != owner.casefold()):
                 merged.append((fork, parents.split()[1]))
     authors = _tip_authors(repo, [sha for _, sha in merged], _Graph({}, {}, {}))
-    return [(fork, authors[sha]) for fork, sha in merged if sha in authors]
+    return [(fork, authors[sha]) for fork, sha in merged if sha in authors], sorted(mergers)
 
 
 def _window_bounds(window: tuple[datetime, datetime | None]) -> list[str]:

@@ -112,13 +112,16 @@ def resolve_people(survey: RepoSurvey) -> dict[str, Person]:
     by_sha = {c.sha: c for c in survey.commits}
     owner = survey.owner.casefold()
     forks: list[tuple[str, tuple[str, str]]] = []
+    mergers: list[tuple[str, str]] = []
     for commit in survey.commits:
         trace = read_pr_trace(commit.subject, len(commit.parents))
+        if trace is not None and trace.style == "merge":
+            mergers.append((commit.name, commit.email))
         tip = by_sha.get(commit.parents[1]) if commit.is_merge else None
         fork = trace.head_owner if trace else None
         if fork and fork.casefold() != owner and tip is not None and not tip.is_bot:
             forks.append((fork, (tip.name, tip.email)))
-    orgs = organisations(forks)
+    orgs = organisations(forks, mergers)
     vouched = [(name, email, fork) for fork, (name, email) in forks if fork.casefold() not in orgs]
     book = IdentityBook.build({}, ((c.name, c.email) for c in survey.commits), vouched)
     listed = _listed_users(survey.codeowners)

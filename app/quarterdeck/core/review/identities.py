@@ -55,6 +55,12 @@ ORGANISATION_PEOPLE = 3
 GUESSED = "(guessed)"
 
 
+# Git names a machine fills in when no one set one: never a person's login.
+_PLACEHOLDER_NAMES = frozenset(
+    {"unknown", "root", "admin", "user", "ubuntu", "git", "runner", "yourname", "your-name"}
+)
+
+
 def noreply_login(email: str) -> str | None:
     """The login in a GitHub noreply email, else None."""
     m = _NOREPLY.match(email.strip())
@@ -65,7 +71,7 @@ def guess_login(email: str, name: str) -> str:
     """A login-shaped guess: a git author name that already is a login (`pgjones`),
     else the email's local part shaped like one (`jane.doe` -> `jane-doe`), else the name."""
     plain = name.strip()
-    if is_login(plain) and not plain.isdigit():
+    if is_login(plain) and not plain.isdigit() and plain.casefold() not in _PLACEHOLDER_NAMES:
         return plain
     for raw in (email.strip().partition("@")[0], plain):
         login = re.sub(r"[^A-Za-z0-9_-]+", "-", raw).strip("-_")[:39].strip("-_")
@@ -78,18 +84,26 @@ def _key(text: str) -> str:
     return text.strip().casefold()
 
 
-def organisations(forks: Iterable[tuple[str, Identity]]) -> frozenset[str]:
+def organisations(
+    forks: Iterable[tuple[str, Identity]], maintainers: Iterable[Identity] = ()
+) -> frozenset[str]:
     """Fork owners (casefolded) whose merges carry the work of several different people.
 
-    `forks` pairs a fork owner with the main author of one PR merged from it. People are
-    told apart by what git shows: identities that share an email, a name or a noreply
-    login are one person. Bots and assistants are nobody. GitHub mode needs none of this:
-    the API says which owners are organisations.
+    `forks` pairs a fork owner with the author of one PR's work merged from it. People
+    are told apart by what git shows: identities that share an email, a name or a
+    noreply login are one person. Bots and assistants are nobody, and so are the
+    `maintainers` (who merged PRs): their fix-ups on a contributor's branch make no fork
+    an organisation. GitHub mode needs none of this: the API says which owners are
+    organisations.
     """
+    merged_by = {_key(email) for _, email in maintainers} | {_key(name) for name, _ in maintainers}
     people: defaultdict[str, list[Identity]] = defaultdict(list)
     for owner, (name, email) in forks:
-        if owner and not is_bot_identity(name, email):
-            people[_key(owner)].append((name, email))
+        if not owner or is_bot_identity(name, email):
+            continue
+        if _key(email) in merged_by or _key(name) in merged_by:
+            continue
+        people[_key(owner)].append((name, email))
     return frozenset(o for o, seen in people.items() if _distinct(seen) >= ORGANISATION_PEOPLE)
 
 
