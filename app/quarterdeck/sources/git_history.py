@@ -152,9 +152,11 @@ def read_merged_prs(
     owner = _owner(repo, candidates)
     orgs: frozenset[str] = frozenset()
     if any(_forked(c, owner) for c in candidates):
-        # Whose work each fork carried over the year tells a person's fork from an
-        # organisation's (one more walk of the merges, only when a fork is merged).
-        orgs = organisations(*_read_fork_tips(repo, tips, owner, since - _LEARN_FROM, window[1]))
+        # Whose work each fork carried over a year either side tells a person's fork
+        # from an organisation's (one more walk of the merges, only when a fork is
+        # merged): an organisation's first PRs are its own too.
+        later = None if window[1] is None else until + _LEARN_FROM
+        orgs = organisations(*_read_fork_tips(repo, tips, owner, since - _LEARN_FROM, later))
     book = _identity_book(candidates, brought, identities, owner, orgs)
     authors = (_people(c, brought.get(c.commit.sha))[0][:1] for c in candidates)
     if any(book.identify(*who).guessed for first in authors for who in first):
