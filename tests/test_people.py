@@ -22,6 +22,8 @@ from quarterdeck.services.link import explain_from_repo
 from quarterdeck.services.review import build_reviews, render_review, reviews_to_json
 from quarterdeck.services.starter import write_starter
 from quarterdeck.sources.git_history import read_merged_prs
+from quarterdeck.sources.github.prs import fetch_merged_prs
+from tests.fakegithub import FakeGitHub
 from tests.gitrepo import GitRepo
 
 MAINTAINER = ("Mae Tainer", "mae@example.com")
@@ -304,4 +306,26 @@ def test_init_proposes_no_organisation_or_bot_and_writes_guesses_to_check(
     assert said[0].endswith("(warning)")
     assert [t for t in failed.splitlines() if t.startswith(found)] == [
         said[0][: -len(" (warning)")]
+    ]
+
+
+def test_github_mode_credits_a_pr_copilot_opened_to_the_person_beside_it(
+    github: FakeGitHub,
+) -> None:
+    github.add_pull(
+        "acme/web", 9, "Agent fix", "2026-11-20T12:00:00Z", author="copilot-swe-agent[bot]",
+        co_authors=("dscully", "Copilot"),
+    )  # fmt: skip
+    github.add_pull("acme/web", 10, "Bump", "2026-11-21T00:00:00Z", author="dependabot[bot]")
+
+    prs = fetch_merged_prs(
+        github.client(),
+        "acme/web",
+        datetime(2026, 11, 1, tzinfo=UTC),
+        datetime(2026, 12, 1, tzinfo=UTC),
+    )
+
+    assert [(pr.author, pr.opened_by, pr.is_bot, pr.co_authors) for pr in prs] == [
+        ("dscully", "copilot-swe-agent[bot]", False, ()),
+        ("dependabot[bot]", None, True, ()),
     ]

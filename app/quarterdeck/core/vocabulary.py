@@ -125,7 +125,7 @@ def actor(user: Mapping[str, Any] | None) -> tuple[str, bool]:
         return "ghost", False
     login = str(user.get("login") or "ghost")
     bot = "Bot" in (user.get("type"), user.get("__typename")) or is_bot_login(login)
-    if bot and not is_bot_login(login):
+    if bot and not login.casefold().endswith(BOT_SUFFIX):
         login += BOT_SUFFIX
     return login, bot
 
