@@ -279,8 +279,7 @@ def test_co_authors_from_trailers_and_other_authors_of_the_branch(tmp_path: Path
 
     prs = read(repo)
 
-    # A name that already is a login (`X`) is a better guess than the email's local part.
-    assert (prs[1].author, prs[1].co_authors) == ("alice-gh", ("bob", "X"))
+    assert (prs[1].author, prs[1].co_authors) == ("alice-gh", ("bob", "x"))
     # Dan wrote most of the branch; Carol is a co-author; the bot is neither.
     assert (prs[2].author, prs[2].co_authors) == ("dan", ("carol-d",))
 

@@ -138,6 +138,9 @@ def test_a_git_name_that_is_a_login_beats_the_emails_local_part(tmp_path: Path) 
     assert guess_login("philip.graham.jones@mail.example", "pgjones") == "pgjones"
     # A placeholder git name is no one's login.
     assert guess_login("edward.g2013@mail.example", "unknown") == "edward-g2013"
+    # A first name is not a login: the email says more.
+    assert guess_login("dave@mail.example", "Dave") == "dave"
+    assert guess_login("m@mail.example", "MohitMandalia") == "MohitMandalia"
 
 
 def test_assistants_and_bots_in_trailers_are_never_co_authors(tmp_path: Path) -> None:

@@ -68,16 +68,26 @@ def noreply_login(email: str) -> str | None:
 
 
 def guess_login(email: str, name: str) -> str:
-    """A login-shaped guess: a git author name that already is a login (`pgjones`),
-    else the email's local part shaped like one (`jane.doe` -> `jane-doe`), else the name."""
+    """A login-shaped guess: a git author name that already reads as a login
+    (`pgjones`), else the email's local part shaped like one (`jane.doe` -> `jane-doe`),
+    else the name."""
     plain = name.strip()
-    if is_login(plain) and not plain.isdigit() and plain.casefold() not in _PLACEHOLDER_NAMES:
+    if _handle_like(plain) and plain.casefold() not in _PLACEHOLDER_NAMES:
         return plain
     for raw in (email.strip().partition("@")[0], plain):
         login = re.sub(r"[^A-Za-z0-9_-]+", "-", raw).strip("-_")[:39].strip("-_")
         if login and LOGIN.fullmatch(login) and not login.isdigit():
             return login
     return "unknown-author"
+
+
+def _handle_like(name: str) -> bool:
+    """A git name that reads as a login, not a first name: `pgjones`, `Rowlando13`,
+    `MohitMandalia`, `jane-doe` (all lowercase, or with a digit, a hyphen or an inner
+    capital); `Dave` is a first name, and its email says more."""
+    if not is_login(name) or name.isdigit():
+        return False
+    return name.islower() or any(c.isdigit() or c == "-" or c.isupper() for c in name[1:])
 
 
 def _key(text: str) -> str:
