@@ -163,6 +163,8 @@ def test_assistants_and_bots_in_trailers_are_never_co_authors(tmp_path: Path) ->
 
     assert (pr.author, pr.co_authors, pr.is_bot) == ("alice-gh", ("bob",), False)
     assert "noreply" not in pr.co_authors
+    # Bob's login is only guessed from his email, and the PR says so.
+    assert pr.co_authors_guessed == ("bob",)
 
 
 def test_a_pr_an_assistant_opened_for_a_person_is_that_persons_work(tmp_path: Path) -> None:
@@ -217,6 +219,8 @@ def shown_repo(path: Path) -> GitRepo:
     human = "Co-authored-by: Dana Scully <5+dscully@users.noreply.github.com>"
     repo.squash_pr(1, "Agent fix", {"a.py": "1"}, COPILOT, at(2), body=human)
     repo.squash_pr(2, "Guessed fix", {"b.py": "1"}, ("Jane Doe", "jane.doe@mail.example"), at(3))
+    pair = "Co-authored-by: Jane Doe <jane.doe@mail.example>"
+    repo.squash_pr(3, "Pair fix", {"c.py": "1"}, ("Zed", "zed@mail.example"), at(4), body=pair)
     return repo
 
 
@@ -233,7 +237,7 @@ def test_the_review_shows_a_guess_as_a_guess_and_a_bots_pr_as_its_persons(
     # Copilot's PR is Dana's work, on Dana's team, counted, and its line says so.
     assert "Agent fix · opened by `Copilot` for `dscully` · " in text
     assert "Guessed fix · `jane-doe` (guessed) · " in text
-    assert review.summary.shipped == 2
+    assert review.summary.shipped == 3
     # Only the config's lead may be mentioned; no author is.
     assert "@jane-doe" not in text
     assert "@Copilot" not in text
@@ -256,6 +260,10 @@ def test_link_shows_a_guess_as_a_guess(tmp_path: Path) -> None:
     assert guessed.startswith("#2 Guessed fix (by jane-doe (guessed), merged 2026-08-03)")
     assert "author jane-doe (guessed) is on replay" in guessed
     assert opened.startswith("#1 Agent fix (opened by Copilot for dscully, merged 2026-08-02)")
+    paired = str(explain_from_repo(repo.path, 3))
+    assert (
+        "co-author jane-doe (guessed) is on replay (author zed (guessed) is on no team)" in paired
+    )
 
 
 # --- init writes only what the evidence supports ----------------------------------------

@@ -658,6 +658,7 @@ def _to_pull_request(
         source="git",
         first_commit_at=info.first_commit_at if info else None,
         co_authors=found.co_authors,
+        co_authors_guessed=found.co_authors_guessed,
         author_guessed=found.guessed,
         opened_by=found.opened_by,
     )

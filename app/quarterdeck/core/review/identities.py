@@ -43,6 +43,7 @@ __all__ = [
     "noreply_login",
     "organisations",
     "shown_author",
+    "shown_person",
 ]
 
 Identity = tuple[str, str]  # (name, email) as git gives them
@@ -226,6 +227,7 @@ class Credit:
     guessed: bool
     co_authors: tuple[str, ...] = ()
     opened_by: str | None = None  # a bot or assistant that opened the PR for `author`
+    co_authors_guessed: tuple[str, ...] = ()  # the co-authors whose login is a guess
     is_bot: bool = False  # no person wrote it: a bot's PR with no person beside
 
 
@@ -264,14 +266,23 @@ def credit(
         )
     else:
         author, guessed = "unknown-author", True
-    others = (f.login for f in found if f.login.casefold() != author.casefold())
-    co_authors = tuple(dict.fromkeys(o for o in others if not is_bot_login(o)))
-    return Credit(author, guessed, co_authors, opened_by)
+    others = [f for f in found if f.login.casefold() != author.casefold()]
+    co_authors = tuple(dict.fromkeys(o.login for o in others if not is_bot_login(o.login)))
+    # A co-author is a guess only if no evidence anywhere on the PR names that login.
+    sure = {o.login for o in others if not o.guessed}
+    guesses = tuple(c for c in co_authors if c not in sure)
+    return Credit(author, guessed, co_authors, opened_by, guesses)
 
 
 def shown_author(pr: PullRequest) -> str:
     """The PR's author as text: `jane-doe (guessed)` when only a guess."""
-    return f"{pr.author} {GUESSED}" if pr.author_guessed else pr.author
+    return shown_person(pr, pr.author)
+
+
+def shown_person(pr: PullRequest, login: str) -> str:
+    """The PR's author or a co-author as text, `jane-doe (guessed)` when only a guess."""
+    guessed = pr.author_guessed if login == pr.author else login in pr.co_authors_guessed
+    return f"{login} {GUESSED}" if guessed else login
 
 
 def author_words(pr: PullRequest) -> str:

@@ -32,7 +32,7 @@ from quarterdeck.core.review.globs import (
     path_matches,
     specificity,
 )
-from quarterdeck.core.review.identities import shown_author
+from quarterdeck.core.review.identities import shown_author, shown_person
 from quarterdeck.core.review.repositories import from_home, in_scope, owns_repo
 
 __all__ = [
@@ -174,7 +174,7 @@ def _break_tie(tied: list[_Tally], pr: PullRequest, config: Config) -> tuple[_Ta
             winner = home[0]
             return winner, (
                 f"; tie with {_rest(tied, winner)} ({each}, equally specific): "
-                f"{role} {person} is on {winner.team.slug}"
+                f"{role} {shown_person(pr, person)} is on {winner.team.slug}"
             )
     winner = min(sharpest, key=lambda t: t.team.slug)
     return winner, (
@@ -228,7 +228,7 @@ def by_author(pr: PullRequest, config: Config) -> TeamMatch | None:
         return None
     # dicts keep insertion order, so between equal counts the first co-author's team wins
     team, people = max(homes.values(), key=lambda tp: len(tp[1]))
-    names = " and ".join(people)
+    names = " and ".join(shown_person(pr, p) for p in people)
     verb = "is" if len(people) == 1 else "are"
     word = "co-author" if len(people) == 1 else "co-authors"
     reason = f"{word} {names} {verb} on {team.slug} (author {shown_author(pr)} is on no team)"
