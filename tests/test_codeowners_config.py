@@ -228,7 +228,9 @@ def test_offline_review_links_by_codeowners_and_goal_declarations(tmp_path: Path
             None,
             "none",
             "no goal claims it and no team owns its paths, labels or author; to assign work "
-            "like it, add `docs/**` to a team's `owns.paths` or sam to a team's `members`",
+            # Sam's login is only a guess from his email, and the advice says so.
+            "like it, add `docs/**` to a team's `owns.paths` or sam (guessed) to a team's "
+            "`members`",
         ),
     ]
 

@@ -129,7 +129,8 @@ def test_reads_exactly_the_prs_merged_in_the_window(november: GitRepo) -> None:
         ),
         (8, ODD_TITLE, "alice", None, ("docs/ü.md",), utc("2026-11-15T10:00Z"), None, False),
         (
-            13, "Fix README", "erin-gh", "patch-1", ("README.md",),
+            # A personal fork's owner beats the config's identities (erin-gh).
+            13, "Fix README", "erin-fork", "patch-1", ("README.md",),
             utc("2026-11-20T10:00Z"), utc("2026-11-19T10:00Z"), False,
         ),
         (

@@ -253,13 +253,15 @@ def test_identities_are_learned_from_the_history_itself(tmp_path: Path) -> None:
 
     prs = read(repo)
 
+    # Only the PR's own commits (a noreply email) or its own fork are evidence: what the
+    # history suggests elsewhere gives a better login, still shown as a guess.
     assert [(n, pr.author, pr.author_guessed) for n, pr in prs.items()] == [
         (1, "alice-gh", False),
-        (2, "alice-gh", False),
+        (2, "alice-gh", True),
         (3, "dandy", False),
-        (4, "dandy", False),
+        (4, "dandy", True),
     ]
-    # The config's identities stay the override.
+    # The config's identities (a person's word) beat what the history suggests.
     overridden = read(repo, identities={"dan-real": ("dan@example.net",)})
     assert overridden[4].author == "dan-real"
 
@@ -303,4 +305,5 @@ def test_a_name_seen_with_a_noreply_email_before_the_window_names_the_login(
 
     pr = read(repo)[1]
 
-    assert (pr.author, pr.author_guessed) == ("alice-gh", False)
+    # A suggestion from elsewhere in the history, not evidence on the PR: a guess.
+    assert (pr.author, pr.author_guessed) == ("alice-gh", True)

@@ -102,12 +102,12 @@ def test_codeowners_teams_with_their_most_active_authors(tmp_path: Path) -> None
             "owns": {"codeowners": ["@acme/core"], "paths": [], "labels": []},
         },
     }
-    # Logins the history does not prove are given with their emails, marked as guesses.
-    assert cfg["identities"] == {
-        "bob": ["bob@acme.example"],
-        "carol-cole": ["carol.cole@acme.example"],
-    }
+    # Only logins the history proves (Bob's own fork) are identities; guesses are to check.
+    assert cfg["identities"] == {"bob": ["bob@acme.example"]}
     text = config_text(repo.path)
+    assert (
+        "#   carol-cole: [carol.cole@acme.example] # guessed from carol.cole@acme.example\n" in text
+    )
     assert "lead: alice                 # check: most active here (3 of 5 commits)" in text
     assert (
         "- carol-cole              # 2 commits; check: login guessed from carol.cole@acme.example"
@@ -193,13 +193,14 @@ def test_a_team_keeps_its_six_most_active_people(tmp_path: Path) -> None:
             repo.commit(f"work {j}", {f"api/{name}{j}.py": "x"}, author=who, date=at(next(day)))
     write_starter(repo.path, today=TODAY)
     team = config_of(repo.path)["teams"]["api"]
-    assert team["lead"] == "p8"
-    assert team["members"] == ["p8", "p7", "p6", "p5", "p4", "p3"]
+    # A git name that already is a login (`P8`) is the better guess.
+    assert team["lead"] == "P8"
+    assert team["members"] == ["P8", "P7", "P6", "P5", "P4", "P3"]
     text = config_text(repo.path)
-    assert "# Also active here, left out to keep the team at six: p2 (2), null (1)" in text
-    # Only the people on teams get identities.
-    assert "null:" not in text
-    assert '"null"' not in text
+    assert "# Also active here, left out to keep the team at six: P2 (2), NULL (1)" in text
+    # Only the people on teams are listed to check.
+    assert "NULL:" not in text
+    assert '"NULL"' not in text
     assert main(["validate", "--repo", str(repo.path)]) == 0
 
 
@@ -237,8 +238,9 @@ def test_a_name_seen_beside_a_login_gives_that_login(tmp_path: Path) -> None:
     write_starter(repo.path, today=TODAY)
     cfg = config_of(repo.path)
     assert cfg["teams"]["app"]["members"] == ["alice"]
-    assert cfg["identities"] == {"alice": ["alice@work.example"]}
-    assert "check: guessed login" not in config_text(repo.path)
+    # Her work email is only suggested by her name: to check, not an identity.
+    assert "identities" not in cfg
+    assert "#   alice: [alice@work.example] # same name as alice\n" in config_text(repo.path)
 
 
 def test_the_same_history_gives_the_same_file(tmp_path: Path) -> None:

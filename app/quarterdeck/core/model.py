@@ -204,6 +204,11 @@ class PullRequest:
     # True when `author` is only a guess from a git identity (an email's local part or
     # a name), not a login the history or the config vouches for.
     author_guessed: bool = False
+    # The co-authors known only by a guessed login (see author_guessed).
+    co_authors_guessed: tuple[str, ...] = ()
+    # The bot or AI assistant that opened the PR for `author` (a person in its
+    # `Co-authored-by:` trailers, or GitHub's co-author), when one did.
+    opened_by: str | None = None
     # Where it was merged: "owner/name" (or a clone's folder name when it has no
     # GitHub remote), and its web address when that differs from the reviewed
     # repository's. A PR is identified by (repo, number): numbers repeat across

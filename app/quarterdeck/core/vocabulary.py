@@ -170,14 +170,56 @@ def app_login(slug: str) -> str:
     return f"{slug}{BOT_SUFFIX}"
 
 
+# Bots and AI assistants are not people: never authors, co-authors, members or leads.
+# Apps sign as `name[bot]` (`dependabot[bot]`, `devin-ai-integration[bot]`,
+# `codegen-sh[bot]`, `chatgpt-codex-connector[bot]`, `google-labs-jules[bot]`,
+# `cursor[bot]`, `amazon-q-developer[bot]`); the rest are listed here as they write
+# their commits and `Co-authored-by:` trailers.
+NOT_PEOPLE_EMAILS = frozenset(
+    {
+        "noreply@anthropic.com",  # Claude Code: `Co-Authored-By: Claude <noreply@anthropic.com>`
+        "copilot@github.com",  # GitHub Copilot
+        "cursoragent@cursor.com",  # Cursor's agent: `Cursor Agent <cursoragent@cursor.com>`
+        "noreply@openai.com",  # OpenAI Codex
+        "codex@openai.com",
+        "noreply@aider.chat",  # aider
+        "aider@aider.chat",
+        "noreply@github.com",  # GitHub itself (web-flow): merges and squashes
+        "action@github.com",  # GitHub Actions' default committer
+        "devin-ai-integration@users.noreply.github.com",
+        "bot@codegen.sh",
+    }
+)
+# Accounts of assistants and automation that are not `[bot]` Apps: the Copilot coding
+# agent opens PRs and commits as `Copilot <198982749+Copilot@users.noreply.github.com>`.
+NOT_PEOPLE_LOGINS = frozenset(
+    {"copilot", "copilot-swe-agent", "cursoragent", "web-flow", "github-actions", "ghost"}
+)
+# An address no one reads (`noreply@…`, `no-reply@…`) belongs to a tool, never to a
+# person: GitHub's per-user `…@users.noreply.github.com` aside.
+_NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply)$", re.IGNORECASE)
+# `github-bot@acme.com`, `PostHog Github Bot`: automation naming itself a bot.
+_BOT_WORD = re.compile(r"(?:^|[-_.+ ])bot$", re.IGNORECASE)
+
+
 def is_bot_login(login: str) -> bool:
-    """A GitHub App's login: `dependabot[bot]` (REST and git write the suffix)."""
-    return login.strip().casefold().endswith(BOT_SUFFIX)
+    """A login that is not a person: a GitHub App's (`dependabot[bot]`; REST and git
+    write the suffix) or an assistant's account (`Copilot`, see NOT_PEOPLE_LOGINS)."""
+    text = login.strip().casefold()
+    return text.endswith(BOT_SUFFIX) or text in NOT_PEOPLE_LOGINS
 
 
 def is_bot_identity(name: str, email: str) -> bool:
-    """A git identity of a bot: `renovate[bot] <…+renovate[bot]@users.noreply…>`."""
-    return BOT_SUFFIX in name.casefold() or BOT_SUFFIX in email.casefold()
+    """A git identity that is not a person: a bot (`renovate[bot] <…+renovate[bot]@…>`),
+    an AI assistant (`Claude <noreply@anthropic.com>`, NOT_PEOPLE_EMAILS), an account
+    in NOT_PEOPLE_LOGINS, a no-reply address or automation naming itself a bot."""
+    name, email = name.strip(), email.strip().casefold()
+    if BOT_SUFFIX in name.casefold() or BOT_SUFFIX in email or email in NOT_PEOPLE_EMAILS:
+        return True
+    local, _, domain = email.partition("@")
+    if domain == "users.noreply.github.com":
+        return local.partition("+")[2 if "+" in local else 0] in NOT_PEOPLE_LOGINS
+    return bool(_NO_REPLY.match(local) or _BOT_WORD.search(local) or _BOT_WORD.search(name))
 
 
 def actor(user: Mapping[str, Any] | None) -> tuple[str, bool]:
@@ -190,7 +232,7 @@ def actor(user: Mapping[str, Any] | None) -> tuple[str, bool]:
         return "ghost", False
     login = str(user.get("login") or "ghost")
     bot = "Bot" in (user.get("type"), user.get("__typename")) or is_bot_login(login)
-    if bot and not is_bot_login(login):
+    if bot and not login.casefold().endswith(BOT_SUFFIX):
         login += BOT_SUFFIX
     return login, bot
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from quarterdeck.core.model import Config, Link, PullRequest
+from quarterdeck.core.review.identities import author_words
 from quarterdeck.core.review.linking import link_pr, quarter_of
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review import reviewed_branches
@@ -35,7 +36,7 @@ class Explanation:
 
     def __str__(self) -> str:
         pr = self.link.pr
-        lines = [f"#{pr.number} {pr.title} (by {pr.author}, merged {pr.merged_at:%Y-%m-%d})"]
+        lines = [f"#{pr.number} {pr.title} ({author_words(pr)}, merged {pr.merged_at:%Y-%m-%d})"]
         if self.link.goal_id is not None:
             lines.append(f"goal: {self.link.goal_id} — {self.goal_title} (team {self.link.team})")
         else:

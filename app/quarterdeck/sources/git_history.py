@@ -42,7 +42,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from quarterdeck.core.model import PullRequest
-from quarterdeck.core.review.identities import IdentityBook
+from quarterdeck.core.review.identities import IdentityBook, credit, organisations
 from quarterdeck.core.review.pr_messages import (
     PrTrace,
     co_author_trailers,
@@ -50,7 +50,6 @@ from quarterdeck.core.review.pr_messages import (
     merged_branch,
     read_pr_trace,
 )
-from quarterdeck.core.vocabulary import is_bot_identity, is_bot_login
 from quarterdeck.errors import HistoryError
 from quarterdeck.sources.git_run import (
     Counter,
@@ -151,14 +150,23 @@ def read_merged_prs(
     changed, brought = _details(repo, candidates, _bases(line_commits), counter)
     counter.finish()
     owner = _owner(repo, candidates)
-    book = _identity_book(candidates, brought, identities, owner)
-    authors = (_people(c, brought.get(c.commit.sha))[:1] for c in candidates)
+    orgs: frozenset[str] = frozenset()
+    if any(_forked(c, owner) for c in candidates):
+        # Whose work each fork carried over a year either side tells a person's fork
+        # from an organisation's (one more walk of the merges, only when a fork is
+        # merged): an organisation's first PRs are its own too.
+        later = None if window[1] is None else until + _LEARN_FROM
+        orgs = organisations(*_read_fork_tips(repo, tips, owner, since - _LEARN_FROM, later))
+    book = _identity_book(candidates, brought, identities, owner, orgs)
+    authors = (_people(c, brought.get(c.commit.sha))[0][:1] for c in candidates)
     if any(book.identify(*who).guessed for first in authors for who in first):
         # Only then is it worth reading who else committed (one more walk of the history).
         elsewhere = _read_identities(repo, tips, since - _LEARN_FROM, window[1])
-        book = _identity_book(candidates, brought, identities, owner, elsewhere)
+        book = _identity_book(candidates, brought, identities, owner, orgs, elsewhere)
     result = [
-        _to_pull_request(c, changed.get(c.commit.sha, ()), brought.get(c.commit.sha), book, owner)
+        _to_pull_request(
+            c, changed.get(c.commit.sha, ()), brought.get(c.commit.sha), book, owner, orgs
+        )
         for c in candidates
     ]
     # Clock skew can make dates disagree with the graph's order; callers want time order.
@@ -262,6 +270,33 @@ def _read_identities(
             name, _, email = token.partition("\x1f")
             found.add((name, email))
     return found
+
+
+def _read_fork_tips(
+    repo: Path, tips: list[str], owner: str | None, since: datetime, until: datetime | None
+) -> tuple[list[tuple[str, Identity]], list[Identity]]:
+    """Whose work each fork carried from `since` on, to tell organisations apart:
+    (fork owner, author of the merged branch's tip) of every PR merged from a fork, and
+    who merged PRs (the maintainers, whose fix-ups on a branch say nothing of a fork)."""
+    args = ("log", "--merges", "-z", "--encoding=UTF-8", "--format=%P%x1f%aN%x1f%aE%x1f%s")
+    args += (*_window_bounds((since, until)), *tips, "--")
+    merged: list[tuple[str, str]] = []
+    mergers: set[Identity] = set()
+    for batch in stream(repo, args, "reading the merges from forks"):
+        for token in batch:
+            fields = token.split("\x1f", 3)
+            if len(fields) != 4:
+                continue
+            parents, name, email, subject = fields
+            trace = read_pr_trace(subject, len(parents.split()))
+            if trace is None or trace.style != "merge":
+                continue
+            mergers.add((name, email))
+            fork = trace.head_owner
+            if fork and (owner is None or fork.casefold() != owner.casefold()):
+                merged.append((fork, parents.split()[1]))
+    authors = _tip_authors(repo, [sha for _, sha in merged], _Graph({}, {}, {}))
+    return [(fork, authors[sha]) for fork, sha in merged if sha in authors], sorted(mergers)
 
 
 def _window_bounds(window: tuple[datetime, datetime | None]) -> list[str]:
@@ -562,12 +597,14 @@ def _identity_book(
     brought: Mapping[str, _Brought],
     identities: Mapping[str, tuple[str, ...]],
     owner: str | None,
+    orgs: frozenset[str] = frozenset(),
     elsewhere: Iterable[Identity] = (),
 ) -> IdentityBook:
-    """Logins for the identities seen: the config's, noreply emails', and fork merges'.
+    """Logins for the identities seen: the config's, noreply emails', and personal forks'.
 
     `elsewhere` is who else committed around the window: a name that once came with a
-    noreply email names its login for the PRs of the window too.
+    noreply email suggests its login for the PRs of the window too. An organisation's
+    fork (`orgs`) vouches for no one.
     """
     seen: list[Identity] = list(elsewhere)
     vouched: list[tuple[str, str, str]] = []
@@ -578,22 +615,23 @@ def _identity_book(
             continue
         seen += info.authors
         fork = _forked(c, owner)
-        if fork and info.authors:
+        if fork and fork.casefold() not in orgs and info.authors:
             name, email = info.authors[0]
             vouched.append((name, email, fork))
     return IdentityBook.build(identities, seen, vouched)
 
 
-def _people(candidate: _Candidate, info: _Brought | None) -> list[Identity]:
-    """Who wrote the PR, its author first: a merge's branch authors (a merge commit's
-    author only pressed the button), a squash's commit author; then the trailers'."""
-    people: list[Identity] = []
+def _people(candidate: _Candidate, info: _Brought | None) -> tuple[list[Identity], list[Identity]]:
+    """Who wrote the PR: its commits' authors, main author first (a merge's branch
+    authors, as a merge commit's author only pressed the button; a squash's commit
+    author), and the people of its `Co-authored-by:` trailers."""
+    authors: list[Identity] = []
     if candidate.is_merge:
         if info is not None:
-            people += info.authors or ([info.tip_author] if info.tip_author else [])
+            authors += info.authors or ([info.tip_author] if info.tip_author else [])
     else:
-        people.append((candidate.commit.author_name, candidate.commit.author_email))
-    return people + list(co_author_trailers(candidate.commit.message))
+        authors.append((candidate.commit.author_name, candidate.commit.author_email))
+    return authors, list(co_author_trailers(candidate.commit.message))
 
 
 def _to_pull_request(
@@ -602,31 +640,25 @@ def _to_pull_request(
     info: _Brought | None,
     book: IdentityBook,
     owner: str | None,
+    orgs: frozenset[str] = frozenset(),
 ) -> PullRequest:
     commit, trace = candidate.commit, candidate.trace
-    people = _people(candidate, info)
-    logins = [book.login(name, email) for name, email in people]
-    fork = _forked(candidate, owner)
-    # A fork's owner opened the PR; only a login the identities vouch for says better.
-    if fork is not None and (not logins or logins[0][1]):
-        logins.insert(0, (fork, False))
-    author, guessed = logins[0] if logins else ("unknown", True)
-    # Bots' fix-up commits (pre-commit.ci, "Update branch") make no one a co-author.
-    others = (login for login, _ in logins[1:] if login != author and not is_bot_login(login))
-    co_authors = tuple(dict.fromkeys(others))
-    name, email = people[0] if people else ("", "")
+    authors, trailers = _people(candidate, info)
+    found = credit(authors, trailers, book, _forked(candidate, owner), orgs)
     return PullRequest(
         number=trace.number,
         title=trace.title,
-        author=author,
+        author=found.author,
         merged_at=commit.committed,
         body=commit.message,
         branch=trace.branch,
         paths=paths,
-        is_bot=is_bot_identity(name, email) or is_bot_login(author),
+        is_bot=found.is_bot,
         sha=commit.sha,
         source="git",
         first_commit_at=info.first_commit_at if info else None,
-        co_authors=co_authors,
-        author_guessed=guessed,
+        co_authors=found.co_authors,
+        co_authors_guessed=found.co_authors_guessed,
+        author_guessed=found.guessed,
+        opened_by=found.opened_by,
     )

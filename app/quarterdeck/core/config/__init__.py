@@ -34,6 +34,7 @@ from quarterdeck.core.config.checks import (
     placeholder_checks,
     posthog_host_checks,
     team_checks,
+    to_check_problems,
 )
 from quarterdeck.core.config.goals_file import (
     parse_goals,
@@ -275,6 +276,8 @@ def build_config(
         problems += extends_notice(cfg, cfg_doc)
         problems += team_checks(cfg, cfg_doc, strict=strict)
         problems += placeholder_checks(cfg, cfg_doc, placed, strict=strict)
+        if config is not None:
+            problems += to_check_problems(config[1], config_file, strict=strict)
         problems += codeowners_checks(cfg, cfg_doc, owners)
         problems += metric_checks(cfg, cfg_doc, strict=strict)
         if outbound is not None:

@@ -12,6 +12,7 @@ PostHog host the operator's outbound policy refuses.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator, Mapping, Sequence
 
 from quarterdeck.core.business.definitions import parse_derivation
@@ -141,6 +142,40 @@ def placeholder_checks(
             if text.startswith(STARTER_TEXT):
                 message = _TEXT.format(what=f"the {name} of goal '{spec.id}'", say=say)
                 yield _problem_at(goal_doc, [i, name], message, severity)
+
+
+# `init` writes the logins it could only guess in a commented block under this mark,
+# never as `identities:` (which would override evidence); `validate` reports the block.
+CHECK_MARK = "# quarterdeck: check:"
+_CHECK_LINE = re.compile(r"^#\s*quarterdeck:\s*check\b")
+_CHECK_ENTRY = re.compile(r"^#\s+\"?(?P<login>[^\s\":#]+)\"?\s*:")
+
+
+def to_check_problems(text: str, file: str, *, strict: bool) -> Iterator[Problem]:
+    """Warn (fail, if `strict`) on each `# quarterdeck: check:` block left in a config:
+    the logins `init` guessed and a person has not confirmed yet."""
+    severity = "error" if strict else "warning"
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not _CHECK_LINE.match(line.strip()):
+            continue
+        logins: list[str] = []
+        for entry in lines[number:]:
+            if not entry.startswith("#"):
+                break
+            m = _CHECK_ENTRY.match(entry)
+            if m and entry.startswith("#   "):
+                logins.append(m["login"])
+        who = ", ".join(logins) if logins else "the people below it"
+        yield Problem(
+            file,
+            number,
+            "",
+            f"logins still to check (guessed by `quarterdeck init`): {who}; confirm each "
+            "login on GitHub, move its line under `identities:` (without the '#'), then "
+            "delete the `# quarterdeck: check:` block",
+            severity,
+        )
 
 
 _LOGIN = "{who} is still the starter's placeholder '{login}': put their GitHub login here"

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from quarterdeck.core.review.codeowners import Codeowners
-from quarterdeck.core.review.identities import IdentityBook
+from quarterdeck.core.review.identities import IdentityBook, organisations
 from quarterdeck.core.review.pr_messages import conventional, read_pr_trace
 from quarterdeck.core.vocabulary import is_bot_identity
 
@@ -102,21 +102,27 @@ def commit_scope(subject: str) -> str | None:
 
 
 def resolve_people(survey: RepoSurvey) -> dict[str, Person]:
-    """Each author email (casefolded) -> the GitHub login history gives it.
+    """Each person's author email (casefolded) -> the GitHub login history gives it.
 
-    The rules are `core.review.identities`' (noreply emails, fork merges, names seen beside
-    a login, else a guess), as the review reads them; a guess is confirmed when
-    CODEOWNERS lists that `@login`.
+    The rules are `core.review.identities`' as the review reads them; only a noreply
+    email or a personal fork's merge is evidence (`guessed` False): a name seen beside a
+    login, a login CODEOWNERS lists or an email's local part are guesses to check. An
+    organisation's fork vouches for no one, and bots and assistants are nobody.
     """
     by_sha = {c.sha: c for c in survey.commits}
     owner = survey.owner.casefold()
-    vouched: list[tuple[str, str, str]] = []
+    forks: list[tuple[str, tuple[str, str]]] = []
+    mergers: list[tuple[str, str]] = []
     for commit in survey.commits:
         trace = read_pr_trace(commit.subject, len(commit.parents))
+        if trace is not None and trace.style == "merge":
+            mergers.append((commit.name, commit.email))
         tip = by_sha.get(commit.parents[1]) if commit.is_merge else None
         fork = trace.head_owner if trace else None
         if fork and fork.casefold() != owner and tip is not None and not tip.is_bot:
-            vouched.append((tip.name, tip.email, fork))
+            forks.append((fork, (tip.name, tip.email)))
+    orgs = organisations(forks, mergers)
+    vouched = [(name, email, fork) for fork, (name, email) in forks if fork.casefold() not in orgs]
     book = IdentityBook.build({}, ((c.name, c.email) for c in survey.commits), vouched)
     listed = _listed_users(survey.codeowners)
     emails_of: dict[str, list[str]] = {}
@@ -127,15 +133,17 @@ def resolve_people(survey: RepoSurvey) -> dict[str, Person]:
     people: dict[str, Person] = {}
     for commit in survey.commits:
         key = _key(commit.email)
-        if key in people:
+        if key in people or commit.is_bot:
             continue
         found = book.identify(commit.name, commit.email)
         emails = tuple(emails_of[key])
-        if found.guessed and found.login.casefold() in listed:
+        evidence = found.source in ("noreply", "fork")
+        if not evidence and found.login.casefold() in listed:
+            # CODEOWNERS knows the login; that this email is theirs is still a guess.
             login = listed[found.login.casefold()]
-            people[key] = Person(login, False, "listed in CODEOWNERS", emails)
+            people[key] = Person(login, True, f"{found.how}, listed in CODEOWNERS", emails)
         else:
-            people[key] = Person(found.login, found.guessed, found.how, emails)
+            people[key] = Person(found.login, not evidence, found.how, emails)
     return people
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from quarterdeck.core.config.checks import CHECK_MARK
 from quarterdeck.core.init.repo_survey import (
     Area,
     Person,
@@ -28,6 +29,7 @@ from quarterdeck.core.init.repo_survey import (
     scope_areas,
 )
 from quarterdeck.core.model import MAX_TEAM_SIZE
+from quarterdeck.core.review.identities import noreply_login
 
 __all__ = [
     "Member",
@@ -92,16 +94,26 @@ class Proposal:
     idle_entries: tuple[str, ...] = ()  # CODEOWNERS teams without commits in the window
 
     def identities(self) -> dict[str, tuple[str, ...]]:
-        """login -> the plain emails its commits use, for every proposed person."""
-        found: dict[str, tuple[str, ...]] = {}
-        for team in self.teams:
-            for member in team.members:
-                if member.person is None:
-                    continue
-                emails = tuple(e for e in member.person.emails if "noreply" not in e.lower())
-                if emails:
-                    found.setdefault(member.login, emails)
-        return dict(sorted(found.items()))
+        """login -> the plain emails its commits use, for every proposed person, where
+        a noreply email or a personal fork's merge proves the login (evidence only)."""
+        return {login: emails for login, emails, _ in self._emails(guessed=False)}
+
+    def to_check(self) -> list[tuple[str, tuple[str, ...], str]]:
+        """(login, emails, how) of every proposed person's emails whose login is only a
+        guess: written as a commented block for a person to confirm, never as identities."""
+        return self._emails(guessed=True)
+
+    def _emails(self, *, guessed: bool) -> list[tuple[str, tuple[str, ...], str]]:
+        logins = {m.login for team in self.teams for m in team.members}
+        found: dict[str, tuple[list[str], str]] = {}
+        for person in resolve_people(self.survey).values():
+            if person.login not in logins or person.guessed is not guessed:
+                continue
+            emails, _ = found.setdefault(person.login, ([], person.how))
+            emails += [e for e in person.emails if noreply_login(e) is None and e not in emails]
+        return [
+            (login, tuple(emails), how) for login, (emails, how) in sorted(found.items()) if emails
+        ]
 
 
 def propose_teams(survey: RepoSurvey) -> Proposal | None:
@@ -133,9 +145,9 @@ def render_config(proposal: Proposal, starter: str) -> str:
     for team in proposal.teams:
         lines += _team_lines(team, proposal.teams)
     text = head + "\n".join(lines) + "\n\n" + rest
-    identities = proposal.identities()
-    if identities:
-        text = text.rstrip("\n") + "\n" + "\n".join(_identity_lines(proposal, identities)) + "\n"
+    people = _identity_lines(proposal.identities(), proposal.to_check())
+    if people:
+        text = text.rstrip("\n") + "\n" + "\n".join(people) + "\n"
     return text
 
 
@@ -334,18 +346,29 @@ def _member_note(member: Member) -> str:
     return note
 
 
-def _identity_lines(proposal: Proposal, identities: Mapping[str, tuple[str, ...]]) -> list[str]:
-    guessed = {
-        m.login
-        for t in proposal.teams
-        for m in t.members
-        if m.person is not None and m.person.guessed
-    }
-    lines = [
-        "# The proposed people's commit emails, so the offline review knows their logins:",
-        "identities:",
-    ]
-    for login, emails in identities.items():
-        note = "check: guessed login" if login in guessed else ""
-        lines.append(_commented(f"  {_scalar(login)}: {_flow(emails)}", note))
+def _identity_lines(
+    identities: Mapping[str, tuple[str, ...]], to_check: Sequence[tuple[str, tuple[str, ...], str]]
+) -> list[str]:
+    """`identities:` for the logins the history proves, then the guesses to check: a
+    commented block under CHECK_MARK, which `validate` reports until a person confirms."""
+    lines: list[str] = []
+    if identities:
+        lines += [
+            "# The proposed people's commit emails, so the offline review knows their logins",
+            "# (each proven by a noreply email or a merge from their own fork):",
+            "identities:",
+        ]
+        lines += [f"  {_scalar(login)}: {_flow(emails)}" for login, emails in identities.items()]
+    if to_check:
+        lines += [
+            "",
+            f"{CHECK_MARK} logins `init` could only guess (a clone cannot tell a login",
+            "# from a name or a work email). Confirm each on GitHub, then move its line, without",
+            "# the leading '#', under `identities:`, fix the login in `teams:` if it differs,",
+            "# and delete this block; `quarterdeck validate` warns until then.",
+        ]
+        lines += [
+            _commented(f"#   {_scalar(login)}: {_flow(emails)}", how)
+            for login, emails, how in to_check
+        ]
     return lines

@@ -41,6 +41,7 @@ from quarterdeck.core.review.globs import (
     path_matches,
     specificity,
 )
+from quarterdeck.core.review.identities import shown_person
 from quarterdeck.core.review.ownership import is_on
 from quarterdeck.core.review.pr_messages import conventional
 from quarterdeck.core.review.repositories import in_scope
@@ -197,16 +198,16 @@ def _pick(
         if len(owning) == 1:
             chosen = owning[0]
             return chosen, (
-                f"; goal {_others(tied, chosen)} matches as well, and {role} {person} "
-                f"owns {chosen.goal.id}"
+                f"; goal {_others(tied, chosen)} matches as well, and {role} "
+                f"{shown_person(pr, person)} owns {chosen.goal.id}"
             )
     for person, role in people:
         home = [c for c in tied if (t := config.team(c.goal.team)) and is_on(person, t, config)]
         if len(home) == 1:
             chosen = home[0]
             return chosen, (
-                f"; goal {_others(tied, chosen)} matches as well, and {role} {person} "
-                f"is on {chosen.goal.team}"
+                f"; goal {_others(tied, chosen)} matches as well, and {role} "
+                f"{shown_person(pr, person)} is on {chosen.goal.team}"
             )
     chosen = tied[0]
     return chosen, (

@@ -32,6 +32,7 @@ from quarterdeck.core.review.globs import (
     path_matches,
     specificity,
 )
+from quarterdeck.core.review.identities import shown_author, shown_person
 from quarterdeck.core.review.repositories import from_home, in_scope, owns_repo
 
 __all__ = [
@@ -173,7 +174,7 @@ def _break_tie(tied: list[_Tally], pr: PullRequest, config: Config) -> tuple[_Ta
             winner = home[0]
             return winner, (
                 f"; tie with {_rest(tied, winner)} ({each}, equally specific): "
-                f"{role} {person} is on {winner.team.slug}"
+                f"{role} {shown_person(pr, person)} is on {winner.team.slug}"
             )
     winner = min(sharpest, key=lambda t: t.team.slug)
     return winner, (
@@ -215,8 +216,8 @@ def by_author(pr: PullRequest, config: Config) -> TeamMatch | None:
     if found is not None:
         team, login = found
         if login is None:
-            return team, "author", f"author {pr.author} is on {team.slug}"
-        reason = f"author {pr.author} is {login} (config identities), on {team.slug}"
+            return team, "author", f"author {shown_author(pr)} is on {team.slug}"
+        reason = f"author {shown_author(pr)} is {login} (config identities), on {team.slug}"
         return team, "author", reason
     homes: dict[str, tuple[Team, list[str]]] = {}
     for co_author in dict.fromkeys(pr.co_authors):
@@ -227,10 +228,10 @@ def by_author(pr: PullRequest, config: Config) -> TeamMatch | None:
         return None
     # dicts keep insertion order, so between equal counts the first co-author's team wins
     team, people = max(homes.values(), key=lambda tp: len(tp[1]))
-    names = " and ".join(people)
+    names = " and ".join(shown_person(pr, p) for p in people)
     verb = "is" if len(people) == 1 else "are"
     word = "co-author" if len(people) == 1 else "co-authors"
-    reason = f"{word} {names} {verb} on {team.slug} (author {pr.author} is on no team)"
+    reason = f"{word} {names} {verb} on {team.slug} (author {shown_author(pr)} is on no team)"
     return team, "author", reason
 
 
@@ -269,7 +270,7 @@ def nobody_reason(pr: PullRequest) -> str:
         hints.append("its paths to a team's `owns.paths`")
     if pr.labels:
         hints.append("a label to a team's `owns.labels`")
-    hints.append(f"{pr.author} to a team's `members`")
+    hints.append(f"{shown_author(pr)} to a team's `members`")
     how = ", ".join(hints[:-1]) + f" or {hints[-1]}" if len(hints) > 1 else hints[0]
     return (
         "no goal claims it and no team owns its paths, labels or author; "

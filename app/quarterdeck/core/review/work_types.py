@@ -132,6 +132,12 @@ class AreaGroup:
         counts = Counter(link.pr.author for link in self.links)
         return tuple(sorted(counts, key=lambda a: -counts[a]))
 
+    @property
+    def guessed(self) -> frozenset[str]:
+        """Authors known here only by a guessed login: shown as guesses."""
+        sure = {link.pr.author for link in self.links if not link.pr.author_guessed}
+        return frozenset(link.pr.author for link in self.links if link.pr.author not in sure)
+
 
 @dataclass(frozen=True)
 class TypeGroup:

@@ -21,6 +21,7 @@ from quarterdeck.core.business.figures import MetricFigure
 from quarterdeck.core.model import PullRequest
 from quarterdeck.core.review.distribution import format_hours
 from quarterdeck.core.review.figures import change_text, show_value
+from quarterdeck.core.review.identities import GUESSED
 from quarterdeck.core.review.reasons import rule_words
 from quarterdeck.core.review.repositories import from_home, pr_label
 from quarterdeck.core.review.work_types import folder_areas
@@ -105,6 +106,15 @@ def figure_charts(figures: Sequence[MetricFigure]) -> list[SafeMarkdown]:
     return [mermaid_chart(chart) for chart in section_charts(figures)]
 
 
+def author(pr: PullRequest) -> SafeMarkdown:
+    """Who a PR is by, never a mention: `` `jane` ``, `` `jane-doe` (guessed) ``, or
+    ``opened by `Copilot` for `jane` `` when a bot or assistant opened it for a person."""
+    shown = code_span(pr.author) + (f" {GUESSED}" if pr.author_guessed else "")
+    if pr.opened_by:
+        shown = f"opened by {code_span(pr.opened_by)} for {shown}"
+    return SafeMarkdown(shown)
+
+
 def make_environment(
     template_dirs: Sequence[Path], overrides: Mapping[str, str] | None = None
 ) -> SandboxedEnvironment:
@@ -125,6 +135,7 @@ def make_environment(
     env.filters.update(
         md=escape_inline,
         code=code_span,
+        author=author,
         link=link,
         pr_ref=pr_ref,
         hours=hours,

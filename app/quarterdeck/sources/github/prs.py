@@ -271,6 +271,11 @@ def _to_pr(gh: Github, node: Mapping[str, Any], full_name: str) -> PullRequest:
     author, is_bot = actor(node.get("author"))
     ready = _nodes(node, "timelineItems")
     commits = _nodes(node, "commits")
+    co_authors = _co_authors(commits, author)
+    opened_by = None
+    if is_bot and co_authors:
+        # A bot or assistant (Copilot, Devin) opened it for a person: it is their work.
+        opened_by, author, co_authors, is_bot = author, co_authors[0], co_authors[1:], False
     closing, elsewhere = [], []
     for issue in _nodes(node, "closingIssuesReferences"):
         where = str((issue.get("repository") or {}).get("nameWithOwner") or full_name)
@@ -305,7 +310,8 @@ def _to_pr(gh: Github, node: Mapping[str, Any], full_name: str) -> PullRequest:
                 if (where := _parent_in(i)) not in (None, full_name)
             }
         ),
-        co_authors=_co_authors(commits, author),
+        co_authors=co_authors,
+        opened_by=opened_by,
         repo=full_name,
         url=str(node.get("url") or ""),
         closing_elsewhere=tuple(elsewhere),
