@@ -304,3 +304,30 @@ def test_init_cli_names_the_proposed_teams_and_never_overwrites(
     assert config_text(repo.path) == "# mine\n"
     assert main(["init", "--repo", str(repo.path), "--force"]) == 0
     assert config_of(repo.path)["teams"]["replay"]["lead"] == "alice"
+
+
+def test_numeric_logins_and_slugs_are_written_as_text_and_validate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A numeric GitHub login (from a noreply email) leads the busiest folder, named
+    # after a year: YAML reads 55728 and 2025 as numbers unless they are quoted.
+    numeric: Identity = ("55728", "3300112+55728@users.noreply.github.com")
+    yes: Identity = ("Yes Person", "4400+yes@users.noreply.github.com")
+    repo = GitRepo.init(tmp_path / "talks")
+    day = iter(range(1, 100))
+    for i in range(4):
+        repo.commit(f"Talk {i}", {f"2025/t{i}.md": "x"}, author=numeric, date=at(next(day)))
+    for i in range(2):
+        repo.commit(f"Old talk {i}", {f"0123/t{i}.md": "x"}, author=yes, date=at(next(day)))
+    written = write_starter(repo.path, today=TODAY)
+    assert written.proposal is not None
+    teams = config_of(repo.path)["teams"]
+    assert teams["2025"]["lead"] == "55728"
+    assert teams["2025"]["members"] == ["55728"]
+    assert teams["0123"]["lead"] == "yes"
+    goals = yaml.safe_load((repo.path / "goals" / "2026-Q2.yml").read_text(encoding="utf-8"))
+    assert [(g["team"], g["owners"]) for g in goals] == [("2025", ["55728"])]
+    capsys.readouterr()
+    assert main(["validate", "--repo", str(repo.path)]) == 0, capsys.readouterr().err
+    argv = ["review", "--repo", str(repo.path), "--month", "2026-03"]
+    assert main(argv) == 0, capsys.readouterr().err

@@ -140,10 +140,14 @@ def render_config(proposal: Proposal, starter: str) -> str:
 
 
 def render_goals(proposal: Proposal, starter: str) -> str:
-    """The starter goals file, its example goal given to the first team and its lead."""
+    """The starter goals file, its example goal given to the first team and its lead.
+
+    Both are written as YAML scalars that read back as text (`owners: ["55728"]`), so
+    the file passes `validate` whatever the login or slug looks like.
+    """
     team = proposal.teams[0]
-    return starter.replace("team: my-team", f"team: {team.slug}").replace(
-        "your-github-login", team.members[0].login
+    return starter.replace("team: my-team", f"team: {_scalar(team.slug)}").replace(
+        "[your-github-login]", _flow([team.members[0].login])
     )
 
 
@@ -230,7 +234,11 @@ def _slugs(areas: Sequence[Area]) -> list[str]:
 
 
 def _scalar(value: str) -> str:
-    """`value` as a YAML scalar that reads back as the same string."""
+    """`value` as a YAML scalar that reads back as the same string.
+
+    Plain when YAML reads it as that text; double-quoted otherwise (`"55728"`, `"yes"`,
+    `"null"`, `"0x1F"`, `"007"`), since `validate` wants logins and slugs as text.
+    """
     plain = re.fullmatch(r"[A-Za-z0-9](?:[\w .+/@-]*[\w.+/@-])?", value) is not None
     if plain and yaml.safe_load(value) == value:
         return value
@@ -286,7 +294,7 @@ def _intro(proposal: Proposal) -> list[str]:
 
 def _team_lines(team: ProposedTeam, teams: Sequence[ProposedTeam]) -> list[str]:
     lead = team.members[0]
-    lines = ["", f"  {team.slug}:"]
+    lines = ["", f"  {_scalar(team.slug)}:"]
     lines.append(
         _commented(f"    mission: {_scalar(_mission(team))}", "check: why the team exists")
     )
