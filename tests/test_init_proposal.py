@@ -423,3 +423,24 @@ def test_specialists_named_beside_a_catch_all_get_their_people_and_prs(
         "chore: release 1": "sdk-all",
         "fix(replay): masks": "replay",
     }
+
+
+def test_a_top_level_component_is_not_split_into_its_code_folders(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "sdk")
+    day = iter(range(1, 100))
+    for i in range(3):
+        repo.commit(f"core {i}", {f"core/src/c{i}.kt": "x"}, author=ALICE, date=at(next(day)))
+    for i in range(2):
+        repo.commit(f"api {i}", {f"core/api/core{i}.api": "x"}, author=ALICE, date=at(next(day)))
+    # Alice ships most in android too; Dan, once, is only passing by: no team of his own.
+    for i in range(4):
+        repo.commit(f"and {i}", {f"android/a{i}.kt": "x"}, author=ALICE, date=at(next(day)))
+    repo.commit("and fix", {"android/fix.kt": "x"}, author=DAN, date=at(next(day)))
+    for i in range(3):
+        repo.commit(f"web {i}", {f"web/w{i}.ts": "x"}, author=ERIN, date=at(next(day)))
+    write_starter(repo.path, today=TODAY)
+    teams = config_of(repo.path)["teams"]
+    assert {slug: (t["lead"], t["members"], t["owns"]["paths"]) for slug, t in teams.items()} == {
+        "core": ("alice", ["alice", "dan-d"], ["core/**", "android/**"]),
+        "web": ("erin", ["erin"], ["web/**"]),
+    }

@@ -38,17 +38,14 @@ __all__ = [
 
 _TEAM_ENTRY = re.compile(r"^@[^/\s]+/[^/\s]+$")
 
-# A folder is split into its subfolders when it holds at least this share of all
-# folder activity and at least two subfolders each hold MIN_SHARE of it (a monorepo's
-# `packages/`); a folder with a single busy subfolder (`src/` -> `src/flask/`) is
-# followed down as well.
-SPLIT_SHARE = 0.5
-MIN_SHARE = 0.1
+# How deep containers and code roots are followed (`src/packages/x/…`).
 MAX_DEPTH = 4
 # Folders that hold a monorepo's components, always split into them.
 CONTAINERS = frozenset(
     {"packages", "libs", "apps", "plugins", "modules", "services", "crates", "extensions"}
 )
+# A top-level code root is followed down to what it holds (`src/click`, `lib/rails`).
+CODE_ROOTS = frozenset({"src", "lib", "source", "sources", "pkg", "internal"})
 # Folders that support the components rather than being one: never a team.
 SUPPORT = frozenset(
     {
@@ -188,14 +185,14 @@ def busy_folders(work: Sequence[PullRequest]) -> list[Area]:
     """The repository's components, where the work happens, busiest first.
 
     A monorepo's `packages/*`, `libs/*`, `apps/*` (see CONTAINERS), top-level folders
-    (a framework's `activerecord/`), and a busy folder's subfolders (`src/` ->
-    `src/flask/`), each kept when it has its own activity (COMPONENT_SHARE of the
-    work). Never a dot-folder (`.github/`) nor one of docs, tests or examples
-    (SUPPORT): they support the components and go to the team working there most
-    (`support_folders`). Each item of work counts for the one component owning most of
-    its paths, as the review will count it.
+    (a framework's `activerecord/`, an SDK's `posthog-android/`), and what a top-level
+    code root holds (`src/click/`), each kept when it has its own activity
+    (COMPONENT_SHARE of the work). Never a dot-folder (`.github/`) nor one of docs,
+    tests or examples (SUPPORT): they support the components and go to the team
+    working there most (`support_folders`). Each item of work counts for the one
+    component owning most of its paths, as the review will count it.
     """
-    candidates = [p for p in _split(work, "", len(work), depth=1) if not _support(p)]
+    candidates = _split(work, "", depth=1)
     busy = [f for f in candidates if _count(work, f) >= _least(len(work))]
     return _assigned("folder", busy, work)
 
@@ -333,19 +330,20 @@ def _children(work: Sequence[PullRequest], folder: str) -> Counter[str]:
     return counts
 
 
-def _split(work: Sequence[PullRequest], folder: str, total: int, depth: int) -> list[str]:
+def _split(work: Sequence[PullRequest], folder: str, depth: int) -> list[str]:
+    """The components under `folder`: its subfolders, a container's or a code root's
+    split into theirs (`packages/browser`, `src/click`), docs, tests and dot-folders
+    left out."""
     found: list[str] = []
-    for child, count in sorted(_children(work, folder).items()):
+    for child in sorted(_children(work, folder)):
         if _support(child):
             continue
         name = child.rpartition("/")[2].casefold()
-        if depth < MAX_DEPTH and (name in CONTAINERS or count >= SPLIT_SHARE * total):
+        root = name in CODE_ROOTS and depth == 1
+        if depth < MAX_DEPTH and (name in CONTAINERS or root):
             inner = [pr for pr in work if _touches(pr.paths, child)]
-            grand = {g: n for g, n in _children(inner, child).items() if not _support(g)}
-            busy = [g for g, n in grand.items() if n >= MIN_SHARE * count]
-            single = len(busy) == 1 and grand[busy[0]] == count
-            if (name in CONTAINERS and bool(grand)) or len(busy) >= 2 or single:
-                found += _split(inner, child, total, depth + 1)
+            if any(not _support(g) for g in _children(inner, child)):
+                found += _split(inner, child, depth + 1)
                 continue
         found.append(child)
     return found

@@ -46,6 +46,9 @@ __all__ = [
 ]
 
 _SHOWN_SCOPES = 5
+# An area is a team of its own when the people who ship most there, and nowhere else
+# more, shipped at least this share of its PRs.
+OWN_SHARE = 1 / 3
 _COMMENT_COLUMN = 32
 
 
@@ -215,8 +218,9 @@ def _by_people(areas: Sequence[Area]) -> list[list[Area]]:
     """One group per area with people of its own, busiest first.
 
     A person belongs where they shipped most (a tie: the busier area). An area whose
-    every person belongs elsewhere joins the group of the area its top shipper belongs
-    to, rather than making a team with a borrowed lead.
+    own people shipped under OWN_SHARE of its PRs (its main shippers belong elsewhere)
+    joins the group of the area its top shipper belongs to, rather than making a team
+    led by a passer-by.
     """
     ordered = sorted(areas, key=lambda a: (-a.shipped, a.key))
     counts = [dict(a.authors) for a in ordered]
@@ -224,12 +228,16 @@ def _by_people(areas: Sequence[Area]) -> list[list[Area]]:
         login: min(range(len(ordered)), key=lambda i: (-counts[i].get(login, 0), i))
         for login in sorted({login for c in counts for login in c})
     }
-    groups: dict[int, list[Area]] = {
-        i: [a] for i, a in enumerate(ordered) if any(home[login] == i for login in counts[i])
-    }
+    groups: dict[int, list[Area]] = {}
     for i, area in enumerate(ordered):
-        if i not in groups and area.authors:
-            groups[home[area.authors[0][0]]].append(area)
+        own = sum(n for login, n in counts[i].items() if home[login] == i)
+        if own and own >= OWN_SHARE * area.shipped:
+            groups[i] = [area]
+    for i, area in enumerate(ordered):
+        if i in groups or not area.authors:
+            continue
+        top = home[area.authors[0][0]]
+        groups.setdefault(top, [ordered[top]] if top != i else []).append(area)
     return [groups[i] for i in sorted(groups)]
 
 
