@@ -444,3 +444,21 @@ def test_a_top_level_component_is_not_split_into_its_code_folders(tmp_path: Path
         "core": ("alice", ["alice", "dan-d"], ["core/**", "android/**"]),
         "web": ("erin", ["erin"], ["web/**"]),
     }
+
+
+def test_without_prs_every_commit_counts_branches_merged_locally_too(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "local")
+    repo.commit("Initial commit", {"README.md": "hi"}, author=ERIN, date=at(0))
+    repo.branch("engine-work")
+    for i in range(3):
+        repo.commit(f"engine {i}", {f"engine/e{i}.c": "x"}, author=BOB, date=at(1 + i))
+    repo.merge_branch("engine-work", date=at(5))
+    for i in range(2):
+        repo.commit(f"ui {i}", {f"ui/u{i}.c": "x"}, author=ERIN, date=at(6 + i))
+    write_starter(repo.path, today=TODAY)
+    teams = config_of(repo.path)["teams"]
+    assert {slug: (t["lead"], t["owns"]["paths"]) for slug, t in teams.items()} == {
+        "engine": ("bob", ["engine/**"]),
+        "ui": ("erin", ["ui/**"]),
+    }
+    assert "(6 commits): one team per component" in config_text(repo.path)

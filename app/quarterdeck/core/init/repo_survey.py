@@ -166,12 +166,15 @@ def shipped_work(
 
     `prs` are the merged PRs the review reads (`sources.git_history`), with the logins
     it gives their authors; a commit pushed straight to the branch (no PR) counts as one
-    more item, by its author. Bots' work is left out: a bot is never a member. Counting
-    PRs rather than commits keeps a person's twenty fixup commits from outweighing
-    someone else's twenty shipped PRs.
+    more item, by its author, and so does every commit of a history without PRs.
+    Bots' work is left out: a bot is never a member. Counting PRs rather than commits
+    keeps a person's twenty fixup commits from outweighing someone else's twenty
+    shipped PRs.
     """
     work = [pr for pr in prs if pr.author and not is_bot_login(pr.author) and not pr.is_bot]
-    for commit in _direct_pushes(survey):
+    # Without any PR, every commit is work pushed as it is (branches merged locally too).
+    pushed = _direct_pushes(survey) if prs else [c for c in survey.commits if not c.is_merge]
+    for commit in pushed:
         if commit.is_bot:
             continue
         login = people[_key(commit.email)].login

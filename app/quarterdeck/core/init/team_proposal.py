@@ -344,6 +344,8 @@ def _intro(proposal: Proposal) -> list[str]:
     read = _count(proposal.prs, "merged PR")
     if proposal.pushes:
         read += f" and {_count(proposal.pushes, 'direct push', 'direct pushes')}"
+    if not proposal.prs:
+        read = _count(proposal.pushes, "commit")  # a history without PRs
     source = {
         "codeowners": f"one team per team named in {survey.codeowners.source}"
         if survey.codeowners
