@@ -462,3 +462,22 @@ def test_without_prs_every_commit_counts_branches_merged_locally_too(tmp_path: P
         "ui": ("erin", ["ui/**"]),
     }
     assert "(6 commits): one team per component" in config_text(repo.path)
+
+
+def test_small_components_and_tests_go_to_the_team_working_there_most(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "js")
+    day = iter(range(1, 200))
+    for i in range(30):
+        who = ALICE if i % 2 else BOB
+        repo.commit(f"b{i}", {f"packages/browser/b{i}.ts": "x"}, author=who, date=at(next(day)))
+    for i in range(30):
+        repo.commit(f"n{i}", {f"packages/node/n{i}.ts": "x"}, author=ERIN, date=at(next(day)))
+    # A package too small to be a team, and tests, both written by browser people.
+    repo.commit("tiny", {"packages/tiny/t.ts": "x"}, author=ALICE, date=at(next(day)))
+    repo.commit("tests", {"tests/browser.spec.ts": "x"}, author=BOB, date=at(next(day)))
+    write_starter(repo.path, today=TODAY)
+    teams = config_of(repo.path)["teams"]
+    assert {slug: t["owns"]["paths"] for slug, t in teams.items()} == {
+        "browser": ["packages/browser/**", "packages/tiny/**", "tests/**"],
+        "node": ["packages/node/**"],
+    }

@@ -201,21 +201,17 @@ def busy_folders(work: Sequence[PullRequest]) -> list[Area]:
 
 
 def support_folders(work: Sequence[PullRequest], owned: Iterable[str]) -> list[str]:
-    """Top-level folders with work that no component in `owned` covers, dot-folders aside.
+    """Folders with work that the components in `owned` leave out, dot-folders aside.
 
-    Docs, tests and the components too small to be teams: `init` gives each to the
-    team that works there most, so their PRs are not left to no team.
+    The components too small to be teams (`packages/tiny`) and the top-level docs and
+    tests folders: `init` gives each to the team that works there most, so their PRs
+    are not left to no team.
     """
-    covered = tuple(owned)
-    found: set[str] = set()
-    for pr in work:
-        for path in pr.paths:
-            top = path.split("/", 1)[0]
-            if "/" not in path or top.startswith("."):
-                continue
-            if not any(path.startswith(f + "/") for f in covered):
-                found.add(top)
-    return sorted(found)
+    covered = set(owned)
+    small = {f for f in _split(work, "", depth=1) if f not in covered}
+    tops = {p.split("/", 1)[0] for pr in work for p in pr.paths if "/" in p}
+    helping = {t for t in tops if t.casefold() in SUPPORT and t not in covered}
+    return sorted(small | helping)
 
 
 def whole_repository(key: str, work: Sequence[PullRequest]) -> Area:
