@@ -67,7 +67,7 @@ class ProposedTeam:
 
     slug: str
     areas: tuple[Area, ...]
-    members: tuple[Member, ...]  # most active first; the first is the proposed lead
+    members: tuple[Member, ...]  # most PRs shipped first; the first is the proposed lead
     left_out: tuple[Member, ...] = ()  # active here, but beyond six people
     borrowed: str = ""  # the lead's own team, when the team had nobody else
     support: tuple[str, ...] = ()  # docs, tests, small folders its people work in most
