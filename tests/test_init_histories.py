@@ -10,6 +10,7 @@ different people is an organisation (or the repository's own owner), never a per
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -124,6 +125,12 @@ def test_init_then_validate_then_review_on_a_real_history(tmp_path: Path, name: 
         assert not [p for p in people if is_bot_login(p)], f"{slug}: a bot in {sorted(people)}"
         assert not {p.casefold() for p in people} & orgs, f"{slug}: an organisation"
         assert slug.casefold() not in dot_folders, f"{slug} is named after a dot-folder"
+
+    # Leads are chosen by the PRs they shipped there, not by their commits.
+    text = (clone / ".github" / "quarterdeck.yml").read_text(encoding="utf-8")
+    notes = re.findall(r"# check: shipped most here \((\d+) of (\d+) PRs?\)", text)
+    assert len(notes) == len(teams)
+    assert all(0 < int(mine) <= int(total) for mine, total in notes)
 
     validate = quarterdeck(clone, "validate")
     assert validate.returncode == 0, validate.stderr
