@@ -481,3 +481,20 @@ def test_small_components_and_tests_go_to_the_team_working_there_most(tmp_path: 
         "browser": ["packages/browser/**", "packages/tiny/**", "tests/**"],
         "node": ["packages/node/**"],
     }
+
+
+def test_a_shallow_clone_is_proposed_from_its_commits_and_says_so(tmp_path: Path) -> None:
+    # The review refuses to read PRs from a history cut inside the window (it would
+    # under-count); init proposes from the commits it has and names them commits.
+    full = monorepo(tmp_path / "full")
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "10", f"file://{full.path}", str(shallow)], check=True
+    )
+    written = write_starter(shallow, today=TODAY)
+    assert written.proposal is not None
+    text = config_text(shallow)
+    # Ten commits, the bot's left out.
+    assert "(9 commits): one team per component" in text
+    assert "PRs" not in text.split("teams:", 1)[1].split("# ---", 1)[0]
+    assert main(["validate", "--repo", str(shallow)]) == 0

@@ -59,6 +59,7 @@ class Member:
     login: str
     shipped: int  # merged PRs (and direct pushes) in the team's areas
     person: Person | None = None  # None when the login is not a commit author's
+    unit: str = "PR"  # what `shipped` counts: "PR", or "commit" when no PR could be read
 
 
 @dataclass(frozen=True)
@@ -130,23 +131,24 @@ def propose_teams(survey: RepoSurvey, prs: Sequence[PullRequest] = ()) -> Propos
     work = shipped_work(survey, people, prs)
     merged = sum(1 for w in work if w.number)
     counts = {"prs": merged, "pushes": len(work) - merged}
+    unit = "PR" if merged else "commit"
     areas = codeowners_areas(survey, work)
     owned = [a for a in areas if a.shipped]
     if owned:
         idle = tuple(a.key for a in areas if not a.shipped)
         groups = [[a] for a in sorted(owned, key=lambda a: (-a.shipped, a.key))]
-        return Proposal(survey, "codeowners", _teams(groups, people), idle, **counts)
+        return Proposal(survey, "codeowners", _teams(groups, people, unit), idle, **counts)
     folders = busy_folders(work)
     if folders:
         groups = _by_people(folders)
         if len(groups) == 1:
             # One component, one team: it owns the whole repository.
             groups = [[whole_repository(groups[0][0].key, work)]]
-        teams = _with_support(_teams(groups, people), work)
+        teams = _with_support(_teams(groups, people, unit), work)
         return Proposal(survey, "folders", teams, **counts)
     scopes = _busy(scope_areas(work))
     if scopes:
-        return Proposal(survey, "scopes", _teams(_by_people(scopes), people), **counts)
+        return Proposal(survey, "scopes", _teams(_by_people(scopes), people, unit), **counts)
     return None
 
 
@@ -241,7 +243,9 @@ def _by_people(areas: Sequence[Area]) -> list[list[Area]]:
     return [groups[i] for i in sorted(groups)]
 
 
-def _teams(groups: list[list[Area]], people: Mapping[str, Person]) -> tuple[ProposedTeam, ...]:
+def _teams(
+    groups: list[list[Area]], people: Mapping[str, Person], unit: str
+) -> tuple[ProposedTeam, ...]:
     by_login = _by_login(people)
     shipped = [_author_shipped(g) for g in groups]
     home: dict[str, int] = {}
@@ -252,11 +256,13 @@ def _teams(groups: list[list[Area]], people: Mapping[str, Person]) -> tuple[Prop
     teams: list[ProposedTeam] = []
     for i, group in enumerate(groups):
         ranked = sorted(shipped[i].items(), key=lambda kv: (-kv[1], kv[0].casefold()))
-        mine = [Member(login, n, by_login.get(login)) for login, n in ranked if home[login] == i]
+        mine = [
+            Member(login, n, by_login.get(login), unit) for login, n in ranked if home[login] == i
+        ]
         borrowed = ""
         if not mine and ranked:
             login, n = ranked[0]
-            mine, borrowed = [Member(login, n, by_login.get(login))], slugs[home[login]]
+            mine, borrowed = [Member(login, n, by_login.get(login), unit)], slugs[home[login]]
         teams.append(
             ProposedTeam(
                 slug=slugs[i],
@@ -344,8 +350,10 @@ def _intro(proposal: Proposal) -> list[str]:
     read = _count(proposal.prs, "merged PR")
     if proposal.pushes:
         read += f" and {_count(proposal.pushes, 'direct push', 'direct pushes')}"
+    counted = "PRs merged; a direct push counts as one"
     if not proposal.prs:
-        read = _count(proposal.pushes, "commit")  # a history without PRs
+        read = _count(proposal.pushes, "commit")  # a history without PRs, or cut short
+        counted = "in commits: no merged PR could be read"
     source = {
         "codeowners": f"one team per team named in {survey.codeowners.source}"
         if survey.codeowners
@@ -357,8 +365,8 @@ def _intro(proposal: Proposal) -> list[str]:
     lines = [
         f"  # Proposed by `quarterdeck init` from {_window(survey)}",
         f"  # ({read}): {source},",
-        "  # each with the people who shipped most there (PRs merged; a direct push",
-        "  # counts as one). Check every line marked `check`: rename",
+        f"  # each with the people who shipped most there ({counted}).",
+        "  # Check every line marked `check`: rename",
         "  # teams, fix logins, move people, delete what is wrong. `lead` writes the",
         "  # review's decision; `members` are GitHub logins (no @); a PR linked to no goal",
         "  # is unplanned work of the team that `owns` its files (CODEOWNERS entries, or",
@@ -377,7 +385,7 @@ def _team_lines(team: ProposedTeam, teams: Sequence[ProposedTeam]) -> list[str]:
     lines.append(
         _commented(f"    mission: {_scalar(_mission(team))}", "check: why the team exists")
     )
-    lead_note = f"check: shipped most here ({lead.shipped} of {_prs(team.shipped)})"
+    lead_note = f"check: shipped most here ({lead.shipped} of {_count(team.shipped, lead.unit)})"
     if team.borrowed:
         lead_note += f"; also on {team.borrowed}"
     lines.append(_commented(f"    lead: {_scalar(lead.login)}", lead_note))
@@ -416,12 +424,8 @@ def _count(n: int, one: str, many: str = "") -> str:
     return f"{n} {one}" if n == 1 else f"{n} {many or one + 's'}"
 
 
-def _prs(n: int) -> str:
-    return _count(n, "PR")
-
-
 def _member_note(member: Member) -> str:
-    note = _prs(member.shipped)
+    note = _count(member.shipped, member.unit)
     if member.person is not None and member.person.guessed:
         note += f"; check: login {member.person.how}"
     return note
