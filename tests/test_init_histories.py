@@ -145,3 +145,46 @@ def test_init_then_validate_then_review_on_a_real_history(tmp_path: Path, name: 
     assert shipped, f"{month} has merged PRs in this history"
     # The teams init proposed own this history's work: no PR is left to no team.
     assert not [r for r in reviews if r["summary"]["unowned"]]
+
+
+REPLAY = "posthog-android/src/main/java/com/posthog/android/replay/"
+
+
+def test_a_specialist_beside_the_catch_all_gets_its_prs_on_a_real_history(
+    tmp_path: Path,
+) -> None:
+    # posthog-android's CODEOWNERS gives everything to one team; name a replay team
+    # beside it on the replay folder's line, as monorepos with several teams write it.
+    clone = tmp_path / "posthog-android"
+    bundle = _histories() / "posthog-android.bundle"
+    subprocess.run(["git", "clone", "-q", "-b", "main", str(bundle), str(clone)], check=True)
+    codeowners = clone / ".github" / "CODEOWNERS"
+    catch_all = codeowners.read_text(encoding="utf-8").split()[1]  # @PostHog/team-…
+    codeowners.write_text(
+        f"*  {catch_all}\n/{REPLAY}  {catch_all} @PostHog/team-replay\n", encoding="utf-8"
+    )
+    assert quarterdeck(clone, "init").returncode == 0
+    config = yaml.safe_load((clone / ".github" / "quarterdeck.yml").read_text(encoding="utf-8"))
+    replay = [
+        s
+        for s, t in config["teams"].items()
+        if t["owns"].get("codeowners") == ["@PostHog/team-replay"]
+    ]
+    assert replay, f"no team for @PostHog/team-replay in {sorted(config['teams'])}"
+    assert quarterdeck(clone, "validate").returncode == 0
+
+    out = tmp_path / "review.json"
+    month = last_full_month(clone)
+    review = quarterdeck(clone, "review", "--month", month, "--format", "json", "-o", str(out))
+    assert review.returncode == 0, review.stderr
+    links = [lk for r in json.loads(out.read_text())["reviews"] for lk in r["summary"]["unplanned"]]
+    # A PR with at least half its changed paths under the replay folder: the rest
+    # (changelog, changeset) is the catch-all's, and a tie goes to the narrower pattern.
+    under = [lk for lk in links if _mostly_replay(lk["pr"]["paths"])]
+    assert under, f"{month} has PRs under the replay folder in this history"
+    assert {lk["team"] for lk in under} == {replay[0]}
+    assert all("also listed:" in lk["reason"] for lk in under)
+
+
+def _mostly_replay(paths: list[str]) -> bool:
+    return 0 < len(paths) <= 2 * sum(p.startswith(REPLAY) for p in paths)
