@@ -498,3 +498,22 @@ def test_a_shallow_clone_is_proposed_from_its_commits_and_says_so(tmp_path: Path
     assert "(9 commits): one team per component" in text
     assert "PRs" not in text.split("teams:", 1)[1].split("# ---", 1)[0]
     assert main(["validate", "--repo", str(shallow)]) == 0
+
+
+def test_a_codeowners_team_of_passers_by_borrows_its_top_shipper_as_lead(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "sdk")
+    repo.commit("Initial commit", {".github/CODEOWNERS": OVERLAPPING}, author=CLEO, date=at(0))
+    number = iter(range(10, 100))
+    for i in range(5):
+        repo.squash_pr(next(number), f"core {i}", {f"core/c{i}.kt": "x"}, CLEO, at(1 + i))
+    for i in range(3):
+        repo.squash_pr(next(number), f"replay {i}", {f"replay/r{i}.kt": "x"}, CLEO, at(7 + i))
+    repo.squash_pr(next(number), "replay typo", {"replay/typo.kt": "x"}, DAN, at(11))
+    write_starter(repo.path, today=TODAY)
+    teams = config_of(repo.path)["teams"]
+    assert {slug: (t["lead"], t["members"]) for slug, t in teams.items()} == {
+        "sdk-all": ("cleo", ["cleo"]),
+        "replay": ("cleo", ["cleo", "dan-d"]),
+    }
+    assert "shipped most here (3 of 4 PRs); also on sdk-all" in config_text(repo.path)
+    assert main(["validate", "--repo", str(repo.path)]) == 0

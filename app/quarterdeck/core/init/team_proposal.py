@@ -47,7 +47,8 @@ __all__ = [
 
 _SHOWN_SCOPES = 5
 # An area is a team of its own when the people who ship most there, and nowhere else
-# more, shipped at least this share of its PRs.
+# more, shipped at least this share of its PRs; a CODEOWNERS team whose own people
+# shipped less borrows the one who shipped most there as its lead.
 OWN_SHARE = 1 / 3
 _COMMENT_COLUMN = 32
 
@@ -260,9 +261,13 @@ def _teams(
             Member(login, n, by_login.get(login), unit) for login, n in ranked if home[login] == i
         ]
         borrowed = ""
-        if not mine and ranked:
+        total = sum(n for _, n in ranked)
+        if ranked and sum(m.shipped for m in mine) < OWN_SHARE * total:
+            # Its own people are passers-by: the one who shipped most here leads it,
+            # though they are on another team too (the lead's note says so).
             login, n = ranked[0]
-            mine, borrowed = [Member(login, n, by_login.get(login), unit)], slugs[home[login]]
+            lead = Member(login, n, by_login.get(login), unit)
+            mine, borrowed = [lead, *mine], slugs[home[login]]
         teams.append(
             ProposedTeam(
                 slug=slugs[i],
