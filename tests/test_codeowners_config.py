@@ -252,3 +252,50 @@ def test_validate_warns_when_two_goals_of_a_quarter_declare_the_same_label(
     write(tmp_path, {"goals/2026-Q3.yml": GOALS.replace("scopes: [toolbar]", "labels: [ui]")})
     _, warnings = load_repo_config(tmp_path)
     assert len(warnings) == 1
+
+
+OVERLAPPING_CONFIG = """\
+teams:
+  client-libraries:
+    members: [cleo]
+    owns:
+      codeowners: ["@acme/client-libraries"]
+  replay:
+    members: [rita]
+    owns:
+      codeowners: ["@acme/replay"]
+"""
+OVERLAPPING_CODEOWNERS = """\
+*          @acme/client-libraries
+/replay/   @acme/client-libraries @acme/replay
+"""
+CLEO = ("Cleo", "7+cleo@users.noreply.github.com")
+
+
+def test_link_gives_a_specialist_on_a_catch_all_line_its_pr_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = GitRepo.init(tmp_path / "sdk")
+    repo.commit(
+        "Initial commit",
+        {
+            ".github/quarterdeck.yml": OVERLAPPING_CONFIG,
+            ".github/CODEOWNERS": OVERLAPPING_CODEOWNERS,
+        },
+        date=datetime(2026, 10, 1, tzinfo=UTC),
+    )
+    # Cleo (on the catch-all team) fixes replay, with a changelog line: before, the
+    # catch-all team owned all three paths and took it.
+    files = {"replay/a.kt": "1", "replay/b.kt": "1", "CHANGELOG.md": "fix"}
+    repo.squash_pr(12, "fix(replay): frames", files, CLEO, at(3))
+    assert main(["link", "12", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert "unplanned work of team replay" in out
+    assert (
+        "rule: paths — 2 of 3 changed paths are under replay's `/replay/` (.github/CODEOWNERS "
+        "line 2, `@acme/replay`) (also listed: client-libraries, which owns everything)"
+    ) in out
+    # The monthly review counts it for the same team.
+    reviews = build_reviews(repo.path, Month(2026, 11))
+    teams = {lk.team for r in reviews for lk in r.summary.unplanned if lk.pr.number == 12}
+    assert teams == {"replay"}

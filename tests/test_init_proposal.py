@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -108,20 +109,20 @@ def test_codeowners_teams_with_their_most_active_authors(tmp_path: Path) -> None
     assert (
         "#   carol-cole: [carol.cole@acme.example] # guessed from carol.cole@acme.example\n" in text
     )
-    assert "lead: alice                 # check: most active here (3 of 5 commits)" in text
+    assert "lead: alice                 # check: shipped most here (3 of 4 PRs)" in text
     assert (
-        "- carol-cole              # 2 commits; check: login guessed from carol.cole@acme.example"
+        "- carol-cole              # 1 PR; check: login guessed from carol.cole@acme.example"
         in text
     )
-    assert "- bob                     # 2 commits\n" in text
+    assert "- bob                     # 1 PR\n" in text
     assert "# Commit scopes here: replay (3), player (1); a goal can claim" in text
-    assert "# Commit scopes here: toolbar (2); a goal" in text
     assert 'codeowners: ["@acme/replay"] # CODEOWNERS: /packages/replay/' in text
     assert (
-        "lead: alice                 # check: most active here (2 of 2 commits); also on replay"
+        "lead: alice                 # check: shipped most here (2 of 2 PRs); also on replay"
         in text
     )
-    assert "No commits in that window under CODEOWNERS @acme/docs" in text
+    assert "No PRs in that window under CODEOWNERS @acme/docs" in text
+    assert "(3 merged PRs and 5 direct pushes)" in text
     assert "from the history of main from 2025-09-12 to 2026-03-14" in text
     assert "dependabot" not in text
     goals = yaml.safe_load((repo.path / "goals" / "2026-Q2.yml").read_text(encoding="utf-8"))
@@ -129,57 +130,91 @@ def test_codeowners_teams_with_their_most_active_authors(tmp_path: Path) -> None
     assert main(["validate", "--repo", str(repo.path)]) == 0
 
 
-def test_busy_folders_split_a_monorepo_and_cluster_by_lead(tmp_path: Path) -> None:
-    repo = GitRepo.init(tmp_path / "mono")
+def monorepo(path: Path) -> GitRepo:
+    """A JavaScript SDK monorepo: packages/*, a top-level framework, CI and docs."""
+    repo = GitRepo.init(path)
+    repo.git("remote", "add", "origin", "https://github.com/acme/sdks.git")
     repo.commit("Initial commit", {"README.md": "hi"}, author=ERIN, date=at(0))
-    day = iter(range(1, 100))
-    for i in range(4):
-        repo.commit(
-            f"feat(browser): b{i}",
-            {f"packages/browser/b{i}.ts": "x"},
-            author=ALICE,
-            date=at(next(day)),
-        )
-    for i in range(2):
-        repo.commit(
-            f"fix(react): r{i}", {f"packages/react/r{i}.tsx": "x"}, author=ALICE, date=at(next(day))
-        )
-    repo.commit("fix(react): hooks", {"packages/react/h.tsx": "x"}, author=BOB, date=at(next(day)))
+    day = iter(range(1, 200))
+    number = iter(range(100, 300))
+    # Alice ships three PRs in packages/browser; Carol one PR of six small commits.
     for i in range(3):
-        repo.commit(
-            f"feat(node): n{i}", {f"packages/node/n{i}.ts": "x"}, author=ERIN, date=at(next(day))
-        )
-    repo.commit("feat(node): flags", {"packages/node/f.ts": "x"}, author=CAROL, date=at(next(day)))
-    repo.commit("Tidy", {"packages/browser/t.ts": "x"}, author=CAROL, date=at(next(day)))
-    # One stray commit elsewhere: under a tenth of the work, not a team.
-    repo.commit("ci: lint", {"scripts/lint.sh": "x"}, author=DAN, date=at(next(day)))
+        files = {f"packages/browser/b{i}.ts": "x"}
+        repo.squash_pr(next(number), f"feat(browser): b{i}", files, ALICE, at(next(day)))
+    repo.branch("carol/tidy")
+    for i in range(6):
+        repo.commit(f"tidy {i}", {f"packages/browser/t{i}.ts": "x"}, CAROL, at(next(day)))
+    repo.merge_pr(next(number), "carol/tidy", "Tidy the browser", date=at(next(day)), owner="carol")
+    for i in range(2):
+        files = {f"packages/react/r{i}.tsx": "x"}
+        repo.squash_pr(next(number), f"fix(react): r{i}", files, BOB, at(next(day)))
+    repo.squash_pr(next(number), "fix(react): hooks", {"packages/react/h.tsx": "x"}, ALICE, at(50))
+    # A top-level framework folder with its own people.
+    for i in range(3):
+        files = {f"posthog-server/src/s{i}.kt": "x"}
+        repo.squash_pr(next(number), f"feat(server): s{i}", files, ERIN, at(next(day)))
+    # CI is busy, and docs: neither is ever a team. Docs go to whoever writes them most.
+    for i in range(4):
+        files = {f".github/workflows/w{i}.yml": "x"}
+        repo.squash_pr(next(number), f"ci: w{i}", files, DAN, at(next(day)))
+    for i in range(3):
+        repo.squash_pr(next(number), f"docs: d{i}", {f"docs/d{i}.md": "x"}, ALICE, at(next(day)))
+    repo.squash_pr(next(number), "Bump rrweb", {"packages/browser/deps.ts": "y"}, BOT, at(90))
+    return repo
+
+
+def test_monorepo_components_become_teams_led_by_who_shipped_most(tmp_path: Path) -> None:
+    repo = monorepo(tmp_path / "sdks")
     written = write_starter(repo.path, today=TODAY)
     assert written.proposal is not None
     assert written.proposal.basis == "folders"
     assert config_of(repo.path)["teams"] == {
-        # Alice is the most active author of both packages/browser and packages/react,
-        # so they form one team; Carol's one commit in browser and one in node tie, and
-        # the tie goes to the busier team.
+        # Alice shipped 3 PRs here, Carol 1 (of six commits): Alice leads. The docs
+        # Alice writes are her team's.
         "browser": {
-            "mission": "Own packages/browser/, packages/react/",
+            "mission": "Own packages/browser/",
             "lead": "alice",
-            "members": ["alice", "bob", "carol-cole"],
-            "owns": {"paths": ["packages/browser/**", "packages/react/**"], "labels": []},
+            "members": ["alice", "carol"],
+            "owns": {"paths": ["packages/browser/**", "docs/**"], "labels": []},
         },
-        "node": {
-            "mission": "Own packages/node/",
+        "posthog-server": {
+            "mission": "Own posthog-server/",
             "lead": "erin",
             "members": ["erin"],
-            "owns": {"paths": ["packages/node/**"], "labels": []},
+            "owns": {"paths": ["posthog-server/**"], "labels": []},
+        },
+        "react": {
+            "mission": "Own packages/react/",
+            "lead": "bob",
+            "members": ["bob"],
+            "owns": {"paths": ["packages/react/**"], "labels": []},
         },
     }
     text = config_text(repo.path)
-    assert "# Commit scopes here: browser (4), react (3); a goal" in text
-    assert "# Commit scopes here: node (4); a goal" in text
-    assert "one team per busy folder" in text
-    assert "lead: alice                 # check: most active here (6 of 8 commits)" in text
-    assert "scripts" not in text
+    assert "lead: alice                 # check: shipped most here (3 of 4 PRs)" in text
+    assert "(17 merged PRs and 1 direct push)" in text
+    assert "github" not in config_of(repo.path)["teams"]
+    assert "dependabot" not in text
     assert main(["validate", "--repo", str(repo.path)]) == 0
+
+
+def test_a_component_without_people_of_its_own_joins_its_top_shippers_team(
+    tmp_path: Path,
+) -> None:
+    repo = GitRepo.init(tmp_path / "libs")
+    day = iter(range(1, 100))
+    for i in range(4):
+        repo.commit(f"core {i}", {f"libs/core/c{i}.py": "x"}, author=ALICE, date=at(next(day)))
+    for i in range(2):
+        repo.commit(f"cli {i}", {f"libs/cli/c{i}.py": "x"}, author=ALICE, date=at(next(day)))
+    for i in range(3):
+        repo.commit(f"web {i}", {f"apps/web/w{i}.ts": "x"}, author=ERIN, date=at(next(day)))
+    write_starter(repo.path, today=TODAY)
+    teams = config_of(repo.path)["teams"]
+    assert {slug: (t["lead"], t["owns"]["paths"]) for slug, t in teams.items()} == {
+        "core": ("alice", ["libs/core/**", "libs/cli/**"]),
+        "web": ("erin", ["apps/web/**"]),
+    }
 
 
 def test_a_team_keeps_its_six_most_active_people(tmp_path: Path) -> None:
@@ -277,7 +312,8 @@ def test_git_processes_do_not_grow_with_the_history(
         monkeypatch.setattr(subprocess, "run", real_run)
         counts.append(len(calls))
     assert counts[0] == counts[1]
-    assert counts[0] <= 8
+    # The survey's few, and the review's reading of the window's merged PRs.
+    assert counts[0] <= 12
 
 
 @pytest.mark.parametrize("kind", ["not-git", "no-commits"])
@@ -306,3 +342,180 @@ def test_init_cli_names_the_proposed_teams_and_never_overwrites(
     assert config_text(repo.path) == "# mine\n"
     assert main(["init", "--repo", str(repo.path), "--force"]) == 0
     assert config_of(repo.path)["teams"]["replay"]["lead"] == "alice"
+
+
+def test_numeric_logins_and_slugs_are_written_as_text_and_validate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A numeric GitHub login (from a noreply email) leads the busiest folder, named
+    # after a year: YAML reads 55728 and 2025 as numbers unless they are quoted.
+    numeric: Identity = ("55728", "3300112+55728@users.noreply.github.com")
+    yes: Identity = ("Yes Person", "4400+yes@users.noreply.github.com")
+    repo = GitRepo.init(tmp_path / "talks")
+    day = iter(range(1, 100))
+    for i in range(4):
+        repo.commit(f"Talk {i}", {f"2025/t{i}.md": "x"}, author=numeric, date=at(next(day)))
+    for i in range(2):
+        repo.commit(f"Old talk {i}", {f"0123/t{i}.md": "x"}, author=yes, date=at(next(day)))
+    written = write_starter(repo.path, today=TODAY)
+    assert written.proposal is not None
+    teams = config_of(repo.path)["teams"]
+    assert teams["2025"]["lead"] == "55728"
+    assert teams["2025"]["members"] == ["55728"]
+    assert teams["0123"]["lead"] == "yes"
+    goals = yaml.safe_load((repo.path / "goals" / "2026-Q2.yml").read_text(encoding="utf-8"))
+    assert [(g["team"], g["owners"]) for g in goals] == [("2025", ["55728"])]
+    capsys.readouterr()
+    assert main(["validate", "--repo", str(repo.path)]) == 0, capsys.readouterr().err
+    argv = ["review", "--repo", str(repo.path), "--month", "2026-03"]
+    assert main(argv) == 0, capsys.readouterr().err
+
+
+OVERLAPPING = """\
+*            @acme/sdk-all
+/replay/     @acme/sdk-all @acme/replay
+/android/    @acme/sdk-all @acme/mobile
+"""
+RITA: Identity = ("Rita", "201+rita@users.noreply.github.com")
+MO: Identity = ("Mo", "202+mo-m@users.noreply.github.com")
+CLEO: Identity = ("Cleo", "203+cleo@users.noreply.github.com")
+
+
+def test_specialists_named_beside_a_catch_all_get_their_people_and_prs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = GitRepo.init(tmp_path / "sdk")
+    repo.git("remote", "add", "origin", "https://github.com/acme/sdk.git")
+    repo.commit("Initial commit", {".github/CODEOWNERS": OVERLAPPING}, author=CLEO, date=at(0))
+    number = iter(range(10, 100))
+    for i in range(3):
+        files = {f"replay/r{i}.kt": "x", "CHANGELOG.md": f"r{i}"}
+        repo.squash_pr(next(number), f"fix(replay): r{i}", files, RITA, at(1 + i))
+        files = {f"android/a{i}.kt": "x"}
+        repo.squash_pr(next(number), f"feat(android): a{i}", files, MO, at(5 + i))
+    for i in range(2):
+        files = {"build.gradle": f"v{i}", "README.md": f"v{i}"}
+        repo.squash_pr(next(number), f"chore: release {i}", files, CLEO, at(10 + i))
+    repo.squash_pr(next(number), "fix(replay): masks", {"replay/m.kt": "x"}, CLEO, at(12))
+    write_starter(repo.path, today=TODAY)
+    teams = config_of(repo.path)["teams"]
+    # Before, the catch-all entry counted every PR and took every person.
+    assert {slug: (t["lead"], t["members"]) for slug, t in teams.items()} == {
+        "replay": ("rita", ["rita"]),
+        "mobile": ("mo-m", ["mo-m"]),
+        "sdk-all": ("cleo", ["cleo"]),
+    }
+    assert teams["replay"]["owns"]["codeowners"] == ["@acme/replay"]
+    capsys.readouterr()
+    assert main(["validate", "--repo", str(repo.path)]) == 0
+    out = tmp_path / "review.json"
+    argv = ["review", "--repo", str(repo.path), "--month", "2026-03", "--format", "json"]
+    assert main([*argv, "-o", str(out)]) == 0, capsys.readouterr().err
+    reviews = json.loads(out.read_text(encoding="utf-8"))["reviews"]
+    teams_of = {
+        lk["pr"]["title"]: review["team"]["slug"]
+        for review in reviews
+        for lk in review["summary"]["unplanned"]
+    }
+    # Every PR has a team, and Cleo's replay fix is replay's though she is on sdk-all.
+    assert teams_of == {
+        **{f"fix(replay): r{i}": "replay" for i in range(3)},
+        **{f"feat(android): a{i}": "mobile" for i in range(3)},
+        "chore: release 0": "sdk-all",
+        "chore: release 1": "sdk-all",
+        "fix(replay): masks": "replay",
+    }
+
+
+def test_a_top_level_component_is_not_split_into_its_code_folders(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "sdk")
+    day = iter(range(1, 100))
+    for i in range(3):
+        repo.commit(f"core {i}", {f"core/src/c{i}.kt": "x"}, author=ALICE, date=at(next(day)))
+    for i in range(2):
+        repo.commit(f"api {i}", {f"core/api/core{i}.api": "x"}, author=ALICE, date=at(next(day)))
+    # Alice ships most in android too; Dan, once, is only passing by: no team of his own.
+    for i in range(4):
+        repo.commit(f"and {i}", {f"android/a{i}.kt": "x"}, author=ALICE, date=at(next(day)))
+    repo.commit("and fix", {"android/fix.kt": "x"}, author=DAN, date=at(next(day)))
+    for i in range(3):
+        repo.commit(f"web {i}", {f"web/w{i}.ts": "x"}, author=ERIN, date=at(next(day)))
+    write_starter(repo.path, today=TODAY)
+    teams = config_of(repo.path)["teams"]
+    assert {slug: (t["lead"], t["members"], t["owns"]["paths"]) for slug, t in teams.items()} == {
+        "core": ("alice", ["alice", "dan-d"], ["core/**", "android/**"]),
+        "web": ("erin", ["erin"], ["web/**"]),
+    }
+
+
+def test_without_prs_every_commit_counts_branches_merged_locally_too(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "local")
+    repo.commit("Initial commit", {"README.md": "hi"}, author=ERIN, date=at(0))
+    repo.branch("engine-work")
+    for i in range(3):
+        repo.commit(f"engine {i}", {f"engine/e{i}.c": "x"}, author=BOB, date=at(1 + i))
+    repo.merge_branch("engine-work", date=at(5))
+    for i in range(2):
+        repo.commit(f"ui {i}", {f"ui/u{i}.c": "x"}, author=ERIN, date=at(6 + i))
+    write_starter(repo.path, today=TODAY)
+    teams = config_of(repo.path)["teams"]
+    assert {slug: (t["lead"], t["owns"]["paths"]) for slug, t in teams.items()} == {
+        "engine": ("bob", ["engine/**"]),
+        "ui": ("erin", ["ui/**"]),
+    }
+    assert "(6 commits): one team per component" in config_text(repo.path)
+
+
+def test_small_components_and_tests_go_to_the_team_working_there_most(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "js")
+    day = iter(range(1, 200))
+    for i in range(30):
+        who = ALICE if i % 2 else BOB
+        repo.commit(f"b{i}", {f"packages/browser/b{i}.ts": "x"}, author=who, date=at(next(day)))
+    for i in range(30):
+        repo.commit(f"n{i}", {f"packages/node/n{i}.ts": "x"}, author=ERIN, date=at(next(day)))
+    # A package too small to be a team, and tests, both written by browser people.
+    repo.commit("tiny", {"packages/tiny/t.ts": "x"}, author=ALICE, date=at(next(day)))
+    repo.commit("tests", {"tests/browser.spec.ts": "x"}, author=BOB, date=at(next(day)))
+    write_starter(repo.path, today=TODAY)
+    teams = config_of(repo.path)["teams"]
+    assert {slug: t["owns"]["paths"] for slug, t in teams.items()} == {
+        "browser": ["packages/browser/**", "packages/tiny/**", "tests/**"],
+        "node": ["packages/node/**"],
+    }
+
+
+def test_a_shallow_clone_is_proposed_from_its_commits_and_says_so(tmp_path: Path) -> None:
+    # The review refuses to read PRs from a history cut inside the window (it would
+    # under-count); init proposes from the commits it has and names them commits.
+    full = monorepo(tmp_path / "full")
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "10", f"file://{full.path}", str(shallow)], check=True
+    )
+    written = write_starter(shallow, today=TODAY)
+    assert written.proposal is not None
+    text = config_text(shallow)
+    # Ten commits, the bot's left out.
+    assert "(9 commits): one team per component" in text
+    assert "PRs" not in text.split("teams:", 1)[1].split("# ---", 1)[0]
+    assert main(["validate", "--repo", str(shallow)]) == 0
+
+
+def test_a_codeowners_team_of_passers_by_borrows_its_top_shipper_as_lead(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "sdk")
+    repo.commit("Initial commit", {".github/CODEOWNERS": OVERLAPPING}, author=CLEO, date=at(0))
+    number = iter(range(10, 100))
+    for i in range(5):
+        repo.squash_pr(next(number), f"core {i}", {f"core/c{i}.kt": "x"}, CLEO, at(1 + i))
+    for i in range(3):
+        repo.squash_pr(next(number), f"replay {i}", {f"replay/r{i}.kt": "x"}, CLEO, at(7 + i))
+    repo.squash_pr(next(number), "replay typo", {"replay/typo.kt": "x"}, DAN, at(11))
+    write_starter(repo.path, today=TODAY)
+    teams = config_of(repo.path)["teams"]
+    assert {slug: (t["lead"], t["members"]) for slug, t in teams.items()} == {
+        "sdk-all": ("cleo", ["cleo"]),
+        "replay": ("cleo", ["cleo", "dan-d"]),
+    }
+    assert "shipped most here (3 of 4 PRs); also on sdk-all" in config_text(repo.path)
+    assert main(["validate", "--repo", str(repo.path)]) == 0

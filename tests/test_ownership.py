@@ -232,3 +232,74 @@ def test_most_co_authors_decide_and_identities_count() -> None:
 
 def test_co_authors_on_no_team_leave_the_pr_unowned() -> None:
     assert link(pr(author="outsider", co_authors=("x",)), ANALYTICS, GROWTH).rule == "none"
+
+
+# ---------------------------------------------------------------------------- catch-all teams
+# Teams keep the catch-all team informed by naming it on every line beside the
+# specialist: `/replay/ @acme/client-libraries @acme/replay`. The specialist's paths
+# are its work; the catch-all team keeps what nobody more specific owns.
+
+OVERLAPPING = """\
+*                @acme/client-libraries
+/replay/         @acme/client-libraries @acme/replay
+/android/        @acme/client-libraries @acme/mobile
+"""
+CO_ALL = Team("client-libraries", members=("cleo",), codeowners=("@acme/client-libraries",))
+CO_REPLAY_ONLY = Team("replay", members=("rita",), codeowners=("@acme/replay",))
+CO_MOBILE = Team("mobile", members=("mo",), codeowners=("@acme/mobile",))
+
+
+def test_a_line_naming_a_catch_all_team_and_a_specialist_goes_to_the_specialist() -> None:
+    # Before: the catch-all team also owned both replay paths and CHANGELOG.md (3 of 3).
+    pull = pr("replay/a.kt", "replay/b.kt", "CHANGELOG.md", author="cleo")
+    for teams in ((CO_ALL, CO_REPLAY_ONLY, CO_MOBILE), (CO_MOBILE, CO_REPLAY_ONLY, CO_ALL)):
+        found = link(pull, *teams, codeowners=OVERLAPPING)
+        assert (found.rule, found.team) == ("paths", "replay")
+        assert found.reason == (
+            "2 of 3 changed paths are under replay's `/replay/` (.github/CODEOWNERS line 2, "
+            "`@acme/replay`) (also listed: client-libraries, which owns everything)"
+        )
+
+
+def test_the_specialist_wins_even_when_the_author_is_on_the_catch_all_team() -> None:
+    # Before: a tie on every path, decided by the author's team.
+    found = link(pr("android/x.kt", author="cleo"), CO_ALL, CO_MOBILE, codeowners=OVERLAPPING)
+    assert found.team == "mobile"
+    assert "(also listed: client-libraries, which owns everything)" in found.reason
+
+
+def test_the_catch_all_team_keeps_what_no_specialist_owns() -> None:
+    found = link(pr("README.md", "build.gradle"), CO_ALL, CO_REPLAY_ONLY, codeowners=OVERLAPPING)
+    assert found.team == "client-libraries"
+    assert found.reason == (
+        "2 of 2 changed paths match client-libraries's `*` (.github/CODEOWNERS line 1, "
+        "`@acme/client-libraries`)"
+    )
+    # And more of a PR's paths than the specialist's is still the catch-all team's.
+    pull = pr("replay/a.kt", "README.md", "build.gradle")
+    found = link(pull, CO_ALL, CO_REPLAY_ONLY, codeowners=OVERLAPPING)
+    assert found.team == "client-libraries"
+
+
+def test_two_specialists_on_one_line_still_tie_as_before() -> None:
+    both = "*  @acme/client-libraries\n/replay/  @acme/replay @acme/mobile\n"
+    found = link(pr("replay/a.kt", author="mo"), CO_REPLAY_ONLY, CO_MOBILE, codeowners=both)
+    assert found.team == "mobile"
+    assert "equally specific): author mo is on mobile" in found.reason
+    assert "also listed" not in found.reason
+
+
+def test_config_paths_a_catch_all_team_shares_go_to_the_specialist() -> None:
+    everything = Team("platform", members=("pat",), paths=("**", "sdk/replay/**"))
+    replay = Team("replay", members=("rita",), paths=("sdk/replay/**",))
+    found = link(pr("sdk/replay/a.ts", "sdk/replay/b.ts", author="pat"), everything, replay)
+    assert found.team == "replay"
+    assert found.reason == (
+        "2 of 2 changed paths are under replay's `sdk/replay/**` "
+        "(also listed: platform, which owns everything)"
+    )
+    # A catch-all in another repository's scope says nothing about this one.
+    elsewhere = Team("platform", members=("pat",), paths=("acme/other:**", "sdk/replay/**"))
+    found = link(pr("sdk/replay/a.ts", author="pat"), elsewhere, replay)
+    assert found.team == "platform"
+    assert "author pat is on platform" in found.reason

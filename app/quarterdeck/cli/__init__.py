@@ -123,8 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
         "init",
         help="propose teams from the repo's history and write a config and goals file",
         description=(
-            "Write .github/quarterdeck.yml with teams read from the clone (CODEOWNERS, busy "
-            "folders, most active authors, commit scopes) and a goals file for this quarter."
+            "Write .github/quarterdeck.yml with teams read from the clone (CODEOWNERS teams, "
+            "else components such as packages/*, else commit scopes; the people who shipped "
+            "most PRs there) and a goals file for this quarter."
         ),
     )
     add_repo_arg(init)

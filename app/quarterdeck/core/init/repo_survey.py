@@ -2,20 +2,24 @@
 
 `sources.repo_survey` reads the commits and the CODEOWNERS file; the functions here
 turn them, purely, into people (GitHub logins, and whether each is a guess), areas
-(busy folders, CODEOWNERS teams, commit scopes) and their most active authors.
+(CODEOWNERS teams, a monorepo's components, commit scopes) and the people who shipped
+most there, counted in merged PRs (`shipped_work`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from quarterdeck.core.model import Config, PullRequest, Team
 from quarterdeck.core.review.codeowners import Codeowners
 from quarterdeck.core.review.identities import IdentityBook, organisations
+from quarterdeck.core.review.ownership import by_paths
 from quarterdeck.core.review.pr_messages import conventional, read_pr_trace
-from quarterdeck.core.vocabulary import is_bot_identity
+from quarterdeck.core.vocabulary import is_bot_identity, is_bot_login
 
 __all__ = [
     "Area",
@@ -27,17 +31,33 @@ __all__ = [
     "commit_scope",
     "resolve_people",
     "scope_areas",
+    "shipped_work",
+    "support_folders",
+    "whole_repository",
 ]
 
 _TEAM_ENTRY = re.compile(r"^@[^/\s]+/[^/\s]+$")
 
-# A folder is split into its subfolders when it holds at least this share of all
-# folder activity and at least two subfolders each hold MIN_SHARE of it (a monorepo's
-# `packages/`); a folder with a single busy subfolder (`src/` -> `src/flask/`) is
-# followed down as well.
-SPLIT_SHARE = 0.5
-MIN_SHARE = 0.1
+# How deep containers and code roots are followed (`src/packages/x/…`).
 MAX_DEPTH = 4
+# Folders that hold a monorepo's components, always split into them.
+CONTAINERS = frozenset(
+    {"packages", "libs", "apps", "plugins", "modules", "services", "crates", "extensions"}
+)
+# A top-level code root is followed down to what it holds (`src/click`, `lib/rails`).
+CODE_ROOTS = frozenset({"src", "lib", "source", "sources", "pkg", "internal"})
+# Folders that support the components rather than being one: never a team.
+SUPPORT = frozenset(
+    {
+        "doc", "docs", "documentation", "test", "tests", "testing", "spec", "specs",
+        "__tests__", "e2e", "example", "examples", "benchmark", "benchmarks", "fixtures",
+    }
+)  # fmt: skip
+# A component is a team's area when at least this share of the work touched it
+# (and at least MIN_WORK items): a framework of a 12-framework monorepo qualifies.
+COMPONENT_SHARE = 0.04
+MIN_WORK = 2
+_NO_DATE = datetime(1970, 1, 1, tzinfo=UTC)  # a direct push's, unused by ownership
 
 
 @dataclass(frozen=True)
@@ -87,10 +107,10 @@ class Person:
 class Area:
     """A part of the repository and the people who changed it most."""
 
-    kind: str  # "codeowners", "folder" or "scope"
+    kind: str  # "codeowners", "folder", "repository" or "scope"
     key: str  # "@acme/replay", "packages/browser", "replay"
-    commits: int
-    authors: tuple[tuple[str, int], ...]  # (login, commits), most active first
+    shipped: int  # merged PRs (and direct pushes) counted for this area
+    authors: tuple[tuple[str, int], ...]  # (login, PRs shipped here), most first
     scopes: tuple[tuple[str, int], ...] = ()  # commit scopes seen in the area
     patterns: tuple[str, ...] = field(default=())  # CODEOWNERS patterns of an entry
 
@@ -147,24 +167,77 @@ def resolve_people(survey: RepoSurvey) -> dict[str, Person]:
     return people
 
 
-def busy_folders(survey: RepoSurvey, people: Mapping[str, Person]) -> list[Area]:
-    """The folders where the work happens, busiest first.
+def shipped_work(
+    survey: RepoSurvey, people: Mapping[str, Person], prs: Sequence[PullRequest] = ()
+) -> list[PullRequest]:
+    """What shipped in the window, one item per merged PR, the unit teams are formed from.
 
-    Top-level folders, except that a folder holding most of the activity is split into
-    its subfolders (see SPLIT_SHARE). Each area's authors are ranked by commits.
+    `prs` are the merged PRs the review reads (`sources.git_history`), with the logins
+    it gives their authors; a commit pushed straight to the branch (no PR) counts as one
+    more item, by its author, and so does every commit of a history without PRs.
+    Bots' work is left out: a bot is never a member. Counting PRs rather than commits
+    keeps a person's twenty fixup commits from outweighing someone else's twenty
+    shipped PRs.
     """
-    work = _work(survey, people)
-    total = len([c for c in work if any("/" in p for p in c[1])])
-    if total == 0:
-        return []
-    folders = _split(work, "", total, depth=1)
-    areas = [_area("folder", f, [c for c in work if _touches(c[1], f)]) for f in folders]
-    areas = [a for a in areas if a.commits >= MIN_SHARE * total]
-    return sorted(areas, key=lambda a: (-a.commits, a.key))
+    work = [pr for pr in prs if pr.author and not is_bot_login(pr.author) and not pr.is_bot]
+    # Without any PR, every commit is work pushed as it is (branches merged locally too).
+    pushed = _direct_pushes(survey) if prs else [c for c in survey.commits if not c.is_merge]
+    for commit in pushed:
+        if commit.is_bot:
+            continue
+        login = people[_key(commit.email)].login
+        work.append(
+            PullRequest(0, commit.subject, login, _NO_DATE, paths=commit.paths, sha=commit.sha)
+        )
+    return work
 
 
-def codeowners_areas(survey: RepoSurvey, people: Mapping[str, Person]) -> list[Area]:
-    """One area per CODEOWNERS team entry (`@org/team`), in file order of first mention."""
+def busy_folders(work: Sequence[PullRequest]) -> list[Area]:
+    """The repository's components, where the work happens, busiest first.
+
+    A monorepo's `packages/*`, `libs/*`, `apps/*` (see CONTAINERS), top-level folders
+    (a framework's `activerecord/`, an SDK's `posthog-android/`), and what a top-level
+    code root holds (`src/click/`), each kept when it has its own activity
+    (COMPONENT_SHARE of the work). Never a dot-folder (`.github/`) nor one of docs,
+    tests or examples (SUPPORT): they support the components and go to the team
+    working there most (`support_folders`). Each item of work counts for the one
+    component owning most of its paths, as the review will count it.
+    """
+    candidates = _split(work, "", depth=1)
+    busy = [f for f in candidates if _count(work, f) >= _least(len(work))]
+    return _assigned("folder", busy, work)
+
+
+def support_folders(work: Sequence[PullRequest], owned: Iterable[str]) -> list[str]:
+    """Folders with work that the components in `owned` leave out, dot-folders aside.
+
+    The components too small to be teams (`packages/tiny`) and the top-level docs and
+    tests folders: `init` gives each to the team that works there most, so their PRs
+    are not left to no team.
+    """
+    covered = set(owned)
+    small = {f for f in _split(work, "", depth=1) if f not in covered}
+    tops = {p.split("/", 1)[0] for pr in work for p in pr.paths if "/" in p}
+    helping = {t for t in tops if t.casefold() in SUPPORT and t not in covered}
+    return sorted(small | helping)
+
+
+def whole_repository(key: str, work: Sequence[PullRequest]) -> Area:
+    """The whole repository as one area, named after its main component `key`.
+
+    When the history shows one component only, its team owns everything around it
+    too (docs, tests, release files, CI): nobody else works there.
+    """
+    return _area("repository", key, work)
+
+
+def codeowners_areas(survey: RepoSurvey, work: Sequence[PullRequest]) -> list[Area]:
+    """One area per CODEOWNERS team entry (`@org/team`), in file order of first mention.
+
+    Each item of work counts for the entry that would own it in the review
+    (`core.review.ownership.by_paths`): a specialist named beside a catch-all entry on
+    one line gets that line's paths; the catch-all entry keeps the rest.
+    """
     codeowners = survey.codeowners
     if codeowners is None:
         return []
@@ -173,24 +246,24 @@ def codeowners_areas(survey: RepoSurvey, people: Mapping[str, Person]) -> list[A
         for owner in rule.owners:
             if _TEAM_ENTRY.match(owner):
                 entries.setdefault(owner, []).append(rule.pattern)
-    work = _work(survey, people)
-    owned: dict[str, list[tuple[str, tuple[str, ...], str | None]]] = {e: [] for e in entries}
-    for item in work:
-        owners = {o for path in item[1] for o in codeowners.owners_of(path)}
-        for entry in owners & set(entries):
-            owned[entry].append(item)
+    teams = tuple(Team(entry, codeowners=(entry,)) for entry in entries)
+    config = Config(teams=teams, codeowners=codeowners)
+    owned: dict[str, list[PullRequest]] = {e: [] for e in entries}
+    for pr in work:
+        found = by_paths(pr, config)
+        if found is not None:
+            owned[found[0].slug].append(pr)
     return [
         _area("codeowners", entry, owned[entry], patterns=tuple(entries[entry]))
         for entry in entries
     ]
 
 
-def scope_areas(survey: RepoSurvey, people: Mapping[str, Person]) -> list[Area]:
-    """One area per conventional-commit scope, busiest first."""
-    work = _work(survey, people)
-    scopes = sorted({s for _, _, s in work if s})
-    areas = [_area("scope", s, [c for c in work if c[2] == s]) for s in scopes]
-    return sorted(areas, key=lambda a: (-a.commits, a.key))
+def scope_areas(work: Sequence[PullRequest]) -> list[Area]:
+    """One area per conventional-commit scope of the work's titles, busiest first."""
+    scopes = sorted({s for pr in work if (s := commit_scope(pr.title))})
+    areas = [_area("scope", s, [pr for pr in work if commit_scope(pr.title) == s]) for s in scopes]
+    return sorted(areas, key=lambda a: (-a.shipped, a.key))
 
 
 # ---------------------------------------------------------------------------
@@ -207,63 +280,77 @@ def _listed_users(codeowners: Codeowners | None) -> dict[str, str]:
     return {u.casefold(): u for u in sorted(users)}
 
 
-def _work(
-    survey: RepoSurvey, people: Mapping[str, Person]
-) -> list[tuple[str, tuple[str, ...], str | None]]:
-    """(login, paths, scope) of each non-merge, non-bot commit: the work done."""
-    scopes = _pr_scopes(survey)
-    work = []
-    for commit in survey.commits:
-        if commit.is_merge or commit.is_bot:
-            continue
-        login = people[_key(commit.email)].login
-        scope = commit_scope(commit.subject) or scopes.get(commit.sha)
-        work.append((login, commit.paths, scope))
-    return work
-
-
-def _pr_scopes(survey: RepoSurvey) -> dict[str, str]:
-    # A merge commit's PR title scopes the branch tip's work.
-    found: dict[str, str] = {}
-    for commit in survey.commits:
-        if not commit.is_merge:
-            continue
-        trace = read_pr_trace(f"{commit.subject}\n{commit.body}", len(commit.parents))
-        scope = commit_scope(trace.title) if trace else None
-        if scope:
-            found.setdefault(commit.parents[1], scope)
+def _direct_pushes(survey: RepoSurvey) -> list[SurveyCommit]:
+    """Commits of the branch's first-parent line that record no PR: pushed straight to it."""
+    by_sha = {c.sha: c for c in survey.commits}
+    parents = {p for c in survey.commits for p in c.parents}
+    tip = next((c for c in survey.commits if c.sha not in parents), None)
+    found: list[SurveyCommit] = []
+    seen: set[str] = set()
+    while tip is not None and tip.sha not in seen:
+        seen.add(tip.sha)
+        if not tip.is_merge and read_pr_trace(tip.subject, 1) is None:
+            found.append(tip)
+        tip = by_sha.get(tip.parents[0]) if tip.parents else None
     return found
+
+
+def _support(folder: str) -> bool:
+    return any(part.startswith(".") or part.casefold() in SUPPORT for part in folder.split("/"))
+
+
+def _least(total: int) -> float:
+    return max(MIN_WORK, COMPONENT_SHARE * total)
+
+
+def _count(work: Sequence[PullRequest], folder: str) -> int:
+    return sum(1 for pr in work if _touches(pr.paths, folder))
+
+
+def _assigned(kind: str, folders: Sequence[str], work: Sequence[PullRequest]) -> list[Area]:
+    """Areas for `folders`, each item of work counted for the folder owning most of it."""
+    teams = tuple(Team(f, paths=(f"{f}/**",)) for f in folders)
+    config = Config(teams=teams)
+    owned: dict[str, list[PullRequest]] = {f: [] for f in folders}
+    for pr in work:
+        found = by_paths(pr, config)
+        if found is not None:
+            owned[found[0].slug].append(pr)
+    areas = [_area(kind, f, owned[f]) for f in folders if owned[f]]
+    return sorted(areas, key=lambda a: (-a.shipped, a.key))
 
 
 def _touches(paths: Iterable[str], folder: str) -> bool:
     return any(p.startswith(folder + "/") for p in paths)
 
 
-def _children(work: list[tuple[str, tuple[str, ...], str | None]], folder: str) -> Counter[str]:
+def _children(work: Sequence[PullRequest], folder: str) -> Counter[str]:
     prefix = folder + "/" if folder else ""
     counts: Counter[str] = Counter()
-    for _, paths, _ in work:
+    for pr in work:
         subs = {
             prefix + p[len(prefix) :].split("/", 1)[0]
-            for p in paths
+            for p in pr.paths
             if p.startswith(prefix) and "/" in p[len(prefix) :]
         }
         counts.update(subs)
     return counts
 
 
-def _split(
-    work: list[tuple[str, tuple[str, ...], str | None]], folder: str, total: int, depth: int
-) -> list[str]:
+def _split(work: Sequence[PullRequest], folder: str, depth: int) -> list[str]:
+    """The components under `folder`: its subfolders, a container's or a code root's
+    split into theirs (`packages/browser`, `src/click`), docs, tests and dot-folders
+    left out."""
     found: list[str] = []
-    for child, count in sorted(_children(work, folder).items()):
-        if depth < MAX_DEPTH and count >= SPLIT_SHARE * total:
-            inner = [c for c in work if _touches(c[1], child)]
-            grand = _children(inner, child)
-            busy = [g for g, n in grand.items() if n >= MIN_SHARE * count]
-            single = len(busy) == 1 and grand[busy[0]] == count
-            if len(busy) >= 2 or single:
-                found += _split(inner, child, total, depth + 1)
+    for child in sorted(_children(work, folder)):
+        if _support(child):
+            continue
+        name = child.rpartition("/")[2].casefold()
+        root = name in CODE_ROOTS and depth == 1
+        if depth < MAX_DEPTH and (name in CONTAINERS or root):
+            inner = [pr for pr in work if _touches(pr.paths, child)]
+            if any(not _support(g) for g in _children(inner, child)):
+                found += _split(inner, child, depth + 1)
                 continue
         found.append(child)
     return found
@@ -272,15 +359,15 @@ def _split(
 def _area(
     kind: str,
     key: str,
-    work: list[tuple[str, tuple[str, ...], str | None]],
+    work: Sequence[PullRequest],
     patterns: tuple[str, ...] = (),
 ) -> Area:
-    authors = Counter(login for login, _, _ in work)
-    scopes = Counter(scope for _, _, scope in work if scope)
+    authors = Counter(pr.author for pr in work if pr.author)
+    scopes = Counter(scope for pr in work if (scope := commit_scope(pr.title)))
     return Area(
         kind=kind,
         key=key,
-        commits=len(work),
+        shipped=len(work),
         authors=_ranked(authors),
         scopes=_ranked(scopes),
         patterns=patterns,

@@ -8,9 +8,13 @@ characters), as in CODEOWNERS, never by the config's order. A team's patterns ar
 its `owns.paths` and, through `owns.codeowners`, the CODEOWNERS lines naming one of
 its entries: for each path only the file's *last* matching line counts (GitHub's
 rule), and that line's pattern competes with its own specificity. Two teams equally
-specific on a path both own it. The PR goes to the team owning most of its changed
-paths; between teams owning as many, to the one with the most specific pattern, then
-to the team of the author or a co-author, then by name, and the reason says which.
+specific on a path both own it, except that a team owning everything (a catch-all
+such as CODEOWNERS' `*` or `owns.paths: ["**"]`) yields to a specialist named as
+specifically: teams write `/replay/ @acme/sdk-all @acme/replay` to keep the catch-all
+team informed, not to give it the replay team's work (the reason names both). The PR
+goes to the team owning most of its changed paths; between teams owning as many, to
+the one with the most specific pattern, then to the team of the author or a
+co-author, then by name, and the reason says which.
 
 Patterns are the home repository's, or another's as `owner/name:glob`; the
 CODEOWNERS file is the home repository's (`core.review.repositories.in_scope`).
@@ -75,6 +79,8 @@ class _Tally:
     patterns: list[str] = field(default_factory=list)
     beaten: dict[str, str] = field(default_factory=dict)  # other team -> its weaker pattern
     shared: set[str] = field(default_factory=set)  # teams equally specific on some path
+    # Catch-all teams listed as specifically on some path, which yielded to this one.
+    listed: set[str] = field(default_factory=set)
 
 
 def by_paths(pr: PullRequest, config: Config, home: str | None = None) -> TeamMatch | None:
@@ -82,12 +88,19 @@ def by_paths(pr: PullRequest, config: Config, home: str | None = None) -> TeamMa
 
     `home` is the repository plain patterns and CODEOWNERS belong to (None: the PR's)."""
     tallies: dict[str, _Tally] = {}
+    everything = _owning_everything(config, pr, home)
     for path in pr.paths:
         claims = _claims(path, config, pr, home)
         if not claims:
             continue
         top = max(c.rank for c in claims)
         winners = [c for c in claims if c.rank == top]
+        specialists = [c for c in winners if c.team.slug not in everything]
+        yielded = [c.team.slug for c in winners if c.team.slug in everything]
+        if specialists and yielded:
+            winners = specialists
+        else:
+            yielded = []
         for claim in winners:
             tally = tallies.setdefault(claim.team.slug, _Tally(claim.team))
             tally.paths += 1
@@ -95,6 +108,7 @@ def by_paths(pr: PullRequest, config: Config, home: str | None = None) -> TeamMa
             tally.shown.setdefault(claim.shown, claim.order)
             tally.patterns.append(claim.pattern)
             tally.shared.update(w.team.slug for w in winners if w is not claim)
+            tally.listed.update(yielded)
             for loser in claims:
                 if loser.rank < top:
                     tally.beaten.setdefault(loser.team.slug, loser.shown)
@@ -112,6 +126,22 @@ def by_paths(pr: PullRequest, config: Config, home: str | None = None) -> TeamMa
 
 def _neg(rank: Specificity) -> tuple[int, int]:
     return (-rank.segments, -rank.characters)
+
+
+def _owning_everything(config: Config, pr: PullRequest, home: str | None) -> set[str]:
+    """Slugs of the teams with a catch-all pattern (no literal character) for `pr`."""
+    found: set[str] = set()
+    codeowners = config.codeowners if from_home(pr, home) else None
+    catch_alls = (
+        [r for r in codeowners.rules if r.specificity[1] == 0] if codeowners is not None else []
+    )
+    for team in config.teams:
+        globs = (in_scope(p, pr, home) for p in team.paths)
+        if any(g is not None and specificity(g).characters == 0 for g in globs) or any(
+            _mentions(rule.owners, entry) for rule in catch_alls for entry in team.codeowners
+        ):
+            found.add(team.slug)
+    return found
 
 
 def _claims(path: str, config: Config, pr: PullRequest, home: str | None) -> list[_Claim]:
@@ -152,6 +182,10 @@ def _paths_reason(tally: _Tally, total: int) -> str:
     noun = "changed path" if total == 1 else "changed paths"
     verb = verb if tally.paths != 1 else ("is under" if verb == "are under" else "matches")
     reason = f"{tally.paths} of {total} {noun} {verb} {tally.team.slug}'s {patterns}"
+    if tally.listed:
+        names = " and ".join(sorted(tally.listed))
+        which = "which owns" if len(tally.listed) == 1 else "which own"
+        reason += f" (also listed: {names}, {which} everything)"
     if tally.beaten:
         weaker = " and ".join(f"{slug}'s {shown}" for slug, shown in sorted(tally.beaten.items()))
         reason += f" (more specific than {weaker})"
