@@ -320,6 +320,44 @@ def test_init_proposes_no_organisation_or_bot_and_writes_guesses_to_check(
     ]
 
 
+def test_a_lead_init_guessed_is_never_mentioned_until_a_person_confirms_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Everyone writes from a company address: init can only guess every login, the lead's too.
+    repo = base_repo(tmp_path / "r")
+    rafael = ("Rafael", "rafael@bigco.example")
+    for day in (3, 4, 5):
+        repo.squash_pr(day, f"Fix {day}", {f"src/f{day}.py": "1"}, rafael, at(day))
+    write_starter(repo.path, today=datetime(2026, 9, 1, tzinfo=UTC).date())
+    path = repo.path / ".github" / "quarterdeck.yml"
+    text = path.read_text(encoding="utf-8")
+    assert "lead: rafael" in text
+    assert "#   rafael: [rafael@bigco.example]" in text
+
+    capsys.readouterr()
+    assert main(["review", "--repo", str(repo.path), "--month", "2026-08"]) == 0
+    unconfirmed = capsys.readouterr().out
+    # A stranger's account may be called rafael: a guess is shown, never @-mentioned.
+    assert "@rafael" not in unconfirmed
+    assert "The team lead (`rafael`, a login still to confirm), after the discussion" in (
+        unconfirmed
+    )
+
+    # The person confirms the login as validate tells them: the block goes, the line moves.
+    lines = text.splitlines()
+    start = next(i for i, t in enumerate(lines) if t.startswith("# quarterdeck: check:"))
+    end = next(
+        (i for i in range(start + 1, len(lines)) if not lines[i].startswith("#")), len(lines)
+    )
+    kept = lines[:start] + lines[end:] + ["identities:", "  rafael: [rafael@bigco.example]"]
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["validate", "--repo", str(repo.path)]) == 0
+    assert "logins still to check" not in capsys.readouterr().err
+    assert main(["review", "--repo", str(repo.path), "--month", "2026-08"]) == 0
+    assert "@rafael, after the discussion" in capsys.readouterr().out
+
+
 def test_github_mode_credits_a_pr_copilot_opened_to_the_person_beside_it(
     github: FakeGitHub,
 ) -> None:

@@ -46,6 +46,9 @@ class Team:
     # Repositories (`owner/name`, `owner/sdk-*`) whose every PR is the team's, when no
     # path, label or goal says otherwise.
     repos: tuple[str, ...] = ()
+    # False while the lead's login is one `init` guessed and nobody confirmed (it sits in
+    # the config's `# quarterdeck: check:` block): shown, never @-mentioned.
+    lead_confirmed: bool = True
 
     @property
     def people(self) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ domain `Config`. This module ties them together and is the package's public face
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,6 +35,7 @@ from quarterdeck.core.config.checks import (
     placeholder_checks,
     posthog_host_checks,
     team_checks,
+    to_check_blocks,
     to_check_problems,
 )
 from quarterdeck.core.config.goals_file import (
@@ -291,4 +293,21 @@ def build_config(
     if parsed_cfg is None or any(p.severity == "error" for p in problems):
         raise ConfigError(problems)
     cfg = parsed_cfg[0]
-    return to_config(cfg, goals, owners, objectives), problems
+    domain = to_config(cfg, goals, owners, objectives)
+    if config is not None:
+        domain = _unconfirmed_leads(domain, config[1])
+    return domain, problems
+
+
+def _unconfirmed_leads(config: Config, text: str) -> Config:
+    """Mark the leads whose logins still wait in a `# quarterdeck: check:` block."""
+    guessed = {login.casefold() for _, logins in to_check_blocks(text) for login in logins}
+    if not guessed:
+        return config
+    teams = tuple(
+        replace(team, lead_confirmed=False)
+        if team.lead and team.lead.casefold() in guessed
+        else team
+        for team in config.teams
+    )
+    return replace(config, teams=teams)

@@ -151,11 +151,10 @@ _CHECK_LINE = re.compile(r"^#\s*quarterdeck:\s*check\b")
 _CHECK_ENTRY = re.compile(r"^#\s+\"?(?P<login>[^\s\":#]+)\"?\s*:")
 
 
-def to_check_problems(text: str, file: str, *, strict: bool) -> Iterator[Problem]:
-    """Warn (fail, if `strict`) on each `# quarterdeck: check:` block left in a config:
-    the logins `init` guessed and a person has not confirmed yet."""
-    severity = "error" if strict else "warning"
+def to_check_blocks(text: str) -> list[tuple[int, tuple[str, ...]]]:
+    """(line, logins) of each `# quarterdeck: check:` block in a config's text."""
     lines = text.splitlines()
+    blocks: list[tuple[int, tuple[str, ...]]] = []
     for number, line in enumerate(lines, start=1):
         if not _CHECK_LINE.match(line.strip()):
             continue
@@ -166,6 +165,15 @@ def to_check_problems(text: str, file: str, *, strict: bool) -> Iterator[Problem
             m = _CHECK_ENTRY.match(entry)
             if m and entry.startswith("#   "):
                 logins.append(m["login"])
+        blocks.append((number, tuple(logins)))
+    return blocks
+
+
+def to_check_problems(text: str, file: str, *, strict: bool) -> Iterator[Problem]:
+    """Warn (fail, if `strict`) on each `# quarterdeck: check:` block left in a config:
+    the logins `init` guessed and a person has not confirmed yet."""
+    severity = "error" if strict else "warning"
+    for number, logins in to_check_blocks(text):
         who = ", ".join(logins) if logins else "the people below it"
         yield Problem(
             file,
