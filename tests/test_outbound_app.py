@@ -1,18 +1,26 @@
 """In the App, an installation's PostHog figures use the key its operator mapped to it
 (QUARTERDECK_POSTHOG_KEYS) and nothing else: not another installation's, not the
-operator's POSTHOG_PERSONAL_API_KEY. Run by a real RQ worker process against a real
-redis-server, over HTTP to the fake GitHub and to PostHog listeners on 127.0.0.1.
+operator's POSTHOG_PERSONAL_API_KEY; its `sql:` figures likewise query only the
+warehouse URL mapped to it (QUARTERDECK_WAREHOUSE_URLS). Run by a real RQ worker
+process against a real redis-server, over HTTP to the fake GitHub and to PostHog
+listeners on 127.0.0.1, and on real SQLite warehouses.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from quarterdeck.core.business.figures import MetricFigure
+from quarterdeck.core.calendar import Month
+from quarterdeck.core.config import build_config
+from quarterdeck.services.figures import team_figures
+from quarterdeck.webhook.schedule import installation_figures
 from quarterdeck.webhook.settings import SettingsError, load_settings
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
@@ -146,3 +154,60 @@ def test_the_key_map_may_live_in_a_file(tmp_path: Path) -> None:
     assert ACME_KEY in settings.secrets()  # registered with the redactor at start-up
     assert ACME_KEY not in repr(settings)
     assert settings.posthog_policy.allowed == frozenset({"https://ph.example"})
+
+
+def _warehouse(path: Path, amount: float) -> str:
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE invoices (paid_at TEXT, amount REAL)")
+        db.execute("INSERT INTO invoices VALUES ('2026-11-05', ?)", (amount,))
+    return f"sqlite:///{path}"
+
+
+SQL_CONFIG = (
+    "teams:\n  web:\n    lead: alice\n    metrics:\n"
+    '      - {id: mrr, title: MRR, unit: usd, section: Revenue, sql: "SELECT substr(paid_at, '
+    "1, 7) AS month, sum(amount) FROM invoices WHERE paid_at >= date(:start) AND paid_at < "
+    'date(:end) GROUP BY month"}\n'
+    "sources:\n  warehouse: {url_env: QUARTERDECK_WAREHOUSE_URL}\n"
+)
+
+
+def test_each_installation_queries_its_own_warehouse_or_none(tmp_path: Path) -> None:
+    # The operator's own database sits in the variable every config names by default.
+    operator_url = _warehouse(tmp_path / "operator.sqlite", 999_999.0)
+    acme_url = _warehouse(tmp_path / "acme.sqlite", 1_200.0)
+    env = {
+        "QUARTERDECK_WEBHOOK_SECRET": "s" * 40,
+        "QUARTERDECK_WAREHOUSE_URL": operator_url,
+        "QUARTERDECK_WAREHOUSE_URLS": '{"101": "ACME_WAREHOUSE_URL"}',
+        "ACME_WAREHOUSE_URL": acme_url,
+    }
+    settings = load_settings(env, require_app=False)
+    config = build_config((".github/quarterdeck.yml", SQL_CONFIG), [])[0]
+
+    def mrr(installation: int) -> MetricFigure:
+        sources = installation_figures(settings, installation).bind(config)
+        (figure,) = team_figures(config, "web", Month(2026, 11), sources)
+        return figure
+
+    acme, other = mrr(101), mrr(202)
+
+    assert (acme.current, acme.unavailable) == (1_200.0, None)
+    # No mapping: the config's url_env does not lend it the operator's database.
+    assert other.current is None
+    assert other.unavailable is not None
+    assert "SQL figures are off for this installation (202)" in other.unavailable
+    assert "QUARTERDECK_WAREHOUSE_URLS" in other.unavailable
+    assert acme_url in settings.secrets()  # registered with the redactor at start-up
+    assert acme_url not in repr(settings)
+
+
+def test_the_operators_own_warehouse_variable_is_no_installations() -> None:
+    env = {
+        "QUARTERDECK_WEBHOOK_SECRET": "s" * 40,
+        "QUARTERDECK_WAREHOUSE_URLS": '{"101": "QUARTERDECK_WAREHOUSE_URL"}',
+        "QUARTERDECK_WAREHOUSE_URL": "sqlite:///x",
+    }
+    with pytest.raises(SettingsError) as failure:
+        load_settings(env, require_app=False)
+    assert "give each installation a warehouse URL of its own" in str(failure.value)

@@ -33,7 +33,7 @@ from quarterdeck.errors import ConfigError, MetricSourceError, QuarterdeckError
 from quarterdeck.sources import posthog, warehouse
 from quarterdeck.sources.repo_files import FileReader, metrics_in
 
-__all__ = ["FigureSources", "PostHogAccess", "team_figures"]
+__all__ = ["FigureSources", "PostHogAccess", "WarehouseAccess", "team_figures"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,17 @@ class PostHogAccess:
         return cls(env.get(posthog.KEY_ENV), policy=policy)
 
 
+@dataclass(frozen=True)
+class WarehouseAccess:
+    """The warehouse URL `sql:` metrics query, where it came from (for messages), and
+    what to say when there is none. The App's, per installation; the CLI and the Action
+    read the variable the config's `warehouse.url_env` names instead."""
+
+    url: str | None
+    url_source: str
+    no_url: str
+
+
 class FigureSources:
     """What one run asks its metric sources; each distinct query is sent once and each
     metrics file read once.
@@ -74,12 +85,14 @@ class FigureSources:
         env: Mapping[str, str] | None = None,
         *,
         posthog: PostHogAccess | None = None,
+        warehouse: WarehouseAccess | None = None,
         sleep: Callable[[float], None] = time.sleep,
         reader: FileReader | None = None,
     ) -> None:
         self.config = config or Config()
         self.env = os.environ if env is None else env
         self.posthog = posthog  # None: from `env`, when a query first needs it
+        self.warehouse = warehouse  # None: the variable the config names, from `env`
         self.sleep = sleep
         self.reader = reader
         self.asked: dict[tuple[str, str, datetime, datetime], Series | str] = {}
@@ -193,9 +206,13 @@ class FigureSources:
             if not url_env:
                 raise MetricSourceError(
                     f"metric {metric.id}: no warehouse; add `sources: {{warehouse: {{url_env: "
-                    "QUARTERDECK_WAREHOUSE_URL}}}}` and set that variable"
+                    "QUARTERDECK_WAREHOUSE_URL}}` and set that variable"
                 )
             url = self.env.get(url_env)
+            if self.warehouse is not None:
+                if self.warehouse.url is None:
+                    raise MetricSourceError(f"metric {metric.id}: {self.warehouse.no_url}")
+                url, url_env = self.warehouse.url, self.warehouse.url_source
             return warehouse.query_series(
                 url, metric.query, start, end, metric=metric.id, url_env=url_env
             )

@@ -40,7 +40,12 @@ from quarterdeck.core.schedule import (
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import redact
 from quarterdeck.webhook.queues import RQ_QUEUE
-from quarterdeck.webhook.settings import POSTHOG_KEYS_ENV, Settings, SettingsError
+from quarterdeck.webhook.settings import (
+    POSTHOG_KEYS_ENV,
+    WAREHOUSE_URLS_ENV,
+    Settings,
+    SettingsError,
+)
 
 if TYPE_CHECKING:
     from quarterdeck.services.figures import FigureSources
@@ -342,8 +347,10 @@ def installation_figures(settings: Settings, installation_id: int) -> FigureSour
     """The metric sources of one installation's reviews: PostHog with the key the
     operator mapped to it (QUARTERDECK_POSTHOG_KEYS), or none, so its PostHog figures
     are unavailable; never the operator's POSTHOG_PERSONAL_API_KEY nor another
-    installation's key. Queries go only where the operator's host settings allow."""
-    from quarterdeck.services.figures import FigureSources, PostHogAccess
+    installation's key. Queries go only where the operator's host settings allow.
+    `sql:` metrics likewise query only the warehouse URL mapped to the installation
+    (QUARTERDECK_WAREHOUSE_URLS), whatever variable its config's `url_env` names."""
+    from quarterdeck.services.figures import FigureSources, PostHogAccess, WarehouseAccess
 
     variable, key = settings.posthog_keys.get(installation_id, ("", None))
     access = PostHogAccess(
@@ -355,7 +362,17 @@ def installation_figures(settings: Settings, installation_id: int) -> FigureSour
         ),
         policy=settings.posthog_policy,
     )
-    return FigureSources(posthog=access)
+    variable, url = settings.warehouse_urls.get(installation_id, ("", None))
+    database = WarehouseAccess(
+        url.reveal() if url is not None else None,
+        url_source=variable,
+        no_url=(
+            f"SQL figures are off for this installation ({installation_id}): the App's "
+            f"operator gives each installation its own warehouse URL in {WAREHOUSE_URLS_ENV}"
+        ),
+    )
+    # Nothing of the App's own environment: only what the operator mapped to this one.
+    return FigureSources(env={}, posthog=access, warehouse=database)
 
 
 def schedule_failed(job: Any, connection: Any, kind: Any, value: Any, traceback: Any) -> None:

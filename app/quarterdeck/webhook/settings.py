@@ -73,6 +73,8 @@ class Settings:
     # installation id -> (the variable holding its PostHog key, the key); see `_posthog_keys`
     posthog_keys: Mapping[int, tuple[str, Secret]] = field(default_factory=dict)
     posthog_policy: OutboundPolicy = field(default_factory=OutboundPolicy)
+    # installation id -> (the variable holding its warehouse URL, the URL)
+    warehouse_urls: Mapping[int, tuple[str, Secret]] = field(default_factory=dict)
 
     @property
     def redis_display(self) -> str | None:
@@ -90,6 +92,7 @@ class Settings:
         """Every secret value (registered with the redactor by `load_settings`)."""
         values = [self.webhook_secret, self.private_key, self.redis_url]
         values += [key for _, key in self.posthog_keys.values()]
+        values += [url for _, url in self.warehouse_urls.values()]
         found = [s.reveal() for s in values if s is not None and s.reveal()]
         if self.redis_url is not None:
             password = urlsplit(self.redis_url.reveal()).password
@@ -131,6 +134,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
         config_ttl=float(_positive_int(env, "QUARTERDECK_CONFIG_TTL", 60)),
         posthog_keys=_posthog_keys(env),
         posthog_policy=_posthog_policy(env),
+        warehouse_urls=_warehouse_urls(env),
     )
     register(*settings.secrets())  # from now on, no message, log or answer shows them
     return settings
@@ -233,6 +237,7 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
 # repository's config (SECURITY.md, "A config naming where a key goes").
 
 POSTHOG_KEYS_ENV = "QUARTERDECK_POSTHOG_KEYS"
+WAREHOUSE_URLS_ENV = "QUARTERDECK_WAREHOUSE_URLS"
 _VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
@@ -250,18 +255,39 @@ def _posthog_keys(env: Mapping[str, str]) -> dict[int, tuple[str, Secret]]:
     PostHog personal API key, e.g. `{"4242": "ACME_POSTHOG_KEY"}`. Unset: no
     installation gets PostHog figures. The operator's own POSTHOG_PERSONAL_API_KEY is
     never one of them (the CLI's and the Action's key is the person's running them)."""
-    text = env.get(POSTHOG_KEYS_ENV, "").strip()
+    return _per_installation(
+        env, POSTHOG_KEYS_ENV, "PostHog key", "ACME_POSTHOG_KEY", "POSTHOG_PERSONAL_API_KEY"
+    )
+
+
+def _warehouse_urls(env: Mapping[str, str]) -> dict[int, tuple[str, Secret]]:
+    """QUARTERDECK_WAREHOUSE_URLS: like QUARTERDECK_POSTHOG_KEYS, installation ids to the
+    variable holding that installation's own warehouse URL, e.g.
+    `{"4242": "ACME_WAREHOUSE_URL"}`. Unset: no installation gets `sql:` figures; a
+    config's `warehouse.url_env` never picks a variable of the App's environment."""
+    return _per_installation(
+        env, WAREHOUSE_URLS_ENV, "warehouse URL", "ACME_WAREHOUSE_URL", "QUARTERDECK_WAREHOUSE_URL"
+    )
+
+
+def _per_installation(
+    env: Mapping[str, str], setting: str, what: str, example: str, shared: str
+) -> dict[int, tuple[str, Secret]]:
+    """installation id -> (variable, its secret value) from the JSON object `setting`
+    holds, inline or in the file it names; `shared` (the CLI's own variable) refused."""
+    text = env.get(setting, "").strip()
     if not text:
         return {}
-    where = POSTHOG_KEYS_ENV
+    sample = f'{{"4242": "{example}"}}'
+    where = setting
     if not text.startswith(("{", "[")):  # else the path of a file holding the JSON
-        where = f"{POSTHOG_KEYS_ENV}={text}"
+        where = f"{setting}={text}"
         try:
             text = Path(text).read_text(encoding="utf-8")
         except OSError as exc:
             raise SettingsError(
                 f"{where}: cannot read it ({exc.strerror}); give a JSON object such as "
-                '{"4242": "ACME_POSTHOG_KEY"} or the path of a file holding one'
+                f"{sample} or the path of a file holding one"
             ) from None
     try:
         data = json.loads(text)
@@ -270,26 +296,26 @@ def _posthog_keys(env: Mapping[str, str]) -> dict[int, tuple[str, Secret]]:
     if not isinstance(data, dict):
         raise SettingsError(
             f"{where} is not a JSON object; map installation ids to the variables holding "
-            'their PostHog keys, e.g. {"4242": "ACME_POSTHOG_KEY"}'
+            f"their {what}s, e.g. {sample}"
         )
-    keys: dict[int, tuple[str, Secret]] = {}
+    found: dict[int, tuple[str, Secret]] = {}
     for installation, variable in data.items():
         if not str(installation).isdigit():
             raise SettingsError(f"{where}: {installation!r} is not an installation id (a number)")
         if not isinstance(variable, str) or not _VARIABLE.fullmatch(variable):
             raise SettingsError(
                 f"{where}: installation {installation} must map to the name of an environment "
-                "variable holding its key (such as ACME_POSTHOG_KEY), not the key itself"
+                f"variable holding its {what} (such as {example}), not the {what} itself"
             )
-        if variable == "POSTHOG_PERSONAL_API_KEY":
+        if variable == shared:
             raise SettingsError(
-                f"{where}: installation {installation} maps to POSTHOG_PERSONAL_API_KEY; give "
-                "each installation a key of its own, in a variable of its own"
+                f"{where}: installation {installation} maps to {shared}; give "
+                f"each installation a {what} of its own, in a variable of its own"
             )
-        key = env.get(variable, "").strip()
-        if not key:
+        value = env.get(variable, "").strip()
+        if not value:
             raise SettingsError(
                 f"{where}: installation {installation} maps to {variable}, which is not set"
             )
-        keys[int(installation)] = (variable, Secret(key))
-    return keys
+        found[int(installation)] = (variable, Secret(value))
+    return found
