@@ -31,6 +31,7 @@ pass 4. See benchmarks/RESULTS.md for what each pass costs.
 
 from __future__ import annotations
 
+import logging
 import re
 import tempfile
 from collections import Counter as Tally
@@ -80,6 +81,8 @@ _LEARN_FROM = timedelta(days=365)
 _GITHUB_COMMITTER = r"<noreply@github\.com>"  # web-flow: merges GitHub itself made
 _NO_IDENTITIES: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_WARNED: set[tuple[str, str]] = set()
+log = logging.getLogger("quarterdeck")
 _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 _REMOTE = re.compile(
     r"^(?:[a-z+]+://)?(?:[^@/]+@)?(?P<host>[A-Za-z0-9.-]+)(?::\d+)?[:/]"
@@ -213,6 +216,12 @@ def _records(commit: _Commit, number: int) -> bool:
 
 
 def _default_branch(repo: Path) -> str:
+    """origin's default branch, else the checked-out branch, else origin's main branch.
+
+    A clone whose `origin/HEAD` is missing (`git init` + `git fetch`, or a pruned
+    remote) and whose checked-out branch has no commits still has origin's branches:
+    its `main` or `master`, or its only branch, is read, and a warning says which.
+    """
     origin_head = git_output(repo, "symbolic-ref", "-q", "refs/remotes/origin/HEAD")
     if origin_head.startswith("refs/remotes/origin/"):
         name = origin_head.removeprefix("refs/remotes/origin/")
@@ -223,7 +232,33 @@ def _default_branch(repo: Path) -> str:
             if ref_exists(repo, ref):
                 return usable
     current = git_output(repo, "symbolic-ref", "-q", "--short", "HEAD")
-    return current or "HEAD"
+    if not current or ref_exists(repo, f"refs/heads/{current}"):
+        return current or "HEAD"
+    fallback = _origin_main(repo)
+    if fallback is None:
+        return current  # nothing better: `resolve` says which branches there are
+    key = (str(Path(repo).resolve()), fallback)
+    if key not in _WARNED:  # once per run, however many times the branch is asked for
+        _WARNED.add(key)
+        log.warning(
+            "%s has no origin/HEAD and its branch %s has no commits: reading %s; to read "
+            "another, pass --branch, or set origin's default with `git remote set-head "
+            "origin --auto`",
+            repo,
+            current,
+            fallback,
+        )
+    return fallback
+
+
+def _origin_main(repo: Path) -> str | None:
+    """origin's `main` or `master`, else its only branch, as `origin/<name>`; None if neither."""
+    names = git_output(repo, "for-each-ref", "--format=%(refname:short)", "refs/remotes/origin")
+    branches = [n for n in names.split() if n.startswith("origin/") and n != "origin/HEAD"]
+    for usual in ("origin/main", "origin/master"):
+        if usual in branches:
+            return usual
+    return branches[0] if len(branches) == 1 else None
 
 
 # ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from quarterdeck.core.review.review_month import HistorySpan
-from quarterdeck.sources.git_run import bound, git_output, try_resolve  # the one way we run git
+from quarterdeck.sources.git_run import bound, git_output, try_branch  # the one way we run git
 
 __all__ = ["history_span", "toplevel"]
 
@@ -33,7 +33,7 @@ def history_span(repo: Path, refs: Sequence[str], since: datetime, name: str = "
     before `since` walks only the commits after it, and only a history that begins
     later is walked to its roots (all of it is after `since` then).
     """
-    tips = [sha for sha in (try_resolve(repo, ref) for ref in refs) if sha]
+    tips = [sha for sha in (try_branch(repo, ref) for ref in refs) if sha]
     if not tips:
         return HistorySpan(name, None, None)
     last = _stamp(git_output(repo, "log", "-1", "--format=%ct", *tips, "--"))
