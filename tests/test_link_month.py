@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from quarterdeck.cli import main
+from quarterdeck.core.calendar import Month
 from quarterdeck.services import review as review_service
 from quarterdeck.services.link import explain_from_repo
 from quarterdeck.sources import git_history
+from tests.gitrepo import GitRepo
+from tests.reviewrepos import ALICE, at
 from tests.test_periods import clone
 
 CLICK = (
@@ -78,19 +81,24 @@ def _review(repo: Path, month: str, capsys: pytest.CaptureFixture[str]) -> dict[
 
 
 def test_link_names_the_same_author_team_and_goal_as_the_months_review(
-    history: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+    history: tuple[Path, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo, month = history
     expected = _review(repo, month, capsys)
     assert len(expected) >= 10  # a real month, with goals, teams and work no team owns
     assert {goal for _, _, goal in expected.values()} - {None}
     assert {team for _, team, _ in expected.values()} - {None}
+    config, _ = review_service.load_repo_config(repo)
+    window = review_service.review_window(config, Month.parse(month))
+    reads = _recorded_reads(monkeypatch)
 
     linked = {}
     for number in expected:
         link = explain_from_repo(repo, number).link
         linked[number] = (link.pr.author, link.team, link.goal_id)
     assert linked == expected
+    # Each by one read of the history, the very window the month's review reads.
+    assert reads == [window] * len(expected)
 
     # As the CLI runs it, for one of them.
     number, (author, team, goal) = next(iter(expected.items()))
@@ -102,18 +110,24 @@ def test_link_names_the_same_author_team_and_goal_as_the_months_review(
     assert (f"team {team}" in out) if team else ("no team" in out)
 
 
+def _recorded_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """The (since, until) of every history read the review service makes from now on."""
+    reads: list[tuple] = []
+    real = review_service.read_merged_prs
+
+    def recording(*args: object, **kwargs: object) -> object:
+        reads.append(args[1:3])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(review_service, "read_merged_prs", recording)
+    return reads
+
+
 def test_link_reads_one_review_window_not_the_whole_history(
     history: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo, month = history
-    reads: list[tuple] = []
-    real = review_service.read_merged_prs
-
-    def counting(*args: object, **kwargs: object) -> object:
-        reads.append(args)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(review_service, "read_merged_prs", counting)
+    reads = _recorded_reads(monkeypatch)
     log = subprocess.run(
         ["git", "-C", str(repo), "log", "--first-parent", "--format=%s", "main"],
         capture_output=True,
@@ -121,12 +135,10 @@ def test_link_reads_one_review_window_not_the_whole_history(
         check=True,
     ).stdout.splitlines()
     config, _ = review_service.load_repo_config(repo)
-    from quarterdeck.core.calendar import Month
-
     explanation = explain_from_repo(repo, _first_pr_of(repo, month))
     since, until = review_service.review_window(config, Month.parse(month))
     # One read, exactly the window the review of the PR's month reads.
-    assert [(r[1], r[2]) for r in reads] == [(since, until)]
+    assert reads == [(since, until)]
     assert explanation.link.pr.merged_at.strftime("%Y-%m") == month
     assert len(log) > 500  # the history holds far more than that window
 
@@ -157,3 +169,27 @@ def test_a_pr_no_line_records_is_a_clear_error(
     err = capsys.readouterr().err
     assert "no merged PR #999999 on main or a branch merged into it" in err
     assert "git fetch origin" in err
+
+
+def test_link_names_the_reviews_author_when_the_only_evidence_is_older_than_its_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The noreply email that names Robert's login is two years older than the review's
+    # read: the review guesses, and link, reading the same, must say the same (reading
+    # the whole history it named a login the review never shows).
+    repo = GitRepo.init(tmp_path / "web")
+    config = (
+        "teams:\n  web:\n    lead: alice\n    members: [alice]\n    owns: {paths: ['web/**']}\n"
+    )
+    repo.commit("Initial", {".github/quarterdeck.yml": config}, ALICE, at("2024-01-02T09:00Z"))
+    old = ("Robert Paulson", "4242+bobpaulson@users.noreply.github.com")
+    repo.squash_pr(1, "Old work", {"web/a.py": "1"}, old, at("2024-03-01T09:00Z"))
+    new = ("Robert Paulson", "robert@corp.example")
+    repo.squash_pr(2, "New work", {"web/b.py": "1"}, new, at("2026-11-05T09:00Z"))
+    repo.commit("After", {"NEWS": "1"}, ALICE, at("2026-12-02T09:00Z"))
+
+    [(author, team, goal)] = _review(repo.path, "2026-11", capsys).values()
+    link = explain_from_repo(repo.path, 2).link
+
+    assert (link.pr.author, link.team, link.goal_id) == (author, team, goal)
+    assert link.pr.author_guessed
