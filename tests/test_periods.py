@@ -197,6 +197,8 @@ def test_a_month_before_the_history_begins_says_when_it_begins(
     said = f"the history begins on {first.isoformat()}, after {begun.previous().label}"
     assert f"quarterdeck: warning: {said}" in err
     assert said in out
+    assert "nothing stands out" not in out  # what to discuss: the month is not covered
+    assert f"This review does not cover all of {begun.previous().label}" in out
 
     code, out, err = run([*argv, str(begun), "--format", "json"], capsys)
     assert code == 0
