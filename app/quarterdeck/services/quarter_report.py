@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from quarterdeck.core.calendar import Month, months_of_quarter, parse_quarter, quarter_start
+from quarterdeck.core.calendar import Month, months_of_quarter, parse_quarter
 from quarterdeck.core.goals.objectives import ObjectiveGroup, group_by_objective
 from quarterdeck.core.model import Objective, Team
 from quarterdeck.core.review.quarter_decisions import MonthDecision, ReviewIssue, decisions_by_team
 from quarterdeck.core.review.quarter_outcome import OUTCOMES, GoalOutcome, outcomes
-from quarterdeck.core.review.review_month import period_warnings
+from quarterdeck.core.review.review_month import quarter_warnings
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review import TeamReview
 from quarterdeck.services.templates import render_template
@@ -162,7 +162,9 @@ def quarter_report(
         first.objectives,
         decisions,
         unowned,
-        tuple(_quarter_warnings(first, today)) if today is not None else (),
+        tuple(quarter_warnings(first.month, today, first.histories, first.timezone))
+        if today is not None
+        else (),
     )
 
 
@@ -175,15 +177,6 @@ def _team_quarter(review: TeamReview) -> TeamQuarter:
         tuple((tm.month, tm.unplanned) for tm in months),
         tuple((tm.month, tm.speed.merged) for tm in months),
     )
-
-
-def _quarter_warnings(review: TeamReview, today: date) -> list[str]:
-    """What the reader of the quarter's report must know, by the rule of the reviews."""
-    tz = review.timezone
-    start, end = quarter_start(review.quarter, tz), review.month.end(tz)
-    over = end.date() <= today
-    found = [] if over else [f"{review.quarter} is not over: this report is partial, up to {today}"]
-    return found + period_warnings(review.quarter, start, end, over, review.histories, tz)
 
 
 def quarter_report_to_json(report: QuarterReport) -> dict[str, Any]:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from quarterdeck.core.calendar import Month
+from quarterdeck.core.calendar import Month, quarter_start
 
-__all__ = ["HistorySpan", "month_error", "month_warnings", "period_warnings"]
+__all__ = ["HistorySpan", "month_error", "month_warnings", "period_warnings", "quarter_warnings"]
 
 _FETCH = "fetch first (`git fetch`, then `git pull` if you review your local branch)"
 
@@ -60,6 +60,22 @@ def month_warnings(
         )
     over = month.end(tz).date() <= today
     return warnings + period_warnings(month.label, month.start(tz), month.end(tz), over, spans, tz)
+
+
+def quarter_warnings(
+    as_of: Month, today: date, spans: Sequence[HistorySpan] = (), tz: str = "UTC"
+) -> list[str]:
+    """What a reader of the report of `as_of`'s quarter up to the end of `as_of` must
+    know: the quarter is not over, or the history (`spans`) does not cover it."""
+    start, end = quarter_start(as_of.quarter, tz), as_of.end(tz)
+    over = as_of.month_of_quarter == 3 and end.date() <= today
+    warnings = []
+    if not over:
+        warnings.append(
+            f"{as_of.quarter} is not over: this report is partial, up to "
+            f"{min(today, end.date()).isoformat()}"
+        )
+    return warnings + period_warnings(as_of.quarter, start, end, over, spans, tz)
 
 
 def period_warnings(
