@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -226,3 +226,32 @@ def test_a_quarter_before_the_history_begins_says_when_it_begins(
     assert report["complete"] is False
     assert any(said in reason for reason in report["incomplete_reasons"])
     assert f"quarterdeck: warning: {said}" in err
+
+
+# ------------------------------------------------------------- the rule itself
+
+
+def test_the_period_rule_names_each_clone_that_does_not_cover_the_period() -> None:
+    from quarterdeck.core.review.review_month import HistorySpan, month_warnings
+
+    november = Month(2026, 11)
+    web = HistorySpan("acme/web", None, at("2026-12-03T10:00Z"))  # covers November
+    sdk = HistorySpan("acme/sdk", at("2026-11-10T08:00Z"), at("2026-11-22T18:00Z"))
+    found = month_warnings(november, date(2026, 12, 7), (web, sdk))
+
+    assert found == [
+        "acme/sdk's history ends on 2026-11-22, before November 2026 ends: PRs merged after "
+        "it are missing, so November 2026 reads smaller than it was; fetch first (`git "
+        "fetch`, then `git pull` if you review your local branch), unless nothing was "
+        "merged since",
+        "acme/sdk's history begins on 2026-11-10, after November 2026 begins: nothing "
+        "before it is counted",
+    ]
+    # While the month is under way its history naturally ends in it: "not over" instead.
+    partial = month_warnings(november, date(2026, 11, 25), (web, sdk))
+    assert partial[0].startswith("November 2026 is not over")
+    assert [w for w in partial if "ends on" in w] == []
+    # Dates are the review's: 23:30 UTC on the 30th is December 1st in Berlin.
+    late = HistorySpan("acme/web", None, at("2026-11-30T23:30Z"))
+    assert month_warnings(november, date(2026, 12, 7), (late,), "Europe/Berlin") == []
+    assert month_warnings(november, date(2026, 12, 7), (late,)) != []
