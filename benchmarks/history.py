@@ -8,14 +8,17 @@
 Builds a synthetic GitHub-style history once with `git fast-import` (cached under
 bench-data/, which git ignores), then times, in the same run and best of three,
 `read_merged_prs` against `git log --first-parent --format=%H%x1f%s` over the last
-full year of the history, and `read_merged_prs` alone over its last month.
-Targets: at most 2x git log for the year; under 3 s for a month.
+full year of the history, and `read_merged_prs` alone over its last month; then, as
+the CLI runs them (one process each), `quarterdeck link N` of a PR of that month
+beside `quarterdeck review` of the month.
+Targets: at most 2x git log for the year; under 3 s for a month; `link` under 3 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -310,7 +313,39 @@ def measure(shape: Shape, log: Callable[[str], None] = print) -> list[dict[str, 
             }
         )
     rows.append(_review_row(repo))
+    rows.append(_link_row(repo))
     return rows
+
+
+def _cli(*args: str) -> Callable[[], object]:
+    """One `quarterdeck` command in its own process, as a user runs it."""
+    command = [sys.executable, "-m", "quarterdeck", *args]
+
+    def run() -> object:
+        out = subprocess.DEVNULL
+        return subprocess.run(command, stdout=out, stderr=subprocess.PIPE, check=True)
+
+    return run
+
+
+def _link_row(repo: Path) -> dict[str, object]:
+    """`quarterdeck link N` of a PR merged in the month, beside `quarterdeck review` of
+    that month, both as the CLI runs them: link reads what that review reads, no more."""
+    month = Month(MONTH[0].year, MONTH[0].month)
+    prs = read_merged_prs(repo, *MONTH)
+    number = prs[len(prs) // 2].number
+    link = _cli("link", str(number), "--repo", str(repo))
+    review = _cli("review", "--repo", str(repo), "--month", str(month), "-o", os.devnull)
+    link()  # warm the caches, as for the rows above
+    ours_s, baseline_s = best_of_each([link, review])
+    return {
+        "name": f"quarterdeck link #{number} (CLI) vs review {month} (CLI)",
+        "ours_s": round(ours_s, 4),
+        "baseline_s": round(baseline_s, 4),
+        "ratio": round(ours_s / baseline_s, 2),
+        "target": f"< {MONTH_SECONDS_TARGET:g} s",
+        "met": ours_s < MONTH_SECONDS_TARGET,
+    }
 
 
 def _review_row(repo: Path) -> dict[str, object]:

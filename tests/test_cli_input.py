@@ -166,7 +166,7 @@ def test_a_month_after_the_history_ends_says_fetch_first(
     assert "git fetch" in err
     assert "the history ends on 2026-09-14: fetch first" in out  # in the review too
     # A month the history covers says nothing of the kind.
-    code, _, err = _run(["review", "--repo", str(repo.path), "--month", "2026-09"], capsys)
+    code, _, err = _run(["review", "--repo", str(repo.path), "--month", "2026-08"], capsys)
     assert "history ends" not in err
 
 

@@ -141,7 +141,9 @@ def test_quarter_report_as_json(quarter_repo: GitRepo, capsys: pytest.CaptureFix
     assert main(argv) == 0
 
     data = json.loads(capsys.readouterr().out)
-    assert (data["version"], data["quarter"], data["complete"]) == (1, "2026-Q4", True)
+    # The history ends on 2026-12-01: December is not in it (nor over, before 2027).
+    assert (data["version"], data["quarter"], data["complete"]) == (1, "2026-Q4", False)
+    assert data["incomplete_reasons"]
     assert data["objectives"] == []  # the repo writes none
     analytics, growth = data["teams"]
     assert analytics["team"] == "analytics"

@@ -272,7 +272,7 @@ def _review(args: argparse.Namespace) -> int:
         clones=clones,
     )
     _end_progress(progress)
-    return _review_done(_month_warnings(reviews, month, today, repo=args.repo), args, sources)
+    return _review_done(_month_warnings(reviews, month, today), args, sources)
 
 
 def _top(repo: Path) -> Path:
@@ -282,22 +282,15 @@ def _top(repo: Path) -> Path:
     return toplevel(repo)
 
 
-def _month_warnings(reviews: list, month: Month, today: date, *, repo: Path | None = None) -> list:
-    """Warn on stderr, and in each review, that the month is partial or the clone stale."""
-    import dataclasses
+def _month_warnings(reviews: list, month: Month, today: date) -> list:
+    """Warn on stderr, and in each review, that the month is partial or the history read
+    does not cover it (stale clone, history cut part-way or begun later)."""
+    from quarterdeck.services.review import with_period_warnings
 
-    from quarterdeck.core.review.review_month import month_warnings
-
-    history_end = None
-    if repo is not None and reviews:
-        from quarterdeck.sources.git_repo import last_commit_at
-
-        last = last_commit_at(repo, reviews[0].branch)
-        history_end = last.date() if last else None
-    warnings = month_warnings(month, today, history_end)
-    for warning in warnings:
+    reviews = with_period_warnings(reviews, month, today)
+    for warning in reviews[0].incomplete_reasons if reviews else ():
         print(f"quarterdeck: warning: {warning}", file=sys.stderr)
-    return [dataclasses.replace(r, warnings=(*warnings, *r.warnings)) for r in reviews]
+    return reviews
 
 
 def _review_done(reviews: list, args: argparse.Namespace, sources: Any) -> int:
@@ -338,6 +331,7 @@ def _quarter_report(args: argparse.Namespace) -> int:
                 branch=args.branch,
                 config_path=args.config,
                 writer=ours,
+                whole_quarter=True,
             )
             homes.append(home)
             return home.reviews
@@ -357,6 +351,7 @@ def _quarter_report(args: argparse.Namespace) -> int:
             branch=args.branch,
             config_path=args.config,
             clones=clones,
+            whole_quarter=True,
         )
 
     return quarter_report_command(args, offline, date.today())

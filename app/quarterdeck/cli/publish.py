@@ -251,7 +251,9 @@ def quarter_report_command(
     this_month = Month(today.year, today.month)
     months = report_months(args.quarter or this_month.quarter, this_month)
     reviews = build(months[-1])
-    report = quarter_report(reviews, held(months[0].quarter) if held else None)
+    report = quarter_report(reviews, held(months[0].quarter) if held else None, today)
+    for reason in report.incomplete_reasons:
+        print(f"quarterdeck: warning: {reason}", file=sys.stderr)
     if args.format == "json":
         text = json.dumps(quarter_report_to_json(report), indent=2, ensure_ascii=False) + "\n"
     else:

@@ -216,7 +216,11 @@ def _write(w: HistoryWriter, files: dict[str, str], prs: list[_Pr]) -> None:
     late = _HISTORY_END + timedelta(hours=1)
     tip = w.commit("Fix typo in README", _who("octocat", late), parents=[tip])
     release = w.commit("Release notes", _who("octocat", late), parents=[tip])
-    w.commit("Merge branch 'release'", _who("octocat", late), parents=[tip, release])
+    tip = w.commit("Merge branch 'release'", _who("octocat", late), parents=[tip, release])
+    # The clone is up to date: its history goes on past the month reviewed (a history
+    # that ends inside the month would make the review warn that it is cut short).
+    after = DEMO_MONTH.end() + timedelta(days=1, hours=9)
+    w.commit("Open the next changelog", _who("octocat", after), parents=[tip])
 
 
 def clean(target: Path) -> None:

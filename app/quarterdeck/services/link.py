@@ -3,28 +3,33 @@
 The PR comes from GitHub (one GraphQL request) or from a local clone's history; the
 config comes from the same place; the answer is `core.review.linking.link_pr`, the very
 rule the review uses, so what this prints is what the review counts.
+
+Offline, `link` reads what the review of the PR's month reads, no more: `git log
+--grep` finds when the PR was merged, then the review's own read of that month
+(`read_clone` over `review_window`, in the review's time zone) gives the PR, so its
+author, team and goal are the review's, at the cost of one month's review.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Config, Link, PullRequest
 from quarterdeck.core.review.identities import author_words
 from quarterdeck.core.review.linking import link_pr, quarter_of
 from quarterdeck.errors import QuarterdeckError
-from quarterdeck.services.review import reviewed_branches
-from quarterdeck.sources.git_history import default_branch, read_merged_prs
+from quarterdeck.services.review import read_clone, review_window, reviewed_branches
+from quarterdeck.sources.git_history import default_branch, pr_merge_times
 from quarterdeck.sources.github import Github, translated
 from quarterdeck.sources.github.goals import load_config_with_goal_issues
 from quarterdeck.sources.github.prs import fetch_pr
 from quarterdeck.sources.repo_files import load_repo_config
 
 __all__ = ["Explanation", "explain_from_github", "explain_from_repo"]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -56,22 +61,40 @@ def explain_from_github(gh: Github, full_name: str, number: int) -> Explanation:
 
 
 def explain_from_repo(repo: Path, number: int, *, branch: str | None = None) -> Explanation:
-    """Link PR `number` found in a local clone's history, with the clone's config."""
+    """Link PR `number` found in a local clone's history, with the clone's config.
+
+    The PR is read as the review of the month it was merged in reads it (see the
+    module docstring), so both name the same author, team and goal.
+    """
     config, _ = load_repo_config(repo)
     branches = reviewed_branches(config, branch)
-    prs = read_merged_prs(
-        repo, _EPOCH, datetime.now(UTC), branches=branches, identities=config.identities
+    tz = config.review.timezone
+    months = [_month_of(merged, tz) for merged in pr_merge_times(repo, number, branches)]
+    read: set[Month] = set()
+    while months:
+        month = months.pop(0)
+        if month in read:
+            continue
+        read.add(month)
+        name, prs = read_clone(repo, *review_window(config, month), config, branches)
+        pr = next((p for p in prs if p.number == number), None)
+        if pr is not None and _month_of(pr.merged_at, tz) == month:
+            return _explain(config, pr, home=name)
+        if pr is not None:  # merged first elsewhere: that month's review counts it
+            months.insert(0, _month_of(pr.merged_at, tz))
+    where = ", ".join(branches) or f"{default_branch(repo)} or a branch merged into it"
+    raise QuarterdeckError(
+        f"no merged PR #{number} on {where} in {repo}; fetch first "
+        "(`git fetch origin`), or pass --github OWNER/REPO to ask GitHub"
     )
-    pr = next((p for p in prs if p.number == number), None)
-    if pr is None:
-        where = ", ".join(branches) or f"{default_branch(repo)} or a branch merged into it"
-        raise QuarterdeckError(
-            f"no merged PR #{number} on {where} in {repo}; fetch first "
-            "(`git fetch origin`), or pass --github OWNER/REPO to ask GitHub"
-        )
-    return _explain(config, pr)
 
 
-def _explain(config: Config, pr: PullRequest) -> Explanation:
-    link = link_pr(pr, config, quarter=quarter_of(pr.merged_at, config.review.timezone))
+def _month_of(when: datetime, tz: str) -> Month:
+    local = when.astimezone(ZoneInfo(tz))
+    return Month(local.year, local.month)
+
+
+def _explain(config: Config, pr: PullRequest, home: str | None = None) -> Explanation:
+    quarter = quarter_of(pr.merged_at, config.review.timezone)
+    link = link_pr(pr, config, quarter=quarter, home=home)
     return Explanation(link, link.goal.title if link.goal else None)

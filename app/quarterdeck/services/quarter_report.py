@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from quarterdeck.core.calendar import Month, months_of_quarter, parse_quarter
@@ -19,6 +20,7 @@ from quarterdeck.core.goals.objectives import ObjectiveGroup, group_by_objective
 from quarterdeck.core.model import Objective, Team
 from quarterdeck.core.review.quarter_decisions import MonthDecision, ReviewIssue, decisions_by_team
 from quarterdeck.core.review.quarter_outcome import OUTCOMES, GoalOutcome, outcomes
+from quarterdeck.core.review.review_month import quarter_warnings
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review import TeamReview
 from quarterdeck.services.templates import render_template
@@ -35,6 +37,13 @@ class TeamQuarter:
     goals: tuple[GoalOutcome, ...]
     # (month, unplanned PRs merged in it) for each month of the quarter reported on
     unplanned_by_month: tuple[tuple[Month, int], ...]
+    # (month, every PR merged in it), as that month's review counts them
+    merged_by_month: tuple[tuple[Month, int], ...] = ()
+
+    @property
+    def merged(self) -> int:
+        """Every PR merged over the quarter so far, planned or not, bots' included."""
+        return sum(count for _, count in self.merged_by_month)
 
     @property
     def unplanned(self) -> int:
@@ -63,10 +72,34 @@ class QuarterReport:
     # Each team's decisions of the reviews held in the quarter (read from GitHub);
     # None: not read (offline, the decisions live on the review issues)
     decisions: Mapping[str, tuple[MonthDecision, ...]] | None = None
+    # The work no team owns over the quarter (None: there was none), so that the
+    # report counts every PR its months' reviews count.
+    unowned: TeamQuarter | None = None
+    # Why the report does not cover the whole quarter: under way, or a history that
+    # ends before the quarter does or begins after it (core.review.review_month).
+    incomplete_reasons: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
-        return self.month.month_of_quarter == 3
+        """The whole quarter is in: it is over, and the history read covers it."""
+        return self.month.month_of_quarter == 3 and not self.incomplete_reasons
+
+    @property
+    def under_way(self) -> bool:
+        """The report stops before the quarter's last month (the quarter is not over)."""
+        return self.month.month_of_quarter != 3
+
+    @property
+    def merged(self) -> int:
+        """Every PR merged in the quarter so far, as the sum of its months' reviews."""
+        return sum(t.merged for t in self.teams) + (self.unowned.merged if self.unowned else 0)
+
+    @property
+    def merged_by_month(self) -> tuple[tuple[Month, int], ...]:
+        """Every PR merged, month by month, over the teams and the work no team owns."""
+        everyone = [*self.teams, *([self.unowned] if self.unowned else [])]
+        months = [m for m, _ in everyone[0].merged_by_month] if everyone else []
+        return tuple((m, sum(dict(t.merged_by_month).get(m, 0) for t in everyone)) for m in months)
 
     @property
     def objective_groups(self) -> tuple[ObjectiveGroup[tuple[str, GoalOutcome]], ...]:
@@ -99,23 +132,22 @@ def report_months(quarter: str, today: Month) -> tuple[Month, ...]:
 
 
 def quarter_report(
-    reviews: Sequence[TeamReview], held: Sequence[ReviewIssue] | None = None
+    reviews: Sequence[TeamReview],
+    held: Sequence[ReviewIssue] | None = None,
+    today: date | None = None,
 ) -> QuarterReport:
     """The report from the reviews of its month (the quarter's last, or the latest begun)
-    and, when read from GitHub, the review issues held in the quarter (their decisions)."""
+    and, when read from GitHub, the review issues held in the quarter (their decisions).
+
+    Build the reviews with `whole_quarter=True`, so that work no team owns in any of the
+    quarter's months is in. With `today`, the report says whether it covers the whole
+    quarter, by the reviews' rule (`core.review.review_month`).
+    """
     if not reviews:
         raise QuarterdeckError("no teams to report on: add teams to `.github/quarterdeck.yml`")
     first = reviews[0]
-    teams = tuple(
-        TeamQuarter(
-            r.summary.team,
-            r.team,
-            outcomes(r.summary.progress),
-            tuple((tm.month, tm.unplanned) for tm in r.history if tm.month.quarter == r.quarter),
-        )
-        for r in reviews
-        if not r.summary.unowned
-    )
+    teams = tuple(_team_quarter(r) for r in reviews if not r.summary.unowned)
+    unowned = next((_team_quarter(r) for r in reviews if r.summary.unowned), None)
     decisions = (
         decisions_by_team(held, first.quarter, [t.slug for t in teams])
         if held is not None
@@ -129,6 +161,21 @@ def quarter_report(
         first.templates,
         first.objectives,
         decisions,
+        unowned,
+        tuple(quarter_warnings(first.month, today, first.histories, first.timezone))
+        if today is not None
+        else (),
+    )
+
+
+def _team_quarter(review: TeamReview) -> TeamQuarter:
+    months = [tm for tm in review.history if tm.month.quarter == review.quarter]
+    return TeamQuarter(
+        review.summary.team,
+        review.team,
+        outcomes(review.summary.progress),
+        tuple((tm.month, tm.unplanned) for tm in months),
+        tuple((tm.month, tm.speed.merged) for tm in months),
     )
 
 
@@ -139,6 +186,9 @@ def quarter_report_to_json(report: QuarterReport) -> dict[str, Any]:
         "quarter": report.quarter,
         "as_of": str(report.month),
         "complete": report.complete,
+        "incomplete_reasons": list(report.incomplete_reasons),
+        "merged": report.merged,
+        "merged_by_month": {str(m): n for m, n in report.merged_by_month},
         "objectives": [
             {
                 "id": o.id,
@@ -161,12 +211,20 @@ def quarter_report_to_json(report: QuarterReport) -> dict[str, Any]:
                 "decisions": _decisions_json(report, t.slug),
                 "lead": t.team.lead if t.team else None,
                 "counts": t.counts,
+                "merged": t.merged,
+                "merged_by_month": {str(m): n for m, n in t.merged_by_month},
                 "unplanned": t.unplanned,
                 "unplanned_by_month": {str(m): n for m, n in t.unplanned_by_month},
                 "goals": [_goal_json(g) for g in t.goals],
             }
             for t in report.teams
         ],
+        "unowned": {
+            "merged": report.unowned.merged,
+            "merged_by_month": {str(m): n for m, n in report.unowned.merged_by_month},
+        }
+        if report.unowned
+        else None,
     }
 
 

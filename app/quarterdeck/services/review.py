@@ -11,7 +11,7 @@ import dataclasses
 import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from quarterdeck.core.review.monthly import (
 )
 from quarterdeck.core.review.progress import GoalProgress
 from quarterdeck.core.review.repositories import merge_histories
+from quarterdeck.core.review.review_month import HistorySpan, month_warnings
 from quarterdeck.core.review.summary import TeamSummary, summarise
 from quarterdeck.core.review.work_types import (
     NOT_FOLDERS,
@@ -51,6 +52,7 @@ from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.services.figures import FigureSources, team_figures
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
+from quarterdeck.sources.git_repo import history_span
 from quarterdeck.sources.github import Github, Repository, translated
 from quarterdeck.sources.github.client import log_rate_limit, token_writer
 from quarterdeck.sources.github.config import load_github_templates, repo_reader
@@ -105,6 +107,12 @@ class TeamReview:
     carried: CarriedForward | None = None
     # The company objectives of the review's quarter (every team's review has them all).
     objectives: tuple[Objective, ...] = ()
+    # What each clone's history covers (offline; GitHub mode knows every PR: none).
+    histories: tuple[HistorySpan, ...] = ()
+    # False when the month is not over or the history does not cover it; the reasons
+    # are among `warnings` too (see `with_period_warnings`).
+    complete: bool = True
+    incomplete_reasons: tuple[str, ...] = ()
 
     @property
     def figure_months(self) -> tuple[Month, ...]:
@@ -244,6 +252,7 @@ def build_reviews(
     env: Mapping[str, str] | None = None,
     figure_sources: FigureSources | None = None,
     clones: Sequence[Path] = (),
+    whole_quarter: bool = False,
 ) -> list[TeamReview]:
     """One review per team (or just `team`) for `month`, from a local clone.
 
@@ -253,6 +262,9 @@ def build_reviews(
     `env` is where the metric sources find their secrets and URLs (default: the
     process environment); the demo passes its own, so it sets nothing globally.
     `figure_sources`: the run's metric sources (pass one to count its queries after).
+    `whole_quarter`: keep the review of work no team owns (and of teams only goals
+    name) when it had PRs anywhere in the quarter so far, not only this month: the
+    quarter report reads the quarter from the last month's reviews.
     """
     config, warnings = load_repo_config(repo, config_path=config_path)
     sources = (figure_sources or FigureSources(env=env)).bind(config, LocalReader(repo))
@@ -260,10 +272,12 @@ def build_reviews(
     since, until = review_window(config, month)
     branches = reviewed_branches(config, branch)
     configured = [_configured_clone(repo, path, config_path) for path in config.review.clones]
-    read = [
-        read_clone(path, since, until, config, branches, progress)
-        for path in _distinct_clones(repo, [*clones, *configured])
-    ]
+    paths = _distinct_clones(repo, [*clones, *configured])
+    read = [read_clone(path, since, until, config, branches, progress) for path in paths]
+    histories = tuple(
+        history_span(path, branches or [default_branch(path)], since, name)
+        for path, (name, _) in zip(paths, read, strict=True)
+    )
     if config.repos and len(read) == 1:
         listed = ", ".join(config.repos)
         text = (
@@ -285,7 +299,9 @@ def build_reviews(
         templates=local_templates(repo),
         figure_sources=sources,
         repos=tuple(name for name, _ in read),
+        whole_quarter=whole_quarter,
     )
+    reviews = [dataclasses.replace(r, histories=histories) for r in reviews]
     return _carry_offline(repo, config, month, reviews)
 
 
@@ -381,8 +397,10 @@ def github_home_reviews(
     config_path: str = CONFIG_PATH,
     figure_sources: FigureSources | None = None,
     writer: Writer | None = None,
+    whole_quarter: bool = False,
 ) -> HomeReviews:
-    """`build_reviews_from_github`, with the home repository and config it read."""
+    """`build_reviews_from_github`, with the home repository and config it read
+    (`whole_quarter`: as for `build_reviews`)."""
     # One query: the repository, the folders, labelled issues and goals history the
     # defaults name; what the config moves elsewhere is read when asked.
     repo = open_home(gh, full_name, home_plan(config_path, month))
@@ -413,6 +431,7 @@ def github_home_reviews(
         templates=load_github_templates(repo),
         figure_sources=sources,
         repos=selection.repos,
+        whole_quarter=whole_quarter,
     )
     carried = carry_from_github(
         repo, config, month, reviews, writer or token_writer(gh, in_actions=False)
@@ -588,6 +607,7 @@ def assemble_reviews(
     source: str = "git",
     figure_sources: FigureSources | None = None,
     repos: Sequence[str] = (),
+    whole_quarter: bool = False,
 ) -> list[TeamReview]:
     """The part both modes share: PRs → links → team summaries → one TeamReview each.
 
@@ -608,6 +628,7 @@ def assemble_reviews(
         quarter_start(month.quarter, tz),
         history=months_ending(month, TREND_MONTHS),
         tz=tz,
+        keep_from=quarter_start(month.quarter, tz) if whole_quarter else None,
     )
     return [
         TeamReview(
@@ -650,6 +671,27 @@ def _team_warnings(problems: Sequence[Problem], team: str) -> tuple[str, ...]:
     return tuple(
         p.message for p in problems if p.key in (key, "repos") or p.key.startswith(key + ".")
     )
+
+
+def with_period_warnings(
+    reviews: Sequence[TeamReview], month: Month, today: date
+) -> list[TeamReview]:
+    """`reviews` with what their reader must know about the month: it is not over, or
+    the history read does not cover it (`core.review.review_month`). Each becomes a
+    warning in every review, and marks it incomplete with the reason."""
+    if not reviews:
+        return []
+    tz = reviews[0].timezone
+    found = tuple(month_warnings(month, today, reviews[0].histories, tz))
+    return [
+        dataclasses.replace(
+            r,
+            warnings=(*found, *r.warnings),
+            complete=not found,
+            incomplete_reasons=found,
+        )
+        for r in reviews
+    ]
 
 
 def render_review(review: TeamReview, *, standalone: bool = True) -> str:

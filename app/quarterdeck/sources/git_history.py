@@ -31,6 +31,7 @@ pass 4. See benchmarks/RESULTS.md for what each pass costs.
 
 from __future__ import annotations
 
+import logging
 import re
 import tempfile
 from collections import Counter as Tally
@@ -63,7 +64,7 @@ from quarterdeck.sources.git_run import (
     try_resolve,
 )
 
-__all__ = ["default_branch", "read_merged_prs", "web_url"]
+__all__ = ["default_branch", "pr_merge_times", "read_merged_prs", "web_url"]
 
 _DIFF_PROCESSES = 2
 # `--since` compares committer dates and stops the walk at the first older commit, so
@@ -78,6 +79,9 @@ _GRAPH_FORMAT = "%H %P%x1f%at%x1f%aE%x1f%aN"
 _LEARN_FROM = timedelta(days=365)
 _GITHUB_COMMITTER = r"<noreply@github\.com>"  # web-flow: merges GitHub itself made
 _NO_IDENTITIES: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_WARNED: set[tuple[str, str]] = set()
+log = logging.getLogger("quarterdeck")
 _HEX = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 _REMOTE = re.compile(
     r"^(?:[a-z+]+://)?(?:[^@/]+@)?(?P<host>[A-Za-z0-9.-]+)(?::\d+)?[:/]"
@@ -173,7 +177,59 @@ def read_merged_prs(
     return sorted(result, key=lambda pr: (pr.merged_at, pr.number))
 
 
+def pr_merge_times(repo: Path, number: int, branches: Sequence[str] = ()) -> list[datetime]:
+    """When PR `number` was merged into the lines `read_merged_prs` reads, oldest first.
+
+    Cheap whatever the size of the history: `git log --grep` keeps only the commits
+    whose message names the PR, on the first-parent line of the default branch (or of
+    `branches`); if none is there, on its release branches' lines; if none is there
+    either, among every commit they reach (a PR merged into a feature branch that
+    landed later). Only commits whose subject records the PR count (not a mention in
+    a body, not a cherry-pick). The caller reads the history around each time to
+    know the PR, as `read_merged_prs` decides what a PR is.
+    """
+    check_repo(repo)
+    fixed = list(dict.fromkeys(branches))
+    tips = [resolve(repo, name) for name in fixed or [_default_branch(repo)]]
+    found = _grep_pr(repo, number, tips, first_parent=True)
+    if not found and not fixed:
+        tips += _release_tips(repo, tips[0], _EPOCH)
+        found = _grep_pr(repo, number, tips[1:], first_parent=True) if tips[1:] else []
+    if not found:
+        found = _grep_pr(repo, number, tips, first_parent=False)
+    return sorted(set(found))
+
+
+def _grep_pr(repo: Path, number: int, tips: list[str], *, first_parent: bool) -> list[datetime]:
+    """Committer times of the commits of `tips` (their first-parent lines, or all) that
+    record PR `number` in their subject."""
+    # git matches ^ and $ at every line of the message; the subject is checked after.
+    grep = (f"--grep=^Merge pull request #{number} from ", f"--grep=\\(#{number}\\)[[:space:]]*$")
+    walk = ("--first-parent",) if first_parent else ()
+    args = ("log", "-z", "--encoding=UTF-8", f"--format={_MAIN_FORMAT}", "-E", *grep, *walk)
+    return [
+        commit.committed
+        for batch in stream(repo, (*args, *tips, "--"), f"looking for PR #{number}")
+        for commit in map(_parse_commit, batch)
+        if commit is not None and _records(commit, number)
+    ]
+
+
+def _records(commit: _Commit, number: int) -> bool:
+    """Whether `commit` is PR `number`'s merge or squash (not a copy of one)."""
+    if is_cherry_pick(commit.message):
+        return False
+    trace = read_pr_trace(commit.message, len(commit.parents))
+    return trace is not None and trace.number == number
+
+
 def _default_branch(repo: Path) -> str:
+    """origin's default branch, else the checked-out branch, else origin's main branch.
+
+    A clone whose `origin/HEAD` is missing (`git init` + `git fetch`, or a pruned
+    remote) and whose checked-out branch has no commits still has origin's branches:
+    its `main` or `master`, or its only branch, is read, and a warning says which.
+    """
     origin_head = git_output(repo, "symbolic-ref", "-q", "refs/remotes/origin/HEAD")
     if origin_head.startswith("refs/remotes/origin/"):
         name = origin_head.removeprefix("refs/remotes/origin/")
@@ -184,7 +240,33 @@ def _default_branch(repo: Path) -> str:
             if ref_exists(repo, ref):
                 return usable
     current = git_output(repo, "symbolic-ref", "-q", "--short", "HEAD")
-    return current or "HEAD"
+    if not current or ref_exists(repo, f"refs/heads/{current}"):
+        return current or "HEAD"
+    fallback = _origin_main(repo)
+    if fallback is None:
+        return current  # nothing better: `resolve` says which branches there are
+    key = (str(Path(repo).resolve()), fallback)
+    if key not in _WARNED:  # once per run, however many times the branch is asked for
+        _WARNED.add(key)
+        log.warning(
+            "%s has no origin/HEAD and its branch %s has no commits: reading %s; to read "
+            "another, pass --branch, or set origin's default with `git remote set-head "
+            "origin --auto`",
+            repo,
+            current,
+            fallback,
+        )
+    return fallback
+
+
+def _origin_main(repo: Path) -> str | None:
+    """origin's `main` or `master`, else its only branch, as `origin/<name>`; None if neither."""
+    names = git_output(repo, "for-each-ref", "--format=%(refname:short)", "refs/remotes/origin")
+    branches = [n for n in names.split() if n.startswith("origin/") and n != "origin/HEAD"]
+    for usual in ("origin/main", "origin/master"):
+        if usual in branches:
+            return usual
+    return branches[0] if len(branches) == 1 else None
 
 
 # ---------------------------------------------------------------------------

@@ -1,16 +1,18 @@
-"""Small facts about a local clone: where its top is, and when its history ends.
+"""Small facts about a local clone: where its top is, and when its history begins and ends.
 
 Kept apart from `git_history` (which reads the merged PRs) and run the same way.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
-from quarterdeck.sources.git_run import git_output  # the one way we run git
+from quarterdeck.core.review.review_month import HistorySpan
+from quarterdeck.sources.git_run import bound, git_output, try_branch  # the one way we run git
 
-__all__ = ["last_commit_at", "toplevel"]
+__all__ = ["history_span", "toplevel"]
 
 
 def toplevel(path: Path) -> Path:
@@ -24,10 +26,26 @@ def toplevel(path: Path) -> Path:
     return Path(top) if top else path
 
 
-def last_commit_at(repo: Path, ref: str) -> datetime | None:
-    """When the newest commit of `ref` was committed (timezone-aware); None if unknown."""
-    stamp = git_output(repo, "log", "-1", "--format=%cI", ref, "--")
-    try:
-        return datetime.fromisoformat(stamp) if stamp else None
-    except ValueError:
-        return None
+def history_span(repo: Path, refs: Sequence[str], since: datetime, name: str = "") -> HistorySpan:
+    """When the history of `refs` (the branches a review reads) begins and ends.
+
+    The newest commit is one line of `git log`; whether the history reaches back
+    before `since` walks only the commits after it, and only a history that begins
+    later is walked to its roots (all of it is after `since` then).
+    """
+    tips = [sha for sha in (try_branch(repo, ref) for ref in refs) if sha]
+    if not tips:
+        return HistorySpan(name, None, None)
+    last = _stamp(git_output(repo, "log", "-1", "--format=%ct", *tips, "--"))
+    first = None
+    reaches = bound("--until", since)
+    if not reaches or not git_output(repo, "log", "-1", "--format=%ct", *reaches, *tips, "--"):
+        roots = git_output(repo, "log", "--max-parents=0", "--format=%ct", *tips, "--")
+        stamps = [stamp for stamp in map(_stamp, roots.split()) if stamp is not None]
+        first = min(stamps, default=None)
+    return HistorySpan(name, first, last)
+
+
+def _stamp(text: str) -> datetime | None:
+    text = text.strip()
+    return datetime.fromtimestamp(int(text), UTC) if text.isdigit() else None

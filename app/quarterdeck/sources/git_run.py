@@ -7,6 +7,8 @@ because of the user's git config.
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import subprocess
 import tempfile
@@ -18,6 +20,8 @@ from typing import IO
 from quarterdeck.errors import HistoryError
 
 Progress = Callable[[int], None]
+log = logging.getLogger("quarterdeck")
+_SAID: set[tuple[str, str]] = set()
 
 PROGRESS_EVERY = 1000
 CHUNK = 1 << 18  # a few thousand commits: big reads, yet progress every ~1000
@@ -138,16 +142,40 @@ def ref_exists(repo: Path, ref: str) -> bool:
 
 
 def resolve(repo: Path, branch: str) -> str:
-    """The commit `branch` points to, or a HistoryError naming the branches there are."""
-    sha = try_resolve(repo, branch)
+    """The commit `branch` points to, or a HistoryError naming the branches there are.
+
+    A branch a fresh clone has only as `origin/<branch>` (`--branch 8-0-stable`) is read
+    from there, as `-v` says.
+    """
+    sha = try_branch(repo, branch)
     if sha:
         return sha
     known = git_output(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads")
     names = ", ".join(known.split()[:10]) or "none (the repository has no commits yet)"
+    remote = git_output(repo, "for-each-ref", "--format=%(refname:short)", "refs/remotes")
+    tracking = [n for n in remote.split() if not n.endswith("/HEAD")]
+    # `stabel` is close to `stable`, not to `origin/stable`: compare the branch names.
+    short = {name.split("/", 1)[-1]: name for name in tracking}
+    close = difflib.get_close_matches(branch.split("/", 1)[-1], list(short), n=1)
+    hint = f"; did you mean {short[close[0]]!r}?" if close else ""
+    also = f"; remote-tracking: {', '.join(tracking[:10])}" if tracking else ""
     raise HistoryError(
-        f"branch {branch!r} does not exist in {repo}; local branches: {names}. "
-        "Pass an existing branch (config `review.branches` or --branch)"
+        f"branch {branch!r} does not exist in {repo}{hint} (local branches: {names}{also}). "
+        "Pass an existing branch (config `review.branches` or --branch), or fetch it first "
+        f"(`git fetch origin {branch}`)"
     )
+
+
+def try_branch(repo: Path, branch: str) -> str:
+    """The commit `branch` points to, or origin's branch of that name; "" if neither."""
+    sha = try_resolve(repo, branch)
+    if sha or branch.startswith("origin/") or not branch:
+        return sha
+    sha = try_resolve(repo, f"refs/remotes/origin/{branch}")
+    if sha and (str(repo), branch) not in _SAID:  # once per run, however often it is read
+        _SAID.add((str(repo), branch))
+        log.info("branch %s is not a local branch in %s: reading origin/%s", branch, repo, branch)
+    return sha
 
 
 def try_resolve(repo: Path, name: str) -> str:

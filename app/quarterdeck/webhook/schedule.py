@@ -39,7 +39,6 @@ from quarterdeck.core.schedule import (
 )
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import redact
-from quarterdeck.webhook.queues import RQ_QUEUE
 from quarterdeck.webhook.settings import (
     POSTHOG_KEYS_ENV,
     WAREHOUSE_URLS_ENV,
@@ -216,6 +215,10 @@ class ReviewQueue:
 
     def __init__(self, connection: Any, delays: Sequence[int] = DEFAULT_RETRY_DELAYS) -> None:
         from rq import Queue
+
+        # Imported here: the queue module loads every webhook handler, which the CLI
+        # would otherwise pay for on every command (`schedule` registers at startup).
+        from quarterdeck.webhook.queues import RQ_QUEUE
 
         self.connection = connection
         self.queue = Queue(RQ_QUEUE, connection=connection)

@@ -8,6 +8,9 @@ GitHub leaves three shapes, whichever branch the PR was merged into:
   the body ("Default to pull request title" / "title and description");
 * a squash merge: one commit `Title (#N)`.
 
+A `Merge pull request #N from …` commit with a single parent (a history rewritten
+or imported, a merge flattened) is PR #N too, its author read as a squash's.
+
 A rebase merge carries no PR number, so history alone cannot tell it from a direct
 push; those commits are not PRs here.
 """
@@ -66,14 +69,16 @@ def subject_of(message: str) -> str:
 def read_pr_trace(message: str, parents: int) -> PrTrace | None:
     """The PR a commit with `parents` parents records, or None if it records none."""
     subject = subject_of(message)
-    if parents >= 2:
-        m = _MERGE_SUBJECT.match(subject)
-        if m:
-            owner, _, branch = m.group(2).partition("/")
-            head_branch = branch or owner
-            lines = [line.strip() for line in message.split("\n")[1:]]
-            title = next((line for line in lines if line), head_branch)
-            return PrTrace(int(m.group(1)), title, "merge", owner if branch else None, head_branch)
+    # GitHub's own merge subject names the PR whatever the parents: a single-parent
+    # copy (a rewritten or flattened history) is still that PR's only trace.
+    m = _MERGE_SUBJECT.match(subject)
+    if m:
+        owner, _, branch = m.group(2).partition("/")
+        head_branch = branch or owner
+        lines = [line.strip() for line in message.split("\n")[1:]]
+        title = next((line for line in lines if line), head_branch)
+        style = "merge" if parents >= 2 else "squash"
+        return PrTrace(int(m.group(1)), title, style, owner if branch else None, head_branch)
     m = _NUMBER_TAIL.search(subject)
     if not m or int(m.group(1)) == 0:
         return None

@@ -65,6 +65,7 @@ def summarise(
     *,
     history: Sequence[Month] = (),
     tz: str = "UTC",
+    keep_from: datetime | None = None,
 ) -> list[TeamSummary]:
     """Per-team summaries of the month [month_start, month_end), in config order.
 
@@ -73,18 +74,20 @@ def summarise(
     investment balance each summary carries, so `links` must reach back to them.
     Teams that goals name but the config lacks come after the configured teams, and
     an "unowned" entry comes last, only if some PR this month belongs to no team, so
-    every PR of the month appears once.
+    every PR of the month appears once. With `keep_from` (e.g. the quarter's start),
+    those two kinds of entries appear when they had a PR from then on, so a report
+    over several months drops none of their work.
     """
     quarter = Month(quarter_start.year, quarter_start.month).quarter
-    month = [link for link in links if in_window(link, month_start, month_end)]
+    kept = [link for link in links if in_window(link, keep_from or month_start, month_end)]
     slugs = [team.slug for team in config.teams]
     # Goals may name a team the config lacks (validation reports it); keep their PRs.
-    extra = [lk.team for lk in month if lk.team is not None and lk.team not in slugs]
+    extra = [lk.team for lk in kept if lk.team is not None and lk.team not in slugs]
     window = _Window(month_start, month_end, prev_start, quarter_start, quarter, tuple(history), tz)
     summaries = [
         _team_summary(slug, slug, links, config, window) for slug in [*slugs, *dict.fromkeys(extra)]
     ]
-    if any(link.team is None for link in month):
+    if any(link.team is None for link in kept):
         summaries.append(_team_summary(UNOWNED, None, links, config, window))
     return summaries
 
