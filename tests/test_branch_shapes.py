@@ -15,8 +15,8 @@ import pytest
 from quarterdeck.cli import main
 from quarterdeck.core.review.pr_messages import read_pr_trace
 from tests.gitrepo import GitRepo
+from tests.histories import clone
 from tests.reviewrepos import ALICE, BOB, CONFIG, GOALS, at
-from tests.test_periods import clone
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

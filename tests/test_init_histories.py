@@ -1,6 +1,6 @@
 """`init`, then `validate`, then `review`, as a new user runs them inside a real clone.
 
-On the two shared real histories (see /work/shared/fixtures/README.md): each command
+On the two shared real histories (see shared/fixtures/README.md): each command
 exits 0, no proposed team is over six, no bot or organisation is a member or lead, and
 no team is named after a dot-folder. Organisations are derived from git itself: the
 owner of `Merge pull request #N from <owner>/…` merges whose branches were written by
@@ -21,20 +21,9 @@ import yaml
 
 from quarterdeck.core.model import MAX_TEAM_SIZE
 from quarterdeck.core.vocabulary import is_bot_login
+from tests.histories import clone as clone_history
 
 HISTORIES = ("pallets-click", "posthog-android")
-
-
-def _histories() -> Path:
-    # The shared fixtures sit beside the checkout (../shared) or beside the worktrees.
-    for parent in Path(__file__).resolve().parents:
-        found = parent / "shared" / "fixtures" / "histories"
-        if found.is_dir():
-            return found
-    raise FileNotFoundError(
-        f"no shared/fixtures/histories in any folder above {Path(__file__).parent}; "
-        "the shared real histories are part of the test data: restore them there"
-    )
 
 
 def git(repo: Path, *args: str) -> str:
@@ -104,9 +93,7 @@ def last_full_month(repo: Path) -> str:
 
 @pytest.mark.parametrize("name", HISTORIES)
 def test_init_then_validate_then_review_on_a_real_history(tmp_path: Path, name: str) -> None:
-    clone = tmp_path / name
-    bundle = _histories() / f"{name}.bundle"
-    subprocess.run(["git", "clone", "-q", "-b", "main", str(bundle), str(clone)], check=True)
+    clone = clone_history(name, tmp_path / name)
     orgs = organisations(clone)
     dot_folders = {
         entry.lstrip(".").casefold()
@@ -155,9 +142,7 @@ def test_a_specialist_beside_the_catch_all_gets_its_prs_on_a_real_history(
 ) -> None:
     # posthog-android's CODEOWNERS gives everything to one team; name a replay team
     # beside it on the replay folder's line, as monorepos with several teams write it.
-    clone = tmp_path / "posthog-android"
-    bundle = _histories() / "posthog-android.bundle"
-    subprocess.run(["git", "clone", "-q", "-b", "main", str(bundle), str(clone)], check=True)
+    clone = clone_history("posthog-android", tmp_path / "posthog-android")
     codeowners = clone / ".github" / "CODEOWNERS"
     catch_all = codeowners.read_text(encoding="utf-8").split()[1]  # @PostHog/team-…
     codeowners.write_text(

@@ -15,8 +15,8 @@ from quarterdeck.services import review as review_service
 from quarterdeck.services.link import explain_from_repo
 from quarterdeck.sources import git_history
 from tests.gitrepo import GitRepo
+from tests.histories import clone
 from tests.reviewrepos import ALICE, at
-from tests.test_periods import clone
 
 CLICK = (
     "pallets-click.bundle",

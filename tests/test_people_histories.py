@@ -23,10 +23,8 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import PullRequest
 from quarterdeck.services.review import build_reviews, render_review
 from quarterdeck.sources.git_history import read_merged_prs
+from tests.histories import clone as clone_history
 
-HISTORIES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "histories"
-if not HISTORIES.is_dir():  # the tree may sit anywhere beside ../shared
-    HISTORIES = Path("/work/shared/fixtures/histories")
 # bundle, its GitHub address (a user's clone has it as origin), months reviewed
 CASES = {
     "posthog-android": ("https://github.com/PostHog/posthog-android.git", ["2026-07"]),
@@ -153,12 +151,7 @@ def organisations(repo: Path, found: dict[int, Evidence]) -> set[str]:
 @pytest.fixture(scope="module", params=sorted(CASES))
 def clone(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     name = request.param
-    path = tmp_path_factory.mktemp(name) / name
-    subprocess.run(
-        ["git", "clone", "-q", "-b", "main", str(HISTORIES / f"{name}.bundle"), str(path)],
-        check=True,
-    )
-    git(path, "remote", "set-url", "origin", CASES[name][0])
+    path = clone_history(name, tmp_path_factory.mktemp(name) / name, origin=CASES[name][0])
     assert not (path / ".github" / "quarterdeck.yml").exists()  # no one's word: only git
     return path
 

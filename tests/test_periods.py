@@ -18,10 +18,10 @@ import pytest
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month, months_of_quarter
 from tests.gitrepo import GitRepo
+from tests.histories import clone
 from tests.mdcheck import parse
 from tests.reviewrepos import ALICE, BOB, CONFIG, GOALS, at
 
-BUNDLES = Path("/work/shared/fixtures/histories")
 CLICK_CONFIG = """\
 teams:
   docs:
@@ -33,14 +33,6 @@ teams:
     members: [davidism]
     owns: {paths: ["src/click/core.py"]}
 """
-
-
-def clone(bundle: str, into: Path) -> Path:
-    """A fresh clone of a shared history (its `main`), as a user's clone reads."""
-    subprocess.run(
-        ["git", "clone", "-q", "-b", "main", str(BUNDLES / bundle), str(into)], check=True
-    )
-    return into
 
 
 def git_time(repo: Path, *args: str) -> datetime:
