@@ -193,12 +193,20 @@ def worker_class() -> type:
         # Every step of RQ's loop that talks to Redis: a failure that passes ends the
         # loop (`Lost`), and `work` waits for Redis. A job cut off by it stays in RQ's
         # StartedJobRegistry, which retries it once its heartbeat lapses.
-        bootstrap = lost(Worker.bootstrap)
         dequeue_job_and_maintain_ttl = lost(Worker.dequeue_job_and_maintain_ttl)
         check_for_suspension = lost(Worker.check_for_suspension)
         run_maintenance_tasks = lost(Worker.run_maintenance_tasks)
         heartbeat = lost(Worker.heartbeat)
         execute_job = lost(Worker.execute_job)
+
+        def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+            # Before RQ's loop and its teardown: a listener thread already started
+            # is stopped here, or each outage would leave one behind.
+            try:
+                lost(Worker.bootstrap)(self, *args, **kwargs)
+            except RedisLost:
+                self.unsubscribe()
+                raise
 
         def register_death(self) -> None:
             # The loop ended because Redis fails: its record lapses by its own TTL.
