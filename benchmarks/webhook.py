@@ -34,7 +34,7 @@ from quarterdeck.webhook.signature import sign
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT.parent / "shared" / "fixtures" / "github-webhooks" / "pull_request.json"
-SECRET = "benchmark-secret"  # noqa: S105 (the benchmark signs its own deliveries)
+SECRET = "benchmark-3f9a1c77e0b24d5f8a6c1e9b7d3f"  # noqa: S105 (the benchmark signs its own deliveries)
 WORKERS, THREADS = 2, 8
 CLIENTS, CLIENT_PROCESSES = 64, 4
 FULL, QUICK = 20_000, 1_000

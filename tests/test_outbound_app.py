@@ -25,6 +25,7 @@ from quarterdeck.webhook.settings import SettingsError, load_settings
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
 from tests.fakeposthog import FakePostHog, allowing, serve
+from tests.webhooks import SECRET
 from tests.workers import RedisServer, worker_command, worker_env
 
 ACME_KEY = "phx_acme_own_key_4Tq"
@@ -132,7 +133,7 @@ def test_each_installation_uses_its_own_key_or_none(github: FakeGitHub, tmp_path
     ],
 )
 def test_a_malformed_key_map_stops_the_app_with_a_message(value: str, words: str) -> None:
-    env = {"QUARTERDECK_WEBHOOK_SECRET": "s" * 40, "QUARTERDECK_POSTHOG_KEYS": value}
+    env = {"QUARTERDECK_WEBHOOK_SECRET": SECRET, "QUARTERDECK_POSTHOG_KEYS": value}
     env |= {"POSTHOG_PERSONAL_API_KEY": OPERATOR_KEY}
     with pytest.raises(SettingsError) as failure:
         load_settings(env, require_app=False)
@@ -143,7 +144,7 @@ def test_a_malformed_key_map_stops_the_app_with_a_message(value: str, words: str
 def test_the_key_map_may_live_in_a_file(tmp_path: Path) -> None:
     path = tmp_path / "keys.json"
     path.write_text('{"101": "ACME_POSTHOG_KEY"}', encoding="utf-8")
-    env = {"QUARTERDECK_WEBHOOK_SECRET": "s" * 40, "QUARTERDECK_POSTHOG_KEYS": str(path)}
+    env = {"QUARTERDECK_WEBHOOK_SECRET": SECRET, "QUARTERDECK_POSTHOG_KEYS": str(path)}
     env |= {"ACME_POSTHOG_KEY": ACME_KEY, "QUARTERDECK_POSTHOG_HOSTS": "https://ph.example"}
 
     settings = load_settings(env, require_app=False)
@@ -177,7 +178,7 @@ def test_each_installation_queries_its_own_warehouse_or_none(tmp_path: Path) -> 
     operator_url = _warehouse(tmp_path / "operator.sqlite", 999_999.0)
     acme_url = _warehouse(tmp_path / "acme.sqlite", 1_200.0)
     env = {
-        "QUARTERDECK_WEBHOOK_SECRET": "s" * 40,
+        "QUARTERDECK_WEBHOOK_SECRET": SECRET,
         "QUARTERDECK_WAREHOUSE_URL": operator_url,
         "QUARTERDECK_WAREHOUSE_URLS": '{"101": "ACME_WAREHOUSE_URL"}',
         "ACME_WAREHOUSE_URL": acme_url,
@@ -204,7 +205,7 @@ def test_each_installation_queries_its_own_warehouse_or_none(tmp_path: Path) -> 
 
 def test_the_operators_own_warehouse_variable_is_no_installations() -> None:
     env = {
-        "QUARTERDECK_WEBHOOK_SECRET": "s" * 40,
+        "QUARTERDECK_WEBHOOK_SECRET": SECRET,
         "QUARTERDECK_WAREHOUSE_URLS": '{"101": "QUARTERDECK_WAREHOUSE_URL"}',
         "QUARTERDECK_WAREHOUSE_URL": "sqlite:///x",
     }

@@ -58,7 +58,7 @@ def _random(alphabet: str, n: int) -> str:
 OPAQUE = secrets.token_hex(20)  # a classic 40-hex token: no shape betrays it
 SHAPED = "ghp_" + _random(ALNUM, 36)
 INSTALLATION = "v1." + secrets.token_hex(20)  # GHES hands out tokens of this shape too
-WEBHOOK_SECRET = "whsec-" + secrets.token_hex(12)
+WEBHOOK_SECRET = "whsec-" + secrets.token_hex(16)
 
 
 @pytest.fixture(scope="module")

@@ -60,7 +60,7 @@ from tests.webhooks import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-WEBHOOK_SECRET = "WHSEC-canary-3f9a1c77"
+WEBHOOK_SECRET = "WHSEC-canary-3f9a1c77-5e0b2d94a8c6"
 TOKEN = "ghp_CANARYtoken0123456789abcdefABCDEF01"
 REDIS_PASSWORD = "REDISPW-canary-b7e2d4"
 

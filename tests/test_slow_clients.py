@@ -249,7 +249,7 @@ def test_headers_past_gunicorns_limits_are_handed_over() -> None:
 
 
 def test_the_read_timeout_is_a_setting() -> None:
-    base = {"QUARTERDECK_WEBHOOK_SECRET": "s"}
+    base = {"QUARTERDECK_WEBHOOK_SECRET": "3f9a1c77e0b24d5f8a6c1e9b7d3f2a4c"}
     assert load_settings(base, require_app=False).read_timeout == DEFAULT_READ_TIMEOUT == 10
     assert (
         load_settings({**base, "QUARTERDECK_READ_TIMEOUT": "3"}, require_app=False).read_timeout

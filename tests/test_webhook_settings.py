@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +25,7 @@ KEY = (
     "-----END RSA PRIVATE KEY-----"
 )
 BASE = {
-    "QUARTERDECK_WEBHOOK_SECRET": "s3cr3t-WEBHOOK-value",
+    "QUARTERDECK_WEBHOOK_SECRET": "s3cr3t-WEBHOOK-value-9fK3mZ81xQvB7",
     "QUARTERDECK_APP_ID": "12345",
     "QUARTERDECK_PRIVATE_KEY": KEY,
 }
@@ -94,7 +99,7 @@ def test_server_refuses_to_start_without_a_secret(
 
 
 def test_secrets_never_reach_the_logs(tmp_path: Path, github: FakeGitHub) -> None:
-    secret = "WEBHOOK-SECRET-canary-8d1f"
+    secret = "WEBHOOK-canary-8d1f-5e0b2d94a8c6f1"
     redis_password = "REDIS-PASSWORD-canary-77aa"
     loaded = load_settings(
         {
@@ -155,3 +160,149 @@ def test_configure_logging_installs_the_filter() -> None:
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
+
+
+# ------------------------------------------------------- settings that refuse the weak
+
+STRONG = "3f9a1c77e0b24d5f8a6c1e9b7d3f2a4c5e6b7d8f9a0c1e2d"
+CLOSED = "http://127.0.0.1:9"  # nothing listens: a request sent would fail after backoff
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m quarterdeck *args` with exactly `env` (plus PATH), as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "quarterdeck", *args],
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        cwd=tempfile.gettempdir(),  # a server that did start keeps its claims file there
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def app_env(**changes: str) -> dict[str, str]:
+    return {**BASE, "QUARTERDECK_WEBHOOK_SECRET": STRONG, **changes}
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ("s", "is too short (1 character; at least 32)"),
+        ("wh-secret-Quarterdeck-7Hq2", "is too short (26 characters; at least 32)"),
+        ("x" * 64, "fewer than 8 distinct characters"),
+        ("abcabcabc" * 5, "fewer than 8 distinct characters"),
+        ("changeme-" + STRONG, "looks like a placeholder"),
+        ("secret-" + STRONG, "looks like a placeholder"),
+        ("Password-" + STRONG, "looks like a placeholder"),
+    ],
+)
+def test_a_weak_webhook_secret_refuses_to_start_the_server(secret: str, reason: str) -> None:
+    done = run_cli(app_env(QUARTERDECK_WEBHOOK_SECRET=secret), "serve", "--port", "0")
+
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()  # one line: the reason and how to make a good one
+    assert line.startswith("quarterdeck: QUARTERDECK_WEBHOOK_SECRET ")
+    assert reason in line
+    assert "python -c 'import secrets; print(secrets.token_hex(32))'" in line
+    assert len(secret) == 1 or secret not in done.stdout + done.stderr
+    assert done.stdout == ""
+
+
+def test_worker_and_schedule_refuse_a_weak_secret_too() -> None:
+    env = app_env(QUARTERDECK_WEBHOOK_SECRET="changeme", REDIS_URL="redis://127.0.0.1:9/0")
+    for command in (["worker", "--burst"], ["schedule", "--dry-run"]):
+        done = run_cli(env, *command)
+        assert done.returncode == 1, command
+        (line,) = done.stderr.splitlines()
+        assert line.startswith("quarterdeck: QUARTERDECK_WEBHOOK_SECRET is too short"), line
+        assert "changeme" not in line
+
+
+def test_every_missing_or_invalid_setting_is_listed_in_one_message() -> None:
+    weak = "hunter2-hunter2"
+    env = {
+        "QUARTERDECK_WEBHOOK_SECRET": weak,
+        "QUARTERDECK_APP_ID": "my-app",
+        "REDIS_URL": "redis://:pw-9q@127.0.0.1:port/0",
+        "GITHUB_API_URL": "https://api.github .com",
+        "QUARTERDECK_READ_TIMEOUT": "soon",
+    }
+    named = [
+        "QUARTERDECK_WEBHOOK_SECRET is too short",
+        "QUARTERDECK_APP_ID must be a number",
+        "QUARTERDECK_PRIVATE_KEY or QUARTERDECK_PRIVATE_KEY_FILE must be set",
+        "REDIS_URL must look like redis://",
+        "GITHUB_API_URL must be an http(s) URL",
+        "QUARTERDECK_READ_TIMEOUT must be a positive whole number",
+    ]
+    for command in (["serve", "--port", "0"], ["worker"], ["schedule", "--dry-run"]):
+        done = run_cli(env, *command)
+        shown = done.stdout + done.stderr
+
+        assert done.returncode == 1, command
+        lines = done.stderr.splitlines()
+        assert lines[0] == f"quarterdeck: {len(named)} settings are missing or invalid:"
+        assert [n for n in named if n in shown] == named, shown
+        assert len(lines) == 1 + len(named)  # one per setting, and nothing else
+        assert "Traceback" not in shown
+        assert weak not in shown
+        assert "pw-9q" not in shown
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "named"),
+    [
+        ({"GITHUB_TOKEN": "ghp_Canary0123456789abcdef\r\nX-Injected: 1"}, (), "GITHUB_TOKEN"),
+        ({"GITHUB_TOKEN": "ghp_Canary0123456789abcdef\n"}, (), "GITHUB_TOKEN"),
+        ({"GITHUB_TOKEN": "ghp_Canary0123456789abcdéf€"}, (), "GITHUB_TOKEN"),
+        ({"GITHUB_TOKEN": "ghp_Canary0123 456789abcdef"}, (), "GITHUB_TOKEN"),
+        ({}, ("--token", "ghp_Canary0123456789abcdef\nsecond"), "--token"),
+        ({}, ("--token", "ghp_Canary0123456789abcdef“"), "--token"),
+    ],
+)
+def test_a_token_that_cannot_be_sent_is_one_line_naming_where_it_came_from(
+    env: dict[str, str], args: tuple[str, ...], named: str
+) -> None:
+    started = time.monotonic()
+    done = run_cli({"GITHUB_API_URL": CLOSED, **env}, "link", "5", "--github", "acme/web", *args)
+    took = time.monotonic() - started
+    shown = done.stdout + done.stderr
+
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"quarterdeck: {named} holds "), line
+    assert "could not reach GitHub" not in line  # refused before any request, not after backoff
+    assert "Traceback" not in shown
+    assert "Canary0123" not in shown
+    assert took < 30  # no retries: the full backoff alone takes longer
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("api.github.com", "it has no scheme"),
+        ("ftp://api.github.com", "not ftp://"),
+        ("https://", "it names no host"),
+        ("https://api.github.com/ api/v3", "it holds spaces"),
+        ("https://[::1", "it is not a URL"),
+        ("https://ghe.example.com:port/api/v3", "it is not a URL"),
+    ],
+)
+def test_a_garbage_api_url_is_one_line_naming_it(url: str, why: str) -> None:
+    done = run_cli(
+        {"GITHUB_TOKEN": "ghp_Canary0123456789abcdef", "GITHUB_API_URL": url},
+        "link",
+        "5",
+        "--github",
+        "acme/web",
+    )
+    served = run_cli(app_env(GITHUB_API_URL=url), "serve", "--port", "0")
+
+    for result in (done, served):
+        assert result.returncode == 1
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("quarterdeck: GITHUB_API_URL must be an http(s) URL"), line
+        assert why in line
+        assert "Traceback" not in result.stderr
+    assert "Canary0123" not in done.stdout + done.stderr

@@ -14,7 +14,7 @@ from quarterdeck.webhook.settings import Secret, Settings
 from quarterdeck.webhook.signature import sign
 from tests.fakegithub import FIXTURES, webhook_examples
 
-SECRET = "wh-secret-Quarterdeck-7Hq2"
+SECRET = "wh-Quarterdeck-7Hq2-test-9fK3mZ81xQvB"  # 32+ characters: settings refuse less
 REPO = "Codertocat/Hello-World"  # the repository of GitHub's example payloads
 
 CONFIG_YML = """\

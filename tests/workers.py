@@ -63,13 +63,21 @@ class RedisServer:
 
     password = "redis-pass-Quarterdeck-9Zk"
 
-    def __init__(self, workdir: Path, *, persist: bool = False) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        persist: bool = False,
+        port: int | None = None,
+        options: tuple[str, ...] = (),
+    ) -> None:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is needed for these tests (apt-get install redis-server)"
         self.binary = binary
         self.workdir = workdir
         self.persist = persist
-        self.port = free_port()
+        self.options = options  # more `--name value` settings (a replica's masterauth)
+        self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.start()
 
@@ -100,6 +108,7 @@ class RedisServer:
                 "--dir",
                 str(self.workdir),
                 *durability,
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -162,7 +162,8 @@ def _github(args: argparse.Namespace) -> Any:
             f"got {args.github!r}: {problem}"
         )
     token = args.token or os.environ.get("GITHUB_TOKEN")
-    return connect(token, base_url=os.environ.get("GITHUB_API_URL") or None)
+    name = "--token" if args.token else "GITHUB_TOKEN"
+    return connect(token, base_url=os.environ.get("GITHUB_API_URL") or None, setting=name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -160,14 +160,13 @@ def classify(exc: BaseException) -> Literal["retry", "drop"]:
     GitHub's failures reach here as the gateway's exceptions (`Processor.run`
     translates them), so this tests their types; anything else is a bug: dropped.
     """
-    from redis.exceptions import ConnectionError as RedisDown
-    from redis.exceptions import TimeoutError as RedisSlow
-
     from quarterdeck.errors import GitHubUnavailable, RateLimitError
+    from quarterdeck.webhook.redis_faults import passing
 
-    # Redis gone (a lock): the job is kept in Redis and retried once it is back.
+    # Redis failing for a while (a lock: gone, read-only after a failover, full): the
+    # job is kept in Redis and retried once it is back.
     transient = RateLimitError | GitHubUnavailable | TimeoutError | ConnectionError
-    retry = isinstance(exc, transient | RedisDown | RedisSlow)
+    retry = isinstance(exc, transient) or passing(exc)
     return "retry" if retry else "drop"
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from quarterdeck.core.outbound import OutboundPolicy, policy_from_env
+from quarterdeck.core.settings_rules import http_url_problem, webhook_secret_problem
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import register
 
@@ -24,6 +26,7 @@ DEFAULT_DELIVERY_TTL = 7 * 24 * 3600
 # delivery in well under one, so only stalled or hostile clients reach it.
 DEFAULT_READ_TIMEOUT = 10
 DEFAULT_DELIVERIES_DB = "quarterdeck-deliveries.sqlite3"  # relative to the working directory
+_T = TypeVar("_T")
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.+-----END [A-Z ]*PRIVATE KEY-----", re.S)
 
 
@@ -106,38 +109,80 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
 
     `require_app=False` lets a test or a dry run go without the App id and key
     (nothing can then reach GitHub); the webhook secret is always required.
-    Raises SettingsError naming the first missing or malformed variable.
+    Raises SettingsError naming every missing or malformed variable, one per line,
+    never quoting a secret.
     """
     env = os.environ if env is None else env
-    secret = env.get("QUARTERDECK_WEBHOOK_SECRET", "")
-    if not secret.strip():
+    problems: list[str] = []
+
+    def checked(read: Callable[..., _T], *args: Any, default: Any = None) -> _T:
+        # Each setting is read on its own, so one message lists every problem.
+        try:
+            return read(*args)
+        except SettingsError as exc:
+            problems.append(str(exc))
+            return cast(_T, default)
+
+    secret = checked(_webhook_secret, env.get("QUARTERDECK_WEBHOOK_SECRET", ""), default="")
+    app_id = checked(_app_id, env.get("QUARTERDECK_APP_ID", ""), require_app)
+    key = checked(_private_key, env, require_app)
+    redis_url = checked(_redis_url, env.get("REDIS_URL", ""))
+    api_url = checked(_api_url, env.get("GITHUB_API_URL", ""))
+    delivery_ttl = checked(
+        _positive_int, env, "QUARTERDECK_DELIVERY_TTL", DEFAULT_DELIVERY_TTL, default=0
+    )
+    max_body = checked(
+        _positive_int, env, "QUARTERDECK_MAX_BODY_BYTES", DEFAULT_MAX_BODY, default=0
+    )
+    read_timeout = checked(
+        _positive_int, env, "QUARTERDECK_READ_TIMEOUT", DEFAULT_READ_TIMEOUT, default=0
+    )
+    create_labels = checked(_flag, env, "QUARTERDECK_CREATE_LABELS", default=False)
+    config_ttl = checked(_positive_int, env, "QUARTERDECK_CONFIG_TTL", 60, default=0)
+    posthog_keys = checked(_posthog_keys, env, default={})
+    posthog_policy = checked(_posthog_policy, env, default=OutboundPolicy())
+    warehouse_urls = checked(_warehouse_urls, env, default={})
+    if problems:
+        if len(problems) == 1:
+            raise SettingsError(problems[0])
+        raise SettingsError(
+            f"{len(problems)} settings are missing or invalid:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+    settings = Settings(
+        webhook_secret=Secret(secret),
+        app_id=app_id,
+        private_key=key,
+        redis_url=redis_url,
+        github_api_url=api_url,
+        deliveries_db=Path(
+            env.get("QUARTERDECK_DELIVERIES_DB") or "quarterdeck-deliveries.sqlite3"
+        ),
+        delivery_ttl=delivery_ttl,
+        max_body_bytes=max_body,
+        read_timeout=read_timeout,
+        create_labels=create_labels,
+        config_ttl=float(config_ttl),
+        posthog_keys=posthog_keys,
+        posthog_policy=posthog_policy,
+        warehouse_urls=warehouse_urls,
+    )
+    register(*settings.secrets())  # from now on, no message, log or answer shows them
+    return settings
+
+
+def _webhook_secret(text: str) -> str:
+    if not text.strip():
         raise SettingsError(
             "QUARTERDECK_WEBHOOK_SECRET is not set: the server refuses to start without the "
             "webhook secret (the one entered when registering the GitHub App), because it "
             "could not tell GitHub's deliveries from forged ones"
         )
-    app_id = _app_id(env.get("QUARTERDECK_APP_ID", ""), require_app)
-    key = _private_key(env, require_app)
-    settings = Settings(
-        webhook_secret=Secret(secret),
-        app_id=app_id,
-        private_key=key,
-        redis_url=_redis_url(env.get("REDIS_URL", "")),
-        github_api_url=_api_url(env.get("GITHUB_API_URL", "")),
-        deliveries_db=Path(
-            env.get("QUARTERDECK_DELIVERIES_DB") or "quarterdeck-deliveries.sqlite3"
-        ),
-        delivery_ttl=_positive_int(env, "QUARTERDECK_DELIVERY_TTL", DEFAULT_DELIVERY_TTL),
-        max_body_bytes=_positive_int(env, "QUARTERDECK_MAX_BODY_BYTES", DEFAULT_MAX_BODY),
-        read_timeout=_positive_int(env, "QUARTERDECK_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
-        create_labels=_flag(env, "QUARTERDECK_CREATE_LABELS"),
-        config_ttl=float(_positive_int(env, "QUARTERDECK_CONFIG_TTL", 60)),
-        posthog_keys=_posthog_keys(env),
-        posthog_policy=_posthog_policy(env),
-        warehouse_urls=_warehouse_urls(env),
-    )
-    register(*settings.secrets())  # from now on, no message, log or answer shows them
-    return settings
+    register(text)  # before any message could quote it
+    weak = webhook_secret_problem("QUARTERDECK_WEBHOOK_SECRET", text)
+    if weak:
+        raise SettingsError(weak)
+    return text
 
 
 def _app_id(text: str, required: bool) -> int | None:
@@ -194,11 +239,24 @@ def _redis_url(text: str) -> Secret | None:
     text = text.strip()
     if not text:
         return None
-    if urlsplit(text).scheme not in ("redis", "rediss", "unix"):
-        raise SettingsError(
-            "REDIS_URL must look like redis://host:6379/0 (or rediss://, unix://); "
-            "unset it to run without Redis"
-        )
+    register(text)  # it may carry a password: no message below quotes it anyway
+    wanted = (
+        "REDIS_URL must look like redis://host:6379/0 (or rediss://, unix://); "
+        "unset it to run without Redis"
+    )
+    if re.search(r"[\s\x00-\x1f\x7f]", text):
+        raise SettingsError(f"{wanted}; it holds spaces or a line break")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        raise SettingsError(f"{wanted}; its host or port cannot be read") from None
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(wanted)
+    if parts.scheme != "unix" and not parts.hostname:
+        raise SettingsError(f"{wanted}; it names no host")
+    if parts.password:
+        register(parts.password)
     return Secret(text)
 
 
@@ -206,11 +264,9 @@ def _api_url(text: str) -> str | None:
     text = text.strip()
     if not text:
         return None
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(
-            f"GITHUB_API_URL must be an http(s) URL such as https://api.github.com, not {text!r}"
-        )
+    problem = http_url_problem("GITHUB_API_URL", text, "https://api.github.com")
+    if problem:
+        raise SettingsError(problem)
     return text.rstrip("/")
 
 

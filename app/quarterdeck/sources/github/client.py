@@ -39,6 +39,7 @@ from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.util import reraise
 
 from quarterdeck import __version__
+from quarterdeck.core.settings_rules import header_value_problem, http_url_problem
 from quarterdeck.core.vocabulary import ACTIONS_BOT, app_login
 from quarterdeck.errors import (
     GitHubError,
@@ -355,14 +356,28 @@ def _detail(error: dict[str, Any]) -> str:
     return f"{where} is {error.get('code', 'invalid')}".replace("_", " ")
 
 
-def connect(token: str | None, *, base_url: str | None = None, **options: Any) -> Github:
-    """A client authenticated by a personal access or Actions token."""
+def connect(
+    token: str | None,
+    *,
+    base_url: str | None = None,
+    setting: str = "GITHUB_TOKEN",
+    **options: Any,
+) -> Github:
+    """A client authenticated by a personal access or Actions token.
+
+    `setting` is where the token came from (`GITHUB_TOKEN`, `--token`): a token
+    that could not be sent (a line break, a character outside Latin-1) is refused
+    here, naming it, before any request.
+    """
     if not token:
         raise QuarterdeckError(
             "no GitHub token: set GITHUB_TOKEN (in Actions: `token: ${{ github.token }}`) "
             "or pass --token"
         )
     register(token)
+    problem = header_value_problem(setting, token)
+    if problem:
+        raise QuarterdeckError(problem)
     route_library_logs()
     return Github(auth=Auth.Token(token), **_options(base_url, options))
 
@@ -427,6 +442,10 @@ class _RegisteredInstallationAuth(Auth.AppInstallationAuth):
 
 def _options(base_url: str | None, options: dict[str, Any]) -> dict[str, Any]:
     register_url(base_url)  # a GitHub Enterprise URL may carry a password
+    if base_url is not None:
+        problem = http_url_problem("GITHUB_API_URL", base_url, DEFAULT_API_URL)
+        if problem:
+            raise QuarterdeckError(problem)
     settings: dict[str, Any] = {
         "base_url": (base_url or DEFAULT_API_URL).rstrip("/"),
         "user_agent": USER_AGENT,
