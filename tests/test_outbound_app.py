@@ -127,7 +127,7 @@ def test_each_installation_uses_its_own_key_or_none(github: FakeGitHub, tmp_path
         ("[1, 2]", "QUARTERDECK_POSTHOG_KEYS is not a JSON object"),
         ('{"acme": "A_KEY"}', "'acme' is not an installation id"),
         ('{"101": "phx_pasted_key"}', "must map to the name of an environment variable"),
-        ('{"101": "POSTHOG_PERSONAL_API_KEY"}', "give each installation a key of its own"),
+        ('{"101": "POSTHOG_PERSONAL_API_KEY"}', "give each installation a PostHog key of its own"),
         ('{"101": "UNSET_POSTHOG_KEY"}', "maps to UNSET_POSTHOG_KEY, which is not set"),
         ("/nonexistent/keys.json", "QUARTERDECK_POSTHOG_KEYS=/nonexistent/keys.json: cannot read"),
     ],
