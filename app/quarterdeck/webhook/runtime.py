@@ -37,6 +37,11 @@ class Runtime:
     queue: WorkQueue
     redis: Any = None
 
+    def resume(self) -> int:
+        """Redo what a dead process answered but never finished (the SQLite journal only;
+        RQ retries a dead worker's jobs itself). How many deliveries were queued again."""
+        return self.queue.resume() if isinstance(self.queue, BackgroundQueue) else 0
+
 
 def app_github_factory(settings: Settings) -> GithubFactory:
     """Clients acting as the App's installations, one per installation, reused."""
@@ -92,7 +97,11 @@ def build_runtime(
         create_labels=settings.create_labels,
     )
     if queue is None:
-        queue = RQQueue(redis) if redis is not None else BackgroundQueue(processor, deliveries)
+        if redis is not None:
+            queue = RQQueue(redis)
+        else:
+            journal = deliveries if isinstance(deliveries, SQLiteDeliveries) else None
+            queue = BackgroundQueue(processor, deliveries, journal=journal)
     return Runtime(settings, processor, deliveries, queue, redis)
 
 
