@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -124,8 +125,6 @@ def test_an_unfinished_claim_past_its_lease_is_taken_over(tmp_path: Path) -> Non
 
 
 def test_claims_a_file_from_before_kept_count_as_done(tmp_path: Path) -> None:
-    import sqlite3
-
     db = tmp_path / "old.sqlite3"
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE deliveries (id TEXT PRIMARY KEY, claimed REAL NOT NULL)")
@@ -191,6 +190,9 @@ def test_a_delivery_answered_202_by_a_process_killed_mid_work_is_done_once(
         log = "".join(server.lines)
 
     assert server.count(HANDLED) == 1, log[-3000:]
+    with sqlite3.connect(tmp_path / "deliveries.sqlite3") as db:
+        kept = db.execute("SELECT done, event, payload FROM deliveries").fetchall()
+    assert kept == [(1, None, None)]  # done: the payload is no longer on disk
     assert len(fake.comments_on(2)) == 1
     assert github.count("POST", r"/issues/2/comments$") == 1
     assert _entries(fake.issues[GOAL_ISSUE]["body"]) == {2}

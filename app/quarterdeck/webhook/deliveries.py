@@ -91,6 +91,8 @@ class _SQLiteFile:
             conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # A finished delivery's payload is overwritten, not left in free pages.
+            conn.execute("PRAGMA secure_delete=ON")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, claimed REAL NOT NULL)"
             )
