@@ -479,7 +479,7 @@ def test_hostile_bodies_get_a_4xx_never_a_5xx(tmp_path: Path, case: str, form: b
 
 @pytest.fixture(scope="module")
 def served_app(tmp_path_factory: pytest.TempPathFactory, pem: str) -> Iterator[tuple[int, list]]:
-    """`quarterdeck serve` (gunicorn) on 127.0.0.1 with a 1 MB body cap: (port, its log lines)."""
+    """`quarterdeck serve` (uvicorn) on 127.0.0.1 with a 1 MB body cap: (port, its log lines)."""
     cap = str(1024 * 1024)
     with serving(tmp_path_factory.mktemp("serve"), pem, QUARTERDECK_MAX_BODY_BYTES=cap) as app:
         yield app

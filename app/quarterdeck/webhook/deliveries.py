@@ -21,7 +21,7 @@ release fails too, and the claim then lapses in seconds instead of refusing the
 redelivery for days.
 
 Locks (`SQLiteLocks`, `RedisLocks`) serialise the read-modify-write of one PR's
-comment or one goal issue's body across threads, gunicorn workers and RQ workers.
+comment or one goal issue's body across threads, server processes and RQ workers.
 They live where the claims do, so whatever agrees on claims agrees on locks.
 """
 
@@ -76,7 +76,7 @@ class DeliveryStore(Protocol):
 class _SQLiteFile:
     """One connection per thread and process to the App's SQLite file, tables made.
 
-    A connection is never shared across a fork (gunicorn builds the app, then forks
+    A connection is never shared across a fork (a server may build the app, then fork
     its workers) or between threads; WAL lets readers and the one writer overlap.
     """
 

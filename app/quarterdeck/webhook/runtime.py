@@ -1,7 +1,7 @@
 """Assemble the App's parts from Settings: store, locks, processor and queue.
 
 With REDIS_URL: claims, locks and the queue live in Redis (RQ workers do the work).
-Without: claims and locks in one SQLite file (so every gunicorn worker on the host
+Without: claims and locks in one SQLite file (so every server process on the host
 agrees), an in-process worker thread in each. Built when the app is
 created, never at import.
 """
