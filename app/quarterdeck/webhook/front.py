@@ -253,8 +253,28 @@ def serve_forever(host: str, port: int, *, workers: int) -> int:
         backlog=2048,
         h11_max_incomplete_event_size=HEAD_LIMIT,
     )
+    _raise_open_files()
     sock = config.bind_socket()
     bound = sock.getsockname()[1]
     log.info("Listening at: http://%s:%d (%d processes)", host, bound, workers)
     Multiprocess(config, sockets=[sock]).run()
     return 0
+
+
+def _raise_open_files() -> None:
+    """The soft open-file limit up to the hard one (inherited by the serving processes).
+
+    Each connection is a file descriptor; a soft limit of 1,024, common by default,
+    would cap idle connections there, well under what the event loop holds cheaply.
+    """
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):
+            log.warning("could not raise the open-file limit from %d to %d", soft, wanted)
