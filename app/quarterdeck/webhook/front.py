@@ -43,7 +43,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 log = logging.getLogger("quarterdeck.webhook")
 THREADS_VARIABLE = "QUARTERDECK_SERVE_THREADS"  # serve --threads, for the processes it spawns
-HEAD_LIMIT = 64 * 1024  # bytes of request line and headers; more is a 400 (h11)
+HEAD_LIMIT = 64 * 1024  # h11 answers 400 to a head still incomplete past this many bytes
 
 
 def _answer(message: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
