@@ -104,9 +104,17 @@ def test_a_starting_process_takes_over_a_dead_ones_unfinished_delivery_once(
 
 
 def test_a_zombie_or_a_reused_pid_is_not_the_owner(tmp_path: Path) -> None:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    token = owner_token(child.pid)
-    time.sleep(0.5)  # exited, not yet reaped: a zombie with the same pid
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    token = owner_token(child.pid)  # while it runs
+    assert owner_alive(token) is True
+    assert child.stdin is not None
+    child.stdin.close()  # it exits; not reaped, it stays a zombie with the same pid
+    stat = Path(f"/proc/{child.pid}/stat")
+    deadline = time.monotonic() + 10
+    while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.05)  # waiting for the child to exit, not retrying the code under test
     assert owner_alive(token) is False
     child.wait(10)
     assert owner_alive(owner_token()) is True
