@@ -254,6 +254,7 @@ def serve_forever(host: str, port: int, *, workers: int) -> int:
         h11_max_incomplete_event_size=HEAD_LIMIT,
     )
     _raise_open_files()
+    _can_listen(host, port)
     sock = config.bind_socket()
     bound = sock.getsockname()[1]
     log.info("Listening at: http://%s:%d (%d processes)", host, bound, workers)
@@ -278,3 +279,22 @@ def _raise_open_files() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
         except (ValueError, OSError):
             log.warning("could not raise the open-file limit from %d to %d", soft, wanted)
+
+
+def _can_listen(host: str, port: int) -> None:
+    """Refuse to start, with a message, when `host:port` can't be bound (uvicorn only logs)."""
+    import os
+    import socket
+
+    from quarterdeck.webhook.settings import SettingsError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.create_server((host, port), family=family):
+            pass
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise SettingsError(
+            f"quarterdeck serve cannot listen on {host}:{port} ({reason}); "
+            "choose another --port or --host, or stop what is using it"
+        ) from None
