@@ -31,6 +31,7 @@ from benchmarks import (
     figures,
     github_requests,
     history,
+    idle_connections,
     parsing,
     render,
     slow_clients,
@@ -46,6 +47,7 @@ SUITES: dict[str, Callable[[bool], list[dict[str, object]]]] = {
     "hostile text parsing": parsing.run,
     "webhook acknowledgement": webhook.run,
     "slow clients": slow_clients.run,
+    "idle connections and malformed requests": idle_connections.run,
 }
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 BEGIN, END = "<!-- benchmarks:summary -->", "<!-- /benchmarks:summary -->"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import re
 import subprocess
@@ -23,6 +24,21 @@ class Served:
     port: int
     process: subprocess.Popen[str]
     lines: list[str] = field(default_factory=list)
+
+    def workers(self) -> set[int]:
+        """The pids of the serving processes (the supervisor's children, from /proc)."""
+        children = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # the process ended while we looked
+            if int(fields[1]) == self.process.pid and fields[0] != "Z":
+                # multiprocessing's resource tracker is a child too, but serves nothing
+                with contextlib.suppress(OSError):
+                    if b"resource_tracker" not in (stat.parent / "cmdline").read_bytes():
+                        children.add(int(stat.parent.name))
+        return children
 
     def count(self, text: str) -> int:
         """How many lines so far contain `text`."""
@@ -71,7 +87,7 @@ def served(env: dict[str, str], cwd: Path, *args: str) -> Iterator[Served]:
     finally:
         process.terminate()
         try:
-            process.wait(25)  # gunicorn's graceful timeout is 20 s
+            process.wait(25)  # serve's graceful timeout is 20 s
         except subprocess.TimeoutExpired:
             process.kill()  # a server stuck past it must not outlive the test
             process.wait(5)

@@ -1,6 +1,6 @@
 """Locks that span processes: one PR comment and every Shipped entry, however many workers.
 
-The acceptance tests run a real `quarterdeck serve --workers 3` (gunicorn) on
+The acceptance tests run a real `quarterdeck serve --workers 3` (uvicorn) on
 127.0.0.1 against the shared fake GitHub over HTTP (tests/fakegithub_http.py), once
 with its locks in the claims' SQLite file and once with Redis and three real
 `quarterdeck worker` processes. GitHub answers each request after a short delay, as
@@ -258,7 +258,7 @@ def _phases() -> list[list[tuple[bytes, dict[str, str]]]]:
 def _send(port: int, deliveries: list[tuple[bytes, dict[str, str]]]) -> list[int]:
     """POST each delivery, 20 ms apart; their statuses.
 
-    Spaced, not all at once: under one burst the first gunicorn worker to wake takes
+    Spaced, not all at once: under one burst the first server process to wake takes
     every connection; spaced, the kernel hands them to all three, as it does real
     deliveries. Each answer is only an enqueue, so the work still overlaps.
     """

@@ -202,7 +202,7 @@ def test_queue_down_is_503_and_the_delivery_can_come_again(tmp_path: Path) -> No
 
 
 def test_claims_are_shared_through_the_sqlite_file(tmp_path: Path) -> None:
-    # Two apps on one file stand for two gunicorn workers on one host.
+    # Two apps on one file stand for two server processes on one host.
     queues = [RecordingQueue(), RecordingQueue()]
     apps = [create_app(settings(tmp_path), queue=q) for q in queues]
     body = encode({"action": "opened", "issue": {"number": 1}})

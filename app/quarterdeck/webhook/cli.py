@@ -16,13 +16,13 @@ def add_commands(sub: Any) -> None:
     """Register `serve`, `worker` and `schedule` on the main parser's subcommands."""
     serve = sub.add_parser(
         "serve",
-        help="run the GitHub App's webhook server (gunicorn)",
+        help="run the GitHub App's webhook server (uvicorn)",
         description=(
             "Serve POST /webhook and GET /healthz. Settings come from the environment: "
             "QUARTERDECK_WEBHOOK_SECRET (required), QUARTERDECK_APP_ID, QUARTERDECK_PRIVATE_KEY "
             "or QUARTERDECK_PRIVATE_KEY_FILE, optional REDIS_URL and GITHUB_API_URL. "
             "A request must arrive whole within QUARTERDECK_READ_TIMEOUT seconds (default 10) "
-            "or is answered 408; slow clients wait in gunicorn's event loop, not in threads."
+            "or is answered 408; slow clients wait in uvicorn's event loop, not in threads."
         ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
@@ -35,7 +35,8 @@ def add_commands(sub: Any) -> None:
     serve.add_argument(
         "--workers",
         type=int,
-        help="gunicorn processes (default: 1 without REDIS_URL, 2 × CPUs + 1 with it)",
+        help="server processes (default: 1 without REDIS_URL, 2 × CPUs + 1 with it); "
+        "one that dies is replaced",
     )
     serve.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
     worker = sub.add_parser(
@@ -61,7 +62,7 @@ def add_commands(sub: Any) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Validate settings, then run gunicorn (or Flask's server with --dev)."""
+    """Validate settings, then run uvicorn's processes (or Flask's server with --dev)."""
     settings = load_settings()
     configure_logging(settings.secrets())
     from quarterdeck.webhook.server import create_app
@@ -71,27 +72,13 @@ def serve(args: argparse.Namespace) -> int:
         log.info("development server on http://%s:%d", args.host, args.port)
         app.run(host=args.host, port=args.port, threaded=True)
         return 0
-    from quarterdeck.webhook.front import worker_class
+    import os
 
-    workers = args.workers or _default_workers(settings)
-    _Gunicorn(
-        app,
-        {
-            "bind": f"{args.host}:{args.port}",
-            "workers": workers,
-            "threads": args.threads,
-            # gthread, but each request is read whole by the event loop, within the
-            # read timeout, before a thread takes it (see webhook/front.py).
-            "worker_class": worker_class(settings.read_timeout, settings.max_body_bytes),
-            "timeout": 30,  # a worker silent this long is restarted (hung, not slow clients)
-            "graceful_timeout": 20,
-            "keepalive": 5,  # idle seconds between requests on one connection
-            # gunicorn's control socket is one path per user (~/.gunicorn), shared by
-            # every server the user runs, and serve has no use for it.
-            "control_socket_disable": True,
-        },
-    ).run()
-    return 0
+    from quarterdeck.webhook.front import THREADS_VARIABLE, serve_forever
+
+    # Each serving process builds its own app from the environment (uvicorn spawns them).
+    os.environ[THREADS_VARIABLE] = str(args.threads)
+    return serve_forever(args.host, args.port, workers=args.workers or _default_workers(settings))
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -134,23 +121,3 @@ def _default_workers(settings: Settings) -> int:
     # Without Redis, one process keeps locks, the work thread and its queue in one
     # place; with Redis, the work is elsewhere and acknowledging scales with processes.
     return 1 if settings.redis_url is None else 2 * (os.cpu_count() or 1) + 1
-
-
-class _Gunicorn:
-    """gunicorn's Python API with an app object we already built and validated."""
-
-    def __init__(self, app: Any, options: dict[str, Any]) -> None:
-        from gunicorn.app.base import BaseApplication
-
-        class Application(BaseApplication):  # type: ignore[misc]
-            def load_config(self) -> None:
-                for key, value in options.items():
-                    self.cfg.set(key, value)
-
-            def load(self) -> Any:
-                return app
-
-        self._application = Application()
-
-    def run(self) -> None:
-        self._application.run()

@@ -1,412 +1,300 @@
-"""The gunicorn worker `quarterdeck serve` runs: gthread, with each request read whole
-by the event loop before a thread sees it.
+"""The front door `quarterdeck serve` runs: uvicorn's HTTP/1.1 in front of the Flask app.
 
-gunicorn's gthread worker gives a connection to a pool thread as soon as its first
-byte arrives, and the thread then blocks reading the headers and the body: eight
-clients that send one byte of a declared body and stall hold all eight threads, and
-`/healthz` goes unanswered (issue 14, item 8). Here the worker's event loop, which
-already watches idle keep-alive sockets, also gathers each request without blocking
-until it is complete: the blank line after the headers, then `Content-Length` bytes
-or the last chunk. Only then does a pool thread parse and answer it, from memory. A
-slow client costs a buffer in the loop, not a thread, and the app's code is unchanged
-(it still runs in threads, beside the in-process work thread).
+Framing is not ours. uvicorn (Encode) reads connections on an asyncio event loop and
+parses HTTP/1.1 with h11 (python-hyper): a malformed request line, header, length or
+chunk is answered 400 by uvicorn and closes that connection; nothing a client sends
+ends a process (issue 21). uvicorn's supervisor starts the processes and starts a
+new one when one dies. An idle or slow connection costs a buffer on the event loop,
+never a thread: thousands per process (benchmarks/RESULTS.md, "Idle connections").
 
-- The whole request, headers and body, must arrive within the read timeout
-  (QUARTERDECK_READ_TIMEOUT, counted from its first byte); otherwise it is answered
-  408 and the connection is closed.
-- A request that gunicorn or the app refuses without reading on (a declared body
-  over the cap: 413; headers past gunicorn's limits or bad framing: 400) is handed to
-  a thread as soon as that is known; the thread's reads still end at the deadline,
-  and the connection closes after the answer. A chunked body past the cap is answered
-  413 here, since its size is only known as it arrives.
-- A connection closed after an answer lingers in the event loop to drain what the
-  client still sends (so the answer is not cut by a reset): gunicorn's own graceful
-  close blocks the event loop's thread for up to 2 s per such client.
+What is ours is small and sits on uvicorn's public extension points:
 
-Plain HTTP only, as `quarterdeck serve` binds it; TLS ends in front of it.
+- `Deadline`, the HTTP protocol class (uvicorn's `http=` setting, h11's protocol plus
+  one timer): a request must arrive whole, headers and body, within
+  QUARTERDECK_READ_TIMEOUT seconds of its first byte (of the connection's opening, for
+  its first request); later it is answered 408 and the connection closed. A
+  connection that sends nothing at all is closed at the same deadline; between
+  requests, uvicorn's keep-alive timeout (5 s) applies.
+- `Buffered`, an ASGI middleware: the WSGI app runs in a thread only once the whole
+  body is in memory, within QUARTERDECK_MAX_BODY_BYTES (413, from the declared length
+  when there is one); the app always sees a `Content-Length`. The WSGI bridge is
+  a2wsgi's, with `--threads` threads per process.
+
+Plain HTTP only; TLS ends in a proxy in front.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
+import asyncio
+import functools
 import json
-import re
-import selectors
-import socket
-import time
-from functools import partial
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from gunicorn import util
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from quarterdeck.webhook.settings import load_settings
 
-READ_SIZE = 256 * 1024  # one recv per readiness event keeps the loop fair between clients
-LINGER = 2.0  # seconds a closed connection may keep sending before it is cut (gunicorn's figure)
-LINGER_BYTES = 64 * 1024
-CHUNK_LINE = 4096  # a chunk-size line longer than this is not a chunk-size line
-_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
 
-MORE, WHOLE, HAND_OVER, TOO_LARGE = "more", "whole", "hand over", "too large"
+log = logging.getLogger("quarterdeck.webhook")
+THREADS_VARIABLE = "QUARTERDECK_SERVE_THREADS"  # serve --threads, for the processes it spawns
+HEAD_LIMIT = 64 * 1024  # h11 answers 400 to a head still incomplete past this many bytes
 
 
-class Framing:
-    """Where one HTTP/1.1 request ends, found from the bytes gathered so far.
+def _answer(message: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """Headers and JSON body of an answer the front gives itself (408, 413)."""
+    body = json.dumps({"error": message}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    return headers, body
 
-    `scan` is called again with the same, grown buffer after each read and resumes
-    where it stopped, so a body costs its length once, not once per read. It returns
-    MORE (not complete yet), WHOLE (headers and body are all in the buffer),
-    HAND_OVER (gunicorn's parser or the app will refuse it from what is already
-    here) or TOO_LARGE (a chunked body past `max_body`).
+
+class Buffered:
+    """ASGI middleware: read the whole body (up to `max_body`), then call the WSGI app.
+
+    A slow body waits here, on the event loop, not in one of the app's threads. The
+    app gets the body as one message, with `Content-Length` set to its size (a chunked
+    request reaches it as a plain one).
     """
 
-    def __init__(self, max_body: int, max_head: int) -> None:
+    def __init__(self, wsgi: Any, *, max_body: int, threads: int) -> None:
+        from a2wsgi import WSGIMiddleware
+
         self.max_body = max_body
-        self.max_head = max_head
-        self.searched = 0  # how far the search for the blank line has looked
-        self.body_at = -1  # where the body starts, once the headers are complete
-        self.length = 0  # Content-Length, when not chunked
-        self.chunked = False
-        self.wants_continue = False
-        self.at = 0  # chunked: the next byte not yet accounted for
-        self.data_left = 0  # chunked: bytes of the current chunk still to come
-        self.crlf = False  # chunked: the CRLF after a chunk's data is due
-        self.trailers = False  # chunked: past the last chunk, reading trailer lines
-        self.decoded = 0  # chunked: body bytes so far
+        self.app = WSGIMiddleware(wsgi, workers=threads)
 
-    def scan(self, buf: bytearray) -> str:
-        """The request's state; see the class docstring."""
-        if self.body_at < 0:
-            end = buf.find(b"\r\n\r\n", max(0, self.searched - 3))
-            if end < 0:
-                self.searched = len(buf)
-                return MORE if len(buf) <= self.max_head else HAND_OVER
-            self.body_at = end + 4
-            verdict = self._head(bytes(buf[:end]))
-            if verdict:
-                return verdict
-        if self.chunked:
-            return self._chunks(buf)
-        return WHOLE if len(buf) - self.body_at >= self.length else MORE
-
-    def _head(self, head: bytes) -> str | None:
-        lengths: list[bytes] = []
-        codings: list[bytes] = []
-        for line in head.split(b"\r\n")[1:]:
-            name, colon, value = line.partition(b":")
-            if not colon:
-                continue  # not a header line; gunicorn's parser judges it
-            name = name.lower()
-            if name == b"content-length":
-                lengths.append(value.strip())
-            elif name == b"transfer-encoding":
-                codings.extend(c.strip().lower() for c in value.split(b","))
-            elif name == b"expect" and value.strip().lower() == b"100-continue":
-                self.wants_continue = True
-        if codings:
-            if lengths or codings[-1] != b"chunked":
-                return HAND_OVER  # ambiguous framing: gunicorn refuses it (400)
-            self.chunked = True
-            self.at = self.body_at
-            return None
-        if not lengths:
-            return None  # no body
-        if len(set(lengths)) != 1 or not lengths[0].isdigit():
-            return HAND_OVER  # gunicorn refuses it (400)
-        self.length = int(lengths[0])
-        # The app answers 413 from the headers alone, without reading the body.
-        return HAND_OVER if self.length > self.max_body else None
-
-    def _chunks(self, buf: bytearray) -> str:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection scope."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        # h11 has already refused a length that is not digits (400).
+        if declared is not None and int(declared) > self.max_body:
+            await self._too_large(send)
+            return
+        body = bytearray()
         while True:
-            if self.data_left:
-                take = min(self.data_left, len(buf) - self.at)
-                self.at += take
-                self.data_left -= take
-                self.decoded += take
-                if self.decoded > self.max_body:
-                    return TOO_LARGE
-                if self.data_left:
-                    return MORE
-                self.crlf = True
-            if self.crlf:
-                if len(buf) - self.at < 2:
-                    return MORE
-                if buf[self.at : self.at + 2] != b"\r\n":
-                    return HAND_OVER
-                self.at += 2
-                self.crlf = False
-            end = buf.find(b"\r\n", self.at)
-            if end < 0:
-                return MORE if len(buf) - self.at <= CHUNK_LINE else HAND_OVER
-            line = bytes(buf[self.at : end])
-            self.at = end + 2
-            if self.trailers:
-                if not line:
-                    return WHOLE
-                continue
-            size = line.split(b";", 1)[0].strip()
-            if not _HEX.fullmatch(size):
-                return HAND_OVER
-            self.data_left = int(size, 16)
-            if self.data_left == 0:
-                self.trailers = True
-            elif self.decoded + self.data_left > self.max_body:
-                return TOO_LARGE  # declared past the cap: no need to wait for it
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left, or the read deadline closed the connection
+            body += message.get("body", b"")
+            if len(body) > self.max_body:
+                await self._too_large(send)
+                return
+            if not message.get("more_body", False):
+                break
+        headers = [
+            (name, value)
+            for name, value in scope["headers"]
+            if name not in (b"content-length", b"transfer-encoding")
+        ]
+        headers.append((b"content-length", str(len(body)).encode()))
+        whole: list[Message] = [{"type": "http.request", "body": bytes(body), "more_body": False}]
+
+        async def replay() -> Message:
+            # The body once; then what the connection says (a disconnect, for a2wsgi).
+            return whole.pop() if whole else await receive()
+
+        await self.app({**scope, "headers": headers}, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        headers, body = _answer(f"the body is over the {self.max_body}-byte limit")
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-class _Gathered:
-    """The client socket as gunicorn's parser reads it: the gathered bytes first.
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
 
-    Past them, reads go to the socket but end at the request's deadline; at the
-    deadline a read answers b"", as if the client had left, which gunicorn and the
-    app treat as a closed connection, never as a server error.
+
+@functools.cache
+def read_timeout() -> float:
+    """QUARTERDECK_READ_TIMEOUT, read once per process (serve has validated it)."""
+    return float(load_settings(require_app=False).read_timeout)
+
+
+class Deadline(H11Protocol):  # type: ignore[misc]
+    """uvicorn's h11 protocol, with each request due whole within the read timeout.
+
+    The timer runs while the connection owes a request: from the connection's opening
+    (or the first byte after a response) until the request's body has fully arrived.
+    At the deadline a request that began is answered 408; a connection that sent
+    nothing is closed. Either way the app never sees it, and no thread waited.
     """
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.raw = sock
-        self.pending = bytearray()
-        self.deadline = float("inf")
-
-    def recv(self, size: int, flags: int = 0) -> bytes:
-        if self.pending:
-            data = bytes(self.pending[:size])
-            del self.pending[:size]
-            return data
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            return b""
-        before = self.raw.gettimeout()
-        self.raw.settimeout(remaining if before is None else min(before, remaining))
-        try:
-            return self.raw.recv(size, flags)
-        except TimeoutError:
-            return b""
-        finally:
-            self.raw.settimeout(before)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.raw, name)
-
-
-class _Conn(TConn):  # type: ignore[misc]
-    """gunicorn's connection, reading through `_Gathered` and closing through the loop."""
-
-    def __init__(self, worker: Worker, sock: socket.socket, client: Any, server: Any) -> None:
-        super().__init__(worker.cfg, _Gathered(sock), client, server)
-        self.worker = worker
-        self.framing: Framing | None = None
-        self.whole = False  # the request in hand was read whole before a thread took it
-
-    def close(self, graceful: bool = False) -> None:
-        if graceful:
-            self.worker.linger(self)
-        else:
-            util.close(self.sock.raw)
-
-
-class Worker(ThreadWorker):  # type: ignore[misc]
-    """gthread whose event loop reads each request whole, within `read_timeout`.
-
-    `quarterdeck serve` runs a subclass with the settings' figures (`worker_class`);
-    `gunicorn -k quarterdeck.webhook.front.Worker` reads them from the environment.
-    """
-
-    read_timeout: float | None = None
-    max_body: int | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.read_timeout is None or self.max_body is None:
-            settings = load_settings(require_app=False)  # the app validates the rest
-            self.read_seconds = float(settings.read_timeout)
-            self.body_cap = settings.max_body_bytes
-        else:
-            self.read_seconds, self.body_cap = self.read_timeout, self.max_body
-        self.gathering: dict[_Conn, float] = {}  # by deadline: one timeout for all
-        self.lingering: dict[socket.socket, float] = {}
-        cfg = self.cfg
-        if min(cfg.limit_request_line, cfg.limit_request_fields, cfg.limit_request_field_size):
-            # Past this, gunicorn's parser refuses the headers from what is here.
-            fields = cfg.limit_request_fields * (cfg.limit_request_field_size + 2)
-            self.max_head = cfg.limit_request_line + fields + 4 + 64 * 1024
-        else:
-            self.max_head = 1024 * 1024  # a limit turned off: gunicorn's own fallback
+        self._timer: asyncio.TimerHandle | None = None
+        self._fresh = True  # no request seen yet on this connection
+        self._seconds = read_timeout()
 
-    def init_process(self) -> None:
-        if self.cfg.is_ssl:
-            raise RuntimeError(
-                "quarterdeck's gunicorn worker serves plain HTTP; end TLS in a proxy in front"
-            )
-        super().init_process()
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """uvicorn's, then start the clock: a connection must send its request in time."""
+        super().connection_made(transport)
+        self._settle()
 
-    # -- gathering, on the event loop's thread
+    def data_received(self, data: bytes) -> None:
+        """uvicorn's; the first byte of a request starts its clock, its last stops it."""
+        if self._timer is None and self._awaiting_head():
+            self._arm()  # counted from this request's first byte
+        super().data_received(data)
+        if self.cycle is not None:
+            self._fresh = False
+        self._settle()
 
-    def accept(self, listener: socket.socket) -> None:
-        try:
-            sock, client = listener.accept()
-        except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
-                return
-            raise
-        self.nr_conns += 1
-        self.gather(_Conn(self, sock, client, listener.getsockname()))
+    def on_response_complete(self) -> None:
+        """uvicorn's; a pipelined request already buffered starts its own clock."""
+        super().on_response_complete()
+        self._settle()
 
-    def enqueue_req(self, conn: _Conn) -> None:
-        # gunicorn calls this for a kept-alive connection that became readable, or
-        # holds the next request's first bytes: gather that request first too.
-        self.gather(conn)
+    def connection_lost(self, exc: Exception | None) -> None:
+        """uvicorn's, and the clock stops."""
+        self._disarm()
+        super().connection_lost(exc)
 
-    def gather(self, conn: _Conn) -> None:
-        """Read `conn`'s next request in the loop; a thread gets it once it is whole."""
-        if conn.parser is not None:
-            # Bytes the parser read ahead belong to this request: gather them first.
-            conn.sock.pending[:0] = conn.parser.unreader.take_buffered()
-        conn.framing = Framing(self.body_cap, self.max_head)
-        conn.sock.deadline = time.monotonic() + self.read_seconds
-        self.gathering[conn] = conn.sock.deadline
-        if self._settle(conn):
+    def _awaiting_head(self) -> bool:
+        return self.cycle is None or self.cycle.response_complete
+
+    def _owing(self) -> bool:
+        """Whether part of a request is still due from the client."""
+        if self._awaiting_head():
+            return self._fresh or bool(self.conn.trailing_data[0])
+        return bool(self.cycle.more_body) and not self.cycle.response_started
+
+    def _settle(self) -> None:
+        if self.transport is None or self.transport.is_closing() or not self._owing():
+            self._disarm()
+        elif self._timer is None:
+            self._arm()
+
+    def _arm(self) -> None:
+        self._timer = self.loop.call_later(self._seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _expired(self) -> None:
+        self._timer = None
+        if self.transport.is_closing() or not self._owing():
             return
-        conn.sock.setblocking(False)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, conn))
+        began = not self._awaiting_head() or bool(self.conn.trailing_data[0])
+        if began:
+            _, body = _answer(f"the request was not complete within {self._seconds:g} s")
+            head = (
+                "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            ).encode()
+            self.transport.write(head + body)
+        # The app (if it was waiting for the body) sees a disconnect and answers nothing.
+        self.transport.close()
 
-    def _readable(self, conn: _Conn, _sock: Any) -> None:
+
+def asgi_from_env() -> Buffered:
+    """uvicorn's app factory in each serving process: the Flask app behind `Buffered`.
+
+    Settings come from the environment (serve has validated them). A process that
+    starts also takes over deliveries answered by a process that died before their
+    work finished (`Runtime.resume`).
+    """
+    from quarterdeck.webhook.server import app_from_env
+
+    flask_app = app_from_env()
+    runtime = flask_app.extensions["quarterdeck"]
+    runtime.resume()
+    settings = runtime.settings
+    return Buffered(flask_app, max_body=settings.max_body_bytes, threads=_threads())
+
+
+def _threads() -> int:
+    import os
+
+    return int(os.environ.get(THREADS_VARIABLE, "8"))
+
+
+def serve_forever(host: str, port: int, *, workers: int) -> int:
+    """Bind `host:port`, then run `workers` serving processes until stopped.
+
+    uvicorn's supervisor always runs, even for one process: a process that dies (the
+    OOM killer, a bug) is replaced, and the new one resumes the work its predecessor
+    had answered but not finished.
+    """
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        "quarterdeck.webhook.front:asgi_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        interface="asgi3",
+        http="quarterdeck.webhook.front:Deadline",  # h11, plus the read deadline
+        lifespan="off",
+        proxy_headers=False,  # nothing here reads the client's address
+        server_header=False,
+        access_log=False,
+        log_config=None,  # the App's JSON logging, set up in each process by the factory
+        timeout_keep_alive=5,  # idle seconds between requests on one connection
+        timeout_graceful_shutdown=20,
+        backlog=2048,
+        h11_max_incomplete_event_size=HEAD_LIMIT,
+    )
+    _raise_open_files()
+    _can_listen(host, port)
+    sock = config.bind_socket()
+    bound = sock.getsockname()[1]
+    log.info("Listening at: http://%s:%d (%d processes)", host, bound, workers)
+    Multiprocess(config, sockets=[sock]).run()
+    return 0
+
+
+def _raise_open_files() -> None:
+    """The soft open-file limit up to the hard one (inherited by the serving processes).
+
+    Each connection is a file descriptor; a soft limit of 1,024, common by default,
+    would cap idle connections there, well under what the event loop holds cheaply.
+    """
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
         try:
-            data = conn.sock.raw.recv(READ_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
-        if not data:  # the client left before its request was complete
-            self._stop_gathering(conn)
-            self.nr_conns -= 1
-            conn.close()
-            return
-        conn.sock.pending += data
-        self._settle(conn)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):
+            log.warning("could not raise the open-file limit from %d to %d", soft, wanted)
 
-    def _settle(self, conn: _Conn) -> bool:
-        """Hand `conn` to a thread, or answer it, if its request allows; True if so."""
-        assert conn.framing is not None
-        verdict = conn.framing.scan(conn.sock.pending)
-        if verdict == MORE:
-            if conn.framing.wants_continue and conn.framing.body_at >= 0:
-                conn.framing.wants_continue = False  # gunicorn's thread may send it again: allowed
-                self._send(conn, b"HTTP/1.1 100 Continue\r\n\r\n")
-            return False
-        self._stop_gathering(conn)
-        if verdict == TOO_LARGE:
-            self._refuse(conn, 413, f"the body is over the {self.body_cap}-byte limit")
-            return True
-        conn.whole = verdict == WHOLE
-        conn.data_ready = True  # gunicorn's thread must not wait for the socket: it's here
-        conn.sock.setblocking(True)
-        ThreadWorker.enqueue_req(self, conn)
-        return True
 
-    def _stop_gathering(self, conn: _Conn) -> None:
-        self.gathering.pop(conn, None)
-        with contextlib.suppress(KeyError, ValueError):  # settled before it was registered
-            self.poller.unregister(conn.sock)
+def _can_listen(host: str, port: int) -> None:
+    """Refuse to start, with a message, when `host:port` can't be bound (uvicorn only logs)."""
+    import os
+    import socket
 
-    def _refuse(self, conn: _Conn, status: int, message: str) -> None:
-        """Answer `status` from the loop, then close: the app never sees the request."""
-        reason = {408: "Request Timeout", 413: "Content Too Large"}[status]
-        body = json.dumps({"error": message}).encode()
-        head = (
-            f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        ).encode()
-        self._send(conn, head + body)
-        self.nr_conns -= 1
-        self.linger(conn)
+    from quarterdeck.webhook.settings import SettingsError
 
-    @staticmethod
-    def _send(conn: _Conn, data: bytes) -> None:
-        # Small answers fit the socket's send buffer; a client that does not read
-        # them loses them rather than stalling the loop.
-        try:
-            conn.sock.raw.setblocking(False)
-            conn.sock.raw.send(data)
-        except OSError:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.create_server((host, port), family=family):
             pass
-
-    def murder_keepalived(self, force: bool = False) -> None:
-        """gunicorn's sweep of idle keep-alive connections, then ours of late requests."""
-        super().murder_keepalived(force)
-        now = time.monotonic()
-        while self.gathering:
-            conn, deadline = next(iter(self.gathering.items()))
-            if deadline > now and not force:
-                break
-            self._stop_gathering(conn)
-            if conn.sock.pending or conn.parser is None:
-                seconds = f"{self.read_seconds:g}"
-                self._refuse(conn, 408, f"the request was not complete within {seconds} s")
-            else:
-                self.nr_conns -= 1
-                conn.close()
-        while self.lingering:
-            sock, deadline = next(iter(self.lingering.items()))
-            if deadline > now and not force:
-                break
-            self._unlinger(sock)
-
-    # -- closing, on the event loop's thread
-
-    def linger(self, conn: _Conn) -> None:
-        """Half-close `conn` and drain it from the loop for up to LINGER seconds."""
-        sock = conn.sock.raw
-        try:
-            sock.shutdown(socket.SHUT_WR)
-            sock.setblocking(False)
-        except OSError:
-            util.close(sock)
-            return
-        self.lingering[sock] = time.monotonic() + LINGER
-        drained = [0]
-        self.poller.register(sock, selectors.EVENT_READ, partial(self._drain, drained))
-
-    def _drain(self, drained: list[int], sock: socket.socket) -> None:
-        try:
-            data = sock.recv(LINGER_BYTES)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
-        drained[0] += len(data)
-        if not data or drained[0] >= LINGER_BYTES:
-            self._unlinger(sock)
-
-    def _unlinger(self, sock: socket.socket) -> None:
-        self.lingering.pop(sock, None)
-        with contextlib.suppress(KeyError, ValueError):
-            self.poller.unregister(sock)
-        util.close(sock)
-
-    # -- in a pool thread
-
-    def handle(self, conn: _Conn) -> Any:
-        result = super().handle(conn)
-        if result is True and conn.sock.pending:
-            # Pipelined bytes of the next request: give them to the parser's read-ahead,
-            # where gunicorn looks before waiting on the socket, and `gather` takes them.
-            reader = conn.parser.unreader
-            reader.unread(reader.take_buffered() + bytes(conn.sock.pending))
-            conn.sock.pending.clear()
-        return result
-
-    def _keepalive_after(self, conn: _Conn, keepalive: bool) -> bool:
-        if not conn.whole:
-            # Handed over early (its body was refused unread): draining the rest would
-            # hold this thread, so the connection closes instead.
-            return False
-        return bool(super()._keepalive_after(conn, keepalive))
-
-
-def worker_class(read_timeout: float, max_body: int) -> type[Worker]:
-    """The worker with these figures, for gunicorn's `worker_class` (inherited by its forks)."""
-    figures = {"read_timeout": read_timeout, "max_body": max_body}
-    return type("QuarterdeckWorker", (Worker,), figures)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise SettingsError(
+            f"quarterdeck serve cannot listen on {host}:{port} ({reason}); "
+            "choose another --port or --host, or stop what is using it"
+        ) from None

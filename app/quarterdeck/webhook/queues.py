@@ -23,6 +23,22 @@ RQ_QUEUE = "quarterdeck"
 JOB_TIMEOUT = 300  # seconds for one attempt; then RQ stops it and retries
 
 
+class Journal(Protocol):
+    """Where deliveries wait on disk until their work ends (SQLiteDeliveries)."""
+
+    def keep(self, delivery_id: str, event: str, payload: dict[str, Any]) -> None:
+        """Keep the delivery beside its claim."""
+        ...
+
+    def finish(self, delivery_id: str) -> None:
+        """Its work is done."""
+        ...
+
+    def take_over(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Unfinished deliveries of processes that died, now this process's."""
+        ...
+
+
 class WorkQueue(Protocol):
     """What the server needs from a queue."""
 
@@ -39,8 +55,10 @@ def _timer(delay: float, run: Callable[[], None]) -> None:
 
 class BackgroundQueue:
     """One worker thread per process, started on first use (so never at import or
-    before gunicorn forks). Work queued in memory is lost if the process dies; use
-    Redis when that matters.
+    before a server forks). With a `journal`, each delivery is also kept on disk
+    before the request is answered, until its work ends: if the process dies, a
+    serving process that starts (`resume`) or GitHub's redelivery does it again.
+    Without one, work queued in memory is lost with the process.
     """
 
     def __init__(
@@ -50,9 +68,11 @@ class BackgroundQueue:
         *,
         delays: Sequence[float] = DEFAULT_DELAYS,
         schedule: Schedule = _timer,
+        journal: Journal | None = None,
     ) -> None:
         self.processor = processor
         self.deliveries = deliveries
+        self.journal = journal
         self.delays = tuple(delays)
         self._schedule = schedule
         self._queue: queue.Queue[tuple[Delivery, int]] = queue.Queue()
@@ -63,7 +83,23 @@ class BackgroundQueue:
         self._idle = threading.Condition(self._lock)
 
     def enqueue(self, delivery: Delivery) -> None:
+        """Keep the delivery in the journal (before the answer), then queue it."""
+        if self.journal is not None:
+            self.journal.keep(delivery.id, delivery.event, delivery.payload)
         self._put(delivery, 1)
+
+    def resume(self) -> int:
+        """Queue the journal's deliveries that a dead process answered but never finished."""
+        if self.journal is None:
+            return 0
+        orphans = self.journal.take_over()
+        for delivery_id, event, payload in orphans:
+            log.warning(
+                "redoing a delivery answered by a process that died before its work ended",
+                extra={"delivery": delivery_id, "event": event},
+            )
+            self._put(Delivery(delivery_id, event, payload), 1)
+        return len(orphans)
 
     def _put(self, delivery: Delivery, number: int) -> None:
         with self._lock:
@@ -91,7 +127,9 @@ class BackgroundQueue:
     def _run(self, delivery: Delivery, number: int) -> None:
         max_attempts = len(self.delays) + 1
         verdict = attempt(self.processor, delivery, number, max_attempts)
-        if verdict == "retry":
+        if verdict == "done" and self.journal is not None:
+            self.journal.finish(delivery.id)
+        elif verdict == "retry":
             with self._lock:
                 self._pending += 1  # the retry is pending until it runs
             self._schedule(self.delays[number - 1], lambda: self._requeue(delivery, number + 1))

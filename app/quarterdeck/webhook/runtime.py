@@ -1,7 +1,7 @@
 """Assemble the App's parts from Settings: store, locks, processor and queue.
 
 With REDIS_URL: claims, locks and the queue live in Redis (RQ workers do the work).
-Without: claims and locks in one SQLite file (so every gunicorn worker on the host
+Without: claims and locks in one SQLite file (so every server process on the host
 agrees), an in-process worker thread in each. Built when the app is
 created, never at import.
 """
@@ -37,6 +37,11 @@ class Runtime:
     deliveries: DeliveryStore
     queue: WorkQueue
     redis: Any = None
+
+    def resume(self) -> int:
+        """Redo what a dead process answered but never finished (the SQLite journal only;
+        RQ retries a dead worker's jobs itself). How many deliveries were queued again."""
+        return self.queue.resume() if isinstance(self.queue, BackgroundQueue) else 0
 
 
 def app_github_factory(settings: Settings) -> GithubFactory:
@@ -123,7 +128,11 @@ def build_runtime(
         create_labels=settings.create_labels,
     )
     if queue is None:
-        queue = RQQueue(redis) if redis is not None else BackgroundQueue(processor, deliveries)
+        if redis is not None:
+            queue = RQQueue(redis)
+        else:
+            journal = deliveries if isinstance(deliveries, SQLiteDeliveries) else None
+            queue = BackgroundQueue(processor, deliveries, journal=journal)
     return Runtime(settings, processor, deliveries, queue, redis)
 
 

@@ -82,7 +82,7 @@ def create_app(
 
 
 def app_from_env() -> Flask:
-    """For `gunicorn 'quarterdeck.webhook.server:app_from_env()'`: settings from the environment."""
+    """The Flask app with settings from the environment (serve's processes, any WSGI server)."""
     from quarterdeck.webhook.logs import configure_logging
 
     settings = load_settings()
