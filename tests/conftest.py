@@ -44,3 +44,12 @@ def front(github: FakeGitHub) -> Iterator[str]:
         yield served.url
     finally:
         served.close()
+
+
+@pytest.fixture
+def http_front(github: FakeGitHub) -> Iterator[HttpFront]:
+    """The fake served over real HTTP on 127.0.0.1, for processes a test starts
+    (`quarterdeck serve`, `worker`) to reach with `GITHUB_API_URL`."""
+    served = HttpFront(github)
+    yield served
+    served.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,8 @@ from quarterdeck.webhook.server import create_app
 from quarterdeck.webhook.settings import Secret
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakegithub_http import HttpFront
-from tests.webhooks import FILES, REPO, encode, headers, merged_pr, settings
-from tests.workers import Hold, RedisServer, Worker, wait_for, worker_env
+from tests.webhooks import REPO, encode, headers, merged_pr, settings
+from tests.workers import Hold, RedisServer, Worker, seed_repo, wait_for, worker_env
 
 # Quick on purpose: a busy worker beats every second; 3 s without one and its job is
 # abandoned, and idle workers look for abandoned jobs as often.
@@ -37,18 +36,7 @@ PRS = range(2, 10)  # PR #n is issue #n; issue #1 is the goal "A README people f
 
 @pytest.fixture
 def repo(github: FakeGitHub) -> FakeRepo:
-    fake = github.add_repo(REPO, files=FILES)
-    github.add_issue(fake, "A README people finish reading")
-    for number in PRS:
-        assert github.add_issue(fake, f"PR {number}")["number"] == number
-    return fake
-
-
-@pytest.fixture
-def http_front(github: FakeGitHub) -> Iterator[HttpFront]:
-    served = HttpFront(github)
-    yield served
-    served.close()
+    return seed_repo(github, PRS)
 
 
 # A job's first read, before it takes any lock: a worker killed here leaves none held

@@ -27,8 +27,8 @@ import redis
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakegithub_http import HttpFront
 from tests.servers import Served, served
-from tests.webhooks import FILES, REPO, encode, headers, merged_pr
-from tests.workers import Hold, RedisServer, Worker, wait_for, worker_env
+from tests.webhooks import REPO, encode, headers, merged_pr
+from tests.workers import Hold, RedisServer, Worker, seed_repo, wait_for, worker_env
 
 FAST = ("--heartbeat", "1", "--abandon-after", "3")  # as in test_worker_faults.py
 PRS = range(2, 12)
@@ -50,18 +50,7 @@ def own_port() -> int:
 
 @pytest.fixture
 def repo(github: FakeGitHub) -> FakeRepo:
-    fake = github.add_repo(REPO, files=FILES)
-    github.add_issue(fake, "A README people finish reading")
-    for number in PRS:
-        assert github.add_issue(fake, f"PR {number}")["number"] == number
-    return fake
-
-
-@pytest.fixture
-def http_front(github: FakeGitHub) -> Iterator[HttpFront]:
-    front = HttpFront(github)
-    yield front
-    front.close()
+    return seed_repo(github, PRS)
 
 
 def redis_server(tmp_path: Path, name: str) -> RedisServer:

@@ -23,8 +23,8 @@ from typing import Any
 
 import redis
 
-from tests.fakegithub import FakeGitHub, path_of
-from tests.webhooks import SECRET, private_key_pem
+from tests.fakegithub import FakeGitHub, FakeRepo, path_of
+from tests.webhooks import FILES, REPO, SECRET, private_key_pem
 
 
 def worker_env(api_url: str, redis_url: str) -> dict[str, str]:
@@ -239,3 +239,13 @@ class Hold:
     def __exit__(self, *_exc: object) -> None:
         self.release()
         self.fake._dispatch = self._real  # type: ignore[method-assign]
+
+
+def seed_repo(github: FakeGitHub, prs: range) -> FakeRepo:
+    """The repository worker tests deliver merged PRs of: its goal is issue #1, and PR
+    #n is issue #n for each n of `prs`."""
+    fake = github.add_repo(REPO, files=FILES)
+    github.add_issue(fake, "A README people finish reading")
+    for number in prs:
+        assert github.add_issue(fake, f"PR {number}")["number"] == number
+    return fake
