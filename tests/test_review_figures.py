@@ -26,7 +26,7 @@ teams:
 metrics:
   - id: mrr
     sql: SELECT month, mrr FROM revenue WHERE month < substr(:end, 1, 7) ORDER BY month
-  - {id: mrr_growth}
+  - {id: mrr_growth, target: ">= 9"}
   - {id: nps, sql: SELECT month, nps FROM nps}
 sources:
   warehouse: {url_env: REVIEW_TEST_WAREHOUSE}
@@ -72,11 +72,10 @@ def test_trends_targets_anomalies_and_a_missing_table_in_the_review(repo: GitRep
     # Growth is computed from MRR: five steady months of 10 %, then 2.5 %, against ">= 9".
     assert (
         "| MRR month-on-month growth | 10 % | 10 % | 10 % | 10 % | 10 % | 2.5 % ⚠️ | −7.5 pp "
-        "| &gt;= 9 ❌ |" in lines
+        "| ≥ 9 % ❌ |" in lines
     )
     assert (
-        "- ❌ MRR month-on-month growth missed its target (&gt;= 9): 2.5 % in November 2026."
-        in lines
+        "- ❌ MRR month-on-month growth missed its target (≥ 9 %): 2.5 % in November 2026." in lines
     )
     assert "- ⚠️ MRR month-on-month growth stands out: 2.5 %, below its 5-month mean of 10 %." in (
         lines
@@ -92,3 +91,23 @@ def test_trends_targets_anomalies_and_a_missing_table_in_the_review(repo: GitRep
     why = "the warehouse refused the query: no such column: month"
     assert f"- NPS is unavailable this month: {why}." in lines
     assert f"| NPS | _unavailable: {why}_ | — | — | — | — | — | — |  |" in lines
+
+
+def test_a_target_nobody_set_judges_nothing(repo: GitRepo) -> None:
+    # The same growth (2.5 % after five months of 10 %), with no target in the config:
+    # no built-in target makes a ❌, and the row's target cell stays empty.
+    config = CONFIG.replace('{id: mrr_growth, target: ">= 9"}', "{id: mrr_growth}")
+    repo.commit(
+        "No target", {".github/quarterdeck.yml": config}, date=datetime(2026, 11, 5, tzinfo=UTC)
+    )
+    (review,) = build_reviews(repo.path, Month(2026, 11))
+    text = render_review(review)
+
+    growth = next(f for f in review.figures if f.metric.id == "mrr_growth")
+    assert growth.metric.target is None
+    assert growth.target_met is None
+    assert review.missed_targets == ()
+    assert "missed its target" not in text
+    assert "❌" not in text
+    row = next(line for line in text.splitlines() if line.startswith("| MRR month-on-month"))
+    assert row.endswith("| −7.5 pp |  |")

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from quarterdeck.core.config import BusinessMetrics
+from quarterdeck.core.text.units import MINUS as _MINUS
+from quarterdeck.core.text.units import show_value
+
+__all__ = ["SECTIONS", "FigureRow", "change_text", "figure_rows", "show_value"]
 
 # section -> (field, label, unit). A figure that is itself a percentage ("%") changes
 # in percentage points ("+1.2 pp"), a score such as NPS ("score") in points ("+10 pts"):
@@ -60,20 +64,6 @@ def figure_rows(
     return tuple(rows)
 
 
-def show_value(value: float | None, unit: str) -> str:
-    """A figure as the review prints it: `$1,234`, `9.5 %`, `1,234`, `3.5 d`; `—` for no data.
-
-    `unit` is a metric's (`usd`, `percent`, `count`, …) or the metrics file's (`%`, `score`, "").
-    """
-    if value is None:
-        return "—"
-    shown = round(float(value), 1)  # 10.000000000000009 % is 10 %
-    text = f"{shown:,.0f}" if shown.is_integer() else f"{shown:,.1f}"
-    if text.startswith("-"):
-        text = _MINUS + text[1:]
-    return f"{_PREFIX.get(unit, '')}{text}{_SUFFIX.get(unit, '')}"
-
-
 def change_text(now: float | None, before: float | None, unit: str) -> str:
     """Month-on-month change: in points for percentages and scores, else in percent."""
     if now is None or before is None:
@@ -86,9 +76,6 @@ def change_text(now: float | None, before: float | None, unit: str) -> str:
     return _sign(delta / abs(before) * 100, " %")
 
 
-_MINUS = "\N{MINUS SIGN}"
-_PREFIX = {"usd": "$", "eur": "€", "gbp": "£"}
-_SUFFIX = {"%": " %", "percent": " %", "days": " d"}
 _POINTS = {"%": " pp", "percent": " pp", "score": " pts"}
 
 
