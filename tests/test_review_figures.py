@@ -111,3 +111,26 @@ def test_a_target_nobody_set_judges_nothing(repo: GitRepo) -> None:
     assert "❌" not in text
     row = next(line for line in text.splitlines() if line.startswith("| MRR month-on-month"))
     assert row.endswith("| −7.5 pp |  |")
+
+
+def test_one_name_one_value_where_the_metrics_file_and_the_config_both_give_a_figure(
+    repo: GitRepo,
+) -> None:
+    # The metrics file gives the company's MRR and growth; the config's mrr and
+    # mrr_growth give them too (from the warehouse, other values): one row each.
+    metrics = (
+        "revenue:\n  mrr: 182400\n  mrr_growth: 4.2\n  revenue_churn: 1.5\n"
+        "  paying_customers: 1311\n"
+    )
+    repo.commit(
+        "November figures", {"metrics/2026-11.yml": metrics}, date=datetime(2026, 11, 5, tzinfo=UTC)
+    )
+    (review,) = build_reviews(repo.path, Month(2026, 11))
+    text = render_review(review)
+    rows = [line.split(" | ")[0] for line in text.splitlines() if line.startswith("| ")]
+
+    assert [r.label for r in review.revenue_rows] == ["Revenue churn", "Paying customers"]
+    assert rows.count("| MRR") == 1
+    assert "| Month-on-month growth" not in rows
+    assert "182,400" not in text
+    assert "| Revenue churn | — | 1.5 % | — |" in text.splitlines()

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from quarterdeck.core.business.definitions import SECTIONS
+from quarterdeck.core.business.definitions import SECTIONS, MetricDef
 from quarterdeck.core.business.figures import TREND_MONTHS, MetricFigure
 from quarterdeck.core.business.series import months_ending
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
@@ -224,16 +224,21 @@ class TeamReview:
         return self.business.source if self.business else f"{self.metrics_dir}/{self.month}.yml"
 
     @property
+    def _configured(self) -> tuple[MetricDef, ...]:
+        """The configured metrics this review shows (their figures drop the file's twins)."""
+        return tuple(f.metric for f in self.figures)
+
+    @property
     def revenue_rows(self) -> tuple[FigureRow, ...]:
-        return figure_rows("revenue", self.business, self.previous_business)
+        return figure_rows("revenue", self.business, self.previous_business, self._configured)
 
     @property
     def product_rows(self) -> tuple[FigureRow, ...]:
-        return figure_rows("product", self.business, self.previous_business)
+        return figure_rows("product", self.business, self.previous_business, self._configured)
 
     @property
     def feedback_rows(self) -> tuple[FigureRow, ...]:
-        return figure_rows("feedback", self.business, self.previous_business)
+        return figure_rows("feedback", self.business, self.previous_business, self._configured)
 
     @property
     def title(self) -> str:

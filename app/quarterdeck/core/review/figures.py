@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
+from quarterdeck.core.business.definitions import MetricDef
 from quarterdeck.core.config import BusinessMetrics
 from quarterdeck.core.text.units import MINUS as _MINUS
 from quarterdeck.core.text.units import show_value
@@ -44,11 +46,25 @@ class FigureRow:
 
 
 def figure_rows(
-    section: str, current: BusinessMetrics | None, previous: BusinessMetrics | None
+    section: str,
+    current: BusinessMetrics | None,
+    previous: BusinessMetrics | None,
+    configured: Collection[MetricDef] = (),
 ) -> tuple[FigureRow, ...]:
-    """Rows for one section; empty when neither month supplied any of its figures."""
+    """Rows for one section; empty when neither month supplied any of its figures.
+
+    A figure the review's `configured` metrics already show (the same id, e.g. `mrr`,
+    the same metrics-file key, e.g. `revenue.mrr`, or the same title) is left out: one
+    name has one value, and a team's own MRR is not printed beside the company's.
+    """
+    shown_ids = {m.id for m in configured} | {m.query for m in configured if m.source == "file"}
+    shown_titles = {m.title.casefold() for m in configured}
     rows = []
     for name, label, unit in SECTIONS[section]:
+        if name in shown_ids or f"{section}.{name}" in shown_ids:
+            continue
+        if label.casefold() in shown_titles:
+            continue
         now = getattr(current, name) if current else None
         before = getattr(previous, name) if previous else None
         if now is None and before is None:
