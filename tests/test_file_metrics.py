@@ -139,7 +139,7 @@ def _legacy_revenue(text: str) -> list[list[str]]:
     # The metrics file's table: this month beside the last, with "Paying customers".
     header = ["Metric", "October 2026", "November 2026", "Change"]
     tables = parse(text).tables
-    table = next(t for t in tables if t[0] == header and ["Paying customers"] == t[1][:1])
+    table = next(t for t in tables if t[0] == header and t[1][:1] == ["Paying customers"])
     return table[1:]
 
 
