@@ -47,6 +47,7 @@ from quarterdeck.core.review.work_types import (
 )
 from quarterdeck.core.text.charts import Chart
 from quarterdeck.core.text.plain import Omit, schema_of, to_plain
+from quarterdeck.core.text.units import duration_unit
 from quarterdeck.core.vocabulary import REVIEW_LABEL
 from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.services.figures import FigureSources, team_figures
@@ -222,6 +223,12 @@ class TeamReview:
     @property
     def metrics_file(self) -> str:
         return self.business.source if self.business else f"{self.metrics_dir}/{self.month}.yml"
+
+    def history_unit(self, metric: str) -> str:
+        """The one unit ("min", "h" or "d") the six-month table writes the median of
+        duration `metric` (`lead_time`, `cycle_time`) in, for every month alike."""
+        medians = [getattr(tm.speed, metric) for tm in self.history]
+        return duration_unit(m.median for m in medians if m.available)
 
     @property
     def _configured(self) -> tuple[MetricDef, ...]:

@@ -12,8 +12,10 @@ from collections.abc import Iterable
 __all__ = [
     "MINUS",
     "duration_unit",
+    "nobreak",
     "show_duration",
     "show_value",
+    "signed_duration",
     "unit_prefix",
     "unit_suffix",
 ]
@@ -72,3 +74,20 @@ def show_duration(hours: float | None, unit: str | None = None) -> str:
     if unit == "d":
         return f"{hours / 24:,.1f} d"
     return f"{hours:,.1f} h"
+
+
+def signed_duration(delta: float | None, unit: str | None = None) -> str:
+    """A change of duration in `unit`, with its sign: `+14.5 h`, `−0.6 d`; "no change"
+    when it rounds to nothing in that unit."""
+    if delta is None:
+        return "—"
+    shown = show_duration(abs(delta), unit or duration_unit([abs(delta)]))
+    if float(shown.split()[0].replace(",", "")) == 0:
+        return "no change"
+    return ("+" if delta > 0 else MINUS) + shown
+
+
+def nobreak(text: str) -> str:
+    """`text` with non-breaking hyphens and spaces, so a narrow table column never wraps
+    a date (`2026-10-08`) over two lines."""
+    return text.replace("-", "\N{NON-BREAKING HYPHEN}").replace(" ", "\N{NO-BREAK SPACE}")
