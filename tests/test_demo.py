@@ -61,12 +61,13 @@ def reviews(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def row_of(review: str, title: str) -> list[str]:
-    """The cells after the title in the trend-table row (six months, change, target) of
-    the metric titled `title`; the metrics file's two-month rows are not trend rows."""
+    """The cells after the title and its sparkline in the trend-table row (six months,
+    change, target) of the metric titled `title`; the metrics file's two-month rows are
+    not trend rows."""
     for line in review.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if cells[0] == title and len(cells) == 1 + len(SHOWN) + 2:
-            return cells[1:]
+        if cells[0] == title and len(cells) == 2 + len(SHOWN) + 2:
+            return cells[2:]
     raise AssertionError(f"no trend row for {title}")
 
 
@@ -79,7 +80,7 @@ def summary_line(review: str, start: str) -> str:
 def test_every_trend_table_shows_the_six_months_up_to_the_review(
     reviews: dict[str, str],
 ) -> None:
-    header = "| Metric | " + " | ".join(m.abbr for m in SHOWN) + " | Change | Target |"
+    header = "| Metric | Trend | " + " | ".join(m.abbr for m in SHOWN) + " | Change | Target |"
     for team in ("product-analytics", "growth"):
         # Revenue, product analytics and feedback each have their table.
         assert reviews[team].count(header) == 3, team

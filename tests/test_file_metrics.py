@@ -155,7 +155,7 @@ def test_the_review_shows_each_teams_own_figures_offline(clone: GitRepo) -> None
         text = render_review(review)
         assert _legacy_revenue(text) == [["Paying customers", "—", "90", "—"]]
         (row,) = [r for t in parse(text).tables for r in t if r[0] == "MRR"]
-        assert row[6] == mrr  # November, in the trend table
+        assert row[7] == mrr  # November, in the trend table (after its sparkline)
 
 
 def test_github_mode_reads_the_same_files_once_each(clone: GitRepo, github: FakeGitHub) -> None:

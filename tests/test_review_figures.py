@@ -61,18 +61,19 @@ def test_trends_targets_anomalies_and_a_missing_table_in_the_review(repo: GitRep
 
     assert [str(m) for m in review.figure_months] == [f"2026-{m:02d}" for m in range(6, 12)]
     assert (
-        "| Metric | Jun 2026 | Jul 2026 | Aug 2026 | Sep 2026 | Oct 2026 | Nov 2026 | Change "
-        in (text)
+        "| Metric | Trend | Jun 2026 | Jul 2026 | Aug 2026 | Sep 2026 | Oct 2026 | Nov 2026 "
+        "| Change " in (text)
     )
     # Dollars are escaped (`\$`, shown as `$`): two on a line would open GitHub's math.
+    # Each row starts with its sparkline, lowest month ▁ to highest █.
     assert (
-        "| MRR | \\$1,100 | \\$1,210 | \\$1,331 | \\$1,464.1 | \\$1,610.5 | \\$1,650 | +2.5 % |  |"
-        in lines
+        "| MRR | ▁▂▄▆▇█ | \\$1,100 | \\$1,210 | \\$1,331 | \\$1,464.1 | \\$1,610.5 | \\$1,650 "
+        "| +2.5 % |  |" in lines
     )
     # Growth is computed from MRR: five steady months of 10 %, then 2.5 %, against ">= 9".
     assert (
-        "| MRR month-on-month growth | 10 % | 10 % | 10 % | 10 % | 10 % | 2.5 % ⚠️ | −7.5 pp "
-        "| ≥ 9 % ❌ |" in lines
+        "| MRR month-on-month growth | █████▁ | 10 % | 10 % | 10 % | 10 % | 10 % | 2.5 % ⚠️ "
+        "| −7.5 pp | ≥ 9 % ❌ |" in lines
     )
     assert (
         "- ❌ MRR month-on-month growth missed its target (≥ 9 %): 2.5 % in November 2026." in lines
@@ -82,7 +83,7 @@ def test_trends_targets_anomalies_and_a_missing_table_in_the_review(repo: GitRep
     )
     # Signups jump to 90 against a steady ~50, in a section the team named itself.
     assert "## Acquisition" in lines
-    assert "| Signups | 50 | 52 | 48 | 51 | 49 | 90 ⚠️ | +83.7 % |  |" in lines
+    assert "| Signups | ▁▂▁▁▁█ | 50 | 52 | 48 | 51 | 49 | 90 ⚠️ | +83.7 % |  |" in lines
     assert (
         "- ⚠️ Signups stands out: 90, above its 5-month mean of 50 by 25.3 standard deviations."
         in lines
@@ -90,7 +91,7 @@ def test_trends_targets_anomalies_and_a_missing_table_in_the_review(repo: GitRep
     # NPS's query fails: unavailable, with the database's words, and the review renders.
     why = "the warehouse refused the query: no such column: month"
     assert f"- NPS is unavailable this month: {why}." in lines
-    assert f"| NPS | _unavailable: {why}_ | — | — | — | — | — | — |  |" in lines
+    assert f"| NPS |  | _unavailable: {why}_ | — | — | — | — | — | — |  |" in lines
 
 
 def test_a_target_nobody_set_judges_nothing(repo: GitRepo) -> None:

@@ -110,7 +110,8 @@ class MetricDef:
     target: Target | None = None
     team: str | None = None
     alert: bool = True  # the two-sigma anomaly rule
-    chart: bool | None = None  # a line chart in the review; None: figure_charts.headline decides
+    chart: bool | None = None  # a line chart in the review; None: figure_charts.charted decides
+    key: bool = False  # a key metric of the team: charted first (see figure_charts.charted)
 
     @property
     def derivation(self) -> Derivation | None:

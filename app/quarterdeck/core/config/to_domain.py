@@ -139,4 +139,5 @@ def to_metric(spec: MetricSpec, team: str | None) -> MetricDef:
         team=team,
         alert=spec.alert,
         chart=spec.chart,
+        key=spec.key,
     )

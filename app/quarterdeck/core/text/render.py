@@ -24,7 +24,7 @@ from quarterdeck.core.review.identities import GUESSED
 from quarterdeck.core.review.reasons import rule_words
 from quarterdeck.core.review.repositories import from_home, pr_label
 from quarterdeck.core.review.work_types import folder_areas
-from quarterdeck.core.text.charts import Chart, fence, mermaid_xychart
+from quarterdeck.core.text.charts import Chart, fence, mermaid_xychart, sparkline
 from quarterdeck.core.text.markdown import SafeMarkdown, code_span, escape_inline, mention
 from quarterdeck.core.text.units import (
     duration_unit,
@@ -133,9 +133,17 @@ def mermaid_chart(chart: Chart | None) -> SafeMarkdown:
     return SafeMarkdown(fence(mermaid_xychart(chart)))
 
 
-def figure_charts(figures: Sequence[MetricFigure]) -> list[SafeMarkdown]:
-    """The fenced line charts of one section's headline figures (see figure_charts)."""
-    return [mermaid_chart(chart) for chart in section_charts(figures)]
+def figure_charts(
+    figures: Sequence[MetricFigure], team_figures: Sequence[MetricFigure] | None = None
+) -> list[SafeMarkdown]:
+    """The fenced line charts of one section's `figures` that the team's review charts
+    (chosen among all of `team_figures`: see core.business.figure_charts)."""
+    return [mermaid_chart(chart) for chart in section_charts(figures, team_figures)]
+
+
+def spark(values: Sequence[float | None]) -> SafeMarkdown:
+    """A six-month trend as a sparkline (`▁▃▅█`, a gap for a month without data)."""
+    return SafeMarkdown(sparkline(values))
 
 
 def author(pr: PullRequest) -> SafeMarkdown:
@@ -178,6 +186,7 @@ def make_environment(
         date=iso_date,
         chart=mermaid_chart,
         figure_charts=figure_charts,
+        spark=spark,
         trusted=trusted,
         mention=mention,
         via=rule_words,
