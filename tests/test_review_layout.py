@@ -1,0 +1,122 @@
+"""The review's layout as GitHub shows it: the story on the first screen, the details
+folded (issue 22).
+
+Each demo review (`quarterdeck demo`) is rendered as GitHub renders an issue: its
+1,012-pixel column, GitHub-flavoured Markdown, the pinned Mermaid, in headless Chromium
+with every <details> closed (tests/browser.py). Screenshots land in
+$QUARTERDECK_TEST_ARTIFACTS (default tests/artifacts/).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from quarterdeck.cli import main
+from quarterdeck.core.text.issue_body import fit
+from quarterdeck.core.text.markers import merge, sections
+from tests.browser import Page, artifacts_dir, render_github
+
+FIRST_SCREEN = 1000  # pixels: what a lead sees before scrolling
+MAX_HEIGHT = 3000  # pixels, the whole review of the demo's first team, details closed
+_SUMMARY = re.compile(r"<summary>(?P<line>[^<]*)</summary>")
+
+
+@pytest.fixture(scope="module")
+def demo_reviews(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The demo's Markdown, one review per team, in the demo's order."""
+    out = tmp_path_factory.mktemp("demo") / "review.md"
+    assert main(["demo", "-o", str(out)]) == 0
+    return out.read_text(encoding="utf-8").split("\n---\n")
+
+
+@pytest.fixture(scope="module")
+def pages(demo_reviews: list[str]) -> list[Page]:
+    return [
+        render_github(review, artifacts_dir() / f"review-layout-{i}.png")
+        for i, review in enumerate(demo_reviews)
+    ]
+
+
+def _discuss_items(page: Page) -> list:
+    """The <li> items of the "What to discuss" list: those between its label and "The month"."""
+    start = page.find("p", "What to discuss").bottom
+    end = page.find("p", "The month").top
+    return [b for b in page.boxes if b.tag == "li" and start < b.top < end]
+
+
+def test_the_first_team_fits_three_screens_with_the_story_on_the_first(
+    pages: list[Page],
+) -> None:
+    page = pages[0]
+    assert page.height <= MAX_HEIGHT, f"the first team's review is {page.height:.0f} px tall"
+    assert (artifacts_dir() / "review-layout-0.png").stat().st_size > 0
+    # The whole summary, from its heading to the link to the decision that ends it, is
+    # on the first screen: "What to discuss", the month, speed and the targets.
+    summary = page.find("h2", "Summary")
+    to_decision = next(b for b in page.boxes if b.tag == "p" and b.text.startswith("➡️"))
+    assert "#user-content-decision" in to_decision.links
+    assert summary.shown
+    assert to_decision.bottom <= FIRST_SCREEN, f"the summary ends at {to_decision.bottom:.0f} px"
+    for start in ("Goals: ", "Speed: ", "Targets: "):
+        assert page.find("li", start).bottom <= FIRST_SCREEN, start
+    items = _discuss_items(page)
+    assert items, "the demo's first team has something to discuss (a missed target)"
+    for item in items:
+        assert item.shown, item.text
+        assert item.bottom <= FIRST_SCREEN, item.text
+
+
+def test_every_discussion_item_and_the_decision_link_reach_their_detail(
+    pages: list[Page],
+) -> None:
+    for page in pages:
+        if not any(b.tag == "p" and b.text == "What to discuss" for b in page.boxes):
+            continue  # the review of work no team owns: a triage list, no discussion
+        for item in _discuss_items(page):
+            assert item.links, f"no link to its detail: {item.text}"
+            for href in item.links:
+                target = page.target(href)
+                assert target.top > item.bottom, (item.text, href)
+        decision = page.target("#user-content-decision")
+        heading = next(b for b in page.boxes if b.tag == "h2" and b.text == "Decision")
+        assert 0 <= heading.top - decision.top < 50  # the anchor sits at its heading
+
+
+def test_long_parts_are_folded_with_their_headline_number(demo_reviews: list[str]) -> None:
+    review = demo_reviews[0]
+    lines = _SUMMARY.findall(review)
+    shipped = re.findall(
+        r"^- #\d+ ", review.split("## Shipped this month", 1)[1].split("<!-- /")[0], re.M
+    )
+    assert f"{len(shipped)} PRs shipped toward 3 goals" in lines
+    unplanned = review.split("## Unplanned work", 1)[1].split("<!-- /")[0]
+    assert any(
+        line.startswith(f"Unplanned: {len(re.findall(r'^- #', unplanned, re.M))} PR")
+        for line in lines
+    )
+    assert any(line.startswith("Six months: ") for line in lines)
+    assert any(line.startswith("Revenue: ") for line in lines)
+    # GitHub renders Markdown inside <details> only with a blank line after </summary>,
+    # and no fold holds another (the publisher moves whole folds to its comment).
+    for block in re.findall(r"<details>\n(.*?)</details>", review, re.S):
+        assert re.match(r"<summary>[^\n]*</summary>\n\n", block), block[:200]
+        assert "<details>" not in block
+
+
+def test_a_rerun_keeps_a_persons_edits_and_the_folds(demo_reviews: list[str]) -> None:
+    review = demo_reviews[0]
+    edited = review.replace("## Discussion\n", "## Discussion\n\nPat: churn is up 🎉\n")
+    edited = edited.replace("- [ ] Continue as planned", "- [x] Continue as planned")
+    again = merge(edited, review)
+    assert again == edited  # nothing of the bot's changed, nothing of the person's lost
+    fresh = re.sub(
+        r"<summary>(\d+) PRs shipped", lambda m: f"<summary>{int(m[1]) + 1} PRs shipped", review
+    )
+    assert fresh != review
+    rerun = merge(edited, fresh)
+    assert "Pat: churn is up 🎉" in rerun
+    assert "- [x] Continue as planned" in rerun
+    assert sections(rerun)["shipped"] == sections(fresh)["shipped"]
+    assert fit(review) == (review, "")  # the demo fits GitHub's limit as it is
