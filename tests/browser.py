@@ -207,6 +207,7 @@ _GITHUB_PAGE = """<!doctype html>
 const layout = document.getElementById("layout");
 (async () => {{
   mermaid.initialize({{startOnLoad: false, securityLevel: "strict"}});
+  if ({open_details}) document.querySelectorAll("details").forEach(d => {{ d.open = true; }});
   let i = 0;
   for (const box of document.querySelectorAll(".mermaid-box")) {{
     const {{svg}} = await mermaid.render("review-chart" + i++, box.textContent);
@@ -223,6 +224,7 @@ const layout = document.getElementById("layout");
     el => ({{tag: el.tagName.toLowerCase(), id: el.id || null,
              text: el.textContent.trim().slice(0, 200),
              links: Array.from(el.querySelectorAll("a[href^='#']"), a => a.getAttribute("href")),
+             folded: el.closest("details") !== null && el.tagName !== "SUMMARY",
              ...at(el)}}));
   layout.textContent = JSON.stringify({{height: at(article).bottom, elements}});
 }})().catch(e => {{ layout.textContent = "harness failed: " + e; }});
@@ -242,6 +244,7 @@ class Box:
     top: float
     bottom: float
     shown: bool  # False inside a closed <details>
+    folded: bool  # inside a <details> (its <summary> line is not)
 
 
 @dataclass(frozen=True)
@@ -286,9 +289,12 @@ def github_html(markdown: str) -> str:
     return _ID.sub(r"\1user-content-\2\3", parser.render(markdown))
 
 
-def render_github(markdown: str, screenshot: Path | None = None) -> Page:
-    """Render `markdown` as GitHub shows an issue, in one headless Chromium, with every
-    <details> closed; `screenshot` also writes a PNG of the whole page."""
+def render_github(
+    markdown: str, screenshot: Path | None = None, *, open_details: bool = False
+) -> Page:
+    """Render `markdown` as GitHub shows an issue, in headless Chromium, with every
+    <details> closed (as a reader first sees it) or, with `open_details`, every one
+    opened; `screenshot` also writes a PNG of the whole page."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None or not MERMAID_JS.exists():
         pytest.fail(INSTALL_HINT)
@@ -299,6 +305,7 @@ def render_github(markdown: str, screenshot: Path | None = None) -> Page:
                 css=_GITHUB_CSS % ISSUE_WIDTH,
                 mermaid=MERMAID_JS.as_uri(),
                 body=github_html(markdown),
+                open_details="true" if open_details else "false",
             ),
             encoding="utf-8",
         )
@@ -343,7 +350,16 @@ def render_github(markdown: str, screenshot: Path | None = None) -> Page:
     return Page(
         data["height"],
         tuple(
-            Box(b["tag"], b["id"], b["text"], tuple(b["links"]), b["top"], b["bottom"], b["shown"])
+            Box(
+                b["tag"],
+                b["id"],
+                b["text"],
+                tuple(b["links"]),
+                b["top"],
+                b["bottom"],
+                b["shown"],
+                b["folded"],
+            )
             for b in data["elements"]
         ),
     )

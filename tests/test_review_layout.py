@@ -120,3 +120,25 @@ def test_a_rerun_keeps_a_persons_edits_and_the_folds(demo_reviews: list[str]) ->
     assert "- [x] Continue as planned" in rerun
     assert sections(rerun)["shipped"] == sections(fresh)["shipped"]
     assert fit(review) == (review, "")  # the demo fits GitHub's limit as it is
+
+
+def test_opened_folds_render_their_markdown(demo_reviews: list[str], pages: list[Page]) -> None:
+    # GitHub renders the Markdown inside <details> only when blank lines set it apart: a
+    # fold whose table or list came out as plain text would lose nothing in the source
+    # and everything on the page.
+    review = demo_reviews[0]
+    page = render_github(review, artifacts_dir() / "review-layout-0-open.png", open_details=True)
+    folded = [b for b in page.boxes if b.folded]
+    assert all(b.shown for b in folded)
+    leaked = [b.text for b in folded if b.tag == "p" and re.match(r"\||- #|#{2,3} ", b.text)]
+    assert leaked == []
+    # Every table, chart and sub-heading of the Markdown is drawn; only this month's
+    # speed table stays outside the folds.
+    tables = len(re.findall(r"^\|---", review, re.M))
+    assert len([b for b in page.boxes if b.tag == "table"]) == tables
+    assert len([b for b in page.boxes if b.tag == "table" and b.folded]) == tables - 1
+    charts = review.count("```mermaid")
+    assert len([b for b in page.boxes if b.tag == "div" and b.folded]) == charts
+    subheadings = len(re.findall(r"^### ", review, re.M))
+    assert len([b for b in folded if b.tag == "h3"]) == subheadings
+    assert page.height > pages[0].height
