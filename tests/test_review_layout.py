@@ -17,6 +17,7 @@ from quarterdeck.cli import main
 from quarterdeck.core.text.issue_body import fit
 from quarterdeck.core.text.markers import merge, sections
 from tests.browser import Page, artifacts_dir, render_github
+from tests.mdcheck import parse
 
 FIRST_SCREEN = 1000  # pixels: what a lead sees before scrolling
 MAX_HEIGHT = 3000  # pixels, the whole review of the demo's first team, details closed
@@ -142,3 +143,32 @@ def test_opened_folds_render_their_markdown(demo_reviews: list[str], pages: list
     subheadings = len(re.findall(r"^### ", review, re.M))
     assert len([b for b in folded if b.tag == "h3"]) == subheadings
     assert page.height > pages[0].height
+
+
+def test_the_summary_tells_goals_speed_and_targets_from_the_details(
+    demo_reviews: list[str],
+) -> None:
+    for review in demo_reviews:
+        if "## Shipping speed" not in review:
+            continue  # the review of work no team owns
+        doc = parse(review)
+        summary = review.split("**The month**", 1)[1].split("<!-- /", 1)[0]
+        # Speed against the team's own six months: the mean of the six-month table.
+        six = next(t for t in doc.tables if t[0][:3] == ["Month", "PRs shipped", "PRs a week"])
+        weekly = [float(row[2]) for row in six[1:]]
+        assert len(weekly) == 6
+        assert f"six-month average {sum(weekly) / 6:.1f})" in summary
+        # Goals: those that shipped this month, of the quarter's goals in the progress table.
+        shipped = review.split("## Shipped this month", 1)[1].split("<!-- /", 1)[0]
+        moved = len(re.findall(r"^### ", shipped, re.M))
+        quarter = sum(len(t) - 1 for t in doc.tables if t[0][0] == "Goal")
+        assert f"Goals: {moved} of the quarter's {quarter} goals shipped PRs this month" in summary
+        # Every figure with a target, with its verdict, as its six-month row shows it.
+        for table in doc.tables:
+            if table[0][-1] != "Target":
+                continue
+            for row in table[1:]:
+                if row[-1]:
+                    target, verdict = row[-1].rsplit(" ", 1)
+                    current = row[-3].removesuffix(" ⚠️")
+                    assert f"{row[0]} {current} ({target}) {verdict}" in summary
