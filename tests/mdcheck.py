@@ -22,7 +22,7 @@ class Parsed:
     details_opened: int
     details_closed: int
     mentions: list[str]  # @-mentions GitHub would see in text (not code) nodes
-    raw_html: list[str]  # inline HTML other than the markers and details/summary tags
+    raw_html: list[str]  # inline HTML but markers, details/summary tags and the review's anchors
 
 
 def parse(text: str) -> Parsed:
