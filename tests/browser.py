@@ -208,6 +208,11 @@ const layout = document.getElementById("layout");
 (async () => {{
   mermaid.initialize({{startOnLoad: false, securityLevel: "strict"}});
   if ({open_details}) document.querySelectorAll("details").forEach(d => {{ d.open = true; }});
+  // GitHub's own heading anchors: the slug of the heading's text, user-content- first.
+  for (const h of document.querySelectorAll(".markdown-body :is(h1, h2, h3, h4, h5, h6)")) {{
+    const slug = h.textContent.trim().toLowerCase().replace(/[^\\p{{L}}\\p{{N}}\\- _]/gu, "");
+    h.id = "user-content-" + slug.replace(/ /g, "-");
+  }}
   let i = 0;
   for (const box of document.querySelectorAll(".mermaid-box")) {{
     const {{svg}} = await mermaid.render("review-chart" + i++, box.textContent);

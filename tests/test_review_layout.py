@@ -59,7 +59,7 @@ def test_each_team_fits_three_screens_with_the_story_on_the_first(pages: list[Pa
         # is on the first screen: "What to discuss", the month, speed and the targets.
         summary = page.find("h2", "Summary")
         to_decision = next(b for b in page.boxes if b.tag == "p" and b.text.startswith("➡️"))
-        assert "#user-content-decision" in to_decision.links
+        assert "#user-content-the-decision" in to_decision.links
         assert summary.shown
         assert to_decision.bottom <= FIRST_SCREEN, f"review {i}'s summary ends lower"
         for start in ("Goals: ", "Speed: ", "Targets: "):
@@ -82,7 +82,13 @@ def test_every_discussion_item_and_the_decision_link_reach_their_detail(
             for href in item.links:
                 target = page.target(href)
                 assert target.top > item.bottom, (item.text, href)
-        decision = page.target("#user-content-decision")
+        # The review's anchors never repeat a heading's own (GitHub's slug of its text).
+        anchors = [b.id for b in page.boxes if b.tag == "a" and b.id]
+        headings = {b.id for b in page.boxes if b.tag in ("h1", "h2", "h3")}
+        assert "user-content-summary" in headings
+        assert len(anchors) == len(set(anchors)) >= 8
+        assert headings.isdisjoint(anchors)
+        decision = page.target("#user-content-the-decision")
         heading = next(b for b in page.boxes if b.tag == "h2" and b.text == "Decision")
         assert 0 <= heading.top - decision.top < 50  # the anchor sits at its heading
 
