@@ -6,7 +6,20 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-__all__ = ["clone", "histories"]
+__all__ = ["CLICK_CONFIG", "clone", "histories"]
+
+# Two teams for pallets/click, by paths: the docs, and the core module.
+CLICK_CONFIG = """\
+teams:
+  docs:
+    lead: davidism
+    members: [davidism]
+    owns: {paths: ["docs/**"]}
+  core:
+    lead: davidism
+    members: [davidism]
+    owns: {paths: ["src/click/core.py"]}
+"""
 
 
 def histories() -> Path:

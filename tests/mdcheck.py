@@ -10,6 +10,9 @@ from markdown_it.token import Token
 
 _PARSER = MarkdownIt("commonmark").enable("table")
 _MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9]")
+# The review's own anchors (`<a id="goals"></a>`): fixed ids the template writes, which
+# GitHub serves as user-content-<id>; any other inline HTML is a finding.
+_ANCHOR = re.compile(r'<a id="[a-z0-9-]+">|</a>')
 
 
 @dataclass
@@ -19,7 +22,7 @@ class Parsed:
     details_opened: int
     details_closed: int
     mentions: list[str]  # @-mentions GitHub would see in text (not code) nodes
-    raw_html: list[str]  # inline HTML other than the markers and details/summary tags
+    raw_html: list[str]  # inline HTML but markers, details/summary tags and the review's anchors
 
 
 def parse(text: str) -> Parsed:
@@ -48,7 +51,7 @@ def parse(text: str) -> Parsed:
             for child in tok.children or []:
                 if child.type == "text":
                     mentions += _MENTION.findall(child.content)
-                elif child.type == "html_inline":
+                elif child.type == "html_inline" and not _ANCHOR.fullmatch(child.content):
                     raw_html.append(child.content)
     return Parsed(headings, tables, opened, closed, mentions, raw_html)
 

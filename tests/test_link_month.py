@@ -15,23 +15,13 @@ from quarterdeck.services import review as review_service
 from quarterdeck.services.link import explain_from_repo
 from quarterdeck.sources import git_history
 from tests.gitrepo import GitRepo
-from tests.histories import clone
+from tests.histories import CLICK_CONFIG, clone
 from tests.reviewrepos import ALICE, at
 
 CLICK = (
     "pallets-click.bundle",
     "2026-05",
-    """\
-teams:
-  docs:
-    lead: davidism
-    members: [davidism]
-    owns: {paths: ["docs/**"]}
-  core:
-    lead: davidism
-    members: [davidism]
-    owns: {paths: ["src/click/core.py"]}
-""",
+    CLICK_CONFIG,
     {"goals/2026-Q2.yml": "- id: help\n  title: Better help and docs\n  team: docs\n"
      "  owners: [davidism]\n  keywords: [documentation, help]\n"},
 )  # fmt: skip

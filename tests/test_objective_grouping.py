@@ -101,9 +101,12 @@ def test_the_review_groups_goal_progress_by_objective() -> None:
     # November ends 2026-12-01 00:00 UTC: 6 days after the checklist's last PR (25 Nov),
     # 57 after the alerts' only one (5 Oct), 61 after the quarter began (1 Oct). Open
     # goals quiet for 21 days or more are stalled; the shipped one is not.
+    # The tables fold, the count of goals with PRs and of stalled ones on the fold's line.
     assert goals_section(render_review(growth)) == (
         "<!-- quarterdeck:section goals -->\n"
+        '<a id="goals"></a>\n'
         "## Goal progress in 2026-Q4\n\n"
+        "<details>\n<summary>5 goals: 2 with PRs this quarter, 3 stalled</summary>\n\n"
         "### Grow the top of the funnel\n\n"
         "Objective `top-of-funnel`, owned by `ceo`.\n\n"
         + HEAD
@@ -123,6 +126,7 @@ def test_the_review_groups_goal_progress_by_objective() -> None:
         "### No company objective\n\n"
         + HEAD
         + "| Rewrite the docs | `owner2` | shipped | — | 0 | — |\n"
+        "\n</details>\n"
     )
 
 
@@ -130,8 +134,10 @@ def test_a_quarter_without_objectives_keeps_the_one_table() -> None:
     growth = reviews_of(Month(2026, 11), objectives=OBJECTIVES[3:])[0]
     section = goals_section(render_review(growth))
     assert section.startswith(
-        "<!-- quarterdeck:section goals -->\n## Goal progress in 2026-Q4\n\n" + HEAD
+        '<!-- quarterdeck:section goals -->\n<a id="goals"></a>\n## Goal progress in 2026-Q4\n\n'
+        "<details>\n<summary>"
     )
+    assert "</summary>\n\n" + HEAD in section
     assert "###" not in section
     # The header row, then one row per goal of the team.
     assert section.count("\n| ") == 1 + len([g for g in GOALS if g.team == "growth"])

@@ -18,21 +18,9 @@ import pytest
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month, months_of_quarter
 from tests.gitrepo import GitRepo
-from tests.histories import clone
+from tests.histories import CLICK_CONFIG, clone
 from tests.mdcheck import parse
 from tests.reviewrepos import ALICE, BOB, CONFIG, GOALS, at
-
-CLICK_CONFIG = """\
-teams:
-  docs:
-    lead: davidism
-    members: [davidism]
-    owns: {paths: ["docs/**"]}
-  core:
-    lead: davidism
-    members: [davidism]
-    owns: {paths: ["src/click/core.py"]}
-"""
 
 
 def git_time(repo: Path, *args: str) -> datetime:

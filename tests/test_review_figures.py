@@ -76,21 +76,26 @@ def test_trends_targets_anomalies_and_a_missing_table_in_the_review(repo: GitRep
         "| −7.5 pp | ≥ 9 % ❌ |" in lines
     )
     assert (
-        "- ❌ MRR month-on-month growth missed its target (≥ 9 %): 2.5 % in November 2026." in lines
+        "- ❌ MRR month-on-month growth missed its target (≥ 9 %): 2.5 % in November 2026."
+        " [Six months](#user-content-figures-revenue)" in lines
     )
-    assert "- ⚠️ MRR month-on-month growth stands out: 2.5 %, below its 5-month mean of 10 %." in (
-        lines
+    # Each item links to its figures' fold (GitHub serves `<a id>` as user-content-<id>).
+    assert (
+        "- ⚠️ MRR month-on-month growth stands out: 2.5 %, below its 5-month mean of 10 %."
+        " [Six months](#user-content-figures-revenue)" in lines
     )
     # Signups jump to 90 against a steady ~50, in a section the team named itself.
     assert "## Acquisition" in lines
     assert "| Signups | ▁▂▁▁▁█ | 50 | 52 | 48 | 51 | 49 | 90 ⚠️ | +83.7 % |  |" in lines
     assert (
         "- ⚠️ Signups stands out: 90, above its 5-month mean of 50 by 25.3 standard deviations."
-        in lines
+        " [Six months](#user-content-figures-more-1)" in lines
     )
     # NPS's query fails: unavailable, with the database's words, and the review renders.
     why = "the warehouse refused the query: no such column: month"
-    assert f"- NPS is unavailable this month: {why}." in lines
+    assert f"- NPS is unavailable this month: {why}. [Figures](#user-content-figures-feedback)" in (
+        lines
+    )
     assert f"| NPS |  | _unavailable: {why}_ | — | — | — | — | — | — |  |" in lines
 
 
