@@ -57,6 +57,12 @@ _PAGE = """<!doctype html>
 <script id="sources" type="application/json">{sources}</script>
 <script>
 const results = document.getElementById("results");
+// The vertical extent [top, bottom] of an SVG element, in the chart's pixels.
+const span = el => {{
+  if (!el) return null;
+  const b = el.getBBox();
+  return [b.y, b.y + b.height];
+}};
 (async () => {{
   mermaid.initialize({{startOnLoad: false, securityLevel: "strict"}});
   const sources = JSON.parse(document.getElementById("sources").textContent);
@@ -77,12 +83,16 @@ const results = document.getElementById("results");
         bars: box.querySelectorAll('[class^="bar-plot-"] rect').length,
         labels: Array.from(box.querySelectorAll(".bottom-axis .label text"), t => t.textContent),
         title: (box.querySelector(".chart-title text") || {{textContent: null}}).textContent,
+        yTicks: Array.from(box.querySelectorAll(".left-axis .label text"), t => t.textContent),
+        plot: span(box.querySelector(".left-axis .axisl-line path")),
+        lineSpans: Array.from(box.querySelectorAll('[class^="line-plot-"] path'), span),
       }});
     }} catch (e) {{
       const message = String((e && e.message) || e);
       box.className = "chart error";
       box.textContent = "chart " + (i + 1) + ": " + message;
-      out.push({{error: message, kind: null, lines: 0, bars: 0, labels: [], title: null}});
+      out.push({{error: message, kind: null, lines: 0, bars: 0, labels: [], title: null,
+                 yTicks: [], plot: null, lineSpans: []}});
     }}
   }}
   results.textContent = JSON.stringify(out);
@@ -102,6 +112,11 @@ class Rendered:
     bars: int
     labels: tuple[str, ...]  # the x-axis labels drawn
     title: str | None  # the title drawn
+    y_ticks: tuple[float, ...] = ()  # the y-axis tick values drawn
+    # The plot's vertical extent (the y-axis line) and each line's, [top, bottom] in
+    # pixels (SVG y grows downwards).
+    plot: tuple[float, float] | None = None
+    line_spans: tuple[tuple[float, float], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -162,6 +177,9 @@ def render_mermaid(sources: Sequence[str], screenshot: Path | None = None) -> li
             r["bars"],
             tuple(r["labels"]),
             r["title"],
+            tuple(float(t) for t in r["yTicks"]),
+            tuple(r["plot"]) if r["plot"] else None,
+            tuple((a, b) for a, b in r["lineSpans"]),
         )
         for source, r in zip(sources, json.loads(text), strict=True)
     ]

@@ -114,8 +114,11 @@ def test_a_target_that_is_not_a_comparison_says_how_to_write_one(text: str) -> N
         parse_target(text)
 
 
-def test_target_reads_back_as_written() -> None:
-    assert str(Target(">=", 9.0)) == ">= 9"
+def test_target_reads_with_its_unit() -> None:
+    assert str(Target(">=", 9.0)) == "≥ 9"
+    assert str(parse_target(">= 9", "percent")) == "≥ 9 %"
+    assert str(parse_target("< 100000", "usd")) == "< $100,000"
+    assert str(parse_target("<= 2.5", "days")) == "≤ 2.5 d"
 
 
 def test_a_month_two_deviations_off_its_trailing_six_is_an_anomaly() -> None:

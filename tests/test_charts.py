@@ -1,24 +1,34 @@
-"""The review's Mermaid line charts as text: the exact series, the headline rule, the
-`chart:` key. (tests/test_review_charts.py renders them in a real browser.)"""
+"""The review's Mermaid line charts and sparklines as text: the exact series, the fitted
+y-axis, the target line, the anomaly mark, which figures are charted (`key:`,
+`chart:`, targets, anomalies, at most three a team). (tests/test_review_charts.py
+renders them in a real browser.)"""
 
 from __future__ import annotations
 
 import pytest
 
 from quarterdeck.core.business.definitions import MetricDef
-from quarterdeck.core.business.figure_charts import figure_chart, headline, section_charts
+from quarterdeck.core.business.figure_charts import charted, figure_chart, section_charts
 from quarterdeck.core.business.figures import WINDOW_MONTHS, MetricFigure
 from quarterdeck.core.business.series import parse_target
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
-from quarterdeck.core.text.charts import Chart, Line, fence, mermaid_xychart
+from quarterdeck.core.text.charts import (
+    SPARK_GAP,
+    Chart,
+    Line,
+    fence,
+    fitted_range,
+    mermaid_xychart,
+    sparkline,
+)
 from quarterdeck.core.text.render import figure_charts, mermaid_chart
 from quarterdeck.errors import ConfigError
 
 CFG = ".github/quarterdeck.yml"
 THEME = (
-    '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": '
-    '"#2563eb, #dc2626, #16a34a, #9333ea, #ea580c, #0891b2"}}}}%%'
+    '%%{init: {"xyChart": {"width": 700, "height": 240}, "themeVariables": {"xyChart": '
+    '{"plotColorPalette": "#2563eb, #dc2626, #16a34a, #9333ea, #ea580c, #0891b2"}}}}%%'
 )
 LABELS = ("Jun", "Jul", "Aug", "Sep", "Oct", "Nov")
 
@@ -30,8 +40,11 @@ def body(source: str) -> list[str]:
     return [line.strip() for line in rest]
 
 
-def one_line(values: tuple[float | None, ...], title: str = "T", unit: str = "USD") -> Chart:
-    return Chart(title, LABELS[: len(values)], (Line("a", values),), unit)
+def one_line(
+    values: tuple[float | None, ...], title: str = "T", unit: str = "USD", *, fit: bool = False
+) -> Chart:
+    """A one-line chart; from 0 (as a bar chart's axis) unless `fit`."""
+    return Chart(title, LABELS[: len(values)], (Line("a", values),), unit, fit=fit)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +71,12 @@ def one_line(values: tuple[float | None, ...], title: str = "T", unit: str = "US
             id="missing-months-dropped-with-their-labels",
         ),
         pytest.param(
-            Chart("Two", LABELS[:4], (Line("a", (1, 2, None, 4)), Line("b", (5, None, 7, 8)))),
+            Chart(
+                "Two",
+                LABELS[:4],
+                (Line("a", (1, 2, None, 4)), Line("b", (5, None, 7, 8))),
+                fit=False,
+            ),
             [
                 'title "Two"',
                 'x-axis ["Jun", "Sep"]',
@@ -139,7 +157,7 @@ def one_line(values: tuple[float | None, ...], title: str = "T", unit: str = "US
             id="title-quotes-backticks-brackets",
         ),
         pytest.param(
-            Chart('"[]"', ('"J"un', "`Jul`"), (Line("a", (1, 2)),), "<%>"),
+            Chart('"[]"', ('"J"un', "`Jul`"), (Line("a", (1, 2)),), "<%>", fit=False),
             ['title "-"', 'x-axis ["Jun", "Jul"]', 'y-axis "%" 0 --> 2', "line [1, 2]"],
             id="nothing-left-of-a-title-and-unsafe-labels",
         ),
@@ -189,6 +207,7 @@ def figure(
     unit: str = "usd",
     target: str | None = None,
     chart: bool | None = None,
+    key: bool = False,
     unavailable: str | None = None,
 ) -> MetricFigure:
     metric = MetricDef(
@@ -198,8 +217,10 @@ def figure(
         section="revenue",
         source="sql",
         query="q",
-        target=parse_target(target) if target else None,
+        target=parse_target(target, unit) if target else None,
         chart=chart,
+        key=key,
+        alert=True,
     )
     return MetricFigure(metric, WINDOW, values, unavailable)
 
@@ -208,11 +229,12 @@ def test_a_figures_chart_shows_the_six_months_of_its_table_in_its_unit() -> None
     assert len(WINDOW) == WINDOW_MONTHS
     chart = figure_chart(figure((100, None, 120, 130, None, 150, 160), unit="percent"))
     assert chart is not None
-    # May only feeds growth, as in the table; months without data are left out.
+    # May only feeds growth, as in the table; months without data are left out; the
+    # axis is fitted: 120..160 and a tenth of that spread each side.
     assert body(mermaid_xychart(chart)) == [
         'title "M"',
         'x-axis ["Jul 2026", "Aug 2026", "Oct 2026", "Nov 2026"]',
-        'y-axis "%" 0 --> 160',
+        'y-axis "%" 116 --> 164',
         "line [120, 130, 150, 160]",
     ]
 
@@ -220,9 +242,9 @@ def test_a_figures_chart_shows_the_six_months_of_its_table_in_its_unit() -> None
 @pytest.mark.parametrize(
     ("unit", "label"),
     [
-        ("usd", "USD"),
-        ("eur", "EUR"),
-        ("gbp", "GBP"),
+        ("usd", "$"),
+        ("eur", "€"),
+        ("gbp", "£"),
         ("percent", "%"),
         ("count", "count"),
         ("score", "score"),
@@ -252,25 +274,96 @@ def test_no_chart_without_a_trend(fig: MetricFigure) -> None:
 
 
 @pytest.mark.parametrize(
-    ("figures", "charted"),
+    ("figures", "expected"),
     [
-        ([figure(id="a"), figure(id="b"), figure(id="c")], ["a"]),
-        ([figure(id="a"), figure(id="b", target=">= 9"), figure(id="c")], ["a", "b"]),
-        ([figure(id="a", chart=False), figure(id="b"), figure(id="c", target="< 2")], ["c"]),
+        # Nothing marked, no target, no anomaly (a steady rise): no chart, the sparkline says it.
+        ([figure(id="a"), figure(id="b"), figure(id="c")], []),
+        ([figure(id="a"), figure(id="b", target=">= 9"), figure(id="c")], ["b"]),
+        ([figure(id="a", key=True), figure(id="b"), figure(id="c", target="< 2")], ["a", "c"]),
         (
             [figure(id="a"), figure(id="b", chart=True), figure(id="c", target="> 1", chart=False)],
-            ["a", "b"],
+            ["b"],
         ),
-        # The rule picks; an unavailable first metric is not replaced by the next one.
-        ([figure(id="a", unavailable="down"), figure(id="b")], ["a"]),
+        # An anomaly this month (a jump after five steady months) earns a chart.
+        ([figure((5, 5, 5.1, 4.9, 5, 5, 40), id="a"), figure(id="b")], ["a"]),
+        # At most three, key metrics first, then missed targets, anomalies, met targets.
+        (
+            [
+                figure(id="met", target=">= 1"),
+                figure((5, 5, 5.1, 4.9, 5, 5, 40), id="odd"),
+                figure(id="missed", target=">= 100"),
+                figure(id="k1", key=True),
+                figure(id="k2", key=True),
+            ],
+            ["missed", "k1", "k2"],
+        ),
+        # `chart: true` is always drawn, and the default picks fill what is left of three.
+        (
+            [figure(id=f"f{i}", chart=True) for i in range(4)] + [figure(id="k", key=True)],
+            ["f0", "f1", "f2", "f3"],
+        ),
+        ([figure(id="a", unavailable="down", key=True), figure(id="b", key=True)], ["b"]),
         ([], []),
     ],
 )
-def test_the_headline_rule(figures: list[MetricFigure], charted: list[str]) -> None:
-    assert [f.metric.id for f in headline(figures)] == charted
-    drawable = [f.metric.id.upper() for f in headline(figures) if not f.unavailable]
-    assert [c.title for c in section_charts(figures)] == drawable
+def test_which_figures_are_charted(figures: list[MetricFigure], expected: list[str]) -> None:
+    assert list(charted(figures)) == expected
+    assert [c.title for c in section_charts(figures)] == [i.upper() for i in expected]
     assert figure_charts(figures) == [fence(mermaid_xychart(c)) for c in section_charts(figures)]
+    # A section's charts are picked among the whole team's figures.
+    for f in figures:
+        assert [c.title for c in section_charts([f], figures)] == (
+            [f.metric.id.upper()] if f.metric.id in expected else []
+        )
+
+
+def test_a_target_is_its_own_line_inside_a_fitted_axis_and_the_anomaly_is_marked() -> None:
+    values = (5, 5, 5.1, 4.9, 5, 5.2, 2.0)
+    chart = figure_chart(figure(values, unit="percent", target=">= 9"))
+    assert chart is not None
+    lines = body(mermaid_xychart(chart))
+    assert lines[1] == (
+        'x-axis ["Jun 2026", "Jul 2026", "Aug 2026", "Sep 2026", "Oct 2026", "Nov 2026 ⚠"]'
+    )
+    low, high = fitted_range([*values[1:], 9])
+    assert low < 2 < 9 < high
+    assert high - 9 == pytest.approx((9 - 2) * 0.1)
+    assert lines[2:] == [
+        f'y-axis "%" {low:g} --> {high:g}',
+        "line [5, 5.1, 4.9, 5, 5.2, 2]",
+        "line [9, 9, 9, 9, 9, 9]",
+    ]
+
+
+def test_large_money_is_drawn_in_thousands_so_ticks_need_no_separator() -> None:
+    chart = figure_chart(figure((85_000, 85_900, 88_100, 89_700, 93_400, 97_100, 101_600)))
+    assert chart is not None
+    assert chart.y_label == "$ thousands"
+    assert body(mermaid_xychart(chart))[2:] == [
+        'y-axis "$ thousands" 84.33 --> 103.17',
+        "line [85.9, 88.1, 89.7, 93.4, 97.1, 101.6]",
+    ]
+    millions = figure_chart(figure((None, 2e6, 2.5e6, None, None, None, None), unit="count"))
+    assert millions is not None
+    assert millions.y_label == "count, millions"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ((1, 2, 3, 4, 5, 6, 7, 8), "▁▂▃▄▅▆▇█"),
+        ((10, None, 30, 20), f"▁{SPARK_GAP}█▅"),
+        ((7, 7, 7), "▄▄▄"),
+        ((None, 4.0, None), f"{SPARK_GAP}▄{SPARK_GAP}"),
+        ((None, None), ""),
+        ((), ""),
+        ((-3, 0, 3), "▁▅█"),
+    ],
+)
+def test_a_sparkline_shows_the_shape_with_gaps_for_no_data(
+    values: tuple[float | None, ...], expected: str
+) -> None:
+    assert sparkline(values) == expected
 
 
 def test_the_chart_key_reaches_the_metric() -> None:
@@ -282,6 +375,9 @@ def test_the_chart_key_reaches_the_metric() -> None:
     )
     config, _ = build_config((CFG, text), [])
     assert [m.chart for m in config.metrics] == [False, True, None]
+    keyed, _ = build_config((CFG, "metrics:\n  - {id: mrr, sql: x, key: true}\n"), [])
+    assert [m.key for m in keyed.metrics] == [True]
+    assert [m.key for m in config.metrics] == [False, False, False]
 
 
 @pytest.mark.parametrize(

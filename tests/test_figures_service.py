@@ -20,7 +20,7 @@ teams:
     members: [alice]
     metrics:
       - {id: activation, posthog: "@ACTIVATION@", target: ">= 40"}
-      - {id: mrr_growth}
+      - {id: mrr_growth, target: ">= 9"}
   web:
     members: [bob]
 metrics:

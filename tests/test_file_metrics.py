@@ -136,7 +136,10 @@ def test_without_a_reader_file_metrics_say_so(tmp_path: Path) -> None:
 
 
 def _legacy_revenue(text: str) -> list[list[str]]:
-    table = next(t for t in parse(text).tables if t[0][0] == "Metric" and t[1][0] == "MRR")
+    # The metrics file's table: this month beside the last, with "Paying customers".
+    header = ["Metric", "October 2026", "November 2026", "Change"]
+    tables = parse(text).tables
+    table = next(t for t in tables if t[0] == header and t[1][:1] == ["Paying customers"])
     return table[1:]
 
 
@@ -145,15 +148,14 @@ def test_the_review_shows_each_teams_own_figures_offline(clone: GitRepo) -> None
 
     assert [f.values for f in growth.figures if f.metric.id == "mrr"] == [GROWTH_MRR]
     assert [f.values for f in analytics.figures if f.metric.id == "mrr"] == [ANALYTICS_MRR]
-    grew = f"+{(300 - 280) / 280 * 100:.1f} %"
-    # paying customers are company-wide: growth gave none of its own
-    assert _legacy_revenue(render_review(growth)) == [
-        ["MRR", "280", "300", grew],
-        ["Paying customers", "—", "90", "—"],
-    ]
-    assert _legacy_revenue(render_review(analytics))[0] == [
-        "MRR", "1,400", "1,500", f"+{100 / 1400 * 100:.1f} %"
-    ]  # fmt: skip
+    # MRR is the config's `file: revenue.mrr` metric, in the trend table: the file's
+    # own row beside it would print one figure twice. Paying customers are company-wide
+    # (growth gave none of its own) and the config does not chart them: their row stays.
+    for review, mrr in ((growth, "\\$300"), (analytics, "\\$1,500")):
+        text = render_review(review)
+        assert _legacy_revenue(text) == [["Paying customers", "—", "90", "—"]]
+        (row,) = [r for t in parse(text).tables for r in t if r[0] == "MRR"]
+        assert row[7] == mrr  # November, in the trend table (after its sparkline)
 
 
 def test_github_mode_reads_the_same_files_once_each(clone: GitRepo, github: FakeGitHub) -> None:

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from quarterdeck.cli import main
+from quarterdeck.core.config import build_config
 from quarterdeck.services.starter import write_starter
 from tests.gitrepo import GitRepo, Identity
 
@@ -520,3 +521,32 @@ def test_a_codeowners_team_of_passers_by_borrows_its_top_shipper_as_lead(tmp_pat
     }
     assert "shipped most here (3 of 4 PRs); also on sdk-all" in config_text(repo.path)
     assert main(["validate", "--repo", str(repo.path)]) == 0
+
+
+def test_the_starter_suggests_growth_targets_but_sets_none(tmp_path: Path) -> None:
+    # PostHog's growth benchmarks are offered, commented out; nothing applies them.
+    repo = codeowners_repo(tmp_path / "web")
+    write_starter(repo.path, today=TODAY)
+    text = (repo.path / ".github" / "quarterdeck.yml").read_text(encoding="utf-8")
+    suggestion = [line for line in text.splitlines() if "target:" in line]
+    assert suggestion == [
+        '#     target: ">= 9"           # a mature product; ">= 15" for a newer one'
+    ]
+    assert "above 9 % month-on-month for a mature product, 15-20 % for a newer one" in text
+    # Uncommented, the suggestion is a valid metric list; as written, there is none.
+    assert "metrics" not in config_of(repo.path)
+    lines = text.splitlines()
+    start = lines.index("# metrics:")
+    block = [lines[start][2:]]
+    for line in lines[start + 1 :]:
+        if not line.startswith("#   "):
+            break
+        block.append(line[2:])
+    metrics = yaml.safe_load("\n".join(block))["metrics"]
+    assert [(m["id"], m.get("target")) for m in metrics] == [("mrr", None), ("mrr_growth", ">= 9")]
+    config, warnings = build_config((".github/quarterdeck.yml", "\n".join(block) + "\n"), [])
+    assert warnings == []
+    assert [(m.id, m.key, str(m.target)) for m in config.metrics] == [
+        ("mrr", True, "None"),
+        ("mrr_growth", False, "≥ 9 %"),
+    ]

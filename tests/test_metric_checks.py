@@ -14,7 +14,12 @@ from tests.reviewrepos import at
 
 CFG = ".github/quarterdeck.yml"
 SOURCES = "sources:\n  posthog: {project: 1}\n  warehouse: {}\n"
-C = "title: C, unit: count, section: product"  # the shape a non-standard metric needs
+
+
+def shape(name: str) -> str:
+    """The shape a non-standard metric needs; a title of its own, as two metrics with one
+    title would print as one figure (validate reports that too)."""
+    return f"title: Metric {name}, unit: count, section: product"
 
 
 def problems_of(text: str, *, strict: bool = False) -> list[str]:
@@ -28,9 +33,9 @@ def problems_of(text: str, *, strict: bool = False) -> list[str]:
 CASES = [
     pytest.param(
         "metrics:\n  - {id: a, "
-        + C
+        + shape("a")
         + ', from: "ratio(mrr, b)"}\n  - {id: b, '
-        + C
+        + shape("b")
         + ", sql: x}\n"
         + SOURCES,
         [
@@ -41,7 +46,7 @@ CASES = [
     ),
     pytest.param(
         "teams:\n  web:\n    metrics:\n      - {id: customer_growth}\n"
-        "      - {id: paying_customerz, " + C + ", sql: x}\n" + SOURCES,
+        "      - {id: paying_customerz, " + shape("paying_customerz") + ", sql: x}\n" + SOURCES,
         [
             f"{CFG}:4: teams.web.metrics[0].id: growth(paying_customers) (the standard formula "
             "of customer_growth) needs metric paying_customers, which is not defined "
@@ -57,9 +62,9 @@ CASES = [
     ),
     pytest.param(
         "metrics:\n"
-        "  - {id: a, " + C + ', from: "sum(b, c)"}\n'
-        "  - {id: b, " + C + ', from: "growth(a)"}\n'
-        "  - {id: c, " + C + ", sql: x}\n" + SOURCES,
+        "  - {id: a, " + shape("a") + ', from: "sum(b, c)"}\n'
+        "  - {id: b, " + shape("b") + ', from: "growth(a)"}\n'
+        "  - {id: c, " + shape("c") + ", sql: x}\n" + SOURCES,
         [
             f"{CFG}:2: metrics[0].from: a is computed from itself (a → b → a); compute it "
             "from queried metrics",
@@ -79,10 +84,10 @@ CASES = [
     pytest.param(
         # Company-wide a is fine; web's own b closes a loop through it only in web's review.
         "metrics:\n"
-        "  - {id: a, " + C + ', from: "growth(b)"}\n'
-        "  - {id: b, " + C + ", sql: x}\n"
+        "  - {id: a, " + shape("a") + ', from: "growth(b)"}\n'
+        "  - {id: b, " + shape("b") + ", sql: x}\n"
         "teams:\n  web:\n    metrics:\n"
-        "      - {id: b, " + C + ', from: "growth(a)"}\n' + SOURCES,
+        "      - {id: b, " + shape("b") + ', from: "growth(a)"}\n' + SOURCES,
         [
             f"{CFG}:2: metrics[0].from: a is computed from itself in team 'web's review "
             "(a → b → a); compute it from queried metrics",
@@ -124,6 +129,27 @@ CASES = [
         [],
         id="file-metrics-need-no-source-settings",
     ),
+    pytest.param(
+        "metrics:\n  - {id: mrr, sql: x}\n"
+        "teams:\n  web:\n    metrics:\n      - {id: web_mrr, title: mrr, unit: usd, "
+        "section: revenue, sql: x}\n" + SOURCES,
+        [
+            f"{CFG}:6: teams.web.metrics[0].title: metric web_mrr prints as 'mrr', the title "
+            "of metric mrr (line 2) in team web's review: one name would show two values; "
+            "give one of them a title of its own (e.g. 'mrr, web') (warning)"
+        ],
+        id="team-and-company-figure-under-one-title",
+    ),
+    pytest.param(
+        "metrics:\n  - {id: mrr, sql: x}\n  - {id: arr, title: MRR, sql: x}\n"
+        "teams:\n  web:\n    metrics:\n      - {id: mrr, title: 'MRR, web', sql: x}\n" + SOURCES,
+        [
+            f"{CFG}:3: metrics[1].title: metric arr prints as 'MRR', the title of metric mrr "
+            "(line 2) in the company-wide review: one name would show two values; give one "
+            "of them a title of its own (e.g. 'MRR, company') (warning)"
+        ],
+        id="two-company-figures-under-one-title",
+    ),
 ]
 
 
@@ -143,7 +169,7 @@ def test_validate_prints_them_with_file_line_and_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = GitRepo.init(tmp_path / "web")
-    config = "metrics:\n  - {id: a, " + C + ', from: "growth(a)"}\n  - {id: nps, sql: x}\n'
+    config = "metrics:\n  - {id: a, " + shape("a") + ', from: "growth(a)"}\n  - {id: nps, sql: x}\n'
     repo.commit("Config", {CFG: config}, date=at("2026-10-01T09:00Z"))
 
     assert main(["validate", "--repo", str(repo.path)]) == 1

@@ -19,7 +19,7 @@ import pytest
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
-from quarterdeck.services.review import build_reviews, render_reviews
+from quarterdeck.services.review import TeamReview, build_reviews, render_reviews
 from tests.browser import Rendered, artifacts_dir, mermaid_fences, render_mermaid
 from tests.fakeposthog import FakePostHog, allowing, serve
 from tests.gitrepo import GitRepo
@@ -28,9 +28,11 @@ KEY = "phx_charts_test_key"
 ACTIVATION = "SELECT month, rate FROM activation WHERE at >= {start} AND at < {end}"
 NPS = "SELECT month, nps FROM surveys WHERE at >= {start} AND at < {end}"
 WEIRD = 'Cost "per" `seat` [EU] {x} <b>#1; 50%'
-# Every shape of chart the figures can take: money (in millions too), percent with
-# negative months (a derived growth), a series with gaps, a flat one, a user title full of Mermaid's
-# syntax, and metrics that must draw nothing (unavailable, one month, `chart: false`).
+# Every shape of chart the figures can take: money in millions (a key metric), percent
+# with negative months and a missed target (a derived growth), a user title full of
+# Mermaid's syntax (`chart: true`), and more candidates than a team's three charts:
+# a met target with gaps, an anomaly, a flat series with a target, and metrics that
+# must draw nothing (unavailable, one month, `chart: false`).
 CONFIG = """\
 teams:
   growth:
@@ -56,8 +58,8 @@ teams:
     members: [bob]
 metrics:
   - {id: mrr, sql: "SELECT month, mrr FROM revenue"}
-  - {id: mrr_growth}
-  - {id: arr, sql: "SELECT month, mrr * 12000 FROM revenue", chart: true}
+  - {id: mrr_growth, target: ">= 9"}
+  - {id: arr, sql: "SELECT month, mrr * 12000 FROM revenue", key: true}
   - {id: churned_revenue, posthog: "SELECT no_such_table", chart: true}
 sources:
   posthog: {host: "@URL@", project: 12345}
@@ -69,25 +71,22 @@ MRR = [1000, 1100, 1050, 1200, 1150, 1300, 1250]  # falls every other month
 SIGNUPS = [40, 50, 52, 48, 51, 49, 90]
 COST = [-3.5, -2, 0, 1.25, -4, 2.5, 3]
 ACTIVATION_ROWS = [["2026-07-01", 38], ["2026-09-01", 41.5], ["2026-11-01", 44]]
-# The charts the growth team's review shows, in order: (title, x labels, values).
+GROWTH = [round((b - a) / a * 100, 4) for a, b in pairwise(MRR)]
+# The charts the growth team's review shows, in order: (title, x labels, values, target).
+# `chart: true` (Cost) is always drawn; then key metrics (ARR, in millions of dollars),
+# then missed targets (growth, −3.8 % against 9 %): three, so Signups' anomaly, and
+# Activation's and Days to first value's met targets, are sparklines only.
 GROWTH_CHARTS = [
-    ("MRR", TREND, MRR[1:]),
-    (
-        "MRR month-on-month growth",
-        TREND,
-        [round((b - a) / a * 100, 4) for a, b in pairwise(MRR)],
-    ),
-    ("ARR", TREND, [m * 12000 for m in MRR[1:]]),
-    ("Activation", ["Jul 2026", "Sep 2026", "Nov 2026"], [38, 41.5, 44]),
-    ("Signups", TREND, SIGNUPS[1:]),
-    ("Cost per seat EU x b1 50%", TREND, COST[1:]),
-    ("Days to first value", TREND, [2] * 6),
+    ("MRR month-on-month growth", TREND, GROWTH, 9.0),
+    ("ARR", TREND, [m * 12000 / 1e6 for m in MRR[1:]], None),
+    ("Cost per seat EU x b1 50%", TREND, COST[1:], None),
 ]
+MAX_CHARTS = 3
 
 
 @pytest.fixture(scope="module")
-def review_markdown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The November 2026 reviews of `CONFIG`, rendered to Markdown, per team."""
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[TeamReview]]:
+    """The November 2026 reviews of `CONFIG`."""
     tmp = tmp_path_factory.mktemp("charts")
     db = tmp / "warehouse.sqlite3"
     with sqlite3.connect(db) as conn:
@@ -116,8 +115,13 @@ def review_markdown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         repo.commit("Initial commit", {".github/quarterdeck.yml": config}, date=when)
         alice = ("Alice", "1+alice@users.noreply.github.com")
         repo.squash_pr(1, "Faster signup", {"a.py": "1"}, alice, datetime(2026, 11, 3, tzinfo=UTC))
-        reviews = build_reviews(repo.path, Month(2026, 11))
-        yield {r.summary.team: render_reviews([r]) for r in reviews}
+        yield list(build_reviews(repo.path, Month(2026, 11)))
+
+
+@pytest.fixture(scope="module")
+def review_markdown(built: list[TeamReview]) -> dict[str, str]:
+    """Those reviews rendered to Markdown, per team."""
+    return {r.summary.team: render_reviews([r]) for r in built}
 
 
 @pytest.fixture(scope="module")
@@ -162,23 +166,82 @@ def test_every_chart_of_the_reviews_renders_in_a_browser(review_charts: list[Ren
         assert list(r.labels) == x_labels(r.source), r.source
 
 
-def test_the_headline_figures_are_charted_with_their_exact_series(
+def test_the_charted_figures_show_their_exact_series(
     review_markdown: dict[str, str], review_charts: list[Rendered]
 ) -> None:
     figures = figure_charts(review_markdown["growth"], review_charts)
-    assert [r.title for r in figures] == [title for title, _, _ in GROWTH_CHARTS]
-    for r, (title, labels, values) in zip(figures, GROWTH_CHARTS, strict=True):
+    assert [r.title for r in figures] == [title for title, _, _, _ in GROWTH_CHARTS]
+    for r, (title, labels, values, target) in zip(figures, GROWTH_CHARTS, strict=True):
         assert (x_labels(r.source), list(r.labels)) == (labels, labels), title
-        (line,) = series(r.source, "line")
+        line, *levels = series(r.source, "line")
         assert line == pytest.approx(values, abs=0.01), title
-    # NPS (one month), churned revenue (PostHog refused it) and Hidden (chart: false)
-    # draw nothing, though their rows are in the tables.
+        assert levels == ([[target] * len(labels)] if target is not None else []), title
+    # Every metric still has its row, with a sparkline, chart or not.
     text = review_markdown["growth"]
-    for row in ("| NPS |", "| Churned revenue |", "| Hidden |"):
+    for row in ("| NPS |", "| Churned revenue |", "| Hidden |", "| Signups |", "| Activation |"):
         assert any(line.startswith(row) for line in text.splitlines()), row
-    # The web team has the company-wide figures only.
+    # The web team has the company-wide figures only: the key one and the missed target.
     web = figure_charts(review_markdown["web"], review_charts)
-    assert [r.title for r in web] == ["MRR", "MRR month-on-month growth", "ARR"]
+    assert [r.title for r in web] == ["MRR month-on-month growth", "ARR"]
+
+
+def test_a_target_is_drawn_inside_the_plot(
+    review_markdown: dict[str, str], review_charts: list[Rendered]
+) -> None:
+    with_target = [
+        r
+        for text in review_markdown.values()
+        for r in figure_charts(text, review_charts)
+        if len(series(r.source, "line")) == 2
+    ]
+    assert with_target, "a charted metric has a target"
+    for r in with_target:
+        assert r.plot is not None, r.source
+        top, bottom = r.plot
+        assert len(r.line_spans) == 2, r.source
+        (target_top, target_bottom) = r.line_spans[1]
+        # A flat line, well inside the plot, not on its edge (where a 0-based axis that
+        # stops at the data's top would leave it, or outside).
+        assert target_bottom - target_top < 3, r.source
+        assert top + 5 < target_top, (r.plot, r.line_spans)
+        assert target_bottom < bottom - 5, (r.plot, r.line_spans)
+
+
+def test_the_y_range_is_the_datas_plus_a_margin(
+    review_markdown: dict[str, str], review_charts: list[Rendered]
+) -> None:
+    charts = [r for text in review_markdown.values() for r in figure_charts(text, review_charts)]
+    assert charts
+    for r in charts:
+        drawn = [v for row in series(r.source, "line") for v in row]
+        low, high = min(drawn), max(drawn)
+        margin = (high - low) * 0.1 + 1e-9
+        assert r.y_ticks, r.source
+        # Every tick the browser drew is within the values' range plus the margin: the
+        # axis is not stretched to 0 (ARR runs 13.2–15.6 million, not 0–15.6).
+        assert low - margin <= min(r.y_ticks), (r.y_ticks, r.source)
+        assert max(r.y_ticks) <= high + margin, (r.y_ticks, r.source)
+        # And the data fills most of the plot's height instead of its top sixth.
+        assert r.plot is not None
+        data_top, data_bottom = r.line_spans[0]
+        assert data_bottom - data_top > 0.6 * (r.plot[1] - r.plot[0]), r.source
+
+
+def test_no_more_than_three_charts_per_team_by_default(
+    built: list[TeamReview], review_markdown: dict[str, str], review_charts: list[Rendered]
+) -> None:
+    (growth,) = [r for r in built if r.summary.team == "growth"]
+    # More metrics than three qualify: a target, an anomaly, a key or `chart: true`.
+    candidates = [
+        f
+        for f in growth.figures
+        if f.metric.chart is not False
+        and (f.metric.chart or f.metric.key or f.metric.target or f.anomaly)
+    ]
+    assert len(candidates) > MAX_CHARTS
+    for team, text in review_markdown.items():
+        assert len(figure_charts(text, review_charts)) <= MAX_CHARTS, team
+    assert len(figure_charts(review_markdown["growth"], review_charts)) == MAX_CHARTS
 
 
 def test_a_chart_that_does_not_parse_fails_the_check() -> None:

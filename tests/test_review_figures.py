@@ -26,7 +26,7 @@ teams:
 metrics:
   - id: mrr
     sql: SELECT month, mrr FROM revenue WHERE month < substr(:end, 1, 7) ORDER BY month
-  - {id: mrr_growth}
+  - {id: mrr_growth, target: ">= 9"}
   - {id: nps, sql: SELECT month, nps FROM nps}
 sources:
   warehouse: {url_env: REVIEW_TEST_WAREHOUSE}
@@ -61,21 +61,22 @@ def test_trends_targets_anomalies_and_a_missing_table_in_the_review(repo: GitRep
 
     assert [str(m) for m in review.figure_months] == [f"2026-{m:02d}" for m in range(6, 12)]
     assert (
-        "| Metric | Jun 2026 | Jul 2026 | Aug 2026 | Sep 2026 | Oct 2026 | Nov 2026 | Change "
-        in (text)
+        "| Metric | Trend | Jun 2026 | Jul 2026 | Aug 2026 | Sep 2026 | Oct 2026 | Nov 2026 "
+        "| Change " in (text)
     )
     # Dollars are escaped (`\$`, shown as `$`): two on a line would open GitHub's math.
+    # Each row starts with its sparkline, lowest month ▁ to highest █.
     assert (
-        "| MRR | \\$1,100 | \\$1,210 | \\$1,331 | \\$1,464.1 | \\$1,610.5 | \\$1,650 | +2.5 % |  |"
-        in lines
+        "| MRR | ▁▂▄▆▇█ | \\$1,100 | \\$1,210 | \\$1,331 | \\$1,464.1 | \\$1,610.5 | \\$1,650 "
+        "| +2.5 % |  |" in lines
     )
     # Growth is computed from MRR: five steady months of 10 %, then 2.5 %, against ">= 9".
     assert (
-        "| MRR month-on-month growth | 10 % | 10 % | 10 % | 10 % | 10 % | 2.5 % ⚠️ | −7.5 pp "
-        "| &gt;= 9 ❌ |" in lines
+        "| MRR month-on-month growth | █████▁ | 10 % | 10 % | 10 % | 10 % | 10 % | 2.5 % ⚠️ "
+        "| −7.5 pp | ≥ 9 % ❌ |" in lines
     )
     assert (
-        "- ❌ MRR month-on-month growth missed its target (&gt;= 9): 2.5 % in November 2026."
+        "- ❌ MRR month-on-month growth missed its target (≥ 9 %): 2.5 % in November 2026."
         " [Six months](#user-content-figures-revenue)" in lines
     )
     # Each item links to its figures' fold (GitHub serves `<a id>` as user-content-<id>).
@@ -85,7 +86,7 @@ def test_trends_targets_anomalies_and_a_missing_table_in_the_review(repo: GitRep
     )
     # Signups jump to 90 against a steady ~50, in a section the team named itself.
     assert "## Acquisition" in lines
-    assert "| Signups | 50 | 52 | 48 | 51 | 49 | 90 ⚠️ | +83.7 % |  |" in lines
+    assert "| Signups | ▁▂▁▁▁█ | 50 | 52 | 48 | 51 | 49 | 90 ⚠️ | +83.7 % |  |" in lines
     assert (
         "- ⚠️ Signups stands out: 90, above its 5-month mean of 50 by 25.3 standard deviations."
         " [Six months](#user-content-figures-more-1)" in lines
@@ -95,4 +96,47 @@ def test_trends_targets_anomalies_and_a_missing_table_in_the_review(repo: GitRep
     assert f"- NPS is unavailable this month: {why}. [Figures](#user-content-figures-feedback)" in (
         lines
     )
-    assert f"| NPS | _unavailable: {why}_ | — | — | — | — | — | — |  |" in lines
+    assert f"| NPS |  | _unavailable: {why}_ | — | — | — | — | — | — |  |" in lines
+
+
+def test_a_target_nobody_set_judges_nothing(repo: GitRepo) -> None:
+    # The same growth (2.5 % after five months of 10 %), with no target in the config:
+    # no built-in target makes a ❌, and the row's target cell stays empty.
+    config = CONFIG.replace('{id: mrr_growth, target: ">= 9"}', "{id: mrr_growth}")
+    repo.commit(
+        "No target", {".github/quarterdeck.yml": config}, date=datetime(2026, 11, 5, tzinfo=UTC)
+    )
+    (review,) = build_reviews(repo.path, Month(2026, 11))
+    text = render_review(review)
+
+    growth = next(f for f in review.figures if f.metric.id == "mrr_growth")
+    assert growth.metric.target is None
+    assert growth.target_met is None
+    assert review.missed_targets == ()
+    assert "missed its target" not in text
+    assert "❌" not in text
+    row = next(line for line in text.splitlines() if line.startswith("| MRR month-on-month"))
+    assert row.endswith("| −7.5 pp |  |")
+
+
+def test_one_name_one_value_where_the_metrics_file_and_the_config_both_give_a_figure(
+    repo: GitRepo,
+) -> None:
+    # The metrics file gives the company's MRR and growth; the config's mrr and
+    # mrr_growth give them too (from the warehouse, other values): one row each.
+    metrics = (
+        "revenue:\n  mrr: 182400\n  mrr_growth: 4.2\n  revenue_churn: 1.5\n"
+        "  paying_customers: 1311\n"
+    )
+    repo.commit(
+        "November figures", {"metrics/2026-11.yml": metrics}, date=datetime(2026, 11, 5, tzinfo=UTC)
+    )
+    (review,) = build_reviews(repo.path, Month(2026, 11))
+    text = render_review(review)
+    rows = [line.split(" | ")[0] for line in text.splitlines() if line.startswith("| ")]
+
+    assert [r.label for r in review.revenue_rows] == ["Revenue churn", "Paying customers"]
+    assert rows.count("| MRR") == 1
+    assert "| Month-on-month growth" not in rows
+    assert "182,400" not in text
+    assert "| Revenue churn | — | 1.5 % | — |" in text.splitlines()

@@ -107,11 +107,12 @@ def test_a_planned_goal_that_ships_shows_as_shipping(reviews: dict[str, TeamRevi
 def test_quiet_warning_agrees_with_the_prs_shown(reviews: dict[str, TeamReview]) -> None:
     text = render_review(reviews["web"])
     assert (
-        "- ⚠️ Goal Search has shipped nothing since "
+        "- ⚠️ No PR for the goal “Search” since "
         "[#10](https://github.com/acme/web/pull/10) on 2026-11-03: "
-        "28 days to the end of November 2026." in text
+        "quiet for 28 days at the end of November 2026." in text
     )
-    assert "- ⚠️ Goal Export has shipped nothing in 2026-Q4: 61 days." in text
+    assert "- ⚠️ No PR for the goal “Export” yet in 2026-Q4: quiet for 61 days." in text
+    assert "has shipped nothing" not in text
     assert "2026-11-03" in line_with(reviews["web"], "add search")
 
 

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from quarterdeck.core.business.definitions import SECTIONS
+from quarterdeck.core.business.definitions import SECTIONS, MetricDef
 from quarterdeck.core.business.figures import TREND_MONTHS, MetricFigure
 from quarterdeck.core.business.series import months_ending
 from quarterdeck.core.calendar import Month, quarter_start, weeks_of_quarter
@@ -47,6 +47,7 @@ from quarterdeck.core.review.work_types import (
 )
 from quarterdeck.core.text.charts import Chart
 from quarterdeck.core.text.plain import Omit, schema_of, to_plain
+from quarterdeck.core.text.units import duration_unit
 from quarterdeck.core.vocabulary import REVIEW_LABEL
 from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.services.figures import FigureSources, team_figures
@@ -223,17 +224,28 @@ class TeamReview:
     def metrics_file(self) -> str:
         return self.business.source if self.business else f"{self.metrics_dir}/{self.month}.yml"
 
+    def history_unit(self, metric: str) -> str:
+        """The one unit ("min", "h" or "d") the six-month table writes the median of
+        duration `metric` (`lead_time`, `cycle_time`) in, for every month alike."""
+        medians = [getattr(tm.speed, metric) for tm in self.history]
+        return duration_unit(m.median for m in medians if m.available)
+
+    @property
+    def _configured(self) -> tuple[MetricDef, ...]:
+        """The configured metrics this review shows (their figures drop the file's twins)."""
+        return tuple(f.metric for f in self.figures)
+
     @property
     def revenue_rows(self) -> tuple[FigureRow, ...]:
-        return figure_rows("revenue", self.business, self.previous_business)
+        return figure_rows("revenue", self.business, self.previous_business, self._configured)
 
     @property
     def product_rows(self) -> tuple[FigureRow, ...]:
-        return figure_rows("product", self.business, self.previous_business)
+        return figure_rows("product", self.business, self.previous_business, self._configured)
 
     @property
     def feedback_rows(self) -> tuple[FigureRow, ...]:
-        return figure_rows("feedback", self.business, self.previous_business)
+        return figure_rows("feedback", self.business, self.previous_business, self._configured)
 
     @property
     def title(self) -> str:

@@ -37,16 +37,16 @@ class Standard:
     unit: str
     section: str
     derived: str | None = None  # the formula when the metric is computed, not queried
-    target: str | None = None
 
 
 # PostHog's standard list: revenue, growth, retention, customers, input metrics, NPS.
 STANDARD: dict[str, Standard] = {
     "mrr": Standard("MRR", "usd", "revenue"),
     "arr": Standard("ARR", "usd", "revenue"),
-    "mrr_growth": Standard(
-        "MRR month-on-month growth", "percent", "revenue", "growth(mrr)", ">= 9"
-    ),
+    # No standard metric carries a target: a target is what a team set, never a default.
+    # PostHog's growth benchmarks (above 9 % for a mature product, 15–20 % for a newer
+    # one) are suggested, commented out, in `init`'s starter config.
+    "mrr_growth": Standard("MRR month-on-month growth", "percent", "revenue", "growth(mrr)"),
     "new_revenue": Standard("New revenue", "usd", "revenue"),
     "expansion_revenue": Standard("Expansion revenue", "usd", "revenue"),
     "contraction_revenue": Standard("Contraction revenue", "usd", "revenue"),
@@ -110,7 +110,8 @@ class MetricDef:
     target: Target | None = None
     team: str | None = None
     alert: bool = True  # the two-sigma anomaly rule
-    chart: bool | None = None  # a line chart in the review; None: figure_charts.headline decides
+    chart: bool | None = None  # a line chart in the review; None: figure_charts.charted decides
+    key: bool = False  # a key metric of the team: charted first (see figure_charts.charted)
 
     @property
     def derivation(self) -> Derivation | None:

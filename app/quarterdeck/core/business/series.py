@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from quarterdeck.core.calendar import Month
+from quarterdeck.core.text.units import show_value
 
 __all__ = [
     "ANOMALY_SIGMAS",
@@ -120,12 +121,21 @@ def total(*parts: Series) -> dict[Month, float]:
     return {m: sum(p[m] for p in parts) for m in months}
 
 
+# How a target's comparison reads: the signs a person writes, not a programmer's.
+_OPERATOR_SIGNS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
+
+
 @dataclass(frozen=True)
 class Target:
-    """A goal for a figure, e.g. `>= 9` (a mature product's month-on-month growth)."""
+    """A goal a team set for a figure, e.g. `>= 9` on month-on-month growth (in percent).
+
+    `unit` is the figure's (`percent`, `usd`, …), so the target reads as the figure
+    does: `≥ 9 %`, `≥ $100,000`.
+    """
 
     op: str
     value: float
+    unit: str = ""
 
     def met(self, value: float) -> bool:
         """Whether `value` meets the target."""
@@ -138,17 +148,17 @@ class Target:
         }[self.op]
 
     def __str__(self) -> str:
-        return f"{self.op} {self.value:g}"
+        return f"{_OPERATOR_SIGNS[self.op]} {show_value(self.value, self.unit)}"
 
 
-def parse_target(text: str) -> Target:
-    """`>= 9`, `< 2.5`, ...; raises ValueError with an example otherwise."""
+def parse_target(text: str, unit: str = "") -> Target:
+    """`>= 9`, `< 2.5`, ... of a figure in `unit`; raises ValueError with an example otherwise."""
     m = _TARGET.match(text)
     if not m:
         raise ValueError(
             f"target {text!r} is not a comparison with a number: write e.g. '>= 9' or '< 2.5'"
         )
-    return Target(m.group(1), float(m.group(2)))
+    return Target(m.group(1), float(m.group(2)), unit)
 
 
 @dataclass(frozen=True)

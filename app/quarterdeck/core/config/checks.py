@@ -404,6 +404,45 @@ def metric_checks(cfg: ConfigFile, doc: Doc, *, strict: bool) -> Iterator[Proble
                 if name not in scope:
                     yield _undefined(doc, spec, loc, name, scope, team=slug)
     yield from _cycles(company, teams, doc)
+    yield from _same_titles(company, teams, doc, strict)
+
+
+def _same_titles(
+    company: list[tuple[MetricSpec, _Loc]],
+    teams: Mapping[str, list[tuple[MetricSpec, _Loc]]],
+    doc: Doc,
+    strict: bool,
+) -> Iterator[Problem]:
+    """Two metrics one review shows under the same title: one name, two values.
+
+    A review shows the company-wide metrics a team does not replace (same id), then the
+    team's own (see Config.metrics_of); each such list is checked, and each clash is
+    reported once, at the metric that comes second.
+    """
+    reported: set[tuple[str | int, ...]] = set()
+    reviews = [(None, company)] + [
+        (slug, [*((s, loc) for s, loc in company if s.id not in {t.id for t, _ in own}), *own])
+        for slug, own in teams.items()
+    ]
+    for slug, shown in reviews:
+        first: dict[str, tuple[MetricSpec, _Loc]] = {}
+        for spec, loc in shown:
+            title = to_metric(spec, slug).title
+            earlier = first.setdefault(title.casefold(), (spec, loc))
+            # The same id twice is reported as such (_duplicate_ids).
+            if earlier[1] is loc or earlier[0].id == spec.id or tuple(loc) in reported:
+                continue
+            reported.add(tuple(loc))
+            where = f"team {slug}'s review" if slug else "the company-wide review"
+            yield _problem_at(
+                doc,
+                [*loc, "title"] if spec.title else [*loc, "id"],
+                f"metric {spec.id} prints as {title!r}, the title of metric {earlier[0].id} "
+                f"(line {doc.line_of_value([*earlier[1], 'id'])}) in {where}: one name "
+                "would show two values; give one of them a title of its own "
+                f"(e.g. '{title}, {slug or 'company'}')",
+                "error" if strict else "warning",
+            )
 
 
 def _placed(specs: Sequence[MetricSpec], at: _Loc) -> list[tuple[MetricSpec, _Loc]]:

@@ -143,8 +143,14 @@ class MetricSpec(_Model):
     )
     chart: bool | None = Field(
         None,
-        description="Draw its six months as a line chart under the section's table. "
-        "Default: true for the section's first metric and for metrics with a target.",
+        description="true: always draw its six months as a line chart under the section's "
+        "table; false: never. Default: the team's key metrics, then those with a target or "
+        "an anomaly this month, at most three charts a team.",
+    )
+    key: bool = Field(
+        False,
+        description="A key metric of the team: charted first (every table row has its "
+        "sparkline; a chart shows the shape of the few that matter).",
     )
 
     @field_validator("file")

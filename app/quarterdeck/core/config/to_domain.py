@@ -127,16 +127,17 @@ def to_metric(spec: MetricSpec, team: str | None) -> MetricDef:
         source, query = "file", spec.file
     else:  # validated: a formula of its own, or the standard one
         source, query = "from", spec.derived or (standard.derived if standard else "") or ""
-    target = spec.target or (standard.target if standard else None)
+    unit = spec.unit or (standard.unit if standard else "count")
     return MetricDef(
         id=spec.id,
         title=(spec.title or (standard.title if standard else spec.id)).strip(),
-        unit=spec.unit or (standard.unit if standard else "count"),
+        unit=unit,
         section=(spec.section or (standard.section if standard else "product")).strip(),
         source=source,
         query=query,
-        target=parse_target(target) if target else None,
+        target=parse_target(spec.target, unit) if spec.target else None,
         team=team,
         alert=spec.alert,
         chart=spec.chart,
+        key=spec.key,
     )

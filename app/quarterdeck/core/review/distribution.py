@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from quarterdeck.core.text.units import show_duration
+
 
 def percentile(values: Sequence[float], q: float) -> float:
     """The q-th percentile (q in [0, 100]) by linear interpolation between closest ranks.
@@ -74,9 +76,6 @@ def distribution(values: Sequence[float]) -> Distribution | None:
 
 
 def format_hours(value: float) -> str:
-    """A duration given in hours, in the unit a person reads fastest: min, h or d."""
-    if value < 1:
-        return f"{value * 60:.0f} min"
-    if value < 48:
-        return f"{value:.1f} h"
-    return f"{value / 24:.1f} d"
+    """A duration given in hours, in the unit a person reads fastest: min, h or d
+    (a column of them picks one unit for all: see core.text.units.duration_unit)."""
+    return show_duration(value)

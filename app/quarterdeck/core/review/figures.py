@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
+from quarterdeck.core.business.definitions import MetricDef
 from quarterdeck.core.config import BusinessMetrics
+from quarterdeck.core.text.units import MINUS as _MINUS
+from quarterdeck.core.text.units import show_value
+
+__all__ = ["SECTIONS", "FigureRow", "change_text", "figure_rows", "show_value"]
 
 # section -> (field, label, unit). A figure that is itself a percentage ("%") changes
 # in percentage points ("+1.2 pp"), a score such as NPS ("score") in points ("+10 pts"):
@@ -40,11 +46,25 @@ class FigureRow:
 
 
 def figure_rows(
-    section: str, current: BusinessMetrics | None, previous: BusinessMetrics | None
+    section: str,
+    current: BusinessMetrics | None,
+    previous: BusinessMetrics | None,
+    configured: Collection[MetricDef] = (),
 ) -> tuple[FigureRow, ...]:
-    """Rows for one section; empty when neither month supplied any of its figures."""
+    """Rows for one section; empty when neither month supplied any of its figures.
+
+    A figure the review's `configured` metrics already show (the same id, e.g. `mrr`,
+    the same metrics-file key, e.g. `revenue.mrr`, or the same title) is left out: one
+    name has one value, and a team's own MRR is not printed beside the company's.
+    """
+    shown_ids = {m.id for m in configured} | {m.query for m in configured if m.source == "file"}
+    shown_titles = {m.title.casefold() for m in configured}
     rows = []
     for name, label, unit in SECTIONS[section]:
+        if name in shown_ids or f"{section}.{name}" in shown_ids:
+            continue
+        if label.casefold() in shown_titles:
+            continue
         now = getattr(current, name) if current else None
         before = getattr(previous, name) if previous else None
         if now is None and before is None:
@@ -60,20 +80,6 @@ def figure_rows(
     return tuple(rows)
 
 
-def show_value(value: float | None, unit: str) -> str:
-    """A figure as the review prints it: `$1,234`, `9.5 %`, `1,234`, `3.5 d`; `—` for no data.
-
-    `unit` is a metric's (`usd`, `percent`, `count`, …) or the metrics file's (`%`, `score`, "").
-    """
-    if value is None:
-        return "—"
-    shown = round(float(value), 1)  # 10.000000000000009 % is 10 %
-    text = f"{shown:,.0f}" if shown.is_integer() else f"{shown:,.1f}"
-    if text.startswith("-"):
-        text = _MINUS + text[1:]
-    return f"{_PREFIX.get(unit, '')}{text}{_SUFFIX.get(unit, '')}"
-
-
 def change_text(now: float | None, before: float | None, unit: str) -> str:
     """Month-on-month change: in points for percentages and scores, else in percent."""
     if now is None or before is None:
@@ -86,9 +92,6 @@ def change_text(now: float | None, before: float | None, unit: str) -> str:
     return _sign(delta / abs(before) * 100, " %")
 
 
-_MINUS = "\N{MINUS SIGN}"
-_PREFIX = {"usd": "$", "eur": "€", "gbp": "£"}
-_SUFFIX = {"%": " %", "percent": " %", "days": " d"}
 _POINTS = {"%": " pp", "percent": " pp", "score": " pts"}
 
 

@@ -19,14 +19,19 @@ from jinja2.sandbox import SandboxedEnvironment
 from quarterdeck.core.business.figure_charts import section_charts
 from quarterdeck.core.business.figures import MetricFigure
 from quarterdeck.core.model import PullRequest
-from quarterdeck.core.review.distribution import format_hours
 from quarterdeck.core.review.figures import change_text, show_value
 from quarterdeck.core.review.identities import GUESSED
 from quarterdeck.core.review.reasons import rule_words
 from quarterdeck.core.review.repositories import from_home, pr_label
 from quarterdeck.core.review.work_types import folder_areas
-from quarterdeck.core.text.charts import Chart, fence, mermaid_xychart
+from quarterdeck.core.text.charts import Chart, fence, mermaid_xychart, sparkline
 from quarterdeck.core.text.markdown import SafeMarkdown, code_span, escape_inline, mention
+from quarterdeck.core.text.units import (
+    duration_unit,
+    nobreak,
+    show_duration,
+    signed_duration,
+)
 from quarterdeck.core.text.words import plural
 from quarterdeck.errors import TemplateError
 
@@ -71,9 +76,36 @@ def trusted(value: object) -> SafeMarkdown:
     return SafeMarkdown(str(value))
 
 
-def hours(value: float | None) -> str:
-    """A duration in hours, in the unit a person reads fastest."""
-    return "—" if value is None else format_hours(value)
+def hours(value: float | None, unit: str | None = None) -> str:
+    """A duration in hours, in `unit` ("min", "h", "d": one for a whole row or column,
+    see `duration_unit`), else in the unit a person reads fastest."""
+    return "—" if value is None else show_duration(value, unit)
+
+
+def unbroken(value: object) -> SafeMarkdown:
+    """`value` escaped, then with non-breaking hyphens and spaces: a date in a narrow
+    table column stays on one line (escaping first, as it collapses every space)."""
+    return SafeMarkdown(nobreak(escape_inline(value, max_length=None)))
+
+
+def durations_unit(*metrics: object) -> str:
+    """The one unit ("min", "h" or "d") a row of duration metrics is written in: by the
+    largest of their median, p75 and p90 (an unavailable metric has none)."""
+    values: list[float | None] = []
+    for metric in metrics:
+        if getattr(metric, "available", False):
+            values += [getattr(metric, "median", None), getattr(metric, "p75", None)]
+            values.append(getattr(metric, "p90", None))
+    return duration_unit(values)
+
+
+def duration_change(change: object, unit: str | None = None) -> str:
+    """A change of median duration (a comparison's Change) in the row's `unit`; its
+    reason when unavailable."""
+    if getattr(change, "available", True) is False:
+        return str(getattr(change, "reason", ""))
+    delta = getattr(change, "delta", None)
+    return signed_duration(delta, unit) if delta is not None else str(getattr(change, "text", ""))
 
 
 def signed(value: float | None, unit: str = "") -> str:
@@ -101,9 +133,17 @@ def mermaid_chart(chart: Chart | None) -> SafeMarkdown:
     return SafeMarkdown(fence(mermaid_xychart(chart)))
 
 
-def figure_charts(figures: Sequence[MetricFigure]) -> list[SafeMarkdown]:
-    """The fenced line charts of one section's headline figures (see figure_charts)."""
-    return [mermaid_chart(chart) for chart in section_charts(figures)]
+def figure_charts(
+    figures: Sequence[MetricFigure], team_figures: Sequence[MetricFigure] | None = None
+) -> list[SafeMarkdown]:
+    """The fenced line charts of one section's `figures` that the team's review charts
+    (chosen among all of `team_figures`: see core.business.figure_charts)."""
+    return [mermaid_chart(chart) for chart in section_charts(figures, team_figures)]
+
+
+def spark(values: Sequence[float | None]) -> SafeMarkdown:
+    """A six-month trend as a sparkline (`▁▃▅█`, a gap for a month without data)."""
+    return SafeMarkdown(sparkline(values))
 
 
 def author(pr: PullRequest) -> SafeMarkdown:
@@ -139,10 +179,14 @@ def make_environment(
         link=link,
         pr_ref=pr_ref,
         hours=hours,
+        durations_unit=durations_unit,
+        duration_change=duration_change,
+        nobreak=unbroken,
         signed=signed,
         date=iso_date,
         chart=mermaid_chart,
         figure_charts=figure_charts,
+        spark=spark,
         trusted=trusted,
         mention=mention,
         via=rule_words,
