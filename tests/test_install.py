@@ -7,9 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from tests.gitrepo import GitRepo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,3 +58,58 @@ def test_one_missing_app_package_is_named_alone(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert "(missing: rq)" in done.stderr
     assert "install quarterdeck[app]" in done.stderr
+
+
+# What the CLI's offline commands must not load: the App, its servers and queue, the SQL
+# toolkit (only a `sql:` metric needs it) and PyGithub (only GitHub mode needs it).
+HEAVY = ("flask", "gunicorn", "uvicorn", "rq", "redis", "sqlalchemy", "github")
+
+
+def loaded_after(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run `quarterdeck argv` in a child Python; return its result and the top-level
+    packages of HEAVY it had imported when it ended."""
+    found = cwd / "loaded.txt"
+    code = (
+        "import sys\n"
+        "from quarterdeck.cli import main\n"
+        "try:\n"
+        f"    code = main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "finally:\n"
+        "    names = {m.partition('.')[0] for m in list(sys.modules)}\n"
+        f"    open({str(found)!r}, 'w').write('\\n'.join(sorted(names & set({HEAVY!r}))))\n"
+        "raise SystemExit(code)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GITHUB_API_URL")}
+    env["GITHUB_API_URL"] = "http://127.0.0.1:9/api/v3"  # never the network
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return done, set(found.read_text().split())
+
+
+def test_version_and_an_offline_review_import_neither_the_app_nor_pygithub_nor_sqlalchemy(
+    tmp_path: Path,
+) -> None:
+    done, loaded = loaded_after(["--version"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("quarterdeck ")
+    assert loaded == set()
+    repo = GitRepo.init(tmp_path / "web")
+    repo.commit("Initial commit", {"README.md": "x"}, date=datetime(2026, 10, 1, tzinfo=UTC))
+    repo.squash_pr(1, "Add login", {"a.py": "1"}, date=datetime(2026, 11, 2, tzinfo=UTC))
+    argv = ["review", "--repo", str(repo.path), "--month", "2026-11"]
+    done, loaded = loaded_after(argv, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "#1 Add login" in done.stdout  # a real review was written
+    assert loaded == set()
+    # The same child, when GitHub mode is asked for, does load PyGithub: the check sees it.
+    done, loaded = loaded_after([*argv, "--github", "acme/web"], tmp_path)
+    assert "github" in loaded
