@@ -113,3 +113,51 @@ def test_version_and_an_offline_review_import_neither_the_app_nor_pygithub_nor_s
     # The same child, when GitHub mode is asked for, does load PyGithub: the check sees it.
     done, loaded = loaded_after([*argv, "--github", "acme/web"], tmp_path)
     assert "github" in loaded
+
+
+def test_the_core_install_runs_the_demo_without_the_app(tmp_path: Path) -> None:
+    """The README's first command in a fresh environment: `python -m venv` and
+    `pip install .` (the core package, no extra), then `quarterdeck demo`; Flask (the
+    App's) is not installed. Slow on purpose (~20-60 s): it really creates a venv and
+    installs into it, with this machine's pip settings (its index or mirror), as a new
+    user's machine does; nothing else exercises the packaging metadata."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    pip = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert pip.returncode == 0, pip.stderr[-2000:]
+    demo = subprocess.run(
+        [str(venv / "bin" / "quarterdeck"), "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stderr
+    assert "# Growth review: product-analytics — November 2026" in demo.stdout
+    assert "## Revenue" in demo.stdout  # the embedded warehouse's `sql:` figures
+    flask = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import flask"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert flask.returncode == 1
+    assert "No module named 'flask'" in flask.stderr
+    serve = subprocess.run(
+        [str(venv / "bin" / "quarterdeck"), "serve"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert serve.returncode == 1
+    assert "install quarterdeck[app]" in serve.stderr
