@@ -110,6 +110,10 @@ def test_version_and_an_offline_review_import_neither_the_app_nor_pygithub_nor_s
     assert done.returncode == 0, done.stderr
     assert "#1 Add login" in done.stdout  # a real review was written
     assert loaded == set()
+    for offline in (["link", "1"], ["validate"]):  # link: 0; validate: 1, no config
+        done, loaded = loaded_after([*offline, "--repo", str(repo.path)], tmp_path)
+        assert "Traceback" not in done.stderr
+        assert loaded == set(), offline
     # The same child, when GitHub mode is asked for, does load PyGithub: the check sees it.
     done, loaded = loaded_after([*argv, "--github", "acme/web"], tmp_path)
     assert "github" in loaded
