@@ -97,7 +97,8 @@ class ForgivingParser(argparse.ArgumentParser):
     subparser its parent's class)."""
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
-        # argparse's own check, with a suggestion: a command, a subcommand or a choice.
+        # argparse's own check (the hook 3.11 to 3.13 call for every value with choices),
+        # with a suggestion: a command, a subcommand or a choice.
         if action.choices is not None and value not in action.choices:
             choices = ", ".join(repr(c) for c in action.choices)
             hint = did_you_mean(str(value), (str(c) for c in action.choices))
