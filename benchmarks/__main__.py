@@ -35,6 +35,7 @@ from benchmarks import (
     parsing,
     render,
     slow_clients,
+    startup,
     webhook,
 )
 
@@ -48,6 +49,7 @@ SUITES: dict[str, Callable[[bool], list[dict[str, object]]]] = {
     "webhook acknowledgement": webhook.run,
     "slow clients": slow_clients.run,
     "idle connections and malformed requests": idle_connections.run,
+    "CLI start-up": startup.run,
 }
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 BEGIN, END = "<!-- benchmarks:summary -->", "<!-- /benchmarks:summary -->"

@@ -8,6 +8,7 @@ the GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -116,12 +117,49 @@ def test_action_metadata_maps_every_input_explicitly() -> None:
     assert set(action["outputs"]) >= {"issue-number", "issue-url"}
     steps = action["runs"]["steps"]
     assert steps[0]["uses"].startswith("actions/setup-python@")
-    install = steps[1]
+    install = next(s for s in steps if s["name"].startswith("Install Quarterdeck"))
     assert install["env"]["QD_ACTION_PATH"] == "${{ github.action_path }}"
     assert 'pip install --quiet --disable-pip-version-check "$QD_ACTION_PATH"' in install["run"]
     review = next(s for s in steps if s.get("id") == "review")
     mapped = {m for v in review["env"].values() for m in EXPRESSION.findall(v)}
     assert mapped == {f"inputs.{name}" for name in action["inputs"]} - {"inputs.python-version"}
+
+
+def test_action_installs_the_core_package_with_pip_cached_between_runs(tmp_path: Path) -> None:
+    """The Action installs the core package only (no `[app]` extra) and keeps pip's
+    cache between runs with actions/cache, keyed by the Python and the action's
+    pyproject.toml; the key step runs as a runner runs it."""
+    steps = load(ACTION)["runs"]["steps"]
+    names = [s["name"] for s in steps]
+    install = names.index("Install Quarterdeck from the action's own checkout")
+    cache = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache@"))
+    locate = next(i for i, s in enumerate(steps) if s.get("id") == "pip-cache")
+    assert locate < cache < install  # restored before pip runs
+    assert "[" not in steps[install]["run"]  # no extra: the core package
+    with_ = steps[cache]["with"]
+    assert with_["path"] == "${{ steps.pip-cache.outputs.dir }}"
+    assert "${{ steps.python.outputs.python-version }}" in with_["key"]
+    assert with_["key"].endswith("${{ steps.pip-cache.outputs.key }}")
+    assert steps[0]["id"] == "python"
+    output = tmp_path / "output"
+    output.touch()
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", steps[locate]["run"]],
+        env={
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
+            "HOME": str(tmp_path),
+            "GITHUB_OUTPUT": str(output),
+            "QD_ACTION_PATH": str(ROOT),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    found = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert Path(found["dir"]).is_absolute(), done.stderr
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    assert found["key"] == digest[:16]
 
 
 @pytest.mark.parametrize("path", [ACTION, *WORKFLOWS], ids=lambda p: p.name)

@@ -83,7 +83,7 @@ def _exit_code(argv: list[str]) -> int:
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
     [
-        (["review", "--month", "2026-13"], 2, "not in the form YYYY-MM"),
+        (["review", "--month", "2026-13"], 2, "the month must be 01–12"),
         (["review", "--format", "pdf"], 2, "invalid choice: 'pdf'"),
         (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
         (["review", "--repo", "/nonexistent/repo", "--month", "2026-11"], 1, "/nonexistent/repo"),

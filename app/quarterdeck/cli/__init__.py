@@ -32,6 +32,7 @@ from quarterdeck.cli.args import (
     verbose_everywhere,
     write_output,
 )
+from quarterdeck.cli.forgiving import ForgivingParser, chosen, with_examples
 from quarterdeck.cli.publish import add_publish_args, add_quarter_report, writes_as
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.vocabulary import is_login, repo_reference_problem
@@ -43,7 +44,7 @@ log = logging.getLogger("quarterdeck")
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, exposed for tests and for `--help`."""
-    parser = argparse.ArgumentParser(
+    parser = ForgivingParser(
         prog="quarterdeck",
         description=(
             "Engineers own the roadmap. Quarterdeck links every merged PR to the quarterly "
@@ -53,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"quarterdeck {__version__}")
     add_verbose_arg(parser)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Not required: bare `quarterdeck` prints this help and exits 0 (`main`).
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     review = sub.add_parser(
         "review",
@@ -148,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_goals_commands(sub)  # `goals sync` and `goals new`
     add_plan_command(sub)  # `plan`: the next quarter's planning issues
     verbose_everywhere(parser)
+    with_examples(parser)  # every subcommand's --help ends with examples
     return parser
 
 
@@ -168,7 +171,17 @@ def _github(args: argparse.Namespace) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    if getattr(args, "with_bodies", False) and args.format != "json":
+        # PR descriptions exist only in the JSON output: a silent no-op would mislead.
+        chosen(parser, args).error(
+            "--with-bodies keeps each PR's description in the JSON output; add --format json "
+            "(or leave --with-bodies out)"
+        )
     if getattr(args, "github", None) and is_login(args.github):
         # An owner alone names its organisation-wide home: the `.github` repository.
         args.github = f"{args.github}/.github"

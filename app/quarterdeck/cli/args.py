@@ -30,7 +30,7 @@ def parse_quarter(text: str) -> str:
     """`YYYY-Qn`."""
     if not is_quarter(text):
         raise argparse.ArgumentTypeError(
-            f"expected a quarter as YYYY-Qn, e.g. 2026-Q4; got {text!r}"
+            f"expected a quarter as YYYY-Qn, Q1 to Q4, e.g. 2026-Q4; got {text!r}"
         )
     return text
 

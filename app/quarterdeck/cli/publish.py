@@ -25,6 +25,7 @@ from quarterdeck.cli.args import (
     add_output_arg,
     add_repo_arg,
     add_team_arg,
+    parse_quarter,
     write_output,
 )
 from quarterdeck.errors import EXIT_OK, QuarterdeckError
@@ -58,7 +59,10 @@ def add_quarter_report(sub: Any) -> None:
     add_github_args(report)
     add_config_arg(report)
     report.add_argument(
-        "--quarter", metavar="YYYY-Qn", help="quarter to report (default: the current one)"
+        "--quarter",
+        type=parse_quarter,
+        metavar="YYYY-Qn",
+        help="quarter to report (default: the current one)",
     )
     add_team_arg(report)
     report.add_argument("--branch", help="branch to read (default: the repo's default branch)")

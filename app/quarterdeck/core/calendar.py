@@ -25,6 +25,10 @@ class Month:
         """Parse `YYYY-MM`; raises ValueError with a readable message."""
         m = _MONTH.match(text.strip())
         if not m:
+            if re.fullmatch(r"\d{4}-\d{2}", text.strip()):
+                raise ValueError(
+                    f"month {text!r} does not exist: the month must be 01–12, e.g. 2026-11"
+                )
             raise ValueError(f"month {text!r} is not in the form YYYY-MM, e.g. 2026-11")
         return cls(int(m.group(1)), int(m.group(2)))
 

@@ -30,7 +30,7 @@ from quarterdeck.core.config import MetricsMonth
 from quarterdeck.core.model import Config
 from quarterdeck.core.outbound import OutboundPolicy, policy_from_env
 from quarterdeck.errors import ConfigError, MetricSourceError, QuarterdeckError
-from quarterdeck.sources import posthog, warehouse
+from quarterdeck.sources import posthog
 from quarterdeck.sources.repo_files import FileReader, metrics_in
 
 __all__ = ["FigureSources", "PostHogAccess", "WarehouseAccess", "team_figures"]
@@ -213,6 +213,10 @@ class FigureSources:
                 if self.warehouse.url is None:
                     raise MetricSourceError(f"metric {metric.id}: {self.warehouse.no_url}")
                 url, url_env = self.warehouse.url, self.warehouse.url_source
+            # Imported here, and only here: SQLAlchemy is loaded when a SQL metric is
+            # read, not by every command (start-up cost; tests/test_install.py).
+            from quarterdeck.sources import warehouse
+
             return warehouse.query_series(
                 url, metric.query, start, end, metric=metric.id, url_env=url_env
             )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from quarterdeck.core.calendar import Month
@@ -24,10 +25,12 @@ from quarterdeck.core.review.linking import link_pr, quarter_of
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review import read_clone, review_window, reviewed_branches
 from quarterdeck.sources.git_history import default_branch, pr_merge_times
-from quarterdeck.sources.github import Github, translated
-from quarterdeck.sources.github.goals import load_config_with_goal_issues
-from quarterdeck.sources.github.prs import fetch_pr
 from quarterdeck.sources.repo_files import load_repo_config
+
+# The GitHub gateway (PyGithub) is imported inside the GitHub-mode functions, and only
+# there: offline, this command never loads it (start-up cost; tests/test_install.py).
+if TYPE_CHECKING:
+    from quarterdeck.sources.github import Github
 
 __all__ = ["Explanation", "explain_from_github", "explain_from_repo"]
 
@@ -53,6 +56,10 @@ class Explanation:
 
 def explain_from_github(gh: Github, full_name: str, number: int) -> Explanation:
     """Link PR `number` of `full_name` with the repo's config, both read from GitHub."""
+    from quarterdeck.sources.github import translated
+    from quarterdeck.sources.github.goals import load_config_with_goal_issues
+    from quarterdeck.sources.github.prs import fetch_pr
+
     with translated(f"opening repository {full_name}"):
         repo = gh.get_repo(full_name)
     # The same goals the review and the App link against: files and goal issues.

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from quarterdeck.core.calendar import Month
+from quarterdeck.core.config import CONFIG_PATH
 from quarterdeck.core.goals.next_quarter import previous_quarter
 from quarterdeck.core.goals.plan import TeamPlan
 from quarterdeck.core.model import Config
@@ -23,12 +25,13 @@ from quarterdeck.services.goals_new import GoalsStub, goals_stub, stub_from
 from quarterdeck.services.quarter_report import quarter_report, report_months
 from quarterdeck.services.review import TeamReview, build_reviews, github_home_reviews
 from quarterdeck.services.templates import render_template
-from quarterdeck.sources.github import Github, Repository
-from quarterdeck.sources.github.client import token_writer
-from quarterdeck.sources.github.config import CONFIG_PATH, repo_reader
-from quarterdeck.sources.github.reviews import held_reviews
-from quarterdeck.sources.github.writes import Writer
 from quarterdeck.sources.repo_files import load_repo_config
+
+# The GitHub gateway (PyGithub) is imported inside the GitHub-mode functions, and only
+# there: offline, this command never loads it (start-up cost; tests/test_install.py).
+if TYPE_CHECKING:
+    from quarterdeck.sources.github import Github, Repository
+    from quarterdeck.sources.github.writes import Writer
 
 PLAN_TEMPLATE = "plan_issue.md.j2"
 
@@ -106,6 +109,10 @@ def plans_from_github(
     files from the default branch, and the decisions of the reviews held in the
     quarter ending, from their review issues (one listing). `writer`: the login
     Quarterdeck writes as (None: the token's user, `token_writer`)."""
+    from quarterdeck.sources.github.client import token_writer
+    from quarterdeck.sources.github.config import repo_reader
+    from quarterdeck.sources.github.reviews import held_reviews
+
     month = ending_month(quarter, today)
     writer = writer or token_writer(gh, in_actions=False)
     home = github_home_reviews(gh, full_name, month, config_path=config_path, writer=writer)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.business.definitions import SECTIONS, MetricDef
 from quarterdeck.core.business.figures import TREND_MONTHS, MetricFigure
@@ -54,15 +54,6 @@ from quarterdeck.services.figures import FigureSources, team_figures
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
 from quarterdeck.sources.git_repo import history_span
-from quarterdeck.sources.github import Github, Repository, translated
-from quarterdeck.sources.github.client import log_rate_limit, token_writer
-from quarterdeck.sources.github.config import load_github_templates, repo_reader
-from quarterdeck.sources.github.goals import load_config_with_goal_issues
-from quarterdeck.sources.github.home import HomePlan, open_home
-from quarterdeck.sources.github.prs import fetch_merged_prs
-from quarterdeck.sources.github.repos import resolve_repos
-from quarterdeck.sources.github.reviews import previous_review_issues
-from quarterdeck.sources.github.writes import Writer
 from quarterdeck.sources.repo_files import (
     USER_TEMPLATES,
     LocalReader,
@@ -70,6 +61,13 @@ from quarterdeck.sources.repo_files import (
     local_templates,
     read_text,
 )
+
+# The GitHub gateway (PyGithub) is imported inside the GitHub-mode functions, and only
+# there: an offline review never loads it (start-up cost; tests/test_install.py).
+if TYPE_CHECKING:
+    from quarterdeck.sources.github import Github, Repository
+    from quarterdeck.sources.github.home import HomePlan
+    from quarterdeck.sources.github.writes import Writer
 
 # Which of the quarter's three monthly reviews this is, and what it is for.
 REVIEW_FOCUS = {
@@ -413,6 +411,13 @@ def github_home_reviews(
 ) -> HomeReviews:
     """`build_reviews_from_github`, with the home repository and config it read
     (`whole_quarter`: as for `build_reviews`)."""
+    from quarterdeck.sources.github.client import log_rate_limit, token_writer
+    from quarterdeck.sources.github.config import load_github_templates, repo_reader
+    from quarterdeck.sources.github.goals import load_config_with_goal_issues
+    from quarterdeck.sources.github.home import open_home
+    from quarterdeck.sources.github.prs import fetch_merged_prs
+    from quarterdeck.sources.github.repos import resolve_repos
+
     # One query: the repository, the folders, labelled issues and goals history the
     # defaults name; what the config moves elsewhere is read when asked.
     repo = open_home(gh, full_name, home_plan(config_path, month))
@@ -456,6 +461,8 @@ def home_plan(config_path: str, month: Month) -> HomePlan:
     file's folder, the goals, objectives, metrics and templates folders, the goal,
     objective and review issues, and the quarter's goals file's history (from the
     second month of a quarter, when goal changes are shown)."""
+    from quarterdeck.sources.github.home import HomePlan
+
     defaults = Config()
     history = goals_file_of(defaults, month) if month.month_of_quarter != 1 else None
     folders = (
@@ -549,7 +556,9 @@ def carry_from_github(
 ) -> list[TeamReview]:
     """GitHub mode: last month's review issues (one listing) and the goals file's
     history (`goals_file_then_and_now`: one request when it did not change)."""
+    from quarterdeck.sources.github import translated
     from quarterdeck.sources.github.goals_history import goals_file_then_and_now
+    from quarterdeck.sources.github.reviews import previous_review_issues
 
     owned = [r for r in reviews if r.team is not None]
     if not owned:

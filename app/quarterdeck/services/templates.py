@@ -12,16 +12,20 @@ cap. Passing one is a TemplateError naming the template and the limit.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.text.render import make_environment, render, render_capped
 from quarterdeck.errors import TemplateError
 from quarterdeck.resources import resource
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
 
 try:  # POSIX only; elsewhere the wall-time limit and the output cap still hold
     import resource as _rlimits
@@ -56,10 +60,17 @@ def render_template(
     Without overrides everything is Quarterdeck's own and renders in this process;
     with any, the render runs in a limited child (see the module docstring).
     """
-    dirs = [resource("templates")]
     if not overrides:
-        return render(make_environment(dirs), name, **context)
+        return render(_bundled_environment(), name, **context)
     return _render_in_child(dict(overrides), name, context, limits or LIMITS)
+
+
+@functools.cache
+def _bundled_environment() -> SandboxedEnvironment:
+    """One environment over the bundled templates per process, so each template is
+    compiled once, not once per team's review and again for the job summary (compiling
+    was most of an offline review's time; benchmarks/startup.py)."""
+    return make_environment([resource("templates")])
 
 
 def _render_in_child(

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from quarterdeck.core.config import CONFIG_PATH, sort_problems
 from quarterdeck.core.config.yaml_nodes import read_yaml, render_key
@@ -13,9 +14,12 @@ from quarterdeck.core.model import Config, ReviewSettings
 from quarterdeck.core.outbound import policy_from_env
 from quarterdeck.errors import ConfigError, Problem, QuarterdeckError
 from quarterdeck.sources.git_repo import toplevel
-from quarterdeck.sources.github import Github
-from quarterdeck.sources.github.repos import resolve_repos
 from quarterdeck.sources.repo_files import LocalReader, load_config, metrics_problems
+
+# The GitHub gateway (PyGithub) is imported inside the GitHub-mode functions, and only
+# there: offline, this command never loads it (start-up cost; tests/test_install.py).
+if TYPE_CHECKING:
+    from quarterdeck.sources.github import Github
 
 __all__ = ["Validation", "validate_repo"]
 
@@ -94,6 +98,8 @@ def _unreadable_repos(
     reader: LocalReader, config: Config, config_path: str, gh: Github, home: str
 ) -> list[Problem]:
     """A problem, at its line, for each `repos:` entry (or `org:`) GitHub cannot answer."""
+    from quarterdeck.sources.github.repos import resolve_repos
+
     selection = resolve_repos(gh, home, config.repos)
     if not selection.problems:
         return []

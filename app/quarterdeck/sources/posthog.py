@@ -26,16 +26,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.business.series import series_from_rows
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.outbound import OutboundPolicy, host_refusal
 from quarterdeck.errors import MetricSourceError
 from quarterdeck.redact import register
-from quarterdeck.sources.outbound import OutboundRefused, Resolver, guarded_session, resolve
+
+# requests (through sources.outbound) is imported when a query is sent, not with this
+# module: the review imports it for its constants, and most reviews ask PostHog nothing
+# (start-up cost; tests/test_install.py).
+if TYPE_CHECKING:
+    import requests
+
+    from quarterdeck.sources.outbound import Resolver
 
 __all__ = ["DEFAULT_HOST", "KEY_ENV", "PostHogProject", "query_series"]
 
@@ -73,7 +78,7 @@ def query_series(
     *,
     metric: str,
     policy: OutboundPolicy | None = None,
-    resolver: Resolver = resolve,
+    resolver: Resolver | None = None,
     sleep: Callable[[float], None] = time.sleep,
     key_source: str = KEY_ENV,
     no_key: str = f"no PostHog key; set {KEY_ENV}",
@@ -81,11 +86,16 @@ def query_series(
     """The `(month, value)` rows `hogql` returns for [start, end), as a series.
 
     `policy` is the operator's rule on where the key may go (default: PostHog's clouds
-    only); `key_source` names where the key came from, and `no_key` says what to do
+    only; `resolver`, the system's DNS by default, is where its host is looked up);
+    `key_source` names where the key came from, and `no_key` says what to do
     when there is none. Raises MetricSourceError (naming `metric`, never the key) when
     the host is not allowed, there is no key, PostHog refuses the query, or it cannot be
     reached after retries.
     """
+    import requests
+
+    from quarterdeck.sources.outbound import OutboundRefused, guarded_session, resolve
+
     register(key)  # PostHog may quote it back; no message will
     refused = host_refusal(project.host, policy or OutboundPolicy())
     if refused:
@@ -100,7 +110,7 @@ def query_series(
         }
     }
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    with guarded_session(policy or OutboundPolicy(), resolver) as http:
+    with guarded_session(policy or OutboundPolicy(), resolver or resolve) as http:
         for attempt in range(1, _ATTEMPTS + 1):
             last = attempt == _ATTEMPTS
             try:

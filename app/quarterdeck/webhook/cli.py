@@ -3,13 +3,40 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 from typing import Any
 
+from quarterdeck.errors import QuarterdeckError
 from quarterdeck.webhook.logs import configure_logging
 from quarterdeck.webhook.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("quarterdeck.webhook")
+
+# What the `app` extra installs (pyproject.toml), by import name: the core package
+# (the CLI and the Action) has none of them.
+APP_MODULES = ("flask", "github_webhook", "uvicorn", "h11", "a2wsgi", "redis", "rq")
+
+
+def require_app_extra(command: str) -> None:
+    """Raise QuarterdeckError (exit 1) naming what to install when the App's packages
+    are missing: `serve`, `worker` and `schedule` need the `app` extra, the CLI's
+    other commands do not. Looks them up without importing them."""
+    missing = [name for name in APP_MODULES if _missing(name)]
+    if missing:
+        raise QuarterdeckError(
+            f"`quarterdeck {command}` runs the GitHub App, whose packages are not installed "
+            f"(missing: {', '.join(missing)}); install quarterdeck[app] "
+            "(`pip install 'quarterdeck[app]'`, or `pip install '.[app]'` in a clone) "
+            "and re-run"
+        )
+
+
+def _missing(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is None
+    except (ImportError, ValueError):  # a parent that fails, or a module without a spec
+        return True
 
 
 def add_commands(sub: Any) -> None:
@@ -63,6 +90,7 @@ def add_commands(sub: Any) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     """Validate settings, then run uvicorn's processes (or Flask's server with --dev)."""
+    require_app_extra("serve")
     settings = load_settings()
     configure_logging(settings.secrets())
     from quarterdeck.webhook.server import create_app
@@ -83,6 +111,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def worker(args: argparse.Namespace) -> int:
     """Run an RQ worker until stopped."""
+    require_app_extra("worker")
     settings = load_settings()
     configure_logging(settings.secrets())
     from redis.exceptions import RedisError
@@ -104,6 +133,7 @@ def worker(args: argparse.Namespace) -> int:
 
 def schedule(args: argparse.Namespace) -> int:
     """Enqueue the due month's review jobs, one per installation of the App."""
+    require_app_extra("schedule")
     from quarterdeck.webhook.schedule import schedule_command
 
     return schedule_command(args)

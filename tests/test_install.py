@@ -1,0 +1,167 @@
+"""What each command needs installed, and imports: the core package runs the CLI and the
+Action; `serve`, `worker` and `schedule` need the `app` extra and say so when it is
+missing. Each test runs the real entry point in a child Python."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.gitrepo import GitRepo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# What the `app` extra brings (pyproject.toml), by import name.
+APP_PACKAGES = ("flask", "github_webhook", "uvicorn", "h11", "a2wsgi", "redis", "rq")
+
+
+def run_without(
+    blocked: tuple[str, ...], argv: list[str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """`quarterdeck argv` in a child Python where importing `blocked` fails, as it does
+    when they are not installed (a None in sys.modules makes `import` raise)."""
+    code = (
+        "import sys\n"
+        f"for name in {blocked!r}: sys.modules[name] = None\n"
+        "from quarterdeck.cli import main\n"
+        f"raise SystemExit(main({argv!r}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QUARTERDECK_", "REDIS"))}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", ["serve", "worker", "schedule"])
+def test_app_commands_without_the_app_extra_exit_1_naming_it(command: str, tmp_path: Path) -> None:
+    done = run_without(APP_PACKAGES, [command], tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"`quarterdeck {command}` runs the GitHub App" in done.stderr
+    assert "install quarterdeck[app]" in done.stderr
+    assert "missing: flask, github_webhook, uvicorn, h11, a2wsgi, redis, rq" in done.stderr
+
+
+def test_one_missing_app_package_is_named_alone(tmp_path: Path) -> None:
+    done = run_without(("rq",), ["worker"], tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "(missing: rq)" in done.stderr
+    assert "install quarterdeck[app]" in done.stderr
+
+
+# What the CLI's offline commands must not load: the App, its servers and queue, the SQL
+# toolkit (only a `sql:` metric needs it) and PyGithub (only GitHub mode needs it).
+HEAVY = ("flask", "gunicorn", "uvicorn", "rq", "redis", "sqlalchemy", "github")
+
+
+def loaded_after(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run `quarterdeck argv` in a child Python; return its result and the top-level
+    packages of HEAVY it had imported when it ended."""
+    found = cwd / "loaded.txt"
+    code = (
+        "import sys\n"
+        "from quarterdeck.cli import main\n"
+        "try:\n"
+        f"    code = main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "finally:\n"
+        "    names = {m.partition('.')[0] for m in list(sys.modules)}\n"
+        f"    open({str(found)!r}, 'w').write('\\n'.join(sorted(names & set({HEAVY!r}))))\n"
+        "raise SystemExit(code)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GITHUB_API_URL")}
+    env["GITHUB_API_URL"] = "http://127.0.0.1:9/api/v3"  # never the network
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return done, set(found.read_text().split())
+
+
+def test_version_and_an_offline_review_import_neither_the_app_nor_pygithub_nor_sqlalchemy(
+    tmp_path: Path,
+) -> None:
+    done, loaded = loaded_after(["--version"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("quarterdeck ")
+    assert loaded == set()
+    repo = GitRepo.init(tmp_path / "web")
+    repo.commit("Initial commit", {"README.md": "x"}, date=datetime(2026, 10, 1, tzinfo=UTC))
+    repo.squash_pr(1, "Add login", {"a.py": "1"}, date=datetime(2026, 11, 2, tzinfo=UTC))
+    argv = ["review", "--repo", str(repo.path), "--month", "2026-11"]
+    done, loaded = loaded_after(argv, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "#1 Add login" in done.stdout  # a real review was written
+    assert loaded == set()
+    for offline in (["link", "1"], ["validate"]):  # link: 0; validate: 1, no config
+        done, loaded = loaded_after([*offline, "--repo", str(repo.path)], tmp_path)
+        assert "Traceback" not in done.stderr
+        assert loaded == set(), offline
+    # The same child, when GitHub mode is asked for, does load PyGithub: the check sees it.
+    done, loaded = loaded_after([*argv, "--github", "acme/web"], tmp_path)
+    assert "github" in loaded
+
+
+def test_the_core_install_runs_the_demo_without_the_app(tmp_path: Path) -> None:
+    """The README's first command in a fresh environment: `python -m venv` and
+    `pip install .` (the core package, no extra), then `quarterdeck demo`; Flask (the
+    App's) is not installed. Slow on purpose (~20-60 s): it really creates a venv and
+    installs into it, with this machine's pip settings (its index or mirror), as a new
+    user's machine does; nothing else exercises the packaging metadata."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    pip = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert pip.returncode == 0, pip.stderr[-2000:]
+    demo = subprocess.run(
+        [str(venv / "bin" / "quarterdeck"), "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stderr
+    assert "# Growth review: product-analytics — November 2026" in demo.stdout
+    assert "## Revenue" in demo.stdout  # the embedded warehouse's `sql:` figures
+    flask = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import flask"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert flask.returncode == 1
+    assert "No module named 'flask'" in flask.stderr
+    serve = subprocess.run(
+        [str(venv / "bin" / "quarterdeck"), "serve"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert serve.returncode == 1
+    assert "install quarterdeck[app]" in serve.stderr
