@@ -12,18 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from quarterdeck.cli import build_parser, main
+from quarterdeck.cli import build_parser
 from quarterdeck.cli.forgiving import EXAMPLES
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """main()'s exit code (returned or raised by argparse), stdout and stderr."""
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.cli_runs import run_cli as run
 
 
 def test_a_mistyped_command_suggests_the_command(capsys: pytest.CaptureFixture[str]) -> None:

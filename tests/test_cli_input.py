@@ -10,18 +10,9 @@ import pytest
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
+from tests.cli_runs import run_cli as _run
 from tests.gitrepo import GitRepo
 from tests.reviewrepos import ALICE, BOB, CONFIG, GOALS, at, small_repo
-
-
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of the real entry point, argparse's exits included."""
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

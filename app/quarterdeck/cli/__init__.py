@@ -311,7 +311,13 @@ def _review_done(reviews: list, args: argparse.Namespace, sources: Any) -> int:
     """Publish (--publish / --dry-run) or print; in Actions, also the job summary, which
     opens with the figures that could not be read. With --strict, any such figure
     fails the command before anything is printed or published."""
-    from quarterdeck.cli.publish import figures_summary, publish, strict_error, write_summary
+    from quarterdeck.cli.publish import (
+        figures_summary,
+        publish,
+        strict_error,
+        summary_file,
+        write_summary,
+    )
     from quarterdeck.services.review import render_reviews
 
     write_summary(args, figures_summary(reviews, sources))
@@ -319,8 +325,9 @@ def _review_done(reviews: list, args: argparse.Namespace, sources: Any) -> int:
         strict_error(reviews)
     if args.publish or args.dry_run:
         return publish(reviews, args, lambda: _github(args))
-    _emit(reviews, args)
-    write_summary(args, render_reviews(reviews))
+    markdown = _emit(reviews, args)
+    if summary_file(args) is not None:  # each review is rendered once, and only if needed
+        write_summary(args, markdown if markdown is not None else render_reviews(reviews))
     return EXIT_OK
 
 
@@ -406,15 +413,17 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _emit(reviews: list, args: argparse.Namespace) -> None:
+def _emit(reviews: list, args: argparse.Namespace) -> str | None:
+    """Print (or write) the reviews; returns their Markdown when that is what it rendered."""
     from quarterdeck.services.review import render_reviews, reviews_to_json
 
     if args.format == "json":
         data = reviews_to_json(reviews, with_bodies=args.with_bodies)
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = render_reviews(reviews)
+        write_output(args, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return None
+    text = render_reviews(reviews)
     write_output(args, text)
+    return text
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -219,11 +219,16 @@ def write_summary(args: argparse.Namespace, markdown: str) -> None:
     Through the redactor: the summary is shown to everyone who can read the run, and
     quotes the reasons figures could not be read (a source's own words).
     """
-    target = _actions_file(getattr(args, "step_summary", None), "GITHUB_STEP_SUMMARY")
+    target = summary_file(args)
     markdown = redact(markdown)
     if target is not None and markdown:
         with target.open("a", encoding="utf-8") as out:
             out.write(markdown if markdown.endswith("\n") else markdown + "\n")
+
+
+def summary_file(args: argparse.Namespace) -> Path | None:
+    """The job summary file to append to (`--step-summary`, or Actions' own), or None."""
+    return _actions_file(getattr(args, "step_summary", None), "GITHUB_STEP_SUMMARY")
 
 
 def _actions_file(explicit: Path | None, variable: str) -> Path | None:
