@@ -27,6 +27,7 @@ They live where the claims do, so whatever agrees on claims agrees on locks.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -128,7 +129,14 @@ def _add_columns(conn: sqlite3.Connection) -> None:
 
 def owner_token(pid: int | None = None) -> str:
     """This process as a claim's owner: host, pid and the pid's start time (no reuse)."""
-    pid = os.getpid() if pid is None else pid
+    if pid is None:
+        return _own_token(os.getpid())  # on every delivery: read /proc once per process
+    return f"{socket.gethostname()}:{pid}:{_started(pid)}"
+
+
+@functools.cache
+def _own_token(pid: int) -> str:
+    # Keyed by pid, so a forked worker computes its own.
     return f"{socket.gethostname()}:{pid}:{_started(pid)}"
 
 
