@@ -141,7 +141,7 @@ def run(quick: bool) -> list[dict[str, object]]:
     cases = [(f"review of Dec 2026: 1,000 PRs merged in the month, 40 goals {HARNESS}", 1000, 0)]
     if not quick:
         cases.append(
-            (f"review of Dec 2026: 4,000 PRs since Oct 1 (search split) {HARNESS}", 4000, 61)
+            (f"review of Dec 2026: 4,000 PRs since Oct 1 (past the search cap) {HARNESS}", 4000, 61)
         )
     rows: list[dict[str, object]] = []
     for name, prs, earlier in cases:
