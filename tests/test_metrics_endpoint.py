@@ -30,7 +30,7 @@ from tests.fakegithub_http import HttpFront
 from tests.servers import served
 from tests.test_webhook_live import post, post_all_at_once
 from tests.webhooks import REPO, SECRET, encode, headers, merged_pr, settings
-from tests.workers import Worker, seed_repo, wait_for, worker_env
+from tests.workers import Worker, free_port, seed_repo, wait_for, worker_env
 
 REDIS_URL = os.environ.get("QUARTERDECK_TEST_REDIS_URL", "redis://127.0.0.1:6390/5")
 TOKEN = "metrics-Token-4f9c2e7a1b3d5e6f"
@@ -276,3 +276,20 @@ def test_an_unknown_event_is_other_and_a_job_count_lost_in_redis_never_fails(
     assert event_label(str(uuid.uuid4())) == "other"
     gone = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     RedisWork(gone)("pull_request", "done", 0.1, 10)  # logs, never raises into the job
+
+
+def test_a_scrape_while_redis_is_down_answers_200_without_the_redis_figures(
+    tmp_path: Path,
+) -> None:
+    closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    client = create_app(settings(tmp_path, redis_url=Secret(closed))).test_client()
+    body = encode(example("ping", "zen"))
+    assert client.post("/webhook", data=body, headers=headers("ping", body)).status_code == 200
+
+    answer = client.get("/metrics")
+
+    assert answer.status_code == 200
+    found = samples(answer.get_data(as_text=True))
+    assert value(found, "quarterdeck_redis_up") == 0
+    assert value(found, "quarterdeck_deliveries_total", event="ping", outcome="pong") >= 1
+    assert not any(k[0].startswith(("quarterdeck_queue", "quarterdeck_jobs")) for k in found)
