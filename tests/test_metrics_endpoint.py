@@ -293,3 +293,36 @@ def test_a_scrape_while_redis_is_down_answers_200_without_the_redis_figures(
     assert value(found, "quarterdeck_redis_up") == 0
     assert value(found, "quarterdeck_deliveries_total", event="ping", outcome="pong") >= 1
     assert not any(k[0].startswith(("quarterdeck_queue", "quarterdeck_jobs")) for k in found)
+
+
+def test_without_redis_serves_processes_count_the_work_they_did_and_a_scrape_sums_it(
+    tmp_path: Path, github: FakeGitHub, http_front: HttpFront
+) -> None:
+    repo = seed_repo(github, range(2, 6))
+    github.rate_remaining = 4000
+    env = worker_env(http_front.url, "")
+    env.pop("REDIS_URL")
+    env["QUARTERDECK_DELIVERIES_DB"] = str(tmp_path / "deliveries.sqlite3")
+    merges = []
+    for number in range(2, 6):
+        payload = merged_pr()
+        payload["pull_request"]["number"] = number
+        github.hold_pull(REPO, payload)
+        body = encode(payload)
+        merges.append((body, headers("pull_request", body)))
+    with served(env, tmp_path, "--workers", "2", "--threads", "2") as app:
+        assert post_all_at_once(app.port, merges) == [202] * len(merges)
+        assert app.wait_for("delivery handled", len(merges), 60), "".join(app.lines)[-3000:]
+        scrapes = [samples(scrape(app.port)[1]) for _ in range(4)]
+
+    for found in scrapes:
+        assert value(
+            found, "quarterdeck_jobs_total", event="pull_request", outcome="handled"
+        ) == len(merges)
+        assert value(found, "quarterdeck_job_seconds_count", event="pull_request") == len(merges)
+        assert value(found, "quarterdeck_github_rate_limit_remaining") == github.rate_remaining
+        assert value(
+            found, "quarterdeck_deliveries_total", event="pull_request", outcome="queued"
+        ) == len(merges)
+        assert not any(k[0].startswith(("quarterdeck_queue", "quarterdeck_redis")) for k in found)
+    assert all(len(repo.comments_on(n)) == 1 for n in range(2, 6))
