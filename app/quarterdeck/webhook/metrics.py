@@ -88,12 +88,23 @@ def _door() -> tuple[Any, Any, Any]:
 
 
 def record_delivery(event: str | None, outcome: str, seconds: float | None = None) -> None:
-    """Count one delivery at the door; `seconds`, when given, into the answer histogram."""
-    _, deliveries, histogram = _door()
+    """Count one delivery at the door; `seconds`, when given, into the answer histogram.
+
+    Never raises: a figure that can't be written (the multiprocess directory removed
+    under a running server) must not turn a delivery's answer into a 500.
+    """
     label = event_label(event)
-    deliveries.labels(label, outcome).inc()
-    if seconds is not None:
-        histogram.labels(label).observe(seconds)
+    try:
+        _, deliveries, histogram = _door()
+        deliveries.labels(label, outcome).inc()
+        if seconds is not None:
+            histogram.labels(label).observe(seconds)
+    except Exception as exc:
+        log.warning("could not count a delivery in the metrics (%s)", _why(exc))
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 # ------------------------------------------------------------------------ the work
@@ -109,12 +120,15 @@ class LocalWork:
         self.jobs, self.seconds, self.remaining = _local_work()
 
     def __call__(self, event: str, verdict: str, seconds: float, remaining: int | None) -> None:
-        """Record one attempt of a job."""
+        """Record one attempt of a job (never raises, as `record_delivery`)."""
         label = event_label(event)
-        self.jobs.labels(label, JOB_OUTCOMES.get(verdict, verdict)).inc()
-        self.seconds.labels(label).observe(seconds)
-        if remaining is not None:
-            self.remaining.set(remaining)
+        try:
+            self.jobs.labels(label, JOB_OUTCOMES.get(verdict, verdict)).inc()
+            self.seconds.labels(label).observe(seconds)
+            if remaining is not None:
+                self.remaining.set(remaining)
+        except Exception as exc:
+            log.warning("could not count a job in the metrics (%s)", _why(exc))
 
 
 @functools.cache

@@ -7,6 +7,9 @@ nobody handles) or hands back a `Delivery`. That one is claimed (a repeat → 20
 "duplicate") and enqueued → 202; the work runs after the response. When the claim
 store or the queue is down the answer is 503 with Retry-After, and no claim is kept.
 
+`GET /metrics` is Prometheus' text format (`metrics.py`): each delivery's event and
+outcome are counted here, as it is answered. `GET /healthz` answers 200.
+
 Events are routed with the `github-webhook` package, but only after the checks: on
 its own it checks the SHA-1 header only, skips the check without a secret, answers
 400 to bad signatures, fails with a 500 on a form post without `payload`, and runs
