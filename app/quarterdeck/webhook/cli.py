@@ -15,6 +15,7 @@ log = logging.getLogger("quarterdeck.webhook")
 
 # What the `app` extra installs (pyproject.toml), by import name: the core package
 # (the CLI and the Action) has none of them.
+WORKER_NEEDS_REDIS = "`quarterdeck worker` takes jobs from Redis"
 APP_MODULES = ("flask", "github_webhook", "uvicorn", "h11", "a2wsgi", "redis", "rq")
 
 
@@ -112,7 +113,7 @@ def serve(args: argparse.Namespace) -> int:
 def worker(args: argparse.Namespace) -> int:
     """Run an RQ worker until stopped."""
     require_app_extra("worker")
-    settings = load_settings()
+    settings = load_settings(require_redis=True, redis_for=WORKER_NEEDS_REDIS)
     configure_logging(settings.secrets())
     from redis.exceptions import RedisError
 
