@@ -23,7 +23,8 @@ COPY examples/ examples/
 # takes that ownership.
 RUN pip install --no-cache-dir "./[${EXTRAS}]" \
     && rm -rf /src \
-    && useradd --system --uid 10001 --user-group --no-create-home \
+    && groupadd --system --gid 10001 quarterdeck \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home \
         --home-dir /var/lib/quarterdeck --shell /usr/sbin/nologin quarterdeck \
     && install -d -m 0700 -o quarterdeck -g quarterdeck /var/lib/quarterdeck
 

@@ -106,3 +106,26 @@ def test_a_state_dir_that_cannot_be_made_stops_serve_naming_it(tmp_path: Path) -
         "QUARTERDECK_STATE_DIR at one that is"
     )
     assert os.listdir(tmp_path) == ["a-file"]
+
+
+def test_serve_names_the_journal_an_older_version_left_in_its_folder(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "quarterdeck-deliveries.sqlite3").write_bytes(b"")  # where it used to go
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "XDG_STATE_HOME": str(tmp_path / "xdg"),
+        **BASE,
+    }
+    with served(env, work, "--workers", "1") as running:
+        pass
+    journal = tmp_path / "xdg" / "quarterdeck" / "deliveries.sqlite3"
+    assert (
+        running.count(
+            f"{work / 'quarterdeck-deliveries.sqlite3'} is the delivery journal of an older "
+            f"version, no longer used: this one keeps it in {journal}. To keep the deliveries it "
+            "holds, stop the App and move the file there, or set QUARTERDECK_DELIVERIES_DB="
+        )
+        == 1
+    )

@@ -9,7 +9,12 @@ from typing import Any
 
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.webhook.logs import configure_logging
-from quarterdeck.webhook.settings import Settings, SettingsError, load_settings
+from quarterdeck.webhook.settings import (
+    Settings,
+    SettingsError,
+    load_settings,
+    old_journal_notice,
+)
 
 log = logging.getLogger("quarterdeck.webhook")
 
@@ -94,6 +99,13 @@ def serve(args: argparse.Namespace) -> int:
     require_app_extra("serve")
     settings = load_settings()
     configure_logging(settings.secrets())
+    import os
+    from pathlib import Path
+
+    # Upgrading from a version that kept the journal wherever serve started: say so.
+    notice = old_journal_notice(settings, Path.cwd(), os.environ)
+    if settings.redis_url is None and notice:
+        log.warning(notice)
     from quarterdeck.webhook.server import create_app
 
     app = create_app(settings)
@@ -101,8 +113,6 @@ def serve(args: argparse.Namespace) -> int:
         log.info("development server on http://%s:%d", args.host, args.port)
         app.run(host=args.host, port=args.port, threaded=True)
         return 0
-    import os
-
     from quarterdeck.webhook.front import THREADS_VARIABLE, serve_forever
 
     # Each serving process builds its own app from the environment (uvicorn spawns them).

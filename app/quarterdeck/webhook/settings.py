@@ -326,6 +326,22 @@ def _deliveries_db(env: Mapping[str, str], state_dir: Path) -> Path:
     return Path(text).expanduser() if text else state_dir / DELIVERIES_FILE
 
 
+OLD_DELIVERIES_DB = "quarterdeck-deliveries.sqlite3"  # before QUARTERDECK_STATE_DIR: in the cwd
+
+
+def old_journal_notice(settings: Settings, cwd: Path, env: Mapping[str, str]) -> str | None:
+    """A notice for an upgrade: the journal an older version kept in the working
+    directory is there and no longer used (its deliveries not yet done would be lost)."""
+    old = cwd / OLD_DELIVERIES_DB
+    if env.get("QUARTERDECK_DELIVERIES_DB", "").strip() or not old.is_file():
+        return None
+    return (
+        f"{old} is the delivery journal of an older version, no longer used: this one "
+        f"keeps it in {settings.deliveries_db}. To keep the deliveries it holds, stop the "
+        f"App and move the file there, or set QUARTERDECK_DELIVERIES_DB={old}"
+    )
+
+
 def prepare_state_dir(settings: Settings) -> None:
     """Create the state directory (owner-only, 0700) before a SQLite file is opened in
     it; a directory that exists is left as it is. Raises SettingsError naming it when it
