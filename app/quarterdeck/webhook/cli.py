@@ -9,12 +9,18 @@ from typing import Any
 
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.webhook.logs import configure_logging
-from quarterdeck.webhook.settings import Settings, SettingsError, load_settings
+from quarterdeck.webhook.settings import (
+    Settings,
+    SettingsError,
+    load_settings,
+    old_journal_notice,
+)
 
 log = logging.getLogger("quarterdeck.webhook")
 
 # What the `app` extra installs (pyproject.toml), by import name: the core package
 # (the CLI and the Action) has none of them.
+WORKER_NEEDS_REDIS = "`quarterdeck worker` takes jobs from Redis"
 APP_MODULES = (
     "flask",
     "github_webhook",
@@ -102,6 +108,13 @@ def serve(args: argparse.Namespace) -> int:
     require_app_extra("serve")
     settings = load_settings()
     configure_logging(settings.secrets())
+    import os
+    from pathlib import Path
+
+    # Upgrading from a version that kept the journal wherever serve started: say so.
+    notice = old_journal_notice(settings, Path.cwd(), os.environ)
+    if settings.redis_url is None and notice:
+        log.warning(notice)
     from quarterdeck.webhook.server import create_app
 
     app = create_app(settings)
@@ -109,8 +122,6 @@ def serve(args: argparse.Namespace) -> int:
         log.info("development server on http://%s:%d", args.host, args.port)
         app.run(host=args.host, port=args.port, threaded=True)
         return 0
-    import os
-
     from quarterdeck.webhook.front import THREADS_VARIABLE, serve_forever
 
     # Each serving process builds its own app from the environment (uvicorn spawns them).
@@ -121,7 +132,7 @@ def serve(args: argparse.Namespace) -> int:
 def worker(args: argparse.Namespace) -> int:
     """Run an RQ worker until stopped."""
     require_app_extra("worker")
-    settings = load_settings()
+    settings = load_settings(require_redis=True, redis_for=WORKER_NEEDS_REDIS)
     configure_logging(settings.secrets())
     from redis.exceptions import RedisError
 

@@ -57,6 +57,7 @@ SCHEDULE_CRON = "0 12 * * *"
 DEFAULT_RETRY_DELAYS = (60, 600, 3600)  # seconds before each retry: then it is failed for good
 JOB_TIMEOUT = 1800  # one attempt: every home's reviews, each a handful of searches
 KEEP_SECONDS = 40 * 24 * 3600  # finished and failed jobs, until the next month's run
+SCHEDULE_NEEDS_REDIS = "`quarterdeck schedule` enqueues for RQ workers"
 _PENDING = {"queued", "started", "scheduled", "deferred"}
 
 
@@ -85,6 +86,12 @@ def add_command(sub: Any) -> None:
         metavar="YYYY-Qn",
         help="plan this quarter (its planning issues), any day: opened even outside the window",
     )
+    period.add_argument(
+        "--daily",
+        action="store_true",
+        help="keep running and enqueue the day's work every day at 12:00 UTC (RQ's cron), "
+        "for hosts with no system cron: the compose file's `schedule` service",
+    )
     cmd.add_argument(
         "--now",
         type=_instant,
@@ -107,8 +114,19 @@ def schedule_command(args: argparse.Namespace) -> int:
     from quarterdeck.webhook.logs import configure_logging
     from quarterdeck.webhook.settings import load_settings
 
-    settings = load_settings()
+    if args.daily and (args.dry_run or args.now):
+        raise QuarterdeckError(
+            "--daily runs until stopped and judges each day as it comes; drop "
+            "--dry-run and --now, or drop --daily to run once"
+        )
+    # A dry run only lists; anything else enqueues, so a missing REDIS_URL is told
+    # with every other missing setting, not after them.
+    settings = load_settings(require_redis=not args.dry_run, redis_for=SCHEDULE_NEEDS_REDIS)
     configure_logging(settings.secrets())
+    if args.daily:
+        from quarterdeck.webhook.daily import run_daily
+
+        return run_daily(settings)
     now = args.now or datetime.now(UTC)
     for line in schedule_lines(
         settings,
@@ -170,7 +188,7 @@ def schedule_lines(
 
         queue = ReviewQueue(redis_client(settings), delays)
     elif not dry_run:
-        raise SettingsError("REDIS_URL is not set: `quarterdeck schedule` enqueues for RQ workers")
+        raise SettingsError(f"REDIS_URL is not set: {SCHEDULE_NEEDS_REDIS}")
     from quarterdeck.sources.github.installations import app_installations
 
     installations = app_installations(
