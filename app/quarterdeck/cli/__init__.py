@@ -501,8 +501,10 @@ def _end_progress(progress: Callable[[int], None] | None) -> None:
 
 # Commands declared with their own modules' code: the goals files, planning, the
 # quarter's report, the App, and the shell's completion.
-root.add_command(goals_group(_github))
-root.add_command(plan_command(_github))
+# `_github` is looked up when a command runs, not bound now, so a host (or a test)
+# that replaces `quarterdeck.cli._github` gets its client used everywhere.
+root.add_command(goals_group(lambda args: _github(args)))
+root.add_command(plan_command(lambda args: _github(args)))
 root.add_command(_quarter_report)
 root.add_command(serve_command)
 root.add_command(worker_command)
