@@ -308,7 +308,8 @@ def _quarter_report(args: Args) -> int:
 @root.command(
     "link",
     short_help="explain which goal a merged PR links to, and by which rule",
-    help="Link one merged PR the way the review does and say why.",
+    help="Link one merged PR the way the review does and say why. PR_NUMBER: the PR's "
+    "number, 4214 or '#4214'.",
     epilog=examples(
         "quarterdeck link 4214                       # from this clone's history",
         "quarterdeck link '#4214' --github acme/web   # from GitHub",
@@ -319,7 +320,6 @@ def _quarter_report(args: Args) -> int:
 @github_options()
 @runs
 def _link(args: Args) -> int:
-    """PR_NUMBER: the PR's number, 4214 or '#4214'."""
     from quarterdeck.services.link import explain_from_github, explain_from_repo
 
     if args.github:
