@@ -43,20 +43,22 @@ class Command(click.Command):
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The examples as written (click would re-wrap them into one paragraph)."""
-        if self.epilog:
-            formatter.write("\n" + self.epilog + "\n")
+        _write_epilog(self, formatter)
 
 
 class Group(click.Group):
-    """A command with subcommands; theirs are `Command`s and `Group`s too."""
+    """A command with subcommands; those it declares are `Command`s."""
 
     command_class = Command
-    group_class = type  # subgroups are of this class
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """As `Command.format_epilog`."""
-        if self.epilog:
-            formatter.write("\n" + self.epilog + "\n")
+        _write_epilog(self, formatter)
+
+
+def _write_epilog(command: click.Command, formatter: click.HelpFormatter) -> None:
+    if command.epilog:
+        formatter.write("\n" + command.epilog + "\n")
 
 
 def runs(handler: Callable[[Args], int]) -> Callable[..., int]:
