@@ -11,7 +11,6 @@ parser itself, so a new one is covered or fails `test_every_command_is_covered`.
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import logging
@@ -27,13 +26,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import redis
 import responses
 from sqlalchemy.engine import make_url
 
 from quarterdeck import redact as redact_module
-from quarterdeck.cli import build_parser, main
+from quarterdeck.cli import main, root
 from quarterdeck.errors import GitHubRefused, MetricSourceError, QuarterdeckError
 from quarterdeck.redact import REDACTED, RedactFilter, Redactor, register
 from quarterdeck.sources import posthog, warehouse
@@ -248,18 +248,19 @@ def test_the_log_filter_redacts_messages_fields_and_tracebacks() -> None:
 # --------------------------------------------------------------------------- the CLI
 
 
-def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, Any]:
-    """Every leaf command of the parser ("review", "goals sync", …) and its parser."""
-    found: dict[str, Any] = {}
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                found.update(_commands(sub, f"{prefix}{name} ") or {f"{prefix}{name}": sub})
+def _commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
+    """Every leaf command of the CLI ("review", "goals sync", …) by its path."""
+    found: dict[str, click.Command] = {}
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found.update(_commands(command, f"{prefix}{name} "))
+        else:
+            found[f"{prefix}{name}"] = command
     return found
 
 
-def _talks_to_github(sub: argparse.ArgumentParser) -> bool:
-    return any("--github" in action.option_strings for action in sub._actions)
+def _talks_to_github(command: click.Command) -> bool:
+    return any("--github" in param.opts for param in command.params)
 
 
 # Commands that never make a request with a token, and why.
@@ -268,6 +269,7 @@ OFFLINE = {
     "init": "reads the clone's history",
     "demo": "builds a local sample repo",
     "goals new": "writes a local goals file",
+    "completion": "prints a shell script",
     "serve": "the App: test_the_app_never_logs_its_jwt_or_installation_token",
     "worker": "the App: test_the_rq_worker_never_logs_its_jwt_or_installation_token",
     "schedule": "the App: test_schedule.py::"
@@ -329,7 +331,7 @@ CLI_CASES = [
 
 
 def test_every_command_is_covered() -> None:
-    commands = _commands(build_parser())
+    commands = _commands(root)
     online = {name for name, sub in commands.items() if _talks_to_github(sub)}
     assert set(GITHUB_RUNS) == online, "a command that talks to GitHub needs canary cases"
     assert set(commands) - online == set(OFFLINE), "say why a new command is offline"

@@ -8,7 +8,6 @@ otherwise.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -17,58 +16,52 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import click
+
 from quarterdeck.cli.args import (
-    add_actions_args,
-    add_config_arg,
-    add_format_arg,
-    add_github_args,
-    add_output_arg,
-    add_repo_arg,
-    add_team_arg,
-    parse_quarter,
+    QUARTER,
+    actions_options,
+    combined,
+    config_option,
+    format_option,
+    github_options,
+    output_option,
+    repo_option,
+    team_option,
     write_output,
 )
+from quarterdeck.cli.base import Args, Command, examples, runs
 from quarterdeck.errors import EXIT_OK, QuarterdeckError
 from quarterdeck.redact import redact
 
 
-def add_publish_args(parser: argparse.ArgumentParser) -> None:
-    """--config, --publish, --dry-run and the Actions output files, on `review`."""
-    add_config_arg(parser)
-    parser.add_argument(
-        "--publish",
-        action="store_true",
-        help="open or update one growth-review issue per team in the --github repo",
+def quarter_report_command(handler: Callable[[Args], int]) -> click.Command:
+    """The `quarter-report` command, running `handler(args)`: from a local clone, or
+    from GitHub with --github."""
+    options = combined(
+        repo_option(several=True),
+        github_options(),
+        config_option(),
+        click.option(
+            "--quarter", type=QUARTER, help="quarter to report (default: the current one)"
+        ),
+        team_option(),
+        click.option("--branch", help="branch to read (default: the repo's default branch)"),
+        output_option(),
+        format_option(help="default: md; json: see README's quarter-report section"),
+        actions_options(),
     )
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="print each issue body and what --publish would do; write nothing",
-    )
-    add_actions_args(parser)
-
-
-def add_quarter_report(sub: Any) -> None:
-    """The `quarter-report` command: from a local clone, or from GitHub with --github."""
-    report = sub.add_parser(
+    return click.command(
         "quarter-report",
-        help="per goal: shipped, carried over or not started, for the planning meeting",
-        description="Summarise a quarter per team and goal for the planning meeting.",
-    )
-    add_repo_arg(report, several=True)
-    add_github_args(report)
-    add_config_arg(report)
-    report.add_argument(
-        "--quarter",
-        type=parse_quarter,
-        metavar="YYYY-Qn",
-        help="quarter to report (default: the current one)",
-    )
-    add_team_arg(report)
-    report.add_argument("--branch", help="branch to read (default: the repo's default branch)")
-    add_output_arg(report)
-    add_format_arg(report, help="default: md; json: see README's quarter-report section")
-    add_actions_args(report)
+        cls=Command,
+        short_help="per goal: shipped, carried over or not started, for the planning meeting",
+        help="Summarise a quarter per team and goal for the planning meeting.",
+        epilog=examples(
+            "quarterdeck quarter-report                  # the current quarter, so far",
+            "quarterdeck quarter-report --quarter 2026-Q4 --format json",
+            "quarterdeck quarter-report --github acme/web --quarter 2026-Q4",
+        ),
+    )(options(runs(handler)))
 
 
 def writes_as(gh: Any) -> Callable[[], str]:
@@ -80,7 +73,7 @@ def writes_as(gh: Any) -> Callable[[], str]:
     return token_writer(gh, in_actions=os.environ.get("GITHUB_ACTIONS") == "true")
 
 
-def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[[], Any]) -> int:
+def publish(reviews: Sequence[Any], args: Args, connect: Callable[[], Any]) -> int:
     """Publish (or plan, with --dry-run) `reviews` to the --github repo; report on stdout."""
     from quarterdeck.services.publish import publish_reviews
     from quarterdeck.sources.github.client import translated
@@ -115,7 +108,7 @@ def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[
     return EXIT_OK
 
 
-def write_issue_outputs(args: argparse.Namespace, results: Sequence[Any]) -> None:
+def write_issue_outputs(args: Args, results: Sequence[Any]) -> None:
     """The step outputs of a publishing run: the first issue's number and URL, and every
     team's issue as JSON (team, action, number, url)."""
     first = next((r for r in results if r.number is not None), None)
@@ -201,7 +194,7 @@ def figures_summary(reviews: Sequence[Any], sources: Any) -> str:
     return text + f"| Team | Metric | Unavailable because |\n|---|---|---|\n{rows}\n"
 
 
-def write_outputs(args: argparse.Namespace, values: dict[str, str]) -> None:
+def write_outputs(args: Args, values: dict[str, str]) -> None:
     """Append `name=value` lines to the step-output file, if there is one."""
     target = _actions_file(getattr(args, "github_output", None), "GITHUB_OUTPUT")
     if target is None:
@@ -213,7 +206,7 @@ def write_outputs(args: argparse.Namespace, values: dict[str, str]) -> None:
             out.write(f"{name}={redact(value)}\n")
 
 
-def write_summary(args: argparse.Namespace, markdown: str) -> None:
+def write_summary(args: Args, markdown: str) -> None:
     """Append Markdown to the job summary file, if there is one (nothing for "").
 
     Through the redactor: the summary is shown to everyone who can read the run, and
@@ -226,7 +219,7 @@ def write_summary(args: argparse.Namespace, markdown: str) -> None:
             out.write(markdown if markdown.endswith("\n") else markdown + "\n")
 
 
-def summary_file(args: argparse.Namespace) -> Path | None:
+def summary_file(args: Args) -> Path | None:
     """The job summary file to append to (`--step-summary`, or Actions' own), or None."""
     return _actions_file(getattr(args, "step_summary", None), "GITHUB_STEP_SUMMARY")
 
@@ -239,8 +232,8 @@ def _actions_file(explicit: Path | None, variable: str) -> Path | None:
     return None
 
 
-def quarter_report_command(
-    args: argparse.Namespace,
+def quarter_report(
+    args: Args,
     build: Callable[[Any], Sequence[Any]],
     today: date,
     held: Callable[[str], Sequence[Any]] | None = None,
