@@ -118,7 +118,8 @@ def add_output_arg(parser: argparse.ArgumentParser) -> None:
 
 def add_format_arg(parser: argparse.ArgumentParser, *, help: str = "default: md") -> None:
     """--format md|json."""
-    parser.add_argument("--format", choices=("md", "json"), default="md", help=help)
+    # None, not "md": a terminal draws the Markdown unless --format md asks for it.
+    parser.add_argument("--format", choices=("md", "json"), default=None, help=help)
 
 
 def add_output_args(parser: argparse.ArgumentParser) -> None:
