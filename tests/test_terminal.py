@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import html
+import io
 import os
 import pty
 import re
@@ -19,12 +20,13 @@ import struct
 import subprocess
 import sys
 import termios
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
 
-from quarterdeck.cli.terminal import terminal_markdown
+from quarterdeck.cli.terminal import terminal_markdown, write_markdown
 from quarterdeck.services.demo import DEMO_MONTH, build_demo_repo
 from tests.reviewrepos import NASTY, small_repo
 
@@ -211,3 +213,21 @@ def test_terminal_markdown_keeps_code_and_drops_only_web_parts() -> None:
         "## Part\n\n**3 PRs &amp; 1 goal**\n\nSee the figures or "
         "[the docs](https://example.com/docs).\n\n```yaml\n<details>\n```\n"
     )
+
+
+def test_a_table_wider_than_the_terminal_folds_its_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    # rich cuts a cell that does not fit with "…" ("$101,…"); the report folds it onto
+    # the next line instead, so every digit of every figure is still on the screen.
+    monkeypatch.setenv("COLUMNS", "40")
+    values = ["$85,900", "$88,100", "$89,700", "$101,600"]
+    table = (
+        "| Metric | Jun 2026 | Jul 2026 | Aug 2026 | Nov 2026 |\n|---|---:|---:|---:|---:|\n"
+        f"| MRR (product analytics) | {' | '.join(values)} |\n"
+    )
+    out = io.StringIO()
+    write_markdown(table, out)
+    text = out.getvalue()
+    assert "…" not in text
+    assert max(cell_len(line) for line in text.splitlines()) <= 40
+    shown = Counter(re.findall(r"[\d$]", text.split("─")[-1]))
+    assert shown == Counter(re.findall(r"[\d$]", "".join(values)))
