@@ -375,7 +375,9 @@ def _emit(reviews: list, args: Args) -> str | None:
         write_output(args, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return None
     text = render_reviews(reviews)
-    write_output(args, text)
+    from quarterdeck.cli.terminal import emit_markdown  # drawn for a terminal, else as is
+
+    emit_markdown(args, text)
     return text
 
 

@@ -233,7 +233,8 @@ def output_option() -> Callable[[F], F]:
 
 def format_option(*, help: str = "default: md") -> Callable[[F], F]:
     """--format md|json."""
-    return click.option("--format", type=click.Choice(["md", "json"]), default="md", help=help)
+    # None, not "md": a terminal draws the Markdown unless --format md asks for it.
+    return click.option("--format", type=click.Choice(["md", "json"]), default=None, help=help)
 
 
 def output_options() -> Callable[[F], F]:

@@ -257,10 +257,13 @@ def quarter_report(
     for reason in report.incomplete_reasons:
         print(f"quarterdeck: warning: {reason}", file=sys.stderr)
     if args.format == "json":
-        text = json.dumps(quarter_report_to_json(report), indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = render_quarter_report(report)
-    write_output(args, text)
-    if args.format != "json":
-        write_summary(args, text)
+        write_output(
+            args, json.dumps(quarter_report_to_json(report), indent=2, ensure_ascii=False) + "\n"
+        )
+        return EXIT_OK
+    from quarterdeck.cli.terminal import emit_markdown  # drawn for a terminal, else as is
+
+    text = render_quarter_report(report)
+    emit_markdown(args, text)
+    write_summary(args, text)
     return EXIT_OK
