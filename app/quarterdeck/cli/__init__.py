@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_goals_commands(sub)  # `goals sync` and `goals new`
     add_plan_command(sub)  # `plan`: the next quarter's planning issues
+    from quarterdeck.cli.register import add_app_command
+
+    add_app_command(sub)  # `app register`: the GitHub App from its manifest
     verbose_everywhere(parser)
     with_examples(parser)  # every subcommand's --help ends with examples
     return parser
@@ -533,7 +536,14 @@ def _schedule(args: argparse.Namespace) -> int:
     return schedule(args)
 
 
+def _app(args: argparse.Namespace) -> int:
+    from quarterdeck.cli.register import app_command
+
+    return app_command(args)
+
+
 _COMMANDS = {
+    "app": _app,
     "serve": _serve,
     "worker": _worker,
     "schedule": _schedule,

@@ -75,6 +75,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "quarterdeck goals new 2027-Q1",
         "quarterdeck goals new 2027-Q1 --force",
     ),
+    "app": ("quarterdeck app register --webhook-url https://quarterdeck.example.org/webhook",),
+    "app register": (
+        "quarterdeck app register --webhook-url https://quarterdeck.example.org/webhook",
+        "quarterdeck app register --org acme --webhook-url https://qd.acme.dev/webhook -o app.env",
+    ),
     "plan": (
         "quarterdeck plan                            # print next quarter's planning issues",
         "quarterdeck plan --github acme/web --publish --quarter 2027-Q1",

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from quarterdeck.errors import QuarterdeckError
+from quarterdeck.webhook.env_file import add_env_file_arg, apply_env_file
 from quarterdeck.webhook.logs import configure_logging
 from quarterdeck.webhook.settings import Settings, SettingsError, load_settings
 
@@ -66,6 +67,7 @@ def add_commands(sub: Any) -> None:
         "one that dies is replaced",
     )
     serve.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
+    add_env_file_arg(serve)
     worker = sub.add_parser(
         "worker",
         help="run an RQ worker for the App's queue (needs REDIS_URL)",
@@ -83,6 +85,7 @@ def add_commands(sub: Any) -> None:
         help="seconds without a heartbeat after which a job counts as abandoned by a dead "
         "worker and is retried by another; registries are checked as often (default 90)",
     )
+    add_env_file_arg(worker)
     from quarterdeck.webhook.schedule import add_command
 
     add_command(sub)
@@ -91,6 +94,7 @@ def add_commands(sub: Any) -> None:
 def serve(args: argparse.Namespace) -> int:
     """Validate settings, then run uvicorn's processes (or Flask's server with --dev)."""
     require_app_extra("serve")
+    apply_env_file(args)
     settings = load_settings()
     configure_logging(settings.secrets())
     from quarterdeck.webhook.server import create_app
@@ -112,6 +116,7 @@ def serve(args: argparse.Namespace) -> int:
 def worker(args: argparse.Namespace) -> int:
     """Run an RQ worker until stopped."""
     require_app_extra("worker")
+    apply_env_file(args)
     settings = load_settings()
     configure_logging(settings.secrets())
     from redis.exceptions import RedisError
@@ -134,6 +139,7 @@ def worker(args: argparse.Namespace) -> int:
 def schedule(args: argparse.Namespace) -> int:
     """Enqueue the due month's review jobs, one per installation of the App."""
     require_app_extra("schedule")
+    apply_env_file(args)
     from quarterdeck.webhook.schedule import schedule_command
 
     return schedule_command(args)

@@ -100,6 +100,9 @@ def add_command(sub: Any) -> None:
         metavar="SECONDS,…",
         help="seconds before each retry of a failed job (default: 60,600,3600; 0 retries at once)",
     )
+    from quarterdeck.webhook.env_file import add_env_file_arg
+
+    add_env_file_arg(cmd)
 
 
 def schedule_command(args: argparse.Namespace) -> int:
