@@ -8,6 +8,8 @@ GitHub Enterprise Server) answers the form and the code's conversion.
 
 from __future__ import annotations
 
+import argparse
+import html
 import http.client
 import json
 import os
@@ -19,16 +21,24 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 import yaml
 from dotenv import dotenv_values
 
+from quarterdeck.core.app_manifest import ManifestProblem, manifest_page, new_app_url, web_url
+from quarterdeck.core.settings_rules import webhook_secret_problem
+from quarterdeck.errors import GitHubNotFound, QuarterdeckError
+from quarterdeck.services.register import Registration, finish_registration, start_registration
+from quarterdeck.sources.app_registration import write_private_file
+from quarterdeck.webhook.env_file import apply_env_file
 from quarterdeck.webhook.signature import sign
 from tests.browser import FLAGS, INSTALL_HINT, TIMEOUT_SECONDS
-from tests.fakegithub_apps import FakeAppsGitHub
+from tests.fakegithub_apps import NOT_FOUND, UNPROCESSABLE, FakeAppsGitHub
 from tests.servers import served
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,3 +189,303 @@ def _deliver(port: int, body: bytes, signature: str) -> int:
         return conn.getresponse().status
     finally:
         conn.close()
+
+
+def _started(tmp_path: Path, api_url: str | None, *args: str) -> tuple[subprocess.Popen, str]:
+    """The command started with --no-browser, and the local page's URL it printed."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "quarterdeck", "app", "register", "--no-browser", *args],
+        env=_env(tmp_path, api_url),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if found := _OPEN.search(line):
+            return process, found.group(1)
+    process.wait(30)
+    pytest.fail(f"no local page was offered (exit {process.returncode})")
+
+
+def _get(url: str, host: str | None = None) -> tuple[int, str]:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+    try:
+        conn.request(
+            "GET",
+            parts.path + ("?" + parts.query if parts.query else ""),
+            headers=({"Host": host} if host else {}),
+        )
+        answer = conn.getresponse()
+        return answer.status, answer.read().decode()
+    finally:
+        conn.close()
+
+
+def test_a_callback_with_another_state_is_refused_and_nothing_is_exchanged(
+    tmp_path: Path, fake: FakeAppsGitHub
+) -> None:
+    process, url = _started(tmp_path, fake.api_url, "--webhook-url", HOOK)
+    try:
+        # A page elsewhere reaching the callback through another host name is refused.
+        assert _get(url, host="attacker.example")[0] == 421
+        status, page = _get(url)
+        assert status == 200
+        action = re.search(r'<form id="manifest-form" method="post" action="([^"]+)"', page)
+        assert action is not None
+        assert action.group(1).startswith(f"{fake.url}/settings/apps/new?state=")
+        state = html.unescape(action.group(1)).split("state=", 1)[1]
+        forged = "A" * len(state)
+        status, said = _get(f"{url}callback?code=stolen-code&state={forged}")
+        assert status == 400
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    assert "carries another `state` than this registration sent to GitHub" in err
+    assert "nothing was exchanged or written" in html.unescape(said)
+    assert fake.conversions == []  # the code was never presented to GitHub
+    assert not (tmp_path / ".env").exists()
+
+
+@pytest.mark.parametrize(
+    ("refusal", "words"),
+    [
+        ((404, NOT_FOUND), "GitHub answered 404 while exchanging the App manifest's code"),
+        ((422, UNPROCESSABLE), "GitHub answered 422 while exchanging the App manifest's code"),
+    ],
+)
+def test_a_refused_conversion_is_reported_and_nothing_is_written(
+    tmp_path: Path, fake: FakeAppsGitHub, refusal: tuple[int, dict], words: str
+) -> None:
+    fake.refuse = refusal
+    run = _register(tmp_path, fake.api_url, "--webhook-url", HOOK)
+
+    assert run.returncode == 1
+    assert words in run.stderr
+    assert refusal[1]["message"] in run.stderr  # GitHub's own words
+    if refusal[0] == 422:
+        assert "Name has already been taken" in run.stderr
+    assert "Run `quarterdeck app register` again" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert "Not registered" in run.page  # the browser's tab says so too
+    assert len(fake.conversions) == 1
+    assert list(tmp_path.glob(".env*")) == []
+
+
+def test_an_existing_file_is_not_overwritten_and_github_is_never_asked(
+    tmp_path: Path, fake: FakeAppsGitHub
+) -> None:
+    existing = tmp_path / ".env"
+    existing.write_text("QUARTERDECK_APP_ID=1\n", encoding="utf-8")
+    run = _register(tmp_path, fake.api_url, "--webhook-url", HOOK)
+
+    assert run.returncode == 1
+    assert f"{Path('.env')} already exists" in run.stderr
+    assert "--force" in run.stderr
+    assert existing.read_text(encoding="utf-8") == "QUARTERDECK_APP_ID=1\n"
+    assert fake.posted == []
+
+
+def test_force_replaces_the_file_and_it_stays_private(tmp_path: Path, fake: FakeAppsGitHub) -> None:
+    existing = tmp_path / "app.env"
+    existing.write_text("QUARTERDECK_APP_ID=1\n", encoding="utf-8")
+    existing.chmod(0o644)
+    run = _register(tmp_path, fake.api_url, "--webhook-url", HOOK, "-o", "app.env", "--force")
+
+    assert run.returncode == 0, run.stderr
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o600
+    assert dotenv_values(existing)["QUARTERDECK_APP_ID"] == str(fake.apps[0]["id"])
+
+
+@pytest.mark.parametrize(
+    ("hook", "words"),
+    [
+        ("http://quarterdeck.acme.dev/webhook", "--webhook-url must use https"),
+        ("ftp://127.0.0.1/webhook", "--webhook-url must be an http(s) URL"),
+        (None, "the webhook URL is app.yml's placeholder"),
+    ],
+)
+def test_a_webhook_url_github_should_not_deliver_to_is_refused_before_anything_starts(
+    tmp_path: Path, fake: FakeAppsGitHub, hook: str | None, words: str
+) -> None:
+    args = ("--webhook-url", hook) if hook else ()
+    run = _register(tmp_path, fake.api_url, *args, browse=False)
+
+    assert run.returncode == 1
+    assert words in run.stderr
+    assert not _OPEN.search(run.stderr)  # no page was served
+    assert fake.posted == []
+
+
+# --- The flow's parts, without the browser ----------------------------------------------
+
+
+def _through_the_form(registration: Registration) -> tuple[str, str]:
+    """Post the manifest to the fake's form as the page's form does; GitHub's redirect's
+    code and state."""
+    answer = requests.post(
+        registration.post_url,
+        data={"manifest": json.dumps(registration.manifest)},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert answer.status_code == 302, answer.text
+    query = parse_qs(urlsplit(answer.headers["Location"]).query)
+    return query["code"][0], query["state"][0]
+
+
+def test_without_a_webhook_secret_from_github_one_is_made_and_the_person_told_where_it_is(
+    tmp_path: Path,
+) -> None:
+    fake = FakeAppsGitHub(webhook_secret=False)
+    try:
+        registration = start_registration(
+            redirect_url="http://127.0.0.1:9/callback",
+            output=tmp_path / "app.env",
+            webhook_url=HOOK,
+            api_url=fake.api_url,
+        )
+        code, state = _through_the_form(registration)
+        registered = finish_registration(registration, code=code, state=state)
+    finally:
+        fake.close()
+    assert registered.secret_generated
+    secret = dotenv_values(tmp_path / "app.env")["QUARTERDECK_WEBHOOK_SECRET"]
+    assert re.fullmatch(r"[0-9a-f]{64}", secret or "")
+    assert webhook_secret_problem("QUARTERDECK_WEBHOOK_SECRET", secret or "") is None
+
+
+def test_a_code_works_once(tmp_path: Path, fake: FakeAppsGitHub) -> None:
+    registration = start_registration(
+        redirect_url="http://127.0.0.1:9/callback",
+        output=tmp_path / "app.env",
+        webhook_url=HOOK,
+        api_url=fake.api_url,
+    )
+    code, state = _through_the_form(registration)
+    finish_registration(registration, code=code, state=state)
+    again = replace(registration, output=tmp_path / "again.env")
+    with pytest.raises(GitHubNotFound, match="unknown, already used or expired"):
+        finish_registration(again, code=code, state=state)
+    assert not (tmp_path / "again.env").exists()
+
+
+@pytest.mark.parametrize(
+    ("api_url", "web"),
+    [
+        (None, "https://github.com"),
+        ("https://api.github.com", "https://github.com"),
+        ("https://api.github.com/", "https://github.com"),
+        ("https://ghe.acme.dev/api/v3", "https://ghe.acme.dev"),
+        ("https://ghe.acme.dev/api/v3/", "https://ghe.acme.dev"),
+        ("https://ghe.acme.dev:8443/api/v3", "https://ghe.acme.dev:8443"),
+        ("https://api.acme.ghe.com", "https://acme.ghe.com"),
+    ],
+)
+def test_github_s_web_address_follows_github_api_url(api_url: str | None, web: str) -> None:
+    assert web_url(api_url) == web
+    assert new_app_url(web, "s1") == f"{web}/settings/apps/new?state=s1"
+    assert new_app_url(web, "s1", "acme") == f"{web}/organizations/acme/settings/apps/new?state=s1"
+
+
+@pytest.mark.parametrize(
+    "api_url", ["https://ghe.acme.dev/api/graphql", "https://ghe.acme.dev", "ghe.acme.dev/api/v3"]
+)
+def test_an_api_url_that_is_no_github_api_is_refused_with_the_forms_it_takes(api_url: str) -> None:
+    with pytest.raises(ManifestProblem, match="GITHUB_API_URL"):
+        web_url(api_url)
+
+
+def test_the_local_page_escapes_the_manifest_and_posts_it_whole() -> None:
+    manifest = {
+        "name": 'Quarterdeck "><script>alert(1)</script>',
+        "description": "a & b </form>",
+        "hook_attributes": {"url": HOOK},
+    }
+    page = manifest_page(
+        manifest, "https://github.com/settings/apps/new?state=a&b", "https://github.com"
+    )
+
+    assert "<script>alert(1)" not in page
+    assert '</form>"' not in page
+    field = re.search(r'<input type="hidden" name="manifest" value="([^"]*)">', page)
+    assert field is not None
+    assert json.loads(html.unescape(field.group(1))) == manifest
+    assert 'action="https://github.com/settings/apps/new?state=a&amp;b"' in page
+
+
+def test_the_file_is_written_private_and_a_file_appearing_meanwhile_is_kept(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "app.env"
+    old = os.umask(0)  # the widest umask: the file must still be 0600
+    try:
+        write_private_file(target, "QUARTERDECK_APP_ID=1\n", force=False)
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        with pytest.raises(QuarterdeckError, match="appeared while the App was being registered"):
+            write_private_file(target, "QUARTERDECK_APP_ID=2\n", force=False)
+    finally:
+        os.umask(old)
+    assert target.read_text(encoding="utf-8") == "QUARTERDECK_APP_ID=1\n"
+    [kept] = [p for p in tmp_path.iterdir() if p != target]
+    assert kept.read_text(encoding="utf-8") == "QUARTERDECK_APP_ID=2\n"  # not lost
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+
+
+# --- --env-file ----------------------------------------------------------------------------
+
+
+def test_the_operator_s_variables_win_over_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "app.env"
+    path.write_text(
+        'QUARTERDECK_APP_ID=7\nQUARTERDECK_PRIVATE_KEY="-----BEGIN KEY-----\\nabc\\n-----END '
+        'KEY-----"\nREDIS_URL=redis://file:6379/0\n',
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    environ = {"QUARTERDECK_APP_ID": "8", "REDIS_URL": ""}
+    taken = apply_env_file(argparse.Namespace(env_file=path), environ)
+
+    assert environ["QUARTERDECK_APP_ID"] == "8"  # set by the operator: kept
+    assert environ["REDIS_URL"] == "redis://file:6379/0"  # set empty: the file's
+    assert environ["QUARTERDECK_PRIVATE_KEY"] == "-----BEGIN KEY-----\nabc\n-----END KEY-----"
+    assert sorted(taken) == ["QUARTERDECK_PRIVATE_KEY", "REDIS_URL"]
+
+
+def test_serve_from_a_file_lacking_settings_lists_every_one_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "app.env"
+    path.write_text("QUARTERDECK_APP_ID=not-a-number\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "quarterdeck", "serve", "--port", "0", "--env-file", str(path)],
+        env=_env(tmp_path, None),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "3 settings are missing or invalid" in done.stderr
+    assert "QUARTERDECK_WEBHOOK_SECRET is not set" in done.stderr
+    assert "QUARTERDECK_APP_ID must be a number" in done.stderr
+    assert "QUARTERDECK_PRIVATE_KEY or QUARTERDECK_PRIVATE_KEY_FILE must be set" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "worker", "schedule"])
+def test_a_missing_env_file_is_named(tmp_path: Path, command: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "quarterdeck", command, "--env-file", "nowhere.env"],
+        env=_env(tmp_path, None),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "--env-file nowhere.env: cannot read it (No such file or directory)" in done.stderr
+    assert "Traceback" not in done.stderr
