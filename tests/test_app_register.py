@@ -14,12 +14,14 @@ import http.client
 import json
 import os
 import re
+import shlex
 import shutil
 import stat
 import subprocess
 import sys
 import tempfile
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,6 +45,7 @@ from tests.servers import served
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOK = "http://127.0.0.1:8000/webhook"  # loopback: http allowed for a try on this machine
+QUARTERDECK = (sys.executable, "-m", "quarterdeck")
 _OPEN = re.compile(r"open (http://127\.0\.0\.1:\d+/) in a browser")
 
 
@@ -290,15 +293,54 @@ def test_an_existing_file_is_not_overwritten_and_github_is_never_asked(
     assert fake.posted == []
 
 
-def test_force_replaces_the_file_and_it_stays_private(tmp_path: Path, fake: FakeAppsGitHub) -> None:
+def test_the_browser_is_opened_and_force_replaces_the_file_keeping_it_private(
+    tmp_path: Path, fake: FakeAppsGitHub
+) -> None:
     existing = tmp_path / "app.env"
     existing.write_text("QUARTERDECK_APP_ID=1\n", encoding="utf-8")
     existing.chmod(0o644)
-    run = _register(tmp_path, fake.api_url, "--webhook-url", HOOK, "-o", "app.env", "--force")
+    # The person's browser, as Python's `webbrowser` finds it: $BROWSER.
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail(INSTALL_HINT)
+    browser = tmp_path / "browser.sh"
+    command = [chromium, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom"]
+    page = shlex.quote(str(tmp_path / "page.html"))
+    browser.write_text(f'#!/bin/sh\nexec {shlex.join(command)} "$1" > {page}\n', encoding="utf-8")
+    browser.chmod(0o755)
+    env = _env(tmp_path, fake.api_url)
+    env["BROWSER"] = f"{browser} %s"
+    done = subprocess.run(
+        [*QUARTERDECK, "app", "register", "--webhook-url", HOOK, "-o", "app.env", "--force"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
 
-    assert run.returncode == 0, run.stderr
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"opened http://127\.0\.0\.1:\d+/ in your browser", done.stderr)
+    assert "GitHub App registered" in (tmp_path / "page.html").read_text(encoding="utf-8")
     assert stat.S_IMODE(existing.stat().st_mode) == 0o600
     assert dotenv_values(existing)["QUARTERDECK_APP_ID"] == str(fake.apps[0]["id"])
+
+
+def test_the_wheel_ships_the_manifest(tmp_path: Path) -> None:
+    """`app register` reads app.yml from the installed package, not from a clone."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    [wheel] = tmp_path.glob("quarterdeck-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = archive.read("quarterdeck/app.yml").decode()
+    assert yaml.safe_load(shipped) == _shipped_manifest()
 
 
 @pytest.mark.parametrize(

@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
-import webbrowser
 from dataclasses import dataclass
-from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported when the command runs: building the parser stays cheap
+    import threading
+    from http.server import BaseHTTPRequestHandler
 
 from quarterdeck.errors import EXIT_OK, QuarterdeckError
 
@@ -95,6 +94,10 @@ class _Outcome:
 
 def register_command(args: argparse.Namespace) -> int:
     """Serve the local page, open it, wait for GitHub's callback, report the next step."""
+    import threading
+    import webbrowser
+    from http.server import ThreadingHTTPServer
+
     from quarterdeck.services.register import finish_registration, start_registration
 
     outcome = _Outcome(threading.Event())
@@ -166,6 +169,10 @@ margin: 3em auto; }}</style></head><body><h1 id="outcome">{title}</h1><p>{text}<
 
 
 def _handler(outcome: _Outcome) -> type[BaseHTTPRequestHandler]:
+    from html import escape
+    from http.server import BaseHTTPRequestHandler
+    from urllib.parse import parse_qs, urlsplit
+
     class Handler(BaseHTTPRequestHandler):
         server_version = "quarterdeck-register"
 
