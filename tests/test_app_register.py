@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import html
 import http.client
+import io
 import json
 import os
 import re
@@ -32,10 +33,25 @@ import requests
 import yaml
 from dotenv import dotenv_values
 
-from quarterdeck.core.app_manifest import ManifestProblem, manifest_page, new_app_url, web_url
+from quarterdeck.core.app_manifest import (
+    ManifestProblem,
+    build_manifest,
+    env_file_text,
+    is_loopback,
+    manifest_page,
+    new_app_url,
+    parse_conversion,
+    web_url,
+    webhook_url_problem,
+)
 from quarterdeck.core.settings_rules import webhook_secret_problem
 from quarterdeck.errors import GitHubNotFound, QuarterdeckError
-from quarterdeck.services.register import Registration, finish_registration, start_registration
+from quarterdeck.services.register import (
+    Registration,
+    StateMismatch,
+    finish_registration,
+    start_registration,
+)
 from quarterdeck.sources.app_registration import write_private_file
 from quarterdeck.webhook.env_file import apply_env_file
 from quarterdeck.webhook.signature import sign
@@ -531,3 +547,126 @@ def test_a_missing_env_file_is_named(tmp_path: Path, command: str) -> None:
     assert done.returncode == 1
     assert "--env-file nowhere.env: cannot read it (No such file or directory)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- The pure rules and the service's refusals ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.0.1", True),
+        ("::1", True),
+        ("LOCALHOST", True),
+        ("10.0.0.1", False),
+        ("example.org", False),
+        (None, False),
+    ],
+)
+def test_loopback_hosts(host: str | None, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("https://qd.acme.dev/webhook", None),
+        ("http://localhost:8000/webhook", None),
+        ("http://[::1]:8000/webhook", None),
+        ("http://10.0.0.5/webhook", "--webhook-url must use https"),
+        ("https://quarterdeck.example.com/webhook", "app.yml's placeholder"),
+        ("qd.acme.dev/webhook", "it has no scheme"),
+    ],
+)
+def test_webhook_urls(url: str, words: str | None) -> None:
+    problem = webhook_url_problem(url)
+    assert (problem is None) if words is None else (words in (problem or ""))
+
+
+def test_the_manifest_is_app_yml_s_with_both_urls_set_and_the_template_untouched() -> None:
+    template = _shipped_manifest()
+    before = json.dumps(template, sort_keys=True)
+    manifest = build_manifest(
+        template, redirect_url="http://127.0.0.1:1/callback", webhook_url=HOOK
+    )
+
+    assert json.dumps(template, sort_keys=True) == before
+    assert manifest["redirect_url"] == "http://127.0.0.1:1/callback"
+    assert manifest["hook_attributes"] == {"url": HOOK, "active": True}
+    assert {k: v for k, v in manifest.items() if k not in ("redirect_url", "hook_attributes")} == {
+        k: v for k, v in template.items() if k != "hook_attributes"
+    }
+    with pytest.raises(ManifestProblem, match="needs at least a `name`"):
+        build_manifest({"url": "x"}, redirect_url="http://127.0.0.1:1/", webhook_url=HOOK)
+    with pytest.raises(ManifestProblem, match="no webhook URL"):
+        build_manifest({"name": "Q"}, redirect_url="http://127.0.0.1:1/", webhook_url=None)
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        ([], "not a JSON object"),
+        ({"id": 1, "slug": "q", "html_url": "https://github.com/apps/q"}, "lacks pem"),
+        ({"id": True, "slug": "q", "html_url": "h", "pem": "k"}, "lacks id"),
+        ({"id": "x1", "slug": "q", "html_url": "h", "pem": "k"}, "not a number"),
+    ],
+)
+def test_an_answer_github_would_not_give_is_refused(answer: object, words: str) -> None:
+    with pytest.raises(ManifestProblem, match=words):
+        parse_conversion(answer)
+
+
+def test_a_weak_webhook_secret_from_github_is_unused_and_the_file_holds_what_serve_reads() -> None:
+    key = "-----BEGIN RSA PRIVATE KEY-----\r\nAAAA\r\nBBBB\r\n-----END RSA PRIVATE KEY-----\r\n"
+    app = parse_conversion(
+        {
+            "id": 7,
+            "slug": "qd",
+            "name": "QD",
+            "html_url": "https://github.com/apps/qd",
+            "pem": key,
+            "webhook_secret": "short",
+            "owner": {"login": "acme"},
+        }
+    )
+    assert app.webhook_secret is None
+    assert app.owner == "acme"
+    assert app.install_url == "https://github.com/apps/qd/installations/new"
+    assert key not in repr(app)
+    for api_url in (None, "https://api.github.com/"):
+        text = env_file_text(app, "f" * 8 + "0123456789abcdef" * 4, api_url)
+        assert "GITHUB_API_URL" not in text  # github.com is the default
+    values = dotenv_values(stream=io.StringIO(text))
+    assert values["QUARTERDECK_PRIVATE_KEY"] == key.replace("\r\n", "\n").strip()
+    assert values["QUARTERDECK_APP_ID"] == "7"
+
+
+def test_the_service_refuses_before_github_is_asked(tmp_path: Path) -> None:
+    start = {"redirect_url": "http://127.0.0.1:9/callback", "output": tmp_path / "app.env"}
+    with pytest.raises(QuarterdeckError, match="--org takes an organisation's login"):
+        start_registration(**start, org="acme/web", webhook_url=HOOK)
+    with pytest.raises(QuarterdeckError, match="--webhook-url must use https"):
+        start_registration(**start, webhook_url="http://qd.acme.dev/webhook")
+    registration = start_registration(**start, org="acme", webhook_url=HOOK)
+    assert registration.post_url.startswith(
+        "https://github.com/organizations/acme/settings/apps/new?"
+    )
+    assert 'name="manifest"' in registration.page()
+
+    asked: list[str] = []
+
+    def convert(code: str, *, base_url: str | None) -> dict:
+        asked.append(code)
+        return {"id": 1}
+
+    with pytest.raises(StateMismatch):
+        finish_registration(
+            registration, code="c", state=registration.state[:-1] + "!", convert=convert
+        )
+    with pytest.raises(QuarterdeckError, match="without a `code`"):
+        finish_registration(registration, code="", state=registration.state, convert=convert)
+    assert asked == []
+    with pytest.raises(QuarterdeckError, match="lacks slug, html_url, pem"):
+        finish_registration(registration, code="c", state=registration.state, convert=convert)
+    assert not (tmp_path / "app.env").exists()
