@@ -35,6 +35,7 @@ from dotenv import dotenv_values
 
 from quarterdeck.core.app_manifest import (
     ManifestProblem,
+    app_settings_url,
     build_manifest,
     env_file_text,
     is_loopback,
@@ -315,6 +316,7 @@ def test_the_browser_is_opened_and_force_replaces_the_file_keeping_it_private(
     existing = tmp_path / "app.env"
     existing.write_text("QUARTERDECK_APP_ID=1\n", encoding="utf-8")
     existing.chmod(0o644)
+    fake.webhook_secret = False  # and GitHub sends no webhook secret: one is made
     # The person's browser, as Python's `webbrowser` finds it: $BROWSER.
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -340,7 +342,14 @@ def test_the_browser_is_opened_and_force_replaces_the_file_keeping_it_private(
     assert re.search(r"opened http://127\.0\.0\.1:\d+/ in your browser", done.stderr)
     assert "GitHub App registered" in (tmp_path / "page.html").read_text(encoding="utf-8")
     assert stat.S_IMODE(existing.stat().st_mode) == 0o600
-    assert dotenv_values(existing)["QUARTERDECK_APP_ID"] == str(fake.apps[0]["id"])
+    values = dotenv_values(existing)
+    assert values["QUARTERDECK_APP_ID"] == str(fake.apps[0]["id"])
+    settings = f"{fake.url}/settings/apps/{fake.apps[0]['slug']}"
+    assert (
+        f"GitHub sent no webhook secret: set the one in app.env (QUARTERDECK_WEBHOOK_SECRET) "
+        f"as the webhook secret on {settings}"
+    ) in done.stderr
+    assert values["QUARTERDECK_WEBHOOK_SECRET"] not in done.stderr + done.stdout
 
 
 def test_the_wheel_ships_the_manifest(tmp_path: Path) -> None:
@@ -412,6 +421,7 @@ def test_without_a_webhook_secret_from_github_one_is_made_and_the_person_told_wh
     finally:
         fake.close()
     assert registered.secret_generated
+    assert registered.settings_url == f"{fake.url}/settings/apps/{fake.apps[0]['slug']}"
     secret = dotenv_values(tmp_path / "app.env")["QUARTERDECK_WEBHOOK_SECRET"]
     assert re.fullmatch(r"[0-9a-f]{64}", secret or "")
     assert webhook_secret_problem("QUARTERDECK_WEBHOOK_SECRET", secret or "") is None
@@ -448,6 +458,8 @@ def test_github_s_web_address_follows_github_api_url(api_url: str | None, web: s
     assert web_url(api_url) == web
     assert new_app_url(web, "s1") == f"{web}/settings/apps/new?state=s1"
     assert new_app_url(web, "s1", "acme") == f"{web}/organizations/acme/settings/apps/new?state=s1"
+    assert app_settings_url(web, "qd") == f"{web}/settings/apps/qd"
+    assert app_settings_url(web, "qd", "acme") == f"{web}/organizations/acme/settings/apps/qd"
 
 
 @pytest.mark.parametrize(

@@ -151,7 +151,7 @@ def register_command(args: argparse.Namespace) -> int:
     if registered.secret_generated:
         _say(
             f"GitHub sent no webhook secret: set the one in {registered.output} "
-            f"(QUARTERDECK_WEBHOOK_SECRET) as the webhook secret on {app.html_url} → Edit"
+            f"(QUARTERDECK_WEBHOOK_SECRET) as the webhook secret on {registered.settings_url}"
         )
     _say(f"next: quarterdeck serve --env-file {registered.output}")
     _say(f"then install the App on your repositories: {app.install_url}")

@@ -126,6 +126,12 @@ def new_app_url(web: str, state: str, org: str | None = None) -> str:
     return f"{web.rstrip('/')}{where}/settings/apps/new?{urlencode({'state': state})}"
 
 
+def app_settings_url(web: str, slug: str, org: str | None = None) -> str:
+    """The App's settings page (where its webhook secret and URL are edited)."""
+    where = f"/organizations/{quote(org, safe='')}" if org else ""
+    return f"{web.rstrip('/')}{where}/settings/apps/{quote(slug, safe='')}"
+
+
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; \

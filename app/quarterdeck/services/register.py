@@ -22,6 +22,7 @@ from typing import Any
 from quarterdeck.core.app_manifest import (
     ManifestProblem,
     RegisteredApp,
+    app_settings_url,
     build_manifest,
     env_file_text,
     manifest_page,
@@ -56,6 +57,7 @@ class Registration:
     output: Path
     force: bool
     state: str = field(repr=False)
+    org: str | None = None
 
     def page(self) -> str:
         """The local page whose form posts the manifest to GitHub."""
@@ -69,6 +71,7 @@ class Registered:
     app: RegisteredApp
     output: Path
     secret_generated: bool  # GitHub sent no webhook secret: set this one on its page
+    settings_url: str  # the App's settings page on GitHub
 
 
 def start_registration(
@@ -104,6 +107,7 @@ def start_registration(
         output=output,
         force=force,
         state=state,
+        org=org,
     )
 
 
@@ -143,4 +147,5 @@ def finish_registration(
     register(secret, app.pem)
     text = env_file_text(app, secret, registration.api_url)
     write_private_file(registration.output, text, force=registration.force)
-    return Registered(app, registration.output, generated)
+    settings = app_settings_url(registration.web, app.slug, registration.org)
+    return Registered(app, registration.output, generated, settings)
