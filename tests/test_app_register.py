@@ -13,6 +13,7 @@ import html
 import http.client
 import io
 import json
+import logging
 import os
 import re
 import shlex
@@ -682,3 +683,19 @@ def test_the_service_refuses_before_github_is_asked(tmp_path: Path) -> None:
     with pytest.raises(QuarterdeckError, match="lacks slug, html_url, pem"):
         finish_registration(registration, code="c", state=registration.state, convert=convert)
     assert not (tmp_path / "app.env").exists()
+
+
+def test_an_env_file_others_can_read_is_used_and_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "app.env"
+    path.write_text("QUARTERDECK_CONFIG_TTL=30\n", encoding="utf-8")
+    path.chmod(0o644)
+    environ: dict[str, str] = {}
+    with caplog.at_level(logging.WARNING, logger="quarterdeck.webhook"):
+        assert apply_env_file(argparse.Namespace(env_file=path), environ) == [
+            "QUARTERDECK_CONFIG_TTL"
+        ]
+    assert environ == {"QUARTERDECK_CONFIG_TTL": "30"}
+    assert f"{path} can be read by other users (mode 644)" in caplog.text
+    assert apply_env_file(argparse.Namespace(env_file=None), environ) == []
