@@ -274,6 +274,8 @@ OFFLINE = {
     "worker": "the App: test_the_rq_worker_never_logs_its_jwt_or_installation_token",
     "schedule": "the App: test_schedule.py::"
     "test_a_refused_installation_fails_alone_and_no_credential_shows",
+    "app register": "no token: the one-time code is the credential; test_app_register.py::"
+    "test_the_browser_registers_the_app_and_serve_starts_from_the_written_file",
 }
 MONTH, QUARTER = ["--month", "2026-11"], ["--quarter", "2026-Q4"]
 PLAN = ["--quarter", "2027-Q1"]

@@ -38,6 +38,7 @@ from quarterdeck.cli.base import Args, Group, examples, runs
 from quarterdeck.cli.completion import completion_command
 from quarterdeck.cli.goals import goals_group, plan_command
 from quarterdeck.cli.publish import quarter_report_command, writes_as
+from quarterdeck.cli.register import app_group
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.vocabulary import repo_reference_problem
 from quarterdeck.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, QuarterdeckError
@@ -512,3 +513,4 @@ root.add_command(serve_command)
 root.add_command(worker_command)
 root.add_command(schedule_command)
 root.add_command(completion_command)
+root.add_command(app_group)

@@ -8,10 +8,11 @@ command has checked the `app` extra is installed, so no other command pays for i
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import click
 
-from quarterdeck.cli.args import MONTH, QUARTER, DelaysType, InstantType, SecondsType
+from quarterdeck.cli.args import MONTH, PATH, QUARTER, DelaysType, InstantType, SecondsType
 from quarterdeck.cli.base import Args, Command, examples, runs
 from quarterdeck.errors import QuarterdeckError
 
@@ -41,6 +42,14 @@ def require_app_extra(command: str) -> None:
             "(`pip install 'quarterdeck[app]'`, or `pip install '.[app]'` in a clone) "
             "and re-run"
         )
+
+
+def _settings_file(path: Path | None) -> None:
+    """Fill the environment from `--env-file`, before any setting is read."""
+    if path is not None:
+        from quarterdeck.webhook.env_file import apply_env_file
+
+        apply_env_file(path)
 
 
 def _missing(name: str) -> bool:
@@ -78,10 +87,18 @@ def _missing(name: str) -> bool:
     "one that dies is replaced",
 )
 @click.option("--threads", type=int, default=8, help="threads per process (default 8)")
+@click.option(
+    "--env-file",
+    type=PATH,
+    metavar="FILE",
+    help="read settings from FILE (KEY=value lines, as `quarterdeck app register` "
+    "writes); variables already set in the environment win",
+)
 @runs
 def serve_command(args: Args) -> int:
     """Validate settings, then run uvicorn's processes (or Flask's server with --dev)."""
     require_app_extra("serve")
+    _settings_file(args.env_file)
     from quarterdeck.webhook.run import run_server
 
     return run_server(
@@ -111,10 +128,18 @@ def serve_command(args: Args) -> int:
     help="seconds without a heartbeat after which a job counts as abandoned by a dead "
     "worker and is retried by another; registries are checked as often (default 90)",
 )
+@click.option(
+    "--env-file",
+    type=PATH,
+    metavar="FILE",
+    help="read settings from FILE (KEY=value lines, as `quarterdeck app register` "
+    "writes); variables already set in the environment win",
+)
 @runs
 def worker_command(args: Args) -> int:
     """Run an RQ worker until stopped."""
     require_app_extra("worker")
+    _settings_file(args.env_file)
     from quarterdeck.webhook.run import run_worker
 
     return run_worker(burst=args.burst, heartbeat=args.heartbeat, abandon_after=args.abandon_after)
@@ -160,6 +185,13 @@ def worker_command(args: Args) -> int:
     type=DelaysType(),
     help="seconds before each retry of a failed job (default: 60,600,3600; 0 retries at once)",
 )
+@click.option(
+    "--env-file",
+    type=PATH,
+    metavar="FILE",
+    help="read settings from FILE (KEY=value lines, as `quarterdeck app register` "
+    "writes); variables already set in the environment win",
+)
 @runs
 def schedule_command(args: Args) -> int:
     """Enqueue the due month's review jobs, one per installation of the App."""
@@ -174,6 +206,7 @@ def schedule_command(args: Args) -> int:
             "--dry-run and --now, or drop --daily to run once"
         )
     require_app_extra("schedule")
+    _settings_file(args.env_file)
     from quarterdeck.webhook.schedule import schedule_now
 
     return schedule_now(
