@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -203,7 +204,7 @@ def figures_summary(reviews: Sequence[Any], sources: Any) -> str:
 
 def write_outputs(args: argparse.Namespace, values: dict[str, str]) -> None:
     """Append `name=value` lines to the step-output file, if there is one."""
-    target = _actions_file(getattr(args, "github_output", None), "GITHUB_OUTPUT")
+    target = outputs_file(args)
     if target is None:
         return
     with target.open("a", encoding="utf-8") as out:
@@ -211,6 +212,27 @@ def write_outputs(args: argparse.Namespace, values: dict[str, str]) -> None:
             if "\n" in value:  # GitHub's own rule: one line per value in this form
                 raise ValueError(f"output {name} must be a single line")
             out.write(f"{name}={redact(value)}\n")
+
+
+def outputs_file(args: argparse.Namespace) -> Path | None:
+    """The step-output file to append to (`--github-output`, or Actions' own), or None."""
+    return _actions_file(getattr(args, "github_output", None), "GITHUB_OUTPUT")
+
+
+def write_review_markdown(args: argparse.Namespace, markdown: str) -> None:
+    """The `review-markdown` step output: the review's Markdown (every team's) in a new
+    file under $RUNNER_TEMP (outside a runner: beside the step-output file), and its
+    path set as the output, so a later step can post or archive it. Nothing without a
+    step-output file. Through the redactor, as the job summary is."""
+    target = outputs_file(args)
+    if target is None:
+        return
+    folder = os.environ.get("RUNNER_TEMP") or str(target.resolve().parent)
+    # A file of its own: two reviews in one job (two months, two repositories) both keep theirs.
+    handle, name = tempfile.mkstemp(prefix="quarterdeck-review-", suffix=".md", dir=folder)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(redact(markdown))
+    write_outputs(args, {"review-markdown": name})
 
 
 def write_summary(args: argparse.Namespace, markdown: str) -> None:
