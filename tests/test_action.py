@@ -199,6 +199,128 @@ def test_workflows_declare_least_permissions() -> None:
     assert validate["jobs"]["validate"]["steps"][-1]["run"] == "quarterdeck validate --strict"
 
 
+def _steps(path: Path) -> list[dict[str, Any]]:
+    return [s for job in load(path)["jobs"].values() for s in job.get("steps", [])]
+
+
+CREDENTIAL_SECRETS = {  # the variables the CLI reads: each from the secret of its name
+    "POSTHOG_PERSONAL_API_KEY": "${{ secrets.POSTHOG_PERSONAL_API_KEY }}",
+    "QUARTERDECK_WAREHOUSE_URL": "${{ secrets.QUARTERDECK_WAREHOUSE_URL }}",
+}
+
+
+def test_the_review_workflow_passes_the_pms_secrets_and_validates_them_first() -> None:
+    """The copied growth-review workflow hands the PostHog key and the warehouse URL to
+    the Action from secrets, and a `validate --strict` step with the same secrets runs
+    (on a checkout) before the review publishes anything."""
+    from quarterdeck.core.config.schema import WarehouseSource
+    from quarterdeck.sources.posthog import KEY_ENV
+
+    path = ROOT / "workflows" / "growth-review.yml"
+    steps = _steps(path)
+    review = next(i for i, s in enumerate(steps) if s.get("id") == "quarterdeck")
+    validate = next(i for i, s in enumerate(steps) if "quarterdeck validate" in s.get("run", ""))
+    checkout = next(
+        i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/checkout@")
+    )
+    assert checkout < validate < review
+    assert steps[validate]["run"] == "quarterdeck validate --strict"
+    assert steps[validate]["env"] == CREDENTIAL_SECRETS
+    assert steps[review]["with"]["posthog-key"] == CREDENTIAL_SECRETS[KEY_ENV]
+    default_url_env = WarehouseSource().url_env
+    assert steps[review]["with"]["warehouse-url"] == CREDENTIAL_SECRETS[default_url_env]
+    text = path.read_text(encoding="utf-8")
+    for name in CREDENTIAL_SECRETS:  # the comment tells a copier which secrets to create
+        assert re.search(rf"^#\s+{name}\s+`(posthog|sql):` metrics", text, re.M), name
+    # The Action turns those inputs into the variables the CLI reads.
+    action = load(ACTION)
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "review")
+    assert f'export {KEY_ENV}="$QD_POSTHOG_KEY"' in step["run"]
+    assert f'export {default_url_env}="$QD_WAREHOUSE_URL"' in step["run"]
+    assert set(action["outputs"]) >= {"review-markdown"}
+    # The PR check validates with the same secrets.
+    [check] = [
+        s
+        for s in _steps(ROOT / "workflows" / "validate.yml")
+        if "run" in s and "validate" in s["run"]
+    ]
+    assert check["env"] == CREDENTIAL_SECRETS
+
+
+@pytest.mark.parametrize("secret", ["", "phx_" + "k" * 30], ids=["missing", "set"])
+def test_a_copied_workflow_without_the_secret_fails_at_validate(
+    tmp_path: Path, secret: str
+) -> None:
+    """The workflow's validate step, run by bash as a runner would on a checkout whose
+    config has a PostHog metric: without the secret it fails, naming the metric, its
+    line and the variable; with it, it passes."""
+    from tests.gitrepo import GitRepo
+    from tests.reviewrepos import CONFIG, at
+
+    config = (
+        CONFIG
+        + "sources:\n  posthog: {project: 1}\nmetrics:\n  - {id: activation, posthog: SELECT 1}\n"
+    )
+    checkout = GitRepo.init(tmp_path / "checkout")
+    checkout.commit("Config", {".github/quarterdeck.yml": config}, date=at("2026-10-01T09:00Z"))
+    step = next(
+        s for s in _steps(ROOT / "workflows" / "growth-review.yml")
+        if "quarterdeck validate" in s.get("run", "")
+    )  # fmt: skip
+    secrets_ = {"secrets.POSTHOG_PERSONAL_API_KEY": secret, "secrets.QUARTERDECK_WAREHOUSE_URL": ""}
+    env = {k: EXPRESSION.sub(lambda m: secrets_[m.group(1)], v) for k, v in step["env"].items()}
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        env={
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
+            "HOME": str(tmp_path),
+            "GITHUB_ACTIONS": "true",
+            **env,
+        },
+        cwd=checkout.path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+    if secret:
+        assert done.returncode == 0, done.stderr
+        return
+    assert done.returncode == 1
+    line = config.splitlines().index("  - {id: activation, posthog: SELECT 1}") + 1
+    assert (
+        f".github/quarterdeck.yml:{line}: metrics[0].posthog: metric activation is a PostHog "
+        "query, but POSTHOG_PERSONAL_API_KEY is not set"
+    ) in done.stderr
+
+
+def test_the_warehouse_url_input_reaches_the_review(github: FakeGitHub, tmp_path: Path) -> None:
+    """`warehouse-url` becomes the variable the config's `url_env` names by default; left
+    empty, the calling job's own variable is kept; with neither, strict fails."""
+    remote = seed_github(github)
+    remote.files[".github/quarterdeck.yml"] += (
+        "sources:\n  warehouse: {url_env: QUARTERDECK_WAREHOUSE_URL}\n"
+        "metrics:\n  - {id: mrr, sql: \"SELECT '2026-11-01' AS month, 1234 AS value\"}\n"
+    )
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    inputs = {"month": "2026-11", "strict": "true", "publish": "false"}
+    runs = {
+        "input": ({"warehouse-url": url}, None),
+        "job env": ({}, {"QUARTERDECK_WAREHOUSE_URL": url}),
+        "neither": ({}, None),
+    }
+    codes = {}
+    with served(github) as api_url:
+        for name, (given, job_env) in runs.items():
+            (tmp_path / name).mkdir()
+            code, _, shown = run_action(tmp_path / name, api_url, inputs | given, job_env)
+            codes[name] = code
+            if code == 0:
+                assert "Every figure was read." in shown
+                assert url not in shown
+            else:
+                assert "mrr: no warehouse URL; set QUARTERDECK_WAREHOUSE_URL" in shown
+
+    assert codes == {"input": 0, "job env": 0, "neither": 1}
+
+
 @contextmanager
 def served(github: FakeGitHub) -> Iterator[str]:
     """The fake GitHub over HTTP for the step's child process; yields its API URL."""
