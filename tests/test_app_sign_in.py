@@ -160,3 +160,71 @@ def test_a_bad_key_or_app_id_fails_before_any_request(
         sign_in_as_app(app_id, key, "acme/web", names=NAMES)
     assert len(mock.calls) == 0
     assert "BEGIN RSA PRIVATE KEY-----\n" not in str(caught.value)
+
+
+# --------------------------------------------------------------------------- the CLI's settings
+
+
+def test_the_cli_signs_in_once_per_run_and_masks_the_token_in_actions(
+    mock: responses.RequestsMock, pem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from quarterdeck.cli.app_sign_in import app_client
+
+    _github(mock, pem)
+    env = {"GH_APP_ID": "4242", "GH_APP_PRIVATE_KEY": pem, "GITHUB_ACTIONS": "true"}
+    memo: dict[Any, Any] = {}
+
+    first = app_client("acme/web", env, memo=memo)
+    again = app_client("acme/web", env, memo=memo)
+
+    assert first is again
+    assert [c.request.path_url for c in mock.calls].count(
+        "/app/installations/77/access_tokens"
+    ) == 1
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", f"::add-mask::{TOKEN}\n")
+    # Outside Actions nothing is printed; without GH_APP_ID the token is used.
+    app_client("acme/web", {**env, "GITHUB_ACTIONS": ""})
+    assert capsys.readouterr().err == ""
+    assert app_client("acme/web", {"GITHUB_TOKEN": "x"}) is None
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        (
+            {"GH_APP_ID": "4242"},
+            "`app-id` (GH_APP_ID) is set but `app-private-key` (GH_APP_PRIVATE_KEY) is empty",
+        ),
+        (
+            {"GH_APP_PRIVATE_KEY": "PEM"},
+            "`app-private-key` (GH_APP_PRIVATE_KEY) is set but `app-id` (GH_APP_ID) is not",
+        ),
+        (
+            {"GH_APP_ID": "4242", "GH_APP_PRIVATE_KEY": "PEM", "GH_APP_INSTALLATION_ID": "x7"},
+            "`app-installation-id` (GH_APP_INSTALLATION_ID) must be a number",
+        ),
+    ],
+)
+def test_the_cli_names_a_missing_or_malformed_app_setting(
+    mock: responses.RequestsMock,
+    pem: str,
+    env: dict[str, str],
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from quarterdeck.cli import main
+
+    for name in ("GH_APP_ID", "GH_APP_PRIVATE_KEY", "GH_APP_INSTALLATION_ID", "GITHUB_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, pem if value == "PEM" else value)
+    monkeypatch.setenv("GITHUB_TOKEN", "test-token-not-real")
+
+    assert main(["link", "2", "--github", "acme/web"]) == 1
+
+    err = capsys.readouterr().err
+    assert said in err
+    assert len(mock.calls) == 0
+    assert not [line for line in pem.splitlines() if "-----" not in line and line in err]
