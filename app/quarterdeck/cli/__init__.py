@@ -322,31 +322,21 @@ def _review_done(reviews: list, args: argparse.Namespace, sources: Any) -> int:
     fails the command before anything is printed or published."""
     from quarterdeck.cli.publish import (
         figures_summary,
-        outputs_file,
         publish,
+        show_review_in_actions,
         strict_error,
-        summary_file,
         write_review_markdown,
         write_summary,
     )
-    from quarterdeck.services.review import render_reviews
 
     write_summary(args, figures_summary(reviews, sources))
     if args.strict:
         strict_error(reviews)
     if args.publish or args.dry_run:
         code = publish(reviews, args, lambda: _github(args))
-        if outputs_file(args) is not None:  # the `review-markdown` output
-            write_review_markdown(args, render_reviews(reviews))
+        write_review_markdown(args, reviews)  # the `review-markdown` output
         return code
-    markdown = _emit(reviews, args)
-    # Each review is rendered once, and only if something shows it.
-    if markdown is None and (summary_file(args) or outputs_file(args)) is not None:
-        markdown = render_reviews(reviews)
-    if summary_file(args) is not None and markdown is not None:
-        write_summary(args, markdown)
-    if markdown is not None:
-        write_review_markdown(args, markdown)
+    show_review_in_actions(args, reviews, _emit(reviews, args))
     return EXIT_OK
 
 
