@@ -692,9 +692,7 @@ def test_an_env_file_others_can_read_is_used_and_warned_about(
     path.chmod(0o644)
     environ: dict[str, str] = {}
     with caplog.at_level(logging.WARNING, logger="quarterdeck.webhook"):
-        assert apply_env_file(path, environ) == [
-            "QUARTERDECK_CONFIG_TTL"
-        ]
+        assert apply_env_file(path, environ) == ["QUARTERDECK_CONFIG_TTL"]
     assert environ == {"QUARTERDECK_CONFIG_TTL": "30"}
     assert f"{path} can be read by other users (mode 644)" in caplog.text
     assert apply_env_file(None, environ) == []

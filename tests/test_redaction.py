@@ -434,6 +434,53 @@ def test_the_canary_cli_test_can_fail(
     assert OPAQUE in root_logs.text
 
 
+# The Action signed in as a GitHub App (GH_APP_ID, GH_APP_PRIVATE_KEY): each request of
+# the sign-in, or the work after it, refused with the credential echoed back.
+ACTION_APP_FAULTS = {
+    "installation lookup refused": ("GET", r"/installation$", "401"),
+    "token request refused": ("POST", r"/access_tokens$", "html-401"),
+    "reads refused": ("GET", r"^/repos/acme/web/(?!installation$)", "403"),
+    "writes refused": ("POST", r"^/repos/acme/web/issues$", "502"),
+}
+
+
+@pytest.mark.parametrize("case", ACTION_APP_FAULTS)
+def test_the_action_signed_in_as_an_app_never_shows_its_key_jwt_or_token(
+    case: str,
+    github: FakeGitHub,
+    tmp_path: Path,
+    pem: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    root_logs: Logs,
+) -> None:
+    seed_github(github)
+    github.installation_token = INSTALLATION
+    github.echo_auth = True
+    method, path, fault = ACTION_APP_FAULTS[case]
+    status, body, extra, raw = FAULTS[fault]
+    github.fail(method, path, status, headers=extra, body=body, raw=raw, times=10_000)
+    monkeypatch.setenv("GH_APP_ID", "4242")
+    monkeypatch.setenv("GH_APP_PRIVATE_KEY", pem)
+
+    argv = ["--github", "acme/web", *MONTH, "--publish"]
+    code, shown = _run_cli("review", argv, OPAQUE, tmp_path, monkeypatch, capsys)
+
+    minted = _minted(github)
+    assert code == 1, shown[-2000:]
+    assert github.echoed > 0, "GitHub's answers carried the credential back"
+    assert any(m.startswith("eyJ") for m in minted), "the App signed a JWT with the key"
+    assert OPAQUE not in {c.headers.get("Authorization") for c in github.calls}  # not the token
+    mask = f"::add-mask::{INSTALLATION}\n"
+    assert (mask in shown) == (INSTALLATION in minted)  # masked as soon as it was minted
+    shown = shown.replace(mask, "")
+    for secret in [*minted, INSTALLATION]:
+        assert secret not in shown
+        assert secret not in root_logs.text
+    key_lines = [line for line in pem.splitlines() if "-----" not in line]
+    assert not [line for line in key_lines if line in shown or line in root_logs.text]
+
+
 # --------------------------------------------------------------------------- the App
 
 APP_FAULTS = {

@@ -103,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _github(args: Args) -> Any:
-    """A GitHub client from --token / GITHUB_TOKEN and GITHUB_API_URL; checks OWNER/REPO."""
+    """A GitHub client from --token, else the App's GH_APP_ID and key, else GITHUB_TOKEN,
+    with GITHUB_API_URL; checks OWNER/REPO."""
     from quarterdeck.sources.github.client import connect
 
     problem = repo_reference_problem(args.github)
@@ -112,9 +113,17 @@ def _github(args: Args) -> Any:
             f"--github takes OWNER/REPO (e.g. acme/web) or OWNER for its .github repository; "
             f"got {args.github!r}: {problem}"
         )
+    base_url = os.environ.get("GITHUB_API_URL") or None
+    if not args.token:  # GH_APP_ID (the Action's `app-id`): sign in as the App instead
+        from quarterdeck.cli.app_sign_in import app_client
+
+        memo = vars(args).setdefault("app_sign_in", {})  # one token for the run
+        signed_in = app_client(args.github, os.environ, base_url=base_url, memo=memo)
+        if signed_in is not None:
+            return signed_in
     token = args.token or os.environ.get("GITHUB_TOKEN")
     name = "--token" if args.token else "GITHUB_TOKEN"
-    return connect(token, base_url=os.environ.get("GITHUB_API_URL") or None, setting=name)
+    return connect(token, base_url=base_url, setting=name)
 
 
 def _error(text: str, *, prefix: str = "quarterdeck: ") -> None:
@@ -241,20 +250,20 @@ def _review_done(reviews: list, args: Args, sources: Any) -> int:
     from quarterdeck.cli.publish import (
         figures_summary,
         publish,
+        show_review_in_actions,
         strict_error,
-        summary_file,
+        write_review_markdown,
         write_summary,
     )
-    from quarterdeck.services.review import render_reviews
 
     write_summary(args, figures_summary(reviews, sources))
     if args.strict:
         strict_error(reviews)
     if args.publish or args.dry_run:
-        return publish(reviews, args, lambda: _github(args))
-    markdown = _emit(reviews, args)
-    if summary_file(args) is not None:  # each review is rendered once, and only if needed
-        write_summary(args, markdown if markdown is not None else render_reviews(reviews))
+        code = publish(reviews, args, lambda: _github(args))
+        write_review_markdown(args, reviews)  # the `review-markdown` output
+        return code
+    show_review_in_actions(args, reviews, _emit(reviews, args))
     return EXIT_OK
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -196,7 +197,7 @@ def figures_summary(reviews: Sequence[Any], sources: Any) -> str:
 
 def write_outputs(args: Args, values: dict[str, str]) -> None:
     """Append `name=value` lines to the step-output file, if there is one."""
-    target = _actions_file(getattr(args, "github_output", None), "GITHUB_OUTPUT")
+    target = outputs_file(args)
     if target is None:
         return
     with target.open("a", encoding="utf-8") as out:
@@ -204,6 +205,47 @@ def write_outputs(args: Args, values: dict[str, str]) -> None:
             if "\n" in value:  # GitHub's own rule: one line per value in this form
                 raise ValueError(f"output {name} must be a single line")
             out.write(f"{name}={redact(value)}\n")
+
+
+def outputs_file(args: Args) -> Path | None:
+    """The step-output file to append to (`--github-output`, or Actions' own), or None."""
+    return _actions_file(getattr(args, "github_output", None), "GITHUB_OUTPUT")
+
+
+def write_review_markdown(args: Args, reviews: Sequence[Any], markdown: str | None = None) -> None:
+    """The `review-markdown` step output: the reviews' Markdown (every team's; `markdown`
+    when already rendered) in a new file under $RUNNER_TEMP (outside a runner: beside
+    the step-output file), and its path set as the output, so a later step can post or
+    archive it. Nothing, and nothing rendered, without a step-output file. Through the
+    redactor, as the job summary is."""
+    target = outputs_file(args)
+    if target is None:
+        return
+    if markdown is None:
+        from quarterdeck.services.review import render_reviews
+
+        markdown = render_reviews(reviews)
+    folder = os.environ.get("RUNNER_TEMP") or str(target.resolve().parent)
+    # A file of its own: two reviews in one job (two months, two repositories) both keep theirs.
+    handle, name = tempfile.mkstemp(prefix="quarterdeck-review-", suffix=".md", dir=folder)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(redact(markdown))
+    write_outputs(args, {"review-markdown": name})
+
+
+def show_review_in_actions(args: Args, reviews: Sequence[Any], markdown: str | None) -> None:
+    """A printed review's job summary and `review-markdown` output. `markdown` is what
+    was printed (None for JSON): each review is rendered once, and only if one of
+    them is wanted."""
+    if markdown is None and (summary_file(args) or outputs_file(args)) is not None:
+        from quarterdeck.services.review import render_reviews
+
+        markdown = render_reviews(reviews)
+    if markdown is None:
+        return
+    if summary_file(args) is not None:
+        write_summary(args, markdown)
+    write_review_markdown(args, reviews, markdown)
 
 
 def write_summary(args: Args, markdown: str) -> None:
