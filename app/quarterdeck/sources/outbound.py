@@ -70,8 +70,10 @@ class PinnedAdapter(HTTPAdapter):
         scheme, host = parts.scheme.lower(), parts.hostname or ""
         port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
         address = self._checked_address(host, port)
-        host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
-        pool_kwargs = dict(pool_kwargs)
+        # types-requests: this method's caller takes `verify=None` and passes it on, as
+        # requests does; the stub of the one it calls leaves None out.
+        host_params, pool_key = self.build_connection_pool_key_attributes(request, verify, cert)  # type: ignore[arg-type]
+        pool_kwargs: dict[str, Any] = dict(pool_key)
         if scheme == "https":
             # TLS speaks to the name: SNI and the certificate check use it, not the IP.
             pool_kwargs["server_hostname"] = host

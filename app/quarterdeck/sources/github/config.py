@@ -181,7 +181,7 @@ class GitHubReader:
         # The contents API leaves `content` empty for files over 1 MB.
         if content.size > MAX_FILE_BYTES:  # type: ignore[attr-defined]
             raise Unreadable(FILE_TOO_LARGE)
-        return content.decoded_content  # type: ignore[attr-defined, no-any-return]
+        return content.decoded_content  # type: ignore[attr-defined]
 
     def list_dir(self, path: str) -> list[str]:
         entries = self._get(path)
