@@ -157,11 +157,13 @@ def _apply(
             steps.append((what, partial(_create_issue, repo, action, result, finder)))
         elif action.kind == "update":
             what = f"issue #{action.number} (goal {action.goal_id!r})"
-            target = objects[action.number]  # type: ignore[index]
+            assert action.number is not None, action  # plan_sync numbers what it edits
+            target = objects[action.number]
             steps.append((what, partial(_update_issue, target, action, result)))
         elif action.kind == "duplicate":
             what = f"duplicate issue #{action.number} (goal {action.goal_id!r})"
-            target = objects[action.number]  # type: ignore[index]
+            assert action.number is not None, action  # plan_sync numbers what it edits
+            target = objects[action.number]
             steps.append((what, partial(_close_duplicate, target, action, result, finder.writer)))
     for index, (what, step) in enumerate(steps):
         try:

@@ -148,6 +148,7 @@ class Deadline(H11Protocol):
         self._fresh = True  # no request seen yet on this connection
         self._seconds = read_timeout()
 
+    # uvicorn's own H11Protocol narrows asyncio's BaseTransport to Transport; ours follows.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """uvicorn's, then start the clock: a connection must send its request in time."""
         super().connection_made(transport)
