@@ -53,10 +53,21 @@ class PinnedAdapter(HTTPAdapter):
         self.policy = policy
         self.resolver = resolver
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """HTTPAdapter's send, with the Host header naming the host."""
         # The connection is to an IP: the Host header must still name the host.
         request.headers["Host"] = urlsplit(request.url or "").netloc.rsplit("@", 1)[-1]
-        return super().send(request, **kwargs)
+        return super().send(
+            request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
+        )
 
     def get_connection_with_tls_context(
         self,

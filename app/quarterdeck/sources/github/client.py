@@ -129,6 +129,7 @@ class QuarterdeckRetry(GithubRetry):
         kw.update(sleep=self.sleep_fn, clock=self.clock, max_reset_wait=self.max_reset_wait)
         return super().new(**kw)
 
+    # GithubRetry's own increment is declared so (urllib3's returns Self); ours follows it.
     def increment(  # type: ignore[override]
         self,
         method: str | None = None,
