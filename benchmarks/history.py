@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from benchmarks import as_installed
 from quarterdeck.core.calendar import Month
 from quarterdeck.services.review import build_reviews, render_reviews
 from quarterdeck.sources.fast_import import HistoryWriter, Signature, import_history
@@ -323,7 +324,9 @@ def _cli(*args: str) -> Callable[[], object]:
 
     def run() -> object:
         out = subprocess.DEVNULL
-        return subprocess.run(command, stdout=out, stderr=subprocess.PIPE, check=True)
+        return subprocess.run(
+            command, stdout=out, stderr=subprocess.PIPE, check=True, env=as_installed()
+        )
 
     return run
 
