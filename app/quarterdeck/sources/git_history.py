@@ -31,16 +31,19 @@ pass 4. See benchmarks/RESULTS.md for what each pass costs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import tempfile
+import threading
 from collections import Counter as Tally
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
+from typing import Generic, TypeVar
 
 from quarterdeck.core.model import PullRequest
 from quarterdeck.core.review.identities import IdentityBook, credit, organisations
@@ -143,38 +146,41 @@ def read_merged_prs(
     # A shallow clone's history may end inside the window; read up to the tip so
     # that the end of the history is visible, and refuse rather than under-count.
     window = (since - _SLACK, None if shallow else until + _SLACK)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        made_by_github = None if fixed else pool.submit(_read_github_made, repo, tips, window)
-        lines = tips if fixed else [*tips, *_release_tips(repo, tips[0], since - _SLACK)]
-        line_commits = _read_lines(repo, lines, window, counter)
-        extra = made_by_github.result() if made_by_github else []
-    if shallow:
-        _check_depth(repo, line_commits, since)
-    candidates = _pick(line_commits, extra, since, until)
-    changed, brought = _details(repo, candidates, _bases(line_commits), counter)
-    counter.finish()
-    owner = _owner(repo, candidates)
-    orgs: frozenset[str] = frozenset()
-    if any(_forked(c, owner) for c in candidates):
-        # Whose work each fork carried over a year either side tells a person's fork
-        # from an organisation's (one more walk of the merges, only when a fork is
-        # merged): an organisation's first PRs are its own too.
-        later = None if window[1] is None else until + _LEARN_FROM
-        orgs = organisations(*_read_fork_tips(repo, tips, owner, since - _LEARN_FROM, later))
-    book = _identity_book(candidates, brought, identities, owner, orgs)
-    authors = (_people(c, brought.get(c.commit.sha))[0][:1] for c in candidates)
-    if any(book.identify(*who).guessed for first in authors for who in first):
-        # Only then is it worth reading who else committed (one more walk of the history).
-        elsewhere = _read_identities(repo, tips, since - _LEARN_FROM, window[1])
-        book = _identity_book(candidates, brought, identities, owner, orgs, elsewhere)
-    result = [
-        _to_pull_request(
-            c, changed.get(c.commit.sha, ()), brought.get(c.commit.sha), book, owner, orgs
-        )
-        for c in candidates
-    ]
-    # Clock skew can make dates disagree with the graph's order; callers want time order.
-    return sorted(result, key=lambda pr: (pr.merged_at, pr.number))
+    # Who committed in the year before is evidence only when some author would be a
+    # guess, which only the reads below tell; it starts now, beside them, and is
+    # stopped unread when not needed (a history of noreply emails).
+    with _Speculative(_read_identities, repo, tips, since - _LEARN_FROM, window[1]) as elsewhere:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            made_by_github = None if fixed else pool.submit(_read_github_made, repo, tips, window)
+            lines = tips if fixed else [*tips, *_release_tips(repo, tips[0], since - _SLACK)]
+            line_commits = _read_lines(repo, lines, window, counter)
+            extra = made_by_github.result() if made_by_github else []
+        if shallow:
+            _check_depth(repo, line_commits, since)
+        candidates = _pick(line_commits, extra, since, until)
+        changed, brought = _details(repo, candidates, _bases(line_commits), counter)
+        counter.finish()
+        owner = _owner(repo, candidates)
+        orgs: frozenset[str] = frozenset()
+        if any(_forked(c, owner) for c in candidates):
+            # Whose work each fork carried over a year either side tells a person's fork
+            # from an organisation's (one more walk of the merges, only when a fork is
+            # merged): an organisation's first PRs are its own too.
+            later = None if window[1] is None else until + _LEARN_FROM
+            orgs = organisations(*_read_fork_tips(repo, tips, owner, since - _LEARN_FROM, later))
+        book = _identity_book(candidates, brought, identities, owner, orgs)
+        authors = (_people(c, brought.get(c.commit.sha))[0][:1] for c in candidates)
+        if any(book.identify(*who).guessed for first in authors for who in first):
+            # Only then is who else committed worth waiting for.
+            book = _identity_book(candidates, brought, identities, owner, orgs, elsewhere.result())
+        result = [
+            _to_pull_request(
+                c, changed.get(c.commit.sha, ()), brought.get(c.commit.sha), book, owner, orgs
+            )
+            for c in candidates
+        ]
+        # Clock skew can make dates disagree with the graph's order; callers want time order.
+        return sorted(result, key=lambda pr: (pr.merged_at, pr.number))
 
 
 def pr_merge_times(repo: Path, number: int, branches: Sequence[str] = ()) -> list[datetime]:
@@ -341,17 +347,53 @@ def _read_github_made(
 
 
 def _read_identities(
-    repo: Path, tips: list[str], since: datetime, until: datetime | None
+    repo: Path, tips: list[str], since: datetime, until: datetime | None, stop: threading.Event
 ) -> set[Identity]:
-    """Every (name, email) that authored a commit from `since` on: evidence for logins."""
+    """Every (name, email) that authored a commit from `since` on: evidence for logins.
+    Once `stop` is set the walk ends (its git process is ended) and what it has is
+    returned, for no one."""
     args = ("log", "-z", "--encoding=UTF-8", "--format=%aN%x1f%aE")
     args += (*_window_bounds((since, until)), *tips, "--")
     found: set[Identity] = set()
-    for batch in stream(repo, args, "reading who committed"):
-        for token in batch:
-            name, _, email = token.partition("\x1f")
-            found.add((name, email))
+    with contextlib.closing(stream(repo, args, "reading who committed")) as batches:
+        for batch in batches:
+            if stop.is_set():
+                break
+            for token in batch:
+                name, _, email = token.partition("\x1f")
+                found.add((name, email))
     return found
+
+
+_T = TypeVar("_T")
+
+
+class _Speculative(Generic[_T]):
+    """A read started before it is known to be needed, beside the reads that decide.
+
+    `result()` waits for it; leaving the `with` block unread stops it (its function
+    gets a `threading.Event` as last argument and ends at the next batch) and drops
+    what it found, errors included.
+    """
+
+    def __init__(self, read: Callable[..., _T], *args: object) -> None:
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._future: Future[_T] = self._pool.submit(read, *args, self._stop)
+        self._taken = False
+
+    def __enter__(self) -> _Speculative[_T]:
+        return self
+
+    def result(self) -> _T:
+        """The read's result (its error, raised), waiting for it to end."""
+        self._taken = True
+        return self._future.result()
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._taken:
+            self._stop.set()
+        self._pool.shutdown(wait=True)
 
 
 def _read_fork_tips(
