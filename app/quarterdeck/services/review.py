@@ -338,12 +338,10 @@ def read_clone(
     url = web_url(path)
     name = url.split("/", 3)[3] if url.count("/") >= 4 else path.resolve().name
     prs = read_merged_prs(
-        path, since, until, branches=branches, identities=config.identities, progress=progress
-    )
-    return name, [
-        dataclasses.replace(pr, repo=name, url=f"{url}/pull/{pr.number}" if url else "")
-        for pr in prs
-    ]
+        path, since, until, branches=branches, identities=config.identities, progress=progress,
+        repo_name=name, repo_url=url,
+    )  # fmt: skip
+    return name, prs
 
 
 def _configured_clone(home: Path, written: str, config_path: str) -> Path:

@@ -124,6 +124,8 @@ def read_merged_prs(
     branches: Sequence[str] = (),
     identities: Mapping[str, tuple[str, ...]] = _NO_IDENTITIES,
     progress: Progress | None = None,
+    repo_name: str = "",
+    repo_url: str = "",
 ) -> list[PullRequest]:
     """PRs merged in [since, until) that reach the reviewed branches, oldest first.
 
@@ -135,6 +137,8 @@ def read_merged_prs(
     wrote most of the merged branch, never the merger); first_commit_at is the
     earliest author date among the commits a merge brought in, None for squashes.
     `progress` gets the number of commits read so far, about every thousand.
+    `repo_name` names each PR's repository, and `repo_url` gives each its address
+    (`<repo_url>/pull/<N>`) when not empty.
     Raises HistoryError when git, the repo or a branch is missing.
     """
     if since.tzinfo is None or until.tzinfo is None:
@@ -174,9 +178,7 @@ def read_merged_prs(
             # Only then is who else committed worth waiting for.
             book = _identity_book(candidates, brought, identities, owner, orgs, elsewhere.result())
         result = [
-            _to_pull_request(
-                c, changed.get(c.commit.sha, ()), brought.get(c.commit.sha), book, owner, orgs
-            )
+            _to_pull_request(c, changed, brought, book, owner, orgs, (repo_name, repo_url))
             for c in candidates
         ]
         # Clock skew can make dates disagree with the graph's order; callers want time order.
@@ -760,13 +762,16 @@ def _people(candidate: _Candidate, info: _Brought | None) -> tuple[list[Identity
 
 def _to_pull_request(
     candidate: _Candidate,
-    paths: tuple[str, ...],
-    info: _Brought | None,
+    changed: Mapping[str, tuple[str, ...]],
+    brought: Mapping[str, _Brought],
     book: IdentityBook,
     owner: str | None,
     orgs: frozenset[str] = frozenset(),
+    where: tuple[str, str] = ("", ""),
 ) -> PullRequest:
     commit, trace = candidate.commit, candidate.trace
+    paths, info = changed.get(commit.sha, ()), brought.get(commit.sha)
+    name, url = where
     authors, trailers = _people(candidate, info)
     found = credit(authors, trailers, book, _forked(candidate, owner), orgs)
     return PullRequest(
@@ -785,4 +790,6 @@ def _to_pull_request(
         co_authors_guessed=found.co_authors_guessed,
         author_guessed=found.guessed,
         opened_by=found.opened_by,
+        repo=name,
+        url=f"{url}/pull/{trace.number}" if url else "",
     )
