@@ -384,9 +384,11 @@ class FakeGitHub:
         return node
 
     def _search_pulls(self, variables: dict[str, Any], query: str) -> dict[str, Any]:
-        """`search(query: "repo:o/r [repo:o/s …] is:pr is:merged merged:A..B [base:b]")`,
-        100 a page; repeated `repo:` qualifiers are ORed, as on GitHub, and a query
-        over GitHub's 256-character limit is refused as GitHub refuses it."""
+        """`search(query: "repo:o/r [repo:o/s …] is:pr is:merged merged:A..B [base:b]
+        [sort:created-asc] [created:>=C]")`, 100 a page; repeated `repo:` qualifiers are
+        ORed, as on GitHub, and a query over GitHub's 256-character limit is refused as
+        GitHub refuses it. Unsorted, results come by merge time (GitHub's "best match"
+        promises no order); sorted, by creation time."""
         q = variables["q"]
         if len(q) > 256:
             return {"data": None, "errors": [{"message": "The search query is too long"}]}
@@ -401,8 +403,11 @@ class FakeGitHub:
             for n in self.pulls.get(name, [])
             if low <= _when(n["mergedAt"]) <= high
             and ("base" not in terms or n["baseRefName"] == terms["base"])
+            and _when(n["createdAt"]) >= _when(terms.get("created", ">=1970-01-01T00:00:00Z")[2:])
         ]
         hits.sort(key=lambda n: (n["mergedAt"], n["number"]))
+        if terms.get("sort") == "created-asc":
+            hits.sort(key=lambda n: (_when(n["createdAt"]), n["number"]))
         start = int(variables.get("cursor") or 0)
         end = min(start + 100, len(hits), 1000)  # search never goes past 1,000 results
         page = {"hasNextPage": end < min(len(hits), 1000), "endCursor": str(end)}

@@ -74,8 +74,9 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def options(base_url: str | None, given: dict[str, Any]) -> dict[str, Any]:
         made = real(base_url, given)
-        made.setdefault("seconds_between_writes", 0)
-        made.setdefault("seconds_between_requests", 0)
+        # Assigned, not defaulted: `_options` sets the shipped pacing itself.
+        made["seconds_between_writes"] = 0
+        made["seconds_between_requests"] = 0
         made["retry"] = github_client.retry_policy(sleep=lambda s: None)
         return made
 

@@ -15,7 +15,16 @@ log = logging.getLogger("quarterdeck.webhook")
 
 # What the `app` extra installs (pyproject.toml), by import name: the core package
 # (the CLI and the Action) has none of them.
-APP_MODULES = ("flask", "github_webhook", "uvicorn", "h11", "a2wsgi", "redis", "rq")
+APP_MODULES = (
+    "flask",
+    "github_webhook",
+    "uvicorn",
+    "h11",
+    "a2wsgi",
+    "redis",
+    "rq",
+    "prometheus_client",
+)
 
 
 def require_app_extra(command: str) -> None:

@@ -132,6 +132,8 @@ class Processor:
     locks: Locks  # SQLiteLocks or RedisLocks: shared by every process (runtime.py)
     identity: Callable[[], str]  # the App's `<slug>[bot]`, asked once (`runtime.app_identity`)
     create_labels: bool = False
+    # (event, verdict, seconds, rate limit left) of each attempt: metrics.LocalWork/RedisWork
+    record: Callable[[str, str, float, int | None], None] | None = None
 
     def context(self, delivery: Delivery) -> Context:
         """What a handler gets for one delivery."""
@@ -171,10 +173,21 @@ def classify(exc: BaseException) -> Literal["retry", "drop"]:
 
 
 def attempt(processor: Processor, delivery: Delivery, number: int, max_attempts: int) -> Verdict:
-    """Run a delivery once and log the outcome; never raises."""
-    fields = delivery.log_fields()
-    ctx = processor.context(delivery)
+    """Run a delivery once, log the outcome and record it (`Processor.record`); never raises."""
     started = time.perf_counter()
+    ctx = processor.context(delivery)
+    verdict = _attempt(processor, ctx, number, max_attempts, started)
+    if processor.record is not None:
+        processor.record(
+            delivery.event, verdict, time.perf_counter() - started, ctx.remaining_rate()
+        )
+    return verdict
+
+
+def _attempt(
+    processor: Processor, ctx: Context, number: int, max_attempts: int, started: float
+) -> Verdict:
+    fields = ctx.delivery.log_fields()
     try:
         outcome = processor.run(ctx)
     except Exception as exc:

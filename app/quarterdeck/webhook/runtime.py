@@ -120,12 +120,17 @@ def build_runtime(
             if redis is not None
             else SQLiteDeliveries(settings.deliveries_db, settings.delivery_ttl)
         )
+    from quarterdeck.webhook.metrics import LocalWork, RedisWork
+
     processor = Processor(
         github_factory=github_factory or _deferred(settings),
         config_loader=CachedConfig(config_loader, settings.config_ttl),
         locks=shared_locks(settings, redis),
         identity=identity or app_identity(settings),
         create_labels=settings.create_labels,
+        # With Redis the work runs in `quarterdeck worker` processes anywhere: it counts
+        # there; without, in this process's thread (metrics.py says why).
+        record=RedisWork(redis) if redis is not None else LocalWork(),
     )
     if queue is None:
         if redis is not None:

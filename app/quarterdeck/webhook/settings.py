@@ -78,6 +78,7 @@ class Settings:
     posthog_policy: OutboundPolicy = field(default_factory=OutboundPolicy)
     # installation id -> (the variable holding its warehouse URL, the URL)
     warehouse_urls: Mapping[int, tuple[str, Secret]] = field(default_factory=dict)
+    metrics_token: Secret | None = None  # GET /metrics wants `Bearer <it>` when set
 
     @property
     def redis_display(self) -> str | None:
@@ -93,7 +94,7 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Every secret value (registered with the redactor by `load_settings`)."""
-        values = [self.webhook_secret, self.private_key, self.redis_url]
+        values = [self.webhook_secret, self.private_key, self.redis_url, self.metrics_token]
         values += [key for _, key in self.posthog_keys.values()]
         values += [url for _, url in self.warehouse_urls.values()]
         found = [s.reveal() for s in values if s is not None and s.reveal()]
@@ -142,6 +143,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
     posthog_keys = checked(_posthog_keys, env, default={})
     posthog_policy = checked(_posthog_policy, env, default=OutboundPolicy())
     warehouse_urls = checked(_warehouse_urls, env, default={})
+    metrics_token = checked(_metrics_token, env.get(METRICS_TOKEN_ENV, ""))
     if problems:
         if len(problems) == 1:
             raise SettingsError(problems[0])
@@ -166,6 +168,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
         posthog_keys=posthog_keys,
         posthog_policy=posthog_policy,
         warehouse_urls=warehouse_urls,
+        metrics_token=metrics_token,
     )
     register(*settings.secrets())  # from now on, no message, log or answer shows them
     return settings
@@ -183,6 +186,24 @@ def _webhook_secret(text: str) -> str:
     if weak:
         raise SettingsError(weak)
     return text
+
+
+METRICS_TOKEN_ENV = "QUARTERDECK_METRICS_TOKEN"  # noqa: S105 (a variable name)
+MIN_METRICS_TOKEN = 16
+
+
+def _metrics_token(text: str) -> Secret | None:
+    text = text.strip()
+    if not text:
+        return None  # /metrics is open: keep it off the public proxy (SECURITY.md)
+    register(text)
+    if len(text) < MIN_METRICS_TOKEN or re.search(r"[\s\x00-\x1f\x7f]", text):
+        raise SettingsError(
+            f"{METRICS_TOKEN_ENV} must be at least {MIN_METRICS_TOKEN} characters without "
+            "spaces (e.g. `openssl rand -hex 32`); Prometheus sends it as "
+            "`Authorization: Bearer <token>`"
+        )
+    return Secret(text)
 
 
 def _app_id(text: str, required: bool) -> int | None:

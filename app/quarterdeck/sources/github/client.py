@@ -2,7 +2,8 @@
 
 Entry points read tokens and keys from their settings and call these; nothing here
 reads the environment or runs at import time. Every client gets a Quarterdeck
-User-Agent, pages of 100 and retries with backoff (see `retry_policy`).
+User-Agent, pages of 100, retries with backoff (see `retry_policy`) and its pacing
+(`PACING`): reads go out at once, writes a second apart.
 
 Conditional requests: PyGithub sends `If-None-Match` only when an object already
 fetched is refreshed (`obj.update()`), and a 304 is free of rate limit. A one-shot run
@@ -57,6 +58,17 @@ DEFAULT_API_URL = "https://api.github.com"
 USER_AGENT = f"quarterdeck/{__version__} (+https://github.com/quarterdeck)"
 PER_PAGE = 100
 DEFAULT_MAX_RESET_WAIT = 900.0  # seconds: wait out a used-up rate limit if it resets by then
+# PyGithub's `Requester` sleeps `seconds_between_requests` (0.25 s by default) before
+# every request and `seconds_between_writes` (1 s) between requests that are not GETs.
+# GitHub asks for the second (content-creating requests a second apart, against its
+# secondary rate limits) but not the first: a read waits for nothing, so a 1,000-PR
+# month doesn't spend seconds asleep. GraphQL reads, POSTs that PyGithub would space
+# as writes, go through `graphql`'s own requester without the write spacing.
+WRITE_SPACING = 1.0
+PACING: dict[str, float | None] = {
+    "seconds_between_requests": None,
+    "seconds_between_writes": WRITE_SPACING,
+}
 # POSTs that create nothing, so sending one twice does what sending it once does:
 # GraphQL queries (Quarterdeck sends no mutations), an installation token (a fresh one
 # each time) and labels added to an issue (adding one it has changes nothing).
@@ -452,6 +464,7 @@ def _options(base_url: str | None, options: dict[str, Any]) -> dict[str, Any]:
         "per_page": PER_PAGE,
         "retry": retry_policy(),
         "timeout": 30,
+        **PACING,
     }
     settings.update(options)
     return settings
