@@ -81,6 +81,7 @@ _GRAPH_FORMAT = "%H %P%x1f%at%x1f%aE%x1f%aN"
 # login): a year back, far enough for most people, bounded for big histories.
 _LEARN_FROM = timedelta(days=365)
 _GITHUB_COMMITTER = r"<noreply@github\.com>"  # web-flow: merges GitHub itself made
+_NOREPLY_AUTHOR = r"@users\.noreply\.github\.com"  # 123+login@users.noreply.github.com
 _NO_IDENTITIES: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WARNED: set[tuple[str, str]] = set()
@@ -351,11 +352,14 @@ def _read_github_made(
 def _read_identities(
     repo: Path, tips: list[str], since: datetime, until: datetime | None, stop: threading.Event
 ) -> set[Identity]:
-    """Every (name, email) that authored a commit from `since` on: evidence for logins.
+    """Every (name, email) with a GitHub noreply email (and a few more) that authored a
+    commit from `since` on: evidence for logins.
     Once `stop` is set the walk ends (its git process is ended) and what it has is
     returned, for no one."""
-    args = ("log", "-z", "--encoding=UTF-8", "--format=%aN%x1f%aE")
-    args += (*_window_bounds((since, until)), *tips, "--")
+    # Only a noreply email says anything of a login (`IdentityBook.build`), so git
+    # leaves the others out (matching the author line, any case, as `noreply_login`).
+    args = ("log", "-z", "--encoding=UTF-8", "--format=%aN%x1f%aE", "--regexp-ignore-case")
+    args += (f"--author={_NOREPLY_AUTHOR}", *_window_bounds((since, until)), *tips, "--")
     found: set[Identity] = set()
     with contextlib.closing(stream(repo, args, "reading who committed")) as batches:
         for batch in batches:
