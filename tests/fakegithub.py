@@ -676,6 +676,10 @@ class FakeGitHub:
             if self.graphql is None:
                 return 500, {"message": "no GraphQL handler set in the fake"}, {}
             return 200, self.graphql(body["query"], body.get("variables") or {}), {}
+        installed = re.fullmatch(r"/repos/([^/]+/[^/]+)/installation", path)
+        if installed and method == "GET":
+            # The App's installation on a repository (asked with its JWT, not checked).
+            return self._repo_installation(installed.group(1))
         token = re.fullmatch(r"/app/installations/(\d+)/access_tokens", path)
         if token and method == "POST":
             # A GitHub App's installation token (the App's JWT is not checked).
@@ -826,6 +830,23 @@ class FakeGitHub:
         installation = self._installation_of(auth)
         names = {n.lower() for n in installation.repos} if installation else set()
         return installation is None or repo.full_name.lower() in names
+
+    def _repo_installation(self, full_name: str) -> tuple[int, Any, dict[str, str]]:
+        """`GET /repos/{owner}/{repo}/installation`: the installation granted the repo; with
+        no `add_installation` at all, installation 1 (one repo's App); else 404."""
+        if full_name.lower() not in self.repos:
+            return 404, {"message": "Not Found"}, {}
+        granted = [
+            i
+            for i in self.installations.values()
+            if full_name.lower() in {n.lower() for n in i.repos}
+        ]
+        if granted:
+            return 200, self._installation_json(granted[0]), {}
+        if self.installations:
+            return 404, {"message": "Not Found"}, {}
+        owner = full_name.split("/")[0]
+        return 200, self._installation_json(FakeInstallation(1, owner, [full_name], "")), {}
 
     def _access_token(self, installation_id: int) -> tuple[int, Any, dict[str, str]]:
         installation = self.installations.get(installation_id)

@@ -56,14 +56,17 @@ def validate_repo(
 
     `env` (default: the process's environment) holds the operator's outbound settings
     (`QUARTERDECK_POSTHOG_HOSTS`, `QUARTERDECK_POSTHOG_ALLOW_PRIVATE`): a PostHog host
-    they would refuse is an error at its line.
+    they would refuse is an error at its line. It also holds the sources' credentials:
+    a metric whose configured source needs one it lacks (POSTHOG_PERSONAL_API_KEY, the
+    warehouse's `url_env`) is a warning at its line, an error with `strict`.
 
     Raises QuarterdeckError when there is no config file at all: defaults would
     validate, but a person running `validate` expects their config to be read, or when
     an outbound setting is malformed.
     """
+    env = os.environ if env is None else env
     try:
-        outbound = policy_from_env(os.environ if env is None else env)
+        outbound = policy_from_env(env)
     except ValueError as exc:
         raise QuarterdeckError(str(exc)) from None
     root = toplevel(repo)
@@ -79,7 +82,11 @@ def validate_repo(
     config: Config | None
     try:
         config, warnings = load_config(
-            reader, strict=strict, config_path=config_path, outbound=outbound
+            reader,
+            strict=strict,
+            config_path=config_path,
+            outbound=outbound,
+            credentials=frozenset(name for name, value in env.items() if value.strip()),
         )
         problems += warnings
     except ConfigError as exc:

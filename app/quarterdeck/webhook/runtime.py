@@ -22,7 +22,7 @@ from quarterdeck.webhook.deliveries import (
 )
 from quarterdeck.webhook.jobs import CachedConfig, ConfigLoader, Processor
 from quarterdeck.webhook.queues import BackgroundQueue, RQQueue, WorkQueue
-from quarterdeck.webhook.settings import Settings, SettingsError
+from quarterdeck.webhook.settings import Settings, SettingsError, prepare_state_dir
 
 GithubFactory = Callable[[int], Any]
 Identity = Callable[[], str]
@@ -114,6 +114,8 @@ def build_runtime(
 ) -> Runtime:
     """Wire the App from settings; injected parts replace the defaults (tests)."""
     redis = redis_client(settings)
+    if redis is None:
+        prepare_state_dir(settings)  # the claims' and locks' SQLite file goes there
     if deliveries is None:
         deliveries = (
             RedisDeliveries(redis, settings.delivery_ttl)
