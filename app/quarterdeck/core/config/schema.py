@@ -64,8 +64,10 @@ __all__ = [
 
 class _Model(BaseModel):
     # strict: YAML already gives typed values, so "12" for a number is a mistake to
-    # report, not to coerce. frozen: parsed files are facts.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # report, not to coerce. frozen: parsed files are facts. defer_build: a model's
+    # validator is built when first used, not at import (start-up: the config file
+    # builds its tree in one go, and a review without goal files never builds theirs).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -350,7 +352,7 @@ class ObjectivesFile(RootModel[list[ObjectiveSpec]]):
     """`objectives/YYYY-Qn.yml`: one quarter's company objectives (quarter from the file name)."""
 
     model_config = ConfigDict(
-        title="Quarterdeck objectives file (objectives/YYYY-Qn.yml)", strict=True
+        title="Quarterdeck objectives file (objectives/YYYY-Qn.yml)", strict=True, defer_build=True
     )
 
 
@@ -456,7 +458,9 @@ class GoalSpec(_Model):
 class GoalsFile(RootModel[list[GoalSpec]]):
     """`goals/YYYY-Qn.yml`: the list of one quarter's goals (quarter from the file name)."""
 
-    model_config = ConfigDict(title="Quarterdeck goals file (goals/YYYY-Qn.yml)", strict=True)
+    model_config = ConfigDict(
+        title="Quarterdeck goals file (goals/YYYY-Qn.yml)", strict=True, defer_build=True
+    )
 
 
 class RevenueMetrics(_Model):
