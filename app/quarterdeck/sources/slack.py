@@ -14,6 +14,7 @@ Connection errors are retried once by its `ConnectionErrorRetryHandler`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ TOKEN_ENV = "QUARTERDECK_SLACK_TOKEN"  # noqa: S105 (a variable's name, not a se
 # Another Web API root (a proxy, a test's fake): the token goes there, so it is read
 # only from the same environment the token is.
 API_URL_ENV = "QUARTERDECK_SLACK_API_URL"
+_CODE = re.compile(r"[a-z_]{1,64}")  # Slack's error codes: `channel_not_found`
 MAX_RETRY_AFTER = 30  # seconds: a longer Retry-After is reported, not waited out
 TIMEOUT = 15  # seconds per request
 
@@ -131,10 +133,20 @@ class SlackClient:
         try:
             response = call(self._web())
         except SlackApiError as exc:
-            code = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
-            if exc.response.status_code == 429:
+            status = exc.response.status_code
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            code = str(error) if isinstance(error, str) and _CODE.fullmatch(error) else ""
+            if status == 429:
                 code = "ratelimited"
-            advice = _ADVICE.get(code, "see https://api.slack.com/methods for what it means")
+            if code:
+                advice = _ADVICE.get(code, "see https://api.slack.com/methods for what it means")
+            else:
+                # Not Slack's JSON (a proxy's or an outage's page): its words are not quoted.
+                code = f"HTTP {status}"
+                advice = (
+                    "that is not Slack's answer (an outage or a proxy): see "
+                    "https://status.slack.com; the next run posts or updates the overview"
+                )
             raise SlackFailure(f"{what}: Slack answered {code}; {advice}", code) from None
         except (SlackClientError, OSError) as exc:
             raise SlackFailure(
