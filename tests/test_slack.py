@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -321,6 +322,29 @@ def test_a_channel_without_a_token_is_a_note_not_a_failure(
     assert main(PUBLISH) == 0
     assert f"{TOKEN_ENV} is not set" in capsys.readouterr().err
     assert slack.requests == []
+
+
+def test_without_slack_sdk_installed_the_note_names_the_extra(
+    clients: FakeGitHub,
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    slack_teams(clients)
+    for name in [m for m in sys.modules if m == "slack_sdk" or m.startswith("slack_sdk.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [_NoSlackSdk(), *sys.meta_path])
+    assert main(PUBLISH) == 0
+    assert "slack_sdk is not installed; install quarterdeck[slack]" in capsys.readouterr().err
+    assert slack.requests == []
+
+
+class _NoSlackSdk:
+    """An import hook that makes `slack_sdk` missing, as in a core-only install."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "slack_sdk" or name.startswith("slack_sdk."):
+            raise ModuleNotFoundError(f"No module named {name!r}")
 
 
 # -- the token never shown ---------------------------------------------------------------

@@ -128,8 +128,14 @@ class SlackClient:
         return Posted(str(answer.get("channel") or channel), str(answer.get("ts") or ts))
 
     def _call(self, what: str, call: Any) -> Mapping[str, Any]:
-        from slack_sdk.errors import SlackApiError, SlackClientError
-
+        try:
+            from slack_sdk.errors import SlackApiError, SlackClientError
+        except ImportError:
+            raise SlackFailure(
+                f"{what}: slack_sdk is not installed; install quarterdeck[slack] "
+                "(`pip install 'quarterdeck[slack]'`) where reviews are published",
+                "not_installed",
+            ) from None
         try:
             response = call(self._web())
         except SlackApiError as exc:
