@@ -28,7 +28,7 @@ from quarterdeck.core.review.slack_overview import (
     read_slack_record,
     slack_escape,
 )
-from quarterdeck.redact import REDACTED, redact
+from quarterdeck.redact import REDACTED
 from quarterdeck.services.publish import publish_reviews
 from quarterdeck.services.review import build_reviews_from_github
 from quarterdeck.sources.github.client import retry_policy
@@ -368,13 +368,8 @@ def test_a_token_quoted_back_by_slack_is_never_shown(
     assert "not_in_channel" in err
     assert TOKEN not in out + err
     assert TOKEN not in caplog.text
-    assert "slack_sdk" in caplog.text  # its DEBUG log, answers included, was captured
-
-
-def test_a_slack_token_shape_is_redacted_unregistered() -> None:
-    for prefix in ("xoxb-", "xoxp-", "xapp-1-"):
-        token = prefix + "1234567890-" + secrets.token_hex(12)
-        assert redact(f"sent {token} to Slack") == f"sent {REDACTED} to Slack"
+    # slack_sdk's DEBUG log of each answer carried the echoed token, redacted.
+    assert f"request with token {REDACTED} refused" in caplog.text
 
 
 # -- the message itself ------------------------------------------------------------------
