@@ -320,7 +320,7 @@ def test_a_channel_without_a_token_is_a_note_not_a_failure(
     slack_teams(clients)
     monkeypatch.delenv(TOKEN_ENV)
     assert main(PUBLISH) == 0
-    assert f"{TOKEN_ENV} is not set" in capsys.readouterr().err
+    assert f"no Slack bot token for this run; set {TOKEN_ENV}" in capsys.readouterr().err
     assert slack.requests == []
 
 
@@ -440,3 +440,48 @@ def test_validate_reports_a_malformed_channel_at_its_line(
     assert main(["validate", "--repo", str(_checkout(tmp_path, config))]) == 1
     shown = "".join(capsys.readouterr())
     assert re.search(rf"quarterdeck\.yml:{line}\b.*is not a Slack channel", shown), shown
+
+
+# -- the App: each installation its own token, or none ------------------------------------
+
+
+def test_the_apps_scheduled_review_posts_with_the_installations_own_token_only(
+    github: FakeGitHub, slack: FakeSlack, tmp_path: Path
+) -> None:
+    from tests.fakegithub_http import HttpFront
+    from tests.test_outbound_app import FIRST_WORKING_DAY, run
+    from tests.workers import RedisServer, worker_command, worker_env
+
+    acme_token, globex_token = "xoxb-acme-" + secrets.token_hex(8), TOKEN
+    slack.tokens |= {acme_token}
+    config = "teams:\n  web:\n    lead: alice\n    members: [alice]\n    slack: {channel: growth}\n"
+    for number, (owner, iid) in enumerate((("acme", 101), ("globex", 202))):
+        github.add_repo(f"{owner}/web", files={".github/quarterdeck.yml": config})
+        github.add_installation(iid, owner, [f"{owner}/web"])
+        github.add_pull(
+            f"{owner}/web", number + 1, "Change", "2026-11-10T12:00:00Z",
+            author="alice", files=("a.py",),
+        )  # fmt: skip
+    server = RedisServer(tmp_path)
+    front = HttpFront(github)
+    try:
+        env = {
+            **worker_env(front.url, server.url),
+            API_URL_ENV: slack.url,
+            TOKEN_ENV: globex_token,  # the CLI's token: never the App's for anyone
+            "QUARTERDECK_SLACK_TOKENS": '{"101": "ACME_SLACK_TOKEN"}',
+            "ACME_SLACK_TOKEN": acme_token,
+        }
+        out = run(env, "schedule", "--month", "2026-11", "--retry", "0", "--now", FIRST_WORKING_DAY)
+        log = run(env, *worker_command("--burst")[3:])
+    finally:
+        front.close()
+        server.stop()
+
+    assert log.count("scheduled reviews published") == 2, out + log
+    assert {r["headers"]["authorization"] for r in slack.requests} == {f"Bearer {acme_token}"}
+    [message] = slack.in_channel(slack.channels["growth"])
+    assert "https://github.com/acme/web/issues/" in str(message["blocks"])
+    assert "no Slack bot token for this run" in log  # globex's channel: a note, not a post
+    assert acme_token not in out + log
+    assert globex_token not in out + log

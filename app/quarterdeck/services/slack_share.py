@@ -115,8 +115,9 @@ def share_review(
 
         return _noted(
             f"the review of {slug} was not shared in Slack channel {team.slack_channel}: "
-            f"{TOKEN_ENV} is not set; set it to the Slack app's bot token (xoxb-…, scope "
-            "chat:write) where this runs"
+            f"no Slack bot token for this run; set {TOKEN_ENV} to the Slack app's bot token "
+            "(xoxb-…, scope chat:write) where the CLI or the Action runs (the App: its "
+            "operator maps the installation to a token in QUARTERDECK_SLACK_TOKENS)"
         )
     message = overview_message(overview_of(review, url))
     shared = _Shared(repo, slug, month, writer)
