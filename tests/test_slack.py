@@ -485,3 +485,41 @@ def test_the_apps_scheduled_review_posts_with_the_installations_own_token_only(
     assert "no Slack bot token for this run" in log  # globex's channel: a note, not a post
     assert acme_token not in out + log
     assert globex_token not in out + log
+
+
+def test_the_app_posts_the_leads_decision_into_the_thread_when_recorded(
+    github: FakeGitHub, slack: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quarterdeck.webhook.server import create_app
+    from quarterdeck.webhook.settings import Secret
+    from tests.test_decision_loop import deliver
+    from tests.webhooks import ours, settings
+
+    remote = slack_teams(github)
+    github.now = "2026-12-01T08:00:00Z"
+    gh = github.client()
+    reviews = build_reviews_from_github(gh, "acme/web", Month(2026, 11))
+    client = SlackClient(TOKEN, base_url=slack.url)
+    publish_reviews(gh.get_repo("acme/web"), reviews, writer=ours(), slack=client)
+    [number] = reviews_by_team(remote)["analytics"]
+    [overview] = slack.in_channel(slack.channels["analytics-review"])
+    monkeypatch.setenv(API_URL_ENV, slack.url)
+    tokens = {42: ("ACME_SLACK_TOKEN", Secret(TOKEN))}  # the delivery's installation
+    app = create_app(
+        settings(tmp_path, slack_tokens=tokens),
+        identity=ours,
+        github_factory=lambda _id: github.client(),
+    )
+
+    github.now = "2026-12-03T16:00:00Z"
+    ticked = remote.issues[number]["body"].replace(CONTINUE, "- [x] Continue as planned")
+    assert deliver(app, "issues", github.person_edits(remote, number, ticked, "alice")) == 202
+
+    [reply] = slack.in_channel(overview["channel"], thread=overview["ts"])
+    assert "continue as planned" in str(reply["blocks"])
+    # Another edit (a typo fixed elsewhere) re-records the same decision: nothing new.
+    github.now = "2026-12-03T17:00:00Z"
+    edited = remote.issues[number]["body"] + "\nA typo fixed.\n"
+    assert deliver(app, "issues", github.person_edits(remote, number, edited, "bob")) == 202
+    assert slack.in_channel(overview["channel"], thread=overview["ts"]) == [reply]
+    assert reply["edits"] == 0
