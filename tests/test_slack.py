@@ -201,6 +201,7 @@ def test_a_message_deleted_in_slack_is_posted_again_and_remembered(
 # -- the decision in its thread ----------------------------------------------------------
 
 CONTINUE = "- [ ] Continue as planned"
+CHANGE = "- [ ] Change course (reprioritise, change goals, or start new work)"
 
 
 def test_the_leads_decision_goes_once_into_the_overviews_thread(
@@ -523,3 +524,29 @@ def test_the_app_posts_the_leads_decision_into_the_thread_when_recorded(
     assert deliver(app, "issues", github.person_edits(remote, number, edited, "bob")) == 202
     assert slack.in_channel(overview["channel"], thread=overview["ts"]) == [reply]
     assert reply["edits"] == 0
+
+    # The lead changes their mind: the one reply is updated, not a second one posted.
+    github.now = "2026-12-04T09:00:00Z"
+    changed = (
+        remote.issues[number]["body"]
+        .replace("- [x] Continue as planned", CONTINUE)
+        .replace(CHANGE, CHANGE.replace("[ ]", "[x]"))
+    )
+    assert deliver(app, "issues", github.person_edits(remote, number, changed, "alice")) == 202
+    assert slack.in_channel(overview["channel"], thread=overview["ts"]) == [reply]
+    assert reply["edits"] == 1
+    assert "change course" in str(reply["blocks"])
+
+
+def test_a_long_overview_stays_within_slacks_block_limits() -> None:
+    long = "x" * 5_000
+    view = Overview(
+        team="growth", title=long, url="https://github.com/acme/web/issues/3", shipped=1,
+        planned=1, unplanned=0, cycle_time=long,
+        figures=tuple(Figure(long, long, long) for _ in range(20)),
+        questions=(long,) * 20,
+    )  # fmt: skip
+    message = overview_message(view)
+    texts = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
+    assert texts
+    assert all(len(text) <= 3_000 for text in texts)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -45,6 +44,7 @@ RECORD_KIND = "slack-message"
 MAX_QUESTIONS = 5
 MAX_FIGURES = 6
 MAX_FIELD = 300  # characters of one piece of user text in the overview
+MAX_SECTION = 3_000  # Slack's limit on a section block's text
 
 
 def slack_escape(text: str) -> str:
@@ -94,6 +94,9 @@ class SlackMessage:
 
 
 def _section(text: str) -> dict[str, Any]:
+    # Slack refuses a section over 3,000 characters (`invalid_blocks`): cut, never fail.
+    if len(text) > MAX_SECTION:
+        text = text[: MAX_SECTION - 1] + "…"
     return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
 
 
@@ -105,10 +108,11 @@ def overview_message(view: Overview) -> SlackMessage:
         f"*{view.shipped}* PRs shipped ({view.planned} towards goals, {view.unplanned} unplanned)",
         f"Cycle time: {slack_escape(view.cycle_time)}",
     ]
-    for figure in view.figures[:MAX_FIGURES]:
+    for figure in view.figures[:MAX_FIGURES]:  # flagged ones first (`overview_of`)
         flag = f" — _{slack_escape(figure.flag)}_" if figure.flag else ""
         lines.append(f"{slack_escape(figure.title)}: *{slack_escape(figure.value)}*{flag}")
-    discuss = [f"• {slack_escape(f.title)}: {slack_escape(f.flag)}" for f in view.figures if f.flag]
+    shown = view.figures[:MAX_FIGURES]
+    discuss = [f"• {slack_escape(f.title)}: {slack_escape(f.flag)}" for f in shown if f.flag]
     discuss += [f"• {slack_escape(q)}" for q in view.questions[:MAX_QUESTIONS]]
     blocks: list[dict[str, Any]] = [
         _section(f"*{link}*"),
@@ -199,8 +203,3 @@ def slack_comment(slug: str, month: str, record: SlackRecord, channel_shown: str
         "it is how Quarterdeck finds that message again (without it, the next run posts a "
         "new one).\n"
     )
-
-
-def flagged(figures: Sequence[Figure]) -> tuple[Figure, ...]:
-    """The figures that carry a flag, in order."""
-    return tuple(f for f in figures if f.flag)
