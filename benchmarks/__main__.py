@@ -34,6 +34,7 @@ from benchmarks import (
     idle_connections,
     parsing,
     render,
+    shipped_review,
     slow_clients,
     startup,
     webhook,
@@ -42,6 +43,7 @@ from benchmarks import (
 SUITES: dict[str, Callable[[bool], list[dict[str, object]]]] = {
     "offline history": history.run,
     "GitHub requests": github_requests.run,
+    "shipped review --github": shipped_review.run,
     "App requests": app_requests.run,
     "PM's figures": figures.run,
     "review rendering": render.run,

@@ -1,4 +1,4 @@
-"""Benchmark: GitHub requests per merged-PR delivery to the App, cold and warm.
+"""Benchmark (a harness): GitHub requests per merged-PR delivery to the App, cold and warm.
 
     python -m benchmarks.app_requests
 
@@ -83,7 +83,7 @@ def run(quick: bool) -> list[dict[str, object]]:
     found = measure()
     rows: list[dict[str, object]] = []
     for name, (sent, charged) in found.items():
-        label = f"App: one merged-PR delivery, {name} cache"
+        label = f"App: one merged-PR delivery, {name} cache (harness: test client)"
         if name == "revalidated":
             label += f" (after the TTL; {charged} charged, the rest 304)"
         rows.append(

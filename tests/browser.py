@@ -193,6 +193,8 @@ def render_mermaid(sources: Sequence[str], screenshot: Path | None = None) -> li
 # markdown-body stylesheet that sets heights: font, line height, margins, table padding.
 ISSUE_WIDTH = 1012
 _ID = re.compile(r'(<a id=")([a-z0-9-]+)(")')
+# A list item that opens with `[ ]` or `[x]` is a task: GitHub draws its checkbox.
+_TASK = re.compile(r"<li>\[([ xX])\] ")
 _GITHUB_CSS = """
 body { margin: 0; background: #fff; }
 .markdown-body { box-sizing: border-box; width: %dpx; padding: 16px;
@@ -215,6 +217,8 @@ body { margin: 0; background: #fff; }
 .markdown-body code { font-size: 85%%; padding: .2em .4em; background: #eff1f3; }
 .markdown-body blockquote { padding: 0 1em; border-left: .25em solid #d1d9e0; }
 .markdown-body summary { cursor: pointer; }
+.markdown-body .task-list-item { list-style-type: none; }
+.markdown-body .task-list-item input { margin: 0 .2em .25em -1.4em; vertical-align: middle; }
 """
 _GITHUB_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>review</title><style>{css}</style>
@@ -309,7 +313,15 @@ def github_html(markdown: str) -> str:
         return default_fence(tokens, idx, options, env)  # type: ignore[misc]
 
     parser.add_render_rule("fence", fence)
-    return _ID.sub(r"\1user-content-\2\3", parser.render(markdown))
+    page = _ID.sub(r"\1user-content-\2\3", parser.render(markdown))
+    return _TASK.sub(
+        lambda m: (
+            '<li class="task-list-item"><input type="checkbox" disabled'
+            + (" checked" if m[1] != " " else "")
+            + "> "
+        ),
+        page,
+    )
 
 
 def render_github(

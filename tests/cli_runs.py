@@ -10,7 +10,7 @@ __all__ = ["run_cli"]
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `main(argv)`, argparse's SystemExit included."""
+    """(exit code, stdout, stderr) of `main(argv)`, a usage error's SystemExit included."""
     try:
         code = main(argv)
     except SystemExit as exc:

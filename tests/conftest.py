@@ -27,6 +27,15 @@ settings.register_profile("explore", deadline=None, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's App state (the default QUARTERDECK_STATE_DIR, under XDG_STATE_HOME)
+    in a temp dir of its own: no test writes the user's ~/.local/state, and no two
+    tests share a delivery journal; processes a test starts inherit it."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.delenv("QUARTERDECK_STATE_DIR", raising=False)
+
+
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
     """An in-memory GitHub; any request to another host fails the test (no network)."""

@@ -384,9 +384,11 @@ class FakeGitHub:
         return node
 
     def _search_pulls(self, variables: dict[str, Any], query: str) -> dict[str, Any]:
-        """`search(query: "repo:o/r [repo:o/s …] is:pr is:merged merged:A..B [base:b]")`,
-        100 a page; repeated `repo:` qualifiers are ORed, as on GitHub, and a query
-        over GitHub's 256-character limit is refused as GitHub refuses it."""
+        """`search(query: "repo:o/r [repo:o/s …] is:pr is:merged merged:A..B [base:b]
+        [sort:created-asc] [created:>=C]")`, 100 a page; repeated `repo:` qualifiers are
+        ORed, as on GitHub, and a query over GitHub's 256-character limit is refused as
+        GitHub refuses it. Unsorted, results come by merge time (GitHub's "best match"
+        promises no order); sorted, by creation time."""
         q = variables["q"]
         if len(q) > 256:
             return {"data": None, "errors": [{"message": "The search query is too long"}]}
@@ -401,8 +403,11 @@ class FakeGitHub:
             for n in self.pulls.get(name, [])
             if low <= _when(n["mergedAt"]) <= high
             and ("base" not in terms or n["baseRefName"] == terms["base"])
+            and _when(n["createdAt"]) >= _when(terms.get("created", ">=1970-01-01T00:00:00Z")[2:])
         ]
         hits.sort(key=lambda n: (n["mergedAt"], n["number"]))
+        if terms.get("sort") == "created-asc":
+            hits.sort(key=lambda n: (_when(n["createdAt"]), n["number"]))
         start = int(variables.get("cursor") or 0)
         end = min(start + 100, len(hits), 1000)  # search never goes past 1,000 results
         page = {"hasNextPage": end < min(len(hits), 1000), "endCursor": str(end)}
@@ -671,6 +676,10 @@ class FakeGitHub:
             if self.graphql is None:
                 return 500, {"message": "no GraphQL handler set in the fake"}, {}
             return 200, self.graphql(body["query"], body.get("variables") or {}), {}
+        installed = re.fullmatch(r"/repos/([^/]+/[^/]+)/installation", path)
+        if installed and method == "GET":
+            # The App's installation on a repository (asked with its JWT, not checked).
+            return self._repo_installation(installed.group(1))
         token = re.fullmatch(r"/app/installations/(\d+)/access_tokens", path)
         if token and method == "POST":
             # A GitHub App's installation token (the App's JWT is not checked).
@@ -821,6 +830,23 @@ class FakeGitHub:
         installation = self._installation_of(auth)
         names = {n.lower() for n in installation.repos} if installation else set()
         return installation is None or repo.full_name.lower() in names
+
+    def _repo_installation(self, full_name: str) -> tuple[int, Any, dict[str, str]]:
+        """`GET /repos/{owner}/{repo}/installation`: the installation granted the repo; with
+        no `add_installation` at all, installation 1 (one repo's App); else 404."""
+        if full_name.lower() not in self.repos:
+            return 404, {"message": "Not Found"}, {}
+        granted = [
+            i
+            for i in self.installations.values()
+            if full_name.lower() in {n.lower() for n in i.repos}
+        ]
+        if granted:
+            return 200, self._installation_json(granted[0]), {}
+        if self.installations:
+            return 404, {"message": "Not Found"}, {}
+        owner = full_name.split("/")[0]
+        return 200, self._installation_json(FakeInstallation(1, owner, [full_name], "")), {}
 
     def _access_token(self, installation_id: int) -> tuple[int, Any, dict[str, str]]:
         installation = self.installations.get(installation_id)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
 from tests.mdcheck import parse
 from tests.reviewrepos import seed_github
+from tests.webhooks import private_key_pem
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = ROOT / "action.yml"
@@ -197,6 +199,128 @@ def test_workflows_declare_least_permissions() -> None:
     assert validate["jobs"]["validate"]["steps"][-1]["run"] == "quarterdeck validate --strict"
 
 
+def _steps(path: Path) -> list[dict[str, Any]]:
+    return [s for job in load(path)["jobs"].values() for s in job.get("steps", [])]
+
+
+CREDENTIAL_SECRETS = {  # the variables the CLI reads: each from the secret of its name
+    "POSTHOG_PERSONAL_API_KEY": "${{ secrets.POSTHOG_PERSONAL_API_KEY }}",
+    "QUARTERDECK_WAREHOUSE_URL": "${{ secrets.QUARTERDECK_WAREHOUSE_URL }}",
+}
+
+
+def test_the_review_workflow_passes_the_pms_secrets_and_validates_them_first() -> None:
+    """The copied growth-review workflow hands the PostHog key and the warehouse URL to
+    the Action from secrets, and a `validate --strict` step with the same secrets runs
+    (on a checkout) before the review publishes anything."""
+    from quarterdeck.core.config.schema import WarehouseSource
+    from quarterdeck.sources.posthog import KEY_ENV
+
+    path = ROOT / "workflows" / "growth-review.yml"
+    steps = _steps(path)
+    review = next(i for i, s in enumerate(steps) if s.get("id") == "quarterdeck")
+    validate = next(i for i, s in enumerate(steps) if "quarterdeck validate" in s.get("run", ""))
+    checkout = next(
+        i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/checkout@")
+    )
+    assert checkout < validate < review
+    assert steps[validate]["run"] == "quarterdeck validate --strict"
+    assert steps[validate]["env"] == CREDENTIAL_SECRETS
+    assert steps[review]["with"]["posthog-key"] == CREDENTIAL_SECRETS[KEY_ENV]
+    default_url_env = WarehouseSource().url_env
+    assert steps[review]["with"]["warehouse-url"] == CREDENTIAL_SECRETS[default_url_env]
+    text = path.read_text(encoding="utf-8")
+    for name in CREDENTIAL_SECRETS:  # the comment tells a copier which secrets to create
+        assert re.search(rf"^#\s+{name}\s+`(posthog|sql):` metrics", text, re.M), name
+    # The Action turns those inputs into the variables the CLI reads.
+    action = load(ACTION)
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "review")
+    assert f'export {KEY_ENV}="$QD_POSTHOG_KEY"' in step["run"]
+    assert f'export {default_url_env}="$QD_WAREHOUSE_URL"' in step["run"]
+    assert set(action["outputs"]) >= {"review-markdown"}
+    # The PR check validates with the same secrets.
+    [check] = [
+        s
+        for s in _steps(ROOT / "workflows" / "validate.yml")
+        if "run" in s and "validate" in s["run"]
+    ]
+    assert check["env"] == CREDENTIAL_SECRETS
+
+
+@pytest.mark.parametrize("secret", ["", "phx_" + "k" * 30], ids=["missing", "set"])
+def test_a_copied_workflow_without_the_secret_fails_at_validate(
+    tmp_path: Path, secret: str
+) -> None:
+    """The workflow's validate step, run by bash as a runner would on a checkout whose
+    config has a PostHog metric: without the secret it fails, naming the metric, its
+    line and the variable; with it, it passes."""
+    from tests.gitrepo import GitRepo
+    from tests.reviewrepos import CONFIG, at
+
+    config = (
+        CONFIG
+        + "sources:\n  posthog: {project: 1}\nmetrics:\n  - {id: activation, posthog: SELECT 1}\n"
+    )
+    checkout = GitRepo.init(tmp_path / "checkout")
+    checkout.commit("Config", {".github/quarterdeck.yml": config}, date=at("2026-10-01T09:00Z"))
+    step = next(
+        s for s in _steps(ROOT / "workflows" / "growth-review.yml")
+        if "quarterdeck validate" in s.get("run", "")
+    )  # fmt: skip
+    secrets_ = {"secrets.POSTHOG_PERSONAL_API_KEY": secret, "secrets.QUARTERDECK_WAREHOUSE_URL": ""}
+    env = {k: EXPRESSION.sub(lambda m: secrets_[m.group(1)], v) for k, v in step["env"].items()}
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        env={
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
+            "HOME": str(tmp_path),
+            "GITHUB_ACTIONS": "true",
+            **env,
+        },
+        cwd=checkout.path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+    if secret:
+        assert done.returncode == 0, done.stderr
+        return
+    assert done.returncode == 1
+    line = config.splitlines().index("  - {id: activation, posthog: SELECT 1}") + 1
+    assert (
+        f".github/quarterdeck.yml:{line}: metrics[0].posthog: metric activation is a PostHog "
+        "query, but POSTHOG_PERSONAL_API_KEY is not set"
+    ) in done.stderr
+
+
+def test_the_warehouse_url_input_reaches_the_review(github: FakeGitHub, tmp_path: Path) -> None:
+    """`warehouse-url` becomes the variable the config's `url_env` names by default; left
+    empty, the calling job's own variable is kept; with neither, strict fails."""
+    remote = seed_github(github)
+    remote.files[".github/quarterdeck.yml"] += (
+        "sources:\n  warehouse: {url_env: QUARTERDECK_WAREHOUSE_URL}\n"
+        "metrics:\n  - {id: mrr, sql: \"SELECT '2026-11-01' AS month, 1234 AS value\"}\n"
+    )
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    inputs = {"month": "2026-11", "strict": "true", "publish": "false"}
+    runs = {
+        "input": ({"warehouse-url": url}, None),
+        "job env": ({}, {"QUARTERDECK_WAREHOUSE_URL": url}),
+        "neither": ({}, None),
+    }
+    codes = {}
+    with served(github) as api_url:
+        for name, (given, job_env) in runs.items():
+            (tmp_path / name).mkdir()
+            code, _, shown = run_action(tmp_path / name, api_url, inputs | given, job_env)
+            codes[name] = code
+            if code == 0:
+                assert "Every figure was read." in shown
+                assert url not in shown
+            else:
+                assert "mrr: no warehouse URL; set QUARTERDECK_WAREHOUSE_URL" in shown
+
+    assert codes == {"input": 0, "job env": 0, "neither": 1}
+
+
 @contextmanager
 def served(github: FakeGitHub) -> Iterator[str]:
     """The fake GitHub over HTTP for the step's child process; yields its API URL."""
@@ -207,8 +331,14 @@ def served(github: FakeGitHub) -> Iterator[str]:
         front.close()
 
 
-def run_action(tmp_path: Path, api_url: str, inputs: dict[str, str]) -> tuple[int, str, str]:
-    """Run the Action's review step as a runner would; return (exit code, outputs, summary)."""
+def run_action(
+    tmp_path: Path,
+    api_url: str,
+    inputs: dict[str, str],
+    job_env: dict[str, str] | None = None,
+) -> tuple[int, str, str]:
+    """Run the Action's review step as a runner would, with `job_env` set by the calling
+    job; return (exit code, outputs, summary and stderr)."""
     action = load(ACTION)
     context = {"github.token": "test-token-not-real", "github.action_path": str(ROOT)}
     values = {  # defaults are expressions too (`token` defaults to `${{ github.token }}`)
@@ -225,6 +355,7 @@ def run_action(tmp_path: Path, api_url: str, inputs: dict[str, str]) -> tuple[in
     output, summary = tmp_path / "output", tmp_path / "summary.md"
     output.touch()
     summary.touch()
+    (tmp_path / "runner-temp").mkdir(exist_ok=True)
     env = {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
         "HOME": str(tmp_path),
@@ -233,7 +364,9 @@ def run_action(tmp_path: Path, api_url: str, inputs: dict[str, str]) -> tuple[in
         "GITHUB_API_URL": api_url,
         "GITHUB_OUTPUT": str(output),
         "GITHUB_STEP_SUMMARY": str(summary),
+        "RUNNER_TEMP": str(tmp_path / "runner-temp"),
         **{f"INPUT_{name.upper()}": value for name, value in values.items()},
+        **(job_env or {}),
         **step_env,
     }
     done = subprocess.run(
@@ -270,6 +403,87 @@ def test_the_action_publishes_and_writes_outputs_and_summary(
     assert "## Shipped this month" in summary
     assert parse(summary).mentions == ["@a"]  # the lead only, in the decision
     assert {c.headers.get("Authorization") for c in github.calls} == {"token test-token-not-real"}
+
+
+def test_the_action_signs_in_as_a_github_app_and_masks_its_token(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    """`app-id` and `app-private-key`: the installation is found from the repository, a
+    token minted, masked before anything else is printed and used for every request;
+    the issue is the App's, and the key shows nowhere."""
+    remote = seed_github(github)
+    github.app_slug, github.viewer = "acme-reviews", None  # the workflow's token is not used
+    github.installation_token = "ghs_" + secrets.token_hex(18)
+    pem = private_key_pem()
+    inputs = {"month": "2026-11", "team": "analytics", "app-id": "4242", "app-private-key": pem}
+    with served(github) as api_url:
+        code, outputs, shown = run_action(tmp_path, api_url, inputs)
+        # Run again: the App finds the issue it wrote (as `<slug>[bot]`) and updates it.
+        (tmp_path / "again").mkdir()
+        again, again_outputs, _ = run_action(tmp_path / "again", api_url, inputs)
+
+    assert code == 0, shown
+    # Masked before anything else is printed on stderr (after it: the job summary).
+    assert f"\n::add-mask::{github.installation_token}\nquarterdeck: created #1: " in shown
+    assert shown.count(github.installation_token) == 1  # the mask line alone
+    assert not any(line in shown for line in pem.splitlines()[1:-1])
+    [issue] = remote.issues.values()
+    assert issue["user"]["login"] == "acme-reviews[bot]"
+    auths = [c.headers.get("Authorization", "") for c in github.calls]
+    app_calls = [c.path for c in github.calls if c.path.startswith("/app")]
+    assert github.calls[0].path == "/repos/acme/web/installation"
+    # One token minted per run; the App's own name asked once, to find what it wrote.
+    minted = "/app/installations/1/access_tokens"
+    assert app_calls == [minted, minted, "/app"]
+    assert sum(a.startswith("Bearer ") for a in auths) == 5  # the App's JWT, those and
+    assert {a for a in auths if not a.startswith("Bearer ")} == {  # the installation lookups
+        f"token {github.installation_token}"
+    }
+    values = dict(line.split("=", 1) for line in outputs.splitlines())
+    assert values["issue-url"] == "https://github.com/acme/web/issues/1"
+    assert again == 0
+    assert json.loads(dict(x.split("=", 1) for x in again_outputs.splitlines())["issues"])[0][
+        "action"
+    ] in ("updated", "unchanged")
+    assert len(remote.issues) == 1
+
+
+def test_an_app_not_installed_on_the_repository_fails_naming_the_input(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    seed_github(github)
+    github.add_installation(9, "globex", ["globex/site"])  # installed elsewhere only
+    with served(github) as api_url:
+        code, _, shown = run_action(
+            tmp_path, api_url, {"app-id": "4242", "app-private-key": private_key_pem()}
+        )
+
+    assert code == 1
+    assert "the GitHub App 4242 is not installed on acme/web" in shown
+    assert "set `app-installation-id` (GH_APP_INSTALLATION_ID)" in shown
+    assert github.writes == []
+
+
+@pytest.mark.parametrize("publish", ["true", "false"])
+def test_the_review_markdown_output_is_a_file_under_runner_temp(
+    github: FakeGitHub, tmp_path: Path, publish: str
+) -> None:
+    seed_github(github)
+    with served(github) as api_url:
+        code, outputs, shown = run_action(
+            tmp_path, api_url, {"month": "2026-11", "publish": publish}
+        )
+
+    assert code == 0, shown
+    values = dict(line.split("=", 1) for line in outputs.splitlines())
+    written = Path(values["review-markdown"])
+    assert written.parent == tmp_path / "runner-temp"
+    markdown = written.read_text(encoding="utf-8")
+    for team in ("analytics", "growth"):  # every team's review
+        assert f"Growth review: {team} — November 2026" in markdown
+    assert markdown.count("## Shipped this month") == 2
+    if publish == "false":  # the Markdown the job summary shows, rendered once
+        assert markdown in shown
 
 
 @pytest.mark.parametrize("drop", [False, True], ids=["502", "dropped"])

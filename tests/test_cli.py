@@ -73,7 +73,7 @@ def test_review_writes_output_file(repo: GitRepo, tmp_path: Path, capsys) -> Non
 
 
 def _exit_code(argv: list[str]) -> int:
-    """main()'s exit code, whether it returns it or argparse raises SystemExit."""
+    """main()'s exit code, whether it returns it or raises SystemExit (a usage error)."""
     try:
         return main(argv)
     except SystemExit as exc:
@@ -84,8 +84,8 @@ def _exit_code(argv: list[str]) -> int:
     ("argv", "code", "message"),
     [
         (["review", "--month", "2026-13"], 2, "the month must be 01–12"),
-        (["review", "--format", "pdf"], 2, "invalid choice: 'pdf'"),
-        (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+        (["review", "--format", "pdf"], 2, "'pdf' is not one of 'md', 'json'"),
+        (["frobnicate"], 2, "No such command 'frobnicate'"),
         (["review", "--repo", "/nonexistent/repo", "--month", "2026-11"], 1, "/nonexistent/repo"),
     ],
 )

@@ -117,7 +117,7 @@ def test_quarter_report_of_an_unknown_quarter_form_fails_clearly(
         main(["quarter-report", "--repo", str(quarter_repo.path), "--quarter", "Q4"])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("usage: quarterdeck quarter-report ")
+    assert err.startswith("Usage: quarterdeck quarter-report ")
     assert "expected a quarter as YYYY-Qn" in err
 
 
@@ -181,7 +181,7 @@ def test_quarter_report_of_a_quarter_that_does_not_exist_is_a_usage_error(
         main(["quarter-report", "--repo", str(quarter_repo.path), "--quarter", quarter])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("usage: quarterdeck quarter-report ")
+    assert err.startswith("Usage: quarterdeck quarter-report ")
     assert f"expected a quarter as YYYY-Qn, Q1 to Q4, e.g. 2026-Q4; got '{quarter}'" in err
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from quarterdeck.core.model import PullRequest
 from quarterdeck.errors import GitHubError
-from quarterdeck.sources.github.prs import fetch_merged_prs, search_query
+from quarterdeck.sources.github.prs import MAX_QUERY, fetch_merged_prs, search_query
 from tests.fakegithub import FakeGitHub, fixture
 
 NOV = datetime(2026, 11, 1, tzinfo=UTC)
@@ -87,7 +87,9 @@ def test_pages_of_100_in_merge_order_inside_the_half_open_window(github: FakeGit
     assert github.count("POST", "/graphql") == 3
 
 
-def test_windows_over_the_search_cap_are_split(github: FakeGitHub) -> None:
+def test_a_window_over_the_search_cap_is_read_on_without_a_wasted_page(
+    github: FakeGitHub,
+) -> None:
     for n in range(2500):
         github.add_pull("acme/web", n + 1, f"PR {n}", _z(NOV + timedelta(minutes=15 * n)))
 
@@ -95,9 +97,15 @@ def test_windows_over_the_search_cap_are_split(github: FakeGitHub) -> None:
 
     assert [pr.number for pr in prs] == list(range(1, 2501))
     queries = [c.body["variables"]["q"] for c in github.calls]
-    assert all(q.startswith("repo:acme/web is:pr is:merged merged:") for q in queries)
-    # one probe finds 2,500 > 1,000; then three 10-day windows: 960, 960 and 580 PRs
-    assert github.count("POST", "/graphql") == 1 + 10 + 10 + 6
+    window = (
+        "repo:acme/web is:pr is:merged merged:2026-11-01T00:00:00+00:00..2026-11-30T23:59:59+00:00"
+    )
+    # GitHub lists 1,000 per query: PRs 1-1,000, then from #1,000's creation time
+    # 1,000-1,999, then 1,999-2,500; every page is kept, #1,000 and #1,999 are read twice.
+    assert queries[0] == window + " sort:created-asc"
+    assert queries[10] == window + " sort:created-asc created:>=2026-11-11T09:45:00+00:00"
+    assert queries[20] == window + " sort:created-asc created:>=2026-11-21T19:30:00+00:00"
+    assert len(queries) == 10 + 10 + 6  # it was 27: a probe page thrown away, then 10 + 10 + 6
 
 
 def test_base_branch_filter(github: FakeGitHub) -> None:
@@ -134,7 +142,7 @@ def _z(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_a_crowded_day_is_split_until_every_window_fits(github: FakeGitHub) -> None:
+def test_a_crowded_day_costs_its_pages_and_no_more(github: FakeGitHub) -> None:
     day = datetime(2026, 11, 3, tzinfo=UTC)
     for n in range(1200):
         github.add_pull("acme/web", n + 1, f"PR {n}", _z(day + timedelta(seconds=60 * n)))
@@ -142,6 +150,52 @@ def test_a_crowded_day_is_split_until_every_window_fits(github: FakeGitHub) -> N
     prs = fetch_merged_prs(github.client(), "acme/web", NOV, DEC)
 
     assert [pr.number for pr in prs] == list(range(1, 1201))
+    # 1,000 PRs in 10 pages, then the 201 from #1,000's creation time on in 3. Split by
+    # merge time it cost 23: a page thrown away at each of six halvings around the
+    # day, and a page for each of four empty windows.
+    assert github.count("POST", "/graphql") == 10 + 3
+
+
+def test_more_than_1000_prs_created_in_one_second_are_refused(github: FakeGitHub) -> None:
+    created = "2026-11-03T10:00:00Z"
+    for n in range(1001):
+        merged = _z(datetime(2026, 11, 4, tzinfo=UTC) + timedelta(minutes=n))
+        github.add_pull("acme/web", n + 1, f"PR {n}", merged, created_at=created)
+
+    with pytest.raises(GitHubError) as caught:
+        fetch_merged_prs(github.client(), "acme/web", NOV, DEC)
+
+    assert str(caught.value) == (
+        "more than 1,000 PRs of acme/web merged between 2026-11-01T00:00:00+00:00 and "
+        "2026-12-01T00:00:00+00:00 were created within one second "
+        "(2026-11-03T10:00:00+00:00); GitHub's search cannot list them: review one base "
+        "branch at a time (`--branch`), or report it"
+    )
+
+
+def test_a_full_search_over_many_repositories_is_split_by_merge_time(
+    github: FakeGitHub,
+) -> None:
+    names = [f"acme/service-with-a-long-name-{n:02d}" for n in range(5)]
+    for n in range(1100):  # one every 30 minutes from Nov 1, in the first four
+        merged = _z(NOV + timedelta(minutes=30 * n))
+        github.add_pull(names[n % 4], n // 4 + 1, f"PR {n}", merged)
+
+    prs = fetch_merged_prs(github.client(), names, NOV, DEC)
+
+    assert len(prs) == 1100
+    queries = [c.body["variables"]["q"] for c in github.calls]
+    assert all(len(q) <= MAX_QUERY for q in queries)
+    # The first four share a search with no room left under GitHub's 256 characters
+    # for the sort and a creation time: its window is halved by merge time instead (a
+    # probe page, then 720 PRs before Nov 16 in 8 pages and 380 after in 4). The
+    # fifth, alone, is searched oldest-created first (one empty page).
+    full = [q for q in queries if names[0] in q]
+    assert len(full) == 1 + 8 + 4
+    assert not any("sort:" in q for q in full)
+    assert [q for q in queries if q not in full] == [
+        f"{search_query(names[4], NOV, DEC, None)} sort:created-asc"
+    ]
 
 
 def test_the_first_human_review_after_many_bot_and_author_comments_is_found(

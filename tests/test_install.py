@@ -17,7 +17,16 @@ from tests.gitrepo import GitRepo
 ROOT = Path(__file__).resolve().parent.parent
 
 # What the `app` extra brings (pyproject.toml), by import name.
-APP_PACKAGES = ("flask", "github_webhook", "uvicorn", "h11", "a2wsgi", "redis", "rq")
+APP_PACKAGES = (
+    "flask",
+    "github_webhook",
+    "uvicorn",
+    "h11",
+    "a2wsgi",
+    "redis",
+    "rq",
+    "prometheus_client",
+)
 
 
 def run_without(
@@ -50,7 +59,10 @@ def test_app_commands_without_the_app_extra_exit_1_naming_it(command: str, tmp_p
     assert "Traceback" not in done.stderr
     assert f"`quarterdeck {command}` runs the GitHub App" in done.stderr
     assert "install quarterdeck[app]" in done.stderr
-    assert "missing: flask, github_webhook, uvicorn, h11, a2wsgi, redis, rq" in done.stderr
+    assert (
+        "missing: flask, github_webhook, uvicorn, h11, a2wsgi, redis, rq, prometheus_client"
+        in done.stderr
+    )
 
 
 def test_one_missing_app_package_is_named_alone(tmp_path: Path) -> None:

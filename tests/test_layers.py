@@ -72,3 +72,41 @@ def test_nothing_points_back_up(path: Path) -> None:
         above.add("quarterdeck.services")
     bad = {m for m in imports(path) if m.startswith(tuple(above))}
     assert bad == set(), f"{relative(path)} ({layer}) imports a layer above it: {sorted(bad)}"
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in MODULES if relative(p).startswith("webhook/")], ids=relative
+)
+def test_the_app_never_imports_the_cli(path: Path) -> None:
+    # Entry points apart (issue 24): the App's command lines live with the CLI, and the
+    # App's runtime does not reach back into them, at module level or in a function.
+    bad = {m for m in imports(path) if m == "quarterdeck.cli" or m.startswith("quarterdeck.cli.")}
+    assert bad == set(), f"{relative(path)} is the App; it must not import the CLI: {sorted(bad)}"
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """The modules `path` imports when it is imported (not inside a function)."""
+    found: set[str] = set()
+    todo = list(ast.parse(path.read_text(encoding="utf-8")).body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in MODULES if relative(p).startswith("cli/")], ids=relative
+)
+def test_the_cli_imports_the_app_only_in_the_commands_that_run_it(path: Path) -> None:
+    # `serve`, `worker` and `schedule` (cli/app.py) import the App's runtime once they
+    # run; no other CLI module imports it, and none at import time (start-up).
+    app = {m for m in imports(path) if m.startswith("quarterdeck.webhook")}
+    if relative(path) != "cli/app.py":
+        assert app == set(), f"{relative(path)} imports the App: {sorted(app)}"
+    eager = {m for m in _module_level_imports(path) if m.startswith("quarterdeck.webhook")}
+    assert eager == set(), f"{relative(path)} imports the App at start-up: {sorted(eager)}"

@@ -11,7 +11,6 @@ parser itself, so a new one is covered or fails `test_every_command_is_covered`.
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import logging
@@ -27,13 +26,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import redis
 import responses
 from sqlalchemy.engine import make_url
 
 from quarterdeck import redact as redact_module
-from quarterdeck.cli import build_parser, main
+from quarterdeck.cli import main, root
 from quarterdeck.errors import GitHubRefused, MetricSourceError, QuarterdeckError
 from quarterdeck.redact import REDACTED, RedactFilter, Redactor, register
 from quarterdeck.sources import posthog, warehouse
@@ -74,8 +74,9 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def options(base_url: str | None, given: dict[str, Any]) -> dict[str, Any]:
         made = real(base_url, given)
-        made.setdefault("seconds_between_writes", 0)
-        made.setdefault("seconds_between_requests", 0)
+        # Assigned, not defaulted: `_options` sets the shipped pacing itself.
+        made["seconds_between_writes"] = 0
+        made["seconds_between_requests"] = 0
         made["retry"] = github_client.retry_policy(sleep=lambda s: None)
         return made
 
@@ -252,18 +253,19 @@ def test_the_log_filter_redacts_messages_fields_and_tracebacks() -> None:
 # --------------------------------------------------------------------------- the CLI
 
 
-def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, Any]:
-    """Every leaf command of the parser ("review", "goals sync", …) and its parser."""
-    found: dict[str, Any] = {}
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                found.update(_commands(sub, f"{prefix}{name} ") or {f"{prefix}{name}": sub})
+def _commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
+    """Every leaf command of the CLI ("review", "goals sync", …) by its path."""
+    found: dict[str, click.Command] = {}
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found.update(_commands(command, f"{prefix}{name} "))
+        else:
+            found[f"{prefix}{name}"] = command
     return found
 
 
-def _talks_to_github(sub: argparse.ArgumentParser) -> bool:
-    return any("--github" in action.option_strings for action in sub._actions)
+def _talks_to_github(command: click.Command) -> bool:
+    return any("--github" in param.opts for param in command.params)
 
 
 # Commands that never make a request with a token, and why.
@@ -272,10 +274,13 @@ OFFLINE = {
     "init": "reads the clone's history",
     "demo": "builds a local sample repo",
     "goals new": "writes a local goals file",
+    "completion": "prints a shell script",
     "serve": "the App: test_the_app_never_logs_its_jwt_or_installation_token",
     "worker": "the App: test_the_rq_worker_never_logs_its_jwt_or_installation_token",
     "schedule": "the App: test_schedule.py::"
     "test_a_refused_installation_fails_alone_and_no_credential_shows",
+    "app register": "no token: the one-time code is the credential; test_app_register.py::"
+    "test_the_browser_registers_the_app_and_serve_starts_from_the_written_file",
 }
 MONTH, QUARTER = ["--month", "2026-11"], ["--quarter", "2026-Q4"]
 PLAN = ["--quarter", "2027-Q1"]
@@ -333,7 +338,7 @@ CLI_CASES = [
 
 
 def test_every_command_is_covered() -> None:
-    commands = _commands(build_parser())
+    commands = _commands(root)
     online = {name for name, sub in commands.items() if _talks_to_github(sub)}
     assert set(GITHUB_RUNS) == online, "a command that talks to GitHub needs canary cases"
     assert set(commands) - online == set(OFFLINE), "say why a new command is offline"
@@ -432,6 +437,53 @@ def test_the_canary_cli_test_can_fail(
     assert code == 1
     assert OPAQUE in shown
     assert OPAQUE in root_logs.text
+
+
+# The Action signed in as a GitHub App (GH_APP_ID, GH_APP_PRIVATE_KEY): each request of
+# the sign-in, or the work after it, refused with the credential echoed back.
+ACTION_APP_FAULTS = {
+    "installation lookup refused": ("GET", r"/installation$", "401"),
+    "token request refused": ("POST", r"/access_tokens$", "html-401"),
+    "reads refused": ("GET", r"^/repos/acme/web/(?!installation$)", "403"),
+    "writes refused": ("POST", r"^/repos/acme/web/issues$", "502"),
+}
+
+
+@pytest.mark.parametrize("case", ACTION_APP_FAULTS)
+def test_the_action_signed_in_as_an_app_never_shows_its_key_jwt_or_token(
+    case: str,
+    github: FakeGitHub,
+    tmp_path: Path,
+    pem: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    root_logs: Logs,
+) -> None:
+    seed_github(github)
+    github.installation_token = INSTALLATION
+    github.echo_auth = True
+    method, path, fault = ACTION_APP_FAULTS[case]
+    status, body, extra, raw = FAULTS[fault]
+    github.fail(method, path, status, headers=extra, body=body, raw=raw, times=10_000)
+    monkeypatch.setenv("GH_APP_ID", "4242")
+    monkeypatch.setenv("GH_APP_PRIVATE_KEY", pem)
+
+    argv = ["--github", "acme/web", *MONTH, "--publish"]
+    code, shown = _run_cli("review", argv, OPAQUE, tmp_path, monkeypatch, capsys)
+
+    minted = _minted(github)
+    assert code == 1, shown[-2000:]
+    assert github.echoed > 0, "GitHub's answers carried the credential back"
+    assert any(m.startswith("eyJ") for m in minted), "the App signed a JWT with the key"
+    assert OPAQUE not in {c.headers.get("Authorization") for c in github.calls}  # not the token
+    mask = f"::add-mask::{INSTALLATION}\n"
+    assert (mask in shown) == (INSTALLATION in minted)  # masked as soon as it was minted
+    shown = shown.replace(mask, "")
+    for secret in [*minted, INSTALLATION]:
+        assert secret not in shown
+        assert secret not in root_logs.text
+    key_lines = [line for line in pem.splitlines() if "-----" not in line]
+    assert not [line for line in key_lines if line in shown or line in root_logs.text]
 
 
 # --------------------------------------------------------------------------- the App

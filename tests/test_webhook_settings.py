@@ -172,13 +172,18 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     """`python -m quarterdeck *args` with exactly `env` (plus PATH), as an operator runs it."""
     return subprocess.run(
         [sys.executable, "-m", "quarterdeck", *args],
-        env={"PATH": os.environ.get("PATH", ""), **env},
-        cwd=tempfile.gettempdir(),  # a server that did start keeps its claims file there
+        # A server that did start keeps its claims file in the test's state home.
+        env={"PATH": os.environ.get("PATH", ""), "XDG_STATE_HOME": _state_home(), **env},
+        cwd=tempfile.gettempdir(),
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def _state_home() -> str:
+    return os.environ.get("XDG_STATE_HOME") or tempfile.gettempdir()
 
 
 def app_env(**changes: str) -> dict[str, str]:
@@ -248,6 +253,29 @@ def test_every_missing_or_invalid_setting_is_listed_in_one_message() -> None:
         assert "Traceback" not in shown
         assert weak not in shown
         assert "pw-9q" not in shown
+
+
+def test_worker_and_schedule_count_a_missing_redis_url_with_the_others() -> None:
+    # Without REDIS_URL, the App ID and the key: one restart must tell all three.
+    env = {"QUARTERDECK_WEBHOOK_SECRET": STRONG, "QUARTERDECK_STATE_DIR": "relative"}
+    commands = {
+        "worker": "`quarterdeck worker` takes jobs from Redis",
+        "schedule": "`quarterdeck schedule` enqueues for RQ workers",
+    }
+    for command, why in commands.items():
+        done = run_cli(env, command)
+        lines = done.stderr.splitlines()
+
+        assert done.returncode == 1, command
+        assert lines[0] == "quarterdeck: 4 settings are missing or invalid:", done.stderr
+        assert f"  - REDIS_URL is not set: {why}; set it to the Redis" in done.stderr
+        for named in ("QUARTERDECK_APP_ID", "QUARTERDECK_PRIVATE_KEY", "QUARTERDECK_STATE_DIR"):
+            assert f"  - {named}" in done.stderr, command
+        assert len(lines) == 5
+    served = run_cli(env, "serve", "--port", "0")  # serve runs without Redis
+    assert served.returncode == 1
+    assert served.stderr.startswith("quarterdeck: 3 settings are missing or invalid:")
+    assert "REDIS_URL" not in served.stderr
 
 
 @pytest.mark.parametrize(

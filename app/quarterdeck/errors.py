@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from quarterdeck.redact import redact
 
-# Exit codes of every command: success, or the job failed and the message says why.
-# (2, a wrong command line, is argparse's own.)
-EXIT_OK, EXIT_FAILED = 0, 1
+# Exit codes of every command: success, the job failed and the message says why, or
+# the command line itself is wrong (a usage error, with the command's usage).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class QuarterdeckError(Exception):

@@ -7,8 +7,9 @@ Two lines of defence:
    (`sources.slack.SlackClient`), the App's private key and webhook secret and
    REDIS_URL's password (`webhook.settings.load_settings`), the JWT and installation
    token the App mints at runtime (`client.connect_app`, at the moment PyGithub creates
-   them), PostHog's key and SQL URLs' passwords (the metric sources). Every occurrence
-   of a registered value is replaced.
+   them; the Action's App key and token in `client.sign_in_as_app`), PostHog's key and
+   SQL URLs' passwords (the metric sources). Every occurrence of a registered value is
+   replaced.
 2. **Shapes.** A secret nobody registered is still hidden when it looks like one:
    GitHub tokens (`ghp_`, `gho_`, `ghs_`, `ghu_`, `ghr_`, `github_pat_`), PostHog keys
    (`phc_`, `phx_`), Slack tokens (`xoxb-`, `xoxp-`, `xapp-`), a JWT's three base64url

@@ -1,17 +1,16 @@
 """The `quarterdeck` command: parse arguments, call a service, print the result.
 
 Exit codes: 0 success; 1 the repo's input is invalid or the job failed (the message
-says why); 2 the command line itself is wrong. The arguments several subcommands share
-are declared in `cli.args`; `goals` lives in `cli.goals`, publishing and
-`quarter-report` in `cli.publish`, `serve`, `worker` and `schedule`
-in `webhook.cli`.
+says why); 2 the command line itself is wrong. The command line is click's
+(`cli.base`: examples in every --help, `-v` anywhere); the options several commands
+share are declared in `cli.args`; `goals` and `plan` live in `cli.goals`,
+`quarter-report` in `cli.publish`, the App's `serve`, `worker` and `schedule` in
+`cli.app`, shell completion in `cli.completion`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -20,179 +19,70 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import click
+
 from quarterdeck import __version__
+from quarterdeck.cli.app import schedule_command, serve_command, worker_command
 from quarterdeck.cli.args import (
-    add_github_args,
-    add_output_args,
-    add_repo_arg,
-    add_team_arg,
-    add_verbose_arg,
-    parse_month,
-    parse_pr_number,
-    verbose_everywhere,
+    MONTH,
+    PATH,
+    PR_NUMBER,
+    github_options,
+    output_options,
+    publish_options,
+    repo_option,
+    team_option,
     write_output,
 )
-from quarterdeck.cli.forgiving import ForgivingParser, chosen, with_examples
-from quarterdeck.cli.publish import add_publish_args, add_quarter_report, writes_as
+from quarterdeck.cli.base import Args, Group, examples, runs
+from quarterdeck.cli.completion import completion_command
+from quarterdeck.cli.goals import goals_group, plan_command
+from quarterdeck.cli.publish import quarter_report_command, writes_as
+from quarterdeck.cli.register import app_group
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.vocabulary import is_login, repo_reference_problem
-from quarterdeck.errors import EXIT_FAILED, EXIT_OK, ConfigError, QuarterdeckError
-from quarterdeck.redact import RedactFilter, redact
-
-log = logging.getLogger("quarterdeck")
+from quarterdeck.core.vocabulary import repo_reference_problem
+from quarterdeck.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, QuarterdeckError
+from quarterdeck.redact import redact
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, exposed for tests and for `--help`."""
-    parser = ForgivingParser(
-        prog="quarterdeck",
-        description=(
-            "Engineers own the roadmap. Quarterdeck links every merged PR to the quarterly "
-            "goal it moves and writes the monthly growth review."
-        ),
-        epilog="Start with `quarterdeck demo`, then `quarterdeck init` in your own repo.",
-    )
-    parser.add_argument("--version", action="version", version=f"quarterdeck {__version__}")
-    add_verbose_arg(parser)
-    # Not required: bare `quarterdeck` prints this help and exits 0 (`main`).
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    review = sub.add_parser(
-        "review",
-        help="write the monthly growth review from a local clone (no token, no network)",
-        description="Build the growth review of a month from a local clone's git history.",
-    )
-    add_repo_arg(review, several=True)
-    review.add_argument(
-        "--month",
-        type=parse_month,
-        metavar="YYYY-MM",
-        help="month to review (default: the last full month)",
-    )
-    add_team_arg(review)
-    add_output_args(review)
-    review.add_argument(
-        "--branch",
-        help="count only PRs merged into this branch (default: all that reach the default)",
-    )
-    add_github_args(review)
-    add_publish_args(review)
-    review.add_argument(
-        "--strict",
-        action="store_true",
-        help="fail (exit 1) when any figure is unavailable, listing each and why; with "
-        "--publish or --dry-run, before anything is written",
-    )
-
-    link = sub.add_parser(
-        "link",
-        help="explain which goal a merged PR links to, and by which rule",
-        description="Link one merged PR the way the review does and say why.",
-    )
-    link.add_argument(
-        "number", type=parse_pr_number, metavar="PR_NUMBER", help="the PR's number: 4214 or '#4214'"
-    )
-    add_repo_arg(link)
-    add_github_args(link)
-
-    validate = sub.add_parser(
-        "validate",
-        help="check .github/quarterdeck.yml and the goals files",
-        description="Check the config and goals files; print every problem with file:line.",
-    )
-    add_repo_arg(validate)
-    validate.add_argument(
-        "--strict", action="store_true", help="treat warnings (e.g. a team of 7) as errors"
-    )
-    add_github_args(
-        validate,
-        help="the home repository on GitHub: also check that every repository `repos:` "
-        "and `org:` name exists and the token can read it",
-    )
-
-    schema = sub.add_parser(
-        "schema",
-        help="print the JSON Schema of .github/quarterdeck.yml",
-        description="Print the JSON Schema of the config, goals and metrics files.",
-    )
-    schema.add_argument(
-        "--review-output",
-        action="store_true",
-        help="print the schema of `review --format json` instead",
-    )
-
-    init = sub.add_parser(
-        "init",
-        help="propose teams from the repo's history and write a config and goals file",
-        description=(
-            "Write .github/quarterdeck.yml with teams read from the clone (CODEOWNERS teams, "
-            "else components such as packages/*, else commit scopes; the people who shipped "
-            "most PRs there) and a goals file for this quarter."
-        ),
-    )
-    add_repo_arg(init)
-    init.add_argument("--force", action="store_true", help="overwrite existing files")
-
-    demo = sub.add_parser(
-        "demo",
-        help="build a sample repo with a quarter of history and review it",
-        description="Build a sample git repo from the bundled example and print its review.",
-    )
-    demo.add_argument("--keep", type=Path, metavar="DIR", help="build the sample repo in DIR")
-    add_output_args(demo)
-    add_quarter_report(sub)
-
-    from quarterdeck.webhook.cli import add_commands
-
-    add_commands(sub)  # `serve`, `worker` and `schedule`: the GitHub App
-    from quarterdeck.cli.goals import add_goals_commands, add_plan_command
-
-    add_goals_commands(sub)  # `goals sync` and `goals new`
-    add_plan_command(sub)  # `plan`: the next quarter's planning issues
-    verbose_everywhere(parser)
-    with_examples(parser)  # every subcommand's --help ends with examples
-    return parser
-
-
-def _github(args: argparse.Namespace) -> Any:
-    """A GitHub client from --token / GITHUB_TOKEN and GITHUB_API_URL; checks OWNER/REPO."""
-    from quarterdeck.sources.github.client import connect
-
-    problem = repo_reference_problem(args.github)
-    if problem is not None:
-        raise QuarterdeckError(
-            f"--github takes OWNER/REPO (e.g. acme/web) or OWNER for its .github repository; "
-            f"got {args.github!r}: {problem}"
-        )
-    token = args.token or os.environ.get("GITHUB_TOKEN")
-    name = "--token" if args.token else "GITHUB_TOKEN"
-    return connect(token, base_url=os.environ.get("GITHUB_API_URL") or None, setting=name)
+@click.group(
+    cls=Group,
+    invoke_without_command=True,  # bare `quarterdeck` prints this help and exits 0
+    context_settings={"help_option_names": ["-h", "--help"]},  # -h, as argparse had
+    help="Engineers own the roadmap. Quarterdeck links every merged PR to the quarterly "
+    "goal it moves and writes the monthly growth review.",
+    epilog="Start with `quarterdeck demo`, then `quarterdeck init` in your own repo.",
+)
+@click.version_option(__version__, prog_name="quarterdeck", message="%(prog)s %(version)s")
+@click.option("-v", "--verbose", is_flag=True, help="log what happens")
+@click.pass_context
+def root(ctx: click.Context, verbose: bool) -> int:
+    """The `quarterdeck` command: its subcommands do the work."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_OK
-    if getattr(args, "with_bodies", False) and args.format != "json":
-        # PR descriptions exist only in the JSON output: a silent no-op would mislead.
-        chosen(parser, args).error(
-            "--with-bodies keeps each PR's description in the JSON output; add --format json "
-            "(or leave --with-bodies out)"
-        )
-    if getattr(args, "github", None) and is_login(args.github):
-        # An owner alone names its organisation-wide home: the `.github` repository.
-        args.github = f"{args.github}/.github"
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="quarterdeck: %(message)s",
-        stream=sys.stderr,
-    )
-    _redact_log_handlers()
+    """Entry point of the console script: run the command line `argv` (default: the
+    process's) and return its exit code. A usage error prints the (sub)command's usage
+    and what is wrong on stderr and raises SystemExit(2), as a command line's error
+    always has; `--help` and `--version` return 0."""
     try:
-        return _COMMANDS[args.command](args)
+        code = root.main(
+            args=list(argv) if argv is not None else sys.argv[1:],
+            prog_name="quarterdeck",
+            standalone_mode=False,  # exit codes and messages are ours, below
+        )
+    except click.UsageError as exc:
+        exc.show()
+        raise SystemExit(EXIT_USAGE) from None
+    except click.ClickException as exc:  # e.g. a file click could not open
+        exc.show()
+        return EXIT_FAILED
+    except click.Abort:  # Ctrl-C: click turns KeyboardInterrupt into Abort
+        _error("interrupted")
+        return 130
     except ConfigError as exc:
         for problem in exc.problems:
             _error(str(problem), prefix="")
@@ -209,6 +99,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+    return int(code or 0)
+
+
+def _github(args: Args) -> Any:
+    """A GitHub client from --token, else the App's GH_APP_ID and key, else GITHUB_TOKEN,
+    with GITHUB_API_URL; checks OWNER/REPO."""
+    from quarterdeck.sources.github.client import connect
+
+    problem = repo_reference_problem(args.github)
+    if problem is not None:
+        raise QuarterdeckError(
+            f"--github takes OWNER/REPO (e.g. acme/web) or OWNER for its .github repository; "
+            f"got {args.github!r}: {problem}"
+        )
+    base_url = os.environ.get("GITHUB_API_URL") or None
+    if not args.token:  # GH_APP_ID (the Action's `app-id`): sign in as the App instead
+        from quarterdeck.cli.app_sign_in import app_client
+
+        memo = vars(args).setdefault("app_sign_in", {})  # one token for the run
+        signed_in = app_client(args.github, os.environ, base_url=base_url, memo=memo)
+        if signed_in is not None:
+            return signed_in
+    token = args.token or os.environ.get("GITHUB_TOKEN")
+    name = "--token" if args.token else "GITHUB_TOKEN"
+    return connect(token, base_url=base_url, setting=name)
 
 
 def _error(text: str, *, prefix: str = "quarterdeck: ") -> None:
@@ -216,14 +131,6 @@ def _error(text: str, *, prefix: str = "quarterdeck: ") -> None:
     place every one of them passes through the redactor (a token GitHub, a proxy or a
     database echoed back is shown as `[redacted]`)."""
     print(prefix + redact(text), file=sys.stderr)
-
-
-def _redact_log_handlers() -> None:
-    """Put the redaction filter on the root logger's handlers (the CLI's own, or a
-    host's), once each, so no log line at any level shows a secret."""
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactFilter) for f in handler.filters):
-            handler.addFilter(RedactFilter())
 
 
 def _os_error(exc: OSError) -> str:
@@ -239,13 +146,42 @@ def _os_error(exc: OSError) -> str:
     return f"{exc.strerror or type(exc).__name__}: {exc.filename or exc}"
 
 
-def _clones(paths: list[Path] | None) -> tuple[Path, list[Path]]:
+def _clones(paths: Sequence[Path] | None) -> tuple[Path, list[Path]]:
     """`--repo` given once or more: the home clone's top folder, then the others'."""
     tops = [_top(path) for path in paths or [Path(".")]]
     return tops[0], tops[1:]
 
 
-def _review(args: argparse.Namespace) -> int:
+@root.command(
+    "review",
+    short_help="write the monthly growth review from a local clone (no token, no network)",
+    help="Build the growth review of a month from a local clone's git history.",
+    epilog=examples(
+        "quarterdeck review                          # last full month, this clone",
+        "quarterdeck review --month 2026-11 --team product-analytics",
+        "quarterdeck review --format json --with-bodies -o review.json",
+        "quarterdeck review --repo ../web --repo ../sdk   # teams shipping in two clones",
+        "quarterdeck review --github acme/web --publish   # open or update the issues",
+    ),
+)
+@repo_option(several=True)
+@click.option("--month", type=MONTH, help="month to review (default: the last full month)")
+@team_option()
+@output_options()
+@click.option(
+    "--branch",
+    help="count only PRs merged into this branch (default: all that reach the default)",
+)
+@github_options()
+@publish_options()
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="fail (exit 1) when any figure is unavailable, listing each and why; with "
+    "--publish or --dry-run, before anything is written",
+)
+@runs
+def _review(args: Args) -> int:
     from quarterdeck.core.review.review_month import month_error
     from quarterdeck.services.figures import FigureSources
     from quarterdeck.services.review import build_reviews
@@ -307,32 +243,33 @@ def _month_warnings(reviews: list, month: Month, today: date) -> list:
     return reviews
 
 
-def _review_done(reviews: list, args: argparse.Namespace, sources: Any) -> int:
+def _review_done(reviews: list, args: Args, sources: Any) -> int:
     """Publish (--publish / --dry-run) or print; in Actions, also the job summary, which
     opens with the figures that could not be read. With --strict, any such figure
     fails the command before anything is printed or published."""
     from quarterdeck.cli.publish import (
         figures_summary,
         publish,
+        show_review_in_actions,
         strict_error,
-        summary_file,
+        write_review_markdown,
         write_summary,
     )
-    from quarterdeck.services.review import render_reviews
 
     write_summary(args, figures_summary(reviews, sources))
     if args.strict:
         strict_error(reviews)
     if args.publish or args.dry_run:
-        return publish(reviews, args, lambda: _github(args))
-    markdown = _emit(reviews, args)
-    if summary_file(args) is not None:  # each review is rendered once, and only if needed
-        write_summary(args, markdown if markdown is not None else render_reviews(reviews))
+        code = publish(reviews, args, lambda: _github(args))
+        write_review_markdown(args, reviews)  # the `review-markdown` output
+        return code
+    show_review_in_actions(args, reviews, _emit(reviews, args))
     return EXIT_OK
 
 
-def _quarter_report(args: argparse.Namespace) -> int:
-    from quarterdeck.cli.publish import quarter_report_command
+@quarter_report_command
+def _quarter_report(args: Args) -> int:
+    from quarterdeck.cli.publish import quarter_report
     from quarterdeck.services.review import build_reviews
 
     if args.github:
@@ -360,7 +297,7 @@ def _quarter_report(args: argparse.Namespace) -> int:
         def held(quarter: str) -> list:
             return held_reviews(homes[-1].repo, quarter, ours)
 
-        return quarter_report_command(args, from_github, date.today(), held)
+        return quarter_report(args, from_github, date.today(), held)
 
     args.repo, clones = _clones(args.repo)
 
@@ -375,10 +312,24 @@ def _quarter_report(args: argparse.Namespace) -> int:
             whole_quarter=True,
         )
 
-    return quarter_report_command(args, offline, date.today())
+    return quarter_report(args, offline, date.today())
 
 
-def _link(args: argparse.Namespace) -> int:
+@root.command(
+    "link",
+    short_help="explain which goal a merged PR links to, and by which rule",
+    help="Link one merged PR the way the review does and say why. PR_NUMBER: the PR's "
+    "number, 4214 or '#4214'.",
+    epilog=examples(
+        "quarterdeck link 4214                       # from this clone's history",
+        "quarterdeck link '#4214' --github acme/web   # from GitHub",
+    ),
+)
+@click.argument("number", type=PR_NUMBER, metavar="PR_NUMBER")
+@repo_option()
+@github_options()
+@runs
+def _link(args: Args) -> int:
     from quarterdeck.services.link import explain_from_github, explain_from_repo
 
     if args.github:
@@ -389,7 +340,19 @@ def _link(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _demo(args: argparse.Namespace) -> int:
+@root.command(
+    "demo",
+    short_help="build a sample repo with a quarter of history and review it",
+    help="Build a sample git repo from the bundled example and print its review.",
+    epilog=examples(
+        "quarterdeck demo",
+        "quarterdeck demo --keep /tmp/sample --format json",
+    ),
+)
+@click.option("--keep", type=PATH, metavar="DIR", help="build the sample repo in DIR")
+@output_options()
+@runs
+def _demo(args: Args) -> int:
     import shlex
 
     from quarterdeck.services.demo import DEMO_MONTH, build_demo_repo
@@ -413,7 +376,7 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _emit(reviews: list, args: argparse.Namespace) -> str | None:
+def _emit(reviews: list, args: Args) -> str | None:
     """Print (or write) the reviews; returns their Markdown when that is what it rendered."""
     from quarterdeck.services.review import render_reviews, reviews_to_json
 
@@ -422,11 +385,29 @@ def _emit(reviews: list, args: argparse.Namespace) -> str | None:
         write_output(args, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return None
     text = render_reviews(reviews)
-    write_output(args, text)
+    from quarterdeck.cli.terminal import emit_markdown  # drawn for a terminal, else as is
+
+    emit_markdown(args, text)
     return text
 
 
-def _validate(args: argparse.Namespace) -> int:
+@root.command(
+    "validate",
+    short_help="check .github/quarterdeck.yml and the goals files",
+    help="Check the config and goals files; print every problem with file:line.",
+    epilog=examples(
+        "quarterdeck validate",
+        "quarterdeck validate --strict --github acme/web",
+    ),
+)
+@repo_option()
+@click.option("--strict", is_flag=True, help="treat warnings (e.g. a team of 7) as errors")
+@github_options(
+    help="the home repository on GitHub: also check that every repository `repos:` "
+    "and `org:` name exists and the token can read it"
+)
+@runs
+def _validate(args: Args) -> int:
     from quarterdeck.services.validate import validate_repo
 
     github = (_github(args), args.github) if args.github else None
@@ -450,7 +431,20 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _schema(args: argparse.Namespace) -> int:
+@root.command(
+    "schema",
+    short_help="print the JSON Schema of .github/quarterdeck.yml",
+    help="Print the JSON Schema of the config, goals and metrics files.",
+    epilog=examples(
+        "quarterdeck schema > schema/quarterdeck.schema.json",
+        "quarterdeck schema --review-output",
+    ),
+)
+@click.option(
+    "--review-output", is_flag=True, help="print the schema of `review --format json` instead"
+)
+@runs
+def _schema(args: Args) -> int:
     from quarterdeck.core.config import json_schema
 
     if args.review_output:
@@ -463,7 +457,21 @@ def _schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _init(args: argparse.Namespace) -> int:
+@root.command(
+    "init",
+    short_help="propose teams from the repo's history and write a config and goals file",
+    help="Write .github/quarterdeck.yml with teams read from the clone (CODEOWNERS teams, "
+    "else components such as packages/*, else commit scopes; the people who shipped "
+    "most PRs there) and a goals file for this quarter.",
+    epilog=examples(
+        "cd your-repo && quarterdeck init",
+        "quarterdeck init --repo ../web --force",
+    ),
+)
+@repo_option()
+@click.option("--force", is_flag=True, help="overwrite existing files")
+@runs
+def _init(args: Args) -> int:
     from quarterdeck.services.starter import write_starter
 
     written = write_starter(args.repo, today=date.today(), force=args.force)
@@ -503,47 +511,15 @@ def _end_progress(progress: Callable[[int], None] | None) -> None:
         print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
 
-def _goals(args: argparse.Namespace) -> int:
-    from quarterdeck.cli.goals import goals_command
-
-    return goals_command(args, _github)
-
-
-def _plan(args: argparse.Namespace) -> int:
-    from quarterdeck.cli.goals import plan_command
-
-    return plan_command(args, _github)
-
-
-def _serve(args: argparse.Namespace) -> int:
-    from quarterdeck.webhook.cli import serve
-
-    return serve(args)
-
-
-def _worker(args: argparse.Namespace) -> int:
-    from quarterdeck.webhook.cli import worker
-
-    return worker(args)
-
-
-def _schedule(args: argparse.Namespace) -> int:
-    from quarterdeck.webhook.cli import schedule
-
-    return schedule(args)
-
-
-_COMMANDS = {
-    "serve": _serve,
-    "worker": _worker,
-    "schedule": _schedule,
-    "review": _review,
-    "link": _link,
-    "quarter-report": _quarter_report,
-    "demo": _demo,
-    "validate": _validate,
-    "schema": _schema,
-    "init": _init,
-    "goals": _goals,
-    "plan": _plan,
-}
+# Commands declared with their own modules' code: the goals files, planning, the
+# quarter's report, the App, and the shell's completion.
+# `_github` is looked up when a command runs, not bound now, so a host (or a test)
+# that replaces `quarterdeck.cli._github` gets its client used everywhere.
+root.add_command(goals_group(lambda args: _github(args)))
+root.add_command(plan_command(lambda args: _github(args)))
+root.add_command(_quarter_report)
+root.add_command(serve_command)
+root.add_command(worker_command)
+root.add_command(schedule_command)
+root.add_command(completion_command)
+root.add_command(app_group)

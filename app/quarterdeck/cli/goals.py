@@ -2,108 +2,137 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import click
+
 from quarterdeck.cli.args import (
-    add_actions_args,
-    add_config_arg,
-    add_github_args,
-    add_repo_arg,
-    parse_quarter,
+    QUARTER,
+    actions_options,
+    config_option,
+    github_options,
+    repo_option,
 )
+from quarterdeck.cli.base import Args, Command, Group, examples, runs
 from quarterdeck.cli.publish import plan_lines, write_issue_outputs, write_summary, writes_as
 from quarterdeck.core.text.markdown import escape_inline
 from quarterdeck.errors import EXIT_FAILED, EXIT_OK, QuarterdeckError
 
 
-def add_goals_commands(sub: Any) -> None:
-    """Register `goals sync` and `goals new` on the main parser's subcommands."""
-    goals = sub.add_parser(
+def goals_group(github: Callable[[Args], Any]) -> click.Group:
+    """The `goals` command and its `sync` and `new`; `github(args)` builds sync's client."""
+
+    @click.group(
         "goals",
-        help="start a quarter's goals file; keep goal issues in step with the goals files",
-        description="Goals as GitHub issues and labels.",
-    )
-    commands = goals.add_subparsers(dest="goals_command", required=True, metavar="COMMAND")
-    sync = commands.add_parser(
-        "sync",
-        help="create labels and goal issues from the goals files; update them when files change",
-        description=(
-            "Turn the goals files of a local checkout into goal issues on GitHub: create the "
-            "labels, open an issue per goal, update title, owners and labels when the files "
-            "change. Idempotent; never closes or deletes anything. Changes people made on "
-            "GitHub are reported with the YAML that would adopt them."
+        cls=Group,
+        short_help="start a quarter's goals file; keep goal issues in step with the goals files",
+        help="Goals as GitHub issues and labels.",
+        epilog=examples(
+            "quarterdeck goals new 2027-Q1",
+            "quarterdeck goals sync --github acme/web --dry-run",
         ),
     )
-    add_repo_arg(sync)
-    add_github_args(
-        sync,
-        required=True,
-        help="the repository whose issues to write (API URL: GITHUB_API_URL)",
+    def goals() -> None:
+        """`goals` alone is a usage error (click: a group needs its command)."""
+
+    @goals.command(
+        "sync",
+        short_help="create labels and goal issues from the goals files; update them when "
+        "files change",
+        help="Turn the goals files of a local checkout into goal issues on GitHub: create the "
+        "labels, open an issue per goal, update title, owners and labels when the files "
+        "change. Idempotent; never closes or deletes anything. Changes people made on "
+        "GitHub are reported with the YAML that would adopt them.",
+        epilog=examples(
+            "quarterdeck goals sync --github acme/web --dry-run",
+            "quarterdeck goals sync --github acme/web --quarter 2026-Q4",
+        ),
     )
-    sync.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
-    sync.add_argument(
+    @repo_option()
+    @github_options(
+        required=True, help="the repository whose issues to write (API URL: GITHUB_API_URL)"
+    )
+    @click.option("--dry-run", is_flag=True, help="print the plan, write nothing")
+    @click.option(
         "--quarter",
-        type=parse_quarter,
-        metavar="YYYY-Qn",
+        type=QUARTER,
         help="only this quarter (default: the current quarter and any later ones)",
     )
-    new = commands.add_parser(
+    @runs
+    def sync(args: Args) -> int:
+        return _sync(args, github)
+
+    @goals.command(
         "new",
-        help="start a quarter's goals file, carrying over the previous quarter's open goals",
-        description=(
-            "Write goals/YYYY-Qn.yml (in the config's goals folder) for QUARTER. Goals of "
-            "the quarter before that are not shipped or dropped are carried over with "
-            "status carried-over. Never overwrites a file without --force."
+        short_help="start a quarter's goals file, carrying over the previous quarter's open goals",
+        help="Write goals/YYYY-Qn.yml (in the config's goals folder) for QUARTER (e.g. "
+        "2027-Q1). Goals of the quarter before that are not shipped or dropped are carried "
+        "over with status carried-over. Never overwrites a file without --force.",
+        epilog=examples(
+            "quarterdeck goals new 2027-Q1",
+            "quarterdeck goals new 2027-Q1 --force",
         ),
     )
-    new.add_argument("quarter", type=parse_quarter, metavar="QUARTER", help="e.g. 2027-Q1")
-    add_repo_arg(new)
-    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    @click.argument("quarter", type=QUARTER, metavar="QUARTER")
+    @repo_option()
+    @click.option("--force", is_flag=True, help="overwrite an existing file")
+    @runs
+    def new(args: Args) -> int:
+        return _new(args)
+
+    return goals
 
 
-def add_plan_command(sub: Any) -> None:
-    """Register `plan`: the next quarter's planning issue per team."""
-    plan = sub.add_parser(
+def plan_command(github: Callable[[Args], Any]) -> click.Command:
+    """The `plan` command: the next quarter's planning issue per team."""
+
+    @click.command(
         "plan",
-        help="one planning issue per team for the next quarter, with a goals file to commit",
-        description=(
-            "Print, per team, the planning issue for QUARTER: the outcome of each goal of "
-            "the quarter before it (with its PRs), the reviews' decisions (read from GitHub "
-            "with --github), QUARTER's company objectives, the team-size check and the goals "
-            "file `goals new` would write. With --publish, open one issue per team in the "
-            "last two weeks of the quarter before, update it on later runs, and close it "
-            "once QUARTER's goals file is on the default branch."
+        cls=Command,
+        short_help="one planning issue per team for the next quarter, with a goals file to commit",
+        help="Print, per team, the planning issue for QUARTER: the outcome of each goal of "
+        "the quarter before it (with its PRs), the reviews' decisions (read from GitHub "
+        "with --github), QUARTER's company objectives, the team-size check and the goals "
+        "file `goals new` would write. With --publish, open one issue per team in the "
+        "last two weeks of the quarter before, update it on later runs, and close it "
+        "once QUARTER's goals file is on the default branch.",
+        epilog=examples(
+            "quarterdeck plan                            # print next quarter's planning issues",
+            "quarterdeck plan --github acme/web --publish --quarter 2027-Q1",
         ),
     )
-    plan.add_argument(
-        "--quarter", type=parse_quarter, metavar="YYYY-Qn",
+    @click.option(
+        "--quarter",
+        type=QUARTER,
         help="the quarter to plan, e.g. 2027-Q1 (default: in a quarter's last month the next "
         "one, before that the current one)",
-    )  # fmt: skip
-    add_repo_arg(plan)
-    add_github_args(plan)
-    add_config_arg(plan)
-    plan.add_argument(
+    )
+    @repo_option()
+    @github_options()
+    @config_option()
+    @click.option(
         "--publish",
-        action="store_true",
+        is_flag=True,
         help="open, update or close one planning issue per team in the --github repo",
     )
-    plan.add_argument(
-        "--dry-run", action="store_true", help="print what --publish would do; write nothing"
-    )
-    plan.add_argument(
+    @click.option("--dry-run", is_flag=True, help="print what --publish would do; write nothing")
+    @click.option(
         "--force",
-        action="store_true",
+        is_flag=True,
         help="open the planning issues even outside the last two weeks of the quarter before",
     )
-    add_actions_args(plan)
+    @actions_options()
+    @runs
+    def plan(args: Args) -> int:
+        return _plan(args, github)
+
+    return plan
 
 
-def plan_command(args: argparse.Namespace, github: Callable[[argparse.Namespace], Any]) -> int:
+def _plan(args: Args, github: Callable[[Args], Any]) -> int:
     """Print each team's planning issue body, or publish them with --publish/--dry-run."""
     from datetime import date
 
@@ -135,7 +164,7 @@ def plan_command(args: argparse.Namespace, github: Callable[[argparse.Namespace]
     return _publish_plans(args, found, today)
 
 
-def _publish_plans(args: argparse.Namespace, found: Any, today: Any) -> int:
+def _publish_plans(args: Args, found: Any, today: Any) -> int:
     from quarterdeck.services.plan_publish import publish_plans
 
     results = publish_plans(found, today=today, force=args.force, dry_run=args.dry_run)
@@ -149,10 +178,8 @@ def _publish_plans(args: argparse.Namespace, found: Any, today: Any) -> int:
     return EXIT_OK
 
 
-def goals_command(args: argparse.Namespace, github: Callable[[argparse.Namespace], Any]) -> int:
-    """Run `goals sync` or `goals new`; `github(args)` builds the client for sync."""
-    if args.goals_command == "new":
-        return _new(args)
+def _sync(args: Args, github: Callable[[Args], Any]) -> int:
+    """`goals sync`: write the goal issues; `github(args)` builds the client."""
     from quarterdeck.core.goals.report import format_sync
     from quarterdeck.core.goals.sync_plan import quarters_to_sync
     from quarterdeck.core.review.linking import quarter_of
@@ -186,7 +213,7 @@ def goals_command(args: argparse.Namespace, github: Callable[[argparse.Namespace
     return EXIT_FAILED if any(p.severity == "error" for p in result.plan.problems) else EXIT_OK
 
 
-def _new(args: argparse.Namespace) -> int:
+def _new(args: Args) -> int:
     from quarterdeck.services.goals_new import new_goals_file
 
     made = new_goals_file(args.repo, args.quarter, force=args.force)

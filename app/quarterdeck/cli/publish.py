@@ -8,67 +8,61 @@ otherwise.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import click
+
 from quarterdeck.cli.args import (
-    add_actions_args,
-    add_config_arg,
-    add_format_arg,
-    add_github_args,
-    add_output_arg,
-    add_repo_arg,
-    add_team_arg,
-    parse_quarter,
+    QUARTER,
+    actions_options,
+    combined,
+    config_option,
+    format_option,
+    github_options,
+    output_option,
+    repo_option,
+    team_option,
     write_output,
 )
+from quarterdeck.cli.base import Args, Command, examples, runs
 from quarterdeck.errors import EXIT_OK, QuarterdeckError
 from quarterdeck.redact import redact
 
 
-def add_publish_args(parser: argparse.ArgumentParser) -> None:
-    """--config, --publish, --dry-run and the Actions output files, on `review`."""
-    add_config_arg(parser)
-    parser.add_argument(
-        "--publish",
-        action="store_true",
-        help="open or update one growth-review issue per team in the --github repo",
+def quarter_report_command(handler: Callable[[Args], int]) -> click.Command:
+    """The `quarter-report` command, running `handler(args)`: from a local clone, or
+    from GitHub with --github."""
+    options = combined(
+        repo_option(several=True),
+        github_options(),
+        config_option(),
+        click.option(
+            "--quarter", type=QUARTER, help="quarter to report (default: the current one)"
+        ),
+        team_option(),
+        click.option("--branch", help="branch to read (default: the repo's default branch)"),
+        output_option(),
+        format_option(help="default: md; json: see README's quarter-report section"),
+        actions_options(),
     )
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="print each issue body and what --publish would do; write nothing",
-    )
-    add_actions_args(parser)
-
-
-def add_quarter_report(sub: Any) -> None:
-    """The `quarter-report` command: from a local clone, or from GitHub with --github."""
-    report = sub.add_parser(
+    return click.command(
         "quarter-report",
-        help="per goal: shipped, carried over or not started, for the planning meeting",
-        description="Summarise a quarter per team and goal for the planning meeting.",
-    )
-    add_repo_arg(report, several=True)
-    add_github_args(report)
-    add_config_arg(report)
-    report.add_argument(
-        "--quarter",
-        type=parse_quarter,
-        metavar="YYYY-Qn",
-        help="quarter to report (default: the current one)",
-    )
-    add_team_arg(report)
-    report.add_argument("--branch", help="branch to read (default: the repo's default branch)")
-    add_output_arg(report)
-    add_format_arg(report, help="default: md; json: see README's quarter-report section")
-    add_actions_args(report)
+        cls=Command,
+        short_help="per goal: shipped, carried over or not started, for the planning meeting",
+        help="Summarise a quarter per team and goal for the planning meeting.",
+        epilog=examples(
+            "quarterdeck quarter-report                  # the current quarter, so far",
+            "quarterdeck quarter-report --quarter 2026-Q4 --format json",
+            "quarterdeck quarter-report --github acme/web --quarter 2026-Q4",
+        ),
+    )(options(runs(handler)))
 
 
 def writes_as(gh: Any) -> Callable[[], str]:
@@ -80,7 +74,7 @@ def writes_as(gh: Any) -> Callable[[], str]:
     return token_writer(gh, in_actions=os.environ.get("GITHUB_ACTIONS") == "true")
 
 
-def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[[], Any]) -> int:
+def publish(reviews: Sequence[Any], args: Args, connect: Callable[[], Any]) -> int:
     """Publish (or plan, with --dry-run) `reviews` to the --github repo; report on stdout."""
     from quarterdeck.services.publish import publish_reviews
     from quarterdeck.sources.github.client import translated
@@ -120,7 +114,7 @@ def publish(reviews: Sequence[Any], args: argparse.Namespace, connect: Callable[
     return EXIT_OK
 
 
-def write_issue_outputs(args: argparse.Namespace, results: Sequence[Any]) -> None:
+def write_issue_outputs(args: Args, results: Sequence[Any]) -> None:
     """The step outputs of a publishing run: the first issue's number and URL, and every
     team's issue as JSON (team, action, number, url)."""
     first = next((r for r in results if r.number is not None), None)
@@ -206,9 +200,9 @@ def figures_summary(reviews: Sequence[Any], sources: Any) -> str:
     return text + f"| Team | Metric | Unavailable because |\n|---|---|---|\n{rows}\n"
 
 
-def write_outputs(args: argparse.Namespace, values: dict[str, str]) -> None:
+def write_outputs(args: Args, values: dict[str, str]) -> None:
     """Append `name=value` lines to the step-output file, if there is one."""
-    target = _actions_file(getattr(args, "github_output", None), "GITHUB_OUTPUT")
+    target = outputs_file(args)
     if target is None:
         return
     with target.open("a", encoding="utf-8") as out:
@@ -218,7 +212,48 @@ def write_outputs(args: argparse.Namespace, values: dict[str, str]) -> None:
             out.write(f"{name}={redact(value)}\n")
 
 
-def write_summary(args: argparse.Namespace, markdown: str) -> None:
+def outputs_file(args: Args) -> Path | None:
+    """The step-output file to append to (`--github-output`, or Actions' own), or None."""
+    return _actions_file(getattr(args, "github_output", None), "GITHUB_OUTPUT")
+
+
+def write_review_markdown(args: Args, reviews: Sequence[Any], markdown: str | None = None) -> None:
+    """The `review-markdown` step output: the reviews' Markdown (every team's; `markdown`
+    when already rendered) in a new file under $RUNNER_TEMP (outside a runner: beside
+    the step-output file), and its path set as the output, so a later step can post or
+    archive it. Nothing, and nothing rendered, without a step-output file. Through the
+    redactor, as the job summary is."""
+    target = outputs_file(args)
+    if target is None:
+        return
+    if markdown is None:
+        from quarterdeck.services.review import render_reviews
+
+        markdown = render_reviews(reviews)
+    folder = os.environ.get("RUNNER_TEMP") or str(target.resolve().parent)
+    # A file of its own: two reviews in one job (two months, two repositories) both keep theirs.
+    handle, name = tempfile.mkstemp(prefix="quarterdeck-review-", suffix=".md", dir=folder)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(redact(markdown))
+    write_outputs(args, {"review-markdown": name})
+
+
+def show_review_in_actions(args: Args, reviews: Sequence[Any], markdown: str | None) -> None:
+    """A printed review's job summary and `review-markdown` output. `markdown` is what
+    was printed (None for JSON): each review is rendered once, and only if one of
+    them is wanted."""
+    if markdown is None and (summary_file(args) or outputs_file(args)) is not None:
+        from quarterdeck.services.review import render_reviews
+
+        markdown = render_reviews(reviews)
+    if markdown is None:
+        return
+    if summary_file(args) is not None:
+        write_summary(args, markdown)
+    write_review_markdown(args, reviews, markdown)
+
+
+def write_summary(args: Args, markdown: str) -> None:
     """Append Markdown to the job summary file, if there is one (nothing for "").
 
     Through the redactor: the summary is shown to everyone who can read the run, and
@@ -231,7 +266,7 @@ def write_summary(args: argparse.Namespace, markdown: str) -> None:
             out.write(markdown if markdown.endswith("\n") else markdown + "\n")
 
 
-def summary_file(args: argparse.Namespace) -> Path | None:
+def summary_file(args: Args) -> Path | None:
     """The job summary file to append to (`--step-summary`, or Actions' own), or None."""
     return _actions_file(getattr(args, "step_summary", None), "GITHUB_STEP_SUMMARY")
 
@@ -244,8 +279,8 @@ def _actions_file(explicit: Path | None, variable: str) -> Path | None:
     return None
 
 
-def quarter_report_command(
-    args: argparse.Namespace,
+def quarter_report(
+    args: Args,
     build: Callable[[Any], Sequence[Any]],
     today: date,
     held: Callable[[str], Sequence[Any]] | None = None,
@@ -269,10 +304,13 @@ def quarter_report_command(
     for reason in report.incomplete_reasons:
         print(f"quarterdeck: warning: {reason}", file=sys.stderr)
     if args.format == "json":
-        text = json.dumps(quarter_report_to_json(report), indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = render_quarter_report(report)
-    write_output(args, text)
-    if args.format != "json":
-        write_summary(args, text)
+        write_output(
+            args, json.dumps(quarter_report_to_json(report), indent=2, ensure_ascii=False) + "\n"
+        )
+        return EXIT_OK
+    from quarterdeck.cli.terminal import emit_markdown  # drawn for a terminal, else as is
+
+    text = render_quarter_report(report)
+    emit_markdown(args, text)
+    write_summary(args, text)
     return EXIT_OK

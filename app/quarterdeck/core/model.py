@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -167,6 +168,24 @@ class Config:
     def team(self, slug: str) -> Team | None:
         """The team with this slug, or None."""
         return next((t for t in self.teams if t.slug == slug), None)
+
+    def unknown_team(self, slug: str) -> str | None:
+        """None when a team has this slug; else what is wrong, with the closest slug
+        ("did you mean") and the configured ones: the one rule for a mistyped `--team`."""
+        if self.team(slug) is not None:
+            return None
+        slugs = [t.slug for t in self.teams]
+        close = difflib.get_close_matches(slug, slugs, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        known = ", ".join(slugs) or "none are configured"
+        return f"no team '{slug}' in the config{hint} (teams: {known})"
+
+    def teams_like(self, typed: str) -> list[str]:
+        """The slugs a `--team` being typed may mean: those it begins, else (a typo)
+        the closest ones, so completion offers the team a person meant."""
+        slugs = [t.slug for t in self.teams]
+        begun = [s for s in slugs if s.startswith(typed)]
+        return begun or difflib.get_close_matches(typed, slugs, n=3)
 
     def goal(self, goal_id: str) -> Goal | None:
         """The goal with this id, or None."""

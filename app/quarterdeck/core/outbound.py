@@ -27,6 +27,7 @@ __all__ = [
     "ALLOW_PRIVATE_ENV",
     "HOSTS_ENV",
     "POSTHOG_CLOUDS",
+    "POSTHOG_KEY_ENV",
     "OutboundPolicy",
     "address_refusal",
     "host_refusal",
@@ -36,6 +37,9 @@ __all__ = [
 ]
 
 HOSTS_ENV = "QUARTERDECK_POSTHOG_HOSTS"
+# The PostHog personal API key the CLI and the Action send (the App: the operator's
+# per-installation mapping instead).
+POSTHOG_KEY_ENV = "POSTHOG_PERSONAL_API_KEY"
 ALLOW_PRIVATE_ENV = "QUARTERDECK_POSTHOG_ALLOW_PRIVATE"
 
 # PostHog's private API (the query API among it) answers on these origins; the

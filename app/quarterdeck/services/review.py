@@ -8,7 +8,6 @@ feed the same `assemble_reviews`.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -604,12 +603,9 @@ def review_window(config: Config, month: Month) -> tuple[datetime, datetime]:
 
 
 def _check_team(config: Config, team: str | None) -> None:
-    if team is not None and config.team(team) is None:
-        slugs = [t.slug for t in config.teams]
-        close = difflib.get_close_matches(team, slugs, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        known = ", ".join(slugs) or "none are configured"
-        raise QuarterdeckError(f"no team '{team}' in the config{hint} (teams: {known})")
+    problem = config.unknown_team(team) if team is not None else None
+    if problem is not None:
+        raise QuarterdeckError(problem)
 
 
 def assemble_reviews(

@@ -56,15 +56,18 @@ def validate_repo(
 
     `env` (default: the process's environment) holds the operator's outbound settings
     (`QUARTERDECK_POSTHOG_HOSTS`, `QUARTERDECK_POSTHOG_ALLOW_PRIVATE`): a PostHog host
-    they would refuse is an error at its line; with `strict`, a team's Slack channel
-    with no bot token in it (`sources.slack.TOKEN_ENV`) is an error at the channel's line.
+    they would refuse is an error at its line. It also holds the sources' credentials:
+    a metric whose configured source needs one it lacks (POSTHOG_PERSONAL_API_KEY, the
+    warehouse's `url_env`; QUARTERDECK_SLACK_TOKEN for a team's Slack channel) is a
+    warning at its line, an error with `strict`.
 
     Raises QuarterdeckError when there is no config file at all: defaults would
     validate, but a person running `validate` expects their config to be read, or when
     an outbound setting is malformed.
     """
+    env = os.environ if env is None else env
     try:
-        outbound = policy_from_env(os.environ if env is None else env)
+        outbound = policy_from_env(env)
     except ValueError as exc:
         raise QuarterdeckError(str(exc)) from None
     root = toplevel(repo)
@@ -80,7 +83,11 @@ def validate_repo(
     config: Config | None
     try:
         config, warnings = load_config(
-            reader, strict=strict, config_path=config_path, outbound=outbound
+            reader,
+            strict=strict,
+            config_path=config_path,
+            outbound=outbound,
+            credentials=frozenset(name for name, value in env.items() if value.strip()),
         )
         problems += warnings
     except ConfigError as exc:
@@ -90,36 +97,9 @@ def validate_repo(
     metrics_dir = config.review.metrics_dir if config else ReviewSettings().metrics_dir
     teams = [t.slug for t in config.teams] if config else None
     problems += metrics_problems(reader, metrics_dir, teams)
-    if strict and config is not None:
-        problems += _slack_without_token(reader, config, config_path, env)
     if github is not None and config is not None and config.repos:
         problems += _unreadable_repos(reader, config, config_path, *github)
     return Validation(root, config, tuple(sort_problems(problems)))
-
-
-def _slack_without_token(
-    reader: LocalReader, config: Config, config_path: str, env: Mapping[str, str] | None
-) -> list[Problem]:
-    """An error at each team's `slack.channel` when the environment has no bot token:
-    the review would publish, but its overview would go nowhere (a note, not a failure)."""
-    from quarterdeck.sources.slack import TOKEN_ENV
-
-    teams = [t.slug for t in config.teams if t.slack_channel]
-    if not teams or (os.environ if env is None else env).get(TOKEN_ENV, "").strip():
-        return []
-    doc, _ = read_yaml((reader.read(config_path) or b"").decode("utf-8", "replace"), config_path)
-    found = []
-    for slug in teams:
-        loc: list[int | str] = ["teams", slug, "slack", "channel"]
-        line = doc.line_of_value(loc) if doc is not None else None
-        key = render_key(loc, doc) if doc is not None else ".".join(map(str, loc))
-        message = (
-            f"a Slack channel is configured but {TOKEN_ENV} is not set in this environment: "
-            f"set it to the Slack app's bot token (xoxb-…, scope chat:write) where reviews "
-            "are published (a repository secret for the Action), or remove `slack:`"
-        )
-        found.append(Problem(config_path, line, key, message))
-    return found
 
 
 def _unreadable_repos(

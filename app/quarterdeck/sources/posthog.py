@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.business.series import series_from_rows
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.outbound import OutboundPolicy, host_refusal
+from quarterdeck.core.outbound import POSTHOG_KEY_ENV, OutboundPolicy, host_refusal
 from quarterdeck.errors import MetricSourceError
 from quarterdeck.redact import register
 
@@ -47,7 +47,7 @@ __all__ = ["DEFAULT_HOST", "KEY_ENV", "PostHogProject", "query_series"]
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "https://us.posthog.com"
-KEY_ENV = "POSTHOG_PERSONAL_API_KEY"
+KEY_ENV = POSTHOG_KEY_ENV
 _ATTEMPTS = 4
 _BACKOFF = 2.0  # seconds, doubled each retry
 _MAX_WAIT = 120.0  # a Retry-After further off than this is a failure to report

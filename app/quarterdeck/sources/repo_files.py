@@ -192,6 +192,7 @@ def load_config(
     problems: Sequence[Problem] = (),
     objectives: bool = True,
     outbound: OutboundPolicy | None = None,
+    credentials: Collection[str] | None = None,
 ) -> tuple[Config, list[Problem]]:
     """The one loader over any reader: config file → goals and objectives folders → their
     files → Config.
@@ -202,8 +203,9 @@ def load_config(
     them. `objectives=False` leaves the objectives folder unread (one request fewer on
     GitHub, for callers that only link PRs): the config then has only the config's own
     objectives, and goals' `objective:` is not checked. `outbound` (validate's) checks
-    the PostHog host against the operator's policy. Raises ConfigError with every
-    problem when anything is invalid.
+    the PostHog host against the operator's policy, `credentials` (validate's: the names
+    of the variables set) that each configured source's credential is there. Raises
+    ConfigError with every problem when anything is invalid.
     """
     found = list(problems)
     if isinstance(config, _Read):
@@ -238,6 +240,7 @@ def load_config(
             codeowners=codeowners,
             objective_files=objective_files,
             outbound=outbound,
+            credentials=credentials,
         )
     except ConfigError as exc:
         raise ConfigError(sort_problems(found + exc.problems)) from None

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from quarterdeck.core.review.slack_overview import SLACK_TOKEN_ENV
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import register
 
@@ -35,7 +36,7 @@ __all__ = [
     "slack_from_env",
 ]
 
-TOKEN_ENV = "QUARTERDECK_SLACK_TOKEN"  # noqa: S105 (a variable's name, not a secret)
+TOKEN_ENV = SLACK_TOKEN_ENV
 # Another Web API root (a proxy, a test's fake): the token goes there, so it is read
 # only from the same environment the token is.
 API_URL_ENV = "QUARTERDECK_SLACK_API_URL"

@@ -79,7 +79,7 @@ class Buffered:
         declared = _header(scope, b"content-length")
         # h11 has already refused a length that is not digits (400).
         if declared is not None and int(declared) > self.max_body:
-            await self._too_large(send)
+            await self._too_large(scope, send)
             return
         body = bytearray()
         while True:
@@ -88,7 +88,7 @@ class Buffered:
                 return  # the client left, or the read deadline closed the connection
             body += message.get("body", b"")
             if len(body) > self.max_body:
-                await self._too_large(send)
+                await self._too_large(scope, send)
                 return
             if not message.get("more_body", False):
                 break
@@ -106,7 +106,12 @@ class Buffered:
 
         await self.app({**scope, "headers": headers}, replay, send)
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        from quarterdeck.webhook.metrics import record_delivery
+
+        # Answered here, before the app, so counted here (the event label is bounded).
+        event = _header(scope, b"x-github-event") or b""
+        record_delivery(event.decode("latin-1"), "too_large")
         headers, body = _answer(f"the body is over the {self.max_body}-byte limit")
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
@@ -255,10 +260,18 @@ def serve_forever(host: str, port: int, *, workers: int) -> int:
     )
     _raise_open_files()
     _can_listen(host, port)
-    sock = config.bind_socket()
-    bound = sock.getsockname()[1]
-    log.info("Listening at: http://%s:%d (%d processes)", host, bound, workers)
-    Multiprocess(config, sockets=[sock]).run()
+    from quarterdeck.webhook.metrics import multiprocess_dir, remove_dir
+
+    # Before the processes start: each writes its figures there, any one sums them.
+    figures, ours = multiprocess_dir()
+    try:
+        sock = config.bind_socket()
+        bound = sock.getsockname()[1]
+        log.info("Listening at: http://%s:%d (%d processes)", host, bound, workers)
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        if ours:
+            remove_dir(figures)
     return 0
 
 

@@ -134,6 +134,8 @@ class Processor:
     create_labels: bool = False
     # installation id -> its Slack client, or None (`webhook.schedule.installation_slack`)
     slack: Callable[[int], Any] = lambda _installation: None
+    # (event, verdict, seconds, rate limit left) of each attempt: metrics.LocalWork/RedisWork
+    record: Callable[[str, str, float, int | None], None] | None = None
 
     def context(self, delivery: Delivery) -> Context:
         """What a handler gets for one delivery."""
@@ -174,10 +176,21 @@ def classify(exc: BaseException) -> Literal["retry", "drop"]:
 
 
 def attempt(processor: Processor, delivery: Delivery, number: int, max_attempts: int) -> Verdict:
-    """Run a delivery once and log the outcome; never raises."""
-    fields = delivery.log_fields()
-    ctx = processor.context(delivery)
+    """Run a delivery once, log the outcome and record it (`Processor.record`); never raises."""
     started = time.perf_counter()
+    ctx = processor.context(delivery)
+    verdict = _attempt(processor, ctx, number, max_attempts, started)
+    if processor.record is not None:
+        processor.record(
+            delivery.event, verdict, time.perf_counter() - started, ctx.remaining_rate()
+        )
+    return verdict
+
+
+def _attempt(
+    processor: Processor, ctx: Context, number: int, max_attempts: int, started: float
+) -> Verdict:
+    fields = ctx.delivery.log_fields()
     try:
         outcome = processor.run(ctx)
     except Exception as exc:

@@ -22,7 +22,7 @@ from quarterdeck.webhook.deliveries import (
 )
 from quarterdeck.webhook.jobs import CachedConfig, ConfigLoader, Processor
 from quarterdeck.webhook.queues import BackgroundQueue, RQQueue, WorkQueue
-from quarterdeck.webhook.settings import Settings, SettingsError
+from quarterdeck.webhook.settings import Settings, SettingsError, prepare_state_dir
 
 GithubFactory = Callable[[int], Any]
 Identity = Callable[[], str]
@@ -114,12 +114,16 @@ def build_runtime(
 ) -> Runtime:
     """Wire the App from settings; injected parts replace the defaults (tests)."""
     redis = redis_client(settings)
+    if redis is None:
+        prepare_state_dir(settings)  # the claims' and locks' SQLite file goes there
     if deliveries is None:
         deliveries = (
             RedisDeliveries(redis, settings.delivery_ttl)
             if redis is not None
             else SQLiteDeliveries(settings.deliveries_db, settings.delivery_ttl)
         )
+    from quarterdeck.webhook.metrics import LocalWork, RedisWork
+
     processor = Processor(
         github_factory=github_factory or _deferred(settings),
         config_loader=CachedConfig(config_loader, settings.config_ttl),
@@ -127,6 +131,9 @@ def build_runtime(
         identity=identity or app_identity(settings),
         create_labels=settings.create_labels,
         slack=lambda installation: _installation_slack(settings, installation),
+        # With Redis the work runs in `quarterdeck worker` processes anywhere: it counts
+        # there; without, in this process's thread (metrics.py says why).
+        record=RedisWork(redis) if redis is not None else LocalWork(),
     )
     if queue is None:
         if redis is not None:

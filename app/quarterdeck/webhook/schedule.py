@@ -22,7 +22,6 @@ enough; the same, as an RQ cron job, is `schedule_due` (see `webhook/rq_cron.py`
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 from collections.abc import Sequence
@@ -40,11 +39,13 @@ from quarterdeck.core.schedule import (
 )
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import redact
+from quarterdeck.webhook.logs import configure_logging
 from quarterdeck.webhook.settings import (
     POSTHOG_KEYS_ENV,
     WAREHOUSE_URLS_ENV,
     Settings,
     SettingsError,
+    load_settings,
 )
 
 if TYPE_CHECKING:
@@ -59,66 +60,39 @@ SCHEDULE_CRON = "0 12 * * *"
 DEFAULT_RETRY_DELAYS = (60, 600, 3600)  # seconds before each retry: then it is failed for good
 JOB_TIMEOUT = 1800  # one attempt: every home's reviews, each a handful of searches
 KEEP_SECONDS = 40 * 24 * 3600  # finished and failed jobs, until the next month's run
+SCHEDULE_NEEDS_REDIS = "`quarterdeck schedule` enqueues for RQ workers"
 _PENDING = {"queued", "started", "scheduled", "deferred"}
 
 
-def add_command(sub: Any) -> None:
-    """Register `schedule` on the main parser's subcommands."""
-    from quarterdeck.cli.args import parse_month, parse_quarter
-
-    cmd = sub.add_parser(
-        "schedule",
-        help="enqueue each App installation's monthly reviews and planning issues for RQ",
-        description=(
-            "List the GitHub App's installations and enqueue one job per installation for "
-            "`quarterdeck worker`: each reviews and publishes every home repository of the "
-            "installation, or opens its planning issues. Without --month or --quarter it "
-            "reviews the last full month on the first working day (Monday to Friday, UTC) "
-            "of a month, and plans the next quarter on each day of the last two weeks of "
-            "this one, so a daily cron is enough. Same environment as `quarterdeck "
-            "worker` (REDIS_URL, QUARTERDECK_APP_ID, the private key)."
-        ),
-    )
-    period = cmd.add_mutually_exclusive_group()
-    period.add_argument("--month", type=parse_month, help="review this month (YYYY-MM), any day")
-    period.add_argument(
-        "--quarter",
-        type=parse_quarter,
-        metavar="YYYY-Qn",
-        help="plan this quarter (its planning issues), any day: opened even outside the window",
-    )
-    cmd.add_argument(
-        "--now",
-        type=_instant,
-        help="the moment to judge the first working day by (ISO 8601, default: now)",
-    )
-    cmd.add_argument(
-        "--dry-run", action="store_true", help="list what would be enqueued; enqueue nothing"
-    )
-    cmd.add_argument(
-        "--retry",
-        type=_delays,
-        default=DEFAULT_RETRY_DELAYS,
-        metavar="SECONDS,…",
-        help="seconds before each retry of a failed job (default: 60,600,3600; 0 retries at once)",
-    )
-
-
-def schedule_command(args: argparse.Namespace) -> int:
-    """`quarterdeck schedule`: enqueue the due month's review jobs, one per installation."""
-    from quarterdeck.webhook.logs import configure_logging
-    from quarterdeck.webhook.settings import load_settings
-
-    settings = load_settings()
+def schedule_now(
+    *,
+    now: datetime | None = None,
+    month: Month | None = None,
+    quarter: str | None = None,
+    dry_run: bool = False,
+    delays: Sequence[int] | None = None,
+    daily: bool = False,
+) -> int:
+    """`quarterdeck schedule` (its command line is the CLI's, `cli/app.py`): enqueue the
+    work due `now` (default: this moment), or the `month`'s or `quarter`'s, one job per
+    installation; print a line per step. `delays`: seconds before each retry
+    (default `DEFAULT_RETRY_DELAYS`). `daily`: keep running, enqueuing each day's work
+    (RQ's cron) until stopped."""
+    # A dry run only lists; anything else enqueues, so a missing REDIS_URL is told
+    # with every other missing setting, not after them.
+    settings = load_settings(require_redis=not dry_run, redis_for=SCHEDULE_NEEDS_REDIS)
     configure_logging(settings.secrets())
-    now = args.now or datetime.now(UTC)
+    if daily:
+        from quarterdeck.webhook.daily import run_daily
+
+        return run_daily(settings)
     for line in schedule_lines(
         settings,
-        now,
-        month=args.month,
-        quarter=args.quarter,
-        dry_run=args.dry_run,
-        delays=args.retry,
+        now or datetime.now(UTC),
+        month=month,
+        quarter=quarter,
+        dry_run=dry_run,
+        delays=DEFAULT_RETRY_DELAYS if delays is None else delays,
     ):
         print(f"quarterdeck: {line}", flush=True)
     return 0
@@ -172,7 +146,7 @@ def schedule_lines(
 
         queue = ReviewQueue(redis_client(settings), delays)
     elif not dry_run:
-        raise SettingsError("REDIS_URL is not set: `quarterdeck schedule` enqueues for RQ workers")
+        raise SettingsError(f"REDIS_URL is not set: {SCHEDULE_NEEDS_REDIS}")
     from quarterdeck.sources.github.installations import app_installations
 
     installations = app_installations(
@@ -218,8 +192,8 @@ class ReviewQueue:
     def __init__(self, connection: Any, delays: Sequence[int] = DEFAULT_RETRY_DELAYS) -> None:
         from rq import Queue
 
-        # Imported here: the queue module loads every webhook handler, which the CLI
-        # would otherwise pay for on every command (`schedule` registers at startup).
+        # Imported here: the queue module loads every webhook handler, which a dry run
+        # without Redis (no ReviewQueue) never needs.
         from quarterdeck.webhook.queues import RQ_QUEUE
 
         self.connection = connection
@@ -407,22 +381,3 @@ def schedule_failed(job: Any, connection: Any, kind: Any, value: Any, traceback:
         "planning issues" if is_quarter(period) else "reviews",
         extra={"installation": installation, "job": job.id},
     )
-
-
-def _instant(text: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--now takes an ISO 8601 date or time (2026-12-01 or 2026-12-01T06:00Z), not {text!r}"
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def _delays(text: str) -> tuple[int, ...]:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not all(p.isdigit() for p in parts):
-        raise argparse.ArgumentTypeError(
-            f"--retry takes whole seconds separated by commas (60,600,3600), not {text!r}"
-        )
-    return tuple(int(p) for p in parts)

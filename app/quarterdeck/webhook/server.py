@@ -7,6 +7,9 @@ nobody handles) or hands back a `Delivery`. That one is claimed (a repeat → 20
 "duplicate") and enqueued → 202; the work runs after the response. When the claim
 store or the queue is down the answer is 503 with Retry-After, and no claim is kept.
 
+`GET /metrics` is Prometheus' text format (`metrics.py`): each delivery's event and
+outcome are counted here, as it is answered. `GET /healthz` answers 200.
+
 Events are routed with the `github-webhook` package, but only after the checks: on
 its own it checks the SHA-1 header only, skips the check without a secret, answers
 400 to bad signatures, fails with a 500 on a form post without `payload`, and runs
@@ -17,18 +20,19 @@ intake uses the request's parser, whose result the router then reuses.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from github_webhook import Webhook
 from werkzeug.exceptions import HTTPException
 
-from quarterdeck.webhook import intake
+from quarterdeck.webhook import intake, metrics
 from quarterdeck.webhook.deliveries import PENDING_TTL, DeliveryStore
 from quarterdeck.webhook.handlers import HANDLERS, REQUIRED_OBJECT
 from quarterdeck.webhook.handlers.context import Delivery
 from quarterdeck.webhook.jobs import ConfigLoader
-from quarterdeck.webhook.queues import WorkQueue
+from quarterdeck.webhook.queues import RQ_QUEUE, WorkQueue
 from quarterdeck.webhook.runtime import GithubFactory, Identity, Runtime, build_runtime
 from quarterdeck.webhook.settings import Settings, load_settings
 
@@ -74,6 +78,24 @@ def create_app(
     def healthz() -> Response:
         return jsonify(status="ok")
 
+    scraped = metrics.exposition(runtime.redis, RQ_QUEUE)
+    token = settings.metrics_token
+
+    @app.get("/metrics")
+    def prometheus() -> Response | tuple[Response, int]:
+        # The token is compared in constant time; without one, /metrics is open and
+        # belongs behind the proxy (SECURITY.md, "Metrics").
+        if token is not None and not metrics.authorized(
+            request.headers.get("Authorization"), token.reveal()
+        ):
+            answer, code = _refuse(401, "GET /metrics needs `Authorization: Bearer <token>`")
+            answer.headers["WWW-Authenticate"] = 'Bearer realm="quarterdeck-metrics"'
+            return answer, code
+        from prometheus_client.exposition import choose_encoder
+
+        encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+        return Response(encode(scraped), content_type=content_type)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response, int]:
         return jsonify(error=exc.description or exc.name), exc.code or 500
@@ -95,6 +117,19 @@ def _refuse(status: int, message: str) -> tuple[Response, int]:
 
 
 def _receive(secret: bytes, runtime: Runtime, routed: Any) -> Any:
+    started = time.perf_counter()
+    event = request.headers.get("X-GitHub-Event")
+    try:
+        answer, outcome = _answer(secret, runtime, routed)
+    except HTTPException as exc:  # 413 beyond MAX_CONTENT_LENGTH, from get_data
+        metrics.record_delivery(event, metrics.refusal_outcome(exc.code or 400))
+        raise
+    metrics.record_delivery(event, outcome, time.perf_counter() - started)
+    return answer
+
+
+def _answer(secret: bytes, runtime: Runtime, routed: Any) -> tuple[Any, str]:
+    """The answer to a delivery, and its outcome for the metrics."""
     body = request.get_data(cache=True)  # 413 beyond MAX_CONTENT_LENGTH
     outcome = intake.accept(
         request.headers,
@@ -106,9 +141,10 @@ def _receive(secret: bytes, runtime: Runtime, routed: Any) -> Any:
         decode=lambda _body: request.get_json(silent=True),
     )
     if isinstance(outcome, intake.Refusal):
-        return _refuse(outcome.status, outcome.message)
+        return _refuse(outcome.status, outcome.message), metrics.refusal_outcome(outcome.status)
     if isinstance(outcome, intake.Reply):
-        return jsonify(outcome.body), outcome.status
+        said = "pong" if outcome.body.get("status") == "pong" else "ignored"
+        return (jsonify(outcome.body), outcome.status), said
     g.quarterdeck_delivery = outcome
     g.quarterdeck_runtime = runtime
     try:
@@ -118,15 +154,15 @@ def _receive(secret: bytes, runtime: Runtime, routed: Any) -> Any:
     except Exception:
         log.exception("could not route delivery", extra=outcome.log_fields())
         if getattr(g, "quarterdeck_status", None) is None:
-            return _refuse(400, "the payload could not be routed")
+            return _refuse(400, "the payload could not be routed"), "malformed"
     status = getattr(g, "quarterdeck_status", "unavailable")
     if status == "queued":
-        return jsonify(status="queued", delivery=outcome.id), 202
+        return (jsonify(status="queued", delivery=outcome.id), 202), "queued"
     if status == "duplicate":
-        return jsonify(status="duplicate", delivery=outcome.id), 200
+        return (jsonify(status="duplicate", delivery=outcome.id), 200), "duplicate"
     answer, code = _refuse(503, "could not queue the delivery; ask GitHub to redeliver it")
     answer.headers["Retry-After"] = str(PENDING_TTL)  # by then no claim of it is left
-    return answer, code
+    return (answer, code), "unavailable"
 
 
 def _accept(_data: dict[str, Any]) -> None:

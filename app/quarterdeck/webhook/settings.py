@@ -25,7 +25,10 @@ DEFAULT_DELIVERY_TTL = 7 * 24 * 3600
 # Seconds a request's headers and body may take to arrive in full; GitHub sends a
 # delivery in well under one, so only stalled or hostile clients reach it.
 DEFAULT_READ_TIMEOUT = 10
-DEFAULT_DELIVERIES_DB = "quarterdeck-deliveries.sqlite3"  # relative to the working directory
+# The App's state (the delivery journal and the locks without Redis) lives in one
+# directory, never in whatever folder `serve` happens to start in.
+STATE_DIR_ENV = "QUARTERDECK_STATE_DIR"
+DELIVERIES_FILE = "deliveries.sqlite3"  # in the state directory
 _T = TypeVar("_T")
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.+-----END [A-Z ]*PRIVATE KEY-----", re.S)
 
@@ -67,7 +70,10 @@ class Settings:
     private_key: Secret | None = None
     redis_url: Secret | None = None  # may carry a password
     github_api_url: str | None = None
-    deliveries_db: Path = Path(DEFAULT_DELIVERIES_DB)
+    state_dir: Path = field(default_factory=lambda: default_state_dir(os.environ))
+    deliveries_db: Path = field(
+        default_factory=lambda: default_state_dir(os.environ) / DELIVERIES_FILE
+    )
     delivery_ttl: int = DEFAULT_DELIVERY_TTL
     max_body_bytes: int = DEFAULT_MAX_BODY
     read_timeout: int = DEFAULT_READ_TIMEOUT
@@ -80,6 +86,7 @@ class Settings:
     warehouse_urls: Mapping[int, tuple[str, Secret]] = field(default_factory=dict)
     # installation id -> (the variable holding its Slack bot token, the token)
     slack_tokens: Mapping[int, tuple[str, Secret]] = field(default_factory=dict)
+    metrics_token: Secret | None = None  # GET /metrics wants `Bearer <it>` when set
 
     @property
     def redis_display(self) -> str | None:
@@ -95,7 +102,7 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Every secret value (registered with the redactor by `load_settings`)."""
-        values = [self.webhook_secret, self.private_key, self.redis_url]
+        values = [self.webhook_secret, self.private_key, self.redis_url, self.metrics_token]
         values += [key for _, key in self.posthog_keys.values()]
         values += [url for _, url in self.warehouse_urls.values()]
         values += [token for _, token in self.slack_tokens.values()]
@@ -107,11 +114,19 @@ class Settings:
         return found
 
 
-def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = True) -> Settings:
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    *,
+    require_app: bool = True,
+    require_redis: bool = False,
+    redis_for: str = "",
+) -> Settings:
     """Read and validate the App's settings from `env` (default: `os.environ`).
 
     `require_app=False` lets a test or a dry run go without the App id and key
     (nothing can then reach GitHub); the webhook secret is always required.
+    `require_redis=True` (`worker`, `schedule`) counts a missing REDIS_URL among the
+    problems, saying it is needed because `redis_for`.
     Raises SettingsError naming every missing or malformed variable, one per line,
     never quoting a secret.
     """
@@ -129,7 +144,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
     secret = checked(_webhook_secret, env.get("QUARTERDECK_WEBHOOK_SECRET", ""), default="")
     app_id = checked(_app_id, env.get("QUARTERDECK_APP_ID", ""), require_app)
     key = checked(_private_key, env, require_app)
-    redis_url = checked(_redis_url, env.get("REDIS_URL", ""))
+    redis_url = checked(_redis_url, env.get("REDIS_URL", ""), require_redis, redis_for)
     api_url = checked(_api_url, env.get("GITHUB_API_URL", ""))
     delivery_ttl = checked(
         _positive_int, env, "QUARTERDECK_DELIVERY_TTL", DEFAULT_DELIVERY_TTL, default=0
@@ -146,6 +161,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
     posthog_policy = checked(_posthog_policy, env, default=OutboundPolicy())
     warehouse_urls = checked(_warehouse_urls, env, default={})
     slack_tokens = checked(_slack_tokens, env, default={})
+    metrics_token = checked(_metrics_token, env.get(METRICS_TOKEN_ENV, ""))
+    state_dir = checked(_state_dir, env, default=Path())
+    deliveries_db = checked(_deliveries_db, env, state_dir, default=Path())
     if problems:
         if len(problems) == 1:
             raise SettingsError(problems[0])
@@ -159,9 +177,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
         private_key=key,
         redis_url=redis_url,
         github_api_url=api_url,
-        deliveries_db=Path(
-            env.get("QUARTERDECK_DELIVERIES_DB") or "quarterdeck-deliveries.sqlite3"
-        ),
+        state_dir=state_dir,
+        deliveries_db=deliveries_db,
         delivery_ttl=delivery_ttl,
         max_body_bytes=max_body,
         read_timeout=read_timeout,
@@ -171,6 +188,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
         posthog_policy=posthog_policy,
         warehouse_urls=warehouse_urls,
         slack_tokens=slack_tokens,
+        metrics_token=metrics_token,
     )
     register(*settings.secrets())  # from now on, no message, log or answer shows them
     return settings
@@ -188,6 +206,24 @@ def _webhook_secret(text: str) -> str:
     if weak:
         raise SettingsError(weak)
     return text
+
+
+METRICS_TOKEN_ENV = "QUARTERDECK_METRICS_TOKEN"  # noqa: S105 (a variable name)
+MIN_METRICS_TOKEN = 16
+
+
+def _metrics_token(text: str) -> Secret | None:
+    text = text.strip()
+    if not text:
+        return None  # /metrics is open: keep it off the public proxy (SECURITY.md)
+    register(text)
+    if len(text) < MIN_METRICS_TOKEN or re.search(r"[\s\x00-\x1f\x7f]", text):
+        raise SettingsError(
+            f"{METRICS_TOKEN_ENV} must be at least {MIN_METRICS_TOKEN} characters without "
+            "spaces (e.g. `openssl rand -hex 32`); Prometheus sends it as "
+            "`Authorization: Bearer <token>`"
+        )
+    return Secret(text)
 
 
 def _app_id(text: str, required: bool) -> int | None:
@@ -240,9 +276,14 @@ def _private_key(env: Mapping[str, str], required: bool) -> Secret | None:
     return Secret(key)
 
 
-def _redis_url(text: str) -> Secret | None:
+def _redis_url(text: str, required: bool = False, needed_for: str = "") -> Secret | None:
     text = text.strip()
     if not text:
+        if required:
+            raise SettingsError(
+                f"REDIS_URL is not set: {needed_for or 'this command needs Redis'}; "
+                "set it to the Redis `quarterdeck serve` enqueues to, e.g. redis://redis:6379/0"
+            )
         return None
     register(text)  # it may carry a password: no message below quotes it anyway
     wanted = (
@@ -273,6 +314,79 @@ def _api_url(text: str) -> str | None:
     if problem:
         raise SettingsError(problem)
     return text.rstrip("/")
+
+
+def default_state_dir(env: Mapping[str, str]) -> Path:
+    """Where the App keeps its state when QUARTERDECK_STATE_DIR is not set: the XDG
+    state directory, `$XDG_STATE_HOME/quarterdeck` (`~/.local/state/quarterdeck`)."""
+    xdg = env.get("XDG_STATE_HOME", "").strip()
+    # The XDG spec ignores a relative XDG_STATE_HOME; so do we.
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "quarterdeck"
+    home = env.get("HOME", "").strip()
+    return (Path(home) if home else Path.home()) / ".local" / "state" / "quarterdeck"
+
+
+def _state_dir(env: Mapping[str, str]) -> Path:
+    text = env.get(STATE_DIR_ENV, "").strip()
+    if not text:
+        try:
+            return default_state_dir(env)
+        except RuntimeError:  # no HOME and no passwd entry (a container's arbitrary uid)
+            raise SettingsError(
+                f"{STATE_DIR_ENV} is not set and this user has no home directory to keep "
+                "state in; set it to a directory the App may write, e.g. /var/lib/quarterdeck"
+            ) from None
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        # A relative path would depend on the folder the process starts in.
+        raise SettingsError(
+            f"{STATE_DIR_ENV} must be an absolute path (such as /var/lib/quarterdeck), not {text!r}"
+        )
+    return path
+
+
+def _deliveries_db(env: Mapping[str, str], state_dir: Path) -> Path:
+    text = env.get("QUARTERDECK_DELIVERIES_DB", "").strip()
+    # Still honoured, as before: relative to the working directory when relative.
+    return Path(text).expanduser() if text else state_dir / DELIVERIES_FILE
+
+
+OLD_DELIVERIES_DB = "quarterdeck-deliveries.sqlite3"  # before QUARTERDECK_STATE_DIR: in the cwd
+
+
+def old_journal_notice(settings: Settings, cwd: Path, env: Mapping[str, str]) -> str | None:
+    """A notice for an upgrade: the journal an older version kept in the working
+    directory is there and no longer used (its deliveries not yet done would be lost)."""
+    old = cwd / OLD_DELIVERIES_DB
+    if env.get("QUARTERDECK_DELIVERIES_DB", "").strip() or not old.is_file():
+        return None
+    return (
+        f"{old} is the delivery journal of an older version, no longer used: this one "
+        f"keeps it in {settings.deliveries_db}. To keep the deliveries it holds, stop the "
+        f"App and move the file there, or set QUARTERDECK_DELIVERIES_DB={old}"
+    )
+
+
+def prepare_state_dir(settings: Settings) -> None:
+    """Create the state directory (owner-only, 0700) before a SQLite file is opened in
+    it; a directory that exists is left as it is. Raises SettingsError naming it when it
+    cannot be made or written."""
+    path = settings.state_dir
+    if settings.deliveries_db.parent != path:
+        return  # QUARTERDECK_DELIVERIES_DB points elsewhere: nothing is kept here
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            f"{STATE_DIR_ENV}={path}: cannot create it ({exc.strerror}); create it writable "
+            f"by this user (mode 0700), or point {STATE_DIR_ENV} at one that is"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise SettingsError(
+            f"{STATE_DIR_ENV}={path}: this user cannot write to it; give the user running "
+            f"the App ownership of it (mode 0700), or point {STATE_DIR_ENV} elsewhere"
+        )
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -79,6 +79,8 @@ def delivery_failed(job: Any, connection: Any, kind: Any, value: Any, traceback:
     RQ calls it before deciding on a retry, for a job that raised, timed out
     (`job_timeout`) or was abandoned by a dead worker (`AbandonedJobError`).
     """
+    if not (isinstance(kind, type) and issubclass(kind, RetryLater)):
+        _count_lost(job)  # timed out or abandoned: `attempt` never got to count it
     if job.should_retry:
         return
     _give_up(job, f"{getattr(kind, '__name__', kind)}")
@@ -87,8 +89,19 @@ def delivery_failed(job: Any, connection: Any, kind: Any, value: Any, traceback:
 def _horse_killed(job: Any, retpid: int, ret_val: int, rusage: Any) -> None:
     # RQ's hook when the process running a job died under a live worker (OOM, kill):
     # RQ retries it if it can, and calls no failure callback, so the claim is ours.
+    _count_lost(job)
     if not job.should_retry:
         _give_up(job, f"work horse {retpid} ended with status {ret_val}")
+
+
+def _count_lost(job: Any) -> None:
+    """Count, in the metrics, a job RQ ended outside `attempt`: retried or failed."""
+    from quarterdeck.webhook.metrics import RedisWork
+
+    rt = runtime()
+    if rt.redis is not None:
+        event = str(job.args[1]) if job.args and len(job.args) > 1 else ""
+        RedisWork(rt.redis).lost(event, "retried" if job.should_retry else "failed")
 
 
 def _give_up(job: Any, why: str) -> None:

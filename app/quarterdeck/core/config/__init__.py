@@ -19,7 +19,7 @@ domain `Config`. This module ties them together and is the package's public face
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from quarterdeck.core.config.checks import (
     PlacedObjective,
     codeowners_checks,
+    credential_checks,
     extends_notice,
     goal_checks,
     metric_checks,
@@ -199,6 +200,7 @@ def build_config(
     codeowners: tuple[str, str] | None = None,
     objective_files: Sequence[tuple[str, str]] | None = (),
     outbound: OutboundPolicy | None = None,
+    credentials: Collection[str] | None = None,
 ) -> tuple[Config, list[Problem]]:
     """Validate a config file, goals files and objectives files into one `Config`.
 
@@ -214,7 +216,10 @@ def build_config(
     None when they were not read, so goals' `objective:` references are not checked.
     `outbound` is the operator's rule on where metric queries may go (`validate` passes
     its environment's): a PostHog host it refuses is an error at its line. Reviews leave
-    it None and show the figures unavailable instead.
+    it None and show the figures unavailable instead. `credentials` are the names of the
+    environment variables set where `validate` runs: a metric whose source needs one
+    missing (the PostHog key, the warehouse's `url_env`) is a warning at its line (an
+    error if `strict`); None (reviews, the App) checks nothing.
     """
     problems: list[Problem] = []
     config_file = config[0] if config else CONFIG_PATH
@@ -284,6 +289,8 @@ def build_config(
         problems += metric_checks(cfg, cfg_doc, strict=strict)
         if outbound is not None:
             problems += posthog_host_checks(cfg, cfg_doc, outbound)
+        if credentials is not None:
+            problems += credential_checks(cfg, cfg_doc, credentials, strict=strict)
         problems += goal_checks(cfg, config_file, placed, broken_teams=broken)
     else:
         # Without usable teams, team checks would only add noise; still check goals alone.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from quarterdeck.core.business.definitions import parse_derivation
 from quarterdeck.core.config.goals_file import quarter_of_goals_file
@@ -22,14 +22,16 @@ from quarterdeck.core.config.schema import ConfigFile, GoalSpec, MetricSpec, Obj
 from quarterdeck.core.config.to_domain import to_metric, to_team
 from quarterdeck.core.config.yaml_nodes import Doc, render_key
 from quarterdeck.core.model import MAX_TEAM_SIZE
-from quarterdeck.core.outbound import OutboundPolicy, host_refusal
+from quarterdeck.core.outbound import POSTHOG_KEY_ENV, OutboundPolicy, host_refusal
 from quarterdeck.core.review.codeowners import CODEOWNERS_PATHS, Codeowners
+from quarterdeck.core.review.slack_overview import SLACK_TOKEN_ENV
 from quarterdeck.errors import Problem
 
 __all__ = [
     "STARTER_LOGINS",
     "STARTER_TEXT",
     "codeowners_checks",
+    "credential_checks",
     "extends_notice",
     "goal_checks",
     "metric_checks",
@@ -532,6 +534,57 @@ def _unconfigured_sources(
                 f"{spec.id} is a SQL query, but no warehouse is configured, so it will be "
                 "unavailable; add `sources: {warehouse: {url_env: QUARTERDECK_WAREHOUSE_URL}}` "
                 "and set that variable to the database URL",
+                severity,
+            )
+
+
+def credential_checks(
+    cfg: ConfigFile, doc: Doc, present: Collection[str], *, strict: bool
+) -> Iterator[Problem]:
+    """A warning (an error if `strict`) at each metric whose configured source needs a
+    credential from the environment that `present` (the names of the variables set,
+    non-empty, where `validate` runs) lacks: POSTHOG_PERSONAL_API_KEY for `posthog:`,
+    the variable `sources.warehouse.url_env` names for `sql:`. Without it the review
+    would show the figure as unavailable. A source not configured at all is
+    `metric_checks`' to report, once. Likewise a team's Slack channel without
+    QUARTERDECK_SLACK_TOKEN: the review would be published, its overview not posted."""
+    severity = "error" if strict else "warning"
+    listed = [*_placed(cfg.metrics, ["metrics"])] + [
+        placed
+        for slug, team in cfg.teams.items()
+        for placed in _placed(team.metrics, ["teams", slug, "metrics"])
+    ]
+    warehouse = cfg.sources.warehouse
+    for spec, loc in listed:
+        if spec.posthog and cfg.sources.posthog is not None and POSTHOG_KEY_ENV not in present:
+            yield _problem_at(
+                doc,
+                [*loc, "posthog"],
+                f"metric {spec.id} is a PostHog query, but {POSTHOG_KEY_ENV} is not set, so "
+                f"it would be unavailable; set {POSTHOG_KEY_ENV} to a personal API key with "
+                f"query:read (in a workflow, from a secret: `{POSTHOG_KEY_ENV}: "
+                f"${{{{ secrets.{POSTHOG_KEY_ENV} }}}}` in the step's `env:`)",
+                severity,
+            )
+        if spec.sql and warehouse is not None and warehouse.url_env not in present:
+            yield _problem_at(
+                doc,
+                [*loc, "sql"],
+                f"metric {spec.id} is a SQL query, but {warehouse.url_env} (the warehouse's "
+                f"`url_env`) is not set, so it would be unavailable; set {warehouse.url_env} "
+                f"to the database URL (in a workflow, from a secret: `{warehouse.url_env}: "
+                f"${{{{ secrets.{warehouse.url_env} }}}}` in the step's `env:`)",
+                severity,
+            )
+    for slug, team in cfg.teams.items():
+        if team.slack is not None and SLACK_TOKEN_ENV not in present:
+            yield _problem_at(
+                doc,
+                ["teams", slug, "slack", "channel"],
+                f"team {slug} shares its review in Slack, but {SLACK_TOKEN_ENV} is not set, "
+                "so nothing would be posted; set it to the Slack app's bot token (xoxb-…, "
+                f"scope chat:write; in a workflow, from a secret: `{SLACK_TOKEN_ENV}: "
+                f"${{{{ secrets.SLACK_BOT_TOKEN }}}}` in the step's `env:`), or remove `slack:`",
                 severity,
             )
 

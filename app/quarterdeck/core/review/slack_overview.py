@@ -26,6 +26,7 @@ from typing import Any
 from quarterdeck.core.text.markers import marker, read_marker
 
 __all__ = [
+    "SLACK_TOKEN_ENV",
     "Figure",
     "Overview",
     "SlackMessage",
@@ -39,6 +40,9 @@ __all__ = [
     "slack_tag",
 ]
 
+# The Slack bot token the CLI and the Action post with (the App: the operator's
+# per-installation mapping instead, QUARTERDECK_SLACK_TOKENS).
+SLACK_TOKEN_ENV = "QUARTERDECK_SLACK_TOKEN"  # noqa: S105 (a variable's name, not a secret)
 KIND = "slack"
 RECORD_KIND = "slack-message"
 MAX_QUESTIONS = 5

@@ -2,7 +2,8 @@
 
 Entry points read tokens and keys from their settings and call these; nothing here
 reads the environment or runs at import time. Every client gets a Quarterdeck
-User-Agent, pages of 100 and retries with backoff (see `retry_policy`).
+User-Agent, pages of 100, retries with backoff (see `retry_policy`) and its pacing
+(`PACING`): reads go out at once, writes a second apart.
 
 Conditional requests: PyGithub sends `If-None-Match` only when an object already
 fetched is refreshed (`obj.update()`), and a 304 is free of rate limit. A one-shot run
@@ -19,6 +20,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -57,6 +59,17 @@ DEFAULT_API_URL = "https://api.github.com"
 USER_AGENT = f"quarterdeck/{__version__} (+https://github.com/quarterdeck)"
 PER_PAGE = 100
 DEFAULT_MAX_RESET_WAIT = 900.0  # seconds: wait out a used-up rate limit if it resets by then
+# PyGithub's `Requester` sleeps `seconds_between_requests` (0.25 s by default) before
+# every request and `seconds_between_writes` (1 s) between requests that are not GETs.
+# GitHub asks for the second (content-creating requests a second apart, against its
+# secondary rate limits) but not the first: a read waits for nothing, so a 1,000-PR
+# month doesn't spend seconds asleep. GraphQL reads, POSTs that PyGithub would space
+# as writes, go through `graphql`'s own requester without the write spacing.
+WRITE_SPACING = 1.0
+PACING: dict[str, float | None] = {
+    "seconds_between_requests": None,
+    "seconds_between_writes": WRITE_SPACING,
+}
 # POSTs that create nothing, so sending one twice does what sending it once does:
 # GraphQL queries (Quarterdeck sends no mutations), an installation token (a fresh one
 # each time) and labels added to an issue (adding one it has changes nothing).
@@ -399,6 +412,143 @@ def connect_app(
     return integration.get_github_for_installation(installation_id)
 
 
+@dataclass(frozen=True)
+class AppInputs:
+    """How a person names the App sign-in's three settings, for messages: the Action's
+    inputs and the variables the CLI reads them from."""
+
+    app_id: str = "the App ID"
+    private_key: str = "the App's private key"
+    installation_id: str = "the installation ID"
+
+
+@dataclass(frozen=True)
+class AppSignIn:
+    """A client acting as the App's installation on one repository, and its token (the
+    caller masks it where a log could show it; it is registered with the redactor)."""
+
+    gh: Github
+    token: str
+    installation_id: int
+
+
+def sign_in_as_app(
+    app_id: str,
+    private_key: str,
+    repo: str,
+    *,
+    installation_id: int | None = None,
+    base_url: str | None = None,
+    names: AppInputs = AppInputs(),
+    **options: Any,
+) -> AppSignIn:
+    """Sign in as the GitHub App's installation on `repo` (`owner/name`), as a workflow
+    signs in with an App rather than its GITHUB_TOKEN.
+
+    Without `installation_id` it is found from the repository
+    (`GET /repos/{owner}/{repo}/installation`, asked with the App's JWT); the token is
+    minted at once (`POST /app/installations/{id}/access_tokens`), so a bad key, a wrong
+    App ID or an App not installed on the repository fails here, naming the setting to
+    fix (`names`). The client writes as the App (`<slug>[bot]`, `token_writer`).
+    Raises QuarterdeckError (GitHubError when GitHub refused).
+    """
+    app_id = app_id.strip()
+    if not app_id or any(c.isspace() for c in app_id):
+        raise QuarterdeckError(
+            f"{names.app_id} is {'empty' if not app_id else 'not one word'}: give the App ID "
+            "shown on the GitHub App's settings page (a number, e.g. 123456)"
+        )
+    # A key pasted into a one-line variable often arrives with literal \n for its breaks.
+    if "\n" not in private_key and "\\n" in private_key:
+        private_key = private_key.replace("\\n", "\n")
+    register(private_key)
+    integration = connect_integration(app_id, private_key, base_url=base_url, **options)
+    try:
+        integration.auth.create_jwt()
+    except Exception as exc:  # PyJWT and cryptography raise several kinds for a bad key
+        raise QuarterdeckError(
+            f"{names.private_key} is not a usable RSA private key ({type(exc).__name__}): give "
+            "the whole .pem file generated on the GitHub App's settings page, from "
+            "-----BEGIN to -----END"
+        ) from None
+    refused = (
+        f"check {names.app_id} ({app_id}) and that {names.private_key} is that App's key "
+        "(the App's settings page lists its keys)"
+    )
+    if installation_id is None:
+        owner, _, name = repo.partition("/")
+        doing = f"finding the App's installation on {repo} (GET /repos/{repo}/installation)"
+        try:
+            installation_id = int(integration.get_repo_installation(owner, name).id)
+        except GithubException as exc:
+            if exc.status == 404:
+                raise GitHubNotFound(
+                    f"the GitHub App {app_id} is not installed on {repo} (GitHub answered 404 "
+                    f"while {doing}): install it on that repository from the App's page "
+                    f"(Install App), or set {names.installation_id}",
+                    404,
+                ) from None
+            if exc.status == 401:
+                raise _refused_jwt(exc, doing, refused) from None
+            raise github_error(exc, doing) from None
+        except requests.RequestException as exc:
+            raise unreachable(exc, doing) from None
+    gh = integration.get_github_for_installation(installation_id)
+    doing = (
+        f"minting a token for installation {installation_id} "
+        f"(POST /app/installations/{installation_id}/access_tokens)"
+    )
+    try:
+        token = str(gh.requester.auth.token)
+    except GithubException as exc:
+        if exc.status == 404:
+            raise GitHubNotFound(
+                f"GitHub answered 404 while {doing}: the App {app_id} has no installation "
+                f"{installation_id}; check {names.installation_id}, or leave it empty so it "
+                f"is found from {repo}",
+                404,
+            ) from None
+        if exc.status == 401:
+            raise _refused_jwt(exc, doing, refused) from None
+        raise github_error(exc, doing) from None
+    except requests.RequestException as exc:
+        raise unreachable(exc, doing) from None
+    setattr(gh, _APP_LOGIN, _app_login_once(integration))
+    return AppSignIn(gh, token, installation_id)
+
+
+def _refused_jwt(exc: GithubException, doing: str, what_to_check: str) -> GitHubRefused:
+    """GitHub's 401 to the App's JWT: its words, and which settings to check."""
+    data = exc.data if isinstance(exc.data, dict) else {}
+    said = str(data.get("message") or "Bad credentials")
+    return GitHubRefused(
+        f"GitHub refused the App's credentials (401 while {doing}: {said}); {what_to_check}",
+        401,
+    )
+
+
+# The attribute `sign_in_as_app` sets on an App's client: how to ask its login.
+_APP_LOGIN = "_quarterdeck_app_login"
+
+
+def _app_login_once(integration: GithubIntegration) -> Callable[[], str]:
+    """The App's `<slug>[bot]`, asked of `GET /app` the first time it is needed."""
+    known: list[str] = []
+
+    def login() -> str:
+        if not known:
+            with translated("asking GitHub for the App's own name (GET /app)"):
+                slug = integration.get_app().slug
+            if not slug:
+                raise GitHubError(
+                    "GitHub's answer to GET /app carried no slug; re-run, or report it"
+                )
+            known.append(app_login(slug))
+        return known[0]
+
+    return login
+
+
 def connect_integration(
     app_id: int | str, private_key: str, *, base_url: str | None = None, **options: Any
 ) -> GithubIntegration:
@@ -452,6 +602,7 @@ def _options(base_url: str | None, options: dict[str, Any]) -> dict[str, Any]:
         "per_page": PER_PAGE,
         "retry": retry_policy(),
         "timeout": 30,
+        **PACING,
     }
     settings.update(options)
     return settings
@@ -488,6 +639,9 @@ def token_writer(gh: Github, *, in_actions: bool) -> Callable[[], str]:
     its own comments and issues from other bots', so it stops with a `QuarterdeckError`
     rather than guess; an App's installations know their login (`app_identity`).
     """
+    app_login_of: Callable[[], str] | None = getattr(gh, _APP_LOGIN, None)
+    if app_login_of is not None:  # signed in as an App (`sign_in_as_app`): it writes as the App
+        return app_login_of
     known: list[str] = []
 
     def login() -> str:
@@ -522,12 +676,7 @@ def app_identity(
 ) -> str:
     """The login the App's installations write as: `<slug>[bot]`, from `GET /app` asked
     with the App's JWT (the slug is the App's, whatever its installations)."""
-    integration = connect_integration(app_id, private_key, base_url=base_url, **options)
-    with translated("asking GitHub for the App's own name (GET /app)"):
-        slug = integration.get_app().slug
-    if not slug:
-        raise GitHubError("GitHub's answer to GET /app carried no slug; re-run, or report it")
-    return app_login(slug)
+    return _app_login_once(connect_integration(app_id, private_key, base_url=base_url, **options))()
 
 
 def library_logger() -> logging.Logger:

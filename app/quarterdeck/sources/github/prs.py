@@ -5,7 +5,10 @@ PR (body, author and whether a bot, labels, branch, created / ready-for-review /
 merged times, first review and first non-author comment, first commit, changed
 paths, closing issues and their parent issues), so a month of 1,000 PRs costs ten
 requests, never one per PR. GitHub's search stops at 1,000 results per query, so a
-window that matches more is split into smaller windows, recursively.
+window that matches more is read on past them without a wasted page: results come
+oldest-created first, and the next query starts at the creation time the last one
+reached (`_fetch_chain`). A search over many repositories whose query has no room
+left for that is split into smaller windows instead (`_fetch_window`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100
 SEARCH_CAP = 1000  # GitHub's search returns at most this many results per query
 MAX_QUERY = 256  # GitHub refuses longer search queries
+# Search results oldest-created first, so the 1,000 a query can list are the oldest
+# and the rest start where they stop (`created:>=` the last one's time).
+ORDER = " sort:created-asc"
+_FROM = " created:>={}"
+_FROM_LENGTH = len(_FROM.format("2026-01-01T00:00:00+00:00"))
 _ACTOR = "login __typename"
 # Reviews and comments read with each PR; a PR whose first this-many are all the
 # author's or bots' is read further on its own (see `_first_response`).
@@ -226,6 +234,9 @@ def _fetch_window(
 ) -> None:
     query = search_query(repos, since, until, base)
     which = repos[0] if len(repos) == 1 else f"{len(repos)} repositories"
+    if len(query) + len(ORDER) + _FROM_LENGTH <= MAX_QUERY:
+        _fetch_chain(gh, query + ORDER, repos, since, until, found)
+        return
     page = _page(gh, query, None)
     if page["issueCount"] > SEARCH_CAP:
         if until - since <= timedelta(seconds=2):
@@ -253,6 +264,55 @@ def _fetch_window(
         if not info["hasNextPage"]:
             return
         page = _page(gh, query, info["endCursor"])
+
+
+def _fetch_chain(
+    gh: Github,
+    query: str,
+    repos: list[str],
+    since: datetime,
+    until: datetime,
+    found: dict[tuple[str, int], PullRequest],
+) -> None:
+    """Every PR `query` (sorted oldest-created first) finds, however many.
+
+    GitHub lists at most 1,000 results of a query. Sorted by creation time, the 1,000
+    it lists hold every PR created before the last one's second; the next query asks
+    for those created from that second on (the PRs seen again in that second are
+    kept once). Every page read is kept: a window of N PRs costs about N / 100 pages,
+    where probing and splitting it by merge time threw a page away at each split.
+    """
+    start: datetime | None = None
+    while True:
+        asked = query if start is None else query + _FROM.format(_iso(start))
+        cursor: str | None = None
+        listed, last = 0, start
+        while True:
+            page = _page(gh, asked, cursor)
+            listed += len(page["nodes"])  # empty ones too: they count toward the 1,000
+            for node in page["nodes"]:
+                if node:  # search may return other types as empty objects
+                    last = parse_timestamp(node.get("createdAt")) or last
+                    pr = _to_pr(gh, node, repos[0])
+                    if since <= pr.merged_at < until:
+                        found[pr.key] = pr
+            info = page["pageInfo"]
+            if not info["hasNextPage"]:
+                break
+            cursor = info["endCursor"]
+        if listed < SEARCH_CAP or page["issueCount"] <= listed:
+            return  # GitHub listed every result it has
+        if last is None or (start is not None and last <= start):
+            which = repos[0] if len(repos) == 1 else f"{len(repos)} repositories"
+            raise GitHubError(
+                f"more than {SEARCH_CAP:,} PRs of {which} merged between {_iso(since)} and "
+                f"{_iso(until)} were created within one second ({_iso(last or since)}); "
+                "GitHub's search cannot list them: review one base branch at a time "
+                "(`--branch`), or report it"
+            )
+        more = page["issueCount"] - listed
+        log.info("%d more PRs past GitHub's %d, from %s", more, SEARCH_CAP, _iso(last))
+        start = last
 
 
 def _page(gh: Github, query: str, cursor: str | None) -> dict[str, Any]:
