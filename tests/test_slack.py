@@ -550,3 +550,17 @@ def test_a_long_overview_stays_within_slacks_block_limits() -> None:
     texts = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
     assert texts
     assert all(len(text) <= 3_000 for text in texts)
+
+
+def test_the_action_adds_slack_sdk_only_when_a_token_is_given() -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    steps = yaml.safe_load((root / "action.yml").read_text(encoding="utf-8"))["runs"]["steps"]
+    names = [s.get("name", "") for s in steps]
+    core = names.index("Install Quarterdeck from the action's own checkout")
+    [slack_step] = [i for i, s in enumerate(steps) if "[slack]" in s.get("run", "")]
+    assert core < slack_step < next(i for i, s in enumerate(steps) if s.get("id") == "review")
+    condition = steps[slack_step]["if"]
+    assert "inputs.slack-token != ''" in condition
+    assert f"env.{TOKEN_ENV} != ''" in condition

@@ -584,7 +584,7 @@ def credential_checks(
                 f"team {slug} shares its review in Slack, but {SLACK_TOKEN_ENV} is not set, "
                 "so nothing would be posted; set it to the Slack app's bot token (xoxb-…, "
                 f"scope chat:write; in a workflow, from a secret: `{SLACK_TOKEN_ENV}: "
-                f"${{{{ secrets.SLACK_BOT_TOKEN }}}}` in the step's `env:`), or remove `slack:`",
+                f"${{{{ secrets.{SLACK_TOKEN_ENV} }}}}` in the step's `env:`), or remove `slack:`",
                 severity,
             )
 
