@@ -33,6 +33,7 @@ from quarterdeck.core.config.fields import (
     Questions,
     RepoPattern,
     Sentence,
+    SlackChannel,
     Slug,
     Text,
     TimeZone,
@@ -240,6 +241,15 @@ class SourcesSpec(_Model):
     warehouse: WarehouseSource | None = Field(None, description="A SQL warehouse.")
 
 
+class SlackSpec(_Model):
+    """Where a team's review overview is posted; the bot token comes from the environment."""
+
+    channel: SlackChannel = Field(
+        description="The channel's id (C0123ABCD) or name; the bot token is "
+        "QUARTERDECK_SLACK_TOKEN in the environment, never in the repository."
+    )
+
+
 class TeamSpec(_Model):
     """A product team of six people or fewer, led by an engineer."""
 
@@ -260,6 +270,11 @@ class TeamSpec(_Model):
     owns: Ownership = Field(
         default_factory=Ownership,
         description="Paths and labels whose unplanned PRs are this team's.",
+    )
+    slack: SlackSpec | None = Field(
+        None,
+        description="Post a short overview of each published review to this Slack channel, "
+        "updated in place on re-runs, with the lead's decision in its thread.",
     )
 
 
