@@ -4,6 +4,7 @@ FROM python:3.11.14-slim-bookworm
 
 # The package's extras to install: `app` is the App; add a warehouse driver with
 # `--build-arg EXTRAS=app,postgres` (or duckdb) for installations' `sql:` figures.
+# `--build-arg EXTRAS=app,slack` for installations' Slack overviews (QUARTERDECK_SLACK_TOKENS).
 ARG EXTRAS=app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

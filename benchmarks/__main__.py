@@ -5,6 +5,7 @@
     python -m benchmarks --quick    # small inputs, seconds; what CI runs
     python -m benchmarks --strict   # exit 1 when a target is missed
     python -m benchmarks --write    # also rewrite the summary at the top of RESULTS.md
+    benchmarks/run startup history  # only those suites (module names), same table
 
 Each suite module exposes `run(quick) -> rows` of
 {name, ours_s, baseline_s, ratio, target, met} (and `unit` when the figures are not
@@ -53,6 +54,8 @@ SUITES: dict[str, Callable[[bool], list[dict[str, object]]]] = {
     "idle connections and malformed requests": idle_connections.run,
     "CLI start-up": startup.run,
 }
+# Each suite by its module's name, to run some of them: `benchmarks/run startup history`.
+BY_MODULE = {run.__module__.rsplit(".", 1)[-1]: name for name, run in SUITES.items()}
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 BEGIN, END = "<!-- benchmarks:summary -->", "<!-- /benchmarks:summary -->"
 
@@ -137,12 +140,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small inputs, for CI")
     parser.add_argument("--strict", action="store_true", help="exit 1 on a missed target")
     parser.add_argument("--write", action="store_true", help="rewrite RESULTS.md's summary")
+    parser.add_argument(
+        "suites",
+        nargs="*",
+        metavar="SUITE",
+        help=f"run only these suites (default: all): {', '.join(BY_MODULE)}",
+    )
     args = parser.parse_args(argv)
+    unknown = [m for m in args.suites if m not in BY_MODULE]
+    if unknown:
+        parser.error(f"no suite {', '.join(unknown)}; the suites are {', '.join(BY_MODULE)}")
+    if args.write and args.suites:
+        parser.error("--write records every suite; run it without naming suites")
+    chosen = [BY_MODULE[m] for m in args.suites] or list(SUITES)
     started = time.perf_counter()
     rows: list[dict[str, object]] = []
-    for name, run in SUITES.items():
+    for name in chosen:
         print(f"== {name}", flush=True)
-        rows.extend(run(args.quick))
+        rows.extend(SUITES[name](args.quick))
     seconds = time.perf_counter() - started
     print()
     for line in table(rows):

@@ -9,9 +9,10 @@ Builds a synthetic GitHub-style history once with `git fast-import` (cached unde
 bench-data/, which git ignores), then times, in the same run and best of three,
 `read_merged_prs` against `git log --first-parent --format=%H%x1f%s` over the last
 full year of the history, and `read_merged_prs` alone over its last month; then, as
-the CLI runs them (one process each), `quarterdeck link N` of a PR of that month
-beside `quarterdeck review` of the month.
-Targets: at most 2x git log for the year; under 3 s for a month; `link` under 3 s.
+the CLI runs them (one process each), `quarterdeck review` of the month beside git
+log, and `quarterdeck link N` of a PR of that month beside that review.
+Targets: at most 2x git log for the year; under 3 s for a month's read; the month's
+review, whole CLI, under 1 s; `link` under 3 s.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from benchmarks import as_installed
 from quarterdeck.core.calendar import Month
-from quarterdeck.services.review import build_reviews, render_reviews
 from quarterdeck.sources.fast_import import HistoryWriter, Signature, import_history
 from quarterdeck.sources.git_history import read_merged_prs
 
@@ -44,6 +45,7 @@ MONTH = (datetime(2025, 12, 1, tzinfo=UTC), END)
 REPEATS = 3
 YEAR_RATIO_TARGET = 2.0
 MONTH_SECONDS_TARGET = 3.0
+REVIEW_CLI_SECONDS_TARGET = 1.0  # the whole CLI, one month (issue 24)
 
 MERGE_SHARE = 0.8  # PRs merged with a merge commit; the rest are squashed
 DIRECT_EVERY = 6  # about one commit straight to main per this many PRs
@@ -323,7 +325,9 @@ def _cli(*args: str) -> Callable[[], object]:
 
     def run() -> object:
         out = subprocess.DEVNULL
-        return subprocess.run(command, stdout=out, stderr=subprocess.PIPE, check=True)
+        return subprocess.run(
+            command, stdout=out, stderr=subprocess.PIPE, check=True, env=as_installed()
+        )
 
     return run
 
@@ -349,21 +353,20 @@ def _link_row(repo: Path) -> dict[str, object]:
 
 
 def _review_row(repo: Path) -> dict[str, object]:
-    """The whole `quarterdeck review` of one month: history, links, metrics, Markdown."""
+    """`quarterdeck review --month` of one month as a user runs it: the shipped command
+    in its own process (start-up, history, links, metrics, Markdown), beside git log
+    of the month. Target (issue 24): under 1 s on the 100,000-commit history."""
     month = Month(MONTH[0].year, MONTH[0].month)
-
-    def review() -> str:
-        return render_reviews(build_reviews(repo, month, branch="main"))
-
-    review()  # warm the caches, as for the readers above
+    review = _cli("review", "--repo", str(repo), "--month", str(month), "-o", os.devnull)
+    review()  # warm the caches (and write the bytecode), as for the readers above
     ours_s, baseline_s = best_of_each([review, git_log(repo, MONTH)])
     return {
-        "name": f"quarterdeck review {month}, whole pipeline, vs git log of the month",
+        "name": f"quarterdeck review {month} (CLI, as shipped) vs git log of the month",
         "ours_s": round(ours_s, 4),
         "baseline_s": round(baseline_s, 4),
         "ratio": round(ours_s / baseline_s, 2),
-        "target": f"< {MONTH_SECONDS_TARGET:g} s",
-        "met": ours_s < MONTH_SECONDS_TARGET,
+        "target": f"< {REVIEW_CLI_SECONDS_TARGET:g} s",
+        "met": ours_s < REVIEW_CLI_SECONDS_TARGET,
     }
 
 

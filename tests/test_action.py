@@ -206,6 +206,7 @@ def _steps(path: Path) -> list[dict[str, Any]]:
 CREDENTIAL_SECRETS = {  # the variables the CLI reads: each from the secret of its name
     "POSTHOG_PERSONAL_API_KEY": "${{ secrets.POSTHOG_PERSONAL_API_KEY }}",
     "QUARTERDECK_WAREHOUSE_URL": "${{ secrets.QUARTERDECK_WAREHOUSE_URL }}",
+    "QUARTERDECK_SLACK_TOKEN": "${{ secrets.QUARTERDECK_SLACK_TOKEN }}",
 }
 
 
@@ -231,12 +232,14 @@ def test_the_review_workflow_passes_the_pms_secrets_and_validates_them_first() -
     assert steps[review]["with"]["warehouse-url"] == CREDENTIAL_SECRETS[default_url_env]
     text = path.read_text(encoding="utf-8")
     for name in CREDENTIAL_SECRETS:  # the comment tells a copier which secrets to create
-        assert re.search(rf"^#\s+{name}\s+`(posthog|sql):` metrics", text, re.M), name
+        assert re.search(rf"^#\s+{name}\s+`(posthog|sql|slack):` ", text, re.M), name
     # The Action turns those inputs into the variables the CLI reads.
     action = load(ACTION)
     step = next(s for s in action["runs"]["steps"] if s.get("id") == "review")
     assert f'export {KEY_ENV}="$QD_POSTHOG_KEY"' in step["run"]
     assert f'export {default_url_env}="$QD_WAREHOUSE_URL"' in step["run"]
+    assert steps[review]["with"]["slack-token"] == CREDENTIAL_SECRETS["QUARTERDECK_SLACK_TOKEN"]
+    assert 'export QUARTERDECK_SLACK_TOKEN="$QD_SLACK_TOKEN"' in step["run"]
     assert set(action["outputs"]) >= {"review-markdown"}
     # The PR check validates with the same secrets.
     [check] = [
@@ -267,7 +270,11 @@ def test_a_copied_workflow_without_the_secret_fails_at_validate(
         s for s in _steps(ROOT / "workflows" / "growth-review.yml")
         if "quarterdeck validate" in s.get("run", "")
     )  # fmt: skip
-    secrets_ = {"secrets.POSTHOG_PERSONAL_API_KEY": secret, "secrets.QUARTERDECK_WAREHOUSE_URL": ""}
+    secrets_ = {
+        "secrets.POSTHOG_PERSONAL_API_KEY": secret,
+        "secrets.QUARTERDECK_WAREHOUSE_URL": "",
+        "secrets.QUARTERDECK_SLACK_TOKEN": "",
+    }
     env = {k: EXPRESSION.sub(lambda m: secrets_[m.group(1)], v) for k, v in step["env"].items()}
     done = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],

@@ -298,7 +298,10 @@ def check_deployment(
 
     # With Redis, claims and locks are Redis's: nothing is written to the state dir.
     assert not (tmp_path / "state").exists()
-    assert not (tmp_path / "home").exists()
+    # Home holds at most the compiled-template cache (a cache: losing it costs a compile).
+    home = tmp_path / "home"
+    written = [p.relative_to(home) for p in home.rglob("*") if p.is_file()]
+    assert all(p.parts[:3] == (".cache", "quarterdeck", "templates") for p in written), written
     assert app.process.poll() is None, app.output[-3000:]
     shown = app.output + worker.output + schedule.output
     assert secret not in shown

@@ -177,3 +177,53 @@ def test_the_core_install_runs_the_demo_without_the_app(tmp_path: Path) -> None:
     )
     assert serve.returncode == 1
     assert "install quarterdeck[app]" in serve.stderr
+
+
+def test_the_readme_tool_install_puts_quarterdeck_on_the_path(tmp_path: Path) -> None:
+    """The README's second line, `pipx install .`, from a fresh environment: pipx (from
+    the package index, as a new user gets it) installs the clone into its own venv and
+    links `quarterdeck` into a bin folder; a shell with that folder on its PATH finds the
+    command and runs the demo. Slow on purpose, like the test above."""
+    tools = tmp_path / "tools"
+    subprocess.run([sys.executable, "-m", "venv", str(tools)], check=True, timeout=120)
+    got_pipx = subprocess.run(
+        [str(tools / "bin" / "pip"), "install", "--quiet", "pipx"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert got_pipx.returncode == 0, got_pipx.stderr[-2000:]
+    bin_dir = tmp_path / "bin"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PIPX_", "VIRTUAL_ENV"))},
+        "PIPX_HOME": str(tmp_path / "pipx"),
+        "PIPX_BIN_DIR": str(bin_dir),
+        "PIPX_MAN_DIR": str(tmp_path / "man"),
+    }
+    install = subprocess.run(
+        [str(tools / "bin" / "pipx"), "install", "--python", sys.executable, str(ROOT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    # Only the tool's bin folder and the system's: not this test run's venv.
+    path = os.pathsep.join([str(bin_dir), "/usr/local/bin", "/usr/bin", "/bin"])
+    shell = {**env, "PATH": path}
+    which = subprocess.run(
+        ["sh", "-c", "command -v quarterdeck && quarterdeck --version && quarterdeck demo"],
+        cwd=tmp_path,
+        env=shell,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert which.returncode == 0, which.stderr[-2000:]
+    first, version = which.stdout.splitlines()[:2]
+    assert Path(first).parent == bin_dir
+    assert version.startswith("quarterdeck ")
+    assert "# Growth review: product-analytics" in which.stdout

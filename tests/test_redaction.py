@@ -138,6 +138,10 @@ def root_logs() -> Iterator[Logs]:
         ("postgresql+psycopg://app:s3cr%40t@db/warehouse", "s3cr%40t"),
         ("key -----BEGIN RSA PRIVATE KEY-----\nMIIEo\n-----END RSA PRIVATE KEY----- end", "MIIEo"),
         ("cut -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg", "MIIEvQIBADANBg"),
+        ("Slack refused xoxb-1234567890-0987654321-AbCdEfGh", "xoxb-1234567890-0987654321"),
+        ("user token xoxp-1234-5678-90ab-cdef0123 sent", "xoxp-1234-5678-90ab"),
+        ("app token xapp-1-A0123-456-abcdef0123456789 sent", "xapp-1-A0123-456"),
+        ("refresh xoxe.xoxp-1-Mi0yLTEyMzQ1Ng sent", "xoxe.xoxp-1-Mi0yLTEyMzQ1Ng"),
     ],
 )
 def test_secret_shapes_are_hidden_without_being_registered(text: str, hidden: str) -> None:
@@ -156,6 +160,7 @@ def test_secret_shapes_are_hidden_without_being_registered(text: str, hidden: st
         "redis://:***@127.0.0.1:1/0 is down",
         "a bearer of bad news, a token of thanks",
         "eyJ alone, or eyJhbGciOi without its dots",
+        "the Slack app's Bot User OAuth Token (xoxb-…) goes in QUARTERDECK_SLACK_TOKEN",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:

@@ -3,17 +3,19 @@
 Two lines of defence:
 
 1. **Known values.** Each secret in play is registered where it enters the process:
-   the GitHub token (`sources.github.client.connect`), the App's private key and
-   webhook secret and REDIS_URL's password (`webhook.settings.load_settings`), the
-   JWT and installation token the App mints at runtime (`client.connect_app`, at the
-   moment PyGithub creates them; the Action's App key and token in
-   `client.sign_in_as_app`), PostHog's key and SQL URLs' passwords (the metric
-   sources). Every occurrence of a registered value is replaced.
+   the GitHub token (`sources.github.client.connect`), the Slack bot token
+   (`sources.slack.SlackClient`), the App's private key and webhook secret and
+   REDIS_URL's password (`webhook.settings.load_settings`), the JWT and installation
+   token the App mints at runtime (`client.connect_app`, at the moment PyGithub creates
+   them; the Action's App key and token in `client.sign_in_as_app`), PostHog's key and
+   SQL URLs' passwords (the metric sources). Every occurrence of a registered value is
+   replaced.
 2. **Shapes.** A secret nobody registered is still hidden when it looks like one:
    GitHub tokens (`ghp_`, `gho_`, `ghs_`, `ghu_`, `ghr_`, `github_pat_`), PostHog keys
-   (`phc_`, `phx_`), a JWT's three base64url parts, `Authorization:` values,
-   `Bearer …` and `token …` as headers echo them, `"token": "…"` (or `secret`,
-   `password`) fields of an echoed body, a URL's password, a PEM private key.
+   (`phc_`, `phx_`), Slack tokens (`xoxb-`, `xoxp-`, `xapp-`), a JWT's three base64url
+   parts, `Authorization:` values, `Bearer …` and `token …` as headers echo them,
+   `"token": "…"` (or `secret`, `password`) fields of an echoed body, a URL's password,
+   a PEM private key.
 
 Callers: `QuarterdeckError` (so every error message, including GitHub's words in
 `translated()`), the CLI's error output and log handler, the App's log filter, the
@@ -72,6 +74,8 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     # refresh, fine-grained), and PostHog's project and personal keys.
     (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9_]{16,}|github_pat_[A-Za-z0-9_]{20,})"), REDACTED),
     (re.compile(r"\bph[cx]_[A-Za-z0-9]{20,}"), REDACTED),
+    # Slack's bot, user, app-level and refresh tokens (xoxb-, xoxp-, xapp-, xoxe.xoxp-…).
+    (re.compile(r"\b(?:xox[abeoprs](?:\.xox[a-z])?|xapp)-[A-Za-z0-9-]{10,}"), REDACTED),
     # A JWT: base64url of `{"…` (so `eyJ`) for the header and the claims, then the
     # signature.
     (re.compile(rf"(?<![{_RUN}])eyJ[{_RUN}]+\.eyJ[{_RUN}]+\.[{_RUN}]*"), REDACTED),

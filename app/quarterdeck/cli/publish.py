@@ -95,7 +95,12 @@ def publish(reviews: Sequence[Any], args: Args, connect: Callable[[], Any]) -> i
     gh = connect()
     with translated(f"opening {args.github}"):
         repo = gh.get_repo(args.github)
-    results = publish_reviews(repo, reviews, dry_run=args.dry_run, writer=writes_as(gh))
+    from quarterdeck.services.slack_share import slack_for
+
+    slack = None if args.dry_run else slack_for([r.team for r in reviews], os.environ)
+    results = publish_reviews(
+        repo, reviews, dry_run=args.dry_run, writer=writes_as(gh), slack=slack
+    )
     for result in results:
         if args.dry_run:
             sys.stdout.write(result.body + ("\n" if not result.body.endswith("\n") else ""))

@@ -52,6 +52,8 @@ class Team:
     # False while the lead's login is one `init` guessed and nobody confirmed (it sits in
     # the config's `# quarterdeck: check:` block): shown, never @-mentioned.
     lead_confirmed: bool = True
+    # The Slack channel (id or name) a published review's overview goes to; None: none.
+    slack_channel: str | None = None
 
     @property
     def people(self) -> tuple[str, ...]:

@@ -31,7 +31,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from quarterdeck.core.converge import survivor
 from quarterdeck.core.review.decisions import judge, read_boxes, read_record
@@ -41,6 +41,7 @@ from quarterdeck.core.vocabulary import REVIEW_LABEL, review_label_spec, team_la
 from quarterdeck.errors import GitHubError, GitHubNotFound, PartialWriteError, QuarterdeckError
 from quarterdeck.services.decisions import record_decision
 from quarterdeck.services.review import TeamReview, render_review, with_previous_issue
+from quarterdeck.services.slack_share import share_decision, share_review
 from quarterdeck.sources.github import Issue, Repository, translated
 from quarterdeck.sources.github.edits import last_person_edit
 from quarterdeck.sources.github.lock import github_lock
@@ -55,6 +56,9 @@ from quarterdeck.sources.github.writes import (
     upsert_comment,
     write_comment,
 )
+
+if TYPE_CHECKING:
+    from quarterdeck.sources.slack import SlackClient
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +98,13 @@ def publish_reviews(
     *,
     dry_run: bool = False,
     writer: Writer,
+    slack: SlackClient | None = None,
 ) -> list[PublishResult]:
     """Create or update one issue per review in `repo`; `dry_run` reads but never writes.
+
+    `slack` (`services.slack_share.slack_for`) shares each review whose team has a
+    Slack channel there, and last month's decision in its thread; a Slack failure is
+    a note on the result, never a failure of the publish.
 
     `writer` is the login Quarterdeck writes as (see `sources.github.writes.written_by_us`):
     only issues and comments it wrote are taken as Quarterdeck's own, labelled or not;
@@ -108,7 +117,7 @@ def publish_reviews(
     results: list[PublishResult] = []
     try:
         with translated(f"publishing the reviews to {repo.full_name}"):
-            _publish(repo, reviews, dry_run, written, results, writer)
+            _publish(repo, reviews, dry_run, written, results, writer, slack)
     except QuarterdeckError as exc:
         pending = [r.title for r in reviews[len(results) :]]
         raise PublishError(str(exc), written, pending) from exc
@@ -122,6 +131,7 @@ def _publish(
     written: list[str],
     results: list[PublishResult],
     writer: Writer,
+    slack: SlackClient | None = None,
 ) -> None:
     found = review_issues(repo)
     labels: set[str] | None = None
@@ -135,7 +145,7 @@ def _publish(
             lost = review_issues(repo, label=None, since=since, writer=writer)
             relabel = {i.number for issues in lost.values() for i in issues}
             found = {**lost, **found}
-    run = _Run(repo, dry_run, written, writer, labels, relabel)
+    run = _Run(repo, dry_run, written, writer, labels, relabel, slack)
     for review in reviews:
         if not review.repo_url:
             review = dataclasses.replace(review, repo_url=repo.html_url)
@@ -152,6 +162,9 @@ def _publish(
                 _ensure_labels(repo, [_labels(r) for r in reviews], labels, written)
                 labels_ready = True
             result = _create(run, review, rendered, notes, gone)
+        if not dry_run and result.number is not None and result.url:
+            shared = share_review(repo, review, result.number, result.url, slack, writer=writer)
+            result = dataclasses.replace(result, notes=(*result.notes, *shared))
         results.append(result)
 
 
@@ -191,6 +204,13 @@ def _carry_decision(
         if done.written:
             notes.append(f"#{previous.number} (last month's review): {done.verdict.summary}")
         body = done.body if not run.dry_run else body
+    if not run.dry_run and team.slack_channel:
+        # Every run, not only the one that recorded it: a decision Slack missed (down,
+        # rate-limited) is posted by the next run; one already in the thread costs a look.
+        notes += share_decision(
+            run.repo, previous, team.slug, read_record(body), run.slack, body=body,
+            writer=run.writer,
+        )  # fmt: skip
     carried = with_previous_issue(review.carried, previous.number, previous.html_url, body)
     return dataclasses.replace(review, carried=carried)
 
@@ -214,6 +234,7 @@ class _Run:
     writer: Writer
     labels: set[str] | None
     relabel: set[int]
+    slack: SlackClient | None = None
 
 
 def _onto(

@@ -284,8 +284,10 @@ def build_reviews(
     configured = [_configured_clone(repo, path, config_path) for path in config.review.clones]
     paths = _distinct_clones(repo, [*clones, *configured])
     read = [read_clone(path, since, until, config, branches, progress) for path in paths]
+    # The home clone's default branch, asked of git once (a few processes each time).
+    home_branch = default_branch(repo)
     histories = tuple(
-        history_span(path, branches or [default_branch(path)], since, name)
+        history_span(path, branches or [_default_of(path, repo, home_branch)], since, name)
         for path, (name, _) in zip(paths, read, strict=True)
     )
     if config.repos and len(read) == 1:
@@ -304,7 +306,7 @@ def build_reviews(
         business=sources.metrics_month(month),
         previous_business=sources.metrics_month(month.previous()),
         repo_name=repo.resolve().name,
-        branch=_branches_label(branches, default_branch(repo)),
+        branch=_branches_label(branches, home_branch),
         repo_url=web_url(repo),
         templates=local_templates(repo),
         figure_sources=sources,
@@ -312,7 +314,12 @@ def build_reviews(
         whole_quarter=whole_quarter,
     )
     reviews = [dataclasses.replace(r, histories=histories) for r in reviews]
-    return _carry_offline(repo, config, month, reviews)
+    return _carry_offline(repo, config, month, reviews, home_branch)
+
+
+def _default_of(path: Path, home: Path, home_branch: str) -> str:
+    """The default branch of clone `path`; the home's is known already."""
+    return home_branch if path is home else default_branch(path)
 
 
 def read_clone(
@@ -331,12 +338,10 @@ def read_clone(
     url = web_url(path)
     name = url.split("/", 3)[3] if url.count("/") >= 4 else path.resolve().name
     prs = read_merged_prs(
-        path, since, until, branches=branches, identities=config.identities, progress=progress
-    )
-    return name, [
-        dataclasses.replace(pr, repo=name, url=f"{url}/pull/{pr.number}" if url else "")
-        for pr in prs
-    ]
+        path, since, until, branches=branches, identities=config.identities, progress=progress,
+        repo_name=name, repo_url=url,
+    )  # fmt: skip
+    return name, prs
 
 
 def _configured_clone(home: Path, written: str, config_path: str) -> Path:
@@ -491,17 +496,17 @@ def carried_since(config: Config, month: Month) -> datetime:
 
 
 def _carry_offline(
-    repo: Path, config: Config, month: Month, reviews: list[TeamReview]
+    repo: Path, config: Config, month: Month, reviews: list[TeamReview], branch: str
 ) -> list[TeamReview]:
-    """Offline: goal changes from the clone's history; last month's decision lives on
-    its review issue, which only GitHub mode reads."""
+    """Offline: goal changes from the clone's history (its default `branch`); last
+    month's decision lives on its review issue, which only GitHub mode reads."""
     from quarterdeck.sources.goals_history import goals_file_at
 
     if month.month_of_quarter == 1:
         return [_carry(r, month, config, None, None, "") for r in reviews]
     path = goals_file_of(config, month)
     since = carried_since(config, month)
-    then = goals_file_at(repo, default_branch(repo), path, since)
+    then = goals_file_at(repo, branch, path, since)
     now, _ = read_text(LocalReader(repo), path)
     return [_carry(r, month, config, then.text, now, then.unavailable) for r in reviews]
 

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.calendar import Month, is_quarter
 from quarterdeck.core.config import CONFIG_PATH, parse_config
@@ -37,6 +37,9 @@ from quarterdeck.sources.github.config import ORG_CONFIG_REPO, locate_config, re
 from quarterdeck.sources.github.installations import installation_repos
 from quarterdeck.sources.github.writes import Writer
 from quarterdeck.sources.repo_files import Unreadable
+
+if TYPE_CHECKING:
+    from quarterdeck.sources.slack import SlackClient
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +160,11 @@ def review_installation(
     *,
     figure_sources: FigureSources,
     writer: Writer,
+    slack: SlackClient | None = None,
 ) -> InstallationRun:
     """Review and publish `month` in every home of the installation `gh` acts as;
-    `writer` is the App's login (`webhook.runtime.app_identity`).
+    `writer` is the App's login (`webhook.runtime.app_identity`); `slack`, the
+    installation's own Slack client (`webhook.schedule.installation_slack`), if any.
 
     `figure_sources` carries the installation's own PostHog key, if its operator gave
     it one (`webhook.schedule.installation_figures`): there is no default, so the
@@ -173,7 +178,7 @@ def review_installation(
         reviews = build_reviews_from_github(
             gh, repo.full_name, month, figure_sources=figure_sources, writer=writer
         )
-        return tuple(publish_reviews(repo, reviews, writer=writer))
+        return tuple(publish_reviews(repo, reviews, writer=writer, slack=slack))
 
     return _each_home(gh, installation, str(month), review)
 

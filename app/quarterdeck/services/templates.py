@@ -8,6 +8,13 @@ what they may *cost*: `{% for a in range(99999) %}{% for b in range(99999) %}`,
 overrides any template, the render runs in a forked child with a wall-time limit (it
 is killed when it passes it), a CPU-time limit, an address-space limit and an output
 cap. Passing one is a TemplateError naming the template and the limit.
+
+One environment over the bundled templates serves the whole process (every team's
+review, the job summary, the App's comments: `bundled_environment`), and what it
+compiles is kept between runs in Jinja2's own bytecode cache (`sources.template_cache`),
+so a run compiles a template only when it is new or changed. The limited children
+that render a repo's templates load Quarterdeck's own from that cache too, and compile
+only the repo's (which are never kept: `sources.template_cache`).
 """
 
 from __future__ import annotations
@@ -20,9 +27,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from quarterdeck.core.text.render import make_environment, render, render_capped
+from quarterdeck.core.text.render import compiled_form, make_environment, render, render_capped
 from quarterdeck.errors import TemplateError
 from quarterdeck.resources import resource
+from quarterdeck.sources.template_cache import bytecode_cache
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
@@ -32,7 +40,7 @@ try:  # POSIX only; elsewhere the wall-time limit and the output cap still hold
 except ImportError:  # pragma: no cover - Windows
     _rlimits = None  # type: ignore[assignment]
 
-__all__ = ["LIMITS", "Limits", "render_template"]
+__all__ = ["LIMITS", "Limits", "bundled_environment", "render_template"]
 
 
 @dataclass(frozen=True)
@@ -61,16 +69,24 @@ def render_template(
     with any, the render runs in a limited child (see the module docstring).
     """
     if not overrides:
-        return render(_bundled_environment(), name, **context)
+        return render(bundled_environment(), name, **context)
     return _render_in_child(dict(overrides), name, context, limits or LIMITS)
 
 
 @functools.cache
-def _bundled_environment() -> SandboxedEnvironment:
-    """One environment over the bundled templates per process, so each template is
-    compiled once, not once per team's review and again for the job summary (compiling
-    was most of an offline review's time; benchmarks/startup.py)."""
-    return make_environment([resource("templates")])
+def bundled_environment() -> SandboxedEnvironment:
+    """The one environment over the bundled templates in this process, so each template
+    is compiled (or loaded from the bytecode cache) once, not once per team's review and
+    again for the job summary (compiling was most of an offline review's time;
+    benchmarks/startup.py)."""
+    return _environment()
+
+
+def _environment(overrides: Mapping[str, str] | None = None) -> SandboxedEnvironment:
+    """The bundled templates under `overrides`, compiled through the bytecode cache."""
+    env = make_environment([resource("templates")], overrides)
+    env.bytecode_cache = bytecode_cache(compiled_form(env))
+    return env
 
 
 def _render_in_child(
@@ -121,7 +137,7 @@ def _child(
     """In the child: set the limits, render, send ("ok" | "error" | "memory", text), exit."""
     try:
         _limit_resources(limits)
-        env = make_environment([resource("templates")], overrides)
+        env = _environment(overrides)
         message: tuple[str, Any] = (
             "ok",
             str(render_capped(env, name, context, max_chars=limits.output_chars)),

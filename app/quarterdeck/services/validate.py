@@ -58,7 +58,8 @@ def validate_repo(
     (`QUARTERDECK_POSTHOG_HOSTS`, `QUARTERDECK_POSTHOG_ALLOW_PRIVATE`): a PostHog host
     they would refuse is an error at its line. It also holds the sources' credentials:
     a metric whose configured source needs one it lacks (POSTHOG_PERSONAL_API_KEY, the
-    warehouse's `url_env`) is a warning at its line, an error with `strict`.
+    warehouse's `url_env`; QUARTERDECK_SLACK_TOKEN for a team's Slack channel) is a
+    warning at its line, an error with `strict`.
 
     Raises QuarterdeckError when there is no config file at all: defaults would
     validate, but a person running `validate` expects their config to be read, or when

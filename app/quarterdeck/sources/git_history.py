@@ -31,16 +31,19 @@ pass 4. See benchmarks/RESULTS.md for what each pass costs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import tempfile
+import threading
 from collections import Counter as Tally
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
+from typing import Generic, TypeVar
 
 from quarterdeck.core.model import PullRequest
 from quarterdeck.core.review.identities import IdentityBook, credit, organisations
@@ -78,6 +81,7 @@ _GRAPH_FORMAT = "%H %P%x1f%at%x1f%aE%x1f%aN"
 # login): a year back, far enough for most people, bounded for big histories.
 _LEARN_FROM = timedelta(days=365)
 _GITHUB_COMMITTER = r"<noreply@github\.com>"  # web-flow: merges GitHub itself made
+_NOREPLY_AUTHOR = r"@users\.noreply\.github\.com"  # 123+login@users.noreply.github.com
 _NO_IDENTITIES: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WARNED: set[tuple[str, str]] = set()
@@ -121,6 +125,8 @@ def read_merged_prs(
     branches: Sequence[str] = (),
     identities: Mapping[str, tuple[str, ...]] = _NO_IDENTITIES,
     progress: Progress | None = None,
+    repo_name: str = "",
+    repo_url: str = "",
 ) -> list[PullRequest]:
     """PRs merged in [since, until) that reach the reviewed branches, oldest first.
 
@@ -132,6 +138,8 @@ def read_merged_prs(
     wrote most of the merged branch, never the merger); first_commit_at is the
     earliest author date among the commits a merge brought in, None for squashes.
     `progress` gets the number of commits read so far, about every thousand.
+    `repo_name` names each PR's repository, and `repo_url` gives each its address
+    (`<repo_url>/pull/<N>`) when not empty.
     Raises HistoryError when git, the repo or a branch is missing.
     """
     if since.tzinfo is None or until.tzinfo is None:
@@ -143,38 +151,39 @@ def read_merged_prs(
     # A shallow clone's history may end inside the window; read up to the tip so
     # that the end of the history is visible, and refuse rather than under-count.
     window = (since - _SLACK, None if shallow else until + _SLACK)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        made_by_github = None if fixed else pool.submit(_read_github_made, repo, tips, window)
-        lines = tips if fixed else [*tips, *_release_tips(repo, tips[0], since - _SLACK)]
-        line_commits = _read_lines(repo, lines, window, counter)
-        extra = made_by_github.result() if made_by_github else []
-    if shallow:
-        _check_depth(repo, line_commits, since)
-    candidates = _pick(line_commits, extra, since, until)
-    changed, brought = _details(repo, candidates, _bases(line_commits), counter)
-    counter.finish()
-    owner = _owner(repo, candidates)
-    orgs: frozenset[str] = frozenset()
-    if any(_forked(c, owner) for c in candidates):
-        # Whose work each fork carried over a year either side tells a person's fork
-        # from an organisation's (one more walk of the merges, only when a fork is
-        # merged): an organisation's first PRs are its own too.
-        later = None if window[1] is None else until + _LEARN_FROM
-        orgs = organisations(*_read_fork_tips(repo, tips, owner, since - _LEARN_FROM, later))
-    book = _identity_book(candidates, brought, identities, owner, orgs)
-    authors = (_people(c, brought.get(c.commit.sha))[0][:1] for c in candidates)
-    if any(book.identify(*who).guessed for first in authors for who in first):
-        # Only then is it worth reading who else committed (one more walk of the history).
-        elsewhere = _read_identities(repo, tips, since - _LEARN_FROM, window[1])
-        book = _identity_book(candidates, brought, identities, owner, orgs, elsewhere)
-    result = [
-        _to_pull_request(
-            c, changed.get(c.commit.sha, ()), brought.get(c.commit.sha), book, owner, orgs
-        )
-        for c in candidates
-    ]
-    # Clock skew can make dates disagree with the graph's order; callers want time order.
-    return sorted(result, key=lambda pr: (pr.merged_at, pr.number))
+    # Who committed in the year before is evidence only when some author would be a
+    # guess, which only the reads below tell; it starts now, beside them, and is
+    # stopped unread when not needed (a history of noreply emails).
+    with _Speculative(_read_identities, repo, tips, since - _LEARN_FROM, window[1]) as elsewhere:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            made_by_github = None if fixed else pool.submit(_read_github_made, repo, tips, window)
+            lines = tips if fixed else [*tips, *_release_tips(repo, tips[0], since - _SLACK)]
+            line_commits = _read_lines(repo, lines, window, counter)
+            extra = made_by_github.result() if made_by_github else []
+        if shallow:
+            _check_depth(repo, line_commits, since)
+        candidates = _pick(line_commits, extra, since, until)
+        changed, brought = _details(repo, candidates, _bases(line_commits), counter)
+        counter.finish()
+        owner = _owner(repo, candidates)
+        orgs: frozenset[str] = frozenset()
+        if any(_forked(c, owner) for c in candidates):
+            # Whose work each fork carried over a year either side tells a person's fork
+            # from an organisation's (one more walk of the merges, only when a fork is
+            # merged): an organisation's first PRs are its own too.
+            later = None if window[1] is None else until + _LEARN_FROM
+            orgs = organisations(*_read_fork_tips(repo, tips, owner, since - _LEARN_FROM, later))
+        book = _identity_book(candidates, brought, identities, owner, orgs)
+        authors = (_people(c, brought.get(c.commit.sha))[0][:1] for c in candidates)
+        if any(book.identify(*who).guessed for first in authors for who in first):
+            # Only then is who else committed worth waiting for.
+            book = _identity_book(candidates, brought, identities, owner, orgs, elsewhere.result())
+        result = [
+            _to_pull_request(c, changed, brought, book, owner, orgs, (repo_name, repo_url))
+            for c in candidates
+        ]
+        # Clock skew can make dates disagree with the graph's order; callers want time order.
+        return sorted(result, key=lambda pr: (pr.merged_at, pr.number))
 
 
 def pr_merge_times(repo: Path, number: int, branches: Sequence[str] = ()) -> list[datetime]:
@@ -344,18 +353,57 @@ def _read_github_made(
 
 
 def _read_identities(
-    repo: Path, tips: list[str], since: datetime, until: datetime | None
+    repo: Path, tips: list[str], since: datetime, until: datetime | None, stop: threading.Event
 ) -> set[Identity]:
-    """Every (name, email) that authored a commit from `since` on: evidence for logins."""
+    """Every (name, email) with a GitHub noreply email (and a few more) that authored a
+    commit from `since` on: evidence for logins.
+    Once `stop` is set the walk ends (its git process is ended) and what it has is
+    returned, for no one."""
+    # Only a noreply email says anything of a login (`IdentityBook.build`), so git
+    # leaves the others out (matching the author line, any case, as `noreply_login`).
     args: tuple[str, ...]  # grows below
-    args = ("log", "-z", "--encoding=UTF-8", "--format=%aN%x1f%aE")
-    args += (*_window_bounds((since, until)), *tips, "--")
+    args = ("log", "-z", "--encoding=UTF-8", "--format=%aN%x1f%aE", "--regexp-ignore-case")
+    args += (f"--author={_NOREPLY_AUTHOR}", *_window_bounds((since, until)), *tips, "--")
     found: set[Identity] = set()
-    for batch in stream(repo, args, "reading who committed"):
-        for token in batch:
-            name, _, email = token.partition("\x1f")
-            found.add((name, email))
+    with contextlib.closing(stream(repo, args, "reading who committed")) as batches:
+        for batch in batches:
+            if stop.is_set():
+                break
+            for token in batch:
+                name, _, email = token.partition("\x1f")
+                found.add((name, email))
     return found
+
+
+_T = TypeVar("_T")
+
+
+class _Speculative(Generic[_T]):
+    """A read started before it is known to be needed, beside the reads that decide.
+
+    `result()` waits for it; leaving the `with` block unread stops it (its function
+    gets a `threading.Event` as last argument and ends at the next batch) and drops
+    what it found, errors included.
+    """
+
+    def __init__(self, read: Callable[..., _T], *args: object) -> None:
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._future: Future[_T] = self._pool.submit(read, *args, self._stop)
+        self._taken = False
+
+    def __enter__(self) -> _Speculative[_T]:
+        return self
+
+    def result(self) -> _T:
+        """The read's result (its error, raised), waiting for it to end."""
+        self._taken = True
+        return self._future.result()
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._taken:
+            self._stop.set()
+        self._pool.shutdown(wait=True)
 
 
 def _read_fork_tips(
@@ -723,13 +771,16 @@ def _people(candidate: _Candidate, info: _Brought | None) -> tuple[list[Identity
 
 def _to_pull_request(
     candidate: _Candidate,
-    paths: tuple[str, ...],
-    info: _Brought | None,
+    changed: Mapping[str, tuple[str, ...]],
+    brought: Mapping[str, _Brought],
     book: IdentityBook,
     owner: str | None,
     orgs: frozenset[str] = frozenset(),
+    where: tuple[str, str] = ("", ""),
 ) -> PullRequest:
     commit, trace = candidate.commit, candidate.trace
+    paths, info = changed.get(commit.sha, ()), brought.get(commit.sha)
+    name, url = where
     authors, trailers = _people(candidate, info)
     found = credit(authors, trailers, book, _forked(candidate, owner), orgs)
     return PullRequest(
@@ -748,4 +799,6 @@ def _to_pull_request(
         co_authors_guessed=found.co_authors_guessed,
         author_guessed=found.guessed,
         opened_by=found.opened_by,
+        repo=name,
+        url=f"{url}/pull/{trace.number}" if url else "",
     )

@@ -39,11 +39,21 @@ def history_span(repo: Path, refs: Sequence[str], since: datetime, name: str = "
     last = _stamp(git_output(repo, "log", "-1", "--format=%ct", *tips, "--"))
     first = None
     reaches = bound("--until", since)
-    if not reaches or not git_output(repo, "log", "-1", "--format=%ct", *reaches, *tips, "--"):
+    if not reaches or not _any_commit(repo, reaches, tips):
         roots = git_output(repo, "log", "--max-parents=0", "--format=%ct", *tips, "--")
         stamps = [stamp for stamp in map(_stamp, roots.split()) if stamp is not None]
         first = min(stamps, default=None)
     return HistorySpan(name, first, last)
+
+
+def _any_commit(repo: Path, until: list[str], tips: list[str]) -> bool:
+    """Whether a commit of `tips` is as old as `until`: first along the first-parent
+    lines (a few thousand commits on a busy history), and only if none is there,
+    among everything they reach (a side branch may be older than the main line)."""
+    for walk in (("--first-parent",), ()):
+        if git_output(repo, "log", "-1", "--format=%ct", *walk, *until, *tips, "--"):
+            return True
+    return False
 
 
 def _stamp(text: str) -> datetime | None:

@@ -132,6 +132,8 @@ class Processor:
     locks: Locks  # SQLiteLocks or RedisLocks: shared by every process (runtime.py)
     identity: Callable[[], str]  # the App's `<slug>[bot]`, asked once (`runtime.app_identity`)
     create_labels: bool = False
+    # installation id -> its Slack client, or None (`webhook.schedule.installation_slack`)
+    slack: Callable[[int], Any] = lambda _installation: None
     # (event, verdict, seconds, rate limit left) of each attempt: metrics.LocalWork/RedisWork
     record: Callable[[str, str, float, int | None], None] | None = None
 
@@ -144,6 +146,7 @@ class Processor:
             lock=self.locks,
             identity=self.identity,
             create_labels=self.create_labels,
+            slack_for=self.slack,
         )
 
     def run(self, ctx: Context) -> str:

@@ -130,6 +130,7 @@ def build_runtime(
         locks=shared_locks(settings, redis),
         identity=identity or app_identity(settings),
         create_labels=settings.create_labels,
+        slack=lambda installation: _installation_slack(settings, installation),
         # With Redis the work runs in `quarterdeck worker` processes anywhere: it counts
         # there; without, in this process's thread (metrics.py says why).
         record=RedisWork(redis) if redis is not None else LocalWork(),
@@ -141,6 +142,12 @@ def build_runtime(
             journal = deliveries if isinstance(deliveries, SQLiteDeliveries) else None
             queue = BackgroundQueue(processor, deliveries, journal=journal)
     return Runtime(settings, processor, deliveries, queue, redis)
+
+
+def _installation_slack(settings: Settings, installation: int) -> Any:
+    from quarterdeck.webhook.schedule import installation_slack
+
+    return installation_slack(settings, installation)
 
 
 def shared_locks(settings: Settings, redis: Any) -> Locks:

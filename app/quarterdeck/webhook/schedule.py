@@ -23,6 +23,7 @@ enough; the same, as an RQ cron job, is `schedule_due` (see `webhook/rq_cron.py`
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,7 @@ from quarterdeck.webhook.settings import (
 
 if TYPE_CHECKING:
     from quarterdeck.services.figures import FigureSources
+    from quarterdeck.sources.slack import SlackClient
 
 log = logging.getLogger("quarterdeck.webhook")
 
@@ -308,6 +310,7 @@ def run_schedule(installation_id: int, period: str, force: bool = False) -> dict
                 Month.parse(period),
                 figure_sources=figures,
                 writer=processor.identity,
+                slack=installation_slack(runtime().settings, installation_id),
             )
     except Exception as exc:
         error = redact(str(exc)) or type(exc).__name__
@@ -318,6 +321,20 @@ def run_schedule(installation_id: int, period: str, force: bool = False) -> dict
         raise
     log.info("scheduled %s published: %s", what, run.describe(), extra=fields)
     return run.to_json()
+
+
+def installation_slack(settings: Settings, installation_id: int) -> SlackClient | None:
+    """The Slack client of one installation's reviews: the bot token the operator mapped
+    to it (QUARTERDECK_SLACK_TOKENS), or None (a team's channel then gets a note, not a
+    post); never the CLI's QUARTERDECK_SLACK_TOKEN nor another installation's token."""
+    _, token = settings.slack_tokens.get(installation_id, ("", None))
+    if token is None:
+        return None
+    from quarterdeck.sources.slack import API_URL_ENV, slack_from_env
+
+    return slack_from_env(
+        {"QUARTERDECK_SLACK_TOKEN": token.reveal(), API_URL_ENV: os.environ.get(API_URL_ENV, "")}
+    )
 
 
 def installation_figures(settings: Settings, installation_id: int) -> FigureSources:

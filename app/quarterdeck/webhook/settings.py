@@ -84,6 +84,8 @@ class Settings:
     posthog_policy: OutboundPolicy = field(default_factory=OutboundPolicy)
     # installation id -> (the variable holding its warehouse URL, the URL)
     warehouse_urls: Mapping[int, tuple[str, Secret]] = field(default_factory=dict)
+    # installation id -> (the variable holding its Slack bot token, the token)
+    slack_tokens: Mapping[int, tuple[str, Secret]] = field(default_factory=dict)
     metrics_token: Secret | None = None  # GET /metrics wants `Bearer <it>` when set
 
     @property
@@ -103,6 +105,7 @@ class Settings:
         values = [self.webhook_secret, self.private_key, self.redis_url, self.metrics_token]
         values += [key for _, key in self.posthog_keys.values()]
         values += [url for _, url in self.warehouse_urls.values()]
+        values += [token for _, token in self.slack_tokens.values()]
         found = [s.reveal() for s in values if s is not None and s.reveal()]
         if self.redis_url is not None:
             password = urlsplit(self.redis_url.reveal()).password
@@ -157,6 +160,7 @@ def load_settings(
     posthog_keys = checked(_posthog_keys, env, default={})
     posthog_policy = checked(_posthog_policy, env, default=OutboundPolicy())
     warehouse_urls = checked(_warehouse_urls, env, default={})
+    slack_tokens = checked(_slack_tokens, env, default={})
     metrics_token = checked(_metrics_token, env.get(METRICS_TOKEN_ENV, ""))
     state_dir = checked(_state_dir, env, default=Path())
     deliveries_db = checked(_deliveries_db, env, state_dir, default=Path())
@@ -183,6 +187,7 @@ def load_settings(
         posthog_keys=posthog_keys,
         posthog_policy=posthog_policy,
         warehouse_urls=warehouse_urls,
+        slack_tokens=slack_tokens,
         metrics_token=metrics_token,
     )
     register(*settings.secrets())  # from now on, no message, log or answer shows them
@@ -408,6 +413,7 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
 
 POSTHOG_KEYS_ENV = "QUARTERDECK_POSTHOG_KEYS"
 WAREHOUSE_URLS_ENV = "QUARTERDECK_WAREHOUSE_URLS"
+SLACK_TOKENS_ENV = "QUARTERDECK_SLACK_TOKENS"
 _VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
@@ -437,6 +443,17 @@ def _warehouse_urls(env: Mapping[str, str]) -> dict[int, tuple[str, Secret]]:
     config's `warehouse.url_env` never picks a variable of the App's environment."""
     return _per_installation(
         env, WAREHOUSE_URLS_ENV, "warehouse URL", "ACME_WAREHOUSE_URL", "QUARTERDECK_WAREHOUSE_URL"
+    )
+
+
+def _slack_tokens(env: Mapping[str, str]) -> dict[int, tuple[str, Secret]]:
+    """QUARTERDECK_SLACK_TOKENS: like QUARTERDECK_POSTHOG_KEYS, installation ids to the
+    variable holding that installation's own Slack bot token, e.g.
+    `{"4242": "ACME_SLACK_TOKEN"}`. Unset: no installation's review is shared in Slack;
+    the CLI's QUARTERDECK_SLACK_TOKEN is never one of them, so one installation's config
+    can't post with another's workspace token."""
+    return _per_installation(
+        env, SLACK_TOKENS_ENV, "Slack bot token", "ACME_SLACK_TOKEN", "QUARTERDECK_SLACK_TOKEN"
     )
 
 

@@ -24,6 +24,7 @@ from quarterdeck.core.config.yaml_nodes import Doc, render_key
 from quarterdeck.core.model import MAX_TEAM_SIZE
 from quarterdeck.core.outbound import POSTHOG_KEY_ENV, OutboundPolicy, host_refusal
 from quarterdeck.core.review.codeowners import CODEOWNERS_PATHS, Codeowners
+from quarterdeck.core.review.slack_overview import SLACK_TOKEN_ENV
 from quarterdeck.errors import Problem
 
 __all__ = [
@@ -541,7 +542,8 @@ def credential_checks(
     non-empty, where `validate` runs) lacks: POSTHOG_PERSONAL_API_KEY for `posthog:`,
     the variable `sources.warehouse.url_env` names for `sql:`. Without it the review
     would show the figure as unavailable. A source not configured at all is
-    `metric_checks`' to report, once."""
+    `metric_checks`' to report, once. Likewise a team's Slack channel without
+    QUARTERDECK_SLACK_TOKEN: the review would be published, its overview not posted."""
     severity = "error" if strict else "warning"
     listed = [*_placed(cfg.metrics, ["metrics"])] + [
         placed
@@ -568,6 +570,17 @@ def credential_checks(
                 f"`url_env`) is not set, so it would be unavailable; set {warehouse.url_env} "
                 f"to the database URL (in a workflow, from a secret: `{warehouse.url_env}: "
                 f"${{{{ secrets.{warehouse.url_env} }}}}` in the step's `env:`)",
+                severity,
+            )
+    for slug, team in cfg.teams.items():
+        if team.slack is not None and SLACK_TOKEN_ENV not in present:
+            yield _problem_at(
+                doc,
+                ["teams", slug, "slack", "channel"],
+                f"team {slug} shares its review in Slack, but {SLACK_TOKEN_ENV} is not set, "
+                "so nothing would be posted; set it to the Slack app's bot token (xoxb-…, "
+                f"scope chat:write; in a workflow, from a secret: `{SLACK_TOKEN_ENV}: "
+                f"${{{{ secrets.{SLACK_TOKEN_ENV} }}}}` in the step's `env:`), or remove `slack:`",
                 severity,
             )
 

@@ -43,6 +43,7 @@ __all__ = [
     "Questions",
     "RepoPattern",
     "Sentence",
+    "SlackChannel",
     "Slug",
     "Text",
     "TimeZone",
@@ -67,6 +68,9 @@ LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}(\[bot\])?")
 OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 # `owner/name`, where the name may hold shell-style wildcards (`posthog-*`) and a
 # leading `!` excludes; the owner is literal, so one listing per owner answers it.
+# A Slack channel as chat.postMessage takes one: its id (C0123ABCD, G… for a private
+# channel) or its name (lowercase, digits, `-`, `_`, up to 80 characters, `#` optional).
+SLACK_CHANNEL = re.compile(r"[CG][A-Z0-9]{6,}|#?[a-z0-9][a-z0-9_-]{0,79}")
 REPO_PATTERN = re.compile(rf"!?{OWNER.pattern}/[A-Za-z0-9_.*?\[\]-]{{1,100}}")
 
 
@@ -79,6 +83,12 @@ def _slug(value: str) -> str:
 def _login(value: str) -> str:
     if not LOGIN.fullmatch(value):
         raise PydanticCustomError("qd_login", "not a GitHub login")
+    return value
+
+
+def _slack_channel(value: str) -> str:
+    if not SLACK_CHANNEL.fullmatch(value):
+        raise PydanticCustomError("qd_slack_channel", "not a Slack channel")
     return value
 
 
@@ -194,6 +204,11 @@ Login = Annotated[
     AfterValidator(_login),
     WithJsonSchema({"type": "string", "pattern": f"^{LOGIN.pattern}$"}),
 ]
+SlackChannel = Annotated[
+    str,
+    AfterValidator(_slack_channel),
+    WithJsonSchema({"type": "string", "pattern": f"^(?:{SLACK_CHANNEL.pattern})$"}),
+]
 RepoPattern = Annotated[
     str,
     AfterValidator(_repo_pattern),
@@ -245,6 +260,8 @@ CUSTOM_MESSAGES = {
     "qd_branch": "{v} is not a usable branch name: write it as git shows it, e.g. main",
     "qd_codeowner": "{v} is not an owner as CODEOWNERS writes them: use @org/team, @login "
     "or an email, e.g. @acme/replay",
+    "qd_slack_channel": "{v} is not a Slack channel: write its id (C0123ABCD, from the "
+    "channel's details) or its name as Slack shows it (lowercase, e.g. growth-review)",
     "qd_repo": "{v} is not a repository: write owner/name, a pattern such as acme/sdk-*, "
     "or !acme/legacy-* to leave some out",
     "qd_owner": "{v} is not a GitHub user or organisation: letters, digits and single "

@@ -33,6 +33,7 @@ from quarterdeck.core.config.fields import (
     Questions,
     RepoPattern,
     Sentence,
+    SlackChannel,
     Slug,
     Text,
     TimeZone,
@@ -64,8 +65,10 @@ __all__ = [
 
 class _Model(BaseModel):
     # strict: YAML already gives typed values, so "12" for a number is a mistake to
-    # report, not to coerce. frozen: parsed files are facts.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # report, not to coerce. frozen: parsed files are facts. defer_build: a model's
+    # validator is built when first used, not at import (start-up: the config file
+    # builds its tree in one go, and a review without goal files never builds theirs).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -236,6 +239,15 @@ class SourcesSpec(_Model):
     warehouse: WarehouseSource | None = Field(None, description="A SQL warehouse.")
 
 
+class SlackSpec(_Model):
+    """Where a team's review overview is posted; the bot token comes from the environment."""
+
+    channel: SlackChannel = Field(
+        description="The channel's id (C0123ABCD) or name; the bot token is "
+        "QUARTERDECK_SLACK_TOKEN in the environment, never in the repository."
+    )
+
+
 class TeamSpec(_Model):
     """A product team of six people or fewer, led by an engineer."""
 
@@ -256,6 +268,11 @@ class TeamSpec(_Model):
     owns: Ownership = Field(
         default_factory=Ownership,
         description="Paths and labels whose unplanned PRs are this team's.",
+    )
+    slack: SlackSpec | None = Field(
+        None,
+        description="Post a short overview of each published review to this Slack channel, "
+        "updated in place on re-runs, with the lead's decision in its thread.",
     )
 
 
@@ -348,7 +365,7 @@ class ObjectivesFile(RootModel[list[ObjectiveSpec]]):
     """`objectives/YYYY-Qn.yml`: one quarter's company objectives (quarter from the file name)."""
 
     model_config = ConfigDict(
-        title="Quarterdeck objectives file (objectives/YYYY-Qn.yml)", strict=True
+        title="Quarterdeck objectives file (objectives/YYYY-Qn.yml)", strict=True, defer_build=True
     )
 
 
@@ -452,7 +469,9 @@ class GoalSpec(_Model):
 class GoalsFile(RootModel[list[GoalSpec]]):
     """`goals/YYYY-Qn.yml`: the list of one quarter's goals (quarter from the file name)."""
 
-    model_config = ConfigDict(title="Quarterdeck goals file (goals/YYYY-Qn.yml)", strict=True)
+    model_config = ConfigDict(
+        title="Quarterdeck goals file (goals/YYYY-Qn.yml)", strict=True, defer_build=True
+    )
 
 
 class RevenueMetrics(_Model):

@@ -41,6 +41,7 @@ def to_team(slug: str, spec: TeamSpec) -> Team:
         labels=tuple(spec.owns.labels),
         codeowners=tuple(spec.owns.codeowners),
         repos=tuple(spec.owns.repos),
+        slack_channel=spec.slack.channel if spec.slack else None,
     )
 
 

@@ -20,10 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-
-from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
+from typing import TYPE_CHECKING
 
 from quarterdeck.errors import Problem
+
+if TYPE_CHECKING:
+    from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
 
 __all__ = [
     "CODEOWNERS_PATHS",
@@ -58,7 +60,7 @@ class Rule:
 
     @cached_property
     def _compiled(self) -> GitIgnoreBasicPattern:
-        return GitIgnoreBasicPattern(self.pattern)
+        return _pattern(self.pattern)
 
     @property
     def anchored(self) -> bool:
@@ -167,7 +169,7 @@ def _pattern_error(pattern: str) -> str:
     if pattern.strip("/") == "":
         return f"`{pattern}` matches nothing; line skipped"
     try:
-        GitIgnoreBasicPattern(pattern)
+        _pattern(pattern)
     except ValueError as exc:
         return f"`{pattern}` is not a valid pattern ({exc}); line skipped"
     return ""
@@ -186,3 +188,11 @@ def _owners_error(owners: tuple[str, ...]) -> str:
 def _is_anchored(pattern: str) -> bool:
     # gitignore: a slash at the start or in the middle ties the pattern to the root.
     return "/" in pattern.rstrip("/")
+
+
+def _pattern(text: str) -> GitIgnoreBasicPattern:
+    """`text` compiled by pathspec, imported here, on first use: a review whose config
+    names no CODEOWNERS entry never loads it (start-up; benchmarks/startup.py)."""
+    from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
+
+    return GitIgnoreBasicPattern(text)

@@ -75,8 +75,9 @@ def read_pr_trace(message: str, parents: int) -> PrTrace | None:
     if m:
         owner, _, branch = m.group(2).partition("/")
         head_branch = branch or owner
-        lines = [line.strip() for line in message.split("\n")[1:]]
-        title = next((line for line in lines if line), head_branch)
+        # The first line of the body with any text: the PR's title.
+        body = message.partition("\n")[2].lstrip()
+        title = body.partition("\n")[0].strip() or head_branch
         style = "merge" if parents >= 2 else "squash"
         return PrTrace(int(m.group(1)), title, style, owner if branch else None, head_branch)
     m = _NUMBER_TAIL.search(subject)

@@ -77,7 +77,12 @@ def _named(login: str, bots: Collection[str]) -> bool:
 
 def in_window(link: Link, start: datetime, end: datetime) -> bool:
     """Whether the PR merged in [start, end)."""
-    return utc(start) <= utc(link.pr.merged_at) < utc(end)
+    merged = link.pr.merged_at
+    if merged.tzinfo is UTC and start.tzinfo is not None and end.tzinfo is not None:
+        # A UTC time and aware bounds compare as instants, whatever the bounds' zones:
+        # no conversion needed (this runs for every PR of six months, per team and goal).
+        return start <= merged < end
+    return utc(start) <= utc(merged) < utc(end)
 
 
 def speed(

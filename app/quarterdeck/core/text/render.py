@@ -7,6 +7,7 @@ safe Markdown. A PR title like `{{ 7*7 }}` is a value, never template source.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -196,6 +197,36 @@ def make_environment(
         plural=plural,
     )
     return env
+
+
+def compiled_form(env: jinja2.Environment) -> str:
+    """A short name for how `env` compiles templates: Jinja2's version, the class (the
+    sandbox compiles operators differently) and every option the generated code depends
+    on. Compiled templates kept between runs are reused only under the same name, so a
+    Jinja2 upgrade or a changed option never loads stale code."""
+    options = (
+        jinja2.__version__,
+        type(env).__qualname__,
+        env.block_start_string,
+        env.block_end_string,
+        env.variable_start_string,
+        env.variable_end_string,
+        env.comment_start_string,
+        env.comment_end_string,
+        env.line_statement_prefix,
+        env.line_comment_prefix,
+        env.trim_blocks,
+        env.lstrip_blocks,
+        env.newline_sequence,
+        env.keep_trailing_newline,
+        env.optimized,
+        env.is_async,
+        repr(env.autoescape),
+        getattr(env.finalize, "__qualname__", repr(env.finalize)),
+        env.undefined.__qualname__,
+        sorted(env.extensions),
+    )
+    return "quarterdeck-" + hashlib.sha256(repr(options).encode()).hexdigest()[:16]
 
 
 def render(env: jinja2.Environment, name: str, **context: object) -> str:

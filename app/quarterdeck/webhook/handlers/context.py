@@ -69,6 +69,7 @@ class Context:
     lock: Callable[[str], AbstractContextManager[None]]
     identity: Callable[[], str]
     create_labels: bool = False
+    slack_for: Callable[[int], Any] = lambda _installation: None
     _gh: Any = field(default=None, repr=False)
     _app_config: Any = field(default=None, repr=False)
 
@@ -82,6 +83,11 @@ class Context:
             client = self.github_factory(installation)
             self._gh = client.withLazy(True) if hasattr(client, "withLazy") else client
         return self._gh
+
+    def slack(self) -> Any:
+        """The installation's own Slack client (QUARTERDECK_SLACK_TOKENS), or None."""
+        installation = self.delivery.installation_id
+        return None if installation is None else self.slack_for(installation)
 
     @property
     def ours(self) -> str:

@@ -10,12 +10,15 @@ rewrote Quarterdeck's own decision line gets it put back.
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 from typing import Any
 
+from quarterdeck.core.review.decisions import read_record
 from quarterdeck.core.text.markers import read_marker
 from quarterdeck.core.vocabulary import actor, parse_timestamp
 from quarterdeck.services.decisions import record_decision
+from quarterdeck.services.slack_share import share_decision
 from quarterdeck.sources.github.writes import Writer, marked_by_us
 from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context
@@ -67,5 +70,11 @@ def handle(ctx: Context, data: dict[str, Any], review: tuple[str, str]) -> str:
             comments=lambda i, tag: our_comment(i, tag, delivery.log_fields(), writer=ctx.ours),
             writer=ctx.ours,
         )
+    if team.slack_channel:
+        # After the issue's lock: the Slack record has a lock of its own (its label).
+        shared = share_decision(
+            repo, issue, slug, read_record(done.body), ctx.slack(), body=done.body, writer=ctx.ours
+        )
+        done = dataclasses.replace(done, written=(*done.written, *shared))
     wrote = "; ".join(done.written) or "nothing to write"
     return f"review issue #{number} ({slug}, {month}): {done.verdict.summary}; {wrote}"

@@ -1,21 +1,11 @@
-"""The bundled templates, loaded once per process on first use (not at import)."""
+"""The bundled templates for the App's comments: the process's one environment."""
 
 from __future__ import annotations
 
-from functools import cache
-
-from jinja2.sandbox import SandboxedEnvironment
-
-from quarterdeck.core.text.render import make_environment, render
-from quarterdeck.resources import resource
-
-
-@cache
-def environment() -> SandboxedEnvironment:
-    """The sandboxed, escaping environment over Quarterdeck's `templates/`."""
-    return make_environment([resource("templates")])
+from quarterdeck.core.text.render import render
+from quarterdeck.services.templates import bundled_environment
 
 
 def render_template(name: str, **context: object) -> str:
     """Render one bundled template."""
-    return render(environment(), name, **context)
+    return render(bundled_environment(), name, **context)
