@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:  # a parsed file is data too; the import is only for the annotation
     from quarterdeck.core.business.definitions import MetricDef
@@ -15,7 +15,9 @@ if TYPE_CHECKING:  # a parsed file is data too; the import is only for the annot
 
 MAX_TEAM_SIZE = 6
 # Where a goal stands; a finished goal is never stalled and gets no new issue.
-GOAL_STATUSES = ("planned", "in-progress", "shipped", "dropped", "carried-over")
+# The type is the one list; GOAL_STATUSES is its values (a Literal over a variable is no type).
+GoalStatus = Literal["planned", "in-progress", "shipped", "dropped", "carried-over"]
+GOAL_STATUSES: tuple[str, ...] = get_args(GoalStatus)
 FINISHED_STATUSES = ("shipped", "dropped")
 
 # The seed article's discussion questions for a growth review.

@@ -12,7 +12,8 @@ import dataclasses
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from functools import partial
+from typing import TypedDict, TypeVar
 
 from quarterdeck.core.goals.back_to_files import goals_file
 from quarterdeck.core.goals.issues import IssueSnapshot, goal_marker, marker_goal_id
@@ -28,7 +29,7 @@ from quarterdeck.core.text.markdown import SafeMarkdown
 from quarterdeck.core.vocabulary import is_bot_login
 from quarterdeck.errors import PartialWriteError, QuarterdeckError
 from quarterdeck.services.templates import render_template
-from quarterdeck.sources.github import Github, Issue, Repository, translated
+from quarterdeck.sources.github import Github, Issue, NamedUser, Repository, translated
 from quarterdeck.sources.github.client import token_writer
 from quarterdeck.sources.github.goals import get_issue, list_goal_issues, list_marked_issues
 from quarterdeck.sources.github.lock import github_lock
@@ -149,21 +150,21 @@ def _apply(
 ) -> None:
     steps: list[tuple[str, Callable[[], None]]] = []
     for spec in plan.labels:
-        steps.append((f"label {spec.name!r}", lambda spec=spec: _create_label(repo, spec, result)))
+        steps.append((f"label {spec.name!r}", partial(_create_label, repo, spec, result)))
     for action in plan.issues:
         if action.kind == "create":
             what = f"the issue of goal {action.goal_id!r}"
-            steps.append((what, lambda action=action: _create_issue(repo, action, result, finder)))
+            steps.append((what, partial(_create_issue, repo, action, result, finder)))
         elif action.kind == "update":
             what = f"issue #{action.number} (goal {action.goal_id!r})"
-            target = objects[action.number]  # type: ignore[index]
-            steps.append((what, lambda a=action, t=target: _update_issue(t, a, result)))
+            assert action.number is not None, action  # plan_sync numbers what it edits
+            target = objects[action.number]
+            steps.append((what, partial(_update_issue, target, action, result)))
         elif action.kind == "duplicate":
             what = f"duplicate issue #{action.number} (goal {action.goal_id!r})"
-            target = objects[action.number]  # type: ignore[index]
-            steps.append(
-                (what, lambda a=action, t=target: _close_duplicate(t, a, result, finder.writer))
-            )
+            assert action.number is not None, action  # plan_sync numbers what it edits
+            target = objects[action.number]
+            steps.append((what, partial(_close_duplicate, target, action, result, finder.writer)))
     for index, (what, step) in enumerate(steps):
         try:
             with translated(f"writing {what}"):
@@ -259,15 +260,27 @@ def _update_issue(target: Issue, action: IssueAction, result: SyncResult) -> Non
     _done(result, f"updated #{action.number} ({', '.join(action.changes)})")
 
 
-def _fields(action: IssueAction) -> dict[str, object]:
+class _IssueEdit(TypedDict, total=False):
+    """The fields of an issue `Issue.edit` sends, by its keyword names."""
+
+    title: str
+    body: str
+    labels: list[str]
+    assignees: list[NamedUser | str]
+
+
+def _fields(action: IssueAction) -> _IssueEdit:
     # Only what changed, so a person's concurrent edit of another field isn't reverted.
-    values = {
-        "title": action.title,
-        "body": action.body,
-        "labels": list(action.labels),
-        "assignees": list(action.assignees),
-    }
-    return {key: values[key] for key in action.changes}
+    fields: _IssueEdit = {}
+    if "title" in action.changes:
+        fields["title"] = action.title
+    if "body" in action.changes:
+        fields["body"] = action.body
+    if "labels" in action.changes:
+        fields["labels"] = list(action.labels)
+    if "assignees" in action.changes:
+        fields["assignees"] = list(action.assignees)
+    return fields
 
 
 def _done(result: SyncResult, line: str) -> None:

@@ -64,6 +64,7 @@ from quarterdeck.sources.repo_files import (
 # The GitHub gateway (PyGithub) is imported inside the GitHub-mode functions, and only
 # there: an offline review never loads it (start-up cost; tests/test_install.py).
 if TYPE_CHECKING:
+    from quarterdeck.core.review.goal_changes import GoalChange
     from quarterdeck.sources.github import Github, Repository
     from quarterdeck.sources.github.home import HomePlan
     from quarterdeck.sources.github.writes import Writer
@@ -524,7 +525,7 @@ def _carry(
     if review.team is None:
         return review
     path = goals_file_of(config, month)
-    changes = ()
+    changes: tuple[GoalChange, ...] = ()
     if month.month_of_quarter != 1 and not unavailable:
         changes = goal_changes(
             goals_in_file(path, then), goals_in_file(path, now), review.team.slug, month.quarter

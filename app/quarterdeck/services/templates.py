@@ -95,7 +95,8 @@ def _render_in_child(
     # Fork, so the context (a whole review) reaches the child without being pickled;
     # only the rendered text comes back.
     methods = multiprocessing.get_all_start_methods()
-    mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    fork = "fork" in methods
+    mp = multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
     receiver, sender = mp.Pipe(duplex=False)
     child = mp.Process(target=_child, args=(sender, overrides, name, context, limits), daemon=True)
     child.start()

@@ -298,6 +298,7 @@ def _release_tips(repo: Path, tip: str, since: datetime) -> list[str]:
     Both the branch as it is now (its PRs not merged back yet count too) and as each
     merge took it (the branch may be gone since).
     """
+    args: tuple[str, ...]  # grows below
     args = ("log", "--first-parent", "--merges", "-z", "--format=%P%x1f%s")
     args += (*bound("--since", since), tip, "--")
     names: dict[str, None] = {}
@@ -325,6 +326,7 @@ def _read_lines(
     repo: Path, tips: list[str], window: tuple[datetime, datetime | None], counter: Counter
 ) -> list[_Commit]:
     """First-parent commits of every tip's line inside `window`, newest first."""
+    args: tuple[str, ...]  # grows below
     args = ("log", "--first-parent", "-z", "--encoding=UTF-8", f"--format={_MAIN_FORMAT}")
     args += (*_window_bounds(window), *tips, "--")
     commits: list[_Commit] = []
@@ -339,6 +341,7 @@ def _read_github_made(
     repo: Path, tips: list[str], window: tuple[datetime, datetime | None]
 ) -> list[_Commit]:
     """Commits GitHub itself made (merges, squashes) reachable from `tips` in `window`."""
+    args: tuple[str, ...]  # grows below
     args = ("log", "-z", "--encoding=UTF-8", f"--format={_MAIN_FORMAT}")
     args += (f"--committer={_GITHUB_COMMITTER}", *_window_bounds(window), *tips, "--")
     return [
@@ -358,6 +361,7 @@ def _read_identities(
     returned, for no one."""
     # Only a noreply email says anything of a login (`IdentityBook.build`), so git
     # leaves the others out (matching the author line, any case, as `noreply_login`).
+    args: tuple[str, ...]  # grows below
     args = ("log", "-z", "--encoding=UTF-8", "--format=%aN%x1f%aE", "--regexp-ignore-case")
     args += (f"--author={_NOREPLY_AUTHOR}", *_window_bounds((since, until)), *tips, "--")
     found: set[Identity] = set()
@@ -408,6 +412,7 @@ def _read_fork_tips(
     """Whose work each fork carried from `since` on, to tell organisations apart:
     (fork owner, author of the merged branch's tip) of every PR merged from a fork, and
     who merged PRs (the maintainers, whose fix-ups on a branch say nothing of a fork)."""
+    args: tuple[str, ...]  # grows below
     args = ("log", "--merges", "-z", "--encoding=UTF-8", "--format=%P%x1f%aN%x1f%aE%x1f%s")
     args += (*_window_bounds((since, until)), *tips, "--")
     merged: list[tuple[str, str]] = []

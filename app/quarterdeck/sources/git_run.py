@@ -12,7 +12,7 @@ import logging
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -80,7 +80,7 @@ def git_output(repo: Path, *args: str) -> str:
 
 def stream(
     repo: Path, args: tuple[str, ...], what: str, stdin: IO[bytes] | None = None
-) -> Iterator[list[str]]:
+) -> Generator[list[str], None, None]:  # a generator: callers may close() it early
     """NUL-separated tokens of a git command's stdout, a big chunk's worth at a time."""
     with tempfile.TemporaryFile() as errors:
         try:

@@ -53,10 +53,21 @@ class PinnedAdapter(HTTPAdapter):
         self.policy = policy
         self.resolver = resolver
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """HTTPAdapter's send, with the Host header naming the host."""
         # The connection is to an IP: the Host header must still name the host.
         request.headers["Host"] = urlsplit(request.url or "").netloc.rsplit("@", 1)[-1]
-        return super().send(request, **kwargs)
+        return super().send(
+            request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
+        )
 
     def get_connection_with_tls_context(
         self,
@@ -70,8 +81,10 @@ class PinnedAdapter(HTTPAdapter):
         scheme, host = parts.scheme.lower(), parts.hostname or ""
         port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
         address = self._checked_address(host, port)
-        host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
-        pool_kwargs = dict(pool_kwargs)
+        # types-requests: this method's caller takes `verify=None` and passes it on, as
+        # requests does; the stub of the one it calls leaves None out.
+        host_params, pool_key = self.build_connection_pool_key_attributes(request, verify, cert)  # type: ignore[arg-type]
+        pool_kwargs: dict[str, Any] = dict(pool_key)
         if scheme == "https":
             # TLS speaks to the name: SNI and the certificate check use it, not the IP.
             pool_kwargs["server_hostname"] = host

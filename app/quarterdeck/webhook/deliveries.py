@@ -55,7 +55,9 @@ LEASE = 15 * 60
 
 def valid_delivery_id(text: str | None) -> bool:
     """A delivery id as GitHub sends one (a GUID); anything else is refused."""
-    return bool(text) and _DELIVERY_ID.match(text) is not None  # type: ignore[arg-type]
+    if not text:
+        return False
+    return _DELIVERY_ID.match(text) is not None
 
 
 class DeliveryStore(Protocol):

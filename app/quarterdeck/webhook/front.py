@@ -30,7 +30,7 @@ import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, cast
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -40,6 +40,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("quarterdeck.webhook")
 THREADS_VARIABLE = "QUARTERDECK_SERVE_THREADS"  # serve --threads, for the processes it spawns
@@ -69,7 +70,9 @@ class Buffered:
         from a2wsgi import WSGIMiddleware
 
         self.max_body = max_body
-        self.app = WSGIMiddleware(wsgi, workers=threads)
+        # a2wsgi types scopes and messages as its own TypedDicts; servers pass plain
+        # dicts, and so does this middleware: the bridge is an ASGI app like any other.
+        self.app = cast("App", WSGIMiddleware(wsgi, workers=threads))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection scope."""
@@ -130,7 +133,7 @@ def read_timeout() -> float:
     return float(load_settings(require_app=False).read_timeout)
 
 
-class Deadline(H11Protocol):  # type: ignore[misc]
+class Deadline(H11Protocol):
     """uvicorn's h11 protocol, with each request due whole within the read timeout.
 
     The timer runs while the connection owes a request: from the connection's opening
@@ -145,6 +148,7 @@ class Deadline(H11Protocol):  # type: ignore[misc]
         self._fresh = True  # no request seen yet on this connection
         self._seconds = read_timeout()
 
+    # uvicorn's own H11Protocol narrows asyncio's BaseTransport to Transport; ours follows.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """uvicorn's, then start the clock: a connection must send its request in time."""
         super().connection_made(transport)

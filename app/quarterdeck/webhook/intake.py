@@ -20,9 +20,9 @@ it reads the request, calls `accept`, then claims and enqueues.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from quarterdeck.webhook import signature
@@ -37,6 +37,16 @@ _TOO_DEEP = "the JSON is nested too deeply to be a GitHub delivery"
 # GitHub's payloads nest about 6 levels; far deeper data could still overflow the
 # stack later (RQ pickles the payload), so it is refused at the door.
 MAX_JSON_DEPTH = 64
+
+
+class Headers(Protocol):
+    """A request's headers as `accept` reads them: a plain dict, or werkzeug's."""
+
+    def get(self, key: str, /) -> str | None:
+        """The value of header `key`, or None."""
+
+    def items(self) -> Iterable[tuple[str, str]]:
+        """Every (name, value)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,7 @@ class Reply:
 
 
 def accept(
-    headers: Mapping[str, str],
+    headers: Headers,
     body: bytes,
     secret: bytes,
     *,
@@ -99,7 +109,7 @@ def accept(
     return Delivery(str(delivery_id), event, payload)
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def _header(headers: Headers, name: str) -> str | None:
     value = headers.get(name)
     if value is None:  # a plain dict is case-sensitive; HTTP headers are not
         wanted = name.lower()

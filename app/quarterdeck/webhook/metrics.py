@@ -287,7 +287,8 @@ class RedisCollector:
 
 def _cumulative(counts: list[int]) -> list[tuple[str, float]]:
     bounds = [*(repr(float(b)) for b in JOB_BUCKETS), "+Inf"]
-    total, out = 0, []
+    total = 0
+    out: list[tuple[str, float]] = []
     for bound, count in zip(bounds, counts, strict=True):
         total += count
         out.append((bound, total))

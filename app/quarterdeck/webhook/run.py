@@ -51,11 +51,14 @@ def run_worker(*, burst: bool, heartbeat: int | None, abandon_after: int | None)
     configure_logging(settings.secrets())
     from redis.exceptions import RedisError
 
-    from quarterdeck.webhook.worker import work
+    from quarterdeck.webhook.worker import DEFAULT_ABANDON_AFTER, DEFAULT_HEARTBEAT, work
 
     try:
-        timing = {"heartbeat": heartbeat, "abandon_after": abandon_after}
-        work(burst=burst, **{k: v for k, v in timing.items() if v is not None})
+        work(
+            burst=burst,
+            heartbeat=DEFAULT_HEARTBEAT if heartbeat is None else heartbeat,
+            abandon_after=DEFAULT_ABANDON_AFTER if abandon_after is None else abandon_after,
+        )
     except RedisError as exc:
         # A message, not a traceback; the URL is shown without its password, and
         # Redis's words go through the redactor, as every error's do.

@@ -131,7 +131,7 @@ class RedisLost(Exception):
         self.cause = cause
 
 
-def worker_class() -> type:
+def worker_class() -> type[Any]:
     """RQ's Worker, with the abandoned-job lapse set by `abandon_after`, not fixed at +60 s,
     and every Redis failure that passes turned into the end of its loop (`RedisLost`)."""
     from rq import Queue, Worker
@@ -153,20 +153,20 @@ def worker_class() -> type:
                     found = Lost(exc)
                 else:
                     raise
-                if args and isinstance(args[0], Worker):
+                if args and isinstance(args[0], QuarterdeckWorker):
                     args[0].lost_to = found  # RQ's loop swallows it: `work` asks here
                 raise found from exc
 
         return wrapped
 
-    class QuarterdeckQueue(Queue):  # type: ignore[misc]
+    class QuarterdeckQueue(Queue):
         @classmethod
         def dequeue_any(cls, *args: Any, **kwargs: Any) -> Any:
             # RQ's idle loop retries a lost connection by itself, one log line per try
             # and with its old connection state: ours waits once, and starts afresh.
             return lost(super().dequeue_any)(*args, **kwargs)
 
-    class QuarterdeckWorker(Worker):  # type: ignore[misc]
+    class QuarterdeckWorker(Worker):
         abandon_after = DEFAULT_ABANDON_AFTER
         stop_signalled = False
         lost_to: RedisLost | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from quarterdeck.core.business.series import Target
 
@@ -19,10 +20,13 @@ __all__ = [
     "Derivation",
     "MetricDef",
     "Standard",
+    "Unit",
     "parse_derivation",
 ]
 
-UNITS = ("usd", "eur", "gbp", "percent", "count", "score", "days")
+# The type is the one list; UNITS is its values (a Literal over a variable is no type).
+Unit = Literal["usd", "eur", "gbp", "percent", "count", "score", "days"]
+UNITS: tuple[str, ...] = get_args(Unit)
 SECTIONS = ("revenue", "product", "feedback")  # or any heading a team writes
 SOURCE_KINDS = ("posthog", "sql", "file", "from")
 _DERIVATION = re.compile(

@@ -138,8 +138,10 @@ def placeholder_checks(
             if owner in STARTER_LOGINS:
                 message = _LOGIN.format(who=f"an owner of goal '{spec.id}'", login=owner)
                 yield _problem_at(goal_doc, [i, "owners", j], message, severity)
-        texts = (("title", spec.title, "what the team will build"),)
-        texts += (("motivation", spec.motivation, "why it matters now"),)
+        texts: tuple[tuple[str, str, str], ...] = (
+            ("title", spec.title, "what the team will build"),
+            ("motivation", spec.motivation, "why it matters now"),
+        )
         for name, text, say in texts:
             if text.startswith(STARTER_TEXT):
                 message = _TEXT.format(what=f"the {name} of goal '{spec.id}'", say=say)
@@ -190,12 +192,6 @@ def to_check_problems(text: str, file: str, *, strict: bool) -> Iterator[Problem
 
 _LOGIN = "{who} is still the starter's placeholder '{login}': put their GitHub login here"
 _TEXT = "{what} is still the starter's placeholder text: say {say}"
-
-
-def _problem_at(doc: Doc, loc: list[int | str], message: str, severity: str) -> Problem:
-    return Problem(
-        doc.file_at(loc), doc.line_of_value(loc), render_key(loc, doc), message, severity
-    )
 
 
 def goal_checks(
@@ -301,15 +297,15 @@ def objective_checks(
             continue
         first[quarter, spec.id] = (doc.file_at(at), line)
         by_quarter.setdefault(quarter, []).append(spec.id)
-    for spec, doc, i in goals:
-        if spec.objective is None:
+    for goal, doc, i in goals:
+        if goal.objective is None:
             continue
         quarter = quarter_of_goals_file(doc.file) or ""
         ids = by_quarter.get(quarter, [])
-        if spec.objective in ids:
+        if goal.objective in ids:
             continue
-        others = sorted(q for q, listed in by_quarter.items() if spec.objective in listed)
-        name = f"'{spec.objective}'"
+        others = sorted(q for q, listed in by_quarter.items() if goal.objective in listed)
+        name = f"'{goal.objective}'"
         file = f"{objectives_dir.strip('/')}/{quarter}.yml"
         if others:
             message = (
@@ -326,7 +322,7 @@ def objective_checks(
             )
             yield _problem_at(doc, [i, "objective"], message, "warning")
         else:
-            close = difflib.get_close_matches(spec.objective, ids, n=1)
+            close = difflib.get_close_matches(goal.objective, ids, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"{quarter}'s are: {', '.join(ids)}"
             message = f"unknown objective {name} in {quarter}; {hint}"
             yield _problem_at(doc, [i, "objective"], message, "error")

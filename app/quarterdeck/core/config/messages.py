@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, RootModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from quarterdeck.core.config.fields import CUSTOM_MESSAGES
 from quarterdeck.core.config.yaml_nodes import Doc, render_key
@@ -99,7 +100,7 @@ def _unwrap(tp: Any) -> Any:
         return tp
 
 
-def _message(err: dict[str, Any], root_model: Any) -> str:
+def _message(err: ErrorDetails, root_model: Any) -> str:
     kind, value, loc = err["type"], err.get("input"), err["loc"]
     if kind == "extra_forbidden":
         name = str(loc[-1])

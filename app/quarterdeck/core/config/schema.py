@@ -9,13 +9,13 @@ publishes them for editors.
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Any, Literal, get_origin
+from typing import Annotated, Any, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 from pydantic.json_schema import models_json_schema
 from pydantic_core import PydanticCustomError
 
-from quarterdeck.core.business.definitions import STANDARD, UNITS, parse_derivation
+from quarterdeck.core.business.definitions import STANDARD, Unit, parse_derivation
 from quarterdeck.core.business.series import parse_target
 from quarterdeck.core.config.fields import (
     MAX_SLUG,
@@ -39,7 +39,7 @@ from quarterdeck.core.config.fields import (
     TimeZone,
     Title,
 )
-from quarterdeck.core.model import GOAL_STATUSES
+from quarterdeck.core.model import GoalStatus
 
 __all__ = [
     "METRICS_FILE_KEYS",
@@ -114,9 +114,7 @@ class MetricSpec(_Model):
         "unit or section."
     )
     title: Title | None = Field(None, description="What the review calls it.")
-    unit: Literal[UNITS] | None = Field(
-        None, description="usd, eur, gbp, percent, count, score or days."
-    )  # type: ignore[valid-type]
+    unit: Unit | None = Field(None, description="usd, eur, gbp, percent, count, score or days.")
     section: Text | None = Field(
         None, description="revenue, product, feedback, or a heading of your own."
     )
@@ -446,9 +444,7 @@ class GoalSpec(_Model):
     objective: Slug | None = Field(
         None, description="Id of the company objective of its quarter the goal serves."
     )
-    status: Literal[GOAL_STATUSES] = Field(  # type: ignore[valid-type]
-        "planned", description="Where the goal stands."
-    )
+    status: GoalStatus = Field("planned", description="Where the goal stands.")
     # What belongs to the goal, for PRs that name no goal (core.review.goal_rules).
     labels: list[Text] = Field(
         default_factory=list, description='PR labels of the goal\'s work, e.g. "replay".'

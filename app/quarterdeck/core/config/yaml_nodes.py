@@ -60,7 +60,8 @@ class _Loader(yaml.SafeLoader):
                     "Quarterdeck files need only a few levels",
                     self.peek_event().start_mark,
                 )
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            # types-PyYAML says `index: int`; PyYAML passes a mapping's key node there too.
+            return super().compose_node(parent, index)  # type: ignore[arg-type]
         finally:
             self._depth -= 1
 
@@ -242,23 +243,22 @@ class Doc:
         for item in loc:
             if item == "[key]" and key_node is not None:
                 return line_of(key_node.start_mark), found
-            child: yaml.Node | None = None
+            # (the node whose line names the item, the item's value)
+            hit: tuple[yaml.Node, yaml.Node] | None = None
             if isinstance(node, yaml.MappingNode):
-                pair = self._pairs(node).get(str(item))
-                if pair is not None:
-                    key_node, child = pair
+                hit = self._pairs(node).get(str(item))
             elif (
                 isinstance(node, yaml.SequenceNode)
                 and isinstance(item, int)
                 and 0 <= item < len(node.value)
             ):
-                key_node = child = node.value[item]
-            if child is None:
+                hit = (node.value[item], node.value[item])
+            if hit is None:
                 # Past the end of the file's own structure (an unknown key's value,
                 # a pydantic union tag): the deepest existing node is the best line.
                 return line, found
             found.append(item)
-            node = child
+            key_node, node = hit
             line = line_of(key_node.start_mark)
         return line, found
 

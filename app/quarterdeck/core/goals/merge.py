@@ -65,8 +65,8 @@ def merge_goals(config: Config, issue_goals: Sequence[Goal]) -> Config:
                 ),
                 None,
             )
-            if match is not None:
-                claimed.add(match.issue)  # type: ignore[arg-type]
+            if match is not None and match.issue is not None:
+                claimed.add(match.issue)
         merged.append(merge_goal(goal, match) if match is not None else goal)
 
     taken = {g.id for g in merged}

@@ -130,10 +130,10 @@ def plan_sync(
     """
     by_number = {i.number: i for i in issues}
     by_marker: dict[str, list[IssueSnapshot]] = {}
-    for issue in sorted(issues, key=lambda i: i.number):
-        goal_id = marker_goal_id(issue.body)
-        if goal_id and not issue.other_bot:
-            by_marker.setdefault(goal_id, []).append(issue)
+    for snapshot in sorted(issues, key=lambda i: i.number):
+        goal_id = marker_goal_id(snapshot.body)
+        if goal_id and not snapshot.other_bot:
+            by_marker.setdefault(goal_id, []).append(snapshot)
     named = {g.issue for g in goals if g.issue is not None}
 
     actions: list[IssueAction] = []

@@ -156,14 +156,14 @@ def resolve_people(survey: RepoSurvey) -> dict[str, Person]:
         if key in people or commit.is_bot:
             continue
         found = book.identify(commit.name, commit.email)
-        emails = tuple(emails_of[key])
+        addresses = tuple(emails_of[key])
         evidence = found.source in ("noreply", "fork")
         if not evidence and found.login.casefold() in listed:
             # CODEOWNERS knows the login; that this email is theirs is still a guess.
             login = listed[found.login.casefold()]
-            people[key] = Person(login, True, f"{found.how}, listed in CODEOWNERS", emails)
+            people[key] = Person(login, True, f"{found.how}, listed in CODEOWNERS", addresses)
         else:
-            people[key] = Person(found.login, not evidence, found.how, emails)
+            people[key] = Person(found.login, not evidence, found.how, addresses)
     return people
 
 

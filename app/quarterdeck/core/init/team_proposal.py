@@ -143,14 +143,16 @@ def propose_teams(survey: RepoSurvey, prs: Sequence[PullRequest] = ()) -> Propos
     people = resolve_people(survey)
     work = shipped_work(survey, people, prs)
     merged = sum(1 for w in work if w.number)
-    counts = {"prs": merged, "pushes": len(work) - merged}
+    pushes = len(work) - merged
     unit = "PR" if merged else "commit"
     areas = codeowners_areas(survey, work)
     owned = [a for a in areas if a.shipped]
     if owned:
         idle = tuple(a.key for a in areas if not a.shipped)
         groups = [[a] for a in sorted(owned, key=lambda a: (-a.shipped, a.key))]
-        return Proposal(survey, "codeowners", _teams(groups, people, unit), idle, **counts)
+        return Proposal(
+            survey, "codeowners", _teams(groups, people, unit), idle, prs=merged, pushes=pushes
+        )
     folders = busy_folders(work)
     if folders:
         groups = _by_people(folders)
@@ -158,10 +160,12 @@ def propose_teams(survey: RepoSurvey, prs: Sequence[PullRequest] = ()) -> Propos
             # One component, one team: it owns the whole repository.
             groups = [[whole_repository(groups[0][0].key, work)]]
         teams = _with_support(_teams(groups, people, unit), work)
-        return Proposal(survey, "folders", teams, **counts)
+        return Proposal(survey, "folders", teams, prs=merged, pushes=pushes)
     scopes = _busy(scope_areas(work))
     if scopes:
-        return Proposal(survey, "scopes", _teams(_by_people(scopes), people, unit), **counts)
+        return Proposal(
+            survey, "scopes", _teams(_by_people(scopes), people, unit), prs=merged, pushes=pushes
+        )
     return None
 
 

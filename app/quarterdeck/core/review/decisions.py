@@ -75,7 +75,7 @@ class Boxes:
     @property
     def choice(self) -> Choice | None:
         """The one box ticked, or None (none or both)."""
-        return self.ticked if self.ticked in (CONTINUE, CHANGE_COURSE) else None  # type: ignore[return-value]
+        return self.ticked if self.ticked in (CONTINUE, CHANGE_COURSE) else None
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ def read_record(body: str | None) -> Record | None:
         return None
     choice = attrs.get("choice")
     return Record(
-        choice if choice in (CONTINUE, CHANGE_COURSE) else None,  # type: ignore[arg-type]
+        choice if choice in (CONTINUE, CHANGE_COURSE) else None,
         attrs["by"],
         at,
         _clip(_decode(attrs.get("notes", ""))),

@@ -98,11 +98,11 @@ def goal_changes(
     for new in now.values():
         if new.team != team or new.status == "dropped":
             continue
-        old = then.get(new.id)
-        if old is None or (old.status == "dropped" and old.team == team):
+        was = then.get(new.id)
+        if was is None or (was.status == "dropped" and was.team == team):
             changes.append(GoalChange("added", new.id, new.title))
-        elif old.team != team:
-            changes.append(GoalChange("moved in", new.id, new.title, f"from team {old.team}"))
+        elif was.team != team:
+            changes.append(GoalChange("moved in", new.id, new.title, f"from team {was.team}"))
     return tuple(changes)
 
 

@@ -178,11 +178,11 @@ class IdentityBook:
         votes: defaultdict[str, Counter[str]] = defaultdict(Counter)
         how: dict[tuple[str, str], tuple[str, str]] = {}
         for name, email in seen:
-            login = noreply_login(email)
-            if login and not is_bot_identity(name, email):
+            noreply = noreply_login(email)
+            if noreply and not is_bot_identity(name, email):
                 # The noreply email names its login outright; its name is learned from it.
-                votes[_key(name)][login] += 1
-                how.setdefault((_key(name), login), (f"same name as {login}", "history"))
+                votes[_key(name)][noreply] += 1
+                how.setdefault((_key(name), noreply), (f"same name as {noreply}", "history"))
         for name, email, login in vouched:
             if is_bot_identity(name, email):
                 continue

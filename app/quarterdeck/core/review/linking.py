@@ -381,9 +381,9 @@ def _by_reference(
             return found
     closing = [(n, f"#{n}", True) for n in pr.closing_issues if own]
     for ref in pr.closing_elsewhere:
-        repo, _, number = ref.rpartition("#")
-        if there(repo) and number.isdigit():
-            closing.append((int(number), ref, False))
+        repo, _, digits = ref.rpartition("#")
+        if there(repo) and digits.isdigit():
+            closing.append((int(digits), ref, False))
     for number, shown, local in closing:
         if (here, number) in seen:
             continue

@@ -52,7 +52,8 @@ class MonthDecision:
 def reviews_held_in(quarter: str) -> tuple[Month, Month, Month]:
     """The months whose reviews are held during `quarter` (each the month before one
     of its months): 2026-Q4 holds the reviews of 2026-09, 2026-10 and 2026-11."""
-    return tuple(m.previous() for m in months_of_quarter(quarter))  # type: ignore[return-value]
+    first, second, third = months_of_quarter(quarter)
+    return first.previous(), second.previous(), third.previous()
 
 
 def decisions_by_team(

@@ -45,7 +45,9 @@ def marker(kind: str, **attrs: object) -> str:
 
 def has_marker(text: str | None, kind: str, **attrs: object) -> bool:
     """Whether `text` carries exactly this marker."""
-    return bool(text) and marker(kind, **attrs) in text  # type: ignore[operator]
+    if not text:
+        return False
+    return marker(kind, **attrs) in text
 
 
 def with_marker(body: str, kind: str, **attrs: str) -> str:

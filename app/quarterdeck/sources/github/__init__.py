@@ -16,8 +16,9 @@ from __future__ import annotations
 from github import Github
 from github.Issue import Issue
 from github.IssueComment import IssueComment
+from github.NamedUser import NamedUser
 from github.Repository import Repository
 
 from quarterdeck.sources.github.client import translated
 
-__all__ = ["Github", "Issue", "IssueComment", "Repository", "translated"]
+__all__ = ["Github", "Issue", "IssueComment", "NamedUser", "Repository", "translated"]

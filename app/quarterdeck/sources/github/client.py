@@ -129,6 +129,7 @@ class QuarterdeckRetry(GithubRetry):
         kw.update(sleep=self.sleep_fn, clock=self.clock, max_reset_wait=self.max_reset_wait)
         return super().new(**kw)
 
+    # GithubRetry's own increment is declared so (urllib3's returns Self); ours follows it.
     def increment(  # type: ignore[override]
         self,
         method: str | None = None,
@@ -148,6 +149,7 @@ class QuarterdeckRetry(GithubRetry):
             and "Retry-After" not in headers
             and headers.get("X-RateLimit-Remaining") == "0"
         ):
+            retry: Retry
             wait = self._until_reset(headers)
             # Counted like any retry, but GithubRetry's own reset wait is bypassed: ours
             # goes through the injected clock and sleep.
@@ -285,7 +287,7 @@ def github_error(exc: GithubException, doing: str) -> GitHubError:
         limited = any(
             e.get("type") == "RATE_LIMITED" for e in data["errors"] if isinstance(e, dict)
         )
-        kind = RateLimitError if limited else GitHubRefused
+        kind: type[GitHubError] = RateLimitError if limited else GitHubRefused
         return kind(
             f"GitHub's GraphQL API answered with errors while {doing}: {'; '.join(details)}; "
             "run again in a few minutes, and if it persists report it as a Quarterdeck bug",
@@ -494,12 +496,14 @@ def sign_in_as_app(
         except requests.RequestException as exc:
             raise unreachable(exc, doing) from None
     gh = integration.get_github_for_installation(installation_id)
+    auth = gh.requester.auth
+    assert auth is not None  # PyGithub signs an installation's client in as it makes it
     doing = (
         f"minting a token for installation {installation_id} "
         f"(POST /app/installations/{installation_id}/access_tokens)"
     )
     try:
-        token = str(gh.requester.auth.token)
+        token = str(auth.token)
     except GithubException as exc:
         if exc.status == 404:
             raise GitHubNotFound(

@@ -21,8 +21,9 @@ is named `owner/repo:path`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote
 
 from github import GithubException, UnknownObjectException
@@ -62,6 +63,27 @@ __all__ = [
 ]
 
 ORG_CONFIG_REPO = ".github"
+
+
+class Content(Protocol):
+    """What the reader reads of a file or folder entry: PyGithub's `ContentFile`, or
+    an `Entry` read ahead."""
+
+    @property
+    def name(self) -> str:
+        """The entry's name in its folder."""
+
+    @property
+    def type(self) -> str:
+        """`file`, `dir`, `symlink` or `submodule`."""
+
+    @property
+    def size(self) -> int:
+        """Bytes."""
+
+    @property
+    def decoded_content(self) -> bytes | None:
+        """The file's bytes (None where GitHub left them out)."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +153,8 @@ class GitHubReader:
         self.foreign = foreign
         self.full_name = foreign or full_name or repo.full_name
         self.owner = self.full_name.split("/")[0]
-        self._cache: dict[str, object] = {}
+        # path -> a file, a folder's entries, or None (not there)
+        self._cache: dict[str, Content | Sequence[Content] | None] = {}
         self._primed: dict[str, set[str]] = {}  # folder read ahead -> names in it
         self.checks: list[Check] = []
 
@@ -152,7 +175,7 @@ class GitHubReader:
         folder, _, name = path.rpartition("/")
         return folder in self._primed and name not in self._primed[folder]
 
-    def _get(self, path: str) -> object:
+    def _get(self, path: str) -> Content | Sequence[Content] | None:
         if path not in self._cache and self._absent(path):
             return None
         if path not in self._cache:
@@ -174,18 +197,18 @@ class GitHubReader:
         content = self._get(path)
         if content is None:
             return None
-        if isinstance(content, list):
+        if isinstance(content, Sequence):
             raise Unreadable("is a folder; expected a YAML file here")
-        if content.type != "file":  # type: ignore[attr-defined]
+        if content.type != "file":
             raise Unreadable("is not a file (a link or submodule); expected a YAML file here")
         # The contents API leaves `content` empty for files over 1 MB.
-        if content.size > MAX_FILE_BYTES:  # type: ignore[attr-defined]
+        if content.size > MAX_FILE_BYTES:
             raise Unreadable(FILE_TOO_LARGE)
-        return content.decoded_content  # type: ignore[attr-defined, no-any-return]
+        return content.decoded_content
 
     def list_dir(self, path: str) -> list[str]:
         entries = self._get(path)
-        if not isinstance(entries, list):
+        if not isinstance(entries, Sequence):
             return []
         return sorted(e.name for e in entries if e.type == "file")
 

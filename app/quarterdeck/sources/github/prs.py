@@ -221,7 +221,7 @@ def _one_node(gh: Github, full_name: str, number: int, query: str) -> dict[str, 
         raise GitHubError(
             f"PR #{number} of {full_name} is not merged; Quarterdeck links merged PRs only"
         )
-    return node  # type: ignore[no-any-return]
+    return node
 
 
 def _fetch_window(
@@ -322,7 +322,7 @@ def _page(gh: Github, query: str, cursor: str | None) -> dict[str, Any]:
     budget = body.get("rateLimit") or {}
     if "remaining" in budget:
         log.info("GitHub GraphQL budget: %s points left", budget["remaining"])
-    return body["search"]  # type: ignore[no-any-return]
+    return body["search"]
 
 
 def _to_pr(gh: Github, node: Mapping[str, Any], full_name: str) -> PullRequest:
@@ -365,9 +365,9 @@ def _to_pr(gh: Github, node: Mapping[str, Any], full_name: str) -> PullRequest:
         ),
         parents_elsewhere=MappingProxyType(
             {
-                i["number"]: f"{where}#{i['parent']['number']}"
+                i["number"]: f"{parent_repo}#{i['parent']['number']}"
                 for i in closing
-                if (where := _parent_in(i)) not in (None, full_name)
+                if (parent_repo := _parent_in(i)) not in (None, full_name)
             }
         ),
         co_authors=co_authors,

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import requests
 from github.GithubException import GithubException, UnknownObjectException
 from github.IssueComment import IssueComment
+from github.Label import Label
 
 from quarterdeck.core.text.markers import marker
 from quarterdeck.core.vocabulary import LabelSpec
@@ -114,16 +115,46 @@ def _policy_of(client: object) -> QuarterdeckRetry | None:
     return retry if isinstance(retry, QuarterdeckRetry) else None
 
 
-def find_comment(issue: object, marker_text: str, writer: Writer) -> IssueComment | None:
+class Conversation(Protocol):
+    """An issue's comments as these helpers use them (PyGithub's `Issue`)."""
+
+    def get_comments(self) -> Iterable[IssueComment]:
+        """Every comment, oldest first."""
+
+    def create_comment(self, body: str) -> IssueComment:
+        """Post a new comment."""
+
+
+class Closable(Conversation, Protocol):
+    """An issue `close_as_duplicate` comments on and closes."""
+
+    def edit(self, *, state: str, state_reason: str) -> None:
+        """Change the issue's state."""
+
+
+class Labels(Protocol):
+    """A repository's labels as these helpers use them (PyGithub's `Repository`)."""
+
+    def get_labels(self) -> Iterable[Label]:
+        """Every label of the repository."""
+
+    def get_label(self, name: str) -> Label:
+        """Label `name` (UnknownObjectException when there is none)."""
+
+    def create_label(self, name: str, color: str, description: str) -> Label:
+        """Create label `name`."""
+
+
+def find_comment(issue: Conversation, marker_text: str, writer: Writer) -> IssueComment | None:
     """The oldest comment on `issue` that carries `marker_text` and that we wrote."""
-    for comment in issue.get_comments():  # type: ignore[attr-defined]
+    for comment in issue.get_comments():
         if marker_text in (comment.body or "") and marked_by_us(comment, writer):
             return comment
     return None
 
 
 def upsert_comment(
-    issue: object, marker_text: str, body: str, *, writer: Writer
+    issue: Conversation, marker_text: str, body: str, *, writer: Writer
 ) -> tuple[IssueComment, Outcome]:
     """Make sure `issue` has exactly one comment of ours with `marker_text`, reading `body`.
 
@@ -135,7 +166,7 @@ def upsert_comment(
 
 
 def write_comment(
-    issue: object,
+    issue: Conversation,
     existing: IssueComment | None,
     marker_text: str,
     body: str,
@@ -151,7 +182,7 @@ def write_comment(
         raise ValueError("the comment body must carry its marker, or a re-run can't find it")
     if existing is None:
         created = create_once(
-            lambda: issue.create_comment(body),  # type: ignore[attr-defined]
+            lambda: issue.create_comment(body),
             lambda: find_comment(issue, marker_text, writer),
             issue,
             f"the comment {marker_text}",
@@ -163,7 +194,7 @@ def write_comment(
     return existing, "updated"
 
 
-def create_label(repo: object, name: str, color: str, description: str) -> bool:
+def create_label(repo: Labels, name: str, color: str, description: str) -> bool:
     """Create label `name` once; False when it already existed (someone made it meanwhile).
 
     Callers list the labels first; this covers a race with another writer and a lost
@@ -177,7 +208,7 @@ def create_label(repo: object, name: str, color: str, description: str) -> bool:
     def create() -> bool:
         tries.append(None)
         try:
-            repo.create_label(name, color, description)  # type: ignore[attr-defined]
+            repo.create_label(name, color, description)
         except GithubException as exc:
             if not already_exists(exc):
                 raise
@@ -186,7 +217,7 @@ def create_label(repo: object, name: str, color: str, description: str) -> bool:
 
     def find() -> bool | None:
         try:
-            repo.get_label(name)  # type: ignore[attr-defined]
+            repo.get_label(name)
         except UnknownObjectException:
             return None
         return True
@@ -195,7 +226,7 @@ def create_label(repo: object, name: str, color: str, description: str) -> bool:
 
 
 def ensure_labels(
-    repo: object,
+    repo: Labels,
     specs: Iterable[LabelSpec],
     have: set[str] | None = None,
     written: list[str] | None = None,
@@ -203,7 +234,7 @@ def ensure_labels(
     """Create each label of `specs` that `have` (lower-cased names, listed from GitHub
     when None) lacks; `have` gains them, and `written` each one this call made."""
     if have is None:
-        have = {label.name.lower() for label in repo.get_labels()}  # type: ignore[attr-defined]
+        have = {label.name.lower() for label in repo.get_labels()}
     for spec in specs:
         if spec.name.lower() in have:
             continue
@@ -247,7 +278,7 @@ def close_duplicates(
     return notes
 
 
-def close_as_duplicate(issue: object, keep: int, *, writer: Writer) -> None:
+def close_as_duplicate(issue: Closable, keep: int, *, writer: Writer) -> None:
     """Close `issue` as a duplicate of #`keep`, with a "Duplicate of #keep" comment.
 
     The one way publish and `goals sync` close a duplicate (the one kept is chosen by
@@ -259,8 +290,8 @@ def close_as_duplicate(issue: object, keep: int, *, writer: Writer) -> None:
     note = f"{tag}\nDuplicate of #{keep}, closed by Quarterdeck."
     upsert_comment(issue, tag, note, writer=writer)
     try:
-        issue.edit(state="closed", state_reason="duplicate")  # type: ignore[attr-defined]
+        issue.edit(state="closed", state_reason="duplicate")
     except GithubException as exc:
         if exc.status != 422:
             raise
-        issue.edit(state="closed", state_reason="not_planned")  # type: ignore[attr-defined]
+        issue.edit(state="closed", state_reason="not_planned")

@@ -78,8 +78,8 @@ def handle(ctx: Context) -> str:
         progress = _record(ctx, home, goal, pr, tz) if goal and goal.issue else None
         body = comment_body(link, goal, progress, config, quarter, _prefix(home, pr.repo))
         if progress is not None:
-            where = {} if home.casefold() == pr.repo.casefold() else {"repo": home}
-            body += f"\n{marker(LISTED_ON, issue=progress.issue, **where)}\n"
+            elsewhere = {} if home.casefold() == pr.repo.casefold() else {"repo": home}
+            body += f"\n{marker(LISTED_ON, issue=progress.issue, **elsewhere)}\n"
         _, outcome = write_comment(issue, ours, pr_marker(pr.number), body, writer=ctx.ours)
     where = f"goal {goal.id}" if goal else f"unplanned ({link.team or 'no team'})"
     return f"PR #{pr.number} linked to {where} by {link.rule}; comment {outcome}"

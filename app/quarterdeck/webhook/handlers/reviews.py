@@ -30,7 +30,7 @@ def review_of(data: dict[str, Any], writer: Writer) -> tuple[str, str] | None:
     attrs = read_marker(str(data.get("body") or ""), "review")
     if not attrs or "team" not in attrs or "month" not in attrs:
         return None
-    user = data.get("user") if isinstance(data.get("user"), dict) else {}
+    user = data["user"] if isinstance(data.get("user"), dict) else {}
     found = SimpleNamespace(user=SimpleNamespace(**user), html_url=data.get("html_url"))
     return (attrs["team"], attrs["month"]) if marked_by_us(found, writer) else None
 
