@@ -30,6 +30,16 @@ APP_MODULES = (
 )
 
 
+# `serve`, `worker` and `schedule` alike: the settings file `app register` writes.
+env_file_option = click.option(
+    "--env-file",
+    type=PATH,
+    metavar="FILE",
+    help="read settings from FILE (KEY=value lines, as `quarterdeck app register` "
+    "writes); variables already set in the environment win",
+)
+
+
 def require_app_extra(command: str) -> None:
     """Raise QuarterdeckError (exit 1) naming what to install when the App's packages
     are missing: `serve`, `worker` and `schedule` need the `app` extra, the CLI's
@@ -87,13 +97,7 @@ def _missing(name: str) -> bool:
     "one that dies is replaced",
 )
 @click.option("--threads", type=int, default=8, help="threads per process (default 8)")
-@click.option(
-    "--env-file",
-    type=PATH,
-    metavar="FILE",
-    help="read settings from FILE (KEY=value lines, as `quarterdeck app register` "
-    "writes); variables already set in the environment win",
-)
+@env_file_option
 @runs
 def serve_command(args: Args) -> int:
     """Validate settings, then run uvicorn's processes (or Flask's server with --dev)."""
@@ -128,13 +132,7 @@ def serve_command(args: Args) -> int:
     help="seconds without a heartbeat after which a job counts as abandoned by a dead "
     "worker and is retried by another; registries are checked as often (default 90)",
 )
-@click.option(
-    "--env-file",
-    type=PATH,
-    metavar="FILE",
-    help="read settings from FILE (KEY=value lines, as `quarterdeck app register` "
-    "writes); variables already set in the environment win",
-)
+@env_file_option
 @runs
 def worker_command(args: Args) -> int:
     """Run an RQ worker until stopped."""
@@ -185,13 +183,7 @@ def worker_command(args: Args) -> int:
     type=DelaysType(),
     help="seconds before each retry of a failed job (default: 60,600,3600; 0 retries at once)",
 )
-@click.option(
-    "--env-file",
-    type=PATH,
-    metavar="FILE",
-    help="read settings from FILE (KEY=value lines, as `quarterdeck app register` "
-    "writes); variables already set in the environment win",
-)
+@env_file_option
 @runs
 def schedule_command(args: Args) -> int:
     """Enqueue the due month's review jobs, one per installation of the App."""

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -53,6 +53,7 @@ from quarterdeck.errors import (
 )
 from quarterdeck.redact import register, register_minted, register_url
 
+_T = TypeVar("_T")
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -480,21 +481,14 @@ def sign_in_as_app(
     if installation_id is None:
         owner, _, name = repo.partition("/")
         doing = f"finding the App's installation on {repo} (GET /repos/{repo}/installation)"
-        try:
-            installation_id = int(integration.get_repo_installation(owner, name).id)
-        except GithubException as exc:
-            if exc.status == 404:
-                raise GitHubNotFound(
-                    f"the GitHub App {app_id} is not installed on {repo} (GitHub answered 404 "
-                    f"while {doing}): install it on that repository from the App's page "
-                    f"(Install App), or set {names.installation_id}",
-                    404,
-                ) from None
-            if exc.status == 401:
-                raise _refused_jwt(exc, doing, refused) from None
-            raise github_error(exc, doing) from None
-        except requests.RequestException as exc:
-            raise unreachable(exc, doing) from None
+        installation_id = _as_app(
+            lambda: int(integration.get_repo_installation(owner, name).id),
+            doing,
+            refused,
+            not_found=f"the GitHub App {app_id} is not installed on {repo} (GitHub answered "
+            f"404 while {doing}): install it on that repository from the App's page "
+            f"(Install App), or set {names.installation_id}",
+        )
     gh = integration.get_github_for_installation(installation_id)
     auth = gh.requester.auth
     assert auth is not None  # PyGithub signs an installation's client in as it makes it
@@ -502,23 +496,32 @@ def sign_in_as_app(
         f"minting a token for installation {installation_id} "
         f"(POST /app/installations/{installation_id}/access_tokens)"
     )
+    token = _as_app(
+        lambda: str(auth.token),
+        doing,
+        refused,
+        not_found=f"GitHub answered 404 while {doing}: the App {app_id} has no installation "
+        f"{installation_id}; check {names.installation_id}, or leave it empty so it is "
+        f"found from {repo}",
+    )
+    setattr(gh, _APP_LOGIN, _app_login_once(integration))
+    return AppSignIn(gh, token, installation_id)
+
+
+def _as_app(call: Callable[[], _T], doing: str, refused: str, *, not_found: str) -> _T:
+    """`call()`, a request signed with the App's JWT, with GitHub's and the network's
+    errors told as the user's next step: `not_found` for a 404, the settings to check
+    (`refused`) for a 401."""
     try:
-        token = str(auth.token)
+        return call()
     except GithubException as exc:
         if exc.status == 404:
-            raise GitHubNotFound(
-                f"GitHub answered 404 while {doing}: the App {app_id} has no installation "
-                f"{installation_id}; check {names.installation_id}, or leave it empty so it "
-                f"is found from {repo}",
-                404,
-            ) from None
+            raise GitHubNotFound(not_found, 404) from None
         if exc.status == 401:
             raise _refused_jwt(exc, doing, refused) from None
         raise github_error(exc, doing) from None
     except requests.RequestException as exc:
         raise unreachable(exc, doing) from None
-    setattr(gh, _APP_LOGIN, _app_login_once(integration))
-    return AppSignIn(gh, token, installation_id)
 
 
 def _refused_jwt(exc: GithubException, doing: str, what_to_check: str) -> GitHubRefused:
