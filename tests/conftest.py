@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import responses
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, settings
 
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
+from tests.redisdb import empty_redis
 
 # Property tests are reproducible in CI: the same examples every run, no example
 # database on disk. Each test still sets its own bounded `max_examples`.
@@ -43,6 +45,12 @@ def _state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     tests share a delivery journal; processes a test starts inherit it."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
     monkeypatch.delenv("QUARTERDECK_STATE_DIR", raising=False)
+
+
+@pytest.fixture
+def redis_db() -> Iterator[Any]:
+    """The real test Redis (tests/redisdb.py), its database empty before and after."""
+    yield from empty_redis()
 
 
 @pytest.fixture

@@ -36,12 +36,12 @@ from quarterdeck.webhook.schedule import SCHEDULE_CRON
 from quarterdeck.webhook.signature import sign
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakegithub_http import HttpFront
+from tests.redisdb import REDIS_URL
 from tests.servers import wait_healthy
 from tests.webhooks import encode, merged_pr, private_key_pem
 from tests.workers import descendants, free_port, seed_repo, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("QUARTERDECK_TEST_REDIS_URL", "redis://127.0.0.1:6390/15")
 # The console script pip installed beside this interpreter: what the image runs.
 QUARTERDECK = str(Path(sys.executable).parent / "quarterdeck")
 UNIT_BINARY = "/opt/quarterdeck/bin/quarterdeck"  # where the units expect the install
@@ -198,18 +198,6 @@ def start(tmp_path: Path) -> Iterator[Callable[[str, Launch], Running]]:
                 os.kill(pid, signal.SIGKILL)
 
 
-@pytest.fixture
-def test_redis() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.fail(f"no Redis at {REDIS_URL}: run scripts/test, or set QUARTERDECK_TEST_REDIS_URL")
-    client.flushdb()  # a database of its own; only these tests use it at a time
-    yield client
-    client.flushdb()
-
-
 def secrets_for(launches: dict[str, Launch], pem: str) -> dict[str, str]:
     """Generated values for every variable the env file leaves blank (the required ones)."""
     blank = {k for k, v in env_file(ROOT / "quarterdeck.env.example").items() if not v}
@@ -315,24 +303,24 @@ def test_each_compose_service_runs_its_command_outside_a_container(
     tmp_path: Path,
     github: FakeGitHub,
     http_front: HttpFront,
-    test_redis: redis.Redis,
+    redis_db: redis.Redis,
     start: Callable[[str, Launch], Running],
 ) -> None:
     launches = compose_launches()
     healthcheck = dockerfile()["healthcheck"]
     assert isinstance(healthcheck, list)
-    check_deployment(launches, start, tmp_path, github, http_front, test_redis, healthcheck)
+    check_deployment(launches, start, tmp_path, github, http_front, redis_db, healthcheck)
 
 
 def test_each_systemd_unit_runs_its_command_line(
     tmp_path: Path,
     github: FakeGitHub,
     http_front: HttpFront,
-    test_redis: redis.Redis,
+    redis_db: redis.Redis,
     start: Callable[[str, Launch], Running],
 ) -> None:
     launches = systemd_launches(tmp_path / "credentials")
-    check_deployment(launches, start, tmp_path, github, http_front, test_redis, None)
+    check_deployment(launches, start, tmp_path, github, http_front, redis_db, None)
 
 
 def test_the_compose_file_keeps_state_and_waits_for_redis() -> None:

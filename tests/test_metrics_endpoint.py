@@ -15,11 +15,9 @@ import os
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -27,30 +25,14 @@ from quarterdeck.webhook.server import create_app
 from quarterdeck.webhook.settings import Secret
 from tests.fakegithub import FakeGitHub, webhook_examples
 from tests.fakegithub_http import HttpFront
+from tests.redisdb import REDIS_URL
 from tests.servers import served
 from tests.test_webhook_live import post, post_all_at_once
 from tests.webhooks import REPO, SECRET, encode, headers, merged_pr, settings
 from tests.workers import Worker, free_port, seed_repo, wait_for, worker_env
 
-REDIS_URL = os.environ.get("QUARTERDECK_TEST_REDIS_URL", "redis://127.0.0.1:6390/5")
 TOKEN = "metrics-Token-4f9c2e7a1b3d5e6f"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-@pytest.fixture
-def redis_db() -> Iterator[Any]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(
-            f"Redis is not reachable at {REDIS_URL} ({exc}). These tests need a real Redis: "
-            "run scripts/test, or start one with `redis-server --port 6390 --daemonize yes` "
-            "and set QUARTERDECK_TEST_REDIS_URL."
-        )
-    client.flushdb()  # a database of its own (…/5), only these tests use it
-    yield client
-    client.flushdb()
 
 
 def scrape(port: int, token: str | None = None) -> tuple[int, str]:

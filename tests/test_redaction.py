@@ -45,6 +45,7 @@ from quarterdeck.webhook.settings import load_settings
 from quarterdeck.webhook.signature import sign
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
+from tests.redisdb import REDIS_URL
 from tests.reviewrepos import CONFIG, GOALS, seed_github
 from tests.webhooks import FILES, REPO, encode, headers, merged_pr, private_key_pem
 
@@ -572,7 +573,6 @@ def test_the_app_never_logs_its_jwt_or_installation_token(
     assert not [line for line in pem.splitlines() if "-----" not in line and line in err]
 
 
-REDIS_URL = os.environ.get("QUARTERDECK_TEST_REDIS_URL", "redis://127.0.0.1:6390/15")
 # `quarterdeck worker --burst` exactly, but with the App's log level at DEBUG.
 _WORKER_AT_DEBUG = """
 import logging

@@ -8,13 +8,10 @@ the shared fake GitHub on 127.0.0.1. What this does not prove: GitHub's real JWT
 
 from __future__ import annotations
 
-import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 from rq import Queue
 
@@ -23,26 +20,9 @@ from quarterdeck.webhook.server import create_app
 from quarterdeck.webhook.settings import Secret
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
+from tests.redisdb import REDIS_URL
 from tests.webhooks import FILES, REPO, encode, headers, merged_pr, settings
 from tests.workers import worker_command, worker_env
-
-REDIS_URL = os.environ.get("QUARTERDECK_TEST_REDIS_URL", "redis://127.0.0.1:6390/15")
-
-
-@pytest.fixture
-def redis_db() -> Iterator[Any]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(
-            f"Redis is not reachable at {REDIS_URL} ({exc}). The queue tests need a real "
-            "Redis: run .ci/run, or start one with `redis-server --port 6390 --daemonize yes` "
-            "and set QUARTERDECK_TEST_REDIS_URL."
-        )
-    client.flushdb()  # a database of its own (…/15), only these tests use it
-    yield client
-    client.flushdb()
 
 
 def test_rq_worker_process_does_the_work_once(
