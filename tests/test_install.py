@@ -165,6 +165,25 @@ def test_version_and_an_offline_review_build_only_their_own_command(tmp_path: Pa
     assert "quarterdeck.cli.app" in loaded
 
 
+def test_importing_the_config_builds_no_validator_for_goals_or_objectives_files() -> None:
+    """A goals or objectives file's validator is built when such a file is read, not
+    when the config package is imported: `RootModel[list[GoalSpec]]` would build the
+    whole goal schema at import, in every run, though most read no goals file. Checked
+    in a fresh Python, as pydantic builds on first use."""
+    code = (
+        "from quarterdeck.core.config.schema import GoalsFile, ObjectivesFile\n"
+        "for file in (GoalsFile, ObjectivesFile):\n"
+        "    for base in file.__mro__:\n"
+        "        if 'Spec' in base.__name__ and getattr(base, '__pydantic_complete__', 0):\n"
+        "            print(base.__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+
+
 def test_the_cli_skips_pydantic_plugins_unless_asked(tmp_path: Path) -> None:
     """An installed distribution declaring a `pydantic` entry point (a plugin) is not
     loaded by a review: pydantic's scan of every distribution's entry points is start-up
