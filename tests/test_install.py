@@ -159,6 +159,11 @@ def test_version_and_an_offline_review_build_only_their_own_command(tmp_path: Pa
     assert done.returncode == 0, done.stderr
     assert "#1 Add login" in done.stdout
     assert loaded == set()
+    # A mistyped one is still suggested, in a fresh process where none is built yet.
+    done, loaded = loaded_after(["scheudle"], tmp_path, LAZY)
+    assert done.returncode == 2
+    assert "No such command 'scheudle'. Did you mean 'schedule'?" in done.stderr
+    assert loaded == set()
     # Naming a lazy command builds it (and the check sees it).
     done, loaded = loaded_after(["schedule", "--help"], tmp_path, LAZY)
     assert done.returncode == 0, done.stderr
