@@ -100,7 +100,11 @@ def test_with_bodies_without_json_is_a_usage_error(
 def _subcommands(group: click.Group, path: str = "") -> dict[str, click.Command]:
     """Every subcommand at every depth ("review", "goals", "goals sync", …)."""
     found: dict[str, click.Command] = {}
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    # list/get, not `group.commands`: the root builds most of its commands on first use.
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         where = f"{path} {name}".strip()
         found[where] = command
         if isinstance(command, click.Group):

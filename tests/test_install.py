@@ -77,9 +77,11 @@ def test_one_missing_app_package_is_named_alone(tmp_path: Path) -> None:
 HEAVY = ("flask", "gunicorn", "uvicorn", "rq", "redis", "sqlalchemy", "github")
 
 
-def loaded_after(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """Run `quarterdeck argv` in a child Python; return its result and the top-level
-    packages of HEAVY it had imported when it ended."""
+def loaded_after(
+    argv: list[str], cwd: Path, watched: tuple[str, ...] = HEAVY
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run `quarterdeck argv` in a child Python; return its result and the modules it
+    had imported when it ended that are in `watched` or inside a package of it."""
     found = cwd / "loaded.txt"
     code = (
         "import sys\n"
@@ -89,8 +91,9 @@ def loaded_after(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProces
         "except SystemExit as exc:\n"
         "    code = exc.code\n"
         "finally:\n"
-        "    names = {m.partition('.')[0] for m in list(sys.modules)}\n"
-        f"    open({str(found)!r}, 'w').write('\\n'.join(sorted(names & set({HEAVY!r}))))\n"
+        f"    w = set({watched!r})\n"
+        "    names = {m for m in list(sys.modules) if m in w or m.partition('.')[0] in w}\n"
+        f"    open({str(found)!r}, 'w').write('\\n'.join(sorted(names)))\n"
         "raise SystemExit(code)\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GITHUB_API_URL")}
@@ -129,6 +132,95 @@ def test_version_and_an_offline_review_import_neither_the_app_nor_pygithub_nor_s
     # The same child, when GitHub mode is asked for, does load PyGithub: the check sees it.
     done, loaded = loaded_after([*argv, "--github", "acme/web"], tmp_path)
     assert "github" in loaded
+
+
+# What `--version` and an offline review do not build: the other commands (the root
+# group builds them when named: `cli.base.LazyGroup`) and the process pool a repo's
+# own templates render in.
+LAZY = (
+    "quarterdeck.cli.app",
+    "quarterdeck.cli.register",
+    "quarterdeck.cli.goals",
+    "quarterdeck.cli.completion",
+    "quarterdeck.webhook",
+    "multiprocessing",
+)
+
+
+def test_version_and_an_offline_review_build_only_their_own_command(tmp_path: Path) -> None:
+    done, loaded = loaded_after(["--version"], tmp_path, LAZY)
+    assert done.returncode == 0, done.stderr
+    assert loaded == set()
+    repo = GitRepo.init(tmp_path / "web")
+    repo.commit("Initial commit", {"README.md": "x"}, date=datetime(2026, 10, 1, tzinfo=UTC))
+    repo.squash_pr(1, "Add login", {"a.py": "1"}, date=datetime(2026, 11, 2, tzinfo=UTC))
+    argv = ["review", "--repo", str(repo.path), "--month", "2026-11"]
+    done, loaded = loaded_after(argv, tmp_path, LAZY)
+    assert done.returncode == 0, done.stderr
+    assert "#1 Add login" in done.stdout
+    assert loaded == set()
+    # A mistyped one is still suggested, in a fresh process where none is built yet.
+    done, loaded = loaded_after(["scheudle"], tmp_path, LAZY)
+    assert done.returncode == 2
+    assert "No such command 'scheudle'. Did you mean 'schedule'?" in done.stderr
+    assert loaded == set()
+    # Naming a lazy command builds it (and the check sees it).
+    done, loaded = loaded_after(["schedule", "--help"], tmp_path, LAZY)
+    assert done.returncode == 0, done.stderr
+    assert "quarterdeck.cli.app" in loaded
+
+
+def test_importing_the_config_builds_no_validator_for_goals_or_objectives_files() -> None:
+    """A goals or objectives file's validator is built when such a file is read, not
+    when the config package is imported: `RootModel[list[GoalSpec]]` would build the
+    whole goal schema at import, in every run, though most read no goals file. Checked
+    in a fresh Python, as pydantic builds on first use."""
+    code = (
+        "from quarterdeck.core.config.schema import GoalsFile, ObjectivesFile\n"
+        "for file in (GoalsFile, ObjectivesFile):\n"
+        "    for base in file.__mro__:\n"
+        "        if 'Spec' in base.__name__ and getattr(base, '__pydantic_complete__', 0):\n"
+        "            print(base.__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+
+
+def test_the_cli_skips_pydantic_plugins_unless_asked(tmp_path: Path) -> None:
+    """An installed distribution declaring a `pydantic` entry point (a plugin) is not
+    loaded by a review: pydantic's scan of every distribution's entry points is start-up
+    time Quarterdeck does not need. PYDANTIC_DISABLE_PLUGINS="" brings plugins back."""
+    site = tmp_path / "site"
+    dist = site / "recorder_plugin-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: recorder-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[pydantic]\nrecorder = recorder_plugin:plugin\n")
+    marker = tmp_path / "plugin-loaded"
+    (site / "recorder_plugin.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n"
+        "class _Plugin:\n"
+        "    def new_schema_validator(self, *args, **kwargs):\n"
+        "        return None, None, None\n"
+        "plugin = _Plugin()\n"
+    )
+    repo = GitRepo.init(tmp_path / "web")
+    repo.commit("Initial commit", {"README.md": "x"}, date=datetime(2026, 10, 1, tzinfo=UTC))
+    repo.squash_pr(1, "Add login", {"a.py": "1"}, date=datetime(2026, 11, 2, tzinfo=UTC))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYDANTIC_", "GITHUB_"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")])
+    argv = [sys.executable, "-m", "quarterdeck", "review", "--repo", str(repo.path)]
+    argv += ["--month", "2026-11"]
+    for wanted, extra in ((False, {}), (True, {"PYDANTIC_DISABLE_PLUGINS": ""})):
+        marker.unlink(missing_ok=True)
+        done = subprocess.run(
+            argv, env={**env, **extra}, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert "#1 Add login" in done.stdout
+        assert marker.exists() is wanted, extra
 
 
 def test_the_core_install_runs_the_demo_without_the_app(tmp_path: Path) -> None:

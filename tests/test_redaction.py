@@ -257,7 +257,11 @@ def test_the_log_filter_redacts_messages_fields_and_tracebacks() -> None:
 def _commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
     """Every leaf command of the CLI ("review", "goals sync", …) by its path."""
     found: dict[str, click.Command] = {}
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    # list/get, not `group.commands`: the root builds most of its commands on first use.
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             found.update(_commands(command, f"{prefix}{name} "))
         else:

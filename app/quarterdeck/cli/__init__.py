@@ -22,7 +22,6 @@ from typing import Any
 import click
 
 from quarterdeck import __version__
-from quarterdeck.cli.app import schedule_command, serve_command, worker_command
 from quarterdeck.cli.args import (
     MONTH,
     PATH,
@@ -34,19 +33,61 @@ from quarterdeck.cli.args import (
     team_option,
     write_output,
 )
-from quarterdeck.cli.base import Args, Group, examples, runs
-from quarterdeck.cli.completion import completion_command
-from quarterdeck.cli.goals import goals_group, plan_command
+from quarterdeck.cli.base import Args, LazyGroup, examples, runs
 from quarterdeck.cli.publish import quarter_report_command, writes_as
-from quarterdeck.cli.register import app_group
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.vocabulary import repo_reference_problem
 from quarterdeck.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, QuarterdeckError
 from quarterdeck.redact import redact
 
 
+def _lazy_commands() -> dict[str, Callable[[], click.Command]]:
+    """The commands built only when named (or listed by --help and completion): a run
+    of `review` or `--version` does not import the modules of the others."""
+
+    def goals() -> click.Command:
+        from quarterdeck.cli.goals import goals_group
+
+        return goals_group(lambda args: _github(args))
+
+    def plan() -> click.Command:
+        from quarterdeck.cli.goals import plan_command
+
+        return plan_command(lambda args: _github(args))
+
+    def app_command(name: str) -> Callable[[], click.Command]:
+        def load() -> click.Command:
+            from quarterdeck.cli import app
+
+            command: click.Command = getattr(app, f"{name}_command")
+            return command
+
+        return load
+
+    def completion() -> click.Command:
+        from quarterdeck.cli.completion import completion_command
+
+        return completion_command
+
+    def register() -> click.Command:
+        from quarterdeck.cli.register import app_group
+
+        return app_group
+
+    return {
+        "goals": goals,
+        "plan": plan,
+        "serve": app_command("serve"),
+        "worker": app_command("worker"),
+        "schedule": app_command("schedule"),
+        "completion": completion,
+        "app": register,
+    }
+
+
 @click.group(
-    cls=Group,
+    cls=LazyGroup,
+    lazy=_lazy_commands(),
     invoke_without_command=True,  # bare `quarterdeck` prints this help and exits 0
     context_settings={"help_option_names": ["-h", "--help"]},  # -h, as argparse had
     help="Engineers own the roadmap. Quarterdeck links every merged PR to the quarterly "
@@ -68,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     process's) and return its exit code. A usage error prints the (sub)command's usage
     and what is wrong on stderr and raises SystemExit(2), as a command line's error
     always has; `--help` and `--version` return 0."""
+    # pydantic looks for plugins in every installed distribution's entry points the
+    # first time it builds a validator (~10-30 ms of each start). Quarterdeck ships and
+    # uses none; a user who wants theirs sets PYDANTIC_DISABLE_PLUGINS to "" (README).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         code = root.main(
             args=list(argv) if argv is not None else sys.argv[1:],
@@ -515,11 +560,4 @@ def _end_progress(progress: Callable[[int], None] | None) -> None:
 # quarter's report, the App, and the shell's completion.
 # `_github` is looked up when a command runs, not bound now, so a host (or a test)
 # that replaces `quarterdeck.cli._github` gets its client used everywhere.
-root.add_command(goals_group(lambda args: _github(args)))
-root.add_command(plan_command(lambda args: _github(args)))
 root.add_command(_quarter_report)
-root.add_command(serve_command)
-root.add_command(worker_command)
-root.add_command(schedule_command)
-root.add_command(completion_command)
-root.add_command(app_group)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -54,6 +54,46 @@ class Group(click.Group):
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """As `Command.format_epilog`."""
         _write_epilog(self, formatter)
+
+
+class LazyGroup(Group):
+    """A `Group` whose listed subcommands are built on first use (click's lazy-loading
+    pattern): a command line names one command, so the others' modules (the App's
+    `serve`, `app register`, `goals`, ...) are not imported to run it. `lazy` maps each
+    such command's name to a function that imports and returns it; `--help`, shell
+    completion and "did you mean" still see every name."""
+
+    def __init__(
+        self,
+        *args: Any,
+        lazy: Mapping[str, Callable[[], click.Command]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, Callable[[], click.Command]] = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, built or not, sorted as click lists them."""
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command named `cmd_name`, built (and kept) the first time it is asked for."""
+        load = self.lazy.pop(cmd_name, None)
+        if load is not None:
+            self.add_command(load(), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click's, with the unbuilt commands among the "did you mean" candidates
+        (click offers only the built ones)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            raise click.exceptions.NoSuchCommand(
+                exc.command_name, possibilities=self.list_commands(ctx), ctx=ctx
+            ) from None
 
 
 def _write_epilog(command: click.Command, formatter: click.HelpFormatter) -> None:

@@ -20,11 +20,9 @@ only the repo's (which are never kept: `sources.template_cache`).
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.text.render import compiled_form, make_environment, render, render_capped
@@ -33,6 +31,8 @@ from quarterdeck.resources import resource
 from quarterdeck.sources.template_cache import bytecode_cache
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from jinja2.sandbox import SandboxedEnvironment
 
 try:  # POSIX only; elsewhere the wall-time limit and the output cap still hold
@@ -93,7 +93,10 @@ def _render_in_child(
     overrides: dict[str, str], name: str, context: Mapping[str, object], limits: Limits
 ) -> str:
     # Fork, so the context (a whole review) reaches the child without being pickled;
-    # only the rendered text comes back.
+    # only the rendered text comes back. Imported here: only a repo that overrides a
+    # template renders in a child, and multiprocessing costs every start ~10 ms.
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     fork = "fork" in methods
     mp = multiprocessing.get_context("fork") if fork else multiprocessing.get_context("spawn")
