@@ -30,9 +30,9 @@ from quarterdeck.webhook.queues import RQ_QUEUE
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakegithub_http import HttpFront
+from tests.redisdb import REDIS_URL
 from tests.servers import served
 from tests.test_webhook_live import post
-from tests.test_webhook_queue import REDIS_URL, redis_db  # noqa: F401 (a fixture)
 from tests.webhooks import (
     FILES,
     REPO,
@@ -152,7 +152,7 @@ def test_an_expired_sqlite_lock_is_taken_and_its_late_holder_leaves_it_alone(
 
 
 def test_a_redis_lock_lost_during_long_work_is_logged_not_raised(
-    redis_db: Any,  # noqa: F811 (the fixture)
+    redis_db: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = redis.Redis.from_url(REDIS_URL)
@@ -168,7 +168,7 @@ def test_a_redis_lock_lost_during_long_work_is_logged_not_raised(
     taker.release()
 
 
-def test_waiting_for_a_redis_lock_is_bounded(redis_db: Any) -> None:  # noqa: F811
+def test_waiting_for_a_redis_lock_is_bounded(redis_db: Any) -> None:
     client = redis.Redis.from_url(REDIS_URL)
     held = client.lock("quarterdeck:lock:o/r#4", timeout=10)
     assert held.acquire(blocking=False)
@@ -333,7 +333,7 @@ def test_serve_with_three_workers_and_redis_workers_loses_nothing(
     tmp_path: Path,
     github: FakeGitHub,
     goal_repo: tuple[FakeRepo, HttpFront],
-    redis_db: Any,  # noqa: F811 (the fixture)
+    redis_db: Any,
 ) -> None:
     fake, front = goal_repo
     env = _env(tmp_path, front, REDIS_URL=REDIS_URL)
