@@ -183,8 +183,8 @@ def _clones(paths: Sequence[Path] | None) -> tuple[Path, list[Path]]:
 @runs
 def _review(args: Args) -> int:
     from quarterdeck.core.review.review_month import month_error
-    from quarterdeck.services.figures import FigureSources
     from quarterdeck.services.review import build_reviews
+    from quarterdeck.services.team_figures import FigureSources
 
     today = date.today()
     month = args.month or Month.last_full(today)

@@ -22,7 +22,7 @@ from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics, MetricsMonth
 from quarterdeck.core.goals.objectives import ObjectiveGroup, group_by_objective
 from quarterdeck.core.model import Config, Objective, PullRequest, Team
 from quarterdeck.core.review.decisions import read_boxes, read_record
-from quarterdeck.core.review.figures import FigureRow, figure_rows
+from quarterdeck.core.review.figure_rows import FigureRow, figure_rows
 from quarterdeck.core.review.goal_changes import CarriedForward, goal_changes, goals_in_file
 from quarterdeck.core.review.linking import link_all
 from quarterdeck.core.review.monthly import (
@@ -49,7 +49,7 @@ from quarterdeck.core.text.plain import Omit, schema_of, to_plain
 from quarterdeck.core.text.units import duration_unit
 from quarterdeck.core.vocabulary import REVIEW_LABEL
 from quarterdeck.errors import Problem, QuarterdeckError
-from quarterdeck.services.figures import FigureSources, team_figures
+from quarterdeck.services.team_figures import FigureSources, team_figures
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
 from quarterdeck.sources.git_repo import history_span

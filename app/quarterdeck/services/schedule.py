@@ -27,11 +27,11 @@ from quarterdeck.core.calendar import Month, is_quarter
 from quarterdeck.core.config import CONFIG_PATH, parse_config
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import redact
-from quarterdeck.services.figures import FigureSources
 from quarterdeck.services.plan import plans_from_github
 from quarterdeck.services.plan_publish import PlanResult, publish_plans
 from quarterdeck.services.publish import PublishResult, publish_reviews
 from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.team_figures import FigureSources
 from quarterdeck.sources.github import Github, Repository, translated
 from quarterdeck.sources.github.config import ORG_CONFIG_REPO, locate_config, repo_reader
 from quarterdeck.sources.github.installations import installation_repos

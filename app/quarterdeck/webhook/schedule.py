@@ -49,7 +49,7 @@ from quarterdeck.webhook.settings import (
 )
 
 if TYPE_CHECKING:
-    from quarterdeck.services.figures import FigureSources
+    from quarterdeck.services.team_figures import FigureSources
     from quarterdeck.sources.slack import SlackClient
 
 log = logging.getLogger("quarterdeck.webhook")
@@ -344,7 +344,7 @@ def installation_figures(settings: Settings, installation_id: int) -> FigureSour
     installation's key. Queries go only where the operator's host settings allow.
     `sql:` metrics likewise query only the warehouse URL mapped to the installation
     (QUARTERDECK_WAREHOUSE_URLS), whatever variable its config's `url_env` names."""
-    from quarterdeck.services.figures import FigureSources, PostHogAccess, WarehouseAccess
+    from quarterdeck.services.team_figures import FigureSources, PostHogAccess, WarehouseAccess
 
     variable, key = settings.posthog_keys.get(installation_id, ("", None))
     access = PostHogAccess(
