@@ -20,7 +20,7 @@ from quarterdeck.core.business.figures import MetricFigure
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
 from quarterdeck.services.team_figures import team_figures
-from quarterdeck.webhook.schedule import installation_figures
+from quarterdeck.webhook.schedule_jobs import installation_figures
 from quarterdeck.webhook.settings import SettingsError, load_settings
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront

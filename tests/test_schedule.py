@@ -33,7 +33,7 @@ from quarterdeck.core.schedule import (
     schedule_job_id,
 )
 from quarterdeck.webhook.queues import RQ_QUEUE
-from quarterdeck.webhook.schedule import schedule_lines
+from quarterdeck.webhook.schedule_jobs import schedule_lines
 from quarterdeck.webhook.settings import Secret, Settings
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
@@ -332,7 +332,7 @@ def test_dry_run_lists_installations_and_enqueues_nothing(
 def test_rq_cron_route_registers_the_daily_schedule(tmp_path: Path) -> None:
     from rq.cron import CronScheduler
 
-    from quarterdeck.webhook.schedule import SCHEDULE_CRON, schedule_due
+    from quarterdeck.webhook.schedule_jobs import SCHEDULE_CRON, schedule_due
 
     server = RedisServer(tmp_path)
     try:
@@ -374,7 +374,7 @@ def test_installations_and_their_repositories_are_listed_page_by_page(
 
 
 def test_which_repositories_are_homes(github: FakeGitHub) -> None:
-    from quarterdeck.services.schedule import find_home
+    from quarterdeck.services.scheduled_work import find_home
 
     own = {".github/quarterdeck.yml": ACME_CONFIG}
     cases = {

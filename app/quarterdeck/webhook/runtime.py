@@ -145,7 +145,7 @@ def build_runtime(
 
 
 def _installation_slack(settings: Settings, installation: int) -> Any:
-    from quarterdeck.webhook.schedule import installation_slack
+    from quarterdeck.webhook.schedule_jobs import installation_slack
 
     return installation_slack(settings, installation)
 

@@ -240,13 +240,13 @@ class ReviewQueue:
 
         retry = Retry(max=len(self.delays), interval=self.delays) if self.delays else None
         self.queue.enqueue(
-            "quarterdeck.webhook.schedule.run_schedule",
+            "quarterdeck.webhook.schedule_jobs.run_schedule",
             installation_id,
             period,
             force,
             job_id=job_id,
             retry=retry,
-            on_failure=Callback("quarterdeck.webhook.schedule.schedule_failed"),
+            on_failure=Callback("quarterdeck.webhook.schedule_jobs.schedule_failed"),
             meta={"attempts": len(self.delays) + 1},
             job_timeout=JOB_TIMEOUT,
             result_ttl=KEEP_SECONDS,
@@ -284,7 +284,7 @@ def run_schedule(installation_id: int, period: str, force: bool = False) -> dict
     """
     from rq import get_current_job
 
-    from quarterdeck.services.schedule import plan_installation, review_installation
+    from quarterdeck.services.scheduled_work import plan_installation, review_installation
     from quarterdeck.webhook.worker import runtime
 
     job = get_current_job()
