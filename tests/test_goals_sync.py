@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from quarterdeck.cli import main
-from quarterdeck.core.goals.issues import IssueSnapshot, count_tasks, goal_id_of
+from quarterdeck.core.goals.goal_issues import IssueSnapshot, count_tasks, goal_id_of
 from quarterdeck.core.goals.sync_actions import plan_sync, quarters_to_sync
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.services.goals_sync import GoalsSyncError, SyncResult, sync_goals

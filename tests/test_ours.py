@@ -21,7 +21,7 @@ import pytest
 
 from quarterdeck import cli
 from quarterdeck.cli import main
-from quarterdeck.core.goals.issues import goal_marker
+from quarterdeck.core.goals.goal_issues import goal_marker
 from quarterdeck.core.text.markers import marker, read_marker
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.plan_publish import publish_plans

@@ -16,7 +16,7 @@ from functools import partial
 from typing import TypedDict, TypeVar
 
 from quarterdeck.core.goals.back_to_files import goals_file
-from quarterdeck.core.goals.issues import IssueSnapshot, goal_marker, marker_goal_id
+from quarterdeck.core.goals.goal_issues import IssueSnapshot, goal_marker, marker_goal_id
 from quarterdeck.core.goals.sync_actions import (
     IssueAction,
     LabelSpec,
@@ -31,7 +31,7 @@ from quarterdeck.errors import PartialWriteError, QuarterdeckError
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.github import Github, Issue, NamedUser, Repository, translated
 from quarterdeck.sources.github.client import token_writer
-from quarterdeck.sources.github.goals import get_issue, list_goal_issues, list_marked_issues
+from quarterdeck.sources.github.goal_listing import get_issue, list_goal_issues, list_marked_issues
 from quarterdeck.sources.github.lock import github_lock
 from quarterdeck.sources.github.writes import (
     Writer,

@@ -418,7 +418,7 @@ def github_home_reviews(
     (`whole_quarter`: as for `build_reviews`)."""
     from quarterdeck.sources.github.client import log_rate_limit, token_writer
     from quarterdeck.sources.github.config import load_github_templates, repo_reader
-    from quarterdeck.sources.github.goals import load_config_with_goal_issues
+    from quarterdeck.sources.github.goal_listing import load_config_with_goal_issues
     from quarterdeck.sources.github.home import open_home
     from quarterdeck.sources.github.prs import fetch_merged_prs
     from quarterdeck.sources.github.repos import resolve_repos

@@ -58,7 +58,11 @@ class CachedConfig:
         if self._loader is not None:
             return self._plain(full_name, repo)
         from quarterdeck.sources.github.config import still_current
-        from quarterdeck.sources.github.goals import has_own_config, load_app_config, own_config
+        from quarterdeck.sources.github.goal_listing import (
+            has_own_config,
+            load_app_config,
+            own_config,
+        )
 
         now = self._clock()
         key = full_name.casefold()
@@ -108,7 +112,7 @@ class CachedConfig:
         return None
 
     def _plain(self, full_name: str, repo: Any) -> Any:
-        from quarterdeck.sources.github.goals import AppConfig
+        from quarterdeck.sources.github.goal_listing import AppConfig
 
         now = self._clock()
         hit = self._cache.get(full_name.lower())

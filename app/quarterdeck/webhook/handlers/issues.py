@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from quarterdeck.core.goals.issues import IssueSnapshot, goal_from_issue
+from quarterdeck.core.goals.goal_issues import IssueSnapshot, goal_from_issue
 from quarterdeck.core.model import Config
 from quarterdeck.core.text.markers import marker
 from quarterdeck.sources.github.writes import write_comment
@@ -25,7 +25,7 @@ ACTIONS = frozenset({"opened", "edited", "labeled", "unlabeled", "assigned", "un
 class GoalIssueCheck:
     """What a goal issue lacks, in the very words the review uses for it."""
 
-    problems: tuple[str, ...]  # from core.goals.issues: labels missing, repeated or wrong
+    problems: tuple[str, ...]  # from core.goals.goal_issues: labels missing, repeated or wrong
     needs_owners: bool
     teams: tuple[str, ...]  # the config's teams, to suggest one
 
