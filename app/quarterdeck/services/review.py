@@ -500,7 +500,7 @@ def _carry_offline(
 ) -> list[TeamReview]:
     """Offline: goal changes from the clone's history (its default `branch`); last
     month's decision lives on its review issue, which only GitHub mode reads."""
-    from quarterdeck.sources.goals_history import goals_file_at
+    from quarterdeck.sources.git_goals_history import goals_file_at
 
     if month.month_of_quarter == 1:
         return [_carry(r, month, config, None, None, "") for r in reviews]
