@@ -20,7 +20,7 @@ import requests
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
-from quarterdeck.core.outbound import (
+from quarterdeck.core.outbound_policy import (
     OutboundPolicy,
     address_refusal,
     host_refusal,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
-from quarterdeck.core.outbound import OutboundPolicy, policy_from_env
+from quarterdeck.core.outbound_policy import OutboundPolicy, policy_from_env
 from quarterdeck.core.settings_rules import http_url_problem, webhook_secret_problem
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import register
@@ -418,7 +418,7 @@ _VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
 def _posthog_policy(env: Mapping[str, str]) -> OutboundPolicy:
-    # QUARTERDECK_POSTHOG_HOSTS and QUARTERDECK_POSTHOG_ALLOW_PRIVATE (core.outbound)
+    # QUARTERDECK_POSTHOG_HOSTS and QUARTERDECK_POSTHOG_ALLOW_PRIVATE (core.outbound_policy)
     try:
         return policy_from_env(env)
     except ValueError as exc:
