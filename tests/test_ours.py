@@ -25,7 +25,7 @@ from quarterdeck.core.goals.goal_issues import goal_marker
 from quarterdeck.core.text.markers import marker, read_marker
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.plan_publish import publish_plans
-from quarterdeck.services.publish import overflow_marker
+from quarterdeck.services.review_publish import overflow_marker
 from quarterdeck.sources.github.client import token_writer
 from quarterdeck.sources.github.writes import written_by_us
 from quarterdeck.webhook.server import create_app

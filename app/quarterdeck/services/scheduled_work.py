@@ -29,8 +29,8 @@ from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import redact
 from quarterdeck.services.plan import plans_from_github
 from quarterdeck.services.plan_publish import PlanResult, publish_plans
-from quarterdeck.services.publish import PublishResult, publish_reviews
 from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review_publish import PublishResult, publish_reviews
 from quarterdeck.services.team_figures import FigureSources
 from quarterdeck.sources.github import Github, Repository, translated
 from quarterdeck.sources.github.config import ORG_CONFIG_REPO, locate_config, repo_reader
