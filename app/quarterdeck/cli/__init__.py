@@ -23,6 +23,7 @@ import click
 
 from quarterdeck import __version__
 from quarterdeck.cli.app import schedule_command, serve_command, worker_command
+from quarterdeck.cli.app_register import app_group
 from quarterdeck.cli.args import (
     MONTH,
     PATH,
@@ -38,7 +39,6 @@ from quarterdeck.cli.base import Args, Group, examples, runs
 from quarterdeck.cli.completion import completion_command
 from quarterdeck.cli.goals import goals_group, plan_command
 from quarterdeck.cli.publish import quarter_report_command, writes_as
-from quarterdeck.cli.register import app_group
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.vocabulary import repo_reference_problem
 from quarterdeck.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, QuarterdeckError
