@@ -2,7 +2,7 @@
 
 When something is missing, one comment says what (updated on later events, never
 repeated); once all is there, an existing comment is updated to say so. An edited
-growth-review issue goes to `handlers.reviews`, which records the lead's decision.
+growth-review issue goes to `handlers.review_decision`, which records the lead's decision.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from quarterdeck.core.goals.goal_issues import IssueSnapshot, goal_from_issue
 from quarterdeck.core.model import Config
 from quarterdeck.core.text.markers import marker
 from quarterdeck.sources.github.writes import write_comment
-from quarterdeck.webhook.handlers import reviews
+from quarterdeck.webhook.handlers import review_decision
 from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.templates import render_template
@@ -54,9 +54,9 @@ def handle(ctx: Context) -> str:
     data = delivery.payload.get("issue")
     if not isinstance(data, dict) or not isinstance(data.get("number"), int):
         raise PayloadError("an issues event without an issue number")
-    review = reviews.review_of(data, ctx.identity)
+    review = review_decision.review_of(data, ctx.identity)
     if review is not None:
-        return reviews.handle(ctx, data, review)
+        return review_decision.handle(ctx, data, review)
     labels = [str(lb.get("name")) for lb in data.get("labels") or [] if isinstance(lb, dict)]
     config: Config = ctx.config()
     home = ctx.home()
