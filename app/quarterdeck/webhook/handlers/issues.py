@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from quarterdeck.core.goals.goal_issues import IssueSnapshot, goal_from_issue
 from quarterdeck.core.model import Config
 from quarterdeck.core.text.markers import marker
+from quarterdeck.services.templates import render_template
 from quarterdeck.sources.github.writes import write_comment
 from quarterdeck.webhook.handlers import review_decision
 from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
-from quarterdeck.webhook.handlers.templates import render_template
 
 ACTIONS = frozenset({"opened", "edited", "labeled", "unlabeled", "assigned", "unassigned"})
 
@@ -79,7 +79,11 @@ def handle(ctx: Context) -> str:
     mark = marker("goal-check", issue=number)
     issue = ctx.repository().get_issue(number)
     body = render_template(
-        "goal_check.md.j2", marker=mark, check=check, goal_label=config.goal_label
+        {},  # the App's comments use the bundled templates, no repo overrides
+        "goal_check.md.j2",
+        marker=mark,
+        check=check,
+        goal_label=config.goal_label,
     )
     with ctx.issue_lock(number):
         existing = our_comment(issue, mark, delivery.log_fields(), writer=ctx.ours)
