@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
@@ -34,7 +35,7 @@ from quarterdeck.core.schedule import (
 )
 from quarterdeck.webhook.queues import RQ_QUEUE
 from quarterdeck.webhook.schedule_jobs import schedule_lines
-from quarterdeck.webhook.settings import Secret, Settings
+from quarterdeck.webhook.settings import Settings
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
 from tests.workers import RedisServer, worker_command, worker_env
@@ -267,7 +268,7 @@ def test_due_month(today: date, due: Month | None) -> None:
 
 
 def test_on_other_days_nothing_is_listed_or_enqueued(github: FakeGitHub) -> None:
-    settings = Settings(webhook_secret=Secret("s" * 12))  # no App, no Redis: nothing is needed
+    settings = Settings(webhook_secret=SecretStr("s" * 12))  # no App, no Redis: nothing is needed
     (line,) = schedule_lines(settings, datetime(2026, 12, 2, 6, tzinfo=UTC))
     assert line.startswith(
         "2026-12-02 (UTC) is neither the first working day of its month nor in a quarter's "

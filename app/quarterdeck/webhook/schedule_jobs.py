@@ -150,7 +150,7 @@ def schedule_lines(
     from quarterdeck.sources.github.installations import app_installations
 
     installations = app_installations(
-        settings.app_id, settings.private_key.reveal(), base_url=settings.github_api_url
+        settings.app_id, settings.private_key.get_secret_value(), base_url=settings.github_api_url
     )
     # A named quarter is planned now, window or not: the job publishes with force.
     force = quarter is not None
@@ -333,7 +333,10 @@ def installation_slack(settings: Settings, installation_id: int) -> SlackClient 
     from quarterdeck.sources.slack import API_URL_ENV, slack_from_env
 
     return slack_from_env(
-        {"QUARTERDECK_SLACK_TOKEN": token.reveal(), API_URL_ENV: os.environ.get(API_URL_ENV, "")}
+        {
+            "QUARTERDECK_SLACK_TOKEN": token.get_secret_value(),
+            API_URL_ENV: os.environ.get(API_URL_ENV, ""),
+        }
     )
 
 
@@ -348,7 +351,7 @@ def installation_figures(settings: Settings, installation_id: int) -> FigureSour
 
     variable, key = settings.posthog_keys.get(installation_id, ("", None))
     access = PostHogAccess(
-        key.reveal() if key is not None else None,
+        key.get_secret_value() if key is not None else None,
         key_source=variable,
         no_key=(
             f"PostHog figures are off for this installation ({installation_id}): the App's "
@@ -358,7 +361,7 @@ def installation_figures(settings: Settings, installation_id: int) -> FigureSour
     )
     variable, url = settings.warehouse_urls.get(installation_id, ("", None))
     database = WarehouseAccess(
-        url.reveal() if url is not None else None,
+        url.get_secret_value() if url is not None else None,
         url_source=variable,
         no_url=(
             f"SQL figures are off for this installation ({installation_id}): the App's "
