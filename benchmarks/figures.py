@@ -5,7 +5,7 @@
 
 Every team shows the 3 company-wide metrics and 10 of its own, all HogQL queries
 sent to the fake PostHog of the tests (tests/fakeposthog.py) on 127.0.0.1. Ours: the
-queries `services.figures` sends and its wall time for every team's figures. The
+queries `services.team_figures` sends and its wall time for every team's figures. The
 baseline is what a source asked month by month, team by team, would send: one query
 per metric shown, per month of the seven-month window. Target: one query per metric.
 """
@@ -22,7 +22,7 @@ from quarterdeck.core.business.figures import WINDOW_MONTHS
 from quarterdeck.core.business.series import months_ending
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
-from quarterdeck.services.figures import FigureSources, team_figures
+from quarterdeck.services.team_figures import FigureSources, team_figures
 
 TEAMS, OWN, SHARED = 5, 10, 3
 KEY = "phx_benchmark_key_not_real"

@@ -21,7 +21,7 @@ from quarterdeck.core.config import build_config
 from quarterdeck.core.text.issue_body import GITHUB_LIMIT
 from quarterdeck.services.review import build_reviews, render_reviews
 from quarterdeck.sources.git_history import read_merged_prs
-from quarterdeck.sources.github.goals import read_goal_issues
+from quarterdeck.sources.github.goal_listing import read_goal_issues
 from tests.fakegithub import FakeGitHub
 from tests.gitrepo import GitRepo
 from tests.mdcheck import parse

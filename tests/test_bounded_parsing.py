@@ -23,7 +23,7 @@ from quarterdeck import cli
 from quarterdeck.cli import main
 from quarterdeck.core.config import build_config
 from quarterdeck.core.config.fields import MAX_PARAGRAPH, MAX_SENTENCE, MAX_TEXT, MAX_TITLE
-from quarterdeck.core.goals.issues import (
+from quarterdeck.core.goals.goal_issues import (
     IssueSnapshot,
     count_tasks,
     objective_from_issue,

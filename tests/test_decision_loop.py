@@ -12,8 +12,8 @@ from flask import Flask
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.review.decisions import note_marker, read_record
-from quarterdeck.services.publish import publish_reviews
 from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review_publish import publish_reviews
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.reviewrepos import CONFIG, GOALS

@@ -19,7 +19,7 @@ from quarterdeck.core.review.decisions import (
 )
 from quarterdeck.core.review.goal_changes import goal_changes
 from quarterdeck.core.text.markers import section
-from quarterdeck.sources.goals_history import goals_file_at
+from quarterdeck.sources.git_goals_history import goals_file_at
 from tests.gitrepo import GitRepo
 from tests.reviewrepos import ALICE
 

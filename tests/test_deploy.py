@@ -32,7 +32,7 @@ from rq import Queue
 from rq.cron import CronScheduler
 
 from quarterdeck.webhook.queues import RQ_QUEUE
-from quarterdeck.webhook.schedule import SCHEDULE_CRON
+from quarterdeck.webhook.schedule_jobs import SCHEDULE_CRON
 from quarterdeck.webhook.signature import sign
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakegithub_http import HttpFront
@@ -278,7 +278,7 @@ def check_deployment(
     schedule = start("schedule", ready["schedule"])
     (scheduler,) = wait_for(lambda: CronScheduler.all(client), 20, "the daily schedule")
     (job,) = scheduler.get_jobs()
-    assert job.func_name == "quarterdeck.webhook.schedule.schedule_due"
+    assert job.func_name == "quarterdeck.webhook.schedule_jobs.schedule_due"
     assert (job.queue_name, job.cron) == (RQ_QUEUE, SCHEDULE_CRON)
     schedule.process.terminate()  # `docker compose stop`, `systemctl stop`: SIGTERM
     assert schedule.process.wait(20) == 0, schedule.output[-3000:]

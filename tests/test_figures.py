@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from quarterdeck.core.config import BusinessMetrics
-from quarterdeck.core.review.figures import FigureRow, figure_rows
+from quarterdeck.core.review.figure_rows import FigureRow, figure_rows
 
 
 def _row(section: str, name: str, before: float, now: float) -> FigureRow:

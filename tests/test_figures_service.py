@@ -7,7 +7,7 @@ from pathlib import Path
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
-from quarterdeck.services.figures import FigureSources, team_figures
+from quarterdeck.services.team_figures import FigureSources, team_figures
 from tests.fakeposthog import FakePostHog, allowing, serve
 
 KEY = "phx_service_test_key"

@@ -13,8 +13,8 @@ import pytest
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
-from quarterdeck.services.figures import FigureSources, team_figures
 from quarterdeck.services.review import build_reviews, build_reviews_from_github, render_review
+from quarterdeck.services.team_figures import FigureSources, team_figures
 from quarterdeck.sources.repo_files import LocalReader
 from tests.fakegithub import FakeGitHub
 from tests.gitrepo import GitRepo

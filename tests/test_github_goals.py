@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from quarterdeck.core.goals.issues import (
+from quarterdeck.core.goals.goal_issues import (
     IssueSnapshot,
     count_tasks,
     goal_id_of,
@@ -17,7 +17,7 @@ from quarterdeck.core.goals.merge import merge_goals
 from quarterdeck.core.model import Config, Goal, Team
 from quarterdeck.core.review.progress import goal_progress
 from quarterdeck.errors import Problem
-from quarterdeck.sources.github.goals import read_goal_issues
+from quarterdeck.sources.github.goal_listing import read_goal_issues
 from tests.fakegithub import FakeGitHub
 
 CONFIG = Config(teams=(Team("growth", members=("alice",)), Team("analytics")))

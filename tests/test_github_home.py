@@ -11,7 +11,7 @@ from quarterdeck.errors import ConfigError, GitHubNotFound, GitHubRefused, RateL
 from quarterdeck.services.review import build_reviews_from_github, home_plan
 from quarterdeck.sources.github.client import graphql, translated
 from quarterdeck.sources.github.config import GitHubReader, repo_reader
-from quarterdeck.sources.github.goals import list_goal_issues, snapshot
+from quarterdeck.sources.github.goal_listing import list_goal_issues, snapshot
 from quarterdeck.sources.github.home import HomePlan, open_home, take_commits, take_issues
 from quarterdeck.sources.github.reviews import review_issues
 from quarterdeck.sources.github.writes import marked_by_us

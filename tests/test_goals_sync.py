@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from quarterdeck.cli import main
-from quarterdeck.core.goals.issues import IssueSnapshot, count_tasks, goal_id_of
-from quarterdeck.core.goals.sync_plan import plan_sync, quarters_to_sync
+from quarterdeck.core.goals.goal_issues import IssueSnapshot, count_tasks, goal_id_of
+from quarterdeck.core.goals.sync_actions import plan_sync, quarters_to_sync
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.services.goals_sync import GoalsSyncError, SyncResult, sync_goals
 from quarterdeck.sources.github import client as github_client

@@ -139,7 +139,7 @@ def test_version_and_an_offline_review_import_neither_the_app_nor_pygithub_nor_s
 # own templates render in.
 LAZY = (
     "quarterdeck.cli.app",
-    "quarterdeck.cli.register",
+    "quarterdeck.cli.app_register",
     "quarterdeck.cli.goals",
     "quarterdeck.cli.completion",
     "quarterdeck.webhook",

@@ -110,3 +110,15 @@ def test_the_cli_imports_the_app_only_in_the_commands_that_run_it(path: Path) ->
         assert app == set(), f"{relative(path)} imports the App: {sorted(app)}"
     eager = {m for m in _module_level_imports(path) if m.startswith("quarterdeck.webhook")}
     assert eager == set(), f"{relative(path)} imports the App at start-up: {sorted(eager)}"
+
+
+def test_no_two_modules_share_a_name() -> None:
+    # One name per job (issue 24): a module's file name says what it does, so a
+    # traceback, a grep or a doc naming `schedule.py` never leaves a newcomer asking
+    # which of three. Package markers are the only names allowed twice.
+    by_name: dict[str, list[str]] = {}
+    for path in MODULES:
+        if path.name not in {"__init__.py", "__main__.py"}:
+            by_name.setdefault(path.name, []).append(relative(path))
+    shared = {name: paths for name, paths in by_name.items() if len(paths) > 1}
+    assert shared == {}, f"modules that share a name; rename each to say its job: {shared}"

@@ -20,9 +20,9 @@ from typing import Any
 
 import redis
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
 from quarterdeck.webhook.server import create_app
-from quarterdeck.webhook.settings import Secret
 from tests.fakegithub import FakeGitHub, webhook_examples
 from tests.fakegithub_http import HttpFront
 from tests.redisdb import REDIS_URL
@@ -197,7 +197,7 @@ def test_the_workers_jobs_show_as_handled_and_failed_and_the_queue_as_drained(
 
 
 def test_a_metrics_token_is_required_when_set_and_bad_requests_are_4xx(tmp_path: Path) -> None:
-    app = create_app(settings(tmp_path, metrics_token=Secret(TOKEN)))
+    app = create_app(settings(tmp_path, metrics_token=SecretStr(TOKEN)))
     client = app.test_client()
     body = encode(example("ping", "zen"))
     assert client.post("/webhook", data=body, headers=headers("ping", body)).status_code == 200
@@ -264,7 +264,7 @@ def test_a_scrape_while_redis_is_down_answers_200_without_the_redis_figures(
     tmp_path: Path,
 ) -> None:
     closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    client = create_app(settings(tmp_path, redis_url=Secret(closed))).test_client()
+    client = create_app(settings(tmp_path, redis_url=SecretStr(closed))).test_client()
     body = encode(example("ping", "zen"))
     assert client.post("/webhook", data=body, headers=headers("ping", body)).status_code == 200
 

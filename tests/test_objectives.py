@@ -10,11 +10,15 @@ from pathlib import Path
 import pytest
 
 from quarterdeck.core.config import build_config
-from quarterdeck.core.goals.issues import IssueSnapshot, goals_from_issues, objectives_from_issues
+from quarterdeck.core.goals.goal_issues import (
+    IssueSnapshot,
+    goals_from_issues,
+    objectives_from_issues,
+)
 from quarterdeck.core.goals.merge import merge_goal, merge_objectives
 from quarterdeck.core.model import Config, Goal, Objective
 from quarterdeck.errors import ConfigError
-from quarterdeck.sources.github.goals import load_config_with_goal_issues
+from quarterdeck.sources.github.goal_listing import load_config_with_goal_issues
 from quarterdeck.sources.repo_files import load_repo_config
 from tests.fakegithub import FakeGitHub
 

@@ -18,18 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from quarterdeck import cli
 from quarterdeck.cli import main
-from quarterdeck.core.goals.issues import goal_marker
+from quarterdeck.core.goals.goal_issues import goal_marker
 from quarterdeck.core.text.markers import marker, read_marker
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.plan_publish import publish_plans
-from quarterdeck.services.publish import overflow_marker
+from quarterdeck.services.review_publish import overflow_marker
 from quarterdeck.sources.github.client import token_writer
 from quarterdeck.sources.github.writes import written_by_us
 from quarterdeck.webhook.server import create_app
-from quarterdeck.webhook.settings import Secret
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakegithub_http import HttpFront
 from tests.reviewrepos import seed_github
@@ -269,7 +269,7 @@ def test_plan_publish_and_the_app_leave_another_bots_planning_issue_alone(
 def _app(tmp_path: Path, github: FakeGitHub) -> Any:
     """The App with nothing injected: its own factory mints an installation token with
     its JWT (from the fake), and it asks `GET /app` who it is (`FakeGitHub.app_slug`)."""
-    loaded = settings(tmp_path, app_id=1, private_key=Secret(private_key_pem()))
+    loaded = settings(tmp_path, app_id=1, private_key=SecretStr(private_key_pem()))
     app = create_app(loaded)
     app.extensions["fake_github"] = github
     return app

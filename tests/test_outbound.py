@@ -20,7 +20,7 @@ import requests
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
-from quarterdeck.core.outbound import (
+from quarterdeck.core.outbound_policy import (
     OutboundPolicy,
     address_refusal,
     host_refusal,
@@ -28,7 +28,7 @@ from quarterdeck.core.outbound import (
     policy_from_env,
 )
 from quarterdeck.errors import MetricSourceError
-from quarterdeck.services.figures import FigureSources, team_figures
+from quarterdeck.services.team_figures import FigureSources, team_figures
 from quarterdeck.sources.outbound import OutboundRefused, guarded_session
 from quarterdeck.sources.posthog import PostHogProject, query_series
 from tests.fakeposthog import FakePostHog, allowing, serve

@@ -19,8 +19,8 @@ import pytest
 from quarterdeck.core.business.figures import MetricFigure
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
-from quarterdeck.services.figures import team_figures
-from quarterdeck.webhook.schedule import installation_figures
+from quarterdeck.services.team_figures import team_figures
+from quarterdeck.webhook.schedule_jobs import installation_figures
 from quarterdeck.webhook.settings import SettingsError, load_settings
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
@@ -151,7 +151,7 @@ def test_the_key_map_may_live_in_a_file(tmp_path: Path) -> None:
 
     (variable, key) = settings.posthog_keys[101]
     assert variable == "ACME_POSTHOG_KEY"
-    assert key.reveal() == ACME_KEY
+    assert key.get_secret_value() == ACME_KEY
     assert ACME_KEY in settings.secrets()  # registered with the redactor at start-up
     assert ACME_KEY not in repr(settings)
     assert settings.posthog_policy.allowed == frozenset({"https://ph.example"})

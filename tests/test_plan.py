@@ -9,7 +9,7 @@ import yaml
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.goals.plan import (
+from quarterdeck.core.goals.planning_issue import (
     landed_goals_files,
     planning_window,
     quarter_to_plan,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.outbound import policy_from_env
+from quarterdeck.core.outbound_policy import policy_from_env
 from quarterdeck.errors import MetricSourceError
 from quarterdeck.sources.posthog import PostHogProject, query_series
 from tests.fakeposthog import FakePostHog, allowing, serve

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
@@ -33,8 +34,8 @@ from quarterdeck.core.schedule import (
     schedule_job_id,
 )
 from quarterdeck.webhook.queues import RQ_QUEUE
-from quarterdeck.webhook.schedule import schedule_lines
-from quarterdeck.webhook.settings import Secret, Settings
+from quarterdeck.webhook.schedule_jobs import schedule_lines
+from quarterdeck.webhook.settings import Settings
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
 from tests.workers import RedisServer, worker_command, worker_env
@@ -267,7 +268,7 @@ def test_due_month(today: date, due: Month | None) -> None:
 
 
 def test_on_other_days_nothing_is_listed_or_enqueued(github: FakeGitHub) -> None:
-    settings = Settings(webhook_secret=Secret("s" * 12))  # no App, no Redis: nothing is needed
+    settings = Settings(webhook_secret=SecretStr("s" * 12))  # no App, no Redis: nothing is needed
     (line,) = schedule_lines(settings, datetime(2026, 12, 2, 6, tzinfo=UTC))
     assert line.startswith(
         "2026-12-02 (UTC) is neither the first working day of its month nor in a quarter's "
@@ -332,7 +333,7 @@ def test_dry_run_lists_installations_and_enqueues_nothing(
 def test_rq_cron_route_registers_the_daily_schedule(tmp_path: Path) -> None:
     from rq.cron import CronScheduler
 
-    from quarterdeck.webhook.schedule import SCHEDULE_CRON, schedule_due
+    from quarterdeck.webhook.schedule_jobs import SCHEDULE_CRON, schedule_due
 
     server = RedisServer(tmp_path)
     try:
@@ -374,7 +375,7 @@ def test_installations_and_their_repositories_are_listed_page_by_page(
 
 
 def test_which_repositories_are_homes(github: FakeGitHub) -> None:
-    from quarterdeck.services.schedule import find_home
+    from quarterdeck.services.scheduled_work import find_home
 
     own = {".github/quarterdeck.yml": ACME_CONFIG}
     cases = {

@@ -394,7 +394,7 @@ def test_reprs_never_show_a_secret(tmp_path: Path, pem: str) -> None:
     runtime = build_runtime(loaded)
     shown = repr(loaded) + str(loaded) + repr(runtime) + str(loaded.redis_display)
     assert leaks(shown, pem) == []
-    assert loaded.webhook_secret.reveal() == WEBHOOK_SECRET  # the value is there, unseen
+    assert loaded.webhook_secret.get_secret_value() == WEBHOOK_SECRET  # the value is there, unseen
 
 
 # --------------------------------------------------------------------------- forged and replayed

@@ -29,8 +29,8 @@ from quarterdeck.core.review.slack_overview import (
     slack_escape,
 )
 from quarterdeck.redact import REDACTED
-from quarterdeck.services.publish import publish_reviews
 from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review_publish import publish_reviews
 from quarterdeck.sources.github.client import retry_policy
 from quarterdeck.sources.slack import API_URL_ENV, TOKEN_ENV, SlackClient
 from tests.fakegithub import FakeGitHub, FakeRepo
@@ -491,8 +491,9 @@ def test_the_apps_scheduled_review_posts_with_the_installations_own_token_only(
 def test_the_app_posts_the_leads_decision_into_the_thread_when_recorded(
     github: FakeGitHub, slack: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from pydantic import SecretStr
+
     from quarterdeck.webhook.server import create_app
-    from quarterdeck.webhook.settings import Secret
     from tests.test_decision_loop import deliver
     from tests.webhooks import ours, settings
 
@@ -505,7 +506,7 @@ def test_the_app_posts_the_leads_decision_into_the_thread_when_recorded(
     [number] = reviews_by_team(remote)["analytics"]
     [overview] = slack.in_channel(slack.channels["analytics-review"])
     monkeypatch.setenv(API_URL_ENV, slack.url)
-    tokens = {42: ("ACME_SLACK_TOKEN", Secret(TOKEN))}  # the delivery's installation
+    tokens = {42: ("ACME_SLACK_TOKEN", SecretStr(TOKEN))}  # the delivery's installation
     app = create_app(
         settings(tmp_path, slack_tokens=tokens),
         identity=ours,

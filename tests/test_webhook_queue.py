@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from pydantic import SecretStr
 from rq import Queue
 
 from quarterdeck.webhook.queues import RQ_QUEUE
 from quarterdeck.webhook.server import create_app
-from quarterdeck.webhook.settings import Secret
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
 from tests.redisdb import REDIS_URL
@@ -31,7 +31,7 @@ def test_rq_worker_process_does_the_work_once(
     fake = github.add_repo(REPO, files=FILES)
     github.add_issue(fake, "A README people finish reading")
     github.add_issue(fake, "Update the README with new information.")
-    app = create_app(settings(tmp_path, redis_url=Secret(REDIS_URL)))
+    app = create_app(settings(tmp_path, redis_url=SecretStr(REDIS_URL)))
     github.hold_pull(REPO, merged_pr())
     body = encode(merged_pr())
     sent = headers("pull_request", body, delivery="0d3a0e1c-1111-4000-8000-00000000aaaa")

@@ -36,7 +36,7 @@ def test_complete_settings_load() -> None:
     loaded = load_settings(env)
     assert loaded.app_id == 12345
     assert loaded.private_key is not None
-    assert loaded.private_key.reveal() == KEY
+    assert loaded.private_key.get_secret_value() == KEY
     assert loaded.redis_display == "redis://:***@127.0.0.1:6379/0"
     shown = repr(loaded) + str(loaded)
     for secret in ("s3cr3t-WEBHOOK-value", "secretKEYmaterial42", "hunter2-pass"):
@@ -47,9 +47,9 @@ def test_key_from_file_and_one_line_key(tmp_path: Path) -> None:
     path = tmp_path / "app.pem"
     path.write_text(KEY + "\n")
     env = {**BASE, "QUARTERDECK_PRIVATE_KEY": "", "QUARTERDECK_PRIVATE_KEY_FILE": str(path)}
-    assert load_settings(env).private_key.reveal() == KEY  # type: ignore[union-attr]
+    assert load_settings(env).private_key.get_secret_value() == KEY  # type: ignore[union-attr]
     one_line = {**BASE, "QUARTERDECK_PRIVATE_KEY": KEY.replace("\n", "\\n")}
-    assert load_settings(one_line).private_key.reveal() == KEY  # type: ignore[union-attr]
+    assert load_settings(one_line).private_key.get_secret_value() == KEY  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

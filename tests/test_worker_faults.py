@@ -17,12 +17,12 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from pydantic import SecretStr
 from rq import Queue
 
 from quarterdeck.webhook.deliveries import PENDING_TTL, RedisDeliveries
 from quarterdeck.webhook.queues import RQ_QUEUE, RQQueue
 from quarterdeck.webhook.server import create_app
-from quarterdeck.webhook.settings import Secret
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakegithub_http import HttpFront
 from tests.webhooks import REPO, encode, headers, merged_pr, settings
@@ -59,7 +59,7 @@ def deliver(client: FlaskClient, github: FakeGitHub, number: int) -> Any:
 
 
 def app_for(tmp_path: Path, redis_url: str, **parts: Any) -> Flask:
-    return create_app(settings(tmp_path, redis_url=Secret(redis_url)), **parts)
+    return create_app(settings(tmp_path, redis_url=SecretStr(redis_url)), **parts)
 
 
 def handled(output: str) -> list[dict[str, Any]]:

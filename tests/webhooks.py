@@ -8,9 +8,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from quarterdeck.core.config import build_config
 from quarterdeck.core.model import Config
-from quarterdeck.webhook.settings import Secret, Settings
+from quarterdeck.webhook.settings import Settings
 from quarterdeck.webhook.signature import sign
 from tests.fakegithub import FIXTURES, webhook_examples
 
@@ -50,7 +52,7 @@ def ours() -> str:
 def settings(tmp_path: Path, **overrides: Any) -> Settings:
     """Settings as a test runs them: the test secret, claims in `tmp_path`."""
     values: dict[str, Any] = {
-        "webhook_secret": Secret(SECRET),
+        "webhook_secret": SecretStr(SECRET),
         "deliveries_db": tmp_path / "deliveries.sqlite3",
     }
     values.update(overrides)

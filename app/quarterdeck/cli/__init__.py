@@ -70,7 +70,7 @@ def _lazy_commands() -> dict[str, Callable[[], click.Command]]:
         return completion_command
 
     def register() -> click.Command:
-        from quarterdeck.cli.register import app_group
+        from quarterdeck.cli.app_register import app_group
 
         return app_group
 
@@ -228,8 +228,8 @@ def _clones(paths: Sequence[Path] | None) -> tuple[Path, list[Path]]:
 @runs
 def _review(args: Args) -> int:
     from quarterdeck.core.review.review_month import month_error
-    from quarterdeck.services.figures import FigureSources
     from quarterdeck.services.review import build_reviews
+    from quarterdeck.services.team_figures import FigureSources
 
     today = date.today()
     month = args.month or Month.last_full(today)

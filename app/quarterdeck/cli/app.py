@@ -199,7 +199,7 @@ def schedule_command(args: Args) -> int:
         )
     require_app_extra("schedule")
     _settings_file(args.env_file)
-    from quarterdeck.webhook.schedule import schedule_now
+    from quarterdeck.webhook.schedule_jobs import schedule_now
 
     return schedule_now(
         now=args.now,

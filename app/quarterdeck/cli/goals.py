@@ -137,7 +137,7 @@ def _plan(args: Args, github: Callable[[Args], Any]) -> int:
     from datetime import date
 
     from quarterdeck.core.calendar import Month
-    from quarterdeck.core.goals.plan import quarter_to_plan
+    from quarterdeck.core.goals.planning_issue import quarter_to_plan
     from quarterdeck.services.plan import plans_from_github, plans_offline, render_plan
     from quarterdeck.sources.git_repo import toplevel
 
@@ -181,7 +181,7 @@ def _publish_plans(args: Args, found: Any, today: Any) -> int:
 def _sync(args: Args, github: Callable[[Args], Any]) -> int:
     """`goals sync`: write the goal issues; `github(args)` builds the client."""
     from quarterdeck.core.goals.report import format_sync
-    from quarterdeck.core.goals.sync_plan import quarters_to_sync
+    from quarterdeck.core.goals.sync_actions import quarters_to_sync
     from quarterdeck.core.review.linking import quarter_of
     from quarterdeck.services.goals_sync import sync_goals
     from quarterdeck.sources.repo_files import load_repo_config, local_templates

@@ -76,7 +76,7 @@ def writes_as(gh: Any) -> Callable[[], str]:
 
 def publish(reviews: Sequence[Any], args: Args, connect: Callable[[], Any]) -> int:
     """Publish (or plan, with --dry-run) `reviews` to the --github repo; report on stdout."""
-    from quarterdeck.services.publish import publish_reviews
+    from quarterdeck.services.review_publish import publish_reviews
     from quarterdeck.sources.github.client import translated
 
     if not args.github:

@@ -1,6 +1,6 @@
 """GitHub's App manifest flow, the pure parts: the manifest, the URLs, the page, the file.
 
-`quarterdeck app register` (cli/register.py → services/register.py) registers the
+`quarterdeck app register` (cli/app_register.py → services/register.py) registers the
 GitHub App from the shipped `app.yml`: a local page posts the manifest to GitHub's
 "new App" form, GitHub redirects back with a one-time `code`, and the code is
 exchanged at `POST /app-manifests/{code}/conversions` for the App's ID, private key and

@@ -4,7 +4,7 @@ The rules: reviews of the last full month are due on the first working day (Mond
 Friday) of a month, judged in UTC. Public holidays are not known, so a month that
 begins with one is reviewed on it; pass `--month` to run on another day. A quarter's
 planning issues are due on every day of its planning window (the last two weeks of
-the quarter before, `core.goals.plan.planning_window`): the first run opens them,
+the quarter before, `core.goals.planning_issue.planning_window`): the first run opens them,
 later ones keep them current, as the planning workflow does.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from quarterdeck.core.calendar import Month, is_quarter
-from quarterdeck.core.goals.plan import planning_window
+from quarterdeck.core.goals.planning_issue import planning_window
 
 __all__ = [
     "Installation",

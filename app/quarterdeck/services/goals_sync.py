@@ -1,6 +1,6 @@
 """`quarterdeck goals sync`: make GitHub's goal issues match the goals files.
 
-Reads (repo, labels, goal issues) first, plans in `core.goals.sync_plan`, then writes in
+Reads (repo, labels, goal issues) first, plans in `core.goals.sync_actions`, then writes in
 a fixed order: labels, then issues. A failed write stops the run with a message
 that lists what was already written, so nothing is half-done without being said;
 a re-run picks up where it stopped, because finished steps plan as unchanged.
@@ -16,8 +16,8 @@ from functools import partial
 from typing import TypedDict, TypeVar
 
 from quarterdeck.core.goals.back_to_files import goals_file
-from quarterdeck.core.goals.issues import IssueSnapshot, goal_marker, marker_goal_id
-from quarterdeck.core.goals.sync_plan import (
+from quarterdeck.core.goals.goal_issues import IssueSnapshot, goal_marker, marker_goal_id
+from quarterdeck.core.goals.sync_actions import (
     IssueAction,
     LabelSpec,
     SyncPlan,
@@ -31,7 +31,7 @@ from quarterdeck.errors import PartialWriteError, QuarterdeckError
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.github import Github, Issue, NamedUser, Repository, translated
 from quarterdeck.sources.github.client import token_writer
-from quarterdeck.sources.github.goals import get_issue, list_goal_issues, list_marked_issues
+from quarterdeck.sources.github.goal_listing import get_issue, list_goal_issues, list_marked_issues
 from quarterdeck.sources.github.lock import github_lock
 from quarterdeck.sources.github.writes import (
     Writer,

@@ -57,7 +57,7 @@ class Explanation:
 def explain_from_github(gh: Github, full_name: str, number: int) -> Explanation:
     """Link PR `number` of `full_name` with the repo's config, both read from GitHub."""
     from quarterdeck.sources.github import translated
-    from quarterdeck.sources.github.goals import load_config_with_goal_issues
+    from quarterdeck.sources.github.goal_listing import load_config_with_goal_issues
     from quarterdeck.sources.github.prs import fetch_pr
 
     with translated(f"opening repository {full_name}"):

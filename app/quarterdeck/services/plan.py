@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import CONFIG_PATH
 from quarterdeck.core.goals.next_quarter import previous_quarter
-from quarterdeck.core.goals.plan import TeamPlan
+from quarterdeck.core.goals.planning_issue import TeamPlan
 from quarterdeck.core.model import Config
 from quarterdeck.core.review.quarter_decisions import MonthDecision, decisions_by_team
 from quarterdeck.errors import QuarterdeckError

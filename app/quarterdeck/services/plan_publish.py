@@ -5,7 +5,7 @@ An issue is found again by its hidden plan marker among the issues labelled
 `quarter-planning` (state=all), like a review issue: a re-run rewrites only the
 bot-owned sections and keeps everything a person wrote (the meeting's notes); a closed
 issue is updated, never reopened. New issues open only in the planning window (the
-last two weeks of the quarter before, `core.goals.plan.planning_window`) unless
+last two weeks of the quarter before, `core.goals.planning_issue.planning_window`) unless
 forced: outside it a missing issue is not opened and the result says when the
 window is. Once the planned quarter's goals file is on the default branch, each open
 planning issue gets one comment saying so and is closed; the comment's marker means a
@@ -20,7 +20,7 @@ from datetime import date
 from typing import Literal
 
 from quarterdeck.core.converge import survivor
-from quarterdeck.core.goals.plan import (
+from quarterdeck.core.goals.planning_issue import (
     TeamPlan,
     landed_marker,
     plan_title,

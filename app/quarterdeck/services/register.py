@@ -1,5 +1,5 @@
 """Register the GitHub App from its manifest, as Probot does: the flow, without the
-local web server and the browser (those are the entry point's, `cli/register.py`).
+local web server and the browser (those are the entry point's, `cli/app_register.py`).
 
 1. `start_registration`: the manifest from `app.yml` (redirect and webhook URLs set),
    a random `state`, and the GitHub form it is posted to.

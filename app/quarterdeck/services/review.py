@@ -22,7 +22,7 @@ from quarterdeck.core.config import CONFIG_PATH, BusinessMetrics, MetricsMonth
 from quarterdeck.core.goals.objectives import ObjectiveGroup, group_by_objective
 from quarterdeck.core.model import Config, Objective, PullRequest, Team
 from quarterdeck.core.review.decisions import read_boxes, read_record
-from quarterdeck.core.review.figures import FigureRow, figure_rows
+from quarterdeck.core.review.figure_rows import FigureRow, figure_rows
 from quarterdeck.core.review.goal_changes import CarriedForward, goal_changes, goals_in_file
 from quarterdeck.core.review.linking import link_all
 from quarterdeck.core.review.monthly import (
@@ -49,7 +49,7 @@ from quarterdeck.core.text.plain import Omit, schema_of, to_plain
 from quarterdeck.core.text.units import duration_unit
 from quarterdeck.core.vocabulary import REVIEW_LABEL
 from quarterdeck.errors import Problem, QuarterdeckError
-from quarterdeck.services.figures import FigureSources, team_figures
+from quarterdeck.services.team_figures import FigureSources, team_figures
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
 from quarterdeck.sources.git_repo import history_span
@@ -418,7 +418,7 @@ def github_home_reviews(
     (`whole_quarter`: as for `build_reviews`)."""
     from quarterdeck.sources.github.client import log_rate_limit, token_writer
     from quarterdeck.sources.github.config import load_github_templates, repo_reader
-    from quarterdeck.sources.github.goals import load_config_with_goal_issues
+    from quarterdeck.sources.github.goal_listing import load_config_with_goal_issues
     from quarterdeck.sources.github.home import open_home
     from quarterdeck.sources.github.prs import fetch_merged_prs
     from quarterdeck.sources.github.repos import resolve_repos
@@ -500,7 +500,7 @@ def _carry_offline(
 ) -> list[TeamReview]:
     """Offline: goal changes from the clone's history (its default `branch`); last
     month's decision lives on its review issue, which only GitHub mode reads."""
-    from quarterdeck.sources.goals_history import goals_file_at
+    from quarterdeck.sources.git_goals_history import goals_file_at
 
     if month.month_of_quarter == 1:
         return [_carry(r, month, config, None, None, "") for r in reviews]

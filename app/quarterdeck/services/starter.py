@@ -18,7 +18,7 @@ from quarterdeck.core.init.team_proposal import Proposal, propose_teams, render_
 from quarterdeck.core.model import PullRequest
 from quarterdeck.errors import HistoryError, QuarterdeckError
 from quarterdeck.sources.git_history import read_merged_prs
-from quarterdeck.sources.repo_survey import survey_repo
+from quarterdeck.sources.repo_survey_reader import survey_repo
 
 _STARTER = Path(__file__).resolve().parent.parent / "starter"
 

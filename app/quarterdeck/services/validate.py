@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from quarterdeck.core.config import CONFIG_PATH, sort_problems
 from quarterdeck.core.config.yaml_nodes import read_yaml, render_key
 from quarterdeck.core.model import Config, ReviewSettings
-from quarterdeck.core.outbound import policy_from_env
+from quarterdeck.core.outbound_policy import policy_from_env
 from quarterdeck.errors import ConfigError, Problem, QuarterdeckError
 from quarterdeck.sources.git_repo import toplevel
 from quarterdeck.sources.repo_files import LocalReader, load_config, metrics_problems

@@ -1,7 +1,7 @@
 """HTTP sessions that connect only to addresses the operator's policy allows.
 
 A name is resolved once, every address it resolves to is checked with
-`core.outbound.address_refusal`, and the connection is made to the checked address,
+`core.outbound_policy.address_refusal`, and the connection is made to the checked address,
 with the name kept for the `Host` header, TLS's SNI and the certificate check: there is
 no second lookup for a rebinding DNS server to answer differently. Every request goes
 through that check, a followed redirect's too (PostHog's queries follow none: its
@@ -25,7 +25,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool
 
-from quarterdeck.core.outbound import OutboundPolicy, address_refusal
+from quarterdeck.core.outbound_policy import OutboundPolicy, address_refusal
 from quarterdeck.errors import QuarterdeckError
 
 __all__ = ["OutboundRefused", "guarded_session"]

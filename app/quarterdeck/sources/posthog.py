@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.business.series import series_from_rows
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.outbound import POSTHOG_KEY_ENV, OutboundPolicy, host_refusal
+from quarterdeck.core.outbound_policy import POSTHOG_KEY_ENV, OutboundPolicy, host_refusal
 from quarterdeck.errors import MetricSourceError
 from quarterdeck.redact import register
 

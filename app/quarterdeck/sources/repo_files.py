@@ -30,7 +30,7 @@ from quarterdeck.core.config import (
     sort_problems,
 )
 from quarterdeck.core.model import Config
-from quarterdeck.core.outbound import OutboundPolicy
+from quarterdeck.core.outbound_policy import OutboundPolicy
 from quarterdeck.core.review.codeowners import CODEOWNERS_PATHS
 from quarterdeck.errors import ConfigError, Problem, QuarterdeckError
 

@@ -58,7 +58,11 @@ class CachedConfig:
         if self._loader is not None:
             return self._plain(full_name, repo)
         from quarterdeck.sources.github.config import still_current
-        from quarterdeck.sources.github.goals import has_own_config, load_app_config, own_config
+        from quarterdeck.sources.github.goal_listing import (
+            has_own_config,
+            load_app_config,
+            own_config,
+        )
 
         now = self._clock()
         key = full_name.casefold()
@@ -108,7 +112,7 @@ class CachedConfig:
         return None
 
     def _plain(self, full_name: str, repo: Any) -> Any:
-        from quarterdeck.sources.github.goals import AppConfig
+        from quarterdeck.sources.github.goal_listing import AppConfig
 
         now = self._clock()
         hit = self._cache.get(full_name.lower())
@@ -132,7 +136,7 @@ class Processor:
     locks: Locks  # SQLiteLocks or RedisLocks: shared by every process (runtime.py)
     identity: Callable[[], str]  # the App's `<slug>[bot]`, asked once (`runtime.app_identity`)
     create_labels: bool = False
-    # installation id -> its Slack client, or None (`webhook.schedule.installation_slack`)
+    # installation id -> its Slack client, or None (`webhook.schedule_jobs.installation_slack`)
     slack: Callable[[int], Any] = lambda _installation: None
     # (event, verdict, seconds, rate limit left) of each attempt: metrics.LocalWork/RedisWork
     record: Callable[[str, str, float, int | None], None] | None = None

@@ -14,6 +14,6 @@ from __future__ import annotations
 from rq import cron
 
 from quarterdeck.webhook.queues import RQ_QUEUE
-from quarterdeck.webhook.schedule import SCHEDULE_CRON, schedule_due
+from quarterdeck.webhook.schedule_jobs import SCHEDULE_CRON, schedule_due
 
 cron.register(schedule_due, RQ_QUEUE, cron=SCHEDULE_CRON, name="quarterdeck-schedule")

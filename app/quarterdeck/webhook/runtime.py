@@ -59,7 +59,7 @@ def app_github_factory(settings: Settings) -> GithubFactory:
 
         if installation_id not in clients:
             clients[installation_id] = connect_app(
-                app_id, key.reveal(), installation_id, base_url=settings.github_api_url
+                app_id, key.get_secret_value(), installation_id, base_url=settings.github_api_url
             )
         return clients[installation_id]
 
@@ -86,7 +86,9 @@ def app_identity(settings: Settings) -> Identity:
 
             known.append(
                 ask(
-                    settings.app_id, settings.private_key.reveal(), base_url=settings.github_api_url
+                    settings.app_id,
+                    settings.private_key.get_secret_value(),
+                    base_url=settings.github_api_url,
                 )
             )
         return known[0]
@@ -100,7 +102,7 @@ def redis_client(settings: Settings) -> Any:
         return None
     import redis
 
-    return redis.Redis.from_url(settings.redis_url.reveal())
+    return redis.Redis.from_url(settings.redis_url.get_secret_value())
 
 
 def build_runtime(
@@ -145,7 +147,7 @@ def build_runtime(
 
 
 def _installation_slack(settings: Settings, installation: int) -> Any:
-    from quarterdeck.webhook.schedule import installation_slack
+    from quarterdeck.webhook.schedule_jobs import installation_slack
 
     return installation_slack(settings, installation)
 

@@ -52,7 +52,7 @@ def create_app(
     identity: Identity | None = None,
 ) -> Flask:
     """The App's Flask application; injected parts replace the ones built from settings."""
-    secret = settings.webhook_secret.reveal().encode()
+    secret = settings.webhook_secret.get_secret_value().encode()
     if not secret:
         raise ValueError("a webhook secret is required")  # load_settings already refuses
     runtime = build_runtime(
@@ -86,7 +86,7 @@ def create_app(
         # The token is compared in constant time; without one, /metrics is open and
         # belongs behind the proxy (SECURITY.md, "Metrics").
         if token is not None and not metrics.authorized(
-            request.headers.get("Authorization"), token.reveal()
+            request.headers.get("Authorization"), token.get_secret_value()
         ):
             answer, code = _refuse(401, "GET /metrics needs `Authorization: Bearer <token>`")
             answer.headers["WWW-Authenticate"] = 'Bearer realm="quarterdeck-metrics"'

@@ -1,7 +1,7 @@
 """App settings from the environment, loaded once at start-up and validated.
 
 A missing or malformed variable stops the server with a message that names it.
-Secret values are wrapped in `Secret`, whose repr and str never show the value.
+Secret values are wrapped in pydantic's `SecretStr`, whose repr and str never show the value.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
-from quarterdeck.core.outbound import OutboundPolicy, policy_from_env
+from pydantic import SecretStr
+
+from quarterdeck.core.outbound_policy import OutboundPolicy, policy_from_env
 from quarterdeck.core.settings_rules import http_url_problem, webhook_secret_problem
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import register
@@ -37,38 +39,14 @@ class SettingsError(QuarterdeckError):
     """An environment variable the App needs is missing or malformed."""
 
 
-class Secret:
-    """A secret string: `reveal()` gives the value; repr/str never do."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The secret itself, for the one call that needs it."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything the App reads from its environment."""
 
-    webhook_secret: Secret
+    webhook_secret: SecretStr
     app_id: int | None = None
-    private_key: Secret | None = None
-    redis_url: Secret | None = None  # may carry a password
+    private_key: SecretStr | None = None
+    redis_url: SecretStr | None = None  # may carry a password
     github_api_url: str | None = None
     state_dir: Path = field(default_factory=lambda: default_state_dir(os.environ))
     deliveries_db: Path = field(
@@ -80,20 +58,20 @@ class Settings:
     create_labels: bool = False
     config_ttl: float = 60.0
     # installation id -> (the variable holding its PostHog key, the key); see `_posthog_keys`
-    posthog_keys: Mapping[int, tuple[str, Secret]] = field(default_factory=dict)
+    posthog_keys: Mapping[int, tuple[str, SecretStr]] = field(default_factory=dict)
     posthog_policy: OutboundPolicy = field(default_factory=OutboundPolicy)
     # installation id -> (the variable holding its warehouse URL, the URL)
-    warehouse_urls: Mapping[int, tuple[str, Secret]] = field(default_factory=dict)
+    warehouse_urls: Mapping[int, tuple[str, SecretStr]] = field(default_factory=dict)
     # installation id -> (the variable holding its Slack bot token, the token)
-    slack_tokens: Mapping[int, tuple[str, Secret]] = field(default_factory=dict)
-    metrics_token: Secret | None = None  # GET /metrics wants `Bearer <it>` when set
+    slack_tokens: Mapping[int, tuple[str, SecretStr]] = field(default_factory=dict)
+    metrics_token: SecretStr | None = None  # GET /metrics wants `Bearer <it>` when set
 
     @property
     def redis_display(self) -> str | None:
         """REDIS_URL without its password, for logs."""
         if self.redis_url is None:
             return None
-        parts = urlsplit(self.redis_url.reveal())
+        parts = urlsplit(self.redis_url.get_secret_value())
         if parts.password is None:
             return parts.geturl()
         host = parts.hostname or ""
@@ -106,9 +84,9 @@ class Settings:
         values += [key for _, key in self.posthog_keys.values()]
         values += [url for _, url in self.warehouse_urls.values()]
         values += [token for _, token in self.slack_tokens.values()]
-        found = [s.reveal() for s in values if s is not None and s.reveal()]
+        found = [s.get_secret_value() for s in values if s is not None and s.get_secret_value()]
         if self.redis_url is not None:
-            password = urlsplit(self.redis_url.reveal()).password
+            password = urlsplit(self.redis_url.get_secret_value()).password
             if password:
                 found.append(password)
         return found
@@ -172,7 +150,7 @@ def load_settings(
             + "\n".join(f"  - {p}" for p in problems)
         )
     settings = Settings(
-        webhook_secret=Secret(secret),
+        webhook_secret=SecretStr(secret),
         app_id=app_id,
         private_key=key,
         redis_url=redis_url,
@@ -212,7 +190,7 @@ METRICS_TOKEN_ENV = "QUARTERDECK_METRICS_TOKEN"  # noqa: S105 (a variable name)
 MIN_METRICS_TOKEN = 16
 
 
-def _metrics_token(text: str) -> Secret | None:
+def _metrics_token(text: str) -> SecretStr | None:
     text = text.strip()
     if not text:
         return None  # /metrics is open: keep it off the public proxy (SECURITY.md)
@@ -223,7 +201,7 @@ def _metrics_token(text: str) -> Secret | None:
             "spaces (e.g. `openssl rand -hex 32`); Prometheus sends it as "
             "`Authorization: Bearer <token>`"
         )
-    return Secret(text)
+    return SecretStr(text)
 
 
 def _app_id(text: str, required: bool) -> int | None:
@@ -243,7 +221,7 @@ def _app_id(text: str, required: bool) -> int | None:
     return int(text)
 
 
-def _private_key(env: Mapping[str, str], required: bool) -> Secret | None:
+def _private_key(env: Mapping[str, str], required: bool) -> SecretStr | None:
     inline = env.get("QUARTERDECK_PRIVATE_KEY", "")
     path = env.get("QUARTERDECK_PRIVATE_KEY_FILE", "").strip()
     if inline.strip() and path:
@@ -273,10 +251,10 @@ def _private_key(env: Mapping[str, str], required: bool) -> Secret | None:
             f"{name} does not hold a PEM private key (-----BEGIN ... PRIVATE KEY-----); "
             "use the .pem file GitHub generated"
         )
-    return Secret(key)
+    return SecretStr(key)
 
 
-def _redis_url(text: str, required: bool = False, needed_for: str = "") -> Secret | None:
+def _redis_url(text: str, required: bool = False, needed_for: str = "") -> SecretStr | None:
     text = text.strip()
     if not text:
         if required:
@@ -303,7 +281,7 @@ def _redis_url(text: str, required: bool = False, needed_for: str = "") -> Secre
         raise SettingsError(f"{wanted}; it names no host")
     if parts.password:
         register(parts.password)
-    return Secret(text)
+    return SecretStr(text)
 
 
 def _api_url(text: str) -> str | None:
@@ -418,14 +396,14 @@ _VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
 def _posthog_policy(env: Mapping[str, str]) -> OutboundPolicy:
-    # QUARTERDECK_POSTHOG_HOSTS and QUARTERDECK_POSTHOG_ALLOW_PRIVATE (core.outbound)
+    # QUARTERDECK_POSTHOG_HOSTS and QUARTERDECK_POSTHOG_ALLOW_PRIVATE (core.outbound_policy)
     try:
         return policy_from_env(env)
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
 
 
-def _posthog_keys(env: Mapping[str, str]) -> dict[int, tuple[str, Secret]]:
+def _posthog_keys(env: Mapping[str, str]) -> dict[int, tuple[str, SecretStr]]:
     """QUARTERDECK_POSTHOG_KEYS: a JSON object, inline or in the file it names, mapping
     installation ids to the environment variable holding that installation's own
     PostHog personal API key, e.g. `{"4242": "ACME_POSTHOG_KEY"}`. Unset: no
@@ -436,7 +414,7 @@ def _posthog_keys(env: Mapping[str, str]) -> dict[int, tuple[str, Secret]]:
     )
 
 
-def _warehouse_urls(env: Mapping[str, str]) -> dict[int, tuple[str, Secret]]:
+def _warehouse_urls(env: Mapping[str, str]) -> dict[int, tuple[str, SecretStr]]:
     """QUARTERDECK_WAREHOUSE_URLS: like QUARTERDECK_POSTHOG_KEYS, installation ids to the
     variable holding that installation's own warehouse URL, e.g.
     `{"4242": "ACME_WAREHOUSE_URL"}`. Unset: no installation gets `sql:` figures; a
@@ -446,7 +424,7 @@ def _warehouse_urls(env: Mapping[str, str]) -> dict[int, tuple[str, Secret]]:
     )
 
 
-def _slack_tokens(env: Mapping[str, str]) -> dict[int, tuple[str, Secret]]:
+def _slack_tokens(env: Mapping[str, str]) -> dict[int, tuple[str, SecretStr]]:
     """QUARTERDECK_SLACK_TOKENS: like QUARTERDECK_POSTHOG_KEYS, installation ids to the
     variable holding that installation's own Slack bot token, e.g.
     `{"4242": "ACME_SLACK_TOKEN"}`. Unset: no installation's review is shared in Slack;
@@ -459,7 +437,7 @@ def _slack_tokens(env: Mapping[str, str]) -> dict[int, tuple[str, Secret]]:
 
 def _per_installation(
     env: Mapping[str, str], setting: str, what: str, example: str, shared: str
-) -> dict[int, tuple[str, Secret]]:
+) -> dict[int, tuple[str, SecretStr]]:
     """installation id -> (variable, its secret value) from the JSON object `setting`
     holds, inline or in the file it names; `shared` (the CLI's own variable) refused."""
     text = env.get(setting, "").strip()
@@ -485,7 +463,7 @@ def _per_installation(
             f"{where} is not a JSON object; map installation ids to the variables holding "
             f"their {what}s, e.g. {sample}"
         )
-    found: dict[int, tuple[str, Secret]] = {}
+    found: dict[int, tuple[str, SecretStr]] = {}
     for installation, variable in data.items():
         if not str(installation).isdigit():
             raise SettingsError(f"{where}: {installation!r} is not an installation id (a number)")
@@ -504,5 +482,5 @@ def _per_installation(
             raise SettingsError(
                 f"{where}: installation {installation} maps to {variable}, which is not set"
             )
-        found[int(installation)] = (variable, Secret(value))
+        found[int(installation)] = (variable, SecretStr(value))
     return found

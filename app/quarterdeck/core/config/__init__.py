@@ -72,7 +72,7 @@ from quarterdeck.core.config.yaml_nodes import (
     read_yaml,
 )
 from quarterdeck.core.model import Config, Goal, Objective
-from quarterdeck.core.outbound import OutboundPolicy
+from quarterdeck.core.outbound_policy import OutboundPolicy
 from quarterdeck.core.review.codeowners import Codeowners, parse_codeowners
 from quarterdeck.errors import ConfigError, Problem
 

@@ -22,7 +22,7 @@ from quarterdeck.core.config.schema import ConfigFile, GoalSpec, MetricSpec, Obj
 from quarterdeck.core.config.to_domain import to_metric, to_team
 from quarterdeck.core.config.yaml_nodes import Doc, render_key
 from quarterdeck.core.model import MAX_TEAM_SIZE
-from quarterdeck.core.outbound import POSTHOG_KEY_ENV, OutboundPolicy, host_refusal
+from quarterdeck.core.outbound_policy import POSTHOG_KEY_ENV, OutboundPolicy, host_refusal
 from quarterdeck.core.review.codeowners import CODEOWNERS_PATHS, Codeowners
 from quarterdeck.core.review.slack_overview import SLACK_TOKEN_ENV
 from quarterdeck.errors import Problem

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from quarterdeck.core.goals.sync_plan import SyncPlan
+from quarterdeck.core.goals.sync_actions import SyncPlan
 
 _VERB = {
     "create": "create",

@@ -1,6 +1,6 @@
 """What a repository's recent history says about who works where: the input of `init`.
 
-`sources.repo_survey` reads the commits and the CODEOWNERS file; the functions here
+`sources.repo_survey_reader` reads the commits and the CODEOWNERS file; the functions here
 turn them, purely, into people (GitHub logins, and whether each is a guess), areas
 (CODEOWNERS teams, a monorepo's components, commit scopes) and the people who shipped
 most there, counted in merged PRs (`shipped_work`).

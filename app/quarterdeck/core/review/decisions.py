@@ -183,7 +183,7 @@ def read_record(body: str | None) -> Record | None:
     """The decision Quarterdeck recorded in its own section of `body`, if any.
 
     Trust it only in an issue Quarterdeck wrote (`sources.github.writes.marked_by_us`):
-    the App also puts back a section a person altered (see `handlers.reviews`).
+    the App also puts back a section a person altered (see `handlers.review_decision`).
     """
     content = sections(body or "").get(DECISION_SECTION)
     attrs = read_marker(content, "decision") if content is not None else None

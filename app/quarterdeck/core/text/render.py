@@ -20,7 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from quarterdeck.core.business.figure_charts import section_charts
 from quarterdeck.core.business.figures import MetricFigure
 from quarterdeck.core.model import PullRequest
-from quarterdeck.core.review.figures import change_text, show_value
+from quarterdeck.core.review.figure_rows import change_text, show_value
 from quarterdeck.core.review.identities import GUESSED
 from quarterdeck.core.review.reasons import rule_words
 from quarterdeck.core.review.repositories import from_home, pr_label

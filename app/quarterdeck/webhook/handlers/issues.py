@@ -2,21 +2,21 @@
 
 When something is missing, one comment says what (updated on later events, never
 repeated); once all is there, an existing comment is updated to say so. An edited
-growth-review issue goes to `handlers.reviews`, which records the lead's decision.
+growth-review issue goes to `handlers.review_decision`, which records the lead's decision.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from quarterdeck.core.goals.issues import IssueSnapshot, goal_from_issue
+from quarterdeck.core.goals.goal_issues import IssueSnapshot, goal_from_issue
 from quarterdeck.core.model import Config
 from quarterdeck.core.text.markers import marker
+from quarterdeck.services.templates import render_template
 from quarterdeck.sources.github.writes import write_comment
-from quarterdeck.webhook.handlers import reviews
+from quarterdeck.webhook.handlers import review_decision
 from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
-from quarterdeck.webhook.handlers.templates import render_template
 
 ACTIONS = frozenset({"opened", "edited", "labeled", "unlabeled", "assigned", "unassigned"})
 
@@ -25,7 +25,7 @@ ACTIONS = frozenset({"opened", "edited", "labeled", "unlabeled", "assigned", "un
 class GoalIssueCheck:
     """What a goal issue lacks, in the very words the review uses for it."""
 
-    problems: tuple[str, ...]  # from core.goals.issues: labels missing, repeated or wrong
+    problems: tuple[str, ...]  # from core.goals.goal_issues: labels missing, repeated or wrong
     needs_owners: bool
     teams: tuple[str, ...]  # the config's teams, to suggest one
 
@@ -54,9 +54,9 @@ def handle(ctx: Context) -> str:
     data = delivery.payload.get("issue")
     if not isinstance(data, dict) or not isinstance(data.get("number"), int):
         raise PayloadError("an issues event without an issue number")
-    review = reviews.review_of(data, ctx.identity)
+    review = review_decision.review_of(data, ctx.identity)
     if review is not None:
-        return reviews.handle(ctx, data, review)
+        return review_decision.handle(ctx, data, review)
     labels = [str(lb.get("name")) for lb in data.get("labels") or [] if isinstance(lb, dict)]
     config: Config = ctx.config()
     home = ctx.home()
@@ -79,7 +79,11 @@ def handle(ctx: Context) -> str:
     mark = marker("goal-check", issue=number)
     issue = ctx.repository().get_issue(number)
     body = render_template(
-        "goal_check.md.j2", marker=mark, check=check, goal_label=config.goal_label
+        {},  # the App's comments use the bundled templates, no repo overrides
+        "goal_check.md.j2",
+        marker=mark,
+        check=check,
+        goal_label=config.goal_label,
     )
     with ctx.issue_lock(number):
         existing = our_comment(issue, mark, delivery.log_fields(), writer=ctx.ours)

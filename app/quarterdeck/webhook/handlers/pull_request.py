@@ -13,13 +13,13 @@ from quarterdeck.core.review.linking import link_pr, quarter_of
 from quarterdeck.core.text.markers import marker, read_marker
 from quarterdeck.core.vocabulary import is_full_name
 from quarterdeck.errors import GitHubNotFound
+from quarterdeck.services.templates import render_template
 from quarterdeck.sources.github import translated
 from quarterdeck.sources.github.prs import fetch_pr_and_comments
 from quarterdeck.sources.github.writes import write_comment
 from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.shipped import Progress, record_shipped, remove_shipped
-from quarterdeck.webhook.handlers.templates import render_template
 
 log = logging.getLogger("quarterdeck.webhook")
 ACTIONS = frozenset({"closed", "edited", "labeled", "unlabeled"})
@@ -155,6 +155,7 @@ def comment_body(
     team = goal.team if goal else link.team
     others = [g for g in config.goals if g.quarter == quarter and (team is None or g.team == team)]
     return render_template(
+        {},  # the App's comments use the bundled templates, no repo overrides
         "pr_comment.md.j2",
         marker=pr_marker(link.pr.number),
         link=link,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quarterdeck.core.goals.plan import landed_goals_files
+from quarterdeck.core.goals.planning_issue import landed_goals_files
 from quarterdeck.services.plan_publish import close_landed_plans
 from quarterdeck.webhook.handlers.context import Context, PayloadError
 

@@ -19,8 +19,8 @@ from quarterdeck.core.review.linking import quarter_of
 from quarterdeck.core.review.repositories import pr_label
 from quarterdeck.core.text.markdown import SafeMarkdown, escape_inline
 from quarterdeck.core.text.markers import sections, upsert_section
+from quarterdeck.services.templates import render_template
 from quarterdeck.webhook.handlers.context import Context
-from quarterdeck.webhook.handlers.templates import render_template
 
 SECTION = "shipped"
 # One line per PR, as goal_shipped.md.j2 writes it: `- 2026-11-20 · #12 Title`, or
@@ -96,7 +96,7 @@ def updated_body(
     label = entry_label(pr, home)
     entries[label] = Entry(label, merged, escape_inline(pr.title, max_length=200))
     ordered = _ordered(entries)
-    content = render_template("goal_shipped.md.j2", goal=goal, entries=ordered)
+    content = render_template({}, "goal_shipped.md.j2", goal=goal, entries=ordered)
     return upsert_section(body, SECTION, content), ordered
 
 
@@ -109,7 +109,7 @@ def without_entry(body: str, label: str) -> str:
     if entries.pop(label, None) is None:
         return body
     return upsert_section(
-        body, SECTION, render_template("goal_shipped.md.j2", entries=_ordered(entries))
+        body, SECTION, render_template({}, "goal_shipped.md.j2", entries=_ordered(entries))
     )
 
 

@@ -49,7 +49,7 @@ from quarterdeck.webhook.settings import (
 )
 
 if TYPE_CHECKING:
-    from quarterdeck.services.figures import FigureSources
+    from quarterdeck.services.team_figures import FigureSources
     from quarterdeck.sources.slack import SlackClient
 
 log = logging.getLogger("quarterdeck.webhook")
@@ -150,7 +150,7 @@ def schedule_lines(
     from quarterdeck.sources.github.installations import app_installations
 
     installations = app_installations(
-        settings.app_id, settings.private_key.reveal(), base_url=settings.github_api_url
+        settings.app_id, settings.private_key.get_secret_value(), base_url=settings.github_api_url
     )
     # A named quarter is planned now, window or not: the job publishes with force.
     force = quarter is not None
@@ -240,13 +240,13 @@ class ReviewQueue:
 
         retry = Retry(max=len(self.delays), interval=self.delays) if self.delays else None
         self.queue.enqueue(
-            "quarterdeck.webhook.schedule.run_schedule",
+            "quarterdeck.webhook.schedule_jobs.run_schedule",
             installation_id,
             period,
             force,
             job_id=job_id,
             retry=retry,
-            on_failure=Callback("quarterdeck.webhook.schedule.schedule_failed"),
+            on_failure=Callback("quarterdeck.webhook.schedule_jobs.schedule_failed"),
             meta={"attempts": len(self.delays) + 1},
             job_timeout=JOB_TIMEOUT,
             result_ttl=KEEP_SECONDS,
@@ -284,7 +284,7 @@ def run_schedule(installation_id: int, period: str, force: bool = False) -> dict
     """
     from rq import get_current_job
 
-    from quarterdeck.services.schedule import plan_installation, review_installation
+    from quarterdeck.services.scheduled_work import plan_installation, review_installation
     from quarterdeck.webhook.worker import runtime
 
     job = get_current_job()
@@ -333,7 +333,10 @@ def installation_slack(settings: Settings, installation_id: int) -> SlackClient 
     from quarterdeck.sources.slack import API_URL_ENV, slack_from_env
 
     return slack_from_env(
-        {"QUARTERDECK_SLACK_TOKEN": token.reveal(), API_URL_ENV: os.environ.get(API_URL_ENV, "")}
+        {
+            "QUARTERDECK_SLACK_TOKEN": token.get_secret_value(),
+            API_URL_ENV: os.environ.get(API_URL_ENV, ""),
+        }
     )
 
 
@@ -344,11 +347,11 @@ def installation_figures(settings: Settings, installation_id: int) -> FigureSour
     installation's key. Queries go only where the operator's host settings allow.
     `sql:` metrics likewise query only the warehouse URL mapped to the installation
     (QUARTERDECK_WAREHOUSE_URLS), whatever variable its config's `url_env` names."""
-    from quarterdeck.services.figures import FigureSources, PostHogAccess, WarehouseAccess
+    from quarterdeck.services.team_figures import FigureSources, PostHogAccess, WarehouseAccess
 
     variable, key = settings.posthog_keys.get(installation_id, ("", None))
     access = PostHogAccess(
-        key.reveal() if key is not None else None,
+        key.get_secret_value() if key is not None else None,
         key_source=variable,
         no_key=(
             f"PostHog figures are off for this installation ({installation_id}): the App's "
@@ -358,7 +361,7 @@ def installation_figures(settings: Settings, installation_id: int) -> FigureSour
     )
     variable, url = settings.warehouse_urls.get(installation_id, ("", None))
     database = WarehouseAccess(
-        url.reveal() if url is not None else None,
+        url.get_secret_value() if url is not None else None,
         url_source=variable,
         no_url=(
             f"SQL figures are off for this installation ({installation_id}): the App's "

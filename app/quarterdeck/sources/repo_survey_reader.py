@@ -8,25 +8,21 @@ newest commit, not today, keeps the proposal the same for the same history.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from quarterdeck.core.config import MAX_FILE_BYTES
 from quarterdeck.core.init.repo_survey import RepoSurvey, SurveyCommit
-from quarterdeck.core.review.codeowners import CODEOWNERS_PATHS, Codeowners, parse_codeowners
+from quarterdeck.core.review.codeowners import Codeowners, parse_codeowners
 from quarterdeck.errors import HistoryError
 from quarterdeck.sources.git_history import default_branch, web_url
-from quarterdeck.sources.repo_files import FileReader, LocalReader, Unreadable
+from quarterdeck.sources.git_run import git
+from quarterdeck.sources.repo_files import LocalReader, read_codeowners
 
-__all__ = ["WINDOW", "read_codeowners", "survey_repo"]
+__all__ = ["WINDOW", "survey_repo"]
 
 WINDOW = timedelta(days=183)  # about six months
 _RECORD, _FIELD = "\x1e", "\x1f"
 _FORMAT = f"--format={_RECORD}%H{_FIELD}%P{_FIELD}%aE{_FIELD}%aN{_FIELD}%s{_FIELD}%b{_FIELD}"
-_REPO_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_NAMESPACE")
-_CONFIG = ("-c", "log.showSignature=false", "-c", "core.quotePath=false", "-c", "color.ui=never")
 
 
 def survey_repo(repo: Path) -> RepoSurvey | None:
@@ -39,12 +35,12 @@ def survey_repo(repo: Path) -> RepoSurvey | None:
         branch = default_branch(repo)
     except HistoryError:
         return None
-    newest = _git(repo, "log", "-1", "--format=%ct", "--end-of-options", branch)
+    newest = _stdout(repo, "log", "-1", "--format=%ct", "--end-of-options", branch)
     if not newest.strip().isdigit():
         return None
     until = datetime.fromtimestamp(int(newest.strip()), tz=UTC)
     since = until - WINDOW
-    out = _git(
+    out = _stdout(
         repo, "log", "--name-only", "--no-renames", _FORMAT,
         f"--since=@{int(since.timestamp())}", "--end-of-options", branch, "--",
     )  # fmt: skip
@@ -52,23 +48,20 @@ def survey_repo(repo: Path) -> RepoSurvey | None:
     return RepoSurvey(
         branch=branch,
         commits=tuple(_parse(out)),
-        codeowners=read_codeowners(LocalReader(repo)),
+        codeowners=_codeowners(repo),
         owner=owner[0] if owner else "",
         since=since.date().isoformat(),
         until=until.date().isoformat(),
     )
 
 
-def read_codeowners(reader: FileReader) -> Codeowners | None:
-    """The first of GitHub's CODEOWNERS locations that exists, parsed; None if none does."""
-    for path in CODEOWNERS_PATHS:
-        try:
-            data = reader.read(path)
-        except Unreadable:
-            continue
-        if data is not None and len(data) <= MAX_FILE_BYTES:
-            return parse_codeowners(data.decode("utf-8", "replace"), reader.display(path))
-    return None
+def _codeowners(repo: Path) -> Codeowners | None:
+    """The CODEOWNERS the config loader would read (`repo_files.read_codeowners`), parsed.
+
+    A first location that cannot be read gives none, as it does for the config; the
+    warning it makes there is the loader's to show, not the proposal's."""
+    found = read_codeowners(LocalReader(repo), [])
+    return parse_codeowners(found[1], found[0]) if found else None
 
 
 def _parse(out: str) -> list[SurveyCommit]:
@@ -93,19 +86,8 @@ def _unquote(path: str) -> str:
     return path
 
 
-def _git(repo: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
-    env.update(LC_ALL="C", GIT_TERMINAL_PROMPT="0")
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(repo), *_CONFIG, *args],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            env=env,
-            check=False,
-        )
-    except FileNotFoundError:
-        return ""
+def _stdout(repo: Path, *args: str) -> str:
+    """Stdout of a survey command, unstripped (its records start with a separator that
+    `str.strip` would eat); empty when git fails."""
+    done = git(repo, *args)
     return done.stdout if done.returncode == 0 else ""

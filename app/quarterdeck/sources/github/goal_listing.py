@@ -17,7 +17,7 @@ from github.Issue import Issue
 from github.Repository import Repository
 
 from quarterdeck.core.config import CONFIG_PATH, parse_config
-from quarterdeck.core.goals.issues import (
+from quarterdeck.core.goals.goal_issues import (
     IssueSnapshot,
     goals_from_issues,
     marker_goal_id,
@@ -143,7 +143,7 @@ def read_goal_issues(
     Issues that can't be read as goals (no `quarter:` or `team:` label, ...) are left
     out and described in `problems` when given (so a caller can show them), else
     logged as warnings: never dropped silently. The rules are in
-    `quarterdeck.core.goals.issues`.
+    `quarterdeck.core.goals.goal_issues`.
     """
     return _read_goal_issues(repo, config, problems)[0]
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from quarterdeck.core.converge import survivor
 from quarterdeck.core.goals.back_to_files import BackNote, goals_file, unclaimed_issues, yaml_fields
-from quarterdeck.core.goals.issues import IssueSnapshot, marker_goal_id
+from quarterdeck.core.goals.goal_issues import IssueSnapshot, marker_goal_id
 from quarterdeck.core.model import FINISHED_STATUSES, Config, Goal
 from quarterdeck.core.text.markers import marker, merge, read_marker
 from quarterdeck.core.vocabulary import (

@@ -20,7 +20,7 @@ note on the result, or a `PublishError` that names everything already written:
   marker among the issues updated since the month began, and labelled again.
 
 Before a team's review is written, last month's review issue (among those listed,
-so no request more) has its decision recorded (`services.decisions`), the Action's
+so no request more) has its decision recorded (`services.record_decision`), the Action's
 half of what the App does on each edit; the new review then opens with it.
 """
 
@@ -39,7 +39,7 @@ from quarterdeck.core.text.issue_body import fit
 from quarterdeck.core.text.markers import marker, merge, with_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL, review_label_spec, team_label, team_label_spec
 from quarterdeck.errors import GitHubError, GitHubNotFound, PartialWriteError, QuarterdeckError
-from quarterdeck.services.decisions import record_decision
+from quarterdeck.services.record_decision import record_decision
 from quarterdeck.services.review import TeamReview, render_review, with_previous_issue
 from quarterdeck.services.slack_share import share_decision, share_review
 from quarterdeck.sources.github import Issue, Repository, translated

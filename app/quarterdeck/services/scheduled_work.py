@@ -27,11 +27,11 @@ from quarterdeck.core.calendar import Month, is_quarter
 from quarterdeck.core.config import CONFIG_PATH, parse_config
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import redact
-from quarterdeck.services.figures import FigureSources
 from quarterdeck.services.plan import plans_from_github
 from quarterdeck.services.plan_publish import PlanResult, publish_plans
-from quarterdeck.services.publish import PublishResult, publish_reviews
 from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review_publish import PublishResult, publish_reviews
+from quarterdeck.services.team_figures import FigureSources
 from quarterdeck.sources.github import Github, Repository, translated
 from quarterdeck.sources.github.config import ORG_CONFIG_REPO, locate_config, repo_reader
 from quarterdeck.sources.github.installations import installation_repos
@@ -164,10 +164,10 @@ def review_installation(
 ) -> InstallationRun:
     """Review and publish `month` in every home of the installation `gh` acts as;
     `writer` is the App's login (`webhook.runtime.app_identity`); `slack`, the
-    installation's own Slack client (`webhook.schedule.installation_slack`), if any.
+    installation's own Slack client (`webhook.schedule_jobs.installation_slack`), if any.
 
     `figure_sources` carries the installation's own PostHog key, if its operator gave
-    it one (`webhook.schedule.installation_figures`): there is no default, so the
+    it one (`webhook.schedule_jobs.installation_figures`): there is no default, so the
     process's POSTHOG_PERSONAL_API_KEY is never picked up by accident.
 
     Raises `ScheduleError` when any home failed (after every other was published), and

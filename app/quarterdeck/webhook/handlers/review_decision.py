@@ -17,7 +17,7 @@ from typing import Any
 from quarterdeck.core.review.decisions import read_record
 from quarterdeck.core.text.markers import read_marker
 from quarterdeck.core.vocabulary import actor, parse_timestamp
-from quarterdeck.services.decisions import record_decision
+from quarterdeck.services.record_decision import record_decision
 from quarterdeck.services.slack_share import share_decision
 from quarterdeck.sources.github.writes import Writer, marked_by_us
 from quarterdeck.webhook.handlers.comments import our_comment

@@ -28,7 +28,7 @@ from quarterdeck.core.business.series import Series, month_of, months_ending
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import MetricsMonth
 from quarterdeck.core.model import Config
-from quarterdeck.core.outbound import OutboundPolicy, policy_from_env
+from quarterdeck.core.outbound_policy import OutboundPolicy, policy_from_env
 from quarterdeck.errors import ConfigError, MetricSourceError, QuarterdeckError
 from quarterdeck.sources import posthog
 from quarterdeck.sources.repo_files import FileReader, metrics_in
