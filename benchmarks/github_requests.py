@@ -34,7 +34,7 @@ import responses
 from tests.fakegithub import FakeGitHub
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review.on_github import build_reviews_from_github
 from quarterdeck.sources.github import home as github_home
 
 PER_PR_NAIVE = 4  # reviews, comments, commits, files: one request each, per PR
@@ -47,7 +47,7 @@ def rest_reads(github: FakeGitHub, full_name: str, month: Month) -> int:
     """The REST requests the same review makes with its home opened the REST way
     (`gh.get_repo`, then a request per file, folder and listing): the naive reads."""
     github.calls.clear()
-    # services.review imports open_home when a GitHub review runs: patch it at its source.
+    # services.review.on_github imports open_home when a GitHub review runs: patch it at its source.
     rest = mock.patch.object(github_home, "open_home", lambda gh, name, plan: gh.get_repo(name))
     with rest:
         build_reviews_from_github(github.client(), full_name, month)

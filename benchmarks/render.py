@@ -25,7 +25,9 @@ from quarterdeck.core.model import Config, Goal, PullRequest, Team
 from quarterdeck.core.text.issue_body import GITHUB_LIMIT, fit
 from quarterdeck.core.text.render import make_environment
 from quarterdeck.resources import resource
-from quarterdeck.services.review import REVIEW_TEMPLATE, TeamReview, assemble_reviews, render_review
+from quarterdeck.services.review.assemble import assemble_reviews
+from quarterdeck.services.review.render import REVIEW_TEMPLATE, render_review
+from quarterdeck.services.review.view import TeamReview
 
 FULL, QUICK = 10_000, 1_000
 RENDER_TARGET_S = 2.0

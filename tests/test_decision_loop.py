@@ -13,7 +13,7 @@ from flask import Flask
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.review.decisions import note_marker, read_record
 from quarterdeck.services.publish import publish_reviews
-from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review.on_github import build_reviews_from_github
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.reviewrepos import CONFIG, GOALS

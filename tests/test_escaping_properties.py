@@ -16,7 +16,8 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Config, Goal, Link, PullRequest, Team
 from quarterdeck.core.text.markdown import code_span, escape_inline
 from quarterdeck.core.text.markers import sections
-from quarterdeck.services.review import assemble_reviews, render_review
+from quarterdeck.services.review.assemble import assemble_reviews
+from quarterdeck.services.review.render import render_review
 from quarterdeck.webhook.handlers.pull_request import comment_body
 from tests.mdcheck import parse
 

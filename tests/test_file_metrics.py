@@ -14,7 +14,9 @@ from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
 from quarterdeck.services.figures import FigureSources, team_figures
-from quarterdeck.services.review import build_reviews, build_reviews_from_github, render_review
+from quarterdeck.services.review.offline import build_reviews
+from quarterdeck.services.review.on_github import build_reviews_from_github
+from quarterdeck.services.review.render import render_review
 from quarterdeck.sources.repo_files import LocalReader
 from tests.fakegithub import FakeGitHub
 from tests.gitrepo import GitRepo

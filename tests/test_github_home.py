@@ -8,7 +8,7 @@ import pytest
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import FILE_TOO_LARGE, MAX_FILE_BYTES
 from quarterdeck.errors import ConfigError, GitHubNotFound, GitHubRefused, RateLimitError
-from quarterdeck.services.review import build_reviews_from_github, home_plan
+from quarterdeck.services.review.on_github import build_reviews_from_github, home_plan
 from quarterdeck.sources.github.client import graphql, translated
 from quarterdeck.sources.github.config import GitHubReader, repo_reader
 from quarterdeck.sources.github.goals import list_goal_issues, snapshot

@@ -11,12 +11,10 @@ import pytest
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.services.link import explain_from_github, explain_from_repo
-from quarterdeck.services.review import (
-    TeamReview,
-    build_reviews,
-    build_reviews_from_github,
-    render_review,
-)
+from quarterdeck.services.review.offline import build_reviews
+from quarterdeck.services.review.on_github import build_reviews_from_github
+from quarterdeck.services.review.render import render_review
+from quarterdeck.services.review.view import TeamReview
 from tests.fakegithub import FakeGitHub, fixture
 from tests.gitrepo import GitRepo
 from tests.reviewrepos import CONFIG, GOALS

@@ -11,8 +11,8 @@ import pytest
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
-from quarterdeck.services import review as review_service
 from quarterdeck.services.link import explain_from_repo
+from quarterdeck.services.review import offline as review_service
 from quarterdeck.sources import git_history
 from tests.gitrepo import GitRepo
 from tests.histories import CLICK_CONFIG, clone

@@ -19,7 +19,10 @@ from quarterdeck.services.quarter_report import (
     quarter_report_to_json,
     render_quarter_report,
 )
-from quarterdeck.services.review import TeamReview, assemble_reviews, render_review, reviews_to_json
+from quarterdeck.services.review.as_json import reviews_to_json
+from quarterdeck.services.review.assemble import assemble_reviews
+from quarterdeck.services.review.render import render_review
+from quarterdeck.services.review.view import TeamReview
 from tests.mdcheck import parse
 
 GROWTH = Team("growth", lead="lead1", members=("lead1", "owner2"), paths=("web/**",))

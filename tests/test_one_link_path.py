@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.services.link import explain_from_github
-from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review.on_github import build_reviews_from_github
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub
 from tests.webhooks import encode, headers, merged_pr, ours

@@ -18,7 +18,7 @@ from quarterdeck.core.text.markers import read_marker
 from quarterdeck.services.plan import plans_from_github
 from quarterdeck.services.plan_publish import publish_plans
 from quarterdeck.services.publish import publish_reviews
-from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review.on_github import build_reviews_from_github
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.mdcheck import parse

@@ -11,7 +11,7 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.text.issue_body import GITHUB_LIMIT
 from quarterdeck.errors import GitHubError
 from quarterdeck.services.publish import overflow_marker, publish_reviews
-from quarterdeck.services.review import build_reviews
+from quarterdeck.services.review.offline import build_reviews
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.gitrepo import GitRepo
 from tests.mdcheck import parse

@@ -10,12 +10,9 @@ import pytest
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
-from quarterdeck.services.review import (
-    build_reviews,
-    build_reviews_from_github,
-    review_json_schema,
-    reviews_to_json,
-)
+from quarterdeck.services.review.as_json import review_json_schema, reviews_to_json
+from quarterdeck.services.review.offline import build_reviews
+from quarterdeck.services.review.on_github import build_reviews_from_github
 from tests.fakegithub import FakeGitHub
 from tests.test_github_review import build_fake, build_git
 

@@ -34,7 +34,8 @@ from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.errors import TemplateError
 from quarterdeck.resources import resource
 from quarterdeck.services import templates
-from quarterdeck.services.review import build_reviews_from_github, render_review
+from quarterdeck.services.review.on_github import build_reviews_from_github
+from quarterdeck.services.review.render import render_review
 from quarterdeck.services.templates import Limits, render_template
 from quarterdeck.sources.github import client as github_client
 from quarterdeck.webhook.deliveries import owner_token

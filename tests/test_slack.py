@@ -30,7 +30,7 @@ from quarterdeck.core.review.slack_overview import (
 )
 from quarterdeck.redact import REDACTED
 from quarterdeck.services.publish import publish_reviews
-from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review.on_github import build_reviews_from_github
 from quarterdeck.sources.github.client import retry_policy
 from quarterdeck.sources.slack import API_URL_ENV, TOKEN_ENV, SlackClient
 from tests.fakegithub import FakeGitHub, FakeRepo

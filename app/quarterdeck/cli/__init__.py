@@ -184,7 +184,7 @@ def _clones(paths: Sequence[Path] | None) -> tuple[Path, list[Path]]:
 def _review(args: Args) -> int:
     from quarterdeck.core.review.review_month import month_error
     from quarterdeck.services.figures import FigureSources
-    from quarterdeck.services.review import build_reviews
+    from quarterdeck.services.review.offline import build_reviews
 
     today = date.today()
     month = args.month or Month.last_full(today)
@@ -193,7 +193,7 @@ def _review(args: Args) -> int:
         raise QuarterdeckError(error)
     sources = FigureSources()  # made here so the job summary can count its queries
     if args.github:
-        from quarterdeck.services.review import build_reviews_from_github
+        from quarterdeck.services.review.on_github import build_reviews_from_github
 
         gh = _github(args)
         reviews = build_reviews_from_github(
@@ -235,7 +235,7 @@ def _top(repo: Path) -> Path:
 def _month_warnings(reviews: list, month: Month, today: date) -> list:
     """Warn on stderr, and in each review, that the month is partial or the history read
     does not cover it (stale clone, history cut part-way or begun later)."""
-    from quarterdeck.services.review import with_period_warnings
+    from quarterdeck.services.review.assemble import with_period_warnings
 
     reviews = with_period_warnings(reviews, month, today)
     for warning in reviews[0].incomplete_reasons if reviews else ():
@@ -270,10 +270,10 @@ def _review_done(reviews: list, args: Args, sources: Any) -> int:
 @quarter_report_command
 def _quarter_report(args: Args) -> int:
     from quarterdeck.cli.publish import quarter_report
-    from quarterdeck.services.review import build_reviews
+    from quarterdeck.services.review.offline import build_reviews
 
     if args.github:
-        from quarterdeck.services.review import github_home_reviews
+        from quarterdeck.services.review.on_github import github_home_reviews
         from quarterdeck.sources.github.reviews import held_reviews
 
         gh = _github(args)
@@ -356,7 +356,7 @@ def _demo(args: Args) -> int:
     import shlex
 
     from quarterdeck.services.demo import DEMO_MONTH, build_demo_repo
-    from quarterdeck.services.review import build_reviews
+    from quarterdeck.services.review.offline import build_reviews
 
     with tempfile.TemporaryDirectory(prefix="quarterdeck-demo-") as tmp:
         demo = build_demo_repo(args.keep or Path(tmp) / "sample-repo")
@@ -378,7 +378,8 @@ def _demo(args: Args) -> int:
 
 def _emit(reviews: list, args: Args) -> str | None:
     """Print (or write) the reviews; returns their Markdown when that is what it rendered."""
-    from quarterdeck.services.review import render_reviews, reviews_to_json
+    from quarterdeck.services.review.as_json import reviews_to_json
+    from quarterdeck.services.review.render import render_reviews
 
     if args.format == "json":
         data = reviews_to_json(reviews, with_bodies=args.with_bodies)
@@ -448,7 +449,7 @@ def _schema(args: Args) -> int:
     from quarterdeck.core.config import json_schema
 
     if args.review_output:
-        from quarterdeck.services.review import review_json_schema
+        from quarterdeck.services.review.as_json import review_json_schema
 
         text = json.dumps(review_json_schema(), indent=2, ensure_ascii=False)
     else:

@@ -23,7 +23,8 @@ from quarterdeck.core.model import Config, Link, PullRequest
 from quarterdeck.core.review.identities import author_words
 from quarterdeck.core.review.linking import link_pr, quarter_of
 from quarterdeck.errors import QuarterdeckError
-from quarterdeck.services.review import read_clone, review_window, reviewed_branches
+from quarterdeck.services.review.assemble import review_window, reviewed_branches
+from quarterdeck.services.review.offline import read_clone
 from quarterdeck.sources.git_history import default_branch, pr_merge_times
 from quarterdeck.sources.repo_files import load_repo_config
 

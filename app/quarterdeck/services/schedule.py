@@ -31,7 +31,7 @@ from quarterdeck.services.figures import FigureSources
 from quarterdeck.services.plan import plans_from_github
 from quarterdeck.services.plan_publish import PlanResult, publish_plans
 from quarterdeck.services.publish import PublishResult, publish_reviews
-from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review.on_github import build_reviews_from_github
 from quarterdeck.sources.github import Github, Repository, translated
 from quarterdeck.sources.github.config import ORG_CONFIG_REPO, locate_config, repo_reader
 from quarterdeck.sources.github.installations import installation_repos

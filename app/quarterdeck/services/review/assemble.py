@@ -1,0 +1,152 @@
+"""The part both modes share: the window and branches read, and PRs -> team reviews."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+from quarterdeck.core.business.figures import TREND_MONTHS
+from quarterdeck.core.business.series import months_ending
+from quarterdeck.core.calendar import Month, quarter_start
+from quarterdeck.core.config import BusinessMetrics, MetricsMonth
+from quarterdeck.core.model import Config, PullRequest
+from quarterdeck.core.review.linking import link_all
+from quarterdeck.core.review.review_month import month_warnings
+from quarterdeck.core.review.summary import TeamSummary, summarise
+from quarterdeck.errors import Problem, QuarterdeckError
+from quarterdeck.services.figures import FigureSources, team_figures
+from quarterdeck.services.review.view import TeamReview
+
+
+def repos_problem(config_path: str, text: str) -> Problem:
+    # Said in every team's review: any team may ship in the repository not read.
+    return Problem(config_path, None, "repos", text, "warning")
+
+
+def reviewed_branches(config: Config, override: str | None = None) -> tuple[str, ...]:
+    """The fixed branches a review counts PRs of (`--branch`, else the config); empty: all
+    that reach the default branch. Both modes read this, so they count the same PRs."""
+    return (override,) if override else config.review.branches
+
+
+def branches_label(branches: Sequence[str], default: str) -> str:
+    # Without a fixed list, the default branch stands for itself and what reaches it.
+    return ", ".join(branches) if branches else default
+
+
+def review_window(config: Config, month: Month) -> tuple[datetime, datetime]:
+    """[since, until) of the PRs a review needs: the quarter so far, the month before and
+    the six months the trends show, in one read."""
+    tz = config.review.timezone
+    first = months_ending(month, TREND_MONTHS)[0]
+    return min(quarter_start(month.quarter, tz), first.start(tz)), month.end(tz)
+
+
+def check_team(config: Config, team: str | None) -> None:
+    problem = config.unknown_team(team) if team is not None else None
+    if problem is not None:
+        raise QuarterdeckError(problem)
+
+
+def assemble_reviews(
+    config: Config,
+    warnings: Sequence[Problem],
+    prs: Sequence[PullRequest],
+    month: Month,
+    *,
+    team: str | None,
+    business: MetricsMonth | None,
+    previous_business: MetricsMonth | None,
+    repo_name: str,
+    branch: str,
+    repo_url: str,
+    templates: Mapping[str, str],
+    source: str = "git",
+    figure_sources: FigureSources | None = None,
+    repos: Sequence[str] = (),
+    whole_quarter: bool = False,
+) -> list[TeamReview]:
+    """The part both modes share: PRs → links → team summaries → one TeamReview each.
+
+    `figure_sources` answers the configured metrics' queries (each once per run); by
+    default the sources the config names, with secrets from the environment. Each
+    team's review shows its own figures of the metrics files (`teams:` in them).
+    """
+    tz = config.review.timezone
+    figure_sources = figure_sources or FigureSources(config)
+    previous = month.previous()
+    links = link_all(prs, config, tz=tz, home=repos[0] if repos else None)
+    summaries = summarise(
+        links,
+        config,
+        month.start(tz),
+        month.end(tz),
+        previous.start(tz),
+        quarter_start(month.quarter, tz),
+        history=months_ending(month, TREND_MONTHS),
+        tz=tz,
+        keep_from=quarter_start(month.quarter, tz) if whole_quarter else None,
+    )
+    return [
+        TeamReview(
+            repo=repo_name,
+            month=month,
+            previous_month=previous,
+            team=None if summary.unowned else config.team(summary.team),
+            summary=summary,
+            questions=config.review.questions,
+            business=_figures_of(business, summary),
+            previous_business=_figures_of(previous_business, summary),
+            warnings=_team_warnings(warnings, summary.team),
+            metrics_dir=config.review.metrics_dir.rstrip("/"),
+            timezone=tz,
+            branch=branch,
+            source=source,
+            repo_url=repo_url,
+            figures=()
+            if summary.unowned
+            else team_figures(config, summary.team, month, figure_sources),
+            templates=templates,
+            repos=tuple(repos),
+            objectives=config.objectives_of(month.quarter),
+        )
+        for summary in summaries
+        if team is None or summary.team == team
+    ]
+
+
+def _figures_of(found: MetricsMonth | None, summary: TeamSummary) -> BusinessMetrics | None:
+    # A team's own figures in the metrics file win in its review; work no team owns
+    # shows the company-wide ones.
+    return found.of(None if summary.unowned else summary.team) if found else None
+
+
+def _team_warnings(problems: Sequence[Problem], team: str) -> tuple[str, ...]:
+    # A warning about this team (e.g. "split the team") belongs in its review; one
+    # about the repositories read (`repos`) in every review.
+    key = f"teams.{team}"
+    return tuple(
+        p.message for p in problems if p.key in (key, "repos") or p.key.startswith(key + ".")
+    )
+
+
+def with_period_warnings(
+    reviews: Sequence[TeamReview], month: Month, today: date
+) -> list[TeamReview]:
+    """`reviews` with what their reader must know about the month: it is not over, or
+    the history read does not cover it (`core.review.review_month`). Each becomes a
+    warning in every review, and marks it incomplete with the reason."""
+    if not reviews:
+        return []
+    tz = reviews[0].timezone
+    found = tuple(month_warnings(month, today, reviews[0].histories, tz))
+    return [
+        dataclasses.replace(
+            r,
+            warnings=(*found, *r.warnings),
+            complete=not found,
+            incomplete_reasons=found,
+        )
+        for r in reviews
+    ]
