@@ -25,7 +25,7 @@ from quarterdeck.core.model import Config, Goal, PullRequest, Team
 from quarterdeck.core.text.issue_body import GITHUB_LIMIT, fit
 from quarterdeck.core.text.render import make_environment
 from quarterdeck.resources import resource
-from quarterdeck.services.review.assemble import assemble_reviews
+from quarterdeck.services.review.assemble import ReviewInputs, assemble_reviews
 from quarterdeck.services.review.render import REVIEW_TEMPLATE, render_review
 from quarterdeck.services.review.view import TeamReview
 
@@ -58,9 +58,11 @@ def team_review(prs: int) -> TeamReview:
     ]
     config = Config(teams=(team,), goals=goals)
     return assemble_reviews(
-        config, [], pulls, MONTH, team="growth", business=None, previous_business=None,
-        repo_name="acme/web", branch="main", repo_url="https://github.com/acme/web",
-        templates={},
+        ReviewInputs(
+            config, [], pulls, MONTH, team="growth", business=None, previous_business=None,
+            repo_name="acme/web", branch="main", repo_url="https://github.com/acme/web",
+            templates={},
+        )
     )[0]  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from quarterdeck.services.quarter_report import (
     render_quarter_report,
 )
 from quarterdeck.services.review.as_json import reviews_to_json
-from quarterdeck.services.review.assemble import assemble_reviews
+from quarterdeck.services.review.assemble import ReviewInputs, assemble_reviews
 from quarterdeck.services.review.render import render_review
 from quarterdeck.services.review.view import TeamReview
 from tests.mdcheck import parse
@@ -78,8 +78,10 @@ PRS = [
 def reviews_of(month: Month, objectives: tuple[Objective, ...] = OBJECTIVES) -> list[TeamReview]:
     config = Config(teams=(GROWTH, INFRA), goals=GOALS, objectives=objectives)
     return assemble_reviews(
-        config, [], PRS, month, team=None, business=None, previous_business=None,
-        repo_name="acme/web", branch="main", repo_url="", templates={},
+        ReviewInputs(
+            config, [], PRS, month, team=None, business=None, previous_business=None,
+            repo_name="acme/web", branch="main", repo_url="", templates={},
+        )
     )  # fmt: skip
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from quarterdeck.core.business.figures import TREND_MONTHS
@@ -49,34 +50,45 @@ def check_team(config: Config, team: str | None) -> None:
         raise QuarterdeckError(problem)
 
 
-def assemble_reviews(
-    config: Config,
-    warnings: Sequence[Problem],
-    prs: Sequence[PullRequest],
-    month: Month,
-    *,
-    team: str | None,
-    business: MetricsMonth | None,
-    previous_business: MetricsMonth | None,
-    repo_name: str,
-    branch: str,
-    repo_url: str,
-    templates: Mapping[str, str],
-    source: str = "git",
-    figure_sources: FigureSources | None = None,
-    repos: Sequence[str] = (),
-    whole_quarter: bool = False,
-) -> list[TeamReview]:
+@dataclass(frozen=True)
+class ReviewInputs:
+    """What a builder read, and `assemble_reviews` makes the reviews of.
+
+    `team`: only that team's review (None: every team's). `business` and
+    `previous_business`: the metrics files of the month and the one before.
+    `figure_sources` answers the configured metrics' queries (each once per run); by
+    default the sources the config names, with secrets from the environment.
+    `repos`: every repository read ("owner/name"), the home one first.
+    `whole_quarter`: as for `build_reviews`.
+    """
+
+    config: Config
+    warnings: Sequence[Problem]
+    prs: Sequence[PullRequest]
+    month: Month
+    team: str | None
+    business: MetricsMonth | None
+    previous_business: MetricsMonth | None
+    repo_name: str
+    branch: str
+    repo_url: str
+    templates: Mapping[str, str]
+    source: str = "git"
+    figure_sources: FigureSources | None = None
+    repos: Sequence[str] = ()
+    whole_quarter: bool = False
+
+
+def assemble_reviews(inputs: ReviewInputs) -> list[TeamReview]:
     """The part both modes share: PRs → links → team summaries → one TeamReview each.
 
-    `figure_sources` answers the configured metrics' queries (each once per run); by
-    default the sources the config names, with secrets from the environment. Each
-    team's review shows its own figures of the metrics files (`teams:` in them).
+    Each team's review shows its own figures of the metrics files (`teams:` in them).
     """
+    config, month, repos = inputs.config, inputs.month, inputs.repos
     tz = config.review.timezone
-    figure_sources = figure_sources or FigureSources(config)
+    figure_sources = inputs.figure_sources or FigureSources(config)
     previous = month.previous()
-    links = link_all(prs, config, tz=tz, home=repos[0] if repos else None)
+    links = link_all(inputs.prs, config, tz=tz, home=repos[0] if repos else None)
     summaries = summarise(
         links,
         config,
@@ -86,33 +98,33 @@ def assemble_reviews(
         quarter_start(month.quarter, tz),
         history=months_ending(month, TREND_MONTHS),
         tz=tz,
-        keep_from=quarter_start(month.quarter, tz) if whole_quarter else None,
+        keep_from=quarter_start(month.quarter, tz) if inputs.whole_quarter else None,
     )
     return [
         TeamReview(
-            repo=repo_name,
+            repo=inputs.repo_name,
             month=month,
             previous_month=previous,
             team=None if summary.unowned else config.team(summary.team),
             summary=summary,
             questions=config.review.questions,
-            business=_figures_of(business, summary),
-            previous_business=_figures_of(previous_business, summary),
-            warnings=_team_warnings(warnings, summary.team),
+            business=_figures_of(inputs.business, summary),
+            previous_business=_figures_of(inputs.previous_business, summary),
+            warnings=_team_warnings(inputs.warnings, summary.team),
             metrics_dir=config.review.metrics_dir.rstrip("/"),
             timezone=tz,
-            branch=branch,
-            source=source,
-            repo_url=repo_url,
+            branch=inputs.branch,
+            source=inputs.source,
+            repo_url=inputs.repo_url,
             figures=()
             if summary.unowned
             else team_figures(config, summary.team, month, figure_sources),
-            templates=templates,
+            templates=inputs.templates,
             repos=tuple(repos),
             objectives=config.objectives_of(month.quarter),
         )
         for summary in summaries
-        if team is None or summary.team == team
+        if inputs.team is None or summary.team == inputs.team
     ]
 
 

@@ -14,6 +14,7 @@ from quarterdeck.core.review.repositories import merge_histories
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.figures import FigureSources
 from quarterdeck.services.review.assemble import (
+    ReviewInputs,
     assemble_reviews,
     branches_label,
     check_team,
@@ -79,20 +80,22 @@ def build_reviews(
         )
         warnings = [*warnings, repos_problem(config_path, text)]
     reviews = assemble_reviews(
-        config,
-        warnings,
-        merge_histories(prs for _, prs in read),
-        month,
-        team=team,
-        business=sources.metrics_month(month),
-        previous_business=sources.metrics_month(month.previous()),
-        repo_name=repo.resolve().name,
-        branch=branches_label(branches, home_branch),
-        repo_url=web_url(repo),
-        templates=local_templates(repo),
-        figure_sources=sources,
-        repos=tuple(name for name, _ in read),
-        whole_quarter=whole_quarter,
+        ReviewInputs(
+            config,
+            warnings,
+            merge_histories(prs for _, prs in read),
+            month,
+            team=team,
+            business=sources.metrics_month(month),
+            previous_business=sources.metrics_month(month.previous()),
+            repo_name=repo.resolve().name,
+            branch=branches_label(branches, home_branch),
+            repo_url=web_url(repo),
+            templates=local_templates(repo),
+            figure_sources=sources,
+            repos=tuple(name for name, _ in read),
+            whole_quarter=whole_quarter,
+        )
     )
     reviews = [dataclasses.replace(r, histories=histories) for r in reviews]
     return carry_offline(repo, config, month, reviews, home_branch)

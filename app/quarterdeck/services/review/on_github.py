@@ -11,6 +11,7 @@ from quarterdeck.core.model import Config
 from quarterdeck.core.vocabulary import REVIEW_LABEL
 from quarterdeck.services.figures import FigureSources
 from quarterdeck.services.review.assemble import (
+    ReviewInputs,
     assemble_reviews,
     branches_label,
     check_team,
@@ -108,21 +109,23 @@ def github_home_reviews(
     previous_business = sources.metrics_month(month.previous())
     log_rate_limit(gh)
     reviews = assemble_reviews(
-        config,
-        warnings,
-        prs,
-        month,
-        team=team,
-        business=business,
-        previous_business=previous_business,
-        repo_name=repo.name,
-        branch=branches_label(branches, repo.default_branch),
-        source="github",
-        repo_url=repo.html_url,
-        templates=load_github_templates(repo),
-        figure_sources=sources,
-        repos=selection.repos,
-        whole_quarter=whole_quarter,
+        ReviewInputs(
+            config,
+            warnings,
+            prs,
+            month,
+            team=team,
+            business=business,
+            previous_business=previous_business,
+            repo_name=repo.name,
+            branch=branches_label(branches, repo.default_branch),
+            source="github",
+            repo_url=repo.html_url,
+            templates=load_github_templates(repo),
+            figure_sources=sources,
+            repos=selection.repos,
+            whole_quarter=whole_quarter,
+        )
     )
     carried = carry_from_github(
         repo, config, month, reviews, writer or token_writer(gh, in_actions=False)
