@@ -74,9 +74,9 @@ def test_goal_issues_with_odd_bodies_are_read_and_rendered(github: FakeGitHub) -
 
 
 def _github_review(github: FakeGitHub) -> str:
-    from quarterdeck.services.review.on_github import build_reviews_from_github
+    from quarterdeck.services.review.on_github import github_home_reviews
 
-    reviews = build_reviews_from_github(github.client(), "acme/web", Month(2026, 11))
+    reviews = github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews
     return render_reviews(reviews)
 
 

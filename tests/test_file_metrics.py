@@ -15,7 +15,7 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
 from quarterdeck.services.figures import FigureSources, team_figures
 from quarterdeck.services.review.offline import build_reviews
-from quarterdeck.services.review.on_github import build_reviews_from_github
+from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.services.review.render import render_review
 from quarterdeck.sources.repo_files import LocalReader
 from tests.fakegithub import FakeGitHub
@@ -165,7 +165,7 @@ def test_github_mode_reads_the_same_files_once_each(clone: GitRepo, github: Fake
     remote.files.update({CFG: FILE_CONFIG, **FILES})
 
     offline = build_reviews(clone.path, NOVEMBER)
-    online = build_reviews_from_github(github.client(), "acme/web", NOVEMBER)
+    online = github_home_reviews(github.client(), "acme/web", NOVEMBER).reviews
 
     figures = [[(f.metric.id, f.values, f.unavailable) for f in r.figures] for r in offline]
     assert [[(f.metric.id, f.values, f.unavailable) for f in r.figures] for r in online] == figures

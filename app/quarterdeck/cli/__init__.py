@@ -193,10 +193,10 @@ def _review(args: Args) -> int:
         raise QuarterdeckError(error)
     sources = FigureSources()  # made here so the job summary can count its queries
     if args.github:
-        from quarterdeck.services.review.on_github import build_reviews_from_github
+        from quarterdeck.services.review.on_github import github_home_reviews
 
         gh = _github(args)
-        reviews = build_reviews_from_github(
+        reviews = github_home_reviews(
             gh,
             args.github,
             month,
@@ -205,7 +205,7 @@ def _review(args: Args) -> int:
             config_path=args.config,
             figure_sources=sources,
             writer=writes_as(gh),
-        )
+        ).reviews
         return _review_done(_month_warnings(reviews, month, today), args, sources)
     if args.publish or args.dry_run:
         raise QuarterdeckError("--publish and --dry-run need --github OWNER/REPO to write to")

@@ -31,7 +31,7 @@ from quarterdeck.services.figures import FigureSources
 from quarterdeck.services.plan import plans_from_github
 from quarterdeck.services.plan_publish import PlanResult, publish_plans
 from quarterdeck.services.publish import PublishResult, publish_reviews
-from quarterdeck.services.review.on_github import build_reviews_from_github
+from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.sources.github import Github, Repository, translated
 from quarterdeck.sources.github.config import ORG_CONFIG_REPO, locate_config, repo_reader
 from quarterdeck.sources.github.installations import installation_repos
@@ -175,9 +175,9 @@ def review_installation(
     """
 
     def review(repo: Repository) -> tuple[PublishResult, ...]:
-        reviews = build_reviews_from_github(
+        reviews = github_home_reviews(
             gh, repo.full_name, month, figure_sources=figure_sources, writer=writer
-        )
+        ).reviews
         return tuple(publish_reviews(repo, reviews, writer=writer, slack=slack))
 
     return _each_home(gh, installation, str(month), review)

@@ -33,35 +33,6 @@ if TYPE_CHECKING:
     from quarterdeck.sources.github.writes import Writer
 
 
-def build_reviews_from_github(
-    gh: Github,
-    full_name: str,
-    month: Month,
-    *,
-    team: str | None = None,
-    branch: str | None = None,
-    config_path: str = CONFIG_PATH,
-    figure_sources: FigureSources | None = None,
-    writer: Writer | None = None,
-) -> list[TeamReview]:
-    """The same reviews from GitHub: config and metrics files from the default branch,
-    merged PRs (with review times) from the GraphQL search. Templates are the bundled
-    ones overridden by the repo's own `.github/quarterdeck/templates/`. `writer` is the
-    login Quarterdeck writes as, whose last-month issues carry a decision (None: the
-    token's user, `token_writer`).
-    """
-    return github_home_reviews(
-        gh,
-        full_name,
-        month,
-        team=team,
-        branch=branch,
-        config_path=config_path,
-        figure_sources=figure_sources,
-        writer=writer,
-    ).reviews
-
-
 @dataclass(frozen=True)
 class HomeReviews:
     """The reviews from GitHub with the home they were read in: its repository (whose
@@ -84,8 +55,13 @@ def github_home_reviews(
     writer: Writer | None = None,
     whole_quarter: bool = False,
 ) -> HomeReviews:
-    """`build_reviews_from_github`, with the home repository and config it read
-    (`whole_quarter`: as for `build_reviews`)."""
+    """The reviews from GitHub, with the home repository and config they were read in:
+    config and metrics files from the default branch, merged PRs (with review times)
+    from the GraphQL search. Templates are the bundled ones overridden by the repo's
+    own `.github/quarterdeck/templates/`. `writer` is the login Quarterdeck writes as,
+    whose last-month issues carry a decision (None: the token's user, `token_writer`).
+    `whole_quarter`: as for `build_reviews`.
+    """
     from quarterdeck.sources.github.client import log_rate_limit, token_writer
     from quarterdeck.sources.github.config import load_github_templates, repo_reader
     from quarterdeck.sources.github.goals import load_config_with_goal_issues
