@@ -25,8 +25,8 @@ from quarterdeck.core.model import Config, Goal, PullRequest, Team
 from quarterdeck.core.text.issue_body import GITHUB_LIMIT, fit
 from quarterdeck.core.text.render import make_environment
 from quarterdeck.resources import resource
+from quarterdeck.services.review.as_markdown import REVIEW_TEMPLATE, render_review
 from quarterdeck.services.review.assemble import ReviewInputs, assemble_reviews
-from quarterdeck.services.review.render import REVIEW_TEMPLATE, render_review
 from quarterdeck.services.review.view import TeamReview
 
 FULL, QUICK = 10_000, 1_000

@@ -19,8 +19,8 @@ from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
 from quarterdeck.core.text.issue_body import GITHUB_LIMIT
+from quarterdeck.services.review.as_markdown import render_reviews
 from quarterdeck.services.review.offline import build_reviews
-from quarterdeck.services.review.render import render_reviews
 from quarterdeck.sources.git_history import read_merged_prs
 from quarterdeck.sources.github.goals import read_goal_issues
 from tests.fakegithub import FakeGitHub

@@ -16,8 +16,8 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Config, Goal, Link, PullRequest, Team
 from quarterdeck.core.text.markdown import code_span, escape_inline
 from quarterdeck.core.text.markers import sections
+from quarterdeck.services.review.as_markdown import render_review
 from quarterdeck.services.review.assemble import ReviewInputs, assemble_reviews
-from quarterdeck.services.review.render import render_review
 from quarterdeck.webhook.handlers.pull_request import comment_body
 from tests.mdcheck import parse
 

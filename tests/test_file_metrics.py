@@ -14,9 +14,9 @@ from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
 from quarterdeck.services.figures import FigureSources, team_figures
+from quarterdeck.services.review.as_markdown import render_review
 from quarterdeck.services.review.offline import build_reviews
 from quarterdeck.services.review.on_github import github_home_reviews
-from quarterdeck.services.review.render import render_review
 from quarterdeck.sources.repo_files import LocalReader
 from tests.fakegithub import FakeGitHub
 from tests.gitrepo import GitRepo

@@ -11,9 +11,9 @@ import pytest
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.services.link import explain_from_github, explain_from_repo
+from quarterdeck.services.review.as_markdown import render_review
 from quarterdeck.services.review.offline import build_reviews
 from quarterdeck.services.review.on_github import github_home_reviews
-from quarterdeck.services.review.render import render_review
 from quarterdeck.services.review.view import TeamReview
 from tests.fakegithub import FakeGitHub, fixture
 from tests.gitrepo import GitRepo

@@ -20,8 +20,8 @@ from quarterdeck.core.review.monthly import (
     total_balance,
 )
 from quarterdeck.core.text.charts import mermaid_xychart
+from quarterdeck.services.review.as_markdown import render_review
 from quarterdeck.services.review.offline import build_reviews
-from quarterdeck.services.review.render import render_review
 from tests.gitrepo import GitRepo
 from tests.reviewrepos import ALICE, BOB, CONFIG, GOALS, at
 from tests.test_metrics import make_link

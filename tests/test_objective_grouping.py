@@ -20,8 +20,8 @@ from quarterdeck.services.quarter_report import (
     render_quarter_report,
 )
 from quarterdeck.services.review.as_json import reviews_to_json
+from quarterdeck.services.review.as_markdown import render_review
 from quarterdeck.services.review.assemble import ReviewInputs, assemble_reviews
-from quarterdeck.services.review.render import render_review
 from quarterdeck.services.review.view import TeamReview
 from tests.mdcheck import parse
 

@@ -18,9 +18,9 @@ import pytest
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.review.repositories import RepoInfo, select_repos
+from quarterdeck.services.review.as_markdown import render_review
 from quarterdeck.services.review.offline import build_reviews
 from quarterdeck.services.review.on_github import github_home_reviews
-from quarterdeck.services.review.render import render_review
 from quarterdeck.sources.github.prs import MAX_QUERY, repo_chunks, search_query
 from tests.fakegithub import FakeGitHub
 from tests.reviewrepos import CONFIG, GOALS

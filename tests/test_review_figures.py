@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from quarterdeck.core.calendar import Month
+from quarterdeck.services.review.as_markdown import render_review
 from quarterdeck.services.review.offline import build_reviews
-from quarterdeck.services.review.render import render_review
 from tests.gitrepo import GitRepo
 
 CONFIG = """\

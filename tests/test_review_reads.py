@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from quarterdeck.core.calendar import Month
+from quarterdeck.services.review.as_markdown import render_review
 from quarterdeck.services.review.offline import build_reviews
-from quarterdeck.services.review.render import render_review
 from quarterdeck.services.review.view import TeamReview
 from tests.gitrepo import GitRepo
 

@@ -34,8 +34,8 @@ from quarterdeck.core.text.render import make_environment, render
 from quarterdeck.errors import TemplateError
 from quarterdeck.resources import resource
 from quarterdeck.services import templates
+from quarterdeck.services.review.as_markdown import render_review
 from quarterdeck.services.review.on_github import github_home_reviews
-from quarterdeck.services.review.render import render_review
 from quarterdeck.services.templates import Limits, render_template
 from quarterdeck.sources.github import client as github_client
 from quarterdeck.webhook.deliveries import owner_token

@@ -379,7 +379,7 @@ def _demo(args: Args) -> int:
 def _emit(reviews: list, args: Args) -> str | None:
     """Print (or write) the reviews; returns their Markdown when that is what it rendered."""
     from quarterdeck.services.review.as_json import reviews_to_json
-    from quarterdeck.services.review.render import render_reviews
+    from quarterdeck.services.review.as_markdown import render_reviews
 
     if args.format == "json":
         data = reviews_to_json(reviews, with_bodies=args.with_bodies)

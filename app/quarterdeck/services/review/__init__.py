@@ -7,5 +7,5 @@ One module per job; callers import from the module that does theirs:
 - `on_github`: `github_home_reviews`, from the API, with the home it read;
 - `assemble`: what both builders share (the window and branches read, PRs -> reviews);
 - `carry`: what last month carries forward (its decision, the goals changed since);
-- `render`: the Markdown; `as_json`: the JSON and its schema.
+- `as_markdown`: the Markdown; `as_json`: the JSON and its schema.
 """
