@@ -22,6 +22,7 @@ import jinja2
 from benchmarks import suite_main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Config, Goal, PullRequest, Team
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.core.text.issue_body import GITHUB_LIMIT, fit
 from quarterdeck.core.text.render import make_environment
 from quarterdeck.resources import resource
@@ -59,7 +60,8 @@ def team_review(prs: int) -> TeamReview:
     config = Config(teams=(team,), goals=goals)
     return assemble_reviews(
         ReviewInputs(
-            config, [], pulls, MONTH, team="growth", business=None, previous_business=None,
+            config, [], pulls, ReviewPeriod.of(MONTH), team="growth",
+            business=None, previous_business=None,
             repo_name="acme/web", branch="main", repo_url="https://github.com/acme/web",
             templates={},
         )

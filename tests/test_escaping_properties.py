@@ -14,6 +14,7 @@ from markdown_it import MarkdownIt
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Config, Goal, Link, PullRequest, Team
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.core.text.markdown import code_span, escape_inline
 from quarterdeck.core.text.markers import sections
 from quarterdeck.services.review.as_markdown import render_review
@@ -83,7 +84,8 @@ def _review_body(titles: list[str], goal_title: str, mission: str, author: str) 
     ]
     reviews = assemble_reviews(
         ReviewInputs(
-            config, [], prs, MONTH, team="growth", business=None, previous_business=None,
+            config, [], prs, ReviewPeriod.of(MONTH), team="growth",
+            business=None, previous_business=None,
             repo_name="acme/web", branch="main", repo_url="https://github.com/acme/web",
             templates={},
         )

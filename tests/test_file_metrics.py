@@ -13,6 +13,7 @@ import pytest
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.services.figures import FigureSources, team_figures
 from quarterdeck.services.review.as_markdown import render_review
 from quarterdeck.services.review.offline import build_reviews
@@ -90,8 +91,13 @@ def test_each_team_reads_its_own_values_and_each_file_is_read_once(tmp_path: Pat
     reader = CountingReader(tmp_path)
     sources = FigureSources(config, {}, reader=reader)
 
-    analytics = {f.metric.id: f for f in team_figures(config, "analytics", NOVEMBER, sources)}
-    growth = {f.metric.id: f for f in team_figures(config, "growth", NOVEMBER, sources)}
+    analytics = {
+        f.metric.id: f
+        for f in team_figures(config, "analytics", ReviewPeriod.of(NOVEMBER), sources)
+    }
+    growth = {
+        f.metric.id: f for f in team_figures(config, "growth", ReviewPeriod.of(NOVEMBER), sources)
+    }
     sources.metrics_month(NOVEMBER)  # the legacy rows read the same cached files
     sources.metrics_month(NOVEMBER.previous())
 
@@ -115,7 +121,9 @@ def test_a_broken_file_makes_file_metrics_unavailable_and_nothing_else(tmp_path:
     config, _ = build_config((CFG, FILE_CONFIG), [])
     sources = FigureSources(config, {}, reader=LocalReader(tmp_path))
 
-    figures = {f.metric.id: f for f in team_figures(config, "growth", NOVEMBER, sources)}
+    figures = {
+        f.metric.id: f for f in team_figures(config, "growth", ReviewPeriod.of(NOVEMBER), sources)
+    }
 
     why = (
         "metrics/2026-08.yml:1: feedback.nps: expected a number, got the text 'high'; write "
@@ -132,7 +140,9 @@ def test_a_broken_file_makes_file_metrics_unavailable_and_nothing_else(tmp_path:
 def test_without_a_reader_file_metrics_say_so(tmp_path: Path) -> None:
     config, _ = build_config((CFG, FILE_CONFIG), [])
 
-    (mrr, *_) = team_figures(config, "analytics", NOVEMBER, FigureSources(config, {}))
+    (mrr, *_) = team_figures(
+        config, "analytics", ReviewPeriod.of(NOVEMBER), FigureSources(config, {})
+    )
 
     assert mrr.unavailable == "this run reads no metrics files"
 

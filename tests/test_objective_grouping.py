@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.goals.objectives import group_by_objective
 from quarterdeck.core.model import Config, Goal, Objective, PullRequest, Team
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.core.text.markers import sections
 from quarterdeck.services.quarter_report import (
     quarter_report,
@@ -79,7 +80,8 @@ def reviews_of(month: Month, objectives: tuple[Objective, ...] = OBJECTIVES) -> 
     config = Config(teams=(GROWTH, INFRA), goals=GOALS, objectives=objectives)
     return assemble_reviews(
         ReviewInputs(
-            config, [], PRS, month, team=None, business=None, previous_business=None,
+            config, [], PRS, ReviewPeriod.of(month), team=None,
+            business=None, previous_business=None,
             repo_name="acme/web", branch="main", repo_url="", templates={},
         )
     )  # fmt: skip

@@ -7,12 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from quarterdeck.core.business.figures import TREND_MONTHS
-from quarterdeck.core.business.series import months_ending
-from quarterdeck.core.calendar import Month, quarter_start
+from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import BusinessMetrics, MetricsMonth
 from quarterdeck.core.model import Config, PullRequest
 from quarterdeck.core.review.linking import link_all
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.core.review.review_month import month_warnings
 from quarterdeck.core.review.summary import TeamSummary, summarise
 from quarterdeck.errors import Problem, QuarterdeckError
@@ -36,12 +35,10 @@ def branches_label(branches: Sequence[str], default: str) -> str:
     return ", ".join(branches) if branches else default
 
 
-def review_window(config: Config, month: Month) -> tuple[datetime, datetime]:
-    """[since, until) of the PRs a review needs: the quarter so far, the month before and
-    the six months the trends show, in one read."""
-    tz = config.review.timezone
-    first = months_ending(month, TREND_MONTHS)[0]
-    return min(quarter_start(month.quarter, tz), first.start(tz)), month.end(tz)
+def review_window(config: Config, period: ReviewPeriod) -> tuple[datetime, datetime]:
+    """[since, until) of the PRs a review of `period` needs, in the review's time zone
+    (`ReviewPeriod.read_span`): both modes and `link` read exactly this."""
+    return period.read_span(config.review.timezone)
 
 
 def check_team(config: Config, team: str | None) -> None:
@@ -65,7 +62,7 @@ class ReviewInputs:
     config: Config
     warnings: Sequence[Problem]
     prs: Sequence[PullRequest]
-    month: Month
+    period: ReviewPeriod
     team: str | None
     business: MetricsMonth | None
     previous_business: MetricsMonth | None
@@ -84,10 +81,10 @@ def assemble_reviews(inputs: ReviewInputs) -> list[TeamReview]:
 
     Each team's review shows its own figures of the metrics files (`teams:` in them).
     """
-    config, month, repos = inputs.config, inputs.month, inputs.repos
+    config, period, repos = inputs.config, inputs.period, inputs.repos
+    month, previous = period.month, period.previous
     tz = config.review.timezone
     figure_sources = inputs.figure_sources or FigureSources(config)
-    previous = month.previous()
     links = link_all(inputs.prs, config, tz=tz, home=repos[0] if repos else None)
     summaries = summarise(
         links,
@@ -95,10 +92,10 @@ def assemble_reviews(inputs: ReviewInputs) -> list[TeamReview]:
         month.start(tz),
         month.end(tz),
         previous.start(tz),
-        quarter_start(month.quarter, tz),
-        history=months_ending(month, TREND_MONTHS),
+        period.quarter_start(tz),
+        history=period.trend,
         tz=tz,
-        keep_from=quarter_start(month.quarter, tz) if inputs.whole_quarter else None,
+        keep_from=period.quarter_start(tz) if inputs.whole_quarter else None,
     )
     return [
         TeamReview(
@@ -118,10 +115,10 @@ def assemble_reviews(inputs: ReviewInputs) -> list[TeamReview]:
             repo_url=inputs.repo_url,
             figures=()
             if summary.unowned
-            else team_figures(config, summary.team, month, figure_sources),
+            else team_figures(config, summary.team, period, figure_sources),
             templates=inputs.templates,
             repos=tuple(repos),
-            objectives=config.objectives_of(month.quarter),
+            objectives=config.objectives_of(period.quarter),
         )
         for summary in summaries
         if inputs.team is None or summary.team == inputs.team

@@ -10,6 +10,7 @@ from pathlib import Path
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import CONFIG_PATH
 from quarterdeck.core.model import Config, PullRequest
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.core.review.repositories import merge_histories
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.figures import FigureSources
@@ -61,7 +62,8 @@ def build_reviews(
     config, warnings = load_repo_config(repo, config_path=config_path)
     sources = (figure_sources or FigureSources(env=env)).bind(config, LocalReader(repo))
     check_team(config, team)
-    since, until = review_window(config, month)
+    period = ReviewPeriod.of(month)  # the review's months, computed once
+    since, until = review_window(config, period)
     branches = reviewed_branches(config, branch)
     configured = [_configured_clone(repo, path, config_path) for path in config.review.clones]
     paths = _distinct_clones(repo, [*clones, *configured])
@@ -84,10 +86,10 @@ def build_reviews(
             config,
             warnings,
             merge_histories(prs for _, prs in read),
-            month,
+            period,
             team=team,
             business=sources.metrics_month(month),
-            previous_business=sources.metrics_month(month.previous()),
+            previous_business=sources.metrics_month(period.previous),
             repo_name=repo.resolve().name,
             branch=branches_label(branches, home_branch),
             repo_url=web_url(repo),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import CONFIG_PATH
 from quarterdeck.core.model import Config
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.core.vocabulary import REVIEW_LABEL
 from quarterdeck.services.figures import FigureSources
 from quarterdeck.services.review.assemble import (
@@ -75,21 +76,22 @@ def github_home_reviews(
     # Goals tracked as issues join the file goals; unreadable goal issues are reported.
     config, warnings = load_config_with_goal_issues(repo, config_path=config_path)
     check_team(config, team)
-    since, until = review_window(config, month)
+    period = ReviewPeriod.of(month)  # the review's months, computed once
+    since, until = review_window(config, period)
     branches = reviewed_branches(config, branch)
     selection = resolve_repos(gh, repo.full_name, config.repos)
     warnings = [*warnings, *(repos_problem(config_path, text) for _, text in selection.problems)]
     prs = fetch_merged_prs(gh, selection.repos, since, until, bases=branches)
     sources = (figure_sources or FigureSources()).bind(config, repo_reader(repo))
     business = sources.metrics_month(month)
-    previous_business = sources.metrics_month(month.previous())
+    previous_business = sources.metrics_month(period.previous)
     log_rate_limit(gh)
     reviews = assemble_reviews(
         ReviewInputs(
             config,
             warnings,
             prs,
-            month,
+            period,
             team=team,
             business=business,
             previous_business=previous_business,
