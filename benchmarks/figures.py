@@ -22,6 +22,7 @@ from quarterdeck.core.business.figures import WINDOW_MONTHS
 from quarterdeck.core.business.series import months_ending
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.services.team_figures import FigureSources, team_figures
 
 TEAMS, OWN, SHARED = 5, 10, 3
@@ -58,7 +59,9 @@ def run(quick: bool) -> list[dict[str, object]]:
         env = {"POSTHOG_PERSONAL_API_KEY": KEY, **allowing(fake)}
         began = time.perf_counter()
         sources = FigureSources(config, env)
-        figures = [team_figures(config, f"team{t}", month, sources) for t in range(TEAMS)]
+        figures = [
+            team_figures(config, f"team{t}", ReviewPeriod.of(month), sources) for t in range(TEAMS)
+        ]
         seconds = time.perf_counter() - began
         ours = len(fake.requests)
         began = time.perf_counter()

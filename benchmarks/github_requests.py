@@ -3,7 +3,7 @@
     python -m benchmarks.github_requests            # 1,000 PRs in a month; 4,000 in a quarter
     python -m benchmarks.github_requests --quick    # the 1,000-PR month only
 
-Counts the requests `build_reviews_from_github` sends to the shared fake GitHub
+Counts the requests `github_home_reviews` sends to the shared fake GitHub
 (tests/fakegithub.py, driven by the real PyGithub) in this process, through the
 test client (`FakeGitHub.client()`: no pacing, no retries); counts do not depend on
 either. The shipped command, its own client over HTTP, is timed and counted by
@@ -34,7 +34,7 @@ import responses
 from tests.fakegithub import FakeGitHub
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.sources.github import home as github_home
 
 PER_PR_NAIVE = 4  # reviews, comments, commits, files: one request each, per PR
@@ -47,10 +47,10 @@ def rest_reads(github: FakeGitHub, full_name: str, month: Month) -> int:
     """The REST requests the same review makes with its home opened the REST way
     (`gh.get_repo`, then a request per file, folder and listing): the naive reads."""
     github.calls.clear()
-    # services.review imports open_home when a GitHub review runs: patch it at its source.
+    # services.review.on_github imports open_home when a GitHub review runs: patch it at its source.
     rest = mock.patch.object(github_home, "open_home", lambda gh, name, plan: gh.get_repo(name))
     with rest:
-        build_reviews_from_github(github.client(), full_name, month)
+        github_home_reviews(github.client(), full_name, month)
     return len(github.calls) - github.count("POST", "/graphql")
 
 
@@ -85,7 +85,7 @@ def count_requests(prs: int, goals: int, start: datetime, days: int) -> tuple[in
         for n in range(prs):
             merged = (start + step * n).strftime("%Y-%m-%dT%H:%M:%SZ")
             github.add_pull("acme/big", n + 1, f"Change {n}", merged, body=f"Part of #{n % 40 + 1}")
-        reviews = build_reviews_from_github(github.client(), "acme/big", Month(2026, 12))
+        reviews = github_home_reviews(github.client(), "acme/big", Month(2026, 12)).reviews
         ours = len(github.calls)
         naive = (
             rest_reads(github, "acme/big", Month(2026, 12)) + -(-prs // 100) + PER_PR_NAIVE * prs
@@ -116,7 +116,7 @@ def count_org_requests(prs: int, repos: int, goals: int) -> tuple[int, int, int]
                 everywhere[n % repos], n // repos + 1, f"Change {n}", merged,
                 body=f"goal:goal-{n % goals}",
             )  # fmt: skip
-        reviews = build_reviews_from_github(github.client(), "acme/web", Month(2026, 12))
+        reviews = github_home_reviews(github.client(), "acme/web", Month(2026, 12)).reviews
         ours = len(github.calls)
         reads = rest_reads(github, "acme/web", Month(2026, 12))  # the org's listing too
         naive = reads + repos * -(-(prs // repos) // 100) + PER_PR_NAIVE * prs

@@ -22,10 +22,13 @@ import jinja2
 from benchmarks import suite_main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Config, Goal, PullRequest, Team
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.core.text.issue_body import GITHUB_LIMIT, fit
 from quarterdeck.core.text.render import make_environment
 from quarterdeck.resources import resource
-from quarterdeck.services.review import REVIEW_TEMPLATE, TeamReview, assemble_reviews, render_review
+from quarterdeck.services.review.as_markdown import REVIEW_TEMPLATE, render_review
+from quarterdeck.services.review.assemble import ReviewInputs, assemble_reviews
+from quarterdeck.services.review.view import TeamReview
 
 FULL, QUICK = 10_000, 1_000
 RENDER_TARGET_S = 2.0
@@ -56,9 +59,12 @@ def team_review(prs: int) -> TeamReview:
     ]
     config = Config(teams=(team,), goals=goals)
     return assemble_reviews(
-        config, [], pulls, MONTH, team="growth", business=None, previous_business=None,
-        repo_name="acme/web", branch="main", repo_url="https://github.com/acme/web",
-        templates={},
+        ReviewInputs(
+            config, [], pulls, ReviewPeriod.of(MONTH), team="growth",
+            business=None, previous_business=None,
+            repo_name="acme/web", branch="main", repo_url="https://github.com/acme/web",
+            templates={},
+        )
     )[0]  # fmt: skip
 
 

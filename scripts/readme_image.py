@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))  # tests.browser: the one renderer
 def demo_markdown() -> str:
     """The Markdown of the demo's first review, as `quarterdeck demo` prints it."""
     from quarterdeck.services.demo import DEMO_MONTH, build_demo_repo
-    from quarterdeck.services.review import build_reviews, render_reviews
+    from quarterdeck.services.review.as_markdown import render_reviews
+    from quarterdeck.services.review.offline import build_reviews
 
     with tempfile.TemporaryDirectory(prefix="quarterdeck-readme-") as tmp:
         demo = build_demo_repo(Path(tmp) / "sample-repo")

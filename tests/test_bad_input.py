@@ -19,7 +19,8 @@ from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
 from quarterdeck.core.text.issue_body import GITHUB_LIMIT
-from quarterdeck.services.review import build_reviews, render_reviews
+from quarterdeck.services.review.as_markdown import render_reviews
+from quarterdeck.services.review.offline import build_reviews
 from quarterdeck.sources.git_history import read_merged_prs
 from quarterdeck.sources.github.goal_listing import read_goal_issues
 from tests.fakegithub import FakeGitHub
@@ -73,9 +74,9 @@ def test_goal_issues_with_odd_bodies_are_read_and_rendered(github: FakeGitHub) -
 
 
 def _github_review(github: FakeGitHub) -> str:
-    from quarterdeck.services.review import build_reviews_from_github
+    from quarterdeck.services.review.on_github import github_home_reviews
 
-    reviews = build_reviews_from_github(github.client(), "acme/web", Month(2026, 11))
+    reviews = github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews
     return render_reviews(reviews)
 
 

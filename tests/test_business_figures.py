@@ -12,8 +12,10 @@ from quarterdeck.core.business.definitions import (
 from quarterdeck.core.business.figures import build_figures
 from quarterdeck.core.business.series import parse_target
 from quarterdeck.core.calendar import Month
+from quarterdeck.core.review.period import ReviewPeriod
 
 NOV = Month(2026, 11)
+WINDOW = ReviewPeriod.of(NOV).window
 MRR = MetricDef("mrr", "MRR", "usd", "revenue", "sql", "select …")
 GROWTH = MetricDef(
     "mrr_growth", "Growth", "percent", "revenue", "from", "growth(mrr)", parse_target(">= 9")
@@ -31,7 +33,7 @@ def months(*values: float | None) -> dict[Month, float]:
 def test_derived_growth_target_and_window() -> None:
     fetched = {"mrr": months(100, 110, 121, 133.1, 146.41, 161.051, 170)}
 
-    mrr, growth = build_figures([MRR, GROWTH], fetched, NOV)
+    mrr, growth = build_figures([MRR, GROWTH], fetched, WINDOW)
 
     assert [str(m) for m in mrr.months] == [f"2026-{m:02d}" for m in range(5, 12)]
     assert mrr.values == (100, 110, 121, 133.1, 146.41, 161.051, 170)
@@ -44,7 +46,7 @@ def test_derived_growth_target_and_window() -> None:
 
 
 def test_a_month_without_data_is_none_never_zero() -> None:
-    (mrr,) = build_figures([MRR], {"mrr": months(100, None, 120, None, None, None, 130)}, NOV)
+    (mrr,) = build_figures([MRR], {"mrr": months(100, None, 120, None, None, None, 130)}, WINDOW)
 
     assert mrr.values == (100, None, 120, None, None, None, 130)
 
@@ -53,8 +55,8 @@ def test_an_anomaly_against_the_trailing_six_months() -> None:
     steady = {"mrr": months(100, 102, 98, 101, 99, 100, 130)}
     quiet = {"mrr": months(100, 102, 98, 101, 99, 100, 101)}
 
-    (spike,) = build_figures([MRR], steady, NOV)
-    (calm,) = build_figures([MRR], quiet, NOV)
+    (spike,) = build_figures([MRR], steady, WINDOW)
+    (calm,) = build_figures([MRR], quiet, WINDOW)
 
     assert spike.anomaly is not None
     assert (spike.anomaly.direction, spike.anomaly.months) == ("above", 6)
@@ -64,7 +66,7 @@ def test_an_anomaly_against_the_trailing_six_months() -> None:
 def test_a_failed_source_makes_it_and_what_derives_from_it_unavailable() -> None:
     fetched = {"mrr": "PostHog did not accept the key", "paying_customers": months(*[10] * 7)}
 
-    mrr, growth, customers, arpu = build_figures([MRR, GROWTH, CUSTOMERS, ARPU], fetched, NOV)
+    mrr, growth, customers, arpu = build_figures([MRR, GROWTH, CUSTOMERS, ARPU], fetched, WINDOW)
 
     assert mrr.unavailable == "PostHog did not accept the key"
     assert mrr.values == (None,) * 7
@@ -79,13 +81,13 @@ def test_a_failed_source_makes_it_and_what_derives_from_it_unavailable() -> None
 def test_ratio_of_two_sources() -> None:
     fetched = {"mrr": months(*[1000] * 7), "paying_customers": months(*[10] * 6, 20)}
 
-    (arpu,) = build_figures([ARPU], fetched, NOV)
+    (arpu,) = build_figures([ARPU], fetched, WINDOW)
 
     assert arpu.values == (100, 100, 100, 100, 100, 100, 50)
 
 
 def test_a_formula_naming_an_undefined_metric_says_so() -> None:
-    (growth,) = build_figures([GROWTH], {}, NOV)
+    (growth,) = build_figures([GROWTH], {}, WINDOW)
 
     assert growth.unavailable == "growth(mrr) needs metric mrr, which the config doesn't define"
 

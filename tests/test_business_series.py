@@ -20,8 +20,14 @@ from quarterdeck.core.business.series import (
     total,
 )
 from quarterdeck.core.calendar import Month
+from quarterdeck.core.review.period import ReviewPeriod
 
 M = Month
+
+
+def window(month: Month) -> tuple[Month, ...]:
+    """The window a review of `month` passes: `month` last, the six before it."""
+    return ReviewPeriod.of(month).window
 
 
 def s(**values: float) -> dict[Month, float]:
@@ -124,13 +130,13 @@ def test_target_reads_with_its_unit() -> None:
 def test_a_month_two_deviations_off_its_trailing_six_is_an_anomaly() -> None:
     history = s(m2026_01=100, m2026_02=102, m2026_03=98, m2026_04=101, m2026_05=99, m2026_06=100)
     # mean 100, sample stdev sqrt(10/5) = 1.414…: 103 is 2.12 sigmas away, 102 only 1.41.
-    high = anomaly({**history, M(2026, 7): 103}, M(2026, 7))
+    high = anomaly({**history, M(2026, 7): 103}, window(M(2026, 7)))
     assert high is not None
     assert (high.mean, high.months, high.direction) == (100.0, 6, "above")
     assert high.stdev == pytest.approx(math.sqrt(2))
     assert high.sigmas == pytest.approx(3 / math.sqrt(2))
-    assert anomaly({**history, M(2026, 7): 102}, M(2026, 7)) is None
-    low = anomaly({**history, M(2026, 7): 96}, M(2026, 7))
+    assert anomaly({**history, M(2026, 7): 102}, window(M(2026, 7))) is None
+    low = anomaly({**history, M(2026, 7): 96}, window(M(2026, 7)))
     assert low is not None
     assert low.direction == "below"
 
@@ -140,15 +146,15 @@ def test_the_trailing_window_is_six_months_and_needs_three_with_data() -> None:
     series = s(m2026_01=1000, m2026_02=10, m2026_03=10, m2026_04=12, m2026_05=8, m2026_06=10)
     series[M(2026, 7)] = 10
     series[M(2026, 8)] = 20
-    assert anomaly(series, M(2026, 8)) is not None
-    assert anomaly(s(m2026_05=10, m2026_06=10, m2026_07=50), M(2026, 7)) is None  # 2 months
-    assert anomaly(s(m2026_05=10), M(2026, 6)) is None  # the month itself has no data
+    assert anomaly(series, window(M(2026, 8))) is not None
+    assert anomaly(s(m2026_05=10, m2026_06=10, m2026_07=50), window(M(2026, 7))) is None  # 2 months
+    assert anomaly(s(m2026_05=10), window(M(2026, 6))) is None  # the month itself has no data
 
 
 def test_a_flat_history_makes_any_change_an_anomaly_and_no_change_none() -> None:
     flat = s(m2026_03=5, m2026_04=5, m2026_05=5)
 
-    changed = anomaly({**flat, M(2026, 6): 6}, M(2026, 6))
+    changed = anomaly({**flat, M(2026, 6): 6}, window(M(2026, 6)))
     assert changed is not None
     assert changed.sigmas == math.inf
-    assert anomaly({**flat, M(2026, 6): 5}, M(2026, 6)) is None
+    assert anomaly({**flat, M(2026, 6): 5}, window(M(2026, 6))) is None

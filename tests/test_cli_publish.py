@@ -198,7 +198,7 @@ def test_quarter_report_of_a_quarter_that_has_not_begun_fails(
 def test_quarter_report_reads_the_history_once(
     quarter_repo: GitRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from quarterdeck.services import review
+    from quarterdeck.services.review import offline as review
 
     repo = _with_unplanned_october(quarter_repo)
     reads: list[object] = []

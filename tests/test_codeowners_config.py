@@ -11,7 +11,7 @@ import pytest
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.errors import ConfigError
-from quarterdeck.services.review import build_reviews
+from quarterdeck.services.review.offline import build_reviews
 from quarterdeck.sources.github.config import load_github_config
 from quarterdeck.sources.repo_files import load_repo_config
 from tests.fakegithub import FakeGitHub

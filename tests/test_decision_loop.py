@@ -12,7 +12,7 @@ from flask import Flask
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.review.decisions import note_marker, read_record
-from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.services.review_publish import publish_reviews
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo
@@ -66,7 +66,7 @@ def deliver(app: Flask, event: str, payload: dict[str, Any]) -> int:
 
 def publish(github: FakeGitHub, month: Month) -> list[Any]:
     gh = github.client()
-    reviews = build_reviews_from_github(gh, REPO, month)
+    reviews = github_home_reviews(gh, REPO, month).reviews
     return publish_reviews(gh.get_repo(REPO), reviews, writer=github.writer_of(""))
 
 

@@ -14,9 +14,11 @@ from markdown_it import MarkdownIt
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Config, Goal, Link, PullRequest, Team
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.core.text.markdown import code_span, escape_inline
 from quarterdeck.core.text.markers import sections
-from quarterdeck.services.review import assemble_reviews, render_review
+from quarterdeck.services.review.as_markdown import render_review
+from quarterdeck.services.review.assemble import ReviewInputs, assemble_reviews
 from quarterdeck.webhook.handlers.pull_request import comment_body
 from tests.mdcheck import parse
 
@@ -81,9 +83,12 @@ def _review_body(titles: list[str], goal_title: str, mission: str, author: str) 
         for n, title in enumerate(titles)
     ]
     reviews = assemble_reviews(
-        config, [], prs, MONTH, team="growth", business=None, previous_business=None,
-        repo_name="acme/web", branch="main", repo_url="https://github.com/acme/web",
-        templates={},
+        ReviewInputs(
+            config, [], prs, ReviewPeriod.of(MONTH), team="growth",
+            business=None, previous_business=None,
+            repo_name="acme/web", branch="main", repo_url="https://github.com/acme/web",
+            templates={},
+        )
     )  # fmt: skip
     return render_review(reviews[0], standalone=True)
 

@@ -978,7 +978,7 @@ def test_a_pr_touching_20000_files_links_by_paths_correctly_and_fast(tmp_path: P
 
     from quarterdeck.core.calendar import Month
     from quarterdeck.core.review.linking import link_pr
-    from quarterdeck.services.review import build_reviews
+    from quarterdeck.services.review.offline import build_reviews
     from quarterdeck.sources.git_history import read_merged_prs
 
     repo = huge_pr_repo(tmp_path / "mono")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.services.team_figures import FigureSources, team_figures
 from tests.fakeposthog import FakePostHog, allowing, serve
 
@@ -58,8 +59,8 @@ def test_company_wide_metrics_are_asked_once_for_all_teams(tmp_path: Path) -> No
         env |= allowing(fake)
         sources = FigureSources(config, env)
 
-        growth = team_figures(config, "growth", Month(2026, 11), sources)
-        web = team_figures(config, "web", Month(2026, 11), sources)
+        growth = team_figures(config, "growth", ReviewPeriod.of(Month(2026, 11)), sources)
+        web = team_figures(config, "web", ReviewPeriod.of(Month(2026, 11)), sources)
 
     assert [f.metric.id for f in growth] == ["mrr", "activation", "mrr_growth"]
     assert [f.metric.id for f in web] == ["mrr"]
@@ -85,7 +86,7 @@ def test_a_failing_source_leaves_the_others_and_says_why(tmp_path: Path) -> None
         env = {"TEST_WAREHOUSE_URL": warehouse(tmp_path), **allowing(fake)}  # no PostHog key
 
         mrr, activation, _ = team_figures(
-            config, "growth", Month(2026, 11), FigureSources(config, env)
+            config, "growth", ReviewPeriod.of(Month(2026, 11)), FigureSources(config, env)
         )
 
     assert mrr.unavailable is None

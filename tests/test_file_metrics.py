@@ -13,7 +13,10 @@ import pytest
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
-from quarterdeck.services.review import build_reviews, build_reviews_from_github, render_review
+from quarterdeck.core.review.period import ReviewPeriod
+from quarterdeck.services.review.as_markdown import render_review
+from quarterdeck.services.review.offline import build_reviews
+from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.services.team_figures import FigureSources, team_figures
 from quarterdeck.sources.repo_files import LocalReader
 from tests.fakegithub import FakeGitHub
@@ -88,8 +91,13 @@ def test_each_team_reads_its_own_values_and_each_file_is_read_once(tmp_path: Pat
     reader = CountingReader(tmp_path)
     sources = FigureSources(config, {}, reader=reader)
 
-    analytics = {f.metric.id: f for f in team_figures(config, "analytics", NOVEMBER, sources)}
-    growth = {f.metric.id: f for f in team_figures(config, "growth", NOVEMBER, sources)}
+    analytics = {
+        f.metric.id: f
+        for f in team_figures(config, "analytics", ReviewPeriod.of(NOVEMBER), sources)
+    }
+    growth = {
+        f.metric.id: f for f in team_figures(config, "growth", ReviewPeriod.of(NOVEMBER), sources)
+    }
     sources.metrics_month(NOVEMBER)  # the legacy rows read the same cached files
     sources.metrics_month(NOVEMBER.previous())
 
@@ -113,7 +121,9 @@ def test_a_broken_file_makes_file_metrics_unavailable_and_nothing_else(tmp_path:
     config, _ = build_config((CFG, FILE_CONFIG), [])
     sources = FigureSources(config, {}, reader=LocalReader(tmp_path))
 
-    figures = {f.metric.id: f for f in team_figures(config, "growth", NOVEMBER, sources)}
+    figures = {
+        f.metric.id: f for f in team_figures(config, "growth", ReviewPeriod.of(NOVEMBER), sources)
+    }
 
     why = (
         "metrics/2026-08.yml:1: feedback.nps: expected a number, got the text 'high'; write "
@@ -130,7 +140,9 @@ def test_a_broken_file_makes_file_metrics_unavailable_and_nothing_else(tmp_path:
 def test_without_a_reader_file_metrics_say_so(tmp_path: Path) -> None:
     config, _ = build_config((CFG, FILE_CONFIG), [])
 
-    (mrr, *_) = team_figures(config, "analytics", NOVEMBER, FigureSources(config, {}))
+    (mrr, *_) = team_figures(
+        config, "analytics", ReviewPeriod.of(NOVEMBER), FigureSources(config, {})
+    )
 
     assert mrr.unavailable == "this run reads no metrics files"
 
@@ -163,7 +175,7 @@ def test_github_mode_reads_the_same_files_once_each(clone: GitRepo, github: Fake
     remote.files.update({CFG: FILE_CONFIG, **FILES})
 
     offline = build_reviews(clone.path, NOVEMBER)
-    online = build_reviews_from_github(github.client(), "acme/web", NOVEMBER)
+    online = github_home_reviews(github.client(), "acme/web", NOVEMBER).reviews
 
     figures = [[(f.metric.id, f.values, f.unavailable) for f in r.figures] for r in offline]
     assert [[(f.metric.id, f.values, f.unavailable) for f in r.figures] for r in online] == figures

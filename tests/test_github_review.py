@@ -11,12 +11,10 @@ import pytest
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.services.link import explain_from_github, explain_from_repo
-from quarterdeck.services.review import (
-    TeamReview,
-    build_reviews,
-    build_reviews_from_github,
-    render_review,
-)
+from quarterdeck.services.review.as_markdown import render_review
+from quarterdeck.services.review.offline import build_reviews
+from quarterdeck.services.review.on_github import github_home_reviews
+from quarterdeck.services.review.view import TeamReview
 from tests.fakegithub import FakeGitHub, fixture
 from tests.gitrepo import GitRepo
 from tests.reviewrepos import CONFIG, GOALS
@@ -188,7 +186,7 @@ def test_offline_and_github_give_the_same_prs_and_links(github: FakeGitHub, tmp_
     build_fake(github)
 
     offline = build_reviews(repo.path, Month(2026, 11))
-    online = build_reviews_from_github(github.client(), "acme/web", Month(2026, 11))
+    online = github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews
 
     assert shipped(online) == shipped(offline)
     assert [row[1:] for row in shipped(online) if row[5]] == [
@@ -224,7 +222,7 @@ def test_real_history_shapes_give_the_same_prs_and_links_in_both_modes(
     build_fake(github, SHAPES)
 
     offline = build_reviews(repo.path, Month(2026, 11))
-    online = build_reviews_from_github(github.client(), "acme/web", Month(2026, 11))
+    online = github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews
 
     assert shipped(online) == shipped(offline)
     assert [(row[1], row[3]) for row in shipped(offline)] == [
@@ -232,9 +230,9 @@ def test_real_history_shapes_give_the_same_prs_and_links_in_both_modes(
     ]  # fmt: skip
     # A fixed list of branches counts the same PRs in both modes too.
     only_main = build_reviews(repo.path, Month(2026, 11), branch="main")
-    online_main = build_reviews_from_github(
+    online_main = github_home_reviews(
         github.client(), "acme/web", Month(2026, 11), branch="main"
-    )
+    ).reviews
     assert [row[1] for row in shipped(only_main)] == [11, 14]
     assert shipped(online_main) == shipped(only_main)
 
@@ -242,7 +240,7 @@ def test_real_history_shapes_give_the_same_prs_and_links_in_both_modes(
 def test_github_mode_fills_the_review_time_metrics(github: FakeGitHub) -> None:
     build_fake(github)
 
-    analytics = build_reviews_from_github(github.client(), "acme/web", Month(2026, 11))[0]
+    analytics = github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews[0]
     speed = analytics.summary.speed
 
     # PRs 3 and 4 by paths, 6 by its reference: each opened 2 days and reviewed 1 day
@@ -280,7 +278,7 @@ def test_a_month_of_1000_prs_and_40_goals_in_11_requests(github: FakeGitHub) -> 
             body=f"Part of #{n % 40 + 1}",
         )
 
-    reviews = build_reviews_from_github(github.client(), "acme/big", Month(2026, 11))
+    reviews = github_home_reviews(github.client(), "acme/big", Month(2026, 11)).reviews
 
     assert sum(r.summary.planned for r in reviews) == 1000
     assert len({gm.goal.id for r in reviews for gm in r.summary.goals if gm.prs}) == 40
@@ -380,9 +378,9 @@ def test_goals_tracked_only_as_issues_link_prs_in_the_github_review(github: Fake
     )  # issue #1: a goal no file lists
     github.add_pull("acme/web", 40, "Alert thresholds", "2026-11-09T10:00:00Z", body="Goal: #1")
 
-    [growth] = build_reviews_from_github(
+    [growth] = github_home_reviews(
         github.client(), "acme/web", Month(2026, 11), team="growth"
-    )
+    ).reviews
 
     [goal_month] = [gm for gm in growth.summary.goals if gm.prs]
     assert (goal_month.goal.title, goal_month.goal.issue) == ("Billing alerts", 1)
@@ -398,7 +396,7 @@ def test_a_repos_own_templates_override_the_bundled_ones_from_github(github: Fak
     )
     github.add_pull("acme/web", 41, "Anything", "2026-11-09T10:00:00Z")
 
-    reviews = build_reviews_from_github(github.client(), "acme/web", Month(2026, 11))
+    reviews = github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews
 
     assert render_review(reviews[0]) == "Our own review of November 2026: 1 PRs\n"
 

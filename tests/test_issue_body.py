@@ -11,7 +11,8 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.text.issue_body import GITHUB_LIMIT, MOVED_NOTE, fit
 from quarterdeck.core.text.markdown import mention
 from quarterdeck.core.text.markers import section
-from quarterdeck.services.review import build_reviews, render_review
+from quarterdeck.services.review.as_markdown import render_review
+from quarterdeck.services.review.offline import build_reviews
 from tests.mdcheck import parse
 from tests.reviewrepos import big_repo, small_repo
 

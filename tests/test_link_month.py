@@ -11,8 +11,9 @@ import pytest
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
-from quarterdeck.services import review as review_service
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.services.link import explain_from_repo
+from quarterdeck.services.review import offline as review_service
 from quarterdeck.sources import git_history
 from tests.gitrepo import GitRepo
 from tests.histories import CLICK_CONFIG, clone
@@ -79,7 +80,7 @@ def test_link_names_the_same_author_team_and_goal_as_the_months_review(
     assert {goal for _, _, goal in expected.values()} - {None}
     assert {team for _, team, _ in expected.values()} - {None}
     config, _ = review_service.load_repo_config(repo)
-    window = review_service.review_window(config, Month.parse(month))
+    window = review_service.review_window(config, ReviewPeriod.of(Month.parse(month)))
     reads = _recorded_reads(monkeypatch)
 
     linked = {}
@@ -126,7 +127,7 @@ def test_link_reads_one_review_window_not_the_whole_history(
     ).stdout.splitlines()
     config, _ = review_service.load_repo_config(repo)
     explanation = explain_from_repo(repo, _first_pr_of(repo, month))
-    since, until = review_service.review_window(config, Month.parse(month))
+    since, until = review_service.review_window(config, ReviewPeriod.of(Month.parse(month)))
     # One read, exactly the window the review of the PR's month reads.
     assert reads == [(since, until)]
     assert explanation.link.pr.merged_at.strftime("%Y-%m") == month

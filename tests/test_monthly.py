@@ -20,7 +20,8 @@ from quarterdeck.core.review.monthly import (
     total_balance,
 )
 from quarterdeck.core.text.charts import mermaid_xychart
-from quarterdeck.services.review import build_reviews, render_review
+from quarterdeck.services.review.as_markdown import render_review
+from quarterdeck.services.review.offline import build_reviews
 from tests.gitrepo import GitRepo
 from tests.reviewrepos import ALICE, BOB, CONFIG, GOALS, at
 from tests.test_metrics import make_link

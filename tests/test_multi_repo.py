@@ -15,7 +15,9 @@ import pytest
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.errors import QuarterdeckError
-from quarterdeck.services.review import build_reviews, render_review, reviews_to_json
+from quarterdeck.services.review.as_json import reviews_to_json
+from quarterdeck.services.review.as_markdown import render_review
+from quarterdeck.services.review.offline import build_reviews
 from tests.gitrepo import GitRepo
 from tests.reviewrepos import ALICE, BOB, at, small_repo
 

@@ -13,13 +13,17 @@ from hypothesis import strategies as st
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.goals.objectives import group_by_objective
 from quarterdeck.core.model import Config, Goal, Objective, PullRequest, Team
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.core.text.markers import sections
 from quarterdeck.services.quarter_report import (
     quarter_report,
     quarter_report_to_json,
     render_quarter_report,
 )
-from quarterdeck.services.review import TeamReview, assemble_reviews, render_review, reviews_to_json
+from quarterdeck.services.review.as_json import reviews_to_json
+from quarterdeck.services.review.as_markdown import render_review
+from quarterdeck.services.review.assemble import ReviewInputs, assemble_reviews
+from quarterdeck.services.review.view import TeamReview
 from tests.mdcheck import parse
 
 GROWTH = Team("growth", lead="lead1", members=("lead1", "owner2"), paths=("web/**",))
@@ -75,8 +79,11 @@ PRS = [
 def reviews_of(month: Month, objectives: tuple[Objective, ...] = OBJECTIVES) -> list[TeamReview]:
     config = Config(teams=(GROWTH, INFRA), goals=GOALS, objectives=objectives)
     return assemble_reviews(
-        config, [], PRS, month, team=None, business=None, previous_business=None,
-        repo_name="acme/web", branch="main", repo_url="", templates={},
+        ReviewInputs(
+            config, [], PRS, ReviewPeriod.of(month), team=None,
+            business=None, previous_business=None,
+            repo_name="acme/web", branch="main", repo_url="", templates={},
+        )
     )  # fmt: skip
 
 

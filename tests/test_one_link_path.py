@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.services.link import explain_from_github
-from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub
 from tests.webhooks import encode, headers, merged_pr, ours
@@ -142,7 +142,7 @@ def test_review_link_and_app_name_the_same_goal_team_and_rule(
             )  # fmt: skip
         client = github.client()
 
-        reviews = build_reviews_from_github(client, REPO, Month(2026, 11))
+        reviews = github_home_reviews(client, REPO, Month(2026, 11)).reviews
         in_review = {
             lk.pr.number: (lk.goal_id, lk.team, lk.rule)
             for r in reviews

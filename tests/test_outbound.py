@@ -27,6 +27,7 @@ from quarterdeck.core.outbound_policy import (
     parse_policy,
     policy_from_env,
 )
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.errors import MetricSourceError
 from quarterdeck.services.team_figures import FigureSources, team_figures
 from quarterdeck.sources.outbound import OutboundRefused, guarded_session
@@ -345,12 +346,18 @@ def test_figure_sources_take_the_operators_settings_from_their_environment(
     config, _ = build_config((CFG, config_text), [])
     key = {"POSTHOG_PERSONAL_API_KEY": KEY}
 
-    (refused,) = team_figures(config, "growth", Month(2026, 11), FigureSources(config, key))
+    (refused,) = team_figures(
+        config, "growth", ReviewPeriod.of(Month(2026, 11)), FigureSources(config, key)
+    )
     bad = {**key, "QUARTERDECK_POSTHOG_HOSTS": "gopher://x"}
-    (malformed,) = team_figures(config, "growth", Month(2026, 11), FigureSources(config, bad))
+    (malformed,) = team_figures(
+        config, "growth", ReviewPeriod.of(Month(2026, 11)), FigureSources(config, bad)
+    )
     assert posthog.requests == []
     env = {**key, **allowing(posthog)}
-    (allowed,) = team_figures(config, "growth", Month(2026, 11), FigureSources(config, env))
+    (allowed,) = team_figures(
+        config, "growth", ReviewPeriod.of(Month(2026, 11)), FigureSources(config, env)
+    )
 
     assert refused.unavailable is not None
     assert "is a loopback address" in refused.unavailable

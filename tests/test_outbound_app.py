@@ -19,6 +19,7 @@ import pytest
 from quarterdeck.core.business.figures import MetricFigure
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.services.team_figures import team_figures
 from quarterdeck.webhook.schedule_jobs import installation_figures
 from quarterdeck.webhook.settings import SettingsError, load_settings
@@ -188,7 +189,7 @@ def test_each_installation_queries_its_own_warehouse_or_none(tmp_path: Path) -> 
 
     def mrr(installation: int) -> MetricFigure:
         sources = installation_figures(settings, installation).bind(config)
-        (figure,) = team_figures(config, "web", Month(2026, 11), sources)
+        (figure,) = team_figures(config, "web", ReviewPeriod.of(Month(2026, 11)), sources)
         return figure
 
     acme, other = mrr(101), mrr(202)

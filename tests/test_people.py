@@ -19,7 +19,9 @@ from quarterdeck.core.model import PullRequest
 from quarterdeck.core.review.identities import ORGANISATION_PEOPLE, guess_login
 from quarterdeck.core.vocabulary import is_bot_identity
 from quarterdeck.services.link import explain_from_repo
-from quarterdeck.services.review import build_reviews, render_review, reviews_to_json
+from quarterdeck.services.review.as_json import reviews_to_json
+from quarterdeck.services.review.as_markdown import render_review
+from quarterdeck.services.review.offline import build_reviews
 from quarterdeck.services.starter import write_starter
 from quarterdeck.sources.git_history import read_merged_prs
 from quarterdeck.sources.github.prs import fetch_merged_prs

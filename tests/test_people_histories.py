@@ -21,7 +21,8 @@ import pytest
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import PullRequest
-from quarterdeck.services.review import build_reviews, render_review
+from quarterdeck.services.review.as_markdown import render_review
+from quarterdeck.services.review.offline import build_reviews
 from quarterdeck.sources.git_history import read_merged_prs
 from tests.histories import clone as clone_history
 

@@ -17,7 +17,7 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.text.markers import read_marker
 from quarterdeck.services.plan import plans_from_github
 from quarterdeck.services.plan_publish import publish_plans
-from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.services.review_publish import publish_reviews
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo
@@ -65,7 +65,7 @@ def remote(github: FakeGitHub) -> FakeRepo:
 
 def publish(github: FakeGitHub, month: Month) -> None:
     gh = github.client()
-    reviews = build_reviews_from_github(gh, REPO, month)
+    reviews = github_home_reviews(gh, REPO, month).reviews
     publish_reviews(gh.get_repo(REPO), reviews, writer=github.writer_of(""))
 
 

@@ -10,7 +10,7 @@ import pytest
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.text.issue_body import GITHUB_LIMIT
 from quarterdeck.errors import GitHubError
-from quarterdeck.services.review import build_reviews
+from quarterdeck.services.review.offline import build_reviews
 from quarterdeck.services.review_publish import overflow_marker, publish_reviews
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.gitrepo import GitRepo

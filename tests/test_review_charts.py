@@ -18,7 +18,9 @@ import pytest
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
-from quarterdeck.services.review import TeamReview, build_reviews, render_reviews
+from quarterdeck.services.review.as_markdown import render_reviews
+from quarterdeck.services.review.offline import build_reviews
+from quarterdeck.services.review.view import TeamReview
 from tests.browser import Rendered, artifacts_dir, mermaid_fences, render_mermaid
 from tests.fakeposthog import FakePostHog, allowing, serve
 from tests.gitrepo import GitRepo

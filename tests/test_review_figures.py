@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.services.review import build_reviews, render_review
+from quarterdeck.services.review.as_markdown import render_review
+from quarterdeck.services.review.offline import build_reviews
 from tests.gitrepo import GitRepo
 
 CONFIG = """\

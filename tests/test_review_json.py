@@ -10,12 +10,9 @@ import pytest
 
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
-from quarterdeck.services.review import (
-    build_reviews,
-    build_reviews_from_github,
-    review_json_schema,
-    reviews_to_json,
-)
+from quarterdeck.services.review.as_json import review_json_schema, reviews_to_json
+from quarterdeck.services.review.offline import build_reviews
+from quarterdeck.services.review.on_github import github_home_reviews
 from tests.fakegithub import FakeGitHub
 from tests.test_github_review import build_fake, build_git
 
@@ -102,7 +99,7 @@ def test_both_modes_output_validates_and_includes_the_unowned_review(
     build_fake(github)
     offline = reviews_to_json(build_reviews(repo.path, Month(2026, 11)))
     online = reviews_to_json(
-        build_reviews_from_github(github.client(), "acme/web", Month(2026, 11)), with_bodies=True
+        github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews, with_bodies=True
     )
     for data in (offline, online):
         jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)

@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 import pytest
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.services.review import TeamReview, build_reviews, render_review
+from quarterdeck.services.review.as_markdown import render_review
+from quarterdeck.services.review.offline import build_reviews
+from quarterdeck.services.review.view import TeamReview
 from tests.gitrepo import GitRepo
 
 CONFIG = """\

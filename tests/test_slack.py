@@ -29,7 +29,7 @@ from quarterdeck.core.review.slack_overview import (
     slack_escape,
 )
 from quarterdeck.redact import REDACTED
-from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.services.review_publish import publish_reviews
 from quarterdeck.sources.github.client import retry_policy
 from quarterdeck.sources.slack import API_URL_ENV, TOKEN_ENV, SlackClient
@@ -212,7 +212,7 @@ def test_the_leads_decision_goes_once_into_the_overviews_thread(
 
     def publish(month: Month) -> list[Any]:
         gh = github.client()
-        reviews = build_reviews_from_github(gh, "acme/web", month)
+        reviews = github_home_reviews(gh, "acme/web", month).reviews
         return publish_reviews(
             gh.get_repo("acme/web"), reviews, writer=github.writer_of(""), slack=client
         )
@@ -500,7 +500,7 @@ def test_the_app_posts_the_leads_decision_into_the_thread_when_recorded(
     remote = slack_teams(github)
     github.now = "2026-12-01T08:00:00Z"
     gh = github.client()
-    reviews = build_reviews_from_github(gh, "acme/web", Month(2026, 11))
+    reviews = github_home_reviews(gh, "acme/web", Month(2026, 11)).reviews
     client = SlackClient(TOKEN, base_url=slack.url)
     publish_reviews(gh.get_repo("acme/web"), reviews, writer=ours(), slack=client)
     [number] = reviews_by_team(remote)["analytics"]

@@ -228,7 +228,7 @@ def _clones(paths: Sequence[Path] | None) -> tuple[Path, list[Path]]:
 @runs
 def _review(args: Args) -> int:
     from quarterdeck.core.review.review_month import month_error
-    from quarterdeck.services.review import build_reviews
+    from quarterdeck.services.review.offline import build_reviews
     from quarterdeck.services.team_figures import FigureSources
 
     today = date.today()
@@ -238,10 +238,10 @@ def _review(args: Args) -> int:
         raise QuarterdeckError(error)
     sources = FigureSources()  # made here so the job summary can count its queries
     if args.github:
-        from quarterdeck.services.review import build_reviews_from_github
+        from quarterdeck.services.review.on_github import github_home_reviews
 
         gh = _github(args)
-        reviews = build_reviews_from_github(
+        reviews = github_home_reviews(
             gh,
             args.github,
             month,
@@ -250,7 +250,7 @@ def _review(args: Args) -> int:
             config_path=args.config,
             figure_sources=sources,
             writer=writes_as(gh),
-        )
+        ).reviews
         return _review_done(_month_warnings(reviews, month, today), args, sources)
     if args.publish or args.dry_run:
         raise QuarterdeckError("--publish and --dry-run need --github OWNER/REPO to write to")
@@ -280,7 +280,7 @@ def _top(repo: Path) -> Path:
 def _month_warnings(reviews: list, month: Month, today: date) -> list:
     """Warn on stderr, and in each review, that the month is partial or the history read
     does not cover it (stale clone, history cut part-way or begun later)."""
-    from quarterdeck.services.review import with_period_warnings
+    from quarterdeck.services.review.assemble import with_period_warnings
 
     reviews = with_period_warnings(reviews, month, today)
     for warning in reviews[0].incomplete_reasons if reviews else ():
@@ -315,10 +315,10 @@ def _review_done(reviews: list, args: Args, sources: Any) -> int:
 @quarter_report_command
 def _quarter_report(args: Args) -> int:
     from quarterdeck.cli.publish import quarter_report
-    from quarterdeck.services.review import build_reviews
+    from quarterdeck.services.review.offline import build_reviews
 
     if args.github:
-        from quarterdeck.services.review import github_home_reviews
+        from quarterdeck.services.review.on_github import github_home_reviews
         from quarterdeck.sources.github.reviews import held_reviews
 
         gh = _github(args)
@@ -401,7 +401,7 @@ def _demo(args: Args) -> int:
     import shlex
 
     from quarterdeck.services.demo import DEMO_MONTH, build_demo_repo
-    from quarterdeck.services.review import build_reviews
+    from quarterdeck.services.review.offline import build_reviews
 
     with tempfile.TemporaryDirectory(prefix="quarterdeck-demo-") as tmp:
         demo = build_demo_repo(args.keep or Path(tmp) / "sample-repo")
@@ -423,7 +423,8 @@ def _demo(args: Args) -> int:
 
 def _emit(reviews: list, args: Args) -> str | None:
     """Print (or write) the reviews; returns their Markdown when that is what it rendered."""
-    from quarterdeck.services.review import render_reviews, reviews_to_json
+    from quarterdeck.services.review.as_json import reviews_to_json
+    from quarterdeck.services.review.as_markdown import render_reviews
 
     if args.format == "json":
         data = reviews_to_json(reviews, with_bodies=args.with_bodies)
@@ -493,7 +494,7 @@ def _schema(args: Args) -> int:
     from quarterdeck.core.config import json_schema
 
     if args.review_output:
-        from quarterdeck.services.review import review_json_schema
+        from quarterdeck.services.review.as_json import review_json_schema
 
         text = json.dumps(review_json_schema(), indent=2, ensure_ascii=False)
     else:

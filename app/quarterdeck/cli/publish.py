@@ -88,7 +88,7 @@ def publish(reviews: Sequence[Any], args: Args, connect: Callable[[], Any]) -> i
         # A repo's own template may fail or pass a limit for one team only (it renders
         # each team's data): render every review once before the first write, so such a
         # template publishes nothing rather than some teams' issues.
-        from quarterdeck.services.review import render_review
+        from quarterdeck.services.review.as_markdown import render_review
 
         for review in reviews:
             render_review(review, standalone=False)
@@ -227,7 +227,7 @@ def write_review_markdown(args: Args, reviews: Sequence[Any], markdown: str | No
     if target is None:
         return
     if markdown is None:
-        from quarterdeck.services.review import render_reviews
+        from quarterdeck.services.review.as_markdown import render_reviews
 
         markdown = render_reviews(reviews)
     folder = os.environ.get("RUNNER_TEMP") or str(target.resolve().parent)
@@ -243,7 +243,7 @@ def show_review_in_actions(args: Args, reviews: Sequence[Any], markdown: str | N
     was printed (None for JSON): each review is rendered once, and only if one of
     them is wanted."""
     if markdown is None and (summary_file(args) or outputs_file(args)) is not None:
-        from quarterdeck.services.review import render_reviews
+        from quarterdeck.services.review.as_markdown import render_reviews
 
         markdown = render_reviews(reviews)
     if markdown is None:

@@ -22,8 +22,10 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Config, Link, PullRequest
 from quarterdeck.core.review.identities import author_words
 from quarterdeck.core.review.linking import link_pr, quarter_of
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.errors import QuarterdeckError
-from quarterdeck.services.review import read_clone, review_window, reviewed_branches
+from quarterdeck.services.review.assemble import review_window, reviewed_branches
+from quarterdeck.services.review.offline import read_clone
 from quarterdeck.sources.git_history import default_branch, pr_merge_times
 from quarterdeck.sources.repo_files import load_repo_config
 
@@ -83,7 +85,9 @@ def explain_from_repo(repo: Path, number: int, *, branch: str | None = None) -> 
         if month in read:
             continue
         read.add(month)
-        name, prs = read_clone(repo, *review_window(config, month), config, branches)
+        name, prs = read_clone(
+            repo, *review_window(config, ReviewPeriod.of(month)), config, branches
+        )
         pr = next((p for p in prs if p.number == number), None)
         if pr is not None and _month_of(pr.merged_at, tz) == month:
             return _explain(config, pr, home=name)

@@ -23,7 +23,9 @@ from quarterdeck.core.review.quarter_decisions import MonthDecision, decisions_b
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.goals_new import GoalsStub, goals_stub, stub_from
 from quarterdeck.services.quarter_report import quarter_report, report_months
-from quarterdeck.services.review import TeamReview, build_reviews, github_home_reviews
+from quarterdeck.services.review.offline import build_reviews
+from quarterdeck.services.review.on_github import github_home_reviews
+from quarterdeck.services.review.view import TeamReview
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.repo_files import load_repo_config
 

@@ -22,7 +22,7 @@ from quarterdeck.core.review.quarter_decisions import MonthDecision, ReviewIssue
 from quarterdeck.core.review.quarter_outcome import OUTCOMES, GoalOutcome, outcomes
 from quarterdeck.core.review.review_month import quarter_warnings
 from quarterdeck.errors import QuarterdeckError
-from quarterdeck.services.review import TeamReview
+from quarterdeck.services.review.view import TeamReview
 from quarterdeck.services.templates import render_template
 
 QUARTER_TEMPLATE = "quarter_report.md.j2"

@@ -40,7 +40,9 @@ from quarterdeck.core.text.markers import marker, merge, with_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL, review_label_spec, team_label, team_label_spec
 from quarterdeck.errors import GitHubError, GitHubNotFound, PartialWriteError, QuarterdeckError
 from quarterdeck.services.record_decision import record_decision
-from quarterdeck.services.review import TeamReview, render_review, with_previous_issue
+from quarterdeck.services.review.as_markdown import render_review
+from quarterdeck.services.review.carry import with_previous_issue
+from quarterdeck.services.review.view import TeamReview
 from quarterdeck.services.slack_share import share_decision, share_review
 from quarterdeck.sources.github import Issue, Repository, translated
 from quarterdeck.sources.github.edits import last_person_edit

@@ -29,7 +29,7 @@ from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import redact
 from quarterdeck.services.plan import plans_from_github
 from quarterdeck.services.plan_publish import PlanResult, publish_plans
-from quarterdeck.services.review import build_reviews_from_github
+from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.services.review_publish import PublishResult, publish_reviews
 from quarterdeck.services.team_figures import FigureSources
 from quarterdeck.sources.github import Github, Repository, translated
@@ -175,9 +175,9 @@ def review_installation(
     """
 
     def review(repo: Repository) -> tuple[PublishResult, ...]:
-        reviews = build_reviews_from_github(
+        reviews = github_home_reviews(
             gh, repo.full_name, month, figure_sources=figure_sources, writer=writer
-        )
+        ).reviews
         return tuple(publish_reviews(repo, reviews, writer=writer, slack=slack))
 
     return _each_home(gh, installation, str(month), review)

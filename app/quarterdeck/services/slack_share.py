@@ -41,7 +41,7 @@ from quarterdeck.sources.github.lock import github_lock
 from quarterdeck.sources.github.writes import Writer, find_comment, write_comment
 
 if TYPE_CHECKING:
-    from quarterdeck.services.review import TeamReview
+    from quarterdeck.services.review.view import TeamReview
     from quarterdeck.sources.slack import SlackClient
 
 __all__ = ["overview_of", "share_decision", "share_review", "slack_for"]

@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from quarterdeck.core.business.definitions import MetricDef
-from quarterdeck.core.business.figures import WINDOW_MONTHS, MetricFigure, build_figures
-from quarterdeck.core.business.series import Series, month_of, months_ending
+from quarterdeck.core.business.figures import MetricFigure, build_figures
+from quarterdeck.core.business.series import Series, month_of
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import MetricsMonth
 from quarterdeck.core.model import Config
 from quarterdeck.core.outbound_policy import OutboundPolicy, policy_from_env
+from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.errors import ConfigError, MetricSourceError, QuarterdeckError
 from quarterdeck.sources import posthog
 from quarterdeck.sources.repo_files import FileReader, metrics_in
@@ -224,19 +225,19 @@ class FigureSources:
 
 
 def team_figures(
-    config: Config, team: str | None, month: Month, sources: FigureSources
+    config: Config, team: str | None, period: ReviewPeriod, sources: FigureSources
 ) -> tuple[MetricFigure, ...]:
-    """The figures `team`'s review shows for `month` (None: only the company-wide ones)."""
+    """The figures `team`'s review of `period` shows (None: only the company-wide ones),
+    over the period's window."""
     metrics = config.metrics_of(team)
     if not metrics:
         return ()
     tz = config.review.timezone
-    start = months_ending(month, WINDOW_MONTHS)[0].start(tz)
-    end = month.end(tz)
+    start, end = period.window[0].start(tz), period.month.end(tz)
     fetched = {
         m.id: sources.series(m, start, end, team=team) for m in metrics if m.source != "from"
     }
-    return build_figures(metrics, fetched, month)
+    return build_figures(metrics, fetched, period.window)
 
 
 def _unreadable(exc: QuarterdeckError) -> str:

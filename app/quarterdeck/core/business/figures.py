@@ -1,7 +1,7 @@
 """A team's figures for one review: each metric over the window, derived, judged. Pure.
 
 `build_figures` takes the metric definitions, what each queried metric's source
-gave (a series, or why it failed) and the review month, computes the derived
+gave (a series, or why it failed) and the review's window, computes the derived
 metrics (`growth(mrr)`, …) from the others, and returns one `MetricFigure` each:
 its values over the window, whether it met its target, and its anomaly.
 A failed source makes its metric, and the metrics derived from it, unavailable;
@@ -20,7 +20,6 @@ from quarterdeck.core.business.series import (
     Series,
     anomaly,
     growth,
-    months_ending,
     ratio,
     total,
 )
@@ -62,15 +61,17 @@ class MetricFigure:
         if not self.metric.alert or self.unavailable:
             return None
         series = {m: v for m, v in zip(self.months, self.values, strict=True) if v is not None}
-        return anomaly(series, self.months[-1])
+        return anomaly(series, self.months)
 
 
 def build_figures(
-    metrics: Sequence[MetricDef], fetched: Mapping[str, Series | str], month: Month
+    metrics: Sequence[MetricDef], fetched: Mapping[str, Series | str], window: Sequence[Month]
 ) -> tuple[MetricFigure, ...]:
-    """Figures for `metrics`, in their order. `fetched` maps each queried metric's id to
-    its series, or to the reason its source failed; derived metrics are computed."""
-    window = months_ending(month, WINDOW_MONTHS)
+    """Figures for `metrics`, in their order, over `window` (the review month and the
+    six before it, oldest first: `ReviewPeriod.window`). `fetched` maps each queried
+    metric's id to its series, or to the reason its source failed; derived metrics are
+    computed."""
+    window = tuple(window)
     known: dict[str, Series | str] = dict(fetched)
     by_id = {m.id: m for m in metrics}
     for metric in metrics:

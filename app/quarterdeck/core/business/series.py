@@ -189,18 +189,17 @@ class Anomaly:
 
 
 def anomaly(
-    series: Series,
-    month: Month,
-    *,
-    trailing: int = TRAILING_MONTHS,
-    sigmas: float = ANOMALY_SIGMAS,
+    series: Series, window: Sequence[Month], *, sigmas: float = ANOMALY_SIGMAS
 ) -> Anomaly | None:
-    """The anomaly of `month`, if its value is more than `sigmas` standard deviations
-    from the mean of the `trailing` months before it (sample deviation; at least three
-    of those months must have data). A flat history makes any change an anomaly."""
+    """The anomaly of the last month of `window` (oldest first), if its value is more
+    than `sigmas` standard deviations from the mean of the window's months before it,
+    the trailing months (sample deviation; at least three of them must have data). A
+    flat history makes any change an anomaly. The window is the caller's, computed
+    once per review (`core.review.period`), not derived again here."""
+    *trailing, month = window
     if month not in series:
         return None
-    history = [series[m] for m in months_ending(month.previous(), trailing) if m in series]
+    history = [series[m] for m in trailing if m in series]
     if len(history) < _MIN_HISTORY:
         return None
     mean = statistics.fmean(history)
