@@ -21,7 +21,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -59,6 +58,8 @@ from quarterdeck.webhook.signature import sign
 from tests.browser import FLAGS, INSTALL_HINT, TIMEOUT_SECONDS
 from tests.fakegithub_apps import NOT_FOUND, UNPROCESSABLE, FakeAppsGitHub
 from tests.servers import served
+from tests.test_webhook_live import post
+from tests.webhooks import headers
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOK = "http://127.0.0.1:8000/webhook"  # loopback: http allowed for a try on this machine
@@ -193,22 +194,8 @@ def test_the_browser_registers_the_app_and_serve_starts_from_the_written_file(
 
 
 def _deliver(port: int, body: bytes, signature: str) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(
-            "POST",
-            "/webhook",
-            body=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-GitHub-Event": "ping",
-                "X-GitHub-Delivery": str(uuid.uuid4()),
-                "X-Hub-Signature-256": signature,
-            },
-        )
-        return conn.getresponse().status
-    finally:
-        conn.close()
+    """A ping signed with `signature`: the answer's status."""
+    return post(port, body, {**headers("ping", body), "X-Hub-Signature-256": signature})
 
 
 def _started(tmp_path: Path, api_url: str | None, *args: str) -> tuple[subprocess.Popen, str]:

@@ -12,7 +12,6 @@ is not built; hadolint checks the Dockerfile (also in `.ci/run`).
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
 import re
@@ -38,7 +37,8 @@ from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakegithub_http import HttpFront
 from tests.redisdb import REDIS_URL
 from tests.servers import wait_healthy
-from tests.webhooks import encode, merged_pr, private_key_pem
+from tests.test_webhook_live import post
+from tests.webhooks import encode, headers, merged_pr, private_key_pem
 from tests.workers import descendants, free_port, seed_repo, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,22 +216,8 @@ def secrets_for(launches: dict[str, Launch], pem: str) -> dict[str, str]:
 def deliver(port: int, secret: str, payload: dict[str, object]) -> int:
     """GitHub's delivery of `payload`, signed with `secret`: the answer's status."""
     body = encode(payload)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request(
-            "POST",
-            "/webhook",
-            body=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-GitHub-Event": "pull_request",
-                "X-GitHub-Delivery": "5e1d0c2a-0000-4000-8000-000000000002",
-                "X-Hub-Signature-256": sign(secret.encode(), body),
-            },
-        )
-        return conn.getresponse().status
-    finally:
-        conn.close()
+    sent = {**headers("pull_request", body), "X-Hub-Signature-256": sign(secret.encode(), body)}
+    return post(port, body, sent)
 
 
 def check_deployment(
