@@ -38,8 +38,5 @@ def run_daily(settings: Settings) -> int:
         scheduler.start()
     except RedisError as exc:
         # The restart policy (compose, systemd) starts it again once Redis is back.
-        raise SettingsError(
-            f"cannot use Redis at {settings.redis_display} ({exc}); check REDIS_URL and "
-            "that Redis is running"
-        ) from None
+        raise settings.redis_unusable(exc) from None
     return 0

@@ -13,7 +13,6 @@ from pathlib import Path
 from quarterdeck.webhook.logs import configure_logging
 from quarterdeck.webhook.settings import (
     Settings,
-    SettingsError,
     load_settings,
     old_journal_notice,
 )
@@ -60,12 +59,7 @@ def run_worker(*, burst: bool, heartbeat: int | None, abandon_after: int | None)
             abandon_after=DEFAULT_ABANDON_AFTER if abandon_after is None else abandon_after,
         )
     except RedisError as exc:
-        # A message, not a traceback; the URL is shown without its password, and
-        # Redis's words go through the redactor, as every error's do.
-        raise SettingsError(
-            f"cannot use Redis at {settings.redis_display} ({exc}); check REDIS_URL and "
-            "that Redis is running"
-        ) from None
+        raise settings.redis_unusable(exc) from None
     return 0
 
 

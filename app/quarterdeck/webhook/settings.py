@@ -78,6 +78,14 @@ class Settings:
         netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
+    def redis_unusable(self, exc: Exception) -> SettingsError:
+        """The error for a Redis that refuses or cannot be reached: a message, not a
+        traceback; the URL without its password, Redis's words through the redactor."""
+        return SettingsError(
+            f"cannot use Redis at {self.redis_display} ({exc}); check REDIS_URL and "
+            "that Redis is running"
+        )
+
     def secrets(self) -> list[str]:
         """Every secret value (registered with the redactor by `load_settings`)."""
         values = [self.webhook_secret, self.private_key, self.redis_url, self.metrics_token]
