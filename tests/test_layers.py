@@ -122,3 +122,80 @@ def test_no_two_modules_share_a_name() -> None:
             by_name.setdefault(path.name, []).append(relative(path))
     shared = {name: paths for name, paths in by_name.items() if len(paths) > 1}
     assert shared == {}, f"modules that share a name; rename each to say its job: {shared}"
+
+
+def _module_name(path: Path) -> str:
+    parts = ("quarterdeck", *path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Each module's imports of other quarterdeck modules, inside functions too.
+
+    `from quarterdeck.a import b` points at the module `quarterdeck.a.b` when there is
+    one (a submodule), else at `quarterdeck.a` (a name defined there).
+    """
+    names = {_module_name(p): p for p in MODULES}
+    graph: dict[str, set[str]] = {}
+    for name, path in names.items():
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets.update(a.name for a in node.names if a.name in names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    targets.add(sub if sub in names else node.module)
+        graph[name] = {t for t in targets if t in names and t != name}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_cycle_check_sees_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    graph = _import_graph()
+    # Imports inside functions count: cli/app.py runs the App only inside its commands.
+    assert "quarterdeck.webhook.run" in graph["quarterdeck.cli.app"]
+
+
+def test_no_import_cycles() -> None:
+    # Issue 24: no import placed inside a function to hide a cycle. The graph counts
+    # every import wherever it stands, so a cycle shows here even when Python would
+    # resolve it at run time.
+    assert _cycles(_import_graph()) == [], (
+        "modules that import each other, directly or round a loop"
+    )

@@ -21,7 +21,7 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
 from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.services.team_figures import team_figures
-from quarterdeck.webhook.schedule_jobs import installation_figures
+from quarterdeck.webhook.installation_access import installation_figures
 from quarterdeck.webhook.settings import SettingsError, load_settings
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront

@@ -164,10 +164,10 @@ def review_installation(
 ) -> InstallationRun:
     """Review and publish `month` in every home of the installation `gh` acts as;
     `writer` is the App's login (`webhook.runtime.app_identity`); `slack`, the
-    installation's own Slack client (`webhook.schedule_jobs.installation_slack`), if any.
+    installation's own Slack client (`webhook.installation_access.installation_slack`), if any.
 
     `figure_sources` carries the installation's own PostHog key, if its operator gave
-    it one (`webhook.schedule_jobs.installation_figures`): there is no default, so the
+    it one (`webhook.installation_access.installation_figures`): there is no default, so the
     process's POSTHOG_PERSONAL_API_KEY is never picked up by accident.
 
     Raises `ScheduleError` when any home failed (after every other was published), and

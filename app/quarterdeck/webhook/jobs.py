@@ -136,7 +136,8 @@ class Processor:
     locks: Locks  # SQLiteLocks or RedisLocks: shared by every process (runtime.py)
     identity: Callable[[], str]  # the App's `<slug>[bot]`, asked once (`runtime.app_identity`)
     create_labels: bool = False
-    # installation id -> its Slack client, or None (`webhook.schedule_jobs.installation_slack`)
+    # installation id -> its Slack client, or None
+    # (`webhook.installation_access.installation_slack`)
     slack: Callable[[int], Any] = lambda _installation: None
     # (event, verdict, seconds, rate limit left) of each attempt: metrics.LocalWork/RedisWork
     record: Callable[[str, str, float, int | None], None] | None = None

@@ -20,6 +20,7 @@ from quarterdeck.webhook.deliveries import (
     SQLiteDeliveries,
     SQLiteLocks,
 )
+from quarterdeck.webhook.installation_access import installation_slack
 from quarterdeck.webhook.jobs import CachedConfig, ConfigLoader, Processor
 from quarterdeck.webhook.queues import BackgroundQueue, RQQueue, WorkQueue
 from quarterdeck.webhook.settings import Settings, SettingsError, prepare_state_dir
@@ -132,7 +133,7 @@ def build_runtime(
         locks=shared_locks(settings, redis),
         identity=identity or app_identity(settings),
         create_labels=settings.create_labels,
-        slack=lambda installation: _installation_slack(settings, installation),
+        slack=lambda installation: installation_slack(settings, installation),
         # With Redis the work runs in `quarterdeck worker` processes anywhere: it counts
         # there; without, in this process's thread (metrics.py says why).
         record=RedisWork(redis) if redis is not None else LocalWork(),
@@ -144,12 +145,6 @@ def build_runtime(
             journal = deliveries if isinstance(deliveries, SQLiteDeliveries) else None
             queue = BackgroundQueue(processor, deliveries, journal=journal)
     return Runtime(settings, processor, deliveries, queue, redis)
-
-
-def _installation_slack(settings: Settings, installation: int) -> Any:
-    from quarterdeck.webhook.schedule_jobs import installation_slack
-
-    return installation_slack(settings, installation)
 
 
 def shared_locks(settings: Settings, redis: Any) -> Locks:

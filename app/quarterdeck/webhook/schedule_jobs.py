@@ -23,10 +23,9 @@ enough; the same, as an RQ cron job, is `schedule_due` (see `webhook/rq_cron.py`
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from quarterdeck.core.calendar import Month, is_quarter
 from quarterdeck.core.review.review_month import month_error
@@ -39,18 +38,9 @@ from quarterdeck.core.schedule import (
 )
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.redact import redact
+from quarterdeck.webhook.installation_access import installation_figures, installation_slack
 from quarterdeck.webhook.logs import configure_logging
-from quarterdeck.webhook.settings import (
-    POSTHOG_KEYS_ENV,
-    WAREHOUSE_URLS_ENV,
-    Settings,
-    SettingsError,
-    load_settings,
-)
-
-if TYPE_CHECKING:
-    from quarterdeck.services.team_figures import FigureSources
-    from quarterdeck.sources.slack import SlackClient
+from quarterdeck.webhook.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("quarterdeck.webhook")
 
@@ -321,55 +311,6 @@ def run_schedule(installation_id: int, period: str, force: bool = False) -> dict
         raise
     log.info("scheduled %s published: %s", what, run.describe(), extra=fields)
     return run.to_json()
-
-
-def installation_slack(settings: Settings, installation_id: int) -> SlackClient | None:
-    """The Slack client of one installation's reviews: the bot token the operator mapped
-    to it (QUARTERDECK_SLACK_TOKENS), or None (a team's channel then gets a note, not a
-    post); never the CLI's QUARTERDECK_SLACK_TOKEN nor another installation's token."""
-    _, token = settings.slack_tokens.get(installation_id, ("", None))
-    if token is None:
-        return None
-    from quarterdeck.sources.slack import API_URL_ENV, slack_from_env
-
-    return slack_from_env(
-        {
-            "QUARTERDECK_SLACK_TOKEN": token.get_secret_value(),
-            API_URL_ENV: os.environ.get(API_URL_ENV, ""),
-        }
-    )
-
-
-def installation_figures(settings: Settings, installation_id: int) -> FigureSources:
-    """The metric sources of one installation's reviews: PostHog with the key the
-    operator mapped to it (QUARTERDECK_POSTHOG_KEYS), or none, so its PostHog figures
-    are unavailable; never the operator's POSTHOG_PERSONAL_API_KEY nor another
-    installation's key. Queries go only where the operator's host settings allow.
-    `sql:` metrics likewise query only the warehouse URL mapped to the installation
-    (QUARTERDECK_WAREHOUSE_URLS), whatever variable its config's `url_env` names."""
-    from quarterdeck.services.team_figures import FigureSources, PostHogAccess, WarehouseAccess
-
-    variable, key = settings.posthog_keys.get(installation_id, ("", None))
-    access = PostHogAccess(
-        key.get_secret_value() if key is not None else None,
-        key_source=variable,
-        no_key=(
-            f"PostHog figures are off for this installation ({installation_id}): the App's "
-            f"operator gives each installation its own key in {POSTHOG_KEYS_ENV}"
-        ),
-        policy=settings.posthog_policy,
-    )
-    variable, url = settings.warehouse_urls.get(installation_id, ("", None))
-    database = WarehouseAccess(
-        url.get_secret_value() if url is not None else None,
-        url_source=variable,
-        no_url=(
-            f"SQL figures are off for this installation ({installation_id}): the App's "
-            f"operator gives each installation its own warehouse URL in {WAREHOUSE_URLS_ENV}"
-        ),
-    )
-    # Nothing of the App's own environment: only what the operator mapped to this one.
-    return FigureSources(env={}, posthog=access, warehouse=database)
 
 
 def schedule_failed(job: Any, connection: Any, kind: Any, value: Any, traceback: Any) -> None:
