@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from quarterdeck.sources.github import translated
-from quarterdeck.webhook.deliveries import Locks
 from quarterdeck.webhook.handlers import HANDLERS
 from quarterdeck.webhook.handlers.context import Context, Delivery
+from quarterdeck.webhook.work_locks import Locks
 
 log = logging.getLogger("quarterdeck.webhook")
 

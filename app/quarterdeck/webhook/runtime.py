@@ -12,18 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from quarterdeck.webhook.deliveries import (
-    DeliveryStore,
-    Locks,
-    RedisDeliveries,
-    RedisLocks,
-    SQLiteDeliveries,
-    SQLiteLocks,
-)
+from quarterdeck.webhook.deliveries import DeliveryStore, RedisDeliveries, SQLiteDeliveries
 from quarterdeck.webhook.installation_access import installation_slack
 from quarterdeck.webhook.jobs import CachedConfig, ConfigLoader, Processor
 from quarterdeck.webhook.queues import BackgroundQueue, RQQueue, WorkQueue
 from quarterdeck.webhook.settings import Settings, SettingsError, prepare_state_dir
+from quarterdeck.webhook.work_locks import Locks, RedisLocks, SQLiteLocks
 
 GithubFactory = Callable[[int], Any]
 Identity = Callable[[], str]
