@@ -1,4 +1,4 @@
-"""Run one accepted delivery: pick its handler, give it the installation's client.
+"""Run one accepted delivery: the handler its route names, given the installation's client.
 
 Failures are sorted by rule (`classify`): GitHub 5xx, rate limits and network errors
 are worth retrying; anything else (a broken config in the repo, a 404, a bug) is
@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from quarterdeck.sources.github import translated
 from quarterdeck.webhook.deliveries import Locks
-from quarterdeck.webhook.handlers import HANDLERS
 from quarterdeck.webhook.handlers.context import Context, Delivery
+from quarterdeck.webhook.routes import ROUTES, Table, route_of
 
 log = logging.getLogger("quarterdeck.webhook")
 
@@ -141,6 +141,8 @@ class Processor:
     slack: Callable[[int], Any] = lambda _installation: None
     # (event, verdict, seconds, rate limit left) of each attempt: metrics.LocalWork/RedisWork
     record: Callable[[str, str, float, int | None], None] | None = None
+    # The routing table (`routes.ROUTES`); tests may pass their own.
+    routes: Table = field(default_factory=lambda: ROUTES)
 
     def context(self, delivery: Delivery) -> Context:
         """What a handler gets for one delivery."""
@@ -156,12 +158,15 @@ class Processor:
 
     def run(self, ctx: Context) -> str:
         """Handle one delivery; returns what was done, raises on failure."""
-        handler = HANDLERS.get(ctx.delivery.event)
-        if handler is None:
-            return "ignored: event not handled"
+        delivery = ctx.delivery
+        found = route_of(self.routes, delivery.event, delivery.action)
+        if found is None:
+            known = any(event == delivery.event for event, _ in self.routes)
+            # Answered 202 like every delivery of a routed event; nothing to do for it.
+            return f"ignored: action {delivery.action}" if known else "ignored: event not handled"
         # What a handler did not translate itself becomes the project's exceptions here.
-        with translated(f"handling {ctx.delivery.event} delivery {ctx.delivery.id}"):
-            return handler(ctx)
+        with translated(f"handling {delivery.event} delivery {delivery.id}"):
+            return found.handler(ctx)
 
 
 def classify(exc: BaseException) -> Literal["retry", "drop"]:
