@@ -7,5 +7,6 @@ routes.py      ROUTES: the one table, (event, action) -> handler, payload object
 deliveries.py  de-duplication by X-GitHub-Delivery (SQLite or Redis)
 queues.py      in-process background worker, or RQ over Redis
 jobs.py        run one delivery: the handler its route names, retry or drop by rule
+config_cache.py  the config each delivery's handler reads, cached across deliveries
 handlers/      one module per event concern; each receives the installation's client
 """

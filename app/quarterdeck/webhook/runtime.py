@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from quarterdeck.webhook.config_cache import CachedConfig, ConfigLoader
 from quarterdeck.webhook.deliveries import (
     DeliveryStore,
     Locks,
@@ -21,7 +22,7 @@ from quarterdeck.webhook.deliveries import (
     SQLiteLocks,
 )
 from quarterdeck.webhook.installation_access import installation_slack
-from quarterdeck.webhook.jobs import CachedConfig, ConfigLoader, Processor
+from quarterdeck.webhook.jobs import Processor
 from quarterdeck.webhook.queues import BackgroundQueue, RQQueue, WorkQueue
 from quarterdeck.webhook.routes import ROUTES, Table
 from quarterdeck.webhook.settings import Settings, SettingsError, prepare_state_dir

@@ -32,9 +32,10 @@ from github_webhook import Webhook
 from werkzeug.exceptions import HTTPException
 
 from quarterdeck.webhook import intake, metrics
+from quarterdeck.webhook.config_cache import ConfigLoader
 from quarterdeck.webhook.deliveries import PENDING_TTL, DeliveryStore
 from quarterdeck.webhook.handlers.context import Delivery
-from quarterdeck.webhook.jobs import ConfigLoader, attempt
+from quarterdeck.webhook.jobs import attempt
 from quarterdeck.webhook.queues import RQ_QUEUE, WorkQueue
 from quarterdeck.webhook.routes import Table, required_objects, route_of
 from quarterdeck.webhook.runtime import GithubFactory, Identity, Runtime, build_runtime
