@@ -72,8 +72,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["quarterdeck"] = runtime
 
-    table = runtime.processor.routes
-    handled = required_objects(table)
+    handled = required_objects(runtime.processor.routes)  # each routed event's object
     _mount(app, lambda: _receive(secret, runtime, handled))
 
     @app.get("/healthz")
