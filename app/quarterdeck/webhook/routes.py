@@ -35,7 +35,9 @@ class Route:
     `needs`: the payload object the event must carry (checked at the door, so a
     malformed delivery is a 400 rather than a job that fails later). `queued`: run
     after the answer (the default: a handler makes GitHub requests and may wait for a
-    lock); False runs it inside the request, for work that is quick and local.
+    lock → 202); False runs it inside the request, once, for work that is quick and
+    local (→ 200 "handled"; a failure releases the claim and is answered 500, so
+    GitHub's "Redeliver" runs it again).
     """
 
     handler: Handler
