@@ -4,6 +4,7 @@ failing on one that could not be read."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import sqlite3
@@ -88,8 +89,7 @@ def test_the_review_shows_why_and_what_to_discuss_links_to_it(repo: GitRepo) -> 
     fold = revenue.split('<a id="why-mrr-growth"></a>\n', 1)[1]
     assert revenue.index("</details>") < revenue.index('<a id="why-mrr-growth">')
     assert fold.startswith(
-        "<details>\n<summary>Why MRR month-on-month growth moved, by plan: +\\$39.5 since "
-        "October 2026</summary>\n\n"
+        "<details>\n<summary>Why MRR month-on-month growth moved, by plan: 4 segments</summary>\n\n"
     )
     table = next(t for t in parse(fold).tables if t[0][0] == "plan")
     assert table[0] == ["plan", "Oct 2026", "Nov 2026", "Change", "Share of the change"]
@@ -157,3 +157,26 @@ def test_strict_fails_on_a_breakdown_that_could_not_be_read(
     assert "<summary>Why MRR month-on-month growth moved, by plan: unavailable</summary>" in text
     assert "_The breakdown by plan is unavailable this month: the warehouse refused" in text
     assert "| MRR month-on-month growth | " in text
+
+
+def test_the_demo_explains_its_missed_target_by_plan(tmp_path: Path) -> None:
+    out = tmp_path / "demo.md"
+    assert main(["demo", "-o", str(out)]) == 0
+    first = out.read_text(encoding="utf-8").split("\n---\n")[0]
+
+    # The expectation comes from the demo's warehouse data itself.
+    data = Path(__file__).parent.parent / "examples" / "warehouse" / "mrr_by_plan.csv"
+    with data.open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["product"] == "product_analytics"]
+    oct_ = {r["plan"]: int(r["mrr_usd"]) for r in rows if r["month"] == "2026-10-01"}
+    nov = {r["plan"]: int(r["mrr_usd"]) for r in rows if r["month"] == "2026-11-01"}
+    change = {p: nov[p] - oct_[p] for p in nov}
+    total = sum(change.values())
+    top = sorted(change, key=lambda p: (-abs(change[p]), p))
+    assert "[By plan](#user-content-why-mrr-growth)" in first
+    fold = first.split('<a id="why-mrr-growth"></a>', 1)[1].split("</details>", 1)[0]
+    table = next(t for t in parse(fold).tables if t[0][0] == "plan")
+    assert [row[0].replace("\\_", "_") for row in table[1:]] == top
+    shares = [float(row[4].replace("−", "-").removesuffix(" %")) for row in table[1:]]
+    assert shares == [round(change[p] / total * 100, 1) for p in top]
+    assert any(s < 0 for s in shares)  # one plan shrank while the total grew
