@@ -161,10 +161,9 @@ def _summary(results: Sequence[Any], dry_run: bool) -> str:
 
 
 def unavailable_figures(reviews: Sequence[Any]) -> list[tuple[str, str, str]]:
-    """(team, metric id, why) of every figure the reviews could not read, in order."""
-    return [
-        (r.summary.team, f.metric.id, f.unavailable) for r in reviews for f in r.unavailable_figures
-    ]
+    """(team, metric id, why) of every figure, or flagged figure's breakdown, the reviews
+    could not read, in order."""
+    return [(r.summary.team, what, why) for r in reviews for what, why in r.unread]
 
 
 def strict_error(reviews: Sequence[Any]) -> None:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from quarterdeck.sources.outbound import Resolver
 
-__all__ = ["DEFAULT_HOST", "KEY_ENV", "PostHogProject", "query_series"]
+__all__ = ["DEFAULT_HOST", "KEY_ENV", "PostHogProject", "query_rows", "query_series"]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,45 @@ def query_series(
     no_key: str = f"no PostHog key; set {KEY_ENV}",
 ) -> dict[Month, float]:
     """The `(month, value)` rows `hogql` returns for [start, end), as a series.
+
+    Raises MetricSourceError as `query_rows` does, and when the rows are not
+    `(month, value)`.
+    """
+    rows = query_rows(
+        project,
+        key,
+        hogql,
+        start,
+        end,
+        metric=metric,
+        policy=policy,
+        resolver=resolver,
+        sleep=sleep,
+        key_source=key_source,
+        no_key=no_key,
+    )
+    try:
+        return series_from_rows(rows, f"metric {metric}", quote=False)
+    except ValueError as exc:
+        raise MetricSourceError(f"{exc}; the query must return (month, value) rows") from None
+
+
+def query_rows(
+    project: PostHogProject,
+    key: str | None,
+    hogql: str,
+    start: datetime,
+    end: datetime,
+    *,
+    metric: str,
+    policy: OutboundPolicy | None = None,
+    resolver: Resolver | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    key_source: str = KEY_ENV,
+    no_key: str = f"no PostHog key; set {KEY_ENV}",
+) -> list[list[Any]]:
+    """The rows `hogql` returns for [start, end) (a metric's `(month, value)` series, a
+    flagged metric's `(segment, month, value)` breakdown): one request to the query API.
 
     `policy` is the operator's rule on where the key may go (default: PostHog's clouds
     only; `resolver`, the system's DNS by default, is where its host is looked up);
@@ -130,7 +169,7 @@ def query_series(
                 sleep(_BACKOFF * 2 ** (attempt - 1))
                 continue
             if answer.status_code == 200:
-                return _series(answer, metric)
+                return _rows(answer, metric)
             wait = _retry_wait(answer, attempt)
             if wait is None or last:
                 raise MetricSourceError(_refusal(answer, metric, project, key_source)) from None
@@ -146,17 +185,14 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _series(answer: requests.Response, metric: str) -> dict[Month, float]:
+def _rows(answer: requests.Response, metric: str) -> list[list[Any]]:
     try:
         rows = answer.json()["results"]
     except (ValueError, KeyError, TypeError):
         raise MetricSourceError(f"metric {metric}: PostHog's answer had no `results`") from None
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
         raise MetricSourceError(f"metric {metric}: PostHog's `results` are not rows") from None
-    try:
-        return series_from_rows(rows, f"metric {metric}", quote=False)
-    except ValueError as exc:
-        raise MetricSourceError(f"{exc}; the query must return (month, value) rows") from None
+    return rows
 
 
 def _retry_wait(answer: requests.Response, attempt: int) -> float | None:

@@ -31,7 +31,7 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.errors import MetricSourceError
 from quarterdeck.redact import register_url
 
-__all__ = ["DEFAULT_TIMEOUT", "query_series"]
+__all__ = ["DEFAULT_TIMEOUT", "query_rows", "query_series"]
 
 DEFAULT_TIMEOUT = 60  # seconds a metric's query may run
 
@@ -50,6 +50,28 @@ def query_series(
 
     Raises MetricSourceError naming `metric` and `url_env` (never the URL) when the
     URL is missing or wrong, the database refuses the query, or the query writes.
+    """
+    rows = query_rows(url, sql, start, end, metric=metric, url_env=url_env, timeout=timeout)
+    try:
+        return series_from_rows(rows, f"metric {metric}")
+    except ValueError as exc:
+        raise MetricSourceError(f"{exc}; the query must return (month, value) rows") from None
+
+
+def query_rows(
+    url: str | None,
+    sql: str,
+    start: datetime,
+    end: datetime,
+    *,
+    metric: str,
+    url_env: str,
+    timeout: int = DEFAULT_TIMEOUT,
+) -> list[tuple[object, ...]]:
+    """The rows `sql` returns with `:start` and `:end` bound, read-only and rolled back
+    (a metric's series, a flagged metric's `(segment, month, value)` breakdown).
+
+    Raises MetricSourceError as `query_series` does.
     """
     register_url(url)  # a driver may quote the URL, password and all; no message will
     if not url:
@@ -76,10 +98,7 @@ def query_series(
         raise MetricSourceError(said) from None
     finally:
         engine.dispose()
-    try:
-        return series_from_rows([tuple(row) for row in rows], f"metric {metric}")
-    except ValueError as exc:
-        raise MetricSourceError(f"{exc}; the query must return (month, value) rows") from None
+    return [tuple(row) for row in rows]
 
 
 def _connect_args(url: str) -> dict[str, Any]:

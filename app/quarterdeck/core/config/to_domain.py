@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from types import MappingProxyType
 
+from quarterdeck.core.business.breakdown import BreakdownDef
 from quarterdeck.core.business.definitions import STANDARD, MetricDef
 from quarterdeck.core.business.series import parse_target
 from quarterdeck.core.config.schema import (
+    BreakdownSpec,
     ConfigFile,
     GoalSpec,
     MetricSpec,
@@ -141,4 +143,12 @@ def to_metric(spec: MetricSpec, team: str | None) -> MetricDef:
         alert=spec.alert,
         chart=spec.chart,
         key=spec.key,
+        breakdown=_breakdown(spec.breakdown, unit),
     )
+
+
+def _breakdown(spec: BreakdownSpec | None, unit: str) -> BreakdownDef | None:
+    if spec is None:
+        return None
+    source, query = ("sql", spec.sql) if spec.sql else ("posthog", spec.posthog or "")
+    return BreakdownDef(spec.by.strip(), source, query, spec.unit or unit)

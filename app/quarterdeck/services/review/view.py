@@ -105,6 +105,18 @@ class TeamReview:
         return tuple(f for f in self.figures if f.unavailable)
 
     @property
+    def unread(self) -> tuple[tuple[str, str], ...]:
+        """(what, why) of each figure, and each flagged figure's breakdown, whose source
+        failed: `mrr` or `mrr_growth breakdown by plan` (for --strict and the job summary)."""
+        figures = tuple((f.metric.id, f.unavailable) for f in self.figures if f.unavailable)
+        breakdowns = tuple(
+            (f"{f.metric.id} breakdown by {f.breakdown.by}", f.breakdown.unavailable)
+            for f in self.figures
+            if f.breakdown and f.breakdown.unavailable
+        )
+        return figures + breakdowns
+
+    @property
     def quarter(self) -> str:
         return self.month.quarter
 
