@@ -62,6 +62,13 @@ def test_no_config_file_means_defaults() -> None:
     assert config == Config()
     assert config.review.questions == DEFAULT_QUESTIONS
     assert warnings == []
+    # What `sources.repo_files.load_config` returns, without validating, for a
+    # repository with no Quarterdeck file at all, whoever asks (validate's checks too).
+    for strict in (False, True):
+        for credentials in (None, ["POSTHOG_PERSONAL_API_KEY"]):
+            found = build_config(None, [], strict=strict, objective_files=[],
+                                 credentials=credentials)  # fmt: skip
+            assert found == (Config(), [])
 
 
 @pytest.mark.parametrize(

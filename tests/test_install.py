@@ -170,6 +170,41 @@ def test_version_and_an_offline_review_build_only_their_own_command(tmp_path: Pa
     assert "quarterdeck.cli.app" in loaded
 
 
+# What reading Quarterdeck's own files needs: validators and a YAML parser.
+VALIDATING = ("pydantic", "pydantic_core", "yaml")
+
+
+def test_an_offline_review_without_quarterdeck_files_imports_neither_pydantic_nor_yaml(
+    tmp_path: Path,
+) -> None:
+    """With no config, goals, objectives or metrics file, every setting takes its
+    default: nothing is validated, so the validators are not loaded (issue 23's start-up).
+    The first file of each kind brings them."""
+    repo = GitRepo.init(tmp_path / "web")
+    repo.commit("Initial commit", {"README.md": "x"}, date=datetime(2026, 10, 1, tzinfo=UTC))
+    repo.squash_pr(1, "Add login", {"a.py": "1"}, date=datetime(2026, 11, 2, tzinfo=UTC))
+    argv = ["review", "--repo", str(repo.path), "--month", "2026-11"]
+    done, loaded = loaded_after(argv, tmp_path, VALIDATING)
+    assert done.returncode == 0, done.stderr
+    assert "#1 Add login" in done.stdout
+    assert loaded == set()
+    files = {
+        ".github/quarterdeck.yml": "review:\n  timezone: UTC\n",
+        "goals/2026-Q4.yml": "- {id: login, title: Login, team: web, owners: [alice]}\n",
+        "metrics/2026-11.yml": "revenue: {mrr: 1200}\n",
+    }
+    for path, text in files.items():  # each file alone is read, so validated
+        other = GitRepo.init(tmp_path / path.replace("/", "-"))
+        when = datetime(2026, 10, 1, tzinfo=UTC)
+        other.commit("Initial commit", {"README.md": "x", path: text}, date=when)
+        other.squash_pr(1, "Add login", {"a.py": "1"}, date=datetime(2026, 11, 2, tzinfo=UTC))
+        done, loaded = loaded_after(
+            ["review", "--repo", str(other.path), "--month", "2026-11"], tmp_path, VALIDATING
+        )
+        assert "Traceback" not in done.stderr, path
+        assert {"pydantic", "yaml"} <= loaded, path
+
+
 def test_importing_the_config_builds_no_validator_for_goals_or_objectives_files() -> None:
     """A goals or objectives file's validator is built when such a file is read, not
     when the config package is imported: `RootModel[list[GoalSpec]]` would build the
@@ -206,8 +241,10 @@ def test_the_cli_skips_pydantic_plugins_unless_asked(tmp_path: Path) -> None:
         "        return None, None, None\n"
         "plugin = _Plugin()\n"
     )
+    # A config file to validate: a repository without one never imports pydantic.
+    files = {"README.md": "x", ".github/quarterdeck.yml": "review:\n  timezone: UTC\n"}
     repo = GitRepo.init(tmp_path / "web")
-    repo.commit("Initial commit", {"README.md": "x"}, date=datetime(2026, 10, 1, tzinfo=UTC))
+    repo.commit("Initial commit", files, date=datetime(2026, 10, 1, tzinfo=UTC))
     repo.squash_pr(1, "Add login", {"a.py": "1"}, date=datetime(2026, 11, 2, tzinfo=UTC))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYDANTIC_", "GITHUB_"))}
     env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")])

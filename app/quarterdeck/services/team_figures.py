@@ -33,10 +33,9 @@ from quarterdeck.core.business.series import Series, month_of
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import MetricsMonth
 from quarterdeck.core.model import Config
-from quarterdeck.core.outbound_policy import OutboundPolicy, policy_from_env
+from quarterdeck.core.outbound_policy import POSTHOG_KEY_ENV, OutboundPolicy, policy_from_env
 from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.errors import ConfigError, MetricSourceError, QuarterdeckError
-from quarterdeck.sources import posthog
 from quarterdeck.sources.repo_files import FileReader, metrics_in
 
 __all__ = ["FigureSources", "PostHogAccess", "WarehouseAccess", "team_figures"]
@@ -50,8 +49,8 @@ class PostHogAccess:
     when there is none, and where the operator lets it go."""
 
     key: str | None
-    key_source: str = posthog.KEY_ENV
-    no_key: str = f"no PostHog key; set {posthog.KEY_ENV}"
+    key_source: str = POSTHOG_KEY_ENV
+    no_key: str = f"no PostHog key; set {POSTHOG_KEY_ENV}"
     policy: OutboundPolicy = field(default_factory=OutboundPolicy)
 
     @classmethod
@@ -62,7 +61,7 @@ class PostHogAccess:
             policy = policy_from_env(env)
         except ValueError as exc:
             raise MetricSourceError(str(exc)) from None
-        return cls(env.get(posthog.KEY_ENV), policy=policy)
+        return cls(env.get(POSTHOG_KEY_ENV), policy=policy)
 
 
 @dataclass(frozen=True)
@@ -247,6 +246,9 @@ class FigureSources:
                     f"metric {metric}: no PostHog project; add `sources: {{posthog: "
                     "{project: <id>}}` to .github/quarterdeck.yml"
                 )
+            # The PostHog client loads with the first PostHog metric: most reviews ask none.
+            from quarterdeck.sources import posthog
+
             project = posthog.PostHogProject(sources.posthog_host, sources.posthog_project)
             access = self.posthog or PostHogAccess.from_env(self.env)
             return (posthog.query_series if series else posthog.query_rows)(

@@ -17,16 +17,12 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.config import (
+from quarterdeck.core.config.essentials import (
     CONFIG_PATH,
     FILE_TOO_LARGE,
     MAX_FILE_BYTES,
     BusinessMetrics,
-    GoalsSettings,
     MetricsMonth,
-    build_config,
-    parse_config,
-    read_metrics_file,
     sort_problems,
 )
 from quarterdeck.core.model import Config
@@ -52,6 +48,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+# The config of a repository without Quarterdeck files: every setting's default.
+_DEFAULTS = Config()
 _YAML_SUFFIXES = (".yml", ".yaml")
 
 
@@ -215,21 +213,31 @@ def load_config(
 
     # The goals and objectives folders are settings of the config file; with a broken
     # config, fall back to the defaults so their files still get checked in the same run.
-    settings = GoalsSettings()
+    folders = (_DEFAULTS.goals_dir, _DEFAULTS.objectives_dir)
     codeowners: tuple[str, str] | None = None
     if config is not None:
+        from quarterdeck.core.config.loading import parse_config  # pydantic: see below
+
         parsed, _ = parse_config(config[1], config[0], base=base)
         if parsed is not None:
-            settings = parsed.goals
+            folders = (parsed.goals.files, parsed.goals.objectives)
             if any(team.owns.codeowners for team in parsed.teams.values()):
                 codeowners = read_codeowners(reader, found)
 
-    goal_files = _yaml_files(reader, settings.files, found)
+    goal_files = _yaml_files(reader, folders[0], found)
     # A folder named for both holds goals only: its files are not objectives too.
-    same = settings.objectives.strip("/") == settings.files.strip("/")
+    same = folders[1].strip("/") == folders[0].strip("/")
     objective_files: list[tuple[str, str]] | None = None
     if objectives:
-        objective_files = [] if same else _yaml_files(reader, settings.objectives, found)
+        objective_files = [] if same else _yaml_files(reader, folders[1], found)
+
+    if config is None and not goal_files and not objective_files and not found:
+        # No file to read: every setting takes its default, which is what validating no
+        # files gives (tests/test_config.py holds the two equal). Skipping the loader
+        # keeps pydantic and PyYAML out of such a run (~0.1 s of start-up, issue 23).
+        return _DEFAULTS, []
+    # Imported here, not at the top, for the same reason.
+    from quarterdeck.core.config.loading import build_config
 
     try:
         cfg, warnings = build_config(
@@ -331,6 +339,9 @@ def read_metrics_month(
         raise ConfigError([problem])
     if text is None:  # listed, then gone: the same as no file
         return MetricsMonth(BusinessMetrics(source=reader.display(path))), []
+    # The metrics file's validators (pydantic) load with the first file read.
+    from quarterdeck.core.config.metrics_file import read_metrics_file
+
     return read_metrics_file(text, reader.display(path), teams=teams)
 
 

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, 
 from pydantic_core import PydanticCustomError
 
 from quarterdeck.core.calendar import is_quarter
+from quarterdeck.core.config.essentials import LOGIN, SLUG
 from quarterdeck.core.review.codeowners import is_owner
 from quarterdeck.core.vocabulary import is_login, is_repo_path, is_repo_pattern, split_extends
 
@@ -50,8 +51,6 @@ __all__ = [
     "Title",
 ]
 
-SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
-
 # Caps on free text, stated in the JSON Schema and refused by `validate` with the
 # file, line and key. Every value ends up in an issue, a comment or a query, so a cap
 # bounds the work each one costs; each is well above any value that reads well.
@@ -61,9 +60,6 @@ MAX_SENTENCE = 1_000  # a team's mission: one sentence
 MAX_TEXT = 1_000  # a path, label, keyword, section, host, file figure, highlight
 MAX_PARAGRAPH = 10_000  # a goal's motivation, a month's notes
 MAX_QUERY = 20_000  # a HogQL or SQL query, a derived formula
-# GitHub logins: letters, digits, hyphens; `_` appears in enterprise-managed logins and
-# `[bot]` in app logins. Loose on purpose: the goal is to catch "@alice" and "Alice Smith".
-LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}(\[bot\])?")
 # A user or organisation as GitHub allows one (`vocabulary.is_login`), for editors.
 OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 # `owner/name`, where the name may hold shell-style wildcards (`posthog-*`) and a

@@ -8,13 +8,14 @@ was probably meant.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, RootModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from quarterdeck.core.config.essentials import sort_problems
 from quarterdeck.core.config.fields import CUSTOM_MESSAGES
 from quarterdeck.core.config.yaml_nodes import Doc, render_key
 from quarterdeck.errors import Problem
@@ -169,8 +170,3 @@ def validate(
             err["loc"] = tuple(loc[len(prefix) :])
             problems.append(Problem(doc.file, line, render_key(key_loc, doc), _message(err, model)))
         return None, problems
-
-
-def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
-    """Problems in reading order: by file, then line (file-level ones first), then key."""
-    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.key, p.message))

@@ -8,80 +8,17 @@ review; what the team leaves out stays company-wide.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator
 from types import MappingProxyType
 from typing import Any
 
-from quarterdeck.core.config.fields import SLUG
+from quarterdeck.core.config.essentials import SLUG, BusinessMetrics, MetricsMonth
 from quarterdeck.core.config.messages import describe, sort_problems, validate
-from quarterdeck.core.config.schema import METRICS_FILE_KEYS, MetricsFile, TeamMetrics
+from quarterdeck.core.config.schema import MetricsFile, TeamMetrics
 from quarterdeck.core.config.yaml_nodes import Doc, line_of, read_yaml
 from quarterdeck.errors import ConfigError, Problem
 
 __all__ = ["BusinessMetrics", "MetricsMonth", "parse_metrics", "read_metrics_file"]
-
-
-@dataclass(frozen=True)
-class BusinessMetrics:
-    """A month's figures from the PM; None means "not supplied", never zero."""
-
-    source: str  # display file name, e.g. metrics/2026-11.yml
-    mrr: float | None = None
-    mrr_growth: float | None = None  # percent
-    revenue_churn: float | None = None  # percent
-    paying_customers: int | None = None
-    active_users: int | None = None
-    user_growth: float | None = None  # percent
-    org_growth: float | None = None  # percent
-    retention: float | None = None  # percent
-    nps: float | None = None
-    interviews: int | None = None
-    support_tickets: int | None = None
-    highlights: tuple[str, ...] = ()
-    notes: str = ""
-
-    @property
-    def has_revenue(self) -> bool:
-        """True when any revenue figure was supplied."""
-        return any(
-            v is not None
-            for v in (self.mrr, self.mrr_growth, self.revenue_churn, self.paying_customers)
-        )
-
-    @property
-    def has_product(self) -> bool:
-        """True when any product-analytics figure was supplied."""
-        return any(
-            v is not None
-            for v in (self.active_users, self.user_growth, self.org_growth, self.retention)
-        )
-
-    @property
-    def has_feedback(self) -> bool:
-        """True when any feedback figure or highlight was supplied."""
-        figures = (self.nps, self.interviews, self.support_tickets)
-        return any(v is not None for v in figures) or bool(self.highlights)
-
-    def figure(self, key: str) -> float | None:
-        """The number at `key` (`revenue.mrr`, one of METRICS_FILE_KEYS); None: not given."""
-        if key not in METRICS_FILE_KEYS:
-            raise ValueError(f"{key!r} is not a figure of the metrics files")
-        value = getattr(self, key.split(".", 1)[1])
-        return None if value is None else float(value)
-
-
-@dataclass(frozen=True)
-class MetricsMonth:
-    """One metrics file: the company-wide figures and each team's, company-wide filled in."""
-
-    company: BusinessMetrics
-    teams: Mapping[str, BusinessMetrics] = field(default_factory=lambda: MappingProxyType({}))
-
-    def of(self, team: str | None) -> BusinessMetrics:
-        """The figures `team`'s review shows: the team's own where it gave them, else the
-        company-wide ones (None, or a team the file does not name: company-wide only)."""
-        return self.teams.get(team, self.company) if team is not None else self.company
 
 
 def parse_metrics(text: str, filename: str) -> BusinessMetrics:

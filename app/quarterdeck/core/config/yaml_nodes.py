@@ -15,7 +15,13 @@ from typing import Any
 
 import yaml
 
-from quarterdeck.core.config.fields import SLUG
+from quarterdeck.core.config.essentials import (
+    FILE_TOO_LARGE,
+    MAX_ALIAS_EXPANSION,
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    SLUG,
+)
 from quarterdeck.errors import Problem
 
 __all__ = [
@@ -28,13 +34,6 @@ __all__ = [
     "read_yaml",
     "render_key",
 ]
-
-# Limits that keep a hostile or broken file from hanging the loader. Real config files
-# are a few kilobytes and a handful of levels deep, so these never bite honest users.
-MAX_FILE_BYTES = 1_000_000
-MAX_DEPTH = 50
-MAX_ALIAS_EXPANSION = 10_000  # extra values that aliases (*name) may add to a document
-FILE_TOO_LARGE = "file is larger than 1 MB; Quarterdeck files are small, so split it or trim it"
 
 
 class _LimitError(Exception):

@@ -15,8 +15,6 @@ from datetime import datetime
 from typing import Literal
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.config.goals_file import parse_goals, quarter_of_goals_file
-from quarterdeck.core.config.to_domain import to_goal
 from quarterdeck.core.model import Goal
 from quarterdeck.core.review.decisions import CHANGE_COURSE, Record, Ticked
 
@@ -69,6 +67,11 @@ def goals_in_file(file: str, text: str | None) -> list[Goal]:
     """
     if text is None:
         return []
+    # The goals file's validators (pydantic) load with the first file read: a
+    # repository without goals files reviews without them.
+    from quarterdeck.core.config.goals_file import parse_goals, quarter_of_goals_file
+    from quarterdeck.core.config.to_domain import to_goal
+
     parsed, _ = parse_goals(text, file)
     if parsed is None:
         return []

@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from quarterdeck.core.config.fields import LOGIN
+from quarterdeck.core.config.essentials import LOGIN
 from quarterdeck.core.model import PullRequest
 from quarterdeck.core.vocabulary import is_bot_identity, is_bot_login, is_login
 
