@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 if TYPE_CHECKING:  # a parsed file is data too; the import is only for the annotation
     from quarterdeck.core.business.definitions import MetricDef
     from quarterdeck.core.review.codeowners import Codeowners
+    from quarterdeck.core.review.evidence import EvidenceQuery
 
 MAX_TEAM_SIZE = 6
 # Where a goal stands; a finished goal is never stalled and gets no new issue.
@@ -109,6 +110,9 @@ class ReviewSettings:
 
     metrics_dir: str = "metrics"
     questions: tuple[str, ...] = DEFAULT_QUESTIONS
+    # The queries some questions carry (each names its question's index): their small
+    # tables show under the questions.
+    evidence: tuple[EvidenceQuery, ...] = ()
     timezone: str = "UTC"
     # Count only PRs merged into these; empty: the default branch and what reaches it.
     branches: tuple[str, ...] = ()

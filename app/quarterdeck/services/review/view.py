@@ -11,6 +11,7 @@ from quarterdeck.core.calendar import Month, weeks_of_quarter
 from quarterdeck.core.config import BusinessMetrics
 from quarterdeck.core.goals.objectives import ObjectiveGroup, group_by_objective
 from quarterdeck.core.model import Objective, Team
+from quarterdeck.core.review.evidence import EvidenceTable
 from quarterdeck.core.review.figure_rows import FigureRow, figure_rows
 from quarterdeck.core.review.goal_changes import CarriedForward
 from quarterdeck.core.review.monthly import (
@@ -76,6 +77,17 @@ class TeamReview:
     # are among `warnings` too (see `with_period_warnings`).
     complete: bool = True
     incomplete_reasons: tuple[str, ...] = ()
+    # The tables of the questions that carry a query (each names its question's index).
+    evidence: tuple[EvidenceTable, ...] = ()
+
+    def evidence_for(self, question: int) -> EvidenceTable | None:
+        """The table under question `question` (0-based); None when it carries no query."""
+        return next((t for t in self.evidence if t.question == question), None)
+
+    @property
+    def unavailable_evidence(self) -> tuple[EvidenceTable, ...]:
+        """The questions' tables whose source failed (`--strict` refuses them)."""
+        return tuple(t for t in self.evidence if t.unavailable is not None)
 
     @property
     def figure_months(self) -> tuple[Month, ...]:
