@@ -500,3 +500,32 @@ def test_validate_names_the_file_line_and_key_of_a_malformed_query(
         build_config((CFG, text), [])
 
     assert f"{CFG}:{line}: {expected}" in [str(p) for p in caught.value.problems]
+
+
+def test_validate_warns_at_a_question_whose_source_is_not_configured() -> None:
+    text = "review:\n  questions:\n    - ask: Who?\n      sql: SELECT 1\n"
+
+    _, warnings = build_config((CFG, text), [])
+
+    assert [str(w) for w in warnings] == [
+        f"{CFG}:4: review.questions[0].sql: question 1 is a SQL query, but no warehouse is "
+        "configured, so its table will be unavailable; add `sources: {warehouse: {url_env: "
+        "QUARTERDECK_WAREHOUSE_URL}}` and set that variable to the database URL (warning)"
+    ]
+
+
+def test_validate_strict_fails_at_a_question_whose_key_the_environment_lacks() -> None:
+    text = (
+        "sources:\n  posthog: {project: 1}\n"
+        "review:\n  questions:\n    - ask: Where?\n      posthog: {hogql: SELECT 1}\n"
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        build_config((CFG, text), [], strict=True, credentials=frozenset({"OTHER"}))
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{CFG}:6: review.questions[0].posthog: question 1 is a PostHog query, but "
+        "POSTHOG_PERSONAL_API_KEY is not set, so its table would be unavailable; set "
+        "POSTHOG_PERSONAL_API_KEY to a personal API key with query:read (in a workflow, "
+        "from a secret in the step's `env:`)"
+    ]
