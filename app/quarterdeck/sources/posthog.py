@@ -1,4 +1,6 @@
-"""A metric's monthly series from PostHog: one HogQL query through the query API.
+"""A metric's monthly series from PostHog: one HogQL query through the query API; and a
+discussion question's rows (`query_rows`: a HogQL query, or a `FunnelsQuery` whose
+results are the funnel's steps), through the same API, under the same rules.
 
 `POST {host}/api/projects/{project}/query/` with a `HogQLQuery` whose `values` carry
 the window: the query names them as HogQL placeholders (`{start}`, `{end}`), so no

@@ -1,4 +1,6 @@
-"""A metric's monthly series from a SQL warehouse: one query on any SQLAlchemy database.
+"""A metric's monthly series from a SQL warehouse: one query on any SQLAlchemy database;
+and the questions' small tables (`query_tables`: several queries over one connection,
+each in its own read-only transaction).
 
 The URL comes from the environment variable the config names
 (`sources.warehouse.url_env`), never from a file, and never appears in a message:
