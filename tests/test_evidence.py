@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import sqlalchemy
 
+from quarterdeck import cli
 from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
@@ -36,10 +37,11 @@ from quarterdeck.core.review.evidence import (
 from quarterdeck.errors import ConfigError
 from quarterdeck.services.review.offline import build_reviews
 from quarterdeck.services.team_figures import FigureSources
+from tests.fakegithub import FakeGitHub
 from tests.fakeposthog import FakePostHog, allowing, serve
 from tests.gitrepo import GitRepo
 from tests.mdcheck import parse
-from tests.reviewrepos import CONFIG, NASTY, at, small_repo
+from tests.reviewrepos import CONFIG, NASTY, at, seed_github, small_repo
 
 CFG = ".github/quarterdeck.yml"
 POSTGRES_URL = os.environ.get(
@@ -184,6 +186,27 @@ def test_strict_fails_naming_the_question_before_anything_is_written(
     err = capsys.readouterr().err
     assert "question 4: the warehouse refused the query: no such table: nowhere" in err
     assert not out.exists()
+
+
+def test_publish_shows_the_tables_in_the_issue_and_strict_writes_nothing(
+    github: FakeGitHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("EVIDENCE_WAREHOUSE", _sqlite(tmp_path / "w.sqlite3"))
+    remote = seed_github(github)
+    remote.files[CFG] = CONFIG + QUESTIONS
+    monkeypatch.setattr(cli, "_github", lambda args: github.client())
+    argv = ["review", "--github", "acme/web", "--month", "2026-11", "--publish"]
+
+    assert main([*argv, "--strict"]) == 1
+    assert github.writes == []  # question 4's table failed: nothing is written
+
+    assert main(argv) == 0
+    bodies = [issue["body"] for issue in remote.issues.values()]
+    growth = next(b for b in bodies if "team=growth" in b)
+    table = parse(_discussion(growth)).tables[0]
+    assert [r[0] for r in table[1:2]] == [r[0] for r in _biggest("2026-11", 1)]
+    assert len(table) == 1 + 3  # the header and the three rows asked for
+    assert "Evidence unavailable this month" in growth
 
 
 # ------------------------------------------------------------------------- PostHog
