@@ -451,6 +451,8 @@ def test_a_funnel_renamed_by_the_config_keeps_its_types_and_needs_a_count_per_st
         ("Stage", "text"), ("Users", "count"), ("Conversion", "percent"), ("Drop-off", "percent"),
     ]  # fmt: skip
     assert table.shown_rows == (("a", "10", "100 %", "—"), ("b", "5", "50 %", "50 %"))
+    with pytest.raises(ValueError, match="not steps"):
+        funnel_table(query, "2026-11", [[{"order": 0, "count": 1}]], NOVEMBER[1])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="no count"):
         funnel_table(query, "2026-11", [{"order": 0, "name": "a"}], NOVEMBER[1])
 

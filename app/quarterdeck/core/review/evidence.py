@@ -190,7 +190,10 @@ def funnel_table(
 ) -> EvidenceTable:
     """A PostHog funnel's steps (its `results`: `order`, `count`, `name`, `custom_name`)
     as a table: each step's users, conversion from the first step and drop-off from the
-    one before, in percent. Raises ValueError when a step lacks a count."""
+    one before, in percent. Raises ValueError when a step is not one (a breakdown's
+    nested lists) or lacks a count."""
+    if not all(isinstance(s, Mapping) for s in steps):
+        raise ValueError("PostHog's funnel results are not steps (a breakdown is not shown)")
     ordered = sorted(steps, key=lambda s: s.get("order", 0))
     counts: list[float] = []
     for step in ordered:
