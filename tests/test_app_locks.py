@@ -24,10 +24,10 @@ import pytest
 import redis
 from rq import Queue
 
-from quarterdeck.webhook.deliveries import RedisLocks, SQLiteLocks
 from quarterdeck.webhook.handlers.pull_request import pr_marker
 from quarterdeck.webhook.queues import RQ_QUEUE
 from quarterdeck.webhook.server import create_app
+from quarterdeck.webhook.work_locks import RedisLocks, SQLiteLocks
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakegithub_http import HttpFront
 from tests.redisdb import REDIS_URL
@@ -92,7 +92,7 @@ def test_a_dead_holders_sqlite_lock_is_taken_over_once_it_expires(tmp_path: Path
             "-c",
             "import sys, time\n"
             "from pathlib import Path\n"
-            "from quarterdeck.webhook.deliveries import SQLiteLocks\n"
+            "from quarterdeck.webhook.work_locks import SQLiteLocks\n"
             "print(SQLiteLocks(Path(sys.argv[1]), timeout=1.5).acquire('o/r#1'), flush=True)\n"
             "time.sleep(60)\n",
             str(db),

@@ -21,8 +21,8 @@ import pytest
 from flask import Flask
 
 from quarterdeck.core.review.repositories import RepoInfo, home_of
+from quarterdeck.webhook.config_cache import CachedConfig
 from quarterdeck.webhook.handlers.shipped import parse_entries
-from quarterdeck.webhook.jobs import CachedConfig
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo, webhook_examples
 from tests.webhooks import REPO, encode, headers, merged_pr, ours, settings

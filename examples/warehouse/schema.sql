@@ -11,6 +11,17 @@ CREATE TABLE mrr_by_month (
     PRIMARY KEY (month, product)
 );
 
+-- Billing: the same MRR and customers split by plan (product analytics only), what a
+-- flagged MRR growth is broken down by.
+CREATE TABLE mrr_by_plan (
+    month      DATE    NOT NULL,
+    product    TEXT    NOT NULL,
+    plan       TEXT    NOT NULL,
+    customers  INTEGER NOT NULL,
+    mrr_usd    INTEGER NOT NULL,
+    PRIMARY KEY (month, product, plan)
+);
+
 -- Billing: what moved MRR during the month (new, expansion, contraction, churn).
 CREATE TABLE mrr_movements (
     month      DATE    NOT NULL,

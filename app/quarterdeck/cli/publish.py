@@ -161,20 +161,9 @@ def _summary(results: Sequence[Any], dry_run: bool) -> str:
 
 
 def unavailable_figures(reviews: Sequence[Any]) -> list[tuple[str, str, str]]:
-    """(team, metric id, why) of every figure the reviews could not read, in order, then
-    (team, "question N", why) of every question's table that could not be read."""
-    return [
-        *(
-            (r.summary.team, f.metric.id, f.unavailable)
-            for r in reviews
-            for f in r.unavailable_figures
-        ),
-        *(
-            (r.summary.team, f"question {t.question + 1}", t.unavailable)
-            for r in reviews
-            for t in r.unavailable_evidence
-        ),
-    ]
+    """(team, what, why) of every figure, flagged figure's breakdown or question's table
+    the reviews could not read, in order."""
+    return [(r.summary.team, what, why) for r in reviews for what, why in r.unread]
 
 
 def strict_error(reviews: Sequence[Any]) -> None:

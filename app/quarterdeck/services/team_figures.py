@@ -19,10 +19,15 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from quarterdeck.core.business.breakdown import (
+    Breakdown,
+    breakdown_from_rows,
+    unavailable_breakdown,
+)
 from quarterdeck.core.business.definitions import MetricDef
 from quarterdeck.core.business.figures import MetricFigure, build_figures
 from quarterdeck.core.business.series import Series, month_of
@@ -121,6 +126,10 @@ class FigureSources:
         self.clock = clock  # when a source answered: a question's table is "as of" then
         self.answers: dict[_Key, _Answer] = {}  # the questions' queries, each asked once
         self.asked: dict[tuple[str, str, datetime, datetime], Series | str] = {}
+        # Flagged metrics' breakdowns: their rows, or why the source gave none.
+        self.explained: dict[
+            tuple[str, str, datetime, datetime], Sequence[Sequence[object]] | str
+        ] = {}
         self.files_read = 0  # metrics files read (for the job summary)
         self._listing: list[str] | None = None
         self._months: dict[Month, MetricsMonth | QuarterdeckError | None] = {}
@@ -135,9 +144,9 @@ class FigureSources:
 
     @property
     def queries(self) -> int:
-        """How many queries this run sent (for the job summary and the benchmark): one
-        per distinct metric query and one per distinct question query."""
-        return len(self.asked) + len(self.answers)
+        """How many queries this run sent (for the job summary and the benchmarks): one
+        per distinct metric query, breakdown query and question query."""
+        return len(self.asked) + len(self.explained) + len(self.answers)
 
     def tables(
         self, queries: Sequence[EvidenceQuery], start: datetime, end: datetime
@@ -228,7 +237,7 @@ class FigureSources:
             node = {"kind": "FunnelsQuery", "dateRange": month, **query.funnel}
         try:
             project, access = self._posthog_project(label)
-            results, columns = posthog.query_rows(
+            results, columns = posthog.query_node(
                 project,
                 access.key,
                 node,
@@ -317,32 +326,80 @@ class FigureSources:
             month = month.next()
         return series
 
+    def breakdown(self, metric: MetricDef, month: Month, tz: str) -> Breakdown | None:
+        """Why flagged `metric` moved in `month`: its breakdown's one query over that month
+        and the one before (each distinct query sent once per run), or the breakdown
+        unavailable with the reason; None when the metric names no breakdown."""
+        definition = metric.breakdown
+        if definition is None:
+            return None
+        previous = month.previous()
+        start, end = previous.start(tz), month.end(tz)
+        key = (definition.source, definition.query, start, end)
+        if key not in self.explained:
+            try:
+                self.explained[key] = self._rows(
+                    definition.source, definition.query, start, end, metric.id
+                )
+            except MetricSourceError as exc:
+                log.warning("%s (its breakdown by %s)", exc, definition.by)
+                self.explained[key] = str(exc).removeprefix(f"metric {metric.id}: ")
+        got = self.explained[key]
+        if isinstance(got, str):
+            return unavailable_breakdown(definition, month, previous, got)
+        try:
+            return breakdown_from_rows(
+                definition,
+                got,
+                month,
+                previous,
+                f"the breakdown by {definition.by}",
+                quote=definition.source != "posthog",  # PostHog's cells stay unshown, as a series'
+            )
+        except ValueError as exc:
+            return unavailable_breakdown(definition, month, previous, str(exc))
+
     def _ask(self, metric: MetricDef, start: datetime, end: datetime) -> Series:
-        label = f"metric {metric.id}"
-        if metric.source == "posthog":
+        got = self._query(metric.source, metric.query, start, end, metric.id, series=True)
+        assert isinstance(got, dict)
+        return got
+
+    def _rows(
+        self, source: str, query: str, start: datetime, end: datetime, metric: str
+    ) -> Sequence[Sequence[object]]:
+        got = self._query(source, query, start, end, metric, series=False)
+        assert isinstance(got, list)
+        return got
+
+    def _query(
+        self, source: str, query: str, start: datetime, end: datetime, metric: str, *, series: bool
+    ) -> Series | Sequence[Sequence[object]]:
+        # One request to the source `source` names, read as a `(month, value)` series or
+        # as rows; errors name `metric`.
+        label = f"metric {metric}"
+        if source == "posthog":
             project, access = self._posthog_project(label)
-            return posthog.query_series(
+            return (posthog.query_series if series else posthog.query_rows)(
                 project,
                 access.key,
-                metric.query,
+                query,
                 start,
                 end,
-                metric=metric.id,
+                metric=metric,
                 policy=access.policy,
                 sleep=self.sleep,
                 key_source=access.key_source,
                 no_key=access.no_key,
             )
-        if metric.source == "sql":
+        if source == "sql":
             url, url_env = self._warehouse_url(label)
             # Imported here, and only here: SQLAlchemy is loaded when a SQL metric is
             # read, not by every command (start-up cost; tests/test_install.py).
             from quarterdeck.sources import warehouse
 
-            return warehouse.query_series(
-                url, metric.query, start, end, metric=metric.id, url_env=url_env
-            )
-        raise MetricSourceError(f"metric {metric.id}: {metric.source} is not a source to query")
+            read = warehouse.query_series if series else warehouse.query_rows
+            return read(url, query, start, end, metric=metric, url_env=url_env)
+        raise MetricSourceError(f"metric {metric}: {source} is not a source to query")
 
 
 def team_figures(
@@ -358,7 +415,15 @@ def team_figures(
     fetched = {
         m.id: sources.series(m, start, end, team=team) for m in metrics if m.source != "from"
     }
-    return build_figures(metrics, fetched, period.window)
+    figures = build_figures(metrics, fetched, period.window)
+    # One more query per flagged metric that names a breakdown, never for the others:
+    # the "why" is asked only where "What to discuss" raises the figure.
+    return tuple(
+        replace(f, breakdown=sources.breakdown(f.metric, period.month, tz))
+        if f.flagged and f.metric.breakdown and not f.unavailable
+        else f
+        for f in figures
+    )
 
 
 def _unreadable(exc: QuarterdeckError) -> str:

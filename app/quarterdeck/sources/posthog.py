@@ -1,5 +1,5 @@
 """A metric's monthly series from PostHog: one HogQL query through the query API; and a
-discussion question's rows (`query_rows`: a HogQL query, or a `FunnelsQuery` whose
+discussion question's rows (`query_node`: a HogQL query, or a `FunnelsQuery` whose
 results are the funnel's steps), through the same API, under the same rules.
 
 `POST {host}/api/projects/{project}/query/` with a `HogQLQuery` whose `values` carry
@@ -44,7 +44,15 @@ if TYPE_CHECKING:
 
     from quarterdeck.sources.outbound import Resolver
 
-__all__ = ["DEFAULT_HOST", "KEY_ENV", "PostHogProject", "query_rows", "query_series", "when"]
+__all__ = [
+    "DEFAULT_HOST",
+    "KEY_ENV",
+    "PostHogProject",
+    "query_node",
+    "query_rows",
+    "query_series",
+    "when",
+]
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +95,45 @@ def query_series(
 ) -> dict[Month, float]:
     """The `(month, value)` rows `hogql` returns for [start, end), as a series.
 
+    Raises MetricSourceError as `query_rows` does, and when the rows are not
+    `(month, value)`.
+    """
+    rows = query_rows(
+        project,
+        key,
+        hogql,
+        start,
+        end,
+        metric=metric,
+        policy=policy,
+        resolver=resolver,
+        sleep=sleep,
+        key_source=key_source,
+        no_key=no_key,
+    )
+    try:
+        return series_from_rows(rows, f"metric {metric}", quote=False)
+    except ValueError as exc:
+        raise MetricSourceError(f"{exc}; the query must return (month, value) rows") from None
+
+
+def query_rows(
+    project: PostHogProject,
+    key: str | None,
+    hogql: str,
+    start: datetime,
+    end: datetime,
+    *,
+    metric: str,
+    policy: OutboundPolicy | None = None,
+    resolver: Resolver | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    key_source: str = KEY_ENV,
+    no_key: str = f"no PostHog key; set {KEY_ENV}",
+) -> list[list[Any]]:
+    """The rows `hogql` returns for [start, end) (a metric's `(month, value)` series, a
+    flagged metric's `(segment, month, value)` breakdown): one request to the query API.
+
     `policy` is the operator's rule on where the key may go (default: PostHog's clouds
     only; `resolver`, the system's DNS by default, is where its host is looked up);
     `key_source` names where the key came from, and `no_key` says what to do
@@ -112,10 +159,10 @@ def query_series(
         key_source=key_source,
         no_key=no_key,
     )
-    return _series(answer, metric)
+    return _rows(answer, metric)
 
 
-def query_rows(
+def query_node(
     project: PostHogProject,
     key: str | None,
     query: dict[str, Any],
@@ -131,7 +178,7 @@ def query_rows(
     API: its `results` and its `columns` (empty when the answer has none, as a funnel's).
 
     A funnel's results are its steps (`order`, `count`, `name`, `custom_name`); a HogQL
-    query's are rows. Raises MetricSourceError as `query_series` does, naming `label`.
+    query's are rows. Raises MetricSourceError as `query_rows` does, naming `label`.
     """
     answer = _post(
         project,
@@ -221,17 +268,14 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _series(answer: requests.Response, metric: str) -> dict[Month, float]:
+def _rows(answer: requests.Response, metric: str) -> list[list[Any]]:
     try:
         rows = answer.json()["results"]
     except (ValueError, KeyError, TypeError):
         raise MetricSourceError(f"metric {metric}: PostHog's answer had no `results`") from None
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
         raise MetricSourceError(f"metric {metric}: PostHog's `results` are not rows") from None
-    try:
-        return series_from_rows(rows, f"metric {metric}", quote=False)
-    except ValueError as exc:
-        raise MetricSourceError(f"{exc}; the query must return (month, value) rows") from None
+    return rows
 
 
 def _retry_wait(answer: requests.Response, attempt: int) -> float | None:

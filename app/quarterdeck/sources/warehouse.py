@@ -34,7 +34,7 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.errors import MetricSourceError
 from quarterdeck.redact import register_url
 
-__all__ = ["DEFAULT_TIMEOUT", "TableAnswer", "query_series", "query_tables"]
+__all__ = ["DEFAULT_TIMEOUT", "TableAnswer", "query_rows", "query_series", "query_tables"]
 
 DEFAULT_TIMEOUT = 60  # seconds a metric's query may run
 
@@ -54,7 +54,29 @@ def query_series(
     Raises MetricSourceError naming `metric` and `url_env` (never the URL) when the
     URL is missing or wrong, the database refuses the query, or the query writes.
     """
-    rows: list[tuple[Any, ...]] = []
+    rows = query_rows(url, sql, start, end, metric=metric, url_env=url_env, timeout=timeout)
+    try:
+        return series_from_rows(rows, f"metric {metric}")
+    except ValueError as exc:
+        raise MetricSourceError(f"{exc}; the query must return (month, value) rows") from None
+
+
+def query_rows(
+    url: str | None,
+    sql: str,
+    start: datetime,
+    end: datetime,
+    *,
+    metric: str,
+    url_env: str,
+    timeout: int = DEFAULT_TIMEOUT,
+) -> list[tuple[object, ...]]:
+    """The rows `sql` returns with `:start` and `:end` bound, read-only and rolled back
+    (a metric's series, a flagged metric's `(segment, month, value)` breakdown).
+
+    Raises MetricSourceError as `query_series` does.
+    """
+    rows: list[tuple[object, ...]] = []
 
     def run(conn: Connection) -> None:
         rows.extend(tuple(row) for row in conn.execute(text(sql), {"start": start, "end": end}))
@@ -62,10 +84,7 @@ def query_series(
     failed = _run_each(url, [run], label=f"metric {metric}", url_env=url_env, timeout=timeout)[0]
     if failed is not None:
         raise MetricSourceError(failed)
-    try:
-        return series_from_rows(rows, f"metric {metric}")
-    except ValueError as exc:
-        raise MetricSourceError(f"{exc}; the query must return (month, value) rows") from None
+    return rows
 
 
 # A table's answer: its column names and its first rows (one more than asked, so the

@@ -2,9 +2,11 @@
 
 settings.py    environment → validated Settings (secrets hidden from repr and logs)
 signature.py   X-Hub-Signature-256 check (sans I/O)
-server.py      create_app(): verify, de-duplicate, enqueue, answer 202
+server.py      create_app(): the front door: verify, route, de-duplicate, enqueue, answer
+routes.py      ROUTES: the one table, (event, action) -> handler, payload object, queued
 deliveries.py  de-duplication by X-GitHub-Delivery (SQLite or Redis)
 queues.py      in-process background worker, or RQ over Redis
-jobs.py        run one delivery: route to a handler, retry or drop by rule
+jobs.py        run one delivery: the handler its route names, retry or drop by rule
+config_cache.py  the config each delivery's handler reads, cached across deliveries
 handlers/      one module per event concern; each receives the installation's client
 """

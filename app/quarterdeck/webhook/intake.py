@@ -14,7 +14,8 @@ work is queued, in this order, each before the next:
 6. a handled event must carry its object (`pull_request`, `issue`, ...; 400).
 
 What passes is a `Delivery`. The Flask app (`server.py`) is a thin shell around this:
-it reads the request, calls `accept`, then claims and enqueues.
+it reads the request, calls `accept`, then claims the delivery and queues or runs
+what its route (`routes.ROUTES`) names.
 """
 
 from __future__ import annotations
@@ -77,10 +78,9 @@ def accept(
 ) -> Delivery | Reply | Refusal:
     """Check one delivery (see the module docstring for the order).
 
-    `handled` maps each handled event to the object it must carry. `decode` parses a
-    JSON body (the Flask shell passes its request's cached parser, so the router
-    that runs next does not parse the body again); it may return None or raise
-    ValueError for invalid JSON.
+    `handled` maps each routed event to the object it must carry
+    (`routes.required_objects`). `decode` parses a JSON body; it may return None or
+    raise ValueError for invalid JSON.
     """
     if not length_declared and len(body) >= max_body_bytes:
         # A chunked body has no Content-Length to refuse up front; Werkzeug stops

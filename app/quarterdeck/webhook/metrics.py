@@ -34,12 +34,12 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from quarterdeck.webhook.handlers import HANDLERS
+from quarterdeck.webhook.routes import EVENTS
 
 log = logging.getLogger("quarterdeck.webhook")
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own setting
-KNOWN_EVENTS = frozenset({*HANDLERS, "ping"})
+KNOWN_EVENTS = frozenset({*EVENTS, "ping"})
 OTHER = "other"
 # The door's outcomes, by the status of a refusal (intake.Refusal).
 REFUSED = {401: "bad_signature", 413: "too_large", 415: "unsupported_type"}

@@ -12,18 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from quarterdeck.webhook.deliveries import (
-    DeliveryStore,
-    Locks,
-    RedisDeliveries,
-    RedisLocks,
-    SQLiteDeliveries,
-    SQLiteLocks,
-)
+from quarterdeck.webhook.config_cache import CachedConfig, ConfigLoader
+from quarterdeck.webhook.deliveries import DeliveryStore, RedisDeliveries, SQLiteDeliveries
 from quarterdeck.webhook.installation_access import installation_slack
-from quarterdeck.webhook.jobs import CachedConfig, ConfigLoader, Processor
+from quarterdeck.webhook.jobs import Processor
 from quarterdeck.webhook.queues import BackgroundQueue, RQQueue, WorkQueue
+from quarterdeck.webhook.routes import ROUTES, Table
 from quarterdeck.webhook.settings import Settings, SettingsError, prepare_state_dir
+from quarterdeck.webhook.work_locks import Locks, RedisLocks, SQLiteLocks
 
 GithubFactory = Callable[[int], Any]
 Identity = Callable[[], str]
@@ -114,6 +110,7 @@ def build_runtime(
     config_loader: ConfigLoader | None = None,
     deliveries: DeliveryStore | None = None,
     identity: Identity | None = None,
+    routes: Table | None = None,
 ) -> Runtime:
     """Wire the App from settings; injected parts replace the defaults (tests)."""
     redis = redis_client(settings)
@@ -137,6 +134,7 @@ def build_runtime(
         # With Redis the work runs in `quarterdeck worker` processes anywhere: it counts
         # there; without, in this process's thread (metrics.py says why).
         record=RedisWork(redis) if redis is not None else LocalWork(),
+        routes=ROUTES if routes is None else routes,
     )
     if queue is None:
         if redis is not None:

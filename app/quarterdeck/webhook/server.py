@@ -1,45 +1,48 @@
-"""The Flask app: a thin shell around the pure intake, then claim, enqueue, answer.
+"""The Flask app: the one front door, a thin shell around the pure intake and the routes.
 
 `POST /webhook`: the body size is capped (MAX_CONTENT_LENGTH → 413), then
 `intake.accept` makes every check a delivery must pass (signature first; see its
 docstring) and either refuses it (4xx, never 500), answers it at once (ping, events
-nobody handles) or hands back a `Delivery`. That one is claimed (a repeat → 200
-"duplicate") and enqueued → 202; the work runs after the response. When the claim
-store or the queue is down the answer is 503 with Retry-After, and no claim is kept.
+no route names) or hands back a `Delivery`. Its route (`routes.ROUTES`, by event and
+action) says whether its work is queued (→ 202, the work runs after the response) or
+runs in the request (→ 200). Either way it is claimed first (a repeat → 200
+"duplicate"). When the claim store or the queue is down the answer is 503 with
+Retry-After, and no claim is kept. Each step returns its answer: no request state is
+kept anywhere else (no `flask.g`).
 
 `GET /metrics` is Prometheus' text format (`metrics.py`): each delivery's event and
 outcome are counted here, as it is answered. `GET /healthz` answers 200.
 
-Events are routed with the `github-webhook` package, but only after the checks: on
-its own it checks the SHA-1 header only, skips the check without a secret, answers
-400 to bad signatures, fails with a 500 on a form post without `payload`, and runs
-hooks inside the request (ours only enqueue). The JSON body is parsed once: the
-intake uses the request's parser, whose result the router then reuses.
+The `github-webhook` package is used in one place (`_mount`) for the one thing it
+does that we keep: registering the POST endpoint. Its own view is replaced by the
+front door, because it checks the SHA-1 header only, skips the check without a
+secret, answers 400 to bad signatures, fails with a 500 on a form post without
+`payload`, and routes by event alone, inside the request.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, jsonify, request
 from github_webhook import Webhook
 from werkzeug.exceptions import HTTPException
 
 from quarterdeck.webhook import intake, metrics
+from quarterdeck.webhook.config_cache import ConfigLoader
 from quarterdeck.webhook.deliveries import PENDING_TTL, DeliveryStore
-from quarterdeck.webhook.handlers import HANDLERS, REQUIRED_OBJECT
 from quarterdeck.webhook.handlers.context import Delivery
-from quarterdeck.webhook.jobs import ConfigLoader
+from quarterdeck.webhook.jobs import attempt
 from quarterdeck.webhook.queues import RQ_QUEUE, WorkQueue
+from quarterdeck.webhook.routes import Table, required_objects, route_of
 from quarterdeck.webhook.runtime import GithubFactory, Identity, Runtime, build_runtime
 from quarterdeck.webhook.settings import Settings, load_settings
 
 log = logging.getLogger("quarterdeck.webhook")
 ENDPOINT = "/webhook"
-# Each handled event and the object it must carry, for the intake.
-HANDLED = {event: REQUIRED_OBJECT.get(event, "") for event in HANDLERS}
 
 
 def create_app(
@@ -50,6 +53,7 @@ def create_app(
     config_loader: ConfigLoader | None = None,
     deliveries: DeliveryStore | None = None,
     identity: Identity | None = None,
+    routes: Table | None = None,
 ) -> Flask:
     """The App's Flask application; injected parts replace the ones built from settings."""
     secret = settings.webhook_secret.get_secret_value().encode()
@@ -62,17 +66,14 @@ def create_app(
         config_loader=config_loader,
         deliveries=deliveries,
         identity=identity,
+        routes=routes,
     )
     app = Flask("quarterdeck.webhook")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["quarterdeck"] = runtime
 
-    # secret=None: the package's SHA-1 check is replaced by ours, which runs first.
-    hooks = Webhook(app, endpoint=ENDPOINT, secret=None)
-    for event in HANDLERS:
-        hooks.hook(event)(_accept)
-    routed = app.view_functions[ENDPOINT]
-    app.view_functions[ENDPOINT] = lambda: _receive(secret, runtime, routed)
+    handled = required_objects(runtime.processor.routes)  # each routed event's object
+    _mount(app, lambda: _receive(secret, runtime, handled))
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -116,11 +117,19 @@ def _refuse(status: int, message: str) -> tuple[Response, int]:
     return jsonify(error=message), status
 
 
-def _receive(secret: bytes, runtime: Runtime, routed: Any) -> Any:
+def _mount(app: Flask, door: Callable[[], Any]) -> None:
+    """The one adapter to `github-webhook`: its `Webhook` registers `POST /webhook`;
+    the view it would run (SHA-1 check, event-only routing) is replaced by `door`,
+    and no hook is registered with it."""
+    Webhook(app, endpoint=ENDPOINT, secret=None)
+    app.view_functions[ENDPOINT] = door
+
+
+def _receive(secret: bytes, runtime: Runtime, handled: dict[str, str]) -> Any:
     started = time.perf_counter()
     event = request.headers.get("X-GitHub-Event")
     try:
-        answer, outcome = _answer(secret, runtime, routed)
+        answer, outcome = _answer(secret, runtime, handled)
     except HTTPException as exc:  # 413 beyond MAX_CONTENT_LENGTH, from get_data
         metrics.record_delivery(event, metrics.refusal_outcome(exc.code or 400))
         raise
@@ -128,80 +137,87 @@ def _receive(secret: bytes, runtime: Runtime, routed: Any) -> Any:
     return answer
 
 
-def _answer(secret: bytes, runtime: Runtime, routed: Any) -> tuple[Any, str]:
+def _answer(secret: bytes, runtime: Runtime, handled: dict[str, str]) -> tuple[Any, str]:
     """The answer to a delivery, and its outcome for the metrics."""
     body = request.get_data(cache=True)  # 413 beyond MAX_CONTENT_LENGTH
     outcome = intake.accept(
         request.headers,
         body,
         secret,
-        handled=HANDLED,
+        handled=handled,
         max_body_bytes=runtime.settings.max_body_bytes,
         length_declared=request.content_length is not None,
-        decode=lambda _body: request.get_json(silent=True),
     )
     if isinstance(outcome, intake.Refusal):
         return _refuse(outcome.status, outcome.message), metrics.refusal_outcome(outcome.status)
     if isinstance(outcome, intake.Reply):
         said = "pong" if outcome.body.get("status") == "pong" else "ignored"
         return (jsonify(outcome.body), outcome.status), said
-    g.quarterdeck_delivery = outcome
-    g.quarterdeck_runtime = runtime
-    try:
-        routed()  # the package reads the parsed body again and calls our hook, `_accept`
-    except HTTPException:
-        raise
-    except Exception:
-        log.exception("could not route delivery", extra=outcome.log_fields())
-        if getattr(g, "quarterdeck_status", None) is None:
-            return _refuse(400, "the payload could not be routed"), "malformed"
-    status = getattr(g, "quarterdeck_status", "unavailable")
-    if status == "queued":
-        return (jsonify(status="queued", delivery=outcome.id), 202), "queued"
+    found = route_of(runtime.processor.routes, outcome.event, outcome.action)
+    # An action no route names is queued like the rest (202, as it always was); its
+    # job ends at once (`jobs.Processor.run`).
+    status = _accept(runtime, outcome, queued=found is None or found.queued)
+    if status in ("queued", "handled"):
+        code = 202 if status == "queued" else 200
+        return (jsonify(status=status, delivery=outcome.id), code), status
     if status == "duplicate":
         return (jsonify(status="duplicate", delivery=outcome.id), 200), "duplicate"
+    if status == "failed":
+        message = f"the work of delivery {outcome.id} failed; the App's log says why"
+        return _refuse(500, message), "failed"
     answer, code = _refuse(503, "could not queue the delivery; ask GitHub to redeliver it")
     answer.headers["Retry-After"] = str(PENDING_TTL)  # by then no claim of it is left
     return (answer, code), "unavailable"
 
 
-def _accept(_data: dict[str, Any]) -> None:
-    """The package's hook for every handled event: claim the delivery, then enqueue it.
+Accepted = Literal["queued", "handled", "duplicate", "failed", "unavailable"]
 
-    Never raises: a claim that can't be made or a job that can't be queued is answered
-    503, and a claim whose job was not queued is released (or, when Redis took both
-    with it, lapses within PENDING_TTL), so GitHub's "Redeliver" is accepted.
+
+def _accept(runtime: Runtime, delivery: Delivery, *, queued: bool) -> Accepted:
+    """Claim the delivery, then enqueue it (or, when its route says so, run it now).
+
+    Never raises: a claim that can't be made or a job that can't be queued is
+    "unavailable" (503), and a claim whose job was not queued is released (or, when
+    Redis took both with it, lapses within PENDING_TTL), so GitHub's "Redeliver" is
+    accepted. Work run in the request that fails releases its claim too ("failed").
     """
-    delivery: Delivery = g.quarterdeck_delivery
-    runtime: Runtime = g.quarterdeck_runtime
-    g.quarterdeck_status = "unavailable"
     try:
         if not runtime.deliveries.claim(delivery.id):
-            g.quarterdeck_status = "duplicate"
             log.info("duplicate delivery ignored", extra=delivery.log_fields())
-            return
+            return "duplicate"
     except Exception:
         log.exception("could not record the delivery", extra=delivery.log_fields())
-        return
+        return "unavailable"
+    if not queued:
+        # `attempt` logs the outcome and never raises; no retry inside a request.
+        if attempt(runtime.processor, delivery, 1, 1) != "done":
+            _release(runtime, delivery)
+            return "failed"
+        _keep(runtime, delivery)
+        return "handled"
     try:
         runtime.queue.enqueue(delivery)
     except Exception:
         log.exception("could not queue the delivery", extra=delivery.log_fields())
         _release(runtime, delivery)
-        return
-    g.quarterdeck_status = "queued"
+        return "unavailable"
+    _keep(runtime, delivery)
+    log.debug("delivery queued", extra=delivery.log_fields())  # the worker logs the outcome
+    return "queued"
+
+
+def _keep(runtime: Runtime, delivery: Delivery) -> None:
     try:
         runtime.deliveries.confirm(delivery.id)
     except Exception:
-        # The job is queued and will run; only the claim stays short-lived.
+        # The work is queued (or done); only the claim stays short-lived.
         log.warning(
-            "delivery queued, but its claim could not be kept for %d s; it lapses in %d s",
+            "delivery accepted, but its claim could not be kept for %d s; it lapses in %d s",
             runtime.settings.delivery_ttl,
             PENDING_TTL,
             exc_info=True,
             extra=delivery.log_fields(),
         )
-    log.debug("delivery queued", extra=delivery.log_fields())  # the worker logs the outcome
 
 
 def _release(runtime: Runtime, delivery: Delivery) -> None:

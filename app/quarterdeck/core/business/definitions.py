@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from quarterdeck.core.business.breakdown import BreakdownDef
 from quarterdeck.core.business.series import Target
 
 __all__ = [
@@ -116,6 +117,8 @@ class MetricDef:
     alert: bool = True  # the two-sigma anomaly rule
     chart: bool | None = None  # a line chart in the review; None: figure_charts.charted decides
     key: bool = False  # a key metric of the team: charted first (see figure_charts.charted)
+    # The segments to explain it by when it is flagged (None: it is not broken down).
+    breakdown: BreakdownDef | None = None
 
     @property
     def derivation(self) -> Derivation | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from quarterdeck.core.business.breakdown import Breakdown
 from quarterdeck.core.business.definitions import MetricDef
 from quarterdeck.core.business.series import (
     TRAILING_MONTHS,
@@ -41,6 +42,14 @@ class MetricFigure:
     months: tuple[Month, ...]  # oldest first, the review month last
     values: tuple[float | None, ...]
     unavailable: str | None = None
+    # Why it moved, by segment: read only for a flagged figure whose metric has a
+    # `breakdown` (services.team_figures), None otherwise.
+    breakdown: Breakdown | None = None
+
+    @property
+    def flagged(self) -> bool:
+        """Whether "What to discuss" raises it: a missed target or an anomaly."""
+        return self.target_met is False or self.anomaly is not None
 
     @property
     def current(self) -> float | None:

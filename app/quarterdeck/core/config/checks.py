@@ -369,9 +369,10 @@ def metric_checks(cfg: ConfigFile, doc: Doc, *, strict: bool) -> Iterator[Proble
     Errors: an id listed twice in one list, a formula (`from:`, or a standard metric's
     own, such as growth(mrr)) over a metric defined neither company-wide nor by the
     team, and a formula computed from itself. Warnings (errors if `strict`): a
-    `posthog:` metric without `sources.posthog`, a `sql:` metric without
+    `posthog:` metric (or breakdown) without `sources.posthog`, a `sql:` one without
     `sources.warehouse`, and a company-wide formula over a metric only some teams
-    define; the review still renders, with those figures unavailable.
+    define; the review still renders, with those figures unavailable. A warning: a
+    breakdown on a metric that is never flagged (no target, `alert: false`).
     """
     company = _placed(cfg.metrics, ["metrics"])
     teams = {
@@ -516,28 +517,50 @@ def _duplicate_ids(listed: list[tuple[MetricSpec, _Loc]], doc: Doc) -> Iterator[
             first[spec.id] = loc
 
 
+def _queries(spec: MetricSpec, loc: _Loc) -> Iterator[tuple[str, _Loc, str]]:
+    # (source, where, what) of each query a metric may send: its own, then its
+    # breakdown's (asked only when the figure is flagged, from the same sources).
+    for key in ("posthog", "sql"):
+        if getattr(spec, key):
+            yield key, [*loc, key], spec.id
+    if spec.breakdown is not None:
+        for key in ("posthog", "sql"):
+            if getattr(spec.breakdown, key):
+                yield key, [*loc, "breakdown", key], f"{spec.id}'s breakdown"
+
+
 def _unconfigured_sources(
     listed: list[tuple[MetricSpec, _Loc]], cfg: ConfigFile, doc: Doc, strict: bool
 ) -> Iterator[Problem]:
     severity = "error" if strict else "warning"
     for spec, loc in listed:
-        if spec.posthog and cfg.sources.posthog is None:
+        for source, where, what in _queries(spec, loc):
+            if source == "posthog" and cfg.sources.posthog is None:
+                yield _problem_at(
+                    doc,
+                    where,
+                    f"{what} is a PostHog query, but no PostHog project is configured, so it "
+                    "will be unavailable; add `sources: {posthog: {project: <id>}}` (the id "
+                    "is on the project's settings page)",
+                    severity,
+                )
+            if source == "sql" and cfg.sources.warehouse is None:
+                yield _problem_at(
+                    doc,
+                    where,
+                    f"{what} is a SQL query, but no warehouse is configured, so it will be "
+                    "unavailable; add `sources: {warehouse: {url_env: "
+                    "QUARTERDECK_WAREHOUSE_URL}}` and set that variable to the database URL",
+                    severity,
+                )
+        if spec.breakdown is not None and spec.target is None and not spec.alert:
             yield _problem_at(
                 doc,
-                [*loc, "posthog"],
-                f"{spec.id} is a PostHog query, but no PostHog project is configured, so it "
-                "will be unavailable; add `sources: {posthog: {project: <id>}}` (the id is on "
-                "the project's settings page)",
-                severity,
-            )
-        if spec.sql and cfg.sources.warehouse is None:
-            yield _problem_at(
-                doc,
-                [*loc, "sql"],
-                f"{spec.id} is a SQL query, but no warehouse is configured, so it will be "
-                "unavailable; add `sources: {warehouse: {url_env: QUARTERDECK_WAREHOUSE_URL}}` "
-                "and set that variable to the database URL",
-                severity,
+                [*loc, "breakdown"],
+                f"{spec.id} has a breakdown, but with no target and `alert: false` it is never "
+                "flagged, so the breakdown is never asked; add a target, or remove the "
+                "breakdown",
+                "warning",
             )
 
 
@@ -547,7 +570,8 @@ def credential_checks(
     """A warning (an error if `strict`) at each metric whose configured source needs a
     credential from the environment that `present` (the names of the variables set,
     non-empty, where `validate` runs) lacks: POSTHOG_PERSONAL_API_KEY for `posthog:`,
-    the variable `sources.warehouse.url_env` names for `sql:`. Without it the review
+    the variable `sources.warehouse.url_env` names for `sql:` (a metric's or its
+    breakdown's). Without it the review
     would show the figure as unavailable. A source not configured at all is
     `metric_checks`' to report, once. Likewise a team's Slack channel without
     QUARTERDECK_SLACK_TOKEN: the review would be published, its overview not posted."""
@@ -558,22 +582,26 @@ def credential_checks(
         for placed in _placed(team.metrics, ["teams", slug, "metrics"])
     ]
     warehouse = cfg.sources.warehouse
-    for spec, loc in listed:
-        if spec.posthog and cfg.sources.posthog is not None and POSTHOG_KEY_ENV not in present:
+    for source, where, what in (q for spec, loc in listed for q in _queries(spec, loc)):
+        if (
+            source == "posthog"
+            and cfg.sources.posthog is not None
+            and POSTHOG_KEY_ENV not in present
+        ):
             yield _problem_at(
                 doc,
-                [*loc, "posthog"],
-                f"metric {spec.id} is a PostHog query, but {POSTHOG_KEY_ENV} is not set, so "
+                where,
+                f"metric {what} is a PostHog query, but {POSTHOG_KEY_ENV} is not set, so "
                 f"it would be unavailable; set {POSTHOG_KEY_ENV} to a personal API key with "
                 f"query:read (in a workflow, from a secret: `{POSTHOG_KEY_ENV}: "
                 f"${{{{ secrets.{POSTHOG_KEY_ENV} }}}}` in the step's `env:`)",
                 severity,
             )
-        if spec.sql and warehouse is not None and warehouse.url_env not in present:
+        if source == "sql" and warehouse is not None and warehouse.url_env not in present:
             yield _problem_at(
                 doc,
-                [*loc, "sql"],
-                f"metric {spec.id} is a SQL query, but {warehouse.url_env} (the warehouse's "
+                where,
+                f"metric {what} is a SQL query, but {warehouse.url_env} (the warehouse's "
                 f"`url_env`) is not set, so it would be unavailable; set {warehouse.url_env} "
                 f"to the database URL (in a workflow, from a secret: `{warehouse.url_env}: "
                 f"${{{{ secrets.{warehouse.url_env} }}}}` in the step's `env:`)",

@@ -48,12 +48,12 @@ from quarterdeck.core.config.fields import (
     Title,
     questions_shape,
 )
-from quarterdeck.core.model import GoalStatus
-from quarterdeck.core.review.evidence import DEFAULT_ROWS, MAX_COLUMNS, MAX_ROWS, ColumnType
+from quarterdeck.core.model import DEFAULT_ROWS, MAX_COLUMNS, MAX_ROWS, ColumnType, GoalStatus
 
 __all__ = [
     "METRICS_FILE_KEYS",
     "BotsSpec",
+    "BreakdownSpec",
     "ConfigFile",
     "FeedbackMetrics",
     "GoalSpec",
@@ -115,6 +115,41 @@ class Ownership(_Model):
     )
 
 
+class BreakdownSpec(_Model):
+    """The dimension a flagged metric is explained by, and the query that splits it."""
+
+    by: Title = Field(
+        description="The dimension's name as the review shows it, e.g. plan, region or customer."
+    )
+    sql: Query | None = Field(
+        None,
+        description="A SQL query on the warehouse returning (segment, month, value) rows; "
+        "bind :start and :end (the review month and the one before).",
+    )
+    posthog: Query | None = Field(
+        None,
+        description="A HogQL query returning (segment, month, value) rows, e.g. the "
+        "metric's query with `properties.plan` selected and grouped by; use {start} and "
+        "{end}.",
+    )
+    unit: Unit | None = Field(
+        None,
+        description="The unit of the segments' values; default: the metric's. A growth "
+        "metric's breakdown is of what grows: `unit: usd` for MRR by plan.",
+    )
+
+    @model_validator(mode="after")
+    def _one_query(self) -> BreakdownSpec:
+        given = [k for k in ("sql", "posthog") if getattr(self, k)]
+        if len(given) != 1:
+            raise PydanticCustomError(
+                "qd_breakdown_query",
+                "give a breakdown exactly one query, sql: or posthog:, returning "
+                "(segment, month, value) rows" + (", not both" if given else ""),
+            )
+        return self
+
+
 class MetricSpec(_Model):
     """One figure a review shows over six months, and the one source it comes from."""
 
@@ -163,6 +198,12 @@ class MetricSpec(_Model):
         False,
         description="A key metric of the team: charted first (every table row has its "
         "sparkline; a chart shows the shape of the few that matter).",
+    )
+    breakdown: BreakdownSpec | None = Field(
+        None,
+        description="When the figure misses its target or stands out, show the segments "
+        "that moved it most: {by: plan, sql: ...} with a query returning (segment, month, "
+        "value) rows; one more query per flagged metric, never for the others.",
     )
 
     @field_validator("file")

@@ -7,9 +7,11 @@ import json
 from collections.abc import Sequence
 from types import MappingProxyType
 
+from quarterdeck.core.business.breakdown import BreakdownDef
 from quarterdeck.core.business.definitions import STANDARD, MetricDef
 from quarterdeck.core.business.series import parse_target
 from quarterdeck.core.config.schema import (
+    BreakdownSpec,
     ConfigFile,
     GoalSpec,
     MetricSpec,
@@ -20,7 +22,10 @@ from quarterdeck.core.config.schema import (
 from quarterdeck.core.model import (
     DEFAULT_QUESTIONS,
     BotSettings,
+    Column,
     Config,
+    EvidenceQuery,
+    EvidenceSource,
     Goal,
     MetricSources,
     Objective,
@@ -28,7 +33,6 @@ from quarterdeck.core.model import (
     Team,
 )
 from quarterdeck.core.review.codeowners import Codeowners
-from quarterdeck.core.review.evidence import Column, EvidenceQuery, EvidenceSource
 
 __all__ = ["to_config", "to_evidence_query", "to_goal", "to_objective", "to_team"]
 
@@ -167,4 +171,12 @@ def to_metric(spec: MetricSpec, team: str | None) -> MetricDef:
         alert=spec.alert,
         chart=spec.chart,
         key=spec.key,
+        breakdown=_breakdown(spec.breakdown, unit),
     )
+
+
+def _breakdown(spec: BreakdownSpec | None, unit: str) -> BreakdownDef | None:
+    if spec is None:
+        return None
+    source, query = ("sql", spec.sql) if spec.sql else ("posthog", spec.posthog or "")
+    return BreakdownDef(spec.by.strip(), source, query, spec.unit or unit)

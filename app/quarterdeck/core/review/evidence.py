@@ -11,14 +11,23 @@ says so (`no_rows`): neither is ever shown as an empty table.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import Any
 
+from quarterdeck.core.model import (
+    COLUMN_TYPES,
+    DEFAULT_ROWS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    Column,
+    ColumnType,
+    EvidenceQuery,
+    EvidenceSource,
+)
 from quarterdeck.core.text.units import show_value
 
 __all__ = [
@@ -38,14 +47,6 @@ __all__ = [
     "unavailable_table",
 ]
 
-ColumnType = Literal["text", "count", "currency", "percent", "date"]
-COLUMN_TYPES: tuple[str, ...] = get_args(ColumnType)
-EvidenceSource = Literal["sql", "hogql", "funnel"]
-# A table under a question is evidence to glance at, not a report: ten rows by default,
-# never more than MAX_ROWS (each row costs issue-body characters and reading time).
-DEFAULT_ROWS = 10
-MAX_ROWS = 25
-MAX_COLUMNS = 6
 MAX_CELL = 120  # characters of one text cell; longer text is cut with "…"
 Cell = str | float | None
 
@@ -62,36 +63,6 @@ FUNNEL_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
     ("Conversion", "percent"),
     ("Drop-off", "percent"),
 )
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of an evidence table: its header and how its values are shown."""
-
-    name: str
-    type: ColumnType = "text"
-
-
-@dataclass(frozen=True)
-class EvidenceQuery:
-    """The query a discussion question carries, as the config states it.
-
-    `question` is the question's index in `review.questions`. `query` is the SQL or
-    HogQL text, or (`funnel`) the FunnelsQuery's fields as canonical JSON, so equal
-    queries are one query. `columns` names and types the answer's columns in order
-    (empty: the source's own names, types guessed); `rows` caps the rows shown.
-    """
-
-    question: int
-    source: EvidenceSource
-    query: str
-    columns: tuple[Column, ...] = ()
-    rows: int = DEFAULT_ROWS
-
-    @property
-    def funnel(self) -> dict[str, Any]:
-        """The FunnelsQuery fields of a `funnel` query (empty for the others)."""
-        return json.loads(self.query) if self.source == "funnel" else {}
 
 
 @dataclass(frozen=True)

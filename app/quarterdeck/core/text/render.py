@@ -32,6 +32,7 @@ from quarterdeck.core.text.units import (
     nobreak,
     show_duration,
     signed_duration,
+    signed_value,
 )
 from quarterdeck.core.text.words import plural
 from quarterdeck.errors import TemplateError
@@ -194,6 +195,7 @@ def make_environment(
         folders=folder_areas,
         figure=show_value,
         figure_change=change_text,
+        figure_delta=signed_value,
         plural=plural,
     )
     return env

@@ -16,6 +16,7 @@ __all__ = [
     "show_duration",
     "show_value",
     "signed_duration",
+    "signed_value",
     "unit_prefix",
     "unit_suffix",
 ]
@@ -49,6 +50,17 @@ def show_value(value: float | None, unit: str) -> str:
     if text.startswith("-"):
         text = MINUS + text[1:]
     return f"{unit_prefix(unit)}{text}{unit_suffix(unit)}"
+
+
+def signed_value(delta: float | None, unit: str) -> str:
+    """A change of a figure in its unit, with its sign: `+$1,200`, `−3.5 %`; "no change"
+    when it rounds to nothing as `show_value` prints it; `—` for no data."""
+    if delta is None:
+        return "—"
+    shown = show_value(abs(delta), unit)
+    if round(float(delta), 1) == 0:
+        return "no change"
+    return ("+" if delta > 0 else MINUS) + shown
 
 
 def duration_unit(hours: Iterable[float | None]) -> str:

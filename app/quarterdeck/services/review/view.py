@@ -85,11 +85,6 @@ class TeamReview:
         return next((t for t in self.evidence if t.question == question), None)
 
     @property
-    def unavailable_evidence(self) -> tuple[EvidenceTable, ...]:
-        """The questions' tables whose source failed (`--strict` refuses them)."""
-        return tuple(t for t in self.evidence if t.unavailable is not None)
-
-    @property
     def figure_months(self) -> tuple[Month, ...]:
         """The six months the trend tables show (the window's first month only feeds growth)."""
         return self.figures[0].months[1:] if self.figures else ()
@@ -115,6 +110,24 @@ class TeamReview:
     @property
     def unavailable_figures(self) -> tuple[MetricFigure, ...]:
         return tuple(f for f in self.figures if f.unavailable)
+
+    @property
+    def unread(self) -> tuple[tuple[str, str], ...]:
+        """(what, why) of each figure, each flagged figure's breakdown and each question's
+        table whose source failed: `mrr`, `mrr_growth breakdown by plan` or `question 2`
+        (for --strict and the job summary)."""
+        figures = tuple((f.metric.id, f.unavailable) for f in self.figures if f.unavailable)
+        breakdowns = tuple(
+            (f"{f.metric.id} breakdown by {f.breakdown.by}", f.breakdown.unavailable)
+            for f in self.figures
+            if f.breakdown and f.breakdown.unavailable
+        )
+        questions = tuple(
+            (f"question {t.question + 1}", t.unavailable)
+            for t in self.evidence
+            if t.unavailable is not None
+        )
+        return figures + breakdowns + questions
 
     @property
     def quarter(self) -> str:

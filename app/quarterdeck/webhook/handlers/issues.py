@@ -3,6 +3,7 @@
 When something is missing, one comment says what (updated on later events, never
 repeated); once all is there, an existing comment is updated to say so. An edited
 growth-review issue goes to `handlers.review_decision`, which records the lead's decision.
+Routed here for the actions `routes.ROUTES` lists (opened, edited, (un)labeled, (un)assigned).
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from quarterdeck.sources.github.writes import write_comment
 from quarterdeck.webhook.handlers import review_decision
 from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
-
-ACTIONS = frozenset({"opened", "edited", "labeled", "unlabeled", "assigned", "unassigned"})
 
 
 @dataclass(frozen=True)
@@ -47,8 +46,6 @@ def check_goal_issue(issue: IssueSnapshot, config: Config) -> GoalIssueCheck:
 def handle(ctx: Context) -> str:
     """Upsert the checklist comment on a goal issue that lacks something."""
     delivery = ctx.delivery
-    if delivery.action not in ACTIONS:
-        return f"ignored: action {delivery.action}"
     if delivery.sender_is_bot:
         return "ignored: sent by a bot"  # our own edits to goal issues come back as events
     data = delivery.payload.get("issue")

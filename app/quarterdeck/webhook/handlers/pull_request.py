@@ -1,5 +1,7 @@
 """`pull_request` closed and merged → link it to a goal and say so in one bot comment.
 
+Routed here for the actions `routes.ROUTES` lists (closed, edited, labeled, unlabeled).
+
 Re-deliveries and later edits (body, labels) update that same comment, found by its
 hidden marker; a PR closed without merging, or still a draft, is left alone.
 """
@@ -22,7 +24,6 @@ from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.shipped import Progress, record_shipped, remove_shipped
 
 log = logging.getLogger("quarterdeck.webhook")
-ACTIONS = frozenset({"closed", "edited", "labeled", "unlabeled"})
 # Our comment's note of the goal issue it listed the PR on, to take it off on a re-link.
 LISTED_ON = "listed-on"
 
@@ -33,8 +34,6 @@ def handle(ctx: Context) -> str:
     data = delivery.payload.get("pull_request")
     if not isinstance(data, dict):
         raise PayloadError("a pull_request event without a pull_request object")
-    if delivery.action not in ACTIONS:
-        return f"ignored: action {delivery.action}"
     if not data.get("merged") or data.get("draft"):
         return "ignored: not merged"
     # A merge by a bot (a merge queue) still counts; a bot *editing* a merged PR could
