@@ -30,6 +30,7 @@ from pathlib import Path
 from benchmarks import (
     app_requests,
     breakdowns,
+    deep_dive,
     figures,
     github_requests,
     history,
@@ -49,6 +50,7 @@ SUITES: dict[str, Callable[[bool], list[dict[str, object]]]] = {
     "App requests": app_requests.run,
     "PM's figures": figures.run,
     "flagged metrics' breakdowns": breakdowns.run,
+    "deep dive: evidence under the questions": deep_dive.run,
     "review rendering": render.run,
     "hostile text parsing": parsing.run,
     "webhook acknowledgement": webhook.run,

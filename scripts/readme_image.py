@@ -40,7 +40,7 @@ def demo_markdown() -> str:
 
     with tempfile.TemporaryDirectory(prefix="quarterdeck-readme-") as tmp:
         demo = build_demo_repo(Path(tmp) / "sample-repo")
-        reviews = build_reviews(demo.path, DEMO_MONTH, env=demo.env)
+        reviews = build_reviews(demo.path, DEMO_MONTH, figure_sources=demo.figure_sources())
     return render_reviews(reviews[:1])
 
 

@@ -6,7 +6,10 @@
 * 403 `permission_denied` for a key without the `query:read` scope;
 * 400 `validation_error` with a `detail` for a query it can't run;
 * 429 `throttled` with `Retry-After` while `throttle` is above zero;
-* 200 `{"results": [...], "columns": [...]}` otherwise, from `answers`.
+* 200 `{"results": [...], "columns": [...]}` otherwise: a `HogQLQuery`'s rows from
+  `answers` (its columns from `columns`, else `month, value`); a `FunnelsQuery`'s steps
+  from `funnel_counts` (step event -> users), each step as PostHog's funnel results
+  give it: `action_id`, `name`, `custom_name`, `order`, `count`, `type`, and more.
 
 Every request is recorded (path, headers, body) for tests to check exactly.
 
@@ -38,6 +41,9 @@ class FakePostHog:
     retry_after: str = "1"
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
+    columns: dict[str, list[str]] = field(default_factory=dict)  # query text -> names
+    # A funnel step's users by its event; a step whose event has none is a query error.
+    funnel_counts: dict[str, int] = field(default_factory=dict)
     # A listener, not PostHog: every request answered with this (status, body, headers).
     fixed: tuple[int, dict[str, Any], dict[str, str]] | None = None
 
@@ -83,12 +89,46 @@ class FakePostHog:
                 {"Retry-After": self.retry_after},
             )
         query = data.get("query") or {}
+        if query.get("kind") == "FunnelsQuery":
+            return self._funnel(query)
         text = query.get("query", "")
         if query.get("kind") != "HogQLQuery" or text not in self.answers:
             detail = f"Unable to resolve field: {text[:40]}"
             return 400, {"type": "validation_error", "code": "query_error", "detail": detail}, {}
         rows = self.answers[text](text, query.get("values") or {})
-        return 200, {"results": rows, "columns": ["month", "value"]}, {}
+        return 200, {"results": rows, "columns": self.columns.get(text, ["month", "value"])}, {}
+
+    def _funnel(self, query: dict[str, Any]) -> tuple[int, dict, dict]:
+        """A FunnelsQuery answered as PostHog does: one result per step, in order."""
+        series = query.get("series")
+        invalid = (
+            not isinstance(series, list)
+            or len(series) < 2
+            or any(not isinstance(s, dict) or s.get("kind") != "EventsNode" for s in series)
+            or not isinstance(query.get("dateRange", {}), dict)
+        )
+        if invalid:
+            detail = "series: a funnel needs at least two EventsNode steps"
+            return 400, {"type": "validation_error", "code": "invalid_input", "detail": detail}, {}
+        missing = [s.get("event") for s in series if s.get("event") not in self.funnel_counts]
+        if missing:
+            detail = f"Unknown event: {str(missing[0])[:40]}"
+            return 400, {"type": "validation_error", "code": "query_error", "detail": detail}, {}
+        results = [
+            {
+                "action_id": step["event"],
+                "name": step.get("name") or step["event"],
+                "custom_name": step.get("custom_name"),
+                "order": order,
+                "count": self.funnel_counts[step["event"]],
+                "type": "events",
+                "people": [],
+                "average_conversion_time": None if order == 0 else 3600.0,
+                "median_conversion_time": None if order == 0 else 1800.0,
+            }
+            for order, step in enumerate(series)
+        ]
+        return 200, {"results": results, "is_cached": False, "hogql": "SELECT ..."}, {}
 
 
 def allowing(fake: FakePostHog) -> dict[str, str]:

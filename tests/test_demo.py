@@ -231,3 +231,55 @@ def test_the_demo_groups_goal_progress_by_the_example_objectives(
     # The example goals show both: objectives with their goals, and goals serving none.
     assert "No company objective" in seen
     assert {o["title"] for o in objectives} <= set(seen)
+
+
+def _question_tables(review: str) -> list[list[list[str]]]:
+    """The tables under the review's discussion questions, in order."""
+    from tests.mdcheck import parse
+
+    discussion = review[review.index("## Discussion") : review.index("## Decision")]
+    return parse(discussion).tables
+
+
+def test_the_warehouse_answers_the_five_default_questions(reviews: dict[str, str]) -> None:
+    from quarterdeck.core.model import DEFAULT_QUESTIONS
+
+    review = reviews["growth"]
+    discussion = review[review.index("## Discussion") : review.index("## Decision")]
+    for number, question in enumerate(DEFAULT_QUESTIONS, 1):
+        assert f"{number}. {question}" in discussion
+    assert discussion.count("<details>") == 5
+    assert "from the warehouse (SQL), November 2026, as of 2026-12-01" in discussion
+    biggest, icp, churn, indicator, funnel = _question_tables(review)
+
+    # The ten biggest customers of the month, by MRR, with their usage change.
+    names = {r["customer_id"]: r for r in rows("customers")}
+    usage = {(r["month"], r["customer_id"]): r for r in rows("customer_usage")}
+    now = sorted(
+        (r for (m, _), r in usage.items() if m == "2026-11-01"), key=lambda r: -int(r["mrr_usd"])
+    )[:10]
+    assert [r[0] for r in biggest[1:]] == [names[r["customer_id"]]["name"] for r in now]
+    top, before = now[0], usage[("2026-10-01", now[0]["customer_id"])]
+    change = 100 * (int(top["events"]) - int(before["events"])) / int(before["events"])
+    assert biggest[1][2:] == [
+        f"\\${int(top['mrr_usd']):,}",
+        top["active_users"],
+        f"{round(change, 1):g} %".replace("-", "−"),
+    ]
+    # Ideal-profile customers against the others, both present this month.
+    assert [r[0] for r in icp[1:]] == ["Ideal profile", "Other customers"]
+    in_icp = [r for r in now if names[r["customer_id"]]["icp"] == "1"]
+    assert int(icp[1][1]) >= len(in_icp)
+    # Last month's churned customers, each with the reason they gave.
+    churned = [r for r in rows("churned_customers") if r["churned_on"].startswith("2026-11")]
+    assert sorted(r[3] for r in churn[1:]) == sorted(r["reason"] for r in churned)
+    # The leading indicator's split, and the funnel starting with the month's sign-ups.
+    assert [r[0] for r in indicator[1:]] == ["Invited a teammate", "Did not invite a teammate"]
+    signups = [r for r in rows("organisations") if r["created_at"].startswith("2026-11")]
+    assert funnel[1][:3] == ["Signed up", str(len(signups)), "100 %"]
+    assert [r[0] for r in funnel[1:]][1:] == [
+        "Sent a first event", "Saved an insight", "Invited a teammate", "Active in week 2",
+    ]  # fmt: skip
+    sent = sum(1 for r in signups if r["first_event_at"])
+    assert funnel[2][1] == str(sent)
+    assert funnel[2][3] == f"{round(100 * (len(signups) - sent) / len(signups), 1):g} %"

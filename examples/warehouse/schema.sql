@@ -53,3 +53,40 @@ CREATE TABLE nps_responses (
     org_id        TEXT      NOT NULL,
     score         INTEGER   NOT NULL CHECK (score BETWEEN 0 AND 10)
 );
+
+-- Billing and product, per customer: what answers the review's discussion questions.
+CREATE TABLE customers (
+    customer_id  TEXT    PRIMARY KEY,
+    name         TEXT    NOT NULL,
+    plan         TEXT    NOT NULL,
+    icp          INTEGER NOT NULL CHECK (icp IN (0, 1)),  -- 1: fits the ideal customer profile
+    signed_up    DATE    NOT NULL
+);
+
+-- Each customer's MRR at month end and its usage during the month.
+CREATE TABLE customer_usage (
+    month         DATE    NOT NULL,
+    customer_id   TEXT    NOT NULL REFERENCES customers (customer_id),
+    mrr_usd       INTEGER NOT NULL,
+    active_users  INTEGER NOT NULL,
+    events        INTEGER NOT NULL,
+    PRIMARY KEY (month, customer_id)
+);
+
+-- Customers who left, when, their MRR then, and the reason they gave.
+CREATE TABLE churned_customers (
+    customer_id  TEXT    PRIMARY KEY REFERENCES customers (customer_id),
+    churned_on   DATE    NOT NULL,
+    mrr_usd      INTEGER NOT NULL,
+    reason       TEXT    NOT NULL
+);
+
+-- Product: how far each new organisation got in onboarding (1: it did), and whether it
+-- was still active in its third month.
+CREATE TABLE onboarding (
+    org_id            TEXT    PRIMARY KEY REFERENCES organisations (org_id),
+    saved_insight     INTEGER NOT NULL,
+    invited_teammate  INTEGER NOT NULL,
+    active_week_2     INTEGER NOT NULL,
+    active_month_3    INTEGER NOT NULL
+);

@@ -407,7 +407,9 @@ def _demo(args: Args) -> int:
         demo = build_demo_repo(args.keep or Path(tmp) / "sample-repo")
         env = demo.env  # for this run only: the embedded warehouse's URL
         progress = _progress()
-        reviews = build_reviews(demo.path, DEMO_MONTH, progress=progress, env=env)
+        reviews = build_reviews(
+            demo.path, DEMO_MONTH, progress=progress, figure_sources=demo.figure_sources()
+        )
         _end_progress(progress)
         _emit(reviews, args)
     if args.keep:

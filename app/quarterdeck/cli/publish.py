@@ -161,8 +161,8 @@ def _summary(results: Sequence[Any], dry_run: bool) -> str:
 
 
 def unavailable_figures(reviews: Sequence[Any]) -> list[tuple[str, str, str]]:
-    """(team, metric id, why) of every figure, or flagged figure's breakdown, the reviews
-    could not read, in order."""
+    """(team, what, why) of every figure, flagged figure's breakdown or question's table
+    the reviews could not read, in order."""
     return [(r.summary.team, what, why) for r in reviews for what, why in r.unread]
 
 

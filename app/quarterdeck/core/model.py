@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:  # a parsed file is data too; the import is only for the annotation
     from quarterdeck.core.business.definitions import MetricDef
@@ -103,12 +104,57 @@ class Goal:
     objective: str | None = None  # id of the company objective of its quarter it serves
 
 
+# A discussion question's evidence (core.review.evidence): the query it carries and
+# its table's columns; the config's schema states the same caps.
+ColumnType = Literal["text", "count", "currency", "percent", "date"]
+COLUMN_TYPES: tuple[str, ...] = get_args(ColumnType)
+EvidenceSource = Literal["sql", "hogql", "funnel"]
+# A table under a question is evidence to glance at, not a report: ten rows by default,
+# never more than MAX_ROWS (each row costs issue-body characters and reading time).
+DEFAULT_ROWS = 10
+MAX_ROWS = 25
+MAX_COLUMNS = 6
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an evidence table: its header and how its values are shown."""
+
+    name: str
+    type: ColumnType = "text"
+
+
+@dataclass(frozen=True)
+class EvidenceQuery:
+    """The query a discussion question carries, as the config states it.
+
+    `question` is the question's index in `review.questions`. `query` is the SQL or
+    HogQL text, or (`funnel`) the FunnelsQuery's fields as canonical JSON, so equal
+    queries are one query. `columns` names and types the answer's columns in order
+    (empty: the source's own names, types guessed); `rows` caps the rows shown.
+    """
+
+    question: int
+    source: EvidenceSource
+    query: str
+    columns: tuple[Column, ...] = ()
+    rows: int = DEFAULT_ROWS
+
+    @property
+    def funnel(self) -> dict[str, Any]:
+        """The FunnelsQuery fields of a `funnel` query (empty for the others)."""
+        return json.loads(self.query) if self.source == "funnel" else {}
+
+
 @dataclass(frozen=True)
 class ReviewSettings:
     """How the monthly growth review is built."""
 
     metrics_dir: str = "metrics"
     questions: tuple[str, ...] = DEFAULT_QUESTIONS
+    # The queries some questions carry (each names its question's index): their small
+    # tables show under the questions.
+    evidence: tuple[EvidenceQuery, ...] = ()
     timezone: str = "UTC"
     # Count only PRs merged into these; empty: the default branch and what reaches it.
     branches: tuple[str, ...] = ()

@@ -21,6 +21,7 @@ from pathlib import Path
 from quarterdeck.core.calendar import Month, months_of_quarter
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.resources import resource
+from quarterdeck.services.team_figures import FigureSources
 from quarterdeck.sources.csv_warehouse import build_sqlite
 from quarterdeck.sources.fast_import import HistoryWriter, Signature, import_history
 from quarterdeck.sources.repo_files import load_repo_config
@@ -29,6 +30,9 @@ DEMO_MONTH = Month(2026, 11)
 _HISTORY_START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 _HISTORY_END = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)
 _STALLED_AFTER = datetime(2026, 10, 20, tzinfo=UTC)
+# When the story's review is written (the morning after the month): the warehouse's
+# answers are "as of" then, so the demo prints the same review whatever the day.
+DEMO_AS_OF = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 _STEPS = ("spike", "first cut", "tests and fixtures", "edge cases", "docs", "rollout behind a flag")
 # Unplanned work, one kind after another, so the review's work types all show up.
 _UNPLANNED = (
@@ -61,6 +65,11 @@ class DemoRepo:
 
     path: Path
     env: Mapping[str, str]
+
+    def figure_sources(self) -> FigureSources:
+        """The review's metric and question sources: the embedded warehouse, answering
+        as of the story's review day."""
+        return FigureSources(env=self.env, clock=lambda: DEMO_AS_OF)
 
 
 def build_demo_repo(target: Path) -> DemoRepo:

@@ -20,7 +20,8 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.business.breakdown import (
     Breakdown,
@@ -34,13 +35,36 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import MetricsMonth
 from quarterdeck.core.model import Config
 from quarterdeck.core.outbound_policy import POSTHOG_KEY_ENV, OutboundPolicy, policy_from_env
+from quarterdeck.core.review.evidence import (
+    MAX_ROWS,
+    EvidenceQuery,
+    EvidenceTable,
+    funnel_table,
+    make_table,
+    unavailable_table,
+)
 from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.errors import ConfigError, MetricSourceError, QuarterdeckError
 from quarterdeck.sources.repo_files import FileReader, metrics_in
 
-__all__ = ["FigureSources", "PostHogAccess", "WarehouseAccess", "team_figures"]
+if TYPE_CHECKING:
+    from quarterdeck.sources.posthog import PostHogProject
+
+__all__ = [
+    "FigureSources",
+    "PostHogAccess",
+    "WarehouseAccess",
+    "question_evidence",
+    "team_figures",
+]
 
 log = logging.getLogger(__name__)
+
+# A question's query as asked once per run: (source, query text, start, end).
+_Key = tuple[str, str, datetime, datetime]
+# What a source answered a question's query: its column names, its rows (at most
+# MAX_ROWS + 1) and when it answered; or why it could not.
+_Answer = tuple[list[str], list[Any], datetime] | str
 
 
 @dataclass(frozen=True)
@@ -93,6 +117,7 @@ class FigureSources:
         warehouse: WarehouseAccess | None = None,
         sleep: Callable[[float], None] = time.sleep,
         reader: FileReader | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.config = config or Config()
         self.env = os.environ if env is None else env
@@ -100,6 +125,8 @@ class FigureSources:
         self.warehouse = warehouse  # None: the variable the config names, from `env`
         self.sleep = sleep
         self.reader = reader
+        self.clock = clock  # when a source answered: a question's table is "as of" then
+        self.answers: dict[_Key, _Answer] = {}  # the questions' queries, each asked once
         self.asked: dict[tuple[str, str, datetime, datetime], Series | str] = {}
         # Flagged metrics' breakdowns: their rows, or why the source gave none.
         self.explained: dict[
@@ -119,9 +146,32 @@ class FigureSources:
 
     @property
     def queries(self) -> int:
-        """How many queries this run sent, breakdowns included (for the job summary and
-        the benchmark)."""
-        return len(self.asked) + len(self.explained)
+        """How many queries this run sent (for the job summary and the benchmarks): one
+        per distinct metric query, breakdown query and question query."""
+        return len(self.asked) + len(self.explained) + len(self.answers)
+
+    def tables(
+        self, queries: Sequence[EvidenceQuery], start: datetime, end: datetime
+    ) -> tuple[EvidenceTable, ...]:
+        """Each question query's table over [start, end) (`period` names the month).
+
+        Each distinct query is asked once per run, whichever teams show it; the
+        warehouse's are sent together over one connection, PostHog's one request each
+        (its query API takes one query a request). A source that fails makes its
+        question's table unavailable, with the reason; the others still come.
+        """
+        new = [q for q in queries if (q.source, q.query, start, end) not in self.answers]
+        sql = list({q.query: q for q in new if q.source == "sql"}.values())
+        if sql:
+            self._ask_warehouse(sql, start, end)
+        for q in new:
+            key = (q.source, q.query, start, end)
+            if q.source != "sql" and key not in self.answers:
+                self.answers[key] = self._ask_posthog(q, start, end)
+        period = f"{start:%Y-%m}"
+        return tuple(
+            _table(q, period, self.answers[(q.source, q.query, start, end)]) for q in queries
+        )
 
     def series(
         self, metric: MetricDef, start: datetime, end: datetime, *, team: str | None = None
@@ -141,6 +191,99 @@ class FigureSources:
                 log.warning("%s", exc)
                 self.asked[key] = str(exc).removeprefix(f"metric {metric.id}: ")
         return self.asked[key]
+
+    def _ask_warehouse(
+        self, queries: Sequence[EvidenceQuery], start: datetime, end: datetime
+    ) -> None:
+        labels = [f"question {q.question + 1}" for q in queries]
+        try:
+            url, url_env = self._warehouse_url(labels[0])
+        except MetricSourceError as exc:
+            why = str(exc).removeprefix(f"{labels[0]}: ")  # the same for every question
+            for q in queries:
+                self.answers[("sql", q.query, start, end)] = why
+            return
+        from quarterdeck.sources import warehouse  # SQLAlchemy only when asked (start-up)
+
+        found = warehouse.query_tables(
+            url,
+            [q.query for q in queries],
+            start,
+            end,
+            limits=[MAX_ROWS] * len(queries),
+            labels=labels,
+            url_env=url_env,
+        )
+        now = self.clock()
+        for q, label, answer in zip(queries, labels, found, strict=True):
+            key = ("sql", q.query, start, end)
+            if isinstance(answer, str):
+                log.warning("%s", answer)
+                self.answers[key] = answer.removeprefix(f"{label}: ")
+            else:
+                self.answers[key] = (answer[0], answer[1], now)
+
+    def _ask_posthog(self, query: EvidenceQuery, start: datetime, end: datetime) -> _Answer:
+        label = f"question {query.question + 1}"
+        from quarterdeck.sources import posthog  # loaded by the first PostHog query
+
+        if query.source == "hogql":
+            node: dict[str, Any] = {
+                "kind": "HogQLQuery",
+                "query": query.query,
+                "values": {"start": posthog.when(start), "end": posthog.when(end)},
+            }
+        else:
+            # The review's month unless the funnel names its own dates; PostHog reads
+            # `date_to` as the whole of that day.
+            last = datetime.fromtimestamp(end.timestamp() - 1, end.tzinfo)
+            month = {"date_from": f"{start:%Y-%m-%d}", "date_to": f"{last:%Y-%m-%d}"}
+            node = {"kind": "FunnelsQuery", "dateRange": month, **query.funnel}
+        try:
+            project, access = self._posthog_project(label)
+            results, columns = posthog.query_node(
+                project,
+                access.key,
+                node,
+                label=label,
+                policy=access.policy,
+                sleep=self.sleep,
+                key_source=access.key_source,
+                no_key=access.no_key,
+            )
+        except MetricSourceError as exc:
+            log.warning("%s", exc)
+            return str(exc).removeprefix(f"{label}: ")
+        return ([str(c) for c in columns], results, self.clock())
+
+    def _posthog_project(self, label: str) -> tuple[PostHogProject, PostHogAccess]:
+        """Where PostHog queries go and the key they carry; raises MetricSourceError
+        naming `label` when the config names no project."""
+        sources = self.config.sources
+        if not sources.posthog_project or not sources.posthog_host:
+            raise MetricSourceError(
+                f"{label}: no PostHog project; add `sources: {{posthog: "
+                "{project: <id>}}` to .github/quarterdeck.yml"
+            )
+        from quarterdeck.sources.posthog import PostHogProject
+
+        project = PostHogProject(sources.posthog_host, sources.posthog_project)
+        return project, self.posthog or PostHogAccess.from_env(self.env)
+
+    def _warehouse_url(self, label: str) -> tuple[str | None, str]:
+        """The warehouse URL (None: not set) and where it came from; raises
+        MetricSourceError naming `label` when the config names no warehouse."""
+        url_env = self.config.sources.warehouse_url_env
+        if not url_env:
+            raise MetricSourceError(
+                f"{label}: no warehouse; add `sources: {{warehouse: {{url_env: "
+                "QUARTERDECK_WAREHOUSE_URL}}` and set that variable"
+            )
+        if self.warehouse is not None:
+            if self.warehouse.url is None:
+                raise MetricSourceError(f"{label}: {self.warehouse.no_url}")
+            return self.warehouse.url, self.warehouse.url_source
+        return self.env.get(url_env), url_env
 
     def metrics_month(self, month: Month) -> MetricsMonth | None:
         """`month`'s metrics file, read at most once per run; None when there is none.
@@ -239,18 +382,11 @@ class FigureSources:
     ) -> Series | Sequence[Sequence[object]]:
         # One request to the source `source` names, read as a `(month, value)` series or
         # as rows; errors name `metric`.
-        sources = self.config.sources
+        label = f"metric {metric}"
         if source == "posthog":
-            if not sources.posthog_project or not sources.posthog_host:
-                raise MetricSourceError(
-                    f"metric {metric}: no PostHog project; add `sources: {{posthog: "
-                    "{project: <id>}}` to .github/quarterdeck.yml"
-                )
-            # The PostHog client loads with the first PostHog metric: most reviews ask none.
-            from quarterdeck.sources import posthog
+            project, access = self._posthog_project(label)
+            from quarterdeck.sources import posthog  # loaded by the first PostHog query
 
-            project = posthog.PostHogProject(sources.posthog_host, sources.posthog_project)
-            access = self.posthog or PostHogAccess.from_env(self.env)
             return (posthog.query_series if series else posthog.query_rows)(
                 project,
                 access.key,
@@ -264,17 +400,7 @@ class FigureSources:
                 no_key=access.no_key,
             )
         if source == "sql":
-            url_env = sources.warehouse_url_env
-            if not url_env:
-                raise MetricSourceError(
-                    f"metric {metric}: no warehouse; add `sources: {{warehouse: {{url_env: "
-                    "QUARTERDECK_WAREHOUSE_URL}}` and set that variable"
-                )
-            url = self.env.get(url_env)
-            if self.warehouse is not None:
-                if self.warehouse.url is None:
-                    raise MetricSourceError(f"metric {metric}: {self.warehouse.no_url}")
-                url, url_env = self.warehouse.url, self.warehouse.url_source
+            url, url_env = self._warehouse_url(label)
             # Imported here, and only here: SQLAlchemy is loaded when a SQL metric is
             # read, not by every command (start-up cost; tests/test_install.py).
             from quarterdeck.sources import warehouse
@@ -314,3 +440,28 @@ def _unreadable(exc: QuarterdeckError) -> str:
         also = f" (and {more} more problem(s))" if more else ""
         return f"{exc.problems[0]}{also}; `quarterdeck validate` lists them"
     return str(exc)
+
+
+def question_evidence(
+    config: Config, period: ReviewPeriod, sources: FigureSources
+) -> tuple[EvidenceTable, ...]:
+    """The tables of the questions that carry a query, over the review's month (each
+    query asked once per run, whichever teams' reviews show it)."""
+    if not config.review.evidence:
+        return ()
+    tz = config.review.timezone
+    return sources.tables(config.review.evidence, period.month.start(tz), period.month.end(tz))
+
+
+def _table(query: EvidenceQuery, period: str, answer: _Answer) -> EvidenceTable:
+    if isinstance(answer, str):
+        return unavailable_table(query, period, answer)
+    names, rows, as_of = answer
+    try:
+        if query.source == "funnel":
+            return funnel_table(query, period, rows, as_of)
+        if not all(isinstance(r, list | tuple) for r in rows):
+            raise ValueError("the query's results are not rows")
+        return make_table(query, period, names, rows, as_of)
+    except (ValueError, TypeError, AttributeError) as exc:
+        return unavailable_table(query, period, f"{exc}; see the README on questions' queries")

@@ -1,4 +1,6 @@
-"""A metric's monthly series from PostHog: one HogQL query through the query API.
+"""A metric's monthly series from PostHog: one HogQL query through the query API; and a
+discussion question's rows (`query_node`: a HogQL query, or a `FunnelsQuery` whose
+results are the funnel's steps), through the same API, under the same rules.
 
 `POST {host}/api/projects/{project}/query/` with a `HogQLQuery` whose `values` carry
 the window: the query names them as HogQL placeholders (`{start}`, `{end}`), so no
@@ -42,7 +44,15 @@ if TYPE_CHECKING:
 
     from quarterdeck.sources.outbound import Resolver
 
-__all__ = ["DEFAULT_HOST", "KEY_ENV", "PostHogProject", "query_rows", "query_series"]
+__all__ = [
+    "DEFAULT_HOST",
+    "KEY_ENV",
+    "PostHogProject",
+    "query_node",
+    "query_rows",
+    "query_series",
+    "when",
+]
 
 log = logging.getLogger(__name__)
 
@@ -131,16 +141,6 @@ def query_rows(
     the host is not allowed, there is no key, PostHog refuses the query, or it cannot be
     reached after retries.
     """
-    import requests
-
-    from quarterdeck.sources.outbound import OutboundRefused, guarded_session, resolve
-
-    register(key)  # PostHog may quote it back; no message will
-    refused = host_refusal(project.host, policy or OutboundPolicy())
-    if refused:
-        raise MetricSourceError(f"metric {metric}: {refused}; the key was not sent")
-    if not key:
-        raise MetricSourceError(f"metric {metric}: {no_key}")
     body = {
         "query": {
             "kind": "HogQLQuery",
@@ -148,6 +148,89 @@ def query_rows(
             "values": {"start": _when(start), "end": _when(end)},
         }
     }
+    answer = _post(
+        project,
+        key,
+        body,
+        label=f"metric {metric}",
+        policy=policy,
+        resolver=resolver,
+        sleep=sleep,
+        key_source=key_source,
+        no_key=no_key,
+    )
+    return _rows(answer, metric)
+
+
+def query_node(
+    project: PostHogProject,
+    key: str | None,
+    query: dict[str, Any],
+    *,
+    label: str,
+    policy: OutboundPolicy | None = None,
+    resolver: Resolver | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    key_source: str = KEY_ENV,
+    no_key: str = f"no PostHog key; set {KEY_ENV}",
+) -> tuple[list[Any], list[Any]]:
+    """`query` (a query node: a `HogQLQuery` or a `FunnelsQuery`) answered by the query
+    API: its `results` and its `columns` (empty when the answer has none, as a funnel's).
+
+    A funnel's results are its steps (`order`, `count`, `name`, `custom_name`); a HogQL
+    query's are rows. Raises MetricSourceError as `query_rows` does, naming `label`.
+    """
+    answer = _post(
+        project,
+        key,
+        {"query": query},
+        label=label,
+        policy=policy,
+        resolver=resolver,
+        sleep=sleep,
+        key_source=key_source,
+        no_key=no_key,
+    )
+    try:
+        data = answer.json()
+        results, columns = data["results"], data.get("columns") or []
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise MetricSourceError(f"{label}: PostHog's answer had no `results`") from None
+    if not isinstance(results, list) or not isinstance(columns, list):
+        raise MetricSourceError(f"{label}: PostHog's `results` are not a list") from None
+    return results, columns
+
+
+def when(moment: datetime) -> str:
+    """A moment as the HogQL placeholders `{start}` and `{end}` carry it."""
+    return _when(moment)
+
+
+def _post(
+    project: PostHogProject,
+    key: str | None,
+    body: dict[str, Any],
+    *,
+    label: str,
+    policy: OutboundPolicy | None,
+    resolver: Resolver | None,
+    sleep: Callable[[float], None],
+    key_source: str,
+    no_key: str,
+) -> requests.Response:
+    """POST `body` to the project's query API: PostHog's 200 answer, after waiting out
+    429s and retrying 5xx and network failures. Raises MetricSourceError naming `label`
+    (never the key) otherwise."""
+    import requests
+
+    from quarterdeck.sources.outbound import OutboundRefused, guarded_session, resolve
+
+    register(key)  # PostHog may quote it back; no message will
+    refused = host_refusal(project.host, policy or OutboundPolicy())
+    if refused:
+        raise MetricSourceError(f"{label}: {refused}; the key was not sent")
+    if not key:
+        raise MetricSourceError(f"{label}: {no_key}")
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     with guarded_session(policy or OutboundPolicy(), resolver or resolve) as http:
         for attempt in range(1, _ATTEMPTS + 1):
@@ -158,23 +241,23 @@ def query_rows(
                 )
             except OutboundRefused as exc:
                 raise MetricSourceError(
-                    f"metric {metric}: PostHog host {exc}; the key was not sent"
+                    f"{label}: PostHog host {exc}; the key was not sent"
                 ) from None
             except requests.RequestException as exc:
                 if last:
                     raise MetricSourceError(
-                        f"metric {metric}: could not reach PostHog at {project.host} "
+                        f"{label}: could not reach PostHog at {project.host} "
                         f"({type(exc).__name__}, after {_ATTEMPTS} attempts)"
                     ) from None
                 sleep(_BACKOFF * 2 ** (attempt - 1))
                 continue
             if answer.status_code == 200:
-                return _rows(answer, metric)
+                return answer
             wait = _retry_wait(answer, attempt)
             if wait is None or last:
-                raise MetricSourceError(_refusal(answer, metric, project, key_source)) from None
+                raise MetricSourceError(_refusal(answer, label, project, key_source)) from None
             log.info(
-                "PostHog answered %s for %s; retrying in %.0f s", answer.status_code, metric, wait
+                "PostHog answered %s for %s; retrying in %.0f s", answer.status_code, label, wait
             )
             sleep(wait)
     raise AssertionError("unreachable")  # the loop returns or raises
@@ -221,7 +304,7 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _refusal(
-    answer: requests.Response, metric: str, project: PostHogProject, key_source: str
+    answer: requests.Response, label: str, project: PostHogProject, key_source: str
 ) -> str:
     """A short status for a refusal: the status code, and PostHog's error code when it
     is one; never the answer's text, which a review would then show."""
@@ -243,7 +326,7 @@ def _refusal(
             "`sources.posthog.project` and `host`",
             429: "PostHog's query rate limit is used up for longer than a review waits",
         }.get(status, f"PostHog answered {status}")
-    return f"metric {metric}: {what}"
+    return f"{label}: {what}"
 
 
 def _code(answer: requests.Response) -> str:

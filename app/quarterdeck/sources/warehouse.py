@@ -1,4 +1,6 @@
-"""A metric's monthly series from a SQL warehouse: one query on any SQLAlchemy database.
+"""A metric's monthly series from a SQL warehouse: one query on any SQLAlchemy database;
+and the questions' small tables (`query_tables`: several queries over one connection,
+each in its own read-only transaction).
 
 The URL comes from the environment variable the config names
 (`sources.warehouse.url_env`), never from a file, and never appears in a message:
@@ -17,6 +19,7 @@ statement timeout, and is always rolled back:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +34,7 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.errors import MetricSourceError
 from quarterdeck.redact import register_url
 
-__all__ = ["DEFAULT_TIMEOUT", "query_rows", "query_series"]
+__all__ = ["DEFAULT_TIMEOUT", "TableAnswer", "query_rows", "query_series", "query_tables"]
 
 DEFAULT_TIMEOUT = 60  # seconds a metric's query may run
 
@@ -73,32 +76,97 @@ def query_rows(
 
     Raises MetricSourceError as `query_series` does.
     """
+    rows: list[tuple[object, ...]] = []
+
+    def run(conn: Connection) -> None:
+        rows.extend(tuple(row) for row in conn.execute(text(sql), {"start": start, "end": end}))
+
+    failed = _run_each(url, [run], label=f"metric {metric}", url_env=url_env, timeout=timeout)[0]
+    if failed is not None:
+        raise MetricSourceError(failed)
+    return rows
+
+
+# A table's answer: its column names and its first rows (one more than asked, so the
+# caller knows when there were more), or why the warehouse gave none.
+TableAnswer = tuple[list[str], list[tuple[Any, ...]]] | str
+
+
+def query_tables(
+    url: str | None,
+    sqls: Sequence[str],
+    start: datetime,
+    end: datetime,
+    *,
+    limits: Sequence[int],
+    labels: Sequence[str],
+    url_env: str,
+    timeout: int = DEFAULT_TIMEOUT,
+) -> list[TableAnswer]:
+    """Each of `sqls`' column names and first `limits[i] + 1` rows over [start, end),
+    all over one connection (a batch: one connect, however many questions ask).
+
+    A query that fails is that query's answer, in words naming `labels[i]` and never
+    the URL; the others still run (each in its own read-only transaction).
+    """
+    answers: list[TableAnswer] = ["" for _ in sqls]
+
+    def runner(i: int) -> Callable[[Connection], None]:
+        def run(conn: Connection) -> None:
+            result = conn.execute(text(sqls[i]), {"start": start, "end": end})
+            names = [str(k) for k in result.keys()]  # noqa: SIM118 - a Result's columns
+            answers[i] = (names, [tuple(r) for r in result.fetchmany(limits[i] + 1)])
+
+        return run
+
+    failed = _run_each(
+        url, [runner(i) for i in range(len(sqls))], label=labels, url_env=url_env, timeout=timeout
+    )
+    return [why if why is not None else answers[i] for i, why in enumerate(failed)]
+
+
+def _run_each(
+    url: str | None,
+    runs: Sequence[Callable[[Connection], None]],
+    *,
+    label: str | Sequence[str],
+    url_env: str,
+    timeout: int,
+) -> list[str | None]:
+    """Run each of `runs` on one connection to `url`, each in its own read-only
+    transaction that is rolled back; per run, None or why it failed (naming its label)."""
+    labels = [label] * len(runs) if isinstance(label, str) else list(label)
     register_url(url)  # a driver may quote the URL, password and all; no message will
     if not url:
-        raise MetricSourceError(f"metric {metric}: no warehouse URL; set {url_env}")
+        return [f"{name}: no warehouse URL; set {url_env}" for name in labels]
     try:
         engine = create_engine(url, poolclass=NullPool, connect_args=_connect_args(url))
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise MetricSourceError(
-            f"metric {metric}: {url_env} is not a database URL SQLAlchemy can open "
+        why = (
+            f"{url_env} is not a database URL SQLAlchemy can open "
             f"({type(exc).__name__}); install the database's driver if it is missing"
-        ) from None
+        )
+        return [f"{name}: {why}" for name in labels]
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_read_only)
+    failed: list[str | None] = [None] * len(runs)
     try:
         with engine.connect() as conn:
-            _read_only(conn, timeout)
-            try:
-                rows = conn.execute(text(sql), {"start": start, "end": end}).fetchall()
-            finally:
-                conn.rollback()  # never commit: whatever the query did is undone
-    except SQLAlchemyError as exc:
-        # Not chained: the URL may show up in the cause's traceback.
-        said = f"metric {metric}: the warehouse refused the query: {_said(exc)}"
-        raise MetricSourceError(said) from None
+            for i, run in enumerate(runs):
+                try:
+                    _read_only(conn, timeout)
+                    run(conn)
+                except SQLAlchemyError as exc:
+                    # Not chained: the URL may show up in the cause's traceback.
+                    failed[i] = f"{labels[i]}: the warehouse refused the query: {_said(exc)}"
+                finally:
+                    conn.rollback()  # never commit: whatever the query did is undone
+    except SQLAlchemyError as exc:  # no connection at all: every query fails alike
+        why = f"the warehouse refused the query: {_said(exc)}"
+        return [f"{name}: {why}" for name in labels]
     finally:
         engine.dispose()
-    return [tuple(row) for row in rows]
+    return failed
 
 
 def _connect_args(url: str) -> dict[str, Any]:

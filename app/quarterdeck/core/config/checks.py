@@ -18,7 +18,13 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from quarterdeck.core.business.definitions import parse_derivation
 from quarterdeck.core.config.goals_file import quarter_of_goals_file
 from quarterdeck.core.config.layers import LayeredDoc
-from quarterdeck.core.config.schema import ConfigFile, GoalSpec, MetricSpec, ObjectiveSpec
+from quarterdeck.core.config.schema import (
+    ConfigFile,
+    GoalSpec,
+    MetricSpec,
+    ObjectiveSpec,
+    QuestionSpec,
+)
 from quarterdeck.core.config.to_domain import to_metric, to_team
 from quarterdeck.core.config.yaml_nodes import Doc, render_key
 from quarterdeck.core.model import MAX_TEAM_SIZE
@@ -38,6 +44,7 @@ __all__ = [
     "objective_checks",
     "placeholder_checks",
     "posthog_host_checks",
+    "question_checks",
     "team_checks",
 ]
 
@@ -678,6 +685,58 @@ def _path_back(start: str, scope: Mapping[str, tuple[MetricSpec, _Loc]]) -> list
 
 def _teams(slugs: Sequence[str]) -> str:
     return ("team " if len(slugs) == 1 else "teams ") + ", ".join(f"'{s}'" for s in slugs)
+
+
+def question_checks(
+    cfg: ConfigFile, doc: Doc, present: Collection[str] | None, *, strict: bool
+) -> Iterator[Problem]:
+    """A warning (an error if `strict`) at each question whose query's source is not
+    configured, or (with `present`, the variables set where `validate` runs) whose
+    credential the environment lacks: the review would show its table unavailable."""
+    severity = "error" if strict else "warning"
+    questions = cfg.review.questions if isinstance(cfg.review.questions, list) else []
+    warehouse, posthog = cfg.sources.warehouse, cfg.sources.posthog
+    for i, question in enumerate(questions):
+        if not isinstance(question, QuestionSpec):
+            continue
+        at: _Loc = ["review", "questions", i]
+        if question.sql is not None and warehouse is None:
+            yield _problem_at(
+                doc,
+                [*at, "sql"],
+                f"question {i + 1} is a SQL query, but no warehouse is configured, so its "
+                "table will be unavailable; add `sources: {warehouse: {url_env: "
+                "QUARTERDECK_WAREHOUSE_URL}}` and set that variable to the database URL",
+                severity,
+            )
+        elif question.sql is not None and warehouse is not None and present is not None:
+            yield from _missing(doc, [*at, "sql"], i, warehouse.url_env, present, severity)
+        if question.posthog is not None and posthog is None:
+            yield _problem_at(
+                doc,
+                [*at, "posthog"],
+                f"question {i + 1} is a PostHog query, but no PostHog project is configured, "
+                "so its table will be unavailable; add `sources: {posthog: {project: <id>}}`",
+                severity,
+            )
+        elif question.posthog is not None and present is not None:
+            yield from _missing(doc, [*at, "posthog"], i, POSTHOG_KEY_ENV, present, severity)
+
+
+def _missing(
+    doc: Doc, loc: _Loc, index: int, variable: str, present: Collection[str], severity: str
+) -> Iterator[Problem]:
+    """A question's source needs `variable`, which the environment lacks."""
+    if variable not in present:
+        what = "the database URL" if loc[-1] == "sql" else "a personal API key with query:read"
+        yield _problem_at(
+            doc,
+            loc,
+            f"question {index + 1} is a {'SQL' if loc[-1] == 'sql' else 'PostHog'} query, but "
+            f"{variable} is not set, so its table would be unavailable; set {variable} to "
+            f"{what} (in a workflow, from a secret in the step's `env:`)",
+            severity,
+        )
 
 
 def _problem_at(doc: Doc, loc: _Loc, message: str, severity: str) -> Problem:

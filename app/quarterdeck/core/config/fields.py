@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
@@ -30,6 +30,7 @@ __all__ = [
     "MAX_TEXT",
     "MAX_TITLE",
     "SLUG",
+    "UNION_TAGS",
     "Branch",
     "CodeownersEntry",
     "Count",
@@ -41,7 +42,6 @@ __all__ = [
     "Percent",
     "Quarter",
     "Query",
-    "Questions",
     "RepoPattern",
     "Sentence",
     "SlackChannel",
@@ -49,6 +49,7 @@ __all__ = [
     "Text",
     "TimeZone",
     "Title",
+    "questions_shape",
 ]
 
 # Caps on free text, stated in the JSON Schema and refused by `validate` with the
@@ -163,16 +164,10 @@ def _codeowner(value: str) -> str:
 
 
 def _questions(value: Any) -> Any:
-    ok = value == "default" or (
-        isinstance(value, list) and all(isinstance(q, str) and q.strip() for q in value)
-    )
-    if not ok:
+    # The outer shape only: each question (text, or a mapping with a query) is checked
+    # by its own model, so an error names the question and the key at fault.
+    if value != "default" and not isinstance(value, list):
         raise PydanticCustomError("qd_questions", "expected 'default' or a list of questions")
-    if isinstance(value, list) and any(len(q) > MAX_TEXT for q in value):
-        longest = max(len(q) for q in value)
-        raise PydanticCustomError(
-            "string_too_long", "too long", {"max_length": MAX_TEXT, "length": longest}
-        )
     return value
 
 
@@ -242,7 +237,12 @@ CodeownersEntry = Annotated[
     # Looser than the check itself, enough for an editor to flag "acme/replay".
     WithJsonSchema({"type": "string", "pattern": r"^(@\S+|[^@\s]+@\S+)$"}),
 ]
-Questions = Annotated[Literal["default"] | list[str], BeforeValidator(_questions)]
+# Names of the branches of tagged unions (`review.questions`): validation errors carry
+# them in their location, and `messages.validate` drops them so an error points at the
+# YAML key.
+UNION_TAGS = frozenset({"<default>", "<list>", "<text>", "<query>"})
+# `review.questions`' outer shape; schema.py builds the full type over its items.
+questions_shape = BeforeValidator(_questions)
 
 CUSTOM_MESSAGES = {
     "qd_slug": "{v} is not a valid id: use lowercase letters, digits and hyphens, "

@@ -19,6 +19,7 @@ from quarterdeck.core.config.checks import (
     objective_checks,
     placeholder_checks,
     posthog_host_checks,
+    question_checks,
     team_checks,
     to_check_blocks,
     to_check_problems,
@@ -228,6 +229,7 @@ def build_config(
             problems += to_check_problems(config[1], config_file, strict=strict)
         problems += codeowners_checks(cfg, cfg_doc, owners)
         problems += metric_checks(cfg, cfg_doc, strict=strict)
+        problems += question_checks(cfg, cfg_doc, credentials, strict=strict)
         if outbound is not None:
             problems += posthog_host_checks(cfg, cfg_doc, outbound)
         if credentials is not None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Union
 
 from pydantic import BaseModel, RootModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from quarterdeck.core.config.essentials import sort_problems
-from quarterdeck.core.config.fields import CUSTOM_MESSAGES
+from quarterdeck.core.config.fields import CUSTOM_MESSAGES, UNION_TAGS
 from quarterdeck.core.config.yaml_nodes import Doc, render_key
 from quarterdeck.errors import Problem
 
@@ -82,10 +82,40 @@ def _model_at(root: Any, loc: Sequence[int | str]) -> type[BaseModel] | None:
             tp = info.annotation
         elif getattr(tp, "__origin__", None) in (list, dict):
             tp = tp.__args__[-1]
+        elif _union_args(tp):  # a tagged union (`review.questions`): the branch that fits
+            wanted = list if isinstance(item, int) else BaseModel
+            fits = [a for a in map(_unwrap, _union_args(tp)) if _is(a, wanted)]
+            if not fits:
+                return None
+            tp = fits[0]
+            if wanted is list:
+                tp = tp.__args__[-1]
+            else:
+                info = next((f for n, f in tp.model_fields.items() if (f.alias or n) == item), None)
+                if info is None:
+                    return None
+                tp = info.annotation
         else:
             return None
     tp = _unwrap(tp)
+    # A tagged union's mapping branch (a question with a query).
+    tp = next((a for a in map(_unwrap, _union_args(tp)) if _is(a, BaseModel)), tp)
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _union_args(tp: Any) -> tuple[Any, ...]:
+    return (
+        tuple(getattr(tp, "__args__", ()))
+        if type(tp).__name__ in ("UnionType", "_UnionGenericAlias")
+        or getattr(tp, "__origin__", None) is Union
+        else ()
+    )
+
+
+def _is(tp: Any, kind: type) -> bool:
+    if kind is list:
+        return getattr(tp, "__origin__", None) is list
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
 
 
 def _unwrap(tp: Any) -> Any:
@@ -113,8 +143,22 @@ def _message(err: ErrorDetails, root_model: Any) -> str:
         if allowed:
             return f"unknown key '{name}'; expected one of: {', '.join(allowed)}"
         return f"unknown key '{name}'"
+    if (
+        kind == "missing"
+        and len(loc) >= 3
+        and loc[-3:-1] == ("questions", loc[-2])
+        and loc[-1] == "ask"
+    ):
+        return (
+            "missing required key 'ask': a question written as a mapping needs `ask:` (its "
+            "text) beside its query; put quotes around a question that holds ': '"
+        )
     if kind == "missing":
         return f"missing required key '{loc[-1]}'"
+    if kind == "too_short":
+        return f"needs at least {err['ctx']['min_length']} items, got {err['ctx']['actual_length']}"
+    if kind == "too_long":
+        return f"takes at most {err['ctx']['max_length']} items, got {err['ctx']['actual_length']}"
     if kind == "qd_questions" and isinstance(value, list):
         return "every question must be non-empty text; put quotes around a question with ': '"
     if kind in CUSTOM_MESSAGES:
@@ -159,7 +203,9 @@ def validate(
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
-            loc = [*prefix, *(p for p in err["loc"] if isinstance(p, int | str))]
+            # A tagged union's branch name is no key of the file: drop it.
+            at = [p for p in err["loc"] if isinstance(p, int | str) and p not in UNION_TAGS]
+            loc = [*prefix, *at]
             line, found = doc.locate(loc)
             key_loc = loc if err["type"] in ("extra_forbidden", "missing") else found
             if err["type"] == "missing":

@@ -9,9 +9,18 @@ publishes them for editors.
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Any, Generic, TypeVar, get_origin
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    RootModel,
+    Tag,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import models_json_schema
 from pydantic_core import PydanticCustomError
 
@@ -30,7 +39,6 @@ from quarterdeck.core.config.fields import (
     Percent,
     Quarter,
     Query,
-    Questions,
     RepoPattern,
     Sentence,
     SlackChannel,
@@ -38,8 +46,9 @@ from quarterdeck.core.config.fields import (
     Text,
     TimeZone,
     Title,
+    questions_shape,
 )
-from quarterdeck.core.model import GoalStatus
+from quarterdeck.core.model import DEFAULT_ROWS, MAX_COLUMNS, MAX_ROWS, ColumnType, GoalStatus
 
 __all__ = [
     "METRICS_FILE_KEYS",
@@ -56,6 +65,7 @@ __all__ = [
     "Ownership",
     "ProductMetrics",
     "QuarterObjectiveSpec",
+    "QuestionSpec",
     "RevenueMetrics",
     "ReviewSpec",
     "TeamMetrics",
@@ -339,6 +349,131 @@ class GoalsSettings(_Model):
     )
 
 
+class FunnelStepSpec(_Model):
+    """One step of a PostHog funnel: an `EventsNode` of PostHog's FunnelsQuery."""
+
+    kind: Literal["EventsNode"] = Field("EventsNode", description="PostHog's node kind.")
+    event: Text | None = Field(
+        description="The event that makes the step, e.g. '$pageview' or 'insight saved'; "
+        "null: any event."
+    )
+    name: Text | None = Field(None, description="The step's name (default: the event).")
+    custom_name: Text | None = Field(None, description="What the review calls the step.")
+
+
+class FunnelsFilterSpec(_Model):
+    """How PostHog counts a funnel: its `funnelsFilter`."""
+
+    funnelWindowInterval: int = Field(
+        14, ge=1, le=365, description="How long a user has to complete the funnel."
+    )
+    funnelWindowIntervalUnit: Literal["second", "minute", "hour", "day", "week", "month"] = Field(
+        "day", description="The unit of funnelWindowInterval."
+    )
+    funnelOrderType: Literal["ordered", "unordered", "strict"] = Field(
+        "ordered", description="Whether the steps must happen in order (strict: nothing between)."
+    )
+
+
+class DateRangeSpec(_Model):
+    """A PostHog date range; the review's month when left out."""
+
+    date_from: Text = Field(description="e.g. '2026-11-01' or '-30d'.")
+    date_to: Text | None = Field(None, description="e.g. '2026-11-30'; null: now.")
+
+
+class FunnelSpec(_Model):
+    """A PostHog funnel, as PostHog's `FunnelsQuery` takes it (`kind` is added)."""
+
+    series: list[FunnelStepSpec] = Field(
+        min_length=2, max_length=MAX_ROWS, description="The funnel's steps, in order."
+    )
+    funnelsFilter: FunnelsFilterSpec | None = Field(
+        None, description="Conversion window and step order."
+    )
+    dateRange: DateRangeSpec | None = Field(None, description="Default: the review's month.")
+    filterTestAccounts: bool = Field(
+        False, description="Leave out the project's internal and test users."
+    )
+
+
+class PostHogQuestionSpec(_Model):
+    """A question's query in PostHog: HogQL, or a funnel."""
+
+    hogql: Query | None = Field(
+        None,
+        description="A HogQL query whose rows make the table; use {start} and {end} for the "
+        "review's month.",
+    )
+    funnel: FunnelSpec | None = Field(
+        None, description="A funnel: its steps with conversion and drop-off."
+    )
+
+    @model_validator(mode="after")
+    def _one_query(self) -> PostHogQuestionSpec:
+        if (self.hogql is None) == (self.funnel is None):
+            raise PydanticCustomError(
+                "qd_question_posthog", "give exactly one of hogql: (a query) or funnel: (its steps)"
+            )
+        return self
+
+
+class ColumnSpec(_Model):
+    """One column of a question's table: its header and how its values read."""
+
+    name: Text = Field(description="The column's header.")
+    type: ColumnType = Field("text", description="text, count, currency (USD), percent or date.")
+
+
+class QuestionSpec(_Model):
+    """A discussion question with a query whose small table the review shows under it."""
+
+    ask: Text = Field(description="The question, as the review asks it.")
+    sql: Query | None = Field(
+        None,
+        description="A SQL query on the warehouse; bind :start and :end for the review's month.",
+    )
+    posthog: PostHogQuestionSpec | None = Field(
+        None, description="A HogQL query or a funnel in PostHog."
+    )
+    columns: list[ColumnSpec] = Field(
+        default_factory=list,
+        max_length=MAX_COLUMNS,
+        description="Names and types of the table's columns, in order (default: the query's "
+        "own names).",
+    )
+    rows: int = Field(
+        DEFAULT_ROWS, ge=1, le=MAX_ROWS, description="At most this many rows are shown."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> QuestionSpec:
+        if self.sql is not None and self.posthog is not None:
+            raise PydanticCustomError(
+                "qd_question_sources", "give a question one query: sql or posthog, not both"
+            )
+        return self
+
+
+def _question_kind(value: Any) -> str:
+    return "<query>" if isinstance(value, dict | QuestionSpec) else "<text>"
+
+
+def _questions_kind(value: Any) -> str:
+    return "<default>" if isinstance(value, str) else "<list>"
+
+
+Question = Annotated[
+    Annotated[Text, Tag("<text>")] | Annotated[QuestionSpec, Tag("<query>")],
+    Discriminator(_question_kind),
+]
+Questions = Annotated[
+    Annotated[Literal["default"], Tag("<default>")] | Annotated[list[Question], Tag("<list>")],
+    Discriminator(_questions_kind),
+    questions_shape,
+]
+
+
 class ReviewSpec(_Model):
     """How the monthly growth review is built."""
 
@@ -347,7 +482,9 @@ class ReviewSpec(_Model):
     )
     questions: Questions = Field(
         "default",
-        description="Discussion questions: 'default' for the standard five, or your own list.",
+        description="Discussion questions: 'default' for the standard five, or your own "
+        "list; a question may be a mapping with `ask:` and a query (`sql:`, or `posthog:` "
+        "with `hogql:` or `funnel:`) whose small table the review shows under it.",
     )
     timezone: TimeZone = Field(
         "UTC", description="IANA time zone in which months start and end, e.g. Europe/Berlin."

@@ -3,6 +3,7 @@ holds them."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from types import MappingProxyType
 
@@ -15,12 +16,16 @@ from quarterdeck.core.config.schema import (
     GoalSpec,
     MetricSpec,
     ObjectiveSpec,
+    QuestionSpec,
     TeamSpec,
 )
 from quarterdeck.core.model import (
     DEFAULT_QUESTIONS,
     BotSettings,
+    Column,
     Config,
+    EvidenceQuery,
+    EvidenceSource,
     Goal,
     MetricSources,
     Objective,
@@ -29,7 +34,7 @@ from quarterdeck.core.model import (
 )
 from quarterdeck.core.review.codeowners import Codeowners
 
-__all__ = ["to_config", "to_goal", "to_objective", "to_team"]
+__all__ = ["to_config", "to_evidence_query", "to_goal", "to_objective", "to_team"]
 
 
 def to_team(slug: str, spec: TeamSpec) -> Team:
@@ -85,7 +90,8 @@ def to_config(
 ) -> Config:
     """The domain config, with every objective read (objectives files and the config's
     own `objectives:`)."""
-    questions = cfg.review.questions
+    default = cfg.review.questions == "default"
+    questions = () if default else tuple(cfg.review.questions)
     return Config(
         teams=tuple(to_team(slug, t) for slug, t in cfg.teams.items()),
         goals=tuple(goals),
@@ -97,8 +103,13 @@ def to_config(
         review=ReviewSettings(
             metrics_dir=cfg.review.metrics,
             questions=DEFAULT_QUESTIONS
-            if questions == "default"
-            else tuple(q.strip() for q in questions),
+            if default
+            else tuple((q if isinstance(q, str) else q.ask).strip() for q in questions),
+            evidence=tuple(
+                query
+                for index, q in enumerate(questions)
+                if isinstance(q, QuestionSpec) and (query := to_evidence_query(q, index))
+            ),
             timezone=cfg.review.timezone,
             branches=(cfg.review.branch,) if cfg.review.branch else tuple(cfg.review.branches),
             clones=tuple(cfg.review.clones),
@@ -117,6 +128,23 @@ def to_config(
             warehouse_url_env=cfg.sources.warehouse.url_env if cfg.sources.warehouse else None,
         ),
     )
+
+
+def to_evidence_query(spec: QuestionSpec, index: int) -> EvidenceQuery | None:
+    """The query question `index` carries (None: it carries none)."""
+    source: EvidenceSource
+    if spec.sql is not None:
+        source, query = "sql", spec.sql
+    elif spec.posthog is not None and spec.posthog.hogql is not None:
+        source, query = "hogql", spec.posthog.hogql
+    elif spec.posthog is not None and spec.posthog.funnel is not None:
+        # Canonical JSON: the same funnel asked twice is one query (FigureSources).
+        funnel = spec.posthog.funnel.model_dump(mode="json", exclude_none=True)
+        source, query = "funnel", json.dumps(funnel, sort_keys=True)
+    else:
+        return None
+    columns = tuple(Column(c.name.strip(), c.type) for c in spec.columns)
+    return EvidenceQuery(index, source, query, columns, spec.rows)
 
 
 def to_metric(spec: MetricSpec, team: str | None) -> MetricDef:

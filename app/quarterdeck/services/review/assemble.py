@@ -16,7 +16,7 @@ from quarterdeck.core.review.review_month import month_warnings
 from quarterdeck.core.review.summary import TeamSummary, summarise
 from quarterdeck.errors import Problem, QuarterdeckError
 from quarterdeck.services.review.view import TeamReview
-from quarterdeck.services.team_figures import FigureSources, team_figures
+from quarterdeck.services.team_figures import FigureSources, question_evidence, team_figures
 
 
 def repos_problem(config_path: str, text: str) -> Problem:
@@ -97,6 +97,10 @@ def assemble_reviews(inputs: ReviewInputs) -> list[TeamReview]:
         tz=tz,
         keep_from=period.quarter_start(tz) if inputs.whole_quarter else None,
     )
+    # The questions are the config's, the same in every team's review: their queries are
+    # asked once (and not at all when only work no team owns is reviewed).
+    owned = any(not s.unowned and (inputs.team in (None, s.team)) for s in summaries)
+    evidence = question_evidence(config, period, figure_sources) if owned else ()
     return [
         TeamReview(
             repo=inputs.repo_name,
@@ -119,6 +123,7 @@ def assemble_reviews(inputs: ReviewInputs) -> list[TeamReview]:
             templates=inputs.templates,
             repos=tuple(repos),
             objectives=config.objectives_of(period.quarter),
+            evidence=() if summary.unowned else evidence,
         )
         for summary in summaries
         if inputs.team is None or summary.team == inputs.team

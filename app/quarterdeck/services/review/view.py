@@ -11,6 +11,7 @@ from quarterdeck.core.calendar import Month, weeks_of_quarter
 from quarterdeck.core.config import BusinessMetrics
 from quarterdeck.core.goals.objectives import ObjectiveGroup, group_by_objective
 from quarterdeck.core.model import Objective, Team
+from quarterdeck.core.review.evidence import EvidenceTable
 from quarterdeck.core.review.figure_rows import FigureRow, figure_rows
 from quarterdeck.core.review.goal_changes import CarriedForward
 from quarterdeck.core.review.monthly import (
@@ -76,6 +77,12 @@ class TeamReview:
     # are among `warnings` too (see `with_period_warnings`).
     complete: bool = True
     incomplete_reasons: tuple[str, ...] = ()
+    # The tables of the questions that carry a query (each names its question's index).
+    evidence: tuple[EvidenceTable, ...] = ()
+
+    def evidence_for(self, question: int) -> EvidenceTable | None:
+        """The table under question `question` (0-based); None when it carries no query."""
+        return next((t for t in self.evidence if t.question == question), None)
 
     @property
     def figure_months(self) -> tuple[Month, ...]:
@@ -106,15 +113,21 @@ class TeamReview:
 
     @property
     def unread(self) -> tuple[tuple[str, str], ...]:
-        """(what, why) of each figure, and each flagged figure's breakdown, whose source
-        failed: `mrr` or `mrr_growth breakdown by plan` (for --strict and the job summary)."""
+        """(what, why) of each figure, each flagged figure's breakdown and each question's
+        table whose source failed: `mrr`, `mrr_growth breakdown by plan` or `question 2`
+        (for --strict and the job summary)."""
         figures = tuple((f.metric.id, f.unavailable) for f in self.figures if f.unavailable)
         breakdowns = tuple(
             (f"{f.metric.id} breakdown by {f.breakdown.by}", f.breakdown.unavailable)
             for f in self.figures
             if f.breakdown and f.breakdown.unavailable
         )
-        return figures + breakdowns
+        questions = tuple(
+            (f"question {t.question + 1}", t.unavailable)
+            for t in self.evidence
+            if t.unavailable is not None
+        )
+        return figures + breakdowns + questions
 
     @property
     def quarter(self) -> str:
