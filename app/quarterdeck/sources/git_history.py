@@ -61,6 +61,7 @@ from quarterdeck.sources.git_run import (
     bound,
     check_repo,
     git_output,
+    one_run,
     ref_exists,
     resolve,
     stream,
@@ -116,6 +117,7 @@ def web_url(repo: Path, remote: str = "origin") -> str:
     return f"https://{m.group('host')}/{m.group('path')}" if m else ""
 
 
+@one_run()
 def read_merged_prs(
     repo: Path,
     since: datetime,
@@ -186,6 +188,7 @@ def read_merged_prs(
         return sorted(result, key=lambda pr: (pr.merged_at, pr.number))
 
 
+@one_run()
 def pr_merge_times(repo: Path, number: int, branches: Sequence[str] = ()) -> list[datetime]:
     """When PR `number` was merged into the lines `read_merged_prs` reads, oldest first.
 
