@@ -20,6 +20,7 @@ import pytest
 from quarterdeck.core.calendar import Month
 from quarterdeck.services.review.as_markdown import render_reviews
 from quarterdeck.services.review.offline import build_reviews
+from quarterdeck.sources.git_history import read_merged_prs
 from tests.gitrepo import GitRepo
 
 ALICE = ("Alice", "1+alice@users.noreply.github.com")
@@ -99,3 +100,26 @@ def test_a_review_asks_each_short_git_question_once(tmp_path: Path, logged_git: 
 
     assert ") Late fix · `alice`" in again
     assert Counter(calls(logged_git))["remote get-url origin"] == 1
+
+
+def test_bulk_reads_let_git_buffer_its_output(
+    tmp_path: Path, logged_git: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Into a pipe git writes each record as it is ready unless told otherwise: a
+    # system call per commit on both sides. The reads ask for buffered output, whatever
+    # the user's environment says.
+    monkeypatch.setenv("GIT_FLUSH", "1")
+    repo = shipped_repo(tmp_path / "web")
+    logged_git.unlink(missing_ok=True)
+    flushes = tmp_path / "flush.log"
+    wrapper = logged_git.parent / "bin" / "git"
+    text = wrapper.read_text()
+    wrapper.write_text(text.replace("exec ", f'echo "$GIT_FLUSH $*" >> "{flushes}"\nexec ', 1))
+
+    prs = read_merged_prs(repo.path, at("2026-11-01T00:00Z"), at("2026-12-01T00:00Z"))
+
+    assert [pr.number for pr in prs] == [1, 2, 3]
+    seen = flushes.read_text().splitlines()
+    bulk = [line for line in seen if " log " in line or " diff-tree " in line]
+    assert len(bulk) >= 4, seen  # the first-parent lines, GitHub's merges, tree diffs, ...
+    assert all(line.startswith("0 ") for line in bulk), bulk
