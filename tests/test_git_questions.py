@@ -88,6 +88,10 @@ def test_a_review_asks_each_short_git_question_once(tmp_path: Path, logged_git: 
     # processes) differ by what they are sent.
     repeated = {c: n for c, n in Counter(asked).items() if n > 1 and "--stdin" not in c}
     assert repeated == {}, f"asked git more than once in one review: {repeated}"
+    # Only work no team owns (no config): no goals to carry, so the goals file's past
+    # is not looked up.
+    assert [r.team for r in reviews] == [None]
+    assert not [c for c in asked if c.startswith(("rev-list -1 --before", "show "))], asked
     shown = render_reviews(reviews)
     assert all(f"[#{n}](https://github.com/acme/web/pull/{n} " in shown for n in (1, 2, 3))
 
