@@ -8,6 +8,7 @@ one colour and one description each. The review, `link`, `goals sync`, `--publis
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -209,6 +210,9 @@ def is_bot_login(login: str) -> bool:
     return text.endswith(BOT_SUFFIX) or text in NOT_PEOPLE_LOGINS
 
 
+# A review asks this of every commit author of six months (16,000 times for a few
+# dozen people); the answer depends on the two strings alone.
+@functools.lru_cache(maxsize=4096)
 def is_bot_identity(name: str, email: str) -> bool:
     """A git identity that is not a person: a bot (`renovate[bot] <…+renovate[bot]@…>`),
     an AI assistant (`Claude <noreply@anthropic.com>`, NOT_PEOPLE_EMAILS), an account

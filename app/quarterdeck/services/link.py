@@ -27,6 +27,7 @@ from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review.assemble import review_window, reviewed_branches
 from quarterdeck.services.review.offline import read_clone
 from quarterdeck.sources.git_history import default_branch, pr_merge_times
+from quarterdeck.sources.git_run import one_run
 from quarterdeck.sources.repo_files import load_repo_config
 
 # The GitHub gateway (PyGithub) is imported inside the GitHub-mode functions, and only
@@ -69,6 +70,7 @@ def explain_from_github(gh: Github, full_name: str, number: int) -> Explanation:
     return _explain(config, fetch_pr(gh, repo.full_name, number))
 
 
+@one_run()  # each short git question of the run asked once (the clone does not change)
 def explain_from_repo(repo: Path, number: int, *, branch: str | None = None) -> Explanation:
     """Link PR `number` found in a local clone's history, with the clone's config.
 

@@ -3,16 +3,23 @@
 Every git process Quarterdeck starts goes through here, so none of them can be
 pointed at another repository by the caller's environment, or print differently
 because of the user's git config.
+
+Inside `one_run()` (a review, a `link`), each short command is run once per
+repository: the same question asked again (the default branch, origin's URL, a
+branch's commit, whether the clone is shallow) gets the first answer, not another
+process. Outside it every call runs git, as a repository may change between runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Generator, Iterator
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -22,6 +29,10 @@ from quarterdeck.errors import HistoryError
 Progress = Callable[[int], None]
 log = logging.getLogger("quarterdeck")
 _SAID: set[tuple[str, str]] = set()
+# The answers of short commands within the current `one_run()`; None outside one.
+# A ContextVar, so that concurrent runs (threads of a server) never share answers.
+_ANSWERS: ContextVar[dict[tuple[str, tuple[str, ...]], subprocess.CompletedProcess[str]] | None]
+_ANSWERS = ContextVar("quarterdeck_git_answers", default=None)
 
 PROGRESS_EVERY = 1000
 CHUNK = 1 << 18  # a few thousand commits: big reads, yet progress every ~1000
@@ -35,6 +46,13 @@ CONFIG = (
     "-c", "color.ui=never",
     "-c", "diff.relative=false",
 )  # fmt: skip
+
+
+# Into a pipe, git log, rev-list and diff-tree write every record as soon as it is
+# ready (one write per commit, one read each for us: 17,000 of them for a year of
+# authors, more CPU in system calls on both sides than Python's parsing). A stream is
+# read a big chunk at a time anyway, so git may fill its buffer first.
+_BULK_ENV = {"GIT_FLUSH": "0"}
 
 
 def _env() -> dict[str, str]:
@@ -55,8 +73,37 @@ def _missing_git() -> HistoryError:
     )
 
 
+@contextlib.contextmanager
+def one_run() -> Iterator[None]:
+    """A scope in which each short git command (`git`, `git_output`) runs once per
+    repository and arguments; a scope inside another shares its answers.
+
+    Only for work that reads: nothing in it may change the repositories it asks about.
+    """
+    if _ANSWERS.get() is not None:
+        yield
+        return
+    token = _ANSWERS.set({})
+    try:
+        yield
+    finally:
+        _ANSWERS.reset(token)
+
+
 def git(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run a short git command and capture its output (no check)."""
+    """Run a short git command and capture its output (no check); inside `one_run()`,
+    a command already run there is answered from its first run."""
+    answers = _ANSWERS.get()
+    if answers is None or stdin is not None:
+        return _run(repo, args, stdin)
+    key = (str(repo), args)
+    done = answers.get(key)
+    if done is None:
+        done = answers[key] = _run(repo, args, None)
+    return done
+
+
+def _run(repo: Path, args: tuple[str, ...], stdin: str | None) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
             _command(repo, args),
@@ -89,7 +136,7 @@ def stream(
                 stdin=stdin or subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=errors,
-                env=_env(),
+                env=_env() | _BULK_ENV,
             )
         except FileNotFoundError as exc:
             raise _missing_git() from exc

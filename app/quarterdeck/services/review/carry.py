@@ -45,7 +45,9 @@ def carry_offline(
     month's decision lives on its review issue, which only GitHub mode reads."""
     from quarterdeck.sources.git_goals_history import goals_file_at
 
-    if month.month_of_quarter == 1:
+    if month.month_of_quarter == 1 or all(r.team is None for r in reviews):
+        # Nothing to compare: a quarter's first month, or only work no team owns
+        # (which carries no goals): the goals file's past is not read.
         return [_carry(r, month, config, None, None, "") for r in reviews]
     path = goals_file_of(config, month)
     since = carried_since(config, month)

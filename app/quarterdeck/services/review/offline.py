@@ -27,6 +27,7 @@ from quarterdeck.services.review.view import TeamReview
 from quarterdeck.services.team_figures import FigureSources
 from quarterdeck.sources.git_history import default_branch, read_merged_prs, web_url
 from quarterdeck.sources.git_repo import history_span
+from quarterdeck.sources.git_run import one_run
 from quarterdeck.sources.repo_files import (
     LocalReader,
     load_repo_config,
@@ -34,6 +35,7 @@ from quarterdeck.sources.repo_files import (
 )
 
 
+@one_run()  # each short git question of the run asked once (the clone does not change)
 def build_reviews(
     repo: Path,
     month: Month,
