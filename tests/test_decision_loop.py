@@ -14,6 +14,7 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.review.decisions import note_marker, read_record
 from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.services.review_publish import publish_reviews
+from quarterdeck.sources.github.gateway import GitHubGateway
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.reviewrepos import CONFIG, GOALS
@@ -67,7 +68,7 @@ def deliver(app: Flask, event: str, payload: dict[str, Any]) -> int:
 def publish(github: FakeGitHub, month: Month) -> list[Any]:
     gh = github.client()
     reviews = github_home_reviews(gh, REPO, month).reviews
-    return publish_reviews(gh.get_repo(REPO), reviews, writer=github.writer_of(""))
+    return publish_reviews(GitHubGateway(gh).repo(REPO), reviews, writer=github.writer_of(""))
 
 
 def analytics_issue(remote: FakeRepo, month: Month) -> dict[str, Any]:

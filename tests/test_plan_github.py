@@ -19,6 +19,7 @@ from quarterdeck.services.plan import plans_from_github
 from quarterdeck.services.plan_publish import publish_plans
 from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.services.review_publish import publish_reviews
+from quarterdeck.sources.github.gateway import GitHubGateway
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.mdcheck import parse
@@ -66,7 +67,7 @@ def remote(github: FakeGitHub) -> FakeRepo:
 def publish(github: FakeGitHub, month: Month) -> None:
     gh = github.client()
     reviews = github_home_reviews(gh, REPO, month).reviews
-    publish_reviews(gh.get_repo(REPO), reviews, writer=github.writer_of(""))
+    publish_reviews(GitHubGateway(gh).repo(REPO), reviews, writer=github.writer_of(""))
 
 
 def review_issue(repo: FakeRepo, team: str, month: str) -> dict[str, Any]:

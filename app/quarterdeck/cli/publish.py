@@ -77,7 +77,7 @@ def writes_as(gh: Any) -> Callable[[], str]:
 def publish(reviews: Sequence[Any], args: Args, connect: Callable[[], Any]) -> int:
     """Publish (or plan, with --dry-run) `reviews` to the --github repo; report on stdout."""
     from quarterdeck.services.review_publish import publish_reviews
-    from quarterdeck.sources.github.client import translated
+    from quarterdeck.sources.github.gateway import GitHubGateway, doing
 
     if not args.github:
         raise QuarterdeckError(
@@ -93,8 +93,8 @@ def publish(reviews: Sequence[Any], args: Args, connect: Callable[[], Any]) -> i
         for review in reviews:
             render_review(review, standalone=False)
     gh = connect()
-    with translated(f"opening {args.github}"):
-        repo = gh.get_repo(args.github)
+    with doing(f"opening {args.github}"):
+        repo = GitHubGateway(gh).repo(args.github)
     from quarterdeck.services.slack_share import slack_for
 
     slack = None if args.dry_run else slack_for([r.team for r in reviews], os.environ)

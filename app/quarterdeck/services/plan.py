@@ -32,7 +32,8 @@ from quarterdeck.sources.repo_files import load_repo_config
 # The GitHub gateway (PyGithub) is imported inside the GitHub-mode functions, and only
 # there: offline, this command never loads it (start-up cost; tests/test_install.py).
 if TYPE_CHECKING:
-    from quarterdeck.sources.github import Github, Repository
+    from quarterdeck.sources.github import Github
+    from quarterdeck.sources.github.gateway import RepoGateway
     from quarterdeck.sources.github.writes import Writer
 
 PLAN_TEMPLATE = "plan_issue.md.j2"
@@ -42,7 +43,7 @@ PLAN_TEMPLATE = "plan_issue.md.j2"
 class GitHubPlans:
     """The plans read from GitHub, with what publishing them needs to know."""
 
-    repo: Repository
+    repo: RepoGateway
     plans: tuple[TeamPlan, ...]
     # The planned quarter's goals file is already on the default branch (its path).
     landed: str | None
@@ -113,7 +114,7 @@ def plans_from_github(
     Quarterdeck writes as (None: the token's user, `token_writer`)."""
     from quarterdeck.sources.github.client import token_writer
     from quarterdeck.sources.github.config import repo_reader
-    from quarterdeck.sources.github.reviews import held_reviews
+    from quarterdeck.sources.github.gateway import RepoGateway
 
     month = ending_month(quarter, today)
     writer = writer or token_writer(gh, in_actions=False)
@@ -121,11 +122,12 @@ def plans_from_github(
     repo, config, reviews = home.repo, home.config, home.reviews
     # The home's reader holds the goals folder already: the stub costs no request more.
     stub = stub_from(repo_reader(repo), config, quarter)
-    held = held_reviews(repo, previous_quarter(quarter), writer)
+    gateway = RepoGateway(repo)
+    held = gateway.held_reviews(previous_quarter(quarter), writer)
     decisions = decisions_by_team(held, previous_quarter(quarter), [t.slug for t in config.teams])
     plans = team_plans(reviews, quarter, config, stub, decisions)
     templates = reviews[0].templates if reviews else {}
-    return GitHubPlans(repo, plans, stub.existing, templates, writer)
+    return GitHubPlans(gateway, plans, stub.existing, templates, writer)
 
 
 def render_plan(

@@ -34,6 +34,7 @@ from quarterdeck.services.review_publish import PublishResult, publish_reviews
 from quarterdeck.services.team_figures import FigureSources
 from quarterdeck.sources.github import Github, Repository, translated
 from quarterdeck.sources.github.config import ORG_CONFIG_REPO, locate_config, repo_reader
+from quarterdeck.sources.github.gateway import RepoGateway
 from quarterdeck.sources.github.installations import installation_repos
 from quarterdeck.sources.github.writes import Writer
 from quarterdeck.sources.repo_files import Unreadable
@@ -178,7 +179,7 @@ def review_installation(
         reviews = github_home_reviews(
             gh, repo.full_name, month, figure_sources=figure_sources, writer=writer
         ).reviews
-        return tuple(publish_reviews(repo, reviews, writer=writer, slack=slack))
+        return tuple(publish_reviews(RepoGateway(repo), reviews, writer=writer, slack=slack))
 
     return _each_home(gh, installation, str(month), review)
 
