@@ -21,7 +21,6 @@ import pytest
 from flask import Flask
 
 from quarterdeck.core.review.repositories import RepoInfo, home_of
-from quarterdeck.sources.github.gateway import GitHubGateway
 from quarterdeck.webhook.handlers.shipped import parse_entries
 from quarterdeck.webhook.jobs import CachedConfig
 from quarterdeck.webhook.server import create_app
@@ -265,7 +264,7 @@ def test_a_relinked_pr_moves_between_goal_issues_of_the_home(
 
 
 def _config_of(cache: CachedConfig, github: FakeGitHub, full_name: str) -> Any:
-    return cache(full_name, GitHubGateway(github.client()).lazy().repo(full_name))
+    return cache(full_name, github.gateway().lazy().repo(full_name))
 
 
 def test_the_home_config_is_read_once_then_revalidated_for_free(

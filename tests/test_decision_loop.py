@@ -14,7 +14,6 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.review.decisions import note_marker, read_record
 from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.services.review_publish import publish_reviews
-from quarterdeck.sources.github.gateway import GitHubGateway
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.reviewrepos import CONFIG, GOALS
@@ -66,9 +65,9 @@ def deliver(app: Flask, event: str, payload: dict[str, Any]) -> int:
 
 
 def publish(github: FakeGitHub, month: Month) -> list[Any]:
-    gh = github.client()
+    gh = github.gateway()
     reviews = github_home_reviews(gh, REPO, month).reviews
-    return publish_reviews(GitHubGateway(gh).repo(REPO), reviews, writer=github.writer_of(""))
+    return publish_reviews(gh.repo(REPO), reviews, writer=github.writer_of(""))
 
 
 def analytics_issue(remote: FakeRepo, month: Month) -> dict[str, Any]:

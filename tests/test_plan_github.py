@@ -19,7 +19,6 @@ from quarterdeck.services.plan import plans_from_github
 from quarterdeck.services.plan_publish import publish_plans
 from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.services.review_publish import publish_reviews
-from quarterdeck.sources.github.gateway import GitHubGateway
 from quarterdeck.webhook.server import create_app
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.mdcheck import parse
@@ -65,9 +64,9 @@ def remote(github: FakeGitHub) -> FakeRepo:
 
 
 def publish(github: FakeGitHub, month: Month) -> None:
-    gh = github.client()
+    gh = github.gateway()
     reviews = github_home_reviews(gh, REPO, month).reviews
-    publish_reviews(GitHubGateway(gh).repo(REPO), reviews, writer=github.writer_of(""))
+    publish_reviews(gh.repo(REPO), reviews, writer=github.writer_of(""))
 
 
 def review_issue(repo: FakeRepo, team: str, month: str) -> dict[str, Any]:
@@ -98,7 +97,7 @@ def snapshot(repo: FakeRepo) -> tuple[Any, ...]:
 
 
 def plans(github: FakeGitHub) -> Any:
-    return plans_from_github(github.client(), REPO, "2027-Q1", DECEMBER)
+    return plans_from_github(github.gateway(), REPO, "2027-Q1", DECEMBER)
 
 
 def test_the_plan_shows_the_decisions_of_the_reviews_held_in_the_quarter(

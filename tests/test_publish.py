@@ -12,7 +12,6 @@ from quarterdeck.core.text.issue_body import GITHUB_LIMIT
 from quarterdeck.errors import GitHubError
 from quarterdeck.services.review.offline import build_reviews
 from quarterdeck.services.review_publish import overflow_marker, publish_reviews
-from quarterdeck.sources.github.gateway import GitHubGateway
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.gitrepo import GitRepo
 from tests.mdcheck import parse
@@ -33,7 +32,7 @@ def remote(github: FakeGitHub) -> FakeRepo:
 
 
 def _publish(github: FakeGitHub, path: Path, **kwargs: object) -> list:
-    repo = GitHubGateway(github.client()).repo("acme/web")
+    repo = github.gateway().repo("acme/web")
     kwargs.setdefault("writer", github.writer_of(""))
     return publish_reviews(repo, build_reviews(path, NOVEMBER), **kwargs)  # type: ignore[arg-type]
 
@@ -200,7 +199,7 @@ def test_five_thousand_prs_overflow_into_one_comment_updated_in_place(
 ) -> None:
     path = big_repo(tmp_path / "big")
     reviews = build_reviews(path, NOVEMBER, team="analytics")
-    repo = GitHubGateway(github.client()).repo("acme/web")
+    repo = github.gateway().repo("acme/web")
 
     [first] = publish_reviews(repo, reviews, writer=github.writer_of(""))
 

@@ -32,7 +32,6 @@ from quarterdeck.redact import REDACTED
 from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.services.review_publish import publish_reviews
 from quarterdeck.sources.github.client import retry_policy
-from quarterdeck.sources.github.gateway import GitHubGateway
 from quarterdeck.sources.slack import API_URL_ENV, TOKEN_ENV, SlackClient
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakeslack import FakeSlack, serving
@@ -212,10 +211,10 @@ def test_the_leads_decision_goes_once_into_the_overviews_thread(
     client = SlackClient(TOKEN, base_url=slack.url)
 
     def publish(month: Month) -> list[Any]:
-        gh = github.client()
+        gh = github.gateway()
         reviews = github_home_reviews(gh, "acme/web", month).reviews
         return publish_reviews(
-            GitHubGateway(gh).repo("acme/web"), reviews, writer=github.writer_of(""), slack=client
+            gh.repo("acme/web"), reviews, writer=github.writer_of(""), slack=client
         )
 
     github.now = "2026-12-01T08:00:00Z"
@@ -500,10 +499,10 @@ def test_the_app_posts_the_leads_decision_into_the_thread_when_recorded(
 
     remote = slack_teams(github)
     github.now = "2026-12-01T08:00:00Z"
-    gh = github.client()
+    gh = github.gateway()
     reviews = github_home_reviews(gh, "acme/web", Month(2026, 11)).reviews
     client = SlackClient(TOKEN, base_url=slack.url)
-    publish_reviews(GitHubGateway(gh).repo("acme/web"), reviews, writer=ours(), slack=client)
+    publish_reviews(gh.repo("acme/web"), reviews, writer=ours(), slack=client)
     [number] = reviews_by_team(remote)["analytics"]
     [overview] = slack.in_channel(slack.channels["analytics-review"])
     monkeypatch.setenv(API_URL_ENV, slack.url)

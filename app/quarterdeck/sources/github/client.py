@@ -342,15 +342,14 @@ _DOING: ContextVar[str | None] = ContextVar("quarterdeck_github_doing", default=
 def doing(words: str) -> Iterator[None]:
     """Name the work of the block: a GitHub failure inside it reads "... while `words`".
 
-    Services and handlers say what they are doing; the gateway's calls in the block
-    translate their failures with these words. The innermost name wins, as the
-    innermost step is the one that failed.
+    What services and handlers use (through `gateway`): the gateway's calls in the block
+    translate their failures with these words, the innermost name winning, as the
+    innermost step is the one that failed. It is `translated` under the name callers
+    need, so a failure of a reader the gateway handed out (`config.GitHubReader`) is
+    translated the same way.
     """
-    token = _DOING.set(words)
-    try:
+    with translated(words):
         yield
-    finally:
-        _DOING.reset(token)
 
 
 def current_doing(default: str) -> str:

@@ -15,7 +15,7 @@ through `writes.create_once`, locks through `lock.github_lock`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,16 +26,43 @@ from github.Issue import Issue
 from github.IssueComment import IssueComment
 from github.Repository import Repository
 
-from quarterdeck.core.model import PullRequest
+from quarterdeck.core.calendar import Month
+from quarterdeck.core.config import CONFIG_PATH
+from quarterdeck.core.goals.goal_issues import IssueSnapshot
+from quarterdeck.core.model import Config, PullRequest
 from quarterdeck.core.review.quarter_decisions import ReviewIssue
+from quarterdeck.core.review.repositories import Selection
 from quarterdeck.core.vocabulary import REVIEW_LABEL, LabelSpec
+from quarterdeck.errors import Problem
 from quarterdeck.sources.github import reviews, writes
-from quarterdeck.sources.github.client import current_doing, doing, translated
-from quarterdeck.sources.github.config import Check, GitHubReader, still_current
+from quarterdeck.sources.github.client import (
+    current_doing,
+    doing,
+    log_rate_limit,
+    token_writer,
+    translated,
+)
+from quarterdeck.sources.github.config import (
+    Check,
+    GitHubReader,
+    load_github_templates,
+    repo_reader,
+    still_current,
+)
 from quarterdeck.sources.github.edits import last_person_edit
-from quarterdeck.sources.github.goal_listing import own_config
+from quarterdeck.sources.github.goal_listing import (
+    get_issue,
+    list_goal_issues,
+    list_marked_issues,
+    load_config_with_goal_issues,
+    own_config,
+)
+from quarterdeck.sources.github.goals_history import GoalsThenAndNow, goals_file_then_and_now
+from quarterdeck.sources.github.home import HomePlan, open_home
+from quarterdeck.sources.github.installations import installation_repos
 from quarterdeck.sources.github.lock import github_lock
-from quarterdeck.sources.github.prs import fetch_pr, fetch_pr_and_comments
+from quarterdeck.sources.github.prs import fetch_merged_prs, fetch_pr, fetch_pr_and_comments
+from quarterdeck.sources.github.repos import resolve_repos
 from quarterdeck.sources.github.writes import Outcome, Writer
 
 __all__ = [
@@ -62,6 +89,13 @@ class Author:
     """Who wrote an issue or a comment: a login (`writes.written_by_us` reads it)."""
 
     login: str
+    bot: bool = False  # GitHub says the account is a bot (`type: Bot`)
+
+
+def _author(user: object) -> Author:
+    """PyGithub's `NamedUser` (or None: a deleted account) as an `Author`."""
+    login = str(getattr(user, "login", "") or "")
+    return Author(login, getattr(user, "type", None) == "Bot")
 
 
 class GitHubGateway:
@@ -90,6 +124,38 @@ class GitHubGateway:
         """`pr`, with the PR's comments in the same request (None: too many, list them)."""
         pr, comments = fetch_pr_and_comments(self._client, full_name, number)
         return pr, None if comments is None else [CommentGateway(c) for c in comments]
+
+    def open_home(self, full_name: str, plan: HomePlan) -> RepoGateway:
+        """The review's home, with what `plan` names read in one query (`home.open_home`)."""
+        return RepoGateway(open_home(self._client, full_name, plan))
+
+    def resolve_repos(self, home: str, patterns: Sequence[str]) -> Selection:
+        """The home and every repository `patterns` names (`repos.resolve_repos`)."""
+        return resolve_repos(self._client, home, patterns)
+
+    def merged_prs(
+        self,
+        repos: str | Sequence[str],
+        since: datetime,
+        until: datetime,
+        *,
+        bases: Sequence[str] = (),
+    ) -> list[PullRequest]:
+        """Every PR of `repos` merged in [since, until) (`prs.fetch_merged_prs`)."""
+        return fetch_merged_prs(self._client, repos, since, until, bases=bases)
+
+    def installation_repos(self) -> list[RepoGateway]:
+        """The repositories an App installation's client may use (one listing)."""
+        return [RepoGateway(r) for r in installation_repos(self._client)]
+
+    def writer(self, *, in_actions: bool) -> Callable[[], str]:
+        """The login this client writes as, asked once when first needed
+        (`client.token_writer`; an App's client: the App's `<slug>[bot]`)."""
+        return token_writer(self._client, in_actions=in_actions)
+
+    def log_rate_limit(self) -> None:
+        """Log the budget left, as of the last answer (no request)."""
+        log_rate_limit(self._client)
 
     def remaining_rate(self) -> int | None:
         """Requests left in the rate budget as of the last answer; None before any."""
@@ -149,12 +215,31 @@ class RepoGateway:
             )
         )
 
-    def label_names(self) -> set[str]:
-        """Every label's name, lower-cased (one listing)."""
+    def labels(self) -> list[str]:
+        """Every label's name as GitHub spells it (one listing)."""
         return _call(
             f"listing the labels of {self.full_name}",
-            lambda: {label.name.lower() for label in self._repo.get_labels()},
+            lambda: [str(label.name) for label in self._repo.get_labels()],
         )
+
+    def label_names(self) -> set[str]:
+        """Every label's name, lower-cased (one listing)."""
+        return {name.lower() for name in self.labels()}
+
+    def goal_issues(self, label: str) -> list[tuple[IssueGateway, IssueSnapshot]]:
+        """Every issue labelled `label`, with its snapshot (`goal_listing.list_goal_issues`)."""
+        return [(IssueGateway(i), s) for i, s in list_goal_issues(self._repo, label)]
+
+    def marked_goal_issues(self) -> list[tuple[IssueGateway, IssueSnapshot]]:
+        """Issues whose body carries a goal marker, whatever their labels
+        (`goal_listing.list_marked_issues`)."""
+        return [(IssueGateway(i), s) for i, s in list_marked_issues(self._repo)]
+
+    def goal_issue(self, number: int) -> tuple[IssueGateway, IssueSnapshot] | None:
+        """Issue `number` with its snapshot; None when it is gone or a PR
+        (`goal_listing.get_issue`)."""
+        found = get_issue(self._repo, number)
+        return None if found is None else (IssueGateway(found[0]), found[1])
 
     def create_label(self, name: str, color: str, description: str) -> bool:
         """Create label `name` once; False when someone made it meanwhile
@@ -237,6 +322,33 @@ class RepoGateway:
             lambda: reviews.held_reviews(self._repo, quarter, writer),
         )
 
+    def config_with_goal_issues(
+        self, *, config_path: str = CONFIG_PATH, objectives: bool = True
+    ) -> tuple[Config, list[Problem]]:
+        """The config with its goal (and objective) issues merged in
+        (`goal_listing.load_config_with_goal_issues`)."""
+        return load_config_with_goal_issues(
+            self._repo, config_path=config_path, objectives=objectives
+        )
+
+    def reader(self) -> GitHubReader:
+        """The one reader of this repository's files (`config.repo_reader`)."""
+        return repo_reader(self._repo)
+
+    def templates(self) -> dict[str, str]:
+        """The repository's own templates (`config.load_github_templates`)."""
+        return load_github_templates(self._repo)
+
+    def previous_review_issues(self, month: Month, writer: Writer) -> dict[str, IssueGateway]:
+        """Each team's review issue of the month before `month` that Quarterdeck opened."""
+        found = self.review_issues()
+        return reviews.previous_of(found, month, writer)
+
+    def goals_file_then_and_now(self, path: str, when: datetime) -> GoalsThenAndNow:
+        """`path` on the default branch as of `when` and now
+        (`goals_history.goals_file_then_and_now`)."""
+        return goals_file_then_and_now(self._repo, path, when)
+
     def own_config(self) -> GitHubReader:
         """A reader of this repository that has read its own config file (one request;
         `goal_listing.own_config`)."""
@@ -303,8 +415,7 @@ class IssueGateway:
 
     @property
     def user(self) -> Author:
-        user = self._fact("user")
-        return Author(str(getattr(user, "login", "") or ""))
+        return _author(self._fact("user"))
 
     @property
     def label_names(self) -> tuple[str, ...]:
@@ -392,8 +503,7 @@ class CommentGateway:
 
     @property
     def user(self) -> Author:
-        user = _call(f"reading comment {self.id}", lambda: self._comment.user)
-        return Author(str(getattr(user, "login", "") or ""))
+        return _author(_call(f"reading comment {self.id}", lambda: self._comment.user))
 
     @property
     def html_url(self) -> str:
