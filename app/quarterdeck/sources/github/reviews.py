@@ -9,12 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from github.Issue import Issue
+from github.Repository import Repository
+
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.converge import survivor
 from quarterdeck.core.review.quarter_decisions import ReviewIssue, reviews_held_in
 from quarterdeck.core.text.markers import read_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL
-from quarterdeck.sources.github import Issue, Repository, translated
+from quarterdeck.sources.github.client import translated
 from quarterdeck.sources.github.goal_listing import is_pull_request
 from quarterdeck.sources.github.home import take_issues
 from quarterdeck.sources.github.writes import Writer, marked_by_us
