@@ -27,7 +27,7 @@ from quarterdeck.core.goals.sync_actions import (
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.core.text.markdown import SafeMarkdown
 from quarterdeck.core.vocabulary import is_bot_login
-from quarterdeck.errors import PartialWriteError, QuarterdeckError
+from quarterdeck.errors import GoalsSyncError, QuarterdeckError
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.github.gateway import GitHubGateway, IssueGateway, RepoGateway, doing
 from quarterdeck.sources.github.writes import Writer, marked_by_us, written_by_us
@@ -37,10 +37,6 @@ __all__ = ["GoalsSyncError", "SyncResult", "render_goal_body", "sync_goals"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 TEMPLATE = "goal_issue.md.j2"
-
-
-class GoalsSyncError(PartialWriteError):
-    """A write to GitHub failed part-way (see `PartialWriteError`)."""
 
 
 @dataclass

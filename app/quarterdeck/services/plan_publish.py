@@ -28,7 +28,7 @@ from quarterdeck.core.goals.planning_issue import (
 )
 from quarterdeck.core.text.markers import merge, with_marker
 from quarterdeck.core.vocabulary import PLAN_LABEL, plan_label_spec, team_label, team_label_spec
-from quarterdeck.errors import PartialWriteError, QuarterdeckError
+from quarterdeck.errors import PlanPublishError, QuarterdeckError
 from quarterdeck.services.plan import GitHubPlans, render_plan
 from quarterdeck.sources.github.gateway import IssueGateway, RepoGateway, doing
 from quarterdeck.sources.github.reviews import ours
@@ -51,10 +51,6 @@ class PlanResult:
     url: str | None
     body: str
     notes: tuple[str, ...] = ()
-
-
-class PlanPublishError(PartialWriteError):
-    """Publishing the plans stopped part-way (see `PartialWriteError`)."""
 
 
 def publish_plans(

@@ -38,7 +38,13 @@ from quarterdeck.core.review.decisions import judge, read_boxes, read_record
 from quarterdeck.core.text.issue_body import fit
 from quarterdeck.core.text.markers import marker, merge, with_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL, review_label_spec, team_label, team_label_spec
-from quarterdeck.errors import GitHubError, GitHubNotFound, PartialWriteError, QuarterdeckError
+from quarterdeck.errors import (
+    GitHubError,
+    GitHubNotFound,
+    IssueGone,
+    PublishError,
+    QuarterdeckError,
+)
 from quarterdeck.services.record_decision import record_decision
 from quarterdeck.services.review.as_markdown import render_review
 from quarterdeck.services.review.carry import with_previous_issue
@@ -77,10 +83,6 @@ class PublishResult:
     @property
     def key(self) -> tuple[str, str]:
         return (self.team, self.title)
-
-
-class PublishError(PartialWriteError):
-    """Publishing stopped part-way (see `PartialWriteError`)."""
 
 
 def publish_reviews(
@@ -257,14 +259,10 @@ def _onto(
         notes.append(_relabel(run.repo, keep, run.labels, run.dry_run, run.written))
     try:
         return _update(keep, review, rendered, run.dry_run, notes, run.written, run.writer)
-    except _Gone as exc:
+    except IssueGone as exc:
         notes.append(str(exc))
         gone.add(keep.number)
         return None
-
-
-class _Gone(Exception):
-    """The review issue was deleted or transferred after it was listed."""
 
 
 def _relabel(
@@ -404,9 +402,10 @@ def _update(
                 issue, slug, month, overflow, had_issue=True, written=written, writer=writer
             )
     except GitHubNotFound as exc:
-        raise _Gone(
+        raise IssueGone(
             f"review issue #{issue.number} is gone (GitHub answered {exc.status}: deleted "
-            "or transferred after it was listed); opened a new one in its place"
+            "or transferred after it was listed); opened a new one in its place",
+            exc.status,
         ) from exc
     action = "updated" if changed else "unchanged"
     return PublishResult(

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.review.repositories import RepoInfo, home_of
 from quarterdeck.core.vocabulary import actor
+from quarterdeck.errors import PayloadError
+
+__all__ = ["Context", "Delivery", "PayloadError"]  # PayloadError: errors.py's, named here too
 
 if TYPE_CHECKING:
     from quarterdeck.sources.github.gateway import GitHubGateway, RepoGateway
@@ -145,7 +148,3 @@ class Context:
     def remaining_rate(self) -> int | None:
         """Requests left in the installation's rate budget, if a response said so."""
         return None if self._gh is None else self._gh.remaining_rate()
-
-
-class PayloadError(Exception):
-    """The payload lacks what a handler needs; retrying will not help."""
