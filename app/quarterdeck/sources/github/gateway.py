@@ -162,22 +162,12 @@ class GitHubGateway:
         remaining = self._client.requester.rate_limiting[0]
         return remaining if remaining >= 0 else None
 
-    @property
-    def client(self) -> Github:
-        """The PyGithub client, for the modules of this package only."""
-        return self._client
-
 
 class RepoGateway:
     """One repository: its facts, its issues, its labels and its locks."""
 
     def __init__(self, repo: Repository) -> None:
         self._repo = repo
-
-    @property
-    def raw(self) -> Repository:
-        """The PyGithub repository, for the modules of this package only."""
-        return self._repo
 
     def _fact(self, name: str) -> Any:
         return _call(f"reading {name} of a repository", lambda: getattr(self._repo, name))
@@ -378,11 +368,6 @@ class IssueGateway:
     def __init__(self, issue: Issue) -> None:
         self._issue = issue
 
-    @property
-    def raw(self) -> Issue:
-        """The PyGithub issue, for the modules of this package only."""
-        return self._issue
-
     def _fact(self, name: str) -> Any:
         number = self._issue.number
         return _call(f"reading issue #{number}", lambda: getattr(self._issue, name))
@@ -490,7 +475,7 @@ class CommentGateway:
 
     @property
     def raw(self) -> IssueComment:
-        """The PyGithub comment, for the modules of this package only."""
+        """The PyGithub comment, for `IssueGateway.write_comment` only."""
         return self._comment
 
     @property
