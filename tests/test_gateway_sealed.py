@@ -24,6 +24,8 @@ import pytest
 import quarterdeck
 from quarterdeck import cli
 from quarterdeck.cli import main
+from quarterdeck.errors import GitHubNotFound, GitHubRefused
+from quarterdeck.sources.github.gateway import doing
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.reviewrepos import seed_github
 from tests.test_webhook_events import deliver, make_app
@@ -266,3 +268,24 @@ def test_a_published_review_hands_the_cli_and_services_no_pygithub_object(
     assert {"github_home_reviews", "publish_reviews", "_update", "_create"} & services
     assert {"github_home_reviews", "publish_reviews"} <= services
     assert watch.leaks == []
+
+
+def test_a_gateway_call_reports_githubs_failure_once_in_the_callers_words(
+    github: FakeGitHub,
+) -> None:
+    fake = github.add_repo(REPO, files=FILES)
+    github.add_issue(fake, "A README people finish reading")
+    issue = github.gateway().repo(REPO).issue(1)
+
+    github.fail("PATCH", r"/issues/1$", 422, body={"message": "Validation Failed"})
+    with pytest.raises(GitHubRefused) as refused, doing("recording the goal's progress"):
+        issue.edit(body="new")
+    github.fail("PATCH", r"/issues/1$", 404, body={"message": "Not Found"})
+    with pytest.raises(GitHubNotFound) as gone:  # no words given: the gateway's own
+        issue.edit(body="newer")
+
+    assert str(refused.value).startswith(
+        "GitHub answered 422 while recording the goal's progress: Validation Failed;"
+    )
+    assert str(gone.value).startswith("GitHub answered 404 while editing issue #1: Not Found;")
+    assert fake.issues[1]["body"] not in ("new", "newer")  # GitHub did neither edit
