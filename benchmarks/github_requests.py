@@ -50,7 +50,7 @@ def rest_reads(github: FakeGitHub, full_name: str, month: Month) -> int:
     # services.review.on_github imports open_home when a GitHub review runs: patch it at its source.
     rest = mock.patch.object(github_home, "open_home", lambda gh, name, plan: gh.get_repo(name))
     with rest:
-        github_home_reviews(github.client(), full_name, month)
+        github_home_reviews(github.gateway(), full_name, month)
     return len(github.calls) - github.count("POST", "/graphql")
 
 
@@ -85,7 +85,7 @@ def count_requests(prs: int, goals: int, start: datetime, days: int) -> tuple[in
         for n in range(prs):
             merged = (start + step * n).strftime("%Y-%m-%dT%H:%M:%SZ")
             github.add_pull("acme/big", n + 1, f"Change {n}", merged, body=f"Part of #{n % 40 + 1}")
-        reviews = github_home_reviews(github.client(), "acme/big", Month(2026, 12)).reviews
+        reviews = github_home_reviews(github.gateway(), "acme/big", Month(2026, 12)).reviews
         ours = len(github.calls)
         naive = (
             rest_reads(github, "acme/big", Month(2026, 12)) + -(-prs // 100) + PER_PR_NAIVE * prs
@@ -116,7 +116,7 @@ def count_org_requests(prs: int, repos: int, goals: int) -> tuple[int, int, int]
                 everywhere[n % repos], n // repos + 1, f"Change {n}", merged,
                 body=f"goal:goal-{n % goals}",
             )  # fmt: skip
-        reviews = github_home_reviews(github.client(), "acme/web", Month(2026, 12)).reviews
+        reviews = github_home_reviews(github.gateway(), "acme/web", Month(2026, 12)).reviews
         ours = len(github.calls)
         reads = rest_reads(github, "acme/web", Month(2026, 12))  # the org's listing too
         naive = reads + repos * -(-(prs // repos) // 100) + PER_PR_NAIVE * prs

@@ -249,6 +249,12 @@ class FakeGitHub:
         kwargs.setdefault("retry", None)
         return Github(auth=Auth.Token("test-token-not-real"), **kwargs)
 
+    def gateway(self, **kwargs: Any) -> Any:
+        """`client` behind Quarterdeck's sealed gateway: what services take."""
+        from quarterdeck.sources.github.gateway import GitHubGateway
+
+        return GitHubGateway(self.client(**kwargs))
+
     def fail(
         self,
         method: str,

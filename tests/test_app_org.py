@@ -264,8 +264,7 @@ def test_a_relinked_pr_moves_between_goal_issues_of_the_home(
 
 
 def _config_of(cache: CachedConfig, github: FakeGitHub, full_name: str) -> Any:
-    gh = github.client().withLazy(True)
-    return cache(full_name, gh.get_repo(full_name))
+    return cache(full_name, github.gateway().lazy().repo(full_name))
 
 
 def test_the_home_config_is_read_once_then_revalidated_for_free(

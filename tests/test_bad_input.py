@@ -76,7 +76,7 @@ def test_goal_issues_with_odd_bodies_are_read_and_rendered(github: FakeGitHub) -
 def _github_review(github: FakeGitHub) -> str:
     from quarterdeck.services.review.on_github import github_home_reviews
 
-    reviews = github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews
+    reviews = github_home_reviews(github.gateway(), "acme/web", Month(2026, 11)).reviews
     return render_reviews(reviews)
 
 

@@ -23,7 +23,7 @@ import pytest
 from quarterdeck import cli
 from quarterdeck.cli import main
 from quarterdeck.core.converge import LOCK_PREFIX, lock_description, lock_name
-from quarterdeck.services import goals_sync, review_publish
+from quarterdeck.sources.github import gateway
 from quarterdeck.sources.github.client import retry_policy
 from quarterdeck.sources.github.lock import LockBusy, github_lock
 from tests.fakegithub import FakeGitHub, FakeRepo
@@ -107,8 +107,8 @@ def race(github: FakeGitHub, label: str) -> None:
 
 def without_the_lock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Today's code before the lock: look, then create, with nothing in between."""
-    for module in (review_publish, goals_sync):
-        monkeypatch.setattr(module, "github_lock", lambda repo, scope: nullcontext(scope))
+    # Every lock a service takes is the gateway's (`RepoGateway.lock`).
+    monkeypatch.setattr(gateway, "github_lock", lambda repo, scope: nullcontext(scope))
 
 
 def lock_labels(remote: FakeRepo) -> list[str]:

@@ -65,9 +65,9 @@ def deliver(app: Flask, event: str, payload: dict[str, Any]) -> int:
 
 
 def publish(github: FakeGitHub, month: Month) -> list[Any]:
-    gh = github.client()
+    gh = github.gateway()
     reviews = github_home_reviews(gh, REPO, month).reviews
-    return publish_reviews(gh.get_repo(REPO), reviews, writer=github.writer_of(""))
+    return publish_reviews(gh.repo(REPO), reviews, writer=github.writer_of(""))
 
 
 def analytics_issue(remote: FakeRepo, month: Month) -> dict[str, Any]:

@@ -175,7 +175,7 @@ def test_github_mode_reads_the_same_files_once_each(clone: GitRepo, github: Fake
     remote.files.update({CFG: FILE_CONFIG, **FILES})
 
     offline = build_reviews(clone.path, NOVEMBER)
-    online = github_home_reviews(github.client(), "acme/web", NOVEMBER).reviews
+    online = github_home_reviews(github.gateway(), "acme/web", NOVEMBER).reviews
 
     figures = [[(f.metric.id, f.values, f.unavailable) for f in r.figures] for r in offline]
     assert [[(f.metric.id, f.values, f.unavailable) for f in r.figures] for r in online] == figures

@@ -146,7 +146,7 @@ def test_a_file_over_the_limit_is_too_large_without_a_read_of_its_own(
     remote.files["goals/2027-Q1.yml"] = "#" * (MAX_FILE_BYTES + 1)
 
     with pytest.raises(ConfigError) as caught:
-        github_home_reviews(github.client(), "acme/web", NOVEMBER)
+        github_home_reviews(github.gateway(), "acme/web", NOVEMBER)
 
     assert f"goals/2027-Q1.yml: {FILE_TOO_LARGE}" in str(caught.value)
     assert [p for _, p in rest_reads(github) if "/contents/" in p] == []
@@ -161,7 +161,7 @@ def test_a_config_that_moves_folders_and_labels_reads_them_the_rest_way(
     )
     github.add_issue(remote, "Faster funnels", labels=["okr", "quarter:2026-Q4", "team:analytics"])
 
-    reviews = github_home_reviews(github.client(), "acme/web", NOVEMBER).reviews
+    reviews = github_home_reviews(github.gateway(), "acme/web", NOVEMBER).reviews
 
     goals = {g.goal.id for r in reviews for g in r.summary.goals}
     assert {"funnels", "onboarding"} <= goals
@@ -194,7 +194,7 @@ def test_a_repository_the_token_cannot_see_is_not_found(github: FakeGitHub) -> N
     github.add_repo("acme/secret", readable=False)
 
     with pytest.raises(GitHubNotFound) as caught:
-        github_home_reviews(github.client(), "acme/secret", NOVEMBER)
+        github_home_reviews(github.gateway(), "acme/secret", NOVEMBER)
 
     assert str(caught.value).startswith("GitHub answered 404 while opening repository acme/secret")
     assert "Could not resolve to a Repository with the name 'acme/secret'." in str(caught.value)
@@ -215,7 +215,7 @@ def test_errors_in_a_200_answer_say_what_was_being_read(
     github.fail("POST", "/graphql", 200, body={"data": None, "errors": [error]})
 
     with pytest.raises(kind) as caught:
-        github_home_reviews(github.client(), "acme/web", NOVEMBER)
+        github_home_reviews(github.gateway(), "acme/web", NOVEMBER)
 
     said = str(caught.value)
     assert said.startswith(

@@ -186,7 +186,7 @@ def test_offline_and_github_give_the_same_prs_and_links(github: FakeGitHub, tmp_
     build_fake(github)
 
     offline = build_reviews(repo.path, Month(2026, 11))
-    online = github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews
+    online = github_home_reviews(github.gateway(), "acme/web", Month(2026, 11)).reviews
 
     assert shipped(online) == shipped(offline)
     assert [row[1:] for row in shipped(online) if row[5]] == [
@@ -222,7 +222,7 @@ def test_real_history_shapes_give_the_same_prs_and_links_in_both_modes(
     build_fake(github, SHAPES)
 
     offline = build_reviews(repo.path, Month(2026, 11))
-    online = github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews
+    online = github_home_reviews(github.gateway(), "acme/web", Month(2026, 11)).reviews
 
     assert shipped(online) == shipped(offline)
     assert [(row[1], row[3]) for row in shipped(offline)] == [
@@ -231,7 +231,7 @@ def test_real_history_shapes_give_the_same_prs_and_links_in_both_modes(
     # A fixed list of branches counts the same PRs in both modes too.
     only_main = build_reviews(repo.path, Month(2026, 11), branch="main")
     online_main = github_home_reviews(
-        github.client(), "acme/web", Month(2026, 11), branch="main"
+        github.gateway(), "acme/web", Month(2026, 11), branch="main"
     ).reviews
     assert [row[1] for row in shipped(only_main)] == [11, 14]
     assert shipped(online_main) == shipped(only_main)
@@ -240,7 +240,7 @@ def test_real_history_shapes_give_the_same_prs_and_links_in_both_modes(
 def test_github_mode_fills_the_review_time_metrics(github: FakeGitHub) -> None:
     build_fake(github)
 
-    analytics = github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews[0]
+    analytics = github_home_reviews(github.gateway(), "acme/web", Month(2026, 11)).reviews[0]
     speed = analytics.summary.speed
 
     # PRs 3 and 4 by paths, 6 by its reference: each opened 2 days and reviewed 1 day
@@ -278,7 +278,7 @@ def test_a_month_of_1000_prs_and_40_goals_in_11_requests(github: FakeGitHub) -> 
             body=f"Part of #{n % 40 + 1}",
         )
 
-    reviews = github_home_reviews(github.client(), "acme/big", Month(2026, 11)).reviews
+    reviews = github_home_reviews(github.gateway(), "acme/big", Month(2026, 11)).reviews
 
     assert sum(r.summary.planned for r in reviews) == 1000
     assert len({gm.goal.id for r in reviews for gm in r.summary.goals if gm.prs}) == 40
@@ -293,7 +293,7 @@ def test_link_explains_goal_and_rule_from_both_sources(github: FakeGitHub, tmp_p
     repo = build_git(tmp_path / "web")
     build_fake(github)
 
-    online = explain_from_github(github.client(), "acme/web", 3)
+    online = explain_from_github(github.gateway(), "acme/web", 3)
     offline = explain_from_repo(repo.path, 3)
 
     assert str(online) == (
@@ -302,7 +302,7 @@ def test_link_explains_goal_and_rule_from_both_sources(github: FakeGitHub, tmp_p
         "rule: reference — the body says `Part of #12` (goal issue of funnels)\n"
     )
     assert (offline.link.goal_id, offline.link.rule) == ("funnels", "reference")
-    assert str(explain_from_github(github.client(), "acme/web", 4)).splitlines()[1:] == [
+    assert str(explain_from_github(github.gateway(), "acme/web", 4)).splitlines()[1:] == [
         "unplanned work of team analytics",
         "rule: paths — 1 of 1 changed path is under analytics's `web/insights/**`",
     ]
@@ -379,7 +379,7 @@ def test_goals_tracked_only_as_issues_link_prs_in_the_github_review(github: Fake
     github.add_pull("acme/web", 40, "Alert thresholds", "2026-11-09T10:00:00Z", body="Goal: #1")
 
     [growth] = github_home_reviews(
-        github.client(), "acme/web", Month(2026, 11), team="growth"
+        github.gateway(), "acme/web", Month(2026, 11), team="growth"
     ).reviews
 
     [goal_month] = [gm for gm in growth.summary.goals if gm.prs]
@@ -396,7 +396,7 @@ def test_a_repos_own_templates_override_the_bundled_ones_from_github(github: Fak
     )
     github.add_pull("acme/web", 41, "Anything", "2026-11-09T10:00:00Z")
 
-    reviews = github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews
+    reviews = github_home_reviews(github.gateway(), "acme/web", Month(2026, 11)).reviews
 
     assert render_review(reviews[0]) == "Our own review of November 2026: 1 PRs\n"
 
@@ -408,7 +408,7 @@ def test_link_from_github_knows_goals_tracked_only_as_issues(github: FakeGitHub)
     )  # issue #1: a goal no file lists
     github.add_pull("acme/web", 40, "Alert thresholds", "2026-11-09T10:00:00Z", body="Goal: #1")
 
-    found = explain_from_github(github.client(), "acme/web", 40)
+    found = explain_from_github(github.gateway(), "acme/web", 40)
 
     assert (found.link.goal_id, found.link.team, found.link.rule) == (
         "billing-alerts",
@@ -428,7 +428,7 @@ def test_link_names_the_goal_that_matched_when_ids_repeat_across_quarters(
     # Q3's goal of the same id comes first in the config; the PR moves Q4's.
     github.add_pull("acme/web", 41, "Funnels v2 step", "2026-11-05T10:00:00Z", body="Part of #7")
 
-    found = explain_from_github(github.client(), "acme/web", 41)
+    found = explain_from_github(github.gateway(), "acme/web", 41)
 
     assert (found.link.goal_id, found.link.team, found.goal_title) == (
         "funnels",

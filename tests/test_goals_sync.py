@@ -80,7 +80,7 @@ def seed(github: FakeGitHub, *, dark_mode: bool = True) -> FakeRepo:
 
 def run(github: FakeGitHub, root: Path, *, dry_run: bool = False) -> SyncResult:
     config, _ = load_repo_config(root)
-    return sync_goals(github.client(), "acme/web", config, Q, dry_run=dry_run)
+    return sync_goals(github.gateway(), "acme/web", config, Q, dry_run=dry_run)
 
 
 def test_first_sync_creates_labels_and_issues_second_sync_writes_nothing(

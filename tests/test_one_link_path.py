@@ -140,7 +140,7 @@ def test_review_link_and_app_name_the_same_goal_team_and_rule(
                 author=p["author"], body=p["body"], labels=tuple(p["labels"]),
                 files=tuple(p["files"]), branch=p["branch"], closing=tuple(p["closing"]),
             )  # fmt: skip
-        client = github.client()
+        client = github.gateway()
 
         reviews = github_home_reviews(client, REPO, Month(2026, 11)).reviews
         in_review = {
@@ -155,7 +155,7 @@ def test_review_link_and_app_name_the_same_goal_team_and_rule(
 
         with tempfile.TemporaryDirectory() as tmp:
             app = create_app(
-                app_settings(Path(tmp)), identity=ours, github_factory=lambda _id: client
+                app_settings(Path(tmp)), identity=ours, github_factory=lambda _id: github.client()
             )
             for number, p in zip(numbers, pulls, strict=True):
                 payload = merged_pr(body=p["body"], merged_at=f"2026-11-{p['day']:02d}T12:00:00Z")

@@ -80,7 +80,7 @@ def seed_org(github: FakeGitHub) -> None:
 def test_the_review_reads_exactly_the_named_repositories(github: FakeGitHub) -> None:
     seed_org(github)
 
-    reviews = github_home_reviews(github.client(), "acme/web", NOVEMBER).reviews
+    reviews = github_home_reviews(github.gateway(), "acme/web", NOVEMBER).reviews
 
     chosen = ("acme/web", "acme/docs", "acme/sdk-js", "acme/sdk-py")
     assert set(reviews[0].repos) == set(chosen)
@@ -104,7 +104,7 @@ def test_goals_count_prs_from_every_repository_by_github_s_references(
 ) -> None:
     seed_org(github)
 
-    reviews = github_home_reviews(github.client(), "acme/web", NOVEMBER, team="analytics").reviews
+    reviews = github_home_reviews(github.gateway(), "acme/web", NOVEMBER, team="analytics").reviews
 
     (funnels,) = [g for g in reviews[0].summary.goals if g.goal.id == "funnels"]
     assert [(lk.pr.repo, lk.pr.number, lk.rule) for lk in funnels.prs] == [
@@ -135,7 +135,7 @@ def test_a_repository_the_token_cannot_read_is_named_in_every_review(
     config = ORG_CONFIG.replace("acme/docs,", "acme/docs, acme/secret,")
     github.repos["acme/web"].files[".github/quarterdeck.yml"] = config
 
-    reviews = github_home_reviews(github.client(), "acme/web", NOVEMBER).reviews
+    reviews = github_home_reviews(github.gateway(), "acme/web", NOVEMBER).reviews
 
     for review in reviews:
         (warning,) = [w for w in review.warnings if "acme/secret" in w]
@@ -150,7 +150,7 @@ def test_an_owner_that_is_a_user_is_listed_as_one(github: FakeGitHub) -> None:
     build_fake(github, SDK, full_name="alice/tool", files={})
     github.users.add("alice")
 
-    reviews = github_home_reviews(github.client(), "alice/app", NOVEMBER).reviews
+    reviews = github_home_reviews(github.gateway(), "alice/app", NOVEMBER).reviews
 
     assert set(reviews[0].repos) == {"alice/app", "alice/tool"}
     assert github.count("GET", r"^/users/alice/repos$") == 1
@@ -167,7 +167,7 @@ def test_many_repositories_are_searched_in_chunks_under_githubs_limit(
         spec = Spec(n + 1, f"Change {n}", "bob", f"2026-11-{n % 28 + 1:02d}T12:00Z", {"a": "1"})
         build_fake(github, (spec,), full_name=name, files={})
 
-    reviews = github_home_reviews(github.client(), "acme/web", NOVEMBER).reviews
+    reviews = github_home_reviews(github.gateway(), "acme/web", NOVEMBER).reviews
 
     assert len(shipped(reviews)) == len(HOME_PRS) + len(names)
     posts = [c.body["variables"] for c in github.calls if c.path == "/graphql"]
@@ -227,7 +227,7 @@ def test_offline_across_clones_gives_the_same_review_as_github_mode(
     build_fake(github, sdk, full_name="acme/sdk-js", files={})
 
     offline = build_reviews(web_clone.path, NOVEMBER, clones=[sdk_clone.path])
-    online = github_home_reviews(github.client(), "acme/web", NOVEMBER).reviews
+    online = github_home_reviews(github.gateway(), "acme/web", NOVEMBER).reviews
 
     assert shipped(offline, with_repo=True) == shipped(online, with_repo=True)
     assert {row[-1] for row in shipped(online, with_repo=True)} == {"acme/web", "acme/sdk-js"}

@@ -64,9 +64,9 @@ def remote(github: FakeGitHub) -> FakeRepo:
 
 
 def publish(github: FakeGitHub, month: Month) -> None:
-    gh = github.client()
+    gh = github.gateway()
     reviews = github_home_reviews(gh, REPO, month).reviews
-    publish_reviews(gh.get_repo(REPO), reviews, writer=github.writer_of(""))
+    publish_reviews(gh.repo(REPO), reviews, writer=github.writer_of(""))
 
 
 def review_issue(repo: FakeRepo, team: str, month: str) -> dict[str, Any]:
@@ -97,7 +97,7 @@ def snapshot(repo: FakeRepo) -> tuple[Any, ...]:
 
 
 def plans(github: FakeGitHub) -> Any:
-    return plans_from_github(github.client(), REPO, "2027-Q1", DECEMBER)
+    return plans_from_github(github.gateway(), REPO, "2027-Q1", DECEMBER)
 
 
 def test_the_plan_shows_the_decisions_of_the_reviews_held_in_the_quarter(

@@ -32,7 +32,7 @@ def remote(github: FakeGitHub) -> FakeRepo:
 
 
 def _publish(github: FakeGitHub, path: Path, **kwargs: object) -> list:
-    repo = github.client().get_repo("acme/web")
+    repo = github.gateway().repo("acme/web")
     kwargs.setdefault("writer", github.writer_of(""))
     return publish_reviews(repo, build_reviews(path, NOVEMBER), **kwargs)  # type: ignore[arg-type]
 
@@ -199,7 +199,7 @@ def test_five_thousand_prs_overflow_into_one_comment_updated_in_place(
 ) -> None:
     path = big_repo(tmp_path / "big")
     reviews = build_reviews(path, NOVEMBER, team="analytics")
-    repo = github.client().get_repo("acme/web")
+    repo = github.gateway().repo("acme/web")
 
     [first] = publish_reviews(repo, reviews, writer=github.writer_of(""))
 

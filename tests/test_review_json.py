@@ -99,7 +99,7 @@ def test_both_modes_output_validates_and_includes_the_unowned_review(
     build_fake(github)
     offline = reviews_to_json(build_reviews(repo.path, Month(2026, 11)))
     online = reviews_to_json(
-        github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews, with_bodies=True
+        github_home_reviews(github.gateway(), "acme/web", Month(2026, 11)).reviews, with_bodies=True
     )
     for data in (offline, online):
         jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)

@@ -390,8 +390,8 @@ def test_which_repositories_are_homes(github: FakeGitHub) -> None:
     }
     for name, (files, flags, _) in cases.items():
         github.add_repo(name, files=files, **flags)
-    gh = github.client()
-    found = {name: find_home(gh.get_repo(name)) for name in cases}
+    gh = github.gateway()
+    found = {name: find_home(gh.repo(name)) for name in cases}
     assert found == {name: home for name, (_, _, home) in cases.items()}
 
 

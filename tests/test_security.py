@@ -672,7 +672,7 @@ def test_a_normal_repo_template_renders_as_it_does_in_process(github: FakeGitHub
     seed_github(github)
     bundled = resource("templates")
     overrides = {p.name: p.read_text(encoding="utf-8") for p in bundled.glob("*.j2")}
-    review = github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews[0]
+    review = github_home_reviews(github.gateway(), "acme/web", Month(2026, 11)).reviews[0]
     in_process = render_review(review)
     assert review.templates == {}
     in_child = render_review(dataclasses.replace(review, templates=overrides))
@@ -705,7 +705,7 @@ def test_a_hostile_title_in_the_review(github: FakeGitHub) -> None:
         body="Part of #12 " + HOSTILE_TITLE, files=("web/insights/z.py",),
         branch=HOSTILE_TITLE[:200],
     )  # fmt: skip
-    reviews = github_home_reviews(github.client(), "acme/web", Month(2026, 11)).reviews
+    reviews = github_home_reviews(github.gateway(), "acme/web", Month(2026, 11)).reviews
     analytics = next(r for r in reviews if r.team and r.team.slug == "analytics")
 
     text = render_review(analytics)

@@ -211,10 +211,10 @@ def test_the_leads_decision_goes_once_into_the_overviews_thread(
     client = SlackClient(TOKEN, base_url=slack.url)
 
     def publish(month: Month) -> list[Any]:
-        gh = github.client()
+        gh = github.gateway()
         reviews = github_home_reviews(gh, "acme/web", month).reviews
         return publish_reviews(
-            gh.get_repo("acme/web"), reviews, writer=github.writer_of(""), slack=client
+            gh.repo("acme/web"), reviews, writer=github.writer_of(""), slack=client
         )
 
     github.now = "2026-12-01T08:00:00Z"
@@ -499,10 +499,10 @@ def test_the_app_posts_the_leads_decision_into_the_thread_when_recorded(
 
     remote = slack_teams(github)
     github.now = "2026-12-01T08:00:00Z"
-    gh = github.client()
+    gh = github.gateway()
     reviews = github_home_reviews(gh, "acme/web", Month(2026, 11)).reviews
     client = SlackClient(TOKEN, base_url=slack.url)
-    publish_reviews(gh.get_repo("acme/web"), reviews, writer=ours(), slack=client)
+    publish_reviews(gh.repo("acme/web"), reviews, writer=ours(), slack=client)
     [number] = reviews_by_team(remote)["analytics"]
     [overview] = slack.in_channel(slack.channels["analytics-review"])
     monkeypatch.setenv(API_URL_ENV, slack.url)

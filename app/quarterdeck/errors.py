@@ -109,3 +109,27 @@ class PartialWriteError(GitHubError):
             lines.append("Not written: " + "; ".join(pending) + ".")
         lines.append("Fix the cause and re-run to finish: nothing is written twice.")
         super().__init__("\n".join(lines))
+
+
+class PublishError(PartialWriteError):
+    """Publishing the growth reviews stopped part-way (`services.review_publish`)."""
+
+
+class PlanPublishError(PartialWriteError):
+    """Publishing the planning issues stopped part-way (`services.plan_publish`)."""
+
+
+class GoalsSyncError(PartialWriteError):
+    """`goals sync` stopped part-way (`services.goals_sync`)."""
+
+
+class IssueGone(GitHubNotFound):
+    """An issue listed a moment ago was deleted or transferred before it was written."""
+
+
+class LockBusy(QuarterdeckError):
+    """Another run held a lock label (`sources.github.lock`) longer than this run waits."""
+
+
+class PayloadError(QuarterdeckError):
+    """A webhook payload lacks what its handler needs; retrying will not help."""

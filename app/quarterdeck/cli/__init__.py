@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -40,6 +40,10 @@ from quarterdeck.core.vocabulary import repo_reference_problem
 from quarterdeck.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, QuarterdeckError
 from quarterdeck.redact import redact
 
+# The gateway (PyGithub) is loaded by the GitHub-mode commands only (start-up cost).
+if TYPE_CHECKING:
+    from quarterdeck.sources.github.gateway import GitHubGateway
+
 
 def _lazy_commands() -> dict[str, Callable[[], click.Command]]:
     """The commands built only when named (or listed by --help and completion): a run
@@ -48,12 +52,12 @@ def _lazy_commands() -> dict[str, Callable[[], click.Command]]:
     def goals() -> click.Command:
         from quarterdeck.cli.goals import goals_group
 
-        return goals_group(lambda args: _github(args))
+        return goals_group(lambda args: _gateway(args))
 
     def plan() -> click.Command:
         from quarterdeck.cli.goals import plan_command
 
-        return plan_command(lambda args: _github(args))
+        return plan_command(lambda args: _gateway(args))
 
     def app_command(name: str) -> Callable[[], click.Command]:
         def load() -> click.Command:
@@ -147,9 +151,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(code or 0)
 
 
+def _gateway(args: Args) -> GitHubGateway:
+    """What every GitHub-mode command holds: the sealed gateway over `_github`'s client."""
+    from quarterdeck.sources.github.gateway import GitHubGateway
+
+    return GitHubGateway(_github(args))
+
+
 def _github(args: Args) -> Any:
     """A GitHub client from --token, else the App's GH_APP_ID and key, else GITHUB_TOKEN,
-    with GITHUB_API_URL; checks OWNER/REPO."""
+    with GITHUB_API_URL; checks OWNER/REPO. Commands take it through `_gateway`."""
     from quarterdeck.sources.github.client import connect
 
     problem = repo_reference_problem(args.github)
@@ -240,7 +251,7 @@ def _review(args: Args) -> int:
     if args.github:
         from quarterdeck.services.review.on_github import github_home_reviews
 
-        gh = _github(args)
+        gh = _gateway(args)
         reviews = github_home_reviews(
             gh,
             args.github,
@@ -305,7 +316,7 @@ def _review_done(reviews: list, args: Args, sources: Any) -> int:
     if args.strict:
         strict_error(reviews)
     if args.publish or args.dry_run:
-        code = publish(reviews, args, lambda: _github(args))
+        code = publish(reviews, args, lambda: _gateway(args))
         write_review_markdown(args, reviews)  # the `review-markdown` output
         return code
     show_review_in_actions(args, reviews, _emit(reviews, args))
@@ -319,9 +330,8 @@ def _quarter_report(args: Args) -> int:
 
     if args.github:
         from quarterdeck.services.review.on_github import github_home_reviews
-        from quarterdeck.sources.github.reviews import held_reviews
 
-        gh = _github(args)
+        gh = _gateway(args)
         ours = writes_as(gh)
         homes: list[Any] = []  # the home the reviews were read in: its issues are read next
 
@@ -340,7 +350,7 @@ def _quarter_report(args: Args) -> int:
             return home.reviews
 
         def held(quarter: str) -> list:
-            return held_reviews(homes[-1].repo, quarter, ours)
+            return homes[-1].repo.held_reviews(quarter, ours)
 
         return quarter_report(args, from_github, date.today(), held)
 
@@ -378,7 +388,7 @@ def _link(args: Args) -> int:
     from quarterdeck.services.link import explain_from_github, explain_from_repo
 
     if args.github:
-        explanation = explain_from_github(_github(args), args.github, args.number)
+        explanation = explain_from_github(_gateway(args), args.github, args.number)
     else:
         explanation = explain_from_repo(_top(args.repo), args.number)
     sys.stdout.write(str(explanation))
@@ -458,7 +468,7 @@ def _emit(reviews: list, args: Args) -> str | None:
 def _validate(args: Args) -> int:
     from quarterdeck.services.validate import validate_repo
 
-    github = (_github(args), args.github) if args.github else None
+    github = (_gateway(args), args.github) if args.github else None
     found = validate_repo(args.repo, strict=args.strict, github=github)
     for problem in found.problems:
         print(problem, file=sys.stderr)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any
@@ -71,6 +72,9 @@ class LazyGroup(Group):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.lazy: dict[str, Callable[[], click.Command]] = dict(lazy or {})
+        # Runs of `main` in threads (tests, an embedding program) build a command once:
+        # a second run must not find it popped from `lazy` but not yet added.
+        self._building = threading.Lock()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Every command's name, built or not, sorted as click lists them."""
@@ -78,9 +82,10 @@ class LazyGroup(Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command named `cmd_name`, built (and kept) the first time it is asked for."""
-        load = self.lazy.pop(cmd_name, None)
-        if load is not None:
-            self.add_command(load(), cmd_name)
+        with self._building:
+            load = self.lazy.pop(cmd_name, None)
+            if load is not None:
+                self.add_command(load(), cmd_name)
         return super().get_command(ctx, cmd_name)
 
     def resolve_command(

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -34,6 +34,10 @@ from quarterdeck.cli.args import (
 from quarterdeck.cli.base import Args, Command, examples, runs
 from quarterdeck.errors import EXIT_OK, QuarterdeckError
 from quarterdeck.redact import redact
+
+# The gateway (PyGithub) is loaded by the GitHub-mode commands only (start-up cost).
+if TYPE_CHECKING:
+    from quarterdeck.sources.github.gateway import GitHubGateway
 
 
 def quarter_report_command(handler: Callable[[Args], int]) -> click.Command:
@@ -65,19 +69,17 @@ def quarter_report_command(handler: Callable[[Args], int]) -> click.Command:
     )(options(runs(handler)))
 
 
-def writes_as(gh: Any) -> Callable[[], str]:
+def writes_as(gh: GitHubGateway) -> Callable[[], str]:
     """The login `gh` writes as, asked once when first needed (`token_writer`): in GitHub
     Actions (`GITHUB_ACTIONS=true`) a token refused `GET /user` is the workflow's own
     GITHUB_TOKEN, which writes as `github-actions[bot]`. Only what it wrote is edited."""
-    from quarterdeck.sources.github.client import token_writer
-
-    return token_writer(gh, in_actions=os.environ.get("GITHUB_ACTIONS") == "true")
+    return gh.writer(in_actions=os.environ.get("GITHUB_ACTIONS") == "true")
 
 
-def publish(reviews: Sequence[Any], args: Args, connect: Callable[[], Any]) -> int:
+def publish(reviews: Sequence[Any], args: Args, connect: Callable[[], GitHubGateway]) -> int:
     """Publish (or plan, with --dry-run) `reviews` to the --github repo; report on stdout."""
     from quarterdeck.services.review_publish import publish_reviews
-    from quarterdeck.sources.github.client import translated
+    from quarterdeck.sources.github.gateway import doing
 
     if not args.github:
         raise QuarterdeckError(
@@ -93,8 +95,8 @@ def publish(reviews: Sequence[Any], args: Args, connect: Callable[[], Any]) -> i
         for review in reviews:
             render_review(review, standalone=False)
     gh = connect()
-    with translated(f"opening {args.github}"):
-        repo = gh.get_repo(args.github)
+    with doing(f"opening {args.github}"):
+        repo = gh.repo(args.github)
     from quarterdeck.services.slack_share import slack_for
 
     slack = None if args.dry_run else slack_for([r.team for r in reviews], os.environ)

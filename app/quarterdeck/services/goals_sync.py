@@ -27,30 +27,16 @@ from quarterdeck.core.goals.sync_actions import (
 from quarterdeck.core.model import Config, Goal
 from quarterdeck.core.text.markdown import SafeMarkdown
 from quarterdeck.core.vocabulary import is_bot_login
-from quarterdeck.errors import PartialWriteError, QuarterdeckError
+from quarterdeck.errors import GoalsSyncError, QuarterdeckError
 from quarterdeck.services.templates import render_template
-from quarterdeck.sources.github import Github, Issue, NamedUser, Repository, translated
-from quarterdeck.sources.github.client import token_writer
-from quarterdeck.sources.github.goal_listing import get_issue, list_goal_issues, list_marked_issues
-from quarterdeck.sources.github.lock import github_lock
-from quarterdeck.sources.github.writes import (
-    Writer,
-    close_as_duplicate,
-    create_label,
-    create_once,
-    marked_by_us,
-    written_by_us,
-)
+from quarterdeck.sources.github.gateway import GitHubGateway, IssueGateway, RepoGateway, doing
+from quarterdeck.sources.github.writes import Writer, marked_by_us, written_by_us
 
 __all__ = ["GoalsSyncError", "SyncResult", "render_goal_body", "sync_goals"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 TEMPLATE = "goal_issue.md.j2"
-
-
-class GoalsSyncError(PartialWriteError):
-    """A write to GitHub failed part-way (see `PartialWriteError`)."""
 
 
 @dataclass
@@ -81,7 +67,7 @@ def render_goal_body(goal: Goal, config: Config, templates: Mapping[str, str]) -
 
 
 def sync_goals(
-    gh: Github,
+    gh: GitHubGateway,
     full_name: str,
     config: Config,
     quarters: Collection[str],
@@ -97,13 +83,12 @@ def sync_goals(
     """
     templates = templates or {}
     goals = [g for g in config.goals if g.quarter in quarters]
-    repo = _read(lambda: gh.get_repo(full_name), f"opening {full_name}")
-    labels = _read(
-        lambda: [label.name for label in repo.get_labels()],
-        f"listing the labels of {full_name}",
-    )
-    writer = writer or token_writer(gh, in_actions=False)
-    found = [(i, _other_bot(i, s, writer)) for i, s in list_goal_issues(repo, config.goal_label)]
+    with doing(f"opening {full_name}"):
+        repo = gh.repo(full_name)
+    with doing(f"listing the labels of {full_name}"):
+        labels = repo.labels()
+    writer = writer or gh.writer(in_actions=False)
+    found = [(i, _other_bot(i, s, writer)) for i, s in repo.goal_issues(config.goal_label)]
     if config.goal_label.lower() not in {name.lower() for name in labels}:
         # Renamed or deleted (or never made): its issues are still known by their
         # markers, so find them that way rather than open each goal's issue again.
@@ -111,14 +96,14 @@ def sync_goals(
         seen = {snap.number for _, snap in found}
         found += [
             pair
-            for pair in list_marked_issues(repo)
+            for pair in repo.marked_goal_issues()
             if pair[1].number not in seen and marked_by_us(pair[0], writer)
         ]
-    objects: dict[int, Issue] = {snap.number: issue for issue, snap in found}
+    objects: dict[int, IssueGateway] = {snap.number: issue for issue, snap in found}
     snapshots: list[IssueSnapshot] = [snap for _, snap in found]
     for goal in goals:
         if goal.issue is not None and goal.issue not in objects:
-            extra = get_issue(repo, goal.issue)
+            extra = repo.goal_issue(goal.issue)
             if extra is not None:
                 objects[goal.issue] = extra[0]
                 snapshots.append(extra[1])
@@ -130,21 +115,20 @@ def sync_goals(
     return result
 
 
-def _other_bot(issue: Issue, snap: IssueSnapshot, writer: Writer) -> IssueSnapshot:
+def _other_bot(issue: IssueGateway, snap: IssueSnapshot, writer: Writer) -> IssueSnapshot:
     """`snap`, flagged when a bot other than Quarterdeck opened it (asks who we are only
     for issues a bot opened)."""
     user = issue.user
-    login = str(getattr(user, "login", "") or "")
-    bot = getattr(user, "type", None) == "Bot" or is_bot_login(login)
+    bot = user.bot or is_bot_login(user.login)
     if bot and not written_by_us(user, writer):
         return dataclasses.replace(snap, other_bot=True)
     return snap
 
 
 def _apply(
-    repo: Repository,
+    repo: RepoGateway,
     plan: SyncPlan,
-    objects: dict[int, Issue],
+    objects: dict[int, IssueGateway],
     result: SyncResult,
     finder: _Finder,
 ) -> None:
@@ -167,7 +151,7 @@ def _apply(
             steps.append((what, partial(_close_duplicate, target, action, result, finder.writer)))
     for index, (what, step) in enumerate(steps):
         try:
-            with translated(f"writing {what}"):
+            with doing(f"writing {what}"):
                 step()
         except QuarterdeckError as exc:
             pending = [name for name, _ in steps[index + 1 :]]
@@ -175,21 +159,21 @@ def _apply(
             raise GoalsSyncError(cause, result.written, pending) from exc
 
 
-def _create_label(repo: Repository, spec: LabelSpec, result: SyncResult) -> None:
+def _create_label(repo: RepoGateway, spec: LabelSpec, result: SyncResult) -> None:
     # A label that exists by now (another writer, or our own create whose answer was
     # lost) is what the plan wanted: success either way, said only when it was ours.
-    if create_label(repo, spec.name, spec.color, spec.description):
+    if repo.create_label(spec.name, spec.color, spec.description):
         _done(result, f"created label {spec.name}")
     else:
         log.info("%s: label %s already existed", result.repo, spec.name)
 
 
 def _create_issue(
-    repo: Repository, action: IssueAction, result: SyncResult, finder: _Finder
+    repo: RepoGateway, action: IssueAction, result: SyncResult, finder: _Finder
 ) -> None:
     # Concurrent syncs take turns: the look and the create happen under one lock, so
     # the second sync finds the issue the first opened instead of opening another.
-    with github_lock(repo, goal_lock_scope(action.goal_id)):
+    with repo.lock(goal_lock_scope(action.goal_id)):
         issue = finder.opened_by_us(repo, action.goal_id)
         if issue is not None:
             _done(
@@ -198,16 +182,13 @@ def _create_issue(
                 f"another run meanwhile (add `issue: {issue.number}` to the goal)",
             )
             return
-        issue = create_once(
-            lambda: repo.create_issue(
-                action.title,
-                body=action.body,
-                labels=list(action.labels),
-                assignees=list(action.assignees),
-            ),
-            lambda: finder.opened_by_us(repo, action.goal_id),
-            repo,
-            f"the issue of goal {action.goal_id}",
+        issue = repo.create_issue(
+            action.title,
+            action.body,
+            labels=list(action.labels),
+            assignees=list(action.assignees),
+            find=lambda: finder.opened_by_us(repo, action.goal_id),
+            what=f"the issue of goal {action.goal_id}",
         )
     result.created[action.goal_id] = issue.number
     # The offline review links `Goal: #N` only when the file knows N.
@@ -224,11 +205,11 @@ def goal_lock_scope(goal_id: str) -> str:
 
 
 def _close_duplicate(
-    target: Issue, action: IssueAction, result: SyncResult, writer: Writer
+    target: IssueGateway, action: IssueAction, result: SyncResult, writer: Writer
 ) -> None:
     keep = action.duplicate_of
     assert keep is not None, action
-    close_as_duplicate(target, keep, writer=writer)
+    target.close_as_duplicate(keep, writer=writer)
     _done(result, f"closed #{action.number} as a duplicate of #{keep} (goal {action.goal_id})")
 
 
@@ -239,7 +220,7 @@ class _Finder:
     goal_label: str
     writer: Writer
 
-    def opened_by_us(self, repo: Repository, goal_id: str) -> Issue | None:
+    def opened_by_us(self, repo: RepoGateway, goal_id: str) -> IssueGateway | None:
         """The oldest issue of goal `goal_id` that Quarterdeck opened, if any.
 
         Listed by the goal label the create gave it, not searched: the search index
@@ -248,25 +229,25 @@ class _Finder:
         return next(
             (
                 issue
-                for issue, snap in list_goal_issues(repo, self.goal_label)
+                for issue, snap in repo.goal_issues(self.goal_label)
                 if marker_goal_id(snap.body) == goal_id and marked_by_us(issue, self.writer)
             ),
             None,
         )
 
 
-def _update_issue(target: Issue, action: IssueAction, result: SyncResult) -> None:
+def _update_issue(target: IssueGateway, action: IssueAction, result: SyncResult) -> None:
     target.edit(**_fields(action))
     _done(result, f"updated #{action.number} ({', '.join(action.changes)})")
 
 
 class _IssueEdit(TypedDict, total=False):
-    """The fields of an issue `Issue.edit` sends, by its keyword names."""
+    """The fields of an issue `IssueGateway.edit` sends, by its keyword names."""
 
     title: str
     body: str
     labels: list[str]
-    assignees: list[NamedUser | str]
+    assignees: list[str]
 
 
 def _fields(action: IssueAction) -> _IssueEdit:
@@ -286,8 +267,3 @@ def _fields(action: IssueAction) -> _IssueEdit:
 def _done(result: SyncResult, line: str) -> None:
     log.info("%s: %s", result.repo, line)
     result.written.append(line)
-
-
-def _read(call: Callable[[], T], what: str) -> T:
-    with translated(what):
-        return call()

@@ -33,7 +33,7 @@ from quarterdeck.sources.repo_files import load_repo_config
 # The GitHub gateway (PyGithub) is imported inside the GitHub-mode functions, and only
 # there: offline, this command never loads it (start-up cost; tests/test_install.py).
 if TYPE_CHECKING:
-    from quarterdeck.sources.github import Github
+    from quarterdeck.sources.github.gateway import GitHubGateway
 
 __all__ = ["Explanation", "explain_from_github", "explain_from_repo"]
 
@@ -57,17 +57,12 @@ class Explanation:
         return "\n".join(lines) + "\n"
 
 
-def explain_from_github(gh: Github, full_name: str, number: int) -> Explanation:
+def explain_from_github(gh: GitHubGateway, full_name: str, number: int) -> Explanation:
     """Link PR `number` of `full_name` with the repo's config, both read from GitHub."""
-    from quarterdeck.sources.github import translated
-    from quarterdeck.sources.github.goal_listing import load_config_with_goal_issues
-    from quarterdeck.sources.github.prs import fetch_pr
-
-    with translated(f"opening repository {full_name}"):
-        repo = gh.get_repo(full_name)
+    repo = gh.repo(full_name)
     # The same goals the review and the App link against: files and goal issues.
-    config, _ = load_config_with_goal_issues(repo, objectives=False)  # links need none
-    return _explain(config, fetch_pr(gh, repo.full_name, number))
+    config, _ = repo.config_with_goal_issues(objectives=False)  # links need none
+    return _explain(config, gh.pr(repo.full_name, number))
 
 
 @one_run()  # each short git question of the run asked once (the clone does not change)

@@ -32,7 +32,7 @@ from quarterdeck.sources.repo_files import load_repo_config
 # The GitHub gateway (PyGithub) is imported inside the GitHub-mode functions, and only
 # there: offline, this command never loads it (start-up cost; tests/test_install.py).
 if TYPE_CHECKING:
-    from quarterdeck.sources.github import Github, Repository
+    from quarterdeck.sources.github.gateway import GitHubGateway, RepoGateway
     from quarterdeck.sources.github.writes import Writer
 
 PLAN_TEMPLATE = "plan_issue.md.j2"
@@ -42,7 +42,7 @@ PLAN_TEMPLATE = "plan_issue.md.j2"
 class GitHubPlans:
     """The plans read from GitHub, with what publishing them needs to know."""
 
-    repo: Repository
+    repo: RepoGateway
     plans: tuple[TeamPlan, ...]
     # The planned quarter's goals file is already on the default branch (its path).
     landed: str | None
@@ -99,7 +99,7 @@ def plans_offline(repo: Path, quarter: str, today: Month) -> tuple[TeamPlan, ...
 
 
 def plans_from_github(
-    gh: Github,
+    gh: GitHubGateway,
     full_name: str,
     quarter: str,
     today: Month,
@@ -111,17 +111,14 @@ def plans_from_github(
     files from the default branch, and the decisions of the reviews held in the
     quarter ending, from their review issues (one listing). `writer`: the login
     Quarterdeck writes as (None: the token's user, `token_writer`)."""
-    from quarterdeck.sources.github.client import token_writer
-    from quarterdeck.sources.github.config import repo_reader
-    from quarterdeck.sources.github.reviews import held_reviews
 
     month = ending_month(quarter, today)
-    writer = writer or token_writer(gh, in_actions=False)
+    writer = writer or gh.writer(in_actions=False)
     home = github_home_reviews(gh, full_name, month, config_path=config_path, writer=writer)
     repo, config, reviews = home.repo, home.config, home.reviews
     # The home's reader holds the goals folder already: the stub costs no request more.
-    stub = stub_from(repo_reader(repo), config, quarter)
-    held = held_reviews(repo, previous_quarter(quarter), writer)
+    stub = stub_from(repo.reader(), config, quarter)
+    held = repo.held_reviews(previous_quarter(quarter), writer)
     decisions = decisions_by_team(held, previous_quarter(quarter), [t.slug for t in config.teams])
     plans = team_plans(reviews, quarter, config, stub, decisions)
     templates = reviews[0].templates if reviews else {}

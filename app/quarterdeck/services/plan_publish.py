@@ -28,20 +28,11 @@ from quarterdeck.core.goals.planning_issue import (
 )
 from quarterdeck.core.text.markers import merge, with_marker
 from quarterdeck.core.vocabulary import PLAN_LABEL, plan_label_spec, team_label, team_label_spec
-from quarterdeck.errors import PartialWriteError, QuarterdeckError
+from quarterdeck.errors import PlanPublishError, QuarterdeckError
 from quarterdeck.services.plan import GitHubPlans, render_plan
-from quarterdeck.sources.github import Issue, Repository, translated
-from quarterdeck.sources.github.lock import github_lock
-from quarterdeck.sources.github.reviews import marked_issues, ours
-from quarterdeck.sources.github.writes import (
-    Writer,
-    close_duplicates,
-    create_once,
-    ensure_labels,
-    find_comment,
-    marked_by_us,
-    write_comment,
-)
+from quarterdeck.sources.github.gateway import IssueGateway, RepoGateway, doing
+from quarterdeck.sources.github.reviews import ours
+from quarterdeck.sources.github.writes import Writer, close_duplicates, marked_by_us
 
 PlanAction = Literal[
     "created", "updated", "unchanged", "closed", "not opened",
@@ -62,10 +53,6 @@ class PlanResult:
     notes: tuple[str, ...] = ()
 
 
-class PlanPublishError(PartialWriteError):
-    """Publishing the plans stopped part-way (see `PartialWriteError`)."""
-
-
 def publish_plans(
     found: GitHubPlans, *, today: date, force: bool = False, dry_run: bool = False
 ) -> list[PlanResult]:
@@ -77,8 +64,8 @@ def publish_plans(
     PlanPublishError naming what was written when GitHub fails part-way.
     """
     repo = found.repo
-    with translated(f"listing the planning issues of {repo.full_name}"):
-        listed = marked_issues(repo, "plan", ("team", "quarter"), PLAN_LABEL)
+    with doing(f"listing the planning issues of {repo.full_name}"):
+        listed = repo.marked_issues("plan", ("team", "quarter"), PLAN_LABEL)
     existing = {
         key: [i for i in issues if marked_by_us(i, found.writer)] for key, issues in listed.items()
     }
@@ -91,7 +78,7 @@ def publish_plans(
     written: list[str] = []
     results: list[PlanResult] = []
     try:
-        with translated(f"publishing the planning issues to {repo.full_name}"):
+        with doing(f"publishing the planning issues to {repo.full_name}"):
             labels_ready = dry_run or shut is not None or found.landed is not None
             for plan in plans:
                 rendered = _rendered(plan, found)
@@ -104,7 +91,7 @@ def publish_plans(
                     continue
                 if not issues and not labels_ready:
                     specs = [plan_label_spec(), *(team_label_spec(p.slug) for p in missing)]
-                    ensure_labels(repo, specs, written=written)
+                    repo.ensure_labels(specs, written=written)
                     labels_ready = True
                 results.append(_one(found, plan, rendered, issues, dry_run, written))
     except QuarterdeckError as exc:
@@ -134,7 +121,7 @@ def _one(
     found: GitHubPlans,
     plan: TeamPlan,
     rendered: str,
-    issues: Sequence[Issue],
+    issues: Sequence[IssueGateway],
     dry_run: bool,
     written: list[str],
 ) -> PlanResult:
@@ -150,7 +137,7 @@ def _one(
     notes = close_duplicates(
         extra, keep, dry_run=dry_run, written=written, writer=found.writer, what="planning issue"
     )
-    current = keep.body or ""
+    current = keep.body
     body = merge(current, rendered)
     action: PlanAction = "updated" if body != current else "unchanged"
     if body != current and not dry_run:
@@ -172,42 +159,39 @@ def _create(
     repo, key = found.repo, (plan.slug, plan.quarter)
     labels = [PLAN_LABEL, team_label(plan.slug)]
 
-    def look() -> Issue | None:
-        again = marked_issues(repo, "plan", ("team", "quarter"), PLAN_LABEL).get(key, [])
+    def look() -> IssueGateway | None:
+        again = repo.marked_issues("plan", ("team", "quarter"), PLAN_LABEL).get(key, [])
         return next((i for i in again if marked_by_us(i, found.writer)), None)
 
     # Concurrent runs (the daily schedule and a push) take turns: the second finds the
     # first's issue under the lock instead of opening another.
-    with github_lock(repo, f"plan:{plan.quarter}:{plan.slug}"):
+    with repo.lock(f"plan:{plan.quarter}:{plan.slug}"):
         earlier = look()
         if earlier is not None:
             return _one(found, plan, rendered, [earlier], False, written)
-        issue = create_once(
-            lambda: repo.create_issue(title, rendered, labels=labels),
-            look,
-            repo,
-            f"the planning issue of {plan.slug}",
+        issue = repo.create_issue(
+            title, rendered, labels=labels, find=look, what=f"the planning issue of {plan.slug}"
         )
     written.append(f"created #{issue.number} ({title})")
     return PlanResult(plan.slug, title, "created", issue.number, issue.html_url, rendered)
 
 
-def close_landed_plans(repo: Repository, quarter: str, landed: str, writer: Writer) -> list[str]:
+def close_landed_plans(repo: RepoGateway, quarter: str, landed: str, writer: Writer) -> list[str]:
     """Close every open planning issue of `quarter` now that its goals file `landed`
     is on the default branch (the App, on a push); what was written, in words."""
-    with translated(f"listing the planning issues of {repo.full_name}"):
-        listed = marked_issues(repo, "plan", ("team", "quarter"), PLAN_LABEL)
+    with doing(f"listing the planning issues of {repo.full_name}"):
+        listed = repo.marked_issues("plan", ("team", "quarter"), PLAN_LABEL)
     written: list[str] = []
     for (slug, of), issue in sorted(ours(listed, writer).items()):
         if of == quarter:
-            with translated(f"closing planning issue #{issue.number} of {slug}"):
+            with doing(f"closing planning issue #{issue.number} of {slug}"):
                 _close(repo, issue, slug, quarter, landed, writer, False, written)
     return written
 
 
 def _close(
-    repo: Repository,
-    issue: Issue,
+    repo: RepoGateway,
+    issue: IssueGateway,
     slug: str,
     quarter: str,
     landed: str,
@@ -221,18 +205,18 @@ def _close(
     if issue.state == "closed":
         return False
     if dry_run:
-        return find_comment(issue, tag, writer) is None
+        return issue.find_comment(tag, writer) is None
     # The App (on the push) and the workflow (on the same push) may both get here:
     # under the lock the second finds the first's comment and does nothing.
-    with github_lock(repo, f"plan:{quarter}:{slug}"):
-        if find_comment(issue, tag, writer) is not None:
+    with repo.lock(f"plan:{quarter}:{slug}"):
+        if issue.find_comment(tag, writer) is not None:
             return False
         text = (
             f"{tag}\n`{landed}` is on the default branch: {quarter} is planned, so "
             "Quarterdeck closed this issue. Reopen it to keep planning here; Quarterdeck "
             "will not close it again.\n"
         )
-        write_comment(issue, None, tag, text, writer=writer)
-        issue.edit(state="closed", state_reason="completed")
+        issue.write_comment(None, tag, text, writer=writer)
+        issue.close("completed")
     written.append(f"closed #{issue.number} ({landed} landed)")
     return True

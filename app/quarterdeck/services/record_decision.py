@@ -10,9 +10,9 @@ body, it writes nothing the second time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from quarterdeck.core.review.decisions import (
     DECISION_LABELS,
@@ -25,8 +25,8 @@ from quarterdeck.core.review.decisions import (
     record_content,
 )
 from quarterdeck.core.text.markers import sections, upsert_section
-from quarterdeck.sources.github import Issue, translated
-from quarterdeck.sources.github.writes import Writer, create_label, find_comment, write_comment
+from quarterdeck.sources.github.gateway import CommentGateway, IssueGateway, RepoGateway, doing
+from quarterdeck.sources.github.writes import Writer
 
 __all__ = ["DECISION_COLORS", "Recorded", "record_decision"]
 
@@ -50,8 +50,8 @@ class Recorded:
 
 
 def record_decision(
-    repo: Any,
-    issue: Issue,
+    repo: RepoGateway,
+    issue: IssueGateway,
     *,
     team: str,
     lead: str | None,
@@ -60,7 +60,7 @@ def record_decision(
     body: str | None = None,
     saved: str | None = None,
     before: str | None = None,
-    comments: Any = None,
+    comments: Callable[[IssueGateway, str], CommentGateway | None] | None = None,
     writer: Writer,
     dry_run: bool = False,
 ) -> Recorded:
@@ -71,8 +71,8 @@ def record_decision(
     boxes are read from `saved`, the body as `editor` saved it (default: `body`), and
     the record from `before`, the body before their edit (default: `body`): an edit
     that altered Quarterdeck's own record is not believed, the record is put back.
-    `comments`, if given, finds an earlier note (else the comments are listed only
-    when a note may need writing).
+    `comments(issue, marker)`, if given, finds an earlier note (else the comments are
+    listed only when a note may need writing).
     """
     text = (issue.body if body is None else body) or ""
     recorded = read_record(text if before is None else before)
@@ -82,7 +82,7 @@ def record_decision(
     if dry_run:
         return Recorded(verdict, text, ())
     number = issue.number
-    with translated(f"recording the decision on review issue #{number}"):
+    with doing(f"recording the decision on review issue #{number}"):
         wanted = _section_text(text, verdict)
         if wanted is not None:
             text = upsert_section(text, DECISION_SECTION, wanted)
@@ -104,34 +104,36 @@ def _section_text(text: str, verdict: Verdict) -> str | None:
     return None if current == wanted else wanted
 
 
-def _labels(repo: Any, issue: Issue, wanted: str | None) -> list[str]:
+def _labels(repo: RepoGateway, issue: IssueGateway, wanted: str | None) -> list[str]:
     """Put `wanted` on the issue and take the other decision label off."""
-    have = {label.name.lower(): label.name for label in issue.labels}
+    have = {name.lower(): name for name in issue.label_names}
     done: list[str] = []
     for name in DECISION_LABELS.values():
         if name != wanted and name in have:
-            issue.remove_from_labels(have[name])
+            issue.remove_label(have[name])
             done.append(f"removed {name} from #{issue.number}")
     if wanted is not None and wanted not in have:
         color, description = DECISION_COLORS[wanted]
-        if create_label(repo, wanted, color, description):
+        if repo.create_label(wanted, color, description):
             done.append(f"created label {wanted}")
-        issue.add_to_labels(wanted)
+        issue.add_label(wanted)
         done.append(f"labelled #{issue.number} {wanted}")
     return done
 
 
-def _note(issue: Issue, verdict: Verdict, comments: Any, writer: Writer) -> list[str]:
+def _note(
+    issue: IssueGateway,
+    verdict: Verdict,
+    comments: Callable[[IssueGateway, str], CommentGateway | None] | None,
+    writer: Writer,
+) -> list[str]:
     """Keep the one note comment current: written when needed, settled when resolved."""
     if verdict.note is None and verdict.settles is None:
         return []
     tag = note_marker(issue.number)
-    if comments is not None:
-        existing = comments(issue, tag) if callable(comments) else comments
-    else:
-        existing = find_comment(issue, tag, writer)
+    existing = comments(issue, tag) if comments is not None else issue.find_comment(tag, writer)
     text = verdict.note if verdict.note is not None else verdict.settles
     if verdict.note is None and existing is None:
         return []  # resolved, and nobody was ever told otherwise: nothing to say
-    _, outcome = write_comment(issue, existing, tag, f"{tag}\n{text}\n", writer=writer)
+    _, outcome = issue.write_comment(existing, tag, f"{tag}\n{text}\n", writer=writer)
     return [] if outcome == "unchanged" else [f"{outcome} the decision note on #{issue.number}"]

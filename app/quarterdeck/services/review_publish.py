@@ -38,26 +38,21 @@ from quarterdeck.core.review.decisions import judge, read_boxes, read_record
 from quarterdeck.core.text.issue_body import fit
 from quarterdeck.core.text.markers import marker, merge, with_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL, review_label_spec, team_label, team_label_spec
-from quarterdeck.errors import GitHubError, GitHubNotFound, PartialWriteError, QuarterdeckError
+from quarterdeck.errors import (
+    GitHubError,
+    GitHubNotFound,
+    IssueGone,
+    PublishError,
+    QuarterdeckError,
+)
 from quarterdeck.services.record_decision import record_decision
 from quarterdeck.services.review.as_markdown import render_review
 from quarterdeck.services.review.carry import with_previous_issue
 from quarterdeck.services.review.view import TeamReview
 from quarterdeck.services.slack_share import share_decision, share_review
-from quarterdeck.sources.github import Issue, Repository, translated
-from quarterdeck.sources.github.edits import last_person_edit
-from quarterdeck.sources.github.lock import github_lock
-from quarterdeck.sources.github.reviews import previous_of, review_issues
-from quarterdeck.sources.github.writes import (
-    Writer,
-    close_duplicates,
-    create_once,
-    ensure_labels,
-    find_comment,
-    marked_by_us,
-    upsert_comment,
-    write_comment,
-)
+from quarterdeck.sources.github.gateway import IssueGateway, RepoGateway, doing
+from quarterdeck.sources.github.reviews import previous_of
+from quarterdeck.sources.github.writes import Writer, close_duplicates, marked_by_us
 
 if TYPE_CHECKING:
     from quarterdeck.sources.slack import SlackClient
@@ -90,12 +85,8 @@ class PublishResult:
         return (self.team, self.title)
 
 
-class PublishError(PartialWriteError):
-    """Publishing stopped part-way (see `PartialWriteError`)."""
-
-
 def publish_reviews(
-    repo: Repository,
+    repo: RepoGateway,
     reviews: Sequence[TeamReview],
     *,
     dry_run: bool = False,
@@ -118,7 +109,7 @@ def publish_reviews(
     written: list[str] = []
     results: list[PublishResult] = []
     try:
-        with translated(f"publishing the reviews to {repo.full_name}"):
+        with doing(f"publishing the reviews to {repo.full_name}"):
             _publish(repo, reviews, dry_run, written, results, writer, slack)
     except QuarterdeckError as exc:
         pending = [r.title for r in reviews[len(results) :]]
@@ -127,7 +118,7 @@ def publish_reviews(
 
 
 def _publish(
-    repo: Repository,
+    repo: RepoGateway,
     reviews: Sequence[TeamReview],
     dry_run: bool,
     written: list[str],
@@ -135,16 +126,17 @@ def _publish(
     writer: Writer,
     slack: SlackClient | None = None,
 ) -> None:
-    found = review_issues(repo)
+    found = repo.review_issues()
     labels: set[str] | None = None
     relabel: set[int] = set()
     labels_ready = False
     if any((r.summary.team, str(r.month)) not in found for r in reviews):
-        labels = _label_names(repo)
+        with doing(f"listing the labels of {repo.full_name}"):
+            labels = repo.label_names()
         if REVIEW_LABEL not in labels:
             # Renamed or deleted: the issues lost it, but they still carry their markers.
             since = min(r.month.start("UTC") for r in reviews) - timedelta(days=1)
-            lost = review_issues(repo, label=None, since=since, writer=writer)
+            lost = repo.review_issues(None, since, writer)
             relabel = {i.number for issues in lost.values() for i in issues}
             found = {**lost, **found}
     run = _Run(repo, dry_run, written, writer, labels, relabel, slack)
@@ -173,7 +165,7 @@ def _publish(
 def _carry_decision(
     run: _Run,
     review: TeamReview,
-    found: dict[tuple[str, str], list[Issue]],
+    found: dict[tuple[str, str], list[IssueGateway]],
     notes: list[str],
 ) -> TeamReview:
     """Record the decision on last month's review issue, and carry it into `review`."""
@@ -184,12 +176,12 @@ def _carry_decision(
     ).get(review.summary.team)
     if previous is None:
         return review
-    body = previous.body or ""
+    body = previous.body
     team = review.team
     # Who ticked costs a request (the edit history): asked only when the boxes say
     # something the record does not.
     if _needs_editor(body, team.lead, team.slug):
-        edit = last_person_edit(run.repo, run.repo.full_name, previous.number)
+        edit = run.repo.last_person_edit(previous.number)
         editor, at = edit if edit else (None, previous.updated_at)
         done = record_decision(
             run.repo,
@@ -230,7 +222,7 @@ def _needs_editor(body: str, lead: str | None, team: str) -> bool:
 class _Run:
     """What every step of one publish run shares."""
 
-    repo: Repository
+    repo: RepoGateway
     dry_run: bool
     written: list[str]
     writer: Writer
@@ -241,7 +233,7 @@ class _Run:
 
 def _onto(
     run: _Run,
-    issues: Sequence[Issue],
+    issues: Sequence[IssueGateway],
     review: TeamReview,
     rendered: str,
     notes: list[str],
@@ -267,23 +259,18 @@ def _onto(
         notes.append(_relabel(run.repo, keep, run.labels, run.dry_run, run.written))
     try:
         return _update(keep, review, rendered, run.dry_run, notes, run.written, run.writer)
-    except _Gone as exc:
+    except IssueGone as exc:
         notes.append(str(exc))
         gone.add(keep.number)
         return None
 
 
-class _Gone(Exception):
-    """The review issue was deleted or transferred after it was listed."""
-
-
-def _label_names(repo: Repository) -> set[str]:
-    with translated(f"listing the labels of {repo.full_name}"):
-        return {label.name.lower() for label in repo.get_labels()}
-
-
 def _relabel(
-    repo: Repository, issue: Issue, labels: set[str] | None, dry_run: bool, written: list[str]
+    repo: RepoGateway,
+    issue: IssueGateway,
+    labels: set[str] | None,
+    dry_run: bool,
+    written: list[str],
 ) -> str:
     """Put the growth-review label back on an issue that lost it (renamed or deleted)."""
     note = (
@@ -292,8 +279,8 @@ def _relabel(
     )
     if not dry_run:
         _ensure_labels(repo, [[REVIEW_LABEL]], labels, written)
-        with translated(f"labelling review issue #{issue.number}"):
-            issue.add_to_labels(REVIEW_LABEL)
+        with doing(f"labelling review issue #{issue.number}"):
+            issue.add_label(REVIEW_LABEL)
         written.append(f"labelled #{issue.number} {REVIEW_LABEL}")
     return note
 
@@ -305,7 +292,7 @@ def _labels(review: TeamReview) -> list[str]:
 
 
 def _ensure_labels(
-    repo: Repository,
+    repo: RepoGateway,
     wanted: Iterable[list[str]],
     have: set[str] | None = None,
     written: list[str] | None = None,
@@ -316,18 +303,18 @@ def _ensure_labels(
         review_label_spec() if name == REVIEW_LABEL else team_label_spec(name.removeprefix("team:"))
         for name in names
     ]
-    with translated(f"creating the review labels in {repo.full_name}"):
-        ensure_labels(repo, specs, have, written)
+    with doing(f"creating the review labels in {repo.full_name}"):
+        repo.ensure_labels(specs, have, written)
 
 
-def _assignee(repo: Repository, review: TeamReview, notes: list[str]) -> list[str]:
+def _assignee(repo: RepoGateway, review: TeamReview, notes: list[str]) -> list[str]:
     """The PM as assignee, if GitHub will take them; a note instead of a failure."""
     pm = review.team.pm if review.team else None
     if not pm:
         return []
     try:
-        with translated(f"checking whether {pm} can be assigned"):
-            if repo.has_in_assignees(pm):
+        with doing(f"checking whether {pm} can be assigned"):
+            if repo.can_assign(pm):
                 return [pm]
     except GitHubError as exc:
         log.info("could not check whether %s is assignable: %s", pm, exc.status)
@@ -351,22 +338,22 @@ def _create(
     assignees = _assignee(repo, review, notes)
     # Concurrent runs (a schedule, a dispatch, a person's CLI) take turns: the look
     # and the create happen under one lock, so the second run finds the first's issue.
-    with github_lock(repo, review_lock_scope(slug, month)):
-        with translated(f"looking again for the review issue of {slug}"):
-            again = review_issues(repo).get((slug, month), [])
+    with repo.lock(review_lock_scope(slug, month)):
+        with doing(f"looking again for the review issue of {slug}"):
+            again = repo.review_issues().get((slug, month), [])
         result = _onto(run, again, review, rendered, notes, gone)
         if result is not None:
             return result
-        with translated(f"opening the review issue of {slug}"):
+        with doing(f"opening the review issue of {slug}"):
             # A lost answer may hide an applied create: it is looked for by its marker
             # before another is opened, so the number reported is the one that exists.
-            issue = create_once(
-                lambda: repo.create_issue(
-                    review.title, body, labels=_labels(review), assignees=assignees
-                ),
-                lambda: _opened_by_us(repo, slug, month, writer),
-                repo,
-                f"the review issue of {slug}",
+            issue = repo.create_issue(
+                review.title,
+                body,
+                labels=_labels(review),
+                assignees=assignees,
+                find=lambda: _opened_by_us(repo, slug, month, writer),
+                what=f"the review issue of {slug}",
             )
         written.append(f"created #{issue.number} ({review.title})")
         _write_overflow(
@@ -382,14 +369,14 @@ def review_lock_scope(slug: str, month: str) -> str:
     return f"review:{month}:{slug}"
 
 
-def _opened_by_us(repo: Repository, slug: str, month: str, writer: Writer) -> Issue | None:
+def _opened_by_us(repo: RepoGateway, slug: str, month: str, writer: Writer) -> IssueGateway | None:
     """The oldest review issue of (slug, month) that Quarterdeck opened, if any."""
-    issues = review_issues(repo).get((slug, month), [])
+    issues = repo.review_issues().get((slug, month), [])
     return next((i for i in issues if marked_by_us(i, writer)), None)
 
 
 def _update(
-    issue: Issue,
+    issue: IssueGateway,
     review: TeamReview,
     rendered: str,
     dry_run: bool,
@@ -397,7 +384,7 @@ def _update(
     written: list[str],
     writer: Writer,
 ) -> PublishResult:
-    current = issue.body or ""
+    current = issue.body
     body, overflow = fit(merge(current, rendered))
     slug, month = review.summary.team, str(review.month)
     changed = body != current
@@ -407,7 +394,7 @@ def _update(
             slug, review.title, action, issue.number, issue.html_url, body, overflow, tuple(notes)
         )
     try:
-        with translated(f"updating review issue #{issue.number} of {slug}"):
+        with doing(f"updating review issue #{issue.number} of {slug}"):
             if changed:
                 issue.edit(body=body)
                 written.append(f"updated #{issue.number} ({review.title})")
@@ -415,9 +402,10 @@ def _update(
                 issue, slug, month, overflow, had_issue=True, written=written, writer=writer
             )
     except GitHubNotFound as exc:
-        raise _Gone(
+        raise IssueGone(
             f"review issue #{issue.number} is gone (GitHub answered {exc.status}: deleted "
-            "or transferred after it was listed); opened a new one in its place"
+            "or transferred after it was listed); opened a new one in its place",
+            exc.status,
         ) from exc
     action = "updated" if changed else "unchanged"
     return PublishResult(
@@ -431,7 +419,7 @@ def overflow_marker(slug: str, month: str) -> str:
 
 
 def _write_overflow(
-    issue: Issue,
+    issue: IssueGateway,
     slug: str,
     month: str,
     overflow: str,
@@ -448,9 +436,9 @@ def _write_overflow(
     outcome = "unchanged"
     if overflow:
         text = f"{tag}\n{OVERFLOW_HEADER}{overflow}"
-        _, outcome = upsert_comment(issue, tag, text, writer=writer)
-    elif had_issue and (earlier := find_comment(issue, tag, writer)) is not None:
+        _, outcome = issue.upsert_comment(tag, text, writer=writer)
+    elif had_issue and (earlier := issue.find_comment(tag, writer)) is not None:
         # Lists that overflowed last time fit now: say so rather than leave stale ones.
-        _, outcome = write_comment(issue, earlier, tag, f"{tag}\n{NO_OVERFLOW}", writer=writer)
+        _, outcome = issue.write_comment(earlier, tag, f"{tag}\n{NO_OVERFLOW}", writer=writer)
     if outcome != "unchanged":
         written.append(f"{outcome} the overflow comment on #{issue.number}")

@@ -32,9 +32,8 @@ from quarterdeck.services.plan_publish import PlanResult, publish_plans
 from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.services.review_publish import PublishResult, publish_reviews
 from quarterdeck.services.team_figures import FigureSources
-from quarterdeck.sources.github import Github, Repository, translated
-from quarterdeck.sources.github.config import ORG_CONFIG_REPO, locate_config, repo_reader
-from quarterdeck.sources.github.installations import installation_repos
+from quarterdeck.sources.github.config import ORG_CONFIG_REPO, locate_config
+from quarterdeck.sources.github.gateway import GitHubGateway, RepoGateway, doing
 from quarterdeck.sources.github.writes import Writer
 from quarterdeck.sources.repo_files import Unreadable
 
@@ -130,7 +129,7 @@ class ScheduleError(QuarterdeckError):
         self.run = run
 
 
-def find_home(repo: Repository) -> bool:
+def find_home(repo: RepoGateway) -> bool:
     """Whether `repo` is a home: see the module's docstring.
 
     A config that can't be read or parsed counts as one, so reviewing it reports why.
@@ -138,8 +137,8 @@ def find_home(repo: Repository) -> bool:
     if repo.archived or repo.fork:
         return False
     try:
-        with translated(f"reading {repo.full_name}:{CONFIG_PATH}"):
-            if repo_reader(repo).read(CONFIG_PATH) is None:
+        with doing(f"reading {repo.full_name}:{CONFIG_PATH}"):
+            if repo.reader().read(CONFIG_PATH) is None:
                 return False
     except Unreadable:
         return True
@@ -147,14 +146,14 @@ def find_home(repo: Repository) -> bool:
         return True
     # Only the config file (read above, kept by the reader) and its `_extends` base:
     # its goals and objectives are read once, by the review.
-    with translated(f"reading {repo.full_name}:{CONFIG_PATH}"):
-        found, _, base = locate_config(repo_reader(repo), [])
+    with doing(f"reading {repo.full_name}:{CONFIG_PATH}"):
+        found, _, base = locate_config(repo.reader(), [])
     parsed, _ = parse_config(found[1], found[0], base=base) if found else (None, [])
     return parsed is None or parsed.org_wide
 
 
 def review_installation(
-    gh: Github,
+    gh: GitHubGateway,
     installation: int,
     month: Month,
     *,
@@ -174,7 +173,7 @@ def review_installation(
     the GitHub error itself when the installation's repositories can't be listed.
     """
 
-    def review(repo: Repository) -> tuple[PublishResult, ...]:
+    def review(repo: RepoGateway) -> tuple[PublishResult, ...]:
         reviews = github_home_reviews(
             gh, repo.full_name, month, figure_sources=figure_sources, writer=writer
         ).reviews
@@ -184,7 +183,7 @@ def review_installation(
 
 
 def plan_installation(
-    gh: Github,
+    gh: GitHubGateway,
     installation: int,
     quarter: str,
     today: date,
@@ -196,7 +195,7 @@ def plan_installation(
     planning issues in every home of the installation, and close them once its goals
     file has landed; raises like `review_installation`."""
 
-    def plan(repo: Repository) -> tuple[PlanResult, ...]:
+    def plan(repo: RepoGateway) -> tuple[PlanResult, ...]:
         found = plans_from_github(
             gh, repo.full_name, quarter, Month(today.year, today.month), writer=writer
         )
@@ -206,13 +205,13 @@ def plan_installation(
 
 
 def _each_home(
-    gh: Github,
+    gh: GitHubGateway,
     installation: int,
     period: str,
-    work: Callable[[Repository], tuple[PublishResult | PlanResult, ...]],
+    work: Callable[[RepoGateway], tuple[PublishResult | PlanResult, ...]],
 ) -> InstallationRun:
     """`work` on every home of the installation; one home's failure stops no other."""
-    repos = installation_repos(gh)
+    repos = gh.installation_repos()
     homes: list[HomeRun] = []
     for repo in repos:
         try:

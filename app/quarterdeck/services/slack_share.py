@@ -36,9 +36,8 @@ from quarterdeck.core.review.slack_overview import (
 from quarterdeck.core.text.markers import read_marker
 from quarterdeck.core.text.units import show_duration, show_value
 from quarterdeck.errors import QuarterdeckError
-from quarterdeck.sources.github import Issue, Repository, translated
-from quarterdeck.sources.github.lock import github_lock
-from quarterdeck.sources.github.writes import Writer, find_comment, write_comment
+from quarterdeck.sources.github.gateway import IssueGateway, RepoGateway, doing
+from quarterdeck.sources.github.writes import Writer
 
 if TYPE_CHECKING:
     from quarterdeck.services.review.view import TeamReview
@@ -96,7 +95,7 @@ def overview_of(review: TeamReview, url: str) -> Overview:
 
 
 def share_review(
-    repo: Repository,
+    repo: RepoGateway,
     review: TeamReview,
     number: int,
     url: str,
@@ -130,8 +129,8 @@ def share_review(
 
 
 def share_decision(
-    repo: Repository,
-    issue: Issue,
+    repo: RepoGateway,
+    issue: IssueGateway,
     team: str,
     record: Record | None,
     slack: SlackClient | None,
@@ -158,23 +157,23 @@ def share_decision(
 class _Shared:
     """One review issue's Slack record, read and written under its lock."""
 
-    def __init__(self, repo: Repository, slug: str, month: str, writer: Writer) -> None:
+    def __init__(self, repo: RepoGateway, slug: str, month: str, writer: Writer) -> None:
         self.repo, self.slug, self.month, self.writer = repo, slug, month, writer
         self.tag = slack_tag(slug, month)
         self.posted = ""  # what was sent to Slack before a failure, for the note
 
-    def run(self, step: Any, issue: Issue | int, *, done: Any) -> list[str]:
+    def run(self, step: Any, issue: IssueGateway | int, *, done: Any) -> list[str]:
         """`step(issue)` under the lock, its failures turned into notes. `done(record)`
         says, from a first look without the lock, that there is nothing to do: an
         unchanged re-run costs one listing of comments, no lock and no Slack call."""
         where = f"the review of {self.slug} ({self.month})"
         try:
-            with translated(f"reading the Slack record of {where}"):
+            with doing(f"reading the Slack record of {where}"):
                 if isinstance(issue, int):
-                    issue = self.repo.get_issue(issue)
+                    issue = self.repo.issue(issue)
             if done(self._find(issue)[1]):
                 return []
-            with github_lock(self.repo, slack_lock_scope(self.slug, self.month)):
+            with self.repo.lock(slack_lock_scope(self.slug, self.month)):
                 return step(issue)
         except QuarterdeckError as exc:
             from quarterdeck.sources.slack import SlackFailure
@@ -188,18 +187,18 @@ class _Shared:
                 )
             return _noted(f"{where} was not shared in Slack: {exc}")
 
-    def _find(self, issue: Issue) -> tuple[Any, SlackRecord | None]:
-        with translated(f"reading the Slack record of review issue #{issue.number}"):
-            comment = find_comment(issue, self.tag, self.writer)
+    def _find(self, issue: IssueGateway) -> tuple[Any, SlackRecord | None]:
+        with doing(f"reading the Slack record of review issue #{issue.number}"):
+            comment = issue.find_comment(self.tag, self.writer)
         return comment, read_slack_record(comment.body if comment is not None else None)
 
-    def _write(self, issue: Issue, comment: Any, record: SlackRecord, channel: str) -> None:
+    def _write(self, issue: IssueGateway, comment: Any, record: SlackRecord, channel: str) -> None:
         text = slack_comment(self.slug, self.month, record, channel)
-        with translated(f"recording the Slack message on review issue #{issue.number}"):
-            write_comment(issue, comment, self.tag, text, writer=self.writer)
+        with doing(f"recording the Slack message on review issue #{issue.number}"):
+            issue.write_comment(comment, self.tag, text, writer=self.writer)
 
     def overview(
-        self, issue: Issue, slack: SlackClient, channel: str, message: SlackMessage
+        self, issue: IssueGateway, slack: SlackClient, channel: str, message: SlackMessage
     ) -> list[str]:
         from quarterdeck.sources.slack import SlackFailure
 
@@ -225,7 +224,7 @@ class _Shared:
         log.info("%s: %s (message %s)", self.repo.full_name, what, new.ts)
         return [f"{what} in Slack"]
 
-    def decision(self, issue: Issue, slack: SlackClient, message: SlackMessage) -> list[str]:
+    def decision(self, issue: IssueGateway, slack: SlackClient, message: SlackMessage) -> list[str]:
         comment, record = self._find(issue)
         if record is None or record.decision_digest == message.digest:
             return []  # never shared (nothing to thread onto), or already says this

@@ -19,7 +19,7 @@ from quarterdeck.sources.repo_files import LocalReader, load_config, metrics_pro
 # The GitHub gateway (PyGithub) is imported inside the GitHub-mode functions, and only
 # there: offline, this command never loads it (start-up cost; tests/test_install.py).
 if TYPE_CHECKING:
-    from quarterdeck.sources.github import Github
+    from quarterdeck.sources.github.gateway import GitHubGateway
 
 __all__ = ["Validation", "validate_repo"]
 
@@ -46,7 +46,7 @@ def validate_repo(
     *,
     strict: bool = False,
     config_path: str = CONFIG_PATH,
-    github: tuple[Github, str] | None = None,
+    github: tuple[GitHubGateway, str] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Validation:
     """Check the clone `repo` is in (from any subfolder): config, goals and metrics.
@@ -103,12 +103,10 @@ def validate_repo(
 
 
 def _unreadable_repos(
-    reader: LocalReader, config: Config, config_path: str, gh: Github, home: str
+    reader: LocalReader, config: Config, config_path: str, gh: GitHubGateway, home: str
 ) -> list[Problem]:
     """A problem, at its line, for each `repos:` entry (or `org:`) GitHub cannot answer."""
-    from quarterdeck.sources.github.repos import resolve_repos
-
-    selection = resolve_repos(gh, home, config.repos)
+    selection = gh.resolve_repos(home, config.repos)
     if not selection.problems:
         return []
     doc, _ = read_yaml((reader.read(config_path) or b"").decode("utf-8", "replace"), config_path)

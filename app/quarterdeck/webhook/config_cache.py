@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from quarterdeck.sources.github.gateway import RepoGateway
+
 log = logging.getLogger("quarterdeck.webhook")
 
 # A plain `repo -> (config, warnings)` read (tests that don't exercise config I/O).
@@ -46,23 +48,18 @@ class CachedConfig:
         self._sources: dict[str, tuple[float, str, Any]] = {}  # repo -> its config's repo
         self._configs: dict[tuple[str, str], list[Any]] = {}  # (source, goals) -> [t, cfg]
 
-    def __call__(self, full_name: str, repo: Any) -> Any:
+    def __call__(self, full_name: str, repo: RepoGateway) -> Any:
         """The `AppConfig` for PRs of `full_name` (`repo`: a lazy handle of it)."""
         if self._loader is not None:
             return self._plain(full_name, repo)
-        from quarterdeck.sources.github.config import still_current
-        from quarterdeck.sources.github.goal_listing import (
-            has_own_config,
-            load_app_config,
-            own_config,
-        )
+        from quarterdeck.sources.github.goal_listing import has_own_config, load_app_config
 
         now = self._clock()
         key = full_name.casefold()
         reader = None
         known = self._sources.get(key)
         if known is not None and now - known[0] >= self._ttl:
-            if still_current(repo.requester, [known[2]]):
+            if repo.still_current([known[2]]):
                 known = self._sources[key] = (now, known[1], known[2])
             else:
                 # Its own file appeared, changed or went: what was parsed for it is stale.
@@ -70,22 +67,22 @@ class CachedConfig:
                     self._configs.pop(stale, None)
                 known = None
         if known is None:
-            reader = own_config(repo, full_name)
+            reader = repo.own_config()
             owner = full_name.split("/", 1)[0]
             source = full_name if has_own_config(reader) else f"{owner}/.github"
             known = self._sources[key] = (now, source, reader.checks[0])
         source = known[1]
-        found = self._parsed(source, full_name, now, repo.requester, still_current)
+        found = self._parsed(source, full_name, now, repo.still_current)
         if found is not None:
             return found
-        app = load_app_config(reader or own_config(repo, full_name))
+        app = load_app_config(reader or repo.own_config())
         for problem in app.warnings:
             log.warning("config warning in %s: %s", app.source, problem)
         self._configs[(app.source.casefold(), app.goals_repo.casefold())] = [now, app]
         return app
 
     def _parsed(
-        self, source: str, full_name: str, now: float, requester: Any, current: Any
+        self, source: str, full_name: str, now: float, current: Callable[[Any], bool]
     ) -> Any | None:
         """The config parsed from `source` for `full_name`, if still good; else None."""
         # An organisation-wide config is kept once for all; a shared one per repository.
@@ -98,13 +95,13 @@ class CachedConfig:
                 continue  # the `.github` repository's own, not organisation-wide
             if now - entry[0] < self._ttl:
                 return app
-            if app.checks is not None and current(requester, app.checks):
+            if app.checks is not None and current(app.checks):
                 entry[0] = now
                 return app
             del self._configs[key]
         return None
 
-    def _plain(self, full_name: str, repo: Any) -> Any:
+    def _plain(self, full_name: str, repo: RepoGateway) -> Any:
         from quarterdeck.sources.github.goal_listing import AppConfig
 
         now = self._clock()

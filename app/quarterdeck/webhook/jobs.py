@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from quarterdeck.sources.github import translated
+from quarterdeck.sources.github.gateway import doing
 from quarterdeck.webhook.handlers.context import Context, Delivery
 from quarterdeck.webhook.routes import ROUTES, Table, route_of
 from quarterdeck.webhook.work_locks import Locks
@@ -62,7 +62,7 @@ class Processor:
             # Answered 202 like every delivery of a routed event; nothing to do for it.
             return f"ignored: action {delivery.action}" if known else "ignored: event not handled"
         # What a handler did not translate itself becomes the project's exceptions here.
-        with translated(f"handling {delivery.event} delivery {delivery.id}"):
+        with doing(f"handling {delivery.event} delivery {delivery.id}"):
             return found.handler(ctx)
 
 

@@ -286,7 +286,9 @@ def run_schedule(installation_id: int, period: str, force: bool = False) -> dict
     what = "planning issues" if planning else "reviews"
     try:
         processor = runtime().processor
-        gh = processor.github_factory(installation_id)
+        from quarterdeck.sources.github.gateway import GitHubGateway
+
+        gh = GitHubGateway(processor.github_factory(installation_id))
         if planning:
             today = datetime.now(UTC).date()
             run = plan_installation(

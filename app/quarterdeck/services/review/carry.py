@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Config
@@ -21,6 +21,7 @@ from quarterdeck.sources.repo_files import (
 # there: an offline review never loads it (start-up cost; tests/test_install.py).
 if TYPE_CHECKING:
     from quarterdeck.core.review.goal_changes import GoalChange
+    from quarterdeck.sources.github.gateway import IssueGateway, RepoGateway
     from quarterdeck.sources.github.writes import Writer
 
 
@@ -63,7 +64,7 @@ def _carry(
     then: str | None,
     now: str | None,
     unavailable: str,
-    previous: Any = None,
+    previous: IssueGateway | None = None,
 ) -> TeamReview:
     """`review` with what last month carries into it: the goal changes between the
     goals file `then` and `now`, and last month's review issue `previous` if read."""
@@ -102,24 +103,22 @@ def with_previous_issue(
 
 
 def carry_from_github(
-    repo: Any, config: Config, month: Month, reviews: list[TeamReview], writer: Writer
+    repo: RepoGateway, config: Config, month: Month, reviews: list[TeamReview], writer: Writer
 ) -> list[TeamReview]:
     """GitHub mode: last month's review issues (one listing) and the goals file's
     history (`goals_file_then_and_now`: one request when it did not change)."""
-    from quarterdeck.sources.github import translated
-    from quarterdeck.sources.github.goals_history import goals_file_then_and_now
-    from quarterdeck.sources.github.reviews import previous_review_issues
+    from quarterdeck.sources.github.gateway import doing
 
     owned = [r for r in reviews if r.team is not None]
     if not owned:
         return reviews
-    previous = previous_review_issues(repo, month, writer)
+    previous = repo.previous_review_issues(month, writer)
     then = now = None
     unavailable = ""
     if month.month_of_quarter != 1:
         path = goals_file_of(config, month)
-        with translated(f"reading the history of {path}"):
-            found = goals_file_then_and_now(repo, path, carried_since(config, month))
+        with doing(f"reading the history of {path}"):
+            found = repo.goals_file_then_and_now(path, carried_since(config, month))
         then, now, unavailable = found.then, found.now, found.unavailable
         if not found.changed:
             then = now = ""  # the same text: no change, nothing to read

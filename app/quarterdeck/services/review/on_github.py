@@ -29,7 +29,7 @@ from quarterdeck.sources.repo_files import (
 # The GitHub gateway (PyGithub) is imported inside the GitHub-mode functions, and only
 # there: an offline review never loads it (start-up cost; tests/test_install.py).
 if TYPE_CHECKING:
-    from quarterdeck.sources.github import Github, Repository
+    from quarterdeck.sources.github.gateway import GitHubGateway, RepoGateway
     from quarterdeck.sources.github.home import HomePlan
     from quarterdeck.sources.github.writes import Writer
 
@@ -39,13 +39,13 @@ class HomeReviews:
     """The reviews from GitHub with the home they were read in: its repository (whose
     reader holds every file already read) and its config, for callers that read more."""
 
-    repo: Repository
+    repo: RepoGateway
     config: Config
     reviews: list[TeamReview]
 
 
 def github_home_reviews(
-    gh: Github,
+    gh: GitHubGateway,
     full_name: str,
     month: Month,
     *,
@@ -63,29 +63,22 @@ def github_home_reviews(
     whose last-month issues carry a decision (None: the token's user, `token_writer`).
     `whole_quarter`: as for `build_reviews`.
     """
-    from quarterdeck.sources.github.client import log_rate_limit, token_writer
-    from quarterdeck.sources.github.config import load_github_templates, repo_reader
-    from quarterdeck.sources.github.goal_listing import load_config_with_goal_issues
-    from quarterdeck.sources.github.home import open_home
-    from quarterdeck.sources.github.prs import fetch_merged_prs
-    from quarterdeck.sources.github.repos import resolve_repos
-
     # One query: the repository, the folders, labelled issues and goals history the
     # defaults name; what the config moves elsewhere is read when asked.
-    repo = open_home(gh, full_name, home_plan(config_path, month))
+    repo = gh.open_home(full_name, home_plan(config_path, month))
     # Goals tracked as issues join the file goals; unreadable goal issues are reported.
-    config, warnings = load_config_with_goal_issues(repo, config_path=config_path)
+    config, warnings = repo.config_with_goal_issues(config_path=config_path)
     check_team(config, team)
     period = ReviewPeriod.of(month)  # the review's months, computed once
     since, until = review_window(config, period)
     branches = reviewed_branches(config, branch)
-    selection = resolve_repos(gh, repo.full_name, config.repos)
+    selection = gh.resolve_repos(repo.full_name, config.repos)
     warnings = [*warnings, *(repos_problem(config_path, text) for _, text in selection.problems)]
-    prs = fetch_merged_prs(gh, selection.repos, since, until, bases=branches)
-    sources = (figure_sources or FigureSources()).bind(config, repo_reader(repo))
+    prs = gh.merged_prs(selection.repos, since, until, bases=branches)
+    sources = (figure_sources or FigureSources()).bind(config, repo.reader())
     business = sources.metrics_month(month)
     previous_business = sources.metrics_month(period.previous)
-    log_rate_limit(gh)
+    gh.log_rate_limit()
     reviews = assemble_reviews(
         ReviewInputs(
             config,
@@ -99,15 +92,13 @@ def github_home_reviews(
             branch=branches_label(branches, repo.default_branch),
             source="github",
             repo_url=repo.html_url,
-            templates=load_github_templates(repo),
+            templates=repo.templates(),
             figure_sources=sources,
             repos=selection.repos,
             whole_quarter=whole_quarter,
         )
     )
-    carried = carry_from_github(
-        repo, config, month, reviews, writer or token_writer(gh, in_actions=False)
-    )
+    carried = carry_from_github(repo, config, month, reviews, writer or gh.writer(in_actions=False))
     return HomeReviews(repo, config, carried)
 
 

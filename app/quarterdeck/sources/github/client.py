@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -332,6 +333,30 @@ def unreachable(exc: requests.RequestException, doing: str) -> GitHubUnavailable
     )
 
 
+# The words of the work in progress, innermost first (`translated`, `doing`): a gateway
+# call inside the block reports its failure "while <them>" (`gateway`).
+_DOING: ContextVar[str | None] = ContextVar("quarterdeck_github_doing", default=None)
+
+
+@contextmanager
+def doing(words: str) -> Iterator[None]:
+    """Name the work of the block: a GitHub failure inside it reads "... while `words`".
+
+    What services and handlers use (through `gateway`): the gateway's calls in the block
+    translate their failures with these words, the innermost name winning, as the
+    innermost step is the one that failed. It is `translated` under the name callers
+    need, so a failure of a reader the gateway handed out (`config.GitHubReader`) is
+    translated the same way.
+    """
+    with translated(words):
+        yield
+
+
+def current_doing(default: str) -> str:
+    """The innermost `doing` (or `translated`) words, else `default`."""
+    return _DOING.get() or default
+
+
 @contextmanager
 def translated(doing: str) -> Iterator[None]:
     """Run GitHub calls with their failures turned into the project's exceptions.
@@ -340,8 +365,10 @@ def translated(doing: str) -> Iterator[None]:
     a network failure or an answer that is not JSON (truncated, or a proxy's HTML page)
     `GitHubUnavailable`; the original stays as the cause. GitHub's words are quoted
     through the redactor (every `QuarterdeckError` is), so a token a proxy or GitHub
-    Enterprise echoes back in its answer is shown as `[redacted]`.
+    Enterprise echoes back in its answer is shown as `[redacted]`. A gateway call
+    inside the block names its failure with `doing` too.
     """
+    token = _DOING.set(doing)
     try:
         yield
     except GithubException as exc:
@@ -354,6 +381,8 @@ def translated(doing: str) -> Iterator[None]:
             f"page: {exc.msg} at character {exc.pos}); nothing after it was done. Run "
             "again; if it persists, check any proxy between you and GitHub"
         ) from exc
+    finally:
+        _DOING.reset(token)
 
 
 _HINTS = {

@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from github.GithubException import GithubException, UnknownObjectException
+from github.Repository import Repository
 
 from quarterdeck.core.vocabulary import parse_timestamp
-from quarterdeck.sources.github import Repository
 from quarterdeck.sources.github.client import github_error
 from quarterdeck.sources.github.home import take_commits
 

@@ -32,7 +32,7 @@ from github.Label import Label
 from github.Repository import Repository
 
 from quarterdeck.core.converge import LOCK_COLOR, lock_description, lock_name, read_hold
-from quarterdeck.errors import GitHubNotFound, QuarterdeckError
+from quarterdeck.errors import GitHubNotFound, LockBusy, QuarterdeckError
 from quarterdeck.sources.github.client import translated
 from quarterdeck.sources.github.writes import already_exists, create_once
 
@@ -46,10 +46,6 @@ log = logging.getLogger(__name__)
 DEFAULT_TTL = 120.0
 DEFAULT_WAIT = DEFAULT_TTL + 60.0  # a waiter outlasts a dead holder's lock
 _FIRST_POLL, _MAX_POLL = 0.25, 5.0
-
-
-class LockBusy(QuarterdeckError):
-    """Another run held the lock for longer than this run would wait."""
 
 
 def holder_id() -> str:

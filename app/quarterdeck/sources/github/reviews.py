@@ -7,17 +7,30 @@ Read by the review (last month's issues carry the lead's decision) and by publis
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
+
+from github.Issue import Issue
+from github.Repository import Repository
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.converge import survivor
 from quarterdeck.core.review.quarter_decisions import ReviewIssue, reviews_held_in
 from quarterdeck.core.text.markers import read_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL
-from quarterdeck.sources.github import Issue, Repository, translated
+from quarterdeck.sources.github.client import translated
 from quarterdeck.sources.github.goal_listing import is_pull_request
 from quarterdeck.sources.github.home import take_issues
 from quarterdeck.sources.github.writes import Writer, marked_by_us
+
+
+class _Numbered(Protocol):
+    """An issue as `previous_of` and `ours` read it: PyGithub's, or a gateway's."""
+
+    @property
+    def number(self) -> int: ...
+
+
+_I = TypeVar("_I", bound=_Numbered)
 
 __all__ = [
     "held_reviews",
@@ -97,17 +110,17 @@ def held_reviews(
 
 
 def previous_of(
-    found: dict[tuple[str, str], list[Issue]], month: Month, writer: Writer
-) -> dict[str, Issue]:
+    found: dict[tuple[str, str], list[_I]], month: Month, writer: Writer
+) -> dict[str, _I]:
     """From `review_issues`' answer: each team's issue of the month before `month` that
     Quarterdeck opened (the oldest, should there be copies)."""
     wanted = str(month.previous())
     return {slug: issue for (slug, of), issue in ours(found, writer).items() if of == wanted}
 
 
-def ours(found: dict[tuple[str, str], list[Issue]], writer: Writer) -> dict[tuple[str, str], Issue]:
+def ours(found: dict[tuple[str, str], list[_I]], writer: Writer) -> dict[tuple[str, str], _I]:
     """Per key of `marked_issues`' answer, the oldest issue Quarterdeck opened, if any."""
-    kept: dict[tuple[str, str], Issue] = {}
+    kept: dict[tuple[str, str], _I] = {}
     for key, listed in found.items():
         mine = [i for i in listed if marked_by_us(i, writer)]
         if mine:

@@ -273,7 +273,12 @@ def close_duplicates(
             continue
         notes.append(f"#{issue.number} duplicates #{keep.number}; closed it")
         with translated(f"closing duplicate {what} #{issue.number}"):
-            close_as_duplicate(issue, keep.number, writer=writer)
+            # A gateway's issue (`gateway.IssueGateway`) closes itself the same way.
+            closer = getattr(issue, "close_as_duplicate", None)
+            if closer is not None:
+                closer(keep.number, writer=writer)
+            else:
+                close_as_duplicate(issue, keep.number, writer=writer)
         written.append(f"closed duplicate #{issue.number}")
     return notes
 

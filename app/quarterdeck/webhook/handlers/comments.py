@@ -14,35 +14,35 @@ import logging
 from typing import Any
 
 from quarterdeck.errors import GitHubNotFound
-from quarterdeck.sources.github import translated
+from quarterdeck.sources.github.gateway import CommentGateway, IssueGateway, doing
 from quarterdeck.sources.github.writes import Writer, marked_by_us
 
 log = logging.getLogger("quarterdeck.webhook")
 
 
 def our_comment(
-    issue: Any,
+    issue: IssueGateway,
     marker_text: str,
     fields: dict[str, Any],
-    comments: list[Any] | None = None,
+    comments: list[CommentGateway] | None = None,
     *,
     writer: Writer,
-) -> Any | None:
+) -> CommentGateway | None:
     """The oldest comment of ours on `issue` carrying `marker_text`; later ones are deleted.
 
     Call it holding the issue's lock, and pass `comments` only if read under it (the PR's
     come with the PR: `fetch_pr_and_comments`); None lists them. `fields` are the
     delivery's log fields; `writer` the App's login (`Context.ours`).
     """
-    listed = issue.get_comments() if comments is None else comments
-    ours = [c for c in listed if marker_text in (c.body or "") and marked_by_us(c, writer)]
+    listed = issue.comments() if comments is None else comments
+    ours = [c for c in listed if marker_text in c.body and marked_by_us(c, writer)]
     if not ours:
         return None
     # Comment ids grow with creation time: the smallest is the oldest, the one people saw.
     keep, *extra = sorted(ours, key=lambda c: c.id)
     for comment in extra:
         try:
-            with translated(f"deleting duplicate comment {comment.id} on #{issue.number}"):
+            with doing(f"deleting duplicate comment {comment.id} on #{issue.number}"):
                 comment.delete()
         except GitHubNotFound:
             continue  # already gone: someone (or another copy of us) deleted it

@@ -1,14 +1,24 @@
-"""What every handler receives: the delivery, and lazily the installation's GitHub client."""
+"""What every handler receives: the delivery, and lazily the installation's GitHub gateway.
+
+`Context.gh` is a `GitHubGateway` (`sources.github.gateway`), `Context.repository()` a
+`RepoGateway`: handlers hold no PyGithub object, and GitHub's failures reach them as
+`quarterdeck.errors` types."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.review.repositories import RepoInfo, home_of
 from quarterdeck.core.vocabulary import actor
+from quarterdeck.errors import PayloadError
+
+__all__ = ["Context", "Delivery", "PayloadError"]  # PayloadError: errors.py's, named here too
+
+if TYPE_CHECKING:
+    from quarterdeck.sources.github.gateway import GitHubGateway, RepoGateway
 
 
 @dataclass(frozen=True)
@@ -70,18 +80,19 @@ class Context:
     identity: Callable[[], str]
     create_labels: bool = False
     slack_for: Callable[[int], Any] = lambda _installation: None
-    _gh: Any = field(default=None, repr=False)
+    _gh: GitHubGateway | None = field(default=None, repr=False)
     _app_config: Any = field(default=None, repr=False)
 
     @property
-    def gh(self) -> Any:
-        """The installation's client, built on first use; lazy objects save GETs."""
+    def gh(self) -> GitHubGateway:
+        """The installation's gateway, built on first use; lazy objects save GETs."""
         if self._gh is None:
+            from quarterdeck.sources.github.gateway import GitHubGateway
+
             installation = self.delivery.installation_id
             if installation is None:
                 raise PayloadError("the payload names no installation, so no client can act")
-            client = self.github_factory(installation)
-            self._gh = client.withLazy(True) if hasattr(client, "withLazy") else client
+            self._gh = GitHubGateway(self.github_factory(installation)).lazy()
         return self._gh
 
     def slack(self) -> Any:
@@ -94,12 +105,12 @@ class Context:
         """The login the App writes as: only comments and issues by it are its own."""
         return self.identity()
 
-    def repository(self) -> Any:
+    def repository(self) -> RepoGateway:
         """The event's repository, without a request (lazy)."""
         name = self.delivery.repo
         if name is None:
             raise PayloadError("the payload names no repository")
-        return self.gh.get_repo(name)
+        return self.gh.repo(name)
 
     def app_config(self) -> Any:
         """The `AppConfig` for the event's repository (read once per delivery; cached
@@ -118,12 +129,12 @@ class Context:
         found = self.app_config()
         return home_of(self.delivery.repo_info(), found.source, found.config.repos)
 
-    def home_repository(self) -> Any:
+    def home_repository(self) -> RepoGateway:
         """The home repository, without a request (lazy)."""
         home = self.home()
         if home is None:
             raise PayloadError(f"{self.delivery.repo} is not one of its config's repositories")
-        return self.gh.get_repo(home)
+        return self.gh.repo(home)
 
     def issue_lock(self, number: int, repo: str | None = None) -> AbstractContextManager[None]:
         """The lock of issue or PR `number` of `repo` (default: the event's repository);
@@ -136,14 +147,4 @@ class Context:
 
     def remaining_rate(self) -> int | None:
         """Requests left in the installation's rate budget, if a response said so."""
-        if self._gh is None:
-            return None
-        try:
-            remaining = self._gh.requester.rate_limiting[0]
-        except AttributeError:
-            return None
-        return remaining if remaining >= 0 else None
-
-
-class PayloadError(Exception):
-    """The payload lacks what a handler needs; retrying will not help."""
+        return None if self._gh is None else self._gh.remaining_rate()

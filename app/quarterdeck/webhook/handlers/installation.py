@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from quarterdeck.core.vocabulary import goal_label_spec, review_label_spec
-from quarterdeck.sources.github.writes import create_label
 from quarterdeck.webhook.handlers.context import Context
 
 log = logging.getLogger("quarterdeck.webhook")
@@ -41,10 +40,10 @@ def _repos(items: list[Any]) -> list[str]:
 
 
 def _ensure_labels(ctx: Context, full_name: str) -> int:
-    repo = ctx.gh.get_repo(full_name)
-    have = {label.name.lower() for label in repo.get_labels()}
+    repo = ctx.gh.repo(full_name)
+    have = repo.label_names()
     return sum(
-        create_label(repo, spec.name, spec.color, spec.description)
+        repo.create_label(spec.name, spec.color, spec.description)
         for spec in LABELS
         if spec.name not in have
     )

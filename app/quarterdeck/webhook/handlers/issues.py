@@ -14,7 +14,6 @@ from quarterdeck.core.goals.goal_issues import IssueSnapshot, goal_from_issue
 from quarterdeck.core.model import Config
 from quarterdeck.core.text.markers import marker
 from quarterdeck.services.templates import render_template
-from quarterdeck.sources.github.writes import write_comment
 from quarterdeck.webhook.handlers import review_decision
 from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
@@ -74,7 +73,7 @@ def handle(ctx: Context) -> str:
     )
     check = check_goal_issue(snapshot, config)
     mark = marker("goal-check", issue=number)
-    issue = ctx.repository().get_issue(number)
+    issue = ctx.repository().issue(number)
     body = render_template(
         {},  # the App's comments use the bundled templates, no repo overrides
         "goal_check.md.j2",
@@ -86,6 +85,6 @@ def handle(ctx: Context) -> str:
         existing = our_comment(issue, mark, delivery.log_fields(), writer=ctx.ours)
         if check.ok and existing is None:
             return f"goal issue #{number} is complete"
-        _, outcome = write_comment(issue, existing, mark, body, writer=ctx.ours)
+        _, outcome = issue.write_comment(existing, mark, body, writer=ctx.ours)
     lacks = len(check.problems) + check.needs_owners
     return f"goal issue #{number}: {lacks} thing(s) to fix; comment {outcome}"

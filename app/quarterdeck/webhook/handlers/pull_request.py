@@ -16,9 +16,7 @@ from quarterdeck.core.text.markers import marker, read_marker
 from quarterdeck.core.vocabulary import is_full_name
 from quarterdeck.errors import GitHubNotFound
 from quarterdeck.services.templates import render_template
-from quarterdeck.sources.github import translated
-from quarterdeck.sources.github.prs import fetch_pr_and_comments
-from quarterdeck.sources.github.writes import write_comment
+from quarterdeck.sources.github.gateway import CommentGateway, doing
 from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.shipped import Progress, record_shipped, remove_shipped
@@ -61,11 +59,11 @@ def handle(ctx: Context) -> str:
     # comes as the review reads it (closing issues, their parents, paths, co-authors,
     # none of which the payload carries), its comments with it: one GraphQL request.
     with ctx.issue_lock(number):
-        pr, comments = fetch_pr_and_comments(ctx.gh, delivery.repo, number)
+        pr, comments = ctx.gh.pr_and_comments(delivery.repo, number)
         quarter = quarter_of(pr.merged_at, tz)
         link = link_pr(pr, config, quarter=quarter, home=home)
         goal = link.goal
-        issue = ctx.repository().get_issue(pr.number)  # lazy: no request
+        issue = ctx.repository().issue(pr.number)  # lazy: no request
         ours = our_comment(
             issue, pr_marker(pr.number), delivery.log_fields(), comments, writer=ctx.ours
         )
@@ -79,7 +77,7 @@ def handle(ctx: Context) -> str:
         if progress is not None:
             elsewhere = {} if home.casefold() == pr.repo.casefold() else {"repo": home}
             body += f"\n{marker(LISTED_ON, issue=progress.issue, **elsewhere)}\n"
-        _, outcome = write_comment(issue, ours, pr_marker(pr.number), body, writer=ctx.ours)
+        _, outcome = issue.write_comment(ours, pr_marker(pr.number), body, writer=ctx.ours)
     where = f"goal {goal.id}" if goal else f"unplanned ({link.team or 'no team'})"
     return f"PR #{pr.number} linked to {where} by {link.rule}; comment {outcome}"
 
@@ -96,7 +94,7 @@ def _prefix(home: str, repo: str) -> str:
 def _record(ctx: Context, home: str, goal: Goal, pr: PullRequest, tz: str) -> Progress | None:
     """The goal issue's Shipped list; None (and a log line) if the issue is gone."""
     try:
-        with translated(f"listing PR #{pr.number} on goal issue {home}#{goal.issue}"):
+        with doing(f"listing PR #{pr.number} on goal issue {home}#{goal.issue}"):
             return record_shipped(ctx, home, goal, pr, tz)
     except GitHubNotFound as exc:
         # Deleted or transferred: the PR's comment still says which goal it moved.
@@ -111,10 +109,10 @@ def _record(ctx: Context, home: str, goal: Goal, pr: PullRequest, tz: str) -> Pr
         return None
 
 
-def _listed_on(comment: object | None, repo: str) -> tuple[str, int] | None:
+def _listed_on(comment: CommentGateway | None, repo: str) -> tuple[str, int] | None:
     """The goal issue (repository, number) whose Shipped list our comment says holds
     the PR, if any; without `repo=` it is the PR's own repository's."""
-    attrs = read_marker(getattr(comment, "body", None), LISTED_ON) if comment else None
+    attrs = read_marker(comment.body, LISTED_ON) if comment else None
     value = (attrs or {}).get("issue", "")
     where = (attrs or {}).get("repo") or repo
     return (where, int(value)) if value.isdigit() and is_full_name(where) else None
@@ -123,7 +121,7 @@ def _listed_on(comment: object | None, repo: str) -> tuple[str, int] | None:
 def _unlist(ctx: Context, listed_on: tuple[str, int], pr: PullRequest) -> None:
     repo, issue_number = listed_on
     try:
-        with translated(f"taking PR #{pr.number} off goal issue {repo}#{issue_number}"):
+        with doing(f"taking PR #{pr.number} off goal issue {repo}#{issue_number}"):
             remove_shipped(ctx, repo, issue_number, pr)
     except GitHubNotFound as exc:
         log.warning(

@@ -56,7 +56,7 @@ def handle(ctx: Context, data: dict[str, Any], review: tuple[str, str]) -> str:
         return f"review issue #{number}: the payload says no time of the edit"
     repo = ctx.repository()
     with ctx.issue_lock(number):
-        issue = repo.get_issue(number)  # lazy: the body is read now, under the lock
+        issue = repo.issue(number)  # lazy: the body is read now, under the lock
         done = record_decision(
             repo,
             issue,
@@ -64,7 +64,7 @@ def handle(ctx: Context, data: dict[str, Any], review: tuple[str, str]) -> str:
             lead=team.lead,
             editor=editor,
             at=at,
-            body=str(issue.body or ""),
+            body=issue.body,
             saved=str(data.get("body") or ""),
             before=str(old.get("from") or ""),
             comments=lambda i, tag: our_comment(i, tag, delivery.log_fields(), writer=ctx.ours),

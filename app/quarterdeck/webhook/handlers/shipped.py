@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from quarterdeck.core.calendar import Month
@@ -20,6 +19,7 @@ from quarterdeck.core.review.repositories import pr_label
 from quarterdeck.core.text.markdown import SafeMarkdown, escape_inline
 from quarterdeck.core.text.markers import sections, upsert_section
 from quarterdeck.services.templates import render_template
+from quarterdeck.sources.github.gateway import IssueGateway
 from quarterdeck.webhook.handlers.context import Context
 
 SECTION = "shipped"
@@ -113,15 +113,15 @@ def without_entry(body: str, label: str) -> str:
     )
 
 
-def _fresh(ctx: Context, repo: str, issue_number: int) -> tuple[Any, str]:
+def _fresh(ctx: Context, repo: str, issue_number: int) -> tuple[IssueGateway, str]:
     """The issue and its body as GitHub holds it now: call it holding the issue's lock.
 
     Another process may have added its entry a moment ago; merging into a body read
     before the lock was taken would write that entry away. A new issue object is asked
     for each time, so its body is read now (a lazy client reads it on `.body`).
     """
-    issue = ctx.gh.get_repo(repo).get_issue(issue_number)
-    return issue, str(issue.body or "")
+    issue = ctx.gh.repo(repo).issue(issue_number)
+    return issue, issue.body
 
 
 def remove_shipped(ctx: Context, repo: str, issue_number: int, pr: PullRequest) -> None:
