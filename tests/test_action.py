@@ -554,7 +554,10 @@ def test_the_action_strict_input_fails_on_an_unavailable_figure_before_publishin
         assert run_action(tmp_path, api_url, {"month": "2026-11"})[0] == 0
 
     assert code == 1
-    assert "--strict: 2 figure(s) could not be read" in summary
+    assert (
+        "--strict: 2 of the review's figures, breakdowns or question tables could not be read"
+        in summary
+    )
     assert "  analytics: mrr: no warehouse; add `sources: {warehouse:" in summary
     assert len(remote.issues) == 2
 

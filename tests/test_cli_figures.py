@@ -102,7 +102,10 @@ def test_strict_review_fails_listing_each_figure_and_prints_nothing(
     assert main([*argv, "--strict"]) == 1
 
     err = capsys.readouterr().err
-    assert "--strict: 1 figure(s) could not be read" in err
+    assert (
+        "--strict: 1 of the review's figures, breakdowns or question tables could not be read"
+        in err
+    )
     assert f"  growth: activation: {NO_KEY}\n" in err
     assert not out.exists()
 

@@ -62,7 +62,4 @@ def test_a_delivery_never_calls_back_into_the_job_runner(crossings: ModuleType) 
     assert callers_of_jobs == {"quarterdeck.webhook.queues"}, callers_of_jobs
     assert {"quarterdeck.webhook.routes", "quarterdeck.webhook.config_cache"} <= found.modules
     assert found.entries["quarterdeck.webhook.config_cache"] == 1  # once per delivery
-    assert (
-        found.summary()["modules"]
-        <= recorded("merged-PR delivery, now")["modules"]
-    )
+    assert found.summary()["modules"] <= recorded("merged-PR delivery, now")["modules"]

@@ -169,12 +169,14 @@ def unavailable_figures(reviews: Sequence[Any]) -> list[tuple[str, str, str]]:
 
 
 def strict_error(reviews: Sequence[Any]) -> None:
-    """--strict: raise a QuarterdeckError listing each unavailable figure and why."""
+    """--strict: raise a QuarterdeckError listing each figure, breakdown or question's
+    table that could not be read, and why."""
     failed = unavailable_figures(reviews)
     if failed:
         lines = "\n".join(f"  {team}: {metric}: {why}" for team, metric, why in failed)
         raise QuarterdeckError(
-            f"--strict: {len(failed)} figure(s) could not be read, so nothing was "
+            f"--strict: {len(failed)} of the review's figures, breakdowns or question tables "
+            "could not be read, so nothing was "
             f"published or printed:\n{lines}\nfix these sources, or run without --strict to "
             "show them as unavailable"
         )
