@@ -460,7 +460,7 @@ HOSTILE_BODIES = {
     '100,000 levels of {"a":': (b'{"a":' * 100_000, 400),
     "200 levels, well-formed": (_DEEP_OK_BUT_TOO_DEEP, 400),
     "invalid UTF-8": (b'{"action": "\xff\xfe"}', 400),
-    "NaN and huge numbers": (b'{"action": NaN, "issue": {"number": 1e999999}}', 202),
+    "NaN and huge numbers": (b'{"action": "opened", "issue": {"number": NaN, "x": 1e999}}', 202),
 }
 
 

@@ -59,7 +59,8 @@ class Processor:
         found = route_of(self.routes, delivery.event, delivery.action)
         if found is None:
             known = any(event == delivery.event for event, _ in self.routes)
-            # Answered 202 like every delivery of a routed event; nothing to do for it.
+            # Answered at the door (server.py); only a job made before that, or a table
+            # changed since, reaches here.
             return f"ignored: action {delivery.action}" if known else "ignored: event not handled"
         # What a handler did not translate itself becomes the project's exceptions here.
         with doing(f"handling {delivery.event} delivery {delivery.id}"):

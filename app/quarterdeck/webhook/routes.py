@@ -8,9 +8,8 @@ request when its route says so → the handler the table names for its action
 - An event with no route at all is answered `200 {"status": "ignored"}` at the door,
   and no work is queued.
 - An event with routes, whatever its action, must carry the payload object its
-  routes name (400 without it), and is claimed and queued (202) as before; when its
-  action has no route, the job ends at once ("ignored: action …") without reading
-  the config or asking GitHub anything.
+  routes name (400 without it). When its action has no route (a PR's `synchronize`)
+  it is answered `200 {"status": "ignored", ...}` at the door too: no claim, no job.
 - `action=None` in a key routes every action of that event (`push` has none).
 
 To handle something new: write the handler (`handlers/`, taking a `Context`,

@@ -154,9 +154,12 @@ def _answer(secret: bytes, runtime: Runtime, handled: dict[str, str]) -> tuple[A
         said = "pong" if outcome.body.get("status") == "pong" else "ignored"
         return (jsonify(outcome.body), outcome.status), said
     found = route_of(runtime.processor.routes, outcome.event, outcome.action)
-    # An action no route names is queued like the rest (202, as it always was); its
-    # job ends at once (`jobs.Processor.run`).
-    status = _accept(runtime, outcome, queued=found is None or found.queued)
+    if found is None:
+        # A routed event whose action no route names (a PR's `synchronize`, an issue's
+        # `closed`): answered here, with no claim and no job, as an unrouted event is.
+        body = {"status": "ignored", "event": outcome.event, "action": outcome.action}
+        return (jsonify(body), 200), "ignored"
+    status = _accept(runtime, outcome, queued=found.queued)
     if status in ("queued", "handled"):
         code = 202 if status == "queued" else 200
         return (jsonify(status=status, delivery=outcome.id), code), status
