@@ -180,3 +180,40 @@ def test_the_demo_explains_its_missed_target_by_plan(tmp_path: Path) -> None:
     shares = [float(row[4].replace("−", "-").removesuffix(" %")) for row in table[1:]]
     assert shares == [round(change[p] / total * 100, 1) for p in top]
     assert any(s < 0 for s in shares)  # one plan shrank while the total grew
+
+
+def test_the_demo_explains_its_anomaly_by_signup_channel(tmp_path: Path) -> None:
+    out = tmp_path / "demo.md"
+    assert main(["demo", "-o", str(out)]) == 0
+    review = next(
+        r for r in out.read_text(encoding="utf-8").split("\n---\n") if "Activation stands" in r
+    )
+
+    # From the warehouse's files: organisations active within a day, by channel and month.
+    folder = Path(__file__).parent.parent / "examples" / "warehouse"
+    with (folder / "organisation_channels.csv").open(encoding="utf-8") as f:
+        channel = {r["org_id"]: r["channel"] for r in csv.DictReader(f)}
+    counts: dict[tuple[str, str], int] = {}
+    with (folder / "organisations.csv").open(encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            created = datetime.fromisoformat(r["created_at"])
+            first = r["first_event_at"]
+            if first and (datetime.fromisoformat(first) - created).total_seconds() < 86400:
+                key = (channel[r["org_id"]], f"{created:%Y-%m}")
+                counts[key] = counts.get(key, 0) + 1
+    channels = {c for c, _ in counts}
+    change = {c: counts.get((c, "2026-11"), 0) - counts.get((c, "2026-10"), 0) for c in channels}
+    total = sum(change.values())
+    top = [c for c in sorted(change, key=lambda c: (-abs(change[c]), c)) if change[c]][:3]
+
+    # The anomaly (not a missed target: Activation meets its target) links to its why.
+    flagged = next(line for line in review.splitlines() if "Activation stands out" in line)
+    assert "[By signup channel](#user-content-why-activation)" in flagged
+    fold = review.split('<a id="why-activation"></a>', 1)[1].split("</details>", 1)[0]
+    table = next(t for t in parse(fold).tables if t[0][0] == "signup channel")
+    assert [row[0] for row in table[1:]] == top
+    assert [int(row[1]) for row in table[1:]] == [counts[(c, "2026-10")] for c in top]
+    assert [int(row[2]) for row in table[1:]] == [counts[(c, "2026-11")] for c in top]
+    shares = [float(row[4].replace("−", "-").removesuffix(" %")) for row in table[1:]]
+    assert shares == [round(change[c] / total * 100, 1) for c in top]
+    assert shares[0] > 100  # one channel brought more than the whole rise

@@ -39,6 +39,12 @@ CREATE TABLE organisations (
     first_event_at  TIMESTAMP            -- NULL: no event yet
 );
 
+-- Product: how each organisation found the product (the breakdown of its activation).
+CREATE TABLE organisation_channels (
+    org_id   TEXT PRIMARY KEY REFERENCES organisations (org_id),
+    channel  TEXT NOT NULL      -- search, referral, docs quickstart, ads
+);
+
 -- Product: daily counts of key product events.
 CREATE TABLE daily_events (
     day     DATE    NOT NULL,
