@@ -23,7 +23,9 @@ from typing import Any
 
 import pytest
 import redis
+from rq import Queue
 
+from quarterdeck.webhook.queues import RQ_QUEUE
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakegithub_http import HttpFront
 from tests.servers import Served, served
@@ -240,6 +242,12 @@ def _linked(server: RedisServer) -> bool:
     return info.get("role") == "slave" and info.get("master_link_status") == "up"
 
 
+def _idle(server: RedisServer) -> bool:
+    """Whether the worker has finished every job it took and RQ has recorded it."""
+    queue = Queue(RQ_QUEUE, connection=server.client())
+    return queue.finished_job_registry.count >= 1 and queue.started_job_registry.count == 0
+
+
 def _signal(server: RedisServer, sig: int) -> None:
     assert server.process is not None
     os.kill(server.process.pid, sig)
@@ -253,9 +261,15 @@ def test_worker_outlives_a_paused_redis_and_one_that_comes_back_empty(
         with app_and_worker(tmp_path, http_front, server) as (app, worker):
             assert deliver(app, github, 2) == 202
             wait_for(lambda: comment_writes(github, 2), 60, "PR #2's comment")
+            # Idle first: a pause while RQ records the job's end is a fault mid-job
+            # (run_through_a_fault's cases), whose detection waits on each of RQ's writes.
+            wait_for(lambda: _idle(server), 60, "PR #2's job to be recorded as finished")
             # Paused (SIGSTOP): connections open, no answer; the worker's reads time out.
             _signal(server, signal.SIGSTOP)
-            wait_for(lambda: "cannot reach Redis" in worker.output, 60, "the timeout")
+            try:
+                wait_for(lambda: "cannot reach Redis" in worker.output, 60, "the timeout")
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; the worker said:\n{worker.output[-6000:]}") from None
             _signal(server, signal.SIGCONT)
             wait_for(lambda: "takes writes again" in worker.output, 60, "the worker to resume")
             assert deliver(app, github, 3) == 202
