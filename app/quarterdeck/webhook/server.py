@@ -157,8 +157,8 @@ def _answer(secret: bytes, runtime: Runtime, handled: dict[str, str]) -> tuple[A
     if found is None:
         # A routed event whose action no route names (a PR's `synchronize`, an issue's
         # `closed`): answered here, with no claim and no job, as an unrouted event is.
-        body = {"status": "ignored", "event": outcome.event, "action": outcome.action}
-        return (jsonify(body), 200), "ignored"
+        ignored = {"status": "ignored", "event": outcome.event, "action": outcome.action}
+        return (jsonify(ignored), 200), "ignored"
     status = _accept(runtime, outcome, queued=found.queued)
     if status in ("queued", "handled"):
         code = 202 if status == "queued" else 200
