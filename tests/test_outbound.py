@@ -22,6 +22,7 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
 from quarterdeck.core.outbound_policy import (
     OutboundPolicy,
+    PostHogAccess,
     address_refusal,
     host_refusal,
     parse_policy,
@@ -55,12 +56,11 @@ def ask(url: str, env: dict[str, str], **kw: object) -> object:
     """One query to `url` under the operator's settings `env`."""
     return query_series(
         PostHogProject(url, "12345"),
-        KEY,
+        PostHogAccess(KEY, policy=policy_from_env(env)),
         QUERY,
         START,
         END,
         metric="signups",
-        policy=policy_from_env(env),
         sleep=lambda _s: None,
         **kw,  # type: ignore[arg-type]
     )

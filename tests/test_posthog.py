@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.outbound_policy import policy_from_env
+from quarterdeck.core.outbound_policy import PostHogAccess, policy_from_env
 from quarterdeck.errors import MetricSourceError
 from quarterdeck.sources.posthog import PostHogProject, query_series
 from tests.fakeposthog import FakePostHog, allowing, serve
@@ -30,11 +30,13 @@ def posthog() -> Iterator[FakePostHog]:
         yield fake
 
 
-def run(posthog: FakePostHog, query: str = MRR, key: str | None = KEY, **kw: object) -> object:
+def run(
+    posthog: FakePostHog, query: str = MRR, key: str | None = KEY, waits: list[float] | None = None
+) -> object:
     project = PostHogProject(posthog.url, posthog.project)
-    waits: list[float] = kw.pop("waits", [])  # type: ignore[assignment]
-    kw.setdefault("policy", policy_from_env(allowing(posthog)))
-    return query_series(project, key, query, START, END, metric="mrr", sleep=waits.append, **kw)  # type: ignore[arg-type]
+    access = PostHogAccess(key, policy=policy_from_env(allowing(posthog)))
+    sleep = (waits if waits is not None else []).append
+    return query_series(project, access, query, START, END, metric="mrr", sleep=sleep)
 
 
 def test_one_request_for_the_whole_window_with_the_dates_as_placeholders(
@@ -112,8 +114,9 @@ def test_an_unreachable_posthog_is_retried_then_reported() -> None:
         {"QUARTERDECK_POSTHOG_HOSTS": project.host, "QUARTERDECK_POSTHOG_ALLOW_PRIVATE": "yes"}
     )
 
+    access = PostHogAccess(KEY, policy=policy)
     with pytest.raises(MetricSourceError) as failure:
-        query_series(project, KEY, MRR, START, END, metric="mrr", sleep=waits.append, policy=policy)
+        query_series(project, access, MRR, START, END, metric="mrr", sleep=waits.append)
 
     assert "could not reach PostHog at http://127.0.0.1:9 (ConnectionError, after 4 attempts)" in (
         str(failure.value)

@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from quarterdeck import redact as redact_module
 from quarterdeck.cli import main, root
+from quarterdeck.core.outbound_policy import PostHogAccess
 from quarterdeck.errors import GitHubRefused, MetricSourceError, QuarterdeckError
 from quarterdeck.redact import REDACTED, RedactFilter, Redactor, register
 from quarterdeck.sources import posthog, warehouse
@@ -643,8 +644,9 @@ def test_a_posthog_key_quoted_back_is_redacted() -> None:
     project = posthog.PostHogProject("https://eu.posthog.com", "1")
     with responses.RequestsMock() as mock:
         mock.post(project.url, status=401, json={"detail": f"Invalid API key {key}"})
+        access = PostHogAccess(key)
         with pytest.raises(MetricSourceError) as info:
-            posthog.query_series(project, key, "SELECT 1", START, END, metric="signups")
+            posthog.query_series(project, access, "SELECT 1", START, END, metric="signups")
     assert "PostHog did not accept the key" in str(info.value)
     assert key not in str(info.value)
     assert "Invalid API key" not in str(info.value)  # PostHog's words are not quoted at all

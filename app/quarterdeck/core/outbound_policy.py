@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -194,6 +194,23 @@ def parse_policy(hosts: str, allow_private: str) -> OutboundPolicy:
 def policy_from_env(env: Mapping[str, str]) -> OutboundPolicy:
     """`parse_policy` of the operator's two settings in `env`; raises ValueError."""
     return parse_policy(env.get(HOSTS_ENV, ""), env.get(ALLOW_PRIVATE_ENV, ""))
+
+
+@dataclass(frozen=True)
+class PostHogAccess:
+    """The key PostHog queries carry, where it came from (for messages), what to say
+    when there is none, and where the operator lets it go."""
+
+    key: str | None
+    key_source: str = POSTHOG_KEY_ENV
+    no_key: str = f"no PostHog key; set {POSTHOG_KEY_ENV}"
+    policy: OutboundPolicy = field(default_factory=lambda: OutboundPolicy())
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PostHogAccess:
+        """The CLI's and the Action's: `POSTHOG_PERSONAL_API_KEY` and the operator's
+        host settings. Raises ValueError when a setting is malformed."""
+        return cls(env.get(POSTHOG_KEY_ENV), policy=policy_from_env(env))
 
 
 def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

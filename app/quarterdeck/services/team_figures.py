@@ -19,7 +19,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ from quarterdeck.core.business.series import Series, month_of
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import MetricsMonth
 from quarterdeck.core.model import Config
-from quarterdeck.core.outbound_policy import POSTHOG_KEY_ENV, OutboundPolicy, policy_from_env
+from quarterdeck.core.outbound_policy import PostHogAccess
 from quarterdeck.core.review.evidence import (
     MAX_ROWS,
     EvidenceQuery,
@@ -65,27 +65,6 @@ _Key = tuple[str, str, datetime, datetime]
 # What a source answered a question's query: its column names, its rows (at most
 # MAX_ROWS + 1) and when it answered; or why it could not.
 _Answer = tuple[list[str], list[Any], datetime] | str
-
-
-@dataclass(frozen=True)
-class PostHogAccess:
-    """The key PostHog queries carry, where it came from (for messages), what to say
-    when there is none, and where the operator lets it go."""
-
-    key: str | None
-    key_source: str = POSTHOG_KEY_ENV
-    no_key: str = f"no PostHog key; set {POSTHOG_KEY_ENV}"
-    policy: OutboundPolicy = field(default_factory=OutboundPolicy)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> PostHogAccess:
-        """The CLI's and the Action's: `POSTHOG_PERSONAL_API_KEY` and the operator's
-        host settings. Raises MetricSourceError when a setting is malformed."""
-        try:
-            policy = policy_from_env(env)
-        except ValueError as exc:
-            raise MetricSourceError(str(exc)) from None
-        return cls(env.get(POSTHOG_KEY_ENV), policy=policy)
 
 
 @dataclass(frozen=True)
@@ -242,14 +221,7 @@ class FigureSources:
         try:
             project, access = self._posthog_project(label)
             results, columns = posthog.query_node(
-                project,
-                access.key,
-                node,
-                label=label,
-                policy=access.policy,
-                sleep=self.sleep,
-                key_source=access.key_source,
-                no_key=access.no_key,
+                project, access, node, label=label, sleep=self.sleep
             )
         except MetricSourceError as exc:
             log.warning("%s", exc)
@@ -268,7 +240,12 @@ class FigureSources:
         from quarterdeck.sources.posthog import PostHogProject
 
         project = PostHogProject(sources.posthog_host, sources.posthog_project)
-        return project, self.posthog or PostHogAccess.from_env(self.env)
+        if self.posthog is not None:
+            return project, self.posthog
+        try:
+            return project, PostHogAccess.from_env(self.env)
+        except ValueError as exc:  # the operator's host settings are malformed
+            raise MetricSourceError(str(exc)) from None
 
     def _warehouse_url(self, label: str) -> tuple[str | None, str]:
         """The warehouse URL (None: not set) and where it came from; raises
@@ -388,16 +365,7 @@ class FigureSources:
             from quarterdeck.sources import posthog  # loaded by the first PostHog query
 
             return (posthog.query_series if series else posthog.query_rows)(
-                project,
-                access.key,
-                query,
-                start,
-                end,
-                metric=metric,
-                policy=access.policy,
-                sleep=self.sleep,
-                key_source=access.key_source,
-                no_key=access.no_key,
+                project, access, query, start, end, metric=metric, sleep=self.sleep
             )
         if source == "sql":
             url, url_env = self._warehouse_url(label)

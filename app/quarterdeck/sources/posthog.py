@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.business.series import series_from_rows
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.outbound_policy import POSTHOG_KEY_ENV, OutboundPolicy, host_refusal
+from quarterdeck.core.outbound_policy import POSTHOG_KEY_ENV, PostHogAccess, host_refusal
 from quarterdeck.errors import MetricSourceError
 from quarterdeck.redact import register
 
@@ -81,17 +81,14 @@ class PostHogProject:
 
 def query_series(
     project: PostHogProject,
-    key: str | None,
+    access: PostHogAccess,
     hogql: str,
     start: datetime,
     end: datetime,
     *,
     metric: str,
-    policy: OutboundPolicy | None = None,
     resolver: Resolver | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    key_source: str = KEY_ENV,
-    no_key: str = f"no PostHog key; set {KEY_ENV}",
 ) -> dict[Month, float]:
     """The `(month, value)` rows `hogql` returns for [start, end), as a series.
 
@@ -99,17 +96,7 @@ def query_series(
     `(month, value)`.
     """
     rows = query_rows(
-        project,
-        key,
-        hogql,
-        start,
-        end,
-        metric=metric,
-        policy=policy,
-        resolver=resolver,
-        sleep=sleep,
-        key_source=key_source,
-        no_key=no_key,
+        project, access, hogql, start, end, metric=metric, resolver=resolver, sleep=sleep
     )
     try:
         return series_from_rows(rows, f"metric {metric}", quote=False)
@@ -119,27 +106,23 @@ def query_series(
 
 def query_rows(
     project: PostHogProject,
-    key: str | None,
+    access: PostHogAccess,
     hogql: str,
     start: datetime,
     end: datetime,
     *,
     metric: str,
-    policy: OutboundPolicy | None = None,
     resolver: Resolver | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    key_source: str = KEY_ENV,
-    no_key: str = f"no PostHog key; set {KEY_ENV}",
 ) -> list[list[Any]]:
     """The rows `hogql` returns for [start, end) (a metric's `(month, value)` series, a
     flagged metric's `(segment, month, value)` breakdown): one request to the query API.
 
-    `policy` is the operator's rule on where the key may go (default: PostHog's clouds
-    only; `resolver`, the system's DNS by default, is where its host is looked up);
-    `key_source` names where the key came from, and `no_key` says what to do
-    when there is none. Raises MetricSourceError (naming `metric`, never the key) when
-    the host is not allowed, there is no key, PostHog refuses the query, or it cannot be
-    reached after retries.
+    `access` is the key, where it came from and what to say without one, and the
+    operator's rule on where it may go (default: PostHog's clouds only); `resolver`, the
+    system's DNS by default, is where the host is looked up. Raises MetricSourceError
+    (naming `metric`, never the key) when the host is not allowed, there is no key,
+    PostHog refuses the query, or it cannot be reached after retries.
     """
     body = {
         "query": {
@@ -148,31 +131,18 @@ def query_rows(
             "values": {"start": _when(start), "end": _when(end)},
         }
     }
-    answer = _post(
-        project,
-        key,
-        body,
-        label=f"metric {metric}",
-        policy=policy,
-        resolver=resolver,
-        sleep=sleep,
-        key_source=key_source,
-        no_key=no_key,
-    )
+    answer = _post(project, access, body, label=f"metric {metric}", resolver=resolver, sleep=sleep)
     return _rows(answer, metric)
 
 
 def query_node(
     project: PostHogProject,
-    key: str | None,
+    access: PostHogAccess,
     query: dict[str, Any],
     *,
     label: str,
-    policy: OutboundPolicy | None = None,
     resolver: Resolver | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    key_source: str = KEY_ENV,
-    no_key: str = f"no PostHog key; set {KEY_ENV}",
 ) -> tuple[list[Any], list[Any]]:
     """`query` (a query node: a `HogQLQuery` or a `FunnelsQuery`) answered by the query
     API: its `results` and its `columns` (empty when the answer has none, as a funnel's).
@@ -180,17 +150,7 @@ def query_node(
     A funnel's results are its steps (`order`, `count`, `name`, `custom_name`); a HogQL
     query's are rows. Raises MetricSourceError as `query_rows` does, naming `label`.
     """
-    answer = _post(
-        project,
-        key,
-        {"query": query},
-        label=label,
-        policy=policy,
-        resolver=resolver,
-        sleep=sleep,
-        key_source=key_source,
-        no_key=no_key,
-    )
+    answer = _post(project, access, {"query": query}, label=label, resolver=resolver, sleep=sleep)
     try:
         data = answer.json()
         results, columns = data["results"], data.get("columns") or []
@@ -208,15 +168,12 @@ def when(moment: datetime) -> str:
 
 def _post(
     project: PostHogProject,
-    key: str | None,
+    access: PostHogAccess,
     body: dict[str, Any],
     *,
     label: str,
-    policy: OutboundPolicy | None,
     resolver: Resolver | None,
     sleep: Callable[[float], None],
-    key_source: str,
-    no_key: str,
 ) -> requests.Response:
     """POST `body` to the project's query API: PostHog's 200 answer, after waiting out
     429s and retrying 5xx and network failures. Raises MetricSourceError naming `label`
@@ -225,14 +182,15 @@ def _post(
 
     from quarterdeck.sources.outbound import OutboundRefused, guarded_session, resolve
 
+    key = access.key
     register(key)  # PostHog may quote it back; no message will
-    refused = host_refusal(project.host, policy or OutboundPolicy())
+    refused = host_refusal(project.host, access.policy)
     if refused:
         raise MetricSourceError(f"{label}: {refused}; the key was not sent")
     if not key:
-        raise MetricSourceError(f"{label}: {no_key}")
+        raise MetricSourceError(f"{label}: {access.no_key}")
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    with guarded_session(policy or OutboundPolicy(), resolver or resolve) as http:
+    with guarded_session(access.policy, resolver or resolve) as http:
         for attempt in range(1, _ATTEMPTS + 1):
             last = attempt == _ATTEMPTS
             try:
@@ -255,7 +213,9 @@ def _post(
                 return answer
             wait = _retry_wait(answer, attempt)
             if wait is None or last:
-                raise MetricSourceError(_refusal(answer, label, project, key_source)) from None
+                raise MetricSourceError(
+                    _refusal(answer, label, project, access.key_source)
+                ) from None
             log.info(
                 "PostHog answered %s for %s; retrying in %.0f s", answer.status_code, label, wait
             )

@@ -40,7 +40,8 @@ def installation_figures(settings: Settings, installation_id: int) -> FigureSour
     installation's key. Queries go only where the operator's host settings allow.
     `sql:` metrics likewise query only the warehouse URL mapped to the installation
     (QUARTERDECK_WAREHOUSE_URLS), whatever variable its config's `url_env` names."""
-    from quarterdeck.services.team_figures import FigureSources, PostHogAccess, WarehouseAccess
+    from quarterdeck.core.outbound_policy import PostHogAccess
+    from quarterdeck.services.team_figures import FigureSources, WarehouseAccess
 
     variable, key = settings.posthog_keys.get(installation_id, ("", None))
     access = PostHogAccess(
