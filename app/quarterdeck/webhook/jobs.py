@@ -58,10 +58,9 @@ class Processor:
         delivery = ctx.delivery
         found = route_of(self.routes, delivery.event, delivery.action)
         if found is None:
-            known = any(event == delivery.event for event, _ in self.routes)
-            # Answered at the door (server.py); only a job made before that, or a table
-            # changed since, reaches here.
-            return f"ignored: action {delivery.action}" if known else "ignored: event not handled"
+            # The door answers these unqueued; only a job queued under an older table
+            # (RQ keeps jobs across a deploy) reaches here.
+            return f"ignored: no route for {delivery.event} {delivery.action or ''}".rstrip()
         # What a handler did not translate itself becomes the project's exceptions here.
         with doing(f"handling {delivery.event} delivery {delivery.id}"):
             return found.handler(ctx)

@@ -3,7 +3,8 @@
 `POST /webhook`: the body size is capped (MAX_CONTENT_LENGTH → 413), then
 `intake.accept` makes every check a delivery must pass (signature first; see its
 docstring) and either refuses it (4xx, never 500), answers it at once (ping, events
-no route names) or hands back a `Delivery`. Its route (`routes.ROUTES`, by event and
+no route names) or hands back a `Delivery`. An action its event's routes don't name
+is answered 200 "ignored" here, unclaimed. Otherwise its route (`routes.ROUTES`, by event and
 action) says whether its work is queued (→ 202, the work runs after the response) or
 runs in the request (→ 200). Either way it is claimed first (a repeat → 200
 "duplicate"). When the claim store or the queue is down the answer is 503 with
