@@ -452,7 +452,7 @@ class IssueGateway:
         writer: Writer,
     ) -> tuple[CommentGateway, Outcome]:
         """`upsert_comment` for a caller that already looked (`writes.write_comment`)."""
-        raw = None if existing is None else existing.raw
+        raw = None if existing is None else existing._comment  # this module's own
         comment, outcome = _call(
             f"writing a comment on #{self.number}",
             lambda: writes.write_comment(self._issue, raw, marker_text, body, writer=writer),
@@ -472,11 +472,6 @@ class CommentGateway:
 
     def __init__(self, comment: IssueComment) -> None:
         self._comment = comment
-
-    @property
-    def raw(self) -> IssueComment:
-        """The PyGithub comment, for `IssueGateway.write_comment` only."""
-        return self._comment
 
     @property
     def id(self) -> int:
