@@ -11,16 +11,20 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from quarterdeck.cli import main
 from quarterdeck.core.calendar import Month
 from quarterdeck.services.review.as_markdown import render_reviews
 from quarterdeck.services.review.offline import build_reviews
 from quarterdeck.sources.git_history import read_merged_prs
+from quarterdeck.sources.git_repo import history_span, toplevel
+from quarterdeck.sources.git_run import check_repo
 from tests.gitrepo import GitRepo
 
 ALICE = ("Alice", "1+alice@users.noreply.github.com")
@@ -127,3 +131,68 @@ def test_bulk_reads_let_git_buffer_its_output(
     bulk = [line for line in seen if " log " in line or " diff-tree " in line]
     assert len(bulk) >= 4, seen  # the first-parent lines, GitHub's merges, tree diffs, ...
     assert all(line.startswith("0 ") for line in bulk), bulk
+
+
+def young_repo(path: Path) -> GitRepo:
+    """Three squash-merged PRs in a clone begun in October 2026 (no origin)."""
+    repo = GitRepo.init(path)
+    repo.commit("Initial commit", {"README.md": "x"}, ALICE, at("2026-10-01T09:00Z"))
+    for n in (1, 2, 3):
+        repo.squash_pr(n, f"Change {n}", {f"f{n}.py": str(n)}, BOB, at(f"2026-11-0{n}T12:00Z"))
+    return repo
+
+
+def test_the_cli_review_of_a_young_clone_starts_few_git_processes(
+    tmp_path: Path, logged_git: Path
+) -> None:
+    # Each git process costs a few milliseconds of the command's start-up (issue 23):
+    # the top folder and shallowness are one question, the checked-out branch one
+    # more, the span of a history begun after the window two walks, and three commits'
+    # paths one tree diff.
+    repo = young_repo(tmp_path / "web")
+    logged_git.unlink(missing_ok=True)
+
+    code = main(["review", "--repo", str(repo.path), "--month", "2026-11", "-o", os.devnull])
+
+    asked = calls(logged_git)
+    assert code == 0
+    assert Counter(asked)["rev-parse --is-shallow-repository --show-cdup"] == 1, asked
+    assert not [c for c in asked if c.startswith(("rev-parse --show-toplevel", "show-ref"))]
+    assert len([c for c in asked if c.startswith("diff-tree")]) == 1, asked
+    assert len(asked) <= 13, asked
+
+
+def test_the_top_folder_is_found_from_a_subfolder_and_in_a_bare_clone(tmp_path: Path) -> None:
+    repo = young_repo(tmp_path / "web")
+    (repo.path / "docs" / "api").mkdir(parents=True)
+    bare = tmp_path / "web.git"
+    subprocess.run(["git", "clone", "--quiet", "--bare", str(repo.path), str(bare)], check=True)
+
+    assert toplevel(repo.path / "docs" / "api") == repo.path.resolve()
+    assert toplevel(repo.path) == repo.path.resolve()
+    assert toplevel(bare) == bare.resolve()
+    assert toplevel(tmp_path) == tmp_path  # not a clone: as given
+    assert check_repo(bare) is False
+
+
+def test_the_span_of_a_history_whose_main_line_begins_late(tmp_path: Path) -> None:
+    # The main line begins in October 2026; a side history merged into it begins in
+    # January 2025. Whether the history reaches back before the window is told by
+    # its oldest root, as by any of its commits before.
+    repo = young_repo(tmp_path / "web")
+    since = at("2026-05-01T00:00Z")
+    young = history_span(repo.path, ["main"], since)
+    assert young.first == at("2026-10-01T09:00Z")
+    assert young.last == at("2026-11-03T12:00Z")
+
+    repo.git("switch", "--quiet", "--orphan", "old")
+    repo.commit("Old tool", {"tool.py": "1"}, BOB, at("2025-01-10T12:00Z"))
+    repo.checkout("main")
+    repo.git(
+        "merge", "--quiet", "--no-ff", "--allow-unrelated-histories", "-m", "Merge the tool", "old",
+        date=at("2026-11-10T12:00Z"),
+    )  # fmt: skip
+
+    merged = history_span(repo.path, ["main"], since)
+    assert merged.first is None  # it reaches back before `since`
+    assert merged.last == at("2026-11-10T12:00Z")

@@ -241,6 +241,7 @@ def _review(args: Args) -> int:
     from quarterdeck.core.review.review_month import month_error
     from quarterdeck.services.review.offline import build_reviews
     from quarterdeck.services.team_figures import FigureSources
+    from quarterdeck.sources.git_run import one_run
 
     today = date.today()
     month = args.month or Month.last_full(today)
@@ -265,18 +266,19 @@ def _review(args: Args) -> int:
         return _review_done(_month_warnings(reviews, month, today), args, sources)
     if args.publish or args.dry_run:
         raise QuarterdeckError("--publish and --dry-run need --github OWNER/REPO to write to")
-    args.repo, clones = _clones(args.repo)
-    progress = _progress()
-    reviews = build_reviews(
-        args.repo,
-        month,
-        team=args.team,
-        branch=args.branch,
-        progress=progress,
-        config_path=args.config,
-        figure_sources=sources,
-        clones=clones,
-    )
+    with one_run():  # finding the top folder is the run's first git question
+        args.repo, clones = _clones(args.repo)
+        progress = _progress()
+        reviews = build_reviews(
+            args.repo,
+            month,
+            team=args.team,
+            branch=args.branch,
+            progress=progress,
+            config_path=args.config,
+            figure_sources=sources,
+            clones=clones,
+        )
     _end_progress(progress)
     return _review_done(_month_warnings(reviews, month, today), args, sources)
 

@@ -71,6 +71,8 @@ from quarterdeck.sources.git_run import (
 __all__ = ["default_branch", "pr_merge_times", "read_merged_prs", "web_url"]
 
 _DIFF_PROCESSES = 2
+# Below this many commits a second diff process costs more to start than it saves.
+_DIFF_SHARE_MIN = 200
 # `--since` compares committer dates and stops the walk at the first older commit, so
 # read a day either side of the window and filter exactly in Python.
 _SLACK = timedelta(days=1)
@@ -251,9 +253,14 @@ def _default_branch(repo: Path) -> str:
         for ref, usable in ((f"refs/heads/{name}", name), (origin_head, f"origin/{name}")):
             if ref_exists(repo, ref):
                 return usable
+    # One question answers the usual cases: a branch with commits, or a detached HEAD.
+    checked_out = git_output(repo, "rev-parse", "--symbolic-full-name", "HEAD")
+    if checked_out == "HEAD" or checked_out.startswith("refs/heads/"):
+        return checked_out.removeprefix("refs/heads/")
+    # HEAD names a branch with no commits yet (git could not resolve it).
     current = git_output(repo, "symbolic-ref", "-q", "--short", "HEAD")
-    if not current or ref_exists(repo, f"refs/heads/{current}"):
-        return current or "HEAD"
+    if not current:
+        return "HEAD"
     fallback = _origin_main(repo)
     if fallback is None:
         return current  # nothing better: `resolve` says which branches there are
@@ -549,7 +556,7 @@ def _details(
     commits = [c.commit for c in candidates]
     # Tree diffs cost the most, so they are shared out and run beside pass 4; in
     # contiguous runs, because neighbouring commits share most of their trees.
-    size = max(1, -(-len(commits) // _DIFF_PROCESSES))
+    size = max(_DIFF_SHARE_MIN, -(-len(commits) // _DIFF_PROCESSES))
     shares = [commits[i : i + size] for i in range(0, len(commits), size)]
     with ThreadPoolExecutor(max_workers=_DIFF_PROCESSES) as pool:
         jobs = [pool.submit(_read_paths, repo, share) for share in shares]

@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from quarterdeck.core.review.review_month import HistorySpan
-from quarterdeck.sources.git_run import bound, git_output, try_branch  # the one way we run git
+from quarterdeck.sources.git_run import (  # the one way we run git
+    TOP_AND_SHALLOW,
+    bound,
+    git,
+    git_output,
+    try_branch,
+)
 
 __all__ = ["history_span", "toplevel"]
 
@@ -22,38 +28,33 @@ def toplevel(path: Path) -> Path:
     """
     if not path.is_dir():
         return path  # the reader says what is wrong with it
-    top = git_output(path, "rev-parse", "--show-toplevel")
-    return Path(top) if top else path
+    here = path.resolve()
+    done = git(here, *TOP_AND_SHALLOW)  # asked again by `check_repo`: answered once a run
+    if done.returncode != 0:
+        return path
+    up = done.stdout.split("\n")[1].strip() if done.stdout.count("\n") > 1 else ""
+    return (here / up).resolve() if up else here
 
 
 def history_span(repo: Path, refs: Sequence[str], since: datetime, name: str = "") -> HistorySpan:
     """When the history of `refs` (the branches a review reads) begins and ends.
 
     The newest commit is one line of `git log`; whether the history reaches back
-    before `since` walks only the commits after it, and only a history that begins
-    later is walked to its roots (all of it is after `since` then).
+    before `since` walks the first-parent lines after it (a few thousand commits on a
+    busy history), and only a history whose main line begins later is walked to its
+    roots: it reaches back when its oldest root does (a side branch may be older).
     """
     tips = [sha for sha in (try_branch(repo, ref) for ref in refs) if sha]
     if not tips:
         return HistorySpan(name, None, None)
     last = _stamp(git_output(repo, "log", "-1", "--format=%ct", *tips, "--"))
-    first = None
-    reaches = bound("--until", since)
-    if not reaches or not _any_commit(repo, reaches, tips):
-        roots = git_output(repo, "log", "--max-parents=0", "--format=%ct", *tips, "--")
-        stamps = [stamp for stamp in map(_stamp, roots.split()) if stamp is not None]
-        first = min(stamps, default=None)
-    return HistorySpan(name, first, last)
-
-
-def _any_commit(repo: Path, until: list[str], tips: list[str]) -> bool:
-    """Whether a commit of `tips` is as old as `until`: first along the first-parent
-    lines (a few thousand commits on a busy history), and only if none is there,
-    among everything they reach (a side branch may be older than the main line)."""
-    for walk in (("--first-parent",), ()):
-        if git_output(repo, "log", "-1", "--format=%ct", *walk, *until, *tips, "--"):
-            return True
-    return False
+    until = bound("--until", since)
+    walk = ("log", "-1", "--format=%ct", "--first-parent", *until, *tips, "--")
+    if until and git_output(repo, *walk):
+        return HistorySpan(name, None, last)
+    roots = git_output(repo, "log", "--max-parents=0", "--format=%ct", *tips, "--")
+    first = min(filter(None, map(_stamp, roots.split())), default=None)
+    return HistorySpan(name, None if first is not None and first <= since else first, last)
 
 
 def _stamp(text: str) -> datetime | None:

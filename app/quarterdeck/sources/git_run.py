@@ -55,6 +55,11 @@ CONFIG = (
 _BULK_ENV = {"GIT_FLUSH": "0"}
 
 
+# Whether the clone is shallow, and the way up to its top folder (empty at the top or in
+# a bare repository): one question `check_repo` and `git_repo.toplevel` share in a run.
+TOP_AND_SHALLOW = ("rev-parse", "--is-shallow-repository", "--show-cdup")
+
+
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
     env["LC_ALL"] = "C"
@@ -174,13 +179,13 @@ def check_repo(repo: Path) -> bool:
     """Fail clearly unless `repo` is a git work tree or repository; return whether shallow."""
     if not Path(repo).is_dir():
         raise HistoryError(f"{repo} does not exist or is not a directory; pass the path of a clone")
-    done = git(repo, "rev-parse", "--is-shallow-repository")
+    done = git(repo, *TOP_AND_SHALLOW)
     if done.returncode != 0:
         raise HistoryError(
             f"{repo} is not a git repository; pass the path of a local clone "
             f"(git said: {done.stderr.strip() or 'nothing'})"
         )
-    return done.stdout.strip() == "true"
+    return done.stdout.partition("\n")[0].strip() == "true"
 
 
 def ref_exists(repo: Path, ref: str) -> bool:
