@@ -35,8 +35,7 @@ from tests.fakeposthog import FakePostHog, allowing, serve
 from tests.gitrepo import GitRepo
 
 from benchmarks import as_installed, suite_main
-from quarterdeck.core.business.series import months_ending
-from quarterdeck.core.calendar import Month
+from quarterdeck.core.calendar import Month, months_ending
 from quarterdeck.core.config import build_config
 from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.services.team_figures import FigureSources, question_evidence

@@ -18,11 +18,9 @@ import time
 from tests.fakeposthog import FakePostHog, allowing, serve
 
 from benchmarks import suite_main
-from quarterdeck.core.business.figures import WINDOW_MONTHS
-from quarterdeck.core.business.series import months_ending
-from quarterdeck.core.calendar import Month
+from quarterdeck.core.calendar import Month, months_ending
 from quarterdeck.core.config import build_config
-from quarterdeck.core.review.period import ReviewPeriod
+from quarterdeck.core.review.period import WINDOW_MONTHS, ReviewPeriod
 from quarterdeck.services.team_figures import FigureSources, team_figures
 
 TEAMS, OWN, SHARED = 5, 10, 3

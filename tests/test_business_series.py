@@ -13,13 +13,12 @@ from quarterdeck.core.business.series import (
     anomaly,
     growth,
     month_of,
-    months_ending,
     parse_target,
     ratio,
     series_from_rows,
     total,
 )
-from quarterdeck.core.calendar import Month
+from quarterdeck.core.calendar import Month, months_ending
 from quarterdeck.core.review.period import ReviewPeriod
 
 M = Month

@@ -9,10 +9,11 @@ import pytest
 
 from quarterdeck.core.business.definitions import MetricDef
 from quarterdeck.core.business.figure_charts import charted, figure_chart, section_charts
-from quarterdeck.core.business.figures import WINDOW_MONTHS, MetricFigure
+from quarterdeck.core.business.figures import MetricFigure
 from quarterdeck.core.business.series import parse_target
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import build_config
+from quarterdeck.core.review.period import WINDOW_MONTHS
 from quarterdeck.core.text.charts import (
     SPARK_GAP,
     Chart,

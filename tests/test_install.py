@@ -205,6 +205,45 @@ def test_an_offline_review_without_quarterdeck_files_imports_neither_pydantic_no
         assert {"pydantic", "yaml"} <= loaded, path
 
 
+BUSINESS = (
+    "quarterdeck.core.business.breakdown",
+    "quarterdeck.core.business.definitions",
+    "quarterdeck.core.business.figure_charts",
+    "quarterdeck.core.business.figures",
+    "quarterdeck.core.business.series",
+    "quarterdeck.core.outbound_policy",
+    "quarterdeck.core.review.evidence",
+    "statistics",
+)
+
+
+def test_an_offline_review_without_metrics_never_loads_the_business_core(
+    tmp_path: Path,
+) -> None:
+    """Figures, breakdowns and question tables are loaded by a review that shows some
+    (issue 23's start-up): a clone without metrics imports none of them; a metrics file
+    brings them, figures drawn."""
+    repo = GitRepo.init(tmp_path / "web")
+    repo.commit("Initial commit", {"README.md": "x"}, date=datetime(2026, 10, 1, tzinfo=UTC))
+    repo.squash_pr(1, "Add login", {"a.py": "1"}, date=datetime(2026, 11, 2, tzinfo=UTC))
+    argv = ["review", "--repo", str(repo.path), "--month", "2026-11"]
+    done, loaded = loaded_after(argv, tmp_path, BUSINESS)
+    assert done.returncode == 0, done.stderr
+    assert "#1 Add login" in done.stdout
+    assert loaded == set()
+
+    config = (
+        "teams:\n  web: {lead: dev, members: [dev], owns: {paths: ['**']}}\n"
+        "metrics:\n  - {id: mrr, file: revenue.mrr}\n"
+    )
+    files = {".github/quarterdeck.yml": config, "metrics/2026-11.yml": "revenue: {mrr: 1200}\n"}
+    repo.commit("Metrics", files, date=datetime(2026, 11, 3, tzinfo=UTC))
+    done, loaded = loaded_after(argv, tmp_path, BUSINESS)
+    assert done.returncode == 0, done.stderr
+    assert "1,200" in done.stdout or "1200" in done.stdout
+    assert {"quarterdeck.core.business.figures", "statistics"} <= loaded
+
+
 def test_importing_the_config_builds_no_validator_for_goals_or_objectives_files() -> None:
     """A goals or objectives file's validator is built when such a file is read, not
     when the config package is imported: `RootModel[list[GoalSpec]]` would build the

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from quarterdeck.core.business.figures import TREND_MONTHS, WINDOW_MONTHS
 from quarterdeck.core.calendar import Month
-from quarterdeck.core.review.period import ReviewPeriod
+from quarterdeck.core.review.period import TREND_MONTHS, WINDOW_MONTHS, ReviewPeriod
 
 
 def test_a_period_holds_the_month_its_window_trend_and_quarter() -> None:

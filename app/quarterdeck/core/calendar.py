@@ -74,6 +74,14 @@ class Month:
         return self.next().start(tz)
 
 
+def months_ending(month: Month, count: int) -> tuple[Month, ...]:
+    """The `count` months up to and including `month`, oldest first."""
+    months = [month]
+    for _ in range(count - 1):
+        months.append(months[-1].previous())
+    return tuple(reversed(months))
+
+
 def quarter_start(quarter: str, tz: str = "UTC") -> datetime:
     """Start of a `YYYY-Qn` quarter in `tz`."""
     m = _QUARTER.match(quarter)

@@ -23,36 +23,27 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from quarterdeck.core.business.breakdown import (
-    Breakdown,
-    breakdown_from_rows,
-    unavailable_breakdown,
-)
-from quarterdeck.core.business.definitions import MetricDef
-from quarterdeck.core.business.figures import MetricFigure, build_figures
-from quarterdeck.core.business.series import Series, month_of
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config import MetricsMonth
 from quarterdeck.core.model import Config
-from quarterdeck.core.outbound_policy import PostHogAccess
-from quarterdeck.core.review.evidence import (
-    MAX_ROWS,
-    EvidenceQuery,
-    EvidenceTable,
-    funnel_table,
-    make_table,
-    unavailable_table,
-)
 from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.errors import ConfigError, MetricSourceError, QuarterdeckError
 from quarterdeck.sources.repo_files import FileReader, metrics_in
 
+# The business core (figures, breakdowns, question tables, PostHog's key rules) is
+# imported by the methods that use it: a review whose config names no metrics and no
+# question queries never loads it (the CLI's start-up, issue 23).
 if TYPE_CHECKING:
+    from quarterdeck.core.business.breakdown import Breakdown
+    from quarterdeck.core.business.definitions import MetricDef
+    from quarterdeck.core.business.figures import MetricFigure
+    from quarterdeck.core.business.series import Series
+    from quarterdeck.core.outbound_policy import PostHogAccess
+    from quarterdeck.core.review.evidence import EvidenceQuery, EvidenceTable
     from quarterdeck.sources.posthog import PostHogProject
 
 __all__ = [
     "FigureSources",
-    "PostHogAccess",
     "WarehouseAccess",
     "question_evidence",
     "team_figures",
@@ -182,6 +173,7 @@ class FigureSources:
             for q in queries:
                 self.answers[("sql", q.query, start, end)] = why
             return
+        from quarterdeck.core.review.evidence import MAX_ROWS
         from quarterdeck.sources import warehouse  # SQLAlchemy only when asked (start-up)
 
         found = warehouse.query_tables(
@@ -242,6 +234,8 @@ class FigureSources:
         project = PostHogProject(sources.posthog_host, sources.posthog_project)
         if self.posthog is not None:
             return project, self.posthog
+        from quarterdeck.core.outbound_policy import PostHogAccess
+
         try:
             return project, PostHogAccess.from_env(self.env)
         except ValueError as exc:  # the operator's host settings are malformed
@@ -294,6 +288,8 @@ class FigureSources:
     ) -> Series | str:
         if self.reader is None:
             return "this run reads no metrics files"
+        from quarterdeck.core.business.series import month_of
+
         series: dict[Month, float] = {}
         month, last = month_of(start), month_of(end).previous()
         while month <= last:
@@ -327,6 +323,8 @@ class FigureSources:
             except MetricSourceError as exc:
                 log.warning("%s (its breakdown by %s)", exc, definition.by)
                 self.explained[key] = str(exc).removeprefix(f"metric {metric.id}: ")
+        from quarterdeck.core.business.breakdown import breakdown_from_rows, unavailable_breakdown
+
         got = self.explained[key]
         if isinstance(got, str):
             return unavailable_breakdown(definition, month, previous, got)
@@ -391,6 +389,8 @@ def team_figures(
     fetched = {
         m.id: sources.series(m, start, end, team=team) for m in metrics if m.source != "from"
     }
+    from quarterdeck.core.business.figures import build_figures
+
     figures = build_figures(metrics, fetched, period.window)
     # One more query per flagged metric that names a breakdown, never for the others:
     # the "why" is asked only where "What to discuss" raises the figure.
@@ -422,6 +422,8 @@ def question_evidence(
 
 
 def _table(query: EvidenceQuery, period: str, answer: _Answer) -> EvidenceTable:
+    from quarterdeck.core.review.evidence import funnel_table, make_table, unavailable_table
+
     if isinstance(answer, str):
         return unavailable_table(query, period, answer)
     names, rows, as_of = answer

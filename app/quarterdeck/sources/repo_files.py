@@ -14,7 +14,7 @@ import enum
 import logging
 from collections.abc import Collection, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.config.essentials import (
@@ -26,9 +26,11 @@ from quarterdeck.core.config.essentials import (
     sort_problems,
 )
 from quarterdeck.core.model import Config
-from quarterdeck.core.outbound_policy import OutboundPolicy
 from quarterdeck.core.review.codeowners import CODEOWNERS_PATHS
 from quarterdeck.errors import ConfigError, Problem, QuarterdeckError
+
+if TYPE_CHECKING:  # the config loader brings it when a config is read
+    from quarterdeck.core.outbound_policy import OutboundPolicy
 
 __all__ = [
     "FileReader",

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from quarterdeck.core.business.figures import TREND_MONTHS, MetricFigure
+from quarterdeck.core.business.figures import MetricFigure
+from quarterdeck.core.review.period import TREND_MONTHS
 from quarterdeck.core.text.charts import Chart, Line
 from quarterdeck.core.text.units import unit_prefix
 

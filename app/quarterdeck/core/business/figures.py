@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from quarterdeck.core.business.breakdown import Breakdown
 from quarterdeck.core.business.definitions import MetricDef
 from quarterdeck.core.business.series import (
-    TRAILING_MONTHS,
     Anomaly,
     Series,
     anomaly,
@@ -26,12 +25,7 @@ from quarterdeck.core.business.series import (
 )
 from quarterdeck.core.calendar import Month
 
-__all__ = ["TREND_MONTHS", "WINDOW_MONTHS", "MetricFigure", "build_figures"]
-
-WINDOW_MONTHS = TRAILING_MONTHS + 1  # the review month and the six before it
-# The months a review's trends show (tables, charts, the speed history), the review
-# month last: the window's first month only feeds the growth of the second.
-TREND_MONTHS = WINDOW_MONTHS - 1
+__all__ = ["MetricFigure", "build_figures"]
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,12 @@ from quarterdeck.core.text.units import show_value
 
 __all__ = [
     "ANOMALY_SIGMAS",
-    "TRAILING_MONTHS",
     "Anomaly",
     "Series",
     "Target",
     "anomaly",
     "growth",
     "month_of",
-    "months_ending",
     "parse_target",
     "ratio",
     "series_from_rows",
@@ -41,21 +39,12 @@ __all__ = [
 ]
 
 Series = Mapping[Month, float]
-TRAILING_MONTHS = 6
 ANOMALY_SIGMAS = 2.0
 _MIN_HISTORY = 3  # fewer trailing months than this say nothing about what is normal
 # A deviation this small next to the mean is float noise (10 % growth computed three
 # ways), not variation: such a history is flat.
 _FLAT = 1e-9
 _TARGET = re.compile(r"^\s*(>=|<=|>|<|==)\s*(-?\d+(?:\.\d+)?)\s*$")
-
-
-def months_ending(month: Month, count: int) -> tuple[Month, ...]:
-    """The `count` months up to and including `month`, oldest first."""
-    months = [month]
-    for _ in range(count - 1):
-        months.append(months[-1].previous())
-    return tuple(reversed(months))
 
 
 def month_of(value: object) -> Month:

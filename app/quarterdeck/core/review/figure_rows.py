@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from quarterdeck.core.business.definitions import MetricDef
 from quarterdeck.core.config import BusinessMetrics
 from quarterdeck.core.text.units import MINUS as _MINUS
 from quarterdeck.core.text.units import show_value
+
+if TYPE_CHECKING:
+    from quarterdeck.core.business.definitions import MetricDef
 
 __all__ = ["SECTIONS", "FigureRow", "change_text", "figure_rows", "show_value"]
 

@@ -11,11 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from quarterdeck.core.business.figures import TREND_MONTHS, WINDOW_MONTHS
-from quarterdeck.core.business.series import months_ending
-from quarterdeck.core.calendar import Month, quarter_start
+from quarterdeck.core.calendar import Month, months_ending, quarter_start
 
-__all__ = ["ReviewPeriod"]
+__all__ = ["TRAILING_MONTHS", "TREND_MONTHS", "WINDOW_MONTHS", "ReviewPeriod"]
+
+# The months before the review month its figures are compared against (a metric's
+# anomaly is judged against their mean).
+TRAILING_MONTHS = 6
+WINDOW_MONTHS = TRAILING_MONTHS + 1  # the review month and the six before it
+# The months a review's trends show (tables, charts, the speed history), the review
+# month last: the window's first month only feeds the growth of the second.
+TREND_MONTHS = WINDOW_MONTHS - 1
 
 
 @dataclass(frozen=True)

@@ -61,13 +61,19 @@ def schema_of(
     omit: Omit | None = None,
     optional: Omit | None = None,
     defs: dict[str, Any],
+    names: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON Schema of `to_plain(<a value of type tp>, omit)`.
 
     Dataclasses become `$defs` entries (filled into `defs`) referenced by name; every
-    field is required unless `optional` lists it, and no other key is allowed.
+    field is required unless `optional` lists it, and no other key is allowed. `names`
+    resolves the annotations a module imports only for the type checker.
     """
     omit, optional = omit or {}, optional or {}
+
+    def inner(t: Any) -> dict[str, Any]:
+        return schema_of(t, omit=omit, optional=optional, defs=defs, names=names)
+
     if tp is Any:
         return {}
     if tp is type(None):
@@ -76,7 +82,7 @@ def schema_of(
         if issubclass(tp, _TEXT_TYPES):
             return {"type": "string"}
         if dataclasses.is_dataclass(tp):
-            return _dataclass_schema(tp, omit, optional, defs)
+            return _dataclass_schema(tp, omit, optional, defs, names)
         if issubclass(tp, bool):
             return {"type": "boolean"}
         if issubclass(tp, int):
@@ -93,11 +99,11 @@ def schema_of(
             return {"enum": [m.value for m in tp]}
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
-        return {"anyOf": [schema_of(a, omit=omit, optional=optional, defs=defs) for a in args]}
+        return {"anyOf": [inner(a) for a in args]}
     if origin is typing.Literal:
         return {"enum": list(args)}
     if origin is typing.Annotated:
-        return schema_of(args[0], omit=omit, optional=optional, defs=defs)
+        return inner(args[0])
     if origin in (list, tuple, set, frozenset) or _is_abc(origin, "Sequence", "Set"):
         items = [a for a in args if a is not Ellipsis]
         item: Any = Any
@@ -105,12 +111,12 @@ def schema_of(
             item = items[0]
         elif items:  # a fixed-length tuple of mixed types
             item = typing.Union[tuple(items)]  # noqa: UP007
-        return {"type": "array", "items": schema_of(item, omit=omit, optional=optional, defs=defs)}
+        return {"type": "array", "items": inner(item)}
     if origin is dict or _is_abc(origin, "Mapping"):
         value = args[1] if len(args) == 2 else Any
         return {
             "type": "object",
-            "additionalProperties": schema_of(value, omit=omit, optional=optional, defs=defs),
+            "additionalProperties": inner(value),
         }
     raise TypeError(f"no JSON Schema for the type {tp!r}: teach core/text/plain.py about it")
 
@@ -121,18 +127,21 @@ def _is_abc(origin: Any, *names: str) -> bool:
     return any(origin is getattr(abc, n) for n in names)
 
 
-def _dataclass_schema(cls: type, omit: Omit, optional: Omit, defs: dict[str, Any]) -> dict:
+def _dataclass_schema(
+    cls: type, omit: Omit, optional: Omit, defs: dict[str, Any], names: Mapping[str, Any] | None
+) -> dict:
     name = cls.__name__
     ref = {"$ref": f"#/$defs/{name}"}
     if name in defs:
         return ref
     defs[name] = {}  # placeholder: a class that refers to itself stops here
-    hints = typing.get_type_hints(cls, include_extras=True)
+    hints = typing.get_type_hints(cls, localns=dict(names or {}), include_extras=True)
     skip = omit.get(cls, frozenset())
     maybe = optional.get(cls, frozenset())
     fields = [f for f in dataclasses.fields(cls) if f.name not in skip]
     properties = {
-        f.name: schema_of(hints[f.name], omit=omit, optional=optional, defs=defs) for f in fields
+        f.name: schema_of(hints[f.name], omit=omit, optional=optional, defs=defs, names=names)
+        for f in fields
     }
     entry: dict[str, Any] = {"type": "object"}
     doc = (cls.__doc__ or "").strip().split("\n\n")[0]

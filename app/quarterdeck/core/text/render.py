@@ -11,14 +11,13 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from quarterdeck.core.business.figure_charts import section_charts
-from quarterdeck.core.business.figures import MetricFigure
 from quarterdeck.core.model import PullRequest
 from quarterdeck.core.review.figure_rows import change_text, show_value
 from quarterdeck.core.review.identities import GUESSED
@@ -36,6 +35,9 @@ from quarterdeck.core.text.units import (
 )
 from quarterdeck.core.text.words import plural
 from quarterdeck.errors import TemplateError
+
+if TYPE_CHECKING:
+    from quarterdeck.core.business.figures import MetricFigure
 
 
 def _finalize(value: object) -> object:
@@ -140,6 +142,12 @@ def figure_charts(
 ) -> list[SafeMarkdown]:
     """The fenced line charts of one section's `figures` that the team's review charts
     (chosen among all of `team_figures`: see core.business.figure_charts)."""
+    if not figures:
+        return []
+    # Loaded by a review that has figures: one without metrics never loads the business
+    # core at all (the CLI's start-up, issue 23).
+    from quarterdeck.core.business.figure_charts import section_charts
+
     return [mermaid_chart(chart) for chart in section_charts(figures, team_figures)]
 
 

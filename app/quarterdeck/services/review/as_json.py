@@ -41,8 +41,16 @@ def reviews_to_json(reviews: Sequence[TeamReview], *, with_bodies: bool = False)
 
 def review_json_schema() -> dict[str, Any]:
     """The JSON Schema of `reviews_to_json`'s output, generated from the dataclasses."""
+    # The view names the figures' and the questions' tables for the type checker only (a
+    # review without metrics never loads them); the schema resolves them here.
+    from quarterdeck.core.business.definitions import MetricDef
+    from quarterdeck.core.business.figures import MetricFigure
+    from quarterdeck.core.review.evidence import EvidenceTable
+
+    names = {"MetricDef": MetricDef, "MetricFigure": MetricFigure, "EvidenceTable": EvidenceTable}
     defs: dict[str, Any] = {}
-    schema_of(TeamReview, omit=_OMIT, optional={PullRequest: frozenset({"body"})}, defs=defs)
+    optional: Omit = {PullRequest: frozenset({"body"})}
+    schema_of(TeamReview, omit=_OMIT, optional=optional, defs=defs, names=names)
     review = defs["TeamReview"]
     review["properties"] = _REVIEW_EXTRAS | review["properties"]
     review["required"] = [*_REVIEW_EXTRAS, *review["required"]]

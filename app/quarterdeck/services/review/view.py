@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from quarterdeck.core.business.definitions import SECTIONS, MetricDef
-from quarterdeck.core.business.figures import MetricFigure
 from quarterdeck.core.calendar import Month, weeks_of_quarter
 from quarterdeck.core.config import BusinessMetrics
 from quarterdeck.core.goals.objectives import ObjectiveGroup, group_by_objective
 from quarterdeck.core.model import Objective, Team
-from quarterdeck.core.review.evidence import EvidenceTable
 from quarterdeck.core.review.figure_rows import FigureRow, figure_rows
 from quarterdeck.core.review.goal_changes import CarriedForward
 from quarterdeck.core.review.monthly import (
@@ -34,6 +32,11 @@ from quarterdeck.core.review.work_types import (
 )
 from quarterdeck.core.text.charts import Chart
 from quarterdeck.core.text.units import duration_unit
+
+if TYPE_CHECKING:  # loaded with the figures, by a review that has some (start-up)
+    from quarterdeck.core.business.definitions import MetricDef
+    from quarterdeck.core.business.figures import MetricFigure
+    from quarterdeck.core.review.evidence import EvidenceTable
 
 # Which of the quarter's three monthly reviews this is, and what it is for.
 REVIEW_FOCUS = {
@@ -96,6 +99,11 @@ class TeamReview:
     @property
     def custom_sections(self) -> tuple[str, ...]:
         """Sections teams named beyond revenue, product and feedback, in order."""
+        if not self.figures:
+            return ()
+        # With the figures only: a review without metrics never loads them (start-up).
+        from quarterdeck.core.business.definitions import SECTIONS
+
         named = (f.metric.section for f in self.figures if f.metric.section not in SECTIONS)
         return tuple(dict.fromkeys(named))
 
