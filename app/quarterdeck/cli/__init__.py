@@ -437,13 +437,14 @@ def _demo(args: Args) -> int:
 
 def _emit(reviews: list, args: Args) -> str | None:
     """Print (or write) the reviews; returns their Markdown when that is what it rendered."""
-    from quarterdeck.services.review.as_json import reviews_to_json
-    from quarterdeck.services.review.as_markdown import render_reviews
-
     if args.format == "json":
+        from quarterdeck.services.review.as_json import reviews_to_json
+
         data = reviews_to_json(reviews, with_bodies=args.with_bodies)
         write_output(args, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return None
+    from quarterdeck.services.review.as_markdown import render_reviews
+
     text = render_reviews(reviews)
     from quarterdeck.cli.terminal import emit_markdown  # drawn for a terminal, else as is
 
