@@ -41,7 +41,7 @@ from pathlib import Path
 
 from benchmarks import suite_main
 from benchmarks.webhook import ROOT, SECRET, _free_port, _payload, app_env
-from quarterdeck.webhook.signature import sign
+from quarterdeck.webhook.intake import sign
 
 OLD_FRONT = "8cf1acb"  # main before the front was uvicorn's: gunicorn + webhook/front.py
 FULL_IDLE, QUICK_IDLE = (1000, 3000), (500,)

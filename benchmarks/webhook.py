@@ -30,7 +30,7 @@ from pathlib import Path
 from tests.webhooks import private_key_pem
 
 from benchmarks import suite_main
-from quarterdeck.webhook.signature import sign
+from quarterdeck.webhook.intake import sign
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT.parent / "shared" / "fixtures" / "github-webhooks" / "pull_request.json"

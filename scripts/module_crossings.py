@@ -28,7 +28,7 @@ import-time body excluded):
 `--pairs` lists the crossing pairs with their calls.
 
 README's development map records the figures of the commit this was written on and
-after; `tests/test_module_crossings.py` holds the offline review under its "before".
+after; `tests/test_module_crossings.py` holds both runs at or under its "now" rows.
 """
 
 from __future__ import annotations

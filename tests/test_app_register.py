@@ -54,7 +54,7 @@ from quarterdeck.services.register import (
 )
 from quarterdeck.sources.app_registration import write_private_file
 from quarterdeck.webhook.env_file import apply_env_file
-from quarterdeck.webhook.signature import sign
+from quarterdeck.webhook.intake import sign
 from tests.browser import FLAGS, INSTALL_HINT, TIMEOUT_SECONDS
 from tests.fakegithub_apps import NOT_FOUND, UNPROCESSABLE, FakeAppsGitHub
 from tests.servers import served

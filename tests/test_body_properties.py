@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from quarterdeck.core.text.issue_body import CUT_NOTE, GITHUB_LIMIT, fit
 from quarterdeck.core.text.markers import section, section_spans
-from quarterdeck.webhook.signature import sign, verify
+from quarterdeck.webhook.intake import sign, verify
 
 
 def _person_text(body: str) -> list[str]:

@@ -30,9 +30,9 @@ import yaml
 from rq import Queue
 from rq.cron import CronScheduler
 
+from quarterdeck.webhook.intake import sign
 from quarterdeck.webhook.queues import RQ_QUEUE
 from quarterdeck.webhook.schedule_jobs import SCHEDULE_CRON
-from quarterdeck.webhook.signature import sign
 from tests.fakegithub import FakeGitHub, FakeRepo
 from tests.fakegithub_http import HttpFront
 from tests.redisdb import REDIS_URL

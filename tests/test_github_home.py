@@ -11,8 +11,9 @@ from quarterdeck.errors import ConfigError, GitHubNotFound, GitHubRefused, RateL
 from quarterdeck.services.review.on_github import github_home_reviews, home_plan
 from quarterdeck.sources.github.client import graphql, translated
 from quarterdeck.sources.github.config import GitHubReader, repo_reader
-from quarterdeck.sources.github.goal_listing import list_goal_issues, snapshot
-from quarterdeck.sources.github.home import HomePlan, open_home, take_commits, take_issues
+from quarterdeck.sources.github.goal_listing import list_goal_issues, snapshot, take_issues
+from quarterdeck.sources.github.goals_history import take_commits
+from quarterdeck.sources.github.home import HomePlan, open_home
 from quarterdeck.sources.github.reviews import review_issues
 from quarterdeck.sources.github.writes import marked_by_us
 from quarterdeck.sources.repo_files import read_text

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 
 import pytest
 
-from quarterdeck.webhook.signature import sign
+from quarterdeck.webhook.intake import sign
 from tests.servers import Served, served
 from tests.test_security import WEBHOOK_SECRET, app_env
 from tests.test_slow_clients import _delivery

@@ -39,11 +39,11 @@ from quarterdeck.errors import GitHubRefused, MetricSourceError, QuarterdeckErro
 from quarterdeck.redact import REDACTED, RedactFilter, Redactor, register
 from quarterdeck.sources import posthog, warehouse
 from quarterdeck.sources.github import client as github_client
+from quarterdeck.webhook.intake import sign
 from quarterdeck.webhook.logs import configure_logging
 from quarterdeck.webhook.queues import BackgroundQueue
 from quarterdeck.webhook.server import create_app
 from quarterdeck.webhook.settings import load_settings
-from quarterdeck.webhook.signature import sign
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub_http import HttpFront
 from tests.redisdb import REDIS_URL

@@ -39,11 +39,11 @@ from quarterdeck.services.review.on_github import github_home_reviews
 from quarterdeck.services.templates import Limits, render_template
 from quarterdeck.sources.github import client as github_client
 from quarterdeck.webhook.deliveries import owner_token
+from quarterdeck.webhook.intake import sign
 from quarterdeck.webhook.logs import configure_logging
 from quarterdeck.webhook.runtime import build_runtime
 from quarterdeck.webhook.server import create_app
 from quarterdeck.webhook.settings import SettingsError, load_settings
-from quarterdeck.webhook.signature import sign
 from tests import test_action
 from tests.fakegithub import FakeGitHub
 from tests.gitrepo import GitRepo

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from quarterdeck.webhook.intake import sign
 from quarterdeck.webhook.settings import DEFAULT_READ_TIMEOUT, SettingsError, load_settings
-from quarterdeck.webhook.signature import sign
 from tests.fakegithub import webhook_examples
 from tests.test_security import WEBHOOK_SECRET, _exchange, _head, serving
 from tests.webhooks import private_key_pem

@@ -8,8 +8,7 @@ from urllib.parse import urlencode
 import pytest
 
 from quarterdeck.webhook.handlers.context import Delivery
-from quarterdeck.webhook.intake import MAX_JSON_DEPTH, Refusal, Reply, accept
-from quarterdeck.webhook.signature import sign
+from quarterdeck.webhook.intake import MAX_JSON_DEPTH, Refusal, Reply, accept, sign
 from tests.fakegithub import webhook_examples
 
 SECRET = b"It's a Secret to Everybody"

@@ -11,8 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from quarterdeck.webhook.handlers.context import Delivery
+from quarterdeck.webhook.intake import sign, verify
 from quarterdeck.webhook.server import create_app
-from quarterdeck.webhook.signature import sign, verify
 from tests.fakegithub import FakeGitHub
 from tests.webhooks import SECRET, all_examples, encode, fixed_loader, headers, ours, settings
 

@@ -129,7 +129,7 @@ def test_secrets_never_reach_the_logs(tmp_path: Path, github: FakeGitHub) -> Non
         client = app.test_client()
         body = encode(merged_pr())
         sent = headers("pull_request", body)
-        from quarterdeck.webhook.signature import sign
+        from quarterdeck.webhook.intake import sign
 
         sent["X-Hub-Signature-256"] = sign(secret.encode(), body)
         assert client.post("/webhook", data=body, headers=sent).status_code == 202

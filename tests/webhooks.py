@@ -12,8 +12,8 @@ from pydantic import SecretStr
 
 from quarterdeck.core.config import build_config
 from quarterdeck.core.model import Config
+from quarterdeck.webhook.intake import sign
 from quarterdeck.webhook.settings import Settings
-from quarterdeck.webhook.signature import sign
 from tests.fakegithub import FIXTURES, webhook_examples
 
 SECRET = "wh-Quarterdeck-7Hq2-test-9fK3mZ81xQvB"  # 32+ characters: settings refuse less

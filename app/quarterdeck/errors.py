@@ -35,6 +35,11 @@ class Problem:
     message: str
     severity: str = "error"  # "error" or "warning"
 
+    def reading_order(self) -> tuple[str, int, str, str]:
+        """Where it comes in a list: by file, then line (file-level ones first), then key
+        (`sorted(problems, key=Problem.reading_order)`)."""
+        return (self.file, self.line or 0, self.key, self.message)
+
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         key = f" {self.key}:" if self.key else ""

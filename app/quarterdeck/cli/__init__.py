@@ -28,8 +28,10 @@ from quarterdeck.cli.args import (
     PR_NUMBER,
     github_options,
     output_options,
+    outputs_file,
     publish_options,
     repo_option,
+    summary_file,
     team_option,
     write_output,
 )
@@ -305,6 +307,11 @@ def _review_done(reviews: list, args: Args, sources: Any) -> int:
     """Publish (--publish / --dry-run) or print; in Actions, also the job summary, which
     opens with the figures that could not be read. With --strict, any such figure
     fails the command before anything is printed or published."""
+    if not (args.publish or args.dry_run or args.strict) and not (
+        summary_file(args) or outputs_file(args)
+    ):
+        _emit(reviews, args)  # printed only: nothing to publish, check or write for Actions
+        return EXIT_OK
     from quarterdeck.cli.publish import (
         figures_summary,
         publish,

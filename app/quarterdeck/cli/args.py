@@ -8,6 +8,7 @@ value the services take, or fail with a message click reports as a usage error
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -267,6 +268,24 @@ def actions_options() -> Callable[[F], F]:
             help="append the Markdown to FILE (default in Actions: $GITHUB_STEP_SUMMARY)",
         ),
     )
+
+
+def outputs_file(args: Args) -> Path | None:
+    """The step-output file to append to (`--github-output`, or Actions' own), or None."""
+    return _actions_file(getattr(args, "github_output", None), "GITHUB_OUTPUT")
+
+
+def summary_file(args: Args) -> Path | None:
+    """The job summary file to append to (`--step-summary`, or Actions' own), or None."""
+    return _actions_file(getattr(args, "step_summary", None), "GITHUB_STEP_SUMMARY")
+
+
+def _actions_file(explicit: Path | None, variable: str) -> Path | None:
+    if explicit is not None:
+        return explicit
+    if os.environ.get("GITHUB_ACTIONS") == "true" and os.environ.get(variable):
+        return Path(os.environ[variable])
+    return None
 
 
 def publish_options() -> Callable[[F], F]:

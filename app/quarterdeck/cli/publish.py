@@ -14,7 +14,6 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -27,7 +26,9 @@ from quarterdeck.cli.args import (
     format_option,
     github_options,
     output_option,
+    outputs_file,
     repo_option,
+    summary_file,
     team_option,
     write_output,
 )
@@ -215,11 +216,6 @@ def write_outputs(args: Args, values: dict[str, str]) -> None:
             out.write(f"{name}={redact(value)}\n")
 
 
-def outputs_file(args: Args) -> Path | None:
-    """The step-output file to append to (`--github-output`, or Actions' own), or None."""
-    return _actions_file(getattr(args, "github_output", None), "GITHUB_OUTPUT")
-
-
 def write_review_markdown(args: Args, reviews: Sequence[Any], markdown: str | None = None) -> None:
     """The `review-markdown` step output: the reviews' Markdown (every team's; `markdown`
     when already rendered) in a new file under $RUNNER_TEMP (outside a runner: beside
@@ -263,23 +259,11 @@ def write_summary(args: Args, markdown: str) -> None:
     quotes the reasons figures could not be read (a source's own words).
     """
     target = summary_file(args)
+    if target is None or not markdown:
+        return
     markdown = redact(markdown)
-    if target is not None and markdown:
-        with target.open("a", encoding="utf-8") as out:
-            out.write(markdown if markdown.endswith("\n") else markdown + "\n")
-
-
-def summary_file(args: Args) -> Path | None:
-    """The job summary file to append to (`--step-summary`, or Actions' own), or None."""
-    return _actions_file(getattr(args, "step_summary", None), "GITHUB_STEP_SUMMARY")
-
-
-def _actions_file(explicit: Path | None, variable: str) -> Path | None:
-    if explicit is not None:
-        return explicit
-    if os.environ.get("GITHUB_ACTIONS") == "true" and os.environ.get(variable):
-        return Path(os.environ[variable])
-    return None
+    with target.open("a", encoding="utf-8") as out:
+        out.write(markdown if markdown.endswith("\n") else markdown + "\n")
 
 
 def quarter_report(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from quarterdeck.core.config import CONFIG_PATH, sort_problems
+from quarterdeck.core.config import CONFIG_PATH
 from quarterdeck.core.config.yaml_nodes import read_yaml, render_key
 from quarterdeck.core.model import Config, ReviewSettings
 from quarterdeck.core.outbound_policy import policy_from_env
@@ -99,7 +99,7 @@ def validate_repo(
     problems += metrics_problems(reader, metrics_dir, teams)
     if github is not None and config is not None and config.repos:
         problems += _unreadable_repos(reader, config, config_path, *github)
-    return Validation(root, config, tuple(sort_problems(problems)))
+    return Validation(root, config, tuple(sorted(problems, key=Problem.reading_order)))
 
 
 def _unreadable_repos(

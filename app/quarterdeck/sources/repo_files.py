@@ -23,7 +23,6 @@ from quarterdeck.core.config.essentials import (
     MAX_FILE_BYTES,
     BusinessMetrics,
     MetricsMonth,
-    sort_problems,
 )
 from quarterdeck.core.model import Config
 from quarterdeck.core.review.codeowners import CODEOWNERS_PATHS
@@ -253,10 +252,10 @@ def load_config(
             credentials=credentials,
         )
     except ConfigError as exc:
-        raise ConfigError(sort_problems(found + exc.problems)) from None
+        raise ConfigError(sorted(found + exc.problems, key=Problem.reading_order)) from None
     if any(p.severity == "error" for p in found):
-        raise ConfigError(sort_problems(found + warnings))
-    return cfg, sort_problems(found + warnings)
+        raise ConfigError(sorted(found + warnings, key=Problem.reading_order))
+    return cfg, sorted(found + warnings, key=Problem.reading_order)
 
 
 def _yaml_files(reader: FileReader, folder: str, found: list[Problem]) -> list[tuple[str, str]]:

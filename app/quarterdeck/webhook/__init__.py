@@ -1,7 +1,7 @@
 """The GitHub App: a Flask webhook server whose work runs after the response.
 
 settings.py    environment → validated Settings (secrets hidden from repr and logs)
-signature.py   X-Hub-Signature-256 check (sans I/O)
+intake.py      the door's checks, sans I/O: X-Hub-Signature-256 first, headers, payload
 server.py      create_app(): the front door: verify, route, de-duplicate, enqueue, answer
 routes.py      ROUTES: the one table, (event, action) -> handler, payload object, queued
 deliveries.py  de-duplication by X-GitHub-Delivery (SQLite or Redis)

@@ -6,7 +6,7 @@ work is queued, in this order, each before the next:
 1. a chunked body that reached the size cap is refused (413; a declared length over
    the cap never gets here: Flask answers 413 before reading it);
 2. `X-Hub-Signature-256` over the raw bytes, in constant time (401; the legacy SHA-1
-   header alone is refused too);
+   header alone is refused too; `verify`, below);
 3. `X-GitHub-Event` and `X-GitHub-Delivery` (400);
 4. the payload: JSON, or form-encoded with a `payload` field (415 for other types),
    an object, at most MAX_JSON_DEPTH levels deep (400, never a 500);
@@ -20,17 +20,23 @@ what its route (`routes.ROUTES`) names.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from quarterdeck.webhook import signature
 from quarterdeck.webhook.deliveries import valid_delivery_id
 from quarterdeck.webhook.handlers.context import Delivery
 
-__all__ = ["MAX_JSON_DEPTH", "Refusal", "Reply", "accept"]
+__all__ = ["MAX_JSON_DEPTH", "SIGNATURE_HEADER", "Refusal", "Reply", "accept", "sign", "verify"]
+
+# GitHub's webhook signature: HMAC-SHA256 of the raw body keyed by the webhook secret,
+# sent as `sha256=<hex>`. The legacy SHA-1 header is never accepted on its own.
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+_SIGNATURE_PREFIX = "sha256="
 
 _JSON = "application/json"
 _FORM = "application/x-www-form-urlencoded"
@@ -86,7 +92,7 @@ def accept(
         # A chunked body has no Content-Length to refuse up front; Werkzeug stops
         # reading at the cap and hands over the truncated bytes, so refuse them here.
         return Refusal(413, f"the body is larger than {max_body_bytes} bytes")
-    if not signature.verify(secret, body, _header(headers, signature.HEADER)):
+    if not verify(secret, body, _header(headers, SIGNATURE_HEADER)):
         if _header(headers, "X-Hub-Signature"):
             return Refusal(401, "X-Hub-Signature-256 is required; SHA-1 signatures are refused")
         return Refusal(401, "missing or invalid X-Hub-Signature-256")
@@ -107,6 +113,22 @@ def accept(
     if needed and not isinstance(payload.get(needed), dict):
         return Refusal(400, f"a {event} delivery needs a `{needed}` object")
     return Delivery(str(delivery_id), event, payload)
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    """The `X-Hub-Signature-256` value GitHub would send for `body`."""
+    return _SIGNATURE_PREFIX + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: bytes, body: bytes, header: str | None) -> bool:
+    """Whether `header` is the valid SHA-256 signature of `body`, in constant time."""
+    if not secret:
+        raise ValueError("a webhook secret is required; refusing to skip the signature check")
+    if not header or not header.startswith(_SIGNATURE_PREFIX):
+        return False
+    expected = sign(secret, body)
+    # Compare as bytes: compare_digest rejects non-ASCII str, and a header is attacker input.
+    return hmac.compare_digest(expected.encode(), header.strip().encode("utf-8", "replace"))
 
 
 def _header(headers: Headers, name: str) -> str | None:

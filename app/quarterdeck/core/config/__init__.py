@@ -11,8 +11,8 @@ Reading goes in three steps so a problem can name its line:
    (`yaml_nodes`);
 2. construct plain Python data from that same tree with the safe constructor
    (`yaml_nodes`);
-3. validate with pydantic, then map each error's `loc` back to the node it came from
-   (`messages`).
+3. validate with pydantic (`schema.validate`); only for a file with errors, map each
+   error's `loc` back to the node it came from, in plain words (`messages`).
 Checks across files (`checks`) run last; `to_domain` turns the file models into the
 domain `Config`; `loading` ties them together. This module is the package's public face.
 
@@ -34,7 +34,6 @@ from quarterdeck.core.config.essentials import (
     MAX_FILE_BYTES,
     BusinessMetrics,
     MetricsMonth,
-    sort_problems,
 )
 
 if TYPE_CHECKING:
@@ -68,7 +67,6 @@ __all__ = [
     "parse_metrics",
     "quarter_of_goals_file",
     "read_metrics_file",
-    "sort_problems",
 ]
 
 # The names that need pydantic or PyYAML, by the module that defines them.

@@ -1,5 +1,5 @@
 """What the config package offers without pydantic or PyYAML: the config's path, the
-limits on a file, the id patterns, the order of problems and a month's figures.
+limits on a file, the id patterns and a month's figures.
 
 An offline review of a repository without Quarterdeck files needs only these (its
 config is the domain `Config()`'s defaults), so it starts without importing the
@@ -9,11 +9,9 @@ validators: `quarterdeck.core.config` loads its other modules on first use.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-
-from quarterdeck.errors import Problem
 
 __all__ = [
     "CONFIG_PATH",
@@ -25,7 +23,6 @@ __all__ = [
     "SLUG",
     "BusinessMetrics",
     "MetricsMonth",
-    "sort_problems",
 ]
 
 CONFIG_PATH = ".github/quarterdeck.yml"
@@ -41,11 +38,6 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 # GitHub logins: letters, digits, hyphens; `_` appears in enterprise-managed logins and
 # `[bot]` in app logins. Loose on purpose: the goal is to catch "@alice" and "Alice Smith".
 LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}(\[bot\])?")
-
-
-def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
-    """Problems in reading order: by file, then line (file-level ones first), then key."""
-    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.key, p.message))
 
 
 @dataclass(frozen=True)

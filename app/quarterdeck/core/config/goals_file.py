@@ -10,8 +10,8 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from quarterdeck.core.calendar import is_quarter
-from quarterdeck.core.config.messages import describe, validate
-from quarterdeck.core.config.schema import GoalSpec, ObjectiveSpec
+from quarterdeck.core.config.messages import describe
+from quarterdeck.core.config.schema import GoalSpec, ObjectiveSpec, validate
 from quarterdeck.core.config.yaml_nodes import Doc, line_of, read_yaml
 from quarterdeck.errors import Problem
 

@@ -31,8 +31,8 @@ from quarterdeck.core.config.goals_file import (
     quarter_of_goals_file,
 )
 from quarterdeck.core.config.layers import LayeredDoc, merge_data
-from quarterdeck.core.config.messages import describe, sort_problems, validate
-from quarterdeck.core.config.schema import ConfigFile, GoalSpec
+from quarterdeck.core.config.messages import describe
+from quarterdeck.core.config.schema import ConfigFile, GoalSpec, validate
 from quarterdeck.core.config.to_domain import to_config, to_goal, to_objective
 from quarterdeck.core.config.yaml_nodes import Doc, line_of, read_yaml
 from quarterdeck.core.model import Config, Goal, Objective
@@ -239,7 +239,7 @@ def build_config(
         # Without usable teams, team checks would only add noise; still check goals alone.
         problems += goal_checks(None, config_file, placed)
 
-    problems = sort_problems(problems)
+    problems = sorted(problems, key=Problem.reading_order)
     if parsed_cfg is None or any(p.severity == "error" for p in problems):
         raise ConfigError(problems)
     cfg = parsed_cfg[0]

@@ -1,8 +1,8 @@
 """Pydantic errors in plain words: each one becomes a located `Problem`.
 
-`validate` runs a file model over data from a `Doc` and maps each error's `loc` back to
-the node it came from; `_message` says what is wrong and, for unknown keys, which key
-was probably meant.
+Only a file that fails validation (`schema.validate`) comes here: `located` maps each
+error's `loc` back to the node of the `Doc` it came from; `_message` says what is wrong
+and, for unknown keys, which key was probably meant.
 """
 
 from __future__ import annotations
@@ -10,17 +10,16 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, TypeVar, Union
+from typing import Any, Union
 
 from pydantic import BaseModel, RootModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from quarterdeck.core.config.essentials import sort_problems
 from quarterdeck.core.config.fields import CUSTOM_MESSAGES, UNION_TAGS
 from quarterdeck.core.config.yaml_nodes import Doc, render_key
 from quarterdeck.errors import Problem
 
-__all__ = ["describe", "sort_problems", "validate"]
+__all__ = ["describe", "located"]
 
 
 _EXPECTED = {
@@ -191,28 +190,23 @@ def _message(err: ErrorDetails, root_model: Any) -> str:
     return str(err["msg"])
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def validate(
-    doc: Doc, model: type[M], data: Any, prefix: Sequence[int | str] = ()
-) -> tuple[M | None, list[Problem]]:
-    """Validate `data` (found at `prefix` in `doc`) and locate every error."""
-    try:
-        return model.model_validate(data), []
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_url=False):
-            # A tagged union's branch name is no key of the file: drop it.
-            at = [p for p in err["loc"] if isinstance(p, int | str) and p not in UNION_TAGS]
-            loc = [*prefix, *at]
-            line, found = doc.locate(loc)
-            key_loc = loc if err["type"] in ("extra_forbidden", "missing") else found
-            if err["type"] == "missing":
-                key_loc = loc
-                line, _ = doc.locate(loc[:-1])
-            if key_loc and key_loc[-1] == "[key]":
-                key_loc = key_loc[:-1]
-            err["loc"] = tuple(loc[len(prefix) :])
-            problems.append(Problem(doc.file, line, render_key(key_loc, doc), _message(err, model)))
-        return None, problems
+def located(
+    exc: ValidationError, doc: Doc, model: type[BaseModel], prefix: Sequence[int | str] = ()
+) -> list[Problem]:
+    """Each error of `model`'s failed validation of the data at `prefix` in `doc`, as a
+    Problem at its line and key, in plain words."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        # A tagged union's branch name is no key of the file: drop it.
+        at = [p for p in err["loc"] if isinstance(p, int | str) and p not in UNION_TAGS]
+        loc = [*prefix, *at]
+        line, found = doc.locate(loc)
+        key_loc = loc if err["type"] in ("extra_forbidden", "missing") else found
+        if err["type"] == "missing":
+            key_loc = loc
+            line, _ = doc.locate(loc[:-1])
+        if key_loc and key_loc[-1] == "[key]":
+            key_loc = key_loc[:-1]
+        err["loc"] = tuple(loc[len(prefix) :])
+        problems.append(Problem(doc.file, line, render_key(key_loc, doc), _message(err, model)))
+    return problems

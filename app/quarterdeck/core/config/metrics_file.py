@@ -13,8 +13,8 @@ from types import MappingProxyType
 from typing import Any
 
 from quarterdeck.core.config.essentials import SLUG, BusinessMetrics, MetricsMonth
-from quarterdeck.core.config.messages import describe, sort_problems, validate
-from quarterdeck.core.config.schema import MetricsFile, TeamMetrics
+from quarterdeck.core.config.messages import describe
+from quarterdeck.core.config.schema import MetricsFile, TeamMetrics, validate
 from quarterdeck.core.config.yaml_nodes import Doc, line_of, read_yaml
 from quarterdeck.errors import ConfigError, Problem
 
@@ -57,7 +57,7 @@ def read_metrics_file(
                 )
             ]
     if model is None:
-        raise ConfigError(sort_problems(problems + warnings))
+        raise ConfigError(sorted(problems + warnings, key=Problem.reading_order))
     company = _figures(model, filename)
     base = model.model_dump(exclude={"teams"})
     own = {

@@ -3,12 +3,14 @@
 These models are the single source of truth for the shape of the config file
 (`.github/quarterdeck.yml`), goals files (`goals/YYYY-Qn.yml`), objectives files
 (`objectives/YYYY-Qn.yml`) and metrics files (`metrics/YYYY-MM.yml`); `json_schema()`
-publishes them for editors.
+publishes them for editors, and `validate` reads data into one of them (a file with
+errors gets each one located and worded by `messages`).
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_origin
 
 from pydantic import (
@@ -18,6 +20,7 @@ from pydantic import (
     Field,
     RootModel,
     Tag,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -48,7 +51,10 @@ from quarterdeck.core.config.fields import (
     Title,
     questions_shape,
 )
+from quarterdeck.core.config.messages import located
+from quarterdeck.core.config.yaml_nodes import Doc
 from quarterdeck.core.model import DEFAULT_ROWS, MAX_COLUMNS, MAX_ROWS, ColumnType, GoalStatus
+from quarterdeck.errors import Problem
 
 __all__ = [
     "METRICS_FILE_KEYS",
@@ -71,6 +77,7 @@ __all__ = [
     "TeamMetrics",
     "TeamSpec",
     "json_schema",
+    "validate",
 ]
 
 
@@ -771,3 +778,17 @@ def _close_pattern_maps(schema: Any) -> None:
     elif isinstance(schema, list):
         for value in schema:
             _close_pattern_maps(value)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(
+    doc: Doc, model: type[M], data: Any, prefix: Sequence[int | str] = ()
+) -> tuple[M | None, list[Problem]]:
+    """`data` (found at `prefix` in `doc`) as a `model`, or None and every error, located
+    (`messages.located`: only a file with errors needs its words)."""
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, located(exc, doc, model, prefix)

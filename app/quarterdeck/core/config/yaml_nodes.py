@@ -1,6 +1,6 @@
 """Safe YAML reading that keeps line marks, so every problem can name its line.
 
-Reading goes in two steps here (validation comes after, in `messages`):
+Reading goes in two steps here (then `schema.validate`, whose errors `messages` words):
 1. compose the YAML into a node tree (nodes carry line marks), refusing abuse early:
    oversized text, deep nesting, alias expansion (YAML bombs), duplicate keys;
 2. construct plain Python data from that same tree with the safe constructor.

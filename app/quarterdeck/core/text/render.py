@@ -29,11 +29,11 @@ from quarterdeck.core.text.markdown import SafeMarkdown, code_span, escape_inlin
 from quarterdeck.core.text.units import (
     duration_unit,
     nobreak,
+    plural,
     show_duration,
     signed_duration,
     signed_value,
 )
-from quarterdeck.core.text.words import plural
 from quarterdeck.errors import TemplateError
 
 if TYPE_CHECKING:

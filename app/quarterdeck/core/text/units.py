@@ -1,4 +1,5 @@
-"""Numbers in the units a person would write: `$1,234`, `9.5 %`, `36 h`, `4.0 d`. Pure.
+"""Numbers in the units a person would write: `$1,234`, `9.5 %`, `36 h`, `4.0 d`, and
+counts with the noun that agrees with them: `1 PR`, `3 people`. Pure.
 
 One place for how a value and its unit are shown, so a table, a chart's axis, a
 target and the summary say the same thing. A column of durations uses one unit
@@ -13,6 +14,7 @@ __all__ = [
     "MINUS",
     "duration_unit",
     "nobreak",
+    "plural",
     "show_duration",
     "show_value",
     "signed_duration",
@@ -97,6 +99,12 @@ def signed_duration(delta: float | None, unit: str | None = None) -> str:
     if float(shown.split()[0].replace(",", "")) == 0:
         return "no change"
     return ("+" if delta > 0 else MINUS) + shown
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """`count` and the noun that agrees with it; `plural_form` defaults to singular + "s"."""
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count} {word}"
 
 
 def nobreak(text: str) -> str:

@@ -3,7 +3,9 @@ plain snapshots.
 
 Issues are listed by label, never found by search (the search index lags behind
 writes). Only fields the listing already holds are read, so no issue costs a request
-of its own (PyGithub fetches an object again when a field it lacks is read).
+of its own (PyGithub fetches an object again when a field it lacks is read). A review
+that opened its home with one query (`home.open_home`) hands the issues it read there
+to `hold_issues`; the one listing by each label takes them (`take_issues`).
 """
 
 from __future__ import annotations
@@ -33,13 +35,13 @@ from quarterdeck.sources.github.config import (
     load_github_config,
     locate_config,
 )
-from quarterdeck.sources.github.home import take_issues
 from quarterdeck.sources.repo_files import load_config, read_text
 
 __all__ = [
     "AppConfig",
     "get_issue",
     "has_own_config",
+    "hold_issues",
     "is_pull_request",
     "list_goal_issues",
     "list_marked_issues",
@@ -48,6 +50,7 @@ __all__ = [
     "read_goal_issues",
     "read_objective_issues",
     "snapshot",
+    "take_issues",
 ]
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,18 @@ def snapshot(issue: Issue) -> IssueSnapshot:
         state_reason=issue.state_reason,
         url=issue.html_url or "",
     )
+
+
+def hold_issues(repo: Repository, by_label: dict[str, list[Issue]]) -> None:
+    """Keep issues read ahead with `repo` (`home.open_home`), by label, for the one
+    listing by each label that takes them (`take_issues`)."""
+    repo._quarterdeck_issues = by_label  # type: ignore[attr-defined]
+
+
+def take_issues(repo: Repository, label: str) -> list[Issue] | None:
+    """The issues labelled `label` read ahead with `repo` (once), else None."""
+    held: dict[str, list[Issue]] | None = getattr(repo, "_quarterdeck_issues", None)
+    return held.pop(label, None) if held else None
 
 
 def is_pull_request(issue: Issue) -> bool:

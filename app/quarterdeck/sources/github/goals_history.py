@@ -10,15 +10,15 @@ when something did.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from github.GithubException import GithubException, UnknownObjectException
 from github.Repository import Repository
 
 from quarterdeck.core.vocabulary import parse_timestamp
 from quarterdeck.sources.github.client import github_error
-from quarterdeck.sources.github.home import take_commits
 
-__all__ = ["GoalsThenAndNow", "goals_file_then_and_now"]
+__all__ = ["GoalsThenAndNow", "goals_file_then_and_now", "hold_commits", "take_commits"]
 
 _PAGE = 100  # commits of one goals file in one listing: a quarter's worth and more
 
@@ -38,6 +38,19 @@ class GoalsThenAndNow:
         self.now = now
         self.changed = changed
         self.unavailable = unavailable
+
+
+def hold_commits(repo: Repository, path: str, commits: list[dict[str, Any]]) -> None:
+    """Keep the commits that changed `path`, read ahead with `repo` (`home.open_home`),
+    for the one `goals_file_then_and_now` of that file that takes them (`take_commits`)."""
+    repo._quarterdeck_commits = {path: commits}  # type: ignore[attr-defined]
+
+
+def take_commits(repo: Repository, path: str) -> list[dict[str, Any]] | None:
+    """The commits that changed `path`, read ahead with `repo` (once) in the REST
+    listing's shape (`sha`, `commit.committer.date`), newest first; else None."""
+    held: dict[str, list[dict[str, Any]]] | None = getattr(repo, "_quarterdeck_commits", None)
+    return held.pop(path, None) if held else None
 
 
 def goals_file_then_and_now(repo: Repository, path: str, when: datetime) -> GoalsThenAndNow:

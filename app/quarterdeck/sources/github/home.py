@@ -9,8 +9,12 @@ one query asks for all of them as `HomePlan` names them (aliases under
 - each folder primes the repository's reader (`config.repo_reader`), its files with
   their text, so reading `goals/2026-Q4.yml` costs nothing more;
 - each label's issues (PyGithub `Issue` objects built from the nodes, lazy like a
-  listing's) wait for the one listing by that label that takes them (`take_issues`);
-- the file's commits wait likewise for `goals_history` (`take_commits`).
+  listing's) are held for the one listing by that label that takes them
+  (`goal_listing.hold_issues`, `take_issues`);
+- the file's commits are held likewise for `goals_history` (`hold_commits`).
+
+The listings own what they are handed, so a run that opens no home (the App) never
+comes here.
 
 Whatever the plan did not name (a folder or label the config moves elsewhere) is
 read through REST as before, and so is anything the answer can't say exactly: a
@@ -22,7 +26,7 @@ next pages together. GitHub's errors become `GitHubError`s naming what was read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from github import Github
@@ -32,8 +36,10 @@ from github.Repository import Repository
 from quarterdeck.core.config import MAX_FILE_BYTES
 from quarterdeck.sources.github.client import graphql, translated
 from quarterdeck.sources.github.config import Entry, repo_reader
+from quarterdeck.sources.github.goal_listing import hold_issues
+from quarterdeck.sources.github.goals_history import hold_commits
 
-__all__ = ["HomePlan", "open_home", "take_commits", "take_issues"]
+__all__ = ["HomePlan", "open_home"]
 
 _PAGE = 100  # GitHub's most nodes a connection gives at once
 # Git's modes: a regular file, an executable one, a folder; anything else (a link
@@ -73,14 +79,6 @@ class HomePlan:
         return " and ".join(parts) or "nothing else"
 
 
-@dataclass
-class _Waiting:
-    """Listings read ahead, each taken once by the reader that would have asked."""
-
-    issues: dict[str, list[Issue]] = field(default_factory=dict)
-    commits: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-
 def open_home(gh: Github, full_name: str, plan: HomePlan) -> Repository:
     """`full_name` as `gh.get_repo` gives it, with what `plan` names read ahead.
 
@@ -102,25 +100,11 @@ def open_home(gh: Github, full_name: str, plan: HomePlan) -> Repository:
         primed = _folder(data[f"f{n}"])
         if primed is not None:
             reader.prime(folder, *primed)
-    waiting = _Waiting({label: [_issue(repo, node) for node in issues[label]] for label in issues})
+    hold_issues(repo, {label: [_issue(repo, node) for node in issues[label]] for label in issues})
     commits = _commits(data) if plan.history else None
     if plan.history and commits is not None:
-        waiting.commits[plan.history] = commits
-    repo._quarterdeck_waiting = waiting  # type: ignore[attr-defined]
+        hold_commits(repo, plan.history, commits)
     return repo
-
-
-def take_issues(repo: Repository, label: str) -> list[Issue] | None:
-    """The issues labelled `label` read ahead with `repo` (once), else None."""
-    waiting: _Waiting | None = getattr(repo, "_quarterdeck_waiting", None)
-    return waiting.issues.pop(label, None) if waiting else None
-
-
-def take_commits(repo: Repository, path: str) -> list[dict[str, Any]] | None:
-    """The commits that changed `path`, read ahead with `repo` (once) in the REST
-    listing's shape (`sha`, `commit.committer.date`), newest first; else None."""
-    waiting: _Waiting | None = getattr(repo, "_quarterdeck_waiting", None)
-    return waiting.commits.pop(path, None) if waiting else None
 
 
 def _query(

@@ -18,8 +18,7 @@ from quarterdeck.core.review.quarter_decisions import ReviewIssue, reviews_held_
 from quarterdeck.core.text.markers import read_marker
 from quarterdeck.core.vocabulary import REVIEW_LABEL
 from quarterdeck.sources.github.client import translated
-from quarterdeck.sources.github.goal_listing import is_pull_request
-from quarterdeck.sources.github.home import take_issues
+from quarterdeck.sources.github.goal_listing import is_pull_request, take_issues
 from quarterdeck.sources.github.writes import Writer, marked_by_us
 
 
