@@ -77,6 +77,14 @@ def test_one_missing_app_package_is_named_alone(tmp_path: Path) -> None:
 HEAVY = ("flask", "gunicorn", "uvicorn", "rq", "redis", "sqlalchemy", "github")
 
 
+def one_pr_clone(path: Path) -> GitRepo:
+    """A clone with one squash-merged PR in November 2026 (#1 Add login), no other file."""
+    repo = GitRepo.init(path)
+    repo.commit("Initial commit", {"README.md": "x"}, date=datetime(2026, 10, 1, tzinfo=UTC))
+    repo.squash_pr(1, "Add login", {"a.py": "1"}, date=datetime(2026, 11, 2, tzinfo=UTC))
+    return repo
+
+
 def loaded_after(
     argv: list[str], cwd: Path, watched: tuple[str, ...] = HEAVY
 ) -> tuple[subprocess.CompletedProcess[str], set[str]]:
@@ -110,6 +118,16 @@ def loaded_after(
     return done, set(found.read_text().split())
 
 
+def reviewed_loading(repo: GitRepo, cwd: Path, watched: tuple[str, ...]) -> set[str]:
+    """Review November 2026 of `repo` (its #1 Add login shown) in a child Python; the
+    `watched` modules it had loaded."""
+    argv = ["review", "--repo", str(repo.path), "--month", "2026-11"]
+    done, loaded = loaded_after(argv, cwd, watched)
+    assert done.returncode == 0, done.stderr
+    assert "#1 Add login" in done.stdout  # a real review was written
+    return loaded
+
+
 def test_version_and_an_offline_review_import_neither_the_app_nor_pygithub_nor_sqlalchemy(
     tmp_path: Path,
 ) -> None:
@@ -117,20 +135,15 @@ def test_version_and_an_offline_review_import_neither_the_app_nor_pygithub_nor_s
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("quarterdeck ")
     assert loaded == set()
-    repo = GitRepo.init(tmp_path / "web")
-    repo.commit("Initial commit", {"README.md": "x"}, date=datetime(2026, 10, 1, tzinfo=UTC))
-    repo.squash_pr(1, "Add login", {"a.py": "1"}, date=datetime(2026, 11, 2, tzinfo=UTC))
-    argv = ["review", "--repo", str(repo.path), "--month", "2026-11"]
-    done, loaded = loaded_after(argv, tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "#1 Add login" in done.stdout  # a real review was written
-    assert loaded == set()
+    repo = one_pr_clone(tmp_path / "web")
+    assert reviewed_loading(repo, tmp_path, HEAVY) == set()
     for offline in (["link", "1"], ["validate"]):  # link: 0; validate: 1, no config
         done, loaded = loaded_after([*offline, "--repo", str(repo.path)], tmp_path)
         assert "Traceback" not in done.stderr
         assert loaded == set(), offline
     # The same child, when GitHub mode is asked for, does load PyGithub: the check sees it.
-    done, loaded = loaded_after([*argv, "--github", "acme/web"], tmp_path)
+    argv = ["review", "--repo", str(repo.path), "--month", "2026-11", "--github", "acme/web"]
+    done, loaded = loaded_after(argv, tmp_path)
     assert "github" in loaded
 
 
@@ -151,14 +164,8 @@ def test_version_and_an_offline_review_build_only_their_own_command(tmp_path: Pa
     done, loaded = loaded_after(["--version"], tmp_path, LAZY)
     assert done.returncode == 0, done.stderr
     assert loaded == set()
-    repo = GitRepo.init(tmp_path / "web")
-    repo.commit("Initial commit", {"README.md": "x"}, date=datetime(2026, 10, 1, tzinfo=UTC))
-    repo.squash_pr(1, "Add login", {"a.py": "1"}, date=datetime(2026, 11, 2, tzinfo=UTC))
-    argv = ["review", "--repo", str(repo.path), "--month", "2026-11"]
-    done, loaded = loaded_after(argv, tmp_path, LAZY)
-    assert done.returncode == 0, done.stderr
-    assert "#1 Add login" in done.stdout
-    assert loaded == set()
+    repo = one_pr_clone(tmp_path / "web")
+    assert reviewed_loading(repo, tmp_path, LAZY) == set()
     # A mistyped one is still suggested, in a fresh process where none is built yet.
     done, loaded = loaded_after(["scheudle"], tmp_path, LAZY)
     assert done.returncode == 2
@@ -180,14 +187,8 @@ def test_an_offline_review_without_quarterdeck_files_imports_neither_pydantic_no
     """With no config, goals, objectives or metrics file, every setting takes its
     default: nothing is validated, so the validators are not loaded (issue 23's start-up).
     The first file of each kind brings them."""
-    repo = GitRepo.init(tmp_path / "web")
-    repo.commit("Initial commit", {"README.md": "x"}, date=datetime(2026, 10, 1, tzinfo=UTC))
-    repo.squash_pr(1, "Add login", {"a.py": "1"}, date=datetime(2026, 11, 2, tzinfo=UTC))
-    argv = ["review", "--repo", str(repo.path), "--month", "2026-11"]
-    done, loaded = loaded_after(argv, tmp_path, VALIDATING)
-    assert done.returncode == 0, done.stderr
-    assert "#1 Add login" in done.stdout
-    assert loaded == set()
+    repo = one_pr_clone(tmp_path / "web")
+    assert reviewed_loading(repo, tmp_path, VALIDATING) == set()
     files = {
         ".github/quarterdeck.yml": "review:\n  timezone: UTC\n",
         "goals/2026-Q4.yml": "- {id: login, title: Login, team: web, owners: [alice]}\n",
@@ -223,14 +224,8 @@ def test_an_offline_review_without_metrics_never_loads_the_business_core(
     """Figures, breakdowns and question tables are loaded by a review that shows some
     (issue 23's start-up): a clone without metrics imports none of them; a metrics file
     brings them, figures drawn."""
-    repo = GitRepo.init(tmp_path / "web")
-    repo.commit("Initial commit", {"README.md": "x"}, date=datetime(2026, 10, 1, tzinfo=UTC))
-    repo.squash_pr(1, "Add login", {"a.py": "1"}, date=datetime(2026, 11, 2, tzinfo=UTC))
-    argv = ["review", "--repo", str(repo.path), "--month", "2026-11"]
-    done, loaded = loaded_after(argv, tmp_path, BUSINESS)
-    assert done.returncode == 0, done.stderr
-    assert "#1 Add login" in done.stdout
-    assert loaded == set()
+    repo = one_pr_clone(tmp_path / "web")
+    assert reviewed_loading(repo, tmp_path, BUSINESS) == set()
 
     config = (
         "teams:\n  web: {lead: dev, members: [dev], owns: {paths: ['**']}}\n"
@@ -238,6 +233,7 @@ def test_an_offline_review_without_metrics_never_loads_the_business_core(
     )
     files = {".github/quarterdeck.yml": config, "metrics/2026-11.yml": "revenue: {mrr: 1200}\n"}
     repo.commit("Metrics", files, date=datetime(2026, 11, 3, tzinfo=UTC))
+    argv = ["review", "--repo", str(repo.path), "--month", "2026-11"]
     done, loaded = loaded_after(argv, tmp_path, BUSINESS)
     assert done.returncode == 0, done.stderr
     assert "1,200" in done.stdout or "1200" in done.stdout
