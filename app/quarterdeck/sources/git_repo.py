@@ -11,11 +11,10 @@ from pathlib import Path
 
 from quarterdeck.core.review.review_month import HistorySpan
 from quarterdeck.sources.git_run import (  # the one way we run git
-    TOP_AND_SHALLOW,
     bound,
-    git,
     git_output,
     try_branch,
+    way_up,
 )
 
 __all__ = ["history_span", "toplevel"]
@@ -29,10 +28,9 @@ def toplevel(path: Path) -> Path:
     if not path.is_dir():
         return path  # the reader says what is wrong with it
     here = path.resolve()
-    done = git(here, *TOP_AND_SHALLOW)  # asked again by `check_repo`: answered once a run
-    if done.returncode != 0:
+    up = way_up(here)  # the question `check_repo` asks too: answered once a run
+    if up is None:
         return path
-    up = done.stdout.split("\n")[1].strip() if done.stdout.count("\n") > 1 else ""
     return (here / up).resolve() if up else here
 
 

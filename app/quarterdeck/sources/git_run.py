@@ -56,8 +56,8 @@ _BULK_ENV = {"GIT_FLUSH": "0"}
 
 
 # Whether the clone is shallow, and the way up to its top folder (empty at the top or in
-# a bare repository): one question `check_repo` and `git_repo.toplevel` share in a run.
-TOP_AND_SHALLOW = ("rev-parse", "--is-shallow-repository", "--show-cdup")
+# a bare repository): one question `check_repo` and `way_up` share in a run.
+_SHALLOW_AND_UP = ("rev-parse", "--is-shallow-repository", "--show-cdup")
 
 
 def _env() -> dict[str, str]:
@@ -179,13 +179,26 @@ def check_repo(repo: Path) -> bool:
     """Fail clearly unless `repo` is a git work tree or repository; return whether shallow."""
     if not Path(repo).is_dir():
         raise HistoryError(f"{repo} does not exist or is not a directory; pass the path of a clone")
-    done = git(repo, *TOP_AND_SHALLOW)
+    done = git(repo, *_SHALLOW_AND_UP)
     if done.returncode != 0:
         raise HistoryError(
             f"{repo} is not a git repository; pass the path of a local clone "
             f"(git said: {done.stderr.strip() or 'nothing'})"
         )
-    return done.stdout.partition("\n")[0].strip() == "true"
+    return _shallow_and_up(done)[0]
+
+
+def way_up(repo: Path) -> str | None:
+    """The relative way from `repo` up to its clone's top folder (`../../`; "" at the
+    top or in a bare repository), or None when `repo` is in no repository."""
+    done = git(repo, *_SHALLOW_AND_UP)
+    return _shallow_and_up(done)[1] if done.returncode == 0 else None
+
+
+def _shallow_and_up(done: subprocess.CompletedProcess[str]) -> tuple[bool, str]:
+    lines = done.stdout.splitlines()
+    shallow = bool(lines) and lines[0].strip() == "true"
+    return shallow, lines[1].strip() if len(lines) > 1 else ""
 
 
 def ref_exists(repo: Path, ref: str) -> bool:
