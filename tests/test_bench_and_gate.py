@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from benchmarks.__main__ import BEGIN, END, summary, table, write_results
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("coverage_gate", ROOT / "scripts/coverage_gate.py")
-assert _spec
-assert _spec.loader
-gate = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gate)
+from tests.scripts import load_script
+
+gate = load_script("coverage_gate")
 
 ROWS = [
     {"name": "fast", "ours_s": 0.5, "baseline_s": 0.25, "ratio": 2.0, "target": "< 2 s",

@@ -7,7 +7,6 @@ tests/browser.py); its picture is left in the test artifacts.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 from types import ModuleType
@@ -15,6 +14,7 @@ from types import ModuleType
 import pytest
 
 from tests.browser import ISSUE_WIDTH, artifacts_dir, render_github
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,14 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def readme_image() -> ModuleType:
     """scripts/readme_image.py, loaded as the script CI runs."""
-    spec = importlib.util.spec_from_file_location(
-        "readme_image", ROOT / "scripts" / "readme_image.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("readme_image")
 
 
 def _size(png: bytes) -> tuple[int, int]:
