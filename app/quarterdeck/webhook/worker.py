@@ -380,6 +380,9 @@ def _wait_for_redis(
             sleep(delay)
             delay = min(delay * 2, RECONNECT_MAX)
     if lost_at is not None:
+        # The pool's other connections may be from before the outage: after a restart each
+        # would fail once more and look like a second outage to the next worker.
+        client.connection_pool.disconnect()
         log.warning(
             "Redis at %s takes writes again after %.1f s; the worker resumes",
             display,
