@@ -249,7 +249,7 @@ def test_a_merged_pr_delivery_hands_the_handlers_no_pygithub_object(
     assert "<!-- quarterdeck:pr-link pr=2 -->" in comment["body"]
     assert "- 2019-05-15 · #2 Update the README" in fake.issues[1]["body"]
     handlers = {name for where, name in watch.calls if where.startswith("webhook/handlers/")}
-    assert {"handle", "record_shipped", "our_comment"} <= handlers
+    assert {"handle", "record_shipped"} <= handlers
     assert watch.leaks == []
 
 

@@ -15,6 +15,7 @@ through `writes.create_once`, locks through `lock.github_lock`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from quarterdeck.core.model import Config, PullRequest
 from quarterdeck.core.review.quarter_decisions import ReviewIssue
 from quarterdeck.core.review.repositories import Selection
 from quarterdeck.core.vocabulary import REVIEW_LABEL, LabelSpec
-from quarterdeck.errors import Problem
+from quarterdeck.errors import GitHubNotFound, Problem
 from quarterdeck.sources.github import reviews, writes
 from quarterdeck.sources.github.client import (
     current_doing,
@@ -74,6 +75,7 @@ __all__ = [
     "doing",
 ]
 
+log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
@@ -435,6 +437,43 @@ class IssueGateway:
             lambda: writes.find_comment(self._issue, marker_text, writer),
         )
         return None if found is None else CommentGateway(found)
+
+    def our_comment(
+        self,
+        marker_text: str,
+        *,
+        writer: Writer,
+        comments: list[CommentGateway] | None = None,
+        log_fields: dict[str, Any] | None = None,
+    ) -> CommentGateway | None:
+        """The oldest comment of ours carrying `marker_text`; later copies of ours are deleted.
+
+        Call it holding the issue's lock (`lock`), and pass `comments` only if read under
+        it (a PR's come with the PR: `GitHubGateway.pr_and_comments`); None lists them.
+        A second copy can exist though writes look first: left by a version without
+        cross-process locks, or by a holder whose lock expired mid-work. Only ours go
+        (`writes.marked_by_us`): a person's or another bot's comment quoting the marker
+        is never touched. `log_fields` go with the warning of each deletion.
+        """
+        listed = self.comments() if comments is None else comments
+        ours = [c for c in listed if marker_text in c.body and writes.marked_by_us(c, writer)]
+        if not ours:
+            return None
+        # Comment ids grow with creation time: the smallest is the oldest, the one people saw.
+        keep, *extra = sorted(ours, key=lambda c: c.id)
+        for comment in extra:
+            try:
+                comment.delete()
+            except GitHubNotFound:
+                continue  # already gone: someone (or another copy of us) deleted it
+            log.warning(
+                "deleted duplicate comment %s on #%s (kept the oldest, %s)",
+                comment.id,
+                self.number,
+                keep.id,
+                extra=log_fields or {},
+            )
+        return keep
 
     def upsert_comment(
         self, marker_text: str, body: str, *, writer: Writer

@@ -15,7 +15,6 @@ from quarterdeck.core.model import Config
 from quarterdeck.core.text.markers import marker
 from quarterdeck.services.templates import render_template
 from quarterdeck.webhook.handlers import review_decision
-from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
 
 
@@ -82,7 +81,7 @@ def handle(ctx: Context) -> str:
         goal_label=config.goal_label,
     )
     with ctx.issue_lock(number):
-        existing = our_comment(issue, mark, delivery.log_fields(), writer=ctx.ours)
+        existing = issue.our_comment(mark, writer=ctx.ours, log_fields=delivery.log_fields())
         if check.ok and existing is None:
             return f"goal issue #{number} is complete"
         _, outcome = issue.write_comment(existing, mark, body, writer=ctx.ours)

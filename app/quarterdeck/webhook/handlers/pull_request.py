@@ -17,7 +17,6 @@ from quarterdeck.core.vocabulary import is_full_name
 from quarterdeck.errors import GitHubNotFound
 from quarterdeck.services.templates import render_template
 from quarterdeck.sources.github.gateway import CommentGateway, doing
-from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context, PayloadError
 from quarterdeck.webhook.handlers.shipped import Progress, record_shipped, remove_shipped
 
@@ -64,8 +63,11 @@ def handle(ctx: Context) -> str:
         link = link_pr(pr, config, quarter=quarter, home=home)
         goal = link.goal
         issue = ctx.repository().issue(pr.number)  # lazy: no request
-        ours = our_comment(
-            issue, pr_marker(pr.number), delivery.log_fields(), comments, writer=ctx.ours
+        ours = issue.our_comment(
+            pr_marker(pr.number),
+            writer=ctx.ours,
+            comments=comments,
+            log_fields=delivery.log_fields(),
         )
         listed_on = _listed_on(ours, delivery.repo)
         now_on = (home.casefold(), goal.issue) if goal and goal.issue else None

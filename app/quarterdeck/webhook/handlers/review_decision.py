@@ -20,7 +20,6 @@ from quarterdeck.core.vocabulary import actor, parse_timestamp
 from quarterdeck.services.record_decision import record_decision
 from quarterdeck.services.slack_share import share_decision
 from quarterdeck.sources.github.writes import Writer, marked_by_us
-from quarterdeck.webhook.handlers.comments import our_comment
 from quarterdeck.webhook.handlers.context import Context
 
 
@@ -67,7 +66,9 @@ def handle(ctx: Context, data: dict[str, Any], review: tuple[str, str]) -> str:
             body=issue.body,
             saved=str(data.get("body") or ""),
             before=str(old.get("from") or ""),
-            comments=lambda i, tag: our_comment(i, tag, delivery.log_fields(), writer=ctx.ours),
+            comments=lambda i, tag: i.our_comment(
+                tag, writer=ctx.ours, log_fields=delivery.log_fields()
+            ),
             writer=ctx.ours,
         )
     if team.slack_channel:
