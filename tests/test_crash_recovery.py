@@ -9,6 +9,7 @@ Before, a dead process's claims answered every redelivery "duplicate" for 7 days
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -140,6 +141,37 @@ def test_claims_a_file_from_before_kept_count_as_done(tmp_path: Path) -> None:
     store = SQLiteDeliveries(db, ttl=3600)
     assert store.claim(DELIVERY) is False
     assert store.take_over() == []
+
+
+# This host and a pid that is not running: a process that died.
+_DEAD = f"{owner_token().rsplit(':', 2)[0]}:0:0"
+
+
+def test_a_kept_delivery_is_stored_compressed_and_read_back_whole(tmp_path: Path) -> None:
+    payload = {"action": "closed", "number": 7, "pull_request": {"body": "words " * 4000}}
+    store = SQLiteDeliveries(tmp_path / "d.sqlite3", ttl=3600)
+    assert store.claim(DELIVERY)
+    store.keep(DELIVERY, "pull_request", payload)
+    with sqlite3.connect(tmp_path / "d.sqlite3") as db:
+        ((stored,),) = db.execute("SELECT payload FROM deliveries").fetchall()
+        assert isinstance(stored, bytes)
+        assert len(stored) < len(json.dumps(payload)) // 10  # 24 KB of words: a page, not six
+        db.execute("UPDATE deliveries SET owner = ?", (_DEAD,))  # its process died
+    assert store.take_over() == [(DELIVERY, "pull_request", payload)]
+
+
+def test_a_delivery_an_older_version_kept_as_plain_json_is_taken_over(tmp_path: Path) -> None:
+    db = tmp_path / "d.sqlite3"
+    SQLiteDeliveries(db, ttl=3600)  # the current table
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO deliveries (id, claimed, owner, done, event, payload) "
+            "VALUES (?, ?, ?, 0, 'pull_request', ?)",
+            (DELIVERY, time.time(), _DEAD, json.dumps({"action": "closed"})),
+        )
+    assert SQLiteDeliveries(db, ttl=3600).take_over() == [
+        (DELIVERY, "pull_request", {"action": "closed"})
+    ]
 
 
 # -- a real `quarterdeck serve`, killed after it answered --------------------------------

@@ -33,6 +33,7 @@ import re
 import socket
 import sqlite3
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -177,9 +178,12 @@ class SQLiteDeliveries:
 
     def keep(self, delivery_id: str, event: str, payload: dict[str, Any]) -> None:
         """Keep the delivery beside its claim until `finish`, so a successor can redo it."""
+        # Compressed: a pull_request delivery's 25 KB of JSON is 3 KB, so writing it and
+        # then erasing it (`secure_delete`) touches one page instead of seven.
+        packed = zlib.compress(json.dumps(payload).encode(), 1)
         self._connection().execute(
             "UPDATE deliveries SET event = ?, payload = ? WHERE id = ? AND owner = ?",
-            (event, json.dumps(payload), delivery_id, owner_token()),
+            (event, packed, delivery_id, owner_token()),
         )
 
     def finish(self, delivery_id: str) -> None:
@@ -207,11 +211,18 @@ class SQLiteDeliveries:
             if owner == me or not self._abandoned(owner, claimed, now):
                 continue
             if self._take(conn, delivery_id, owner, now, me):
-                won.append((str(delivery_id), str(event), json.loads(payload)))
+                won.append((str(delivery_id), str(event), _unpacked(payload)))
         return won
 
     def release(self, delivery_id: str) -> None:
         self._connection().execute("DELETE FROM deliveries WHERE id = ?", (delivery_id,))
+
+
+def _unpacked(payload: bytes | str) -> dict[str, Any]:
+    """A kept delivery's payload: compressed JSON, or plain JSON from an older version."""
+    text = zlib.decompress(payload) if isinstance(payload, bytes) else payload
+    found: dict[str, Any] = json.loads(text)
+    return found
 
 
 class RedisDeliveries:
