@@ -909,3 +909,27 @@ def test_bots_that_ship_are_read_and_checked() -> None:
     assert problems_of("bots: {ship: [posthog-bot]}\n")[0].startswith(
         f"{CFG}:1: bots.ship: unknown key 'ship'"
     )
+
+
+def test_a_config_text_is_parsed_once_however_many_readers_ask(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Finding the `_extends` base, then the goals folder, then building the config each
+    # asked for the same text: three YAML reads and validations of one file.
+    from quarterdeck.core.config import loading
+
+    text = (ROOT / "examples" / ".github" / "quarterdeck.yml").read_text(encoding="utf-8")
+    reads: list[str] = []
+    parse = loading._parse_config
+    monkeypatch.setattr(loading, "_parse_config", lambda t, f: reads.append(f) or parse(t, f))
+    loading._read_layered.cache_clear()
+
+    first, problems = loading.parse_config(text, ".github/quarterdeck.yml")
+    problems.append("a caller's own note")  # type: ignore[arg-type]  # its list, not the cache's
+    again, fresh = loading.parse_config(text, ".github/quarterdeck.yml")
+    config, _ = loading.build_config((".github/quarterdeck.yml", text), [])
+
+    assert reads == [".github/quarterdeck.yml"]
+    assert first is again is not None
+    assert "a caller's own note" not in fresh
+    assert [team.slug for team in config.teams] == list(first.teams)

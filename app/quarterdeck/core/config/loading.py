@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
@@ -60,6 +61,15 @@ _Parsed = tuple[ConfigFile | None, Doc | None, list[Problem]]
 
 
 def _parse_layered(text: str, file: str, base: tuple[str, str] | None) -> _Parsed:
+    """`_read_layered`, parsed once per text: finding a config's `_extends` base and its
+    goals folder, then building it, read the same file three times (~15 ms each for
+    the example config). The problems come as a new list, for callers to extend."""
+    model, doc, problems = _read_layered(text, file, base)
+    return model, doc, list(problems)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_layered(text: str, file: str, base: tuple[str, str] | None) -> _Parsed:
     top, top_doc, problems = _parse_config(text, file)
     if base is None:
         return top, top_doc, problems
