@@ -114,6 +114,23 @@ def test_the_signature_is_checked_before_anything_is_parsed() -> None:
     assert outcome == Refusal(401, "missing or invalid X-Hub-Signature-256")
 
 
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH - 1, MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1])
+def test_objects_and_arrays_may_nest_max_json_depth_levels_and_no_more(depth: int) -> None:
+    # The payload object is level 1; each level alternates arrays and objects, with
+    # strings and numbers beside them, which never add a level.
+    inner: object = {"leaf": 1}
+    for level in range(depth - 2):
+        inner = [inner, "text", 2] if level % 2 else {"k": inner, "n": 3}
+    body = json.dumps({"action": "closed", "pull_request": {"number": 1}, "x": inner}).encode()
+
+    outcome = deliver(body)
+
+    if depth <= MAX_JSON_DEPTH:
+        assert not isinstance(outcome, Refusal), outcome
+    else:
+        assert outcome == Refusal(400, "the JSON is nested too deeply to be a GitHub delivery")
+
+
 def test_thousands_of_levels_are_refused_not_a_crash() -> None:
     body = b"[" * 100_000 + b"]" * 100_000
 

@@ -172,14 +172,19 @@ def _payload(
 
 
 def _too_deep(value: Any, limit: int) -> bool:
-    """Whether JSON data nests more than `limit` levels (iterative: no recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return False
+    """Whether JSON data nests more than `limit` levels (iterative: no recursion).
+
+    One level at a time, keeping only the objects and arrays: a delivery's values are
+    mostly strings and numbers, which are looked at once and never queued (this runs on
+    every delivery, before the answer)."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    for _ in range(limit):
+        inner: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            # A tuple, not `dict | list`: Python 3.11 checks a union a third slower.
+            inner += [child for child in children if isinstance(child, (dict, list))]
+        if not inner:
+            return False
+        level = inner
+    return True
