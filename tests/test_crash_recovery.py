@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,20 @@ def test_a_kept_delivery_is_stored_compressed_and_read_back_whole(tmp_path: Path
         assert isinstance(stored, bytes)
         assert len(stored) < len(json.dumps(payload)) // 10  # 24 KB of words: a page, not six
         db.execute("UPDATE deliveries SET owner = ?", (_DEAD,))  # its process died
+    assert store.take_over() == [(DELIVERY, "pull_request", payload)]
+
+
+def test_a_delivery_is_kept_as_the_json_github_sent(tmp_path: Path) -> None:
+    # Key order and spacing as sent: the bytes are kept, the payload is not encoded again.
+    source = b'{"number": 7,  "action": "closed", "pull_request": {"title": "caf\\u00e9"}}'
+    payload = json.loads(source)
+    store = SQLiteDeliveries(tmp_path / "d.sqlite3", ttl=3600)
+    assert store.claim(DELIVERY)
+    store.keep(DELIVERY, "pull_request", payload, source)
+    with sqlite3.connect(tmp_path / "d.sqlite3") as db:
+        ((stored,),) = db.execute("SELECT payload FROM deliveries").fetchall()
+        db.execute("UPDATE deliveries SET owner = ?", (_DEAD,))
+    assert zlib.decompress(stored) == source
     assert store.take_over() == [(DELIVERY, "pull_request", payload)]
 
 

@@ -53,6 +53,7 @@ def test_a_real_signed_delivery_is_accepted_whole() -> None:
     assert isinstance(delivery, Delivery)
     assert (delivery.id, delivery.event) == (DELIVERY, "pull_request")
     assert delivery.payload == json.loads(body)
+    assert delivery.source == body  # what the journal keeps: GitHub's bytes, not a re-encoding
 
 
 def test_the_same_delivery_form_encoded_is_accepted() -> None:
@@ -63,6 +64,7 @@ def test_the_same_delivery_form_encoded_is_accepted() -> None:
 
     assert isinstance(delivery, Delivery)
     assert delivery.payload == json.loads(body)
+    assert delivery.source == body  # the form's `payload` field, the JSON it carries
 
 
 @pytest.mark.parametrize(

@@ -102,9 +102,10 @@ def accept(
         return Refusal(400, "missing or malformed X-GitHub-Event header")
     if not valid_delivery_id(delivery_id):
         return Refusal(400, "missing or malformed X-GitHub-Delivery header")
-    payload = _payload(_header(headers, "Content-Type") or "", body, decode)
-    if isinstance(payload, Refusal):
-        return payload
+    read = _payload(_header(headers, "Content-Type") or "", body, decode)
+    if isinstance(read, Refusal):
+        return read
+    payload, source = read
     if event == "ping":
         return Reply(200, {"status": "pong", "zen": str(payload.get("zen", ""))[:200]})
     if event not in handled:
@@ -112,7 +113,7 @@ def accept(
     needed = handled[event]
     if needed and not isinstance(payload.get(needed), dict):
         return Refusal(400, f"a {event} delivery needs a `{needed}` object")
-    return Delivery(str(delivery_id), event, payload)
+    return Delivery(str(delivery_id), event, payload, source)
 
 
 def sign(secret: bytes, body: bytes) -> str:
@@ -141,8 +142,9 @@ def _header(headers: Headers, name: str) -> str | None:
 
 def _payload(
     content_type: str, body: bytes, decode: Callable[[bytes], Any]
-) -> dict[str, Any] | Refusal:
-    """The JSON object a delivery carries, or the refusal saying what is wrong."""
+) -> tuple[dict[str, Any], bytes] | Refusal:
+    """The JSON object a delivery carries and the JSON text it was read from, or the
+    refusal saying what is wrong."""
     mimetype, _, params = content_type.partition(";")
     mimetype = mimetype.strip().lower()
     try:
@@ -153,8 +155,10 @@ def _payload(
             fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
             if "payload" not in fields:
                 return Refusal(400, "a form-encoded delivery needs a `payload` field")
-            payload = json.loads(fields["payload"][0])
+            source = fields["payload"][0].encode()
+            payload = json.loads(source)
         elif mimetype == _JSON:
+            source = body
             payload = decode(body)
             if payload is None:
                 return Refusal(400, "the body is not valid JSON")
@@ -168,7 +172,7 @@ def _payload(
         return Refusal(400, "the payload must be a JSON object")
     if _too_deep(payload, MAX_JSON_DEPTH):
         return Refusal(400, _TOO_DEEP)
-    return payload
+    return payload, source
 
 
 def _too_deep(value: Any, limit: int) -> bool:

@@ -26,8 +26,10 @@ JOB_TIMEOUT = 300  # seconds for one attempt; then RQ stops it and retries
 class Journal(Protocol):
     """Where deliveries wait on disk until their work ends (SQLiteDeliveries)."""
 
-    def keep(self, delivery_id: str, event: str, payload: dict[str, Any]) -> None:
-        """Keep the delivery beside its claim."""
+    def keep(
+        self, delivery_id: str, event: str, payload: dict[str, Any], source: bytes = b""
+    ) -> None:
+        """Keep the delivery beside its claim (`source`: the JSON it was read from)."""
         ...
 
     def finish(self, delivery_id: str) -> None:
@@ -85,7 +87,7 @@ class BackgroundQueue:
     def enqueue(self, delivery: Delivery) -> None:
         """Keep the delivery in the journal (before the answer), then queue it."""
         if self.journal is not None:
-            self.journal.keep(delivery.id, delivery.event, delivery.payload)
+            self.journal.keep(delivery.id, delivery.event, delivery.payload, delivery.source)
         self._put(delivery, 1)
 
     def resume(self) -> int:

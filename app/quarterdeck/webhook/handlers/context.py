@@ -28,6 +28,10 @@ class Delivery:
     id: str
     event: str
     payload: dict[str, Any]
+    # The JSON text `payload` was read from, as GitHub sent it (b"" when the delivery
+    # was made otherwise): the journal keeps these bytes instead of encoding the
+    # payload again (`SQLiteDeliveries.keep`).
+    source: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def action(self) -> str | None:
