@@ -117,10 +117,11 @@ def test_the_signature_is_checked_before_anything_is_parsed() -> None:
 
 
 @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH - 1, MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1])
-def test_objects_and_arrays_may_nest_max_json_depth_levels_and_no_more(depth: int) -> None:
-    # The payload object is level 1; each level alternates arrays and objects, with
-    # strings and numbers beside them, which never add a level.
-    inner: object = {"leaf": 1}
+@pytest.mark.parametrize("deepest", ["a number", "an empty array"])
+def test_values_may_sit_max_json_depth_levels_deep_and_no_deeper(depth: int, deepest: str) -> None:
+    # The payload object is level 1 and each value one level below its object or
+    # array: the deepest value sits at level `depth`.
+    inner: object = 1 if deepest == "a number" else []
     for level in range(depth - 2):
         inner = [inner, "text", 2] if level % 2 else {"k": inner, "n": 3}
     body = json.dumps({"action": "closed", "pull_request": {"number": 1}, "x": inner}).encode()

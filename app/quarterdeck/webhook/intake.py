@@ -176,13 +176,14 @@ def _payload(
 
 
 def _too_deep(value: Any, limit: int) -> bool:
-    """Whether JSON data nests more than `limit` levels (iterative: no recursion).
+    """Whether JSON data nests more than `limit` levels, the data itself being level 1
+    and each value one level below its object or array (iterative: no recursion).
 
     One level at a time, keeping only the objects and arrays: a delivery's values are
     mostly strings and numbers, which are looked at once and never queued (this runs on
     every delivery, before the answer)."""
     level = [value] if isinstance(value, (dict, list)) else []
-    for _ in range(limit):
+    for _ in range(limit - 1):
         inner: list[Any] = []
         for item in level:
             children = item.values() if isinstance(item, dict) else item
@@ -191,4 +192,5 @@ def _too_deep(value: Any, limit: int) -> bool:
         if not inner:
             return False
         level = inner
-    return True
+    # Objects and arrays at level `limit`: too deep if any holds a value.
+    return any(level)
