@@ -21,7 +21,8 @@ The cost stays a constant number of git processes whatever the size of the histo
 1. `git log --first-parent --merges` (subjects only) finds the release branches;
 2. `git log --first-parent` over the window of every line read, and beside it
    `git log --committer=noreply@github.com` over the same window;
-3. `git diff-tree --stdin`: the paths each PR commit changed against its first parent;
+3. `git diff-tree --stdin`: the paths each PR commit changed against its first parent
+   (of the PRs whose paths the caller wants: `paths_from`);
 4. `git log <merges> --not <bases>`: the commits each merge brought in, for the PR's
    author, co-authors and first commit.
 
@@ -131,6 +132,7 @@ def read_merged_prs(
     progress: Progress | None = None,
     repo_name: str = "",
     repo_url: str = "",
+    paths_from: datetime | None = None,
 ) -> list[PullRequest]:
     """PRs merged in [since, until) that reach the reviewed branches, oldest first.
 
@@ -143,7 +145,9 @@ def read_merged_prs(
     earliest author date among the commits a merge brought in, None for squashes.
     `progress` gets the number of commits read so far, about every thousand.
     `repo_name` names each PR's repository, and `repo_url` gives each its address
-    (`<repo_url>/pull/<N>`) when not empty.
+    (`<repo_url>/pull/<N>`) when not empty. Changed paths (a tree diff per PR, the
+    dearest read) are listed only for PRs merged at or after `paths_from`; the earlier
+    ones carry none. None lists every PR's.
     Raises HistoryError when git, the repo or a branch is missing.
     """
     if since.tzinfo is None or until.tzinfo is None:
@@ -167,7 +171,8 @@ def read_merged_prs(
         if shallow:
             _check_depth(repo, line_commits, since)
         candidates = _pick(line_commits, extra, since, until)
-        changed, brought = _details(repo, candidates, _bases(line_commits), counter)
+        listed = [c for c in candidates if paths_from is None or c.merged_at >= paths_from]
+        changed, brought = _details(repo, candidates, listed, _bases(line_commits), counter)
         counter.finish()
         owner = _owner(repo, candidates)
         orgs: frozenset[str] = frozenset()
@@ -549,11 +554,15 @@ def _bases(lines: list[_Commit]) -> set[str]:
 
 
 def _details(
-    repo: Path, candidates: list[_Candidate], bases: set[str], counter: Counter
+    repo: Path,
+    candidates: list[_Candidate],
+    listed: list[_Candidate],
+    bases: set[str],
+    counter: Counter,
 ) -> tuple[dict[str, tuple[str, ...]], dict[str, _Brought]]:
-    """Changed paths of every PR commit, and what every PR merge brought in."""
+    """Changed paths of the `listed` PR commits, and what every PR merge brought in."""
     merges = [c for c in candidates if c.is_merge]
-    commits = [c.commit for c in candidates]
+    commits = [c.commit for c in listed]
     # Tree diffs cost the most, so they are shared out and run beside pass 4; in
     # contiguous runs, because neighbouring commits share most of their trees.
     size = max(_DIFF_SHARE_MIN, -(-len(commits) // _DIFF_PROCESSES))

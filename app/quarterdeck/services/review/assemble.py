@@ -41,6 +41,24 @@ def review_window(config: Config, period: ReviewPeriod) -> tuple[datetime, datet
     return period.read_span(config.review.timezone)
 
 
+def paths_from(config: Config, period: ReviewPeriod) -> datetime | None:
+    """From when on a review needs each PR's changed paths; None: every PR's it reads.
+
+    Listing what a PR changed costs a tree diff per PR, the most of an offline read.
+    A PR's paths matter where they link it (a team's `owns.paths` or `owns.codeowners`,
+    a goal's `paths`: then the whole window, whose months the trend counts by team) and
+    where the review shows the PR itself (its folders, a triage hint, the JSON): the
+    month's PRs, and the quarter's that its goals' progress lists. Earlier PRs feed
+    only counts and medians, which never read paths.
+    """
+    tz = config.review.timezone
+    by_paths = any(t.paths or t.codeowners for t in config.teams)
+    if by_paths or any(g.paths for g in config.goals):
+        return None
+    in_quarter = any(g.quarter == period.quarter for g in config.goals)
+    return period.quarter_start(tz) if in_quarter else period.month.start(tz)
+
+
 def check_team(config: Config, team: str | None) -> None:
     problem = config.unknown_team(team) if team is not None else None
     if problem is not None:

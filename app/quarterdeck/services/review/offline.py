@@ -18,6 +18,7 @@ from quarterdeck.services.review.assemble import (
     assemble_reviews,
     branches_label,
     check_team,
+    paths_from,
     repos_problem,
     review_window,
     reviewed_branches,
@@ -69,7 +70,11 @@ def build_reviews(
     branches = reviewed_branches(config, branch)
     configured = [_configured_clone(repo, path, config_path) for path in config.review.clones]
     paths = _distinct_clones(repo, [*clones, *configured])
-    read = [read_clone(path, since, until, config, branches, progress) for path in paths]
+    paths_since = paths_from(config, period)
+    read = [
+        read_clone(path, since, until, config, branches, progress, paths_from=paths_since)
+        for path in paths
+    ]
     # The home clone's default branch, asked of git once (a few processes each time).
     home_branch = default_branch(repo)
     histories = tuple(
@@ -117,17 +122,20 @@ def read_clone(
     config: Config,
     branches: Sequence[str],
     progress: Callable[[int], None] | None = None,
+    *,
+    paths_from: datetime | None = None,
 ) -> tuple[str, list[PullRequest]]:
     """One clone's merged PRs, each named by its repository: (name, PRs).
 
     The name is the `owner/name` of the clone's `origin` on GitHub (what GitHub mode
-    names it too), else the clone's folder name.
+    names it too), else the clone's folder name. PRs merged before `paths_from` carry
+    no paths (see `assemble.paths_from`); None reads every PR's.
     """
     url = web_url(path)
     name = url.split("/", 3)[3] if url.count("/") >= 4 else path.resolve().name
     prs = read_merged_prs(
         path, since, until, branches=branches, identities=config.identities, progress=progress,
-        repo_name=name, repo_url=url,
+        repo_name=name, repo_url=url, paths_from=paths_from,
     )  # fmt: skip
     return name, prs
 
