@@ -315,19 +315,13 @@ def link_all(
 def _link(
     pr: PullRequest, config: Config, index: _Index, quarter: str | None, home: str | None = None
 ) -> Link:
-    mentions = _mentions(pr.body)
-    found = _by_reference(pr, mentions, index, quarter, home)
-    for rule in (_by_label, _by_branch):
+    # Every goal rule answers with a goal of the index: without goals there is nothing
+    # to find, and reading a busy window's messages for references costs the most.
+    if index.goals:
+        found = _goal_of(pr, config, index, quarter, home)
         if found is not None:
-            break
-        found = rule(pr, mentions, index, quarter)
-    if found is not None:
-        goal, name, reason = found
-        return Link(pr, goal.id, goal.team, name, reason, goal)
-    declared = goal_rules.declared_goal(pr, index.claiming_goals(quarter), config, home)
-    if declared is not None:
-        goal, name, reason = declared
-        return Link(pr, goal.id, goal.team, name, reason, goal)
+            goal, name, reason = found
+            return Link(pr, goal.id, goal.team, name, reason, goal)
     owned_by = (
         lambda: ownership.by_paths(pr, config, home),
         lambda: ownership.by_team_label(pr, config),
@@ -344,6 +338,21 @@ def _link(
 
 
 _GoalMatch = tuple[Goal, str, str]
+
+
+def _goal_of(
+    pr: PullRequest, config: Config, index: _Index, quarter: str | None, home: str | None
+) -> _GoalMatch | None:
+    """The goal a goal rule links the PR to, the rules in order; None if none does."""
+    mentions = _mentions(pr.body)
+    found = _by_reference(pr, mentions, index, quarter, home)
+    for rule in (_by_label, _by_branch):
+        if found is not None:
+            return found
+        found = rule(pr, mentions, index, quarter)
+    if found is not None:
+        return found
+    return goal_rules.declared_goal(pr, index.claiming_goals(quarter), config, home)
 
 
 def _where(pr: PullRequest) -> str:
