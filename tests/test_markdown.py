@@ -61,3 +61,26 @@ def test_no_text_escapes_into_a_mention_tag_or_newline(raw: str) -> None:
     assert ">" not in out
     assert not _MENTION.search(_outside_code(out))
     assert not re.search(r"[\u202a-\u202e\u2066-\u2069]", out)
+
+
+# The pieces escaping reacts to, their near misses, and letters whose case folding
+# brings in Latin letters (`ẘ` folds to `w` and a ring, `ﬅ` to `st`).
+_PIECES = [
+    "@", "#", "/", ":", ".", "`", "*", "_", "[", "]", "|", "~", "$", "&", "<", ">", "\\",
+    "www", "WWW", "mailto", "MAILTO", "xmpp", "://", "http", "deadbee", "DEADBEE", "c0ffee1",
+    "abc12", "1234567", "ẘ", "ẗ", "ﬅ", "İ", "a", "Z", " ", "  ", "\n", "é", "1",
+]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=4), max_size=12).map("".join))
+@example("WWW.example")
+@example("MailTo:x")
+@example("fix cafe123 in a title")
+def test_text_that_escaping_would_not_change_is_passed_through(text: str) -> None:
+    """The shortcut for text with nothing to escape agrees with the word-by-word pass."""
+    from quarterdeck.core.text import markdown
+
+    collapsed = markdown._WHITESPACE.sub(" ", markdown._INVISIBLE.sub("", text))
+    by_word = " ".join(markdown._escape_word(word) for word in collapsed.split(" "))
+    assert escape_inline(text, max_length=None) == by_word

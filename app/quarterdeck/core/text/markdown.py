@@ -31,6 +31,10 @@ _AUTOLINK = ("://", "www.", "mailto:", "xmpp:")
 # C0/C1 controls and Unicode bidi overrides/isolates (the "Trojan source" characters).
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _WHITESPACE = re.compile(r"\s+")
+# Whatever `_escape_word` changes holds one of these: a special character, an
+# autolink's start, or seven hex digits in a row (a SHA). Text without any is its own
+# escape, so most titles and names skip the word-by-word pass.
+_MAY_CHANGE = re.compile(r"[\\`*_\[\]|~$&<>@#]|://|www\.|mailto:|xmpp:|[0-9a-f]{7}", re.IGNORECASE)
 
 
 class SafeMarkdown(str):
@@ -49,6 +53,8 @@ def escape_inline(value: object, max_length: int | None = 300) -> SafeMarkdown:
     text = _WHITESPACE.sub(" ", text)
     if max_length is not None and len(text) > max_length:
         text = text[: max_length - 1].rstrip() + "…"
+    if _MAY_CHANGE.search(text) is None:
+        return SafeMarkdown(text)
     # One pass over the words and the runs inside them: linear in the text's length
     # (a regex that scans back from every `@` was quadratic on a long run).
     return SafeMarkdown(" ".join(_escape_word(word) for word in text.split(" ")))
