@@ -12,6 +12,7 @@ listed but not counted elsewhere, are not counted here either.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Link
 from quarterdeck.core.review.distribution import Distribution
-from quarterdeck.core.review.speed import Speed, counts_as_shipped, in_window, speed
+from quarterdeck.core.review.speed import Speed, counts_as_shipped, speed, utc
 from quarterdeck.core.review.work_types import TYPES, work_type
 from quarterdeck.core.text.charts import Chart, Line
 
@@ -98,19 +99,25 @@ def team_months(
     shipping_bots: Collection[str] = (),
 ) -> tuple[TeamMonth, ...]:
     """Speed and balance of `links` (one team's) in each of `months`, in their order."""
-    out = []
-    for month in months:
-        start, end = month.start(tz), month.end(tz)
-        inside = [lk for lk in links if in_window(lk, start, end)]
-        out.append(
-            TeamMonth(
-                month=month,
-                speed=speed(inside, start, end, shipping_bots=shipping_bots),
-                balance=balance(inside, shipping_bots),
-                unplanned=sum(1 for lk in inside if not lk.planned),
-            )
+    spans = [(utc(month.start(tz)), utc(month.end(tz))) for month in months]
+    # One pass sorts the links into their months (months never overlap), not one per month.
+    order = sorted(range(len(months)), key=lambda i: spans[i][0])
+    starts = [spans[i][0] for i in order]
+    inside: list[list[Link]] = [[] for _ in months]
+    for link in links:
+        merged = utc(link.pr.merged_at)
+        k = bisect_right(starts, merged) - 1
+        if k >= 0 and merged < spans[order[k]][1]:
+            inside[order[k]].append(link)
+    return tuple(
+        TeamMonth(
+            month=month,
+            speed=speed(found, month.start(tz), month.end(tz), shipping_bots=shipping_bots),
+            balance=balance(found, shipping_bots),
+            unplanned=sum(1 for lk in found if not lk.planned),
         )
-    return tuple(out)
+        for month, found in zip(months, inside, strict=True)
+    )
 
 
 def _median(metric: object) -> float | None:
