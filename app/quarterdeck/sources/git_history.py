@@ -47,7 +47,7 @@ from types import MappingProxyType
 from typing import Generic, TypeVar
 
 from quarterdeck.core.model import PullRequest
-from quarterdeck.core.review.identities import IdentityBook, credit, organisations
+from quarterdeck.core.review.identities import Credit, IdentityBook, credit, organisations
 from quarterdeck.core.review.pr_messages import (
     PrTrace,
     co_author_trailers,
@@ -182,15 +182,22 @@ def read_merged_prs(
             # merged): an organisation's first PRs are its own too.
             later = None if window[1] is None else until + _LEARN_FROM
             orgs = organisations(*_read_fork_tips(repo, tips, owner, since - _LEARN_FROM, later))
-        book = _identity_book(candidates, brought, identities, owner, orgs)
-        authors = (_people(c, brought.get(c.commit.sha))[0][:1] for c in candidates)
-        if any(book.identify(*who).guessed for first in authors for who in first):
+        seen, vouched = _evidence(candidates, brought, owner, orgs)
+        book = IdentityBook.build(identities, seen, vouched)
+        people = [_people(c, brought.get(c.commit.sha)) for c in candidates]
+        if any(book.identify(*who).guessed for authors, _ in people for who in authors[:1]):
             # Only then is who else committed worth waiting for.
-            book = _identity_book(candidates, brought, identities, owner, orgs, elsewhere.result())
-        result = [
-            _to_pull_request(c, changed, brought, book, owner, orgs, (repo_name, repo_url))
-            for c in candidates
-        ]
+            book = IdentityBook.build(identities, [*elsewhere.result(), *seen], vouched)
+        credits: dict[tuple[tuple[Identity, ...], tuple[Identity, ...], str | None], Credit] = {}
+        result = []
+        for c, (authors, trailers) in zip(candidates, people, strict=True):
+            # Most PRs share their people with others: credit each set once (it is pure).
+            fork = _forked(c, owner)
+            key = (tuple(authors), tuple(trailers), fork)
+            found = credits.get(key)
+            if found is None:
+                found = credits[key] = credit(authors, trailers, book, fork, orgs)
+            result.append(_to_pull_request(c, found, changed, brought, (repo_name, repo_url)))
         # Clock skew can make dates disagree with the graph's order; callers want time order.
         return sorted(result, key=lambda pr: (pr.merged_at, pr.number))
 
@@ -752,21 +759,18 @@ def _forked(candidate: _Candidate, owner: str | None) -> str | None:
     return login
 
 
-def _identity_book(
+def _evidence(
     candidates: list[_Candidate],
     brought: Mapping[str, _Brought],
-    identities: Mapping[str, tuple[str, ...]],
     owner: str | None,
     orgs: frozenset[str] = frozenset(),
-    elsewhere: Iterable[Identity] = (),
-) -> IdentityBook:
-    """Logins for the identities seen: the config's, noreply emails', and personal forks'.
-
-    `elsewhere` is who else committed around the window: a name that once came with a
-    noreply email suggests its login for the PRs of the window too. An organisation's
-    fork (`orgs`) vouches for no one.
+) -> tuple[list[Identity], list[tuple[str, str, str]]]:
+    """What the window's PRs say of logins (see `IdentityBook.build`): every (name,
+    email) that wrote one, and the (name, email, login) that personal forks vouch for.
+    An organisation's fork (`orgs`) vouches for no one; who else committed around the
+    window (the identity walk) comes before these, when a guess makes it worth reading.
     """
-    seen: list[Identity] = list(elsewhere)
+    seen: list[Identity] = []
     vouched: list[tuple[str, str, str]] = []
     for c in candidates:
         seen.append((c.commit.author_name, c.commit.author_email))
@@ -778,7 +782,7 @@ def _identity_book(
         if fork and fork.casefold() not in orgs and info.authors:
             name, email = info.authors[0]
             vouched.append((name, email, fork))
-    return IdentityBook.build(identities, seen, vouched)
+    return seen, vouched
 
 
 def _people(candidate: _Candidate, info: _Brought | None) -> tuple[list[Identity], list[Identity]]:
@@ -796,18 +800,14 @@ def _people(candidate: _Candidate, info: _Brought | None) -> tuple[list[Identity
 
 def _to_pull_request(
     candidate: _Candidate,
+    found: Credit,
     changed: Mapping[str, tuple[str, ...]],
     brought: Mapping[str, _Brought],
-    book: IdentityBook,
-    owner: str | None,
-    orgs: frozenset[str] = frozenset(),
     where: tuple[str, str] = ("", ""),
 ) -> PullRequest:
     commit, trace = candidate.commit, candidate.trace
     paths, info = changed.get(commit.sha, ()), brought.get(commit.sha)
     name, url = where
-    authors, trailers = _people(candidate, info)
-    found = credit(authors, trailers, book, _forked(candidate, owner), orgs)
     return PullRequest(
         number=trace.number,
         title=trace.title,
