@@ -210,24 +210,24 @@ def goal_checks(
 ) -> Iterator[Problem]:
     """Checks of goals against each other and against the teams of `cfg`; goals of
     `broken_teams` (teams whose own entry is invalid) are not checked against them."""
-    first: dict[tuple[str, str], tuple[str, int | None]] = {}
+    first: dict[tuple[str, str], tuple[Doc, int]] = {}  # where each id was first seen
     teams = {slug: to_team(slug, t) for slug, t in cfg.teams.items()} if cfg else {}
     declared: dict[tuple[str, str, str], str] = {}  # (quarter, key, value) -> first goal
     for spec, doc, i in placed:
         quarter = quarter_of_goals_file(doc.file) or ""
         yield from _shared_declarations(spec, doc, i, quarter, declared)
-        id_line = doc.line_of_value([i, "id"])
         if (quarter, spec.id) in first:
-            where = "{}:{}".format(*first[quarter, spec.id])
+            first_doc, first_i = first[quarter, spec.id]
+            where = f"{first_doc.file}:{first_doc.line_of_value([first_i, 'id'])}"
             yield Problem(
                 doc.file,
-                id_line,
+                doc.line_of_value([i, "id"]),
                 f"{spec.id}.id",
                 f"duplicate goal id '{spec.id}' in {quarter} (first at {where}); "
                 "give each goal its own id",
             )
         else:
-            first[quarter, spec.id] = (doc.file, id_line)
+            first[quarter, spec.id] = (doc, i)
         if not spec.owners:
             line = doc.line_of_value([i, "owners"]) if "owners" in doc.data[i] else None
             yield Problem(
