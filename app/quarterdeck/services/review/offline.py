@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from quarterdeck.core.config import CONFIG_PATH
 from quarterdeck.core.model import Config, PullRequest
 from quarterdeck.core.review.period import ReviewPeriod
 from quarterdeck.core.review.repositories import merge_histories
+from quarterdeck.core.review.review_month import HistorySpan
 from quarterdeck.errors import QuarterdeckError
 from quarterdeck.services.review.assemble import (
     ReviewInputs,
@@ -77,10 +80,6 @@ def build_reviews(
     ]
     # The home clone's default branch, asked of git once (a few processes each time).
     home_branch = default_branch(repo)
-    histories = tuple(
-        history_span(path, branches or [_default_of(path, repo, home_branch)], since, name)
-        for path, (name, _) in zip(paths, read, strict=True)
-    )
     if config.repos and len(read) == 1:
         listed = ", ".join(config.repos)
         text = (
@@ -88,26 +87,53 @@ def build_reviews(
             "read: pass each other clone with another --repo, or review with --github"
         )
         warnings = [*warnings, repos_problem(config_path, text)]
-    reviews = assemble_reviews(
-        ReviewInputs(
-            config,
-            warnings,
-            merge_histories(prs for _, prs in read),
-            period,
-            team=team,
-            business=sources.metrics_month(month),
-            previous_business=sources.metrics_month(period.previous),
-            repo_name=repo.resolve().name,
-            branch=branches_label(branches, home_branch),
-            repo_url=web_url(repo),
-            templates=local_templates(repo),
-            figure_sources=sources,
-            repos=tuple(name for name, _ in read),
-            whole_quarter=whole_quarter,
+    # How far each history reaches is a few short git walks: they run while this thread
+    # assembles the reviews (Python alone, on one core), in this run's context, so that
+    # both share its answers to short git questions.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        spans = pool.submit(
+            contextvars.copy_context().run,
+            _history_spans,
+            [(path, name) for path, (name, _) in zip(paths, read, strict=True)],
+            branches or None,
+            (repo, home_branch),
+            since,
         )
-    )
+        reviews = assemble_reviews(
+            ReviewInputs(
+                config,
+                warnings,
+                merge_histories(prs for _, prs in read),
+                period,
+                team=team,
+                business=sources.metrics_month(month),
+                previous_business=sources.metrics_month(period.previous),
+                repo_name=repo.resolve().name,
+                branch=branches_label(branches, home_branch),
+                repo_url=web_url(repo),
+                templates=local_templates(repo),
+                figure_sources=sources,
+                repos=tuple(name for name, _ in read),
+                whole_quarter=whole_quarter,
+            )
+        )
+        histories = spans.result()
     reviews = [dataclasses.replace(r, histories=histories) for r in reviews]
     return carry_offline(repo, config, month, reviews, home_branch)
+
+
+def _history_spans(
+    clones: Sequence[tuple[Path, str]],
+    branches: Sequence[str] | None,
+    home: tuple[Path, str],
+    since: datetime,
+) -> tuple[HistorySpan, ...]:
+    """How far each clone's history reaches: the fixed `branches`, else its default
+    branch (the home clone's, `home`, is known already)."""
+    return tuple(
+        history_span(path, branches or [_default_of(path, *home)], since, name)
+        for path, name in clones
+    )
 
 
 def _default_of(path: Path, home: Path, home_branch: str) -> str:
