@@ -32,6 +32,7 @@ from quarterdeck.core.calendar import Month
 from quarterdeck.core.model import Config, Goal, Link, PullRequest
 from quarterdeck.core.review import goal_rules, ownership
 from quarterdeck.core.review.globs import path_matches
+from quarterdeck.core.review.goal_rules import GoalMatch
 from quarterdeck.core.review.repositories import from_home
 from quarterdeck.core.vocabulary import is_full_name
 
@@ -337,22 +338,17 @@ def _link(
     return Link(pr=pr, goal_id=None, team=None, rule="none", reason=reason)
 
 
-_GoalMatch = tuple[Goal, str, str]
-
-
 def _goal_of(
     pr: PullRequest, config: Config, index: _Index, quarter: str | None, home: str | None
-) -> _GoalMatch | None:
+) -> GoalMatch | None:
     """The goal a goal rule links the PR to, the rules in order; None if none does."""
     mentions = _mentions(pr.body)
-    found = _by_reference(pr, mentions, index, quarter, home)
-    for rule in (_by_label, _by_branch):
-        if found is not None:
-            return found
-        found = rule(pr, mentions, index, quarter)
-    if found is not None:
-        return found
-    return goal_rules.declared_goal(pr, index.claiming_goals(quarter), config, home)
+    return (
+        _by_reference(pr, mentions, index, quarter, home)
+        or _by_label(pr, mentions, index, quarter)
+        or _by_branch(pr, mentions, index, quarter)
+        or goal_rules.declared_goal(pr, index.claiming_goals(quarter), config, home)
+    )
 
 
 def _where(pr: PullRequest) -> str:
@@ -361,7 +357,7 @@ def _where(pr: PullRequest) -> str:
 
 def _by_reference(
     pr: PullRequest, mentions: list[_Mention], index: _Index, quarter: str | None, home: str | None
-) -> _GoalMatch | None:
+) -> GoalMatch | None:
     """A goal issue the PR references, in the repository goal issues live in.
 
     That is `home` (None: the PR's own). A bare `#12` and GitHub's closing issues are
@@ -422,7 +418,7 @@ def _goal_of_issue(
     quarter: str | None,
     *,
     parents: bool = True,
-) -> _GoalMatch | None:
+) -> GoalMatch | None:
     goal = choose_goal(index.by_issue.get(number, ()), quarter)
     if goal is not None:
         return goal, "reference", f"{said} (goal issue of {goal.id})"
@@ -437,7 +433,7 @@ def _goal_of_issue(
 
 def _by_label(
     pr: PullRequest, mentions: list[_Mention], index: _Index, quarter: str | None
-) -> _GoalMatch | None:
+) -> GoalMatch | None:
     for label in pr.labels:
         goal_id = label.removeprefix("goal:")
         if label.startswith("goal:") and goal_id in index.by_id:
@@ -454,7 +450,7 @@ def _by_label(
 
 def _by_branch(
     pr: PullRequest, mentions: list[_Mention], index: _Index, quarter: str | None
-) -> _GoalMatch | None:
+) -> GoalMatch | None:
     # Goal ids are slugs without "/", so only the branch's first segment can match.
     if not pr.branch or "/" not in pr.branch:
         return None

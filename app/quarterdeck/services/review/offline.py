@@ -95,7 +95,7 @@ def build_reviews(
             contextvars.copy_context().run,
             _history_spans,
             [(path, name) for path, (name, _) in zip(paths, read, strict=True)],
-            branches or None,
+            branches,
             (repo, home_branch),
             since,
         )
@@ -124,7 +124,7 @@ def build_reviews(
 
 def _history_spans(
     clones: Sequence[tuple[Path, str]],
-    branches: Sequence[str] | None,
+    branches: Sequence[str],
     home: tuple[Path, str],
     since: datetime,
 ) -> tuple[HistorySpan, ...]:
