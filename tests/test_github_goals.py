@@ -11,9 +11,9 @@ from quarterdeck.core.goals.goal_issues import (
     count_tasks,
     goal_id_of,
     goals_from_issues,
+    merge_goals,
     slugify,
 )
-from quarterdeck.core.goals.merge import merge_goals
 from quarterdeck.core.model import Config, Goal, Team
 from quarterdeck.core.review.progress import goal_progress
 from quarterdeck.errors import Problem

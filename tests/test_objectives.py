@@ -13,9 +13,10 @@ from quarterdeck.core.config import build_config
 from quarterdeck.core.goals.goal_issues import (
     IssueSnapshot,
     goals_from_issues,
+    merge_goal,
+    merge_objectives,
     objectives_from_issues,
 )
-from quarterdeck.core.goals.merge import merge_goal, merge_objectives
 from quarterdeck.core.model import Config, Goal, Objective
 from quarterdeck.errors import ConfigError
 from quarterdeck.sources.github.goal_listing import load_config_with_goal_issues

@@ -75,7 +75,7 @@ _LAZY = {
     "parse_config": "loading",
     "parse_metrics": "metrics_file",
     "read_metrics_file": "metrics_file",
-    "quarter_of_goals_file": "goals_file",
+    "quarter_of_goals_file": "loading",
     "ConfigFile": "schema",
     "GoalsFile": "schema",
     "GoalsSettings": "schema",

@@ -16,7 +16,6 @@ import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from quarterdeck.core.business.definitions import parse_derivation
-from quarterdeck.core.config.goals_file import quarter_of_goals_file
 from quarterdeck.core.config.layers import LayeredDoc
 from quarterdeck.core.config.schema import (
     ConfigFile,
@@ -36,6 +35,8 @@ from quarterdeck.errors import Problem
 __all__ = [
     "STARTER_LOGINS",
     "STARTER_TEXT",
+    "PlacedGoal",
+    "PlacedObjective",
     "codeowners_checks",
     "credential_checks",
     "extends_notice",
@@ -122,8 +123,15 @@ def codeowners_checks(
             )
 
 
+# A goal as read: its spec, its goals file's document, its index in the file's list,
+# and its quarter (from the file's name, `loading` reads it once).
+PlacedGoal = tuple[GoalSpec, Doc, int, str]
+# An objective as read: its spec, the document and path it is at, and its quarter.
+PlacedObjective = tuple[ObjectiveSpec, Doc, list[int | str], str]
+
+
 def placeholder_checks(
-    cfg: ConfigFile, doc: Doc, placed: list[tuple[GoalSpec, Doc, int]], *, strict: bool
+    cfg: ConfigFile, doc: Doc, placed: Sequence[PlacedGoal], *, strict: bool
 ) -> Iterator[Problem]:
     """Warn (fail, if `strict`) on the starter's placeholders left in teams and goals.
 
@@ -140,7 +148,7 @@ def placeholder_checks(
         if team.mission.startswith(STARTER_TEXT):
             message = _TEXT.format(what="the mission", say="in one sentence why the team exists")
             yield _problem_at(doc, [*at, "mission"], message, severity)
-    for spec, goal_doc, i in placed:
+    for spec, goal_doc, i, _ in placed:
         for j, owner in enumerate(spec.owners):
             if owner in STARTER_LOGINS:
                 message = _LOGIN.format(who=f"an owner of goal '{spec.id}'", login=owner)
@@ -204,7 +212,7 @@ _TEXT = "{what} is still the starter's placeholder text: say {say}"
 def goal_checks(
     cfg: ConfigFile | None,
     config_file: str,
-    placed: list[tuple[GoalSpec, Doc, int]],
+    placed: Sequence[PlacedGoal],
     *,
     broken_teams: frozenset[str] = frozenset(),
 ) -> Iterator[Problem]:
@@ -213,8 +221,7 @@ def goal_checks(
     first: dict[tuple[str, str], tuple[Doc, int]] = {}  # where each id was first seen
     teams = {slug: to_team(slug, t) for slug, t in cfg.teams.items()} if cfg else {}
     declared: dict[tuple[str, str, str], str] = {}  # (quarter, key, value) -> first goal
-    for spec, doc, i in placed:
-        quarter = quarter_of_goals_file(doc.file) or ""
+    for spec, doc, i, quarter in placed:
         yield from _shared_declarations(spec, doc, i, quarter, declared)
         if (quarter, spec.id) in first:
             first_doc, first_i = first[quarter, spec.id]
@@ -268,13 +275,9 @@ def goal_checks(
                 )
 
 
-# An objective as read: its spec, the document and path it is at, and its quarter.
-PlacedObjective = tuple[ObjectiveSpec, Doc, list[int | str], str]
-
-
 def objective_checks(
     objectives: Sequence[PlacedObjective],
-    goals: Sequence[tuple[GoalSpec, Doc, int]],
+    goals: Sequence[PlacedGoal],
     *,
     config_file: str,
     objectives_dir: str,
@@ -304,10 +307,9 @@ def objective_checks(
             continue
         first[quarter, spec.id] = (doc.file_at(at), line)
         by_quarter.setdefault(quarter, []).append(spec.id)
-    for goal, doc, i in goals:
+    for goal, doc, i, quarter in goals:
         if goal.objective is None:
             continue
-        quarter = quarter_of_goals_file(doc.file) or ""
         ids = by_quarter.get(quarter, [])
         if goal.objective in ids:
             continue

@@ -1,16 +1,24 @@
 """Building the config: a config file, goals and objectives files validated into one
-`Config` (see the package's docstring for the steps)."""
+`Config` (see the package's docstring for the steps).
+
+A goals file (`goals/YYYY-Qn.yml`) and an objectives file (`objectives/YYYY-Qn.yml`)
+take their quarter from the file's name and hold a list; the quarter is read here once
+and handed to the checks with each goal (`PlacedGoal`)."""
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import replace
-from typing import Any
+from pathlib import PurePosixPath
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from quarterdeck.core.calendar import is_quarter
 from quarterdeck.core.config.checks import (
+    PlacedGoal,
     PlacedObjective,
     codeowners_checks,
     credential_checks,
@@ -26,14 +34,9 @@ from quarterdeck.core.config.checks import (
     to_check_problems,
 )
 from quarterdeck.core.config.essentials import CONFIG_PATH
-from quarterdeck.core.config.goals_file import (
-    parse_goals,
-    parse_objectives,
-    quarter_of_goals_file,
-)
 from quarterdeck.core.config.layers import LayeredDoc, merge_data
 from quarterdeck.core.config.messages import describe
-from quarterdeck.core.config.schema import ConfigFile, GoalSpec, validate
+from quarterdeck.core.config.schema import ConfigFile, GoalSpec, ObjectiveSpec, validate
 from quarterdeck.core.config.to_domain import to_config, to_goal, to_objective
 from quarterdeck.core.config.yaml_nodes import Doc, line_of, read_yaml
 from quarterdeck.core.model import Config, Goal, Objective
@@ -41,7 +44,13 @@ from quarterdeck.core.outbound_policy import OutboundPolicy
 from quarterdeck.core.review.codeowners import Codeowners, parse_codeowners
 from quarterdeck.errors import ConfigError, Problem
 
-__all__ = ["build_config", "parse_config"]
+__all__ = [
+    "build_config",
+    "parse_config",
+    "parse_goals",
+    "parse_objectives",
+    "quarter_of_goals_file",
+]
 
 
 def parse_config(
@@ -143,6 +152,66 @@ def _valid(data: dict[Any, Any]) -> bool:
     return True
 
 
+_GOALS_FILE = re.compile(r"(\d{4}-Q[1-4])\.ya?ml")
+
+M = TypeVar("M", bound=BaseModel)
+# (each valid item with its index in the file's list, and the document) or None
+_ParsedList = tuple[tuple[list[tuple[int, M]], Doc] | None, list[Problem]]
+
+
+def quarter_of_goals_file(filename: str) -> str | None:
+    """`2026-Q4` for `goals/2026-Q4.yml` (or `objectives/2026-Q4.yml`); None when the
+    name does not follow YYYY-Qn.yml."""
+    match = _GOALS_FILE.fullmatch(PurePosixPath(filename).name)
+    return match.group(1) if match and is_quarter(match.group(1)) else None
+
+
+def parse_goals(text: str, file: str) -> _ParsedList[GoalSpec]:
+    """A goals file's valid goals (with their index) and every problem of the file."""
+    return _parse_quarter_list(text, file, GoalSpec, "goals", "goal")
+
+
+def parse_objectives(text: str, file: str) -> _ParsedList[ObjectiveSpec]:
+    """An objectives file's valid objectives (with their index) and every problem."""
+    return _parse_quarter_list(text, file, ObjectiveSpec, "objectives", "objective")
+
+
+def _parse_quarter_list(
+    text: str, file: str, model: type[M], kind: str, item: str
+) -> _ParsedList[M]:
+    if quarter_of_goals_file(file) is None:
+        name = PurePosixPath(file).name
+        return None, [
+            Problem(
+                file,
+                None,
+                "",
+                f"{kind} file name {name!r} does not name a quarter: rename it to YYYY-Qn.yml, "
+                "e.g. 2026-Q4.yml",
+            )
+        ]
+    doc, problems = read_yaml(text, file)
+    if doc is None:
+        return None, problems
+    data = [] if doc.data is None else doc.data
+    if not isinstance(data, list):
+        hint = ""
+        if isinstance(data, dict) and set(data) == {kind}:
+            hint = f"; remove the `{kind}:` line and start each {item} with `- id:`"
+        line = line_of(doc.root.start_mark) if doc.root else None
+        return None, [
+            Problem(file, line, "", f"expected a list of {kind}, got {describe(data)}{hint}")
+        ]
+    # One item at a time, so a broken one does not hide the checks of the others.
+    specs: list[tuple[int, M]] = []
+    for i, entry in enumerate(data):
+        spec, found = validate(doc, model, entry, prefix=[i])
+        problems += found
+        if spec is not None:
+            specs.append((i, spec))
+    return (specs, doc), problems
+
+
 def build_config(
     config: tuple[str, str] | None,
     goal_files: list[tuple[str, str]],
@@ -193,7 +262,7 @@ def build_config(
             checked = (salvaged[0], doc, salvaged[1]) if salvaged else None
 
     goals: list[Goal] = []
-    placed: list[tuple[GoalSpec, Doc, int]] = []
+    placed: list[PlacedGoal] = []
     for file, text in goal_files:
         parsed, found = parse_goals(text, file)
         problems += found
@@ -201,7 +270,7 @@ def build_config(
             specs, doc = parsed
             quarter = quarter_of_goals_file(file) or ""
             for i, spec in specs:
-                placed.append((spec, doc, i))
+                placed.append((spec, doc, i, quarter))
                 goals.append(to_goal(spec, quarter))
 
     objectives: list[Objective] = []

@@ -69,7 +69,7 @@ def goals_in_file(file: str, text: str | None) -> list[Goal]:
         return []
     # The goals file's validators (pydantic) load with the first file read: a
     # repository without goals files reviews without them.
-    from quarterdeck.core.config.goals_file import parse_goals, quarter_of_goals_file
+    from quarterdeck.core.config.loading import parse_goals, quarter_of_goals_file
     from quarterdeck.core.config.to_domain import to_goal
 
     parsed, _ = parse_goals(text, file)

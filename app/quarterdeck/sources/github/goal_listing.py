@@ -23,9 +23,10 @@ from quarterdeck.core.goals.goal_issues import (
     IssueSnapshot,
     goals_from_issues,
     marker_goal_id,
+    merge_goals,
+    merge_objectives,
     objectives_from_issues,
 )
-from quarterdeck.core.goals.merge import merge_goals, merge_objectives
 from quarterdeck.core.model import Config, Goal, Objective
 from quarterdeck.errors import Problem
 from quarterdeck.sources.github.client import github_error, translated
