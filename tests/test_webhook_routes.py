@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from flask import Flask
 
 from quarterdeck.webhook import routes
+from quarterdeck.webhook.deliveries import LEASE
 from quarterdeck.webhook.handlers import installation, issues, pull_request, push
 from quarterdeck.webhook.handlers.context import Context
 from quarterdeck.webhook.routes import ROUTES, Route, required_objects, route_of
@@ -106,6 +108,12 @@ def test_the_app_routes_by_its_table(tmp_path: Path, caplog: pytest.LogCaptureFi
     assert inline.seen == [("pull_request", "closed")]
     again = post(app, "pull_request", {"action": "closed", "pull_request": {}}, "d-3")
     assert (again.status_code, again.get_json()["status"]) == (200, "duplicate")
+    # Its claim is finished, like a queued delivery's once done: past the lease of
+    # unfinished work (but within the TTL), a redelivery is still a duplicate.
+    deliveries = app.extensions["quarterdeck"].deliveries
+    deliveries._clock = lambda: time.time() + LEASE + 60
+    later = post(app, "pull_request", {"action": "closed", "pull_request": {}}, "d-3")
+    assert (later.status_code, later.get_json()["status"]) == (200, "duplicate")
     assert inline.seen == [("pull_request", "closed")]
 
     # An event with no row at all (push is routed by the App's own table, not this one).

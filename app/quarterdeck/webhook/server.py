@@ -197,7 +197,7 @@ def _accept(runtime: Runtime, delivery: Delivery, *, queued: bool) -> Accepted:
         if attempt(runtime.processor, delivery, 1, 1) != "done":
             _release(runtime, delivery)
             return "failed"
-        _keep(runtime, delivery)
+        _keep(runtime, delivery, done=True)
         return "handled"
     try:
         runtime.queue.enqueue(delivery)
@@ -210,9 +210,13 @@ def _accept(runtime: Runtime, delivery: Delivery, *, queued: bool) -> Accepted:
     return "queued"
 
 
-def _keep(runtime: Runtime, delivery: Delivery) -> None:
+def _keep(runtime: Runtime, delivery: Delivery, *, done: bool = False) -> None:
+    """Keep the claim for the TTL; `done`: its work already ran, so it is finished too
+    (an unfinished claim would take a redelivery once its lease ran out)."""
     try:
         runtime.deliveries.confirm(delivery.id)
+        if done:
+            runtime.finish(delivery.id)
     except Exception:
         # The work is queued (or done); only the claim stays short-lived.
         log.warning(
