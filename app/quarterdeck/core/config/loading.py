@@ -2,8 +2,8 @@
 `Config` (see the package's docstring for the steps).
 
 A goals file (`goals/YYYY-Qn.yml`) and an objectives file (`objectives/YYYY-Qn.yml`)
-take their quarter from the file's name and hold a list; the quarter is read here once
-and handed to the checks with each goal (`PlacedGoal`)."""
+take their quarter from the file's name and hold a list; the quarter is read here and
+handed to the checks with each goal (`PlacedGoal`), so they never parse a file name."""
 
 from __future__ import annotations
 
