@@ -41,11 +41,11 @@ class Runtime:
         return self.queue.resume() if isinstance(self.queue, BackgroundQueue) else 0
 
     def finish(self, delivery_id: str) -> None:
-        """Work run in the request is done: an SQLite claim now refuses redeliveries for
-        the whole TTL, as a queued delivery's does once its worker is done (a Redis
-        claim does from `confirm`)."""
-        if isinstance(self.queue, BackgroundQueue) and self.queue.journal is not None:
-            self.queue.journal.finish(delivery_id)
+        """Work run in the request is done: an SQLite claim, unfinished until told so,
+        now refuses redeliveries for the whole TTL, as a queued delivery's does once
+        its worker is done (a Redis claim does from `confirm`)."""
+        if isinstance(self.deliveries, SQLiteDeliveries):
+            self.deliveries.finish(delivery_id)
 
 
 def app_github_factory(settings: Settings) -> GithubFactory:
